@@ -1,0 +1,214 @@
+// The event store interface: an append-only log of immutable events grouped in
+// streams. Everything above the storage layer talks to this interface, never
+// to a backend directly: the embedded RocksDB log (RocksEventLog), the gRPC
+// client of a remote store, or a future clustered backend all implement it.
+//
+// Vocabulary:
+//   stream    a sequence of events about one thing ("tender-<id>");
+//   revision  an event's index in its stream: 0-based, gapless;
+//   position  an event's index in the whole log: 1-based, gapless, in commit
+//             order; position 0 means "before the first event".
+//
+// Implementations are thread-safe: every method may be called concurrently.
+#ifndef BIDTRAIL_EVENTLOG_EVENT_STORE_H_
+#define BIDTRAIL_EVENTLOG_EVENT_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace bidtrail::eventlog {
+
+// An event a client wants to append.
+struct ProposedEvent {
+  // UUID in canonical text form; unique within its stream.
+  std::string event_id;
+  std::string type;
+  std::string data;
+  // Business time; required (absl::InfinitePast() means "not set").
+  absl::Time occurred_at = absl::InfinitePast();
+  std::string actor;
+  std::string correlation_id;
+  std::string causation_id;
+};
+
+// An event as stored.
+struct RecordedEvent {
+  std::string event_id;  // canonical lower-case UUID text
+  std::string stream_id;
+  uint64_t revision = 0;
+  uint64_t position = 0;
+  std::string type;
+  std::string data;
+  absl::Time occurred_at;
+  absl::Time recorded_at;
+  std::string actor;
+  std::string correlation_id;
+  std::string causation_id;
+  std::string hash;  // 32 bytes: SHA-256(previous hash || record bytes)
+};
+
+// What the stream must look like for an append to be accepted.
+class ExpectedRevision {
+ public:
+  enum class Kind { kAny, kNoStream, kStreamExists, kExact };
+
+  static ExpectedRevision Any() { return ExpectedRevision(Kind::kAny, 0); }
+  static ExpectedRevision NoStream() { return ExpectedRevision(Kind::kNoStream, 0); }
+  static ExpectedRevision StreamExists() { return ExpectedRevision(Kind::kStreamExists, 0); }
+  static ExpectedRevision Exact(uint64_t revision) {
+    return ExpectedRevision(Kind::kExact, revision);
+  }
+
+  Kind kind() const { return kind_; }
+  // Meaningful for Kind::kExact only.
+  uint64_t revision() const { return revision_; }
+  // For messages: "any", "no stream", "stream exists", "revision 7".
+  std::string ToString() const;
+
+ private:
+  ExpectedRevision(Kind kind, uint64_t revision) : kind_(kind), revision_(revision) {}
+  Kind kind_;
+  uint64_t revision_;
+};
+
+// Where an append landed. Revisions and positions of one append are consecutive.
+struct AppendResult {
+  uint64_t first_revision = 0;
+  uint64_t last_revision = 0;
+  uint64_t first_position = 0;
+  uint64_t last_position = 0;
+  // True when every event was already in the stream at these revisions: an
+  // idempotent retry; nothing was written.
+  bool already_recorded = false;
+};
+
+struct StreamInfo {
+  bool exists = false;
+  uint64_t last_revision = 0;  // valid when exists
+  uint64_t event_count = 0;
+};
+
+enum class Direction { kForward, kBackward };
+
+struct ReadStreamRequest {
+  std::string stream_id;
+  Direction direction = Direction::kForward;
+  // First revision to return; unset: 0 forward, the last revision backward.
+  bool has_from_revision = false;
+  uint64_t from_revision = 0;
+  uint32_t max_count = 1000;
+};
+
+struct ReadStreamResult {
+  std::vector<RecordedEvent> events;
+  bool end_of_stream = true;
+  uint64_t next_revision = 0;  // where the next page starts, when !end_of_stream
+};
+
+// Selects events; empty fields select everything.
+struct EventFilter {
+  std::string stream_prefix;
+  std::vector<std::string> event_types;
+
+  bool Empty() const { return stream_prefix.empty() && event_types.empty(); }
+  bool Matches(std::string_view stream_id, std::string_view type) const;
+};
+
+struct ReadAllRequest {
+  uint64_t from_position = 1;  // 0 and 1 both mean the start
+  uint64_t max_count = 1000;   // matching events to return at most
+  // Examine at most this many records (matching or not) before returning, so
+  // that a selective filter over a long log still answers in bounded time.
+  uint64_t max_scan = 100000;
+  EventFilter filter;
+};
+
+struct ReadAllResult {
+  std::vector<RecordedEvent> events;
+  // Position after the last record examined: where to continue from.
+  uint64_t next_position = 1;
+};
+
+struct VerifyResult {
+  bool ok = true;
+  uint64_t records_checked = 0;
+  uint64_t first_bad_position = 0;  // when !ok
+  std::string problem;              // when !ok
+  std::string head_hash;            // hash of the last record checked
+};
+
+// One item delivered by a subscription: a batch of events, or the one-time
+// notice that the subscriber has caught up with the head.
+struct EventBatch {
+  std::vector<RecordedEvent> events;
+  uint64_t next_position = 1;  // resume from here (filtered-out events included)
+};
+struct CaughtUp {
+  uint64_t head_position = 0;
+};
+using SubscriptionItem = std::variant<EventBatch, CaughtUp>;
+
+// A subscription: catch-up from a position, then live. Next() and Cancel() may
+// be called from different threads; Next() from one thread at a time.
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+  // Blocks until the next item. Returns CANCELLED after Cancel() (or when the
+  // store shuts down), or the storage/transport error that ended it.
+  virtual absl::StatusOr<SubscriptionItem> Next() = 0;
+  // Wakes a blocked Next(); later calls return CANCELLED. Idempotent.
+  virtual void Cancel() = 0;
+};
+
+struct SubscribeRequest {
+  uint64_t from_position = 1;  // 0 and 1 both mean the start
+  EventFilter filter;
+  // Largest batch delivered at once.
+  uint32_t max_batch = 512;
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Appends `events` to `stream_id`, all or nothing.
+  // Errors: INVALID_ARGUMENT for a malformed stream id, event or limit
+  // (naming the field); ABORTED when `expected` does not match (the message
+  // gives the actual revision); ALREADY_EXISTS when some but not all event ids
+  // are already in the stream; UNAVAILABLE/INTERNAL on storage failure.
+  // A full repeat of an earlier append returns its original result with
+  // already_recorded set, whatever `expected` says.
+  virtual absl::StatusOr<AppendResult> Append(const std::string& stream_id,
+                                              const ExpectedRevision& expected,
+                                              const std::vector<ProposedEvent>& events) = 0;
+
+  // Reads a page of one stream. NOT_FOUND when the stream does not exist;
+  // INVALID_ARGUMENT for a bad stream id or max_count.
+  virtual absl::StatusOr<ReadStreamResult> ReadStream(const ReadStreamRequest& request) = 0;
+
+  // Reads the log forward up to the committed head.
+  virtual absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) = 0;
+
+  virtual absl::StatusOr<StreamInfo> GetStreamInfo(const std::string& stream_id) = 0;
+
+  // Position of the last committed event; 0 when empty.
+  virtual absl::StatusOr<uint64_t> HeadPosition() = 0;
+
+  virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
+      const SubscribeRequest& request) = 0;
+
+  // Recomputes the hash chain over the whole log.
+  virtual absl::StatusOr<VerifyResult> Verify() = 0;
+};
+
+}  // namespace bidtrail::eventlog
+
+#endif  // BIDTRAIL_EVENTLOG_EVENT_STORE_H_

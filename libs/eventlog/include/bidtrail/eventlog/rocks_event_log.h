@@ -1,0 +1,88 @@
+// RocksEventLog: the embedded event store, an append-only log in one RocksDB
+// database on local disk. Thread-safe.
+//
+// Writes go through a writer queue (as LevelDB's DBImpl::Write): concurrent
+// appends wait in line, and the writer at the front commits everything queued
+// behind it as one RocksDB write and one WAL sync (group commit). Global
+// positions and the hash chain are assigned by that one writer, so they follow
+// commit order. A position becomes visible to readers and subscribers only
+// after its write has returned, so nobody sees a position that is not durable,
+// or a gap.
+//
+// Storage layout and the reasons for it: docs/architecture.md.
+#ifndef BIDTRAIL_EVENTLOG_ROCKS_EVENT_LOG_H_
+#define BIDTRAIL_EVENTLOG_ROCKS_EVENT_LOG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "bidtrail/eventlog/event_store.h"
+#include "bidtrail/eventlog/limits.h"
+
+namespace bidtrail::eventlog {
+
+class RocksEventLog final : public EventStore {
+ public:
+  struct Options {
+    // Folder of the database; created when missing.
+    std::string path;
+    // true (default): an acknowledged append has been synced to disk (fsync of
+    // the write-ahead log) and survives a power loss. false: acknowledged
+    // appends survive a crash of the process but the last ones may be lost on
+    // a machine crash or power loss; for tests and bulk loads. Either way the
+    // log stays consistent: a suffix of whole appends can be lost, never part
+    // of one, never a gap.
+    bool sync = true;
+    Limits limits;
+    // RocksDB block cache shared by all column families.
+    size_t block_cache_bytes = size_t{256} << 20;
+    // Largest number of appends committed in one group write.
+    size_t max_group_appends = 1024;
+    // Stop adding appends to a group once it holds this many bytes of events.
+    size_t max_group_bytes = size_t{8} << 20;
+  };
+
+  // Opens (or creates) the log at options.path and restores the head position,
+  // the chain head and the stream revisions.
+  // Errors: FAILED_PRECONDITION when the folder holds data of an unknown
+  // format version, or a RocksDB database that is not a bidtrail log;
+  // INVALID_ARGUMENT for an empty path; UNAVAILABLE when RocksDB cannot open it
+  // (for example, another process holds its lock).
+  static absl::StatusOr<std::unique_ptr<RocksEventLog>> Open(const Options& options);
+
+  // Cancels open subscriptions (their Next() returns CANCELLED) and closes the
+  // database. Every Subscription must be destroyed before the log.
+  ~RocksEventLog() override;
+
+  absl::StatusOr<AppendResult> Append(const std::string& stream_id,
+                                      const ExpectedRevision& expected,
+                                      const std::vector<ProposedEvent>& events) override;
+  absl::StatusOr<ReadStreamResult> ReadStream(const ReadStreamRequest& request) override;
+  absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) override;
+  absl::StatusOr<StreamInfo> GetStreamInfo(const std::string& stream_id) override;
+  absl::StatusOr<uint64_t> HeadPosition() override;
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
+      const SubscribeRequest& request) override;
+  absl::StatusOr<VerifyResult> Verify() override;
+
+  // Makes every open subscription's Next() return CANCELLED, now and later.
+  // Used at shutdown, before the log is destroyed.
+  void CancelSubscriptions();
+
+  // The current chain head: the hash of the record at HeadPosition() (32 zero
+  // bytes when empty).
+  std::string ChainHead();
+
+  class Impl;
+
+ private:
+  explicit RocksEventLog(std::unique_ptr<Impl> impl);
+  const std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bidtrail::eventlog
+
+#endif  // BIDTRAIL_EVENTLOG_ROCKS_EVENT_LOG_H_

@@ -1,0 +1,182 @@
+#include "record_codec.h"
+
+#include <openssl/evp.h>
+
+#include <cstring>
+#include <memory>
+
+#include "absl/time/time.h"
+
+namespace bidtrail::eventlog::internal {
+namespace {
+
+void PutFixed64(uint64_t value, std::string* out) {
+  char buf[8];
+  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(value >> (8 * i));
+  out->append(buf, 8);
+}
+
+void PutVarint(uint64_t value, std::string* out) {
+  char buf[10];
+  int n = 0;
+  while (value >= 0x80) {
+    buf[n++] = static_cast<char>(value | 0x80);
+    value >>= 7;
+  }
+  buf[n++] = static_cast<char>(value);
+  out->append(buf, n);
+}
+
+void PutLengthPrefixed(std::string_view bytes, std::string* out) {
+  PutVarint(bytes.size(), out);
+  out->append(bytes.data(), bytes.size());
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+
+  bool Fixed64(uint64_t* value) {
+    if (in_.size() < 8) return false;
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = v << 8 | static_cast<uint8_t>(in_[i]);
+    *value = v;
+    in_.remove_prefix(8);
+    return true;
+  }
+  bool Varint(uint64_t* value) {
+    uint64_t v = 0;
+    for (int shift = 0; shift <= 63 && !in_.empty(); shift += 7) {
+      const uint8_t byte = static_cast<uint8_t>(in_[0]);
+      in_.remove_prefix(1);
+      v |= uint64_t{byte & 0x7fu} << shift;
+      if ((byte & 0x80) == 0) {
+        *value = v;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool Bytes(size_t n, std::string_view* out) {
+    if (in_.size() < n) return false;
+    *out = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return true;
+  }
+  bool LengthPrefixed(std::string_view* out) {
+    uint64_t n = 0;
+    return Varint(&n) && Bytes(n, out);
+  }
+  size_t remaining() const { return in_.size(); }
+
+ private:
+  std::string_view in_;
+};
+
+}  // namespace
+
+void EncodeRecordBytes(const Placement& placement, const Uuid& event_id,
+                       const ProposedEvent& event, std::string* out) {
+  PutFixed64(placement.position, out);
+  PutVarint(placement.revision, out);
+  out->append(reinterpret_cast<const char*>(event_id.data()), event_id.size());
+  PutLengthPrefixed(placement.stream_id, out);
+  PutLengthPrefixed(event.type, out);
+  PutFixed64(static_cast<uint64_t>(absl::ToUnixNanos(event.occurred_at)), out);
+  PutFixed64(static_cast<uint64_t>(absl::ToUnixNanos(placement.recorded_at)), out);
+  PutLengthPrefixed(event.actor, out);
+  PutLengthPrefixed(event.correlation_id, out);
+  PutLengthPrefixed(event.causation_id, out);
+  PutLengthPrefixed(event.data, out);
+}
+
+absl::Status ParseRecord(std::string_view value, RecordView* view) {
+  if (value.size() < kHashBytes) return absl::DataLossError("record shorter than its hash");
+  view->record_bytes = value.substr(0, value.size() - kHashBytes);
+  view->hash = value.substr(value.size() - kHashBytes);
+  Reader reader(view->record_bytes);
+  uint64_t occurred = 0;
+  uint64_t recorded = 0;
+  const bool ok = reader.Fixed64(&view->position) && reader.Varint(&view->revision) &&
+                  reader.Bytes(16, &view->event_id) && reader.LengthPrefixed(&view->stream_id) &&
+                  reader.LengthPrefixed(&view->type) && reader.Fixed64(&occurred) &&
+                  reader.Fixed64(&recorded) && reader.LengthPrefixed(&view->actor) &&
+                  reader.LengthPrefixed(&view->correlation_id) &&
+                  reader.LengthPrefixed(&view->causation_id) &&
+                  reader.LengthPrefixed(&view->data) && reader.remaining() == 0;
+  if (!ok) return absl::DataLossError("record bytes are truncated or malformed");
+  view->occurred_at_ns = static_cast<int64_t>(occurred);
+  view->recorded_at_ns = static_cast<int64_t>(recorded);
+  return absl::OkStatus();
+}
+
+void ToRecordedEvent(const RecordView& view, RecordedEvent* out) {
+  Uuid id;
+  std::memcpy(id.data(), view.event_id.data(), id.size());
+  out->event_id = FormatUuid(id);
+  out->stream_id.assign(view.stream_id);
+  out->revision = view.revision;
+  out->position = view.position;
+  out->type.assign(view.type);
+  out->data.assign(view.data);
+  out->occurred_at = absl::FromUnixNanos(view.occurred_at_ns);
+  out->recorded_at = absl::FromUnixNanos(view.recorded_at_ns);
+  out->actor.assign(view.actor);
+  out->correlation_id.assign(view.correlation_id);
+  out->causation_id.assign(view.causation_id);
+  out->hash.assign(view.hash);
+}
+
+std::string ChainHash(std::string_view previous_hash, std::string_view record_bytes) {
+  // One digest context per thread, reused: allocating one per record would
+  // cost more than hashing a typical record.
+  struct ContextDeleter {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, ContextDeleter> ctx(EVP_MD_CTX_new());
+  std::string hash(kHashBytes, '\0');
+  unsigned int length = 0;
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  EVP_DigestUpdate(ctx.get(), previous_hash.data(), previous_hash.size());
+  EVP_DigestUpdate(ctx.get(), record_bytes.data(), record_bytes.size());
+  EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(hash.data()), &length);
+  return hash;
+}
+
+void PutBigEndian64(uint64_t value, std::string* out) {
+  char buf[8];
+  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(value >> (8 * (7 - i)));
+  out->append(buf, 8);
+}
+
+uint64_t GetBigEndian64(std::string_view bytes) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < bytes.size(); ++i) v = v << 8 | static_cast<uint8_t>(bytes[i]);
+  return v;
+}
+
+std::string PositionKey(uint64_t position) {
+  std::string key;
+  PutBigEndian64(position, &key);
+  return key;
+}
+
+std::string StreamPrefix(std::string_view stream_id) {
+  std::string key(stream_id);
+  key.push_back('\0');
+  return key;
+}
+
+std::string StreamRevisionKey(std::string_view stream_id, uint64_t revision) {
+  std::string key = StreamPrefix(stream_id);
+  PutBigEndian64(revision, &key);
+  return key;
+}
+
+std::string EventIdKey(std::string_view stream_id, const Uuid& event_id) {
+  std::string key = StreamPrefix(stream_id);
+  key.append(reinterpret_cast<const char*>(event_id.data()), event_id.size());
+  return key;
+}
+
+}  // namespace bidtrail::eventlog::internal

@@ -1,0 +1,766 @@
+#include "bidtrail/eventlog/rocks_event_log.h"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <optional>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "bidtrail/common/status_macros.h"
+#include "record_codec.h"
+#include "rocksdb/convenience.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace bidtrail::eventlog {
+namespace {
+
+using internal::ChainHash;
+using internal::EventIdKey;
+using internal::GetBigEndian64;
+using internal::kHashBytes;
+using internal::ParseRecord;
+using internal::PositionKey;
+using internal::PutBigEndian64;
+using internal::RecordView;
+using internal::StreamPrefix;
+using internal::StreamRevisionKey;
+using internal::ToRecordedEvent;
+
+constexpr char kFormatVersionKey[] = "bidtrail.format_version";
+constexpr char kFormatVersion[] = "1";
+
+// Column families, in the order they are opened.
+constexpr const char* kColumnFamilies[] = {
+    "default",       // meta: the format version
+    "log",           // big-endian position -> record (see record_codec.h)
+    "streams",       // stream id -> big-endian last revision
+    "stream_index",  // stream id '\0' big-endian revision -> big-endian position
+    "event_ids",     // stream id '\0' 16-byte event id -> revision, position
+};
+enum ColumnFamily { kMeta = 0, kLog, kStreams, kStreamIndex, kEventIds, kColumnFamilyCount };
+
+absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(std::string(what), ": ", status.ToString());
+  if (status.IsCorruption()) return absl::DataLossError(message);
+  if (status.IsIOError() || status.IsBusy() || status.IsTimedOut() || status.IsTryAgain() ||
+      status.IsAborted()) {
+    return absl::UnavailableError(message);
+  }
+  return absl::InternalError(message);
+}
+
+std::string RevisionAndPosition(uint64_t revision, uint64_t position) {
+  std::string value;
+  PutBigEndian64(revision, &value);
+  PutBigEndian64(position, &value);
+  return value;
+}
+
+std::string ZeroHash() { return std::string(kHashBytes, '\0'); }
+
+size_t AppendBytes(const std::vector<ProposedEvent>& events) {
+  size_t bytes = 0;
+  for (const ProposedEvent& event : events) bytes += event.data.size() + event.type.size() + 64;
+  return bytes;
+}
+
+}  // namespace
+
+class RocksEventLog::Impl {
+ public:
+  Impl(const Options& options, std::unique_ptr<rocksdb::DB> db,
+       std::vector<rocksdb::ColumnFamilyHandle*> handles)
+      : options_(options), db_(std::move(db)), handles_(std::move(handles)) {}
+
+  ~Impl() {
+    CancelSubscriptions();
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      // Ignored on purpose: destroying a handle only fails for the default
+      // family, whose handle the DB owns; nothing else can be done at close.
+      (void)db_->DestroyColumnFamilyHandle(handle);
+    }
+    // Ignored on purpose: every acknowledged append is already in the WAL.
+    (void)db_->Close();
+  }
+
+  absl::Status Restore();
+
+  absl::StatusOr<AppendResult> Append(const std::string& stream_id,
+                                      const ExpectedRevision& expected,
+                                      const std::vector<ProposedEvent>& events);
+  absl::StatusOr<ReadStreamResult> ReadStream(const ReadStreamRequest& request);
+  absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request);
+  absl::StatusOr<StreamInfo> GetStreamInfo(const std::string& stream_id);
+  absl::StatusOr<VerifyResult> Verify();
+
+  uint64_t Head() const { return committed_head_.load(std::memory_order_acquire); }
+
+  std::string ChainHead() {
+    absl::MutexLock lock(&head_mu_);
+    return committed_chain_head_;
+  }
+
+  // Blocks until the head reaches `position`; false when `cancelled` is set or
+  // all subscriptions were cancelled.
+  bool WaitForHead(uint64_t position, const std::atomic<bool>* cancelled) {
+    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(head_mu_) {
+      return committed_head_.load(std::memory_order_relaxed) >= position ||
+             cancelled->load(std::memory_order_acquire) || subscriptions_cancelled_;
+    };
+    absl::MutexLock lock(&head_mu_, absl::Condition(&ready));
+    return !cancelled->load(std::memory_order_acquire) && !subscriptions_cancelled_;
+  }
+
+  // Makes blocked waiters re-check their condition (absl::Mutex evaluates
+  // conditions when it is released).
+  void Wake() { absl::MutexLock lock(&head_mu_); }
+
+  bool SubscriptionsCancelled() {
+    absl::MutexLock lock(&head_mu_);
+    return subscriptions_cancelled_;
+  }
+
+  void CancelSubscriptions() {
+    absl::MutexLock lock(&head_mu_);
+    subscriptions_cancelled_ = true;
+  }
+
+  const Options& options() const { return options_; }
+
+ private:
+  // One append waiting in the writer queue.
+  struct Writer {
+    Writer(const std::string* stream_id, const ExpectedRevision* expected,
+           const std::vector<ProposedEvent>* events, const std::vector<Uuid>* event_ids)
+        : stream_id(stream_id), expected(expected), events(events), event_ids(event_ids) {}
+    const std::string* stream_id;
+    const ExpectedRevision* expected;
+    const std::vector<ProposedEvent>* events;
+    const std::vector<Uuid>* event_ids;
+    absl::StatusOr<AppendResult> result = absl::InternalError("not committed");
+    bool done = false;
+    absl::CondVar cv;
+  };
+
+  // What a group commit has decided so far but not yet written.
+  struct PendingGroup {
+    uint64_t last_position;
+    std::string chain_head;
+    absl::flat_hash_map<std::string, uint64_t> stream_revisions;
+    absl::flat_hash_map<std::string, std::pair<uint64_t, uint64_t>> event_ids;
+  };
+
+  std::vector<Writer*> CollectGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  void CommitGroup(const std::vector<Writer*>& group) ABSL_LOCKS_EXCLUDED(write_mu_);
+  absl::StatusOr<AppendResult> Prepare(const Writer& writer, absl::Time recorded_at,
+                                       rocksdb::WriteBatch* batch, PendingGroup* pending)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::StatusOr<std::optional<uint64_t>> LastRevision(const std::string& stream_id);
+  void Publish(uint64_t head, const std::string& chain_head);
+
+  rocksdb::ColumnFamilyHandle* cf(ColumnFamily family) const { return handles_[family]; }
+
+  const Options options_;
+  const std::unique_ptr<rocksdb::DB> db_;
+  const std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  // The writer queue. The writer at the front is the leader: it commits the
+  // group, the others wait on their own condition variable.
+  absl::Mutex queue_mu_;
+  std::deque<Writer*> writers_ ABSL_GUARDED_BY(queue_mu_);
+
+  // State only the leader touches, held for the whole group commit.
+  absl::Mutex write_mu_ ABSL_ACQUIRED_AFTER(queue_mu_);
+  uint64_t last_position_ ABSL_GUARDED_BY(write_mu_) = 0;
+  std::string chain_head_ ABSL_GUARDED_BY(write_mu_);
+  absl::Time last_recorded_at_ ABSL_GUARDED_BY(write_mu_) = absl::InfinitePast();
+  // Set when a write failed: RocksDB may or may not have the group in its WAL,
+  // so the in-memory head can no longer be trusted. Appends are refused until
+  // the log is reopened, which restores the head from disk.
+  absl::Status write_error_ ABSL_GUARDED_BY(write_mu_);
+
+  // What readers and subscribers may see: only committed (durable) positions.
+  absl::Mutex head_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  std::atomic<uint64_t> committed_head_{0};  // written under head_mu_
+  std::string committed_chain_head_ ABSL_GUARDED_BY(head_mu_);
+  bool subscriptions_cancelled_ ABSL_GUARDED_BY(head_mu_) = false;
+};
+
+namespace {
+
+class LogSubscription final : public Subscription {
+ public:
+  LogSubscription(RocksEventLog::Impl* log, const SubscribeRequest& request)
+      : log_(log),
+        filter_(request.filter),
+        max_batch_(std::max<uint32_t>(1, request.max_batch)),
+        cursor_(std::max<uint64_t>(1, request.from_position)) {}
+
+  absl::StatusOr<SubscriptionItem> Next() override {
+    while (true) {
+      if (cancelled_.load(std::memory_order_acquire) || log_->SubscriptionsCancelled()) {
+        return absl::CancelledError("subscription cancelled");
+      }
+      const uint64_t head = log_->Head();
+      if (cursor_ <= head) {
+        // Every read comes from storage at this subscriber's own cursor: there
+        // is no per-subscriber queue, so a slow subscriber costs only its
+        // cursor and can never be dropped or grow a buffer.
+        ReadAllRequest read;
+        read.from_position = cursor_;
+        read.max_count = max_batch_;
+        read.max_scan = std::max<uint64_t>(max_batch_, 4096);
+        read.filter = filter_;
+        ASSIGN_OR_RETURN(ReadAllResult result, log_->ReadAll(read));
+        cursor_ = result.next_position;
+        if (!result.events.empty()) {
+          return EventBatch{std::move(result.events), cursor_};
+        }
+        continue;
+      }
+      if (!caught_up_sent_) {
+        caught_up_sent_ = true;
+        return CaughtUp{head};
+      }
+      if (!log_->WaitForHead(cursor_, &cancelled_)) {
+        return absl::CancelledError("subscription cancelled");
+      }
+    }
+  }
+
+  void Cancel() override {
+    cancelled_.store(true, std::memory_order_release);
+    log_->Wake();
+  }
+
+ private:
+  RocksEventLog::Impl* const log_;
+  const EventFilter filter_;
+  const uint32_t max_batch_;
+  std::atomic<bool> cancelled_{false};
+  // Used by the one thread calling Next().
+  uint64_t cursor_;
+  bool caught_up_sent_ = false;
+};
+
+}  // namespace
+
+absl::Status RocksEventLog::Impl::Restore() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(kLog)));
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading the last record"));
+  uint64_t head = 0;
+  std::string chain_head = ZeroHash();
+  if (it->Valid()) {
+    RecordView view;
+    RETURN_IF_ERROR(ParseRecord(std::string_view(it->value().data(), it->value().size()), &view));
+    head = GetBigEndian64(std::string_view(it->key().data(), it->key().size()));
+    if (view.position != head) {
+      return absl::DataLossError(absl::StrCat("the last record is stored under position ", head,
+                                              " but says position ", view.position));
+    }
+    chain_head.assign(view.hash);
+  }
+  {
+    absl::MutexLock lock(&write_mu_);
+    last_position_ = head;
+    chain_head_ = chain_head;
+  }
+  Publish(head, chain_head);
+  return absl::OkStatus();
+}
+
+void RocksEventLog::Impl::Publish(uint64_t head, const std::string& chain_head) {
+  absl::MutexLock lock(&head_mu_);
+  committed_chain_head_ = chain_head;
+  committed_head_.store(head, std::memory_order_release);
+}
+
+absl::StatusOr<AppendResult> RocksEventLog::Impl::Append(const std::string& stream_id,
+                                                         const ExpectedRevision& expected,
+                                                         const std::vector<ProposedEvent>& events) {
+  ASSIGN_OR_RETURN(const std::vector<Uuid> event_ids,
+                   ValidateAppend(stream_id, events, options_.limits));
+  Writer writer(&stream_id, &expected, &events, &event_ids);
+
+  queue_mu_.Lock();
+  writers_.push_back(&writer);
+  while (!writer.done && writers_.front() != &writer) writer.cv.Wait(&queue_mu_);
+  if (writer.done) {
+    queue_mu_.Unlock();
+    return std::move(writer.result);
+  }
+  // This writer leads: commit it and everything queued behind it.
+  const std::vector<Writer*> group = CollectGroup();
+  queue_mu_.Unlock();
+
+  CommitGroup(group);
+
+  queue_mu_.Lock();
+  for (size_t i = 0; i < group.size(); ++i) {
+    Writer* committed = writers_.front();
+    writers_.pop_front();
+    if (committed != &writer) {
+      committed->done = true;
+      committed->cv.Signal();
+    }
+  }
+  if (!writers_.empty()) writers_.front()->cv.Signal();
+  queue_mu_.Unlock();
+  return std::move(writer.result);
+}
+
+std::vector<RocksEventLog::Impl::Writer*> RocksEventLog::Impl::CollectGroup() {
+  std::vector<Writer*> group;
+  size_t bytes = 0;
+  for (Writer* writer : writers_) {
+    const size_t writer_bytes = AppendBytes(*writer->events);
+    if (!group.empty() && (group.size() >= options_.max_group_appends ||
+                           bytes + writer_bytes > options_.max_group_bytes)) {
+      break;
+    }
+    group.push_back(writer);
+    bytes += writer_bytes;
+  }
+  return group;
+}
+
+void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
+  absl::MutexLock lock(&write_mu_);
+  if (!write_error_.ok()) {
+    for (Writer* writer : group) writer->result = write_error_;
+    return;
+  }
+  // recorded_at never goes backwards along the log, even if the clock does.
+  const absl::Time recorded_at = std::max(absl::Now(), last_recorded_at_);
+  PendingGroup pending{last_position_, chain_head_, {}, {}};
+  rocksdb::WriteBatch batch;
+  bool anything_to_write = false;
+  for (Writer* writer : group) {
+    writer->result = Prepare(*writer, recorded_at, &batch, &pending);
+    anything_to_write |= writer->result.ok() && !writer->result->already_recorded;
+  }
+  if (!anything_to_write) return;
+
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync;
+  const absl::Status written = FromRocks(db_->Write(write_options, &batch), "appending");
+  if (!written.ok()) {
+    write_error_ = absl::UnavailableError(absl::StrCat(
+        written.message(), "; the log refuses appends until it is reopened"));
+    for (Writer* writer : group) {
+      if (writer->result.ok() && !writer->result->already_recorded) writer->result = written;
+    }
+    return;
+  }
+  last_position_ = pending.last_position;
+  chain_head_ = pending.chain_head;
+  last_recorded_at_ = recorded_at;
+  Publish(last_position_, chain_head_);
+}
+
+absl::StatusOr<std::optional<uint64_t>> RocksEventLog::Impl::LastRevision(
+    const std::string& stream_id) {
+  std::string value;
+  const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), cf(kStreams), stream_id, &value);
+  if (status.IsNotFound()) return std::optional<uint64_t>();
+  RETURN_IF_ERROR(FromRocks(status, "reading stream info"));
+  return std::optional<uint64_t>(GetBigEndian64(value));
+}
+
+absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
+                                                          absl::Time recorded_at,
+                                                          rocksdb::WriteBatch* batch,
+                                                          PendingGroup* pending) {
+  const std::string& stream_id = *writer.stream_id;
+  const std::vector<ProposedEvent>& events = *writer.events;
+  const std::vector<Uuid>& ids = *writer.event_ids;
+
+  // Idempotency: are these event ids already in the stream?
+  std::vector<std::optional<std::pair<uint64_t, uint64_t>>> found(ids.size());
+  size_t found_count = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string key = EventIdKey(stream_id, ids[i]);
+    if (auto it = pending->event_ids.find(key); it != pending->event_ids.end()) {
+      found[i] = it->second;
+    } else {
+      std::string value;
+      const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), cf(kEventIds), key, &value);
+      if (!status.IsNotFound()) {
+        RETURN_IF_ERROR(FromRocks(status, "reading the event id index"));
+        found[i] = std::make_pair(GetBigEndian64(value),
+                                  GetBigEndian64(std::string_view(value).substr(8)));
+      }
+    }
+    if (found[i]) ++found_count;
+  }
+  if (found_count == ids.size()) {
+    for (size_t i = 1; i < ids.size(); ++i) {
+      if (found[i]->first != found[0]->first + i) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "stream ", stream_id, ": every event id of this append is already recorded, but not "
+            "in this order (events[0] is at revision ", found[0]->first, ", events[", i,
+            "] at revision ", found[i]->first, "); a retry must repeat the original append"));
+      }
+    }
+    AppendResult result;
+    result.first_revision = found.front()->first;
+    result.last_revision = found.back()->first;
+    result.first_position = found.front()->second;
+    result.last_position = found.back()->second;
+    result.already_recorded = true;
+    return result;
+  }
+  if (found_count > 0) {
+    size_t recorded = 0;
+    while (!found[recorded]) ++recorded;
+    size_t missing = 0;
+    while (found[missing]) ++missing;
+    return absl::AlreadyExistsError(absl::StrCat(
+        "stream ", stream_id, ": events[", recorded, "].event_id ", events[recorded].event_id,
+        " is already recorded at revision ", found[recorded]->first, " but events[", missing,
+        "].event_id ", events[missing].event_id,
+        " is not; a retry must repeat the original append exactly, nothing was written"));
+  }
+
+  std::optional<uint64_t> last_revision;
+  if (auto it = pending->stream_revisions.find(stream_id); it != pending->stream_revisions.end()) {
+    last_revision = it->second;
+  } else {
+    ASSIGN_OR_RETURN(last_revision, LastRevision(stream_id));
+  }
+  const std::string actual =
+      last_revision ? absl::StrCat("its last revision is ", *last_revision) : "it does not exist";
+  const ExpectedRevision& expected = *writer.expected;
+  bool matches = true;
+  switch (expected.kind()) {
+    case ExpectedRevision::Kind::kAny:
+      break;
+    case ExpectedRevision::Kind::kNoStream:
+      matches = !last_revision.has_value();
+      break;
+    case ExpectedRevision::Kind::kStreamExists:
+      matches = last_revision.has_value();
+      break;
+    case ExpectedRevision::Kind::kExact:
+      matches = last_revision.has_value() && *last_revision == expected.revision();
+      break;
+  }
+  if (!matches) {
+    return absl::AbortedError(absl::StrCat("stream ", stream_id, ": expected ",
+                                           expected.ToString(), " but ", actual));
+  }
+
+  AppendResult result;
+  result.first_revision = last_revision ? *last_revision + 1 : 0;
+  result.first_position = pending->last_position + 1;
+  std::string value;
+  for (size_t i = 0; i < events.size(); ++i) {
+    internal::Placement placement{stream_id, result.first_revision + i,
+                                  result.first_position + i, recorded_at};
+    value.clear();
+    internal::EncodeRecordBytes(placement, ids[i], events[i], &value);
+    pending->chain_head = ChainHash(pending->chain_head, value);
+    value.append(pending->chain_head);
+    const std::string position_key = PositionKey(placement.position);
+    batch->Put(cf(kLog), position_key, value);
+    batch->Put(cf(kStreamIndex), StreamRevisionKey(stream_id, placement.revision), position_key);
+    std::string id_key = EventIdKey(stream_id, ids[i]);
+    batch->Put(cf(kEventIds), id_key, RevisionAndPosition(placement.revision, placement.position));
+    pending->event_ids[std::move(id_key)] = {placement.revision, placement.position};
+  }
+  result.last_revision = result.first_revision + events.size() - 1;
+  result.last_position = result.first_position + events.size() - 1;
+  pending->last_position = result.last_position;
+  std::string revision_value;
+  PutBigEndian64(result.last_revision, &revision_value);
+  batch->Put(cf(kStreams), stream_id, revision_value);
+  pending->stream_revisions[stream_id] = result.last_revision;
+  return result;
+}
+
+absl::StatusOr<ReadStreamResult> RocksEventLog::Impl::ReadStream(
+    const ReadStreamRequest& request) {
+  RETURN_IF_ERROR(ValidateStreamId(request.stream_id, options_.limits));
+  RETURN_IF_ERROR(ValidateReadCount(request.max_count, options_.limits));
+  const uint64_t head = Head();
+  ASSIGN_OR_RETURN(std::optional<uint64_t> last_revision, LastRevision(request.stream_id));
+  if (!last_revision) {
+    return absl::NotFoundError(absl::StrCat("stream ", request.stream_id, " does not exist"));
+  }
+  const bool forward = request.direction == Direction::kForward;
+  ReadStreamResult result;
+  uint64_t from = request.has_from_revision ? request.from_revision : (forward ? 0 : *last_revision);
+  if (forward && from > *last_revision) return result;
+  from = std::min(from, *last_revision);
+
+  const std::string prefix = StreamPrefix(request.stream_id);
+  std::string upper = prefix;
+  upper.back() = '\1';
+  const rocksdb::Slice upper_bound(upper);
+  const rocksdb::Slice lower_bound(prefix);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper_bound;
+  read_options.iterate_lower_bound = &lower_bound;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, cf(kStreamIndex)));
+  const std::string start = StreamRevisionKey(request.stream_id, from);
+  if (forward) {
+    it->Seek(start);
+  } else {
+    it->SeekForPrev(start);
+  }
+  std::vector<std::string> keys;
+  for (; it->Valid() && keys.size() < request.max_count;) {
+    keys.emplace_back(it->value().data(), it->value().size());
+    if (forward) {
+      it->Next();
+    } else {
+      it->Prev();
+    }
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading the stream index"));
+
+  std::vector<rocksdb::Slice> key_slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), cf(kLog), keys.size(), key_slices.data(), values.data(),
+                statuses.data());
+  bool reached_head = false;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    RETURN_IF_ERROR(FromRocks(statuses[i], "reading a record"));
+    RecordView view;
+    RETURN_IF_ERROR(ParseRecord(std::string_view(values[i].data(), values[i].size()), &view));
+    // A record written to RocksDB but not yet acknowledged is not visible.
+    if (view.position > head) {
+      reached_head = true;
+      break;
+    }
+    ToRecordedEvent(view, &result.events.emplace_back());
+  }
+  if (result.events.empty()) return result;
+  const uint64_t last_read = result.events.back().revision;
+  result.end_of_stream = forward ? last_read >= *last_revision || reached_head : last_read == 0;
+  result.next_revision = forward ? last_read + 1 : (last_read == 0 ? 0 : last_read - 1);
+  return result;
+}
+
+absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest& request) {
+  if (request.max_count == 0) {
+    return absl::InvalidArgumentError("max_count: must be at least 1");
+  }
+  const uint64_t head = Head();
+  ReadAllResult result;
+  const uint64_t from = std::max<uint64_t>(1, request.from_position);
+  result.next_position = from;
+  if (from > head) return result;
+
+  const std::string upper = PositionKey(head + 1);
+  const rocksdb::Slice upper_bound(upper);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, cf(kLog)));
+  const bool filtered = !request.filter.Empty();
+  const uint64_t max_scan = std::max(request.max_scan, request.max_count);
+  uint64_t scanned = 0;
+  for (it->Seek(PositionKey(from));
+       it->Valid() && result.events.size() < request.max_count && scanned < max_scan;
+       it->Next()) {
+    RecordView view;
+    RETURN_IF_ERROR(ParseRecord(std::string_view(it->value().data(), it->value().size()), &view));
+    ++scanned;
+    result.next_position = view.position + 1;
+    if (filtered && !request.filter.Matches(view.stream_id, view.type)) continue;
+    ToRecordedEvent(view, &result.events.emplace_back());
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading the log"));
+  return result;
+}
+
+absl::StatusOr<StreamInfo> RocksEventLog::Impl::GetStreamInfo(const std::string& stream_id) {
+  RETURN_IF_ERROR(ValidateStreamId(stream_id, options_.limits));
+  ASSIGN_OR_RETURN(std::optional<uint64_t> last_revision, LastRevision(stream_id));
+  StreamInfo info;
+  if (last_revision) {
+    info.exists = true;
+    info.last_revision = *last_revision;
+    info.event_count = *last_revision + 1;
+  }
+  return info;
+}
+
+absl::StatusOr<VerifyResult> RocksEventLog::Impl::Verify() {
+  const uint64_t head = Head();
+  VerifyResult result;
+  std::string previous = ZeroHash();
+  const std::string upper = PositionKey(head + 1);
+  const rocksdb::Slice upper_bound(upper);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper_bound;
+  read_options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, cf(kLog)));
+  uint64_t expected = 1;
+  auto fail = [&](uint64_t position, std::string problem) {
+    result.ok = false;
+    result.first_bad_position = position;
+    result.problem = std::move(problem);
+  };
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+    const uint64_t key = GetBigEndian64(std::string_view(it->key().data(), it->key().size()));
+    if (it->key().size() != 8 || key != expected) {
+      fail(expected, absl::StrCat("position ", expected, " is missing; the next stored key is ",
+                                  absl::BytesToHexString(it->key().ToString())));
+      break;
+    }
+    RecordView view;
+    if (absl::Status parsed =
+            ParseRecord(std::string_view(it->value().data(), it->value().size()), &view);
+        !parsed.ok()) {
+      fail(expected, absl::StrCat("the record cannot be decoded: ", parsed.message()));
+      break;
+    }
+    if (view.position != expected) {
+      fail(expected, absl::StrCat("the record says position ", view.position));
+      break;
+    }
+    const std::string hash = ChainHash(previous, view.record_bytes);
+    if (hash != view.hash) {
+      fail(expected, absl::StrCat("hash mismatch: stored ", absl::BytesToHexString(std::string(view.hash)),
+                                  ", recomputed ", absl::BytesToHexString(hash)));
+      break;
+    }
+    previous = hash;
+    ++result.records_checked;
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading the log"));
+  if (result.ok && result.records_checked != head) {
+    fail(result.records_checked + 1,
+         absl::StrCat("the log ends at position ", result.records_checked, " but the head is ",
+                      head));
+  }
+  result.head_hash = previous;
+  return result;
+}
+
+RocksEventLog::RocksEventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RocksEventLog::~RocksEventLog() = default;
+
+absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("path: required");
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::BlockBasedTableOptions log_table;
+  log_table.block_cache = cache;
+  rocksdb::BlockBasedTableOptions index_table = log_table;
+  // Point lookups (stream revisions, event ids) mostly ask for keys that exist
+  // in exactly one file; a bloom filter skips the others.
+  index_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+
+  rocksdb::ColumnFamilyOptions log_options;
+  log_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(log_table));
+  const std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
+  const rocksdb::CompressionType compression =
+      std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end()
+          ? rocksdb::kLZ4Compression
+          : rocksdb::kSnappyCompression;
+  log_options.compression = compression;
+  rocksdb::ColumnFamilyOptions index_options;
+  index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(index_table));
+  index_options.compression = compression;
+
+  std::vector<std::string> existing;
+  const bool is_new =
+      !rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(db_options), options.path, &existing)
+           .ok();
+  for (const std::string& name : existing) {
+    if (std::find_if(std::begin(kColumnFamilies), std::end(kColumnFamilies),
+                     [&](const char* known) { return name == known; }) ==
+        std::end(kColumnFamilies)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          options.path, " holds a RocksDB database with column family \"", name,
+          "\", which a bidtrail log does not have; refusing to open it"));
+    }
+  }
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (int family = 0; family < kColumnFamilyCount; ++family) {
+    families.emplace_back(kColumnFamilies[family], family == kLog ? log_options : index_options);
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options.path, families, &handles, &raw_db),
+                            absl::StrCat("opening ", options.path)));
+  std::unique_ptr<rocksdb::DB> db(raw_db);
+
+  std::string version;
+  const rocksdb::Status got = db->Get(rocksdb::ReadOptions(), handles[kMeta], kFormatVersionKey,
+                                      &version);
+  absl::Status format_ok;
+  if (got.IsNotFound() && is_new) {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    format_ok = FromRocks(db->Put(write_options, handles[kMeta], kFormatVersionKey, kFormatVersion),
+                          "writing the format version");
+  } else if (got.IsNotFound()) {
+    format_ok = absl::FailedPreconditionError(absl::StrCat(
+        options.path, " holds a RocksDB database without a bidtrail format version; refusing to "
+        "open it"));
+  } else if (!got.ok()) {
+    format_ok = FromRocks(got, "reading the format version");
+  } else if (version != kFormatVersion) {
+    format_ok = absl::FailedPreconditionError(
+        absl::StrCat(options.path, " holds a bidtrail log of format version \"", version,
+                     "\"; this build reads format version ", kFormatVersion));
+  }
+  auto impl = std::make_unique<Impl>(options, std::move(db), std::move(handles));
+  RETURN_IF_ERROR(format_ok);
+  RETURN_IF_ERROR(impl->Restore());
+  return std::unique_ptr<RocksEventLog>(new RocksEventLog(std::move(impl)));
+}
+
+absl::StatusOr<AppendResult> RocksEventLog::Append(const std::string& stream_id,
+                                                   const ExpectedRevision& expected,
+                                                   const std::vector<ProposedEvent>& events) {
+  return impl_->Append(stream_id, expected, events);
+}
+
+absl::StatusOr<ReadStreamResult> RocksEventLog::ReadStream(const ReadStreamRequest& request) {
+  return impl_->ReadStream(request);
+}
+
+absl::StatusOr<ReadAllResult> RocksEventLog::ReadAll(const ReadAllRequest& request) {
+  return impl_->ReadAll(request);
+}
+
+absl::StatusOr<StreamInfo> RocksEventLog::GetStreamInfo(const std::string& stream_id) {
+  return impl_->GetStreamInfo(stream_id);
+}
+
+absl::StatusOr<uint64_t> RocksEventLog::HeadPosition() { return impl_->Head(); }
+
+absl::StatusOr<std::unique_ptr<Subscription>> RocksEventLog::Subscribe(
+    const SubscribeRequest& request) {
+  return std::unique_ptr<Subscription>(new LogSubscription(impl_.get(), request));
+}
+
+absl::StatusOr<VerifyResult> RocksEventLog::Verify() { return impl_->Verify(); }
+
+void RocksEventLog::CancelSubscriptions() { impl_->CancelSubscriptions(); }
+
+std::string RocksEventLog::ChainHead() { return impl_->ChainHead(); }
+
+}  // namespace bidtrail::eventlog

@@ -1,0 +1,621 @@
+#include "bidtrail/eventlog/rocks_event_log.h"
+
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "bidtrail/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "record_codec.h"
+#include "rocksdb/db.h"
+
+namespace bidtrail::eventlog {
+namespace {
+
+using ::bidtrail::testing::IsOk;
+using ::bidtrail::testing::ScratchDir;
+using ::bidtrail::testing::StatusIs;
+using ::testing::HasSubstr;
+
+std::string Id(uint64_t n) { return absl::StrFormat("00000000-0000-4000-8000-%012x", n); }
+
+ProposedEvent Event(uint64_t n, std::string type = "bidtrail.v1.BidSubmitted") {
+  ProposedEvent event;
+  event.event_id = Id(n);
+  event.type = std::move(type);
+  event.data = absl::StrFormat("payload-%d", n);
+  event.occurred_at = absl::FromUnixSeconds(1767225600 + static_cast<int64_t>(n));
+  event.actor = "alice";
+  event.correlation_id = "corr-1";
+  event.causation_id = "cause-1";
+  return event;
+}
+
+class RocksEventLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    log_.reset();
+    RocksEventLog::Options options;
+    options.path = dir_.path() + "/log";
+    options.sync = false;
+    options.limits.max_events_per_append = 100;
+    auto opened = RocksEventLog::Open(options);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    log_ = std::move(opened).value();
+  }
+
+  uint64_t Head() { return log_->HeadPosition().value(); }
+
+  std::vector<RecordedEvent> ReadAllEvents() {
+    ReadAllRequest request;
+    request.max_count = 100000;
+    auto result = log_->ReadAll(request);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? result->events : std::vector<RecordedEvent>{};
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<RocksEventLog> log_;
+};
+
+TEST_F(RocksEventLogTest, AppendsAndReadsBackEveryField) {
+  const absl::Time before = absl::Now();
+  ASSERT_OK_AND_ASSIGN(AppendResult result,
+                       log_->Append("tender-1", ExpectedRevision::NoStream(),
+                                    {Event(1), Event(2), Event(3)}));
+  EXPECT_EQ(result.first_revision, 0u);
+  EXPECT_EQ(result.last_revision, 2u);
+  EXPECT_EQ(result.first_position, 1u);
+  EXPECT_EQ(result.last_position, 3u);
+  EXPECT_FALSE(result.already_recorded);
+  EXPECT_EQ(Head(), 3u);
+
+  ReadStreamRequest read;
+  read.stream_id = "tender-1";
+  ASSERT_OK_AND_ASSIGN(ReadStreamResult stream, log_->ReadStream(read));
+  ASSERT_EQ(stream.events.size(), 3u);
+  EXPECT_TRUE(stream.end_of_stream);
+  const RecordedEvent& first = stream.events[0];
+  EXPECT_EQ(first.event_id, Id(1));
+  EXPECT_EQ(first.stream_id, "tender-1");
+  EXPECT_EQ(first.revision, 0u);
+  EXPECT_EQ(first.position, 1u);
+  EXPECT_EQ(first.type, "bidtrail.v1.BidSubmitted");
+  EXPECT_EQ(first.data, "payload-1");
+  EXPECT_EQ(first.occurred_at, absl::FromUnixSeconds(1767225601));
+  EXPECT_GE(first.recorded_at, before - absl::Seconds(1));
+  EXPECT_EQ(first.actor, "alice");
+  EXPECT_EQ(first.correlation_id, "corr-1");
+  EXPECT_EQ(first.causation_id, "cause-1");
+  EXPECT_EQ(first.hash.size(), 32u);
+  EXPECT_NE(first.hash, stream.events[1].hash);
+  EXPECT_EQ(stream.events[2].hash, log_->ChainHead());
+
+  ASSERT_OK_AND_ASSIGN(StreamInfo info, log_->GetStreamInfo("tender-1"));
+  EXPECT_TRUE(info.exists);
+  EXPECT_EQ(info.last_revision, 2u);
+  EXPECT_EQ(info.event_count, 3u);
+  ASSERT_OK_AND_ASSIGN(StreamInfo missing, log_->GetStreamInfo("tender-2"));
+  EXPECT_FALSE(missing.exists);
+  EXPECT_EQ(missing.event_count, 0u);
+}
+
+TEST_F(RocksEventLogTest, ReadsStreamsForwardBackwardAndInPages) {
+  ASSERT_THAT(log_->Append("a", ExpectedRevision::Any(), {Event(1), Event(2), Event(3), Event(4)}),
+              IsOk());
+  ASSERT_THAT(log_->Append("b", ExpectedRevision::Any(), {Event(5)}), IsOk());
+  ASSERT_THAT(log_->Append("a", ExpectedRevision::Any(), {Event(6)}), IsOk());
+
+  ReadStreamRequest read;
+  read.stream_id = "a";
+  read.max_count = 2;
+  ASSERT_OK_AND_ASSIGN(ReadStreamResult page1, log_->ReadStream(read));
+  ASSERT_EQ(page1.events.size(), 2u);
+  EXPECT_FALSE(page1.end_of_stream);
+  EXPECT_EQ(page1.next_revision, 2u);
+  read.has_from_revision = true;
+  read.from_revision = page1.next_revision;
+  read.max_count = 10;
+  ASSERT_OK_AND_ASSIGN(ReadStreamResult page2, log_->ReadStream(read));
+  ASSERT_EQ(page2.events.size(), 3u);
+  EXPECT_TRUE(page2.end_of_stream);
+  EXPECT_EQ(page2.events[2].revision, 4u);
+  EXPECT_EQ(page2.events[2].position, 6u);
+  EXPECT_EQ(page2.events[2].event_id, Id(6));
+
+  ReadStreamRequest backward;
+  backward.stream_id = "a";
+  backward.direction = Direction::kBackward;
+  backward.max_count = 3;
+  ASSERT_OK_AND_ASSIGN(ReadStreamResult back, log_->ReadStream(backward));
+  ASSERT_EQ(back.events.size(), 3u);
+  EXPECT_EQ(back.events[0].revision, 4u);
+  EXPECT_EQ(back.events[2].revision, 2u);
+  EXPECT_FALSE(back.end_of_stream);
+  EXPECT_EQ(back.next_revision, 1u);
+  backward.has_from_revision = true;
+  backward.from_revision = 1;
+  ASSERT_OK_AND_ASSIGN(ReadStreamResult back2, log_->ReadStream(backward));
+  ASSERT_EQ(back2.events.size(), 2u);
+  EXPECT_TRUE(back2.end_of_stream);
+
+  read.from_revision = 9;
+  ASSERT_OK_AND_ASSIGN(ReadStreamResult beyond, log_->ReadStream(read));
+  EXPECT_TRUE(beyond.events.empty());
+  EXPECT_TRUE(beyond.end_of_stream);
+
+  ReadStreamRequest unknown;
+  unknown.stream_id = "zzz";
+  EXPECT_THAT(log_->ReadStream(unknown),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("stream zzz does not exist")));
+  unknown.stream_id = "a";
+  unknown.max_count = 0;
+  EXPECT_THAT(log_->ReadStream(unknown),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("max_count: 0; must be 1 to 10000")));
+}
+
+TEST_F(RocksEventLogTest, ReadsAllWithFiltersAndResumePositions) {
+  ASSERT_THAT(log_->Append("tender-1", ExpectedRevision::Any(), {Event(1, "A"), Event(2, "B")}),
+              IsOk());
+  ASSERT_THAT(log_->Append("party-1", ExpectedRevision::Any(), {Event(3, "A")}), IsOk());
+  ASSERT_THAT(log_->Append("tender-2", ExpectedRevision::Any(), {Event(4, "A")}), IsOk());
+
+  ReadAllRequest request;
+  request.filter.stream_prefix = "tender-";
+  request.filter.event_types = {"A"};
+  ASSERT_OK_AND_ASSIGN(ReadAllResult result, log_->ReadAll(request));
+  ASSERT_EQ(result.events.size(), 2u);
+  EXPECT_EQ(result.events[0].position, 1u);
+  EXPECT_EQ(result.events[1].position, 4u);
+  EXPECT_EQ(result.next_position, 5u);
+
+  ReadAllRequest paged;
+  paged.from_position = 2;
+  paged.max_count = 2;
+  ASSERT_OK_AND_ASSIGN(ReadAllResult page, log_->ReadAll(paged));
+  ASSERT_EQ(page.events.size(), 2u);
+  EXPECT_EQ(page.events[0].position, 2u);
+  EXPECT_EQ(page.next_position, 4u);
+
+  ReadAllRequest past_head;
+  past_head.from_position = 10;
+  ASSERT_OK_AND_ASSIGN(ReadAllResult empty, log_->ReadAll(past_head));
+  EXPECT_TRUE(empty.events.empty());
+  EXPECT_EQ(empty.next_position, 10u);
+}
+
+// Each expected-revision kind against a missing stream and a stream at
+// revision 1: accepted, or ABORTED naming the actual revision with nothing
+// written.
+TEST_F(RocksEventLogTest, ExpectedRevisionCases) {
+  ASSERT_THAT(log_->Append("existing", ExpectedRevision::NoStream(), {Event(1), Event(2)}), IsOk());
+  struct Case {
+    std::string stream;
+    ExpectedRevision expected;
+    bool accepted;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"missing-1", ExpectedRevision::Any(), true, ""},
+      {"missing-2", ExpectedRevision::NoStream(), true, ""},
+      {"missing-3", ExpectedRevision::StreamExists(), false,
+       "stream missing-3: expected stream exists but it does not exist"},
+      {"missing-4", ExpectedRevision::Exact(0), false,
+       "stream missing-4: expected revision 0 but it does not exist"},
+      {"existing", ExpectedRevision::NoStream(), false,
+       "stream existing: expected no stream but its last revision is 1"},
+      {"existing", ExpectedRevision::Exact(0), false,
+       "stream existing: expected revision 0 but its last revision is 1"},
+      {"existing", ExpectedRevision::Exact(2), false,
+       "stream existing: expected revision 2 but its last revision is 1"},
+      {"existing", ExpectedRevision::Exact(1), true, ""},
+      {"existing", ExpectedRevision::StreamExists(), true, ""},
+      {"existing", ExpectedRevision::Any(), true, ""},
+  };
+  uint64_t next_id = 100;
+  for (const Case& c : cases) {
+    const uint64_t head_before = Head();
+    auto result = log_->Append(c.stream, c.expected, {Event(next_id++)});
+    if (c.accepted) {
+      EXPECT_THAT(result, IsOk()) << c.stream << " " << c.expected.ToString();
+      EXPECT_EQ(Head(), head_before + 1);
+    } else {
+      EXPECT_THAT(result, StatusIs(absl::StatusCode::kAborted, c.message));
+      EXPECT_EQ(Head(), head_before) << "a rejected append wrote something";
+    }
+  }
+  ASSERT_OK_AND_ASSIGN(StreamInfo info, log_->GetStreamInfo("existing"));
+  EXPECT_EQ(info.last_revision, 4u);
+}
+
+TEST_F(RocksEventLogTest, RetriesAreIdempotentUnderEveryExpectedRevision) {
+  ASSERT_OK_AND_ASSIGN(AppendResult original,
+                       log_->Append("t", ExpectedRevision::NoStream(), {Event(1), Event(2)}));
+  ASSERT_THAT(log_->Append("t", ExpectedRevision::Exact(1), {Event(3)}), IsOk());
+  for (const ExpectedRevision& expected :
+       {ExpectedRevision::Any(), ExpectedRevision::NoStream(), ExpectedRevision::StreamExists(),
+        ExpectedRevision::Exact(0), ExpectedRevision::Exact(1), ExpectedRevision::Exact(77)}) {
+    ASSERT_OK_AND_ASSIGN(AppendResult retry, log_->Append("t", expected, {Event(1), Event(2)}));
+    EXPECT_TRUE(retry.already_recorded) << expected.ToString();
+    EXPECT_EQ(retry.first_revision, original.first_revision);
+    EXPECT_EQ(retry.last_revision, original.last_revision);
+    EXPECT_EQ(retry.first_position, original.first_position);
+    EXPECT_EQ(retry.last_position, original.last_position);
+    EXPECT_EQ(Head(), 3u);
+  }
+  // The tail append alone is also a complete retry.
+  ASSERT_OK_AND_ASSIGN(AppendResult tail, log_->Append("t", ExpectedRevision::Any(), {Event(3)}));
+  EXPECT_TRUE(tail.already_recorded);
+  EXPECT_EQ(tail.first_revision, 2u);
+  EXPECT_EQ(tail.first_position, 3u);
+
+  EXPECT_THAT(log_->Append("t", ExpectedRevision::Any(), {Event(2), Event(4)}),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       HasSubstr("events[0].event_id " + Id(2) +
+                                 " is already recorded at revision 1 but events[1].event_id " +
+                                 Id(4) + " is not")));
+  EXPECT_THAT(log_->Append("t", ExpectedRevision::Any(), {Event(2), Event(1)}),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("not in this order")));
+  EXPECT_EQ(Head(), 3u);
+  // The same event id in another stream is another event.
+  ASSERT_OK_AND_ASSIGN(AppendResult other, log_->Append("u", ExpectedRevision::Any(), {Event(1)}));
+  EXPECT_FALSE(other.already_recorded);
+}
+
+TEST_F(RocksEventLogTest, RetryInsideOneGroupCommitIsIdempotent) {
+  // Two threads send the same append at once; whichever lands first, the
+  // other sees it as already recorded.
+  std::vector<absl::StatusOr<AppendResult>> results(2, absl::InternalError("unset"));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      results[t] = log_->Append("same", ExpectedRevision::NoStream(), {Event(1), Event(2)});
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_THAT(results[0], IsOk());
+  ASSERT_THAT(results[1], IsOk());
+  EXPECT_NE(results[0]->already_recorded, results[1]->already_recorded);
+  EXPECT_EQ(results[0]->first_position, results[1]->first_position);
+  EXPECT_EQ(Head(), 2u);
+}
+
+TEST_F(RocksEventLogTest, BadInputIsRejectedAndWritesNothing) {
+  ASSERT_THAT(log_->Append("t", ExpectedRevision::Any(), {Event(1)}), IsOk());
+  ProposedEvent untyped = Event(3);
+  untyped.type.clear();
+  ProposedEvent big = Event(4);
+  big.data = std::string((size_t{1} << 20) + 1, 'x');
+  ProposedEvent bad_id = Event(5);
+  bad_id.event_id = "5";
+  ProposedEvent timeless = Event(6);
+  timeless.occurred_at = absl::InfinitePast();
+  struct Case {
+    std::string stream;
+    std::vector<ProposedEvent> events;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"", {Event(2)}, "stream_id: 0 bytes; must be 1 to 200 bytes"},
+      {std::string(201, 's'), {Event(2)}, "stream_id: 201 bytes; must be 1 to 200 bytes"},
+      {"$system", {Event(2)}, "stream_id: must not start with '$'"},
+      {"tab\there", {Event(2)}, "stream_id: byte 3 (0x09) is not printable ASCII"},
+      {"t", {}, "events: 0 events; an append carries 1 to 100"},
+      {"t", std::vector<ProposedEvent>(101, Event(2)), "events: 101 events; an append carries 1 to 100"},
+      {"t", {Event(2), untyped}, "events[1].type: 0 bytes; must be 1 to 200 bytes"},
+      {"t", {big}, "events[0].data: 1048577 bytes; at most 1048576"},
+      {"t", {Event(2), bad_id}, "events[1].event_id: \"5\" is not a UUID"},
+      {"t", {timeless}, "events[0].occurred_at: required"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(log_->Append(c.stream, ExpectedRevision::Any(), c.events),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)));
+  }
+  EXPECT_EQ(Head(), 1u);
+  EXPECT_EQ(ReadAllEvents().size(), 1u);
+}
+
+TEST_F(RocksEventLogTest, RacingExactAppendsHaveOneWinnerPerRevision) {
+  constexpr int kThreads = 8;
+  constexpr uint64_t kRevisions = 50;
+  absl::Mutex mu;
+  std::map<uint64_t, int> winners;
+  std::atomic<int> aborted{0};
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint64_t revision = 0; revision < kRevisions; ++revision) {
+        const ExpectedRevision expected = revision == 0 ? ExpectedRevision::NoStream()
+                                                        : ExpectedRevision::Exact(revision - 1);
+        auto result = log_->Append("race", expected, {Event(1000 * (t + 1) + revision)});
+        if (result.ok()) {
+          absl::MutexLock lock(&mu);
+          ++winners[result->first_revision];
+          if (result->first_revision != revision) ++unexpected;
+        } else if (result.status().code() == absl::StatusCode::kAborted) {
+          ++aborted;
+        } else {
+          ++unexpected;
+        }
+        // A loser may fall behind the stream; it then loses every later round
+        // until it catches up, which is still "one winner per revision".
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  ASSERT_EQ(winners.size(), kRevisions);
+  for (const auto& [revision, count] : winners) EXPECT_EQ(count, 1) << "revision " << revision;
+  EXPECT_EQ(aborted.load(), kThreads * static_cast<int>(kRevisions) - static_cast<int>(kRevisions));
+  ReadStreamRequest read;
+  read.stream_id = "race";
+  ASSERT_OK_AND_ASSIGN(ReadStreamResult stream, log_->ReadStream(read));
+  ASSERT_EQ(stream.events.size(), kRevisions);
+  for (uint64_t i = 0; i < kRevisions; ++i) EXPECT_EQ(stream.events[i].revision, i);
+}
+
+TEST_F(RocksEventLogTest, ConcurrentStreamsGetGaplessPositionsInCommitOrder) {
+  constexpr int kThreads = 6;
+  constexpr int kAppends = 150;
+  std::vector<std::vector<AppendResult>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppends; ++i) {
+        const uint64_t base = 100000 * (t + 1) + 10 * i;
+        auto result = log_->Append(absl::StrFormat("stream-%d-%d", t, i % 7),
+                                   ExpectedRevision::Any(), {Event(base), Event(base + 1)});
+        ASSERT_TRUE(result.ok()) << result.status();
+        results[t].push_back(*result);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const std::vector<RecordedEvent> all = ReadAllEvents();
+  ASSERT_EQ(all.size(), size_t{kThreads * kAppends * 2});
+  std::map<std::string, uint64_t> next_revision;
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].position, i + 1);
+    if (i > 0) {
+      EXPECT_GE(all[i].recorded_at, all[i - 1].recorded_at);
+    }
+    EXPECT_EQ(all[i].revision, next_revision[all[i].stream_id]++) << all[i].stream_id;
+  }
+  for (const auto& per_thread : results) {
+    for (size_t i = 0; i < per_thread.size(); ++i) {
+      EXPECT_EQ(per_thread[i].last_position, per_thread[i].first_position + 1);
+      // A thread's own appends commit in the order it made them.
+      if (i > 0) {
+        EXPECT_GT(per_thread[i].first_position, per_thread[i - 1].last_position);
+      }
+    }
+  }
+  ASSERT_OK_AND_ASSIGN(VerifyResult verified, log_->Verify());
+  EXPECT_TRUE(verified.ok) << verified.problem;
+  EXPECT_EQ(verified.records_checked, all.size());
+}
+
+TEST_F(RocksEventLogTest, ReopenRestoresHeadChainAndRevisions) {
+  ASSERT_THAT(log_->Append("a", ExpectedRevision::Any(), {Event(1), Event(2)}), IsOk());
+  ASSERT_THAT(log_->Append("b", ExpectedRevision::Any(), {Event(3)}), IsOk());
+  const std::string chain_head = log_->ChainHead();
+  Reopen();
+  EXPECT_EQ(Head(), 3u);
+  EXPECT_EQ(log_->ChainHead(), chain_head);
+  ASSERT_OK_AND_ASSIGN(StreamInfo a, log_->GetStreamInfo("a"));
+  EXPECT_EQ(a.last_revision, 1u);
+  EXPECT_THAT(log_->Append("a", ExpectedRevision::Exact(0), {Event(4)}),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("its last revision is 1")));
+  ASSERT_OK_AND_ASSIGN(AppendResult next, log_->Append("a", ExpectedRevision::Exact(1), {Event(4)}));
+  EXPECT_EQ(next.first_revision, 2u);
+  EXPECT_EQ(next.first_position, 4u);
+  // Idempotency survives a restart too.
+  ASSERT_OK_AND_ASSIGN(AppendResult retry, log_->Append("b", ExpectedRevision::Any(), {Event(3)}));
+  EXPECT_TRUE(retry.already_recorded);
+  EXPECT_EQ(retry.first_position, 3u);
+  ASSERT_OK_AND_ASSIGN(VerifyResult verified, log_->Verify());
+  EXPECT_TRUE(verified.ok) << verified.problem;
+  EXPECT_EQ(verified.records_checked, 4u);
+  EXPECT_EQ(verified.head_hash, log_->ChainHead());
+}
+
+// Opens the log's RocksDB directly, as an attacker with disk access would.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : {"default", "log", "streams", "stream_index", "event_ids"}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status status = rocksdb::DB::Open(rocksdb::Options(), path, families, &handles_, &db);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    db_.reset(db);
+  }
+  ~RawDb() {
+    for (auto* handle : handles_) (void)db_->DestroyColumnFamilyHandle(handle);
+  }
+  rocksdb::DB* db() { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* family(int i) { return handles_[i]; }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+TEST_F(RocksEventLogTest, VerifyNamesTheFirstTamperedPosition) {
+  for (uint64_t i = 1; i <= 8; ++i) {
+    ASSERT_THAT(log_->Append("t", ExpectedRevision::Any(), {Event(i)}), IsOk());
+  }
+  ASSERT_OK_AND_ASSIGN(VerifyResult clean, log_->Verify());
+  EXPECT_TRUE(clean.ok);
+  EXPECT_EQ(clean.records_checked, 8u);
+  log_.reset();
+  {
+    RawDb raw(dir_.path() + "/log");
+    std::string value;
+    ASSERT_TRUE(raw.db()->Get(rocksdb::ReadOptions(), raw.family(1), internal::PositionKey(5), &value).ok());
+    // Flip one byte of the payload ("payload-5" -> "payload-4").
+    const size_t at = value.find("payload-5");
+    ASSERT_NE(at, std::string::npos);
+    value[at + 8] ^= 0x01;
+    ASSERT_TRUE(raw.db()->Put(rocksdb::WriteOptions(), raw.family(1), internal::PositionKey(5), value).ok());
+  }
+  Reopen();
+  ASSERT_OK_AND_ASSIGN(VerifyResult tampered, log_->Verify());
+  EXPECT_FALSE(tampered.ok);
+  EXPECT_EQ(tampered.first_bad_position, 5u);
+  EXPECT_THAT(tampered.problem, HasSubstr("hash mismatch"));
+  EXPECT_EQ(tampered.records_checked, 4u);
+}
+
+TEST_F(RocksEventLogTest, VerifyNamesAMissingPosition) {
+  for (uint64_t i = 1; i <= 4; ++i) {
+    ASSERT_THAT(log_->Append("t", ExpectedRevision::Any(), {Event(i)}), IsOk());
+  }
+  log_.reset();
+  {
+    RawDb raw(dir_.path() + "/log");
+    ASSERT_TRUE(raw.db()->Delete(rocksdb::WriteOptions(), raw.family(1), internal::PositionKey(2)).ok());
+  }
+  Reopen();
+  ASSERT_OK_AND_ASSIGN(VerifyResult result, log_->Verify());
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.first_bad_position, 2u);
+  EXPECT_THAT(result.problem, HasSubstr("position 2 is missing"));
+}
+
+TEST_F(RocksEventLogTest, RefusesUnknownFormatVersionAndForeignDatabases) {
+  log_.reset();
+  {
+    RawDb raw(dir_.path() + "/log");
+    ASSERT_TRUE(raw.db()->Put(rocksdb::WriteOptions(), raw.family(0), "bidtrail.format_version", "99").ok());
+  }
+  RocksEventLog::Options options;
+  options.path = dir_.path() + "/log";
+  EXPECT_THAT(RocksEventLog::Open(options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("format version \"99\"; this build reads format version 1")));
+
+  options.path = dir_.path() + "/foreign";
+  {
+    rocksdb::Options raw_options;
+    raw_options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(raw_options, options.path, &db).ok());
+    delete db;
+  }
+  EXPECT_THAT(RocksEventLog::Open(options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("without a bidtrail format version")));
+  options.path = "";
+  EXPECT_THAT(RocksEventLog::Open(options),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("path: required")));
+}
+
+TEST_F(RocksEventLogTest, SecondOpenOfTheSameFolderIsUnavailable) {
+  RocksEventLog::Options options;
+  options.path = dir_.path() + "/log";
+  EXPECT_THAT(RocksEventLog::Open(options),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("lock")));
+}
+
+TEST_F(RocksEventLogTest, SubscriptionSeesEveryEventOnceAcrossTheSwitchToLive) {
+  constexpr int kWriters = 3;
+  constexpr int kAppendsPerWriter = 300;
+  constexpr uint64_t kTotal = kWriters * kAppendsPerWriter + 50;
+  for (uint64_t i = 0; i < 50; ++i) {
+    ASSERT_THAT(log_->Append("pre", ExpectedRevision::Any(), {Event(900000 + i)}), IsOk());
+  }
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kWriters; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < kAppendsPerWriter; ++i) {
+        ASSERT_THAT(log_->Append(absl::StrFormat("w-%d", t), ExpectedRevision::Any(),
+                                 {Event(10000 * (t + 1) + i)}),
+                    IsOk());
+      }
+    });
+  }
+  // Subscribe while the writers are running.
+  SubscribeRequest request;
+  request.from_position = 0;
+  request.max_batch = 7;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Subscription> subscription, log_->Subscribe(request));
+  uint64_t expected_position = 1;
+  int caught_up = 0;
+  while (expected_position <= kTotal) {
+    ASSERT_OK_AND_ASSIGN(SubscriptionItem item, subscription->Next());
+    if (std::holds_alternative<CaughtUp>(item)) {
+      ++caught_up;
+      EXPECT_EQ(std::get<CaughtUp>(item).head_position, expected_position - 1);
+      continue;
+    }
+    for (const RecordedEvent& event : std::get<EventBatch>(item).events) {
+      ASSERT_EQ(event.position, expected_position) << "gap or duplicate";
+      ++expected_position;
+    }
+  }
+  for (std::thread& writer : writers) writer.join();
+  EXPECT_EQ(caught_up, 1) << "caught-up is sent exactly once";
+
+  // Nothing more: a Next() now blocks until cancelled from another thread.
+  std::thread canceller([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    subscription->Cancel();
+  });
+  auto after = subscription->Next();
+  canceller.join();
+  if (after.ok() && std::holds_alternative<CaughtUp>(*after)) after = subscription->Next();
+  EXPECT_THAT(after, StatusIs(absl::StatusCode::kCancelled, HasSubstr("cancelled")));
+}
+
+TEST_F(RocksEventLogTest, FilteredSubscriptionAndShutdownCancel) {
+  ASSERT_THAT(log_->Append("tender-1", ExpectedRevision::Any(), {Event(1, "A")}), IsOk());
+  ASSERT_THAT(log_->Append("other", ExpectedRevision::Any(), {Event(2, "A")}), IsOk());
+  ASSERT_THAT(log_->Append("tender-2", ExpectedRevision::Any(), {Event(3, "B")}), IsOk());
+  SubscribeRequest request;
+  request.filter.stream_prefix = "tender-";
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Subscription> subscription, log_->Subscribe(request));
+  ASSERT_OK_AND_ASSIGN(SubscriptionItem first, subscription->Next());
+  ASSERT_TRUE(std::holds_alternative<EventBatch>(first));
+  const EventBatch& batch = std::get<EventBatch>(first);
+  ASSERT_EQ(batch.events.size(), 2u);
+  EXPECT_EQ(batch.events[0].stream_id, "tender-1");
+  EXPECT_EQ(batch.events[1].stream_id, "tender-2");
+  EXPECT_EQ(batch.next_position, 4u);
+  ASSERT_OK_AND_ASSIGN(SubscriptionItem second, subscription->Next());
+  EXPECT_TRUE(std::holds_alternative<CaughtUp>(second));
+
+  std::thread live([&] {
+    absl::SleepFor(absl::Milliseconds(20));
+    ASSERT_THAT(log_->Append("other", ExpectedRevision::Any(), {Event(4, "A")}), IsOk());
+    ASSERT_THAT(log_->Append("tender-3", ExpectedRevision::Any(), {Event(5, "A")}), IsOk());
+  });
+  ASSERT_OK_AND_ASSIGN(SubscriptionItem third, subscription->Next());
+  live.join();
+  ASSERT_TRUE(std::holds_alternative<EventBatch>(third));
+  ASSERT_EQ(std::get<EventBatch>(third).events.size(), 1u);
+  EXPECT_EQ(std::get<EventBatch>(third).events[0].position, 5u);
+
+  std::thread shutdown([&] {
+    absl::SleepFor(absl::Milliseconds(20));
+    log_->CancelSubscriptions();
+  });
+  EXPECT_THAT(subscription->Next(), StatusIs(absl::StatusCode::kCancelled, HasSubstr("cancelled")));
+  shutdown.join();
+}
+
+}  // namespace
+}  // namespace bidtrail::eventlog
