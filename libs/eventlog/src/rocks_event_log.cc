@@ -204,6 +204,7 @@ class LogSubscription final : public Subscription {
       : log_(log),
         filter_(request.filter),
         max_batch_(std::max<uint32_t>(1, request.max_batch)),
+        max_batch_bytes_(request.max_batch_bytes),
         cursor_(std::max<uint64_t>(1, request.from_position)) {}
 
   absl::StatusOr<SubscriptionItem> Next() override {
@@ -220,6 +221,7 @@ class LogSubscription final : public Subscription {
         read.from_position = cursor_;
         read.max_count = max_batch_;
         read.max_scan = std::max<uint64_t>(max_batch_, 4096);
+        read.max_bytes = max_batch_bytes_;
         read.filter = filter_;
         ASSIGN_OR_RETURN(ReadAllResult result, log_->ReadAll(read));
         cursor_ = result.next_position;
@@ -247,6 +249,7 @@ class LogSubscription final : public Subscription {
   RocksEventLog::Impl* const log_;
   const EventFilter filter_;
   const uint32_t max_batch_;
+  const uint64_t max_batch_bytes_;
   std::atomic<bool> cancelled_{false};
   // Used by the one thread calling Next().
   uint64_t cursor_;
@@ -572,14 +575,17 @@ absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest&
   const bool filtered = !request.filter.Empty();
   const uint64_t max_scan = std::max(request.max_scan, request.max_count);
   uint64_t scanned = 0;
+  uint64_t bytes = 0;
   for (it->Seek(PositionKey(from));
-       it->Valid() && result.events.size() < request.max_count && scanned < max_scan;
+       it->Valid() && result.events.size() < request.max_count && scanned < max_scan &&
+       (request.max_bytes == 0 || bytes < request.max_bytes);
        it->Next()) {
     RecordView view;
     RETURN_IF_ERROR(ParseRecord(std::string_view(it->value().data(), it->value().size()), &view));
     ++scanned;
     result.next_position = view.position + 1;
     if (filtered && !request.filter.Matches(view.stream_id, view.type)) continue;
+    bytes += view.data.size();
     ToRecordedEvent(view, &result.events.emplace_back());
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the log"));

@@ -128,6 +128,9 @@ struct ReadAllRequest {
   // Examine at most this many records (matching or not) before returning, so
   // that a selective filter over a long log still answers in bounded time.
   uint64_t max_scan = 100000;
+  // Stop once the events returned carry this many bytes of data (always at
+  // least one event); 0: no byte limit.
+  uint64_t max_bytes = 0;
   EventFilter filter;
 };
 
@@ -171,8 +174,9 @@ class Subscription {
 struct SubscribeRequest {
   uint64_t from_position = 1;  // 0 and 1 both mean the start
   EventFilter filter;
-  // Largest batch delivered at once.
+  // Largest batch delivered at once, in events and in bytes of event data.
   uint32_t max_batch = 512;
+  uint64_t max_batch_bytes = uint64_t{1} << 20;
 };
 
 class EventStore {

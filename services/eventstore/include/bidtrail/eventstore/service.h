@@ -1,0 +1,101 @@
+// EventStoreGrpcService: bidtrail.v1.EventStoreService over any EventStore
+// backend (the embedded RocksDB log, or another store reached over gRPC).
+// Thread-safe.
+//
+// Callback API. Unary calls run on the service's own worker threads, so a
+// synced append waiting for its group commit never blocks a gRPC reactor and
+// concurrent appends can share one commit. Each streaming call (ReadAll,
+// Subscribe) is driven by a thread of its own that produces one message, hands
+// it to gRPC and waits for the write to complete before producing the next:
+// a slow client slows only its own call, and nothing is buffered for it.
+//
+// Shutdown: BeginShutdown() ends open streams with UNAVAILABLE; then shut the
+// grpc::Server down; then WaitForStreams() before destroying the store.
+#ifndef BIDTRAIL_EVENTSTORE_SERVICE_H_
+#define BIDTRAIL_EVENTSTORE_SERVICE_H_
+
+#include <atomic>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "bidtrail/eventlog/event_store.h"
+#include "bidtrail/rpc/thread_pool.h"
+#include "bidtrail/v1/eventstore.grpc.pb.h"
+
+namespace bidtrail::eventstore {
+
+class EventStoreGrpcService final : public v1::EventStoreService::CallbackService {
+ public:
+  struct Options {
+    // Threads running unary calls; also the most appends that can wait for
+    // one group commit together.
+    int worker_threads = 64;
+    // Most ReadAll and Subscribe calls open at once; more get RESOURCE_EXHAUSTED.
+    int max_open_streams = 256;
+  };
+
+  // `store` must outlive the service.
+  EventStoreGrpcService(eventlog::EventStore* store, const Options& options);
+  ~EventStoreGrpcService() override;
+
+  // Ends every open stream with UNAVAILABLE and refuses new ones.
+  void BeginShutdown();
+  // Blocks until every streaming call's thread has finished.
+  void WaitForStreams();
+
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
+                                   const v1::AppendRequest* request,
+                                   v1::AppendResponse* response) override;
+  grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* context,
+                                       const v1::ReadStreamRequest* request,
+                                       v1::ReadStreamResponse* response) override;
+  grpc::ServerWriteReactor<v1::ReadAllResponse>* ReadAll(
+      grpc::CallbackServerContext* context, const v1::ReadAllRequest* request) override;
+  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
+  grpc::ServerUnaryReactor* GetStreamInfo(grpc::CallbackServerContext* context,
+                                          const v1::GetStreamInfoRequest* request,
+                                          v1::GetStreamInfoResponse* response) override;
+  grpc::ServerUnaryReactor* GetHead(grpc::CallbackServerContext* context,
+                                    const v1::GetHeadRequest* request,
+                                    v1::GetHeadResponse* response) override;
+  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* context,
+                                   const v1::VerifyRequest* request,
+                                   v1::VerifyResponse* response) override;
+
+  // Book-keeping of open streams, used by the stream threads.
+  class StreamRegistry {
+   public:
+    // False when shutting down or full.
+    bool Open(int max_open) ABSL_LOCKS_EXCLUDED(mu_);
+    void Close() ABSL_LOCKS_EXCLUDED(mu_);
+    // Registers a cancel hook for shutdown; false when already shutting down.
+    bool Track(eventlog::Subscription* subscription) ABSL_LOCKS_EXCLUDED(mu_);
+    void Untrack(eventlog::Subscription* subscription) ABSL_LOCKS_EXCLUDED(mu_);
+    void BeginShutdown() ABSL_LOCKS_EXCLUDED(mu_);
+    bool shutting_down() const { return shutting_down_.load(std::memory_order_acquire); }
+    void WaitUntilEmpty() ABSL_LOCKS_EXCLUDED(mu_);
+
+   private:
+    absl::Mutex mu_;
+    int open_ ABSL_GUARDED_BY(mu_) = 0;
+    absl::flat_hash_set<eventlog::Subscription*> subscriptions_ ABSL_GUARDED_BY(mu_);
+    std::atomic<bool> shutting_down_{false};
+  };
+
+ private:
+  template <typename Work>
+  grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, Work work);
+
+  eventlog::EventStore* const store_;
+  const Options options_;
+  StreamRegistry streams_;
+  // Declared last: destroyed (joined) first, while everything it uses lives.
+  rpc::ThreadPool pool_;
+};
+
+}  // namespace bidtrail::eventstore
+
+#endif  // BIDTRAIL_EVENTSTORE_SERVICE_H_

@@ -1,0 +1,190 @@
+#include "bidtrail/eventstore/grpc_client.h"
+
+#include <utility>
+
+#include "absl/synchronization/mutex.h"
+#include "bidtrail/common/status_macros.h"
+#include "bidtrail/eventstore/convert.h"
+#include "bidtrail/rpc/status.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace bidtrail::eventstore {
+namespace {
+
+constexpr int kMaxMessageBytes = 64 << 20;
+
+void SetDeadline(grpc::ClientContext* context, absl::Duration timeout) {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+}
+
+class GrpcSubscription final : public eventlog::Subscription {
+ public:
+  GrpcSubscription(v1::EventStoreService::Stub* stub, const v1::SubscribeRequest& request)
+      : reader_(stub->Subscribe(&context_, request)) {}
+
+  ~GrpcSubscription() override {
+    if (finished_) return;
+    Cancel();
+    // Drain so that Finish() may be called; its CANCELLED status is expected.
+    v1::SubscribeResponse ignored;
+    while (reader_->Read(&ignored)) {
+    }
+    (void)reader_->Finish();
+  }
+
+  absl::StatusOr<eventlog::SubscriptionItem> Next() override {
+    v1::SubscribeResponse message;
+    if (!reader_->Read(&message)) {
+      absl::Status status = rpc::FromGrpcStatus(reader_->Finish());
+      finished_ = true;
+      if (status.ok()) return absl::UnavailableError("the server ended the subscription");
+      return status;
+    }
+    if (message.has_caught_up()) {
+      return eventlog::SubscriptionItem(eventlog::CaughtUp{message.caught_up().head_position()});
+    }
+    eventlog::EventBatch batch;
+    batch.events.reserve(message.events().events_size());
+    for (const v1::RecordedEvent& event : message.events().events()) {
+      batch.events.push_back(FromProto(event));
+    }
+    batch.next_position = message.events().next_position();
+    return eventlog::SubscriptionItem(std::move(batch));
+  }
+
+  void Cancel() override { context_.TryCancel(); }
+
+ private:
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> GrpcEventStore::Connect(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+GrpcEventStore::GrpcEventStore(std::shared_ptr<grpc::Channel> channel, const Options& options)
+    : stub_(v1::EventStoreService::NewStub(std::move(channel))), options_(options) {}
+
+absl::StatusOr<eventlog::AppendResult> GrpcEventStore::Append(
+    const std::string& stream_id, const eventlog::ExpectedRevision& expected,
+    const std::vector<eventlog::ProposedEvent>& events) {
+  v1::AppendRequest request;
+  request.set_stream_id(stream_id);
+  ToProto(expected, &request);
+  for (const eventlog::ProposedEvent& event : events) ToProto(event, request.add_events());
+  v1::AppendResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, options_.timeout);
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->Append(&context, request, &response)));
+  eventlog::AppendResult result;
+  result.first_revision = response.first_revision();
+  result.last_revision = response.last_revision();
+  result.first_position = response.first_position();
+  result.last_position = response.last_position();
+  result.already_recorded = response.already_recorded();
+  return result;
+}
+
+absl::StatusOr<eventlog::ReadStreamResult> GrpcEventStore::ReadStream(
+    const eventlog::ReadStreamRequest& request) {
+  v1::ReadStreamRequest wire;
+  wire.set_stream_id(request.stream_id);
+  wire.set_direction(request.direction == eventlog::Direction::kBackward
+                         ? v1::READ_DIRECTION_BACKWARD
+                         : v1::READ_DIRECTION_FORWARD);
+  if (request.has_from_revision) wire.set_from_revision(request.from_revision);
+  wire.set_max_count(request.max_count);
+  if (request.max_count == 0) {
+    // 0 means "the default" on the wire but is an error in process: keep the
+    // two backends answering alike.
+    return absl::InvalidArgumentError("max_count: 0; must be 1 to 10000");
+  }
+  v1::ReadStreamResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, options_.timeout);
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->ReadStream(&context, wire, &response)));
+  eventlog::ReadStreamResult result;
+  result.events.reserve(response.events_size());
+  for (const v1::RecordedEvent& event : response.events()) result.events.push_back(FromProto(event));
+  result.end_of_stream = response.end_of_stream();
+  result.next_revision = response.next_revision();
+  return result;
+}
+
+absl::StatusOr<eventlog::ReadAllResult> GrpcEventStore::ReadAll(
+    const eventlog::ReadAllRequest& request) {
+  if (request.max_count == 0) {
+    return absl::InvalidArgumentError("max_count: must be at least 1");
+  }
+  v1::ReadAllRequest wire;
+  wire.set_from_position(request.from_position);
+  wire.set_max_count(request.max_count);
+  ToProto(request.filter, wire.mutable_filter());
+  grpc::ClientContext context;
+  SetDeadline(&context, options_.timeout);
+  std::unique_ptr<grpc::ClientReader<v1::ReadAllResponse>> reader =
+      stub_->ReadAll(&context, wire);
+  eventlog::ReadAllResult result;
+  result.next_position = std::max<uint64_t>(1, request.from_position);
+  v1::ReadAllResponse message;
+  while (reader->Read(&message)) {
+    for (const v1::RecordedEvent& event : message.events()) result.events.push_back(FromProto(event));
+    result.next_position = message.next_position();
+  }
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
+  return result;
+}
+
+absl::StatusOr<eventlog::StreamInfo> GrpcEventStore::GetStreamInfo(const std::string& stream_id) {
+  v1::GetStreamInfoRequest request;
+  request.set_stream_id(stream_id);
+  v1::GetStreamInfoResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, options_.timeout);
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->GetStreamInfo(&context, request, &response)));
+  eventlog::StreamInfo info;
+  info.exists = response.exists();
+  info.last_revision = response.last_revision();
+  info.event_count = response.event_count();
+  return info;
+}
+
+absl::StatusOr<uint64_t> GrpcEventStore::HeadPosition() {
+  v1::GetHeadResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, options_.timeout);
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->GetHead(&context, v1::GetHeadRequest(), &response)));
+  return response.head_position();
+}
+
+absl::StatusOr<std::unique_ptr<eventlog::Subscription>> GrpcEventStore::Subscribe(
+    const eventlog::SubscribeRequest& request) {
+  v1::SubscribeRequest wire;
+  wire.set_from_position(request.from_position);
+  ToProto(request.filter, wire.mutable_filter());
+  return std::unique_ptr<eventlog::Subscription>(new GrpcSubscription(stub_.get(), wire));
+}
+
+absl::StatusOr<eventlog::VerifyResult> GrpcEventStore::Verify() {
+  v1::VerifyResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, options_.verify_timeout);
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->Verify(&context, v1::VerifyRequest(), &response)));
+  eventlog::VerifyResult result;
+  result.ok = response.ok();
+  result.records_checked = response.records_checked();
+  result.first_bad_position = response.first_bad_position();
+  result.problem = response.problem();
+  result.head_hash = response.head_hash();
+  return result;
+}
+
+}  // namespace bidtrail::eventstore

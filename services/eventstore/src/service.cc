@@ -1,0 +1,391 @@
+#include "bidtrail/eventstore/service.h"
+
+#include <functional>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "bidtrail/common/status_macros.h"
+#include "bidtrail/eventstore/convert.h"
+#include "bidtrail/rpc/status.h"
+
+namespace bidtrail::eventstore {
+namespace {
+
+constexpr uint32_t kDefaultReadCount = 1000;
+// A streamed message carries at most this many events, and stops growing once
+// it holds this many bytes of event data.
+constexpr uint64_t kEventsPerMessage = 1000;
+constexpr uint64_t kBytesPerMessage = uint64_t{1} << 20;
+
+absl::Status ShuttingDown() {
+  return absl::UnavailableError("bidtraild is shutting down; reconnect and resume from the last "
+                                "position you received");
+}
+
+// A server-streaming call driven by a thread of its own. `produce` returns the
+// next message, std::nullopt at the end of the stream, or an error; it runs on
+// that thread and may block (a subscription waiting for new events). The
+// thread waits for each write to complete before producing the next message.
+template <typename Response>
+class ThreadDrivenWriter final : public grpc::ServerWriteReactor<Response> {
+ public:
+  using Producer = std::function<absl::StatusOr<std::optional<Response>>()>;
+
+  // `on_cancel` wakes a blocked `produce` when the client goes away.
+  ThreadDrivenWriter(Producer produce, std::function<void()> on_cancel,
+                     EventStoreGrpcService::StreamRegistry* registry)
+      : state_(std::make_shared<State>()) {
+    state_->produce = std::move(produce);
+    state_->on_cancel = std::move(on_cancel);
+    state_->registry = registry;
+    std::thread([this, state = state_] { Run(state); }).detach();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&state_->mu);
+    state_->write_done = true;
+    state_->write_ok = ok;
+  }
+
+  void OnCancel() override {
+    state_->cancelled.store(true, std::memory_order_release);
+    if (state_->on_cancel) state_->on_cancel();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  struct State {
+    Producer produce;
+    std::function<void()> on_cancel;
+    EventStoreGrpcService::StreamRegistry* registry = nullptr;
+    std::atomic<bool> cancelled{false};
+    absl::Mutex mu;
+    bool write_done ABSL_GUARDED_BY(mu) = false;
+    bool write_ok ABSL_GUARDED_BY(mu) = false;
+  };
+
+  // Touches the reactor only until it calls Finish(): after that gRPC may
+  // delete it at any moment (OnDone). Everything used later is in `state`.
+  void Run(std::shared_ptr<State> state) {
+    Response message;
+    grpc::Status final_status = grpc::Status::OK;
+    while (true) {
+      if (state->cancelled.load(std::memory_order_acquire)) {
+        final_status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client");
+        break;
+      }
+      absl::StatusOr<std::optional<Response>> next = state->produce();
+      if (!next.ok()) {
+        final_status = rpc::ToGrpcStatus(state->registry->shutting_down() ? ShuttingDown()
+                                                                           : next.status());
+        break;
+      }
+      if (!next->has_value()) break;
+      message = std::move(**next);
+      {
+        absl::MutexLock lock(&state->mu);
+        state->write_done = false;
+      }
+      this->StartWrite(&message);
+      bool write_ok = false;
+      {
+        absl::MutexLock lock(&state->mu);
+        state->mu.Await(absl::Condition(&state->write_done));
+        write_ok = state->write_ok;
+      }
+      if (!write_ok) {
+        final_status = grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+        break;
+      }
+    }
+    // Release what the producer holds (a subscription on the store) before
+    // the call can complete and the server go on to close the store.
+    state->produce = nullptr;
+    EventStoreGrpcService::StreamRegistry* registry = state->registry;
+    this->Finish(final_status);
+    registry->Close();
+  }
+
+  std::shared_ptr<State> state_;
+};
+
+// A call refused before it started.
+template <typename Response>
+class RefusedWriter final : public grpc::ServerWriteReactor<Response> {
+ public:
+  explicit RefusedWriter(const absl::Status& status) { this->Finish(rpc::ToGrpcStatus(status)); }
+  void OnDone() override { delete this; }
+};
+
+absl::Status ValidateFilter(const v1::EventFilter& filter) {
+  for (int i = 0; i < filter.event_types_size(); ++i) {
+    if (filter.event_types(i).empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("filter.event_types[", i, "]: empty; name a type or leave the list empty"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool EventStoreGrpcService::StreamRegistry::Open(int max_open) {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down() || open_ >= max_open) return false;
+  ++open_;
+  return true;
+}
+
+void EventStoreGrpcService::StreamRegistry::Close() {
+  absl::MutexLock lock(&mu_);
+  --open_;
+}
+
+bool EventStoreGrpcService::StreamRegistry::Track(eventlog::Subscription* subscription) {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down()) return false;
+  subscriptions_.insert(subscription);
+  return true;
+}
+
+void EventStoreGrpcService::StreamRegistry::Untrack(eventlog::Subscription* subscription) {
+  absl::MutexLock lock(&mu_);
+  subscriptions_.erase(subscription);
+}
+
+void EventStoreGrpcService::StreamRegistry::BeginShutdown() {
+  absl::MutexLock lock(&mu_);
+  shutting_down_.store(true, std::memory_order_release);
+  for (eventlog::Subscription* subscription : subscriptions_) subscription->Cancel();
+}
+
+void EventStoreGrpcService::StreamRegistry::WaitUntilEmpty() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](int* open) { return *open == 0; }, &open_));
+}
+
+EventStoreGrpcService::EventStoreGrpcService(eventlog::EventStore* store, const Options& options)
+    : store_(store), options_(options), pool_(options.worker_threads) {}
+
+EventStoreGrpcService::~EventStoreGrpcService() {
+  streams_.BeginShutdown();
+  streams_.WaitUntilEmpty();
+}
+
+void EventStoreGrpcService::BeginShutdown() { streams_.BeginShutdown(); }
+
+void EventStoreGrpcService::WaitForStreams() { streams_.WaitUntilEmpty(); }
+
+template <typename Work>
+grpc::ServerUnaryReactor* EventStoreGrpcService::RunUnary(grpc::CallbackServerContext* context,
+                                                          Work work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  pool_.Schedule([reactor, work = std::move(work)]() mutable {
+    reactor->Finish(rpc::ToGrpcStatus(work()));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* EventStoreGrpcService::Append(grpc::CallbackServerContext* context,
+                                                        const v1::AppendRequest* request,
+                                                        v1::AppendResponse* response) {
+  return RunUnary(context, [this, request, response]() -> absl::Status {
+    ASSIGN_OR_RETURN(eventlog::ExpectedRevision expected,
+                     FromProto(request->expected_kind(), request->expected_revision()));
+    std::vector<eventlog::ProposedEvent> events;
+    events.reserve(request->events_size());
+    for (const v1::ProposedEvent& event : request->events()) events.push_back(FromProto(event));
+    ASSIGN_OR_RETURN(eventlog::AppendResult result,
+                     store_->Append(request->stream_id(), expected, events));
+    response->set_first_revision(result.first_revision);
+    response->set_last_revision(result.last_revision);
+    response->set_first_position(result.first_position);
+    response->set_last_position(result.last_position);
+    response->set_already_recorded(result.already_recorded);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* EventStoreGrpcService::ReadStream(grpc::CallbackServerContext* context,
+                                                            const v1::ReadStreamRequest* request,
+                                                            v1::ReadStreamResponse* response) {
+  return RunUnary(context, [this, request, response]() -> absl::Status {
+    eventlog::ReadStreamRequest read;
+    read.stream_id = request->stream_id();
+    read.direction = request->direction() == v1::READ_DIRECTION_BACKWARD
+                         ? eventlog::Direction::kBackward
+                         : eventlog::Direction::kForward;
+    if (request->direction() != v1::READ_DIRECTION_UNSPECIFIED &&
+        request->direction() != v1::READ_DIRECTION_FORWARD &&
+        request->direction() != v1::READ_DIRECTION_BACKWARD) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "direction: ", static_cast<int>(request->direction()),
+          " is not one of FORWARD (1), BACKWARD (2)"));
+    }
+    read.has_from_revision = request->has_from_revision();
+    read.from_revision = request->from_revision();
+    read.max_count = request->max_count() == 0 ? kDefaultReadCount : request->max_count();
+    ASSIGN_OR_RETURN(eventlog::ReadStreamResult result, store_->ReadStream(read));
+    for (const eventlog::RecordedEvent& event : result.events) {
+      ToProto(event, response->add_events());
+    }
+    response->set_end_of_stream(result.end_of_stream);
+    response->set_next_revision(result.next_revision);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
+    grpc::CallbackServerContext* /*context*/, const v1::ReadAllRequest* request) {
+  if (absl::Status valid = ValidateFilter(request->filter()); !valid.ok()) {
+    return new RefusedWriter<v1::ReadAllResponse>(valid);
+  }
+  if (!streams_.Open(options_.max_open_streams)) {
+    return new RefusedWriter<v1::ReadAllResponse>(
+        streams_.shutting_down() ? ShuttingDown()
+                                 : absl::ResourceExhaustedError(absl::StrCat(
+                                       "too many open streams; at most ",
+                                       options_.max_open_streams)));
+  }
+  struct Cursor {
+    uint64_t next = 1;
+    uint64_t end = 0;         // last position to read: the head when the call started
+    uint64_t remaining = 0;   // matching events still wanted; 0 = no limit
+    bool limited = false;
+    bool done = false;
+    eventlog::EventFilter filter;
+  };
+  auto cursor = std::make_shared<Cursor>();
+  cursor->next = std::max<uint64_t>(1, request->from_position());
+  cursor->limited = request->max_count() > 0;
+  cursor->remaining = request->max_count();
+  cursor->filter = FromProto(request->filter());
+  auto produce = [this, cursor]() -> absl::StatusOr<std::optional<v1::ReadAllResponse>> {
+    if (cursor->end == 0 && !cursor->done) {
+      ASSIGN_OR_RETURN(cursor->end, store_->HeadPosition());
+    }
+    if (cursor->done || cursor->next > cursor->end || (cursor->limited && cursor->remaining == 0)) {
+      return std::optional<v1::ReadAllResponse>();
+    }
+    eventlog::ReadAllRequest read;
+    read.from_position = cursor->next;
+    read.max_count = kEventsPerMessage;
+    if (cursor->limited) read.max_count = std::min(read.max_count, cursor->remaining);
+    // Never past the head as of the start of the call.
+    read.max_scan = std::min<uint64_t>(100000, cursor->end - cursor->next + 1);
+    read.max_bytes = kBytesPerMessage;
+    read.filter = cursor->filter;
+    ASSIGN_OR_RETURN(eventlog::ReadAllResult result, store_->ReadAll(read));
+    v1::ReadAllResponse message;
+    for (const eventlog::RecordedEvent& event : result.events) {
+      if (event.position > cursor->end) break;
+      ToProto(event, message.add_events());
+    }
+    if (cursor->limited) cursor->remaining -= message.events_size();
+    if (result.next_position == cursor->next) cursor->done = true;  // nothing more stored
+    cursor->next = result.next_position;
+    message.set_next_position(cursor->next);
+    return std::optional<v1::ReadAllResponse>(std::move(message));
+  };
+  return new ThreadDrivenWriter<v1::ReadAllResponse>(std::move(produce), nullptr, &streams_);
+}
+
+grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscribe(
+    grpc::CallbackServerContext* /*context*/, const v1::SubscribeRequest* request) {
+  if (absl::Status valid = ValidateFilter(request->filter()); !valid.ok()) {
+    return new RefusedWriter<v1::SubscribeResponse>(valid);
+  }
+  if (!streams_.Open(options_.max_open_streams)) {
+    return new RefusedWriter<v1::SubscribeResponse>(
+        streams_.shutting_down() ? ShuttingDown()
+                                 : absl::ResourceExhaustedError(absl::StrCat(
+                                       "too many open streams; at most ",
+                                       options_.max_open_streams)));
+  }
+  eventlog::SubscribeRequest subscribe;
+  subscribe.from_position = request->from_position();
+  subscribe.filter = FromProto(request->filter());
+  subscribe.max_batch = kEventsPerMessage;
+  subscribe.max_batch_bytes = kBytesPerMessage;
+  absl::StatusOr<std::unique_ptr<eventlog::Subscription>> opened = store_->Subscribe(subscribe);
+  if (!opened.ok()) {
+    streams_.Close();
+    return new RefusedWriter<v1::SubscribeResponse>(opened.status());
+  }
+  // Shared between the producer (the stream's thread) and the cancel hook
+  // (a gRPC thread); the registry cancels it at shutdown.
+  struct Tracked {
+    Tracked(std::unique_ptr<eventlog::Subscription> subscription, StreamRegistry* registry)
+        : subscription(std::move(subscription)), registry(registry) {
+      if (!registry->Track(this->subscription.get())) this->subscription->Cancel();
+    }
+    ~Tracked() { registry->Untrack(subscription.get()); }
+    std::unique_ptr<eventlog::Subscription> subscription;
+    StreamRegistry* registry;
+  };
+  auto tracked = std::make_shared<Tracked>(std::move(opened).value(), &streams_);
+  eventlog::Subscription* raw = tracked->subscription.get();
+  auto produce = [tracked]() -> absl::StatusOr<std::optional<v1::SubscribeResponse>> {
+    ASSIGN_OR_RETURN(eventlog::SubscriptionItem item, tracked->subscription->Next());
+    v1::SubscribeResponse message;
+    if (const auto* caught_up = std::get_if<eventlog::CaughtUp>(&item)) {
+      message.mutable_caught_up()->set_head_position(caught_up->head_position);
+    } else {
+      const auto& batch = std::get<eventlog::EventBatch>(item);
+      for (const eventlog::RecordedEvent& event : batch.events) {
+        ToProto(event, message.mutable_events()->add_events());
+      }
+      message.mutable_events()->set_next_position(batch.next_position);
+    }
+    return std::optional<v1::SubscribeResponse>(std::move(message));
+  };
+  // The cancel hook may run after the producer (and `tracked`) is gone, so
+  // it holds its own reference.
+  auto on_cancel = [tracked_ref = std::weak_ptr<Tracked>(tracked), raw] {
+    if (auto alive = tracked_ref.lock()) raw->Cancel();
+  };
+  return new ThreadDrivenWriter<v1::SubscribeResponse>(std::move(produce), std::move(on_cancel),
+                                                       &streams_);
+}
+
+grpc::ServerUnaryReactor* EventStoreGrpcService::GetStreamInfo(
+    grpc::CallbackServerContext* context, const v1::GetStreamInfoRequest* request,
+    v1::GetStreamInfoResponse* response) {
+  return RunUnary(context, [this, request, response]() -> absl::Status {
+    ASSIGN_OR_RETURN(eventlog::StreamInfo info, store_->GetStreamInfo(request->stream_id()));
+    response->set_exists(info.exists);
+    response->set_last_revision(info.last_revision);
+    response->set_event_count(info.event_count);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* EventStoreGrpcService::GetHead(grpc::CallbackServerContext* context,
+                                                         const v1::GetHeadRequest* /*request*/,
+                                                         v1::GetHeadResponse* response) {
+  return RunUnary(context, [this, response]() -> absl::Status {
+    ASSIGN_OR_RETURN(uint64_t head, store_->HeadPosition());
+    response->set_head_position(head);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* EventStoreGrpcService::Verify(grpc::CallbackServerContext* context,
+                                                        const v1::VerifyRequest* /*request*/,
+                                                        v1::VerifyResponse* response) {
+  return RunUnary(context, [this, response]() -> absl::Status {
+    ASSIGN_OR_RETURN(eventlog::VerifyResult result, store_->Verify());
+    response->set_ok(result.ok);
+    response->set_records_checked(result.records_checked);
+    response->set_first_bad_position(result.first_bad_position);
+    response->set_problem(result.problem);
+    response->set_head_hash(result.head_hash);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace bidtrail::eventstore

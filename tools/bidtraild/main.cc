@@ -1,0 +1,146 @@
+// bidtraild: the bidtrail server. Hosts any set of bidtrail services in one
+// process (--services=all) or one per process, on one gRPC port, with health
+// checking and reflection. Stops gracefully on SIGINT or SIGTERM: stops
+// accepting calls, ends open streams, drains with a deadline, closes storage.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "bidtrail/eventlog/rocks_event_log.h"
+#include "bidtrail/eventstore/service.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+
+ABSL_FLAG(std::string, services, "all",
+          "services to host: all, or a comma-separated list of: eventstore");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "address to listen on; port 0 picks a free port (see --port_file)");
+ABSL_FLAG(std::string, data_dir, "var/data", "folder of the event log (created when missing)");
+ABSL_FLAG(bool, sync, true,
+          "sync every acknowledged append to disk (true); false is faster but a machine crash "
+          "may lose the last acknowledged appends");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "how long a shutdown waits for calls in flight before cancelling them");
+ABSL_FLAG(std::string, port_file, "", "write the port actually listened on to this file");
+
+namespace {
+
+const std::set<std::string>& KnownServices() {
+  static const std::set<std::string> known = {"eventstore"};
+  return known;
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "bidtraild: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "bidtraild: the bidtrail server.\n"
+      "  bidtraild --services=all --listen=127.0.0.1:50051 --data_dir=var/data");
+  absl::ParseCommandLine(argc, argv);
+
+  std::set<std::string> services;
+  for (absl::string_view name :
+       absl::StrSplit(absl::GetFlag(FLAGS_services), ',', absl::SkipWhitespace())) {
+    if (name == "all") {
+      services.insert(KnownServices().begin(), KnownServices().end());
+    } else if (KnownServices().count(std::string(name)) > 0) {
+      services.insert(std::string(name));
+    } else {
+      std::fprintf(stderr, "bidtraild: --services: unknown service \"%s\"; known: all, %s\n",
+                   std::string(name).c_str(), absl::StrJoin(KnownServices(), ", ").c_str());
+      return 2;
+    }
+  }
+  if (services.empty()) {
+    std::fprintf(stderr, "bidtraild: --services: name at least one service (or all)\n");
+    return 2;
+  }
+
+  // Signals are taken by sigwait() below, never by a handler on a random thread.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::unique_ptr<bidtrail::eventlog::RocksEventLog> log;
+  std::unique_ptr<bidtrail::eventstore::EventStoreGrpcService> eventstore;
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (services.count("eventstore") > 0) {
+    bidtrail::eventlog::RocksEventLog::Options options;
+    options.path = data_dir + "/eventlog";
+    options.sync = absl::GetFlag(FLAGS_sync);
+    std::error_code error;
+    std::filesystem::create_directories(data_dir, error);
+    if (error) return Fail(absl::StrCat("--data_dir ", data_dir, ": ", error.message()));
+    auto opened = bidtrail::eventlog::RocksEventLog::Open(options);
+    if (!opened.ok()) return Fail(opened.status().ToString());
+    log = std::move(opened).value();
+    eventstore = std::make_unique<bidtrail::eventstore::EventStoreGrpcService>(
+        log.get(), bidtrail::eventstore::EventStoreGrpcService::Options());
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  if (eventstore) builder.RegisterService(eventstore.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Fail(absl::StrCat("cannot listen on ", listen,
+                             " (is another bidtraild running? pick another with --listen)"));
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  if (eventstore) health->SetServingStatus("bidtrail.v1.EventStoreService", true);
+
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
+    std::ofstream(port_file) << port << "\n";
+  }
+  std::printf("bidtraild: serving %s on %s:%d, data in %s (sync %s), pid %d\n",
+              absl::StrJoin(services, ",").c_str(), host.c_str(), port, data_dir.c_str(),
+              absl::GetFlag(FLAGS_sync) ? "on" : "off", static_cast<int>(getpid()));
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::printf("bidtraild: %s received, shutting down\n", strsignal(signal_number));
+  std::fflush(stdout);
+
+  health->Shutdown();
+  if (eventstore) eventstore->BeginShutdown();
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace)));
+  if (eventstore) eventstore->WaitForStreams();
+  server->Wait();
+  eventstore.reset();
+  log.reset();
+  std::printf("bidtraild: stopped\n");
+  return 0;
+}
