@@ -1,0 +1,358 @@
+// The EventStore service over real gRPC on 127.0.0.1:0, backed by a real
+// RocksDB log, reached through the GrpcEventStore client; and bidtraild as a
+// real process.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "bidtrail/eventlog/rocks_event_log.h"
+#include "bidtrail/eventstore/grpc_client.h"
+#include "bidtrail/eventstore/service.h"
+#include "bidtrail/rpc/status.h"
+#include "bidtrail/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+
+namespace bidtrail::eventstore {
+namespace {
+
+using ::bidtrail::testing::IsOk;
+using ::bidtrail::testing::ScratchDir;
+using ::bidtrail::testing::StatusIs;
+using eventlog::ExpectedRevision;
+using ::testing::HasSubstr;
+
+std::string Id(uint64_t n) { return absl::StrFormat("00000000-0000-4000-8000-%012x", n); }
+
+eventlog::ProposedEvent Event(uint64_t n, std::string type = "bidtrail.v1.BidSubmitted") {
+  eventlog::ProposedEvent event;
+  event.event_id = Id(n);
+  event.type = std::move(type);
+  event.data = absl::StrFormat("payload-%d", n);
+  event.occurred_at = absl::FromUnixSeconds(1767225600 + static_cast<int64_t>(n)) +
+                      absl::Nanoseconds(123456789);
+  event.actor = "bob";
+  event.correlation_id = "c";
+  event.causation_id = "d";
+  return event;
+}
+
+class EventStoreServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    eventlog::RocksEventLog::Options options;
+    options.path = dir_.path() + "/log";
+    options.sync = false;
+    ASSERT_OK_AND_ASSIGN(log_, eventlog::RocksEventLog::Open(options));
+    service_ = std::make_unique<EventStoreGrpcService>(log_.get(), EventStoreGrpcService::Options());
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    ASSERT_GT(port_, 0);
+    channel_ = GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", port_));
+    client_ = std::make_unique<GrpcEventStore>(channel_, GrpcEventStore::Options());
+    stub_ = v1::EventStoreService::NewStub(channel_);
+  }
+
+  void TearDown() override { Shutdown(); }
+
+  void Shutdown() {
+    if (server_ == nullptr) return;
+    service_->BeginShutdown();
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    service_->WaitForStreams();
+    server_->Wait();
+    server_.reset();
+    service_.reset();
+    log_.reset();
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<eventlog::RocksEventLog> log_;
+  std::unique_ptr<EventStoreGrpcService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<GrpcEventStore> client_;
+  std::unique_ptr<v1::EventStoreService::Stub> stub_;
+};
+
+TEST_F(EventStoreServiceTest, RoundTripsEveryCall) {
+  ASSERT_OK_AND_ASSIGN(eventlog::AppendResult appended,
+                       client_->Append("tender-1", ExpectedRevision::NoStream(),
+                                       {Event(1), Event(2, "bidtrail.v1.AwardAnnounced")}));
+  EXPECT_EQ(appended.first_position, 1u);
+  EXPECT_EQ(appended.last_revision, 1u);
+  ASSERT_OK_AND_ASSIGN(eventlog::AppendResult retried,
+                       client_->Append("tender-1", ExpectedRevision::Any(), {Event(1), Event(2)}));
+  EXPECT_TRUE(retried.already_recorded);
+  ASSERT_THAT(client_->Append("tender-2", ExpectedRevision::Any(), {Event(3)}), IsOk());
+
+  eventlog::ReadStreamRequest read;
+  read.stream_id = "tender-1";
+  ASSERT_OK_AND_ASSIGN(eventlog::ReadStreamResult stream, client_->ReadStream(read));
+  ASSERT_EQ(stream.events.size(), 2u);
+  EXPECT_TRUE(stream.end_of_stream);
+  const eventlog::RecordedEvent& first = stream.events[0];
+  EXPECT_EQ(first.event_id, Id(1));
+  EXPECT_EQ(first.occurred_at, Event(1).occurred_at) << "nanoseconds survive the wire";
+  EXPECT_EQ(first.actor, "bob");
+  EXPECT_EQ(first.data, "payload-1");
+  EXPECT_EQ(first.hash.size(), 32u);
+
+  eventlog::ReadAllRequest all;
+  all.max_count = 100;
+  ASSERT_OK_AND_ASSIGN(eventlog::ReadAllResult everything, client_->ReadAll(all));
+  ASSERT_EQ(everything.events.size(), 3u);
+  EXPECT_EQ(everything.next_position, 4u);
+  all.filter.event_types = {"bidtrail.v1.AwardAnnounced"};
+  ASSERT_OK_AND_ASSIGN(eventlog::ReadAllResult awards, client_->ReadAll(all));
+  ASSERT_EQ(awards.events.size(), 1u);
+  EXPECT_EQ(awards.events[0].position, 2u);
+
+  ASSERT_OK_AND_ASSIGN(eventlog::StreamInfo info, client_->GetStreamInfo("tender-1"));
+  EXPECT_TRUE(info.exists);
+  EXPECT_EQ(info.event_count, 2u);
+  ASSERT_OK_AND_ASSIGN(uint64_t head, client_->HeadPosition());
+  EXPECT_EQ(head, 3u);
+  ASSERT_OK_AND_ASSIGN(eventlog::VerifyResult verified, client_->Verify());
+  EXPECT_TRUE(verified.ok);
+  EXPECT_EQ(verified.records_checked, 3u);
+  EXPECT_EQ(verified.head_hash, log_->ChainHead());
+}
+
+TEST_F(EventStoreServiceTest, ReadAllStreamsManyMessagesUpToTheHead) {
+  for (uint64_t batch = 0; batch < 5; ++batch) {
+    std::vector<eventlog::ProposedEvent> events;
+    for (uint64_t i = 0; i < 1000; ++i) events.push_back(Event(batch * 1000 + i + 1));
+    ASSERT_THAT(client_->Append(absl::StrFormat("s-%d", batch), ExpectedRevision::Any(), events),
+                IsOk());
+  }
+  eventlog::ReadAllRequest all;
+  all.from_position = 2;
+  all.max_count = 4500;
+  ASSERT_OK_AND_ASSIGN(eventlog::ReadAllResult result, client_->ReadAll(all));
+  ASSERT_EQ(result.events.size(), 4500u);
+  for (size_t i = 0; i < result.events.size(); ++i) ASSERT_EQ(result.events[i].position, i + 2);
+  EXPECT_EQ(result.next_position, 4502u);
+}
+
+TEST_F(EventStoreServiceTest, ErrorsCarryTheirCodeAndMessage) {
+  ASSERT_THAT(client_->Append("t", ExpectedRevision::NoStream(), {Event(1)}), IsOk());
+  EXPECT_THAT(client_->Append("t", ExpectedRevision::Exact(5), {Event(2)}),
+              StatusIs(absl::StatusCode::kAborted,
+                       "stream t: expected revision 5 but its last revision is 0"));
+  EXPECT_THAT(client_->Append("$t", ExpectedRevision::Any(), {Event(2)}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stream_id: must not start")));
+  eventlog::ProposedEvent no_time = Event(2);
+  no_time.occurred_at = absl::InfinitePast();
+  EXPECT_THAT(client_->Append("t", ExpectedRevision::Any(), {no_time}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events[0].occurred_at: required")));
+  EXPECT_THAT(client_->Append("t", ExpectedRevision::Any(), {Event(1), Event(3)}),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already recorded")));
+  eventlog::ReadStreamRequest read;
+  read.stream_id = "nope";
+  EXPECT_THAT(client_->ReadStream(read),
+              StatusIs(absl::StatusCode::kNotFound, "stream nope does not exist"));
+
+  // A request with no expected revision at all is refused, naming the field.
+  v1::AppendRequest unspecified;
+  unspecified.set_stream_id("t");
+  auto* event = unspecified.add_events();
+  event->set_event_id(Id(9));
+  event->set_type("x");
+  event->mutable_occurred_at()->set_seconds(1767225600);
+  v1::AppendResponse response;
+  grpc::ClientContext context;
+  const grpc::Status status = stub_->Append(&context, unspecified, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("expected_kind: 0 is not one of ANY (1)"));
+
+  v1::SubscribeRequest bad_filter;
+  bad_filter.mutable_filter()->add_event_types("");
+  grpc::ClientContext subscribe_context;
+  auto reader = stub_->Subscribe(&subscribe_context, bad_filter);
+  v1::SubscribeResponse ignored;
+  EXPECT_FALSE(reader->Read(&ignored));
+  const grpc::Status refused = reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("filter.event_types[0]: empty"));
+
+  ASSERT_OK_AND_ASSIGN(uint64_t head, client_->HeadPosition());
+  EXPECT_EQ(head, 1u) << "no failed call wrote anything";
+}
+
+TEST_F(EventStoreServiceTest, SubscriptionCatchesUpThenGoesLive) {
+  for (uint64_t i = 1; i <= 20; ++i) {
+    ASSERT_THAT(client_->Append("a", ExpectedRevision::Any(), {Event(i)}), IsOk());
+  }
+  eventlog::SubscribeRequest request;
+  request.from_position = 5;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<eventlog::Subscription> subscription,
+                       client_->Subscribe(request));
+  std::thread writer([&] {
+    for (uint64_t i = 21; i <= 60; ++i) {
+      ASSERT_THAT(client_->Append("b", ExpectedRevision::Any(), {Event(i)}), IsOk());
+    }
+  });
+  uint64_t expected = 5;
+  int caught_up = 0;
+  while (expected <= 60) {
+    ASSERT_OK_AND_ASSIGN(eventlog::SubscriptionItem item, subscription->Next());
+    if (std::holds_alternative<eventlog::CaughtUp>(item)) {
+      ++caught_up;
+      continue;
+    }
+    for (const eventlog::RecordedEvent& event : std::get<eventlog::EventBatch>(item).events) {
+      ASSERT_EQ(event.position, expected);
+      ++expected;
+    }
+  }
+  writer.join();
+  EXPECT_LE(caught_up, 1);
+  subscription->Cancel();
+  EXPECT_THAT(subscription->Next(), StatusIs(absl::StatusCode::kCancelled, ::testing::_));
+}
+
+TEST_F(EventStoreServiceTest, ShutdownEndsAnOpenSubscription) {
+  ASSERT_THAT(client_->Append("a", ExpectedRevision::Any(), {Event(1)}), IsOk());
+  eventlog::SubscribeRequest request;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<eventlog::Subscription> subscription,
+                       client_->Subscribe(request));
+  ASSERT_OK_AND_ASSIGN(eventlog::SubscriptionItem first, subscription->Next());
+  ASSERT_TRUE(std::holds_alternative<eventlog::EventBatch>(first));
+  ASSERT_OK_AND_ASSIGN(eventlog::SubscriptionItem second, subscription->Next());
+  ASSERT_TRUE(std::holds_alternative<eventlog::CaughtUp>(second));
+  // The subscriber is now blocked waiting for live events; stop the server.
+  const absl::Time start = absl::Now();
+  Shutdown();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(4)) << "shutdown waited for the grace deadline";
+  EXPECT_THAT(subscription->Next(),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("shutting down")));
+}
+
+TEST_F(EventStoreServiceTest, ConcurrentClientsShareGroupCommits) {
+  constexpr int kThreads = 16;
+  constexpr int kAppends = 40;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppends; ++i) {
+        ASSERT_THAT(client_->Append(absl::StrFormat("s-%d", t), ExpectedRevision::Any(),
+                                    {Event(1000 * (t + 1) + i)}),
+                    IsOk());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_OK_AND_ASSIGN(uint64_t head, client_->HeadPosition());
+  EXPECT_EQ(head, uint64_t{kThreads * kAppends});
+  ASSERT_OK_AND_ASSIGN(eventlog::VerifyResult verified, client_->Verify());
+  EXPECT_TRUE(verified.ok) << verified.problem;
+}
+
+TEST(StatusMapTest, KeepsCodeAndMessageBothWays) {
+  for (absl::StatusCode code :
+       {absl::StatusCode::kInvalidArgument, absl::StatusCode::kAborted,
+        absl::StatusCode::kFailedPrecondition, absl::StatusCode::kNotFound,
+        absl::StatusCode::kAlreadyExists, absl::StatusCode::kUnavailable,
+        absl::StatusCode::kUnauthenticated, absl::StatusCode::kInternal}) {
+    const absl::Status status(code, "what and why");
+    const grpc::Status wire = rpc::ToGrpcStatus(status);
+    EXPECT_EQ(static_cast<int>(wire.error_code()), static_cast<int>(code));
+    EXPECT_EQ(wire.error_message(), "what and why");
+    EXPECT_EQ(rpc::FromGrpcStatus(wire), status);
+  }
+  EXPECT_TRUE(rpc::ToGrpcStatus(absl::OkStatus()).ok());
+}
+
+// bidtraild as a real process: starts, serves, stops cleanly on SIGTERM, and
+// a restarted server sees what the first one acknowledged.
+class BidtraildProcess {
+ public:
+  BidtraildProcess(const std::string& data_dir, const std::string& port_file) {
+    std::remove(port_file.c_str());
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string binary = BinaryPath();
+      execl(binary.c_str(), binary.c_str(), "--services=all", "--listen=127.0.0.1:0",
+            ("--data_dir=" + data_dir).c_str(), ("--port_file=" + port_file).c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 200 && port_ == 0; ++i) {
+      std::ifstream in(port_file);
+      if (!(in >> port_)) {
+        port_ = 0;
+        absl::SleepFor(absl::Milliseconds(25));
+      }
+    }
+  }
+  // SIGTERM, then the exit status.
+  int Stop() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  int port() const { return port_; }
+
+  static std::string BinaryPath() {
+    const char* dir = std::getenv("BIDTRAIL_BIN_DIR");
+    return std::string(dir != nullptr ? dir : ".") + "/bidtraild";
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+TEST(BidtraildTest, ServesStopsCleanlyAndKeepsDataAcrossRestart) {
+  ScratchDir dir;
+  const std::string port_file = dir.path() + "/port";
+  {
+    BidtraildProcess server(dir.path() + "/data", port_file);
+    ASSERT_GT(server.port(), 0) << "bidtraild did not start";
+    {
+      // An idle synchronous client does not answer the server's closing ping
+      // (it only polls during calls), which would make shutdown wait out the
+      // grace period: close it first.
+      GrpcEventStore client(
+          GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", server.port())),
+          GrpcEventStore::Options());
+      ASSERT_THAT(client.Append("tender-9", ExpectedRevision::NoStream(), {Event(1), Event(2)}),
+                  IsOk());
+    }
+    EXPECT_EQ(server.Stop(), 0);
+  }
+  BidtraildProcess server(dir.path() + "/data", port_file);
+  ASSERT_GT(server.port(), 0);
+  {
+    GrpcEventStore client(
+        GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", server.port())),
+        GrpcEventStore::Options());
+    ASSERT_OK_AND_ASSIGN(eventlog::StreamInfo info, client.GetStreamInfo("tender-9"));
+    EXPECT_EQ(info.event_count, 2u);
+    ASSERT_OK_AND_ASSIGN(eventlog::VerifyResult verified, client.Verify());
+    EXPECT_TRUE(verified.ok);
+  }
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace bidtrail::eventstore
