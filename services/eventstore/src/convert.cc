@@ -1,25 +1,9 @@
 #include "bidtrail/eventstore/convert.h"
 
 #include "absl/strings/str_cat.h"
+#include "bidtrail/common/proto_time.h"
 
 namespace bidtrail::eventstore {
-
-absl::Time FromProtoTime(const google::protobuf::Timestamp& timestamp, bool is_set) {
-  if (!is_set) return absl::InfinitePast();
-  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
-}
-
-void ToProtoTime(absl::Time time, google::protobuf::Timestamp* out) {
-  const int64_t nanos = absl::ToUnixNanos(time);
-  int64_t seconds = nanos / 1000000000;
-  int64_t remainder = nanos % 1000000000;
-  if (remainder < 0) {
-    remainder += 1000000000;
-    --seconds;
-  }
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(remainder));
-}
 
 absl::StatusOr<eventlog::ExpectedRevision> FromProto(v1::ExpectedRevisionKind kind,
                                                      uint64_t revision) {
@@ -62,7 +46,9 @@ eventlog::ProposedEvent FromProto(const v1::ProposedEvent& event) {
   out.event_id = event.event_id();
   out.type = event.type();
   out.data = event.data();
-  out.occurred_at = FromProtoTime(event.occurred_at(), event.has_occurred_at());
+  // An unset Timestamp becomes "not set", which the log rejects by name.
+  out.occurred_at =
+      event.has_occurred_at() ? FromProtoTime(event.occurred_at()) : absl::InfinitePast();
   out.actor = event.actor();
   out.correlation_id = event.correlation_id();
   out.causation_id = event.causation_id();
@@ -89,8 +75,8 @@ eventlog::RecordedEvent FromProto(const v1::RecordedEvent& event) {
   out.position = event.position();
   out.type = event.type();
   out.data = event.data();
-  out.occurred_at = FromProtoTime(event.occurred_at(), true);
-  out.recorded_at = FromProtoTime(event.recorded_at(), true);
+  out.occurred_at = FromProtoTime(event.occurred_at());
+  out.recorded_at = FromProtoTime(event.recorded_at());
   out.actor = event.actor();
   out.correlation_id = event.correlation_id();
   out.causation_id = event.causation_id();

@@ -11,10 +11,6 @@
 
 namespace bidtrail::eventstore {
 
-// An unset Timestamp becomes absl::InfinitePast() ("not set").
-absl::Time FromProtoTime(const google::protobuf::Timestamp& timestamp, bool is_set);
-void ToProtoTime(absl::Time time, google::protobuf::Timestamp* out);
-
 // INVALID_ARGUMENT for EXPECTED_REVISION_KIND_UNSPECIFIED or an unknown value.
 absl::StatusOr<eventlog::ExpectedRevision> FromProto(v1::ExpectedRevisionKind kind,
                                                      uint64_t revision);

@@ -1,0 +1,32 @@
+// How tender events are stored in the log: the event's full type name (for
+// example "bidtrail.v1.BidSubmitted") and its serialized bytes. Pure;
+// thread-safe.
+#ifndef BIDTRAIL_TENDER_CODEC_H_
+#define BIDTRAIL_TENDER_CODEC_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "bidtrail/v1/tender_events.pb.h"
+
+namespace bidtrail::tender {
+
+// The full type name of the event held, or "" when none is set.
+std::string EventTypeName(const v1::TenderEvent& event);
+// The serialized bytes of the event held.
+std::string EncodeEventData(const v1::TenderEvent& event);
+// The event of that type, or std::nullopt for a type this build does not know
+// (readers skip those) or bytes that do not parse.
+std::optional<v1::TenderEvent> DecodeEvent(const std::string& type, const std::string& data);
+// True when the type is one of the tender events.
+bool IsTenderEventType(const std::string& type);
+
+// Fields every tender event has.
+std::string TenderIdOf(const v1::TenderEvent& event);
+// Business time; absl::InfinitePast() when unset.
+absl::Time OccurredAtOf(const v1::TenderEvent& event);
+
+}  // namespace bidtrail::tender
+
+#endif  // BIDTRAIL_TENDER_CODEC_H_

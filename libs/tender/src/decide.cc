@@ -1,0 +1,538 @@
+#include "bidtrail/tender/decide.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "bidtrail/common/proto_time.h"
+#include "bidtrail/common/status_macros.h"
+#include "bidtrail/tender/codec.h"
+#include "google/protobuf/descriptor.h"
+
+namespace bidtrail::tender {
+namespace {
+
+using absl::StrCat;
+
+constexpr size_t kMaxIdBytes = 200;
+constexpr size_t kMaxTextBytes = 2000;
+constexpr size_t kMaxNotesBytes = 10000;
+constexpr size_t kMaxTenderIdBytes = 100;
+
+const absl::Time kEarliest = absl::FromCivil(absl::CivilSecond(1900, 1, 1), absl::UTCTimeZone());
+const absl::Time kLatest = absl::FromCivil(absl::CivilSecond(2200, 1, 1), absl::UTCTimeZone());
+
+std::string Format(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+}
+
+absl::Status Invalid(std::string message) { return absl::InvalidArgumentError(message); }
+absl::Status Refused(std::string message) { return absl::FailedPreconditionError(message); }
+
+bool Printable(const std::string& value) {
+  return std::all_of(value.begin(), value.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) <= 0x7e;
+  });
+}
+
+absl::Status CheckLength(const std::string& value, const std::string& field, size_t max) {
+  if (value.size() > max) {
+    return Invalid(StrCat(field, ": ", value.size(), " bytes; at most ", max));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RequireText(const std::string& value, const std::string& field, size_t max) {
+  if (value.empty()) return Invalid(StrCat(field, ": required"));
+  return CheckLength(value, field, max);
+}
+
+absl::Status ValidateId(const std::string& value, const std::string& field) {
+  RETURN_IF_ERROR(RequireText(value, field, kMaxIdBytes));
+  if (!Printable(value)) return Invalid(StrCat(field, ": must be printable ASCII"));
+  return absl::OkStatus();
+}
+
+absl::Status ValidateParty(const v1::Party& party, const std::string& field) {
+  RETURN_IF_ERROR(ValidateId(party.id(), StrCat(field, ".id")));
+  return CheckLength(party.name(), StrCat(field, ".name"), kMaxTextBytes);
+}
+
+// A non-negative decimal: up to 18 integer digits and 9 fraction digits.
+absl::Status ValidateMoney(const v1::Money& money, const std::string& field, bool positive) {
+  const std::string& amount = money.amount();
+  const std::string amount_field = StrCat(field, ".amount");
+  if (amount.empty()) {
+    return Invalid(StrCat(amount_field, ": required; a decimal such as 1250000.00"));
+  }
+  if (amount[0] == '-') {
+    return Invalid(StrCat(amount_field, ": ", amount, " is negative; amounts are ",
+                          positive ? "greater than zero" : "zero or more"));
+  }
+  const size_t dot = amount.find('.');
+  const std::string whole = amount.substr(0, dot);
+  const std::string fraction = dot == std::string::npos ? "" : amount.substr(dot + 1);
+  auto digits = [](const std::string& s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (whole.empty() || whole.size() > 18 || !digits(whole) || !digits(fraction) ||
+      fraction.size() > 9 || (dot != std::string::npos && fraction.empty())) {
+    return Invalid(StrCat(amount_field, ": \"", amount.substr(0, 40),
+                          "\" is not a decimal amount; write digits with an optional fraction, "
+                          "such as 1250000.00 (at most 18 digits before the point, 9 after)"));
+  }
+  const bool zero = std::all_of(amount.begin(), amount.end(), [](char c) {
+    return c == '0' || c == '.';
+  });
+  if (positive && zero) {
+    return Invalid(StrCat(amount_field, ": must be greater than zero"));
+  }
+  const std::string& currency = money.currency();
+  if (currency.size() != 3 || !std::all_of(currency.begin(), currency.end(), [](char c) {
+        return c >= 'A' && c <= 'Z';
+      })) {
+    return Invalid(StrCat(field, ".currency: \"", currency.substr(0, 20),
+                          "\" is not an ISO 4217 code (three capital letters, such as CNY)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateEnum(const google::protobuf::EnumDescriptor* descriptor, int value,
+                          const std::string& field) {
+  std::vector<std::string> names;
+  // Value names share a prefix ("PROCUREMENT_METHOD_"); show what follows it.
+  const std::string prefix = descriptor->value(0)->name().substr(
+      0, descriptor->value(0)->name().size() - std::string("UNSPECIFIED").size());
+  for (int i = 1; i < descriptor->value_count(); ++i) {
+    names.push_back(descriptor->value(i)->name().substr(prefix.size()));
+  }
+  if (value == 0) {
+    return Invalid(StrCat(field, ": required; one of ", absl::StrJoin(names, ", ")));
+  }
+  if (descriptor->FindValueByNumber(value) == nullptr) {
+    return Invalid(StrCat(field, ": ", value, " is not one of ", absl::StrJoin(names, ", ")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateKeyDates(const v1::KeyDates& dates, const std::string& context) {
+  struct Named {
+    const char* name;
+    bool present;
+    const google::protobuf::Timestamp* time;
+  };
+  const Named ordered[] = {
+      {"documents_available_until", dates.has_documents_available_until(),
+       &dates.documents_available_until()},
+      {"submission_deadline", dates.has_submission_deadline(), &dates.submission_deadline()},
+      {"bid_opening_at", dates.has_bid_opening_at(), &dates.bid_opening_at()},
+  };
+  for (size_t i = 0; i < std::size(ordered); ++i) {
+    for (size_t j = i + 1; j < std::size(ordered); ++j) {
+      if (!ordered[i].present || !ordered[j].present) continue;
+      const absl::Time earlier = FromProtoTime(*ordered[i].time);
+      const absl::Time later = FromProtoTime(*ordered[j].time);
+      if (earlier > later) {
+        return Invalid(StrCat("key_dates: ", context, ordered[i].name, " (", Format(earlier),
+                              ") is after ", ordered[j].name, " (", Format(later),
+                              "); the order is documents_available_until <= "
+                              "submission_deadline <= bid_opening_at"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLots(const google::protobuf::RepeatedPtrField<v1::Lot>& lots) {
+  std::set<std::string> seen;
+  for (int i = 0; i < lots.size(); ++i) {
+    const std::string field = StrCat("lots[", i, "]");
+    RETURN_IF_ERROR(ValidateId(lots[i].id(), StrCat(field, ".id")));
+    if (!seen.insert(lots[i].id()).second) {
+      return Invalid(StrCat(field, ".id: ", lots[i].id(), " appears twice"));
+    }
+    RETURN_IF_ERROR(CheckLength(lots[i].title(), StrCat(field, ".title"), kMaxTextBytes));
+    if (lots[i].has_value()) {
+      RETURN_IF_ERROR(ValidateMoney(lots[i].value(), StrCat(field, ".value"), false));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string LotIds(const TenderState& state) {
+  std::vector<std::string> ids;
+  for (const LotState& lot : state.lots) ids.push_back(lot.id);
+  return absl::StrJoin(ids, ", ");
+}
+
+std::string LotName(const std::string& lot_id) {
+  return lot_id.empty() ? "the tender" : StrCat("lot ", lot_id);
+}
+
+// The competition a bid or award belongs to (DOMAIN.md: a bid naming no lot,
+// in a tender with exactly one lot, belongs to that lot).
+absl::StatusOr<const LotState*> ResolveLot(const TenderState& state, const std::string& lot_id) {
+  const std::string& tender_id = state.details.tender_id();
+  if (!state.HasDeclaredLots()) {
+    if (!lot_id.empty()) {
+      return Invalid(StrCat("lot_id: tender ", tender_id, " has no lots; leave lot_id empty"));
+    }
+    return &state.lots.front();
+  }
+  if (lot_id.empty()) {
+    if (state.lots.size() == 1) return &state.lots.front();
+    return Invalid(StrCat("lot_id: required; tender ", tender_id, " has ", state.lots.size(),
+                          " lots (", LotIds(state), ")"));
+  }
+  const LotState* lot = state.FindLot(lot_id);
+  if (lot == nullptr) {
+    return Invalid(StrCat("lot_id: tender ", tender_id, " has no lot ", lot_id, "; its lots are ",
+                          LotIds(state)));
+  }
+  return lot;
+}
+
+absl::Status RequireOpenLot(const LotState& lot) {
+  if (lot.status == v1::LOT_STATUS_CANCELLED) {
+    return Refused(StrCat(LotName(lot.id), " was cancelled"));
+  }
+  if (lot.status == v1::LOT_STATUS_UNSUCCESSFUL) {
+    return Refused(StrCat(LotName(lot.id), " ended unsuccessful"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecideDiscovery(const v1::TenderDiscovered& tender) {
+  RETURN_IF_ERROR(RequireText(tender.title(), "title", kMaxTextBytes));
+  RETURN_IF_ERROR(ValidateParty(tender.buyer(), "buyer"));
+  RETURN_IF_ERROR(RequireText(tender.territory(), "territory", kMaxIdBytes));
+  RETURN_IF_ERROR(CheckLength(tender.category(), "category", kMaxIdBytes));
+  RETURN_IF_ERROR(ValidateEnum(v1::ProcurementMethod_descriptor(), tender.procurement_method(),
+                               "procurement_method"));
+  RETURN_IF_ERROR(ValidateEnum(v1::DiscoveryChannel_descriptor(), tender.discovery_channel(),
+                               "discovery_channel"));
+  if (tender.has_estimated_value()) {
+    RETURN_IF_ERROR(ValidateMoney(tender.estimated_value(), "estimated_value", false));
+  }
+  RETURN_IF_ERROR(ValidateLots(tender.lots()));
+  RETURN_IF_ERROR(ValidateKeyDates(tender.key_dates(), ""));
+  RETURN_IF_ERROR(CheckLength(tender.source_reference(), "source_reference", kMaxTextBytes));
+  return CheckLength(tender.owner_team(), "owner_team", kMaxIdBytes);
+}
+
+absl::Status DecideAmendment(const TenderState& state, const v1::TenderAmended& amended) {
+  const v1::KeyDates& change = amended.key_dates();
+  const bool changes_dates = amended.has_key_dates() && change.ByteSizeLong() > 0;
+  if (!changes_dates && !amended.has_estimated_value() && !amended.has_lots()) {
+    return Invalid("amendment changes nothing; set key_dates, estimated_value or lots");
+  }
+  RETURN_IF_ERROR(RequireText(amended.reason(), "reason", kMaxTextBytes));
+  v1::KeyDates merged = state.details.key_dates();
+  merged.MergeFrom(change);  // set fields replace, unset ones keep their value
+  RETURN_IF_ERROR(ValidateKeyDates(merged, "after this amendment, "));
+  if (change.has_submission_deadline()) {
+    // Bids already in must stay on time: a deadline cannot move before them.
+    const absl::Time deadline = FromProtoTime(change.submission_deadline());
+    for (const LotState& lot : state.lots) {
+      for (const BidRecord& bid : lot.bids) {
+        const absl::Time submitted = FromProtoTime(bid.bid.occurred_at());
+        if (submitted > deadline) {
+          return Refused(StrCat("key_dates.submission_deadline: a bid was submitted at ",
+                                Format(submitted), "; the deadline cannot move before it (",
+                                Format(deadline), ")"));
+        }
+      }
+    }
+  }
+  if (amended.has_estimated_value()) {
+    RETURN_IF_ERROR(ValidateMoney(amended.estimated_value(), "estimated_value", false));
+  }
+  if (amended.has_lots()) {
+    RETURN_IF_ERROR(ValidateLots(amended.lots().lots()));
+    for (const LotState& lot : state.lots) {
+      const auto& next = amended.lots().lots();
+      const bool kept = std::any_of(next.begin(), next.end(),
+                                    [&](const v1::Lot& candidate) { return candidate.id() == lot.id; });
+      const bool implicit_kept = lot.id.empty() && next.empty();
+      if (!kept && !implicit_kept && (!lot.bids.empty() || !lot.awards.empty())) {
+        return Refused(StrCat("lots: ", LotName(lot.id),
+                              " has bids or awards; it cannot be removed by an amendment"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecideDocument(const TenderState& state, absl::Time occurred_at,
+                            v1::DocumentObtained* document) {
+  RETURN_IF_ERROR(ValidateEnum(v1::DocumentKind_descriptor(), document->kind(), "kind"));
+  RETURN_IF_ERROR(CheckLength(document->obtained_by(), "obtained_by", kMaxIdBytes));
+  RETURN_IF_ERROR(CheckLength(document->exception_approver(), "exception_approver", kMaxIdBytes));
+  const v1::KeyDates& dates = state.details.key_dates();
+  const bool late = dates.has_documents_available_until() &&
+                    occurred_at > FromProtoTime(dates.documents_available_until());
+  if (late && document->exception_approver().empty()) {
+    return Refused(StrCat("documents_available_until was ",
+                          Format(FromProtoTime(dates.documents_available_until())),
+                          "; a document obtained at ", Format(occurred_at),
+                          ", after the cut-off, needs an exception_approver"));
+  }
+  document->set_exception(late);
+  return absl::OkStatus();
+}
+
+absl::Status DecideNoBid(const TenderState& state, const v1::NoBidDecided& decision,
+                         const DomainConfig& config) {
+  RETURN_IF_ERROR(RequireText(decision.reason(), "reason", kMaxTextBytes));
+  if (state.no_bid_decided) return Refused("a no-bid decision is already recorded");
+  for (const LotState& lot : state.lots) {
+    if (lot.ValidBid(config.own_party_id) != nullptr) {
+      return Refused(StrCat("our bid on ", LotName(lot.id),
+                            " is in the competition; withdraw it before deciding not to bid"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecideBid(const TenderState& state, absl::Time occurred_at,
+                       const DomainConfig& config, v1::BidSubmitted* bid) {
+  RETURN_IF_ERROR(ValidateParty(bid->bidder(), "bidder"));
+  RETURN_IF_ERROR(ValidateMoney(bid->amount(), "amount", true));
+  for (int i = 0; i < bid->partners_size(); ++i) {
+    RETURN_IF_ERROR(ValidateParty(bid->partners(i), StrCat("partners[", i, "]")));
+  }
+  ASSIGN_OR_RETURN(const LotState* lot, ResolveLot(state, bid->lot_id()));
+  bid->set_lot_id(lot->id);
+  RETURN_IF_ERROR(RequireOpenLot(*lot));
+  const bool ours = bid->bidder().id() == config.own_party_id;
+  const v1::KeyDates& dates = state.details.key_dates();
+  if (dates.has_submission_deadline()) {
+    const absl::Time deadline = FromProtoTime(dates.submission_deadline());
+    if (occurred_at > deadline) {
+      return Refused(
+          ours ? StrCat("submission_deadline was ", Format(deadline), "; our bid at ",
+                        Format(occurred_at), " is late, and a late bid is never accepted")
+               : StrCat("submission_deadline was ", Format(deadline),
+                        "; a competitor's bid may be recorded later, but it must have been "
+                        "submitted before the deadline (occurred_at is ",
+                        Format(occurred_at), ")"));
+    }
+  }
+  if (ours && state.no_bid_decided) {
+    return Refused("a no-bid decision is recorded for this tender; our bid is not allowed");
+  }
+  if (ours && !state.documents_obtained) {
+    return Refused(
+        "we have not obtained the tender documents; record DocumentObtained (kind "
+        "TENDER_DOCUMENTS) before our bid");
+  }
+  if (lot->ValidBid(bid->bidder().id()) != nullptr) {
+    return Refused(StrCat("bidder ", bid->bidder().id(), " already has a bid in the competition for ",
+                          LotName(lot->id), "; withdraw it first"));
+  }
+  return absl::OkStatus();
+}
+
+template <typename Leaving>
+absl::Status DecideBidLeaving(const TenderState& state, Leaving* leaving, const char* verb) {
+  RETURN_IF_ERROR(ValidateId(leaving->bidder_id(), "bidder_id"));
+  RETURN_IF_ERROR(RequireText(leaving->reason(), "reason", kMaxTextBytes));
+  ASSIGN_OR_RETURN(const LotState* lot, ResolveLot(state, leaving->lot_id()));
+  leaving->set_lot_id(lot->id);
+  if (lot->ValidBid(leaving->bidder_id()) == nullptr) {
+    const bool had_one = std::any_of(lot->bids.begin(), lot->bids.end(), [&](const BidRecord& b) {
+      return b.bid.bidder().id() == leaving->bidder_id();
+    });
+    return Refused(StrCat("cannot ", verb, ": bidder ", leaving->bidder_id(),
+                          " has no bid in the competition for ", LotName(lot->id),
+                          had_one ? " (its bid already left)" : ""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecideAward(const TenderState& state, absl::Time occurred_at,
+                         v1::AwardAnnounced* award) {
+  RETURN_IF_ERROR(ValidateId(award->award_id(), "award_id"));
+  if (state.LotOfAward(award->award_id()) != nullptr) {
+    return Invalid(StrCat("award_id: ", award->award_id(), " is already used in tender ",
+                          state.details.tender_id()));
+  }
+  if (award->suppliers().empty()) return Invalid("suppliers: name at least one supplier");
+  for (int i = 0; i < award->suppliers_size(); ++i) {
+    RETURN_IF_ERROR(ValidateParty(award->suppliers(i), StrCat("suppliers[", i, "]")));
+  }
+  RETURN_IF_ERROR(ValidateMoney(award->amount(), "amount", true));
+  ASSIGN_OR_RETURN(const LotState* lot, ResolveLot(state, award->lot_id()));
+  award->set_lot_id(lot->id);
+  RETURN_IF_ERROR(RequireOpenLot(*lot));
+  const v1::KeyDates& dates = state.details.key_dates();
+  if (dates.has_submission_deadline()) {
+    const absl::Time deadline = FromProtoTime(dates.submission_deadline());
+    if (occurred_at < deadline) {
+      return Refused(StrCat("an award at ", Format(occurred_at), " is before submission_deadline ",
+                            Format(deadline)));
+    }
+  }
+  if (const AwardRecord* in_force = lot->AwardInForce(); in_force != nullptr) {
+    return Refused(StrCat(LotName(lot->id), " already has award ", in_force->award.award_id(),
+                          " in force; cancel it before announcing another"));
+  }
+  const v1::ProcurementMethod method = state.details.procurement_method();
+  if (method != v1::PROCUREMENT_METHOD_LIMITED && method != v1::PROCUREMENT_METHOD_DIRECT) {
+    for (const v1::Party& supplier : award->suppliers()) {
+      if (lot->ValidBid(supplier.id()) == nullptr) {
+        return Refused(StrCat("supplier ", supplier.id(), " has no valid bid on ", LotName(lot->id),
+                              "; only limited and direct procurements award without a bid"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecideAwardCancellation(const TenderState& state,
+                                     const v1::AwardCancelled& cancellation) {
+  RETURN_IF_ERROR(ValidateId(cancellation.award_id(), "award_id"));
+  RETURN_IF_ERROR(RequireText(cancellation.reason(), "reason", kMaxTextBytes));
+  const LotState* lot = state.LotOfAward(cancellation.award_id());
+  if (lot == nullptr) {
+    return Refused(StrCat("award ", cancellation.award_id(), " does not exist in tender ",
+                          state.details.tender_id()));
+  }
+  const AwardRecord* in_force = lot->AwardInForce();
+  if (in_force == nullptr || in_force->award.award_id() != cancellation.award_id()) {
+    return Refused(StrCat("award ", cancellation.award_id(), " is already cancelled"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecideEnding(const TenderState& state,
+                          const google::protobuf::RepeatedPtrField<std::string>& lot_ids,
+                          const std::string& reason) {
+  RETURN_IF_ERROR(RequireText(reason, "reason", kMaxTextBytes));
+  if (!lot_ids.empty() && !state.HasDeclaredLots()) {
+    return Invalid(StrCat("lot_ids: tender ", state.details.tender_id(),
+                          " has no lots; leave lot_ids empty to end the whole tender"));
+  }
+  std::set<std::string> named;
+  for (int i = 0; i < lot_ids.size(); ++i) {
+    if (state.FindLot(lot_ids[i]) == nullptr) {
+      return Invalid(StrCat("lot_ids[", i, "]: tender ", state.details.tender_id(), " has no lot ",
+                            lot_ids[i], "; its lots are ", LotIds(state)));
+    }
+    if (!named.insert(lot_ids[i]).second) {
+      return Invalid(StrCat("lot_ids[", i, "]: ", lot_ids[i], " appears twice"));
+    }
+  }
+  for (const LotState& lot : state.lots) {
+    if (!lot_ids.empty() && !named.contains(lot.id)) continue;
+    if (!lot_ids.empty()) RETURN_IF_ERROR(RequireOpenLot(lot));
+    if (const AwardRecord* in_force = lot.AwardInForce(); in_force != nullptr) {
+      return Refused(StrCat(LotName(lot.id), " has award ", in_force->award.award_id(),
+                            " in force; cancel the award first"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecideActivity(const v1::ActivityLogged& activity) {
+  RETURN_IF_ERROR(ValidateEnum(v1::ActivityKind_descriptor(), activity.kind(), "kind"));
+  RETURN_IF_ERROR(ValidateEnum(v1::BuyingRole_descriptor(), activity.role(), "role"));
+  RETURN_IF_ERROR(CheckLength(activity.contact_name(), "contact_name", kMaxIdBytes));
+  return CheckLength(activity.notes(), "notes", kMaxNotesBytes);
+}
+
+}  // namespace
+
+absl::Status ValidateTenderId(const std::string& tender_id) {
+  if (tender_id.empty() || tender_id.size() > kMaxTenderIdBytes || !Printable(tender_id)) {
+    return Invalid(StrCat("tender_id: \"", tender_id.substr(0, 120),
+                          "\" must be 1 to 100 printable ASCII bytes"));
+  }
+  return absl::OkStatus();
+}
+
+std::string StreamIdOf(const std::string& tender_id) { return StrCat("tender-", tender_id); }
+
+absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
+                                                    const v1::TenderEvent& proposed,
+                                                    const DomainConfig& config, absl::Time now) {
+  if (proposed.event_case() == v1::TenderEvent::EVENT_NOT_SET) {
+    return Invalid("event: none given");
+  }
+  const std::string tender_id = TenderIdOf(proposed);
+  RETURN_IF_ERROR(ValidateTenderId(tender_id));
+  const absl::Time occurred_at = OccurredAtOf(proposed);
+  if (occurred_at == absl::InfinitePast()) {
+    return Invalid("occurred_at: required (when it happened, with its UTC offset)");
+  }
+  if (occurred_at < kEarliest || occurred_at >= kLatest) {
+    return Invalid(StrCat("occurred_at: ", Format(occurred_at),
+                          " is out of range; from 1900-01-01 to before 2200-01-01"));
+  }
+  if (occurred_at > now + config.max_clock_skew) {
+    return Invalid(StrCat("occurred_at: ", Format(occurred_at), " is in the future (now is ",
+                          Format(now), "); record facts once they have happened"));
+  }
+
+  v1::TenderEvent decided = proposed;
+  if (proposed.has_tender_discovered()) {
+    if (state.exists) {
+      return absl::AlreadyExistsError(StrCat("tender ", tender_id, " already exists"));
+    }
+    RETURN_IF_ERROR(DecideDiscovery(proposed.tender_discovered()));
+    return std::vector<v1::TenderEvent>{decided};
+  }
+  if (!state.exists) {
+    return absl::NotFoundError(StrCat("tender ", tender_id, " not found; discover it first"));
+  }
+  if (state.status != v1::TENDER_STATUS_OPEN && !proposed.has_activity_logged()) {
+    return Refused(StrCat("tender ", tender_id, " is ",
+                          state.status == v1::TENDER_STATUS_CANCELLED ? "cancelled"
+                                                                      : "unsuccessful",
+                          "; it accepts only ActivityLogged"));
+  }
+  switch (decided.event_case()) {
+    case v1::TenderEvent::kTenderAmended:
+      RETURN_IF_ERROR(DecideAmendment(state, decided.tender_amended()));
+      break;
+    case v1::TenderEvent::kDocumentObtained:
+      RETURN_IF_ERROR(DecideDocument(state, occurred_at, decided.mutable_document_obtained()));
+      break;
+    case v1::TenderEvent::kNoBidDecided:
+      RETURN_IF_ERROR(DecideNoBid(state, decided.no_bid_decided(), config));
+      break;
+    case v1::TenderEvent::kBidSubmitted:
+      RETURN_IF_ERROR(DecideBid(state, occurred_at, config, decided.mutable_bid_submitted()));
+      break;
+    case v1::TenderEvent::kBidWithdrawn:
+      RETURN_IF_ERROR(DecideBidLeaving(state, decided.mutable_bid_withdrawn(), "withdraw"));
+      break;
+    case v1::TenderEvent::kBidDisqualified:
+      RETURN_IF_ERROR(DecideBidLeaving(state, decided.mutable_bid_disqualified(), "disqualify"));
+      break;
+    case v1::TenderEvent::kAwardAnnounced:
+      RETURN_IF_ERROR(DecideAward(state, occurred_at, decided.mutable_award_announced()));
+      break;
+    case v1::TenderEvent::kAwardCancelled:
+      RETURN_IF_ERROR(DecideAwardCancellation(state, decided.award_cancelled()));
+      break;
+    case v1::TenderEvent::kTenderCancelled:
+      RETURN_IF_ERROR(DecideEnding(state, decided.tender_cancelled().lot_ids(),
+                                   decided.tender_cancelled().reason()));
+      break;
+    case v1::TenderEvent::kTenderUnsuccessful:
+      RETURN_IF_ERROR(DecideEnding(state, decided.tender_unsuccessful().lot_ids(),
+                                   decided.tender_unsuccessful().reason()));
+      break;
+    case v1::TenderEvent::kActivityLogged:
+      RETURN_IF_ERROR(DecideActivity(decided.activity_logged()));
+      break;
+    case v1::TenderEvent::kTenderDiscovered:
+    case v1::TenderEvent::EVENT_NOT_SET:
+      break;  // handled above
+  }
+  return std::vector<v1::TenderEvent>{decided};
+}
+
+}  // namespace bidtrail::tender
