@@ -1,0 +1,462 @@
+#include "bidtrail/tender/decide.h"
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bidtrail/common/proto_time.h"
+#include "bidtrail/tender/codec.h"
+#include "bidtrail/tender/state.h"
+#include "bidtrail/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tender_test_util.h"
+
+namespace bidtrail::tender {
+namespace {
+
+using ::bidtrail::testing::IsOk;
+using ::bidtrail::testing::StatusIs;
+using ::testing::HasSubstr;
+using namespace ::bidtrail::tender::testing;  // NOLINT: event builders
+
+absl::StatusOr<std::vector<v1::TenderEvent>> DecideAfter(
+    const std::vector<v1::TenderEvent>& history, const v1::TenderEvent& command,
+    absl::Time now = Day(100)) {
+  return Decide(Fold(history), command, DomainConfig(), now);
+}
+
+struct RuleCase {
+  std::string name;
+  std::vector<v1::TenderEvent> history;
+  v1::TenderEvent command;
+  absl::StatusCode code;
+  std::string message;
+};
+
+// Helpers that change one thing of a valid event.
+template <typename Edit>
+v1::TenderEvent With(v1::TenderEvent event, Edit edit) {
+  edit(&event);
+  return event;
+}
+
+std::vector<RuleCase> RuleCases() {
+  const auto open = std::vector<v1::TenderEvent>{Discovered()};
+  const auto lots = std::vector<v1::TenderEvent>{Discovered({"L1", "L2"})};
+  const auto with_docs = std::vector<v1::TenderEvent>{Discovered(), Document(Day(5))};
+  const auto bid_in = std::vector<v1::TenderEvent>{Discovered(), Document(Day(5)),
+                                                   Bid(kUs, "900000.00", Day(19)),
+                                                   Bid("C-1", "850000.00", Day(19))};
+  const auto awarded = [&] {
+    auto history = bid_in;
+    history.push_back(Award("A1", "C-1", "850000.00", Day(30)));
+    return history;
+  }();
+  return {
+      // Existence.
+      {"discover twice", open, Discovered(), absl::StatusCode::kAlreadyExists,
+       "tender T-1 already exists"},
+      {"command on unknown tender", {}, Bid("C-1", "1.00", Day(1)), absl::StatusCode::kNotFound,
+       "tender T-1 not found; discover it first"},
+      // Malformed input.
+      {"empty tender id", {},
+       With(Discovered(), [](auto* e) { e->mutable_tender_discovered()->clear_tender_id(); }),
+       absl::StatusCode::kInvalidArgument, "tender_id: \"\" must be 1 to 100 printable"},
+      {"empty title", {},
+       With(Discovered(), [](auto* e) { e->mutable_tender_discovered()->clear_title(); }),
+       absl::StatusCode::kInvalidArgument, "title: required"},
+      {"empty buyer id", {},
+       With(Discovered(),
+            [](auto* e) { e->mutable_tender_discovered()->mutable_buyer()->clear_id(); }),
+       absl::StatusCode::kInvalidArgument, "buyer.id: required"},
+      {"empty bidder id", with_docs,
+       With(Bid("C-1", "1.00", Day(6)),
+            [](auto* e) { e->mutable_bid_submitted()->mutable_bidder()->clear_id(); }),
+       absl::StatusCode::kInvalidArgument, "bidder.id: required"},
+      {"lower-case currency", with_docs,
+       With(Bid("C-1", "1.00", Day(6)),
+            [](auto* e) { e->mutable_bid_submitted()->mutable_amount()->set_currency("usd"); }),
+       absl::StatusCode::kInvalidArgument,
+       "amount.currency: \"usd\" is not an ISO 4217 code (three capital letters"},
+      {"negative bid", with_docs, Bid("C-1", "-5", Day(6)), absl::StatusCode::kInvalidArgument,
+       "amount.amount: -5 is negative"},
+      {"zero bid", with_docs, Bid("C-1", "0.00", Day(6)), absl::StatusCode::kInvalidArgument,
+       "amount.amount: must be greater than zero"},
+      {"float-like amount", with_docs, Bid("C-1", "1e5", Day(6)),
+       absl::StatusCode::kInvalidArgument, "\"1e5\" is not a decimal amount"},
+      {"negative estimated value", {},
+       With(Discovered(),
+            [](auto* e) {
+              e->mutable_tender_discovered()->mutable_estimated_value()->set_amount("-1");
+            }),
+       absl::StatusCode::kInvalidArgument, "estimated_value.amount: -1 is negative"},
+      {"zero award", bid_in, Award("A1", "C-1", "0", Day(30)), absl::StatusCode::kInvalidArgument,
+       "amount.amount: must be greater than zero"},
+      {"unknown procurement method", {},
+       With(Discovered(),
+            [](auto* e) {
+              e->mutable_tender_discovered()->set_procurement_method(
+                  static_cast<v1::ProcurementMethod>(9));
+            }),
+       absl::StatusCode::kInvalidArgument,
+       "procurement_method: 9 is not one of OPEN, SELECTIVE, LIMITED, DIRECT"},
+      {"missing discovery channel", {},
+       With(Discovered(),
+            [](auto* e) {
+              e->mutable_tender_discovered()->set_discovery_channel(
+                  v1::DISCOVERY_CHANNEL_UNSPECIFIED);
+            }),
+       absl::StatusCode::kInvalidArgument,
+       "discovery_channel: required; one of FIELD_VISIT, PORTAL, PARTNER, REFERRAL, IMPORT"},
+      {"unknown buying role", open, Activity(Day(2), static_cast<v1::BuyingRole>(42)),
+       absl::StatusCode::kInvalidArgument, "role: 42 is not one of EXECUTIVE"},
+      {"duplicate lot ids", {}, Discovered({"L1", "L1"}), absl::StatusCode::kInvalidArgument,
+       "lots[1].id: L1 appears twice"},
+      {"missing occurred_at", open,
+       With(Activity(Day(2)), [](auto* e) { e->mutable_activity_logged()->clear_occurred_at(); }),
+       absl::StatusCode::kInvalidArgument, "occurred_at: required"},
+      {"occurred_at in the future", open, Activity(Day(200)), absl::StatusCode::kInvalidArgument,
+       "is in the future (now is 2026-06-09T00:00:00Z)"},
+      // Key dates.
+      {"documents after submission", {},
+       With(Discovered(),
+            [](auto* e) {
+              ToProtoTime(Day(25), e->mutable_tender_discovered()
+                                       ->mutable_key_dates()
+                                       ->mutable_documents_available_until());
+            }),
+       absl::StatusCode::kInvalidArgument,
+       "key_dates: documents_available_until (2026-03-26T00:00:00Z) is after "
+       "submission_deadline (2026-03-21T00:00:00Z)"},
+      {"amendment puts the deadline after the opening", open,
+       With(Amended(Day(3)),
+            [](auto* e) {
+              ToProtoTime(Day(30), e->mutable_tender_amended()
+                                       ->mutable_key_dates()
+                                       ->mutable_submission_deadline());
+            }),
+       absl::StatusCode::kInvalidArgument,
+       "key_dates: after this amendment, submission_deadline (2026-03-31T00:00:00Z) is after "
+       "bid_opening_at"},
+      {"amendment changing nothing", open, Amended(Day(3)), absl::StatusCode::kInvalidArgument,
+       "amendment changes nothing"},
+      {"amendment moving the deadline before a bid", bid_in,
+       With(Amended(Day(19.5)),
+            [](auto* e) {
+              ToProtoTime(Day(18), e->mutable_tender_amended()
+                                       ->mutable_key_dates()
+                                       ->mutable_submission_deadline());
+            }),
+       absl::StatusCode::kFailedPrecondition, "the deadline cannot move before it"},
+      {"amendment removing a lot with bids",
+       {Discovered({"L1", "L2"}), Bid("C-1", "5.00", Day(3), "L2")},
+       With(Amended(Day(4)),
+            [](auto* e) {
+              e->mutable_tender_amended()->mutable_lots()->add_lots()->set_id("L1");
+            }),
+       absl::StatusCode::kFailedPrecondition,
+       "lots: lot L2 has bids or awards; it cannot be removed"},
+      // Documents.
+      {"late document without approver", open, Document(Day(13)),
+       absl::StatusCode::kFailedPrecondition,
+       "documents_available_until was 2026-03-11T00:00:00Z; a document obtained at "
+       "2026-03-14T00:00:00Z, after the cut-off, needs an exception_approver"},
+      // Our bids.
+      {"our bid after the deadline", with_docs, Bid(kUs, "900000.00", Day(21)),
+       absl::StatusCode::kFailedPrecondition,
+       "submission_deadline was 2026-03-21T00:00:00Z; our bid at 2026-03-22T00:00:00Z is late"},
+      {"our bid before the documents", open, Bid(kUs, "900000.00", Day(8)),
+       absl::StatusCode::kFailedPrecondition, "we have not obtained the tender documents"},
+      {"our bid after a no-bid decision", {Discovered(), Document(Day(5)), NoBid(Day(6))},
+       Bid(kUs, "900000.00", Day(8)), absl::StatusCode::kFailedPrecondition,
+       "a no-bid decision is recorded for this tender"},
+      {"competitor bid submitted after the deadline", open, Bid("C-1", "1.00", Day(21)),
+       absl::StatusCode::kFailedPrecondition,
+       "a competitor's bid may be recorded later, but it must have been submitted before the "
+       "deadline"},
+      {"second bid of one bidder", bid_in, Bid("C-1", "800000.00", Day(19.5)),
+       absl::StatusCode::kFailedPrecondition,
+       "bidder C-1 already has a bid in the competition for the tender; withdraw it first"},
+      {"no-bid while our bid is in", bid_in, NoBid(Day(19.5)),
+       absl::StatusCode::kFailedPrecondition,
+       "our bid on the tender is in the competition; withdraw it before deciding not to bid"},
+      {"second no-bid", {Discovered(), NoBid(Day(2))}, NoBid(Day(3)),
+       absl::StatusCode::kFailedPrecondition, "a no-bid decision is already recorded"},
+      // Lots.
+      {"bid naming an unknown lot", lots, Bid("C-1", "1.00", Day(3), "L9"),
+       absl::StatusCode::kInvalidArgument, "lot_id: tender T-1 has no lot L9; its lots are L1, L2"},
+      {"bid naming no lot of several", lots, Bid("C-1", "1.00", Day(3)),
+       absl::StatusCode::kInvalidArgument, "lot_id: required; tender T-1 has 2 lots (L1, L2)"},
+      {"bid naming a lot of a tender without lots", open, Bid("C-1", "1.00", Day(3), "L1"),
+       absl::StatusCode::kInvalidArgument, "lot_id: tender T-1 has no lots; leave lot_id empty"},
+      {"award naming an unknown lot", lots, Award("A1", "C-1", "1.00", Day(30), "L3"),
+       absl::StatusCode::kInvalidArgument, "lot_id: tender T-1 has no lot L3"},
+      {"bid on a cancelled lot", {Discovered({"L1", "L2"}), Cancelled(Day(2), {"L2"})},
+       Bid("C-1", "1.00", Day(3), "L2"), absl::StatusCode::kFailedPrecondition,
+       "lot L2 was cancelled"},
+      // Awards.
+      {"award before the deadline", bid_in, Award("A1", "C-1", "850000.00", Day(19.9)),
+       absl::StatusCode::kFailedPrecondition,
+       "is before submission_deadline 2026-03-21T00:00:00Z"},
+      {"second award in force", awarded, Award("A2", kUs, "900000.00", Day(31)),
+       absl::StatusCode::kFailedPrecondition,
+       "the tender already has award A1 in force; cancel it before announcing another"},
+      {"award id reused", awarded, Award("A1", kUs, "900000.00", Day(31)),
+       absl::StatusCode::kInvalidArgument, "award_id: A1 is already used in tender T-1"},
+      {"award to a supplier without a bid", bid_in, Award("A1", "C-9", "1.00", Day(30)),
+       absl::StatusCode::kFailedPrecondition,
+       "supplier C-9 has no valid bid on the tender; only limited and direct procurements"},
+      {"award to a supplier whose bid was withdrawn",
+       {Discovered(), Bid("C-1", "5.00", Day(3)), Withdrawn("C-1", Day(4))},
+       Award("A1", "C-1", "5.00", Day(30)), absl::StatusCode::kFailedPrecondition,
+       "supplier C-1 has no valid bid"},
+      {"cancel an unknown award", bid_in, AwardCancelled("A9", Day(31)),
+       absl::StatusCode::kFailedPrecondition, "award A9 does not exist in tender T-1"},
+      {"cancel an award twice", [&] {
+         auto history = awarded;
+         history.push_back(AwardCancelled("A1", Day(31)));
+         return history;
+       }(),
+       AwardCancelled("A1", Day(32)), absl::StatusCode::kFailedPrecondition,
+       "award A1 is already cancelled"},
+      // Bids leaving.
+      {"withdraw a bid that does not exist", open, Withdrawn("C-1", Day(3)),
+       absl::StatusCode::kFailedPrecondition,
+       "cannot withdraw: bidder C-1 has no bid in the competition for the tender"},
+      {"withdraw a bid twice", {Discovered(), Bid("C-1", "5.00", Day(3)), Withdrawn("C-1", Day(4))},
+       Withdrawn("C-1", Day(5)), absl::StatusCode::kFailedPrecondition, "(its bid already left)"},
+      {"disqualify a disqualified bid",
+       {Discovered(), Bid("C-1", "5.00", Day(3)), Disqualified("C-1", Day(21))},
+       Disqualified("C-1", Day(22)), absl::StatusCode::kFailedPrecondition,
+       "cannot disqualify: bidder C-1 has no bid in the competition"},
+      // Ended tenders.
+      {"bid on a cancelled tender", {Discovered(), Cancelled(Day(2))}, Bid("C-1", "1.00", Day(3)),
+       absl::StatusCode::kFailedPrecondition,
+       "tender T-1 is cancelled; it accepts only ActivityLogged"},
+      {"award on an unsuccessful tender", {Discovered(), Unsuccessful(Day(25))},
+       Award("A1", "C-1", "1.00", Day(30)), absl::StatusCode::kFailedPrecondition,
+       "tender T-1 is unsuccessful; it accepts only ActivityLogged"},
+      {"cancel a lot twice", {Discovered({"L1", "L2"}), Cancelled(Day(2), {"L2"})},
+       Cancelled(Day(3), {"L2"}), absl::StatusCode::kFailedPrecondition, "lot L2 was cancelled"},
+      {"cancel an awarded tender", awarded, Cancelled(Day(31)),
+       absl::StatusCode::kFailedPrecondition,
+       "the tender has award A1 in force; cancel the award first"},
+      {"cancel an unknown lot", lots, Cancelled(Day(3), {"L7"}), absl::StatusCode::kInvalidArgument,
+       "lot_ids[0]: tender T-1 has no lot L7"},
+  };
+}
+
+TEST(DecideTest, EveryRuleRejectsWithItsCodeAndMessage) {
+  for (const RuleCase& rule : RuleCases()) {
+    EXPECT_THAT(DecideAfter(rule.history, rule.command),
+                StatusIs(rule.code, HasSubstr(rule.message)))
+        << rule.name;
+  }
+}
+
+TEST(DecideTest, LateDocumentWithApproverIsRecordedAsAnException) {
+  ASSERT_OK_AND_ASSIGN(auto events,
+                       DecideAfter({Discovered()}, Document(Day(13), "division chief Li")));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(events[0].document_obtained().exception());
+  // On time, a client cannot mark it an exception.
+  v1::TenderEvent on_time = Document(Day(3));
+  on_time.mutable_document_obtained()->set_exception(true);
+  ASSERT_OK_AND_ASSIGN(auto normal, DecideAfter({Discovered()}, on_time));
+  EXPECT_FALSE(normal[0].document_obtained().exception());
+}
+
+TEST(DecideTest, CompetitorBidMayBeRecordedAfterTheDeadline) {
+  // Recorded on day 21 (now), submitted on day 19.
+  EXPECT_THAT(DecideAfter({Discovered()}, Bid("C-1", "1.00", Day(19)), Day(21)), IsOk());
+}
+
+TEST(DecideTest, BidNamingNoLotInAOneLotTenderGetsThatLot) {
+  ASSERT_OK_AND_ASSIGN(auto events, DecideAfter({Discovered({"L1"})}, Bid("C-1", "1.00", Day(3))));
+  EXPECT_EQ(events[0].bid_submitted().lot_id(), "L1");
+}
+
+TEST(DecideTest, DirectProcurementAwardsWithoutABid) {
+  EXPECT_THAT(DecideAfter({Discovered({}, v1::PROCUREMENT_METHOD_DIRECT)},
+                          Award("A1", "C-9", "10.00", Day(30))),
+              IsOk());
+  EXPECT_THAT(DecideAfter({Discovered({}, v1::PROCUREMENT_METHOD_LIMITED)},
+                          Award("A1", "C-9", "10.00", Day(30))),
+              IsOk());
+}
+
+TEST(DecideTest, CancelledTenderStillAcceptsActivities) {
+  EXPECT_THAT(DecideAfter({Discovered(), Cancelled(Day(2))}, Activity(Day(3))), IsOk());
+}
+
+// The whole life of a tender, as DOMAIN.md tells it.
+TEST(FoldTest, FullLifecycle) {
+  std::vector<v1::TenderEvent> history;
+  auto record = [&](const v1::TenderEvent& command) {
+    auto decided = Decide(Fold(history), command, DomainConfig(), Day(100));
+    ASSERT_TRUE(decided.ok()) << decided.status() << " for " << command.ShortDebugString();
+    history.insert(history.end(), decided->begin(), decided->end());
+  };
+  record(Discovered({"L1", "L2"}));
+  record(With(Amended(Day(2)), [](auto* e) {
+    ToProtoTime(Day(22), e->mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
+    ToProtoTime(Day(23), e->mutable_tender_amended()->mutable_key_dates()->mutable_bid_opening_at());
+  }));
+  record(Document(Day(13), "division chief Li"));
+  record(Bid(kUs, "480000.00", Day(21), "L1"));
+  record(Bid("C-1", "450000.00", Day(21), "L1"));
+  record(Bid("C-2", "470000.00", Day(21.5), "L1"));
+  record(Bid("C-1", "300000.00", Day(21), "L2"));
+  record(Activity(Day(24), v1::BUYING_ROLE_PROCUREMENT));
+  record(Award("A1", "C-1", "450000.00", Day(30), "L1"));
+  record(AwardCancelled("A1", Day(35)));
+  record(Disqualified("C-1", Day(35), "L1"));
+  record(Award("A2", kUs, "480000.00", Day(36), "L1"));
+  record(Cancelled(Day(37), {"L2"}));
+
+  const TenderState state = Fold(history);
+  EXPECT_EQ(state.status, v1::TENDER_STATUS_OPEN);
+  EXPECT_TRUE(state.documents_obtained);
+  EXPECT_TRUE(state.documents_exception);
+  EXPECT_EQ(state.amendment_count, 1u);
+  EXPECT_EQ(state.activity_count, 1u);
+  EXPECT_EQ(FromProtoTime(state.details.key_dates().submission_deadline()), Day(22));
+  const LotState* l1 = state.FindLot("L1");
+  ASSERT_NE(l1, nullptr);
+  EXPECT_EQ(l1->status, v1::LOT_STATUS_AWARDED);
+  ASSERT_NE(l1->AwardInForce(), nullptr);
+  EXPECT_EQ(l1->AwardInForce()->award.award_id(), "A2");
+  EXPECT_EQ(l1->awards.size(), 2u);
+  EXPECT_TRUE(l1->awards[0].cancelled);
+  EXPECT_EQ(l1->ValidBid("C-1"), nullptr);
+  EXPECT_EQ(state.FindLot("L2")->status, v1::LOT_STATUS_CANCELLED);
+  EXPECT_EQ(state.last_event_at, Day(37));
+
+  const v1::TenderView view = ToView(state, kUs);
+  ASSERT_EQ(view.lots_size(), 2);
+  EXPECT_TRUE(view.lots(0).bids(0).ours());
+  EXPECT_FALSE(view.lots(0).bids(1).ours());
+  EXPECT_EQ(view.lots(0).bids(1).status(), v1::BID_STATUS_DISQUALIFIED);
+
+  // Stored form: type name and bytes, and back.
+  for (const v1::TenderEvent& event : history) {
+    const auto decoded = DecodeEvent(EventTypeName(event), EncodeEventData(event));
+    ASSERT_TRUE(decoded.has_value());
+    EXPECT_EQ(decoded->SerializeAsString(), event.SerializeAsString());
+    EXPECT_EQ(TenderIdOf(event), kTender);
+  }
+  EXPECT_EQ(EventTypeName(history[0]), "bidtrail.v1.TenderDiscovered");
+  EXPECT_FALSE(DecodeEvent("bidtrail.v1.SomethingNew", "").has_value());
+}
+
+// Random command sequences: whatever Decide accepts keeps the invariants, and
+// folding the accepted events from scratch gives the incremental state.
+class RandomCommands {
+ public:
+  explicit RandomCommands(uint32_t seed) : rng_(seed) {}
+
+  v1::TenderEvent Next(const TenderState& state) {
+    const absl::Time at = Day(Uniform(0, 60) + Uniform(0, 100) / 100.0);
+    const std::string lot = Pick({"", "L1", "L2", "L3"});
+    const std::string bidder = Pick({kUs, "C-1", "C-2", "C-3"});
+    const std::string amount = Pick({"100.00", "250000", "0", "-3", "99.5"});
+    switch (Uniform(0, 12)) {
+      case 0:
+        return Uniform(0, 1) == 0 ? Discovered({"L1", "L2"}) : Discovered();
+      case 1: {
+        v1::TenderEvent amended = Amended(at);
+        ToProtoTime(Day(Uniform(15, 30)),
+                    amended.mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
+        return amended;
+      }
+      case 2:
+        return Document(at, Uniform(0, 1) == 0 ? "" : "approver");
+      case 3:
+        return NoBid(at);
+      case 4:
+      case 5:
+      case 6:
+        return Bid(bidder, amount, at, lot);
+      case 7:
+        return Withdrawn(bidder, at, lot);
+      case 8:
+        return Disqualified(bidder, at, lot);
+      case 9:
+      case 10: {
+        const int awards = static_cast<int>(state.lots.size()) * 3;
+        return Award("A" + std::to_string(Uniform(0, awards)), bidder, amount, at, lot);
+      }
+      case 11:
+        return AwardCancelled("A" + std::to_string(Uniform(0, 6)), at);
+      default:
+        return Uniform(0, 4) == 0 ? Cancelled(at, lot.empty() ? std::vector<std::string>{}
+                                                                : std::vector<std::string>{lot})
+                                  : Activity(at);
+    }
+  }
+
+ private:
+  int Uniform(int low, int high) { return std::uniform_int_distribution<int>(low, high)(rng_); }
+  std::string Pick(std::vector<std::string> options) {
+    return options[Uniform(0, static_cast<int>(options.size()) - 1)];
+  }
+  std::mt19937 rng_;
+};
+
+void CheckInvariants(const TenderState& state, const DomainConfig& config) {
+  const v1::KeyDates& dates = state.details.key_dates();
+  for (const LotState& lot : state.lots) {
+    int in_force = 0;
+    for (const AwardRecord& award : lot.awards) in_force += award.cancelled ? 0 : 1;
+    ASSERT_LE(in_force, 1) << "lot " << lot.id << " has two awards in force";
+    for (const BidRecord& bid : lot.bids) {
+      if (bid.bid.bidder().id() == config.own_party_id && dates.has_submission_deadline()) {
+        ASSERT_LE(FromProtoTime(bid.bid.occurred_at()), FromProtoTime(dates.submission_deadline()))
+            << "our bid after the deadline";
+      }
+    }
+    int valid_by_us = 0;
+    for (const BidRecord& bid : lot.bids) {
+      valid_by_us += bid.status == v1::BID_STATUS_VALID &&
+                     bid.bid.bidder().id() == config.own_party_id;
+    }
+    ASSERT_LE(valid_by_us, 1);
+  }
+}
+
+TEST(DecideTest, RandomSequencesKeepTheInvariants) {
+  const DomainConfig config;
+  int accepted_total = 0;
+  for (uint32_t seed : {1u, 2u, 3u, 42u, 2026u}) {
+    RandomCommands commands(seed);
+    std::vector<v1::TenderEvent> history;
+    TenderState state;
+    for (int step = 0; step < 2000; ++step) {
+      const v1::TenderEvent command = commands.Next(state);
+      auto decided = Decide(state, command, config, Day(100));
+      if (!decided.ok()) {
+        const absl::StatusCode code = decided.status().code();
+        ASSERT_TRUE(code == absl::StatusCode::kInvalidArgument ||
+                    code == absl::StatusCode::kFailedPrecondition ||
+                    code == absl::StatusCode::kNotFound ||
+                    code == absl::StatusCode::kAlreadyExists)
+            << decided.status();
+        continue;
+      }
+      for (const v1::TenderEvent& event : *decided) {
+        Apply(event, &state);
+        history.push_back(event);
+      }
+      ++accepted_total;
+      ASSERT_NO_FATAL_FAILURE(CheckInvariants(state, config)) << "seed " << seed << " step " << step;
+    }
+    EXPECT_EQ(ToView(Fold(history), kUs).SerializeAsString(),
+              ToView(state, kUs).SerializeAsString())
+        << "seed " << seed;
+  }
+  EXPECT_GT(accepted_total, 500) << "the generator should exercise accepted paths too";
+}
+
+}  // namespace
+}  // namespace bidtrail::tender
