@@ -17,6 +17,7 @@
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
 #include "bidtrail/rpc/status.h"
+#include "bidtrail/testing/process.h"
 #include "bidtrail/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
@@ -28,6 +29,7 @@
 namespace bidtrail::eventstore {
 namespace {
 
+using ::bidtrail::testing::BidtraildProcess;
 using ::bidtrail::testing::IsOk;
 using ::bidtrail::testing::ScratchDir;
 using ::bidtrail::testing::StatusIs;
@@ -283,50 +285,11 @@ TEST(StatusMapTest, KeepsCodeAndMessageBothWays) {
 
 // bidtraild as a real process: starts, serves, stops cleanly on SIGTERM, and
 // a restarted server sees what the first one acknowledged.
-class BidtraildProcess {
- public:
-  BidtraildProcess(const std::string& data_dir, const std::string& port_file) {
-    std::remove(port_file.c_str());
-    pid_ = fork();
-    if (pid_ == 0) {
-      const std::string binary = BinaryPath();
-      execl(binary.c_str(), binary.c_str(), "--services=all", "--listen=127.0.0.1:0",
-            ("--data_dir=" + data_dir).c_str(), ("--port_file=" + port_file).c_str(),
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 200 && port_ == 0; ++i) {
-      std::ifstream in(port_file);
-      if (!(in >> port_)) {
-        port_ = 0;
-        absl::SleepFor(absl::Milliseconds(25));
-      }
-    }
-  }
-  // SIGTERM, then the exit status.
-  int Stop() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  int port() const { return port_; }
-
-  static std::string BinaryPath() {
-    const char* dir = std::getenv("BIDTRAIL_BIN_DIR");
-    return std::string(dir != nullptr ? dir : ".") + "/bidtraild";
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
-
 TEST(BidtraildTest, ServesStopsCleanlyAndKeepsDataAcrossRestart) {
   ScratchDir dir;
-  const std::string port_file = dir.path() + "/port";
+  const std::vector<std::string> flags = {"--services=all", "--data_dir=" + dir.path() + "/data"};
   {
-    BidtraildProcess server(dir.path() + "/data", port_file);
+    BidtraildProcess server(dir.path(), flags);
     ASSERT_GT(server.port(), 0) << "bidtraild did not start";
     {
       // An idle synchronous client does not answer the server's closing ping
@@ -340,7 +303,7 @@ TEST(BidtraildTest, ServesStopsCleanlyAndKeepsDataAcrossRestart) {
     }
     EXPECT_EQ(server.Stop(), 0);
   }
-  BidtraildProcess server(dir.path() + "/data", port_file);
+  BidtraildProcess server(dir.path(), flags);
   ASSERT_GT(server.port(), 0);
   {
     GrpcEventStore client(

@@ -22,7 +22,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
+#include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
+#include "bidtrail/tenders/commands.h"
+#include "bidtrail/tenders/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -30,7 +33,7 @@
 #include "grpcpp/server_builder.h"
 
 ABSL_FLAG(std::string, services, "all",
-          "services to host: all, or a comma-separated list of: eventstore");
+          "services to host: all, or a comma-separated list of: eventstore, tenders");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "address to listen on; port 0 picks a free port (see --port_file)");
 ABSL_FLAG(std::string, data_dir, "var/data", "folder of the event log (created when missing)");
@@ -40,11 +43,15 @@ ABSL_FLAG(bool, sync, true,
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "how long a shutdown waits for calls in flight before cancelling them");
 ABSL_FLAG(std::string, port_file, "", "write the port actually listened on to this file");
+ABSL_FLAG(std::string, eventstore, "",
+          "address of the event store (host:port) when this process does not host it");
+ABSL_FLAG(std::string, own_party_id, "us",
+          "our company's party id: bids by this party are ours (rules and analytics)");
 
 namespace {
 
 const std::set<std::string>& KnownServices() {
-  static const std::set<std::string> known = {"eventstore"};
+  static const std::set<std::string> known = {"eventstore", "tenders"};
   return known;
 }
 
@@ -104,6 +111,33 @@ int main(int argc, char** argv) {
         log.get(), bidtrail::eventstore::EventStoreGrpcService::Options());
   }
 
+  // Other services reach the event store through its interface: in process
+  // when this process hosts it, over gRPC otherwise.
+  std::unique_ptr<bidtrail::eventstore::GrpcEventStore> remote_store;
+  bidtrail::eventlog::EventStore* store = log.get();
+  const bool needs_store = services.count("tenders") > 0;
+  if (needs_store && store == nullptr) {
+    const std::string address = absl::GetFlag(FLAGS_eventstore);
+    if (address.empty()) {
+      std::fprintf(stderr,
+                   "bidtraild: --eventstore: required when --services does not include "
+                   "eventstore (the address of the bidtraild that hosts it)\n");
+      return 2;
+    }
+    remote_store = std::make_unique<bidtrail::eventstore::GrpcEventStore>(
+        bidtrail::eventstore::GrpcEventStore::Connect(address),
+        bidtrail::eventstore::GrpcEventStore::Options());
+    store = remote_store.get();
+  }
+  std::unique_ptr<bidtrail::tenders::TenderCommands> tender_commands;
+  std::unique_ptr<bidtrail::tenders::TendersGrpcService> tenders;
+  if (services.count("tenders") > 0) {
+    bidtrail::tenders::TenderCommands::Options options;
+    options.domain.own_party_id = absl::GetFlag(FLAGS_own_party_id);
+    tender_commands = std::make_unique<bidtrail::tenders::TenderCommands>(store, options);
+    tenders = std::make_unique<bidtrail::tenders::TendersGrpcService>(tender_commands.get());
+  }
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -112,6 +146,7 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(64 << 20);
   if (eventstore) builder.RegisterService(eventstore.get());
+  if (tenders) builder.RegisterService(tenders.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Fail(absl::StrCat("cannot listen on ", listen,
@@ -119,14 +154,19 @@ int main(int argc, char** argv) {
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   if (eventstore) health->SetServingStatus("bidtrail.v1.EventStoreService", true);
+  if (tenders) health->SetServingStatus("bidtrail.v1.TendersService", true);
 
   const std::string host = listen.substr(0, listen.rfind(':'));
   if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
     std::ofstream(port_file) << port << "\n";
   }
-  std::printf("bidtraild: serving %s on %s:%d, data in %s (sync %s), pid %d\n",
-              absl::StrJoin(services, ",").c_str(), host.c_str(), port, data_dir.c_str(),
-              absl::GetFlag(FLAGS_sync) ? "on" : "off", static_cast<int>(getpid()));
+  const std::string storage =
+      log != nullptr ? absl::StrCat("data in ", data_dir, " (sync ",
+                                    absl::GetFlag(FLAGS_sync) ? "on" : "off", ")")
+                     : absl::StrCat("event store at ", absl::GetFlag(FLAGS_eventstore));
+  std::printf("bidtraild: serving %s on %s:%d, %s, pid %d\n",
+              absl::StrJoin(services, ",").c_str(), host.c_str(), port, storage.c_str(),
+              static_cast<int>(getpid()));
   std::fflush(stdout);
 
   int signal_number = 0;
@@ -139,6 +179,9 @@ int main(int argc, char** argv) {
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace)));
   if (eventstore) eventstore->WaitForStreams();
   server->Wait();
+  tenders.reset();
+  tender_commands.reset();
+  remote_store.reset();
   eventstore.reset();
   log.reset();
   std::printf("bidtraild: stopped\n");

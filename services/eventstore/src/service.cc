@@ -9,6 +9,7 @@
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/eventstore/convert.h"
 #include "bidtrail/rpc/status.h"
+#include "bidtrail/rpc/unary.h"
 
 namespace bidtrail::eventstore {
 namespace {
@@ -180,20 +181,10 @@ void EventStoreGrpcService::BeginShutdown() { streams_.BeginShutdown(); }
 
 void EventStoreGrpcService::WaitForStreams() { streams_.WaitUntilEmpty(); }
 
-template <typename Work>
-grpc::ServerUnaryReactor* EventStoreGrpcService::RunUnary(grpc::CallbackServerContext* context,
-                                                          Work work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  pool_.Schedule([reactor, work = std::move(work)]() mutable {
-    reactor->Finish(rpc::ToGrpcStatus(work()));
-  });
-  return reactor;
-}
-
 grpc::ServerUnaryReactor* EventStoreGrpcService::Append(grpc::CallbackServerContext* context,
                                                         const v1::AppendRequest* request,
                                                         v1::AppendResponse* response) {
-  return RunUnary(context, [this, request, response]() -> absl::Status {
+  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(eventlog::ExpectedRevision expected,
                      FromProto(request->expected_kind(), request->expected_revision()));
     std::vector<eventlog::ProposedEvent> events;
@@ -213,7 +204,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::Append(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* EventStoreGrpcService::ReadStream(grpc::CallbackServerContext* context,
                                                             const v1::ReadStreamRequest* request,
                                                             v1::ReadStreamResponse* response) {
-  return RunUnary(context, [this, request, response]() -> absl::Status {
+  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
     eventlog::ReadStreamRequest read;
     read.stream_id = request->stream_id();
     read.direction = request->direction() == v1::READ_DIRECTION_BACKWARD
@@ -355,7 +346,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscrib
 grpc::ServerUnaryReactor* EventStoreGrpcService::GetStreamInfo(
     grpc::CallbackServerContext* context, const v1::GetStreamInfoRequest* request,
     v1::GetStreamInfoResponse* response) {
-  return RunUnary(context, [this, request, response]() -> absl::Status {
+  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(eventlog::StreamInfo info, store_->GetStreamInfo(request->stream_id()));
     response->set_exists(info.exists);
     response->set_last_revision(info.last_revision);
@@ -367,7 +358,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::GetStreamInfo(
 grpc::ServerUnaryReactor* EventStoreGrpcService::GetHead(grpc::CallbackServerContext* context,
                                                          const v1::GetHeadRequest* /*request*/,
                                                          v1::GetHeadResponse* response) {
-  return RunUnary(context, [this, response]() -> absl::Status {
+  return rpc::RunOnPool(&pool_, context, [this, response]() -> absl::Status {
     ASSIGN_OR_RETURN(uint64_t head, store_->HeadPosition());
     response->set_head_position(head);
     return absl::OkStatus();
@@ -377,7 +368,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::GetHead(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* EventStoreGrpcService::Verify(grpc::CallbackServerContext* context,
                                                         const v1::VerifyRequest* /*request*/,
                                                         v1::VerifyResponse* response) {
-  return RunUnary(context, [this, response]() -> absl::Status {
+  return rpc::RunOnPool(&pool_, context, [this, response]() -> absl::Status {
     ASSIGN_OR_RETURN(eventlog::VerifyResult result, store_->Verify());
     response->set_ok(result.ok);
     response->set_records_checked(result.records_checked);

@@ -86,9 +86,6 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
   };
 
  private:
-  template <typename Work>
-  grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, Work work);
-
   eventlog::EventStore* const store_;
   const Options options_;
   StreamRegistry streams_;

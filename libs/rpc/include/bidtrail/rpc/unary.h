@@ -1,0 +1,29 @@
+// Runs a unary gRPC call's work on a ThreadPool and finishes the call with
+// its status, so that blocking work (a synced append, reading a stream) never
+// blocks a gRPC callback thread. Header-only.
+#ifndef BIDTRAIL_RPC_UNARY_H_
+#define BIDTRAIL_RPC_UNARY_H_
+
+#include <utility>
+
+#include "bidtrail/rpc/status.h"
+#include "bidtrail/rpc/thread_pool.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
+
+namespace bidtrail::rpc {
+
+// `work` returns absl::Status and fills the response it captured.
+template <typename Work>
+grpc::ServerUnaryReactor* RunOnPool(ThreadPool* pool, grpc::CallbackServerContext* context,
+                                    Work work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  pool->Schedule([reactor, work = std::move(work)]() mutable {
+    reactor->Finish(ToGrpcStatus(work()));
+  });
+  return reactor;
+}
+
+}  // namespace bidtrail::rpc
+
+#endif  // BIDTRAIL_RPC_UNARY_H_

@@ -1,0 +1,68 @@
+// TenderCommands: runs tender commands against any EventStore. For each
+// command it reads the tender's stream, folds it, decides (libs/tender) and
+// appends the decided events with the revision it read as the expected
+// revision; when another writer got there first (ABORTED) it reads again and
+// retries, which is safe because deciding is pure. Thread-safe.
+//
+// Idempotency: a command's event ids derive from (tender, request id, index),
+// and its events carry the request id as causation id; a command whose
+// request id is already in the stream returns that first result and appends
+// nothing.
+#ifndef BIDTRAIL_TENDERS_COMMANDS_H_
+#define BIDTRAIL_TENDERS_COMMANDS_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "bidtrail/eventlog/event_store.h"
+#include "bidtrail/tender/decide.h"
+#include "bidtrail/tender/state.h"
+#include "bidtrail/v1/tenders.pb.h"
+
+namespace bidtrail::tenders {
+
+class TenderCommands {
+ public:
+  struct Options {
+    tender::DomainConfig domain;
+    // Attempts when concurrent writers keep winning; then ABORTED.
+    int max_attempts = 50;
+    // The time commands are decided at; absl::Now() unless a test fixes it.
+    std::function<absl::Time()> clock = [] { return absl::Now(); };
+  };
+
+  // Who ran the command and under which correlation id.
+  struct Caller {
+    std::string actor;
+    std::string correlation_id;  // empty: the request id
+  };
+
+  // `store` must outlive this object.
+  TenderCommands(eventlog::EventStore* store, Options options);
+
+  // Runs one command. Errors: those of tender::Decide; INVALID_ARGUMENT for a
+  // bad request id or actor; ABORTED after max_attempts lost races; the
+  // store's errors (UNAVAILABLE, ...).
+  absl::StatusOr<v1::CommandResult> Execute(const Caller& caller, const std::string& request_id,
+                                            const v1::TenderEvent& command);
+
+  // The tender's state and the revision it was folded up to. NOT_FOUND for an
+  // unknown tender.
+  absl::StatusOr<std::pair<tender::TenderState, uint64_t>> Load(const std::string& tender_id);
+
+  const Options& options() const { return options_; }
+
+ private:
+  eventlog::EventStore* const store_;
+  const Options options_;
+};
+
+// The event id of the `index`-th event of the command `request_id` on
+// `stream_id`: a UUID (version 8, name-based) from SHA-256 of the three.
+std::string DeriveEventId(const std::string& stream_id, const std::string& request_id, int index);
+
+}  // namespace bidtrail::tenders
+
+#endif  // BIDTRAIL_TENDERS_COMMANDS_H_

@@ -1,0 +1,172 @@
+#include "bidtrail/tenders/commands.h"
+
+#include <openssl/evp.h>
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "bidtrail/common/status_macros.h"
+#include "bidtrail/tender/codec.h"
+
+namespace bidtrail::tenders {
+namespace {
+
+constexpr size_t kMaxRequestIdBytes = 128;
+constexpr size_t kMaxActorBytes = 200;
+
+absl::Status ValidateRequestId(const std::string& request_id) {
+  if (request_id.empty() || request_id.size() > kMaxRequestIdBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request_id: ", request_id.size(),
+                     " bytes; must be 1 to 128 printable bytes (a UUID is a good choice)"));
+  }
+  for (char c : request_id) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) {
+      return absl::InvalidArgumentError("request_id: must be printable ASCII");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The tender's stream, decoded. Unknown event types are skipped.
+struct LoadedStream {
+  std::vector<eventlog::RecordedEvent> records;
+  std::vector<v1::TenderEvent> events;  // decoded, in order, unknown types skipped
+  bool exists = false;
+  uint64_t last_revision = 0;
+};
+
+absl::StatusOr<LoadedStream> ReadWholeStream(eventlog::EventStore* store,
+                                             const std::string& stream_id) {
+  LoadedStream loaded;
+  eventlog::ReadStreamRequest read;
+  read.stream_id = stream_id;
+  read.max_count = 1000;
+  while (true) {
+    absl::StatusOr<eventlog::ReadStreamResult> page = store->ReadStream(read);
+    if (page.status().code() == absl::StatusCode::kNotFound) return loaded;
+    RETURN_IF_ERROR(page.status());
+    for (eventlog::RecordedEvent& record : page->events) {
+      loaded.exists = true;
+      loaded.last_revision = record.revision;
+      if (std::optional<v1::TenderEvent> event = tender::DecodeEvent(record.type, record.data)) {
+        loaded.events.push_back(std::move(*event));
+      }
+      loaded.records.push_back(std::move(record));
+    }
+    if (page->end_of_stream || page->events.empty()) return loaded;
+    read.has_from_revision = true;
+    read.from_revision = page->next_revision;
+  }
+}
+
+void Backoff(int attempt) {
+  thread_local std::mt19937 rng(std::random_device{}());
+  const int ceiling_ms = std::min(50, 2 * attempt + 1);
+  absl::SleepFor(absl::Microseconds(
+      std::uniform_int_distribution<int>(100, ceiling_ms * 1000)(rng)));
+}
+
+}  // namespace
+
+std::string DeriveEventId(const std::string& stream_id, const std::string& request_id,
+                          int index) {
+  const std::string name = absl::StrCat(stream_id, std::string(1, '\0'), request_id,
+                                        std::string(1, '\0'), index);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(name.data(), name.size(), digest, &length, EVP_sha256(), nullptr);
+  digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x80);  // version 8
+  digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  std::string text;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text.push_back('-');
+    absl::StrAppendFormat(&text, "%02x", digest[i]);
+  }
+  return text;
+}
+
+TenderCommands::TenderCommands(eventlog::EventStore* store, Options options)
+    : store_(store), options_(std::move(options)) {}
+
+absl::StatusOr<std::pair<tender::TenderState, uint64_t>> TenderCommands::Load(
+    const std::string& tender_id) {
+  RETURN_IF_ERROR(tender::ValidateTenderId(tender_id));
+  ASSIGN_OR_RETURN(LoadedStream loaded, ReadWholeStream(store_, tender::StreamIdOf(tender_id)));
+  tender::TenderState state = tender::Fold(loaded.events);
+  if (!state.exists) {
+    return absl::NotFoundError(absl::StrCat("tender ", tender_id, " not found"));
+  }
+  return std::make_pair(std::move(state), loaded.last_revision);
+}
+
+absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
+                                                          const std::string& request_id,
+                                                          const v1::TenderEvent& command) {
+  RETURN_IF_ERROR(ValidateRequestId(request_id));
+  if (caller.actor.empty() || caller.actor.size() > kMaxActorBytes) {
+    return absl::InvalidArgumentError("actor: required, at most 200 bytes");
+  }
+  const std::string tender_id = tender::TenderIdOf(command);
+  RETURN_IF_ERROR(tender::ValidateTenderId(tender_id));
+  const std::string stream_id = tender::StreamIdOf(tender_id);
+
+  for (int attempt = 1;; ++attempt) {
+    ASSIGN_OR_RETURN(LoadedStream loaded, ReadWholeStream(store_, stream_id));
+
+    // A retried command: answer with what it appended the first time.
+    v1::CommandResult result;
+    result.set_tender_id(tender_id);
+    for (const eventlog::RecordedEvent& record : loaded.records) {
+      if (record.causation_id != request_id) continue;
+      if (std::optional<v1::TenderEvent> event = tender::DecodeEvent(record.type, record.data)) {
+        *result.add_events() = std::move(*event);
+      }
+      if (result.first_position() == 0) result.set_first_position(record.position);
+      result.set_last_position(record.position);
+      result.set_revision(record.revision);
+    }
+    if (result.first_position() != 0) {
+      result.set_already_applied(true);
+      return result;
+    }
+
+    const tender::TenderState state = tender::Fold(loaded.events);
+    ASSIGN_OR_RETURN(std::vector<v1::TenderEvent> decided,
+                     tender::Decide(state, command, options_.domain, options_.clock()));
+    std::vector<eventlog::ProposedEvent> proposed;
+    for (size_t i = 0; i < decided.size(); ++i) {
+      eventlog::ProposedEvent event;
+      event.event_id = DeriveEventId(stream_id, request_id, static_cast<int>(i));
+      event.type = tender::EventTypeName(decided[i]);
+      event.data = tender::EncodeEventData(decided[i]);
+      event.occurred_at = tender::OccurredAtOf(decided[i]);
+      event.actor = caller.actor;
+      event.correlation_id = caller.correlation_id.empty() ? request_id : caller.correlation_id;
+      event.causation_id = request_id;
+      proposed.push_back(std::move(event));
+    }
+    const eventlog::ExpectedRevision expected =
+        loaded.exists ? eventlog::ExpectedRevision::Exact(loaded.last_revision)
+                      : eventlog::ExpectedRevision::NoStream();
+    absl::StatusOr<eventlog::AppendResult> appended = store_->Append(stream_id, expected, proposed);
+    if (appended.status().code() == absl::StatusCode::kAborted) {
+      if (attempt >= options_.max_attempts) {
+        return absl::AbortedError(absl::StrCat("tender ", tender_id, ": other writers won ",
+                                               attempt, " times in a row; try again"));
+      }
+      Backoff(attempt);
+      continue;
+    }
+    RETURN_IF_ERROR(appended.status());
+    for (v1::TenderEvent& event : decided) *result.add_events() = std::move(event);
+    result.set_revision(appended->last_revision);
+    result.set_first_position(appended->first_position);
+    result.set_last_position(appended->last_position);
+    result.set_already_applied(appended->already_recorded);
+    return result;
+  }
+}
+
+}  // namespace bidtrail::tenders

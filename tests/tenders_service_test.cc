@@ -1,0 +1,331 @@
+// The Tenders service over real gRPC on loopback with the real event store:
+// in one process (both services on one server) and in two (bidtraild
+// processes: one hosting the event store, one hosting tenders).
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "bidtrail/common/proto_time.h"
+#include "bidtrail/eventlog/rocks_event_log.h"
+#include "bidtrail/eventstore/grpc_client.h"
+#include "bidtrail/eventstore/service.h"
+#include "bidtrail/tender/codec.h"
+#include "bidtrail/tenders/commands.h"
+#include "bidtrail/tenders/service.h"
+#include "bidtrail/testing/process.h"
+#include "bidtrail/testing/status_matchers.h"
+#include "bidtrail/v1/tenders.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "tender_test_util.h"
+
+namespace bidtrail::tenders {
+namespace {
+
+using ::bidtrail::testing::BidtraildProcess;
+using ::bidtrail::testing::ScratchDir;
+using ::testing::HasSubstr;
+using namespace ::bidtrail::tender::testing;  // NOLINT: event builders
+
+// A client of TendersService as a user would hold one.
+class TendersClient {
+ public:
+  explicit TendersClient(const std::string& address, std::string actor = "alice")
+      : stub_(v1::TendersService::NewStub(
+            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))),
+        actor_(std::move(actor)) {}
+
+  // Sends `event` through the RPC for its type.
+  grpc::Status Send(const std::string& request_id, const v1::TenderEvent& event,
+                    v1::CommandResult* result) {
+    grpc::ClientContext context;
+    if (!actor_.empty()) context.AddMetadata(kActorHeader, actor_);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    switch (event.event_case()) {
+#define SEND(Case, Rpc, field, getter)                         \
+  case v1::TenderEvent::Case: {                                 \
+    v1::Rpc##Request request;                                  \
+    request.set_request_id(request_id);                        \
+    *request.mutable_##field() = event.getter();               \
+    v1::Rpc##Response response;                                \
+    grpc::Status status = stub_->Rpc(&context, request, &response); \
+    *result = response.result();                              \
+    return status;                                             \
+  }
+      SEND(kTenderDiscovered, DiscoverTender, tender, tender_discovered)
+      SEND(kTenderAmended, AmendTender, amendment, tender_amended)
+      SEND(kDocumentObtained, RecordDocumentObtained, document, document_obtained)
+      SEND(kNoBidDecided, DecideNoBid, decision, no_bid_decided)
+      SEND(kBidSubmitted, SubmitBid, bid, bid_submitted)
+      SEND(kBidWithdrawn, WithdrawBid, withdrawal, bid_withdrawn)
+      SEND(kBidDisqualified, DisqualifyBid, disqualification, bid_disqualified)
+      SEND(kAwardAnnounced, AnnounceAward, award, award_announced)
+      SEND(kAwardCancelled, CancelAward, cancellation, award_cancelled)
+      SEND(kTenderCancelled, CancelTender, cancellation, tender_cancelled)
+      SEND(kTenderUnsuccessful, DeclareTenderUnsuccessful, outcome, tender_unsuccessful)
+      SEND(kActivityLogged, LogActivity, activity, activity_logged)
+#undef SEND
+      case v1::TenderEvent::EVENT_NOT_SET:
+        break;
+    }
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no event");
+  }
+
+  grpc::Status Get(const std::string& tender_id, v1::GetTenderResponse* response) {
+    grpc::ClientContext context;
+    context.AddMetadata(kActorHeader, actor_);
+    v1::GetTenderRequest request;
+    request.set_tender_id(tender_id);
+    return stub_->GetTender(&context, request, response);
+  }
+
+ private:
+  std::unique_ptr<v1::TendersService::Stub> stub_;
+  std::string actor_;
+};
+
+// Both services on one in-process server, the log on disk.
+class TendersServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    eventlog::RocksEventLog::Options log_options;
+    log_options.path = dir_.path() + "/log";
+    log_options.sync = false;
+    auto opened = eventlog::RocksEventLog::Open(log_options);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    log_ = std::move(opened).value();
+    TenderCommands::Options options;
+    options.domain.own_party_id = kUs;
+    options.clock = [] { return Day(100); };
+    commands_ = std::make_unique<TenderCommands>(log_.get(), options);
+    tenders_ = std::make_unique<TendersGrpcService>(commands_.get());
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(tenders_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_GT(port, 0);
+    address_ = absl::StrFormat("127.0.0.1:%d", port);
+    client_ = std::make_unique<TendersClient>(address_);
+  }
+
+  void TearDown() override {
+    client_.reset();
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    server_->Wait();
+  }
+
+  uint64_t Head() { return log_->HeadPosition().value(); }
+
+  v1::CommandResult Ok(const std::string& request_id, const v1::TenderEvent& event) {
+    v1::CommandResult result;
+    const grpc::Status status = client_->Send(request_id, event, &result);
+    EXPECT_TRUE(status.ok()) << request_id << ": " << status.error_message();
+    return result;
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<eventlog::RocksEventLog> log_;
+  std::unique_ptr<TenderCommands> commands_;
+  std::unique_ptr<TendersGrpcService> tenders_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  std::unique_ptr<TendersClient> client_;
+};
+
+TEST_F(TendersServiceTest, FullLifecycleThroughTheService) {
+  Ok("r1", Discovered({"L1", "L2"}));
+  v1::TenderEvent amendment = Amended(Day(2));
+  ToProtoTime(Day(22), amendment.mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
+  ToProtoTime(Day(23), amendment.mutable_tender_amended()->mutable_key_dates()->mutable_bid_opening_at());
+  Ok("r2", amendment);
+  const v1::CommandResult late_docs = Ok("r3", Document(Day(13), "division chief Li"));
+  ASSERT_EQ(late_docs.events_size(), 1);
+  EXPECT_TRUE(late_docs.events(0).document_obtained().exception());
+  Ok("r4", Bid(kUs, "480000.00", Day(21), "L1"));
+  Ok("r5", Bid("C-1", "450000.00", Day(21), "L1"));
+  Ok("r6", Bid("C-2", "470000.00", Day(21.5), "L1"));
+  Ok("r7", Award("A1", "C-1", "450000.00", Day(30), "L1"));
+  Ok("r8", AwardCancelled("A1", Day(35)));
+  Ok("r9", Disqualified("C-1", Day(35), "L1"));
+  const v1::CommandResult reaward = Ok("r10", Award("A2", kUs, "480000.00", Day(36), "L1"));
+  EXPECT_EQ(reaward.revision(), 9u);
+  EXPECT_EQ(reaward.events(0).award_announced().lot_id(), "L1");
+
+  v1::GetTenderResponse got;
+  ASSERT_TRUE(client_->Get(kTender, &got).ok());
+  EXPECT_EQ(got.revision(), 9u);
+  const v1::TenderView& view = got.tender();
+  EXPECT_EQ(view.status(), v1::TENDER_STATUS_OPEN);
+  EXPECT_TRUE(view.documents_exception());
+  EXPECT_EQ(FromProtoTime(view.details().key_dates().submission_deadline()), Day(22));
+  ASSERT_EQ(view.lots_size(), 2);
+  EXPECT_EQ(view.lots(0).status(), v1::LOT_STATUS_AWARDED);
+  ASSERT_EQ(view.lots(0).awards_size(), 2);
+  EXPECT_TRUE(view.lots(0).awards(0).cancelled());
+  EXPECT_FALSE(view.lots(0).awards(1).cancelled());
+  EXPECT_TRUE(view.lots(0).bids(0).ours());
+  EXPECT_EQ(view.lots(0).bids(1).status(), v1::BID_STATUS_DISQUALIFIED);
+
+  // The log: gapless revisions, the actor and the request on every event.
+  eventlog::ReadStreamRequest read;
+  read.stream_id = "tender-T-1";
+  auto stream = log_->ReadStream(read);
+  ASSERT_TRUE(stream.ok());
+  ASSERT_EQ(stream->events.size(), 10u);
+  for (size_t i = 0; i < stream->events.size(); ++i) {
+    const eventlog::RecordedEvent& event = stream->events[i];
+    EXPECT_EQ(event.revision, i);
+    EXPECT_EQ(event.actor, "alice");
+    EXPECT_EQ(event.causation_id, absl::StrFormat("r%d", i + 1));
+    EXPECT_EQ(event.event_id, DeriveEventId("tender-T-1", event.causation_id, 0));
+    EXPECT_TRUE(tender::IsTenderEventType(event.type)) << event.type;
+  }
+  EXPECT_EQ(stream->events[3].occurred_at, Day(21));
+}
+
+TEST_F(TendersServiceTest, RefusalsCarryCodeAndMessageAndAppendNothing) {
+  Ok("r1", Discovered());
+  const uint64_t head = Head();
+  struct Case {
+    v1::TenderEvent command;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {Discovered(), grpc::StatusCode::ALREADY_EXISTS, "tender T-1 already exists"},
+      {Bid(kUs, "900.00", Day(8)), grpc::StatusCode::FAILED_PRECONDITION,
+       "we have not obtained the tender documents"},
+      {Bid("C-1", "0", Day(8)), grpc::StatusCode::INVALID_ARGUMENT,
+       "amount.amount: must be greater than zero"},
+      {Document(Day(12)), grpc::StatusCode::FAILED_PRECONDITION, "needs an exception_approver"},
+      {[] {
+         v1::TenderEvent other = Bid("C-1", "1.00", Day(3));
+         other.mutable_bid_submitted()->set_tender_id("T-404");
+         return other;
+       }(),
+       grpc::StatusCode::NOT_FOUND, "tender T-404 not found"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    v1::CommandResult result;
+    const grpc::Status status = client_->Send(absl::StrFormat("bad-%d", n++), c.command, &result);
+    EXPECT_EQ(status.error_code(), c.code) << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(c.message));
+  }
+  v1::CommandResult result;
+  const grpc::Status no_request_id = client_->Send("", Activity(Day(2)), &result);
+  EXPECT_EQ(no_request_id.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(no_request_id.error_message(), HasSubstr("request_id: 0 bytes"));
+
+  TendersClient anonymous(address_, "");
+  const grpc::Status unauthenticated = anonymous.Send("r9", Activity(Day(2)), &result);
+  EXPECT_EQ(unauthenticated.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(unauthenticated.error_message(), HasSubstr("x-bidtrail-actor"));
+
+  v1::GetTenderResponse missing;
+  EXPECT_EQ(client_->Get("T-404", &missing).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Head(), head) << "a refused command appended something";
+}
+
+TEST_F(TendersServiceTest, RetriedCommandReturnsTheFirstResult) {
+  const v1::CommandResult first = Ok("discover-1", Discovered());
+  Ok("docs-1", Document(Day(3)));
+  const v1::CommandResult bid = Ok("bid-1", Bid(kUs, "10.00", Day(4)));
+  const uint64_t head = Head();
+  // The same requests again, even the discovery that would now be refused.
+  const v1::CommandResult again = Ok("discover-1", Discovered());
+  EXPECT_TRUE(again.already_applied());
+  EXPECT_EQ(again.first_position(), first.first_position());
+  EXPECT_EQ(again.revision(), 0u);
+  ASSERT_EQ(again.events_size(), 1);
+  EXPECT_TRUE(again.events(0).has_tender_discovered());
+  const v1::CommandResult bid_again = Ok("bid-1", Bid(kUs, "10.00", Day(4)));
+  EXPECT_TRUE(bid_again.already_applied());
+  EXPECT_EQ(bid_again.revision(), bid.revision());
+  EXPECT_EQ(Head(), head);
+}
+
+TEST_F(TendersServiceTest, SixteenConcurrentBidsAllLandOnce) {
+  Ok("r1", Discovered());
+  constexpr int kClients = 16;
+  std::atomic<int> failures{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      TendersClient client(address_, absl::StrFormat("rep-%d", i));
+      while (!go.load()) std::this_thread::yield();
+      v1::CommandResult result;
+      const grpc::Status status = client.Send(
+          absl::StrFormat("bid-%d", i),
+          Bid(absl::StrFormat("C-%02d", i), absl::StrFormat("%d.00", 1000 + i), Day(15)), &result);
+      if (!status.ok()) {
+        ++failures;
+        ADD_FAILURE() << status.error_message();
+      }
+    });
+  }
+  go.store(true);
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  v1::GetTenderResponse got;
+  ASSERT_TRUE(client_->Get(kTender, &got).ok());
+  ASSERT_EQ(got.tender().lots_size(), 1);
+  EXPECT_EQ(got.tender().lots(0).bids_size(), kClients) << "a bid was lost or doubled";
+  EXPECT_EQ(got.revision(), static_cast<uint64_t>(kClients));
+  std::set<std::string> bidders;
+  for (const v1::BidView& bid : got.tender().lots(0).bids()) bidders.insert(bid.bid().bidder().id());
+  EXPECT_EQ(bidders.size(), static_cast<size_t>(kClients));
+}
+
+// Two bidtraild processes: the event store in one, tenders in the other.
+TEST(TendersTwoProcessTest, CommandsGoThroughARemoteEventStore) {
+  ScratchDir dir;
+  BidtraildProcess store(dir.path(), {"--services=eventstore", "--sync=false",
+                                      "--data_dir=" + dir.path() + "/data"});
+  ASSERT_GT(store.port(), 0) << "the event store process did not start";
+  BidtraildProcess tenders(dir.path(), {"--services=tenders", "--eventstore=" + store.address(),
+                                        "--own_party_id=us"});
+  ASSERT_GT(tenders.port(), 0) << "the tenders process did not start";
+  {
+    TendersClient client(tenders.address());
+    // Real clock on this server: key dates relative to now.
+    v1::TenderEvent discovered = Discovered();
+    const absl::Time now = absl::Now();
+    auto* tender = discovered.mutable_tender_discovered();
+    ToProtoTime(now - absl::Hours(48), tender->mutable_occurred_at());
+    ToProtoTime(now + absl::Hours(24), tender->mutable_key_dates()->mutable_documents_available_until());
+    ToProtoTime(now + absl::Hours(72), tender->mutable_key_dates()->mutable_submission_deadline());
+    ToProtoTime(now + absl::Hours(74), tender->mutable_key_dates()->mutable_bid_opening_at());
+    v1::CommandResult result;
+    ASSERT_TRUE(client.Send("p1", discovered, &result).ok());
+    ASSERT_TRUE(client.Send("p2", Document(now - absl::Hours(1)), &result).ok());
+    const grpc::Status bid = client.Send("p3", Bid("us", "99.00", now - absl::Minutes(5)), &result);
+    ASSERT_TRUE(bid.ok()) << bid.error_message();
+    EXPECT_EQ(result.revision(), 2u);
+    v1::GetTenderResponse got;
+    ASSERT_TRUE(client.Get(kTender, &got).ok());
+    EXPECT_TRUE(got.tender().lots(0).bids(0).ours());
+  }
+  {
+    eventstore::GrpcEventStore events(eventstore::GrpcEventStore::Connect(store.address()),
+                                      eventstore::GrpcEventStore::Options());
+    auto info = events.GetStreamInfo("tender-T-1");
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->event_count, 3u);
+  }
+  EXPECT_EQ(tenders.Stop(), 0);
+  EXPECT_EQ(store.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace bidtrail::tenders
