@@ -215,7 +215,7 @@ v1::TenderView ToView(const TenderState& state, const std::string& own_party_id)
     v1::LotView* out = view.add_lots();
     out->set_lot_id(lot.id);
     out->set_title(lot.title);
-    *out->mutable_value() = lot.value;
+    if (lot.value.ByteSizeLong() > 0) *out->mutable_value() = lot.value;
     out->set_status(lot.status);
     for (const BidRecord& bid : lot.bids) {
       v1::BidView* bid_view = out->add_bids();
