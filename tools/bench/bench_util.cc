@@ -1,0 +1,186 @@
+#include "bench_util.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+
+namespace bidtrail::bench {
+namespace {
+
+// Nearest-rank percentile of sorted values; 0 when there are none.
+double Percentile(const std::vector<double>& sorted, double fraction) {
+  if (sorted.empty()) return 0;
+  const double rank = std::ceil(fraction * static_cast<double>(sorted.size()));
+  const size_t index = static_cast<size_t>(std::max(rank, 1.0)) - 1;
+  return sorted[std::min(index, sorted.size() - 1)];
+}
+
+std::string FormatJsonNumber(double value) {
+  if (!std::isfinite(value)) return "null";
+  // Rates are large and their fraction is noise; ratios and milliseconds are
+  // small and need their significant digits.
+  if (std::fabs(value) >= 1e5) return absl::StrFormat("%.0f", value);
+  return absl::StrFormat("%.6g", value);
+}
+
+std::string JsonString(const std::string& text) {
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') quoted.push_back('\\');
+    quoted.push_back(c);
+  }
+  quoted.push_back('"');
+  return quoted;
+}
+
+}  // namespace
+
+absl::StatusOr<Measurement> RunTimedOps(int threads, uint64_t max_ops, absl::Duration budget,
+                                        const TimedOp& op) {
+  using Clock = std::chrono::steady_clock;
+  std::atomic<uint64_t> next_index{0};
+  std::atomic<uint64_t> events{0};
+  std::atomic<bool> failed{false};
+  absl::Mutex error_mu;
+  absl::Status first_error;
+  std::vector<std::vector<double>> latencies_ms(threads);
+  // Written before `start` is notified and only read after it, so the
+  // notification orders the accesses.
+  absl::Time deadline;
+  absl::Notification start;
+
+  auto work = [&](int thread) {
+    start.WaitForNotification();
+    std::vector<double>& mine = latencies_ms[thread];
+    while (!failed.load(std::memory_order_relaxed)) {
+      const uint64_t index = next_index.fetch_add(1, std::memory_order_relaxed);
+      if (index >= max_ops || absl::Now() >= deadline) break;
+      const Clock::time_point began = Clock::now();
+      absl::StatusOr<uint64_t> done = op(thread, index);
+      const Clock::time_point ended = Clock::now();
+      if (!done.ok()) {
+        absl::MutexLock lock(&error_mu);
+        if (first_error.ok()) first_error = done.status();
+        failed.store(true, std::memory_order_relaxed);
+        break;
+      }
+      mine.push_back(std::chrono::duration<double, std::milli>(ended - began).count());
+      events.fetch_add(*done, std::memory_order_relaxed);
+    }
+  };
+
+  std::vector<std::thread> workers;
+  workers.reserve(threads);
+  for (int thread = 0; thread < threads; ++thread) workers.emplace_back(work, thread);
+  const Clock::time_point began = Clock::now();
+  deadline = absl::Now() + budget;
+  start.Notify();
+  for (std::thread& worker : workers) worker.join();
+  const Clock::time_point ended = Clock::now();
+
+  {
+    absl::MutexLock lock(&error_mu);
+    if (!first_error.ok()) return first_error;
+  }
+  std::vector<double> all;
+  for (const std::vector<double>& mine : latencies_ms)
+    all.insert(all.end(), mine.begin(), mine.end());
+  std::sort(all.begin(), all.end());
+  Measurement measurement;
+  measurement.events = events.load();
+  measurement.seconds = std::chrono::duration<double>(ended - began).count();
+  measurement.has_latency = true;
+  measurement.p50_ms = Percentile(all, 0.50);
+  measurement.p99_ms = Percentile(all, 0.99);
+  return measurement;
+}
+
+absl::StatusOr<std::unique_ptr<ScratchDir>> ScratchDir::Create(const std::string& parent) {
+  std::error_code error;
+  std::filesystem::create_directories(parent, error);
+  if (error) {
+    return absl::InternalError(
+        absl::StrCat("cannot create the folder ", parent, ": ", error.message()));
+  }
+  std::string pattern = parent + "/bidtrail-bench-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("cannot create a scratch folder in ", parent, ": ",
+                                            std::generic_category().message(errno)));
+  }
+  return std::unique_ptr<ScratchDir>(new ScratchDir(pattern));
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code error;
+  std::filesystem::remove_all(path_, error);
+  // A destructor cannot return the error; the user must know about the
+  // leftover data, so say so rather than drop it.
+  if (error) {
+    std::fprintf(stderr, "bidtrail-bench: could not remove %s: %s\n", path_.c_str(),
+                 error.message().c_str());
+  }
+}
+
+Table::Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+
+void Table::AddRow(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+
+std::string Table::ToString() const {
+  std::vector<size_t> widths;
+  for (const std::vector<std::string>& row : rows_) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::string text;
+  for (const std::vector<std::string>& row : rows_) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i > 0) line += "  ";
+      const std::string padding(widths[i] - row[i].size(), ' ');
+      absl::StrAppend(&line, i == 0 ? row[i] + padding : padding + row[i]);
+    }
+    line.erase(line.find_last_not_of(' ') + 1);
+    absl::StrAppend(&text, line, "\n");
+  }
+  return text;
+}
+
+void JsonLine::Add(const std::string& key, double value) {
+  members_.push_back(absl::StrCat(JsonString(key), ":", FormatJsonNumber(value)));
+}
+
+void JsonLine::Add(const std::string& key, uint64_t value) {
+  members_.push_back(absl::StrCat(JsonString(key), ":", value));
+}
+
+void JsonLine::Add(const std::string& key, bool value) {
+  members_.push_back(absl::StrCat(JsonString(key), ":", value ? "true" : "false"));
+}
+
+void JsonLine::Add(const std::string& key, const std::vector<std::string>& values) {
+  std::vector<std::string> quoted;
+  quoted.reserve(values.size());
+  for (const std::string& value : values) quoted.push_back(JsonString(value));
+  members_.push_back(absl::StrCat(JsonString(key), ":[", absl::StrJoin(quoted, ","), "]"));
+}
+
+std::string JsonLine::ToString() const {
+  return absl::StrCat("{", absl::StrJoin(members_, ","), "}");
+}
+
+}  // namespace bidtrail::bench

@@ -1,0 +1,92 @@
+// Helpers shared by the bidtrail-bench subcommands: timing many operations
+// on many threads, latency percentiles, a scratch folder for data, and the
+// two report formats (an aligned table for people, one JSON line for scripts).
+// Not thread-safe unless a function says otherwise.
+#ifndef BIDTRAIL_TOOLS_BENCH_BENCH_UTIL_H_
+#define BIDTRAIL_TOOLS_BENCH_BENCH_UTIL_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace bidtrail::bench {
+
+// What one measurement found.
+struct Measurement {
+  uint64_t events = 0;
+  double seconds = 0;
+  // Per operation, when the operations were timed one by one.
+  bool has_latency = false;
+  double p50_ms = 0;
+  double p99_ms = 0;
+
+  double EventsPerSecond() const { return seconds > 0 ? static_cast<double>(events) / seconds : 0; }
+};
+
+// One timed operation: does work item `index` on thread number `thread`
+// (0 to threads - 1) and returns how many events it handled, or the error
+// that ends the measurement.
+using TimedOp = std::function<absl::StatusOr<uint64_t>(int thread, uint64_t index)>;
+
+// Runs op(thread, 0), op(thread, 1), ... on `threads` threads, each index once, until
+// `max_ops` operations have run or `budget` has passed, timing each operation.
+// Thread start-up is outside the measured time. `op` must be thread-safe when
+// threads > 1. Returns the first error any operation returned.
+absl::StatusOr<Measurement> RunTimedOps(int threads, uint64_t max_ops, absl::Duration budget,
+                                        const TimedOp& op);
+
+// A fresh folder (mkdtemp) under `parent`, which is created when missing;
+// removed with everything in it at destruction.
+class ScratchDir {
+ public:
+  // INTERNAL naming the folder when it cannot be created.
+  static absl::StatusOr<std::unique_ptr<ScratchDir>> Create(const std::string& parent);
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  // path()/name; not created, so that the storage engine creates it fresh.
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  explicit ScratchDir(std::string path) : path_(std::move(path)) {}
+  const std::string path_;
+};
+
+// A text table whose columns are padded to their widest cell: the first
+// column left-aligned, the others right-aligned.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header);
+  void AddRow(std::vector<std::string> cells);
+  std::string ToString() const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;  // rows_[0] is the header
+};
+
+// A flat JSON object built member by member, printed on one line. Strings
+// are escaped for quotes and backslashes only: keys and values here are
+// plain ASCII.
+class JsonLine {
+ public:
+  void Add(const std::string& key, double value);
+  void Add(const std::string& key, uint64_t value);
+  void Add(const std::string& key, bool value);
+  void Add(const std::string& key, const std::vector<std::string>& values);
+  std::string ToString() const;
+
+ private:
+  std::vector<std::string> members_;
+};
+
+}  // namespace bidtrail::bench
+
+#endif  // BIDTRAIL_TOOLS_BENCH_BENCH_UTIL_H_

@@ -1,0 +1,725 @@
+#include "eventstore_bench.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "bench_util.h"
+#include "bidtrail/common/status_macros.h"
+#include "bidtrail/eventlog/event_store.h"
+#include "bidtrail/eventlog/rocks_event_log.h"
+#include "bidtrail/eventstore/grpc_client.h"
+#include "bidtrail/eventstore/service.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "rocksdb/db.h"
+#include "rocksdb/iterator.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace bidtrail::bench {
+namespace {
+
+using eventlog::EventStore;
+using eventlog::ExpectedRevision;
+using eventlog::ProposedEvent;
+
+constexpr uint64_t kDefaultEvents = 200000;
+constexpr uint64_t kEventsPerBatch = 100;
+constexpr uint64_t kEventsPerStream = 20;
+constexpr size_t kPayloadBytes = 250;
+constexpr int kConcurrentWriters = 32;
+// Separate TCP connections the concurrent gRPC writers share, as several
+// client processes would.
+constexpr int kGrpcConnections = 8;
+// A synced single-event write costs one fsync: about 0.1 ms on a quiet disk
+// here, 4 ms or more on a busy one. The cap is about 2 s of writes on a quiet
+// disk; the budget keeps a busy disk from stretching the run to minutes while
+// still giving seconds of samples.
+constexpr uint64_t kMaxSingleEvents = 20000;
+constexpr absl::Duration kSingleEventBudget = absl::Seconds(5);
+constexpr uint64_t kReplayBatch = 10000;
+
+// Targets, as ratios against the raw RocksDB baseline of the same run.
+constexpr double kGrpcBatchedTarget = 0.5;
+constexpr double kGroupCommitTarget = 5;
+constexpr double kGrpcReplayTarget = 0.3;
+constexpr double kInprocessReplayTarget = 0.5;
+constexpr double kInprocessReplayRateTarget = 500000;
+
+constexpr char kUsage[] =
+    "usage: bidtrail-bench eventstore [--events N] [--json] [--dir PATH]\n"
+    "\n"
+    "Measures synced appends of N events and full replays of them: raw RocksDB\n"
+    "(the baseline), the bidtrail log in process, and the EventStore service\n"
+    "over gRPC on loopback, all in this one process. Every append measurement\n"
+    "starts from a fresh data folder; the replays read the batched appends' data.\n"
+    "\n"
+    "  --events N   events per measurement (default 200000); single-event runs\n"
+    "               write at most min(N, 20000) events or for 5 s\n"
+    "  --json       print one JSON object on one line instead of a table\n"
+    "  --dir PATH   where to create the scratch data folder (default /tmp);\n"
+    "               the folder is removed at the end\n"
+    "  --help       print this text\n";
+
+struct Config {
+  uint64_t events = kDefaultEvents;
+  bool json = false;
+  std::string parent_dir = "/tmp";
+};
+
+// The events every measurement writes. Raw RocksDB gets each event flattened
+// to bytes of about the size the log stores, so that the comparison is about
+// the layers above RocksDB and not about different data.
+struct Workload {
+  uint64_t events = 0;
+  uint64_t streams = 0;
+  // Appends of kEventsPerBatch events (the last may be shorter), one stream each.
+  std::vector<std::vector<ProposedEvent>> batches;
+  std::vector<std::string> batch_streams;
+  std::vector<std::string> raw_batched_values;  // one per event, in batch order
+  // Appends of one event each, spread over the streams.
+  std::vector<std::vector<ProposedEvent>> singles;
+  std::vector<std::string> single_streams;
+  std::vector<std::string> raw_single_values;
+  // What a full read must find: sums that the readers recompute.
+  uint64_t raw_batched_bytes = 0;  // keys and values
+  uint64_t payload_bytes = 0;      // event data
+  double mean_raw_value_bytes = 0;
+};
+
+std::string PositionKey(uint64_t position) {
+  std::string key(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    key[i] = static_cast<char>(position & 0xff);
+    position >>= 8;
+  }
+  return key;
+}
+
+std::string StreamName(uint64_t item, uint64_t streams) {
+  // A multiplicative hash spreads consecutive items over all streams, as
+  // bids on many open tenders interleave.
+  return absl::StrFormat("tender-%06d", (item * 2654435761u) % streams);
+}
+
+ProposedEvent MakeEvent(uint64_t n, const std::string& stream_id) {
+  static constexpr char kFiller[] =
+      "Delivery within 30 days of award; prices include VAT, transport and installation. ";
+  ProposedEvent event;
+  event.event_id = absl::StrFormat("%08x-0000-4000-8000-%012x", 1, n);
+  event.type = "bidtrail.v1.BidSubmitted";
+  std::string data = absl::StrFormat(
+      R"({"tender_id":"%s","bid_id":"bid-%09d","bidder":"supplier-%05d","lot":%d,)"
+      R"("amount":{"currency":"EUR","units":%d,"nanos":%d},"valid_until":"2026-06-30T23:59:59Z",)"
+      R"("documents":["sha256:%016x"],"note":")",
+      stream_id, n, n % 977, n % 7 + 1, 10000 + (n * 37) % 900000, (n * 13) % 100 * 10000000,
+      n * 0x9E3779B97F4A7C15u);
+  for (size_t i = 0; data.size() + 2 < kPayloadBytes; i = (i + 1) % (sizeof(kFiller) - 1)) {
+    data.push_back(kFiller[i]);
+  }
+  data += "\"}";
+  event.data = std::move(data);
+  event.occurred_at = absl::FromUnixSeconds(1767225600) + absl::Milliseconds(250 * n);
+  event.actor = absl::StrFormat("supplier-%05d", n % 977);
+  event.correlation_id = absl::StrFormat("req-%08x", n / kEventsPerBatch);
+  return event;
+}
+
+// The fields of an event in a flat byte string, for raw RocksDB.
+std::string Flatten(const std::string& stream_id, const ProposedEvent& event) {
+  const int64_t nanos = absl::ToUnixNanos(event.occurred_at);
+  return absl::StrCat(stream_id, "\x1f", event.event_id, "\x1f", event.type, "\x1f",
+                      PositionKey(static_cast<uint64_t>(nanos)), event.actor, "\x1f",
+                      event.correlation_id, "\x1f", event.data);
+}
+
+Workload MakeWorkload(uint64_t events) {
+  Workload workload;
+  workload.events = events;
+  workload.streams = std::max<uint64_t>(1, events / kEventsPerStream);
+  uint64_t raw_value_bytes = 0;
+  for (uint64_t first = 0; first < events; first += kEventsPerBatch) {
+    const uint64_t batch = first / kEventsPerBatch;
+    std::string stream = StreamName(batch, workload.streams);
+    std::vector<ProposedEvent>& appended = workload.batches.emplace_back();
+    for (uint64_t n = first; n < std::min(events, first + kEventsPerBatch); ++n) {
+      ProposedEvent event = MakeEvent(n, stream);
+      std::string value = Flatten(stream, event);
+      workload.raw_batched_bytes += PositionKey(n + 1).size() + value.size();
+      workload.payload_bytes += event.data.size();
+      raw_value_bytes += value.size();
+      workload.raw_batched_values.push_back(std::move(value));
+      appended.push_back(std::move(event));
+    }
+    workload.batch_streams.push_back(std::move(stream));
+  }
+  workload.mean_raw_value_bytes =
+      static_cast<double>(raw_value_bytes) / static_cast<double>(events);
+  for (uint64_t n = 0; n < std::min(events, kMaxSingleEvents); ++n) {
+    std::string stream = StreamName(n, workload.streams);
+    ProposedEvent event = MakeEvent(n, stream);
+    workload.raw_single_values.push_back(Flatten(stream, event));
+    workload.singles.push_back({std::move(event)});
+    workload.single_streams.push_back(std::move(stream));
+  }
+  return workload;
+}
+
+absl::Status FromRocks(const rocksdb::Status& status, const std::string& what) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("RocksDB: ", what, ": ", status.ToString()));
+}
+
+// The baseline database: RocksDB's defaults, as a user without tuning gets.
+absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenRawDb(const std::string& path) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* db = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, path, &db), "opening " + path));
+  return std::unique_ptr<rocksdb::DB>(db);
+}
+
+rocksdb::WriteOptions SyncedWrites() {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return options;
+}
+
+absl::StatusOr<Measurement> RawBatchedWrites(rocksdb::DB& db, const Workload& workload) {
+  const rocksdb::WriteOptions synced = SyncedWrites();
+  return RunTimedOps(1, workload.batches.size(), absl::InfiniteDuration(),
+                     [&](int, uint64_t batch) -> absl::StatusOr<uint64_t> {
+                       const uint64_t first = batch * kEventsPerBatch;
+                       const uint64_t count = workload.batches[batch].size();
+                       rocksdb::WriteBatch write;
+                       for (uint64_t n = first; n < first + count; ++n) {
+                         write.Put(PositionKey(n + 1), workload.raw_batched_values[n]);
+                       }
+                       RETURN_IF_ERROR(FromRocks(db.Write(synced, &write), "writing a batch"));
+                       return count;
+                     });
+}
+
+absl::StatusOr<Measurement> RawSingleWrites(rocksdb::DB& db, const Workload& workload) {
+  const rocksdb::WriteOptions synced = SyncedWrites();
+  return RunTimedOps(
+      1, workload.singles.size(), kSingleEventBudget,
+      [&](int, uint64_t n) -> absl::StatusOr<uint64_t> {
+        RETURN_IF_ERROR(FromRocks(db.Put(synced, PositionKey(n + 1), workload.raw_single_values[n]),
+                                  "writing an event"));
+        return 1;
+      });
+}
+
+absl::StatusOr<Measurement> RawScan(rocksdb::DB& db, const Workload& workload) {
+  const auto began = std::chrono::steady_clock::now();
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    bytes += it->key().size() + it->value().size();
+    ++count;
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scanning"));
+  const auto ended = std::chrono::steady_clock::now();
+  // Checking the sums proves every key and value was read (and keeps the
+  // compiler from dropping the reads).
+  if (count != workload.events || bytes != workload.raw_batched_bytes) {
+    return absl::InternalError(absl::StrCat("raw scan found ", count, " records of ", bytes,
+                                            " bytes; expected ", workload.events, " of ",
+                                            workload.raw_batched_bytes));
+  }
+  Measurement measurement;
+  measurement.events = count;
+  measurement.seconds = std::chrono::duration<double>(ended - began).count();
+  return measurement;
+}
+
+absl::Status CheckAppended(const eventlog::AppendResult& result, size_t count) {
+  // Every event id is new, so an append that reports a retry or a different
+  // number of positions means the store did not write what it was given.
+  if (result.already_recorded || result.last_position - result.first_position + 1 != count) {
+    return absl::InternalError(absl::StrCat(
+        "an append of ", count, " new events was acknowledged as positions ", result.first_position,
+        " to ", result.last_position, result.already_recorded ? " (already recorded)" : ""));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Measurement> AppendBatches(EventStore& store, const Workload& workload) {
+  return RunTimedOps(1, workload.batches.size(), absl::InfiniteDuration(),
+                     [&](int, uint64_t batch) -> absl::StatusOr<uint64_t> {
+                       const std::vector<ProposedEvent>& events = workload.batches[batch];
+                       ASSIGN_OR_RETURN(eventlog::AppendResult result,
+                                        store.Append(workload.batch_streams[batch],
+                                                     ExpectedRevision::Any(), events));
+                       RETURN_IF_ERROR(CheckAppended(result, events.size()));
+                       return events.size();
+                     });
+}
+
+// kConcurrentWriters threads appending one event at a time; thread t uses
+// stores[t % stores.size()].
+absl::StatusOr<Measurement> AppendSinglesConcurrently(const std::vector<EventStore*>& stores,
+                                                      const Workload& workload) {
+  return RunTimedOps(kConcurrentWriters, workload.singles.size(), kSingleEventBudget,
+                     [&](int thread, uint64_t n) -> absl::StatusOr<uint64_t> {
+                       EventStore& store = *stores[thread % stores.size()];
+                       ASSIGN_OR_RETURN(eventlog::AppendResult result,
+                                        store.Append(workload.single_streams[n],
+                                                     ExpectedRevision::Any(), workload.singles[n]));
+                       RETURN_IF_ERROR(CheckAppended(result, 1));
+                       return 1;
+                     });
+}
+
+// Reads the whole log from position 1 to the head, a batch at a time, as a
+// projection rebuilding from scratch does.
+absl::StatusOr<Measurement> Replay(EventStore& store, const Workload& workload) {
+  const auto began = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(const uint64_t head, store.HeadPosition());
+  uint64_t from = 1;
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+  while (from <= head) {
+    eventlog::ReadAllRequest read;
+    read.from_position = from;
+    read.max_count = kReplayBatch;
+    ASSIGN_OR_RETURN(eventlog::ReadAllResult result, store.ReadAll(read));
+    if (result.next_position <= from) {
+      return absl::InternalError(
+          absl::StrCat("ReadAll from position ", from, " made no progress; head is ", head));
+    }
+    for (const eventlog::RecordedEvent& event : result.events) bytes += event.data.size();
+    count += result.events.size();
+    from = result.next_position;
+  }
+  const auto ended = std::chrono::steady_clock::now();
+  if (count != workload.events || bytes != workload.payload_bytes) {
+    return absl::InternalError(absl::StrCat("replay found ", count, " events with ", bytes,
+                                            " bytes of data; expected ", workload.events, " with ",
+                                            workload.payload_bytes));
+  }
+  Measurement measurement;
+  measurement.events = count;
+  measurement.seconds = std::chrono::duration<double>(ended - began).count();
+  return measurement;
+}
+
+absl::StatusOr<std::unique_ptr<eventlog::RocksEventLog>> OpenLog(const std::string& path) {
+  eventlog::RocksEventLog::Options options;
+  options.path = path;
+  options.sync = true;
+  return eventlog::RocksEventLog::Open(options);
+}
+
+// The EventStore service on 127.0.0.1 (a free port) in this process, over a
+// fresh log: bidtraild's serving path without the process boundary.
+class HostedEventStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<HostedEventStore>> Start(const std::string& path) {
+    ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log, OpenLog(path));
+    auto hosted = std::unique_ptr<HostedEventStore>(new HostedEventStore(std::move(log)));
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(hosted->service_.get());
+    hosted->server_ = builder.BuildAndStart();
+    if (hosted->server_ == nullptr || port == 0) {
+      return absl::UnavailableError("cannot start a gRPC server on 127.0.0.1:0");
+    }
+    hosted->address_ = absl::StrCat("127.0.0.1:", port);
+    return hosted;
+  }
+
+  ~HostedEventStore() { Shutdown(); }
+
+  const std::string& address() const { return address_; }
+
+  // Ends open streams, drains calls in flight, then closes the log. Clients
+  // should be destroyed first: an idle client's connection delays shutdown.
+  void Shutdown() {
+    if (server_ == nullptr) return;
+    service_->BeginShutdown();
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    service_->WaitForStreams();
+    server_->Wait();
+    server_.reset();
+    service_.reset();
+    log_.reset();
+  }
+
+ private:
+  explicit HostedEventStore(std::unique_ptr<eventlog::RocksEventLog> log)
+      : log_(std::move(log)),
+        service_(std::make_unique<eventstore::EventStoreGrpcService>(
+            log_.get(), eventstore::EventStoreGrpcService::Options())) {}
+
+  std::unique_ptr<eventlog::RocksEventLog> log_;
+  std::unique_ptr<eventstore::EventStoreGrpcService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+};
+
+// A client on a TCP connection of its own. GrpcEventStore::Connect gives every
+// channel the same arguments, and gRPC then shares one connection among them
+// (its global subchannel pool); a distinct argument keeps them apart, as in
+// separate client processes. Connect's larger message limit is not needed
+// for single-event appends.
+absl::StatusOr<std::unique_ptr<eventstore::GrpcEventStore>> ConnectSeparately(
+    const std::string& address, int connection) {
+  grpc::ChannelArguments args;
+  args.SetInt("bidtrail.bench.connection", connection);
+  auto client = std::make_unique<eventstore::GrpcEventStore>(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args),
+      eventstore::GrpcEventStore::Options());
+  // Connects now, so that connection set-up is not part of any measurement.
+  RETURN_IF_ERROR(client->HeadPosition().status());
+  return client;
+}
+
+struct Results {
+  Measurement raw_batched;
+  Measurement raw_single;
+  Measurement raw_scan;
+  Measurement inprocess_batched;
+  Measurement inprocess_concurrent;
+  Measurement inprocess_replay;
+  Measurement grpc_batched;
+  Measurement grpc_concurrent;
+  Measurement grpc_replay;
+};
+
+// Progress for a person watching; nothing when stderr is a file or a pipe,
+// so that logs of scripted runs hold only the report.
+void Progress(const std::string& what) {
+  static const bool interactive = isatty(STDERR_FILENO) == 1;
+  if (interactive) std::fprintf(stderr, "bidtrail-bench eventstore: %s\n", what.c_str());
+}
+
+// Single-event appends: 1b, 2b and 3b, each on a fresh store.
+absl::Status MeasureSingleAppends(const ScratchDir& scratch, const Workload& workload,
+                                  Results* results) {
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> raw, OpenRawDb(scratch.Sub("raw-single")));
+  ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log,
+                   OpenLog(scratch.Sub("log-single")));
+  ASSIGN_OR_RETURN(std::unique_ptr<HostedEventStore> hosted,
+                   HostedEventStore::Start(scratch.Sub("grpc-single")));
+  // Declared after `hosted`, so destroyed before it even on an early return.
+  std::vector<std::unique_ptr<eventstore::GrpcEventStore>> clients;
+  std::vector<EventStore*> grpc_stores;
+  for (int connection = 0; connection < kGrpcConnections; ++connection) {
+    ASSIGN_OR_RETURN(clients.emplace_back(), ConnectSeparately(hosted->address(), connection));
+    grpc_stores.push_back(clients.back().get());
+  }
+
+  Progress("1b raw RocksDB, single Put, sync");
+  ASSIGN_OR_RETURN(results->raw_single, RawSingleWrites(*raw, workload));
+  Progress("2b in-process log, 32 threads appending single events, sync");
+  ASSIGN_OR_RETURN(results->inprocess_concurrent, AppendSinglesConcurrently({log.get()}, workload));
+  Progress("3b gRPC, 32 threads appending single events, sync");
+  ASSIGN_OR_RETURN(results->grpc_concurrent, AppendSinglesConcurrently(grpc_stores, workload));
+
+  clients.clear();
+  hosted->Shutdown();
+  return FromRocks(raw->Close(), "closing");
+}
+
+// Every measurement. Those of one kind run back to back (1a 2a 3a, then the
+// b's, then the c's) so that each ratio compares figures taken seconds apart:
+// the cost of an fsync on these disks changes from one minute to the next.
+absl::Status MeasureAll(const ScratchDir& scratch, const Workload& workload, Results* results) {
+  // The batched appends fill these stores; the replays read them back.
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> raw, OpenRawDb(scratch.Sub("raw-batched")));
+  ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log,
+                   OpenLog(scratch.Sub("log-batched")));
+  ASSIGN_OR_RETURN(std::unique_ptr<HostedEventStore> hosted,
+                   HostedEventStore::Start(scratch.Sub("grpc-batched")));
+  // Declared after `hosted`, so destroyed before it even on an early return.
+  auto client = std::make_unique<eventstore::GrpcEventStore>(
+      eventstore::GrpcEventStore::Connect(hosted->address()),
+      eventstore::GrpcEventStore::Options());
+  RETURN_IF_ERROR(client->HeadPosition().status());  // connects before measuring
+
+  Progress("1a raw RocksDB, WriteBatch of 100, sync");
+  ASSIGN_OR_RETURN(results->raw_batched, RawBatchedWrites(*raw, workload));
+  Progress("2a in-process log, Append of 100, sync");
+  ASSIGN_OR_RETURN(results->inprocess_batched, AppendBatches(*log, workload));
+  Progress("3a gRPC, Append of 100, sync");
+  ASSIGN_OR_RETURN(results->grpc_batched, AppendBatches(*client, workload));
+
+  RETURN_IF_ERROR(MeasureSingleAppends(scratch, workload, results));
+
+  Progress("1c raw RocksDB, iterator scan");
+  ASSIGN_OR_RETURN(results->raw_scan, RawScan(*raw, workload));
+  Progress("2c in-process log, ReadAll replay");
+  ASSIGN_OR_RETURN(results->inprocess_replay, Replay(*log, workload));
+  Progress("3c gRPC, ReadAll replay");
+  ASSIGN_OR_RETURN(results->grpc_replay, Replay(*client, workload));
+
+  client.reset();
+  hosted->Shutdown();
+  return FromRocks(raw->Close(), "closing");
+}
+
+double Ratio(const Measurement& measured, const Measurement& baseline) {
+  const double base = baseline.EventsPerSecond();
+  return base > 0 ? measured.EventsPerSecond() / base : 0;
+}
+
+struct Target {
+  std::string key;
+  double value;
+  double minimum;
+  bool met() const { return value >= minimum; }
+};
+
+struct Row {
+  std::string id;     // "2a"
+  std::string label;  // what was measured
+  std::string key;    // JSON prefix
+  const Measurement* measured;
+  std::string baseline_id;  // empty for a baseline
+  const Measurement* baseline;
+  std::string ratio_key;  // JSON key of measured/baseline
+  std::vector<const Target*> targets;
+};
+
+std::string FormatMs(const Measurement& measurement, double ms) {
+  return measurement.has_latency ? absl::StrFormat("%.3f", ms) : "-";
+}
+
+std::string FormatTargetValue(const Target& target) {
+  if (target.minimum >= 1000) return absl::StrFormat(">= %.0f/s", target.minimum);
+  return absl::StrFormat(">= %gx", target.minimum);
+}
+
+void Report(const Config& config, const Workload& workload, const ScratchDir& scratch,
+            const Results& r, double total_seconds) {
+  const std::vector<Target> targets = {
+      {"grpc_batched_vs_raw_batched_sync", Ratio(r.grpc_batched, r.raw_batched),
+       kGrpcBatchedTarget},
+      {"group_commit_vs_raw_single_sync", Ratio(r.grpc_concurrent, r.raw_single),
+       kGroupCommitTarget},
+      {"grpc_replay_vs_raw_scan", Ratio(r.grpc_replay, r.raw_scan), kGrpcReplayTarget},
+      {"inprocess_replay_vs_raw_scan", Ratio(r.inprocess_replay, r.raw_scan),
+       kInprocessReplayTarget},
+      {"inprocess_replay_events_per_s", r.inprocess_replay.EventsPerSecond(),
+       kInprocessReplayRateTarget},
+  };
+  const std::string writers = absl::StrCat(kConcurrentWriters, " threads x single Append, sync");
+  const std::vector<Row> rows = {
+      {"1a",
+       "raw RocksDB: WriteBatch of 100, sync",
+       "raw_batched_sync",
+       &r.raw_batched,
+       "",
+       nullptr,
+       "",
+       {}},
+      {"1b",
+       "raw RocksDB: single Put, sync",
+       "raw_single_sync",
+       &r.raw_single,
+       "",
+       nullptr,
+       "",
+       {}},
+      {"1c", "raw RocksDB: iterator scan", "raw_scan", &r.raw_scan, "", nullptr, "", {}},
+      {"2a",
+       "in-process log: Append of 100, sync",
+       "inprocess_batched_sync",
+       &r.inprocess_batched,
+       "1a",
+       &r.raw_batched,
+       "inprocess_batched_vs_raw_batched_sync",
+       {}},
+      {"2b",
+       "in-process log: " + writers,
+       "inprocess_concurrent_sync",
+       &r.inprocess_concurrent,
+       "1b",
+       &r.raw_single,
+       "inprocess_concurrent_vs_raw_single_sync",
+       {}},
+      {"2c",
+       "in-process log: ReadAll replay",
+       "inprocess_replay",
+       &r.inprocess_replay,
+       "1c",
+       &r.raw_scan,
+       "inprocess_replay_vs_raw_scan",
+       {&targets[3], &targets[4]}},
+      {"3a",
+       "gRPC: Append of 100, sync",
+       "grpc_batched_sync",
+       &r.grpc_batched,
+       "1a",
+       &r.raw_batched,
+       "grpc_batched_vs_raw_batched_sync",
+       {&targets[0]}},
+      {"3b",
+       "gRPC: " + writers,
+       "grpc_concurrent_sync",
+       &r.grpc_concurrent,
+       "1b",
+       &r.raw_single,
+       "group_commit_vs_raw_single_sync",
+       {&targets[1]}},
+      {"3c",
+       "gRPC: ReadAll replay",
+       "grpc_replay",
+       &r.grpc_replay,
+       "1c",
+       &r.raw_scan,
+       "grpc_replay_vs_raw_scan",
+       {&targets[2]}},
+  };
+  std::vector<std::string> missed;
+  for (const Target& target : targets) {
+    if (!target.met()) missed.push_back(target.key);
+  }
+
+  if (config.json) {
+    JsonLine json;
+    json.Add("events", workload.events);
+    json.Add("streams", workload.streams);
+    json.Add("payload_bytes", static_cast<uint64_t>(kPayloadBytes));
+    json.Add("raw_value_bytes_mean", workload.mean_raw_value_bytes);
+    json.Add("concurrent_writers", static_cast<uint64_t>(kConcurrentWriters));
+    json.Add("grpc_connections", static_cast<uint64_t>(kGrpcConnections));
+    for (const Row& row : rows) {
+      json.Add(row.key + "_events", row.measured->events);
+      json.Add(row.key + "_seconds", row.measured->seconds);
+      json.Add(row.key + "_events_per_s", row.measured->EventsPerSecond());
+      if (row.measured->has_latency) {
+        json.Add(row.key + "_p50_ms", row.measured->p50_ms);
+        json.Add(row.key + "_p99_ms", row.measured->p99_ms);
+      }
+    }
+    // The ratio keys of rows with a target are the targets' own keys.
+    for (const Row& row : rows) {
+      if (row.baseline != nullptr) json.Add(row.ratio_key, Ratio(*row.measured, *row.baseline));
+    }
+    json.Add("targets_missed", missed);
+    json.Add("total_seconds", total_seconds);
+    absl::PrintF("%s\n", json.ToString().c_str());
+    return;
+  }
+
+  absl::PrintF(
+      "bidtrail-bench eventstore: %d events of %.0f bytes (%d-byte payload) in %d streams\n"
+      "every write synced (fsync); each store fresh, in %s; the replays (c) read what\n"
+      "the batched appends (a) wrote; single-event runs (b) stop after %d events or %.0f s;\n"
+      "%d writer threads; gRPC on loopback, the b writers on %d connections\n\n",
+      workload.events, workload.mean_raw_value_bytes, kPayloadBytes, workload.streams,
+      scratch.path(), workload.singles.size(), absl::ToDoubleSeconds(kSingleEventBudget),
+      kConcurrentWriters, kGrpcConnections);
+  Table table({"measurement", "events", "seconds", "events/s", "p50 ms", "p99 ms", "vs baseline",
+               "target", "result"});
+  for (const Row& row : rows) {
+    const Measurement& m = *row.measured;
+    std::vector<std::string> target_texts;
+    std::vector<std::string> results;
+    for (const Target* target : row.targets) {
+      target_texts.push_back(FormatTargetValue(*target));
+      results.push_back(target->met() ? "pass" : "MISS");
+    }
+    table.AddRow({absl::StrCat(row.id, " ", row.label), absl::StrCat(m.events),
+                  absl::StrFormat("%.2f", m.seconds), absl::StrFormat("%.0f", m.EventsPerSecond()),
+                  FormatMs(m, m.p50_ms), FormatMs(m, m.p99_ms),
+                  row.baseline == nullptr
+                      ? "baseline"
+                      : absl::StrFormat("%.2fx %s", Ratio(m, *row.baseline), row.baseline_id),
+                  absl::StrJoin(target_texts, ", "), absl::StrJoin(results, ", ")});
+  }
+  absl::PrintF("%s\n", table.ToString().c_str());
+  absl::PrintF("targets: %d of %d met%s%s\n", targets.size() - missed.size(), targets.size(),
+               missed.empty() ? "" : "; missed: ", absl::StrJoin(missed, ", "));
+  absl::PrintF("total time: %.1f s\n", total_seconds);
+}
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "bidtrail-bench eventstore: %s\n\n%s", message.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace
+
+int RunEventstoreBench(int argc, char** argv) {
+  Config config;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    std::string value;
+    bool has_value = false;
+    if (const size_t equals = flag.find('='); flag.rfind("--", 0) == 0 && equals != flag.npos) {
+      value = flag.substr(equals + 1);
+      flag.resize(equals);
+      has_value = true;
+    }
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (flag == "--json" && !has_value) {
+      config.json = true;
+      continue;
+    }
+    if (flag == "--events" || flag == "--dir") {
+      if (!has_value) {
+        if (i + 1 >= argc) return UsageError(flag + " needs a value");
+        value = argv[++i];
+      }
+      if (flag == "--events") {
+        if (!absl::SimpleAtoi(value, &config.events) || config.events == 0) {
+          return UsageError("--events: \"" + value + "\" is not a positive whole number");
+        }
+      } else {
+        if (value.empty()) return UsageError("--dir: needs a folder");
+        config.parent_dir = value;
+      }
+      continue;
+    }
+    return UsageError(absl::StrCat("unknown argument \"", argv[i], "\""));
+  }
+
+  const auto began = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<ScratchDir>> scratch = ScratchDir::Create(config.parent_dir);
+  if (!scratch.ok()) {
+    std::fprintf(stderr, "bidtrail-bench eventstore: %s\n", scratch.status().ToString().c_str());
+    return 1;
+  }
+  Progress(absl::StrCat("preparing ", config.events, " events"));
+  const Workload workload = MakeWorkload(config.events);
+  Results results;
+  if (const absl::Status measured = MeasureAll(**scratch, workload, &results); !measured.ok()) {
+    std::fprintf(stderr, "bidtrail-bench eventstore: %s\n", measured.ToString().c_str());
+    return 1;
+  }
+  const double total_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  Report(config, workload, **scratch, results, total_seconds);
+  return 0;
+}
+
+}  // namespace bidtrail::bench
