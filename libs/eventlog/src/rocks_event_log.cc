@@ -389,23 +389,36 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
   const std::vector<ProposedEvent>& events = *writer.events;
   const std::vector<Uuid>& ids = *writer.event_ids;
 
-  // Idempotency: are these event ids already in the stream?
+  std::optional<uint64_t> last_revision;
+  if (auto it = pending->stream_revisions.find(stream_id); it != pending->stream_revisions.end()) {
+    last_revision = it->second;
+  } else {
+    ASSIGN_OR_RETURN(last_revision, LastRevision(stream_id));
+  }
+
+  // Idempotency: are these event ids already in the stream? A stream with no
+  // events has none, so a first append skips the lookups.
   std::vector<std::optional<std::pair<uint64_t, uint64_t>>> found(ids.size());
   size_t found_count = 0;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const std::string key = EventIdKey(stream_id, ids[i]);
-    if (auto it = pending->event_ids.find(key); it != pending->event_ids.end()) {
-      found[i] = it->second;
-    } else {
-      std::string value;
-      const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), cf(kEventIds), key, &value);
-      if (!status.IsNotFound()) {
-        RETURN_IF_ERROR(FromRocks(status, "reading the event id index"));
-        found[i] = std::make_pair(GetBigEndian64(value),
-                                  GetBigEndian64(std::string_view(value).substr(8)));
+  if (last_revision.has_value()) {
+    std::vector<std::string> keys;
+    keys.reserve(ids.size());
+    for (const Uuid& id : ids) keys.push_back(EventIdKey(stream_id, id));
+    std::vector<rocksdb::Slice> key_slices(keys.begin(), keys.end());
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db_->MultiGet(rocksdb::ReadOptions(), cf(kEventIds), keys.size(), key_slices.data(),
+                  values.data(), statuses.data());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (auto it = pending->event_ids.find(keys[i]); it != pending->event_ids.end()) {
+        found[i] = it->second;
+      } else if (!statuses[i].IsNotFound()) {
+        RETURN_IF_ERROR(FromRocks(statuses[i], "reading the event id index"));
+        const std::string_view value(values[i].data(), values[i].size());
+        found[i] = std::make_pair(GetBigEndian64(value), GetBigEndian64(value.substr(8)));
       }
+      if (found[i]) ++found_count;
     }
-    if (found[i]) ++found_count;
   }
   if (found_count == ids.size()) {
     for (size_t i = 1; i < ids.size(); ++i) {
@@ -436,12 +449,6 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
         " is not; a retry must repeat the original append exactly, nothing was written"));
   }
 
-  std::optional<uint64_t> last_revision;
-  if (auto it = pending->stream_revisions.find(stream_id); it != pending->stream_revisions.end()) {
-    last_revision = it->second;
-  } else {
-    ASSIGN_OR_RETURN(last_revision, LastRevision(stream_id));
-  }
   const std::string actual =
       last_revision ? absl::StrCat("its last revision is ", *last_revision) : "it does not exist";
   const ExpectedRevision& expected = *writer.expected;
@@ -574,6 +581,7 @@ absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest&
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, cf(kLog)));
   const bool filtered = !request.filter.Empty();
   const uint64_t max_scan = std::max(request.max_scan, request.max_count);
+  result.events.reserve(std::min({request.max_count, max_scan, head - from + 1}));
   uint64_t scanned = 0;
   uint64_t bytes = 0;
   for (it->Seek(PositionKey(from));
@@ -686,6 +694,10 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options
   log_options.compression = compression;
   rocksdb::ColumnFamilyOptions index_options;
   index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(index_table));
+  // Most event id lookups are for ids that are not there (new events): a
+  // memtable bloom filter answers those without searching the memtable.
+  index_options.memtable_whole_key_filtering = true;
+  index_options.memtable_prefix_bloom_size_ratio = 0.05;
   index_options.compression = compression;
 
   std::vector<std::string> existing;

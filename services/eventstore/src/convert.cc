@@ -84,6 +84,38 @@ eventlog::RecordedEvent FromProto(const v1::RecordedEvent& event) {
   return out;
 }
 
+eventlog::RecordedEvent FromProto(v1::RecordedEvent&& event) {
+  eventlog::RecordedEvent out;
+  out.event_id = std::move(*event.mutable_event_id());
+  out.stream_id = std::move(*event.mutable_stream_id());
+  out.revision = event.revision();
+  out.position = event.position();
+  out.type = std::move(*event.mutable_type());
+  out.data = std::move(*event.mutable_data());
+  out.occurred_at = FromProtoTime(event.occurred_at());
+  out.recorded_at = FromProtoTime(event.recorded_at());
+  out.actor = std::move(*event.mutable_actor());
+  out.correlation_id = std::move(*event.mutable_correlation_id());
+  out.causation_id = std::move(*event.mutable_causation_id());
+  out.hash = std::move(*event.mutable_hash());
+  return out;
+}
+
+void ToProto(eventlog::RecordedEvent&& event, v1::RecordedEvent* out) {
+  out->set_event_id(std::move(event.event_id));
+  out->set_stream_id(std::move(event.stream_id));
+  out->set_revision(event.revision);
+  out->set_position(event.position);
+  out->set_type(std::move(event.type));
+  out->set_data(std::move(event.data));
+  ToProtoTime(event.occurred_at, out->mutable_occurred_at());
+  ToProtoTime(event.recorded_at, out->mutable_recorded_at());
+  out->set_actor(std::move(event.actor));
+  out->set_correlation_id(std::move(event.correlation_id));
+  out->set_causation_id(std::move(event.causation_id));
+  out->set_hash(std::move(event.hash));
+}
+
 void ToProto(const eventlog::RecordedEvent& event, v1::RecordedEvent* out) {
   out->set_event_id(event.event_id);
   out->set_stream_id(event.stream_id);

@@ -46,8 +46,8 @@ class GrpcSubscription final : public eventlog::Subscription {
     }
     eventlog::EventBatch batch;
     batch.events.reserve(message.events().events_size());
-    for (const v1::RecordedEvent& event : message.events().events()) {
-      batch.events.push_back(FromProto(event));
+    for (v1::RecordedEvent& event : *message.mutable_events()->mutable_events()) {
+      batch.events.push_back(FromProto(std::move(event)));
     }
     batch.next_position = message.events().next_position();
     return eventlog::SubscriptionItem(std::move(batch));
@@ -134,9 +134,12 @@ absl::StatusOr<eventlog::ReadAllResult> GrpcEventStore::ReadAll(
       stub_->ReadAll(&context, wire);
   eventlog::ReadAllResult result;
   result.next_position = std::max<uint64_t>(1, request.from_position);
+  result.events.reserve(std::min<uint64_t>(request.max_count, 100000));
   v1::ReadAllResponse message;
   while (reader->Read(&message)) {
-    for (const v1::RecordedEvent& event : message.events()) result.events.push_back(FromProto(event));
+    for (v1::RecordedEvent& event : *message.mutable_events()) {
+      result.events.push_back(FromProto(std::move(event)));
+    }
     result.next_position = message.next_position();
   }
   RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));

@@ -70,37 +70,34 @@ class ThreadDrivenWriter final : public grpc::ServerWriteReactor<Response> {
 
   // Touches the reactor only until it calls Finish(): after that gRPC may
   // delete it at any moment (OnDone). Everything used later is in `state`.
+  // Produces the next message while the previous one is being written, so
+  // reading storage and sending overlap; at most two messages exist at once.
   void Run(std::shared_ptr<State> state) {
-    Response message;
+    Response in_flight;
     grpc::Status final_status = grpc::Status::OK;
+    absl::StatusOr<std::optional<Response>> next = state->produce();
+    bool writing = false;
     while (true) {
       if (state->cancelled.load(std::memory_order_acquire)) {
         final_status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client");
-        break;
-      }
-      absl::StatusOr<std::optional<Response>> next = state->produce();
-      if (!next.ok()) {
+      } else if (!next.ok()) {
         final_status = rpc::ToGrpcStatus(state->registry->shutting_down() ? ShuttingDown()
                                                                            : next.status());
+      }
+      if (writing && !WaitForWrite(*state)) {
+        final_status = grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
         break;
       }
-      if (!next->has_value()) break;
-      message = std::move(**next);
+      writing = false;
+      if (!final_status.ok() || !next->has_value()) break;
+      in_flight = std::move(**next);
       {
         absl::MutexLock lock(&state->mu);
         state->write_done = false;
       }
-      this->StartWrite(&message);
-      bool write_ok = false;
-      {
-        absl::MutexLock lock(&state->mu);
-        state->mu.Await(absl::Condition(&state->write_done));
-        write_ok = state->write_ok;
-      }
-      if (!write_ok) {
-        final_status = grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
-        break;
-      }
+      this->StartWrite(&in_flight);
+      writing = true;
+      next = state->produce();
     }
     // Release what the producer holds (a subscription on the store) before
     // the call can complete and the server go on to close the store.
@@ -108,6 +105,13 @@ class ThreadDrivenWriter final : public grpc::ServerWriteReactor<Response> {
     EventStoreGrpcService::StreamRegistry* registry = state->registry;
     this->Finish(final_status);
     registry->Close();
+  }
+
+  // Blocks until the write in flight completes; false when it failed.
+  static bool WaitForWrite(State& state) {
+    absl::MutexLock lock(&state.mu);
+    state.mu.Await(absl::Condition(&state.write_done));
+    return state.write_ok;
   }
 
   std::shared_ptr<State> state_;
@@ -272,9 +276,9 @@ grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
     read.filter = cursor->filter;
     ASSIGN_OR_RETURN(eventlog::ReadAllResult result, store_->ReadAll(read));
     v1::ReadAllResponse message;
-    for (const eventlog::RecordedEvent& event : result.events) {
+    for (eventlog::RecordedEvent& event : result.events) {
       if (event.position > cursor->end) break;
-      ToProto(event, message.add_events());
+      ToProto(std::move(event), message.add_events());
     }
     if (cursor->limited) cursor->remaining -= message.events_size();
     if (result.next_position == cursor->next) cursor->done = true;  // nothing more stored
@@ -326,9 +330,9 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscrib
     if (const auto* caught_up = std::get_if<eventlog::CaughtUp>(&item)) {
       message.mutable_caught_up()->set_head_position(caught_up->head_position);
     } else {
-      const auto& batch = std::get<eventlog::EventBatch>(item);
-      for (const eventlog::RecordedEvent& event : batch.events) {
-        ToProto(event, message.mutable_events()->add_events());
+      auto& batch = std::get<eventlog::EventBatch>(item);
+      for (eventlog::RecordedEvent& event : batch.events) {
+        ToProto(std::move(event), message.mutable_events()->add_events());
       }
       message.mutable_events()->set_next_position(batch.next_position);
     }

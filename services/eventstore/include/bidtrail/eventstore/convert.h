@@ -20,7 +20,11 @@ eventlog::ProposedEvent FromProto(const v1::ProposedEvent& event);
 void ToProto(const eventlog::ProposedEvent& event, v1::ProposedEvent* out);
 
 eventlog::RecordedEvent FromProto(const v1::RecordedEvent& event);
+// Moves the strings out of `event` (the big ones: data, hash).
+eventlog::RecordedEvent FromProto(v1::RecordedEvent&& event);
 void ToProto(const eventlog::RecordedEvent& event, v1::RecordedEvent* out);
+// Moves the strings out of `event`.
+void ToProto(eventlog::RecordedEvent&& event, v1::RecordedEvent* out);
 
 eventlog::EventFilter FromProto(const v1::EventFilter& filter);
 void ToProto(const eventlog::EventFilter& filter, v1::EventFilter* out);
