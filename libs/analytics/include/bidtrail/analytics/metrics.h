@@ -1,0 +1,75 @@
+// The analytics of docs/analytics.md over competitions: win/loss metrics by
+// any grouping and for any bidder, the customer-segment nine-grid, and
+// head-to-head competitor records. Pure functions; thread-safe.
+#ifndef BIDTRAIL_ANALYTICS_METRICS_H_
+#define BIDTRAIL_ANALYTICS_METRICS_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "bidtrail/analytics/competition.h"
+#include "bidtrail/analytics/decimal.h"
+#include "bidtrail/v1/queries.pb.h"
+
+namespace bidtrail::analytics {
+
+// How amounts in several currencies meet thresholds.
+struct ReportingCurrency {
+  std::string currency = "USD";
+  // Value of one unit of another currency in `currency`.
+  std::map<std::string, Decimal> rates;
+
+  // The amount in the reporting currency, or std::nullopt without a rate or
+  // for a malformed amount.
+  std::optional<Decimal> Convert(const std::string& amount, const std::string& currency) const;
+};
+
+struct SegmentOptions {
+  absl::Time as_of;
+  absl::Duration window = absl::Hours(24 * 365);
+  std::string bidder_id;
+  ReportingCurrency reporting;
+  Decimal medium_potential_from = *Decimal::Parse("500000");
+  Decimal large_potential_from = *Decimal::Parse("5000000");
+  double development_share_from = 0.10;
+  double consolidation_share_from = 0.30;
+};
+
+struct WinLossOptions {
+  std::string bidder_id;
+  // Our own party: bid rate and no-bid counts are ours only.
+  std::string own_party_id;
+  v1::WinLossGroupBy group_by = v1::WIN_LOSS_GROUP_BY_UNSPECIFIED;
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfiniteFuture();
+  std::string territory;
+  std::string owner_team;
+  std::string buyer_id;
+  std::string category;
+  ReportingCurrency reporting;
+  Decimal medium_deal_from = *Decimal::Parse("50000");
+  Decimal large_deal_from = *Decimal::Parse("500000");
+  // For grouping by customer segment: the grid as of `to` (or now).
+  SegmentOptions segments;
+};
+
+// One group per key, most competitions first (then by key).
+std::vector<v1::WinLossGroup> WinLoss(const std::vector<Competition>& competitions,
+                                      const WinLossOptions& options);
+
+v1::SegmentsResponse Segments(const std::vector<Competition>& competitions,
+                              const SegmentOptions& options);
+
+std::vector<v1::CompetitorSummary> Competitors(const std::vector<Competition>& competitions,
+                                               const std::string& bidder_id, absl::Time from,
+                                               absl::Time to);
+
+// "2025-Q3" (UTC).
+std::string QuarterOf(absl::Time time);
+
+}  // namespace bidtrail::analytics
+
+#endif  // BIDTRAIL_ANALYTICS_METRICS_H_
