@@ -1,0 +1,294 @@
+// Every metric against hand-computed expectations on a small history with the
+// hard cases: an award cancelled and re-awarded, lots (one cancelled),
+// withdrawn and disqualified bids, void tenders, a no-bid decision, mixed
+// currencies, an amendment that moves a deadline into the next quarter.
+#include "bidtrail/analytics/metrics.h"
+
+#include <string>
+#include <vector>
+
+#include "bidtrail/common/proto_time.h"
+#include "bidtrail/tender/state.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
+#include "gtest/gtest.h"
+#include "tender_test_util.h"
+
+namespace bidtrail::analytics {
+namespace {
+
+using namespace ::bidtrail::tender::testing;  // NOLINT: event builders
+using ::testing::DoubleNear;
+
+// The same event for another tender.
+v1::TenderEvent For(const std::string& tender_id, v1::TenderEvent event) {
+  const auto* oneof = v1::TenderEvent::descriptor()->oneof_decl(0);
+  const auto* field = event.GetReflection()->GetOneofFieldDescriptor(event, oneof);
+  auto* held = event.GetReflection()->MutableMessage(&event, field);
+  held->GetReflection()->SetString(held, held->GetDescriptor()->FindFieldByName("tender_id"),
+                                   tender_id);
+  return event;
+}
+
+v1::TenderEvent BuyerIs(v1::TenderEvent discovered, const std::string& buyer,
+                        const std::string& territory, const std::string& currency = "CNY") {
+  *discovered.mutable_tender_discovered()->mutable_buyer() = Party(buyer);
+  discovered.mutable_tender_discovered()->set_territory(territory);
+  discovered.mutable_tender_discovered()->mutable_estimated_value()->set_currency(currency);
+  return discovered;
+}
+
+v1::TenderEvent InUsd(v1::TenderEvent event) {
+  if (event.has_bid_submitted()) event.mutable_bid_submitted()->mutable_amount()->set_currency("USD");
+  if (event.has_award_announced()) {
+    event.mutable_award_announced()->mutable_amount()->set_currency("USD");
+  }
+  return event;
+}
+
+std::vector<Competition> History() {
+  std::vector<std::vector<v1::TenderEvent>> tenders = {
+      // T-1: two lots; L1 awarded to C-1, cancelled, C-1 disqualified, re-awarded to us;
+      // L2 cancelled.
+      {BuyerIs(Discovered({"L1", "L2"}), "B-1", "north"), Document(Day(5)),
+       Bid(kUs, "480000", Day(19), "L1"), Bid("C-1", "450000", Day(19), "L1"),
+       Bid("C-2", "470000", Day(19), "L1"), Bid("C-1", "300000", Day(19), "L2"),
+       Bid(kUs, "320000", Day(19), "L2"), Award("A1", "C-1", "450000", Day(30), "L1"),
+       AwardCancelled("A1", Day(35)), Disqualified("C-1", Day(35), "L1"),
+       Award("A2", kUs, "480000", Day(36), "L1"), Cancelled(Day(37), {"L2"})},
+      // T-2: in USD, lost to C-1.
+      {BuyerIs(Discovered(), "B-2", "south", "USD"), Document(Day(5)),
+       InUsd(Bid(kUs, "90000", Day(19))), InUsd(Bid("C-1", "85000", Day(19))),
+       InUsd(Award("A1", "C-1", "85000", Day(25)))},
+      // T-3: our bid disqualified, not decided yet.
+      {BuyerIs(Discovered(), "B-1", "north"), Document(Day(5)), Bid(kUs, "100", Day(19)),
+       Bid("C-2", "120", Day(19)), Disqualified(kUs, Day(21))},
+      // T-4: we decided not to bid; C-1 won.
+      {BuyerIs(Discovered(), "B-2", "south", "USD"), NoBid(Day(3)),
+       InUsd(Bid("C-1", "200000", Day(19))), InUsd(Award("A1", "C-1", "200000", Day(26)))},
+      // T-5: cancelled after our bid.
+      {BuyerIs(Discovered(), "B-1", "north", "USD"), Document(Day(5)),
+       InUsd(Bid(kUs, "10", Day(19))), Cancelled(Day(22))},
+      // T-6: we bid, then withdrew.
+      {BuyerIs(Discovered(), "B-1", "north"), Document(Day(5)), Bid(kUs, "5000", Day(10)),
+       Withdrawn(kUs, Day(11))},
+      // T-7: pending; its deadline moved from March into April.
+      {BuyerIs(Discovered(), "B-2", "south", "USD"), Document(Day(5)),
+       [] {
+         v1::TenderEvent amended = Amended(Day(6));
+         ToProtoTime(Day(40), amended.mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
+         ToProtoTime(Day(41), amended.mutable_tender_amended()->mutable_key_dates()->mutable_bid_opening_at());
+         return amended;
+       }(),
+       InUsd(Bid(kUs, "1000000", Day(30)))},
+  };
+  std::vector<Competition> competitions;
+  for (size_t i = 0; i < tenders.size(); ++i) {
+    std::vector<v1::TenderEvent> events;
+    for (const v1::TenderEvent& event : tenders[i]) {
+      events.push_back(For("T-" + std::to_string(i + 1), event));
+    }
+    for (Competition& c : CompetitionsOf(tender::ToView(tender::Fold(events), kUs))) {
+      competitions.push_back(std::move(c));
+    }
+  }
+  return competitions;
+}
+
+WinLossOptions Ours(v1::WinLossGroupBy group_by = v1::WIN_LOSS_GROUP_BY_UNSPECIFIED) {
+  WinLossOptions options;
+  options.bidder_id = kUs;
+  options.own_party_id = kUs;
+  options.group_by = group_by;
+  options.reporting.rates["CNY"] = *Decimal::Parse("0.14");
+  return options;
+}
+
+const v1::WinLossGroup* Group(const std::vector<v1::WinLossGroup>& groups,
+                              const std::string& key) {
+  for (const v1::WinLossGroup& group : groups) {
+    if (group.group() == key) return &group;
+  }
+  return nullptr;
+}
+
+std::map<std::string, std::string> Totals(
+    const google::protobuf::RepeatedPtrField<v1::MoneyTotal>& totals) {
+  std::map<std::string, std::string> out;
+  for (const v1::MoneyTotal& total : totals) out[total.currency()] = total.amount();
+  return out;
+}
+
+TEST(CompetitionTest, DerivesStatusWinnersAndCycleStart) {
+  const std::vector<Competition> competitions = History();
+  ASSERT_EQ(competitions.size(), 8u);  // T-1 has two lots
+  const Competition& l1 = competitions[0];
+  EXPECT_EQ(l1.lot_id, "L1");
+  EXPECT_EQ(l1.status, Competition::Status::kDecided);
+  EXPECT_EQ(l1.winners, std::vector<std::string>{kUs});
+  EXPECT_EQ(l1.first_award_at, Day(30)) << "the first award counts, though cancelled";
+  EXPECT_EQ(competitions[1].status, Competition::Status::kVoid);
+  EXPECT_EQ(competitions[7].date, Day(40)) << "the amended deadline dates the competition";
+}
+
+TEST(WinLossTest, AllOfOurCompetitions) {
+  const auto groups = WinLoss(History(), Ours());
+  ASSERT_EQ(groups.size(), 1u);
+  const v1::WinLossGroup& all = groups[0];
+  EXPECT_EQ(all.group(), "all");
+  EXPECT_EQ(all.bid(), 6u);  // T1L1 T1L2 T2 T3 T5 T7; T6 was withdrawn
+  EXPECT_EQ(all.won(), 1u);  // T1L1, after the re-award
+  EXPECT_EQ(all.lost(), 2u);  // T2, and T3 whose bid was disqualified
+  EXPECT_EQ(all.pending(), 1u);  // T7
+  EXPECT_EQ(all.void_(), 2u);  // T1L2, T5
+  EXPECT_EQ(all.disqualified(), 1u);
+  EXPECT_EQ(all.no_bid(), 1u);  // T4
+  EXPECT_DOUBLE_EQ(all.win_rate(), 1.0 / 3);
+  EXPECT_DOUBLE_EQ(all.bid_rate(), 5.0 / 6);  // T1 T2 T3 T5 T7 against T4
+  EXPECT_EQ(Totals(all.value_won()), (std::map<std::string, std::string>{{"CNY", "480000"}}));
+  EXPECT_EQ(Totals(all.value_lost()),
+            (std::map<std::string, std::string>{{"CNY", "100"}, {"USD", "90000"}}));
+  EXPECT_DOUBLE_EQ(all.mean_bidders(), 11.0 / 6);  // 3 + 2 + 2 + 2 + 1 + 1
+  EXPECT_THAT(all.median_price_gap(), DoubleNear(5000.0 / 85000, 1e-12));  // T2 only
+  EXPECT_EQ(all.median_cycle_time().seconds(), 27 * 86400 + 43200);  // 30 and 25 days
+}
+
+TEST(WinLossTest, HeadToHeadByCompetitor) {
+  const auto groups = WinLoss(History(), Ours(v1::WIN_LOSS_GROUP_BY_COMPETITOR));
+  const v1::WinLossGroup* c1 = Group(groups, "C-1");
+  ASSERT_NE(c1, nullptr);
+  EXPECT_EQ(c1->bid(), 3u);  // T1L1 (its bid disqualified, not withdrawn), T1L2, T2
+  EXPECT_EQ(c1->won(), 1u);
+  EXPECT_EQ(c1->lost(), 1u);
+  EXPECT_EQ(c1->void_(), 1u);
+  EXPECT_FALSE(c1->has_bid_rate() && c1->no_bid() > 0);
+  const v1::WinLossGroup* c2 = Group(groups, "C-2");
+  ASSERT_NE(c2, nullptr);
+  EXPECT_EQ(c2->bid(), 2u);  // T1L1, T3
+  EXPECT_EQ(c2->won(), 1u);
+  EXPECT_EQ(c2->lost(), 1u);
+  EXPECT_EQ(c2->disqualified(), 1u);
+}
+
+TEST(WinLossTest, EveryBidderAtOnce) {
+  const auto groups = WinLoss(History(), Ours(v1::WIN_LOSS_GROUP_BY_BIDDER));
+  const v1::WinLossGroup* c1 = Group(groups, "C-1");
+  ASSERT_NE(c1, nullptr);
+  EXPECT_EQ(c1->bid(), 4u);  // T1L1 T1L2 T2 T4
+  EXPECT_EQ(c1->won(), 2u);  // T2 T4
+  EXPECT_EQ(c1->lost(), 1u);  // T1L1: disqualified, then lost
+  EXPECT_EQ(c1->disqualified(), 1u);
+  EXPECT_EQ(c1->void_(), 1u);
+  EXPECT_FALSE(c1->has_bid_rate()) << "no-bid decisions are ours only";
+  const v1::WinLossGroup* us = Group(groups, kUs);
+  ASSERT_NE(us, nullptr);
+  EXPECT_EQ(us->bid(), 6u);
+  EXPECT_EQ(us->no_bid(), 1u);
+  EXPECT_DOUBLE_EQ(us->bid_rate(), 5.0 / 6);
+  const v1::WinLossGroup* c2 = Group(groups, "C-2");
+  ASSERT_NE(c2, nullptr);
+  EXPECT_EQ(c2->bid(), 2u);
+  EXPECT_EQ(c2->lost(), 1u);
+  EXPECT_EQ(c2->pending(), 1u);
+}
+
+TEST(WinLossTest, GroupsByQuarterBuyerAndDealSize) {
+  const auto quarters = WinLoss(History(), Ours(v1::WIN_LOSS_GROUP_BY_QUARTER));
+  ASSERT_NE(Group(quarters, "2026-Q1"), nullptr);
+  EXPECT_EQ(Group(quarters, "2026-Q1")->bid(), 5u);
+  ASSERT_NE(Group(quarters, "2026-Q2"), nullptr);
+  EXPECT_EQ(Group(quarters, "2026-Q2")->bid(), 1u) << "T-7's deadline moved into April";
+
+  const auto buyers = WinLoss(History(), Ours(v1::WIN_LOSS_GROUP_BY_BUYER));
+  EXPECT_EQ(Group(buyers, "B-1")->bid(), 4u);  // T1L1 T1L2 T3 T5
+  EXPECT_EQ(Group(buyers, "B-2")->bid(), 2u);  // T2 T7
+  EXPECT_EQ(Group(buyers, "B-2")->no_bid(), 1u);  // T4
+
+  const auto sizes = WinLoss(History(), Ours(v1::WIN_LOSS_GROUP_BY_DEAL_SIZE));
+  // Award else our bid, in USD at 0.14 per CNY: T1L1 67200 and T2 85000 medium; T3 14, T1L2
+  // 44800 and T5 10 small; T7 1,000,000 large.
+  EXPECT_EQ(Group(sizes, "medium")->bid(), 2u);
+  EXPECT_EQ(Group(sizes, "small")->bid(), 3u);
+  EXPECT_EQ(Group(sizes, "large")->bid(), 1u);
+
+  WinLossOptions no_rates = Ours(v1::WIN_LOSS_GROUP_BY_DEAL_SIZE);
+  no_rates.reporting.rates.clear();
+  const auto unrated = WinLoss(History(), no_rates);
+  EXPECT_EQ(Group(unrated, "unrated")->bid(), 3u);  // the CNY ones
+}
+
+TEST(WinLossTest, PeriodAndFilters) {
+  WinLossOptions april = Ours();
+  april.from = absl::FromCivil(absl::CivilDay(2026, 4, 1), absl::UTCTimeZone());
+  const auto groups = WinLoss(History(), april);
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].bid(), 1u);
+  EXPECT_EQ(groups[0].pending(), 1u);
+  EXPECT_FALSE(groups[0].has_win_rate()) << "nothing decided: no win rate";
+
+  WinLossOptions north = Ours();
+  north.territory = "north";
+  EXPECT_EQ(WinLoss(History(), north)[0].bid(), 4u);
+}
+
+TEST(SegmentsTest, NineGridWithAndWithoutRates) {
+  SegmentOptions options;
+  options.as_of = Day(100);
+  options.bidder_id = kUs;
+  options.reporting.rates["CNY"] = *Decimal::Parse("0.14");
+  const v1::SegmentsResponse grid = Segments(History(), options);
+  ASSERT_EQ(grid.cells_size(), 9);
+  ASSERT_EQ(grid.buyers_size(), 2);
+  EXPECT_EQ(grid.buyers(0).buyer().id(), "B-1");
+  EXPECT_EQ(grid.buyers(0).awarded_value(), "67200");
+  EXPECT_EQ(grid.buyers(0).share_band(), "consolidation");
+  EXPECT_EQ(grid.buyers(0).potential(), "small");
+  EXPECT_EQ(grid.buyers(1).awarded_value(), "285000");  // T2 85000 + T4 200000
+  EXPECT_EQ(grid.buyers(1).share_band(), "growth");
+  for (const v1::SegmentCell& cell : grid.cells()) {
+    if (cell.potential() == "small" && cell.share_band() == "consolidation") {
+      EXPECT_EQ(cell.buyers(), 1u);
+      EXPECT_EQ(cell.won(), 1u);
+      EXPECT_DOUBLE_EQ(cell.win_rate(), 1.0);
+    } else if (cell.potential() == "small" && cell.share_band() == "growth") {
+      EXPECT_EQ(cell.buyers(), 1u);
+      EXPECT_EQ(cell.lost(), 1u);  // T2
+    } else {
+      EXPECT_EQ(cell.buyers(), 0u) << cell.potential() << "/" << cell.share_band();
+    }
+  }
+  options.reporting.rates.clear();
+  EXPECT_EQ(Segments(History(), options).unconverted_awards(), 1u);  // T1L1 in CNY
+
+  // A window that ends before the awards: nobody on the grid.
+  options.as_of = Day(20);
+  EXPECT_EQ(Segments(History(), options).buyers_size(), 0);
+}
+
+TEST(CompetitorsTest, RecordsAgainstEachCompetitor) {
+  const auto competitors =
+      Competitors(History(), kUs, absl::InfinitePast(), absl::InfiniteFuture());
+  ASSERT_EQ(competitors.size(), 2u);
+  const v1::CompetitorSummary& c1 = competitors[0];
+  EXPECT_EQ(c1.competitor().id(), "C-1");
+  EXPECT_EQ(c1.met(), 3u);
+  EXPECT_EQ(c1.their_wins(), 1u);  // T2
+  EXPECT_EQ(c1.our_wins(), 1u);  // T1L1
+  EXPECT_THAT(c1.mean_price_difference(),
+              DoubleNear((-30000.0 / 480000 - 20000.0 / 320000 - 5000.0 / 90000) / 3, 1e-12));
+  EXPECT_EQ(competitors[1].competitor().id(), "C-2");
+  EXPECT_EQ(competitors[1].met(), 2u);
+}
+
+TEST(DecimalTest, ParsesSumsAndFormatsExactly) {
+  EXPECT_EQ(Decimal::Parse("1250000.00")->ToString(), "1250000");
+  EXPECT_EQ((*Decimal::Parse("0.1") + *Decimal::Parse("0.2")).ToString(), "0.3");
+  EXPECT_EQ(Decimal::Parse("480000")->Times(*Decimal::Parse("0.14")).ToString(), "67200");
+  EXPECT_EQ(Decimal::Parse("-3.25")->ToString(), "-3.25");
+  EXPECT_FALSE(Decimal::Parse("1e5").has_value());
+  EXPECT_FALSE(Decimal::Parse("").has_value());
+  EXPECT_FALSE(Decimal::Parse("1.").has_value());
+}
+
+}  // namespace
+}  // namespace bidtrail::analytics
