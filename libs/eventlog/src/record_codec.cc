@@ -143,18 +143,6 @@ std::string ChainHash(std::string_view previous_hash, std::string_view record_by
   return hash;
 }
 
-void PutBigEndian64(uint64_t value, std::string* out) {
-  char buf[8];
-  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(value >> (8 * (7 - i)));
-  out->append(buf, 8);
-}
-
-uint64_t GetBigEndian64(std::string_view bytes) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < bytes.size(); ++i) v = v << 8 | static_cast<uint8_t>(bytes[i]);
-  return v;
-}
-
 std::string PositionKey(uint64_t position) {
   std::string key;
   PutBigEndian64(position, &key);

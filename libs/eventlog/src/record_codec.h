@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "bidtrail/common/big_endian.h"
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/eventlog/limits.h"
 
@@ -61,9 +62,8 @@ void ToRecordedEvent(const RecordView& view, RecordedEvent* out);
 // SHA-256(previous_hash || record_bytes).
 std::string ChainHash(std::string_view previous_hash, std::string_view record_bytes);
 
-// Big-endian so that keys sort in numeric order.
-void PutBigEndian64(uint64_t value, std::string* out);
-uint64_t GetBigEndian64(std::string_view bytes);
+using ::bidtrail::GetBigEndian64;
+using ::bidtrail::PutBigEndian64;
 
 // Key of the log column family: the position.
 std::string PositionKey(uint64_t position);

@@ -238,4 +238,31 @@ v1::TenderView ToView(const TenderState& state, const std::string& own_party_id)
   return view;
 }
 
+TenderState FromView(const v1::TenderView& view) {
+  TenderState state;
+  if (!view.has_details()) return state;
+  state.exists = true;
+  state.details = view.details();
+  state.status = view.status();
+  state.documents_obtained = view.documents_obtained();
+  state.documents_exception = view.documents_exception();
+  state.no_bid_decided = view.no_bid_decided();
+  for (const v1::LotView& lot_view : view.lots()) {
+    LotState lot;
+    lot.id = lot_view.lot_id();
+    lot.title = lot_view.title();
+    lot.value = lot_view.value();
+    lot.status = lot_view.status();
+    for (const v1::BidView& bid : lot_view.bids()) lot.bids.push_back({bid.bid(), bid.status()});
+    for (const v1::AwardView& award : lot_view.awards()) {
+      lot.awards.push_back({award.award(), award.cancelled(), award.cancel_reason()});
+    }
+    state.lots.push_back(std::move(lot));
+  }
+  state.amendment_count = view.amendment_count();
+  state.activity_count = view.activity_count();
+  if (view.has_last_event_at()) state.last_event_at = FromProtoTime(view.last_event_at());
+  return state;
+}
+
 }  // namespace bidtrail::tender

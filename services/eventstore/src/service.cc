@@ -9,10 +9,14 @@
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/eventstore/convert.h"
 #include "bidtrail/rpc/status.h"
+#include "bidtrail/rpc/stream_writer.h"
 #include "bidtrail/rpc/unary.h"
 
 namespace bidtrail::eventstore {
 namespace {
+
+using rpc::RefusedWriter;
+using rpc::ThreadDrivenWriter;
 
 constexpr uint32_t kDefaultReadCount = 1000;
 // A streamed message carries at most this many events, and stops growing once
@@ -24,106 +28,6 @@ absl::Status ShuttingDown() {
   return absl::UnavailableError("bidtraild is shutting down; reconnect and resume from the last "
                                 "position you received");
 }
-
-// A server-streaming call driven by a thread of its own. `produce` returns the
-// next message, std::nullopt at the end of the stream, or an error; it runs on
-// that thread and may block (a subscription waiting for new events). The
-// thread waits for each write to complete before producing the next message.
-template <typename Response>
-class ThreadDrivenWriter final : public grpc::ServerWriteReactor<Response> {
- public:
-  using Producer = std::function<absl::StatusOr<std::optional<Response>>()>;
-
-  // `on_cancel` wakes a blocked `produce` when the client goes away.
-  ThreadDrivenWriter(Producer produce, std::function<void()> on_cancel,
-                     EventStoreGrpcService::StreamRegistry* registry)
-      : state_(std::make_shared<State>()) {
-    state_->produce = std::move(produce);
-    state_->on_cancel = std::move(on_cancel);
-    state_->registry = registry;
-    std::thread([this, state = state_] { Run(state); }).detach();
-  }
-
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&state_->mu);
-    state_->write_done = true;
-    state_->write_ok = ok;
-  }
-
-  void OnCancel() override {
-    state_->cancelled.store(true, std::memory_order_release);
-    if (state_->on_cancel) state_->on_cancel();
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  struct State {
-    Producer produce;
-    std::function<void()> on_cancel;
-    EventStoreGrpcService::StreamRegistry* registry = nullptr;
-    std::atomic<bool> cancelled{false};
-    absl::Mutex mu;
-    bool write_done ABSL_GUARDED_BY(mu) = false;
-    bool write_ok ABSL_GUARDED_BY(mu) = false;
-  };
-
-  // Touches the reactor only until it calls Finish(): after that gRPC may
-  // delete it at any moment (OnDone). Everything used later is in `state`.
-  // Produces the next message while the previous one is being written, so
-  // reading storage and sending overlap; at most two messages exist at once.
-  void Run(std::shared_ptr<State> state) {
-    Response in_flight;
-    grpc::Status final_status = grpc::Status::OK;
-    absl::StatusOr<std::optional<Response>> next = state->produce();
-    bool writing = false;
-    while (true) {
-      if (state->cancelled.load(std::memory_order_acquire)) {
-        final_status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client");
-      } else if (!next.ok()) {
-        final_status = rpc::ToGrpcStatus(state->registry->shutting_down() ? ShuttingDown()
-                                                                           : next.status());
-      }
-      if (writing && !WaitForWrite(*state)) {
-        final_status = grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
-        break;
-      }
-      writing = false;
-      if (!final_status.ok() || !next->has_value()) break;
-      in_flight = std::move(**next);
-      {
-        absl::MutexLock lock(&state->mu);
-        state->write_done = false;
-      }
-      this->StartWrite(&in_flight);
-      writing = true;
-      next = state->produce();
-    }
-    // Release what the producer holds (a subscription on the store) before
-    // the call can complete and the server go on to close the store.
-    state->produce = nullptr;
-    EventStoreGrpcService::StreamRegistry* registry = state->registry;
-    this->Finish(final_status);
-    registry->Close();
-  }
-
-  // Blocks until the write in flight completes; false when it failed.
-  static bool WaitForWrite(State& state) {
-    absl::MutexLock lock(&state.mu);
-    state.mu.Await(absl::Condition(&state.write_done));
-    return state.write_ok;
-  }
-
-  std::shared_ptr<State> state_;
-};
-
-// A call refused before it started.
-template <typename Response>
-class RefusedWriter final : public grpc::ServerWriteReactor<Response> {
- public:
-  explicit RefusedWriter(const absl::Status& status) { this->Finish(rpc::ToGrpcStatus(status)); }
-  void OnDone() override { delete this; }
-};
 
 absl::Status ValidateFilter(const v1::EventFilter& filter) {
   for (int i = 0; i < filter.event_types_size(); ++i) {
@@ -182,6 +86,16 @@ EventStoreGrpcService::~EventStoreGrpcService() {
 }
 
 void EventStoreGrpcService::BeginShutdown() { streams_.BeginShutdown(); }
+
+rpc::StreamHooks EventStoreGrpcService::Hooks(std::function<void()> on_cancel) {
+  rpc::StreamHooks hooks;
+  hooks.on_cancel = std::move(on_cancel);
+  hooks.map_error = [this](const absl::Status& status) {
+    return streams_.shutting_down() ? ShuttingDown() : status;
+  };
+  hooks.on_finish = [this] { streams_.Close(); };
+  return hooks;
+}
 
 void EventStoreGrpcService::WaitForStreams() { streams_.WaitUntilEmpty(); }
 
@@ -286,7 +200,7 @@ grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
     message.set_next_position(cursor->next);
     return std::optional<v1::ReadAllResponse>(std::move(message));
   };
-  return new ThreadDrivenWriter<v1::ReadAllResponse>(std::move(produce), nullptr, &streams_);
+  return new ThreadDrivenWriter<v1::ReadAllResponse>(std::move(produce), Hooks(nullptr));
 }
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscribe(
@@ -343,8 +257,8 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscrib
   auto on_cancel = [tracked_ref = std::weak_ptr<Tracked>(tracked), raw] {
     if (auto alive = tracked_ref.lock()) raw->Cancel();
   };
-  return new ThreadDrivenWriter<v1::SubscribeResponse>(std::move(produce), std::move(on_cancel),
-                                                       &streams_);
+  return new ThreadDrivenWriter<v1::SubscribeResponse>(std::move(produce),
+                                                       Hooks(std::move(on_cancel)));
 }
 
 grpc::ServerUnaryReactor* EventStoreGrpcService::GetStreamInfo(

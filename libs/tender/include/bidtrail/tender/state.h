@@ -75,6 +75,8 @@ TenderState Fold(const std::vector<v1::TenderEvent>& events);
 
 // The state as the wire message; `own_party_id` marks our bids.
 v1::TenderView ToView(const TenderState& state, const std::string& own_party_id);
+// The state back from its wire form: FromView(ToView(s)) folds on like s.
+TenderState FromView(const v1::TenderView& view);
 
 }  // namespace bidtrail::tender
 

@@ -21,6 +21,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "bidtrail/eventlog/event_store.h"
+#include "bidtrail/rpc/stream_writer.h"
 #include "bidtrail/rpc/thread_pool.h"
 #include "bidtrail/v1/eventstore.grpc.pb.h"
 
@@ -86,6 +87,9 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
   };
 
  private:
+  // Stream hooks: UNAVAILABLE once shutting down; the registry told at the end.
+  rpc::StreamHooks Hooks(std::function<void()> on_cancel);
+
   eventlog::EventStore* const store_;
   const Options options_;
   StreamRegistry streams_;

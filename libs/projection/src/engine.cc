@@ -1,0 +1,646 @@
+#include "bidtrail/projection/engine.h"
+
+#include <atomic>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "bidtrail/common/big_endian.h"
+#include "bidtrail/common/proto_time.h"
+#include "bidtrail/common/status_macros.h"
+#include "bidtrail/tender/codec.h"
+#include "bidtrail/tender/state.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace bidtrail::projection {
+namespace {
+
+constexpr char kActiveKey[] = "m/active";
+
+absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  const std::string message = absl::StrCat(std::string(what), ": ", status.ToString());
+  if (status.IsIOError() || status.IsBusy() || status.IsTimedOut()) {
+    return absl::UnavailableError(message);
+  }
+  return absl::InternalError(message);
+}
+
+std::string GenerationPrefix(uint32_t generation) {
+  std::string prefix = "g";
+  for (int i = 3; i >= 0; --i) prefix.push_back(static_cast<char>(generation >> (8 * i)));
+  return prefix;
+}
+
+std::string CheckpointKey(uint32_t generation) {
+  return absl::StrCat("m/checkpoint/", GenerationPrefix(generation));
+}
+std::string UnknownKey(uint32_t generation) {
+  return absl::StrCat("m/unknown/", GenerationPrefix(generation));
+}
+
+// Times as keys: nanoseconds since the epoch, sign bit flipped, big-endian,
+// so that they sort in time order.
+void PutTime(absl::Time time, std::string* out) {
+  PutBigEndian64(static_cast<uint64_t>(absl::ToUnixNanos(time)) ^ (uint64_t{1} << 63), out);
+}
+absl::Time GetTime(std::string_view bytes) {
+  return absl::FromUnixNanos(static_cast<int64_t>(GetBigEndian64(bytes) ^ (uint64_t{1} << 63)));
+}
+
+std::string TenderKey(const std::string& tender_id) { return absl::StrCat("t/", tender_id); }
+
+// The deadline and idle index keys a tender's state calls for.
+std::vector<std::string> IndexKeys(const v1::TenderView& view) {
+  std::vector<std::string> keys;
+  if (!view.has_details() || view.status() != v1::TENDER_STATUS_OPEN) return keys;
+  const std::string& tender_id = view.details().tender_id();
+  const v1::KeyDates& dates = view.details().key_dates();
+  if (!view.no_bid_decided()) {
+    auto add = [&](bool present, const google::protobuf::Timestamp& due, const char* kind) {
+      if (!present) return;
+      std::string key = "d/";
+      PutTime(FromProtoTime(due), &key);
+      absl::StrAppend(&key, "/", tender_id, "/", kind);
+      keys.push_back(std::move(key));
+    };
+    add(dates.has_documents_available_until(), dates.documents_available_until(),
+        "documents_available_until");
+    add(dates.has_submission_deadline(), dates.submission_deadline(), "submission_deadline");
+    add(dates.has_bid_opening_at(), dates.bid_opening_at(), "bid_opening_at");
+  }
+  const bool undecided = std::any_of(view.lots().begin(), view.lots().end(),
+                                     [](const v1::LotView& lot) {
+                                       return lot.status() == v1::LOT_STATUS_OPEN;
+                                     });
+  if (undecided && view.has_last_event_at()) {
+    std::string key = "s/";
+    PutTime(FromProtoTime(view.last_event_at()), &key);
+    absl::StrAppend(&key, "/", tender_id);
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
+// One generation of read models and its runner's state.
+struct Generation {
+  explicit Generation(uint32_t id) : id(id), prefix(GenerationPrefix(id)) {}
+  const uint32_t id;
+  const std::string prefix;
+
+  std::atomic<uint64_t> checkpoint{0};
+  std::atomic<uint64_t> unknown{0};
+  std::atomic<bool> caught_up{false};
+
+  absl::Mutex mu;
+  absl::flat_hash_map<std::string, std::vector<analytics::Competition>> competitions
+      ABSL_GUARDED_BY(mu);
+  std::shared_ptr<const std::vector<analytics::Competition>> flattened ABSL_GUARDED_BY(mu);
+
+  // The runner following the log for this generation.
+  std::thread runner;
+  std::atomic<bool> stop{false};
+  absl::Mutex subscription_mu;
+  eventlog::Subscription* subscription ABSL_GUARDED_BY(subscription_mu) = nullptr;
+};
+
+}  // namespace
+
+class ProjectionEngine::Impl {
+ public:
+  Impl(eventlog::EventStore* store, const Options& options, std::unique_ptr<rocksdb::DB> db)
+      : store_(store), options_(options), db_(std::move(db)) {}
+
+  ~Impl() {
+    Stop();
+    std::shared_ptr<Generation> building;
+    {
+      absl::MutexLock lock(&mu_);
+      building = building_;
+    }
+    if (building) StopRunner(building.get());
+    // Ignored on purpose: the last batch and checkpoint are already written.
+    (void)db_->Close();
+  }
+
+  absl::Status Load();
+  void Start();
+  void Stop();
+  bool WaitForPosition(uint64_t position, absl::Duration timeout);
+  absl::StatusOr<std::optional<v1::GetTenderResponse>> GetTender(const std::string& tender_id);
+  absl::Status ScanDeadlines(absl::Time from, absl::Time to, const std::string& after,
+                             const std::function<bool(const DeadlineKey&)>& visit);
+  absl::Status ScanIdle(absl::Time before,
+                        const std::function<bool(absl::Time, const std::string&)>& visit);
+  absl::Status ScanActor(const std::string& actor, uint64_t after_position,
+                         const std::function<bool(const v1::ActorRecord&)>& visit);
+  std::shared_ptr<const std::vector<analytics::Competition>> Competitions();
+  absl::Status Rebuild(const std::function<void(uint64_t, uint64_t)>& progress);
+  ProjectionStatus Status();
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump();
+  const Options& options() const { return options_; }
+
+ private:
+  std::shared_ptr<Generation> Active() {
+    absl::MutexLock lock(&mu_);
+    return active_;
+  }
+  absl::Status LoadGeneration(Generation* generation);
+  void StartRunner(std::shared_ptr<Generation> generation);
+  void StopRunner(Generation* generation);
+  void Run(Generation* generation);
+  absl::Status ApplyBatch(Generation* generation, const eventlog::EventBatch& batch);
+  absl::Status ScanPrefix(const std::string& from, const std::string& to,
+                          const std::function<bool(std::string_view, std::string_view)>& visit);
+
+  eventlog::EventStore* const store_;
+  const Options options_;
+  const std::unique_ptr<rocksdb::DB> db_;
+
+  absl::Mutex mu_;
+  std::shared_ptr<Generation> active_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<Generation> building_ ABSL_GUARDED_BY(mu_);
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Signalled whenever a generation's checkpoint moves.
+  absl::Mutex progress_mu_;
+  absl::CondVar progress_cv_;
+};
+
+absl::Status ProjectionEngine::Impl::Load() {
+  std::string value;
+  rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), kActiveKey, &value);
+  uint32_t active = 1;
+  if (got.ok()) {
+    active = static_cast<uint32_t>(GetBigEndian64(value));
+  } else if (got.IsNotFound()) {
+    std::string encoded;
+    PutBigEndian64(active, &encoded);
+    RETURN_IF_ERROR(FromRocks(db_->Put(rocksdb::WriteOptions(), kActiveKey, encoded),
+                              "writing the active generation"));
+  } else {
+    return FromRocks(got, "reading the active generation");
+  }
+  auto generation = std::make_shared<Generation>(active);
+  RETURN_IF_ERROR(LoadGeneration(generation.get()));
+  absl::MutexLock lock(&mu_);
+  active_ = std::move(generation);
+  return absl::OkStatus();
+}
+
+absl::Status ProjectionEngine::Impl::LoadGeneration(Generation* generation) {
+  std::string value;
+  rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), CheckpointKey(generation->id), &value);
+  if (got.ok()) generation->checkpoint = GetBigEndian64(value);
+  got = db_->Get(rocksdb::ReadOptions(), UnknownKey(generation->id), &value);
+  if (got.ok()) generation->unknown = GetBigEndian64(value);
+  // The competitions of every stored tender, for the analytics.
+  absl::flat_hash_map<std::string, std::vector<analytics::Competition>> competitions;
+  const std::string from = generation->prefix + "t/";
+  const std::string to = generation->prefix + "t0";
+  RETURN_IF_ERROR(ScanPrefix(from, to, [&](std::string_view key, std::string_view value) {
+    v1::GetTenderResponse stored;
+    if (stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      competitions[std::string(key.substr(from.size()))] =
+          analytics::CompetitionsOf(stored.tender());
+    }
+    return true;
+  }));
+  absl::MutexLock lock(&generation->mu);
+  generation->competitions = std::move(competitions);
+  generation->flattened = nullptr;
+  return absl::OkStatus();
+}
+
+absl::Status ProjectionEngine::Impl::ScanPrefix(
+    const std::string& from, const std::string& to,
+    const std::function<bool(std::string_view, std::string_view)>& visit) {
+  const rocksdb::Slice upper(to);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
+  for (it->Seek(from); it->Valid(); it->Next()) {
+    if (!visit(std::string_view(it->key().data(), it->key().size()),
+               std::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), "reading the read models");
+}
+
+void ProjectionEngine::Impl::Start() {
+  std::shared_ptr<Generation> active;
+  {
+    absl::MutexLock lock(&mu_);
+    if (started_) return;
+    started_ = true;
+    active = active_;
+  }
+  StartRunner(std::move(active));
+}
+
+void ProjectionEngine::Impl::Stop() {
+  std::shared_ptr<Generation> active;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!started_) return;
+    started_ = false;
+    active = active_;
+  }
+  StopRunner(active.get());
+}
+
+void ProjectionEngine::Impl::StartRunner(std::shared_ptr<Generation> generation) {
+  generation->stop = false;
+  Generation* raw = generation.get();
+  raw->runner = std::thread([this, raw] { Run(raw); });
+}
+
+void ProjectionEngine::Impl::StopRunner(Generation* generation) {
+  generation->stop = true;
+  {
+    absl::MutexLock lock(&generation->subscription_mu);
+    if (generation->subscription != nullptr) generation->subscription->Cancel();
+  }
+  if (generation->runner.joinable()) generation->runner.join();
+}
+
+void ProjectionEngine::Impl::Run(Generation* generation) {
+  while (!generation->stop) {
+    eventlog::SubscribeRequest request;
+    request.from_position = generation->checkpoint + 1;
+    request.max_batch = options_.batch_events;
+    request.max_batch_bytes = uint64_t{16} << 20;
+    absl::StatusOr<std::unique_ptr<eventlog::Subscription>> subscribed =
+        store_->Subscribe(request);
+    if (!subscribed.ok()) {
+      absl::SleepFor(absl::Milliseconds(500));  // the store may be restarting; try again
+      continue;
+    }
+    {
+      absl::MutexLock lock(&generation->subscription_mu);
+      generation->subscription = subscribed->get();
+    }
+    if (generation->stop) (*subscribed)->Cancel();
+    while (true) {
+      absl::StatusOr<eventlog::SubscriptionItem> item = (*subscribed)->Next();
+      if (!item.ok()) break;  // cancelled, or the store went away: resubscribe
+      if (std::holds_alternative<eventlog::CaughtUp>(*item)) {
+        generation->caught_up = true;
+      } else if (!ApplyBatch(generation, std::get<eventlog::EventBatch>(*item)).ok()) {
+        break;  // nothing was written; resubscribe from the checkpoint
+      }
+      absl::MutexLock lock(&progress_mu_);
+      progress_cv_.SignalAll();
+    }
+    {
+      absl::MutexLock lock(&generation->subscription_mu);
+      generation->subscription = nullptr;
+    }
+    if (!generation->stop) absl::SleepFor(absl::Milliseconds(200));
+  }
+}
+
+absl::Status ProjectionEngine::Impl::ApplyBatch(Generation* generation,
+                                                const eventlog::EventBatch& batch) {
+  struct Dirty {
+    std::vector<std::string> old_index;
+    tender::TenderState state;
+    uint64_t revision = 0;
+  };
+  absl::flat_hash_map<std::string, Dirty> dirty;
+  rocksdb::WriteBatch write;
+  uint64_t unknown = generation->unknown;
+  for (const eventlog::RecordedEvent& event : batch.events) {
+    v1::ActorRecord record;
+    record.set_stream_id(event.stream_id);
+    record.set_position(event.position);
+    record.set_type(event.type);
+    ToProtoTime(event.occurred_at, record.mutable_occurred_at());
+    ToProtoTime(event.recorded_at, record.mutable_recorded_at());
+    std::string actor_key = absl::StrCat(generation->prefix, "a/", event.actor, std::string(1, '\0'));
+    PutBigEndian64(event.position, &actor_key);
+    write.Put(actor_key, record.SerializeAsString());
+
+    std::optional<v1::TenderEvent> decoded = tender::DecodeEvent(event.type, event.data);
+    if (!decoded) {
+      ++unknown;
+      continue;
+    }
+    const std::string tender_id = tender::TenderIdOf(*decoded);
+    auto it = dirty.find(tender_id);
+    if (it == dirty.end()) {
+      Dirty loaded;
+      std::string value;
+      const rocksdb::Status got =
+          db_->Get(rocksdb::ReadOptions(), generation->prefix + TenderKey(tender_id), &value);
+      if (got.ok()) {
+        v1::GetTenderResponse stored;
+        if (!stored.ParseFromString(value)) {
+          return absl::DataLossError(absl::StrCat("read model of tender ", tender_id));
+        }
+        loaded.old_index = IndexKeys(stored.tender());
+        loaded.state = tender::FromView(stored.tender());
+        loaded.revision = stored.revision();
+      } else if (!got.IsNotFound()) {
+        return FromRocks(got, "reading a tender read model");
+      }
+      it = dirty.emplace(tender_id, std::move(loaded)).first;
+    }
+    tender::Apply(*decoded, &it->second.state);
+    it->second.revision = event.revision;
+  }
+  std::vector<std::pair<std::string, std::vector<analytics::Competition>>> competitions;
+  for (auto& [tender_id, entry] : dirty) {
+    v1::GetTenderResponse stored;
+    *stored.mutable_tender() = tender::ToView(entry.state, options_.own_party_id);
+    stored.set_revision(entry.revision);
+    const std::vector<std::string> new_index = IndexKeys(stored.tender());
+    for (const std::string& key : entry.old_index) {
+      if (std::find(new_index.begin(), new_index.end(), key) == new_index.end()) {
+        write.Delete(generation->prefix + key);
+      }
+    }
+    for (const std::string& key : new_index) write.Put(generation->prefix + key, "");
+    write.Put(generation->prefix + TenderKey(tender_id), stored.SerializeAsString());
+    competitions.emplace_back(tender_id, analytics::CompetitionsOf(stored.tender()));
+  }
+  const uint64_t checkpoint = batch.next_position - 1;
+  std::string encoded;
+  PutBigEndian64(checkpoint, &encoded);
+  write.Put(CheckpointKey(generation->id), encoded);
+  encoded.clear();
+  PutBigEndian64(unknown, &encoded);
+  write.Put(UnknownKey(generation->id), encoded);
+  RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &write), "writing read models"));
+  {
+    absl::MutexLock lock(&generation->mu);
+    for (auto& [tender_id, list] : competitions) {
+      generation->competitions[tender_id] = std::move(list);
+    }
+    if (!competitions.empty()) generation->flattened = nullptr;
+  }
+  generation->unknown = unknown;
+  generation->checkpoint = checkpoint;
+  return absl::OkStatus();
+}
+
+bool ProjectionEngine::Impl::WaitForPosition(uint64_t position, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::MutexLock lock(&progress_mu_);
+  while (Active()->checkpoint < position) {
+    if (progress_cv_.WaitWithDeadline(&progress_mu_, deadline)) {
+      return Active()->checkpoint >= position;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<std::optional<v1::GetTenderResponse>> ProjectionEngine::Impl::GetTender(
+    const std::string& tender_id) {
+  const std::shared_ptr<Generation> active = Active();
+  std::string value;
+  const rocksdb::Status got =
+      db_->Get(rocksdb::ReadOptions(), active->prefix + TenderKey(tender_id), &value);
+  if (got.IsNotFound()) return std::optional<v1::GetTenderResponse>();
+  RETURN_IF_ERROR(FromRocks(got, "reading a tender"));
+  v1::GetTenderResponse stored;
+  if (!stored.ParseFromString(value)) {
+    return absl::DataLossError(absl::StrCat("read model of tender ", tender_id));
+  }
+  return std::optional<v1::GetTenderResponse>(std::move(stored));
+}
+
+absl::Status ProjectionEngine::Impl::ScanDeadlines(
+    absl::Time from, absl::Time to, const std::string& after,
+    const std::function<bool(const DeadlineKey&)>& visit) {
+  const std::shared_ptr<Generation> active = Active();
+  std::string start = active->prefix + "d/";
+  PutTime(from, &start);
+  if (!after.empty() && active->prefix + after >= start) start = active->prefix + after + '\0';
+  std::string end = active->prefix + "d/";
+  PutTime(to, &end);
+  const size_t skip = active->prefix.size();
+  return ScanPrefix(start, end, [&](std::string_view key, std::string_view) {
+    // d/<8 bytes due>/<tender_id>/<kind>; tender ids may hold '/', kinds do not.
+    const std::string_view rest = key.substr(skip + 2);
+    DeadlineKey entry;
+    entry.due = GetTime(rest);
+    const std::string_view tail = rest.substr(9);
+    const size_t slash = tail.rfind('/');
+    entry.tender_id = std::string(tail.substr(0, slash));
+    entry.kind = std::string(tail.substr(slash + 1));
+    entry.key = std::string(key.substr(skip));
+    return visit(entry);
+  });
+}
+
+absl::Status ProjectionEngine::Impl::ScanIdle(
+    absl::Time before, const std::function<bool(absl::Time, const std::string&)>& visit) {
+  const std::shared_ptr<Generation> active = Active();
+  const std::string start = active->prefix + "s/";
+  std::string end = start;
+  PutTime(before, &end);
+  const size_t skip = active->prefix.size() + 2;
+  return ScanPrefix(start, end, [&](std::string_view key, std::string_view) {
+    const std::string_view rest = key.substr(skip);
+    return visit(GetTime(rest), std::string(rest.substr(9)));
+  });
+}
+
+absl::Status ProjectionEngine::Impl::ScanActor(
+    const std::string& actor, uint64_t after_position,
+    const std::function<bool(const v1::ActorRecord&)>& visit) {
+  const std::shared_ptr<Generation> active = Active();
+  const std::string prefix = absl::StrCat(active->prefix, "a/", actor, std::string(1, '\0'));
+  std::string start = prefix;
+  PutBigEndian64(after_position + 1, &start);
+  std::string end = prefix;
+  end.back() = '\1';
+  return ScanPrefix(start, end, [&](std::string_view, std::string_view value) {
+    v1::ActorRecord record;
+    if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
+    return visit(record);
+  });
+}
+
+std::shared_ptr<const std::vector<analytics::Competition>> ProjectionEngine::Impl::Competitions() {
+  const std::shared_ptr<Generation> active = Active();
+  absl::MutexLock lock(&active->mu);
+  if (active->flattened == nullptr) {
+    auto all = std::make_shared<std::vector<analytics::Competition>>();
+    std::vector<const std::string*> ids;
+    for (const auto& [id, list] : active->competitions) ids.push_back(&id);
+    // Tender order, so that results do not depend on hash order.
+    std::sort(ids.begin(), ids.end(), [](const std::string* a, const std::string* b) {
+      return *a < *b;
+    });
+    for (const std::string* id : ids) {
+      const auto& list = active->competitions.at(*id);
+      all->insert(all->end(), list.begin(), list.end());
+    }
+    active->flattened = std::move(all);
+  }
+  return active->flattened;
+}
+
+absl::Status ProjectionEngine::Impl::Rebuild(
+    const std::function<void(uint64_t, uint64_t)>& progress) {
+  std::shared_ptr<Generation> old;
+  std::shared_ptr<Generation> fresh;
+  {
+    absl::MutexLock lock(&mu_);
+    if (building_ != nullptr) {
+      return absl::FailedPreconditionError("a rebuild is already running");
+    }
+    old = active_;
+    fresh = std::make_shared<Generation>(old->id + 1);
+    building_ = fresh;
+  }
+  auto finish = [&](absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    building_ = nullptr;
+    return status;
+  };
+  // Leftovers of an earlier, interrupted rebuild of this generation go first.
+  rocksdb::WriteBatch clear;
+  clear.DeleteRange(fresh->prefix, GenerationPrefix(fresh->id + 1));
+  clear.Delete(CheckpointKey(fresh->id));
+  clear.Delete(UnknownKey(fresh->id));
+  if (absl::Status cleared = FromRocks(db_->Write(rocksdb::WriteOptions(), &clear), "clearing");
+      !cleared.ok()) {
+    return finish(cleared);
+  }
+  StartRunner(fresh);
+  while (true) {
+    absl::StatusOr<uint64_t> head = store_->HeadPosition();
+    if (!head.ok()) {
+      StopRunner(fresh.get());
+      return finish(head.status());
+    }
+    progress(fresh->checkpoint, *head);
+    if (fresh->caught_up && fresh->checkpoint >= *head) break;
+    absl::MutexLock lock(&progress_mu_);
+    progress_cv_.WaitWithTimeout(&progress_mu_, absl::Milliseconds(200));
+  }
+  // Switch: the old runner stops, the new generation becomes active in one
+  // write, and its runner goes on following the log.
+  bool was_started;
+  {
+    absl::MutexLock lock(&mu_);
+    was_started = started_;
+  }
+  if (was_started) StopRunner(old.get());
+  std::string encoded;
+  PutBigEndian64(fresh->id, &encoded);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  if (absl::Status switched = FromRocks(db_->Put(sync, kActiveKey, encoded), "switching");
+      !switched.ok()) {
+    StopRunner(fresh.get());
+    if (was_started) StartRunner(old);
+    return finish(switched);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    active_ = fresh;
+    building_ = nullptr;
+    if (!was_started) {
+      // Nobody follows the log in this engine: the rebuild's runner stops too.
+      fresh->stop = true;
+    }
+  }
+  if (!was_started) StopRunner(fresh.get());
+  progress(fresh->checkpoint, fresh->checkpoint);
+  rocksdb::WriteBatch drop;
+  drop.DeleteRange(old->prefix, GenerationPrefix(old->id + 1));
+  drop.Delete(CheckpointKey(old->id));
+  drop.Delete(UnknownKey(old->id));
+  // Ignored on purpose: the old generation is no longer read; a failed
+  // delete leaves garbage that the next rebuild of that id clears.
+  (void)db_->Write(rocksdb::WriteOptions(), &drop);
+  return absl::OkStatus();
+}
+
+ProjectionStatus ProjectionEngine::Impl::Status() {
+  ProjectionStatus status;
+  const std::shared_ptr<Generation> active = Active();
+  status.checkpoint = active->checkpoint;
+  status.unknown_events_skipped = active->unknown;
+  status.head_position = store_->HeadPosition().value_or(0);
+  absl::MutexLock lock(&mu_);
+  if (building_ != nullptr) {
+    status.rebuilding = true;
+    status.rebuild_position = building_->checkpoint;
+  }
+  return status;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ProjectionEngine::Impl::Dump() {
+  const std::shared_ptr<Generation> active = Active();
+  std::vector<std::pair<std::string, std::string>> dump;
+  const size_t skip = active->prefix.size();
+  RETURN_IF_ERROR(ScanPrefix(active->prefix, GenerationPrefix(active->id + 1),
+                             [&](std::string_view key, std::string_view value) {
+                               dump.emplace_back(std::string(key.substr(skip)), std::string(value));
+                               return true;
+                             }));
+  return dump;
+}
+
+ProjectionEngine::ProjectionEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ProjectionEngine::~ProjectionEngine() = default;
+
+absl::StatusOr<std::unique_ptr<ProjectionEngine>> ProjectionEngine::Open(
+    eventlog::EventStore* store, const Options& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("path: required");
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.IncreaseParallelism(2);
+  rocksdb::DB* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options.path, &raw),
+                            absl::StrCat("opening ", options.path)));
+  auto impl = std::make_unique<Impl>(store, options, std::unique_ptr<rocksdb::DB>(raw));
+  RETURN_IF_ERROR(impl->Load());
+  return std::unique_ptr<ProjectionEngine>(new ProjectionEngine(std::move(impl)));
+}
+
+void ProjectionEngine::Start() { impl_->Start(); }
+void ProjectionEngine::Stop() { impl_->Stop(); }
+bool ProjectionEngine::WaitForPosition(uint64_t position, absl::Duration timeout) {
+  return impl_->WaitForPosition(position, timeout);
+}
+absl::StatusOr<std::optional<v1::GetTenderResponse>> ProjectionEngine::GetTender(
+    const std::string& tender_id) {
+  return impl_->GetTender(tender_id);
+}
+absl::Status ProjectionEngine::ScanDeadlines(
+    absl::Time from, absl::Time to, const std::string& after,
+    const std::function<bool(const DeadlineKey&)>& visit) {
+  return impl_->ScanDeadlines(from, to, after, visit);
+}
+absl::Status ProjectionEngine::ScanIdle(
+    absl::Time before, const std::function<bool(absl::Time, const std::string&)>& visit) {
+  return impl_->ScanIdle(before, visit);
+}
+absl::Status ProjectionEngine::ScanActor(const std::string& actor, uint64_t after_position,
+                                         const std::function<bool(const v1::ActorRecord&)>& visit) {
+  return impl_->ScanActor(actor, after_position, visit);
+}
+std::shared_ptr<const std::vector<analytics::Competition>> ProjectionEngine::Competitions() {
+  return impl_->Competitions();
+}
+absl::Status ProjectionEngine::Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) {
+  return impl_->Rebuild(progress);
+}
+ProjectionStatus ProjectionEngine::Status() { return impl_->Status(); }
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ProjectionEngine::Dump() {
+  return impl_->Dump();
+}
+const ProjectionEngine::Options& ProjectionEngine::options() const { return impl_->options(); }
+
+}  // namespace bidtrail::projection
