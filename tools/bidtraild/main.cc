@@ -24,6 +24,8 @@
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
+#include "bidtrail/projection/engine.h"
+#include "bidtrail/projections/service.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/tenders/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -33,7 +35,7 @@
 #include "grpcpp/server_builder.h"
 
 ABSL_FLAG(std::string, services, "all",
-          "services to host: all, or a comma-separated list of: eventstore, tenders");
+          "services to host: all, or a comma-separated list of: eventstore, tenders, projections");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "address to listen on; port 0 picks a free port (see --port_file)");
 ABSL_FLAG(std::string, data_dir, "var/data", "folder of the event log (created when missing)");
@@ -51,7 +53,7 @@ ABSL_FLAG(std::string, own_party_id, "us",
 namespace {
 
 const std::set<std::string>& KnownServices() {
-  static const std::set<std::string> known = {"eventstore", "tenders"};
+  static const std::set<std::string> known = {"eventstore", "tenders", "projections"};
   return known;
 }
 
@@ -115,7 +117,7 @@ int main(int argc, char** argv) {
   // when this process hosts it, over gRPC otherwise.
   std::unique_ptr<bidtrail::eventstore::GrpcEventStore> remote_store;
   bidtrail::eventlog::EventStore* store = log.get();
-  const bool needs_store = services.count("tenders") > 0;
+  const bool needs_store = services.count("tenders") > 0 || services.count("projections") > 0;
   if (needs_store && store == nullptr) {
     const std::string address = absl::GetFlag(FLAGS_eventstore);
     if (address.empty()) {
@@ -128,6 +130,23 @@ int main(int argc, char** argv) {
         bidtrail::eventstore::GrpcEventStore::Connect(address),
         bidtrail::eventstore::GrpcEventStore::Options());
     store = remote_store.get();
+  }
+  std::unique_ptr<bidtrail::projection::ProjectionEngine> engine;
+  std::unique_ptr<bidtrail::projections::QueriesGrpcService> queries;
+  if (services.count("projections") > 0) {
+    bidtrail::projection::ProjectionEngine::Options options;
+    options.path = data_dir + "/projections";
+    options.own_party_id = absl::GetFlag(FLAGS_own_party_id);
+    std::error_code error;
+    std::filesystem::create_directories(data_dir, error);
+    if (error) return Fail(absl::StrCat("--data_dir ", data_dir, ": ", error.message()));
+    auto opened = bidtrail::projection::ProjectionEngine::Open(store, options);
+    if (!opened.ok()) return Fail(opened.status().ToString());
+    engine = std::move(opened).value();
+    bidtrail::projections::QueriesGrpcService::Options query_options;
+    query_options.own_party_id = options.own_party_id;
+    queries = std::make_unique<bidtrail::projections::QueriesGrpcService>(engine.get(), store,
+                                                                          query_options);
   }
   std::unique_ptr<bidtrail::tenders::TenderCommands> tender_commands;
   std::unique_ptr<bidtrail::tenders::TendersGrpcService> tenders;
@@ -147,6 +166,7 @@ int main(int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(64 << 20);
   if (eventstore) builder.RegisterService(eventstore.get());
   if (tenders) builder.RegisterService(tenders.get());
+  if (queries) builder.RegisterService(queries.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Fail(absl::StrCat("cannot listen on ", listen,
@@ -155,6 +175,8 @@ int main(int argc, char** argv) {
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   if (eventstore) health->SetServingStatus("bidtrail.v1.EventStoreService", true);
   if (tenders) health->SetServingStatus("bidtrail.v1.TendersService", true);
+  if (queries) health->SetServingStatus("bidtrail.v1.QueriesService", true);
+  if (engine) engine->Start();
 
   const std::string host = listen.substr(0, listen.rfind(':'));
   if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
@@ -181,6 +203,9 @@ int main(int argc, char** argv) {
   server->Wait();
   tenders.reset();
   tender_commands.reset();
+  queries.reset();
+  if (engine) engine->Stop();
+  engine.reset();
   remote_store.reset();
   eventstore.reset();
   log.reset();

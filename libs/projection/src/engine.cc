@@ -77,7 +77,8 @@ std::vector<std::string> IndexKeys(const v1::TenderView& view) {
                                      [](const v1::LotView& lot) {
                                        return lot.status() == v1::LOT_STATUS_OPEN;
                                      });
-  if (undecided && view.has_last_event_at()) {
+  // A tender we decided not to bid on has left our pipeline: never stale.
+  if (undecided && !view.no_bid_decided() && view.has_last_event_at()) {
     std::string key = "s/";
     PutTime(FromProtoTime(view.last_event_at()), &key);
     absl::StrAppend(&key, "/", tender_id);
@@ -116,6 +117,13 @@ class ProjectionEngine::Impl {
       : store_(store), options_(options), db_(std::move(db)) {}
 
   ~Impl() {
+    {
+      // A rebuild in progress gives up, and is waited for.
+      absl::MutexLock lock(&mu_);
+      closing_ = true;
+      mu_.Await(absl::Condition(
+          +[](int* running) { return *running == 0; }, &rebuilds_running_));
+    }
     Stop();
     std::shared_ptr<Generation> building;
     {
@@ -165,6 +173,8 @@ class ProjectionEngine::Impl {
   std::shared_ptr<Generation> active_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Generation> building_ ABSL_GUARDED_BY(mu_);
   bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  int rebuilds_running_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Signalled whenever a generation's checkpoint moves.
   absl::Mutex progress_mu_;
@@ -497,10 +507,20 @@ absl::Status ProjectionEngine::Impl::Rebuild(
     if (building_ != nullptr) {
       return absl::FailedPreconditionError("a rebuild is already running");
     }
+    if (closing_) return absl::CancelledError("the projection engine is closing");
+    ++rebuilds_running_;
     old = active_;
     fresh = std::make_shared<Generation>(old->id + 1);
     building_ = fresh;
   }
+  // Counted out on every return, after the last touch of the engine.
+  struct Running {
+    Impl* impl;
+    ~Running() {
+      absl::MutexLock lock(&impl->mu_);
+      --impl->rebuilds_running_;
+    }
+  } running{this};
   auto finish = [&](absl::Status status) {
     absl::MutexLock lock(&mu_);
     building_ = nullptr;
@@ -524,6 +544,15 @@ absl::Status ProjectionEngine::Impl::Rebuild(
     }
     progress(fresh->checkpoint, *head);
     if (fresh->caught_up && fresh->checkpoint >= *head) break;
+    bool closing;
+    {
+      absl::MutexLock lock(&mu_);
+      closing = closing_;
+    }
+    if (closing) {
+      StopRunner(fresh.get());
+      return finish(absl::CancelledError("the projection engine is closing"));
+    }
     absl::MutexLock lock(&progress_mu_);
     progress_cv_.WaitWithTimeout(&progress_mu_, absl::Milliseconds(200));
   }

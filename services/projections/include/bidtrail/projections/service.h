@@ -1,0 +1,60 @@
+// QueriesGrpcService: bidtrail.v1.QueriesService over the projection engine
+// (deadlines, analytics, actor history) and the event store (timelines and
+// audits, which read the tender's stream itself). Thread-safe. Callback API;
+// calls run on the service's worker threads, Rebuild on a thread of its own.
+#ifndef BIDTRAIL_PROJECTIONS_SERVICE_H_
+#define BIDTRAIL_PROJECTIONS_SERVICE_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "bidtrail/eventlog/event_store.h"
+#include "bidtrail/projection/engine.h"
+#include "bidtrail/rpc/thread_pool.h"
+#include "bidtrail/v1/queries.grpc.pb.h"
+
+namespace bidtrail::projections {
+
+class QueriesGrpcService final : public v1::QueriesService::CallbackService {
+ public:
+  struct Options {
+    // Default bidder of the analytics, and "ours" on timelines.
+    std::string own_party_id = "us";
+    int worker_threads = 16;
+    // "Now" for requests that leave as_of unset.
+    std::function<absl::Time()> clock = [] { return absl::Now(); };
+  };
+
+  // `engine` and `store` must outlive the service.
+  QueriesGrpcService(projection::ProjectionEngine* engine, eventlog::EventStore* store,
+                     Options options);
+
+#define BIDTRAIL_QUERIES_RPC(Name)                                                           \
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context,                       \
+                                 const v1::Name##Request* request, v1::Name##Response* response) \
+      override;
+  BIDTRAIL_QUERIES_RPC(Timeline)
+  BIDTRAIL_QUERIES_RPC(Deadlines)
+  BIDTRAIL_QUERIES_RPC(WinLoss)
+  BIDTRAIL_QUERIES_RPC(Segments)
+  BIDTRAIL_QUERIES_RPC(Competitors)
+  BIDTRAIL_QUERIES_RPC(TenderAsOf)
+  BIDTRAIL_QUERIES_RPC(ActorHistory)
+  BIDTRAIL_QUERIES_RPC(VerifyLog)
+  BIDTRAIL_QUERIES_RPC(GetProjectionStatus)
+#undef BIDTRAIL_QUERIES_RPC
+
+  grpc::ServerWriteReactor<v1::RebuildResponse>* Rebuild(grpc::CallbackServerContext* context,
+                                                         const v1::RebuildRequest* request) override;
+
+ private:
+  projection::ProjectionEngine* const engine_;
+  eventlog::EventStore* const store_;
+  const Options options_;
+  rpc::ThreadPool pool_;  // last: joined first
+};
+
+}  // namespace bidtrail::projections
+
+#endif  // BIDTRAIL_PROJECTIONS_SERVICE_H_

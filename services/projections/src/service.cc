@@ -1,0 +1,597 @@
+#include "bidtrail/projections/service.h"
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "bidtrail/analytics/metrics.h"
+#include "bidtrail/common/proto_time.h"
+#include "bidtrail/common/status_macros.h"
+#include "bidtrail/rpc/stream_writer.h"
+#include "bidtrail/rpc/unary.h"
+#include "bidtrail/tender/codec.h"
+#include "bidtrail/tender/decide.h"
+#include "bidtrail/tender/state.h"
+#include "google/protobuf/duration.pb.h"
+
+namespace bidtrail::projections {
+namespace {
+
+constexpr uint32_t kDefaultPageSize = 100;
+constexpr uint32_t kMaxPageSize = 1000;
+constexpr size_t kMaxStale = 1000;
+
+absl::Status Invalid(std::string message) { return absl::InvalidArgumentError(message); }
+
+absl::StatusOr<uint32_t> PageSize(uint32_t requested) {
+  if (requested == 0) return kDefaultPageSize;
+  if (requested > kMaxPageSize) {
+    return Invalid(absl::StrCat("page_size: ", requested, "; must be 1 to ", kMaxPageSize));
+  }
+  return requested;
+}
+
+absl::Duration FromProtoDuration(const google::protobuf::Duration& duration) {
+  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
+}
+
+void ToProtoDuration(absl::Duration duration, google::protobuf::Duration* out) {
+  const int64_t nanos = absl::ToInt64Nanoseconds(duration);
+  out->set_seconds(nanos / 1000000000);
+  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+}
+
+// A duration field: its value, the default when unset, INVALID_ARGUMENT when
+// negative.
+absl::StatusOr<absl::Duration> DurationField(bool present, const google::protobuf::Duration& value,
+                                             absl::Duration fallback, const char* field) {
+  if (!present) return fallback;
+  const absl::Duration duration = FromProtoDuration(value);
+  if (duration < absl::ZeroDuration()) {
+    return Invalid(absl::StrCat(field, ": ", absl::FormatDuration(duration),
+                                " is negative; give a length of time such as 48h"));
+  }
+  return duration;
+}
+
+absl::StatusOr<std::vector<eventlog::RecordedEvent>> ReadTenderStream(
+    eventlog::EventStore* store, const std::string& tender_id) {
+  RETURN_IF_ERROR(tender::ValidateTenderId(tender_id));
+  std::vector<eventlog::RecordedEvent> records;
+  eventlog::ReadStreamRequest read;
+  read.stream_id = tender::StreamIdOf(tender_id);
+  read.max_count = 1000;
+  while (true) {
+    absl::StatusOr<eventlog::ReadStreamResult> page = store->ReadStream(read);
+    if (page.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(absl::StrCat("tender ", tender_id, " not found"));
+    }
+    RETURN_IF_ERROR(page.status());
+    for (eventlog::RecordedEvent& record : page->events) records.push_back(std::move(record));
+    if (page->end_of_stream || page->events.empty()) return records;
+    read.has_from_revision = true;
+    read.from_revision = page->next_revision;
+  }
+}
+
+v1::TimelineEntry EntryOf(const eventlog::RecordedEvent& record) {
+  v1::TimelineEntry entry;
+  entry.set_revision(record.revision);
+  entry.set_position(record.position);
+  entry.set_type(record.type);
+  ToProtoTime(record.occurred_at, entry.mutable_occurred_at());
+  ToProtoTime(record.recorded_at, entry.mutable_recorded_at());
+  entry.set_actor(record.actor);
+  if (auto event = tender::DecodeEvent(record.type, record.data)) {
+    *entry.mutable_event() = std::move(*event);
+  }
+  return entry;
+}
+
+void AddOutcome(const char* name, absl::Time due, std::optional<absl::Time> done, absl::Time now,
+                v1::TimelineResponse* response) {
+  v1::DeadlineOutcome* outcome = response->add_deadlines();
+  outcome->set_deadline(name);
+  ToProtoTime(due, outcome->mutable_due());
+  if (done) {
+    ToProtoTime(*done, outcome->mutable_done_at());
+    outcome->set_met(*done <= due);
+    ToProtoDuration(due - *done, outcome->mutable_margin());
+  } else {
+    outcome->set_open(now < due);
+    ToProtoDuration(due - now, outcome->mutable_margin());
+  }
+}
+
+bool OurBidIn(const v1::TenderView& view, const std::string& own_party_id) {
+  for (const v1::LotView& lot : view.lots()) {
+    for (const v1::BidView& bid : lot.bids()) {
+      if (bid.bid().bidder().id() == own_party_id && bid.status() != v1::BID_STATUS_WITHDRAWN) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+absl::StatusOr<analytics::ReportingCurrency> ReportingOf(const v1::Reporting& reporting) {
+  analytics::ReportingCurrency out;
+  if (!reporting.currency().empty()) {
+    const std::string& currency = reporting.currency();
+    if (currency.size() != 3 || !std::all_of(currency.begin(), currency.end(), [](char c) {
+          return c >= 'A' && c <= 'Z';
+        })) {
+      return Invalid(absl::StrCat("reporting.currency: \"", currency,
+                                  "\" is not an ISO 4217 code (three capital letters)"));
+    }
+    out.currency = currency;
+  }
+  for (const auto& [currency, rate] : reporting.rates()) {
+    std::optional<analytics::Decimal> value = analytics::Decimal::Parse(rate);
+    if (!value || value->nanos() <= 0) {
+      return Invalid(absl::StrCat("reporting.rates[", currency, "]: \"", rate,
+                                  "\" is not a positive decimal"));
+    }
+    out.rates[currency] = *value;
+  }
+  return out;
+}
+
+absl::Status ParseAmount(const std::string& text, const char* field, analytics::Decimal* out) {
+  if (text.empty()) return absl::OkStatus();
+  std::optional<analytics::Decimal> value = analytics::Decimal::Parse(text);
+  if (!value || value->nanos() < 0) {
+    return Invalid(absl::StrCat(field, ": \"", text, "\" is not a decimal amount of zero or more"));
+  }
+  *out = *value;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<analytics::SegmentOptions> SegmentOptionsOf(const v1::SegmentThresholds& thresholds,
+                                                           const v1::Reporting& reporting,
+                                                           const std::string& bidder,
+                                                           absl::Time as_of) {
+  analytics::SegmentOptions options;
+  options.as_of = as_of;
+  options.bidder_id = bidder;
+  ASSIGN_OR_RETURN(options.reporting, ReportingOf(reporting));
+  RETURN_IF_ERROR(ParseAmount(thresholds.medium_potential_from(),
+                              "thresholds.medium_potential_from", &options.medium_potential_from));
+  RETURN_IF_ERROR(ParseAmount(thresholds.large_potential_from(), "thresholds.large_potential_from",
+                              &options.large_potential_from));
+  if (options.large_potential_from < options.medium_potential_from) {
+    return Invalid("thresholds: large_potential_from must not be below medium_potential_from");
+  }
+  if (thresholds.has_development_share_from()) {
+    options.development_share_from = thresholds.development_share_from();
+  }
+  if (thresholds.has_consolidation_share_from()) {
+    options.consolidation_share_from = thresholds.consolidation_share_from();
+  }
+  if (options.development_share_from < 0 || options.consolidation_share_from > 1 ||
+      options.development_share_from > options.consolidation_share_from) {
+    return Invalid(
+        "thresholds: shares must satisfy 0 <= development_share_from <= "
+        "consolidation_share_from <= 1");
+  }
+  return options;
+}
+
+absl::Status CheckPeriod(absl::Time from, absl::Time to) {
+  if (from >= to) return Invalid("from: must be before to");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+QueriesGrpcService::QueriesGrpcService(projection::ProjectionEngine* engine,
+                                       eventlog::EventStore* store, Options options)
+    : engine_(engine),
+      store_(store),
+      options_(std::move(options)),
+      pool_(options_.worker_threads) {}
+
+grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerContext* context,
+                                                       const v1::TimelineRequest* request,
+                                                       v1::TimelineResponse* response) {
+  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
+                     ReadTenderStream(store_, request->tender_id()));
+    tender::TenderState state;
+    std::optional<absl::Time> discovered, documents, our_bid, award;
+    for (const eventlog::RecordedEvent& record : records) {
+      v1::TimelineEntry entry = EntryOf(record);
+      if (entry.has_event()) {
+        const v1::TenderEvent& event = entry.event();
+        tender::Apply(event, &state);
+        const absl::Time at = record.occurred_at;
+        if (event.has_tender_discovered() && !discovered) discovered = at;
+        if (event.has_document_obtained() && !documents &&
+            event.document_obtained().kind() == v1::DOCUMENT_KIND_TENDER_DOCUMENTS) {
+          documents = at;
+        }
+        if (event.has_bid_submitted() && !our_bid &&
+            event.bid_submitted().bidder().id() == options_.own_party_id) {
+          our_bid = at;
+        }
+        if (event.has_award_announced() && !award) award = at;
+      }
+      *response->add_entries() = std::move(entry);
+    }
+    const v1::KeyDates& dates = state.details.key_dates();
+    std::optional<absl::Time> opening;
+    if (dates.has_bid_opening_at()) opening = FromProtoTime(dates.bid_opening_at());
+    const std::pair<const char*, std::optional<absl::Time>> phases[] = {
+        {"discovered", discovered}, {"documents", documents}, {"our_bid", our_bid},
+        {"opening", opening},       {"award", award}};
+    const std::pair<const char*, std::optional<absl::Time>>* previous = nullptr;
+    for (const auto& phase : phases) {
+      if (!phase.second) continue;
+      if (previous != nullptr) {
+        v1::PhaseDuration* duration = response->add_durations();
+        duration->set_from_phase(previous->first);
+        duration->set_to_phase(phase.first);
+        ToProtoDuration(*phase.second - *previous->second, duration->mutable_duration());
+      }
+      previous = &phase;
+    }
+    const absl::Time now = options_.clock();
+    if (dates.has_documents_available_until()) {
+      AddOutcome("documents_available_until", FromProtoTime(dates.documents_available_until()),
+                 documents, now, response);
+    }
+    if (dates.has_submission_deadline() && !state.no_bid_decided) {
+      AddOutcome("submission_deadline", FromProtoTime(dates.submission_deadline()), our_bid, now,
+                 response);
+    }
+    response->set_amendment_count(state.amendment_count);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerContext* context,
+                                                        const v1::DeadlinesRequest* request,
+                                                        v1::DeadlinesResponse* response) {
+  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
+    const absl::Time as_of =
+        request->has_as_of() ? FromProtoTime(request->as_of()) : options_.clock();
+    ASSIGN_OR_RETURN(const absl::Duration within,
+                     DurationField(request->has_within(), request->within(), absl::Hours(24 * 7),
+                                   "within"));
+    ASSIGN_OR_RETURN(const absl::Duration lookback,
+                     DurationField(request->has_overdue_lookback(), request->overdue_lookback(),
+                                   absl::Hours(24 * 7), "overdue_lookback"));
+    ASSIGN_OR_RETURN(const absl::Duration documents_window,
+                     DurationField(request->has_documents_risk_window(),
+                                   request->documents_risk_window(), absl::Hours(48),
+                                   "documents_risk_window"));
+    ASSIGN_OR_RETURN(const absl::Duration submission_window,
+                     DurationField(request->has_submission_risk_window(),
+                                   request->submission_risk_window(), absl::Hours(72),
+                                   "submission_risk_window"));
+    ASSIGN_OR_RETURN(const absl::Duration stale_after,
+                     DurationField(request->has_stale_after(), request->stale_after(),
+                                   absl::Hours(24 * 14), "stale_after"));
+    ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
+    std::string after;
+    if (!request->page_token().empty() &&
+        !absl::WebSafeBase64Unescape(request->page_token(), &after)) {
+      return Invalid("page_token: not a token this server issued");
+    }
+    std::map<std::string, std::optional<v1::TenderView>> views;
+    auto view_of = [&](const std::string& tender_id) -> absl::StatusOr<const v1::TenderView*> {
+      auto it = views.find(tender_id);
+      if (it == views.end()) {
+        ASSIGN_OR_RETURN(std::optional<v1::GetTenderResponse> stored,
+                         engine_->GetTender(tender_id));
+        std::optional<v1::TenderView> view;
+        if (stored) view = std::move(*stored->mutable_tender());
+        it = views.emplace(tender_id, std::move(view)).first;
+      }
+      return it->second ? &*it->second : nullptr;
+    };
+    auto selected = [&](const v1::TenderView& view) {
+      const v1::TenderDiscovered& details = view.details();
+      return (request->territory().empty() || details.territory() == request->territory()) &&
+             (request->owner_team().empty() || details.owner_team() == request->owner_team()) &&
+             (request->buyer_id().empty() || details.buyer().id() == request->buyer_id());
+    };
+    absl::Status failed;
+    std::string last_key;
+    bool more = false;
+    RETURN_IF_ERROR(engine_->ScanDeadlines(
+        as_of - lookback, as_of + within, after, [&](const projection::DeadlineKey& key) {
+          absl::StatusOr<const v1::TenderView*> view = view_of(key.tender_id);
+          if (!view.ok()) {
+            failed = view.status();
+            return false;
+          }
+          if (*view == nullptr || !selected(**view)) return true;
+          bool done = false;
+          absl::Duration window = absl::ZeroDuration();
+          if (key.kind == "documents_available_until") {
+            done = (*view)->documents_obtained();
+            window = documents_window;
+          } else if (key.kind == "submission_deadline") {
+            done = OurBidIn(**view, options_.own_party_id);
+            window = submission_window;
+          } else if (key.due < as_of) {
+            return true;  // a past opening is no longer on the board
+          }
+          if (key.due < as_of && done) return true;  // met, and past
+          if (response->deadlines_size() == static_cast<int>(page_size)) {
+            more = true;
+            return false;
+          }
+          v1::DeadlineItem* item = response->add_deadlines();
+          item->set_tender_id(key.tender_id);
+          item->set_title((*view)->details().title());
+          *item->mutable_buyer() = (*view)->details().buyer();
+          item->set_territory((*view)->details().territory());
+          item->set_owner_team((*view)->details().owner_team());
+          item->set_kind(key.kind);
+          ToProtoTime(key.due, item->mutable_due());
+          item->set_done(done);
+          const bool actionable = key.kind != "bid_opening_at";
+          item->set_overdue(actionable && !done && key.due < as_of);
+          item->set_at_risk(actionable && !done && key.due >= as_of && key.due - as_of <= window);
+          last_key = key.key;
+          return true;
+        }));
+    RETURN_IF_ERROR(failed);
+    if (more) response->set_next_page_token(absl::WebSafeBase64Escape(last_key));
+    if (!request->page_token().empty()) return absl::OkStatus();
+    RETURN_IF_ERROR(engine_->ScanIdle(as_of - stale_after, [&](absl::Time last,
+                                                              const std::string& tender_id) {
+      absl::StatusOr<const v1::TenderView*> view = view_of(tender_id);
+      if (!view.ok()) {
+        failed = view.status();
+        return false;
+      }
+      if (*view == nullptr || !selected(**view)) return true;
+      v1::StaleTender* stale = response->add_stale();
+      stale->set_tender_id(tender_id);
+      stale->set_title((*view)->details().title());
+      stale->set_territory((*view)->details().territory());
+      stale->set_owner_team((*view)->details().owner_team());
+      ToProtoTime(last, stale->mutable_last_event_at());
+      ToProtoDuration(as_of - last, stale->mutable_idle());
+      return response->stale_size() < static_cast<int>(kMaxStale);
+    }));
+    return failed;
+  });
+}
+
+grpc::ServerUnaryReactor* QueriesGrpcService::WinLoss(grpc::CallbackServerContext* context,
+                                                      const v1::WinLossRequest* request,
+                                                      v1::WinLossResponse* response) {
+  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
+    analytics::WinLossOptions options;
+    options.own_party_id = options_.own_party_id;
+    options.bidder_id = request->bidder_id().empty() ? options_.own_party_id : request->bidder_id();
+    if (v1::WinLossGroupBy_descriptor()->FindValueByNumber(request->group_by()) == nullptr) {
+      return Invalid(absl::StrCat("group_by: ", static_cast<int>(request->group_by()),
+                                  " is not a grouping this server knows"));
+    }
+    options.group_by = request->group_by();
+    if (request->has_from()) options.from = FromProtoTime(request->from());
+    if (request->has_to()) options.to = FromProtoTime(request->to());
+    RETURN_IF_ERROR(CheckPeriod(options.from, options.to));
+    options.territory = request->territory();
+    options.owner_team = request->owner_team();
+    options.buyer_id = request->buyer_id();
+    options.category = request->category();
+    ASSIGN_OR_RETURN(options.reporting, ReportingOf(request->reporting()));
+    RETURN_IF_ERROR(ParseAmount(request->deal_size().medium_from(), "deal_size.medium_from",
+                                &options.medium_deal_from));
+    RETURN_IF_ERROR(ParseAmount(request->deal_size().large_from(), "deal_size.large_from",
+                                &options.large_deal_from));
+    if (options.large_deal_from < options.medium_deal_from) {
+      return Invalid("deal_size: large_from must not be below medium_from");
+    }
+    const absl::Time segment_as_of = request->has_to() ? options.to : options_.clock();
+    ASSIGN_OR_RETURN(options.segments,
+                     SegmentOptionsOf(request->segment_thresholds(), request->reporting(),
+                                      options.bidder_id, segment_as_of));
+    ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
+    size_t offset = 0;
+    if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
+      return Invalid("page_token: not a token this server issued");
+    }
+    const std::vector<v1::WinLossGroup> groups =
+        analytics::WinLoss(*engine_->Competitions(), options);
+    response->set_bidder_id(options.bidder_id);
+    for (size_t i = offset; i < groups.size() && i < offset + page_size; ++i) {
+      *response->add_groups() = groups[i];
+    }
+    if (offset + page_size < groups.size()) {
+      response->set_next_page_token(absl::StrCat(offset + page_size));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* QueriesGrpcService::Segments(grpc::CallbackServerContext* context,
+                                                       const v1::SegmentsRequest* request,
+                                                       v1::SegmentsResponse* response) {
+  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
+    const absl::Time as_of =
+        request->has_as_of() ? FromProtoTime(request->as_of()) : options_.clock();
+    const std::string bidder =
+        request->bidder_id().empty() ? options_.own_party_id : request->bidder_id();
+    ASSIGN_OR_RETURN(analytics::SegmentOptions options,
+                     SegmentOptionsOf(request->thresholds(), request->reporting(), bidder, as_of));
+    ASSIGN_OR_RETURN(options.window, DurationField(request->has_window(), request->window(),
+                                                   absl::Hours(24 * 365), "window"));
+    *response = analytics::Segments(*engine_->Competitions(), options);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* QueriesGrpcService::Competitors(grpc::CallbackServerContext* context,
+                                                          const v1::CompetitorsRequest* request,
+                                                          v1::CompetitorsResponse* response) {
+  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
+    const std::string bidder =
+        request->bidder_id().empty() ? options_.own_party_id : request->bidder_id();
+    const absl::Time from =
+        request->has_from() ? FromProtoTime(request->from()) : absl::InfinitePast();
+    const absl::Time to = request->has_to() ? FromProtoTime(request->to()) : absl::InfiniteFuture();
+    RETURN_IF_ERROR(CheckPeriod(from, to));
+    response->set_bidder_id(bidder);
+    for (v1::CompetitorSummary& summary :
+         analytics::Competitors(*engine_->Competitions(), bidder, from, to)) {
+      *response->add_competitors() = std::move(summary);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* QueriesGrpcService::TenderAsOf(grpc::CallbackServerContext* context,
+                                                         const v1::TenderAsOfRequest* request,
+                                                         v1::TenderAsOfResponse* response) {
+  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
+    if (request->as_of_case() == v1::TenderAsOfRequest::AS_OF_NOT_SET) {
+      return Invalid("as_of: set recorded_at (a time) or position");
+    }
+    ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
+                     ReadTenderStream(store_, request->tender_id()));
+    tender::TenderState state;
+    bool any = false;
+    for (const eventlog::RecordedEvent& record : records) {
+      const bool known_then = request->has_position()
+                                  ? record.position <= request->position()
+                                  : record.recorded_at <= FromProtoTime(request->recorded_at());
+      if (!known_then) break;  // recorded times and positions only grow along a stream
+      v1::TimelineEntry entry = EntryOf(record);
+      if (entry.has_event()) tender::Apply(entry.event(), &state);
+      *response->add_events() = std::move(entry);
+      response->set_revision(record.revision);
+      any = true;
+    }
+    if (!any) {
+      return absl::NotFoundError(
+          absl::StrCat("tender ", request->tender_id(), " was not yet recorded then"));
+    }
+    *response->mutable_tender() = tender::ToView(state, options_.own_party_id);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* QueriesGrpcService::ActorHistory(grpc::CallbackServerContext* context,
+                                                           const v1::ActorHistoryRequest* request,
+                                                           v1::ActorHistoryResponse* response) {
+  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
+    if (request->actor().empty()) return Invalid("actor: required");
+    ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
+    uint64_t after = 0;
+    if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &after)) {
+      return Invalid("page_token: not a token this server issued");
+    }
+    const absl::Time from =
+        request->has_from() ? FromProtoTime(request->from()) : absl::InfinitePast();
+    const absl::Time to = request->has_to() ? FromProtoTime(request->to()) : absl::InfiniteFuture();
+    RETURN_IF_ERROR(CheckPeriod(from, to));
+    bool more = false;
+    RETURN_IF_ERROR(engine_->ScanActor(request->actor(), after, [&](const v1::ActorRecord& record) {
+      const absl::Time recorded = FromProtoTime(record.recorded_at());
+      if (recorded < from) return true;
+      if (recorded >= to) return false;  // recorded times only grow along the log
+      if (response->records_size() == static_cast<int>(page_size)) {
+        more = true;
+        return false;
+      }
+      *response->add_records() = record;
+      return true;
+    }));
+    if (more) {
+      response->set_next_page_token(
+          absl::StrCat(response->records(response->records_size() - 1).position()));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* QueriesGrpcService::VerifyLog(grpc::CallbackServerContext* context,
+                                                        const v1::VerifyLogRequest* /*request*/,
+                                                        v1::VerifyLogResponse* response) {
+  return rpc::RunOnPool(&pool_, context, [this, response]() -> absl::Status {
+    ASSIGN_OR_RETURN(eventlog::VerifyResult result, store_->Verify());
+    response->set_ok(result.ok);
+    response->set_records_checked(result.records_checked);
+    response->set_first_bad_position(result.first_bad_position);
+    response->set_problem(result.problem);
+    response->set_head_hash(result.head_hash);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* QueriesGrpcService::GetProjectionStatus(
+    grpc::CallbackServerContext* context, const v1::GetProjectionStatusRequest* /*request*/,
+    v1::GetProjectionStatusResponse* response) {
+  return rpc::RunOnPool(&pool_, context, [this, response]() -> absl::Status {
+    const projection::ProjectionStatus status = engine_->Status();
+    response->set_checkpoint(status.checkpoint);
+    response->set_head_position(status.head_position);
+    response->set_lag(status.head_position > status.checkpoint
+                          ? status.head_position - status.checkpoint
+                          : 0);
+    response->set_unknown_events_skipped(status.unknown_events_skipped);
+    response->set_rebuilding(status.rebuilding);
+    response->set_rebuild_position(status.rebuild_position);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerWriteReactor<v1::RebuildResponse>* QueriesGrpcService::Rebuild(
+    grpc::CallbackServerContext* /*context*/, const v1::RebuildRequest* /*request*/) {
+  // The rebuild runs on a thread of its own and posts its progress here; the
+  // stream sends the latest progress each time the previous message is out.
+  struct Progress {
+    absl::Mutex mu;
+    uint64_t position ABSL_GUARDED_BY(mu) = 0;
+    uint64_t head ABSL_GUARDED_BY(mu) = 0;
+    bool changed ABSL_GUARDED_BY(mu) = false;
+    bool done ABSL_GUARDED_BY(mu) = false;
+    bool sent_last ABSL_GUARDED_BY(mu) = false;
+    absl::Status result ABSL_GUARDED_BY(mu);
+  };
+  auto progress = std::make_shared<Progress>();
+  // Detached: a rebuild goes on to the end even if the client goes away; the
+  // engine waits for it when it closes.
+  std::thread([this, progress] {
+    absl::Status result = engine_->Rebuild([&](uint64_t position, uint64_t head) {
+      absl::MutexLock lock(&progress->mu);
+      progress->position = position;
+      progress->head = head;
+      progress->changed = true;
+    });
+    absl::MutexLock lock(&progress->mu);
+    progress->result = result;
+    progress->done = true;
+  }).detach();
+  auto produce = [progress]() -> absl::StatusOr<std::optional<v1::RebuildResponse>> {
+    absl::MutexLock lock(&progress->mu);
+    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(progress->mu) {
+      return progress->changed || progress->done;
+    };
+    progress->mu.Await(absl::Condition(&ready));
+    if (progress->done && !progress->result.ok()) return progress->result;
+    if (progress->sent_last) return std::optional<v1::RebuildResponse>();
+    v1::RebuildResponse message;
+    message.set_position(progress->position);
+    message.set_head_position(progress->head);
+    if (progress->done) {
+      message.set_switched(true);
+      progress->sent_last = true;
+    }
+    progress->changed = false;
+    return std::optional<v1::RebuildResponse>(std::move(message));
+  };
+  return new rpc::ThreadDrivenWriter<v1::RebuildResponse>(std::move(produce), rpc::StreamHooks());
+}
+
+}  // namespace bidtrail::projections

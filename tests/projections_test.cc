@@ -1,0 +1,374 @@
+// Projections over a real log: the runner, restarts, rebuilds (rebuilt equals
+// incremental, byte for byte), and every query through gRPC on loopback.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "bidtrail/common/proto_time.h"
+#include "bidtrail/eventlog/rocks_event_log.h"
+#include "bidtrail/projection/engine.h"
+#include "bidtrail/projections/service.h"
+#include "bidtrail/tenders/commands.h"
+#include "bidtrail/testing/process.h"
+#include "bidtrail/testing/status_matchers.h"
+#include "bidtrail/v1/queries.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "tender_test_util.h"
+
+namespace bidtrail::projections {
+namespace {
+
+using ::bidtrail::testing::ScratchDir;
+using ::testing::HasSubstr;
+using namespace ::bidtrail::tender::testing;  // NOLINT: event builders
+
+v1::TenderEvent For(const std::string& tender_id, v1::TenderEvent event) {
+  const auto* oneof = v1::TenderEvent::descriptor()->oneof_decl(0);
+  const auto* field = event.GetReflection()->GetOneofFieldDescriptor(event, oneof);
+  auto* held = event.GetReflection()->MutableMessage(&event, field);
+  held->GetReflection()->SetString(held, held->GetDescriptor()->FindFieldByName("tender_id"),
+                                   tender_id);
+  return event;
+}
+
+class ProjectionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    eventlog::RocksEventLog::Options log_options;
+    log_options.path = dir_.path() + "/log";
+    log_options.sync = false;
+    ASSERT_OK_AND_ASSIGN(log_, eventlog::RocksEventLog::Open(log_options));
+    tenders::TenderCommands::Options options;
+    options.domain.own_party_id = kUs;
+    options.clock = [] { return Day(100); };
+    commands_ = std::make_unique<tenders::TenderCommands>(log_.get(), options);
+  }
+
+  void TearDown() override {
+    StopServer();
+    engine_.reset();
+  }
+
+  void Record(const std::string& tender_id, const v1::TenderEvent& event) {
+    auto result = commands_->Execute({"alice", ""}, absl::StrFormat("r-%d", ++requests_),
+                                     For(tender_id, event));
+    ASSERT_TRUE(result.ok()) << result.status() << " " << event.ShortDebugString();
+  }
+
+  // Several tenders in every state the board and the analytics care about.
+  void RecordHistory() {
+    // T-1: documents not obtained, deadlines ahead.
+    Record("T-1", Discovered());
+    // T-2: documents obtained, our bid in, awarded to us after a cancelled award.
+    Record("T-2", Discovered());
+    Record("T-2", Document(Day(5)));
+    Record("T-2", Bid(kUs, "900.00", Day(19)));
+    Record("T-2", Bid("C-1", "800.00", Day(19)));
+    Record("T-2", Award("A1", "C-1", "800.00", Day(25)));
+    Record("T-2", AwardCancelled("A1", Day(26)));
+    Record("T-2", Award("A2", kUs, "900.00", Day(27)));
+    // T-3: cancelled.
+    Record("T-3", Discovered());
+    Record("T-3", Cancelled(Day(2)));
+    // T-4: no-bid.
+    Record("T-4", Discovered());
+    Record("T-4", NoBid(Day(3)));
+  }
+
+  void OpenEngine(const std::string& name = "projections") {
+    projection::ProjectionEngine::Options options;
+    options.path = dir_.path() + "/" + name;
+    options.own_party_id = kUs;
+    options.batch_events = 3;  // many small batches: exercises checkpoints
+    ASSERT_OK_AND_ASSIGN(engine_, projection::ProjectionEngine::Open(log_.get(), options));
+  }
+
+  void CatchUp() {
+    engine_->Start();
+    ASSERT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(10)));
+  }
+
+  void StartServer() {
+    QueriesGrpcService::Options options;
+    options.own_party_id = kUs;
+    options.clock = [] { return Day(100); };
+    service_ = std::make_unique<QueriesGrpcService>(engine_.get(), log_.get(), options);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_GT(port, 0);
+    stub_ = v1::QueriesService::NewStub(grpc::CreateChannel(
+        absl::StrFormat("127.0.0.1:%d", port), grpc::InsecureChannelCredentials()));
+  }
+
+  void StopServer() {
+    if (server_ == nullptr) return;
+    stub_.reset();
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    server_->Wait();
+    server_.reset();
+    service_.reset();
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<eventlog::RocksEventLog> log_;
+  std::unique_ptr<tenders::TenderCommands> commands_;
+  std::unique_ptr<projection::ProjectionEngine> engine_;
+  std::unique_ptr<QueriesGrpcService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::QueriesService::Stub> stub_;
+  int requests_ = 0;
+};
+
+TEST_F(ProjectionsTest, RebuiltEqualsIncrementalByteForByte) {
+  OpenEngine();
+  engine_->Start();  // follows the log while it is written: many small batches
+  RecordHistory();
+  ASSERT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(10)));
+  ASSERT_OK_AND_ASSIGN(auto incremental, engine_->Dump());
+  ASSERT_FALSE(incremental.empty());
+  std::vector<std::pair<uint64_t, uint64_t>> progress;
+  ASSERT_TRUE(engine_->Rebuild([&](uint64_t position, uint64_t head) {
+                       progress.emplace_back(position, head);
+                     }).ok());
+  ASSERT_OK_AND_ASSIGN(auto rebuilt, engine_->Dump());
+  EXPECT_EQ(rebuilt, incremental);
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.back().first, log_->HeadPosition().value());
+  // The rebuilt models keep following the log.
+  Record("T-5", Discovered());
+  ASSERT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(10)));
+  ASSERT_OK_AND_ASSIGN(auto later, engine_->GetTender("T-5"));
+  EXPECT_TRUE(later.has_value());
+}
+
+TEST_F(ProjectionsTest, RestartMidStreamResumesExactly) {
+  RecordHistory();
+  OpenEngine("stopped-midway");
+  engine_->Start();
+  ASSERT_TRUE(engine_->WaitForPosition(5, absl::Seconds(10)));
+  engine_.reset();  // stops between two batches
+  Record("T-1", Document(Day(4)));
+  OpenEngine("stopped-midway");
+  CatchUp();
+  ASSERT_OK_AND_ASSIGN(auto resumed, engine_->Dump());
+  engine_.reset();
+  OpenEngine("in-one-go");
+  CatchUp();
+  ASSERT_OK_AND_ASSIGN(auto fresh, engine_->Dump());
+  EXPECT_EQ(resumed, fresh);
+}
+
+TEST_F(ProjectionsTest, UnknownEventTypesAreSkippedAndCounted) {
+  RecordHistory();
+  eventlog::ProposedEvent other;
+  other.event_id = "00000000-0000-4000-8000-0000000000aa";
+  other.type = "crm.v1.ContactMoved";
+  other.occurred_at = Day(1);
+  other.actor = "crm-sync";
+  ASSERT_TRUE(log_->Append("contact-7", eventlog::ExpectedRevision::Any(), {other}).ok());
+  OpenEngine();
+  CatchUp();
+  const projection::ProjectionStatus status = engine_->Status();
+  EXPECT_EQ(status.unknown_events_skipped, 1u);
+  EXPECT_EQ(status.checkpoint, status.head_position);
+}
+
+TEST_F(ProjectionsTest, DeadlineBoardWithRiskOverdueAndStale) {
+  RecordHistory();
+  OpenEngine();
+  CatchUp();
+  StartServer();
+  // Day 9: T-1's documents are due on day 10 and not obtained: at risk.
+  v1::DeadlinesRequest request;
+  ToProtoTime(Day(9), request.mutable_as_of());
+  request.mutable_within()->set_seconds(14 * 86400);
+  v1::DeadlinesResponse board;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->Deadlines(&context, request, &board).ok());
+  ASSERT_GE(board.deadlines_size(), 2);
+  const v1::DeadlineItem& first = board.deadlines(0);
+  EXPECT_EQ(first.tender_id(), "T-1");
+  EXPECT_EQ(first.kind(), "documents_available_until");
+  EXPECT_TRUE(first.at_risk());
+  EXPECT_FALSE(first.overdue());
+  for (const v1::DeadlineItem& item : board.deadlines()) {
+    EXPECT_NE(item.tender_id(), "T-3") << "cancelled tenders are off the board";
+    EXPECT_NE(item.tender_id(), "T-4") << "no-bid tenders are off the board";
+    if (item.tender_id() == "T-2" && item.kind() != "bid_opening_at") {
+      EXPECT_TRUE(item.done());
+      EXPECT_FALSE(item.at_risk());
+    }
+  }
+  // Day 12: T-1's documents cut-off has passed: overdue.
+  ToProtoTime(Day(12), request.mutable_as_of());
+  board.Clear();
+  grpc::ClientContext later;
+  ASSERT_TRUE(stub_->Deadlines(&later, request, &board).ok());
+  ASSERT_GE(board.deadlines_size(), 1);
+  EXPECT_EQ(board.deadlines(0).tender_id(), "T-1");
+  EXPECT_TRUE(board.deadlines(0).overdue());
+  // Day 30: T-1 (no event since day 0) is stale; T-2 is decided, T-3 void and
+  // T-4 a no-bid: none of those is stale.
+  ToProtoTime(Day(30), request.mutable_as_of());
+  board.Clear();
+  grpc::ClientContext stale;
+  ASSERT_TRUE(stub_->Deadlines(&stale, request, &board).ok());
+  ASSERT_EQ(board.stale_size(), 1);
+  EXPECT_EQ(board.stale(0).tender_id(), "T-1");
+  EXPECT_EQ(board.stale(0).idle().seconds(), 30 * 86400);
+  // Filters.
+  request.set_territory("south");
+  board.Clear();
+  grpc::ClientContext filtered;
+  ASSERT_TRUE(stub_->Deadlines(&filtered, request, &board).ok());
+  EXPECT_EQ(board.deadlines_size(), 0);
+  EXPECT_EQ(board.stale_size(), 0);
+  // Bad input names the field.
+  request.mutable_within()->set_seconds(-1);
+  grpc::ClientContext bad;
+  const grpc::Status refused = stub_->Deadlines(&bad, request, &board);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("within:"));
+}
+
+TEST_F(ProjectionsTest, DeadlinesPage) {
+  for (int i = 0; i < 5; ++i) Record(absl::StrFormat("P-%d", i), Discovered());
+  OpenEngine();
+  CatchUp();
+  StartServer();
+  v1::DeadlinesRequest request;
+  ToProtoTime(Day(1), request.mutable_as_of());
+  request.mutable_within()->set_seconds(30 * 86400);
+  request.set_page_size(4);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 10; ++page) {
+    v1::DeadlinesResponse board;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->Deadlines(&context, request, &board).ok());
+    for (const v1::DeadlineItem& item : board.deadlines()) {
+      seen.push_back(item.tender_id() + "/" + item.kind());
+    }
+    if (board.next_page_token().empty()) break;
+    request.set_page_token(board.next_page_token());
+  }
+  EXPECT_EQ(seen.size(), 15u);  // 5 tenders x 3 deadlines, each once
+  std::set<std::string> unique(seen.begin(), seen.end());
+  EXPECT_EQ(unique.size(), 15u);
+}
+
+TEST_F(ProjectionsTest, TimelineWinLossCompetitorsAuditAndStatus) {
+  RecordHistory();
+  OpenEngine();
+  CatchUp();
+  StartServer();
+
+  v1::TimelineRequest timeline_request;
+  timeline_request.set_tender_id("T-2");
+  v1::TimelineResponse timeline;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(stub_->Timeline(&c1, timeline_request, &timeline).ok());
+  ASSERT_EQ(timeline.entries_size(), 7);
+  EXPECT_EQ(timeline.entries(0).actor(), "alice");
+  EXPECT_TRUE(timeline.entries(0).event().has_tender_discovered());
+  // discovered -> documents 5d -> our bid 14d -> opening (day 20 + 2h) -> award (day 25).
+  ASSERT_EQ(timeline.durations_size(), 4);
+  EXPECT_EQ(timeline.durations(0).duration().seconds(), 5 * 86400);
+  EXPECT_EQ(timeline.durations(1).to_phase(), "our_bid");
+  EXPECT_EQ(timeline.durations(3).to_phase(), "award");
+  ASSERT_EQ(timeline.deadlines_size(), 2);
+  EXPECT_TRUE(timeline.deadlines(0).met());
+  EXPECT_EQ(timeline.deadlines(0).margin().seconds(), 5 * 86400);  // documents day 5, due day 10
+  EXPECT_TRUE(timeline.deadlines(1).met());
+  EXPECT_EQ(timeline.deadlines(1).margin().seconds(), 86400);  // bid day 19, due day 20
+
+  v1::WinLossRequest win_request;
+  v1::WinLossResponse winloss;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(stub_->WinLoss(&c2, win_request, &winloss).ok());
+  ASSERT_EQ(winloss.groups_size(), 1);
+  EXPECT_EQ(winloss.bidder_id(), kUs);
+  EXPECT_EQ(winloss.groups(0).bid(), 1u);
+  EXPECT_EQ(winloss.groups(0).won(), 1u);
+  EXPECT_EQ(winloss.groups(0).no_bid(), 1u);
+  EXPECT_DOUBLE_EQ(winloss.groups(0).bid_rate(), 0.5);
+  win_request.set_group_by(v1::WIN_LOSS_GROUP_BY_BIDDER);
+  grpc::ClientContext c3;
+  ASSERT_TRUE(stub_->WinLoss(&c3, win_request, &winloss).ok());
+  ASSERT_EQ(winloss.groups_size(), 2);
+  win_request.set_group_by(static_cast<v1::WinLossGroupBy>(99));
+  grpc::ClientContext c4;
+  EXPECT_EQ(stub_->WinLoss(&c4, win_request, &winloss).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::CompetitorsResponse competitors;
+  grpc::ClientContext c5;
+  ASSERT_TRUE(stub_->Competitors(&c5, v1::CompetitorsRequest(), &competitors).ok());
+  ASSERT_EQ(competitors.competitors_size(), 1);
+  EXPECT_EQ(competitors.competitors(0).competitor().id(), "C-1");
+  EXPECT_EQ(competitors.competitors(0).our_wins(), 1u);
+
+  // T-2 as it was after its first award: awarded to C-1.
+  v1::TenderAsOfRequest as_of;
+  as_of.set_tender_id("T-2");
+  as_of.set_position(timeline.entries(4).position());
+  v1::TenderAsOfResponse then;
+  grpc::ClientContext c6;
+  ASSERT_TRUE(stub_->TenderAsOf(&c6, as_of, &then).ok());
+  EXPECT_EQ(then.revision(), 4u);
+  EXPECT_EQ(then.events_size(), 5);
+  ASSERT_EQ(then.tender().lots(0).awards_size(), 1);
+  EXPECT_EQ(then.tender().lots(0).awards(0).award().award_id(), "A1");
+  as_of.set_position(1);
+  grpc::ClientContext c7;
+  EXPECT_EQ(stub_->TenderAsOf(&c7, as_of, &then).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  v1::ActorHistoryRequest history_request;
+  history_request.set_actor("alice");
+  history_request.set_page_size(5);
+  v1::ActorHistoryResponse history;
+  grpc::ClientContext c8;
+  ASSERT_TRUE(stub_->ActorHistory(&c8, history_request, &history).ok());
+  EXPECT_EQ(history.records_size(), 5);
+  EXPECT_EQ(history.records(0).position(), 1u);
+  ASSERT_FALSE(history.next_page_token().empty());
+  history_request.set_page_token(history.next_page_token());
+  history_request.set_page_size(100);
+  grpc::ClientContext c9;
+  ASSERT_TRUE(stub_->ActorHistory(&c9, history_request, &history).ok());
+  EXPECT_EQ(history.records_size(), 7);  // 12 events in all
+  EXPECT_TRUE(history.next_page_token().empty());
+
+  v1::GetProjectionStatusResponse status;
+  grpc::ClientContext c10;
+  ASSERT_TRUE(stub_->GetProjectionStatus(&c10, v1::GetProjectionStatusRequest(), &status).ok());
+  EXPECT_EQ(status.lag(), 0u);
+  EXPECT_EQ(status.checkpoint(), 12u);
+
+  v1::VerifyLogResponse verified;
+  grpc::ClientContext c11;
+  ASSERT_TRUE(stub_->VerifyLog(&c11, v1::VerifyLogRequest(), &verified).ok());
+  EXPECT_TRUE(verified.ok());
+  EXPECT_EQ(verified.records_checked(), 12u);
+
+  grpc::ClientContext c12;
+  std::unique_ptr<grpc::ClientReader<v1::RebuildResponse>> rebuild =
+      stub_->Rebuild(&c12, v1::RebuildRequest());
+  v1::RebuildResponse step;
+  bool switched = false;
+  while (rebuild->Read(&step)) switched = step.switched();
+  ASSERT_TRUE(rebuild->Finish().ok());
+  EXPECT_TRUE(switched);
+}
+
+}  // namespace
+}  // namespace bidtrail::projections
