@@ -13,6 +13,7 @@
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
 #include "bidtrail/tender/codec.h"
+#include "bidtrail/tenders/client.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/tenders/service.h"
 #include "bidtrail/testing/process.h"
@@ -49,34 +50,7 @@ class TendersClient {
     grpc::ClientContext context;
     if (!actor_.empty()) context.AddMetadata(kActorHeader, actor_);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    switch (event.event_case()) {
-#define SEND(Case, Rpc, field, getter)                         \
-  case v1::TenderEvent::Case: {                                 \
-    v1::Rpc##Request request;                                  \
-    request.set_request_id(request_id);                        \
-    *request.mutable_##field() = event.getter();               \
-    v1::Rpc##Response response;                                \
-    grpc::Status status = stub_->Rpc(&context, request, &response); \
-    *result = response.result();                              \
-    return status;                                             \
-  }
-      SEND(kTenderDiscovered, DiscoverTender, tender, tender_discovered)
-      SEND(kTenderAmended, AmendTender, amendment, tender_amended)
-      SEND(kDocumentObtained, RecordDocumentObtained, document, document_obtained)
-      SEND(kNoBidDecided, DecideNoBid, decision, no_bid_decided)
-      SEND(kBidSubmitted, SubmitBid, bid, bid_submitted)
-      SEND(kBidWithdrawn, WithdrawBid, withdrawal, bid_withdrawn)
-      SEND(kBidDisqualified, DisqualifyBid, disqualification, bid_disqualified)
-      SEND(kAwardAnnounced, AnnounceAward, award, award_announced)
-      SEND(kAwardCancelled, CancelAward, cancellation, award_cancelled)
-      SEND(kTenderCancelled, CancelTender, cancellation, tender_cancelled)
-      SEND(kTenderUnsuccessful, DeclareTenderUnsuccessful, outcome, tender_unsuccessful)
-      SEND(kActivityLogged, LogActivity, activity, activity_logged)
-#undef SEND
-      case v1::TenderEvent::EVENT_NOT_SET:
-        break;
-    }
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no event");
+    return SendCommand(stub_.get(), &context, request_id, event, result);
   }
 
   grpc::Status Get(const std::string& tender_id, v1::GetTenderResponse* response) {

@@ -1,0 +1,228 @@
+#include "args.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace bidtrail::cli {
+
+Args::Args(std::string usage, std::string summary, std::vector<FlagSpec> flags)
+    : usage_(std::move(usage)), summary_(std::move(summary)), flags_(std::move(flags)) {}
+
+const FlagSpec* Args::Find(const std::string& name) const {
+  for (const FlagSpec& flag : flags_) {
+    if (flag.name == name) return &flag;
+  }
+  return nullptr;
+}
+
+absl::Status Args::Parse(const std::vector<std::string>& argv) {
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      help_ = true;
+      continue;
+    }
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
+      positional_.push_back(arg);
+      continue;
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (const size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    const FlagSpec* spec = Find(name);
+    if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    if (spec->value_name.empty()) {
+      if (value) return absl::InvalidArgumentError(absl::StrCat("--", name, " takes no value"));
+      values_[name].push_back("true");
+      continue;
+    }
+    if (!value) {
+      if (i + 1 >= argv.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, " needs a value (", spec->value_name, ")"));
+      }
+      value = argv[++i];
+    }
+    if (!spec->repeated && values_.count(name) > 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, " given twice"));
+    }
+    values_[name].push_back(*value);
+  }
+  return absl::OkStatus();
+}
+
+bool Args::Has(const std::string& name) const { return values_.count(name) > 0; }
+
+std::string Args::Get(const std::string& name, const std::string& fallback) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? fallback : it->second.back();
+}
+
+std::vector<std::string> Args::GetAll(const std::string& name) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? std::vector<std::string>{} : it->second;
+}
+
+absl::StatusOr<std::optional<absl::Time>> Args::Time(const std::string& name) const {
+  if (!Has(name)) return std::optional<absl::Time>();
+  absl::StatusOr<absl::Time> time = ParseTime(Get(name), absl::Now());
+  if (!time.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", time.status().message()));
+  }
+  return std::optional<absl::Time>(*time);
+}
+
+absl::StatusOr<std::optional<absl::Duration>> Args::Duration(const std::string& name) const {
+  if (!Has(name)) return std::optional<absl::Duration>();
+  absl::StatusOr<absl::Duration> duration = ParseDuration(Get(name));
+  if (!duration.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", duration.status().message()));
+  }
+  return std::optional<absl::Duration>(*duration);
+}
+
+absl::StatusOr<std::optional<v1::Money>> Args::Money(const std::string& name) const {
+  if (!Has(name)) return std::optional<v1::Money>();
+  absl::StatusOr<v1::Money> money = ParseMoney(Get(name));
+  if (!money.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", money.status().message()));
+  }
+  return std::optional<v1::Money>(*money);
+}
+
+absl::StatusOr<std::optional<uint64_t>> Args::Number(const std::string& name) const {
+  if (!Has(name)) return std::optional<uint64_t>();
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(Get(name), &value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, ": \"", Get(name), "\" is not a whole number"));
+  }
+  return std::optional<uint64_t>(value);
+}
+
+std::string Args::HelpText() const {
+  std::string text = absl::StrCat("usage: ", usage_, "\n\n", summary_, "\n");
+  if (flags_.empty()) return text;
+  text += "\nflags:\n";
+  size_t width = 0;
+  std::vector<std::string> heads;
+  for (const FlagSpec& flag : flags_) {
+    std::string head = absl::StrCat("  --", flag.name);
+    if (!flag.value_name.empty()) absl::StrAppend(&head, " ", flag.value_name);
+    width = std::max(width, head.size());
+    heads.push_back(std::move(head));
+  }
+  for (size_t i = 0; i < flags_.size(); ++i) {
+    absl::StrAppend(&text, heads[i], std::string(width - heads[i].size() + 2, ' '), flags_[i].help,
+                    flags_[i].repeated ? " (repeatable)" : "", "\n");
+  }
+  return text;
+}
+
+absl::StatusOr<absl::Time> ParseTime(const std::string& text, absl::Time now) {
+  if (text == "now") return now;
+  absl::Time time;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
+  if (absl::ParseTime("%Y-%m-%dT%H:%M%Ez", text, &time, &error)) return time;
+  if (absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &time, &error)) return time;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "\"", text,
+      "\" is not a time; write 2026-03-01T12:00:00+08:00 (with its UTC offset), "
+      "2026-03-01 (midnight UTC) or now"));
+}
+
+absl::StatusOr<absl::Duration> ParseDuration(const std::string& text) {
+  absl::Duration total = absl::ZeroDuration();
+  size_t at = 0;
+  bool any = false;
+  while (at < text.size()) {
+    size_t digits = at;
+    while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) ||
+                                     text[digits] == '.')) {
+      ++digits;
+    }
+    double value = 0;
+    if (digits == at || digits >= text.size() ||
+        !absl::SimpleAtod(text.substr(at, digits - at), &value)) {
+      any = false;
+      break;
+    }
+    const char unit = text[digits];
+    const absl::Duration one = unit == 'w'   ? absl::Hours(24 * 7)
+                               : unit == 'd' ? absl::Hours(24)
+                               : unit == 'h' ? absl::Hours(1)
+                               : unit == 'm' ? absl::Minutes(1)
+                               : unit == 's' ? absl::Seconds(1)
+                                             : absl::ZeroDuration();
+    if (one == absl::ZeroDuration()) {
+      any = false;
+      break;
+    }
+    total += one * value;
+    any = true;
+    at = digits + 1;
+  }
+  if (!any) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", text, "\" is not a duration; write a number and a unit: 48h, 7d, 2w, 90m, 1d12h"));
+  }
+  return total;
+}
+
+absl::StatusOr<v1::Money> ParseMoney(const std::string& text) {
+  std::vector<std::string> parts = absl::StrSplit(text, ' ', absl::SkipWhitespace());
+  if (parts.size() == 2 && !parts[0].empty() && std::isalpha(static_cast<unsigned char>(parts[0][0]))) {
+    std::swap(parts[0], parts[1]);
+  }
+  if (parts.size() != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", text, "\" is not money; write an amount and a currency: \"1250000.00 CNY\""));
+  }
+  std::string amount;
+  for (char c : parts[0]) {
+    if (c != ',' && c != '_') amount.push_back(c);  // 1,250,000.00 reads as people write it
+  }
+  v1::Money money;
+  money.set_amount(amount);
+  money.set_currency(absl::AsciiStrToUpper(parts[1]));
+  return money;
+}
+
+v1::Party ParseParty(const std::string& text) {
+  v1::Party party;
+  const size_t colon = text.find(':');
+  party.set_id(text.substr(0, colon));
+  if (colon != std::string::npos) party.set_name(text.substr(colon + 1));
+  return party;
+}
+
+std::string HumanTime(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%d %H:%M", time, absl::LocalTimeZone());
+}
+
+std::string HumanDuration(absl::Duration duration) {
+  const bool negative = duration < absl::ZeroDuration();
+  if (negative) duration = -duration;
+  const int64_t hours = absl::ToInt64Hours(duration);
+  std::string text;
+  if (hours >= 48) {
+    text = absl::StrCat(hours / 24, "d", hours % 24 > 0 ? absl::StrCat(hours % 24, "h") : "");
+  } else if (hours >= 1) {
+    const int64_t minutes = absl::ToInt64Minutes(duration) % 60;
+    text = absl::StrCat(hours, "h", minutes > 0 ? absl::StrCat(minutes, "m") : "");
+  } else {
+    text = absl::StrCat(absl::ToInt64Minutes(duration), "m");
+  }
+  return negative ? "-" + text : text;
+}
+
+}  // namespace bidtrail::cli

@@ -1,0 +1,44 @@
+// The CLI's connection to bidtraild: stubs with deadlines, the actor header,
+// and errors turned into one clear line. Not thread-safe for setup; the
+// stubs themselves are thread-safe.
+#ifndef BIDTRAIL_TOOLS_CLI_CLIENT_H_
+#define BIDTRAIL_TOOLS_CLI_CLIENT_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "bidtrail/v1/queries.grpc.pb.h"
+#include "bidtrail/v1/tenders.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "output.h"
+
+namespace bidtrail::cli {
+
+struct Client {
+  std::string server;
+  std::string actor;
+  Format format = Format::kTable;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::TendersService::Stub> tenders;
+  std::unique_ptr<v1::QueriesService::Stub> queries;
+
+  // A context with the actor header and a deadline.
+  std::unique_ptr<grpc::ClientContext> Context(
+      std::chrono::seconds timeout = std::chrono::seconds(30)) const;
+
+  // Prints the failed call's status as one line on stderr; returns the exit
+  // code (1).
+  int Fail(const grpc::Status& status) const;
+};
+
+Client Connect(const std::string& server, const std::string& actor, Format format);
+
+// Sends a tender command through the RPC for its type.
+grpc::Status SendCommand(const Client& client, const std::string& request_id,
+                         const v1::TenderEvent& event, v1::CommandResult* result);
+
+}  // namespace bidtrail::cli
+
+#endif  // BIDTRAIL_TOOLS_CLI_CLIENT_H_

@@ -1,0 +1,15 @@
+#include "commands.h"
+
+namespace bidtrail::cli {
+
+const std::vector<Subcommand>& Subcommands() {
+  static const std::vector<Subcommand>* all = [] {
+    auto* commands = new std::vector<Subcommand>();
+    AddTenderCommands(commands);
+    AddQueryCommands(commands);
+    return commands;
+  }();
+  return *all;
+}
+
+}  // namespace bidtrail::cli

@@ -1,0 +1,587 @@
+// The commands that ask questions (QueriesService).
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "bidtrail/common/proto_time.h"
+#include "commands.h"
+#include "google/protobuf/duration.pb.h"
+
+namespace bidtrail::cli {
+namespace {
+
+int Usage(const absl::Status& status) {
+  std::fprintf(stderr, "bidtrail: %s\n", std::string(status.message()).c_str());
+  return 2;
+}
+
+absl::Duration FromProto(const google::protobuf::Duration& duration) {
+  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
+}
+
+void SetDuration(absl::Duration duration, google::protobuf::Duration* out) {
+  const int64_t nanos = absl::ToInt64Nanoseconds(duration);
+  out->set_seconds(nanos / 1000000000);
+  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+}
+
+// Applies optional --NAME flags of each kind to request fields.
+absl::Status TimeFlag(const Args& args, const char* name, google::protobuf::Timestamp* out,
+                      bool* present = nullptr) {
+  absl::StatusOr<std::optional<absl::Time>> time = args.Time(name);
+  if (!time.ok()) return time.status();
+  if (*time) ToProtoTime(**time, out);
+  if (present != nullptr) *present = time->has_value();
+  return absl::OkStatus();
+}
+
+absl::Status DurationFlag(const Args& args, const char* name, google::protobuf::Duration* out) {
+  absl::StatusOr<std::optional<absl::Duration>> duration = args.Duration(name);
+  if (!duration.ok()) return duration.status();
+  if (*duration) SetDuration(**duration, out);
+  return absl::OkStatus();
+}
+
+// --currency and --rate CUR=VALUE.
+absl::Status ReportingFlags(const Args& args, v1::Reporting* reporting) {
+  reporting->set_currency(absl::AsciiStrToUpper(args.Get("currency")));
+  for (const std::string& rate : args.GetAll("rate")) {
+    std::vector<std::string> parts = absl::StrSplit(rate, absl::MaxSplits('=', 1));
+    if (parts.size() != 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--rate: \"", rate, "\"; write CUR=VALUE, e.g. CNY=0.14"));
+    }
+    (*reporting->mutable_rates())[absl::AsciiStrToUpper(parts[0])] = parts[1];
+  }
+  return absl::OkStatus();
+}
+
+std::string Totals(const google::protobuf::RepeatedPtrField<v1::MoneyTotal>& totals) {
+  std::vector<std::string> parts;
+  for (const v1::MoneyTotal& total : totals) {
+    parts.push_back(absl::StrCat(total.amount(), " ", total.currency()));
+  }
+  return parts.empty() ? "-" : absl::StrJoin(parts, "; ");
+}
+
+std::string Relative(absl::Time due, absl::Time now) {
+  const absl::Duration left = due - now;
+  return left >= absl::ZeroDuration() ? absl::StrCat("in ", HumanDuration(left))
+                                      : absl::StrCat(HumanDuration(-left), " ago");
+}
+
+const FlagSpec kRates{"rate", "CUR=VALUE",
+                      "value of one unit of CUR in the reporting currency, e.g. CNY=0.14", true};
+const FlagSpec kCurrency{"currency", "CUR", "reporting currency of thresholds (default USD)"};
+const FlagSpec kBidder{"bidder", "ID", "whose metrics (default: our own party)"};
+
+int Deadlines(const Client& client, const Args& args) {
+  v1::DeadlinesRequest request;
+  bool has_as_of = false;
+  if (absl::Status status = TimeFlag(args, "as-of", request.mutable_as_of(), &has_as_of);
+      !status.ok()) {
+    return Usage(status);
+  }
+  if (!has_as_of) request.clear_as_of();
+  for (const auto& [flag, field] :
+       std::vector<std::pair<const char*, google::protobuf::Duration*>>{
+           {"within", request.mutable_within()},
+           {"lookback", request.mutable_overdue_lookback()},
+           {"docs-risk", request.mutable_documents_risk_window()},
+           {"bid-risk", request.mutable_submission_risk_window()},
+           {"stale-after", request.mutable_stale_after()}}) {
+    if (absl::Status status = DurationFlag(args, flag, field); !status.ok()) return Usage(status);
+  }
+  if (!args.Has("within")) request.clear_within();
+  if (!args.Has("lookback")) request.clear_overdue_lookback();
+  if (!args.Has("docs-risk")) request.clear_documents_risk_window();
+  if (!args.Has("bid-risk")) request.clear_submission_risk_window();
+  if (!args.Has("stale-after")) request.clear_stale_after();
+  request.set_territory(args.Get("territory"));
+  request.set_owner_team(args.Get("team"));
+  request.set_buyer_id(args.Get("buyer"));
+  request.set_page_size(1000);
+  const absl::Time now = has_as_of ? FromProtoTime(request.as_of()) : absl::Now();
+  Table board({"due", "when", "tender_id", "deadline", "flag", "title", "territory", "team"});
+  Table stale({"tender_id", "idle", "last_event", "title", "territory", "team"});
+  do {
+    v1::DeadlinesResponse response;
+    auto context = client.Context();
+    const grpc::Status status = client.queries->Deadlines(context.get(), request, &response);
+    if (!status.ok()) return client.Fail(status);
+    for (const v1::DeadlineItem& item : response.deadlines()) {
+      const absl::Time due = FromProtoTime(item.due());
+      const std::string flag = item.overdue()  ? "OVERDUE"
+                               : item.at_risk() ? "AT RISK"
+                               : item.done()    ? "done"
+                                                : "";
+      std::string kind = item.kind();
+      if (kind == "documents_available_until") kind = "documents";
+      if (kind == "submission_deadline") kind = "submission";
+      if (kind == "bid_opening_at") kind = "opening";
+      board.Add({Cell::Text(HumanTime(due)), Cell::Text(Relative(due, now)),
+                 Cell::Text(item.tender_id()), Cell::Text(kind), Cell::Text(flag),
+                 Cell::Text(item.title()), Cell::Text(item.territory()),
+                 Cell::Text(item.owner_team())});
+    }
+    for (const v1::StaleTender& tender : response.stale()) {
+      stale.Add({Cell::Text(tender.tender_id()),
+                 Cell::Text(HumanDuration(FromProto(tender.idle()))),
+                 Cell::Text(HumanTime(FromProtoTime(tender.last_event_at()))),
+                 Cell::Text(tender.title()), Cell::Text(tender.territory()),
+                 Cell::Text(tender.owner_team())});
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  if (client.format == Format::kTable) {
+    std::printf("Deadlines\n");
+    board.Print(client.format, "(nothing due)");
+    std::printf("\nStale tenders (no event for %s)\n",
+                args.Get("stale-after", "14d").c_str());
+    stale.Print(client.format, "(none)");
+    return 0;
+  }
+  board.Print(client.format);
+  if (args.Has("stale")) stale.Print(client.format);
+  return 0;
+}
+
+int Timeline(const Client& client, const Args& args) {
+  v1::TimelineRequest request;
+  request.set_tender_id(args.positional()[0]);
+  v1::TimelineResponse response;
+  auto context = client.Context();
+  const grpc::Status status = client.queries->Timeline(context.get(), request, &response);
+  if (!status.ok()) return client.Fail(status);
+  if (client.format == Format::kJson) {
+    std::printf("%s\n", MessageJson(response).c_str());
+    return 0;
+  }
+  Table events({"revision", "occurred", "recorded", "actor", "event"});
+  for (const v1::TimelineEntry& entry : response.entries()) {
+    events.Add({Cell::Integer(entry.revision()),
+                Cell::Text(HumanTime(FromProtoTime(entry.occurred_at()))),
+                Cell::Text(HumanTime(FromProtoTime(entry.recorded_at()))),
+                Cell::Text(entry.actor()),
+                Cell::Text(entry.has_event() ? DescribeEvent(entry.event())
+                                             : absl::StrCat("(", entry.type(), ")"))});
+  }
+  events.Print(client.format);
+  if (client.format != Format::kTable) return 0;
+  std::printf("\nPhases\n");
+  Table phases({"from", "to", "took"});
+  for (const v1::PhaseDuration& phase : response.durations()) {
+    phases.Add({Cell::Text(phase.from_phase()), Cell::Text(phase.to_phase()),
+                Cell::Text(HumanDuration(FromProto(phase.duration())))});
+  }
+  phases.Print(client.format);
+  std::printf("\nDeadlines\n");
+  Table deadlines({"deadline", "due", "done", "outcome"});
+  for (const v1::DeadlineOutcome& outcome : response.deadlines()) {
+    const absl::Duration margin = FromProto(outcome.margin());
+    std::string verdict;
+    if (outcome.has_done_at()) {
+      verdict = outcome.met() ? absl::StrCat("met, ", HumanDuration(margin), " early")
+                              : absl::StrCat("MISSED by ", HumanDuration(-margin));
+    } else {
+      verdict = outcome.open() ? absl::StrCat("open, ", HumanDuration(margin), " left")
+                               : absl::StrCat("MISSED (not done), due ", HumanDuration(-margin),
+                                              " ago");
+    }
+    deadlines.Add({Cell::Text(outcome.deadline()),
+                   Cell::Text(HumanTime(FromProtoTime(outcome.due()))),
+                   Cell::Text(outcome.has_done_at() ? HumanTime(FromProtoTime(outcome.done_at()))
+                                                    : "-"),
+                   Cell::Text(verdict)});
+  }
+  deadlines.Print(client.format);
+  std::printf("\n%u amendment(s)\n", response.amendment_count());
+  return 0;
+}
+
+absl::StatusOr<v1::WinLossGroupBy> GroupBy(const std::string& word) {
+  if (word.empty()) return v1::WIN_LOSS_GROUP_BY_UNSPECIFIED;
+  std::string upper = absl::AsciiStrToUpper(word);
+  std::replace(upper.begin(), upper.end(), '-', '_');
+  if (upper == "SEGMENT") upper = "CUSTOMER_SEGMENT";
+  if (upper == "TEAM") upper = "OWNER_TEAM";
+  if (upper == "METHOD") upper = "PROCUREMENT_METHOD";
+  if (upper == "CHANNEL") upper = "DISCOVERY_CHANNEL";
+  v1::WinLossGroupBy value;
+  if (v1::WinLossGroupBy_Parse("WIN_LOSS_GROUP_BY_" + upper, &value) &&
+      value != v1::WIN_LOSS_GROUP_BY_UNSPECIFIED) {
+    return value;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--by: \"", word,
+      "\" is not one of bidder, buyer, territory, category, competitor, team, quarter, "
+      "deal-size, method, channel, segment"));
+}
+
+int WinRate(const Client& client, const Args& args) {
+  v1::WinLossRequest request;
+  absl::StatusOr<v1::WinLossGroupBy> group_by = GroupBy(args.Get("by"));
+  if (!group_by.ok()) return Usage(group_by.status());
+  request.set_group_by(*group_by);
+  bool has_from = false, has_to = false;
+  if (absl::Status s = TimeFlag(args, "from", request.mutable_from(), &has_from); !s.ok()) {
+    return Usage(s);
+  }
+  if (absl::Status s = TimeFlag(args, "to", request.mutable_to(), &has_to); !s.ok()) {
+    return Usage(s);
+  }
+  if (!has_from) request.clear_from();
+  if (!has_to) request.clear_to();
+  request.set_bidder_id(args.Get("bidder"));
+  request.set_territory(args.Get("territory"));
+  request.set_owner_team(args.Get("team"));
+  request.set_buyer_id(args.Get("buyer"));
+  request.set_category(args.Get("category"));
+  if (absl::Status s = ReportingFlags(args, request.mutable_reporting()); !s.ok()) {
+    return Usage(s);
+  }
+  request.mutable_deal_size()->set_medium_from(args.Get("medium-from"));
+  request.mutable_deal_size()->set_large_from(args.Get("large-from"));
+  request.set_page_size(1000);
+  const char* group_name = args.Has("by") ? "group" : "group";
+  Table table({group_name, "bid", "won", "lost", "pending", "void", "disqualified", "win_rate",
+               "bid_rate", "no_bid", "mean_bidders", "median_price_gap", "median_cycle_days",
+               "value_won", "value_lost"});
+  std::string bidder;
+  do {
+    v1::WinLossResponse response;
+    auto context = client.Context();
+    const grpc::Status status = client.queries->WinLoss(context.get(), request, &response);
+    if (!status.ok()) return client.Fail(status);
+    bidder = response.bidder_id();
+    for (const v1::WinLossGroup& group : response.groups()) {
+      table.Add({Cell::Text(group.group()), Cell::Integer(group.bid()), Cell::Integer(group.won()),
+                 Cell::Integer(group.lost()), Cell::Integer(group.pending()),
+                 Cell::Integer(group.void_()), Cell::Integer(group.disqualified()),
+                 Cell::Percent(group.has_win_rate() ? std::optional<double>(group.win_rate())
+                                                    : std::nullopt),
+                 Cell::Percent(group.has_bid_rate() ? std::optional<double>(group.bid_rate())
+                                                    : std::nullopt),
+                 Cell::Integer(group.no_bid()),
+                 group.has_mean_bidders() ? Cell::Number(group.mean_bidders(), 1) : Cell::Null(),
+                 Cell::Percent(group.has_median_price_gap()
+                                   ? std::optional<double>(group.median_price_gap())
+                                   : std::nullopt),
+                 group.has_median_cycle_time()
+                     ? Cell::Number(absl::ToDoubleHours(FromProto(group.median_cycle_time())) / 24,
+                                    1)
+                     : Cell::Null(),
+                 Cell::Text(Totals(group.value_won())), Cell::Text(Totals(group.value_lost()))});
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  if (client.format == Format::kTable) std::printf("Win/loss of %s\n", bidder.c_str());
+  table.Print(client.format, "(no competitions)");
+  return 0;
+}
+
+int Segments(const Client& client, const Args& args) {
+  v1::SegmentsRequest request;
+  bool has_as_of = false;
+  if (absl::Status s = TimeFlag(args, "as-of", request.mutable_as_of(), &has_as_of); !s.ok()) {
+    return Usage(s);
+  }
+  if (!has_as_of) request.clear_as_of();
+  if (absl::Status s = DurationFlag(args, "window", request.mutable_window()); !s.ok()) {
+    return Usage(s);
+  }
+  if (!args.Has("window")) request.clear_window();
+  request.set_bidder_id(args.Get("bidder"));
+  if (absl::Status s = ReportingFlags(args, request.mutable_reporting()); !s.ok()) return Usage(s);
+  v1::SegmentsResponse response;
+  auto context = client.Context();
+  const grpc::Status status = client.queries->Segments(context.get(), request, &response);
+  if (!status.ok()) return client.Fail(status);
+  if (args.Has("buyers")) {
+    Table buyers({"buyer_id", "buyer", "potential", "share_band", "share", "awarded_value",
+                  "our_awarded_value"});
+    for (const v1::BuyerSegment& buyer : response.buyers()) {
+      buyers.Add({Cell::Text(buyer.buyer().id()), Cell::Text(buyer.buyer().name()),
+                  Cell::Text(buyer.potential()), Cell::Text(buyer.share_band()),
+                  Cell::Percent(buyer.share()), Cell::Text(buyer.awarded_value()),
+                  Cell::Text(buyer.our_awarded_value())});
+    }
+    buyers.Print(client.format, "(no buyer with awards in the window)");
+    return 0;
+  }
+  Table cells({"potential", "share_band", "buyers", "won", "lost", "win_rate", "work"});
+  for (const v1::SegmentCell& cell : response.cells()) {
+    const std::string work = cell.share_band() == "growth" ? "awareness: events, seminars"
+                             : cell.share_band() == "development"
+                                 ? "visits, technical exchanges, trials"
+                                 : "satisfaction and service";
+    cells.Add({Cell::Text(cell.potential()), Cell::Text(cell.share_band()),
+               Cell::Integer(cell.buyers()), Cell::Integer(cell.won()), Cell::Integer(cell.lost()),
+               Cell::Percent(cell.has_win_rate() ? std::optional<double>(cell.win_rate())
+                                                 : std::nullopt),
+               Cell::Text(work)});
+  }
+  cells.Print(client.format);
+  if (client.format == Format::kTable && response.unconverted_awards() > 0) {
+    std::printf("\n%u award(s) left out: no exchange rate for their currency (use --rate)\n",
+                response.unconverted_awards());
+  }
+  return 0;
+}
+
+int Competitors(const Client& client, const Args& args) {
+  v1::CompetitorsRequest request;
+  request.set_bidder_id(args.Get("bidder"));
+  bool has_from = false, has_to = false;
+  if (absl::Status s = TimeFlag(args, "from", request.mutable_from(), &has_from); !s.ok()) {
+    return Usage(s);
+  }
+  if (absl::Status s = TimeFlag(args, "to", request.mutable_to(), &has_to); !s.ok()) {
+    return Usage(s);
+  }
+  if (!has_from) request.clear_from();
+  if (!has_to) request.clear_to();
+  v1::CompetitorsResponse response;
+  auto context = client.Context();
+  const grpc::Status status = client.queries->Competitors(context.get(), request, &response);
+  if (!status.ok()) return client.Fail(status);
+  Table table({"competitor", "name", "met", "their_wins", "our_wins", "mean_price_difference"});
+  for (const v1::CompetitorSummary& summary : response.competitors()) {
+    table.Add({Cell::Text(summary.competitor().id()), Cell::Text(summary.competitor().name()),
+               Cell::Integer(summary.met()), Cell::Integer(summary.their_wins()),
+               Cell::Integer(summary.our_wins()),
+               Cell::Percent(summary.has_mean_price_difference()
+                                 ? std::optional<double>(summary.mean_price_difference())
+                                 : std::nullopt)});
+  }
+  if (client.format == Format::kTable) {
+    std::printf("Competitors of %s (price difference: theirs against ours)\n",
+                response.bidder_id().c_str());
+  }
+  table.Print(client.format, "(no competitor met)");
+  return 0;
+}
+
+int Audit(const Client& client, const Args& args) {
+  v1::TenderAsOfRequest request;
+  request.set_tender_id(args.positional()[0]);
+  if (args.Has("as-of") == args.Has("position")) {
+    return Usage(absl::InvalidArgumentError("give --as-of TIME or --position N"));
+  }
+  if (args.Has("as-of")) {
+    if (absl::Status s = TimeFlag(args, "as-of", request.mutable_recorded_at()); !s.ok()) {
+      return Usage(s);
+    }
+  } else {
+    absl::StatusOr<std::optional<uint64_t>> position = args.Number("position");
+    if (!position.ok()) return Usage(position.status());
+    request.set_position(**position);
+  }
+  v1::TenderAsOfResponse response;
+  auto context = client.Context();
+  const grpc::Status status = client.queries->TenderAsOf(context.get(), request, &response);
+  if (!status.ok()) return client.Fail(status);
+  if (client.format == Format::kJson) {
+    std::printf("%s\n", MessageJson(response).c_str());
+    return 0;
+  }
+  Table events({"position", "revision", "occurred", "recorded", "actor", "event"});
+  for (const v1::TimelineEntry& entry : response.events()) {
+    events.Add({Cell::Integer(entry.position()), Cell::Integer(entry.revision()),
+                Cell::Text(HumanTime(FromProtoTime(entry.occurred_at()))),
+                Cell::Text(HumanTime(FromProtoTime(entry.recorded_at()))),
+                Cell::Text(entry.actor()),
+                Cell::Text(entry.has_event() ? DescribeEvent(entry.event()) : entry.type())});
+  }
+  if (client.format == Format::kTable) {
+    const v1::TenderView& view = response.tender();
+    std::printf("%s as known then (revision %llu): %s, %d lot(s)\n", request.tender_id().c_str(),
+                static_cast<unsigned long long>(response.revision()),
+                absl::AsciiStrToLower(v1::TenderStatus_Name(view.status()).substr(14)).c_str(),
+                view.lots_size());
+    for (const v1::LotView& lot : view.lots()) {
+      std::printf("  %s: %s, %d bid(s), %d award(s)\n", lot.lot_id().empty() ? "(tender)" : lot.lot_id().c_str(),
+                  absl::AsciiStrToLower(v1::LotStatus_Name(lot.status()).substr(11)).c_str(),
+                  lot.bids_size(), lot.awards_size());
+    }
+    std::printf("\n");
+  }
+  events.Print(client.format);
+  return 0;
+}
+
+int History(const Client& client, const Args& args) {
+  v1::ActorHistoryRequest request;
+  request.set_actor(args.positional()[0]);
+  bool has_from = false, has_to = false;
+  if (absl::Status s = TimeFlag(args, "from", request.mutable_from(), &has_from); !s.ok()) {
+    return Usage(s);
+  }
+  if (absl::Status s = TimeFlag(args, "to", request.mutable_to(), &has_to); !s.ok()) {
+    return Usage(s);
+  }
+  if (!has_from) request.clear_from();
+  if (!has_to) request.clear_to();
+  request.set_page_size(1000);
+  Table table({"position", "stream", "type", "occurred", "recorded"});
+  do {
+    v1::ActorHistoryResponse response;
+    auto context = client.Context();
+    const grpc::Status status = client.queries->ActorHistory(context.get(), request, &response);
+    if (!status.ok()) return client.Fail(status);
+    for (const v1::ActorRecord& record : response.records()) {
+      table.Add({Cell::Integer(record.position()), Cell::Text(record.stream_id()),
+                 Cell::Text(record.type()), Cell::Text(HumanTime(FromProtoTime(record.occurred_at()))),
+                 Cell::Text(HumanTime(FromProtoTime(record.recorded_at())))});
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  table.Print(client.format, "(nothing recorded)");
+  return 0;
+}
+
+int Verify(const Client& client, const Args&) {
+  v1::VerifyLogResponse response;
+  auto context = client.Context(std::chrono::seconds(7200));
+  const grpc::Status status =
+      client.queries->VerifyLog(context.get(), v1::VerifyLogRequest(), &response);
+  if (!status.ok()) return client.Fail(status);
+  std::string hash;
+  for (unsigned char c : response.head_hash()) absl::StrAppendFormat(&hash, "%02x", c);
+  if (client.format != Format::kTable) {
+    Table table({"ok", "records_checked", "first_bad_position", "problem", "head_hash"});
+    table.Add({Cell::Bool(response.ok()), Cell::Integer(response.records_checked()),
+               response.ok() ? Cell::Null() : Cell::Integer(response.first_bad_position()),
+               Cell::Text(response.problem()), Cell::Text(hash)});
+    table.Print(client.format);
+  } else if (response.ok()) {
+    std::printf("log intact: %llu records, hash chain verified\nhead hash %s\n",
+                static_cast<unsigned long long>(response.records_checked()), hash.c_str());
+  } else {
+    std::printf("LOG ALTERED at position %llu: %s\n",
+                static_cast<unsigned long long>(response.first_bad_position()),
+                response.problem().c_str());
+  }
+  return response.ok() ? 0 : 1;
+}
+
+int Rebuild(const Client& client, const Args&) {
+  auto context = client.Context(std::chrono::seconds(24 * 3600));
+  std::unique_ptr<grpc::ClientReader<v1::RebuildResponse>> reader =
+      client.queries->Rebuild(context.get(), v1::RebuildRequest());
+  v1::RebuildResponse step;
+  const bool tty = isatty(fileno(stderr));
+  bool switched = false;
+  while (reader->Read(&step)) {
+    const double done = step.head_position() == 0
+                            ? 1
+                            : static_cast<double>(step.position()) / step.head_position();
+    std::fprintf(stderr, tty ? "\rrebuilding: %llu / %llu events (%.0f%%)   " : "rebuilding: %llu / %llu events (%.0f%%)\n",
+                 static_cast<unsigned long long>(step.position()),
+                 static_cast<unsigned long long>(step.head_position()), done * 100);
+    switched = step.switched();
+  }
+  if (tty) std::fprintf(stderr, "\n");
+  const grpc::Status status = reader->Finish();
+  if (!status.ok()) return client.Fail(status);
+  std::printf("%s\n", switched ? "rebuilt: the new read models are in use"
+                               : "rebuild ended without switching");
+  return switched ? 0 : 1;
+}
+
+int Status(const Client& client, const Args&) {
+  v1::GetProjectionStatusResponse response;
+  auto context = client.Context();
+  const grpc::Status status = client.queries->GetProjectionStatus(
+      context.get(), v1::GetProjectionStatusRequest(), &response);
+  if (!status.ok()) return client.Fail(status);
+  Table table({"checkpoint", "head", "lag", "unknown_events_skipped", "rebuilding"});
+  table.Add({Cell::Integer(response.checkpoint()), Cell::Integer(response.head_position()),
+             Cell::Integer(response.lag()), Cell::Integer(response.unknown_events_skipped()),
+             Cell::Bool(response.rebuilding())});
+  table.Print(client.format);
+  return 0;
+}
+
+}  // namespace
+
+void AddQueryCommands(std::vector<Subcommand>* commands) {
+  commands->push_back(
+      {{"deadlines"},
+       "[--within 7d] [--as-of TIME] [--territory T] [--team T] [--buyer ID]",
+       "what is due soon, at risk or overdue; stale tenders",
+       "The deadline board: documents cut-offs, submission deadlines and openings in time "
+       "order, with AT RISK (documents not obtained within 48h of the cut-off, our bid not in "
+       "within 72h of the deadline) and OVERDUE flags, then stale tenders.",
+       {{"within", "DURATION", "how far ahead (default 7d)"},
+        {"as-of", "TIME", "the moment to look from (default now)"},
+        {"lookback", "DURATION", "how far back for overdue ones (default 7d)"},
+        {"territory", "NAME", "only this territory"},
+        {"team", "NAME", "only this owner team"},
+        {"buyer", "ID", "only this buyer"},
+        {"docs-risk", "DURATION", "documents at-risk window (default 48h)"},
+        {"bid-risk", "DURATION", "submission at-risk window (default 72h)"},
+        {"stale-after", "DURATION", "idle time that makes a tender stale (default 14d)"},
+        {"stale", "", "with --json/--csv: also print the stale tenders"}},
+       0, 0, Deadlines});
+  commands->push_back({{"timeline"}, "TENDER_ID",
+                       "every event of a tender, phase durations, deadlines met or missed", "",
+                       {}, 1, 1, Timeline});
+  commands->push_back(
+      {{"winrate"},
+       "[--by DIMENSION] [--bidder ID] [--from TIME] [--to TIME] [filters]",
+       "win/loss metrics of a bidder (default: us), grouped",
+       "Win/loss metrics as docs/analytics.md defines them. --by: bidder, buyer, territory, "
+       "category, competitor, team, quarter, deal-size, method, channel, segment.",
+       {{"by", "DIMENSION", "grouping (default: one group)"},
+        kBidder,
+        {"from", "TIME", "competitions dated from"},
+        {"to", "TIME", "competitions dated before"},
+        {"territory", "NAME", "only this territory"},
+        {"team", "NAME", "only this owner team"},
+        {"buyer", "ID", "only this buyer"},
+        {"category", "NAME", "only this category"},
+        kCurrency,
+        kRates,
+        {"medium-from", "AMOUNT", "deal-size threshold (default 50000)"},
+        {"large-from", "AMOUNT", "deal-size threshold (default 500000)"}},
+       0, 0, WinRate});
+  commands->push_back({{"segments"},
+                       "[--as-of TIME] [--window 365d] [--rate CUR=VALUE]... [--buyers]",
+                       "the customer nine-grid: purchase potential x our share",
+                       "",
+                       {{"as-of", "TIME", "end of the window (default now)"},
+                        {"window", "DURATION", "trailing window of awards (default 365d)"},
+                        kBidder,
+                        kCurrency,
+                        kRates,
+                        {"buyers", "", "list the buyers and their cells instead"}},
+                       0, 0, Segments});
+  commands->push_back({{"competitors"}, "[--bidder ID] [--from TIME] [--to TIME]",
+                       "the record against each competitor", "",
+                       {kBidder, {"from", "TIME", "from"}, {"to", "TIME", "before"}}, 0, 0,
+                       Competitors});
+  commands->push_back({{"audit"}, "TENDER_ID (--as-of TIME | --position N)",
+                       "a tender's state and events as known at a past moment", "",
+                       {{"as-of", "TIME", "what the log held at this recorded time"},
+                        {"position", "N", "what the log held up to this position"}},
+                       1, 1, Audit});
+  commands->push_back({{"history"}, "ACTOR [--from TIME] [--to TIME]",
+                       "what one person recorded", "",
+                       {{"from", "TIME", "recorded from"}, {"to", "TIME", "recorded before"}}, 1, 1,
+                       History});
+  commands->push_back({{"verify"}, "", "prove the log was not rewritten (hash chain check)",
+                       "", {}, 0, 0, Verify});
+  commands->push_back({{"rebuild"}, "", "rebuild every read model from the log, online", "",
+                       {}, 0, 0, Rebuild});
+  commands->push_back({{"status"}, "", "how far the read models are behind the log", "", {}, 0,
+                       0, Status});
+}
+
+}  // namespace bidtrail::cli

@@ -1,0 +1,576 @@
+// The commands that record facts about tenders (TendersService).
+#include <cstdio>
+#include <random>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "bidtrail/common/proto_time.h"
+#include "commands.h"
+#include "google/protobuf/descriptor.h"
+
+namespace bidtrail::cli {
+namespace {
+
+// Usage errors: the message, exit 2 (main adds the help).
+int Usage(const absl::Status& status) {
+  std::fprintf(stderr, "bidtrail: %s\n", std::string(status.message()).c_str());
+  return 2;
+}
+int Usage(const std::string& message) { return Usage(absl::InvalidArgumentError(message)); }
+
+std::string NewRequestId() {
+  std::random_device device;
+  std::mt19937_64 rng((static_cast<uint64_t>(device()) << 32) ^ device());
+  const uint64_t a = rng(), b = rng();
+  return absl::StrFormat("%08x-%04x-4%03x-%04x-%012x", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
+                         0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
+}
+
+// An enum value from the word people type: "technical-exchange" for
+// ACTIVITY_KIND_TECHNICAL_EXCHANGE.
+template <typename Enum>
+absl::StatusOr<Enum> EnumFlag(const Args& args, const std::string& name,
+                              const google::protobuf::EnumDescriptor* descriptor,
+                              const std::string& fallback) {
+  std::string word = args.Get(name, fallback);
+  const std::string& zero = descriptor->value(0)->name();
+  const std::string prefix = zero.substr(0, zero.size() - std::string("UNSPECIFIED").size());
+  std::string upper = absl::AsciiStrToUpper(word);
+  std::replace(upper.begin(), upper.end(), '-', '_');
+  std::vector<std::string> choices;
+  for (int i = 1; i < descriptor->value_count(); ++i) {
+    const std::string& value = descriptor->value(i)->name();
+    std::string choice = absl::AsciiStrToLower(value.substr(prefix.size()));
+    std::replace(choice.begin(), choice.end(), '_', '-');
+    choices.push_back(choice);
+    if (value == prefix + upper) return static_cast<Enum>(descriptor->value(i)->number());
+  }
+  return absl::InvalidArgumentError(absl::StrCat("--", name, ": \"", word, "\" is not one of ",
+                                                 absl::StrJoin(choices, ", ")));
+}
+
+// --at: when it happened (default now).
+absl::StatusOr<absl::Time> At(const Args& args) {
+  absl::StatusOr<std::optional<absl::Time>> at = args.Time("at");
+  if (!at.ok()) return at.status();
+  return at->value_or(absl::Now());
+}
+
+absl::Status SetDates(const Args& args, v1::KeyDates* dates) {
+  const std::pair<const char*, google::protobuf::Timestamp*> fields[] = {
+      {"documents-until", dates->mutable_documents_available_until()},
+      {"enquiry-deadline", dates->mutable_enquiry_deadline()},
+      {"submission-deadline", dates->mutable_submission_deadline()},
+      {"opening", dates->mutable_bid_opening_at()},
+      {"award-expected-by", dates->mutable_award_expected_by()},
+  };
+  for (const auto& [flag, field] : fields) {
+    absl::StatusOr<std::optional<absl::Time>> time = args.Time(flag);
+    if (!time.ok()) return time.status();
+    if (*time) ToProtoTime(**time, field);
+  }
+  // Unset Timestamps must stay unset: clear the ones no flag gave.
+  if (!args.Has("documents-until")) dates->clear_documents_available_until();
+  if (!args.Has("enquiry-deadline")) dates->clear_enquiry_deadline();
+  if (!args.Has("submission-deadline")) dates->clear_submission_deadline();
+  if (!args.Has("opening")) dates->clear_bid_opening_at();
+  if (!args.Has("award-expected-by")) dates->clear_award_expected_by();
+  return absl::OkStatus();
+}
+
+// --lot ID[:TITLE[:AMOUNT CUR]]
+absl::StatusOr<v1::Lot> ParseLot(const std::string& text) {
+  std::vector<std::string> parts = absl::StrSplit(text, absl::MaxSplits(':', 2));
+  v1::Lot lot;
+  lot.set_id(parts[0]);
+  if (parts.size() > 1) lot.set_title(parts[1]);
+  if (parts.size() > 2 && !parts[2].empty()) {
+    absl::StatusOr<v1::Money> value = ParseMoney(parts[2]);
+    if (!value.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--lot: ", value.status().message()));
+    }
+    *lot.mutable_value() = *value;
+  }
+  return lot;
+}
+
+// One line about an event, for people.
+std::string Describe(const v1::TenderEvent& event) {
+  auto money = [](const v1::Money& m) { return absl::StrCat(m.amount(), " ", m.currency()); };
+  auto lot = [](const std::string& id) { return id.empty() ? "" : absl::StrCat(" (lot ", id, ")"); };
+  switch (event.event_case()) {
+    case v1::TenderEvent::kTenderDiscovered:
+      return absl::StrCat("discovered: ", event.tender_discovered().title());
+    case v1::TenderEvent::kTenderAmended:
+      return absl::StrCat("amended: ", event.tender_amended().reason());
+    case v1::TenderEvent::kDocumentObtained:
+      return absl::StrCat("documents obtained by ", event.document_obtained().obtained_by(),
+                          event.document_obtained().exception()
+                              ? absl::StrCat(" (late, approved by ",
+                                             event.document_obtained().exception_approver(), ")")
+                              : "");
+    case v1::TenderEvent::kNoBidDecided:
+      return absl::StrCat("no bid: ", event.no_bid_decided().reason());
+    case v1::TenderEvent::kBidSubmitted:
+      return absl::StrCat("bid ", money(event.bid_submitted().amount()), " by ",
+                          event.bid_submitted().bidder().id(), lot(event.bid_submitted().lot_id()));
+    case v1::TenderEvent::kBidWithdrawn:
+      return absl::StrCat("bid withdrawn by ", event.bid_withdrawn().bidder_id(),
+                          lot(event.bid_withdrawn().lot_id()));
+    case v1::TenderEvent::kBidDisqualified:
+      return absl::StrCat("bid of ", event.bid_disqualified().bidder_id(), " disqualified",
+                          lot(event.bid_disqualified().lot_id()), ": ",
+                          event.bid_disqualified().reason());
+    case v1::TenderEvent::kAwardAnnounced: {
+      std::vector<std::string> suppliers;
+      for (const v1::Party& p : event.award_announced().suppliers()) suppliers.push_back(p.id());
+      return absl::StrCat("award ", event.award_announced().award_id(), " to ",
+                          absl::StrJoin(suppliers, ", "), " for ",
+                          money(event.award_announced().amount()),
+                          lot(event.award_announced().lot_id()));
+    }
+    case v1::TenderEvent::kAwardCancelled:
+      return absl::StrCat("award ", event.award_cancelled().award_id(),
+                          " cancelled: ", event.award_cancelled().reason());
+    case v1::TenderEvent::kTenderCancelled:
+      return absl::StrCat("cancelled", event.tender_cancelled().lot_ids().empty() ? "" : " lots ",
+                          absl::StrJoin(event.tender_cancelled().lot_ids(), ", "), ": ",
+                          event.tender_cancelled().reason());
+    case v1::TenderEvent::kTenderUnsuccessful:
+      return absl::StrCat("unsuccessful",
+                          event.tender_unsuccessful().lot_ids().empty() ? "" : " lots ",
+                          absl::StrJoin(event.tender_unsuccessful().lot_ids(), ", "), ": ",
+                          event.tender_unsuccessful().reason());
+    case v1::TenderEvent::kActivityLogged:
+      return absl::StrCat("activity with ", event.activity_logged().contact_name());
+    case v1::TenderEvent::EVENT_NOT_SET:
+      break;
+  }
+  return "";
+}
+
+// Sends the command and prints what it appended.
+int Record(const Client& client, const Args& args, const v1::TenderEvent& event) {
+  const std::string request_id = args.Get("request-id", NewRequestId());
+  v1::CommandResult result;
+  const grpc::Status status = SendCommand(client, request_id, event, &result);
+  if (!status.ok()) return client.Fail(status);
+  Table table({"tender_id", "revision", "position", "event", "already_applied"});
+  for (const v1::TenderEvent& appended : result.events()) {
+    table.Add({Cell::Text(result.tender_id()), Cell::Integer(result.revision()),
+               Cell::Integer(result.last_position()), Cell::Text(Describe(appended)),
+               Cell::Bool(result.already_applied())});
+  }
+  if (client.format == Format::kTable) {
+    for (const v1::TenderEvent& appended : result.events()) {
+      std::printf("%s %s: %s (revision %llu, position %llu)\n",
+                  result.already_applied() ? "already recorded" : "recorded",
+                  result.tender_id().c_str(), Describe(appended).c_str(),
+                  static_cast<unsigned long long>(result.revision()),
+                  static_cast<unsigned long long>(result.last_position()));
+    }
+    return 0;
+  }
+  table.Print(client.format);
+  return 0;
+}
+
+const FlagSpec kRequestId{"request-id", "ID",
+                          "id of this command; repeat it to retry safely (default: a new UUID)"};
+const FlagSpec kAt{"at", "TIME", "when it happened (default now)"};
+
+std::vector<FlagSpec> DateFlags() {
+  return {{"documents-until", "TIME", "last moment to obtain the tender documents"},
+          {"enquiry-deadline", "TIME", "last moment for questions"},
+          {"submission-deadline", "TIME", "bids must be in before this"},
+          {"opening", "TIME", "bid opening"},
+          {"award-expected-by", "TIME", "when the buyer expects to decide"}};
+}
+
+template <typename... More>
+std::vector<FlagSpec> With(std::vector<FlagSpec> flags, More... more) {
+  (flags.push_back(more), ...);
+  return flags;
+}
+
+#define RETURN_USAGE_IF_ERROR(expr)                         \
+  do {                                                      \
+    if (absl::Status status_ = (expr); !status_.ok()) {     \
+      return Usage(status_);                                \
+    }                                                       \
+  } while (false)
+
+#define ASSIGN_OR_USAGE(lhs, expr)                  \
+  auto BIDTRAIL_CLI_CONCAT_(value_, __LINE__) = (expr); \
+  if (!BIDTRAIL_CLI_CONCAT_(value_, __LINE__).ok()) {   \
+    return Usage(BIDTRAIL_CLI_CONCAT_(value_, __LINE__).status()); \
+  }                                                 \
+  lhs = std::move(BIDTRAIL_CLI_CONCAT_(value_, __LINE__)).value()
+#define BIDTRAIL_CLI_CONCAT_INNER_(a, b) a##b
+#define BIDTRAIL_CLI_CONCAT_(a, b) BIDTRAIL_CLI_CONCAT_INNER_(a, b)
+
+int Discover(const Client& client, const Args& args) {
+  v1::TenderEvent event;
+  v1::TenderDiscovered* tender = event.mutable_tender_discovered();
+  tender->set_tender_id(args.positional()[0]);
+  if (!args.Has("title") || !args.Has("buyer") || !args.Has("territory")) {
+    return Usage("--title, --buyer and --territory are required");
+  }
+  tender->set_title(args.Get("title"));
+  *tender->mutable_buyer() = ParseParty(args.Get("buyer"));
+  tender->set_territory(args.Get("territory"));
+  tender->set_category(args.Get("category"));
+  ASSIGN_OR_USAGE(const v1::ProcurementMethod method,
+                  EnumFlag<v1::ProcurementMethod>(args, "method",
+                                                  v1::ProcurementMethod_descriptor(), "open"));
+  tender->set_procurement_method(method);
+  ASSIGN_OR_USAGE(const v1::DiscoveryChannel channel,
+                  EnumFlag<v1::DiscoveryChannel>(args, "channel", v1::DiscoveryChannel_descriptor(),
+                                                 "portal"));
+  tender->set_discovery_channel(channel);
+  ASSIGN_OR_USAGE(const std::optional<v1::Money> estimated, args.Money("estimated"));
+  if (estimated) *tender->mutable_estimated_value() = *estimated;
+  for (const std::string& text : args.GetAll("lot")) {
+    ASSIGN_OR_USAGE(const v1::Lot lot, ParseLot(text));
+    *tender->add_lots() = lot;
+  }
+  RETURN_USAGE_IF_ERROR(SetDates(args, tender->mutable_key_dates()));
+  tender->set_owner_team(args.Get("team"));
+  tender->set_source_reference(args.Get("source"));
+  ASSIGN_OR_USAGE(const absl::Time at, At(args));
+  ToProtoTime(at, tender->mutable_occurred_at());
+  return Record(client, args, event);
+}
+
+int Amend(const Client& client, const Args& args) {
+  v1::TenderEvent event;
+  v1::TenderAmended* amended = event.mutable_tender_amended();
+  amended->set_tender_id(args.positional()[0]);
+  amended->set_reason(args.Get("reason"));
+  RETURN_USAGE_IF_ERROR(SetDates(args, amended->mutable_key_dates()));
+  if (amended->key_dates().ByteSizeLong() == 0) amended->clear_key_dates();
+  ASSIGN_OR_USAGE(const std::optional<v1::Money> estimated, args.Money("estimated"));
+  if (estimated) *amended->mutable_estimated_value() = *estimated;
+  if (args.Has("lot")) {
+    for (const std::string& text : args.GetAll("lot")) {
+      ASSIGN_OR_USAGE(const v1::Lot lot, ParseLot(text));
+      *amended->mutable_lots()->add_lots() = lot;
+    }
+  }
+  ASSIGN_OR_USAGE(const absl::Time at, At(args));
+  ToProtoTime(at, amended->mutable_occurred_at());
+  return Record(client, args, event);
+}
+
+template <typename Ending>
+int End(const Client& client, const Args& args, Ending* ending, v1::TenderEvent* event) {
+  ending->set_tender_id(args.positional()[0]);
+  for (const std::string& lot : args.GetAll("lot")) ending->add_lot_ids(lot);
+  ending->set_reason(args.Get("reason"));
+  ASSIGN_OR_USAGE(const absl::Time at, At(args));
+  ToProtoTime(at, ending->mutable_occurred_at());
+  return Record(client, args, *event);
+}
+
+int Document(const Client& client, const Args& args) {
+  v1::TenderEvent event;
+  v1::DocumentObtained* document = event.mutable_document_obtained();
+  document->set_tender_id(args.positional()[0]);
+  ASSIGN_OR_USAGE(const v1::DocumentKind kind,
+                  EnumFlag<v1::DocumentKind>(args, "kind", v1::DocumentKind_descriptor(),
+                                             "tender-documents"));
+  document->set_kind(kind);
+  document->set_obtained_by(args.Get("by", client.actor));
+  document->set_exception_approver(args.Get("approver"));
+  ASSIGN_OR_USAGE(const absl::Time at, At(args));
+  ToProtoTime(at, document->mutable_occurred_at());
+  return Record(client, args, event);
+}
+
+int NoBid(const Client& client, const Args& args) {
+  v1::TenderEvent event;
+  event.mutable_no_bid_decided()->set_tender_id(args.positional()[0]);
+  event.mutable_no_bid_decided()->set_reason(args.Get("reason"));
+  ASSIGN_OR_USAGE(const absl::Time at, At(args));
+  ToProtoTime(at, event.mutable_no_bid_decided()->mutable_occurred_at());
+  return Record(client, args, event);
+}
+
+int SubmitBid(const Client& client, const Args& args) {
+  v1::TenderEvent event;
+  v1::BidSubmitted* bid = event.mutable_bid_submitted();
+  bid->set_tender_id(args.positional()[0]);
+  if (!args.Has("bidder") || !args.Has("amount")) return Usage("--bidder and --amount are required");
+  *bid->mutable_bidder() = ParseParty(args.Get("bidder"));
+  ASSIGN_OR_USAGE(const std::optional<v1::Money> amount, args.Money("amount"));
+  *bid->mutable_amount() = *amount;
+  bid->set_lot_id(args.Get("lot"));
+  for (const std::string& partner : args.GetAll("partner")) *bid->add_partners() = ParseParty(partner);
+  ASSIGN_OR_USAGE(const absl::Time at, At(args));
+  ToProtoTime(at, bid->mutable_occurred_at());
+  return Record(client, args, event);
+}
+
+template <typename Leaving>
+int LeaveBid(const Client& client, const Args& args, Leaving* leaving, v1::TenderEvent* event) {
+  leaving->set_tender_id(args.positional()[0]);
+  if (!args.Has("bidder")) return Usage("--bidder is required");
+  leaving->set_bidder_id(args.Get("bidder"));
+  leaving->set_lot_id(args.Get("lot"));
+  leaving->set_reason(args.Get("reason"));
+  ASSIGN_OR_USAGE(const absl::Time at, At(args));
+  ToProtoTime(at, leaving->mutable_occurred_at());
+  return Record(client, args, *event);
+}
+
+int Announce(const Client& client, const Args& args) {
+  v1::TenderEvent event;
+  v1::AwardAnnounced* award = event.mutable_award_announced();
+  award->set_tender_id(args.positional()[0]);
+  if (!args.Has("supplier") || !args.Has("amount")) {
+    return Usage("--supplier and --amount are required");
+  }
+  award->set_award_id(args.Get("award-id", absl::StrCat("A-", NewRequestId().substr(0, 8))));
+  for (const std::string& supplier : args.GetAll("supplier")) {
+    *award->add_suppliers() = ParseParty(supplier);
+  }
+  ASSIGN_OR_USAGE(const std::optional<v1::Money> amount, args.Money("amount"));
+  *award->mutable_amount() = *amount;
+  award->set_lot_id(args.Get("lot"));
+  ASSIGN_OR_USAGE(const absl::Time at, At(args));
+  ToProtoTime(at, award->mutable_occurred_at());
+  return Record(client, args, event);
+}
+
+int CancelAward(const Client& client, const Args& args) {
+  v1::TenderEvent event;
+  v1::AwardCancelled* cancelled = event.mutable_award_cancelled();
+  cancelled->set_tender_id(args.positional()[0]);
+  if (!args.Has("award-id")) return Usage("--award-id is required");
+  cancelled->set_award_id(args.Get("award-id"));
+  cancelled->set_reason(args.Get("reason"));
+  ASSIGN_OR_USAGE(const absl::Time at, At(args));
+  ToProtoTime(at, cancelled->mutable_occurred_at());
+  return Record(client, args, event);
+}
+
+int Activity(const Client& client, const Args& args) {
+  v1::TenderEvent event;
+  v1::ActivityLogged* activity = event.mutable_activity_logged();
+  activity->set_tender_id(args.positional()[0]);
+  ASSIGN_OR_USAGE(const v1::ActivityKind kind,
+                  EnumFlag<v1::ActivityKind>(args, "kind", v1::ActivityKind_descriptor(), "visit"));
+  activity->set_kind(kind);
+  if (!args.Has("role")) return Usage("--role is required");
+  ASSIGN_OR_USAGE(const v1::BuyingRole role,
+                  EnumFlag<v1::BuyingRole>(args, "role", v1::BuyingRole_descriptor(), ""));
+  activity->set_role(role);
+  activity->set_contact_name(args.Get("contact"));
+  activity->set_notes(args.Get("notes"));
+  ASSIGN_OR_USAGE(const absl::Time at, At(args));
+  ToProtoTime(at, activity->mutable_occurred_at());
+  return Record(client, args, event);
+}
+
+int Show(const Client& client, const Args& args) {
+  v1::GetTenderRequest request;
+  request.set_tender_id(args.positional()[0]);
+  v1::GetTenderResponse response;
+  auto context = client.Context();
+  const grpc::Status status = client.tenders->GetTender(context.get(), request, &response);
+  if (!status.ok()) return client.Fail(status);
+  if (client.format == Format::kJson) {
+    std::printf("%s\n", MessageJson(response).c_str());
+    return 0;
+  }
+  const v1::TenderView& view = response.tender();
+  const v1::TenderDiscovered& details = view.details();
+  if (client.format == Format::kTable) {
+    const v1::KeyDates& dates = details.key_dates();
+    auto date = [](bool has, const google::protobuf::Timestamp& t) {
+      return has ? HumanTime(FromProtoTime(t)) : std::string("-");
+    };
+    std::printf("%s  %s\n", details.tender_id().c_str(), details.title().c_str());
+    std::printf("  buyer        %s %s\n", details.buyer().id().c_str(), details.buyer().name().c_str());
+    std::printf("  territory    %s   team %s   category %s\n", details.territory().c_str(),
+                details.owner_team().c_str(), details.category().c_str());
+    std::printf("  status       %s   revision %llu%s%s%s\n",
+                absl::AsciiStrToLower(v1::TenderStatus_Name(view.status()).substr(14)).c_str(),
+                static_cast<unsigned long long>(response.revision()),
+                view.documents_obtained() ? "   documents obtained" : "",
+                view.documents_exception() ? " (late, with approval)" : "",
+                view.no_bid_decided() ? "   NO BID" : "");
+    std::printf("  documents    until %s\n", date(dates.has_documents_available_until(),
+                                                  dates.documents_available_until()).c_str());
+    std::printf("  submission   %s   opening %s\n",
+                date(dates.has_submission_deadline(), dates.submission_deadline()).c_str(),
+                date(dates.has_bid_opening_at(), dates.bid_opening_at()).c_str());
+    std::printf("\n");
+  }
+  Table table({"lot", "status", "bidder", "amount", "bid_status", "ours", "award"});
+  for (const v1::LotView& lot : view.lots()) {
+    std::string award = "-";
+    for (const v1::AwardView& a : lot.awards()) {
+      if (a.cancelled()) continue;
+      std::vector<std::string> suppliers;
+      for (const v1::Party& p : a.award().suppliers()) suppliers.push_back(p.id());
+      award = absl::StrCat(a.award().award_id(), " ", absl::StrJoin(suppliers, "+"), " ",
+                           a.award().amount().amount(), " ", a.award().amount().currency());
+    }
+    const std::string lot_status =
+        absl::AsciiStrToLower(v1::LotStatus_Name(lot.status()).substr(11));
+    if (lot.bids().empty()) {
+      table.Add({Cell::Text(lot.lot_id().empty() ? "-" : lot.lot_id()), Cell::Text(lot_status),
+                 Cell::Null(), Cell::Null(), Cell::Null(), Cell::Bool(false), Cell::Text(award)});
+    }
+    for (const v1::BidView& bid : lot.bids()) {
+      table.Add({Cell::Text(lot.lot_id().empty() ? "-" : lot.lot_id()), Cell::Text(lot_status),
+                 Cell::Text(bid.bid().bidder().id()),
+                 Cell::Text(absl::StrCat(bid.bid().amount().amount(), " ",
+                                         bid.bid().amount().currency())),
+                 Cell::Text(absl::AsciiStrToLower(v1::BidStatus_Name(bid.status()).substr(11))),
+                 Cell::Bool(bid.ours()), Cell::Text(award)});
+    }
+  }
+  table.Print(client.format);
+  return 0;
+}
+
+}  // namespace
+
+std::string DescribeEvent(const v1::TenderEvent& event) { return Describe(event); }
+
+void AddTenderCommands(std::vector<Subcommand>* commands) {
+  commands->push_back(
+      {{"tender", "discover"},
+       "TENDER_ID --title T --buyer ID[:NAME] --territory T [flags]",
+       "record a new tender",
+       "Records a tender that became known to us (TenderDiscovered).",
+       With(DateFlags(), FlagSpec{"title", "TEXT", "the tender's title"},
+            FlagSpec{"buyer", "ID[:NAME]", "the buyer's party id and name"},
+            FlagSpec{"territory", "NAME", "territory"}, FlagSpec{"category", "NAME", "category"},
+            FlagSpec{"method", "M", "open (default), selective, limited, direct"},
+            FlagSpec{"channel", "C", "portal (default), field-visit, partner, referral, import"},
+            FlagSpec{"estimated", "MONEY", "estimated value, e.g. \"1250000.00 CNY\""},
+            FlagSpec{"lot", "ID[:TITLE[:MONEY]]", "a lot", true},
+            FlagSpec{"team", "NAME", "owner bid team"},
+            FlagSpec{"source", "TEXT", "where it was found (URL, reference)"}, kAt, kRequestId),
+       1, 1, Discover});
+  commands->push_back(
+      {{"tender", "amend"},
+       "TENDER_ID --reason TEXT [date flags] [--estimated MONEY] [--lot ...]",
+       "record the buyer's change of dates, value or lots",
+       "Records an amendment. Dates given replace those dates; --lot (repeatable) replaces the "
+       "whole list of lots.",
+       With(DateFlags(), FlagSpec{"reason", "TEXT", "why the buyer changed it"},
+            FlagSpec{"estimated", "MONEY", "new estimated value"},
+            FlagSpec{"lot", "ID[:TITLE[:MONEY]]", "the new list of lots", true}, kAt, kRequestId),
+       1, 1, Amend});
+  commands->push_back({{"tender", "cancel"},
+                       "TENDER_ID --reason TEXT [--lot ID]...",
+                       "record that the buyer cancelled the tender (or some lots)",
+                       "",
+                       {{"reason", "TEXT", "why"}, {"lot", "ID", "a lot (default: the whole tender)", true},
+                        kAt, kRequestId},
+                       1, 1, [](const Client& client, const Args& args) {
+                         v1::TenderEvent event;
+                         return End(client, args, event.mutable_tender_cancelled(), &event);
+                       }});
+  commands->push_back({{"tender", "unsuccessful"},
+                       "TENDER_ID --reason TEXT [--lot ID]...",
+                       "record that the tender (or some lots) ended without an award",
+                       "",
+                       {{"reason", "TEXT", "why"}, {"lot", "ID", "a lot (default: the whole tender)", true},
+                        kAt, kRequestId},
+                       1, 1, [](const Client& client, const Args& args) {
+                         v1::TenderEvent event;
+                         return End(client, args, event.mutable_tender_unsuccessful(), &event);
+                       }});
+  commands->push_back({{"tender", "show"}, "TENDER_ID", "a tender's current state", "", {}, 1, 1, Show});
+  commands->push_back({{"doc", "obtained"},
+                       "TENDER_ID [--kind K] [--by NAME] [--approver NAME]",
+                       "record that we obtained a tender document",
+                       "Records a document we obtained. After the documents cut-off it needs "
+                       "--approver (who at the buyer allowed it).",
+                       {{"kind", "K", "tender-documents (default), amendment, clarification"},
+                        {"by", "NAME", "who fetched it (default: the actor)"},
+                        {"approver", "NAME", "who allowed it after the cut-off"},
+                        kAt,
+                        kRequestId},
+                       1, 1, Document});
+  commands->push_back({{"nobid"}, "TENDER_ID --reason TEXT", "record our decision not to bid", "",
+                       {{"reason", "TEXT", "why not"}, kAt, kRequestId}, 1, 1, NoBid});
+  commands->push_back({{"bid", "submit"},
+                       "TENDER_ID --bidder ID[:NAME] --amount MONEY [--lot ID] [--partner ...]",
+                       "record a bid, ours or a competitor's",
+                       "Records a bid. Our own bids use our party id (bidtraild --own_party_id); "
+                       "a competitor's bid may be recorded after the deadline, with --at its "
+                       "submission time.",
+                       {{"bidder", "ID[:NAME]", "the bidder"},
+                        {"amount", "MONEY", "e.g. \"1180000.00 CNY\""},
+                        {"lot", "ID", "the lot (needed when the tender has several)"},
+                        {"partner", "ID[:NAME]", "an integrator or vendor bidding with it", true},
+                        kAt,
+                        kRequestId},
+                       1, 1, SubmitBid});
+  commands->push_back({{"bid", "withdraw"}, "TENDER_ID --bidder ID --reason TEXT [--lot ID]",
+                       "record that a bidder withdrew its bid", "",
+                       {{"bidder", "ID", "the bidder"}, {"lot", "ID", "the lot"},
+                        {"reason", "TEXT", "why"}, kAt, kRequestId},
+                       1, 1, [](const Client& client, const Args& args) {
+                         v1::TenderEvent event;
+                         return LeaveBid(client, args, event.mutable_bid_withdrawn(), &event);
+                       }});
+  commands->push_back({{"bid", "disqualify"}, "TENDER_ID --bidder ID --reason TEXT [--lot ID]",
+                       "record that the buyer disqualified a bid", "",
+                       {{"bidder", "ID", "the bidder"}, {"lot", "ID", "the lot"},
+                        {"reason", "TEXT", "why"}, kAt, kRequestId},
+                       1, 1, [](const Client& client, const Args& args) {
+                         v1::TenderEvent event;
+                         return LeaveBid(client, args, event.mutable_bid_disqualified(), &event);
+                       }});
+  commands->push_back({{"award"},
+                       "TENDER_ID --supplier ID[:NAME] --amount MONEY [--lot ID] [--award-id ID]",
+                       "record the award of a lot (same as `award announce`)",
+                       "",
+                       {{"supplier", "ID[:NAME]", "a supplier", true},
+                        {"amount", "MONEY", "awarded amount"},
+                        {"lot", "ID", "the lot"},
+                        {"award-id", "ID", "names the award (default: generated)"},
+                        kAt,
+                        kRequestId},
+                       1, 1, Announce});
+  commands->push_back({{"award", "announce"},
+                       "TENDER_ID --supplier ID[:NAME] --amount MONEY [--lot ID] [--award-id ID]",
+                       "record the award of a lot",
+                       "",
+                       {{"supplier", "ID[:NAME]", "a supplier", true},
+                        {"amount", "MONEY", "awarded amount"},
+                        {"lot", "ID", "the lot"},
+                        {"award-id", "ID", "names the award (default: generated)"},
+                        kAt,
+                        kRequestId},
+                       1, 1, Announce});
+  commands->push_back({{"award", "cancel"}, "TENDER_ID --award-id ID --reason TEXT",
+                       "record that an award was revoked", "",
+                       {{"award-id", "ID", "the award"}, {"reason", "TEXT", "why"}, kAt, kRequestId},
+                       1, 1, CancelAward});
+  commands->push_back({{"activity", "log"},
+                       "TENDER_ID --role ROLE [--kind K] [--contact NAME] [--notes TEXT]",
+                       "record a contact with someone at the buyer",
+                       "",
+                       {{"kind", "K", "visit (default), call, meeting, technical-exchange, site-tour"},
+                        {"role", "ROLE",
+                         "executive, using-department-management, technical-department-management, "
+                         "procurement, user, technical-staff"},
+                        {"contact", "NAME", "who"},
+                        {"notes", "TEXT", "what was said"},
+                        kAt,
+                        kRequestId},
+                       1, 1, Activity});
+}
+
+}  // namespace bidtrail::cli
