@@ -62,12 +62,19 @@ absl::Status ReportingFlags(const Args& args, v1::Reporting* reporting) {
   return absl::OkStatus();
 }
 
-std::string Totals(const google::protobuf::RepeatedPtrField<v1::MoneyTotal>& totals) {
+// Sums per currency: "480000 CNY; 90000 USD", or in JSON a list of objects.
+Cell Totals(const google::protobuf::RepeatedPtrField<v1::MoneyTotal>& totals) {
   std::vector<std::string> parts;
+  std::vector<std::string> json;
   for (const v1::MoneyTotal& total : totals) {
     parts.push_back(absl::StrCat(total.amount(), " ", total.currency()));
+    json.push_back(absl::StrCat("{\"currency\":", JsonString(total.currency()),
+                                ",\"amount\":", JsonString(total.amount()), "}"));
   }
-  return parts.empty() ? "-" : absl::StrJoin(parts, "; ");
+  Cell cell;
+  cell.text = parts.empty() ? "-" : absl::StrJoin(parts, "; ");
+  cell.json = absl::StrCat("[", absl::StrJoin(json, ","), "]");
+  return cell;
 }
 
 std::string Relative(absl::Time due, absl::Time now) {
@@ -249,8 +256,7 @@ int WinRate(const Client& client, const Args& args) {
   request.mutable_deal_size()->set_medium_from(args.Get("medium-from"));
   request.mutable_deal_size()->set_large_from(args.Get("large-from"));
   request.set_page_size(1000);
-  const char* group_name = args.Has("by") ? "group" : "group";
-  Table table({group_name, "bid", "won", "lost", "pending", "void", "disqualified", "win_rate",
+  Table table({"group", "bid", "won", "lost", "pending", "void", "disqualified", "win_rate",
                "bid_rate", "no_bid", "mean_bidders", "median_price_gap", "median_cycle_days",
                "value_won", "value_lost"});
   std::string bidder;
@@ -277,7 +283,7 @@ int WinRate(const Client& client, const Args& args) {
                      ? Cell::Number(absl::ToDoubleHours(FromProto(group.median_cycle_time())) / 24,
                                     1)
                      : Cell::Null(),
-                 Cell::Text(Totals(group.value_won())), Cell::Text(Totals(group.value_lost()))});
+                 Totals(group.value_won()), Totals(group.value_lost())});
     }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# End to end, as a user: the event store, tenders and projections as three
+# bidtraild processes on loopback (microservices mode), driven through the
+# bidtrail CLI. A full tender lifecycle with deadlines and win rate checked;
+# kill -9 of the projections process and a restart give the same answers; a
+# restart of the event store loses nothing that was acknowledged.
+set -euo pipefail
+
+BIN="${BIDTRAIL_BIN_DIR:?set BIDTRAIL_BIN_DIR to build/bin}"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bidtrail-e2e-XXXXXX")
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  for log in "$WORK"/*.log; do echo "--- $log" >&2; tail -n 20 "$log" >&2; done
+  exit 1
+}
+
+# start NAME FLAGS...: starts bidtraild on a free port; sets PORT_<NAME> and PID_<NAME>.
+start() {
+  local name=$1
+  shift
+  rm -f "$WORK/$name.port"
+  "$BIN/bidtraild" --listen=127.0.0.1:0 --port_file="$WORK/$name.port" "$@" >>"$WORK/$name.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  for _ in $(seq 1 200); do
+    [ -s "$WORK/$name.port" ] && break
+    kill -0 "$pid" 2>/dev/null || fail "$name exited at start"
+    sleep 0.05
+  done
+  [ -s "$WORK/$name.port" ] || fail "$name did not start"
+  printf -v "PORT_$name" '%s' "$(cat "$WORK/$name.port")"
+  printf -v "PID_$name" '%s' "$pid"
+}
+
+stop() { # graceful
+  local pid_var="PID_$1"
+  kill -TERM "${!pid_var}"
+  wait "${!pid_var}" 2>/dev/null || true
+}
+
+start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true
+start tenders --services=tenders --eventstore="127.0.0.1:$PORT_eventstore" --own_party_id=us
+start projections --services=projections --eventstore="127.0.0.1:$PORT_eventstore" \
+  --data_dir="$WORK/proj" --own_party_id=us
+
+export BIDTRAIL_ACTOR=e2e
+cmd() { BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" "$@" >/dev/null || fail "bidtrail $*"; }
+ask() { BIDTRAIL_SERVER="127.0.0.1:$PORT_projections" "$BIN/bidtrail" "$@"; }
+at() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
+
+# E2E-A: a past tender: documents, our bid, a competitor, an award to the
+# competitor, cancelled, and the re-award to us.
+cmd tender discover E2E-A --title "Metering upgrade" --buyer "BUR-1:North bureau" --territory north \
+  --team team-north --estimated "900000 CNY" --documents-until "$(at '-20 days')" \
+  --submission-deadline "$(at '-10 days')" --opening "$(at '-10 days')" --at "$(at '-30 days')" \
+  --request-id a1
+cmd doc obtained E2E-A --at "$(at '-25 days')" --request-id a2
+cmd bid submit E2E-A --bidder us --amount "850000 CNY" --at "$(at '-11 days')" --request-id a3
+cmd bid submit E2E-A --bidder RIVAL-1:Rival --amount "820000 CNY" --at "$(at '-11 days')" --request-id a4
+cmd award E2E-A --award-id AW-1 --supplier RIVAL-1 --amount "820000 CNY" --at "$(at '-8 days')" --request-id a5
+cmd award cancel E2E-A --award-id AW-1 --reason "complaint upheld" --at "$(at '-5 days')" --request-id a6
+cmd bid disqualify E2E-A --bidder RIVAL-1 --reason "missing guarantee" --at "$(at '-5 days')" --request-id a7
+cmd award E2E-A --award-id AW-2 --supplier us --amount "850000 CNY" --at "$(at '-4 days')" --request-id a8
+# E2E-B: open, documents cut-off within 48 hours and not obtained: at risk.
+cmd tender discover E2E-B --title "Substation cameras" --buyer "BUR-2:South bureau" --territory south \
+  --team team-south --documents-until "$(at '+1 day')" --submission-deadline "$(at '+5 days')" \
+  --at "$(at '-1 day')" --request-id b1
+# A rule: our bid before the documents is refused, and changes nothing.
+if BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" bid submit E2E-B --bidder us \
+  --amount "1 CNY" 2>"$WORK/refused.txt"; then
+  fail "a bid before the documents was accepted"
+fi
+grep -q "FAILED_PRECONDITION: we have not obtained the tender documents" "$WORK/refused.txt" ||
+  fail "unexpected refusal: $(cat "$WORK/refused.txt")"
+ACKED=9
+
+wait_caught_up() {
+  for _ in $(seq 1 200); do
+    if ask status --json 2>/dev/null | grep -q "\"head\":$ACKED,\"lag\":0"; then return 0; fi
+    sleep 0.05
+  done
+  fail "projections did not catch up: $(ask status --json 2>&1)"
+}
+wait_caught_up
+
+ask deadlines --json >"$WORK/deadlines.json"
+grep -q '"tender_id":"E2E-B","deadline":"documents","flag":"AT RISK"' "$WORK/deadlines.json" ||
+  fail "E2E-B documents not at risk: $(cat "$WORK/deadlines.json")"
+ask winrate --json >"$WORK/winrate-before.json"
+grep -q '"group":"all","bid":1,"won":1,"lost":0' "$WORK/winrate-before.json" ||
+  fail "win rate: $(cat "$WORK/winrate-before.json")"
+ask winrate --by bidder --json >"$WORK/bidders-before.json"
+grep -q '"group":"RIVAL-1","bid":1,"won":0,"lost":1,"pending":0,"void":0,"disqualified":1' \
+  "$WORK/bidders-before.json" || fail "rival: $(cat "$WORK/bidders-before.json")"
+ask timeline E2E-A --json | grep -q '"amendment_count"' || true
+
+# kill -9 the projections mid-way and restart: same answers.
+kill -9 "$PID_projections"
+wait "$PID_projections" 2>/dev/null || true
+start projections --services=projections --eventstore="127.0.0.1:$PORT_eventstore" \
+  --data_dir="$WORK/proj" --own_party_id=us
+wait_caught_up
+ask winrate --json >"$WORK/winrate-after.json"
+ask winrate --by bidder --json >"$WORK/bidders-after.json"
+cmp -s "$WORK/winrate-before.json" "$WORK/winrate-after.json" || fail "win rate changed after kill -9"
+cmp -s "$WORK/bidders-before.json" "$WORK/bidders-after.json" || fail "bidders changed after kill -9"
+
+# Restart the event store: every acknowledged event is still there, chained.
+stop eventstore
+start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true
+# The other processes reconnect on their own; give them the new port.
+stop tenders
+start tenders --services=tenders --eventstore="127.0.0.1:$PORT_eventstore" --own_party_id=us
+stop projections
+start projections --services=projections --eventstore="127.0.0.1:$PORT_eventstore" \
+  --data_dir="$WORK/proj" --own_party_id=us
+ask verify --json | grep -q "\"ok\":true,\"records_checked\":$ACKED," || fail "verify: $(ask verify --json)"
+BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-A --json |
+  grep -q '"revision":"7"' || fail "E2E-A lost events"
+# And it goes on: a new command after the restarts.
+cmd doc obtained E2E-B --request-id b2
+ACKED=10
+wait_caught_up
+ask deadlines --json | grep -q '"tender_id":"E2E-B","deadline":"documents","flag":"done"' ||
+  fail "E2E-B documents not done after the restart"
+
+stop tenders
+stop projections
+stop eventstore
+echo "1 passed, 0 failed"
