@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Microservices mode on one machine: the event store, tenders and projections
+# as three bidtraild processes on loopback, data under var/local/.
+#
+#   deploy/local/services.sh start    # build if needed, start the three
+#   deploy/local/services.sh status   # which are running, where
+#   deploy/local/services.sh stop     # stop them gracefully
+#
+# Then: BIDTRAIL_SERVER=127.0.0.1:50062 bidtrail ...   (commands: tenders)
+#       BIDTRAIL_SERVER=127.0.0.1:50063 bidtrail ...   (queries: projections)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+DIR=var/local
+EVENTSTORE_PORT=${EVENTSTORE_PORT:-50061}
+TENDERS_PORT=${TENDERS_PORT:-50062}
+PROJECTIONS_PORT=${PROJECTIONS_PORT:-50063}
+OWN_PARTY_ID=${OWN_PARTY_ID:-us}
+SERVICES=(eventstore tenders projections)
+
+running() { [ -f "$DIR/$1.pid" ] && kill -0 "$(cat "$DIR/$1.pid")" 2>/dev/null; }
+
+start_one() {
+  local name=$1 port=$2
+  shift 2
+  if running "$name"; then
+    echo "$name already running (pid $(cat "$DIR/$name.pid"))"
+    return
+  fi
+  nohup build/bin/bidtraild --services="$name" --listen="127.0.0.1:$port" "$@" \
+    >>"$DIR/$name.log" 2>&1 &
+  echo $! >"$DIR/$name.pid"
+  for _ in $(seq 1 100); do
+    grep -q "serving $name on 127.0.0.1:$port" "$DIR/$name.log" 2>/dev/null && break
+    running "$name" || break
+    sleep 0.1
+  done
+  running "$name" || { echo "$name did not start:" >&2; tail -n 5 "$DIR/$name.log" >&2; exit 1; }
+  echo "$name on 127.0.0.1:$port (pid $(cat "$DIR/$name.pid"), log $DIR/$name.log)"
+}
+
+stop_one() {
+  local name=$1
+  if ! running "$name"; then
+    rm -f "$DIR/$name.pid"
+    return
+  fi
+  local pid
+  pid=$(cat "$DIR/$name.pid")
+  kill -TERM "$pid"
+  for _ in $(seq 1 150); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  rm -f "$DIR/$name.pid"
+  echo "$name stopped"
+}
+
+case "${1:-}" in
+  start)
+    [ -x build/bin/bidtraild ] || { tools/install-deps && tools/build; }
+    mkdir -p "$DIR"
+    start_one eventstore "$EVENTSTORE_PORT" --data_dir="$DIR/eventstore"
+    start_one tenders "$TENDERS_PORT" --eventstore="127.0.0.1:$EVENTSTORE_PORT" \
+      --own_party_id="$OWN_PARTY_ID"
+    start_one projections "$PROJECTIONS_PORT" --eventstore="127.0.0.1:$EVENTSTORE_PORT" \
+      --data_dir="$DIR/projections" --own_party_id="$OWN_PARTY_ID"
+    ;;
+  stop)
+    # Clients first, the store last.
+    stop_one projections
+    stop_one tenders
+    stop_one eventstore
+    ;;
+  status)
+    for name in "${SERVICES[@]}"; do
+      if running "$name"; then echo "$name running (pid $(cat "$DIR/$name.pid"))"; else echo "$name stopped"; fi
+    done
+    ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+esac
