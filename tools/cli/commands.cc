@@ -7,6 +7,7 @@ const std::vector<Subcommand>& Subcommands() {
     auto* commands = new std::vector<Subcommand>();
     AddTenderCommands(commands);
     AddQueryCommands(commands);
+    AddDataCommands(commands);
     return commands;
   }();
   return *all;

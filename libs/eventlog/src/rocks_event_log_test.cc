@@ -430,6 +430,23 @@ TEST_F(RocksEventLogTest, ReopenRestoresHeadChainAndRevisions) {
   EXPECT_EQ(verified.head_hash, log_->ChainHead());
 }
 
+TEST_F(RocksEventLogTest, CheckpointIsAConsistentCopy) {
+  ASSERT_THAT(log_->Append("a", ExpectedRevision::Any(), {Event(1), Event(2)}), IsOk());
+  const std::string copy = dir_.path() + "/backup";
+  ASSERT_OK_AND_ASSIGN(uint64_t head, log_->Checkpoint(copy));
+  EXPECT_EQ(head, 2u);
+  ASSERT_THAT(log_->Append("a", ExpectedRevision::Any(), {Event(3)}), IsOk());
+  EXPECT_THAT(log_->Checkpoint(copy),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already exists")));
+  RocksEventLog::Options options;
+  options.path = copy;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<RocksEventLog> restored, RocksEventLog::Open(options));
+  EXPECT_EQ(restored->HeadPosition().value(), 2u);
+  ASSERT_OK_AND_ASSIGN(VerifyResult verified, restored->Verify());
+  EXPECT_TRUE(verified.ok);
+  EXPECT_EQ(verified.records_checked, 2u);
+}
+
 // Opens the log's RocksDB directly, as an attacker with disk access would.
 class RawDb {
  public:

@@ -190,4 +190,14 @@ absl::StatusOr<eventlog::VerifyResult> GrpcEventStore::Verify() {
   return result;
 }
 
+absl::StatusOr<uint64_t> GrpcEventStore::Checkpoint(const std::string& path) {
+  v1::CheckpointRequest request;
+  request.set_path(path);
+  v1::CheckpointResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, options_.verify_timeout);
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->Checkpoint(&context, request, &response)));
+  return response.head_position();
+}
+
 }  // namespace bidtrail::eventstore

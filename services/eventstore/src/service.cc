@@ -297,4 +297,15 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::Verify(grpc::CallbackServerCont
   });
 }
 
+grpc::ServerUnaryReactor* EventStoreGrpcService::Checkpoint(
+    grpc::CallbackServerContext* context, const v1::CheckpointRequest* request,
+    v1::CheckpointResponse* response) {
+  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
+    ASSIGN_OR_RETURN(const uint64_t head, store_->Checkpoint(request->path()));
+    response->set_path(request->path());
+    response->set_head_position(head);
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace bidtrail::eventstore

@@ -211,6 +211,12 @@ class EventStore {
 
   // Recomputes the hash chain over the whole log.
   virtual absl::StatusOr<VerifyResult> Verify() = 0;
+
+  // Writes a consistent copy of the log into `path` (a folder that must not
+  // exist), while serving; returns the head position the copy holds.
+  // ALREADY_EXISTS when `path` exists; UNIMPLEMENTED for backends without
+  // copies.
+  virtual absl::StatusOr<uint64_t> Checkpoint(const std::string& path) = 0;
 };
 
 }  // namespace bidtrail::eventlog

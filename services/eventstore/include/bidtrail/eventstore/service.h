@@ -65,6 +65,9 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
   grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* context,
                                    const v1::VerifyRequest* request,
                                    v1::VerifyResponse* response) override;
+  grpc::ServerUnaryReactor* Checkpoint(grpc::CallbackServerContext* context,
+                                       const v1::CheckpointRequest* request,
+                                       v1::CheckpointResponse* response) override;
 
   // Book-keeping of open streams, used by the stream threads.
   class StreamRegistry {
