@@ -43,8 +43,8 @@ eventlog::ProposedEvent Event(uint64_t n, std::string type = "bidtrail.v1.BidSub
   event.event_id = Id(n);
   event.type = std::move(type);
   event.data = absl::StrFormat("payload-%d", n);
-  event.occurred_at = absl::FromUnixSeconds(1767225600 + static_cast<int64_t>(n)) +
-                      absl::Nanoseconds(123456789);
+  event.occurred_at =
+      absl::FromUnixSeconds(1767225600 + static_cast<int64_t>(n)) + absl::Nanoseconds(123456789);
   event.actor = "bob";
   event.correlation_id = "c";
   event.causation_id = "d";
@@ -58,7 +58,8 @@ class EventStoreServiceTest : public ::testing::Test {
     options.path = dir_.path() + "/log";
     options.sync = false;
     ASSERT_OK_AND_ASSIGN(log_, eventlog::RocksEventLog::Open(options));
-    service_ = std::make_unique<EventStoreGrpcService>(log_.get(), EventStoreGrpcService::Options());
+    service_ =
+        std::make_unique<EventStoreGrpcService>(log_.get(), EventStoreGrpcService::Options());
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(service_.get());
@@ -162,9 +163,9 @@ TEST_F(EventStoreServiceTest, ErrorsCarryTheirCodeAndMessage) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stream_id: must not start")));
   eventlog::ProposedEvent no_time = Event(2);
   no_time.occurred_at = absl::InfinitePast();
-  EXPECT_THAT(client_->Append("t", ExpectedRevision::Any(), {no_time}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("events[0].occurred_at: required")));
+  EXPECT_THAT(
+      client_->Append("t", ExpectedRevision::Any(), {no_time}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[0].occurred_at: required")));
   EXPECT_THAT(client_->Append("t", ExpectedRevision::Any(), {Event(1), Event(3)}),
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already recorded")));
   eventlog::ReadStreamRequest read;
@@ -269,11 +270,10 @@ TEST_F(EventStoreServiceTest, ConcurrentClientsShareGroupCommits) {
 }
 
 TEST(StatusMapTest, KeepsCodeAndMessageBothWays) {
-  for (absl::StatusCode code :
-       {absl::StatusCode::kInvalidArgument, absl::StatusCode::kAborted,
-        absl::StatusCode::kFailedPrecondition, absl::StatusCode::kNotFound,
-        absl::StatusCode::kAlreadyExists, absl::StatusCode::kUnavailable,
-        absl::StatusCode::kUnauthenticated, absl::StatusCode::kInternal}) {
+  for (absl::StatusCode code : {absl::StatusCode::kInvalidArgument, absl::StatusCode::kAborted,
+                                absl::StatusCode::kFailedPrecondition, absl::StatusCode::kNotFound,
+                                absl::StatusCode::kAlreadyExists, absl::StatusCode::kUnavailable,
+                                absl::StatusCode::kUnauthenticated, absl::StatusCode::kInternal}) {
     const absl::Status status(code, "what and why");
     const grpc::Status wire = rpc::ToGrpcStatus(status);
     EXPECT_EQ(static_cast<int>(wire.error_code()), static_cast<int>(code));
@@ -295,9 +295,8 @@ TEST(BidtraildTest, ServesStopsCleanlyAndKeepsDataAcrossRestart) {
       // An idle synchronous client does not answer the server's closing ping
       // (it only polls during calls), which would make shutdown wait out the
       // grace period: close it first.
-      GrpcEventStore client(
-          GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", server.port())),
-          GrpcEventStore::Options());
+      GrpcEventStore client(GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", server.port())),
+                            GrpcEventStore::Options());
       ASSERT_THAT(client.Append("tender-9", ExpectedRevision::NoStream(), {Event(1), Event(2)}),
                   IsOk());
     }
@@ -306,9 +305,8 @@ TEST(BidtraildTest, ServesStopsCleanlyAndKeepsDataAcrossRestart) {
   BidtraildProcess server(dir.path(), flags);
   ASSERT_GT(server.port(), 0);
   {
-    GrpcEventStore client(
-        GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", server.port())),
-        GrpcEventStore::Options());
+    GrpcEventStore client(GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", server.port())),
+                          GrpcEventStore::Options());
     ASSERT_OK_AND_ASSIGN(eventlog::StreamInfo info, client.GetStreamInfo("tender-9"));
     EXPECT_EQ(info.event_count, 2u);
     ASSERT_OK_AND_ASSIGN(eventlog::VerifyResult verified, client.Verify());

@@ -29,15 +29,6 @@ using ::bidtrail::testing::ScratchDir;
 using ::testing::HasSubstr;
 using namespace ::bidtrail::tender::testing;  // NOLINT: event builders
 
-v1::TenderEvent For(const std::string& tender_id, v1::TenderEvent event) {
-  const auto* oneof = v1::TenderEvent::descriptor()->oneof_decl(0);
-  const auto* field = event.GetReflection()->GetOneofFieldDescriptor(event, oneof);
-  auto* held = event.GetReflection()->MutableMessage(&event, field);
-  held->GetReflection()->SetString(held, held->GetDescriptor()->FindFieldByName("tender_id"),
-                                   tender_id);
-  return event;
-}
-
 class ProjectionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -58,7 +49,7 @@ class ProjectionsTest : public ::testing::Test {
 
   void Record(const std::string& tender_id, const v1::TenderEvent& event) {
     auto result = commands_->Execute({"alice", ""}, absl::StrFormat("r-%d", ++requests_),
-                                     For(tender_id, event));
+                                     ForTender(tender_id, event));
     ASSERT_TRUE(result.ok()) << result.status() << " " << event.ShortDebugString();
   }
 
@@ -106,8 +97,8 @@ class ProjectionsTest : public ::testing::Test {
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_GT(port, 0);
-    stub_ = v1::QueriesService::NewStub(grpc::CreateChannel(
-        absl::StrFormat("127.0.0.1:%d", port), grpc::InsecureChannelCredentials()));
+    stub_ = v1::QueriesService::NewStub(grpc::CreateChannel(absl::StrFormat("127.0.0.1:%d", port),
+                                                            grpc::InsecureChannelCredentials()));
   }
 
   void StopServer() {
@@ -137,9 +128,11 @@ TEST_F(ProjectionsTest, RebuiltEqualsIncrementalByteForByte) {
   ASSERT_OK_AND_ASSIGN(auto incremental, engine_->Dump());
   ASSERT_FALSE(incremental.empty());
   std::vector<std::pair<uint64_t, uint64_t>> progress;
-  ASSERT_TRUE(engine_->Rebuild([&](uint64_t position, uint64_t head) {
-                       progress.emplace_back(position, head);
-                     }).ok());
+  ASSERT_TRUE(engine_
+                  ->Rebuild([&](uint64_t position, uint64_t head) {
+                    progress.emplace_back(position, head);
+                  })
+                  .ok());
   ASSERT_OK_AND_ASSIGN(auto rebuilt, engine_->Dump());
   EXPECT_EQ(rebuilt, incremental);
   ASSERT_FALSE(progress.empty());

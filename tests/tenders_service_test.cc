@@ -118,8 +118,11 @@ class TendersServiceTest : public ::testing::Test {
 TEST_F(TendersServiceTest, FullLifecycleThroughTheService) {
   Ok("r1", Discovered({"L1", "L2"}));
   v1::TenderEvent amendment = Amended(Day(2));
-  ToProtoTime(Day(22), amendment.mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
-  ToProtoTime(Day(23), amendment.mutable_tender_amended()->mutable_key_dates()->mutable_bid_opening_at());
+  ToProtoTime(
+      Day(22),
+      amendment.mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
+  ToProtoTime(Day(23),
+              amendment.mutable_tender_amended()->mutable_key_dates()->mutable_bid_opening_at());
   Ok("r2", amendment);
   const v1::CommandResult late_docs = Ok("r3", Document(Day(13), "division chief Li"));
   ASSERT_EQ(late_docs.events_size(), 1);
@@ -257,18 +260,19 @@ TEST_F(TendersServiceTest, SixteenConcurrentBidsAllLandOnce) {
   EXPECT_EQ(got.tender().lots(0).bids_size(), kClients) << "a bid was lost or doubled";
   EXPECT_EQ(got.revision(), static_cast<uint64_t>(kClients));
   std::set<std::string> bidders;
-  for (const v1::BidView& bid : got.tender().lots(0).bids()) bidders.insert(bid.bid().bidder().id());
+  for (const v1::BidView& bid : got.tender().lots(0).bids())
+    bidders.insert(bid.bid().bidder().id());
   EXPECT_EQ(bidders.size(), static_cast<size_t>(kClients));
 }
 
 // Two bidtraild processes: the event store in one, tenders in the other.
 TEST(TendersTwoProcessTest, CommandsGoThroughARemoteEventStore) {
   ScratchDir dir;
-  BidtraildProcess store(dir.path(), {"--services=eventstore", "--sync=false",
-                                      "--data_dir=" + dir.path() + "/data"});
+  BidtraildProcess store(
+      dir.path(), {"--services=eventstore", "--sync=false", "--data_dir=" + dir.path() + "/data"});
   ASSERT_GT(store.port(), 0) << "the event store process did not start";
-  BidtraildProcess tenders(dir.path(), {"--services=tenders", "--eventstore=" + store.address(),
-                                        "--own_party_id=us"});
+  BidtraildProcess tenders(
+      dir.path(), {"--services=tenders", "--eventstore=" + store.address(), "--own_party_id=us"});
   ASSERT_GT(tenders.port(), 0) << "the tenders process did not start";
   {
     TendersClient client(tenders.address());
@@ -277,7 +281,8 @@ TEST(TendersTwoProcessTest, CommandsGoThroughARemoteEventStore) {
     const absl::Time now = absl::Now();
     auto* tender = discovered.mutable_tender_discovered();
     ToProtoTime(now - absl::Hours(48), tender->mutable_occurred_at());
-    ToProtoTime(now + absl::Hours(24), tender->mutable_key_dates()->mutable_documents_available_until());
+    ToProtoTime(now + absl::Hours(24),
+                tender->mutable_key_dates()->mutable_documents_available_until());
     ToProtoTime(now + absl::Hours(72), tender->mutable_key_dates()->mutable_submission_deadline());
     ToProtoTime(now + absl::Hours(74), tender->mutable_key_dates()->mutable_bid_opening_at());
     v1::CommandResult result;

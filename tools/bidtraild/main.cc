@@ -186,9 +186,8 @@ int main(int argc, char** argv) {
       log != nullptr ? absl::StrCat("data in ", data_dir, " (sync ",
                                     absl::GetFlag(FLAGS_sync) ? "on" : "off", ")")
                      : absl::StrCat("event store at ", absl::GetFlag(FLAGS_eventstore));
-  std::printf("bidtraild: serving %s on %s:%d, %s, pid %d\n",
-              absl::StrJoin(services, ",").c_str(), host.c_str(), port, storage.c_str(),
-              static_cast<int>(getpid()));
+  std::printf("bidtraild: serving %s on %s:%d, %s, pid %d\n", absl::StrJoin(services, ",").c_str(),
+              host.c_str(), port, storage.c_str(), static_cast<int>(getpid()));
   std::fflush(stdout);
 
   int signal_number = 0;

@@ -134,10 +134,10 @@ absl::StatusOr<absl::Time> ParseTime(const std::string& text, absl::Time now) {
   if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
   if (absl::ParseTime("%Y-%m-%dT%H:%M%Ez", text, &time, &error)) return time;
   if (absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &time, &error)) return time;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "\"", text,
-      "\" is not a time; write 2026-03-01T12:00:00+08:00 (with its UTC offset), "
-      "2026-03-01 (midnight UTC) or now"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", text,
+                   "\" is not a time; write 2026-03-01T12:00:00+08:00 (with its UTC offset), "
+                   "2026-03-01 (midnight UTC) or now"));
 }
 
 absl::StatusOr<absl::Duration> ParseDuration(const std::string& text) {
@@ -146,8 +146,8 @@ absl::StatusOr<absl::Duration> ParseDuration(const std::string& text) {
   bool any = false;
   while (at < text.size()) {
     size_t digits = at;
-    while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) ||
-                                     text[digits] == '.')) {
+    while (digits < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
       ++digits;
     }
     double value = 0;
@@ -180,7 +180,8 @@ absl::StatusOr<absl::Duration> ParseDuration(const std::string& text) {
 
 absl::StatusOr<v1::Money> ParseMoney(const std::string& text) {
   std::vector<std::string> parts = absl::StrSplit(text, ' ', absl::SkipWhitespace());
-  if (parts.size() == 2 && !parts[0].empty() && std::isalpha(static_cast<unsigned char>(parts[0][0]))) {
+  if (parts.size() == 2 && !parts[0].empty() &&
+      std::isalpha(static_cast<unsigned char>(parts[0][0]))) {
     std::swap(parts[0], parts[1]);
   }
   if (parts.size() != 2) {

@@ -17,7 +17,7 @@
 namespace bidtrail::cli {
 
 struct FlagSpec {
-  std::string name;  // without the dashes
+  std::string name;        // without the dashes
   std::string value_name;  // empty: a switch without a value
   std::string help;
   bool repeated = false;

@@ -18,9 +18,10 @@ int Backup(const Client& client, const Args& args) {
   Table table({"path", "head_position"});
   table.Add({Cell::Text(args.positional()[0]), Cell::Integer(static_cast<int64_t>(*head))});
   if (client.format == Format::kTable) {
-    std::printf("backup of the log up to position %llu written to %s on the server's machine\n"
-                "restore: stop bidtraild, move it into place as <data_dir>/eventlog, start\n",
-                static_cast<unsigned long long>(*head), args.positional()[0].c_str());
+    std::printf(
+        "backup of the log up to position %llu written to %s on the server's machine\n"
+        "restore: stop bidtraild, move it into place as <data_dir>/eventlog, start\n",
+        static_cast<unsigned long long>(*head), args.positional()[0].c_str());
     return 0;
   }
   table.Print(client.format);
@@ -30,11 +31,16 @@ int Backup(const Client& client, const Args& args) {
 }  // namespace
 
 void AddDataCommands(std::vector<Subcommand>* commands) {
-  commands->push_back({{"backup"}, "PATH",
-                       "copy the log, online, into a new folder on the server's machine",
-                       "Writes a consistent copy of the event log (a RocksDB checkpoint) into PATH, "
-                       "a folder that must not exist yet, on the machine bidtraild runs on.",
-                       {}, 1, 1, Backup});
+  commands->push_back(
+      {{"backup"},
+       "PATH",
+       "copy the log, online, into a new folder on the server's machine",
+       "Writes a consistent copy of the event log (a RocksDB checkpoint) into PATH, "
+       "a folder that must not exist yet, on the machine bidtraild runs on.",
+       {},
+       1,
+       1,
+       Backup});
 }
 
 }  // namespace bidtrail::cli

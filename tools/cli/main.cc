@@ -118,10 +118,8 @@ int Main(int argc, char** argv) {
   const Format format = args.Has("json")  ? Format::kJson
                         : args.Has("csv") ? Format::kCsv
                                           : Format::kTable;
-  const std::string server =
-      args.Get("server", EnvOr("BIDTRAIL_SERVER", "127.0.0.1:50051"));
-  const std::string actor =
-      args.Get("actor", EnvOr("BIDTRAIL_ACTOR", EnvOr("USER", "")));
+  const std::string server = args.Get("server", EnvOr("BIDTRAIL_SERVER", "127.0.0.1:50051"));
+  const std::string actor = args.Get("actor", EnvOr("BIDTRAIL_ACTOR", EnvOr("USER", "")));
   Client client = Connect(server, actor, format);
   const int code = chosen->run(client, args);
   if (code == 2) std::fprintf(stderr, "\n%s", args.HelpText().c_str());

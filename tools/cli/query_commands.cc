@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "bidtrail/common/proto_time.h"
+#include "bidtrail/common/status_macros.h"
 #include "commands.h"
 #include "google/protobuf/duration.pb.h"
 
@@ -38,6 +39,18 @@ absl::Status TimeFlag(const Args& args, const char* name, google::protobuf::Time
   if (!time.ok()) return time.status();
   if (*time) ToProtoTime(**time, out);
   if (present != nullptr) *present = time->has_value();
+  return absl::OkStatus();
+}
+
+// --from and --to into a request's from/to (left unset when not given).
+template <typename Request>
+absl::Status PeriodFlags(const Args& args, Request* request) {
+  bool has_from = false;
+  bool has_to = false;
+  RETURN_IF_ERROR(TimeFlag(args, "from", request->mutable_from(), &has_from));
+  RETURN_IF_ERROR(TimeFlag(args, "to", request->mutable_to(), &has_to));
+  if (!has_from) request->clear_from();
+  if (!has_to) request->clear_to();
   return absl::OkStatus();
 }
 
@@ -96,8 +109,7 @@ int Deadlines(const Client& client, const Args& args) {
     return Usage(status);
   }
   if (!has_as_of) request.clear_as_of();
-  for (const auto& [flag, field] :
-       std::vector<std::pair<const char*, google::protobuf::Duration*>>{
+  for (const auto& [flag, field] : std::vector<std::pair<const char*, google::protobuf::Duration*>>{
            {"within", request.mutable_within()},
            {"lookback", request.mutable_overdue_lookback()},
            {"docs-risk", request.mutable_documents_risk_window()},
@@ -124,7 +136,7 @@ int Deadlines(const Client& client, const Args& args) {
     if (!status.ok()) return client.Fail(status);
     for (const v1::DeadlineItem& item : response.deadlines()) {
       const absl::Time due = FromProtoTime(item.due());
-      const std::string flag = item.overdue()  ? "OVERDUE"
+      const std::string flag = item.overdue()   ? "OVERDUE"
                                : item.at_risk() ? "AT RISK"
                                : item.done()    ? "done"
                                                 : "";
@@ -138,19 +150,17 @@ int Deadlines(const Client& client, const Args& args) {
                  Cell::Text(item.owner_team())});
     }
     for (const v1::StaleTender& tender : response.stale()) {
-      stale.Add({Cell::Text(tender.tender_id()),
-                 Cell::Text(HumanDuration(FromProto(tender.idle()))),
-                 Cell::Text(HumanTime(FromProtoTime(tender.last_event_at()))),
-                 Cell::Text(tender.title()), Cell::Text(tender.territory()),
-                 Cell::Text(tender.owner_team())});
+      stale.Add(
+          {Cell::Text(tender.tender_id()), Cell::Text(HumanDuration(FromProto(tender.idle()))),
+           Cell::Text(HumanTime(FromProtoTime(tender.last_event_at()))), Cell::Text(tender.title()),
+           Cell::Text(tender.territory()), Cell::Text(tender.owner_team())});
     }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());
   if (client.format == Format::kTable) {
     std::printf("Deadlines\n");
     board.Print(client.format, "(nothing due)");
-    std::printf("\nStale tenders (no event for %s)\n",
-                args.Get("stale-after", "14d").c_str());
+    std::printf("\nStale tenders (no event for %s)\n", args.Get("stale-after", "14d").c_str());
     stale.Print(client.format, "(none)");
     return 0;
   }
@@ -172,12 +182,11 @@ int Timeline(const Client& client, const Args& args) {
   }
   Table events({"revision", "occurred", "recorded", "actor", "event"});
   for (const v1::TimelineEntry& entry : response.entries()) {
-    events.Add({Cell::Integer(entry.revision()),
-                Cell::Text(HumanTime(FromProtoTime(entry.occurred_at()))),
-                Cell::Text(HumanTime(FromProtoTime(entry.recorded_at()))),
-                Cell::Text(entry.actor()),
-                Cell::Text(entry.has_event() ? DescribeEvent(entry.event())
-                                             : absl::StrCat("(", entry.type(), ")"))});
+    events.Add(
+        {Cell::Integer(entry.revision()), Cell::Text(HumanTime(FromProtoTime(entry.occurred_at()))),
+         Cell::Text(HumanTime(FromProtoTime(entry.recorded_at()))), Cell::Text(entry.actor()),
+         Cell::Text(entry.has_event() ? DescribeEvent(entry.event())
+                                      : absl::StrCat("(", entry.type(), ")"))});
   }
   events.Print(client.format);
   if (client.format != Format::kTable) return 0;
@@ -197,15 +206,14 @@ int Timeline(const Client& client, const Args& args) {
       verdict = outcome.met() ? absl::StrCat("met, ", HumanDuration(margin), " early")
                               : absl::StrCat("MISSED by ", HumanDuration(-margin));
     } else {
-      verdict = outcome.open() ? absl::StrCat("open, ", HumanDuration(margin), " left")
-                               : absl::StrCat("MISSED (not done), due ", HumanDuration(-margin),
-                                              " ago");
+      verdict = outcome.open()
+                    ? absl::StrCat("open, ", HumanDuration(margin), " left")
+                    : absl::StrCat("MISSED (not done), due ", HumanDuration(-margin), " ago");
     }
-    deadlines.Add({Cell::Text(outcome.deadline()),
-                   Cell::Text(HumanTime(FromProtoTime(outcome.due()))),
-                   Cell::Text(outcome.has_done_at() ? HumanTime(FromProtoTime(outcome.done_at()))
-                                                    : "-"),
-                   Cell::Text(verdict)});
+    deadlines.Add(
+        {Cell::Text(outcome.deadline()), Cell::Text(HumanTime(FromProtoTime(outcome.due()))),
+         Cell::Text(outcome.has_done_at() ? HumanTime(FromProtoTime(outcome.done_at())) : "-"),
+         Cell::Text(verdict)});
   }
   deadlines.Print(client.format);
   std::printf("\n%u amendment(s)\n", response.amendment_count());
@@ -236,15 +244,7 @@ int WinRate(const Client& client, const Args& args) {
   absl::StatusOr<v1::WinLossGroupBy> group_by = GroupBy(args.Get("by"));
   if (!group_by.ok()) return Usage(group_by.status());
   request.set_group_by(*group_by);
-  bool has_from = false, has_to = false;
-  if (absl::Status s = TimeFlag(args, "from", request.mutable_from(), &has_from); !s.ok()) {
-    return Usage(s);
-  }
-  if (absl::Status s = TimeFlag(args, "to", request.mutable_to(), &has_to); !s.ok()) {
-    return Usage(s);
-  }
-  if (!has_from) request.clear_from();
-  if (!has_to) request.clear_to();
+  if (absl::Status s = PeriodFlags(args, &request); !s.ok()) return Usage(s);
   request.set_bidder_id(args.Get("bidder"));
   request.set_territory(args.Get("territory"));
   request.set_owner_team(args.Get("team"));
@@ -267,23 +267,23 @@ int WinRate(const Client& client, const Args& args) {
     if (!status.ok()) return client.Fail(status);
     bidder = response.bidder_id();
     for (const v1::WinLossGroup& group : response.groups()) {
-      table.Add({Cell::Text(group.group()), Cell::Integer(group.bid()), Cell::Integer(group.won()),
-                 Cell::Integer(group.lost()), Cell::Integer(group.pending()),
-                 Cell::Integer(group.void_()), Cell::Integer(group.disqualified()),
-                 Cell::Percent(group.has_win_rate() ? std::optional<double>(group.win_rate())
-                                                    : std::nullopt),
-                 Cell::Percent(group.has_bid_rate() ? std::optional<double>(group.bid_rate())
-                                                    : std::nullopt),
-                 Cell::Integer(group.no_bid()),
-                 group.has_mean_bidders() ? Cell::Number(group.mean_bidders(), 1) : Cell::Null(),
-                 Cell::Percent(group.has_median_price_gap()
-                                   ? std::optional<double>(group.median_price_gap())
-                                   : std::nullopt),
-                 group.has_median_cycle_time()
-                     ? Cell::Number(absl::ToDoubleHours(FromProto(group.median_cycle_time())) / 24,
-                                    1)
-                     : Cell::Null(),
-                 Totals(group.value_won()), Totals(group.value_lost())});
+      table.Add(
+          {Cell::Text(group.group()), Cell::Integer(group.bid()), Cell::Integer(group.won()),
+           Cell::Integer(group.lost()), Cell::Integer(group.pending()),
+           Cell::Integer(group.void_()), Cell::Integer(group.disqualified()),
+           Cell::Percent(group.has_win_rate() ? std::optional<double>(group.win_rate())
+                                              : std::nullopt),
+           Cell::Percent(group.has_bid_rate() ? std::optional<double>(group.bid_rate())
+                                              : std::nullopt),
+           Cell::Integer(group.no_bid()),
+           group.has_mean_bidders() ? Cell::Number(group.mean_bidders(), 1) : Cell::Null(),
+           Cell::Percent(group.has_median_price_gap()
+                             ? std::optional<double>(group.median_price_gap())
+                             : std::nullopt),
+           group.has_median_cycle_time()
+               ? Cell::Number(absl::ToDoubleHours(FromProto(group.median_cycle_time())) / 24, 1)
+               : Cell::Null(),
+           Totals(group.value_won()), Totals(group.value_lost())});
     }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());
@@ -327,11 +327,11 @@ int Segments(const Client& client, const Args& args) {
                              : cell.share_band() == "development"
                                  ? "visits, technical exchanges, trials"
                                  : "satisfaction and service";
-    cells.Add({Cell::Text(cell.potential()), Cell::Text(cell.share_band()),
-               Cell::Integer(cell.buyers()), Cell::Integer(cell.won()), Cell::Integer(cell.lost()),
-               Cell::Percent(cell.has_win_rate() ? std::optional<double>(cell.win_rate())
-                                                 : std::nullopt),
-               Cell::Text(work)});
+    cells.Add(
+        {Cell::Text(cell.potential()), Cell::Text(cell.share_band()), Cell::Integer(cell.buyers()),
+         Cell::Integer(cell.won()), Cell::Integer(cell.lost()),
+         Cell::Percent(cell.has_win_rate() ? std::optional<double>(cell.win_rate()) : std::nullopt),
+         Cell::Text(work)});
   }
   cells.Print(client.format);
   if (client.format == Format::kTable && response.unconverted_awards() > 0) {
@@ -344,15 +344,7 @@ int Segments(const Client& client, const Args& args) {
 int Competitors(const Client& client, const Args& args) {
   v1::CompetitorsRequest request;
   request.set_bidder_id(args.Get("bidder"));
-  bool has_from = false, has_to = false;
-  if (absl::Status s = TimeFlag(args, "from", request.mutable_from(), &has_from); !s.ok()) {
-    return Usage(s);
-  }
-  if (absl::Status s = TimeFlag(args, "to", request.mutable_to(), &has_to); !s.ok()) {
-    return Usage(s);
-  }
-  if (!has_from) request.clear_from();
-  if (!has_to) request.clear_to();
+  if (absl::Status s = PeriodFlags(args, &request); !s.ok()) return Usage(s);
   v1::CompetitorsResponse response;
   auto context = client.Context();
   const grpc::Status status = client.queries->Competitors(context.get(), request, &response);
@@ -412,7 +404,8 @@ int Audit(const Client& client, const Args& args) {
                 absl::AsciiStrToLower(v1::TenderStatus_Name(view.status()).substr(14)).c_str(),
                 view.lots_size());
     for (const v1::LotView& lot : view.lots()) {
-      std::printf("  %s: %s, %d bid(s), %d award(s)\n", lot.lot_id().empty() ? "(tender)" : lot.lot_id().c_str(),
+      std::printf("  %s: %s, %d bid(s), %d award(s)\n",
+                  lot.lot_id().empty() ? "(tender)" : lot.lot_id().c_str(),
                   absl::AsciiStrToLower(v1::LotStatus_Name(lot.status()).substr(11)).c_str(),
                   lot.bids_size(), lot.awards_size());
     }
@@ -425,15 +418,7 @@ int Audit(const Client& client, const Args& args) {
 int History(const Client& client, const Args& args) {
   v1::ActorHistoryRequest request;
   request.set_actor(args.positional()[0]);
-  bool has_from = false, has_to = false;
-  if (absl::Status s = TimeFlag(args, "from", request.mutable_from(), &has_from); !s.ok()) {
-    return Usage(s);
-  }
-  if (absl::Status s = TimeFlag(args, "to", request.mutable_to(), &has_to); !s.ok()) {
-    return Usage(s);
-  }
-  if (!has_from) request.clear_from();
-  if (!has_to) request.clear_to();
+  if (absl::Status s = PeriodFlags(args, &request); !s.ok()) return Usage(s);
   request.set_page_size(1000);
   Table table({"position", "stream", "type", "occurred", "recorded"});
   do {
@@ -443,7 +428,8 @@ int History(const Client& client, const Args& args) {
     if (!status.ok()) return client.Fail(status);
     for (const v1::ActorRecord& record : response.records()) {
       table.Add({Cell::Integer(record.position()), Cell::Text(record.stream_id()),
-                 Cell::Text(record.type()), Cell::Text(HumanTime(FromProtoTime(record.occurred_at()))),
+                 Cell::Text(record.type()),
+                 Cell::Text(HumanTime(FromProtoTime(record.occurred_at()))),
                  Cell::Text(HumanTime(FromProtoTime(record.recorded_at())))});
     }
     request.set_page_token(response.next_page_token());
@@ -485,10 +471,11 @@ int Rebuild(const Client& client, const Args&) {
   const bool tty = isatty(fileno(stderr));
   bool switched = false;
   while (reader->Read(&step)) {
-    const double done = step.head_position() == 0
-                            ? 1
-                            : static_cast<double>(step.position()) / step.head_position();
-    std::fprintf(stderr, tty ? "\rrebuilding: %llu / %llu events (%.0f%%)   " : "rebuilding: %llu / %llu events (%.0f%%)\n",
+    const double done =
+        step.head_position() == 0 ? 1 : static_cast<double>(step.position()) / step.head_position();
+    std::fprintf(stderr,
+                 tty ? "\rrebuilding: %llu / %llu events (%.0f%%)   "
+                     : "rebuilding: %llu / %llu events (%.0f%%)\n",
                  static_cast<unsigned long long>(step.position()),
                  static_cast<unsigned long long>(step.head_position()), done * 100);
     switched = step.switched();
@@ -535,10 +522,17 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
         {"bid-risk", "DURATION", "submission at-risk window (default 72h)"},
         {"stale-after", "DURATION", "idle time that makes a tender stale (default 14d)"},
         {"stale", "", "with --json/--csv: also print the stale tenders"}},
-       0, 0, Deadlines});
-  commands->push_back({{"timeline"}, "TENDER_ID",
-                       "every event of a tender, phase durations, deadlines met or missed", "",
-                       {}, 1, 1, Timeline});
+       0,
+       0,
+       Deadlines});
+  commands->push_back({{"timeline"},
+                       "TENDER_ID",
+                       "every event of a tender, phase durations, deadlines met or missed",
+                       "",
+                       {},
+                       1,
+                       1,
+                       Timeline});
   commands->push_back(
       {{"winrate"},
        "[--by DIMENSION] [--bidder ID] [--from TIME] [--to TIME] [filters]",
@@ -557,7 +551,9 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
         kRates,
         {"medium-from", "AMOUNT", "deal-size threshold (default 50000)"},
         {"large-from", "AMOUNT", "deal-size threshold (default 500000)"}},
-       0, 0, WinRate});
+       0,
+       0,
+       WinRate});
   commands->push_back({{"segments"},
                        "[--as-of TIME] [--window 365d] [--rate CUR=VALUE]... [--buyers]",
                        "the customer nine-grid: purchase potential x our share",
@@ -568,26 +564,40 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
                         kCurrency,
                         kRates,
                         {"buyers", "", "list the buyers and their cells instead"}},
-                       0, 0, Segments});
-  commands->push_back({{"competitors"}, "[--bidder ID] [--from TIME] [--to TIME]",
-                       "the record against each competitor", "",
-                       {kBidder, {"from", "TIME", "from"}, {"to", "TIME", "before"}}, 0, 0,
+                       0,
+                       0,
+                       Segments});
+  commands->push_back({{"competitors"},
+                       "[--bidder ID] [--from TIME] [--to TIME]",
+                       "the record against each competitor",
+                       "",
+                       {kBidder, {"from", "TIME", "from"}, {"to", "TIME", "before"}},
+                       0,
+                       0,
                        Competitors});
-  commands->push_back({{"audit"}, "TENDER_ID (--as-of TIME | --position N)",
-                       "a tender's state and events as known at a past moment", "",
+  commands->push_back({{"audit"},
+                       "TENDER_ID (--as-of TIME | --position N)",
+                       "a tender's state and events as known at a past moment",
+                       "",
                        {{"as-of", "TIME", "what the log held at this recorded time"},
                         {"position", "N", "what the log held up to this position"}},
-                       1, 1, Audit});
-  commands->push_back({{"history"}, "ACTOR [--from TIME] [--to TIME]",
-                       "what one person recorded", "",
-                       {{"from", "TIME", "recorded from"}, {"to", "TIME", "recorded before"}}, 1, 1,
+                       1,
+                       1,
+                       Audit});
+  commands->push_back({{"history"},
+                       "ACTOR [--from TIME] [--to TIME]",
+                       "what one person recorded",
+                       "",
+                       {{"from", "TIME", "recorded from"}, {"to", "TIME", "recorded before"}},
+                       1,
+                       1,
                        History});
-  commands->push_back({{"verify"}, "", "prove the log was not rewritten (hash chain check)",
-                       "", {}, 0, 0, Verify});
-  commands->push_back({{"rebuild"}, "", "rebuild every read model from the log, online", "",
-                       {}, 0, 0, Rebuild});
-  commands->push_back({{"status"}, "", "how far the read models are behind the log", "", {}, 0,
-                       0, Status});
+  commands->push_back(
+      {{"verify"}, "", "prove the log was not rewritten (hash chain check)", "", {}, 0, 0, Verify});
+  commands->push_back(
+      {{"rebuild"}, "", "rebuild every read model from the log, online", "", {}, 0, 0, Rebuild});
+  commands->push_back(
+      {{"status"}, "", "how far the read models are behind the log", "", {}, 0, 0, Status});
 }
 
 }  // namespace bidtrail::cli

@@ -48,8 +48,8 @@ absl::StatusOr<Enum> EnumFlag(const Args& args, const std::string& name,
     choices.push_back(choice);
     if (value == prefix + upper) return static_cast<Enum>(descriptor->value(i)->number());
   }
-  return absl::InvalidArgumentError(absl::StrCat("--", name, ": \"", word, "\" is not one of ",
-                                                 absl::StrJoin(choices, ", ")));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", name, ": \"", word, "\" is not one of ", absl::StrJoin(choices, ", ")));
 }
 
 // --at: when it happened (default now).
@@ -100,7 +100,9 @@ absl::StatusOr<v1::Lot> ParseLot(const std::string& text) {
 // One line about an event, for people.
 std::string Describe(const v1::TenderEvent& event) {
   auto money = [](const v1::Money& m) { return absl::StrCat(m.amount(), " ", m.currency()); };
-  auto lot = [](const std::string& id) { return id.empty() ? "" : absl::StrCat(" (lot ", id, ")"); };
+  auto lot = [](const std::string& id) {
+    return id.empty() ? "" : absl::StrCat(" (lot ", id, ")");
+  };
   switch (event.event_case()) {
     case v1::TenderEvent::kTenderDiscovered:
       return absl::StrCat("discovered: ", event.tender_discovered().title());
@@ -127,10 +129,9 @@ std::string Describe(const v1::TenderEvent& event) {
     case v1::TenderEvent::kAwardAnnounced: {
       std::vector<std::string> suppliers;
       for (const v1::Party& p : event.award_announced().suppliers()) suppliers.push_back(p.id());
-      return absl::StrCat("award ", event.award_announced().award_id(), " to ",
-                          absl::StrJoin(suppliers, ", "), " for ",
-                          money(event.award_announced().amount()),
-                          lot(event.award_announced().lot_id()));
+      return absl::StrCat(
+          "award ", event.award_announced().award_id(), " to ", absl::StrJoin(suppliers, ", "),
+          " for ", money(event.award_announced().amount()), lot(event.award_announced().lot_id()));
     }
     case v1::TenderEvent::kAwardCancelled:
       return absl::StrCat("award ", event.award_cancelled().award_id(),
@@ -178,6 +179,15 @@ int Record(const Client& client, const Args& args, const v1::TenderEvent& event)
   return 0;
 }
 
+// Sets the event's business time from --at (default now), then records it.
+int RecordAt(const Client& client, const Args& args, v1::TenderEvent& event,
+             google::protobuf::Timestamp* occurred_at) {
+  absl::StatusOr<absl::Time> at = At(args);
+  if (!at.ok()) return Usage(at.status());
+  ToProtoTime(*at, occurred_at);
+  return Record(client, args, event);
+}
+
 const FlagSpec kRequestId{"request-id", "ID",
                           "id of this command; repeat it to retry safely (default: a new UUID)"};
 const FlagSpec kAt{"at", "TIME", "when it happened (default now)"};
@@ -196,18 +206,18 @@ std::vector<FlagSpec> With(std::vector<FlagSpec> flags, More... more) {
   return flags;
 }
 
-#define RETURN_USAGE_IF_ERROR(expr)                         \
-  do {                                                      \
-    if (absl::Status status_ = (expr); !status_.ok()) {     \
-      return Usage(status_);                                \
-    }                                                       \
+#define RETURN_USAGE_IF_ERROR(expr)                     \
+  do {                                                  \
+    if (absl::Status status_ = (expr); !status_.ok()) { \
+      return Usage(status_);                            \
+    }                                                   \
   } while (false)
 
-#define ASSIGN_OR_USAGE(lhs, expr)                  \
-  auto BIDTRAIL_CLI_CONCAT_(value_, __LINE__) = (expr); \
-  if (!BIDTRAIL_CLI_CONCAT_(value_, __LINE__).ok()) {   \
+#define ASSIGN_OR_USAGE(lhs, expr)                                 \
+  auto BIDTRAIL_CLI_CONCAT_(value_, __LINE__) = (expr);            \
+  if (!BIDTRAIL_CLI_CONCAT_(value_, __LINE__).ok()) {              \
     return Usage(BIDTRAIL_CLI_CONCAT_(value_, __LINE__).status()); \
-  }                                                 \
+  }                                                                \
   lhs = std::move(BIDTRAIL_CLI_CONCAT_(value_, __LINE__)).value()
 #define BIDTRAIL_CLI_CONCAT_INNER_(a, b) a##b
 #define BIDTRAIL_CLI_CONCAT_(a, b) BIDTRAIL_CLI_CONCAT_INNER_(a, b)
@@ -223,13 +233,13 @@ int Discover(const Client& client, const Args& args) {
   *tender->mutable_buyer() = ParseParty(args.Get("buyer"));
   tender->set_territory(args.Get("territory"));
   tender->set_category(args.Get("category"));
-  ASSIGN_OR_USAGE(const v1::ProcurementMethod method,
-                  EnumFlag<v1::ProcurementMethod>(args, "method",
-                                                  v1::ProcurementMethod_descriptor(), "open"));
+  ASSIGN_OR_USAGE(
+      const v1::ProcurementMethod method,
+      EnumFlag<v1::ProcurementMethod>(args, "method", v1::ProcurementMethod_descriptor(), "open"));
   tender->set_procurement_method(method);
-  ASSIGN_OR_USAGE(const v1::DiscoveryChannel channel,
-                  EnumFlag<v1::DiscoveryChannel>(args, "channel", v1::DiscoveryChannel_descriptor(),
-                                                 "portal"));
+  ASSIGN_OR_USAGE(
+      const v1::DiscoveryChannel channel,
+      EnumFlag<v1::DiscoveryChannel>(args, "channel", v1::DiscoveryChannel_descriptor(), "portal"));
   tender->set_discovery_channel(channel);
   ASSIGN_OR_USAGE(const std::optional<v1::Money> estimated, args.Money("estimated"));
   if (estimated) *tender->mutable_estimated_value() = *estimated;
@@ -240,9 +250,7 @@ int Discover(const Client& client, const Args& args) {
   RETURN_USAGE_IF_ERROR(SetDates(args, tender->mutable_key_dates()));
   tender->set_owner_team(args.Get("team"));
   tender->set_source_reference(args.Get("source"));
-  ASSIGN_OR_USAGE(const absl::Time at, At(args));
-  ToProtoTime(at, tender->mutable_occurred_at());
-  return Record(client, args, event);
+  return RecordAt(client, args, event, tender->mutable_occurred_at());
 }
 
 int Amend(const Client& client, const Args& args) {
@@ -260,9 +268,7 @@ int Amend(const Client& client, const Args& args) {
       *amended->mutable_lots()->add_lots() = lot;
     }
   }
-  ASSIGN_OR_USAGE(const absl::Time at, At(args));
-  ToProtoTime(at, amended->mutable_occurred_at());
-  return Record(client, args, event);
+  return RecordAt(client, args, event, amended->mutable_occurred_at());
 }
 
 template <typename Ending>
@@ -270,48 +276,42 @@ int End(const Client& client, const Args& args, Ending* ending, v1::TenderEvent*
   ending->set_tender_id(args.positional()[0]);
   for (const std::string& lot : args.GetAll("lot")) ending->add_lot_ids(lot);
   ending->set_reason(args.Get("reason"));
-  ASSIGN_OR_USAGE(const absl::Time at, At(args));
-  ToProtoTime(at, ending->mutable_occurred_at());
-  return Record(client, args, *event);
+  return RecordAt(client, args, *event, ending->mutable_occurred_at());
 }
 
 int Document(const Client& client, const Args& args) {
   v1::TenderEvent event;
   v1::DocumentObtained* document = event.mutable_document_obtained();
   document->set_tender_id(args.positional()[0]);
-  ASSIGN_OR_USAGE(const v1::DocumentKind kind,
-                  EnumFlag<v1::DocumentKind>(args, "kind", v1::DocumentKind_descriptor(),
-                                             "tender-documents"));
+  ASSIGN_OR_USAGE(
+      const v1::DocumentKind kind,
+      EnumFlag<v1::DocumentKind>(args, "kind", v1::DocumentKind_descriptor(), "tender-documents"));
   document->set_kind(kind);
   document->set_obtained_by(args.Get("by", client.actor));
   document->set_exception_approver(args.Get("approver"));
-  ASSIGN_OR_USAGE(const absl::Time at, At(args));
-  ToProtoTime(at, document->mutable_occurred_at());
-  return Record(client, args, event);
+  return RecordAt(client, args, event, document->mutable_occurred_at());
 }
 
 int NoBid(const Client& client, const Args& args) {
   v1::TenderEvent event;
   event.mutable_no_bid_decided()->set_tender_id(args.positional()[0]);
   event.mutable_no_bid_decided()->set_reason(args.Get("reason"));
-  ASSIGN_OR_USAGE(const absl::Time at, At(args));
-  ToProtoTime(at, event.mutable_no_bid_decided()->mutable_occurred_at());
-  return Record(client, args, event);
+  return RecordAt(client, args, event, event.mutable_no_bid_decided()->mutable_occurred_at());
 }
 
 int SubmitBid(const Client& client, const Args& args) {
   v1::TenderEvent event;
   v1::BidSubmitted* bid = event.mutable_bid_submitted();
   bid->set_tender_id(args.positional()[0]);
-  if (!args.Has("bidder") || !args.Has("amount")) return Usage("--bidder and --amount are required");
+  if (!args.Has("bidder") || !args.Has("amount"))
+    return Usage("--bidder and --amount are required");
   *bid->mutable_bidder() = ParseParty(args.Get("bidder"));
   ASSIGN_OR_USAGE(const std::optional<v1::Money> amount, args.Money("amount"));
   *bid->mutable_amount() = *amount;
   bid->set_lot_id(args.Get("lot"));
-  for (const std::string& partner : args.GetAll("partner")) *bid->add_partners() = ParseParty(partner);
-  ASSIGN_OR_USAGE(const absl::Time at, At(args));
-  ToProtoTime(at, bid->mutable_occurred_at());
-  return Record(client, args, event);
+  for (const std::string& partner : args.GetAll("partner"))
+    *bid->add_partners() = ParseParty(partner);
+  return RecordAt(client, args, event, bid->mutable_occurred_at());
 }
 
 template <typename Leaving>
@@ -321,9 +321,7 @@ int LeaveBid(const Client& client, const Args& args, Leaving* leaving, v1::Tende
   leaving->set_bidder_id(args.Get("bidder"));
   leaving->set_lot_id(args.Get("lot"));
   leaving->set_reason(args.Get("reason"));
-  ASSIGN_OR_USAGE(const absl::Time at, At(args));
-  ToProtoTime(at, leaving->mutable_occurred_at());
-  return Record(client, args, *event);
+  return RecordAt(client, args, *event, leaving->mutable_occurred_at());
 }
 
 int Announce(const Client& client, const Args& args) {
@@ -340,9 +338,7 @@ int Announce(const Client& client, const Args& args) {
   ASSIGN_OR_USAGE(const std::optional<v1::Money> amount, args.Money("amount"));
   *award->mutable_amount() = *amount;
   award->set_lot_id(args.Get("lot"));
-  ASSIGN_OR_USAGE(const absl::Time at, At(args));
-  ToProtoTime(at, award->mutable_occurred_at());
-  return Record(client, args, event);
+  return RecordAt(client, args, event, award->mutable_occurred_at());
 }
 
 int CancelAward(const Client& client, const Args& args) {
@@ -352,9 +348,7 @@ int CancelAward(const Client& client, const Args& args) {
   if (!args.Has("award-id")) return Usage("--award-id is required");
   cancelled->set_award_id(args.Get("award-id"));
   cancelled->set_reason(args.Get("reason"));
-  ASSIGN_OR_USAGE(const absl::Time at, At(args));
-  ToProtoTime(at, cancelled->mutable_occurred_at());
-  return Record(client, args, event);
+  return RecordAt(client, args, event, cancelled->mutable_occurred_at());
 }
 
 int Activity(const Client& client, const Args& args) {
@@ -370,9 +364,7 @@ int Activity(const Client& client, const Args& args) {
   activity->set_role(role);
   activity->set_contact_name(args.Get("contact"));
   activity->set_notes(args.Get("notes"));
-  ASSIGN_OR_USAGE(const absl::Time at, At(args));
-  ToProtoTime(at, activity->mutable_occurred_at());
-  return Record(client, args, event);
+  return RecordAt(client, args, event, activity->mutable_occurred_at());
 }
 
 int Show(const Client& client, const Args& args) {
@@ -394,7 +386,8 @@ int Show(const Client& client, const Args& args) {
       return has ? HumanTime(FromProtoTime(t)) : std::string("-");
     };
     std::printf("%s  %s\n", details.tender_id().c_str(), details.title().c_str());
-    std::printf("  buyer        %s %s\n", details.buyer().id().c_str(), details.buyer().name().c_str());
+    std::printf("  buyer        %s %s\n", details.buyer().id().c_str(),
+                details.buyer().name().c_str());
     std::printf("  territory    %s   team %s   category %s\n", details.territory().c_str(),
                 details.owner_team().c_str(), details.category().c_str());
     std::printf("  status       %s   revision %llu%s%s%s\n",
@@ -403,8 +396,9 @@ int Show(const Client& client, const Args& args) {
                 view.documents_obtained() ? "   documents obtained" : "",
                 view.documents_exception() ? " (late, with approval)" : "",
                 view.no_bid_decided() ? "   NO BID" : "");
-    std::printf("  documents    until %s\n", date(dates.has_documents_available_until(),
-                                                  dates.documents_available_until()).c_str());
+    std::printf(
+        "  documents    until %s\n",
+        date(dates.has_documents_available_until(), dates.documents_available_until()).c_str());
     std::printf("  submission   %s   opening %s\n",
                 date(dates.has_submission_deadline(), dates.submission_deadline()).c_str(),
                 date(dates.has_bid_opening_at(), dates.bid_opening_at()).c_str());
@@ -429,8 +423,8 @@ int Show(const Client& client, const Args& args) {
     for (const v1::BidView& bid : lot.bids()) {
       table.Add({Cell::Text(lot.lot_id().empty() ? "-" : lot.lot_id()), Cell::Text(lot_status),
                  Cell::Text(bid.bid().bidder().id()),
-                 Cell::Text(absl::StrCat(bid.bid().amount().amount(), " ",
-                                         bid.bid().amount().currency())),
+                 Cell::Text(
+                     absl::StrCat(bid.bid().amount().amount(), " ", bid.bid().amount().currency())),
                  Cell::Text(absl::AsciiStrToLower(v1::BidStatus_Name(bid.status()).substr(11))),
                  Cell::Bool(bid.ours()), Cell::Text(award)});
     }
@@ -458,7 +452,9 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
             FlagSpec{"lot", "ID[:TITLE[:MONEY]]", "a lot", true},
             FlagSpec{"team", "NAME", "owner bid team"},
             FlagSpec{"source", "TEXT", "where it was found (URL, reference)"}, kAt, kRequestId),
-       1, 1, Discover});
+       1,
+       1,
+       Discover});
   commands->push_back(
       {{"tender", "amend"},
        "TENDER_ID --reason TEXT [date flags] [--estimated MONEY] [--lot ...]",
@@ -468,14 +464,20 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
        With(DateFlags(), FlagSpec{"reason", "TEXT", "why the buyer changed it"},
             FlagSpec{"estimated", "MONEY", "new estimated value"},
             FlagSpec{"lot", "ID[:TITLE[:MONEY]]", "the new list of lots", true}, kAt, kRequestId),
-       1, 1, Amend});
+       1,
+       1,
+       Amend});
   commands->push_back({{"tender", "cancel"},
                        "TENDER_ID --reason TEXT [--lot ID]...",
                        "record that the buyer cancelled the tender (or some lots)",
                        "",
-                       {{"reason", "TEXT", "why"}, {"lot", "ID", "a lot (default: the whole tender)", true},
-                        kAt, kRequestId},
-                       1, 1, [](const Client& client, const Args& args) {
+                       {{"reason", "TEXT", "why"},
+                        {"lot", "ID", "a lot (default: the whole tender)", true},
+                        kAt,
+                        kRequestId},
+                       1,
+                       1,
+                       [](const Client& client, const Args& args) {
                          v1::TenderEvent event;
                          return End(client, args, event.mutable_tender_cancelled(), &event);
                        }});
@@ -483,13 +485,18 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                        "TENDER_ID --reason TEXT [--lot ID]...",
                        "record that the tender (or some lots) ended without an award",
                        "",
-                       {{"reason", "TEXT", "why"}, {"lot", "ID", "a lot (default: the whole tender)", true},
-                        kAt, kRequestId},
-                       1, 1, [](const Client& client, const Args& args) {
+                       {{"reason", "TEXT", "why"},
+                        {"lot", "ID", "a lot (default: the whole tender)", true},
+                        kAt,
+                        kRequestId},
+                       1,
+                       1,
+                       [](const Client& client, const Args& args) {
                          v1::TenderEvent event;
                          return End(client, args, event.mutable_tender_unsuccessful(), &event);
                        }});
-  commands->push_back({{"tender", "show"}, "TENDER_ID", "a tender's current state", "", {}, 1, 1, Show});
+  commands->push_back(
+      {{"tender", "show"}, "TENDER_ID", "a tender's current state", "", {}, 1, 1, Show});
   commands->push_back({{"doc", "obtained"},
                        "TENDER_ID [--kind K] [--by NAME] [--approver NAME]",
                        "record that we obtained a tender document",
@@ -500,9 +507,17 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                         {"approver", "NAME", "who allowed it after the cut-off"},
                         kAt,
                         kRequestId},
-                       1, 1, Document});
-  commands->push_back({{"nobid"}, "TENDER_ID --reason TEXT", "record our decision not to bid", "",
-                       {{"reason", "TEXT", "why not"}, kAt, kRequestId}, 1, 1, NoBid});
+                       1,
+                       1,
+                       Document});
+  commands->push_back({{"nobid"},
+                       "TENDER_ID --reason TEXT",
+                       "record our decision not to bid",
+                       "",
+                       {{"reason", "TEXT", "why not"}, kAt, kRequestId},
+                       1,
+                       1,
+                       NoBid});
   commands->push_back({{"bid", "submit"},
                        "TENDER_ID --bidder ID[:NAME] --amount MONEY [--lot ID] [--partner ...]",
                        "record a bid, ours or a competitor's",
@@ -515,20 +530,36 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                         {"partner", "ID[:NAME]", "an integrator or vendor bidding with it", true},
                         kAt,
                         kRequestId},
-                       1, 1, SubmitBid});
-  commands->push_back({{"bid", "withdraw"}, "TENDER_ID --bidder ID --reason TEXT [--lot ID]",
-                       "record that a bidder withdrew its bid", "",
-                       {{"bidder", "ID", "the bidder"}, {"lot", "ID", "the lot"},
-                        {"reason", "TEXT", "why"}, kAt, kRequestId},
-                       1, 1, [](const Client& client, const Args& args) {
+                       1,
+                       1,
+                       SubmitBid});
+  commands->push_back({{"bid", "withdraw"},
+                       "TENDER_ID --bidder ID --reason TEXT [--lot ID]",
+                       "record that a bidder withdrew its bid",
+                       "",
+                       {{"bidder", "ID", "the bidder"},
+                        {"lot", "ID", "the lot"},
+                        {"reason", "TEXT", "why"},
+                        kAt,
+                        kRequestId},
+                       1,
+                       1,
+                       [](const Client& client, const Args& args) {
                          v1::TenderEvent event;
                          return LeaveBid(client, args, event.mutable_bid_withdrawn(), &event);
                        }});
-  commands->push_back({{"bid", "disqualify"}, "TENDER_ID --bidder ID --reason TEXT [--lot ID]",
-                       "record that the buyer disqualified a bid", "",
-                       {{"bidder", "ID", "the bidder"}, {"lot", "ID", "the lot"},
-                        {"reason", "TEXT", "why"}, kAt, kRequestId},
-                       1, 1, [](const Client& client, const Args& args) {
+  commands->push_back({{"bid", "disqualify"},
+                       "TENDER_ID --bidder ID --reason TEXT [--lot ID]",
+                       "record that the buyer disqualified a bid",
+                       "",
+                       {{"bidder", "ID", "the bidder"},
+                        {"lot", "ID", "the lot"},
+                        {"reason", "TEXT", "why"},
+                        kAt,
+                        kRequestId},
+                       1,
+                       1,
+                       [](const Client& client, const Args& args) {
                          v1::TenderEvent event;
                          return LeaveBid(client, args, event.mutable_bid_disqualified(), &event);
                        }});
@@ -542,7 +573,9 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                         {"award-id", "ID", "names the award (default: generated)"},
                         kAt,
                         kRequestId},
-                       1, 1, Announce});
+                       1,
+                       1,
+                       Announce});
   commands->push_back({{"award", "announce"},
                        "TENDER_ID --supplier ID[:NAME] --amount MONEY [--lot ID] [--award-id ID]",
                        "record the award of a lot",
@@ -553,24 +586,34 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                         {"award-id", "ID", "names the award (default: generated)"},
                         kAt,
                         kRequestId},
-                       1, 1, Announce});
-  commands->push_back({{"award", "cancel"}, "TENDER_ID --award-id ID --reason TEXT",
-                       "record that an award was revoked", "",
-                       {{"award-id", "ID", "the award"}, {"reason", "TEXT", "why"}, kAt, kRequestId},
-                       1, 1, CancelAward});
-  commands->push_back({{"activity", "log"},
-                       "TENDER_ID --role ROLE [--kind K] [--contact NAME] [--notes TEXT]",
-                       "record a contact with someone at the buyer",
-                       "",
-                       {{"kind", "K", "visit (default), call, meeting, technical-exchange, site-tour"},
-                        {"role", "ROLE",
-                         "executive, using-department-management, technical-department-management, "
-                         "procurement, user, technical-staff"},
-                        {"contact", "NAME", "who"},
-                        {"notes", "TEXT", "what was said"},
-                        kAt,
-                        kRequestId},
-                       1, 1, Activity});
+                       1,
+                       1,
+                       Announce});
+  commands->push_back(
+      {{"award", "cancel"},
+       "TENDER_ID --award-id ID --reason TEXT",
+       "record that an award was revoked",
+       "",
+       {{"award-id", "ID", "the award"}, {"reason", "TEXT", "why"}, kAt, kRequestId},
+       1,
+       1,
+       CancelAward});
+  commands->push_back(
+      {{"activity", "log"},
+       "TENDER_ID --role ROLE [--kind K] [--contact NAME] [--notes TEXT]",
+       "record a contact with someone at the buyer",
+       "",
+       {{"kind", "K", "visit (default), call, meeting, technical-exchange, site-tour"},
+        {"role", "ROLE",
+         "executive, using-department-management, technical-department-management, "
+         "procurement, user, technical-staff"},
+        {"contact", "NAME", "who"},
+        {"notes", "TEXT", "what was said"},
+        kAt,
+        kRequestId},
+       1,
+       1,
+       Activity});
 }
 
 }  // namespace bidtrail::cli

@@ -9,7 +9,8 @@ std::optional<Decimal> Decimal::Parse(const std::string& text) {
   const bool negative = !text.empty() && text[0] == '-';
   if (negative) at = 1;
   const size_t dot = text.find('.', at);
-  const std::string whole = text.substr(at, dot == std::string::npos ? std::string::npos : dot - at);
+  const std::string whole =
+      text.substr(at, dot == std::string::npos ? std::string::npos : dot - at);
   const std::string fraction = dot == std::string::npos ? "" : text.substr(dot + 1);
   auto digits = [](const std::string& s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });

@@ -58,10 +58,9 @@ struct Accumulator {
     if (mine == nullptr) return;
     ++bid;
     tenders_bid.insert(competition.tender_id);
-    bidders_sum += std::count_if(competition.bids.begin(), competition.bids.end(),
-                                 [](const CompetitionBid& b) {
-                                   return b.status != v1::BID_STATUS_WITHDRAWN;
-                                 });
+    bidders_sum +=
+        std::count_if(competition.bids.begin(), competition.bids.end(),
+                      [](const CompetitionBid& b) { return b.status != v1::BID_STATUS_WITHDRAWN; });
     if (competition.status == Competition::Status::kVoid) {
       ++void_count;
       return;
@@ -79,7 +78,8 @@ struct Accumulator {
       ++lost;
       if (auto amount = Decimal::Parse(mine->amount)) value_lost[mine->currency] += *amount;
       if (decided && mine->currency == competition.award_currency) {
-        if (auto gap = Ratio(Decimal::Parse(mine->amount), Decimal::Parse(competition.award_amount))) {
+        if (auto gap =
+                Ratio(Decimal::Parse(mine->amount), Decimal::Parse(competition.award_amount))) {
           price_gaps.push_back(*gap);
         }
       }
@@ -238,8 +238,7 @@ std::vector<v1::WinLossGroup> WinLoss(const std::vector<Competition>& competitio
       Accumulator& group = groups[key];
       group.Add(competition, options.bidder_id);
       const bool ours = options.bidder_id == options.own_party_id;
-      if (ours && competition.no_bid &&
-          options.group_by != v1::WIN_LOSS_GROUP_BY_COMPETITOR) {
+      if (ours && competition.no_bid && options.group_by != v1::WIN_LOSS_GROUP_BY_COMPETITOR) {
         group.tenders_no_bid.insert(competition.tender_id);
       }
     }
@@ -247,14 +246,13 @@ std::vector<v1::WinLossGroup> WinLoss(const std::vector<Competition>& competitio
   std::vector<v1::WinLossGroup> result;
   for (const auto& [key, group] : groups) {
     if (group.bid == 0 && group.tenders_no_bid.empty()) continue;
-    const bool ours = per_bidder ? key == options.own_party_id
-                                 : options.bidder_id == options.own_party_id;
+    const bool ours =
+        per_bidder ? key == options.own_party_id : options.bidder_id == options.own_party_id;
     result.push_back(group.ToProto(key, ours));
   }
-  std::stable_sort(result.begin(), result.end(),
-                   [](const v1::WinLossGroup& a, const v1::WinLossGroup& b) {
-                     return a.bid() > b.bid();
-                   });
+  std::stable_sort(
+      result.begin(), result.end(),
+      [](const v1::WinLossGroup& a, const v1::WinLossGroup& b) { return a.bid() > b.bid(); });
   return result;
 }
 
@@ -284,8 +282,8 @@ v1::SegmentsResponse Segments(const std::vector<Competition>& competitions,
     buyer.total += *value;
     if (competition.Won(options.bidder_id)) {
       // A shared award counts for each supplier in equal parts.
-      buyer.ours += Decimal::FromNanos(value->nanos() /
-                                       static_cast<__int128>(competition.winners.size()));
+      buyer.ours +=
+          Decimal::FromNanos(value->nanos() / static_cast<__int128>(competition.winners.size()));
     }
     if (const CompetitionBid* mine = competition.BidOf(options.bidder_id); mine != nullptr) {
       if (competition.Won(options.bidder_id) && mine->status != v1::BID_STATUS_DISQUALIFIED) {
@@ -310,9 +308,9 @@ v1::SegmentsResponse Segments(const std::vector<Competition>& competitions,
     const char* potential = buyer.total < options.medium_potential_from  ? "small"
                             : buyer.total < options.large_potential_from ? "medium"
                                                                          : "large";
-    const double share =
-        buyer.total.IsZero() ? 0 : static_cast<double>(buyer.ours.nanos()) /
-                                       static_cast<double>(buyer.total.nanos());
+    const double share = buyer.total.IsZero() ? 0
+                                              : static_cast<double>(buyer.ours.nanos()) /
+                                                    static_cast<double>(buyer.total.nanos());
     const char* band = share < options.development_share_from     ? "growth"
                        : share < options.consolidation_share_from ? "development"
                                                                   : "consolidation";

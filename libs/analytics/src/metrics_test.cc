@@ -20,16 +20,6 @@ namespace {
 using namespace ::bidtrail::tender::testing;  // NOLINT: event builders
 using ::testing::DoubleNear;
 
-// The same event for another tender.
-v1::TenderEvent For(const std::string& tender_id, v1::TenderEvent event) {
-  const auto* oneof = v1::TenderEvent::descriptor()->oneof_decl(0);
-  const auto* field = event.GetReflection()->GetOneofFieldDescriptor(event, oneof);
-  auto* held = event.GetReflection()->MutableMessage(&event, field);
-  held->GetReflection()->SetString(held, held->GetDescriptor()->FindFieldByName("tender_id"),
-                                   tender_id);
-  return event;
-}
-
 v1::TenderEvent BuyerIs(v1::TenderEvent discovered, const std::string& buyer,
                         const std::string& territory, const std::string& currency = "CNY") {
   *discovered.mutable_tender_discovered()->mutable_buyer() = Party(buyer);
@@ -39,7 +29,8 @@ v1::TenderEvent BuyerIs(v1::TenderEvent discovered, const std::string& buyer,
 }
 
 v1::TenderEvent InUsd(v1::TenderEvent event) {
-  if (event.has_bid_submitted()) event.mutable_bid_submitted()->mutable_amount()->set_currency("USD");
+  if (event.has_bid_submitted())
+    event.mutable_bid_submitted()->mutable_amount()->set_currency("USD");
   if (event.has_award_announced()) {
     event.mutable_award_announced()->mutable_amount()->set_currency("USD");
   }
@@ -76,8 +67,12 @@ std::vector<Competition> History() {
       {BuyerIs(Discovered(), "B-2", "south", "USD"), Document(Day(5)),
        [] {
          v1::TenderEvent amended = Amended(Day(6));
-         ToProtoTime(Day(40), amended.mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
-         ToProtoTime(Day(41), amended.mutable_tender_amended()->mutable_key_dates()->mutable_bid_opening_at());
+         ToProtoTime(
+             Day(40),
+             amended.mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
+         ToProtoTime(
+             Day(41),
+             amended.mutable_tender_amended()->mutable_key_dates()->mutable_bid_opening_at());
          return amended;
        }(),
        InUsd(Bid(kUs, "1000000", Day(30)))},
@@ -86,7 +81,7 @@ std::vector<Competition> History() {
   for (size_t i = 0; i < tenders.size(); ++i) {
     std::vector<v1::TenderEvent> events;
     for (const v1::TenderEvent& event : tenders[i]) {
-      events.push_back(For("T-" + std::to_string(i + 1), event));
+      events.push_back(ForTender("T-" + std::to_string(i + 1), event));
     }
     for (Competition& c : CompetitionsOf(tender::ToView(tender::Fold(events), kUs))) {
       competitions.push_back(std::move(c));
@@ -104,8 +99,7 @@ WinLossOptions Ours(v1::WinLossGroupBy group_by = v1::WIN_LOSS_GROUP_BY_UNSPECIF
   return options;
 }
 
-const v1::WinLossGroup* Group(const std::vector<v1::WinLossGroup>& groups,
-                              const std::string& key) {
+const v1::WinLossGroup* Group(const std::vector<v1::WinLossGroup>& groups, const std::string& key) {
   for (const v1::WinLossGroup& group : groups) {
     if (group.group() == key) return &group;
   }
@@ -136,11 +130,11 @@ TEST(WinLossTest, AllOfOurCompetitions) {
   ASSERT_EQ(groups.size(), 1u);
   const v1::WinLossGroup& all = groups[0];
   EXPECT_EQ(all.group(), "all");
-  EXPECT_EQ(all.bid(), 6u);  // T1L1 T1L2 T2 T3 T5 T7; T6 was withdrawn
-  EXPECT_EQ(all.won(), 1u);  // T1L1, after the re-award
-  EXPECT_EQ(all.lost(), 2u);  // T2, and T3 whose bid was disqualified
+  EXPECT_EQ(all.bid(), 6u);      // T1L1 T1L2 T2 T3 T5 T7; T6 was withdrawn
+  EXPECT_EQ(all.won(), 1u);      // T1L1, after the re-award
+  EXPECT_EQ(all.lost(), 2u);     // T2, and T3 whose bid was disqualified
   EXPECT_EQ(all.pending(), 1u);  // T7
-  EXPECT_EQ(all.void_(), 2u);  // T1L2, T5
+  EXPECT_EQ(all.void_(), 2u);    // T1L2, T5
   EXPECT_EQ(all.disqualified(), 1u);
   EXPECT_EQ(all.no_bid(), 1u);  // T4
   EXPECT_DOUBLE_EQ(all.win_rate(), 1.0 / 3);
@@ -148,9 +142,9 @@ TEST(WinLossTest, AllOfOurCompetitions) {
   EXPECT_EQ(Totals(all.value_won()), (std::map<std::string, std::string>{{"CNY", "480000"}}));
   EXPECT_EQ(Totals(all.value_lost()),
             (std::map<std::string, std::string>{{"CNY", "100"}, {"USD", "90000"}}));
-  EXPECT_DOUBLE_EQ(all.mean_bidders(), 11.0 / 6);  // 3 + 2 + 2 + 2 + 1 + 1
+  EXPECT_DOUBLE_EQ(all.mean_bidders(), 11.0 / 6);                          // 3 + 2 + 2 + 2 + 1 + 1
   EXPECT_THAT(all.median_price_gap(), DoubleNear(5000.0 / 85000, 1e-12));  // T2 only
-  EXPECT_EQ(all.median_cycle_time().seconds(), 27 * 86400 + 43200);  // 30 and 25 days
+  EXPECT_EQ(all.median_cycle_time().seconds(), 27 * 86400 + 43200);        // 30 and 25 days
 }
 
 TEST(WinLossTest, HeadToHeadByCompetitor) {
@@ -174,8 +168,8 @@ TEST(WinLossTest, EveryBidderAtOnce) {
   const auto groups = WinLoss(History(), Ours(v1::WIN_LOSS_GROUP_BY_BIDDER));
   const v1::WinLossGroup* c1 = Group(groups, "C-1");
   ASSERT_NE(c1, nullptr);
-  EXPECT_EQ(c1->bid(), 4u);  // T1L1 T1L2 T2 T4
-  EXPECT_EQ(c1->won(), 2u);  // T2 T4
+  EXPECT_EQ(c1->bid(), 4u);   // T1L1 T1L2 T2 T4
+  EXPECT_EQ(c1->won(), 2u);   // T2 T4
   EXPECT_EQ(c1->lost(), 1u);  // T1L1: disqualified, then lost
   EXPECT_EQ(c1->disqualified(), 1u);
   EXPECT_EQ(c1->void_(), 1u);
@@ -200,8 +194,8 @@ TEST(WinLossTest, GroupsByQuarterBuyerAndDealSize) {
   EXPECT_EQ(Group(quarters, "2026-Q2")->bid(), 1u) << "T-7's deadline moved into April";
 
   const auto buyers = WinLoss(History(), Ours(v1::WIN_LOSS_GROUP_BY_BUYER));
-  EXPECT_EQ(Group(buyers, "B-1")->bid(), 4u);  // T1L1 T1L2 T3 T5
-  EXPECT_EQ(Group(buyers, "B-2")->bid(), 2u);  // T2 T7
+  EXPECT_EQ(Group(buyers, "B-1")->bid(), 4u);     // T1L1 T1L2 T3 T5
+  EXPECT_EQ(Group(buyers, "B-2")->bid(), 2u);     // T2 T7
   EXPECT_EQ(Group(buyers, "B-2")->no_bid(), 1u);  // T4
 
   const auto sizes = WinLoss(History(), Ours(v1::WIN_LOSS_GROUP_BY_DEAL_SIZE));
@@ -273,7 +267,7 @@ TEST(CompetitorsTest, RecordsAgainstEachCompetitor) {
   EXPECT_EQ(c1.competitor().id(), "C-1");
   EXPECT_EQ(c1.met(), 3u);
   EXPECT_EQ(c1.their_wins(), 1u);  // T2
-  EXPECT_EQ(c1.our_wins(), 1u);  // T1L1
+  EXPECT_EQ(c1.our_wins(), 1u);    // T1L1
   EXPECT_THAT(c1.mean_price_difference(),
               DoubleNear((-30000.0 / 480000 - 20000.0 / 320000 - 5000.0 / 90000) / 3, 1e-12));
   EXPECT_EQ(competitors[1].competitor().id(), "C-2");

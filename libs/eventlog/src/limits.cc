@@ -18,14 +18,16 @@ int HexValue(char c) {
 
 // Business times outside this range are almost certainly unit mistakes
 // (seconds read as milliseconds, an unset field read as zero).
-const absl::Time kEarliestOccurredAt = absl::FromCivil(absl::CivilSecond(1900, 1, 1), absl::UTCTimeZone());
-const absl::Time kLatestOccurredAt = absl::FromCivil(absl::CivilSecond(2200, 1, 1), absl::UTCTimeZone());
+const absl::Time kEarliestOccurredAt =
+    absl::FromCivil(absl::CivilSecond(1900, 1, 1), absl::UTCTimeZone());
+const absl::Time kLatestOccurredAt =
+    absl::FromCivil(absl::CivilSecond(2200, 1, 1), absl::UTCTimeZone());
 
 absl::Status ValidateMetadata(const std::string& value, const std::string& field,
                               const Limits& limits) {
   if (value.size() > limits.max_metadata_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", value.size(),
-                                                   " bytes; at most ", limits.max_metadata_bytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", value.size(), " bytes; at most ", limits.max_metadata_bytes));
   }
   return absl::OkStatus();
 }
@@ -34,8 +36,8 @@ absl::Status ValidateMetadata(const std::string& value, const std::string& field
 
 absl::StatusOr<Uuid> ParseUuid(const std::string& text, const std::string& field) {
   if (text.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": required; a UUID such as 0b6f1c9e-3d2a-4f5b-9c8d-7e6f5a4b3c2d"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": required; a UUID such as 0b6f1c9e-3d2a-4f5b-9c8d-7e6f5a4b3c2d"));
   }
   static constexpr int kDashAt[] = {8, 13, 18, 23};
   Uuid uuid{};
@@ -54,9 +56,9 @@ absl::StatusOr<Uuid> ParseUuid(const std::string& text, const std::string& field
     ++i;
   }
   if (!well_formed) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": \"", text.substr(0, 64),
-        "\" is not a UUID; expected 36 characters, 8-4-4-4-12 hex digits"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", text.substr(0, 64),
+                     "\" is not a UUID; expected 36 characters, 8-4-4-4-12 hex digits"));
   }
   if (std::all_of(uuid.begin(), uuid.end(), [](uint8_t b) { return b == 0; })) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": the nil UUID is not an event id"));
@@ -78,9 +80,9 @@ std::string FormatUuid(const Uuid& uuid) {
 
 absl::Status ValidateStreamId(const std::string& stream_id, const Limits& limits) {
   if (stream_id.empty() || stream_id.size() > limits.max_stream_id_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("stream_id: ", stream_id.size(), " bytes; must be 1 to ",
-                     limits.max_stream_id_bytes, " bytes"));
+    return absl::InvalidArgumentError(absl::StrCat("stream_id: ", stream_id.size(),
+                                                   " bytes; must be 1 to ",
+                                                   limits.max_stream_id_bytes, " bytes"));
   }
   if (stream_id[0] == '$') {
     return absl::InvalidArgumentError(
@@ -115,19 +117,18 @@ absl::StatusOr<std::vector<Uuid>> ValidateAppend(const std::string& stream_id,
     absl::StatusOr<Uuid> id = ParseUuid(event.event_id, absl::StrCat(field, ".event_id"));
     if (!id.ok()) return id.status();
     if (!seen.insert(std::string(id->begin(), id->end())).second) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ".event_id: ", FormatUuid(*id),
-                                                     " appears twice in this append"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".event_id: ", FormatUuid(*id), " appears twice in this append"));
     }
     ids.push_back(*id);
     if (event.type.empty() || event.type.size() > limits.max_type_bytes) {
       return absl::InvalidArgumentError(absl::StrCat(field, ".type: ", event.type.size(),
-                                                     " bytes; must be 1 to ",
-                                                     limits.max_type_bytes, " bytes"));
+                                                     " bytes; must be 1 to ", limits.max_type_bytes,
+                                                     " bytes"));
     }
     if (event.data.size() > limits.max_event_data_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ".data: ", event.data.size(),
-                                                     " bytes; at most ",
-                                                     limits.max_event_data_bytes));
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".data: ", event.data.size(), " bytes; at most ", limits.max_event_data_bytes));
     }
     if (event.occurred_at == absl::InfinitePast()) {
       return absl::InvalidArgumentError(
@@ -153,8 +154,8 @@ absl::StatusOr<std::vector<Uuid>> ValidateAppend(const std::string& stream_id,
 
 absl::Status ValidateReadCount(uint64_t max_count, const Limits& limits) {
   if (max_count == 0 || max_count > limits.max_read_count) {
-    return absl::InvalidArgumentError(absl::StrCat("max_count: ", max_count, "; must be 1 to ",
-                                                   limits.max_read_count));
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_count: ", max_count, "; must be 1 to ", limits.max_read_count));
   }
   return absl::OkStatus();
 }

@@ -28,16 +28,17 @@ TEST(UuidTest, RoundTripsAndNormalisesCase) {
 }
 
 TEST(UuidTest, RejectsMalformedText) {
-  for (const std::string bad : {"0b6f1c9e3d2a4f5b9c8d7e6f5a4b3c2d", "0b6f1c9e-3d2a-4f5b-9c8d-7e6f5a4b3c2",
-                                "0b6f1c9e-3d2a-4f5b-9c8d-7e6f5a4b3c2g",
-                                "0b6f1c9e-3d2a-4f5b-9c8d7-e6f5a4b3c2d", "not a uuid"}) {
+  for (const std::string bad :
+       {"0b6f1c9e3d2a4f5b9c8d7e6f5a4b3c2d", "0b6f1c9e-3d2a-4f5b-9c8d-7e6f5a4b3c2",
+        "0b6f1c9e-3d2a-4f5b-9c8d-7e6f5a4b3c2g", "0b6f1c9e-3d2a-4f5b-9c8d7-e6f5a4b3c2d",
+        "not a uuid"}) {
     EXPECT_THAT(ParseUuid(bad, "events[0].event_id"),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          HasSubstr("events[0].event_id: \"" + bad + "\" is not a UUID")))
         << bad;
   }
-  EXPECT_THAT(ParseUuid("", "f"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                           HasSubstr("f: required")));
+  EXPECT_THAT(ParseUuid("", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("f: required")));
   EXPECT_THAT(ParseUuid("00000000-0000-0000-0000-000000000000", "f"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nil UUID")));
 }
@@ -78,12 +79,14 @@ TEST(ValidateAppendTest, NamesTheFieldAndTheLimit) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("events: 0 events; an append carries 1 to 3")));
   EXPECT_THAT(ValidateAppend("s", std::vector<ProposedEvent>(4, Event(id1)), limits),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("4 events; an append carries 1 to 3")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("4 events; an append carries 1 to 3")));
   EXPECT_THAT(ValidateAppend("s", {Event(id1), Event(id1)}, limits),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("events[1].event_id: " + id1 + " appears twice")));
-  EXPECT_THAT(ValidateAppend("s", {Event(id1), Event("")}, limits),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[1].event_id: required")));
+  EXPECT_THAT(
+      ValidateAppend("s", {Event(id1), Event("")}, limits),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[1].event_id: required")));
 
   ProposedEvent untyped = Event(id2);
   untyped.type.clear();
@@ -97,9 +100,9 @@ TEST(ValidateAppendTest, NamesTheFieldAndTheLimit) {
                        HasSubstr("events[0].data: 11 bytes; at most 10")));
   ProposedEvent timeless = Event(id2);
   timeless.occurred_at = absl::InfinitePast();
-  EXPECT_THAT(ValidateAppend("s", {timeless}, limits),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("events[0].occurred_at: required")));
+  EXPECT_THAT(
+      ValidateAppend("s", {timeless}, limits),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[0].occurred_at: required")));
   ProposedEvent ancient = Event(id2);
   ancient.occurred_at = absl::FromUnixSeconds(-3000000000);
   EXPECT_THAT(ValidateAppend("s", {ancient}, limits),
@@ -112,7 +115,8 @@ TEST(ValidateAppendTest, NamesTheFieldAndTheLimit) {
                        HasSubstr("events[0].actor: 201 bytes; at most 200")));
   EXPECT_THAT(ValidateAppend("$s", {Event(id1)}, limits),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stream_id")));
-  ASSERT_OK_AND_ASSIGN(std::vector<Uuid> ids, ValidateAppend("s", {Event(id1), Event(id2)}, limits));
+  ASSERT_OK_AND_ASSIGN(std::vector<Uuid> ids,
+                       ValidateAppend("s", {Event(id1), Event(id2)}, limits));
   EXPECT_EQ(ids.size(), 2u);
 }
 

@@ -75,8 +75,8 @@ class Reader {
 
 }  // namespace
 
-void EncodeRecordBytes(const Placement& placement, const Uuid& event_id,
-                       const ProposedEvent& event, std::string* out) {
+void EncodeRecordBytes(const Placement& placement, const Uuid& event_id, const ProposedEvent& event,
+                       std::string* out) {
   PutFixed64(placement.position, out);
   PutVarint(placement.revision, out);
   out->append(reinterpret_cast<const char*>(event_id.data()), event_id.size());

@@ -33,8 +33,8 @@ struct Placement {
 };
 
 // Appends the record bytes (everything but the hash) to *out.
-void EncodeRecordBytes(const Placement& placement, const Uuid& event_id,
-                       const ProposedEvent& event, std::string* out);
+void EncodeRecordBytes(const Placement& placement, const Uuid& event_id, const ProposedEvent& event,
+                       std::string* out);
 
 // The fields needed to filter and check a record without copying it.
 struct RecordView {

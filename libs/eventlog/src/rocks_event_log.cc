@@ -361,8 +361,8 @@ void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
   write_options.sync = options_.sync;
   const absl::Status written = FromRocks(db_->Write(write_options, &batch), "appending");
   if (!written.ok()) {
-    write_error_ = absl::UnavailableError(absl::StrCat(
-        written.message(), "; the log refuses appends until it is reopened"));
+    write_error_ = absl::UnavailableError(
+        absl::StrCat(written.message(), "; the log refuses appends until it is reopened"));
     for (Writer* writer : group) {
       if (writer->result.ok() && !writer->result->already_recorded) writer->result = written;
     }
@@ -425,10 +425,12 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
   if (found_count == ids.size()) {
     for (size_t i = 1; i < ids.size(); ++i) {
       if (found[i]->first != found[0]->first + i) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "stream ", stream_id, ": every event id of this append is already recorded, but not "
-            "in this order (events[0] is at revision ", found[0]->first, ", events[", i,
-            "] at revision ", found[i]->first, "); a retry must repeat the original append"));
+        return absl::AlreadyExistsError(
+            absl::StrCat("stream ", stream_id,
+                         ": every event id of this append is already recorded, but not "
+                         "in this order (events[0] is at revision ",
+                         found[0]->first, ", events[", i, "] at revision ", found[i]->first,
+                         "); a retry must repeat the original append"));
       }
     }
     AppendResult result;
@@ -469,8 +471,8 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
       break;
   }
   if (!matches) {
-    return absl::AbortedError(absl::StrCat("stream ", stream_id, ": expected ",
-                                           expected.ToString(), " but ", actual));
+    return absl::AbortedError(
+        absl::StrCat("stream ", stream_id, ": expected ", expected.ToString(), " but ", actual));
   }
 
   AppendResult result;
@@ -478,8 +480,8 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
   result.first_position = pending->last_position + 1;
   std::string value;
   for (size_t i = 0; i < events.size(); ++i) {
-    internal::Placement placement{stream_id, result.first_revision + i,
-                                  result.first_position + i, recorded_at};
+    internal::Placement placement{stream_id, result.first_revision + i, result.first_position + i,
+                                  recorded_at};
     value.clear();
     internal::EncodeRecordBytes(placement, ids[i], events[i], &value);
     pending->chain_head = ChainHash(pending->chain_head, value);
@@ -501,8 +503,7 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
   return result;
 }
 
-absl::StatusOr<ReadStreamResult> RocksEventLog::Impl::ReadStream(
-    const ReadStreamRequest& request) {
+absl::StatusOr<ReadStreamResult> RocksEventLog::Impl::ReadStream(const ReadStreamRequest& request) {
   RETURN_IF_ERROR(ValidateStreamId(request.stream_id, options_.limits));
   RETURN_IF_ERROR(ValidateReadCount(request.max_count, options_.limits));
   const uint64_t head = Head();
@@ -512,7 +513,8 @@ absl::StatusOr<ReadStreamResult> RocksEventLog::Impl::ReadStream(
   }
   const bool forward = request.direction == Direction::kForward;
   ReadStreamResult result;
-  uint64_t from = request.has_from_revision ? request.from_revision : (forward ? 0 : *last_revision);
+  uint64_t from =
+      request.has_from_revision ? request.from_revision : (forward ? 0 : *last_revision);
   if (forward && from > *last_revision) return result;
   from = std::min(from, *last_revision);
 
@@ -650,8 +652,9 @@ absl::StatusOr<VerifyResult> RocksEventLog::Impl::Verify() {
     }
     const std::string hash = ChainHash(previous, view.record_bytes);
     if (hash != view.hash) {
-      fail(expected, absl::StrCat("hash mismatch: stored ", absl::BytesToHexString(std::string(view.hash)),
-                                  ", recomputed ", absl::BytesToHexString(hash)));
+      fail(expected,
+           absl::StrCat("hash mismatch: stored ", absl::BytesToHexString(std::string(view.hash)),
+                        ", recomputed ", absl::BytesToHexString(hash)));
       break;
     }
     previous = hash;
@@ -726,9 +729,9 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options
     if (std::find_if(std::begin(kColumnFamilies), std::end(kColumnFamilies),
                      [&](const char* known) { return name == known; }) ==
         std::end(kColumnFamilies)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          options.path, " holds a RocksDB database with column family \"", name,
-          "\", which a bidtrail log does not have; refusing to open it"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(options.path, " holds a RocksDB database with column family \"", name,
+                       "\", which a bidtrail log does not have; refusing to open it"));
     }
   }
 
@@ -738,13 +741,14 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
-  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options.path, families, &handles, &raw_db),
-                            absl::StrCat("opening ", options.path)));
+  RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(db_options, options.path, families, &handles, &raw_db),
+                absl::StrCat("opening ", options.path)));
   std::unique_ptr<rocksdb::DB> db(raw_db);
 
   std::string version;
-  const rocksdb::Status got = db->Get(rocksdb::ReadOptions(), handles[kMeta], kFormatVersionKey,
-                                      &version);
+  const rocksdb::Status got =
+      db->Get(rocksdb::ReadOptions(), handles[kMeta], kFormatVersionKey, &version);
   absl::Status format_ok;
   if (got.IsNotFound() && is_new) {
     rocksdb::WriteOptions write_options;
@@ -752,9 +756,10 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options
     format_ok = FromRocks(db->Put(write_options, handles[kMeta], kFormatVersionKey, kFormatVersion),
                           "writing the format version");
   } else if (got.IsNotFound()) {
-    format_ok = absl::FailedPreconditionError(absl::StrCat(
-        options.path, " holds a RocksDB database without a bidtrail format version; refusing to "
-        "open it"));
+    format_ok = absl::FailedPreconditionError(
+        absl::StrCat(options.path,
+                     " holds a RocksDB database without a bidtrail format version; refusing to "
+                     "open it"));
   } else if (!got.ok()) {
     format_ok = FromRocks(got, "reading the format version");
   } else if (version != kFormatVersion) {

@@ -69,9 +69,8 @@ class RocksEventLogTest : public ::testing::Test {
 
 TEST_F(RocksEventLogTest, AppendsAndReadsBackEveryField) {
   const absl::Time before = absl::Now();
-  ASSERT_OK_AND_ASSIGN(AppendResult result,
-                       log_->Append("tender-1", ExpectedRevision::NoStream(),
-                                    {Event(1), Event(2), Event(3)}));
+  ASSERT_OK_AND_ASSIGN(AppendResult result, log_->Append("tender-1", ExpectedRevision::NoStream(),
+                                                         {Event(1), Event(2), Event(3)}));
   EXPECT_EQ(result.first_revision, 0u);
   EXPECT_EQ(result.last_revision, 2u);
   EXPECT_EQ(result.first_position, 1u);
@@ -159,9 +158,8 @@ TEST_F(RocksEventLogTest, ReadsStreamsForwardBackwardAndInPages) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("stream zzz does not exist")));
   unknown.stream_id = "a";
   unknown.max_count = 0;
-  EXPECT_THAT(log_->ReadStream(unknown),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("max_count: 0; must be 1 to 10000")));
+  EXPECT_THAT(log_->ReadStream(unknown), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                  HasSubstr("max_count: 0; must be 1 to 10000")));
 }
 
 TEST_F(RocksEventLogTest, ReadsAllWithFiltersAndResumePositions) {
@@ -311,7 +309,8 @@ TEST_F(RocksEventLogTest, BadInputIsRejectedAndWritesNothing) {
       {"$system", {Event(2)}, "stream_id: must not start with '$'"},
       {"tab\there", {Event(2)}, "stream_id: byte 3 (0x09) is not printable ASCII"},
       {"t", {}, "events: 0 events; an append carries 1 to 100"},
-      {"t", std::vector<ProposedEvent>(101, Event(2)), "events: 101 events; an append carries 1 to 100"},
+      {"t", std::vector<ProposedEvent>(101, Event(2)),
+       "events: 101 events; an append carries 1 to 100"},
       {"t", {Event(2), untyped}, "events[1].type: 0 bytes; must be 1 to 200 bytes"},
       {"t", {big}, "events[0].data: 1048577 bytes; at most 1048576"},
       {"t", {Event(2), bad_id}, "events[1].event_id: \"5\" is not a UUID"},
@@ -336,8 +335,8 @@ TEST_F(RocksEventLogTest, RacingExactAppendsHaveOneWinnerPerRevision) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (uint64_t revision = 0; revision < kRevisions; ++revision) {
-        const ExpectedRevision expected = revision == 0 ? ExpectedRevision::NoStream()
-                                                        : ExpectedRevision::Exact(revision - 1);
+        const ExpectedRevision expected =
+            revision == 0 ? ExpectedRevision::NoStream() : ExpectedRevision::Exact(revision - 1);
         auto result = log_->Append("race", expected, {Event(1000 * (t + 1) + revision)});
         if (result.ok()) {
           absl::MutexLock lock(&mu);
@@ -417,7 +416,8 @@ TEST_F(RocksEventLogTest, ReopenRestoresHeadChainAndRevisions) {
   EXPECT_EQ(a.last_revision, 1u);
   EXPECT_THAT(log_->Append("a", ExpectedRevision::Exact(0), {Event(4)}),
               StatusIs(absl::StatusCode::kAborted, HasSubstr("its last revision is 1")));
-  ASSERT_OK_AND_ASSIGN(AppendResult next, log_->Append("a", ExpectedRevision::Exact(1), {Event(4)}));
+  ASSERT_OK_AND_ASSIGN(AppendResult next,
+                       log_->Append("a", ExpectedRevision::Exact(1), {Event(4)}));
   EXPECT_EQ(next.first_revision, 2u);
   EXPECT_EQ(next.first_position, 4u);
   // Idempotency survives a restart too.
@@ -482,12 +482,16 @@ TEST_F(RocksEventLogTest, VerifyNamesTheFirstTamperedPosition) {
   {
     RawDb raw(dir_.path() + "/log");
     std::string value;
-    ASSERT_TRUE(raw.db()->Get(rocksdb::ReadOptions(), raw.family(1), internal::PositionKey(5), &value).ok());
+    ASSERT_TRUE(raw.db()
+                    ->Get(rocksdb::ReadOptions(), raw.family(1), internal::PositionKey(5), &value)
+                    .ok());
     // Flip one byte of the payload ("payload-5" -> "payload-4").
     const size_t at = value.find("payload-5");
     ASSERT_NE(at, std::string::npos);
     value[at + 8] ^= 0x01;
-    ASSERT_TRUE(raw.db()->Put(rocksdb::WriteOptions(), raw.family(1), internal::PositionKey(5), value).ok());
+    ASSERT_TRUE(raw.db()
+                    ->Put(rocksdb::WriteOptions(), raw.family(1), internal::PositionKey(5), value)
+                    .ok());
   }
   Reopen();
   ASSERT_OK_AND_ASSIGN(VerifyResult tampered, log_->Verify());
@@ -504,7 +508,8 @@ TEST_F(RocksEventLogTest, VerifyNamesAMissingPosition) {
   log_.reset();
   {
     RawDb raw(dir_.path() + "/log");
-    ASSERT_TRUE(raw.db()->Delete(rocksdb::WriteOptions(), raw.family(1), internal::PositionKey(2)).ok());
+    ASSERT_TRUE(
+        raw.db()->Delete(rocksdb::WriteOptions(), raw.family(1), internal::PositionKey(2)).ok());
   }
   Reopen();
   ASSERT_OK_AND_ASSIGN(VerifyResult result, log_->Verify());
@@ -517,7 +522,9 @@ TEST_F(RocksEventLogTest, RefusesUnknownFormatVersionAndForeignDatabases) {
   log_.reset();
   {
     RawDb raw(dir_.path() + "/log");
-    ASSERT_TRUE(raw.db()->Put(rocksdb::WriteOptions(), raw.family(0), "bidtrail.format_version", "99").ok());
+    ASSERT_TRUE(raw.db()
+                    ->Put(rocksdb::WriteOptions(), raw.family(0), "bidtrail.format_version", "99")
+                    .ok());
   }
   RocksEventLog::Options options;
   options.path = dir_.path() + "/log";

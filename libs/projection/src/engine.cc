@@ -73,10 +73,9 @@ std::vector<std::string> IndexKeys(const v1::TenderView& view) {
     add(dates.has_submission_deadline(), dates.submission_deadline(), "submission_deadline");
     add(dates.has_bid_opening_at(), dates.bid_opening_at(), "bid_opening_at");
   }
-  const bool undecided = std::any_of(view.lots().begin(), view.lots().end(),
-                                     [](const v1::LotView& lot) {
-                                       return lot.status() == v1::LOT_STATUS_OPEN;
-                                     });
+  const bool undecided =
+      std::any_of(view.lots().begin(), view.lots().end(),
+                  [](const v1::LotView& lot) { return lot.status() == v1::LOT_STATUS_OPEN; });
   // A tender we decided not to bid on has left our pipeline: never stale.
   if (undecided && !view.no_bid_decided() && view.has_last_event_at()) {
     std::string key = "s/";
@@ -285,8 +284,7 @@ void ProjectionEngine::Impl::Run(Generation* generation) {
     request.from_position = generation->checkpoint + 1;
     request.max_batch = options_.batch_events;
     request.max_batch_bytes = uint64_t{16} << 20;
-    absl::StatusOr<std::unique_ptr<eventlog::Subscription>> subscribed =
-        store_->Subscribe(request);
+    absl::StatusOr<std::unique_ptr<eventlog::Subscription>> subscribed = store_->Subscribe(request);
     if (!subscribed.ok()) {
       absl::SleepFor(absl::Milliseconds(500));  // the store may be restarting; try again
       continue;
@@ -332,7 +330,8 @@ absl::Status ProjectionEngine::Impl::ApplyBatch(Generation* generation,
     record.set_type(event.type);
     ToProtoTime(event.occurred_at, record.mutable_occurred_at());
     ToProtoTime(event.recorded_at, record.mutable_recorded_at());
-    std::string actor_key = absl::StrCat(generation->prefix, "a/", event.actor, std::string(1, '\0'));
+    std::string actor_key =
+        absl::StrCat(generation->prefix, "a/", event.actor, std::string(1, '\0'));
     PutBigEndian64(event.position, &actor_key);
     write.Put(actor_key, record.SerializeAsString());
 
@@ -486,9 +485,8 @@ std::shared_ptr<const std::vector<analytics::Competition>> ProjectionEngine::Imp
     std::vector<const std::string*> ids;
     for (const auto& [id, list] : active->competitions) ids.push_back(&id);
     // Tender order, so that results do not depend on hash order.
-    std::sort(ids.begin(), ids.end(), [](const std::string* a, const std::string* b) {
-      return *a < *b;
-    });
+    std::sort(ids.begin(), ids.end(),
+              [](const std::string* a, const std::string* b) { return *a < *b; });
     for (const std::string* id : ids) {
       const auto& list = active->competitions.at(*id);
       all->insert(all->end(), list.begin(), list.end());
@@ -647,9 +645,9 @@ absl::StatusOr<std::optional<v1::GetTenderResponse>> ProjectionEngine::GetTender
     const std::string& tender_id) {
   return impl_->GetTender(tender_id);
 }
-absl::Status ProjectionEngine::ScanDeadlines(
-    absl::Time from, absl::Time to, const std::string& after,
-    const std::function<bool(const DeadlineKey&)>& visit) {
+absl::Status ProjectionEngine::ScanDeadlines(absl::Time from, absl::Time to,
+                                             const std::string& after,
+                                             const std::function<bool(const DeadlineKey&)>& visit) {
   return impl_->ScanDeadlines(from, to, after, visit);
 }
 absl::Status ProjectionEngine::ScanIdle(

@@ -28,9 +28,8 @@ void ThreadPool::Work() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](ThreadPool* pool) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return pool->stopping_ || !pool->queue_.empty();
-          },
+          +[](ThreadPool* pool)
+               ABSL_NO_THREAD_SAFETY_ANALYSIS { return pool->stopping_ || !pool->queue_.empty(); },
           this));
       if (queue_.empty()) return;  // stopping, and nothing left to run
       work = std::move(queue_.front());

@@ -82,16 +82,14 @@ absl::Status ValidateMoney(const v1::Money& money, const std::string& field, boo
                           "\" is not a decimal amount; write digits with an optional fraction, "
                           "such as 1250000.00 (at most 18 digits before the point, 9 after)"));
   }
-  const bool zero = std::all_of(amount.begin(), amount.end(), [](char c) {
-    return c == '0' || c == '.';
-  });
+  const bool zero =
+      std::all_of(amount.begin(), amount.end(), [](char c) { return c == '0' || c == '.'; });
   if (positive && zero) {
     return Invalid(StrCat(amount_field, ": must be greater than zero"));
   }
   const std::string& currency = money.currency();
-  if (currency.size() != 3 || !std::all_of(currency.begin(), currency.end(), [](char c) {
-        return c >= 'A' && c <= 'Z';
-      })) {
+  if (currency.size() != 3 ||
+      !std::all_of(currency.begin(), currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
     return Invalid(StrCat(field, ".currency: \"", currency.substr(0, 20),
                           "\" is not an ISO 4217 code (three capital letters, such as CNY)"));
   }
@@ -252,8 +250,9 @@ absl::Status DecideAmendment(const TenderState& state, const v1::TenderAmended& 
     RETURN_IF_ERROR(ValidateLots(amended.lots().lots()));
     for (const LotState& lot : state.lots) {
       const auto& next = amended.lots().lots();
-      const bool kept = std::any_of(next.begin(), next.end(),
-                                    [&](const v1::Lot& candidate) { return candidate.id() == lot.id; });
+      const bool kept = std::any_of(next.begin(), next.end(), [&](const v1::Lot& candidate) {
+        return candidate.id() == lot.id;
+      });
       const bool implicit_kept = lot.id.empty() && next.empty();
       if (!kept && !implicit_kept && (!lot.bids.empty() || !lot.awards.empty())) {
         return Refused(StrCat("lots: ", LotName(lot.id),
@@ -295,8 +294,8 @@ absl::Status DecideNoBid(const TenderState& state, const v1::NoBidDecided& decis
   return absl::OkStatus();
 }
 
-absl::Status DecideBid(const TenderState& state, absl::Time occurred_at,
-                       const DomainConfig& config, v1::BidSubmitted* bid) {
+absl::Status DecideBid(const TenderState& state, absl::Time occurred_at, const DomainConfig& config,
+                       v1::BidSubmitted* bid) {
   RETURN_IF_ERROR(ValidateParty(bid->bidder(), "bidder"));
   RETURN_IF_ERROR(ValidateMoney(bid->amount(), "amount", true));
   for (int i = 0; i < bid->partners_size(); ++i) {
@@ -328,8 +327,9 @@ absl::Status DecideBid(const TenderState& state, absl::Time occurred_at,
         "TENDER_DOCUMENTS) before our bid");
   }
   if (lot->ValidBid(bid->bidder().id()) != nullptr) {
-    return Refused(StrCat("bidder ", bid->bidder().id(), " already has a bid in the competition for ",
-                          LotName(lot->id), "; withdraw it first"));
+    return Refused(StrCat("bidder ", bid->bidder().id(),
+                          " already has a bid in the competition for ", LotName(lot->id),
+                          "; withdraw it first"));
   }
   return absl::OkStatus();
 }
@@ -487,10 +487,10 @@ absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
     return absl::NotFoundError(StrCat("tender ", tender_id, " not found; discover it first"));
   }
   if (state.status != v1::TENDER_STATUS_OPEN && !proposed.has_activity_logged()) {
-    return Refused(StrCat("tender ", tender_id, " is ",
-                          state.status == v1::TENDER_STATUS_CANCELLED ? "cancelled"
-                                                                      : "unsuccessful",
-                          "; it accepts only ActivityLogged"));
+    return Refused(
+        StrCat("tender ", tender_id, " is ",
+               state.status == v1::TENDER_STATUS_CANCELLED ? "cancelled" : "unsuccessful",
+               "; it accepts only ActivityLogged"));
   }
   switch (decided.event_case()) {
     case v1::TenderEvent::kTenderAmended:

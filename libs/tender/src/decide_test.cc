@@ -45,9 +45,9 @@ std::vector<RuleCase> RuleCases() {
   const auto open = std::vector<v1::TenderEvent>{Discovered()};
   const auto lots = std::vector<v1::TenderEvent>{Discovered({"L1", "L2"})};
   const auto with_docs = std::vector<v1::TenderEvent>{Discovered(), Document(Day(5))};
-  const auto bid_in = std::vector<v1::TenderEvent>{Discovered(), Document(Day(5)),
-                                                   Bid(kUs, "900000.00", Day(19)),
-                                                   Bid("C-1", "850000.00", Day(19))};
+  const auto bid_in =
+      std::vector<v1::TenderEvent>{Discovered(), Document(Day(5)), Bid(kUs, "900000.00", Day(19)),
+                                   Bid("C-1", "850000.00", Day(19))};
   const auto awarded = [&] {
     auto history = bid_in;
     history.push_back(Award("A1", "C-1", "850000.00", Day(30)));
@@ -57,19 +57,28 @@ std::vector<RuleCase> RuleCases() {
       // Existence.
       {"discover twice", open, Discovered(), absl::StatusCode::kAlreadyExists,
        "tender T-1 already exists"},
-      {"command on unknown tender", {}, Bid("C-1", "1.00", Day(1)), absl::StatusCode::kNotFound,
+      {"command on unknown tender",
+       {},
+       Bid("C-1", "1.00", Day(1)),
+       absl::StatusCode::kNotFound,
        "tender T-1 not found; discover it first"},
       // Malformed input.
-      {"empty tender id", {},
+      {"empty tender id",
+       {},
        With(Discovered(), [](auto* e) { e->mutable_tender_discovered()->clear_tender_id(); }),
-       absl::StatusCode::kInvalidArgument, "tender_id: \"\" must be 1 to 100 printable"},
-      {"empty title", {},
+       absl::StatusCode::kInvalidArgument,
+       "tender_id: \"\" must be 1 to 100 printable"},
+      {"empty title",
+       {},
        With(Discovered(), [](auto* e) { e->mutable_tender_discovered()->clear_title(); }),
-       absl::StatusCode::kInvalidArgument, "title: required"},
-      {"empty buyer id", {},
+       absl::StatusCode::kInvalidArgument,
+       "title: required"},
+      {"empty buyer id",
+       {},
        With(Discovered(),
             [](auto* e) { e->mutable_tender_discovered()->mutable_buyer()->clear_id(); }),
-       absl::StatusCode::kInvalidArgument, "buyer.id: required"},
+       absl::StatusCode::kInvalidArgument,
+       "buyer.id: required"},
       {"empty bidder id", with_docs,
        With(Bid("C-1", "1.00", Day(6)),
             [](auto* e) { e->mutable_bid_submitted()->mutable_bidder()->clear_id(); }),
@@ -85,15 +94,18 @@ std::vector<RuleCase> RuleCases() {
        "amount.amount: must be greater than zero"},
       {"float-like amount", with_docs, Bid("C-1", "1e5", Day(6)),
        absl::StatusCode::kInvalidArgument, "\"1e5\" is not a decimal amount"},
-      {"negative estimated value", {},
+      {"negative estimated value",
+       {},
        With(Discovered(),
             [](auto* e) {
               e->mutable_tender_discovered()->mutable_estimated_value()->set_amount("-1");
             }),
-       absl::StatusCode::kInvalidArgument, "estimated_value.amount: -1 is negative"},
+       absl::StatusCode::kInvalidArgument,
+       "estimated_value.amount: -1 is negative"},
       {"zero award", bid_in, Award("A1", "C-1", "0", Day(30)), absl::StatusCode::kInvalidArgument,
        "amount.amount: must be greater than zero"},
-      {"unknown procurement method", {},
+      {"unknown procurement method",
+       {},
        With(Discovered(),
             [](auto* e) {
               e->mutable_tender_discovered()->set_procurement_method(
@@ -101,7 +113,8 @@ std::vector<RuleCase> RuleCases() {
             }),
        absl::StatusCode::kInvalidArgument,
        "procurement_method: 9 is not one of OPEN, SELECTIVE, LIMITED, DIRECT"},
-      {"missing discovery channel", {},
+      {"missing discovery channel",
+       {},
        With(Discovered(),
             [](auto* e) {
               e->mutable_tender_discovered()->set_discovery_channel(
@@ -111,7 +124,10 @@ std::vector<RuleCase> RuleCases() {
        "discovery_channel: required; one of FIELD_VISIT, PORTAL, PARTNER, REFERRAL, IMPORT"},
       {"unknown buying role", open, Activity(Day(2), static_cast<v1::BuyingRole>(42)),
        absl::StatusCode::kInvalidArgument, "role: 42 is not one of EXECUTIVE"},
-      {"duplicate lot ids", {}, Discovered({"L1", "L1"}), absl::StatusCode::kInvalidArgument,
+      {"duplicate lot ids",
+       {},
+       Discovered({"L1", "L1"}),
+       absl::StatusCode::kInvalidArgument,
        "lots[1].id: L1 appears twice"},
       {"missing occurred_at", open,
        With(Activity(Day(2)), [](auto* e) { e->mutable_activity_logged()->clear_occurred_at(); }),
@@ -119,7 +135,8 @@ std::vector<RuleCase> RuleCases() {
       {"occurred_at in the future", open, Activity(Day(200)), absl::StatusCode::kInvalidArgument,
        "is in the future (now is 2026-06-09T00:00:00Z)"},
       // Key dates.
-      {"documents after submission", {},
+      {"documents after submission",
+       {},
        With(Discovered(),
             [](auto* e) {
               ToProtoTime(Day(25), e->mutable_tender_discovered()
@@ -132,9 +149,9 @@ std::vector<RuleCase> RuleCases() {
       {"amendment puts the deadline after the opening", open,
        With(Amended(Day(3)),
             [](auto* e) {
-              ToProtoTime(Day(30), e->mutable_tender_amended()
-                                       ->mutable_key_dates()
-                                       ->mutable_submission_deadline());
+              ToProtoTime(
+                  Day(30),
+                  e->mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
             }),
        absl::StatusCode::kInvalidArgument,
        "key_dates: after this amendment, submission_deadline (2026-03-31T00:00:00Z) is after "
@@ -144,17 +161,15 @@ std::vector<RuleCase> RuleCases() {
       {"amendment moving the deadline before a bid", bid_in,
        With(Amended(Day(19.5)),
             [](auto* e) {
-              ToProtoTime(Day(18), e->mutable_tender_amended()
-                                       ->mutable_key_dates()
-                                       ->mutable_submission_deadline());
+              ToProtoTime(
+                  Day(18),
+                  e->mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
             }),
        absl::StatusCode::kFailedPrecondition, "the deadline cannot move before it"},
       {"amendment removing a lot with bids",
        {Discovered({"L1", "L2"}), Bid("C-1", "5.00", Day(3), "L2")},
        With(Amended(Day(4)),
-            [](auto* e) {
-              e->mutable_tender_amended()->mutable_lots()->add_lots()->set_id("L1");
-            }),
+            [](auto* e) { e->mutable_tender_amended()->mutable_lots()->add_lots()->set_id("L1"); }),
        absl::StatusCode::kFailedPrecondition,
        "lots: lot L2 has bids or awards; it cannot be removed"},
       // Documents.
@@ -168,8 +183,10 @@ std::vector<RuleCase> RuleCases() {
        "submission_deadline was 2026-03-21T00:00:00Z; our bid at 2026-03-22T00:00:00Z is late"},
       {"our bid before the documents", open, Bid(kUs, "900000.00", Day(8)),
        absl::StatusCode::kFailedPrecondition, "we have not obtained the tender documents"},
-      {"our bid after a no-bid decision", {Discovered(), Document(Day(5)), NoBid(Day(6))},
-       Bid(kUs, "900000.00", Day(8)), absl::StatusCode::kFailedPrecondition,
+      {"our bid after a no-bid decision",
+       {Discovered(), Document(Day(5)), NoBid(Day(6))},
+       Bid(kUs, "900000.00", Day(8)),
+       absl::StatusCode::kFailedPrecondition,
        "a no-bid decision is recorded for this tender"},
       {"competitor bid submitted after the deadline", open, Bid("C-1", "1.00", Day(21)),
        absl::StatusCode::kFailedPrecondition,
@@ -181,8 +198,11 @@ std::vector<RuleCase> RuleCases() {
       {"no-bid while our bid is in", bid_in, NoBid(Day(19.5)),
        absl::StatusCode::kFailedPrecondition,
        "our bid on the tender is in the competition; withdraw it before deciding not to bid"},
-      {"second no-bid", {Discovered(), NoBid(Day(2))}, NoBid(Day(3)),
-       absl::StatusCode::kFailedPrecondition, "a no-bid decision is already recorded"},
+      {"second no-bid",
+       {Discovered(), NoBid(Day(2))},
+       NoBid(Day(3)),
+       absl::StatusCode::kFailedPrecondition,
+       "a no-bid decision is already recorded"},
       // Lots.
       {"bid naming an unknown lot", lots, Bid("C-1", "1.00", Day(3), "L9"),
        absl::StatusCode::kInvalidArgument, "lot_id: tender T-1 has no lot L9; its lots are L1, L2"},
@@ -192,13 +212,14 @@ std::vector<RuleCase> RuleCases() {
        absl::StatusCode::kInvalidArgument, "lot_id: tender T-1 has no lots; leave lot_id empty"},
       {"award naming an unknown lot", lots, Award("A1", "C-1", "1.00", Day(30), "L3"),
        absl::StatusCode::kInvalidArgument, "lot_id: tender T-1 has no lot L3"},
-      {"bid on a cancelled lot", {Discovered({"L1", "L2"}), Cancelled(Day(2), {"L2"})},
-       Bid("C-1", "1.00", Day(3), "L2"), absl::StatusCode::kFailedPrecondition,
+      {"bid on a cancelled lot",
+       {Discovered({"L1", "L2"}), Cancelled(Day(2), {"L2"})},
+       Bid("C-1", "1.00", Day(3), "L2"),
+       absl::StatusCode::kFailedPrecondition,
        "lot L2 was cancelled"},
       // Awards.
       {"award before the deadline", bid_in, Award("A1", "C-1", "850000.00", Day(19.9)),
-       absl::StatusCode::kFailedPrecondition,
-       "is before submission_deadline 2026-03-21T00:00:00Z"},
+       absl::StatusCode::kFailedPrecondition, "is before submission_deadline 2026-03-21T00:00:00Z"},
       {"second award in force", awarded, Award("A2", kUs, "900000.00", Day(31)),
        absl::StatusCode::kFailedPrecondition,
        "the tender already has award A1 in force; cancel it before announcing another"},
@@ -209,11 +230,13 @@ std::vector<RuleCase> RuleCases() {
        "supplier C-9 has no valid bid on the tender; only limited and direct procurements"},
       {"award to a supplier whose bid was withdrawn",
        {Discovered(), Bid("C-1", "5.00", Day(3)), Withdrawn("C-1", Day(4))},
-       Award("A1", "C-1", "5.00", Day(30)), absl::StatusCode::kFailedPrecondition,
+       Award("A1", "C-1", "5.00", Day(30)),
+       absl::StatusCode::kFailedPrecondition,
        "supplier C-1 has no valid bid"},
       {"cancel an unknown award", bid_in, AwardCancelled("A9", Day(31)),
        absl::StatusCode::kFailedPrecondition, "award A9 does not exist in tender T-1"},
-      {"cancel an award twice", [&] {
+      {"cancel an award twice",
+       [&] {
          auto history = awarded;
          history.push_back(AwardCancelled("A1", Day(31)));
          return history;
@@ -224,21 +247,32 @@ std::vector<RuleCase> RuleCases() {
       {"withdraw a bid that does not exist", open, Withdrawn("C-1", Day(3)),
        absl::StatusCode::kFailedPrecondition,
        "cannot withdraw: bidder C-1 has no bid in the competition for the tender"},
-      {"withdraw a bid twice", {Discovered(), Bid("C-1", "5.00", Day(3)), Withdrawn("C-1", Day(4))},
-       Withdrawn("C-1", Day(5)), absl::StatusCode::kFailedPrecondition, "(its bid already left)"},
+      {"withdraw a bid twice",
+       {Discovered(), Bid("C-1", "5.00", Day(3)), Withdrawn("C-1", Day(4))},
+       Withdrawn("C-1", Day(5)),
+       absl::StatusCode::kFailedPrecondition,
+       "(its bid already left)"},
       {"disqualify a disqualified bid",
        {Discovered(), Bid("C-1", "5.00", Day(3)), Disqualified("C-1", Day(21))},
-       Disqualified("C-1", Day(22)), absl::StatusCode::kFailedPrecondition,
+       Disqualified("C-1", Day(22)),
+       absl::StatusCode::kFailedPrecondition,
        "cannot disqualify: bidder C-1 has no bid in the competition"},
       // Ended tenders.
-      {"bid on a cancelled tender", {Discovered(), Cancelled(Day(2))}, Bid("C-1", "1.00", Day(3)),
+      {"bid on a cancelled tender",
+       {Discovered(), Cancelled(Day(2))},
+       Bid("C-1", "1.00", Day(3)),
        absl::StatusCode::kFailedPrecondition,
        "tender T-1 is cancelled; it accepts only ActivityLogged"},
-      {"award on an unsuccessful tender", {Discovered(), Unsuccessful(Day(25))},
-       Award("A1", "C-1", "1.00", Day(30)), absl::StatusCode::kFailedPrecondition,
+      {"award on an unsuccessful tender",
+       {Discovered(), Unsuccessful(Day(25))},
+       Award("A1", "C-1", "1.00", Day(30)),
+       absl::StatusCode::kFailedPrecondition,
        "tender T-1 is unsuccessful; it accepts only ActivityLogged"},
-      {"cancel a lot twice", {Discovered({"L1", "L2"}), Cancelled(Day(2), {"L2"})},
-       Cancelled(Day(3), {"L2"}), absl::StatusCode::kFailedPrecondition, "lot L2 was cancelled"},
+      {"cancel a lot twice",
+       {Discovered({"L1", "L2"}), Cancelled(Day(2), {"L2"})},
+       Cancelled(Day(3), {"L2"}),
+       absl::StatusCode::kFailedPrecondition,
+       "lot L2 was cancelled"},
       {"cancel an awarded tender", awarded, Cancelled(Day(31)),
        absl::StatusCode::kFailedPrecondition,
        "the tender has award A1 in force; cancel the award first"},
@@ -300,8 +334,10 @@ TEST(FoldTest, FullLifecycle) {
   };
   record(Discovered({"L1", "L2"}));
   record(With(Amended(Day(2)), [](auto* e) {
-    ToProtoTime(Day(22), e->mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
-    ToProtoTime(Day(23), e->mutable_tender_amended()->mutable_key_dates()->mutable_bid_opening_at());
+    ToProtoTime(Day(22),
+                e->mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
+    ToProtoTime(Day(23),
+                e->mutable_tender_amended()->mutable_key_dates()->mutable_bid_opening_at());
   }));
   record(Document(Day(13), "division chief Li"));
   record(Bid(kUs, "480000.00", Day(21), "L1"));
@@ -366,8 +402,9 @@ class RandomCommands {
         return Uniform(0, 1) == 0 ? Discovered({"L1", "L2"}) : Discovered();
       case 1: {
         v1::TenderEvent amended = Amended(at);
-        ToProtoTime(Day(Uniform(15, 30)),
-                    amended.mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
+        ToProtoTime(
+            Day(Uniform(15, 30)),
+            amended.mutable_tender_amended()->mutable_key_dates()->mutable_submission_deadline());
         return amended;
       }
       case 2:
@@ -391,7 +428,7 @@ class RandomCommands {
         return AwardCancelled("A" + std::to_string(Uniform(0, 6)), at);
       default:
         return Uniform(0, 4) == 0 ? Cancelled(at, lot.empty() ? std::vector<std::string>{}
-                                                                : std::vector<std::string>{lot})
+                                                              : std::vector<std::string>{lot})
                                   : Activity(at);
     }
   }
@@ -418,8 +455,8 @@ void CheckInvariants(const TenderState& state, const DomainConfig& config) {
     }
     int valid_by_us = 0;
     for (const BidRecord& bid : lot.bids) {
-      valid_by_us += bid.status == v1::BID_STATUS_VALID &&
-                     bid.bid.bidder().id() == config.own_party_id;
+      valid_by_us +=
+          bid.status == v1::BID_STATUS_VALID && bid.bid.bidder().id() == config.own_party_id;
     }
     ASSERT_LE(valid_by_us, 1);
   }
@@ -439,8 +476,7 @@ TEST(DecideTest, RandomSequencesKeepTheInvariants) {
         const absl::StatusCode code = decided.status().code();
         ASSERT_TRUE(code == absl::StatusCode::kInvalidArgument ||
                     code == absl::StatusCode::kFailedPrecondition ||
-                    code == absl::StatusCode::kNotFound ||
-                    code == absl::StatusCode::kAlreadyExists)
+                    code == absl::StatusCode::kNotFound || code == absl::StatusCode::kAlreadyExists)
             << decided.status();
         continue;
       }
@@ -449,7 +485,8 @@ TEST(DecideTest, RandomSequencesKeepTheInvariants) {
         history.push_back(event);
       }
       ++accepted_total;
-      ASSERT_NO_FATAL_FAILURE(CheckInvariants(state, config)) << "seed " << seed << " step " << step;
+      ASSERT_NO_FATAL_FAILURE(CheckInvariants(state, config))
+          << "seed " << seed << " step " << step;
       if (step % 50 == 0) {
         // Read models store the view and fold on from it: the round trip
         // must lose nothing.

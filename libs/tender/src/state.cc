@@ -39,10 +39,8 @@ void EndLots(const google::protobuf::RepeatedPtrField<std::string>& lot_ids,
         lot_ids.empty() || std::find(lot_ids.begin(), lot_ids.end(), lot.id) != lot_ids.end();
     if (named && !lot.Void()) lot.status = lot_status;
   }
-  const bool all_void =
-      std::all_of(state->lots.begin(), state->lots.end(), [](const LotState& lot) {
-        return lot.Void();
-      });
+  const bool all_void = std::all_of(state->lots.begin(), state->lots.end(),
+                                    [](const LotState& lot) { return lot.Void(); });
   if (lot_ids.empty() || all_void) state->status = tender_status;
 }
 

@@ -176,6 +176,16 @@ inline v1::TenderEvent Amended(absl::Time at) {
   return event;
 }
 
+// The same event for another tender.
+inline v1::TenderEvent ForTender(const std::string& tender_id, v1::TenderEvent event) {
+  const auto* oneof = v1::TenderEvent::descriptor()->oneof_decl(0);
+  const auto* field = event.GetReflection()->GetOneofFieldDescriptor(event, oneof);
+  auto* held = event.GetReflection()->MutableMessage(&event, field);
+  held->GetReflection()->SetString(held, held->GetDescriptor()->FindFieldByName("tender_id"),
+                                   tender_id);
+  return event;
+}
+
 }  // namespace bidtrail::tender::testing
 
 #endif  // BIDTRAIL_TENDER_SRC_TENDER_TEST_UTIL_H_

@@ -17,9 +17,9 @@ absl::StatusOr<eventlog::ExpectedRevision> FromProto(v1::ExpectedRevisionKind ki
     case v1::EXPECTED_REVISION_KIND_EXACT:
       return eventlog::ExpectedRevision::Exact(revision);
     default:
-      return absl::InvalidArgumentError(absl::StrCat(
-          "expected_kind: ", static_cast<int>(kind),
-          " is not one of ANY (1), NO_STREAM (2), STREAM_EXISTS (3), EXACT (4)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("expected_kind: ", static_cast<int>(kind),
+                       " is not one of ANY (1), NO_STREAM (2), STREAM_EXISTS (3), EXACT (4)"));
   }
 }
 

@@ -113,7 +113,8 @@ absl::StatusOr<eventlog::ReadStreamResult> GrpcEventStore::ReadStream(
   RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->ReadStream(&context, wire, &response)));
   eventlog::ReadStreamResult result;
   result.events.reserve(response.events_size());
-  for (const v1::RecordedEvent& event : response.events()) result.events.push_back(FromProto(event));
+  for (const v1::RecordedEvent& event : response.events())
+    result.events.push_back(FromProto(event));
   result.end_of_stream = response.end_of_stream();
   result.next_revision = response.next_revision();
   return result;
@@ -130,8 +131,7 @@ absl::StatusOr<eventlog::ReadAllResult> GrpcEventStore::ReadAll(
   ToProto(request.filter, wire.mutable_filter());
   grpc::ClientContext context;
   SetDeadline(&context, options_.timeout);
-  std::unique_ptr<grpc::ClientReader<v1::ReadAllResponse>> reader =
-      stub_->ReadAll(&context, wire);
+  std::unique_ptr<grpc::ClientReader<v1::ReadAllResponse>> reader = stub_->ReadAll(&context, wire);
   eventlog::ReadAllResult result;
   result.next_position = std::max<uint64_t>(1, request.from_position);
   result.events.reserve(std::min<uint64_t>(request.max_count, 100000));

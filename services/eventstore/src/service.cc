@@ -25,8 +25,9 @@ constexpr uint64_t kEventsPerMessage = 1000;
 constexpr uint64_t kBytesPerMessage = uint64_t{1} << 20;
 
 absl::Status ShuttingDown() {
-  return absl::UnavailableError("bidtraild is shutting down; reconnect and resume from the last "
-                                "position you received");
+  return absl::UnavailableError(
+      "bidtraild is shutting down; reconnect and resume from the last "
+      "position you received");
 }
 
 absl::Status ValidateFilter(const v1::EventFilter& filter) {
@@ -131,9 +132,9 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::ReadStream(grpc::CallbackServer
     if (request->direction() != v1::READ_DIRECTION_UNSPECIFIED &&
         request->direction() != v1::READ_DIRECTION_FORWARD &&
         request->direction() != v1::READ_DIRECTION_BACKWARD) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "direction: ", static_cast<int>(request->direction()),
-          " is not one of FORWARD (1), BACKWARD (2)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("direction: ", static_cast<int>(request->direction()),
+                       " is not one of FORWARD (1), BACKWARD (2)"));
     }
     read.has_from_revision = request->has_from_revision();
     read.from_revision = request->from_revision();
@@ -155,15 +156,15 @@ grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
   }
   if (!streams_.Open(options_.max_open_streams)) {
     return new RefusedWriter<v1::ReadAllResponse>(
-        streams_.shutting_down() ? ShuttingDown()
-                                 : absl::ResourceExhaustedError(absl::StrCat(
-                                       "too many open streams; at most ",
-                                       options_.max_open_streams)));
+        streams_.shutting_down()
+            ? ShuttingDown()
+            : absl::ResourceExhaustedError(
+                  absl::StrCat("too many open streams; at most ", options_.max_open_streams)));
   }
   struct Cursor {
     uint64_t next = 1;
-    uint64_t end = 0;         // last position to read: the head when the call started
-    uint64_t remaining = 0;   // matching events still wanted; 0 = no limit
+    uint64_t end = 0;        // last position to read: the head when the call started
+    uint64_t remaining = 0;  // matching events still wanted; 0 = no limit
     bool limited = false;
     bool done = false;
     eventlog::EventFilter filter;
@@ -210,10 +211,10 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscrib
   }
   if (!streams_.Open(options_.max_open_streams)) {
     return new RefusedWriter<v1::SubscribeResponse>(
-        streams_.shutting_down() ? ShuttingDown()
-                                 : absl::ResourceExhaustedError(absl::StrCat(
-                                       "too many open streams; at most ",
-                                       options_.max_open_streams)));
+        streams_.shutting_down()
+            ? ShuttingDown()
+            : absl::ResourceExhaustedError(
+                  absl::StrCat("too many open streams; at most ", options_.max_open_streams)));
   }
   eventlog::SubscribeRequest subscribe;
   subscribe.from_position = request->from_position();
@@ -297,9 +298,9 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::Verify(grpc::CallbackServerCont
   });
 }
 
-grpc::ServerUnaryReactor* EventStoreGrpcService::Checkpoint(
-    grpc::CallbackServerContext* context, const v1::CheckpointRequest* request,
-    v1::CheckpointResponse* response) {
+grpc::ServerUnaryReactor* EventStoreGrpcService::Checkpoint(grpc::CallbackServerContext* context,
+                                                            const v1::CheckpointRequest* request,
+                                                            v1::CheckpointResponse* response) {
   return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(const uint64_t head, store_->Checkpoint(request->path()));
     response->set_path(request->path());

@@ -121,9 +121,8 @@ absl::StatusOr<analytics::ReportingCurrency> ReportingOf(const v1::Reporting& re
   analytics::ReportingCurrency out;
   if (!reporting.currency().empty()) {
     const std::string& currency = reporting.currency();
-    if (currency.size() != 3 || !std::all_of(currency.begin(), currency.end(), [](char c) {
-          return c >= 'A' && c <= 'Z';
-        })) {
+    if (currency.size() != 3 || !std::all_of(currency.begin(), currency.end(),
+                                             [](char c) { return c >= 'A' && c <= 'Z'; })) {
       return Invalid(absl::StrCat("reporting.currency: \"", currency,
                                   "\" is not an ISO 4217 code (three capital letters)"));
     }
@@ -224,9 +223,11 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerConte
     const v1::KeyDates& dates = state.details.key_dates();
     std::optional<absl::Time> opening;
     if (dates.has_bid_opening_at()) opening = FromProtoTime(dates.bid_opening_at());
-    const std::pair<const char*, std::optional<absl::Time>> phases[] = {
-        {"discovered", discovered}, {"documents", documents}, {"our_bid", our_bid},
-        {"opening", opening},       {"award", award}};
+    const std::pair<const char*, std::optional<absl::Time>> phases[] = {{"discovered", discovered},
+                                                                        {"documents", documents},
+                                                                        {"our_bid", our_bid},
+                                                                        {"opening", opening},
+                                                                        {"award", award}};
     const std::pair<const char*, std::optional<absl::Time>>* previous = nullptr;
     for (const auto& phase : phases) {
       if (!phase.second) continue;
@@ -258,20 +259,20 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
   return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
     const absl::Time as_of =
         request->has_as_of() ? FromProtoTime(request->as_of()) : options_.clock();
-    ASSIGN_OR_RETURN(const absl::Duration within,
-                     DurationField(request->has_within(), request->within(), absl::Hours(24 * 7),
-                                   "within"));
+    ASSIGN_OR_RETURN(
+        const absl::Duration within,
+        DurationField(request->has_within(), request->within(), absl::Hours(24 * 7), "within"));
     ASSIGN_OR_RETURN(const absl::Duration lookback,
                      DurationField(request->has_overdue_lookback(), request->overdue_lookback(),
                                    absl::Hours(24 * 7), "overdue_lookback"));
-    ASSIGN_OR_RETURN(const absl::Duration documents_window,
-                     DurationField(request->has_documents_risk_window(),
-                                   request->documents_risk_window(), absl::Hours(48),
-                                   "documents_risk_window"));
-    ASSIGN_OR_RETURN(const absl::Duration submission_window,
-                     DurationField(request->has_submission_risk_window(),
-                                   request->submission_risk_window(), absl::Hours(72),
-                                   "submission_risk_window"));
+    ASSIGN_OR_RETURN(
+        const absl::Duration documents_window,
+        DurationField(request->has_documents_risk_window(), request->documents_risk_window(),
+                      absl::Hours(48), "documents_risk_window"));
+    ASSIGN_OR_RETURN(
+        const absl::Duration submission_window,
+        DurationField(request->has_submission_risk_window(), request->submission_risk_window(),
+                      absl::Hours(72), "submission_risk_window"));
     ASSIGN_OR_RETURN(const absl::Duration stale_after,
                      DurationField(request->has_stale_after(), request->stale_after(),
                                    absl::Hours(24 * 14), "stale_after"));
@@ -344,23 +345,23 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
     RETURN_IF_ERROR(failed);
     if (more) response->set_next_page_token(absl::WebSafeBase64Escape(last_key));
     if (!request->page_token().empty()) return absl::OkStatus();
-    RETURN_IF_ERROR(engine_->ScanIdle(as_of - stale_after, [&](absl::Time last,
-                                                              const std::string& tender_id) {
-      absl::StatusOr<const v1::TenderView*> view = view_of(tender_id);
-      if (!view.ok()) {
-        failed = view.status();
-        return false;
-      }
-      if (*view == nullptr || !selected(**view)) return true;
-      v1::StaleTender* stale = response->add_stale();
-      stale->set_tender_id(tender_id);
-      stale->set_title((*view)->details().title());
-      stale->set_territory((*view)->details().territory());
-      stale->set_owner_team((*view)->details().owner_team());
-      ToProtoTime(last, stale->mutable_last_event_at());
-      ToProtoDuration(as_of - last, stale->mutable_idle());
-      return response->stale_size() < static_cast<int>(kMaxStale);
-    }));
+    RETURN_IF_ERROR(
+        engine_->ScanIdle(as_of - stale_after, [&](absl::Time last, const std::string& tender_id) {
+          absl::StatusOr<const v1::TenderView*> view = view_of(tender_id);
+          if (!view.ok()) {
+            failed = view.status();
+            return false;
+          }
+          if (*view == nullptr || !selected(**view)) return true;
+          v1::StaleTender* stale = response->add_stale();
+          stale->set_tender_id(tender_id);
+          stale->set_title((*view)->details().title());
+          stale->set_territory((*view)->details().territory());
+          stale->set_owner_team((*view)->details().owner_team());
+          ToProtoTime(last, stale->mutable_last_event_at());
+          ToProtoDuration(as_of - last, stale->mutable_idle());
+          return response->stale_size() < static_cast<int>(kMaxStale);
+        }));
     return failed;
   });
 }
@@ -536,9 +537,8 @@ grpc::ServerUnaryReactor* QueriesGrpcService::GetProjectionStatus(
     const projection::ProjectionStatus status = engine_->Status();
     response->set_checkpoint(status.checkpoint);
     response->set_head_position(status.head_position);
-    response->set_lag(status.head_position > status.checkpoint
-                          ? status.head_position - status.checkpoint
-                          : 0);
+    response->set_lag(
+        status.head_position > status.checkpoint ? status.head_position - status.checkpoint : 0);
     response->set_unknown_events_skipped(status.unknown_events_skipped);
     response->set_rebuilding(status.rebuilding);
     response->set_rebuild_position(status.rebuild_position);

@@ -6,15 +6,15 @@ grpc::Status SendCommand(v1::TendersService::StubInterface* stub, grpc::ClientCo
                          const std::string& request_id, const v1::TenderEvent& event,
                          v1::CommandResult* result) {
   switch (event.event_case()) {
-#define BIDTRAIL_SEND(Case, Rpc, field, getter)                                   \
-  case v1::TenderEvent::Case: {                                                  \
-    v1::Rpc##Request request;                                                    \
-    request.set_request_id(request_id);                                          \
-    *request.mutable_##field() = event.getter();                                 \
-    v1::Rpc##Response response;                                                  \
+#define BIDTRAIL_SEND(Case, Rpc, field, getter)                   \
+  case v1::TenderEvent::Case: {                                   \
+    v1::Rpc##Request request;                                     \
+    request.set_request_id(request_id);                           \
+    *request.mutable_##field() = event.getter();                  \
+    v1::Rpc##Response response;                                   \
     grpc::Status status = stub->Rpc(context, request, &response); \
-    *result = response.result();                                                 \
-    return status;                                                               \
+    *result = response.result();                                  \
+    return status;                                                \
   }
     BIDTRAIL_SEND(kTenderDiscovered, DiscoverTender, tender, tender_discovered)
     BIDTRAIL_SEND(kTenderAmended, AmendTender, amendment, tender_amended)

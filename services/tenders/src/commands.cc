@@ -1,12 +1,10 @@
 #include "bidtrail/tenders/commands.h"
 
-#include <openssl/evp.h>
-
 #include <random>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "bidtrail/common/status_macros.h"
+#include "bidtrail/common/uuid.h"
 #include "bidtrail/tender/codec.h"
 
 namespace bidtrail::tenders {
@@ -64,27 +62,15 @@ absl::StatusOr<LoadedStream> ReadWholeStream(eventlog::EventStore* store,
 void Backoff(int attempt) {
   thread_local std::mt19937 rng(std::random_device{}());
   const int ceiling_ms = std::min(50, 2 * attempt + 1);
-  absl::SleepFor(absl::Microseconds(
-      std::uniform_int_distribution<int>(100, ceiling_ms * 1000)(rng)));
+  absl::SleepFor(
+      absl::Microseconds(std::uniform_int_distribution<int>(100, ceiling_ms * 1000)(rng)));
 }
 
 }  // namespace
 
-std::string DeriveEventId(const std::string& stream_id, const std::string& request_id,
-                          int index) {
-  const std::string name = absl::StrCat(stream_id, std::string(1, '\0'), request_id,
-                                        std::string(1, '\0'), index);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(name.data(), name.size(), digest, &length, EVP_sha256(), nullptr);
-  digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x80);  // version 8
-  digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  std::string text;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text.push_back('-');
-    absl::StrAppendFormat(&text, "%02x", digest[i]);
-  }
-  return text;
+std::string DeriveEventId(const std::string& stream_id, const std::string& request_id, int index) {
+  return NameBasedUuid(
+      absl::StrCat(stream_id, std::string(1, '\0'), request_id, std::string(1, '\0'), index));
 }
 
 TenderCommands::TenderCommands(eventlog::EventStore* store, Options options)

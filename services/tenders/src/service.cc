@@ -38,14 +38,13 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
       });
 }
 
-#define BIDTRAIL_TENDERS_COMMAND(Name, field, mutable_event)                            \
-  grpc::ServerUnaryReactor* TendersGrpcService::Name(grpc::CallbackServerContext* context, \
-                                                     const v1::Name##Request* request,   \
-                                                     v1::Name##Response* response) {     \
-    v1::TenderEvent command;                                                           \
-    *command.mutable_event() = request->field();                                     \
-    return Run(context, request->request_id(), std::move(command),                     \
-               response->mutable_result());                                            \
+#define BIDTRAIL_TENDERS_COMMAND(Name, field, mutable_event)                                    \
+  grpc::ServerUnaryReactor* TendersGrpcService::Name(grpc::CallbackServerContext* context,      \
+                                                     const v1::Name##Request* request,          \
+                                                     v1::Name##Response* response) {            \
+    v1::TenderEvent command;                                                                    \
+    *command.mutable_event() = request->field();                                                \
+    return Run(context, request->request_id(), std::move(command), response->mutable_result()); \
   }
 BIDTRAIL_TENDERS_COMMAND(DiscoverTender, tender, mutable_tender_discovered)
 BIDTRAIL_TENDERS_COMMAND(AmendTender, amendment, mutable_tender_amended)

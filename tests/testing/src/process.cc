@@ -13,8 +13,7 @@
 
 namespace bidtrail::testing {
 
-BidtraildProcess::BidtraildProcess(const std::string& scratch_dir,
-                                   std::vector<std::string> flags) {
+BidtraildProcess::BidtraildProcess(const std::string& scratch_dir, std::vector<std::string> flags) {
   static int counter = 0;
   const std::string port_file = absl::StrCat(scratch_dir, "/port-", getpid(), "-", ++counter);
   const char* dir = std::getenv("BIDTRAIL_BIN_DIR");

@@ -13,12 +13,12 @@
 #define BIDTRAIL_CONCAT_(a, b) BIDTRAIL_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function when `expr` (an absl::Status) is not OK.
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::absl::Status bidtrail_status_ = (expr);  \
-    if (!bidtrail_status_.ok()) {              \
-      return bidtrail_status_;                 \
-    }                                          \
+#define RETURN_IF_ERROR(expr)                 \
+  do {                                        \
+    ::absl::Status bidtrail_status_ = (expr); \
+    if (!bidtrail_status_.ok()) {             \
+      return bidtrail_status_;                \
+    }                                         \
   } while (false)
 
 // `ASSIGN_OR_RETURN(auto x, MakeX());` declares x from an absl::StatusOr, or

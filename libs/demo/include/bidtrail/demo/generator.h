@@ -15,7 +15,8 @@
 //
 // Every command it yields is accepted by tender::Decide (with the same
 // own_party_id, at time `now`) when the commands are applied in the order
-// given: tests hold it to that.
+// given, and is already in the form Decide records (so a bulk load may append
+// the events directly): tests hold it to that.
 #ifndef BIDTRAIL_DEMO_GENERATOR_H_
 #define BIDTRAIL_DEMO_GENERATOR_H_
 
@@ -35,6 +36,9 @@ struct Options {
   absl::Time now;
   absl::Duration span = absl::Hours(24 * 730);
   std::string own_party_id = "us";
+  // Tender ids are "<prefix>-<year of discovery>-<number>"; histories with
+  // different prefixes can share one log.
+  std::string tender_id_prefix = "T";
 };
 
 // One command to send to the Tenders service.
@@ -59,6 +63,9 @@ class Generator {
   // Commands yielded so far, and an estimate of the total (for progress).
   uint64_t yielded() const;
   uint64_t estimated_total() const;
+  // Commands generated and not yet yielded: what the generator holds. It
+  // stays bounded by the tenders in flight, whatever the number of tenders.
+  uint64_t pending() const;
 
  private:
   class Impl;

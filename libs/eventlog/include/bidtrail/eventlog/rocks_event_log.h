@@ -64,8 +64,7 @@ class RocksEventLog final : public EventStore {
   absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) override;
   absl::StatusOr<StreamInfo> GetStreamInfo(const std::string& stream_id) override;
   absl::StatusOr<uint64_t> HeadPosition() override;
-  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
-      const SubscribeRequest& request) override;
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const SubscribeRequest& request) override;
   absl::StatusOr<VerifyResult> Verify() override;
   // A RocksDB checkpoint: hard links to the immutable files, copies of the
   // rest; opening `path` with Open() gives the log as of the returned head.

@@ -30,8 +30,8 @@ class QueriesGrpcService final : public v1::QueriesService::CallbackService {
   QueriesGrpcService(projection::ProjectionEngine* engine, eventlog::EventStore* store,
                      Options options);
 
-#define BIDTRAIL_QUERIES_RPC(Name)                                                           \
-  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context,                       \
+#define BIDTRAIL_QUERIES_RPC(Name)                                                               \
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context,                           \
                                  const v1::Name##Request* request, v1::Name##Response* response) \
       override;
   BIDTRAIL_QUERIES_RPC(Timeline)
@@ -45,8 +45,8 @@ class QueriesGrpcService final : public v1::QueriesService::CallbackService {
   BIDTRAIL_QUERIES_RPC(GetProjectionStatus)
 #undef BIDTRAIL_QUERIES_RPC
 
-  grpc::ServerWriteReactor<v1::RebuildResponse>* Rebuild(grpc::CallbackServerContext* context,
-                                                         const v1::RebuildRequest* request) override;
+  grpc::ServerWriteReactor<v1::RebuildResponse>* Rebuild(
+      grpc::CallbackServerContext* context, const v1::RebuildRequest* request) override;
 
  private:
   projection::ProjectionEngine* const engine_;

@@ -60,7 +60,7 @@ class TenderCommands {
 };
 
 // The event id of the `index`-th event of the command `request_id` on
-// `stream_id`: a UUID (version 8, name-based) from SHA-256 of the three.
+// `stream_id`: NameBasedUuid (bidtrail/common/uuid.h) of the three.
 std::string DeriveEventId(const std::string& stream_id, const std::string& request_id, int index);
 
 }  // namespace bidtrail::tenders

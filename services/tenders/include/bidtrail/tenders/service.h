@@ -21,10 +21,10 @@ class TendersGrpcService final : public v1::TendersService::CallbackService {
   // `commands` must outlive the service.
   TendersGrpcService(TenderCommands* commands, int worker_threads = 32);
 
-#define BIDTRAIL_TENDERS_RPC(Name)                                                   \
-  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context,               \
-                                 const v1::Name##Request* request,                   \
-                                 v1::Name##Response* response) override;
+#define BIDTRAIL_TENDERS_RPC(Name)                                                               \
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context,                           \
+                                 const v1::Name##Request* request, v1::Name##Response* response) \
+      override;
   BIDTRAIL_TENDERS_RPC(DiscoverTender)
   BIDTRAIL_TENDERS_RPC(AmendTender)
   BIDTRAIL_TENDERS_RPC(RecordDocumentObtained)
@@ -41,9 +41,8 @@ class TendersGrpcService final : public v1::TendersService::CallbackService {
 #undef BIDTRAIL_TENDERS_RPC
 
  private:
-  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
-                                const std::string& request_id, v1::TenderEvent command,
-                                v1::CommandResult* result);
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const std::string& request_id,
+                                v1::TenderEvent command, v1::CommandResult* result);
 
   TenderCommands* const commands_;
   rpc::ThreadPool pool_;  // last: joined first

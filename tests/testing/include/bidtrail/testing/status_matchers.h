@@ -50,7 +50,7 @@ class ScratchDir {
 
 }  // namespace bidtrail::testing
 
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                  \
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
   ASSERT_OK_AND_ASSIGN_IMPL_(BIDTRAIL_CONCAT_(statusor_, __LINE__), lhs, expr)
 #define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, expr) \
   auto statusor = (expr);                               \
