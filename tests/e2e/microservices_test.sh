@@ -10,7 +10,9 @@ BIN="${BIDTRAIL_BIN_DIR:?set BIDTRAIL_BIN_DIR to build/bin}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bidtrail-e2e-XXXXXX")
 PIDS=()
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -94,16 +96,15 @@ ask deadlines --json >"$WORK/deadlines.json"
 grep -q '"tender_id":"E2E-B","deadline":"documents","flag":"AT RISK"' "$WORK/deadlines.json" ||
   fail "E2E-B documents not at risk: $(cat "$WORK/deadlines.json")"
 ask winrate --json >"$WORK/winrate-before.json"
-grep -q '"group":"all","bid":1,"won":1,"lost":0' "$WORK/winrate-before.json" ||
+grep -q '"group":"all","name":"","bid":1,"won":1,"lost":0' "$WORK/winrate-before.json" ||
   fail "win rate: $(cat "$WORK/winrate-before.json")"
 ask winrate --by bidder --json >"$WORK/bidders-before.json"
-grep -q '"group":"RIVAL-1","bid":1,"won":0,"lost":1,"pending":0,"void":0,"disqualified":1' \
+grep -q '"group":"RIVAL-1","name":"Rival","bid":1,"won":0,"lost":1,"pending":0,"void":0,"disqualified":1' \
   "$WORK/bidders-before.json" || fail "rival: $(cat "$WORK/bidders-before.json")"
 ask timeline E2E-A --json | grep -q '"amendment_count"' || true
 
 # kill -9 the projections mid-way and restart: same answers.
-kill -9 "$PID_projections"
-wait "$PID_projections" 2>/dev/null || true
+{ kill -9 "$PID_projections" && wait "$PID_projections"; } 2>/dev/null || true
 start projections --services=projections --eventstore="127.0.0.1:$PORT_eventstore" \
   --data_dir="$WORK/proj" --own_party_id=us
 wait_caught_up

@@ -1,8 +1,18 @@
 // The commands that move data in and out: backups, the demo history, imports.
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
+#include <deque>
+#include <functional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "bidtrail/demo/generator.h"
 #include "bidtrail/eventstore/grpc_client.h"
+#include "bidtrail/tender/codec.h"
+#include "bidtrail/tenders/client.h"
 #include "commands.h"
 
 namespace bidtrail::cli {
@@ -28,6 +38,136 @@ int Backup(const Client& client, const Args& args) {
   return 0;
 }
 
+// Shows "what: done / total" on one line of a terminal, or a line every few
+// seconds elsewhere.
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::string what) : what_(std::move(what)), tty_(isatty(fileno(stderr))) {}
+  void Show(uint64_t done, uint64_t total, bool last = false) {
+    const absl::Time now = absl::Now();
+    if (!last && now - shown_ < (tty_ ? absl::Milliseconds(200) : absl::Seconds(5))) return;
+    shown_ = now;
+    const double percent = total == 0 ? 100 : 100.0 * static_cast<double>(done) / total;
+    std::fprintf(stderr, tty_ ? "\r%s: %llu / %llu (%.0f%%)   " : "%s: %llu / %llu (%.0f%%)\n",
+                 what_.c_str(), static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(total), std::min(percent, 100.0));
+    if (last && tty_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  const std::string what_;
+  const bool tty_;
+  absl::Time shown_ = absl::InfinitePast();
+};
+
+// Sends the generated history through the Tenders service: one worker per
+// slice of tenders, so each tender's commands stay in order while tenders
+// load in parallel.
+int DemoLoad(const Client& client, const Args& args) {
+  demo::Options options;
+  absl::StatusOr<std::optional<uint64_t>> tenders = args.Number("tenders");
+  absl::StatusOr<std::optional<uint64_t>> seed = args.Number("seed");
+  if (!tenders.ok() || !seed.ok()) {
+    std::fprintf(stderr, "bidtrail: %s\n",
+                 std::string((tenders.ok() ? seed.status() : tenders.status()).message()).c_str());
+    return 2;
+  }
+  options.tenders = static_cast<int>(tenders->value_or(2000));
+  options.seed = seed->value_or(1);
+  options.now = absl::Now();
+  options.own_party_id = args.Get("own-party-id", "us");
+  if (options.tenders <= 0 || options.tenders > 1000000) {
+    std::fprintf(stderr, "bidtrail: --tenders: %d; must be 1 to 1000000\n", options.tenders);
+    return 2;
+  }
+  constexpr int kWorkers = 8;
+  struct Queue {
+    absl::Mutex mu;
+    std::deque<demo::Command> commands ABSL_GUARDED_BY(mu);
+    bool closed ABSL_GUARDED_BY(mu) = false;
+  };
+  std::vector<std::unique_ptr<Queue>> queues;
+  for (int i = 0; i < kWorkers; ++i) queues.push_back(std::make_unique<Queue>());
+  std::atomic<uint64_t> sent{0}, appended{0}, retried{0};
+  absl::Mutex failure_mu;
+  grpc::Status failure;
+  std::vector<std::thread> workers;
+  for (int i = 0; i < kWorkers; ++i) {
+    workers.emplace_back([&, queue = queues[i].get()] {
+      while (true) {
+        demo::Command command;
+        {
+          absl::MutexLock lock(&queue->mu);
+          queue->mu.Await(absl::Condition(
+              +[](Queue* q) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                return q->closed || !q->commands.empty();
+              },
+              queue));
+          if (queue->commands.empty()) return;
+          command = std::move(queue->commands.front());
+          queue->commands.pop_front();
+        }
+        // Each command is recorded by the team member the history names.
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+        context.AddMetadata("x-bidtrail-actor", command.actor);
+        v1::CommandResult result;
+        const grpc::Status status = tenders::SendCommand(client.tenders.get(), &context,
+                                                         command.request_id, command.event, &result);
+        if (!status.ok()) {
+          absl::MutexLock lock(&failure_mu);
+          if (failure.ok()) failure = status;
+          continue;
+        }
+        ++sent;
+        (result.already_applied() ? retried : appended) += 1;
+      }
+    });
+  }
+  demo::Generator generator(options);
+  ProgressLine progress("loading demo history");
+  demo::Command command;
+  uint64_t produced = 0;
+  while (generator.Next(&command)) {
+    const size_t slice = std::hash<std::string>()(tender::TenderIdOf(command.event)) % kWorkers;
+    Queue& queue = *queues[slice];
+    {
+      absl::MutexLock lock(&queue.mu);
+      // Bounded: wait while this worker is far behind.
+      queue.mu.Await(absl::Condition(
+          +[](Queue* q) ABSL_NO_THREAD_SAFETY_ANALYSIS { return q->commands.size() < 1000; },
+          &queue));
+      queue.commands.push_back(std::move(command));
+    }
+    ++produced;
+    progress.Show(sent, generator.estimated_total());
+    {
+      absl::MutexLock lock(&failure_mu);
+      if (!failure.ok()) break;
+    }
+  }
+  for (auto& queue : queues) {
+    absl::MutexLock lock(&queue->mu);
+    queue->closed = true;
+  }
+  for (std::thread& worker : workers) worker.join();
+  progress.Show(sent, produced, true);
+  if (!failure.ok()) return client.Fail(failure);
+  Table table({"tenders", "commands", "appended", "already_recorded"});
+  table.Add({Cell::Integer(options.tenders), Cell::Integer(static_cast<int64_t>(sent)),
+             Cell::Integer(static_cast<int64_t>(appended)),
+             Cell::Integer(static_cast<int64_t>(retried))});
+  if (client.format == Format::kTable) {
+    std::printf("demo history: %d tenders, %llu commands (%llu appended, %llu already there)\n",
+                options.tenders, static_cast<unsigned long long>(sent.load()),
+                static_cast<unsigned long long>(appended.load()),
+                static_cast<unsigned long long>(retried.load()));
+    return 0;
+  }
+  table.Print(client.format);
+  return 0;
+}
+
 }  // namespace
 
 void AddDataCommands(std::vector<Subcommand>* commands) {
@@ -41,6 +181,18 @@ void AddDataCommands(std::vector<Subcommand>* commands) {
        1,
        1,
        Backup});
+  commands->push_back(
+      {{"demo", "load"},
+       "[--tenders N] [--seed S]",
+       "load a realistic, deterministic demo history through the Tenders service",
+       "Generates about two years of tenders (territories and their teams, buyers of several "
+       "kinds, our company and competitors, partners, lots, amendments, late documents, no-bids, "
+       "cancellations, re-awards, activities, stale tenders, deadlines in the coming days) and "
+       "records them. The same seed gives the same history: loading it again appends nothing.",
+       {{"tenders", "N", "how many tenders (default 2000)"},
+        {"seed", "S", "the seed (default 1)"},
+        {"own-party-id", "ID", "our party id, as bidtraild --own_party_id (default us)"}},
+       0, 0, DemoLoad});
 }
 
 }  // namespace bidtrail::cli

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -78,7 +79,13 @@ Cell Cell::Null() {
 Table::Table(std::vector<std::string> columns) : columns_(std::move(columns)) {}
 
 void Table::Add(std::vector<Cell> row) {
-  row.resize(columns_.size(), Cell::Null());
+  if (row.size() != columns_.size()) {
+    // A row that does not match its columns would print values under the
+    // wrong names: a bug, not an input error.
+    std::fprintf(stderr, "bidtrail: internal error: a row of %zu values for %zu columns\n",
+                 row.size(), columns_.size());
+    std::abort();
+  }
   rows_.push_back(std::move(row));
 }
 

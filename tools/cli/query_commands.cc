@@ -256,7 +256,7 @@ int WinRate(const Client& client, const Args& args) {
   request.mutable_deal_size()->set_medium_from(args.Get("medium-from"));
   request.mutable_deal_size()->set_large_from(args.Get("large-from"));
   request.set_page_size(1000);
-  Table table({"group", "bid", "won", "lost", "pending", "void", "disqualified", "win_rate",
+  Table table({"group", "name", "bid", "won", "lost", "pending", "void", "disqualified", "win_rate",
                "bid_rate", "no_bid", "mean_bidders", "median_price_gap", "median_cycle_days",
                "value_won", "value_lost"});
   std::string bidder;
@@ -268,7 +268,7 @@ int WinRate(const Client& client, const Args& args) {
     bidder = response.bidder_id();
     for (const v1::WinLossGroup& group : response.groups()) {
       table.Add(
-          {Cell::Text(group.group()), Cell::Integer(group.bid()), Cell::Integer(group.won()),
+          {Cell::Text(group.group()), Cell::Text(group.label()), Cell::Integer(group.bid()), Cell::Integer(group.won()),
            Cell::Integer(group.lost()), Cell::Integer(group.pending()),
            Cell::Integer(group.void_()), Cell::Integer(group.disqualified()),
            Cell::Percent(group.has_win_rate() ? std::optional<double>(group.win_rate())

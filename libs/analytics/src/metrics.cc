@@ -177,8 +177,21 @@ std::vector<v1::WinLossGroup> WinLoss(const std::vector<Competition>& competitio
     }
   }
   const bool per_bidder = options.group_by == v1::WIN_LOSS_GROUP_BY_BIDDER;
+  // Names of parties, for groups keyed by a party id.
+  std::map<std::string, std::string> labels;
+  const bool party_keys = per_bidder || options.group_by == v1::WIN_LOSS_GROUP_BY_COMPETITOR ||
+                          options.group_by == v1::WIN_LOSS_GROUP_BY_BUYER;
   for (const Competition& competition : competitions) {
     if (!Selected(competition, options)) continue;
+    if (party_keys) {
+      if (options.group_by == v1::WIN_LOSS_GROUP_BY_BUYER) {
+        labels.emplace(competition.buyer_id, competition.buyer_name);
+      } else {
+        for (const CompetitionBid& bid : competition.bids) {
+          if (!bid.bidder_name.empty()) labels.emplace(bid.bidder_id, bid.bidder_name);
+        }
+      }
+    }
     if (per_bidder) {
       std::set<std::string> bidders;
       for (const CompetitionBid& bid : competition.bids) bidders.insert(bid.bidder_id);
@@ -246,9 +259,13 @@ std::vector<v1::WinLossGroup> WinLoss(const std::vector<Competition>& competitio
   std::vector<v1::WinLossGroup> result;
   for (const auto& [key, group] : groups) {
     if (group.bid == 0 && group.tenders_no_bid.empty()) continue;
-    const bool ours =
-        per_bidder ? key == options.own_party_id : options.bidder_id == options.own_party_id;
-    result.push_back(group.ToProto(key, ours));
+    // No-bid decisions belong to tenders, not to head-to-head meetings.
+    const bool ours = per_bidder ? key == options.own_party_id
+                                 : options.bidder_id == options.own_party_id &&
+                                       options.group_by != v1::WIN_LOSS_GROUP_BY_COMPETITOR;
+    v1::WinLossGroup proto = group.ToProto(key, ours);
+    if (auto label = labels.find(key); label != labels.end()) proto.set_label(label->second);
+    result.push_back(std::move(proto));
   }
   std::stable_sort(
       result.begin(), result.end(),

@@ -155,7 +155,8 @@ TEST(WinLossTest, HeadToHeadByCompetitor) {
   EXPECT_EQ(c1->won(), 1u);
   EXPECT_EQ(c1->lost(), 1u);
   EXPECT_EQ(c1->void_(), 1u);
-  EXPECT_FALSE(c1->has_bid_rate() && c1->no_bid() > 0);
+  EXPECT_FALSE(c1->has_bid_rate()) << "no-bid decisions are not head to head";
+  EXPECT_EQ(c1->label(), "Name of C-1");
   const v1::WinLossGroup* c2 = Group(groups, "C-2");
   ASSERT_NE(c2, nullptr);
   EXPECT_EQ(c2->bid(), 2u);  // T1L1, T3
