@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bidtrail/demo/generator.h"
 #include "bidtrail/eventstore/grpc_client.h"
+#include "bidtrail/ocds/importer.h"
 #include "bidtrail/tender/codec.h"
 #include "bidtrail/tenders/client.h"
 #include "commands.h"
@@ -168,6 +169,43 @@ int DemoLoad(const Client& client, const Args& args) {
   return 0;
 }
 
+// Imports OCDS files into the log through the event store's gRPC API.
+int ImportOcds(const Client& client, const Args& args) {
+  eventstore::GrpcEventStore store(client.channel, eventstore::GrpcEventStore::Options());
+  ocds::ImportOptions options;
+  options.actor = args.Get("actor-name", "ocds-import");
+  options.dry_run = args.Has("dry-run");
+  ProgressLine reading("reading OCDS files");
+  ProgressLine appending("importing tenders");
+  absl::StatusOr<ocds::ImportSummary> summary = ocds::ImportPaths(
+      args.positional(), options.dry_run ? nullptr : &store, options,
+      [&](const ocds::Progress& progress) {
+        switch (progress.phase) {
+          case ocds::Progress::Phase::kReading:
+            reading.Show(progress.files_done, progress.files_total);
+            break;
+          case ocds::Progress::Phase::kAppending:
+            appending.Show(progress.processes_done, progress.processes_total);
+            break;
+          case ocds::Progress::Phase::kDone:
+            appending.Show(progress.processes_done, progress.processes_total, true);
+            break;
+        }
+      });
+  if (!summary.ok()) {
+    if (summary.status().code() == absl::StatusCode::kNotFound ||
+        summary.status().code() == absl::StatusCode::kInvalidArgument) {
+      std::fprintf(stderr, "bidtrail: %s\n", std::string(summary.status().message()).c_str());
+      return summary.status().code() == absl::StatusCode::kNotFound ? 1 : 2;
+    }
+    return client.Fail(grpc::Status(static_cast<grpc::StatusCode>(summary.status().code()),
+                                    std::string(summary.status().message())));
+  }
+  std::printf("%s\n", client.format == Format::kJson ? summary->ToJson().c_str()
+                                                     : summary->ToText().c_str());
+  return 0;
+}
+
 }  // namespace
 
 void AddDataCommands(std::vector<Subcommand>* commands) {
@@ -193,6 +231,18 @@ void AddDataCommands(std::vector<Subcommand>* commands) {
         {"seed", "S", "the seed (default 1)"},
         {"own-party-id", "ID", "our party id, as bidtraild --own_party_id (default us)"}},
        0, 0, DemoLoad});
+  commands->push_back(
+      {{"import", "ocds"},
+       "PATH... [--dry-run] [--json]",
+       "import public procurement data (OCDS releases and records)",
+       "Imports Open Contracting Data Standard files or folders (release packages, record "
+       "packages, single releases and records; .json and .json.gz) as tender events: tenders, "
+       "bids, awards, cancellations. Importing the same files again appends nothing. Ends with a "
+       "summary that accounts for every release, with what was skipped and why "
+       "(docs/ocds-import.md).",
+       {{"dry-run", "", "map and report, append nothing"},
+        {"actor-name", "NAME", "actor stored on the events (default ocds-import)"}},
+       1, 100000, ImportOcds});
 }
 
 }  // namespace bidtrail::cli

@@ -1,0 +1,142 @@
+// The import summary as JSON (for scripts) and as text (for people).
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "bidtrail/ocds/importer.h"
+
+namespace bidtrail::ocds {
+namespace {
+
+std::string JsonString(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+std::string JsonCounts(const std::map<std::string, uint64_t>& counts) {
+  std::string out = "{";
+  for (const auto& [key, count] : counts) {
+    if (out.size() > 1) out += ",";
+    absl::StrAppend(&out, JsonString(key), ":", count);
+  }
+  return out + "}";
+}
+
+uint64_t Total(const std::map<std::string, uint64_t>& counts) {
+  uint64_t total = 0;
+  for (const auto& [key, count] : counts) total += count;
+  return total;
+}
+
+void AppendCounts(const std::string& title, const std::map<std::string, uint64_t>& counts,
+                  std::string* out) {
+  if (counts.empty()) return;
+  absl::StrAppend(out, title, ":\n");
+  for (const auto& [key, count] : counts) {
+    absl::StrAppendFormat(out, "  %-40s %10d\n", key, count);
+  }
+}
+
+}  // namespace
+
+std::string ImportSummary::ToJson() const {
+  std::string out = "{";
+  auto member = [&](const std::string& key, const std::string& value) {
+    if (out.size() > 1) out += ",";
+    absl::StrAppend(&out, JsonString(key), ":", value);
+  };
+  member("files", absl::StrCat(files));
+  member("files_skipped", JsonCounts(files_skipped));
+  member("releases", absl::StrCat(releases));
+  member("releases_mapped", absl::StrCat(releases_mapped));
+  member("releases_skipped", JsonCounts(releases_skipped));
+  member("records", absl::StrCat(records));
+  member("linked_releases", absl::StrCat(linked_releases));
+  member("compiled_releases_unused", absl::StrCat(compiled_releases_unused));
+  member("processes", absl::StrCat(processes));
+  member("tenders", absl::StrCat(tenders));
+  member("bids", absl::StrCat(bids));
+  member("awards", absl::StrCat(awards));
+  member("events_mapped", absl::StrCat(events_mapped));
+  member("events_appended", absl::StrCat(events_appended));
+  member("events_already_recorded", absl::StrCat(events_already_recorded));
+  member("events_by_type", JsonCounts(events_by_type));
+  member("skipped", JsonCounts(skipped));
+  member("notes", JsonCounts(notes));
+  std::string problem_list = "[";
+  for (const std::string& line : problems) {
+    if (problem_list.size() > 1) problem_list += ",";
+    problem_list += JsonString(line);
+  }
+  member("problems", problem_list + "]");
+  member("problems_total", absl::StrCat(problems_total));
+  member("elapsed_s", absl::StrFormat("%.3f", absl::ToDoubleSeconds(elapsed)));
+  return out + "}";
+}
+
+std::string ImportSummary::ToText() const {
+  std::string out;
+  auto line = [&](const std::string& label, uint64_t value, const std::string& detail = "") {
+    absl::StrAppendFormat(&out, "%-26s %10d%s\n", label, value,
+                          detail.empty() ? "" : absl::StrCat("  ", detail));
+  };
+  line("files", files, files_skipped.empty() ? "" : absl::StrCat(Total(files_skipped), " skipped"));
+  line("releases", releases,
+       absl::StrCat(releases_mapped, " mapped, ", Total(releases_skipped), " skipped"));
+  line("records", records);
+  if (linked_releases > 0) line("linked releases", linked_releases, "references, no content");
+  if (compiled_releases_unused > 0) {
+    line("compiled releases unused", compiled_releases_unused, "their records embed releases");
+  }
+  line("processes", processes, "contracting processes (ocids)");
+  line("tenders", tenders, "processes with a tender: one stream each");
+  line("bids", bids);
+  line("awards", awards);
+  line("events mapped", events_mapped);
+  line("events appended", events_appended);
+  line("events already recorded", events_already_recorded);
+  absl::StrAppendFormat(&out, "%-26s %10.3f s\n", "elapsed", absl::ToDoubleSeconds(elapsed));
+  AppendCounts("files skipped", files_skipped, &out);
+  AppendCounts("releases skipped", releases_skipped, &out);
+  AppendCounts("events by type", events_by_type, &out);
+  AppendCounts("skipped", skipped, &out);
+  AppendCounts("notes", notes, &out);
+  if (!problems.empty()) {
+    absl::StrAppend(&out, "problems (", problems_total, "):\n");
+    for (const std::string& problem : problems) absl::StrAppend(&out, "  ", problem, "\n");
+    if (problems_total > problems.size()) {
+      absl::StrAppend(&out, "  ... and ", problems_total - problems.size(), " more\n");
+    }
+  }
+  return out;
+}
+
+}  // namespace bidtrail::ocds
