@@ -100,9 +100,8 @@ int DemoLoad(const Client& client, const Args& args) {
         {
           absl::MutexLock lock(&queue->mu);
           queue->mu.Await(absl::Condition(
-              +[](Queue* q) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                return q->closed || !q->commands.empty();
-              },
+              +[](Queue* q)
+                   ABSL_NO_THREAD_SAFETY_ANALYSIS { return q->closed || !q->commands.empty(); },
               queue));
           if (queue->commands.empty()) return;
           command = std::move(queue->commands.front());
@@ -113,8 +112,8 @@ int DemoLoad(const Client& client, const Args& args) {
         context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
         context.AddMetadata("x-bidtrail-actor", command.actor);
         v1::CommandResult result;
-        const grpc::Status status = tenders::SendCommand(client.tenders.get(), &context,
-                                                         command.request_id, command.event, &result);
+        const grpc::Status status = tenders::SendCommand(
+            client.tenders.get(), &context, command.request_id, command.event, &result);
         if (!status.ok()) {
           absl::MutexLock lock(&failure_mu);
           if (failure.ok()) failure = status;
@@ -230,7 +229,9 @@ void AddDataCommands(std::vector<Subcommand>* commands) {
        {{"tenders", "N", "how many tenders (default 2000)"},
         {"seed", "S", "the seed (default 1)"},
         {"own-party-id", "ID", "our party id, as bidtraild --own_party_id (default us)"}},
-       0, 0, DemoLoad});
+       0,
+       0,
+       DemoLoad});
   commands->push_back(
       {{"import", "ocds"},
        "PATH... [--dry-run] [--json]",
@@ -242,7 +243,9 @@ void AddDataCommands(std::vector<Subcommand>* commands) {
        "(docs/ocds-import.md).",
        {{"dry-run", "", "map and report, append nothing"},
         {"actor-name", "NAME", "actor stored on the events (default ocds-import)"}},
-       1, 100000, ImportOcds});
+       1,
+       100000,
+       ImportOcds});
 }
 
 }  // namespace bidtrail::cli

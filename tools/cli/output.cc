@@ -89,7 +89,13 @@ void Table::Add(std::vector<Cell> row) {
   rows_.push_back(std::move(row));
 }
 
-void Table::Print(Format format, const std::string& empty) const {
+void Table::Print(Format format, const std::string& empty, size_t limit) const {
+  if (limit < rows_.size()) {
+    Table head(columns_);
+    head.rows_.assign(rows_.begin(), rows_.begin() + static_cast<std::ptrdiff_t>(limit));
+    head.Print(format, empty);
+    return;
+  }
   switch (format) {
     case Format::kJson:
       for (const auto& row : rows_) {

@@ -34,7 +34,9 @@ class Table {
   void Add(std::vector<Cell> row);
   size_t rows() const { return rows_.size(); }
   // Prints to stdout in the format; a table prints `empty` when it has no row.
-  void Print(Format format, const std::string& empty = "(none)") const;
+  // At most `limit` rows.
+  void Print(Format format, const std::string& empty = "(none)",
+             size_t limit = static_cast<size_t>(-1)) const;
 
  private:
   std::vector<std::string> columns_;

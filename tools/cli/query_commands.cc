@@ -160,8 +160,13 @@ int Deadlines(const Client& client, const Args& args) {
   if (client.format == Format::kTable) {
     std::printf("Deadlines\n");
     board.Print(client.format, "(nothing due)");
-    std::printf("\nStale tenders (no event for %s)\n", args.Get("stale-after", "14d").c_str());
-    stale.Print(client.format, "(none)");
+    absl::StatusOr<std::optional<uint64_t>> limit = args.Number("stale-limit");
+    if (!limit.ok()) return Usage(limit.status());
+    const size_t shown = std::min<size_t>(stale.rows(), limit->value_or(10));
+    std::printf("\nStale tenders (no event for %s): %zu%s\n",
+                args.Get("stale-after", "14d").c_str(), stale.rows(),
+                shown < stale.rows() ? absl::StrCat(", the ", shown, " idle longest").c_str() : "");
+    stale.Print(client.format, "(none)", shown);
     return 0;
   }
   board.Print(client.format);
@@ -268,8 +273,8 @@ int WinRate(const Client& client, const Args& args) {
     bidder = response.bidder_id();
     for (const v1::WinLossGroup& group : response.groups()) {
       table.Add(
-          {Cell::Text(group.group()), Cell::Text(group.label()), Cell::Integer(group.bid()), Cell::Integer(group.won()),
-           Cell::Integer(group.lost()), Cell::Integer(group.pending()),
+          {Cell::Text(group.group()), Cell::Text(group.label()), Cell::Integer(group.bid()),
+           Cell::Integer(group.won()), Cell::Integer(group.lost()), Cell::Integer(group.pending()),
            Cell::Integer(group.void_()), Cell::Integer(group.disqualified()),
            Cell::Percent(group.has_win_rate() ? std::optional<double>(group.win_rate())
                                               : std::nullopt),
@@ -521,7 +526,8 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
         {"docs-risk", "DURATION", "documents at-risk window (default 48h)"},
         {"bid-risk", "DURATION", "submission at-risk window (default 72h)"},
         {"stale-after", "DURATION", "idle time that makes a tender stale (default 14d)"},
-        {"stale", "", "with --json/--csv: also print the stale tenders"}},
+        {"stale", "", "with --json/--csv: also print the stale tenders"},
+        {"stale-limit", "N", "stale tenders listed in the table (default 10)"}},
        0,
        0,
        Deadlines});
