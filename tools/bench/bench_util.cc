@@ -22,14 +22,6 @@
 namespace bidtrail::bench {
 namespace {
 
-// Nearest-rank percentile of sorted values; 0 when there are none.
-double Percentile(const std::vector<double>& sorted, double fraction) {
-  if (sorted.empty()) return 0;
-  const double rank = std::ceil(fraction * static_cast<double>(sorted.size()));
-  const size_t index = static_cast<size_t>(std::max(rank, 1.0)) - 1;
-  return sorted[std::min(index, sorted.size() - 1)];
-}
-
 std::string FormatJsonNumber(double value) {
   if (!std::isfinite(value)) return "null";
   // Rates are large and their fraction is noise; ratios and milliseconds are
@@ -49,6 +41,13 @@ std::string JsonString(const std::string& text) {
 }
 
 }  // namespace
+
+double Percentile(const std::vector<double>& sorted, double fraction) {
+  if (sorted.empty()) return 0;
+  const double rank = std::ceil(fraction * static_cast<double>(sorted.size()));
+  const size_t index = static_cast<size_t>(std::max(rank, 1.0)) - 1;
+  return sorted[std::min(index, sorted.size() - 1)];
+}
 
 absl::StatusOr<Measurement> RunTimedOps(int threads, uint64_t max_ops, absl::Duration budget,
                                         const TimedOp& op) {

@@ -41,6 +41,10 @@ using TimedOp = std::function<absl::StatusOr<uint64_t>(int thread, uint64_t inde
 absl::StatusOr<Measurement> RunTimedOps(int threads, uint64_t max_ops, absl::Duration budget,
                                         const TimedOp& op);
 
+// Nearest-rank percentile (fraction 0.5 for p50, 0.99 for p99) of values
+// sorted in ascending order; 0 when there are none. Thread-safe.
+double Percentile(const std::vector<double>& sorted, double fraction);
+
 // A fresh folder (mkdtemp) under `parent`, which is created when missing;
 // removed with everything in it at destruction.
 class ScratchDir {

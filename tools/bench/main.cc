@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "eventstore_bench.h"
+#include "ocds_bench.h"
+#include "projections_bench.h"
 
 namespace {
 
@@ -16,6 +18,10 @@ struct Subcommand {
 constexpr Subcommand kSubcommands[] = {
     {"eventstore", "synced appends and replays: raw RocksDB, the log in process, over gRPC",
      bidtrail::bench::RunEventstoreBench},
+    {"ocds", "OCDS releases parsed and mapped onto tender events, per second",
+     bidtrail::bench::RunOcdsBench},
+    {"projections", "projection rebuild vs raw scan, query latencies over gRPC, live lag",
+     bidtrail::bench::RunProjectionsBench},
 };
 
 void PrintUsage(std::FILE* out) {

@@ -6,7 +6,7 @@
 
 namespace bidtrail::analytics {
 
-const CompetitionBid* Competition::BidOf(const std::string& bidder_id) const {
+const CompetitionBid* Competition::BidOf(std::string_view bidder_id) const {
   const CompetitionBid* found = nullptr;
   for (const CompetitionBid& bid : bids) {
     if (bid.bidder_id != bidder_id || bid.status == v1::BID_STATUS_WITHDRAWN) continue;
@@ -16,7 +16,7 @@ const CompetitionBid* Competition::BidOf(const std::string& bidder_id) const {
   return found;
 }
 
-bool Competition::Won(const std::string& bidder_id) const {
+bool Competition::Won(std::string_view bidder_id) const {
   return status == Status::kDecided &&
          std::find(winners.begin(), winners.end(), bidder_id) != winners.end();
 }
@@ -44,6 +44,7 @@ std::vector<Competition> CompetitionsOf(const v1::TenderView& tender) {
     const v1::Money& value = lot.has_value() ? lot.value() : details.estimated_value();
     competition.estimated_amount = value.amount();
     competition.estimated_currency = value.currency();
+    competition.estimated_value = Decimal::Parse(competition.estimated_amount);
     competition.no_bid = tender.no_bid_decided();
     const bool lot_void =
         lot.status() == v1::LOT_STATUS_CANCELLED || lot.status() == v1::LOT_STATUS_UNSUCCESSFUL;
@@ -58,6 +59,7 @@ std::vector<Competition> CompetitionsOf(const v1::TenderView& tender) {
       }
       competition.award_amount = award.award().amount().amount();
       competition.award_currency = award.award().amount().currency();
+      competition.award_value = Decimal::Parse(competition.award_amount);
       competition.award_at = at;
     }
     if (tender_void || lot_void) {
@@ -68,7 +70,8 @@ std::vector<Competition> CompetitionsOf(const v1::TenderView& tender) {
     for (const v1::BidView& bid : lot.bids()) {
       competition.bids.push_back(CompetitionBid{bid.bid().bidder().id(), bid.bid().bidder().name(),
                                                 bid.bid().amount().amount(),
-                                                bid.bid().amount().currency(), bid.status()});
+                                                bid.bid().amount().currency(), bid.status(),
+                                                Decimal::Parse(bid.bid().amount().amount())});
     }
     competitions.push_back(std::move(competition));
   }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "bidtrail/common/proto_time.h"
@@ -45,19 +46,20 @@ std::optional<double> Ratio(std::optional<Decimal> numerator, std::optional<Deci
 
 struct Accumulator {
   uint32_t bid = 0, won = 0, lost = 0, pending = 0, void_count = 0, disqualified = 0;
-  std::set<std::string> tenders_bid;
-  std::set<std::string> tenders_no_bid;
+  // Tender ids point into the competitions, which outlive the accumulator.
+  absl::flat_hash_set<std::string_view> tenders_bid;
+  absl::flat_hash_set<std::string_view> tenders_no_bid;
   std::map<std::string, Decimal> value_won;
   std::map<std::string, Decimal> value_lost;
   uint64_t bidders_sum = 0;
   std::vector<double> price_gaps;
   std::vector<absl::Duration> cycle_times;
 
-  void Add(const Competition& competition, const std::string& bidder) {
+  void Add(const Competition& competition, std::string_view bidder) {
     const CompetitionBid* mine = competition.BidOf(bidder);
     if (mine == nullptr) return;
     ++bid;
-    tenders_bid.insert(competition.tender_id);
+    tenders_bid.insert(std::string_view(competition.tender_id));
     bidders_sum +=
         std::count_if(competition.bids.begin(), competition.bids.end(),
                       [](const CompetitionBid& b) { return b.status != v1::BID_STATUS_WITHDRAWN; });
@@ -71,15 +73,13 @@ struct Accumulator {
     if (decided) cycle_times.push_back(competition.first_award_at - competition.discovered_at);
     if (competition.Won(bidder) && !disqualified_bid) {
       ++won;
-      if (auto amount = Decimal::Parse(competition.award_amount)) {
-        value_won[competition.award_currency] += *amount;
-      }
+      if (competition.award_value)
+        value_won[competition.award_currency] += *competition.award_value;
     } else if (decided || disqualified_bid) {
       ++lost;
-      if (auto amount = Decimal::Parse(mine->amount)) value_lost[mine->currency] += *amount;
+      if (mine->value) value_lost[mine->currency] += *mine->value;
       if (decided && mine->currency == competition.award_currency) {
-        if (auto gap =
-                Ratio(Decimal::Parse(mine->amount), Decimal::Parse(competition.award_amount))) {
+        if (auto gap = Ratio(mine->value, competition.award_value)) {
           price_gaps.push_back(*gap);
         }
       }
@@ -124,11 +124,11 @@ std::string DealSize(const Competition& competition, const std::string& bidder,
                      const WinLossOptions& options) {
   std::optional<Decimal> value;
   if (competition.status == Competition::Status::kDecided) {
-    value = options.reporting.Convert(competition.award_amount, competition.award_currency);
+    value = options.reporting.Convert(competition.award_value, competition.award_currency);
   } else if (const CompetitionBid* mine = competition.BidOf(bidder); mine != nullptr) {
-    value = options.reporting.Convert(mine->amount, mine->currency);
+    value = options.reporting.Convert(mine->value, mine->currency);
   } else {
-    value = options.reporting.Convert(competition.estimated_amount, competition.estimated_currency);
+    value = options.reporting.Convert(competition.estimated_value, competition.estimated_currency);
   }
   if (!value) return "unrated";
   if (*value < options.medium_deal_from) return "small";
@@ -152,7 +152,11 @@ std::string CellOf(const std::string& potential, const std::string& share) {
 
 std::optional<Decimal> ReportingCurrency::Convert(const std::string& amount,
                                                   const std::string& from) const {
-  std::optional<Decimal> value = Decimal::Parse(amount);
+  return Convert(Decimal::Parse(amount), from);
+}
+
+std::optional<Decimal> ReportingCurrency::Convert(const std::optional<Decimal>& value,
+                                                  const std::string& from) const {
   if (!value) return std::nullopt;
   if (from == currency) return value;
   auto rate = rates.find(from);
@@ -165,9 +169,15 @@ std::string QuarterOf(absl::Time time) {
   return absl::StrCat(month.year(), "-Q", (month.month() - 1) / 3 + 1);
 }
 
-std::vector<v1::WinLossGroup> WinLoss(const std::vector<Competition>& competitions,
+std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
                                       const WinLossOptions& options) {
-  std::map<std::string, Accumulator> groups;
+  // Keys and labels point into the competitions (which outlive this call) or
+  // into `interned`, so that the loop below copies no string.
+  absl::flat_hash_map<std::string_view, Accumulator> groups;
+  std::set<std::string, std::less<>> interned;
+  auto intern = [&](std::string key) -> std::string_view {
+    return *interned.insert(std::move(key)).first;
+  };
   // For grouping by segment: each buyer's cell as of the end of the period.
   std::map<std::string, std::string> cell_of_buyer;
   if (options.group_by == v1::WIN_LOSS_GROUP_BY_CUSTOMER_SEGMENT) {
@@ -178,30 +188,35 @@ std::vector<v1::WinLossGroup> WinLoss(const std::vector<Competition>& competitio
   }
   const bool per_bidder = options.group_by == v1::WIN_LOSS_GROUP_BY_BIDDER;
   // Names of parties, for groups keyed by a party id.
-  std::map<std::string, std::string> labels;
+  absl::flat_hash_map<std::string_view, std::string_view> labels;
   const bool party_keys = per_bidder || options.group_by == v1::WIN_LOSS_GROUP_BY_COMPETITOR ||
                           options.group_by == v1::WIN_LOSS_GROUP_BY_BUYER;
-  for (const Competition& competition : competitions) {
+  for (const Competition* each : competitions) {
+    const Competition& competition = *each;
     if (!Selected(competition, options)) continue;
     if (party_keys) {
       if (options.group_by == v1::WIN_LOSS_GROUP_BY_BUYER) {
-        labels.emplace(competition.buyer_id, competition.buyer_name);
+        labels.try_emplace(competition.buyer_id, competition.buyer_name);
       } else {
         for (const CompetitionBid& bid : competition.bids) {
-          if (!bid.bidder_name.empty()) labels.emplace(bid.bidder_id, bid.bidder_name);
+          if (!bid.bidder_name.empty()) labels.try_emplace(bid.bidder_id, bid.bidder_name);
         }
       }
     }
     if (per_bidder) {
-      std::set<std::string> bidders;
-      for (const CompetitionBid& bid : competition.bids) bidders.insert(bid.bidder_id);
-      for (const std::string& bidder : bidders) groups[bidder].Add(competition, bidder);
+      std::vector<std::string_view> bidders;
+      for (const CompetitionBid& bid : competition.bids) {
+        if (std::find(bidders.begin(), bidders.end(), bid.bidder_id) == bidders.end()) {
+          bidders.push_back(bid.bidder_id);
+        }
+      }
+      for (std::string_view bidder : bidders) groups[bidder].Add(competition, bidder);
       if (competition.no_bid && !options.own_party_id.empty()) {
-        groups[options.own_party_id].tenders_no_bid.insert(competition.tender_id);
+        groups[options.own_party_id].tenders_no_bid.insert(std::string_view(competition.tender_id));
       }
       continue;
     }
-    std::vector<std::string> keys;
+    std::vector<std::string_view> keys;
     switch (options.group_by) {
       case v1::WIN_LOSS_GROUP_BY_BUYER:
         keys = {competition.buyer_id};
@@ -216,44 +231,45 @@ std::vector<v1::WinLossGroup> WinLoss(const std::vector<Competition>& competitio
         keys = {competition.owner_team};
         break;
       case v1::WIN_LOSS_GROUP_BY_QUARTER:
-        keys = {QuarterOf(competition.date)};
+        keys = {intern(QuarterOf(competition.date))};
         break;
       case v1::WIN_LOSS_GROUP_BY_DEAL_SIZE:
-        keys = {DealSize(competition, options.bidder_id, options)};
+        keys = {intern(DealSize(competition, options.bidder_id, options))};
         break;
       case v1::WIN_LOSS_GROUP_BY_PROCUREMENT_METHOD:
-        keys = {EnumLabel(v1::ProcurementMethod_descriptor(), competition.procurement_method)};
+        keys = {
+            intern(EnumLabel(v1::ProcurementMethod_descriptor(), competition.procurement_method))};
         break;
       case v1::WIN_LOSS_GROUP_BY_DISCOVERY_CHANNEL:
-        keys = {EnumLabel(v1::DiscoveryChannel_descriptor(), competition.discovery_channel)};
+        keys = {
+            intern(EnumLabel(v1::DiscoveryChannel_descriptor(), competition.discovery_channel))};
         break;
       case v1::WIN_LOSS_GROUP_BY_CUSTOMER_SEGMENT: {
         auto cell = cell_of_buyer.find(competition.buyer_id);
-        keys = {cell == cell_of_buyer.end() ? "unsegmented" : cell->second};
+        keys = {cell == cell_of_buyer.end() ? std::string_view("unsegmented")
+                                            : std::string_view(cell->second)};
         break;
       }
       case v1::WIN_LOSS_GROUP_BY_COMPETITOR: {
         if (competition.BidOf(options.bidder_id) == nullptr) break;
-        std::set<std::string> competitors;
         for (const CompetitionBid& bid : competition.bids) {
-          if (bid.bidder_id != options.bidder_id && bid.status != v1::BID_STATUS_WITHDRAWN) {
-            competitors.insert(bid.bidder_id);
+          if (bid.bidder_id != options.bidder_id && bid.status != v1::BID_STATUS_WITHDRAWN &&
+              std::find(keys.begin(), keys.end(), bid.bidder_id) == keys.end()) {
+            keys.push_back(bid.bidder_id);
           }
         }
-        keys.assign(competitors.begin(), competitors.end());
         break;
       }
       default:
         keys = {"all"};
         break;
     }
-    for (const std::string& key : keys) {
+    const bool count_no_bid = options.bidder_id == options.own_party_id && competition.no_bid &&
+                              options.group_by != v1::WIN_LOSS_GROUP_BY_COMPETITOR;
+    for (std::string_view key : keys) {
       Accumulator& group = groups[key];
       group.Add(competition, options.bidder_id);
-      const bool ours = options.bidder_id == options.own_party_id;
-      if (ours && competition.no_bid && options.group_by != v1::WIN_LOSS_GROUP_BY_COMPETITOR) {
-        group.tenders_no_bid.insert(competition.tender_id);
-      }
+      if (count_no_bid) group.tenders_no_bid.insert(std::string_view(competition.tender_id));
     }
   }
   std::vector<v1::WinLossGroup> result;
@@ -263,18 +279,21 @@ std::vector<v1::WinLossGroup> WinLoss(const std::vector<Competition>& competitio
     const bool ours = per_bidder ? key == options.own_party_id
                                  : options.bidder_id == options.own_party_id &&
                                        options.group_by != v1::WIN_LOSS_GROUP_BY_COMPETITOR;
-    v1::WinLossGroup proto = group.ToProto(key, ours);
-    if (auto label = labels.find(key); label != labels.end()) proto.set_label(label->second);
+    v1::WinLossGroup proto = group.ToProto(std::string(key), ours);
+    if (auto label = labels.find(key); label != labels.end()) {
+      proto.set_label(std::string(label->second));
+    }
     result.push_back(std::move(proto));
   }
-  std::stable_sort(
-      result.begin(), result.end(),
-      [](const v1::WinLossGroup& a, const v1::WinLossGroup& b) { return a.bid() > b.bid(); });
+  // Largest first; the key breaks ties, so that the order does not depend on
+  // hashing.
+  std::sort(result.begin(), result.end(), [](const v1::WinLossGroup& a, const v1::WinLossGroup& b) {
+    return a.bid() != b.bid() ? a.bid() > b.bid() : a.group() < b.group();
+  });
   return result;
 }
 
-v1::SegmentsResponse Segments(const std::vector<Competition>& competitions,
-                              const SegmentOptions& options) {
+v1::SegmentsResponse Segments(const CompetitionSet& competitions, const SegmentOptions& options) {
   struct Buyer {
     std::string name;
     Decimal total;
@@ -285,11 +304,12 @@ v1::SegmentsResponse Segments(const std::vector<Competition>& competitions,
   std::map<std::string, Buyer> buyers;
   uint32_t unconverted = 0;
   const absl::Time start = options.as_of - options.window;
-  for (const Competition& competition : competitions) {
+  for (const Competition* each : competitions) {
+    const Competition& competition = *each;
     if (competition.status != Competition::Status::kDecided) continue;
     if (competition.award_at <= start || competition.award_at > options.as_of) continue;
     std::optional<Decimal> value =
-        options.reporting.Convert(competition.award_amount, competition.award_currency);
+        options.reporting.Convert(competition.award_value, competition.award_currency);
     if (!value) {
       ++unconverted;
       continue;
@@ -357,7 +377,7 @@ v1::SegmentsResponse Segments(const std::vector<Competition>& competitions,
   return response;
 }
 
-std::vector<v1::CompetitorSummary> Competitors(const std::vector<Competition>& competitions,
+std::vector<v1::CompetitorSummary> Competitors(const CompetitionSet& competitions,
                                                const std::string& bidder_id, absl::Time from,
                                                absl::Time to) {
   struct Record {
@@ -366,7 +386,8 @@ std::vector<v1::CompetitorSummary> Competitors(const std::vector<Competition>& c
     std::vector<double> differences;
   };
   std::map<std::string, Record> records;
-  for (const Competition& competition : competitions) {
+  for (const Competition* each : competitions) {
+    const Competition& competition = *each;
     if (competition.date < from || competition.date >= to) continue;
     const CompetitionBid* mine = competition.BidOf(bidder_id);
     if (mine == nullptr) continue;
@@ -381,7 +402,7 @@ std::vector<v1::CompetitorSummary> Competitors(const std::vector<Competition>& c
       if (competition.Won(bid.bidder_id)) ++record.their_wins;
       if (competition.Won(bidder_id)) ++record.our_wins;
       if (theirs->currency == mine->currency) {
-        if (auto difference = Ratio(Decimal::Parse(theirs->amount), Decimal::Parse(mine->amount))) {
+        if (auto difference = Ratio(theirs->value, mine->value)) {
           record.differences.push_back(*difference);
         }
       }

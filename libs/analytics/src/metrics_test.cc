@@ -37,7 +37,7 @@ v1::TenderEvent InUsd(v1::TenderEvent event) {
   return event;
 }
 
-std::vector<Competition> History() {
+CompetitionSet History() {
   std::vector<std::vector<v1::TenderEvent>> tenders = {
       // T-1: two lots; L1 awarded to C-1, cancelled, C-1 disqualified, re-awarded to us;
       // L2 cancelled.
@@ -87,7 +87,7 @@ std::vector<Competition> History() {
       competitions.push_back(std::move(c));
     }
   }
-  return competitions;
+  return CompetitionSet(std::move(competitions));
 }
 
 WinLossOptions Ours(v1::WinLossGroupBy group_by = v1::WIN_LOSS_GROUP_BY_UNSPECIFIED) {
@@ -114,15 +114,16 @@ std::map<std::string, std::string> Totals(
 }
 
 TEST(CompetitionTest, DerivesStatusWinnersAndCycleStart) {
-  const std::vector<Competition> competitions = History();
-  ASSERT_EQ(competitions.size(), 8u);  // T-1 has two lots
-  const Competition& l1 = competitions[0];
+  const CompetitionSet set = History();
+  ASSERT_EQ(set.size(), 8u);  // T-1 has two lots
+  const std::vector<const Competition*> competitions(set.begin(), set.end());
+  const Competition& l1 = *competitions[0];
   EXPECT_EQ(l1.lot_id, "L1");
   EXPECT_EQ(l1.status, Competition::Status::kDecided);
   EXPECT_EQ(l1.winners, std::vector<std::string>{kUs});
   EXPECT_EQ(l1.first_award_at, Day(30)) << "the first award counts, though cancelled";
-  EXPECT_EQ(competitions[1].status, Competition::Status::kVoid);
-  EXPECT_EQ(competitions[7].date, Day(40)) << "the amended deadline dates the competition";
+  EXPECT_EQ(competitions[1]->status, Competition::Status::kVoid);
+  EXPECT_EQ(competitions[7]->date, Day(40)) << "the amended deadline dates the competition";
 }
 
 TEST(WinLossTest, AllOfOurCompetitions) {

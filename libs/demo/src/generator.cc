@@ -81,7 +81,7 @@ v1::Money MoneyOf(int64_t cents, const std::string& currency) {
 double Logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 template <typename T>
-const T& PickOf(Random* random, std::initializer_list<T> items) {
+T PickOf(Random* random, std::initializer_list<T> items) {
   return items.begin()[random->Int(0, static_cast<int64_t>(items.size()) - 1)];
 }
 

@@ -271,7 +271,7 @@ std::vector<v1::WinLossGroup> WinLossBy(const std::vector<analytics::Competition
   options.bidder_id = kUs;
   options.own_party_id = kUs;
   options.group_by = group_by;
-  return analytics::WinLoss(competitions, options);
+  return analytics::WinLoss(analytics::CompetitionSet(competitions), options);
 }
 
 // Largest minus smallest win rate among groups with at least `min_decided`

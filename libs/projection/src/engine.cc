@@ -1,6 +1,7 @@
 #include "bidtrail/projection/engine.h"
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -54,24 +55,46 @@ absl::Time GetTime(std::string_view bytes) {
 
 std::string TenderKey(const std::string& tender_id) { return absl::StrCat("t/", tender_id); }
 
-// The deadline and idle index keys a tender's state calls for.
-std::vector<std::string> IndexKeys(const v1::TenderView& view) {
-  std::vector<std::string> keys;
-  if (!view.has_details() || view.status() != v1::TENDER_STATUS_OPEN) return keys;
-  const std::string& tender_id = view.details().tender_id();
-  const v1::KeyDates& dates = view.details().key_dates();
+// The deadline and idle index entries a tender's state calls for: key ->
+// value. The values carry what the board shows, so that it reads one range
+// and nothing else.
+std::map<std::string, std::string> IndexEntries(const v1::TenderView& view,
+                                                const std::string& own_party_id) {
+  std::map<std::string, std::string> entries;
+  if (!view.has_details() || view.status() != v1::TENDER_STATUS_OPEN) return entries;
+  const v1::TenderDiscovered& details = view.details();
+  const std::string& tender_id = details.tender_id();
+  const v1::KeyDates& dates = details.key_dates();
   if (!view.no_bid_decided()) {
-    auto add = [&](bool present, const google::protobuf::Timestamp& due, const char* kind) {
+    bool our_bid = false;
+    for (const v1::LotView& lot : view.lots()) {
+      for (const v1::BidView& bid : lot.bids()) {
+        our_bid |=
+            bid.bid().bidder().id() == own_party_id && bid.status() != v1::BID_STATUS_WITHDRAWN;
+      }
+    }
+    auto add = [&](bool present, const google::protobuf::Timestamp& due, const char* kind,
+                   bool done) {
       if (!present) return;
       std::string key = "d/";
       PutTime(FromProtoTime(due), &key);
       absl::StrAppend(&key, "/", tender_id, "/", kind);
-      keys.push_back(std::move(key));
+      v1::DeadlineItem item;
+      item.set_tender_id(tender_id);
+      item.set_title(details.title());
+      *item.mutable_buyer() = details.buyer();
+      item.set_territory(details.territory());
+      item.set_owner_team(details.owner_team());
+      item.set_kind(kind);
+      *item.mutable_due() = due;
+      item.set_done(done);
+      entries[std::move(key)] = item.SerializeAsString();
     };
     add(dates.has_documents_available_until(), dates.documents_available_until(),
-        "documents_available_until");
-    add(dates.has_submission_deadline(), dates.submission_deadline(), "submission_deadline");
-    add(dates.has_bid_opening_at(), dates.bid_opening_at(), "bid_opening_at");
+        "documents_available_until", view.documents_obtained());
+    add(dates.has_submission_deadline(), dates.submission_deadline(), "submission_deadline",
+        our_bid);
+    add(dates.has_bid_opening_at(), dates.bid_opening_at(), "bid_opening_at", false);
   }
   const bool undecided =
       std::any_of(view.lots().begin(), view.lots().end(),
@@ -81,10 +104,27 @@ std::vector<std::string> IndexKeys(const v1::TenderView& view) {
     std::string key = "s/";
     PutTime(FromProtoTime(view.last_event_at()), &key);
     absl::StrAppend(&key, "/", tender_id);
-    keys.push_back(std::move(key));
+    v1::StaleTender stale;
+    stale.set_tender_id(tender_id);
+    stale.set_title(details.title());
+    stale.set_territory(details.territory());
+    stale.set_owner_team(details.owner_team());
+    *stale.mutable_buyer() = details.buyer();
+    *stale.mutable_last_event_at() = view.last_event_at();
+    entries[std::move(key)] = stale.SerializeAsString();
   }
-  return keys;
+  return entries;
 }
+
+// Tenders kept in a runner's cache at most.
+constexpr size_t kMaxCachedTenders = 200000;
+
+struct CachedTender {
+  tender::TenderState state;
+  uint64_t revision = 0;
+  // The index entries written for this state.
+  std::map<std::string, std::string> index;
+};
 
 // One generation of read models and its runner's state.
 struct Generation {
@@ -97,9 +137,13 @@ struct Generation {
   std::atomic<bool> caught_up{false};
 
   absl::Mutex mu;
-  absl::flat_hash_map<std::string, std::vector<analytics::Competition>> competitions
-      ABSL_GUARDED_BY(mu);
-  std::shared_ptr<const std::vector<analytics::Competition>> flattened ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, std::shared_ptr<const std::vector<analytics::Competition>>>
+      competitions ABSL_GUARDED_BY(mu);
+  std::shared_ptr<const analytics::CompetitionSet> snapshot ABSL_GUARDED_BY(mu);
+
+  // Used by the runner thread only: the committed state of recently touched
+  // tenders, so that a tender is not read and parsed again for every batch.
+  absl::flat_hash_map<std::string, CachedTender> cache;
 
   // The runner following the log for this generation.
   std::thread runner;
@@ -142,10 +186,10 @@ class ProjectionEngine::Impl {
   absl::Status ScanDeadlines(absl::Time from, absl::Time to, const std::string& after,
                              const std::function<bool(const DeadlineKey&)>& visit);
   absl::Status ScanIdle(absl::Time before,
-                        const std::function<bool(absl::Time, const std::string&)>& visit);
+                        const std::function<bool(const v1::StaleTender&)>& visit);
   absl::Status ScanActor(const std::string& actor, uint64_t after_position,
                          const std::function<bool(const v1::ActorRecord&)>& visit);
-  std::shared_ptr<const std::vector<analytics::Competition>> Competitions();
+  std::shared_ptr<const analytics::CompetitionSet> Competitions();
   absl::Status Rebuild(const std::function<void(uint64_t, uint64_t)>& progress);
   ProjectionStatus Status();
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump();
@@ -161,6 +205,7 @@ class ProjectionEngine::Impl {
   void StopRunner(Generation* generation);
   void Run(Generation* generation);
   absl::Status ApplyBatch(Generation* generation, const eventlog::EventBatch& batch);
+  absl::Status ApplyToCache(Generation* generation, const eventlog::EventBatch& batch);
   absl::Status ScanPrefix(const std::string& from, const std::string& to,
                           const std::function<bool(std::string_view, std::string_view)>& visit);
 
@@ -208,20 +253,22 @@ absl::Status ProjectionEngine::Impl::LoadGeneration(Generation* generation) {
   got = db_->Get(rocksdb::ReadOptions(), UnknownKey(generation->id), &value);
   if (got.ok()) generation->unknown = GetBigEndian64(value);
   // The competitions of every stored tender, for the analytics.
-  absl::flat_hash_map<std::string, std::vector<analytics::Competition>> competitions;
+  absl::flat_hash_map<std::string, std::shared_ptr<const std::vector<analytics::Competition>>>
+      competitions;
   const std::string from = generation->prefix + "t/";
   const std::string to = generation->prefix + "t0";
   RETURN_IF_ERROR(ScanPrefix(from, to, [&](std::string_view key, std::string_view value) {
     v1::GetTenderResponse stored;
     if (stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
       competitions[std::string(key.substr(from.size()))] =
-          analytics::CompetitionsOf(stored.tender());
+          std::make_shared<const std::vector<analytics::Competition>>(
+              analytics::CompetitionsOf(stored.tender()));
     }
     return true;
   }));
   absl::MutexLock lock(&generation->mu);
   generation->competitions = std::move(competitions);
-  generation->flattened = nullptr;
+  generation->snapshot = nullptr;
   return absl::OkStatus();
 }
 
@@ -315,12 +362,20 @@ void ProjectionEngine::Impl::Run(Generation* generation) {
 
 absl::Status ProjectionEngine::Impl::ApplyBatch(Generation* generation,
                                                 const eventlog::EventBatch& batch) {
-  struct Dirty {
-    std::vector<std::string> old_index;
-    tender::TenderState state;
-    uint64_t revision = 0;
-  };
-  absl::flat_hash_map<std::string, Dirty> dirty;
+  // The runner's cache holds the committed state of recently touched tenders;
+  // if anything below fails, it may hold uncommitted changes, so it is
+  // dropped and the next batch reads from the database again.
+  auto& cache = generation->cache;
+  absl::Status status = ApplyToCache(generation, batch);
+  if (!status.ok()) cache.clear();
+  return status;
+}
+
+absl::Status ProjectionEngine::Impl::ApplyToCache(Generation* generation,
+                                                  const eventlog::EventBatch& batch) {
+  auto& cache = generation->cache;
+  absl::flat_hash_map<std::string, std::map<std::string, std::string>> old_index;
+  std::vector<std::string> touched;
   rocksdb::WriteBatch write;
   uint64_t unknown = generation->unknown;
   for (const eventlog::RecordedEvent& event : batch.events) {
@@ -341,9 +396,9 @@ absl::Status ProjectionEngine::Impl::ApplyBatch(Generation* generation,
       continue;
     }
     const std::string tender_id = tender::TenderIdOf(*decoded);
-    auto it = dirty.find(tender_id);
-    if (it == dirty.end()) {
-      Dirty loaded;
+    auto it = cache.find(tender_id);
+    if (it == cache.end()) {
+      CachedTender loaded;
       std::string value;
       const rocksdb::Status got =
           db_->Get(rocksdb::ReadOptions(), generation->prefix + TenderKey(tender_id), &value);
@@ -352,31 +407,42 @@ absl::Status ProjectionEngine::Impl::ApplyBatch(Generation* generation,
         if (!stored.ParseFromString(value)) {
           return absl::DataLossError(absl::StrCat("read model of tender ", tender_id));
         }
-        loaded.old_index = IndexKeys(stored.tender());
+        loaded.index = IndexEntries(stored.tender(), options_.own_party_id);
         loaded.state = tender::FromView(stored.tender());
         loaded.revision = stored.revision();
       } else if (!got.IsNotFound()) {
         return FromRocks(got, "reading a tender read model");
       }
-      it = dirty.emplace(tender_id, std::move(loaded)).first;
+      it = cache.emplace(tender_id, std::move(loaded)).first;
+    }
+    if (!old_index.contains(tender_id)) {
+      old_index.emplace(tender_id, it->second.index);
+      touched.push_back(tender_id);
     }
     tender::Apply(*decoded, &it->second.state);
     it->second.revision = event.revision;
   }
-  std::vector<std::pair<std::string, std::vector<analytics::Competition>>> competitions;
-  for (auto& [tender_id, entry] : dirty) {
+  std::vector<std::pair<std::string, std::shared_ptr<const std::vector<analytics::Competition>>>>
+      competitions;
+  for (const std::string& tender_id : touched) {
+    CachedTender& entry = cache.at(tender_id);
     v1::GetTenderResponse stored;
     *stored.mutable_tender() = tender::ToView(entry.state, options_.own_party_id);
     stored.set_revision(entry.revision);
-    const std::vector<std::string> new_index = IndexKeys(stored.tender());
-    for (const std::string& key : entry.old_index) {
-      if (std::find(new_index.begin(), new_index.end(), key) == new_index.end()) {
-        write.Delete(generation->prefix + key);
+    entry.index = IndexEntries(stored.tender(), options_.own_party_id);
+    for (const auto& [key, value] : old_index.at(tender_id)) {
+      if (!entry.index.contains(key)) write.Delete(generation->prefix + key);
+    }
+    for (const auto& [key, value] : entry.index) {
+      auto old = old_index.at(tender_id).find(key);
+      if (old == old_index.at(tender_id).end() || old->second != value) {
+        write.Put(generation->prefix + key, value);
       }
     }
-    for (const std::string& key : new_index) write.Put(generation->prefix + key, "");
     write.Put(generation->prefix + TenderKey(tender_id), stored.SerializeAsString());
-    competitions.emplace_back(tender_id, analytics::CompetitionsOf(stored.tender()));
+    competitions.emplace_back(tender_id,
+                              std::make_shared<const std::vector<analytics::Competition>>(
+                                  analytics::CompetitionsOf(stored.tender())));
   }
   const uint64_t checkpoint = batch.next_position - 1;
   std::string encoded;
@@ -391,10 +457,13 @@ absl::Status ProjectionEngine::Impl::ApplyBatch(Generation* generation,
     for (auto& [tender_id, list] : competitions) {
       generation->competitions[tender_id] = std::move(list);
     }
-    if (!competitions.empty()) generation->flattened = nullptr;
+    if (!competitions.empty()) generation->snapshot = nullptr;
   }
   generation->unknown = unknown;
   generation->checkpoint = checkpoint;
+  // Bounded memory: a cache over its size starts again (tenders are active
+  // for weeks, so the working set refills quickly).
+  if (cache.size() > kMaxCachedTenders) cache.clear();
   return absl::OkStatus();
 }
 
@@ -434,30 +503,25 @@ absl::Status ProjectionEngine::Impl::ScanDeadlines(
   std::string end = active->prefix + "d/";
   PutTime(to, &end);
   const size_t skip = active->prefix.size();
-  return ScanPrefix(start, end, [&](std::string_view key, std::string_view) {
-    // d/<8 bytes due>/<tender_id>/<kind>; tender ids may hold '/', kinds do not.
-    const std::string_view rest = key.substr(skip + 2);
+  return ScanPrefix(start, end, [&](std::string_view key, std::string_view value) {
     DeadlineKey entry;
-    entry.due = GetTime(rest);
-    const std::string_view tail = rest.substr(9);
-    const size_t slash = tail.rfind('/');
-    entry.tender_id = std::string(tail.substr(0, slash));
-    entry.kind = std::string(tail.substr(slash + 1));
+    if (!entry.item.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
+    entry.due = GetTime(key.substr(skip + 2));
     entry.key = std::string(key.substr(skip));
     return visit(entry);
   });
 }
 
 absl::Status ProjectionEngine::Impl::ScanIdle(
-    absl::Time before, const std::function<bool(absl::Time, const std::string&)>& visit) {
+    absl::Time before, const std::function<bool(const v1::StaleTender&)>& visit) {
   const std::shared_ptr<Generation> active = Active();
   const std::string start = active->prefix + "s/";
   std::string end = start;
   PutTime(before, &end);
-  const size_t skip = active->prefix.size() + 2;
-  return ScanPrefix(start, end, [&](std::string_view key, std::string_view) {
-    const std::string_view rest = key.substr(skip);
-    return visit(GetTime(rest), std::string(rest.substr(9)));
+  return ScanPrefix(start, end, [&](std::string_view, std::string_view value) {
+    v1::StaleTender stale;
+    if (!stale.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
+    return visit(stale);
   });
 }
 
@@ -477,23 +541,23 @@ absl::Status ProjectionEngine::Impl::ScanActor(
   });
 }
 
-std::shared_ptr<const std::vector<analytics::Competition>> ProjectionEngine::Impl::Competitions() {
+std::shared_ptr<const analytics::CompetitionSet> ProjectionEngine::Impl::Competitions() {
   const std::shared_ptr<Generation> active = Active();
   absl::MutexLock lock(&active->mu);
-  if (active->flattened == nullptr) {
-    auto all = std::make_shared<std::vector<analytics::Competition>>();
+  if (active->snapshot == nullptr) {
+    // Pointers to the per-tender lists, which are immutable: taking a
+    // snapshot copies no competition.
+    auto snapshot = std::make_shared<analytics::CompetitionSet>();
     std::vector<const std::string*> ids;
+    ids.reserve(active->competitions.size());
     for (const auto& [id, list] : active->competitions) ids.push_back(&id);
     // Tender order, so that results do not depend on hash order.
     std::sort(ids.begin(), ids.end(),
               [](const std::string* a, const std::string* b) { return *a < *b; });
-    for (const std::string* id : ids) {
-      const auto& list = active->competitions.at(*id);
-      all->insert(all->end(), list.begin(), list.end());
-    }
-    active->flattened = std::move(all);
+    for (const std::string* id : ids) snapshot->Add(active->competitions.at(*id));
+    active->snapshot = std::move(snapshot);
   }
-  return active->flattened;
+  return active->snapshot;
 }
 
 absl::Status ProjectionEngine::Impl::Rebuild(
@@ -650,15 +714,15 @@ absl::Status ProjectionEngine::ScanDeadlines(absl::Time from, absl::Time to,
                                              const std::function<bool(const DeadlineKey&)>& visit) {
   return impl_->ScanDeadlines(from, to, after, visit);
 }
-absl::Status ProjectionEngine::ScanIdle(
-    absl::Time before, const std::function<bool(absl::Time, const std::string&)>& visit) {
+absl::Status ProjectionEngine::ScanIdle(absl::Time before,
+                                        const std::function<bool(const v1::StaleTender&)>& visit) {
   return impl_->ScanIdle(before, visit);
 }
 absl::Status ProjectionEngine::ScanActor(const std::string& actor, uint64_t after_position,
                                          const std::function<bool(const v1::ActorRecord&)>& visit) {
   return impl_->ScanActor(actor, after_position, visit);
 }
-std::shared_ptr<const std::vector<analytics::Competition>> ProjectionEngine::Competitions() {
+std::shared_ptr<const analytics::CompetitionSet> ProjectionEngine::Competitions() {
   return impl_->Competitions();
 }
 absl::Status ProjectionEngine::Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) {

@@ -22,7 +22,8 @@ namespace {
 
 constexpr uint32_t kDefaultPageSize = 100;
 constexpr uint32_t kMaxPageSize = 1000;
-constexpr size_t kMaxStale = 1000;
+constexpr uint32_t kDefaultStale = 100;
+constexpr uint32_t kMaxStale = 1000;
 
 absl::Status Invalid(std::string message) { return absl::InvalidArgumentError(message); }
 
@@ -104,17 +105,6 @@ void AddOutcome(const char* name, absl::Time due, std::optional<absl::Time> done
     outcome->set_open(now < due);
     ToProtoDuration(due - now, outcome->mutable_margin());
   }
-}
-
-bool OurBidIn(const v1::TenderView& view, const std::string& own_party_id) {
-  for (const v1::LotView& lot : view.lots()) {
-    for (const v1::BidView& bid : lot.bids()) {
-      if (bid.bid().bidder().id() == own_party_id && bid.status() != v1::BID_STATUS_WITHDRAWN) {
-        return true;
-      }
-    }
-  }
-  return false;
 }
 
 absl::StatusOr<analytics::ReportingCurrency> ReportingOf(const v1::Reporting& reporting) {
@@ -282,87 +272,55 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
         !absl::WebSafeBase64Unescape(request->page_token(), &after)) {
       return Invalid("page_token: not a token this server issued");
     }
-    std::map<std::string, std::optional<v1::TenderView>> views;
-    auto view_of = [&](const std::string& tender_id) -> absl::StatusOr<const v1::TenderView*> {
-      auto it = views.find(tender_id);
-      if (it == views.end()) {
-        ASSIGN_OR_RETURN(std::optional<v1::GetTenderResponse> stored,
-                         engine_->GetTender(tender_id));
-        std::optional<v1::TenderView> view;
-        if (stored) view = std::move(*stored->mutable_tender());
-        it = views.emplace(tender_id, std::move(view)).first;
-      }
-      return it->second ? &*it->second : nullptr;
+    auto selected = [&](const std::string& territory, const std::string& owner_team,
+                        const std::string& buyer_id) {
+      return (request->territory().empty() || territory == request->territory()) &&
+             (request->owner_team().empty() || owner_team == request->owner_team()) &&
+             (request->buyer_id().empty() || buyer_id == request->buyer_id());
     };
-    auto selected = [&](const v1::TenderView& view) {
-      const v1::TenderDiscovered& details = view.details();
-      return (request->territory().empty() || details.territory() == request->territory()) &&
-             (request->owner_team().empty() || details.owner_team() == request->owner_team()) &&
-             (request->buyer_id().empty() || details.buyer().id() == request->buyer_id());
-    };
-    absl::Status failed;
     std::string last_key;
     bool more = false;
     RETURN_IF_ERROR(engine_->ScanDeadlines(
-        as_of - lookback, as_of + within, after, [&](const projection::DeadlineKey& key) {
-          absl::StatusOr<const v1::TenderView*> view = view_of(key.tender_id);
-          if (!view.ok()) {
-            failed = view.status();
-            return false;
-          }
-          if (*view == nullptr || !selected(**view)) return true;
-          bool done = false;
+        as_of - lookback, as_of + within, after, [&](const projection::DeadlineKey& entry) {
+          const v1::DeadlineItem& stored = entry.item;
+          if (!selected(stored.territory(), stored.owner_team(), stored.buyer().id())) return true;
+          const bool done = stored.done();
           absl::Duration window = absl::ZeroDuration();
-          if (key.kind == "documents_available_until") {
-            done = (*view)->documents_obtained();
+          if (stored.kind() == "documents_available_until") {
             window = documents_window;
-          } else if (key.kind == "submission_deadline") {
-            done = OurBidIn(**view, options_.own_party_id);
+          } else if (stored.kind() == "submission_deadline") {
             window = submission_window;
-          } else if (key.due < as_of) {
+          } else if (entry.due < as_of) {
             return true;  // a past opening is no longer on the board
           }
-          if (key.due < as_of && done) return true;  // met, and past
+          if (entry.due < as_of && done) return true;  // met, and past
           if (response->deadlines_size() == static_cast<int>(page_size)) {
             more = true;
             return false;
           }
           v1::DeadlineItem* item = response->add_deadlines();
-          item->set_tender_id(key.tender_id);
-          item->set_title((*view)->details().title());
-          *item->mutable_buyer() = (*view)->details().buyer();
-          item->set_territory((*view)->details().territory());
-          item->set_owner_team((*view)->details().owner_team());
-          item->set_kind(key.kind);
-          ToProtoTime(key.due, item->mutable_due());
-          item->set_done(done);
-          const bool actionable = key.kind != "bid_opening_at";
-          item->set_overdue(actionable && !done && key.due < as_of);
-          item->set_at_risk(actionable && !done && key.due >= as_of && key.due - as_of <= window);
-          last_key = key.key;
+          *item = stored;
+          const bool actionable = stored.kind() != "bid_opening_at";
+          item->set_overdue(actionable && !done && entry.due < as_of);
+          item->set_at_risk(actionable && !done && entry.due >= as_of &&
+                            entry.due - as_of <= window);
+          last_key = entry.key;
           return true;
         }));
-    RETURN_IF_ERROR(failed);
     if (more) response->set_next_page_token(absl::WebSafeBase64Escape(last_key));
     if (!request->page_token().empty()) return absl::OkStatus();
-    RETURN_IF_ERROR(
-        engine_->ScanIdle(as_of - stale_after, [&](absl::Time last, const std::string& tender_id) {
-          absl::StatusOr<const v1::TenderView*> view = view_of(tender_id);
-          if (!view.ok()) {
-            failed = view.status();
-            return false;
-          }
-          if (*view == nullptr || !selected(**view)) return true;
-          v1::StaleTender* stale = response->add_stale();
-          stale->set_tender_id(tender_id);
-          stale->set_title((*view)->details().title());
-          stale->set_territory((*view)->details().territory());
-          stale->set_owner_team((*view)->details().owner_team());
-          ToProtoTime(last, stale->mutable_last_event_at());
-          ToProtoDuration(as_of - last, stale->mutable_idle());
-          return response->stale_size() < static_cast<int>(kMaxStale);
-        }));
-    return failed;
+    const uint32_t stale_limit =
+        request->stale_limit() == 0 ? kDefaultStale : request->stale_limit();
+    if (stale_limit > kMaxStale) {
+      return Invalid(absl::StrCat("stale_limit: ", stale_limit, "; must be 1 to ", kMaxStale));
+    }
+    return engine_->ScanIdle(as_of - stale_after, [&](const v1::StaleTender& stored) {
+      if (!selected(stored.territory(), stored.owner_team(), stored.buyer().id())) return true;
+      v1::StaleTender* stale = response->add_stale();
+      *stale = stored;
+      ToProtoDuration(as_of - FromProtoTime(stored.last_event_at()), stale->mutable_idle());
+      return response->stale_size() < static_cast<int>(stale_limit);
+    });
   });
 }
 

@@ -3,10 +3,14 @@
 #ifndef BIDTRAIL_ANALYTICS_COMPETITION_H_
 #define BIDTRAIL_ANALYTICS_COMPETITION_H_
 
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "bidtrail/analytics/decimal.h"
 #include "bidtrail/v1/tenders.pb.h"
 
 namespace bidtrail::analytics {
@@ -17,6 +21,8 @@ struct CompetitionBid {
   std::string amount;  // decimal string
   std::string currency;
   v1::BidStatus status = v1::BID_STATUS_VALID;
+  // `amount`, parsed once; std::nullopt when absent or malformed.
+  std::optional<Decimal> value;
 };
 
 struct Competition {
@@ -39,23 +45,47 @@ struct Competition {
   std::vector<std::string> winners;
   std::string award_amount;
   std::string award_currency;
+  std::optional<Decimal> award_value;  // award_amount, parsed once
   absl::Time award_at = absl::InfinitePast();
   // The first award ever announced (cycle time), cancelled or not.
   absl::Time first_award_at = absl::InfinitePast();
   // The lot's value, else the tender's estimated value.
   std::string estimated_amount;
   std::string estimated_currency;
+  std::optional<Decimal> estimated_value;  // estimated_amount, parsed once
   // We decided not to bid on the tender.
   bool no_bid = false;
   std::vector<CompetitionBid> bids;
 
   // The bidder's bid that is not withdrawn (valid or disqualified), or nullptr.
-  const CompetitionBid* BidOf(const std::string& bidder_id) const;
-  bool Won(const std::string& bidder_id) const;
+  const CompetitionBid* BidOf(std::string_view bidder_id) const;
+  bool Won(std::string_view bidder_id) const;
 };
 
 // One Competition per lot (or one for a tender without lots).
 std::vector<Competition> CompetitionsOf(const v1::TenderView& tender);
+
+// Competitions to analyse: shared, immutable lists (one per tender), seen as
+// one sequence. Copying a set copies pointers, never competitions.
+// Thread-safe to read.
+class CompetitionSet {
+ public:
+  CompetitionSet() = default;
+  explicit CompetitionSet(std::vector<Competition> all) {
+    Add(std::make_shared<const std::vector<Competition>>(std::move(all)));
+  }
+  void Add(std::shared_ptr<const std::vector<Competition>> list) {
+    for (const Competition& competition : *list) items_.push_back(&competition);
+    owners_.push_back(std::move(list));
+  }
+  std::vector<const Competition*>::const_iterator begin() const { return items_.begin(); }
+  std::vector<const Competition*>::const_iterator end() const { return items_.end(); }
+  size_t size() const { return items_.size(); }
+
+ private:
+  std::vector<std::shared_ptr<const std::vector<Competition>>> owners_;
+  std::vector<const Competition*> items_;
+};
 
 }  // namespace bidtrail::analytics
 

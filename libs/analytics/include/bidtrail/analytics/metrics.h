@@ -25,6 +25,8 @@ struct ReportingCurrency {
   // The amount in the reporting currency, or std::nullopt without a rate or
   // for a malformed amount.
   std::optional<Decimal> Convert(const std::string& amount, const std::string& currency) const;
+  std::optional<Decimal> Convert(const std::optional<Decimal>& amount,
+                                 const std::string& currency) const;
 };
 
 struct SegmentOptions {
@@ -57,13 +59,12 @@ struct WinLossOptions {
 };
 
 // One group per key, most competitions first (then by key).
-std::vector<v1::WinLossGroup> WinLoss(const std::vector<Competition>& competitions,
+std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
                                       const WinLossOptions& options);
 
-v1::SegmentsResponse Segments(const std::vector<Competition>& competitions,
-                              const SegmentOptions& options);
+v1::SegmentsResponse Segments(const CompetitionSet& competitions, const SegmentOptions& options);
 
-std::vector<v1::CompetitorSummary> Competitors(const std::vector<Competition>& competitions,
+std::vector<v1::CompetitorSummary> Competitors(const CompetitionSet& competitions,
                                                const std::string& bidder_id, absl::Time from,
                                                absl::Time to);
 

@@ -14,8 +14,10 @@
 //
 // Read models (keys inside a generation):
 //   t/<tender_id>                     the tender's state (GetTenderResponse)
-//   d/<due>/<tender_id>/<kind>        deadlines of open tenders we still bid on
+//   d/<due>/<tender_id>/<kind>        deadlines of open tenders we still bid on,
+//                                     with what the board shows (DeadlineItem)
 //   s/<last_event_at>/<tender_id>     open tenders with a competition undecided
+//                                     (StaleTender)
 //   a/<actor>\0<position>             what each actor recorded (ActorRecord)
 // and, in memory, every tender's competitions for the analytics.
 #ifndef BIDTRAIL_PROJECTION_ENGINE_H_
@@ -49,8 +51,9 @@ struct ProjectionStatus {
 // One deadline index entry.
 struct DeadlineKey {
   absl::Time due;
-  std::string tender_id;
-  std::string kind;
+  // tender_id, title, buyer, territory, owner_team, kind, due, and done (our
+  // part of it done: documents obtained, our bid in).
+  v1::DeadlineItem item;
   std::string key;  // opaque; pass back as `after` to continue
 };
 
@@ -62,7 +65,7 @@ class ProjectionEngine {
     // Our party id: marks our bids in the stored tender state.
     std::string own_party_id = "us";
     // Events applied per atomic write at most.
-    uint32_t batch_events = 4096;
+    uint32_t batch_events = 32768;
   };
 
   // Opens the database and loads the active generation's competitions.
@@ -89,16 +92,17 @@ class ProjectionEngine {
   // false.
   absl::Status ScanDeadlines(absl::Time from, absl::Time to, const std::string& after,
                              const std::function<bool(const DeadlineKey&)>& visit);
-  // Calls `visit(last_event_at, tender_id)` for open undecided tenders whose
-  // last event is before `before`, oldest first.
+  // Calls `visit` for open undecided tenders whose last event is before
+  // `before`, oldest first (tender_id, title, territory, owner_team,
+  // last_event_at set).
   absl::Status ScanIdle(absl::Time before,
-                        const std::function<bool(absl::Time, const std::string&)>& visit);
+                        const std::function<bool(const v1::StaleTender&)>& visit);
   // Calls `visit` for the actor's records after `after_position`, in order.
   absl::Status ScanActor(const std::string& actor, uint64_t after_position,
                          const std::function<bool(const v1::ActorRecord&)>& visit);
 
   // Every competition of the active generation, as of the last applied batch.
-  std::shared_ptr<const std::vector<analytics::Competition>> Competitions();
+  std::shared_ptr<const analytics::CompetitionSet> Competitions();
 
   // Rebuilds every read model from position 1 while queries keep answering;
   // calls `progress(position, head)` now and then; returns once the rebuilt

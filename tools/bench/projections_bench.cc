@@ -1,0 +1,668 @@
+#include "projections_bench.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "bench_util.h"
+#include "bidtrail/common/proto_time.h"
+#include "bidtrail/common/status_macros.h"
+#include "bidtrail/demo/generator.h"
+#include "bidtrail/eventlog/rocks_event_log.h"
+#include "bidtrail/projection/engine.h"
+#include "bidtrail/projections/service.h"
+#include "bidtrail/tender/codec.h"
+#include "bidtrail/tender/decide.h"
+#include "bidtrail/tenders/commands.h"
+#include "bidtrail/v1/queries.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "rocksdb/db.h"
+#include "rocksdb/iterator.h"
+#include "rocksdb/options.h"
+
+namespace bidtrail::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kDefaultTenders = 100000;
+constexpr uint64_t kDefaultSeed = 1;
+// The history ends here (a Monday, 10:00 in China), so that every run sees
+// the same deadline board.
+constexpr int64_t kHistoryNowUnixSeconds = 1793584800;  // 2026-11-02T02:00:00Z
+constexpr int kRawScanRounds = 3;
+constexpr absl::Duration kRebuildTimeout = absl::Minutes(30);
+constexpr int kWarmUpCalls = 10;
+constexpr uint64_t kQueryCalls = 300;
+// Keeps a slow query from stretching the run: it stops after this long with
+// the calls made so far.
+constexpr absl::Duration kQueryBudget = absl::Seconds(60);
+constexpr std::chrono::seconds kCallDeadline(30);
+constexpr double kLiveEventsPerSecond = 5000;
+constexpr double kLiveSeconds = 5;
+// Tenders of the live history: more than enough for its events.
+constexpr int kLiveTenders = 5000;
+constexpr absl::Duration kLiveCatchUpTimeout = absl::Seconds(60);
+
+// Targets.
+constexpr double kRebuildVsRawScanTarget = 0.3;
+constexpr double kTimelineP99TargetMs = 5;
+constexpr double kDeadlinesP99TargetMs = 5;
+constexpr double kWinLossCompetitorP99TargetMs = 50;
+constexpr double kLiveLagP99TargetMs = 100;
+
+constexpr char kOwnPartyId[] = "us";
+constexpr const char* kLogColumnFamilies[] = {"default", "log", "streams", "stream_index",
+                                              "event_ids"};
+constexpr int kLogFamily = 1;
+
+constexpr char kUsage[] =
+    "usage: bidtrail-bench projections [--tenders N] [--seed S] [--json] [--dir PATH]\n"
+    "\n"
+    "Generates a demo history of N tenders (about 19 events each) and loads it\n"
+    "into a fresh log (sync=false, one append per event), then measures in one run:\n"
+    "  1  a raw RocksDB iterator scan of the log's \"log\" column family (the log\n"
+    "     closed and opened read-only; fastest of 3 rounds)\n"
+    "  2  a full projection rebuild: a fresh ProjectionEngine from Start() until\n"
+    "     its checkpoint reaches the head; reported against 1\n"
+    "  3  p50/p99 through gRPC on loopback (QueriesService in this process) of\n"
+    "     Timeline (random tenders), Deadlines (as of the history's end, default\n"
+    "     windows) and WinLoss grouped by competitor over all history: 300 calls\n"
+    "     each, or as many as fit in 60 s\n"
+    "  4  live lag: 5,000 events/s appended for 5 s while the engine follows;\n"
+    "     each event's lag is from its append returning to the engine's checkpoint\n"
+    "     reaching it\n"
+    "\n"
+    "  --tenders N  tenders in the history (default 100000: about 1.9 million events)\n"
+    "  --seed S     the history's seed (default 1)\n"
+    "  --json       print one JSON object on one line instead of a table\n"
+    "  --dir PATH   where to create the scratch data folder (default /tmp);\n"
+    "               the folder is removed at the end\n"
+    "  --help       print this text\n";
+
+struct Config {
+  int tenders = kDefaultTenders;
+  uint64_t seed = kDefaultSeed;
+  bool json = false;
+  std::string parent_dir = "/tmp";
+};
+
+struct Results {
+  uint64_t tenders = 0;
+  uint64_t events = 0;
+  uint64_t competitions = 0;
+  Measurement load;
+  Measurement raw_scan;
+  uint64_t raw_scan_bytes = 0;
+  Measurement rebuild;
+  Measurement timeline;
+  Measurement deadlines;
+  uint64_t deadline_items = 0;
+  uint64_t stale_tenders = 0;
+  Measurement winloss_competitor;
+  uint64_t competitor_groups = 0;
+  Measurement live;  // p50/p99 are the lags
+  double live_lag_max_ms = 0;
+};
+
+// Progress for a person watching; nothing when stderr is a file or a pipe.
+void Progress(const std::string& what) {
+  static const bool interactive = isatty(STDERR_FILENO) == 1;
+  if (interactive) std::fprintf(stderr, "bidtrail-bench projections: %s\n", what.c_str());
+}
+
+double Seconds(Clock::time_point began, Clock::time_point ended) {
+  return std::chrono::duration<double>(ended - began).count();
+}
+
+absl::Status FromRocks(const rocksdb::Status& status, const std::string& what) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("RocksDB: ", what, ": ", status.ToString()));
+}
+
+absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrCat(what, ": gRPC ", status.error_code(), ": ", status.error_message()));
+}
+
+// The event a command records, as the Tenders service would append it (the
+// generator's commands are already in the form Decide records; its tests
+// hold it to that), with the event id the service would derive.
+eventlog::ProposedEvent ToProposed(const demo::Command& command, const std::string& stream) {
+  eventlog::ProposedEvent event;
+  event.event_id = tenders::DeriveEventId(stream, command.request_id, 0);
+  event.type = tender::EventTypeName(command.event);
+  event.data = tender::EncodeEventData(command.event);
+  event.occurred_at = tender::OccurredAtOf(command.event);
+  event.actor = command.actor;
+  event.correlation_id = command.request_id;
+  event.causation_id = command.request_id;
+  return event;
+}
+
+absl::StatusOr<std::unique_ptr<eventlog::RocksEventLog>> OpenLog(const std::string& path) {
+  eventlog::RocksEventLog::Options options;
+  options.path = path;
+  options.sync = false;  // a bulk load and a benchmark of the read side
+  return eventlog::RocksEventLog::Open(options);
+}
+
+demo::Options HistoryOptions(const Config& config) {
+  demo::Options options;
+  options.seed = config.seed;
+  options.tenders = config.tenders;
+  options.now = absl::FromUnixSeconds(kHistoryNowUnixSeconds);
+  options.own_party_id = kOwnPartyId;
+  return options;
+}
+
+// Appends the generated history, one event per append, in the generator's
+// (business-time) order. Collects the tender ids for the timeline queries.
+absl::Status Load(eventlog::RocksEventLog& log, const Config& config,
+                  std::vector<std::string>* tender_ids, Results* results) {
+  demo::Generator generator(HistoryOptions(config));
+  demo::Command command;
+  const Clock::time_point began = Clock::now();
+  uint64_t events = 0;
+  while (generator.Next(&command)) {
+    const std::string tender_id = tender::TenderIdOf(command.event);
+    if (command.event.has_tender_discovered()) tender_ids->push_back(tender_id);
+    const std::string stream = tender::StreamIdOf(tender_id);
+    ASSIGN_OR_RETURN(
+        const eventlog::AppendResult appended,
+        log.Append(stream, eventlog::ExpectedRevision::Any(), {ToProposed(command, stream)}));
+    if (appended.already_recorded) {
+      return absl::InternalError(
+          absl::StrCat("event of ", command.request_id, " was reported as already recorded"));
+    }
+    if (++events % 200000 == 0) {
+      Progress(
+          absl::StrFormat("loading: %d of about %d events", events, generator.estimated_total()));
+    }
+  }
+  results->load.events = events;
+  results->load.seconds = Seconds(began, Clock::now());
+  results->tenders = tender_ids->size();
+  results->events = events;
+  return absl::OkStatus();
+}
+
+// Scans the "log" column family of the closed log with a plain RocksDB
+// iterator: RocksDB's defaults, as a user without tuning gets.
+absl::StatusOr<Measurement> RawScan(const std::string& path, uint64_t expected_events,
+                                    uint64_t* bytes_read) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : kLogColumnFamilies) {
+    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, families, &handles, &raw),
+                "opening the log read-only"));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  Measurement best;
+  absl::Status status;
+  for (int round = 1; round <= kRawScanRounds && status.ok(); ++round) {
+    Progress(absl::StrCat("1 raw RocksDB scan of the log (round ", round, ")"));
+    const Clock::time_point began = Clock::now();
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), handles[kLogFamily]));
+    uint64_t count = 0;
+    uint64_t bytes = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      bytes += it->key().size() + it->value().size();
+      ++count;
+    }
+    status = FromRocks(it->status(), "scanning the log");
+    const Clock::time_point ended = Clock::now();
+    // The count proves every record was read (and keeps the reads from being
+    // optimised away).
+    if (status.ok() && count != expected_events) {
+      status = absl::InternalError(
+          absl::StrCat("the raw scan found ", count, " records; the log holds ", expected_events));
+    }
+    if (status.ok() && (best.events == 0 || Seconds(began, ended) < best.seconds)) {
+      best.events = count;
+      best.seconds = Seconds(began, ended);
+      *bytes_read = bytes;
+    }
+  }
+  for (rocksdb::ColumnFamilyHandle* handle : handles) {
+    // Ignored on purpose: only the default family's handle can fail to be
+    // destroyed, and the database is closed right after.
+    (void)db->DestroyColumnFamilyHandle(handle);
+  }
+  RETURN_IF_ERROR(status);
+  RETURN_IF_ERROR(FromRocks(db->Close(), "closing the read-only log"));
+  return best;
+}
+
+// The QueriesService on 127.0.0.1 (a free port) in this process.
+class HostedQueries {
+ public:
+  static absl::StatusOr<std::unique_ptr<HostedQueries>> Start(projection::ProjectionEngine* engine,
+                                                              eventlog::EventStore* store,
+                                                              absl::Time now) {
+    projections::QueriesGrpcService::Options options;
+    options.own_party_id = kOwnPartyId;
+    options.clock = [now] { return now; };
+    auto hosted = std::unique_ptr<HostedQueries>(new HostedQueries(
+        std::make_unique<projections::QueriesGrpcService>(engine, store, options)));
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(hosted->service_.get());
+    hosted->server_ = builder.BuildAndStart();
+    if (hosted->server_ == nullptr || port == 0) {
+      return absl::UnavailableError("cannot start the QueriesService on 127.0.0.1");
+    }
+    hosted->stub_ = v1::QueriesService::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    return hosted;
+  }
+
+  ~HostedQueries() { Shutdown(); }
+
+  v1::QueriesService::Stub& stub() { return *stub_; }
+
+  void Shutdown() {
+    if (server_ == nullptr) return;
+    stub_.reset();
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    server_->Wait();
+    server_.reset();
+    service_.reset();
+  }
+
+ private:
+  explicit HostedQueries(std::unique_ptr<projections::QueriesGrpcService> service)
+      : service_(std::move(service)) {}
+
+  std::unique_ptr<projections::QueriesGrpcService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::QueriesService::Stub> stub_;
+};
+
+// A few untimed calls (connection set-up, first-touch caches), then up to
+// kQueryCalls timed ones, one at a time.
+absl::StatusOr<Measurement> TimeCalls(const std::function<absl::Status(uint64_t)>& call) {
+  for (int i = 0; i < kWarmUpCalls; ++i) RETURN_IF_ERROR(call(kQueryCalls + i));
+  return RunTimedOps(1, kQueryCalls, kQueryBudget,
+                     [&](int, uint64_t index) -> absl::StatusOr<uint64_t> {
+                       RETURN_IF_ERROR(call(index));
+                       return 1;
+                     });
+}
+
+std::unique_ptr<grpc::ClientContext> CallContext() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+  return context;
+}
+
+absl::Status MeasureQueries(v1::QueriesService::Stub& stub,
+                            const std::vector<std::string>& tender_ids, absl::Time now,
+                            const Config& config, Results* results) {
+  std::mt19937_64 random(config.seed);
+  std::vector<std::string> picked;
+  for (uint64_t i = 0; i < kQueryCalls + kWarmUpCalls; ++i) {
+    picked.push_back(tender_ids[random() % tender_ids.size()]);
+  }
+  Progress(absl::StrCat("3a Timeline, ", kQueryCalls, " random tenders"));
+  ASSIGN_OR_RETURN(results->timeline, TimeCalls([&](uint64_t index) {
+                     v1::TimelineRequest request;
+                     request.set_tender_id(picked[index]);
+                     v1::TimelineResponse response;
+                     auto context = CallContext();
+                     RETURN_IF_ERROR(FromGrpc(stub.Timeline(context.get(), request, &response),
+                                              "Timeline " + picked[index]));
+                     if (response.entries_size() == 0) {
+                       return absl::InternalError("Timeline of " + picked[index] + " is empty");
+                     }
+                     return absl::OkStatus();
+                   }));
+
+  Progress("3b Deadlines as of the history's end");
+  ASSIGN_OR_RETURN(
+      results->deadlines, TimeCalls([&](uint64_t) {
+        v1::DeadlinesRequest request;
+        ToProtoTime(now, request.mutable_as_of());
+        v1::DeadlinesResponse response;
+        auto context = CallContext();
+        RETURN_IF_ERROR(FromGrpc(stub.Deadlines(context.get(), request, &response), "Deadlines"));
+        results->deadline_items = response.deadlines_size();
+        results->stale_tenders = response.stale_size();
+        return absl::OkStatus();
+      }));
+
+  Progress("3c WinLoss by competitor over all history");
+  ASSIGN_OR_RETURN(
+      results->winloss_competitor, TimeCalls([&](uint64_t) {
+        v1::WinLossRequest request;
+        request.set_group_by(v1::WIN_LOSS_GROUP_BY_COMPETITOR);
+        v1::WinLossResponse response;
+        auto context = CallContext();
+        RETURN_IF_ERROR(FromGrpc(stub.WinLoss(context.get(), request, &response), "WinLoss"));
+        if (response.groups_size() == 0) {
+          return absl::InternalError("WinLoss by competitor found no competitor");
+        }
+        results->competitor_groups = response.groups_size();
+        return absl::OkStatus();
+      }));
+  return absl::OkStatus();
+}
+
+// Appends a second generated history (tenders "LIVE-...") at a steady
+// kLiveEventsPerSecond while the engine follows the log, and times each
+// event from its append returning to the engine's checkpoint reaching it.
+absl::Status MeasureLiveLag(eventlog::RocksEventLog& log, projection::ProjectionEngine& engine,
+                            const Config& config, Results* results) {
+  demo::Options options = HistoryOptions(config);
+  options.seed = config.seed + 1;
+  options.tenders = kLiveTenders;
+  options.tender_id_prefix = "LIVE";
+  demo::Generator generator(options);
+  const size_t count = static_cast<size_t>(kLiveEventsPerSecond * kLiveSeconds);
+  std::vector<std::pair<std::string, eventlog::ProposedEvent>> events;
+  events.reserve(count);
+  demo::Command command;
+  while (events.size() < count && generator.Next(&command)) {
+    std::string stream = tender::StreamIdOf(tender::TenderIdOf(command.event));
+    eventlog::ProposedEvent event = ToProposed(command, stream);
+    events.emplace_back(std::move(stream), std::move(event));
+  }
+
+  std::vector<uint64_t> positions(events.size());
+  std::vector<Clock::time_point> appended_at(events.size());
+  std::vector<Clock::time_point> applied_at(events.size());
+  std::atomic<size_t> appended{0};
+  std::atomic<bool> stop{false};
+  std::atomic<bool> timed_out{false};
+  // Follows the appends: for each event in turn, waits until the engine's
+  // checkpoint covers it. WaitForPosition wakes whenever a batch is applied.
+  std::thread watcher([&] {
+    for (size_t i = 0; i < events.size(); ++i) {
+      while (appended.load(std::memory_order_acquire) <= i) {
+        if (stop.load(std::memory_order_acquire)) return;
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+      }
+      if (!engine.WaitForPosition(positions[i], kLiveCatchUpTimeout)) {
+        timed_out = true;
+        return;
+      }
+      applied_at[i] = Clock::now();
+    }
+  });
+  const auto interval = std::chrono::duration<double>(1.0 / kLiveEventsPerSecond);
+  const Clock::time_point began = Clock::now();
+  absl::Status status;
+  for (size_t i = 0; i < events.size(); ++i) {
+    std::this_thread::sleep_until(
+        began + std::chrono::duration_cast<Clock::duration>(interval * static_cast<double>(i)));
+    absl::StatusOr<eventlog::AppendResult> result =
+        log.Append(events[i].first, eventlog::ExpectedRevision::Any(), {events[i].second});
+    if (!result.ok()) {
+      status = result.status();
+      break;
+    }
+    positions[i] = result->first_position;
+    appended_at[i] = Clock::now();
+    appended.store(i + 1, std::memory_order_release);
+  }
+  const Clock::time_point ended = Clock::now();
+  stop = true;
+  watcher.join();
+  RETURN_IF_ERROR(status);
+  if (timed_out) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("the projection did not catch up with the live appends within ",
+                     absl::FormatDuration(kLiveCatchUpTimeout)));
+  }
+  std::vector<double> lags_ms;
+  lags_ms.reserve(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    lags_ms.push_back(
+        std::chrono::duration<double, std::milli>(applied_at[i] - appended_at[i]).count());
+  }
+  std::sort(lags_ms.begin(), lags_ms.end());
+  results->live.events = events.size();
+  results->live.seconds = Seconds(began, ended);
+  results->live.has_latency = true;
+  results->live.p50_ms = Percentile(lags_ms, 0.50);
+  results->live.p99_ms = Percentile(lags_ms, 0.99);
+  results->live_lag_max_ms = lags_ms.empty() ? 0 : lags_ms.back();
+  return absl::OkStatus();
+}
+
+absl::Status MeasureAll(const ScratchDir& scratch, const Config& config, Results* results) {
+  const std::string log_path = scratch.Sub("log");
+  std::vector<std::string> tender_ids;
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log, OpenLog(log_path));
+    Progress(absl::StrCat("loading a history of ", config.tenders, " tenders"));
+    RETURN_IF_ERROR(Load(*log, config, &tender_ids, results));
+  }  // closed: RocksDB lets one process at a time open it for writing
+  if (tender_ids.empty()) return absl::InvalidArgumentError("the history has no tenders");
+
+  ASSIGN_OR_RETURN(results->raw_scan, RawScan(log_path, results->events, &results->raw_scan_bytes));
+
+  ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log, OpenLog(log_path));
+  ASSIGN_OR_RETURN(const uint64_t head, log->HeadPosition());
+  projection::ProjectionEngine::Options engine_options;
+  engine_options.path = scratch.Sub("projections");
+  engine_options.own_party_id = kOwnPartyId;
+  ASSIGN_OR_RETURN(std::unique_ptr<projection::ProjectionEngine> engine,
+                   projection::ProjectionEngine::Open(log.get(), engine_options));
+  Progress(absl::StrCat("2 projection rebuild of ", head, " events"));
+  const Clock::time_point began = Clock::now();
+  engine->Start();
+  if (!engine->WaitForPosition(head, kRebuildTimeout)) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "the projection did not reach position ", head, " within ",
+        absl::FormatDuration(kRebuildTimeout), "; it is at ", engine->Status().checkpoint));
+  }
+  results->rebuild.events = head;
+  results->rebuild.seconds = Seconds(began, Clock::now());
+  results->competitions = engine->Competitions()->size();
+
+  const absl::Time now = absl::FromUnixSeconds(kHistoryNowUnixSeconds);
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<HostedQueries> hosted,
+                     HostedQueries::Start(engine.get(), log.get(), now));
+    RETURN_IF_ERROR(MeasureQueries(hosted->stub(), tender_ids, now, config, results));
+  }
+
+  Progress("4 live lag while appending 5000 events/s");
+  RETURN_IF_ERROR(MeasureLiveLag(*log, *engine, config, results));
+  engine.reset();  // stops its runner before the log closes
+  return absl::OkStatus();
+}
+
+struct Target {
+  std::string key;
+  double value;
+  double limit;
+  bool at_least;  // value >= limit; otherwise value < limit
+  bool met() const { return at_least ? value >= limit : value < limit; }
+  std::string Text() const {
+    return at_least ? absl::StrFormat(">= %gx", limit) : absl::StrFormat("p99 < %g ms", limit);
+  }
+};
+
+std::string Ms(const Measurement& measurement, double ms) {
+  return measurement.has_latency ? absl::StrFormat("%.3f", ms) : "-";
+}
+
+void Report(const Config& config, const ScratchDir& scratch, const Results& r,
+            double total_seconds) {
+  const double raw_rate = r.raw_scan.EventsPerSecond();
+  const double rebuild_ratio = raw_rate > 0 ? r.rebuild.EventsPerSecond() / raw_rate : 0;
+  const std::vector<Target> targets = {
+      {"rebuild_vs_raw_scan", rebuild_ratio, kRebuildVsRawScanTarget, true},
+      {"timeline_p99_ms", r.timeline.p99_ms, kTimelineP99TargetMs, false},
+      {"deadlines_p99_ms", r.deadlines.p99_ms, kDeadlinesP99TargetMs, false},
+      {"winloss_competitor_p99_ms", r.winloss_competitor.p99_ms, kWinLossCompetitorP99TargetMs,
+       false},
+      {"live_lag_p99_ms", r.live.p99_ms, kLiveLagP99TargetMs, false},
+  };
+  std::vector<std::string> missed;
+  for (const Target& target : targets) {
+    if (!target.met()) missed.push_back(target.key);
+  }
+
+  if (config.json) {
+    JsonLine json;
+    json.Add("tenders", r.tenders);
+    json.Add("events", r.events);
+    json.Add("competitions", r.competitions);
+    json.Add("seed", config.seed);
+    for (const Target& target : targets) json.Add(target.key, target.value);
+    auto add = [&](const std::string& prefix, const Measurement& m) {
+      json.Add(prefix + "_count", m.events);
+      json.Add(prefix + "_seconds", m.seconds);
+      json.Add(prefix + "_per_s", m.EventsPerSecond());
+      if (m.has_latency) {
+        json.Add(prefix + "_p50_ms", m.p50_ms);
+        json.Add(prefix + "_p99_ms", m.p99_ms);
+      }
+    };
+    add("load", r.load);
+    add("raw_scan", r.raw_scan);
+    json.Add("raw_scan_bytes", r.raw_scan_bytes);
+    add("rebuild", r.rebuild);
+    add("timeline", r.timeline);
+    add("deadlines", r.deadlines);
+    json.Add("deadlines_items", r.deadline_items);
+    json.Add("deadlines_stale", r.stale_tenders);
+    add("winloss_competitor", r.winloss_competitor);
+    json.Add("winloss_competitor_groups", r.competitor_groups);
+    add("live", r.live);
+    json.Add("live_lag_p50_ms", r.live.p50_ms);
+    json.Add("live_lag_max_ms", r.live_lag_max_ms);
+    json.Add("targets_missed", missed);
+    json.Add("total_seconds", total_seconds);
+    absl::PrintF("%s\n", json.ToString().c_str());
+    return;
+  }
+
+  absl::PrintF(
+      "bidtrail-bench projections: %d tenders, %d events (seed %d), %d competitions; data in %s\n"
+      "log loaded with sync=false, one append per event; queries through gRPC on loopback,\n"
+      "one call at a time; live: %.0f events/s for %.0f s while the engine follows\n\n",
+      r.tenders, r.events, config.seed, r.competitions, scratch.path(), kLiveEventsPerSecond,
+      kLiveSeconds);
+  Table table({"measurement", "count", "seconds", "per s", "p50 ms", "p99 ms", "value", "target",
+               "result"});
+  auto row = [&](const std::string& label, const Measurement& m, const std::string& value,
+                 const Target* target) {
+    table.AddRow({label, absl::StrCat(m.events), absl::StrFormat("%.2f", m.seconds),
+                  absl::StrFormat("%.0f", m.EventsPerSecond()), Ms(m, m.p50_ms), Ms(m, m.p99_ms),
+                  value, target == nullptr ? "" : target->Text(),
+                  target == nullptr ? "" : (target->met() ? "pass" : "MISS")});
+  };
+  row("load: one append per event, sync=false", r.load, "", nullptr);
+  row("1 raw RocksDB scan of the log family", r.raw_scan, "baseline", nullptr);
+  row("2 projection rebuild (Start to head)", r.rebuild,
+      absl::StrFormat("%.3fx raw scan", rebuild_ratio), &targets[0]);
+  row("3a Timeline, random tender", r.timeline, "", &targets[1]);
+  row("3b Deadlines, as of the history's end", r.deadlines,
+      absl::StrFormat("%d items, %d stale", r.deadline_items, r.stale_tenders), &targets[2]);
+  row("3c WinLoss by competitor, all history", r.winloss_competitor,
+      absl::StrFormat("%d groups", r.competitor_groups), &targets[3]);
+  row("4 live lag (p50/p99 are lags)", r.live, absl::StrFormat("max %.1f ms", r.live_lag_max_ms),
+      &targets[4]);
+  absl::PrintF("%s\n", table.ToString().c_str());
+  absl::PrintF("targets: %d of %d met%s%s\n", targets.size() - missed.size(), targets.size(),
+               missed.empty() ? "" : "; missed: ", absl::StrJoin(missed, ", "));
+  absl::PrintF("total time: %.1f s\n", total_seconds);
+}
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "bidtrail-bench projections: %s\n\n%s", message.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace
+
+int RunProjectionsBench(int argc, char** argv) {
+  Config config;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    std::string value;
+    bool has_value = false;
+    if (const size_t equals = flag.find('='); flag.rfind("--", 0) == 0 && equals != flag.npos) {
+      value = flag.substr(equals + 1);
+      flag.resize(equals);
+      has_value = true;
+    }
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (flag == "--json" && !has_value) {
+      config.json = true;
+      continue;
+    }
+    if (flag == "--tenders" || flag == "--seed" || flag == "--dir") {
+      if (!has_value) {
+        if (i + 1 >= argc) return UsageError(flag + " needs a value");
+        value = argv[++i];
+      }
+      if (flag == "--tenders") {
+        if (!absl::SimpleAtoi(value, &config.tenders) || config.tenders <= 0) {
+          return UsageError("--tenders: \"" + value + "\" is not a positive whole number");
+        }
+      } else if (flag == "--seed") {
+        if (!absl::SimpleAtoi(value, &config.seed)) {
+          return UsageError("--seed: \"" + value + "\" is not a whole number");
+        }
+      } else {
+        if (value.empty()) return UsageError("--dir: needs a folder");
+        config.parent_dir = value;
+      }
+      continue;
+    }
+    return UsageError(absl::StrCat("unknown argument \"", argv[i], "\""));
+  }
+
+  const Clock::time_point began = Clock::now();
+  absl::StatusOr<std::unique_ptr<ScratchDir>> scratch = ScratchDir::Create(config.parent_dir);
+  if (!scratch.ok()) {
+    std::fprintf(stderr, "bidtrail-bench projections: %s\n", scratch.status().ToString().c_str());
+    return 1;
+  }
+  Results results;
+  if (const absl::Status measured = MeasureAll(**scratch, config, &results); !measured.ok()) {
+    std::fprintf(stderr, "bidtrail-bench projections: %s\n", measured.ToString().c_str());
+    return 1;
+  }
+  Report(config, **scratch, results, Seconds(began, Clock::now()));
+  return 0;
+}
+
+}  // namespace bidtrail::bench
