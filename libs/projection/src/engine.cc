@@ -88,7 +88,13 @@ std::map<std::string, std::string> IndexEntries(const v1::TenderView& view,
       item.set_kind(kind);
       *item.mutable_due() = due;
       item.set_done(done);
-      entries[std::move(key)] = item.SerializeAsString();
+      std::string value = item.SerializeAsString();
+      // Deadlines not done yet are also indexed on their own, so that the
+      // board's look back for overdue ones reads only those.
+      if (!done && std::string_view(kind) != "bid_opening_at") {
+        entries["o/" + key.substr(2)] = value;
+      }
+      entries[std::move(key)] = std::move(value);
     };
     add(dates.has_documents_available_until(), dates.documents_available_until(),
         "documents_available_until", view.documents_obtained());
@@ -183,7 +189,8 @@ class ProjectionEngine::Impl {
   void Stop();
   bool WaitForPosition(uint64_t position, absl::Duration timeout);
   absl::StatusOr<std::optional<v1::GetTenderResponse>> GetTender(const std::string& tender_id);
-  absl::Status ScanDeadlines(absl::Time from, absl::Time to, const std::string& after,
+  absl::Status ScanDeadlines(absl::Time as_of, absl::Time from, absl::Time to,
+                             const std::string& after,
                              const std::function<bool(const DeadlineKey&)>& visit);
   absl::Status ScanIdle(absl::Time before,
                         const std::function<bool(const v1::StaleTender&)>& visit);
@@ -494,22 +501,34 @@ absl::StatusOr<std::optional<v1::GetTenderResponse>> ProjectionEngine::Impl::Get
 }
 
 absl::Status ProjectionEngine::Impl::ScanDeadlines(
-    absl::Time from, absl::Time to, const std::string& after,
+    absl::Time as_of, absl::Time from, absl::Time to, const std::string& after,
     const std::function<bool(const DeadlineKey&)>& visit) {
   const std::shared_ptr<Generation> active = Active();
-  std::string start = active->prefix + "d/";
-  PutTime(from, &start);
-  if (!after.empty() && active->prefix + after >= start) start = active->prefix + after + '\0';
-  std::string end = active->prefix + "d/";
-  PutTime(to, &end);
   const size_t skip = active->prefix.size();
-  return ScanPrefix(start, end, [&](std::string_view key, std::string_view value) {
-    DeadlineKey entry;
-    if (!entry.item.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
-    entry.due = GetTime(key.substr(skip + 2));
-    entry.key = std::string(key.substr(skip));
-    return visit(entry);
-  });
+  bool stopped = false;
+  auto scan = [&](const std::string& index, absl::Time begin, absl::Time end) {
+    std::string start = active->prefix + index;
+    PutTime(begin, &start);
+    if (!after.empty() && after.compare(0, 2, index) == 0 && active->prefix + after >= start) {
+      start = active->prefix + after + '\0';
+    }
+    std::string limit = active->prefix + index;
+    PutTime(end, &limit);
+    return ScanPrefix(start, limit, [&](std::string_view key, std::string_view value) {
+      DeadlineKey entry;
+      if (!entry.item.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
+      entry.due = GetTime(key.substr(skip + 2));
+      entry.key = std::string(key.substr(skip));
+      stopped = !visit(entry);
+      return !stopped;
+    });
+  };
+  // Before as_of only what is not done (overdue), then everything ahead.
+  if (after.empty() || after.compare(0, 2, "o/") == 0) {
+    RETURN_IF_ERROR(scan("o/", from, std::min(as_of, to)));
+    if (stopped) return absl::OkStatus();
+  }
+  return scan("d/", std::max(as_of, from), to);
 }
 
 absl::Status ProjectionEngine::Impl::ScanIdle(
@@ -709,10 +728,10 @@ absl::StatusOr<std::optional<v1::GetTenderResponse>> ProjectionEngine::GetTender
     const std::string& tender_id) {
   return impl_->GetTender(tender_id);
 }
-absl::Status ProjectionEngine::ScanDeadlines(absl::Time from, absl::Time to,
+absl::Status ProjectionEngine::ScanDeadlines(absl::Time as_of, absl::Time from, absl::Time to,
                                              const std::string& after,
                                              const std::function<bool(const DeadlineKey&)>& visit) {
-  return impl_->ScanDeadlines(from, to, after, visit);
+  return impl_->ScanDeadlines(as_of, from, to, after, visit);
 }
 absl::Status ProjectionEngine::ScanIdle(absl::Time before,
                                         const std::function<bool(const v1::StaleTender&)>& visit) {

@@ -281,7 +281,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
     std::string last_key;
     bool more = false;
     RETURN_IF_ERROR(engine_->ScanDeadlines(
-        as_of - lookback, as_of + within, after, [&](const projection::DeadlineKey& entry) {
+        as_of, as_of - lookback, as_of + within, after, [&](const projection::DeadlineKey& entry) {
           const v1::DeadlineItem& stored = entry.item;
           if (!selected(stored.territory(), stored.owner_team(), stored.buyer().id())) return true;
           const bool done = stored.done();

@@ -16,6 +16,7 @@
 //   t/<tender_id>                     the tender's state (GetTenderResponse)
 //   d/<due>/<tender_id>/<kind>        deadlines of open tenders we still bid on,
 //                                     with what the board shows (DeadlineItem)
+//   o/<due>/<tender_id>/<kind>        the same, for those not done yet
 //   s/<last_event_at>/<tender_id>     open tenders with a competition undecided
 //                                     (StaleTender)
 //   a/<actor>\0<position>             what each actor recorded (ActorRecord)
@@ -87,10 +88,12 @@ class ProjectionEngine {
   // The tender's stored state, or std::nullopt for an unknown tender.
   absl::StatusOr<std::optional<v1::GetTenderResponse>> GetTender(const std::string& tender_id);
 
-  // Calls `visit` for deadline entries due in [from, to), in time order,
-  // starting after `after` (a DeadlineKey::key, or ""); stops when it returns
-  // false.
-  absl::Status ScanDeadlines(absl::Time from, absl::Time to, const std::string& after,
+  // Calls `visit` for deadline entries due in [from, to), in time order: those
+  // due before `as_of` only when not done (they are overdue), all those from
+  // `as_of` on. Starts after `after` (a DeadlineKey::key, or ""); stops when
+  // `visit` returns false.
+  absl::Status ScanDeadlines(absl::Time as_of, absl::Time from, absl::Time to,
+                             const std::string& after,
                              const std::function<bool(const DeadlineKey&)>& visit);
   // Calls `visit` for open undecided tenders whose last event is before
   // `before`, oldest first (tender_id, title, territory, owner_team,
