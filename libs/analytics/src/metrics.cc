@@ -6,8 +6,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "bidtrail/common/proto_time.h"
 #include "google/protobuf/duration.pb.h"
 
@@ -17,11 +19,38 @@ namespace {
 template <typename T>
 std::optional<T> Median(std::vector<T> values) {
   if (values.empty()) return std::nullopt;
-  std::sort(values.begin(), values.end());
   const size_t middle = values.size() / 2;
-  if (values.size() % 2 == 1) return values[middle];
-  return values[middle - 1] + (values[middle] - values[middle - 1]) / 2;
+  std::nth_element(values.begin(), values.begin() + middle, values.end());
+  const T upper = values[middle];
+  if (values.size() % 2 == 1) return upper;
+  const T lower = *std::max_element(values.begin(), values.begin() + middle);
+  return lower + (upper - lower) / 2;
 }
+
+// Tenders counted once, relying on the order of a CompetitionSet: the
+// competitions of one tender are next to each other.
+class TenderCount {
+ public:
+  void Add(std::string_view tender_id) {
+    if (count_ > 0 && tender_id == last_) return;
+    last_ = tender_id;
+    ++count_;
+  }
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+
+ private:
+  std::string_view last_;
+  size_t count_ = 0;
+};
+
+// Hashes std::string_view keys with abseil's string hash (this abseil build
+// does not know std::string_view).
+struct ViewHash {
+  size_t operator()(std::string_view view) const {
+    return absl::Hash<absl::string_view>()(absl::string_view(view.data(), view.size()));
+  }
+};
 
 // Lower-case enum value name without its prefix: PROCUREMENT_METHOD_OPEN -> open.
 std::string EnumLabel(const google::protobuf::EnumDescriptor* descriptor, int value) {
@@ -47,45 +76,87 @@ std::optional<double> Ratio(std::optional<Decimal> numerator, std::optional<Deci
 struct Accumulator {
   uint32_t bid = 0, won = 0, lost = 0, pending = 0, void_count = 0, disqualified = 0;
   // Tender ids point into the competitions, which outlive the accumulator.
-  absl::flat_hash_set<std::string_view> tenders_bid;
-  absl::flat_hash_set<std::string_view> tenders_no_bid;
+  TenderCount tenders_bid;
+  TenderCount tenders_no_bid;
   std::map<std::string, Decimal> value_won;
   std::map<std::string, Decimal> value_lost;
   uint64_t bidders_sum = 0;
   std::vector<double> price_gaps;
   std::vector<absl::Duration> cycle_times;
 
-  void Add(const Competition& competition, std::string_view bidder) {
+  // What one competition adds to the groups it falls in, worked out once
+  // (a head-to-head competition falls in one group per competitor).
+  struct Outcome {
+    bool counted = false;  // the bidder has a bid that was not withdrawn
+    bool is_void = false;
+    bool disqualified = false;
+    enum class Result { kWon, kLost, kPending } result = Result::kPending;
+    uint32_t bidders = 0;
+    const std::string* value_currency = nullptr;  // value won or lost, and its currency
+    std::optional<Decimal> value;
+    std::optional<double> price_gap;
+    std::optional<absl::Duration> cycle_time;
+  };
+
+  static Outcome Evaluate(const Competition& competition, std::string_view bidder) {
+    Outcome outcome;
     const CompetitionBid* mine = competition.BidOf(bidder);
-    if (mine == nullptr) return;
-    ++bid;
-    tenders_bid.insert(std::string_view(competition.tender_id));
-    bidders_sum +=
-        std::count_if(competition.bids.begin(), competition.bids.end(),
-                      [](const CompetitionBid& b) { return b.status != v1::BID_STATUS_WITHDRAWN; });
+    if (mine == nullptr) return outcome;
+    outcome.counted = true;
+    outcome.bidders = static_cast<uint32_t>(std::count_if(
+        competition.bids.begin(), competition.bids.end(),
+        [](const CompetitionBid& b) { return b.status != v1::BID_STATUS_WITHDRAWN; }));
     if (competition.status == Competition::Status::kVoid) {
+      outcome.is_void = true;
+      return outcome;
+    }
+    outcome.disqualified = mine->status == v1::BID_STATUS_DISQUALIFIED;
+    const bool decided = competition.status == Competition::Status::kDecided;
+    if (decided) outcome.cycle_time = competition.first_award_at - competition.discovered_at;
+    if (competition.Won(bidder) && !outcome.disqualified) {
+      outcome.result = Outcome::Result::kWon;
+      outcome.value = competition.award_value;
+      outcome.value_currency = &competition.award_currency;
+    } else if (decided || outcome.disqualified) {
+      outcome.result = Outcome::Result::kLost;
+      outcome.value = mine->value;
+      outcome.value_currency = &mine->currency;
+      if (decided && mine->currency == competition.award_currency) {
+        outcome.price_gap = Ratio(mine->value, competition.award_value);
+      }
+    }
+    return outcome;
+  }
+
+  void Add(const Outcome& outcome, std::string_view tender_id) {
+    if (!outcome.counted) return;
+    ++bid;
+    tenders_bid.Add(tender_id);
+    bidders_sum += outcome.bidders;
+    if (outcome.is_void) {
       ++void_count;
       return;
     }
-    const bool disqualified_bid = mine->status == v1::BID_STATUS_DISQUALIFIED;
-    if (disqualified_bid) ++disqualified;
-    const bool decided = competition.status == Competition::Status::kDecided;
-    if (decided) cycle_times.push_back(competition.first_award_at - competition.discovered_at);
-    if (competition.Won(bidder) && !disqualified_bid) {
-      ++won;
-      if (competition.award_value)
-        value_won[competition.award_currency] += *competition.award_value;
-    } else if (decided || disqualified_bid) {
-      ++lost;
-      if (mine->value) value_lost[mine->currency] += *mine->value;
-      if (decided && mine->currency == competition.award_currency) {
-        if (auto gap = Ratio(mine->value, competition.award_value)) {
-          price_gaps.push_back(*gap);
-        }
-      }
-    } else {
-      ++pending;
+    if (outcome.disqualified) ++disqualified;
+    if (outcome.cycle_time) cycle_times.push_back(*outcome.cycle_time);
+    switch (outcome.result) {
+      case Outcome::Result::kWon:
+        ++won;
+        if (outcome.value) value_won[*outcome.value_currency] += *outcome.value;
+        break;
+      case Outcome::Result::kLost:
+        ++lost;
+        if (outcome.value) value_lost[*outcome.value_currency] += *outcome.value;
+        if (outcome.price_gap) price_gaps.push_back(*outcome.price_gap);
+        break;
+      case Outcome::Result::kPending:
+        ++pending;
+        break;
     }
+  }
+
+  void Add(const Competition& competition, std::string_view bidder) {
+    Add(Evaluate(competition, bidder), competition.tender_id);
   }
 
   v1::WinLossGroup ToProto(const std::string& key, bool with_bid_rate) const {
@@ -173,7 +244,7 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
                                       const WinLossOptions& options) {
   // Keys and labels point into the competitions (which outlive this call) or
   // into `interned`, so that the loop below copies no string.
-  absl::flat_hash_map<std::string_view, Accumulator> groups;
+  absl::flat_hash_map<std::string_view, Accumulator, ViewHash> groups;
   std::set<std::string, std::less<>> interned;
   auto intern = [&](std::string key) -> std::string_view {
     return *interned.insert(std::move(key)).first;
@@ -188,31 +259,24 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
   }
   const bool per_bidder = options.group_by == v1::WIN_LOSS_GROUP_BY_BIDDER;
   // Names of parties, for groups keyed by a party id.
-  absl::flat_hash_map<std::string_view, std::string_view> labels;
-  const bool party_keys = per_bidder || options.group_by == v1::WIN_LOSS_GROUP_BY_COMPETITOR ||
-                          options.group_by == v1::WIN_LOSS_GROUP_BY_BUYER;
+  absl::flat_hash_map<std::string_view, std::string_view, ViewHash> labels;
   for (const Competition* each : competitions) {
     const Competition& competition = *each;
     if (!Selected(competition, options)) continue;
-    if (party_keys) {
-      if (options.group_by == v1::WIN_LOSS_GROUP_BY_BUYER) {
-        labels.try_emplace(competition.buyer_id, competition.buyer_name);
-      } else {
-        for (const CompetitionBid& bid : competition.bids) {
-          if (!bid.bidder_name.empty()) labels.try_emplace(bid.bidder_id, bid.bidder_name);
-        }
-      }
+    if (options.group_by == v1::WIN_LOSS_GROUP_BY_BUYER) {
+      labels.try_emplace(competition.buyer_id, competition.buyer_name);
     }
     if (per_bidder) {
       std::vector<std::string_view> bidders;
       for (const CompetitionBid& bid : competition.bids) {
         if (std::find(bidders.begin(), bidders.end(), bid.bidder_id) == bidders.end()) {
           bidders.push_back(bid.bidder_id);
+          if (!bid.bidder_name.empty()) labels.try_emplace(bid.bidder_id, bid.bidder_name);
         }
       }
       for (std::string_view bidder : bidders) groups[bidder].Add(competition, bidder);
       if (competition.no_bid && !options.own_party_id.empty()) {
-        groups[options.own_party_id].tenders_no_bid.insert(std::string_view(competition.tender_id));
+        groups[options.own_party_id].tenders_no_bid.Add(competition.tender_id);
       }
       continue;
     }
@@ -256,6 +320,7 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
           if (bid.bidder_id != options.bidder_id && bid.status != v1::BID_STATUS_WITHDRAWN &&
               std::find(keys.begin(), keys.end(), bid.bidder_id) == keys.end()) {
             keys.push_back(bid.bidder_id);
+            if (!bid.bidder_name.empty()) labels.try_emplace(bid.bidder_id, bid.bidder_name);
           }
         }
         break;
@@ -266,10 +331,11 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
     }
     const bool count_no_bid = options.bidder_id == options.own_party_id && competition.no_bid &&
                               options.group_by != v1::WIN_LOSS_GROUP_BY_COMPETITOR;
+    const Accumulator::Outcome outcome = Accumulator::Evaluate(competition, options.bidder_id);
     for (std::string_view key : keys) {
       Accumulator& group = groups[key];
-      group.Add(competition, options.bidder_id);
-      if (count_no_bid) group.tenders_no_bid.insert(std::string_view(competition.tender_id));
+      group.Add(outcome, competition.tender_id);
+      if (count_no_bid) group.tenders_no_bid.Add(competition.tender_id);
     }
   }
   std::vector<v1::WinLossGroup> result;

@@ -66,8 +66,9 @@ struct Competition {
 std::vector<Competition> CompetitionsOf(const v1::TenderView& tender);
 
 // Competitions to analyse: shared, immutable lists (one per tender), seen as
-// one sequence. Copying a set copies pointers, never competitions.
-// Thread-safe to read.
+// one sequence in which the competitions of one tender are next to each other
+// (the analytics count tenders by that). Copying a set copies pointers, never
+// competitions. Thread-safe to read.
 class CompetitionSet {
  public:
   CompetitionSet() = default;
