@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bidtrail/common/json.h"
 #include "google/protobuf/message.h"
 
 namespace bidtrail::cli {
@@ -43,7 +44,7 @@ class Table {
   std::vector<std::vector<Cell>> rows_;
 };
 
-std::string JsonString(const std::string& text);
+using ::bidtrail::JsonString;
 // The message as one line of JSON with proto field names.
 std::string MessageJson(const google::protobuf::Message& message);
 
