@@ -563,32 +563,25 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                          v1::TenderEvent event;
                          return LeaveBid(client, args, event.mutable_bid_disqualified(), &event);
                        }});
-  commands->push_back({{"award"},
-                       "TENDER_ID --supplier ID[:NAME] --amount MONEY [--lot ID] [--award-id ID]",
-                       "record the award of a lot (same as `award announce`)",
-                       "",
-                       {{"supplier", "ID[:NAME]", "a supplier", true},
-                        {"amount", "MONEY", "awarded amount"},
-                        {"lot", "ID", "the lot"},
-                        {"award-id", "ID", "names the award (default: generated)"},
-                        kAt,
-                        kRequestId},
-                       1,
-                       1,
-                       Announce});
-  commands->push_back({{"award", "announce"},
-                       "TENDER_ID --supplier ID[:NAME] --amount MONEY [--lot ID] [--award-id ID]",
-                       "record the award of a lot",
-                       "",
-                       {{"supplier", "ID[:NAME]", "a supplier", true},
-                        {"amount", "MONEY", "awarded amount"},
-                        {"lot", "ID", "the lot"},
-                        {"award-id", "ID", "names the award (default: generated)"},
-                        kAt,
-                        kRequestId},
-                       1,
-                       1,
-                       Announce});
+  // `award` is a short form of `award announce`: the same command under both.
+  Subcommand announce{{"award", "announce"},
+                      "TENDER_ID --supplier ID[:NAME] --amount MONEY [--lot ID] [--award-id ID]",
+                      "record the award of a lot",
+                      "",
+                      {{"supplier", "ID[:NAME]", "a supplier", true},
+                       {"amount", "MONEY", "awarded amount"},
+                       {"lot", "ID", "the lot"},
+                       {"award-id", "ID", "names the award (default: generated)"},
+                       kAt,
+                       kRequestId},
+                      1,
+                      1,
+                      Announce};
+  Subcommand short_form = announce;
+  short_form.words = {"award"};
+  short_form.summary = "record the award of a lot (same as `award announce`)";
+  commands->push_back(std::move(short_form));
+  commands->push_back(std::move(announce));
   commands->push_back(
       {{"award", "cancel"},
        "TENDER_ID --award-id ID --reason TEXT",
