@@ -517,7 +517,8 @@ Analyzed AnalyzeLog(eventlog::EventStore* store) {
   }
   analytics::WinLossOptions options;
   options.group_by = v1::WIN_LOSS_GROUP_BY_BIDDER;
-  for (const v1::WinLossGroup& group : analytics::WinLoss(analytics::CompetitionSet(analyzed.competitions), options)) {
+  for (const v1::WinLossGroup& group :
+       analytics::WinLoss(analytics::CompetitionSet(analyzed.competitions), options)) {
     analyzed.metrics.per_bidder[group.group()] = {group.won(), group.lost(), group.pending(),
                                                   group.void_()};
   }
