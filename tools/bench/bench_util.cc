@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -180,6 +181,66 @@ void JsonLine::Add(const std::string& key, const std::vector<std::string>& value
 
 std::string JsonLine::ToString() const {
   return absl::StrCat("{", absl::StrJoin(members_, ","), "}");
+}
+
+int BenchUsageError(const std::string& command, const char* usage, const std::string& message) {
+  std::fprintf(stderr, "bidtrail-bench %s: %s\n\n%s", command.c_str(), message.c_str(), usage);
+  return 2;
+}
+
+bool ParseBenchArgs(int argc, char** argv, const std::string& command, const char* usage,
+                    const std::vector<std::string>& value_names, BenchArgs* args, int* exit_code) {
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    std::string value;
+    bool has_value = false;
+    if (const size_t equals = flag.find('='); flag.rfind("--", 0) == 0 && equals != flag.npos) {
+      value = flag.substr(equals + 1);
+      flag.resize(equals);
+      has_value = true;
+    }
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(usage, stdout);
+      *exit_code = 0;
+      return false;
+    }
+    if (flag == "--json" && !has_value) {
+      args->json = true;
+      continue;
+    }
+    const std::string name = flag.rfind("--", 0) == 0 ? flag.substr(2) : "";
+    if (!name.empty() &&
+        std::find(value_names.begin(), value_names.end(), name) != value_names.end()) {
+      if (!has_value) {
+        if (i + 1 >= argc) {
+          *exit_code = BenchUsageError(command, usage, flag + " needs a value");
+          return false;
+        }
+        value = argv[++i];
+      }
+      args->values[name] = value;
+      continue;
+    }
+    *exit_code =
+        BenchUsageError(command, usage, std::string("unknown argument \"") + argv[i] + "\"");
+    return false;
+  }
+  return true;
+}
+
+bool WholeNumberArg(const BenchArgs& args, const std::string& name, bool positive,
+                    const std::string& command, const char* usage, uint64_t* out) {
+  auto it = args.values.find(name);
+  if (it == args.values.end()) return true;
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(it->second, &value) || (positive && value == 0)) {
+    BenchUsageError(command, usage,
+                    "--" + name + ": \"" + it->second + "\" is not a " +
+                        (positive ? "positive " : "") + "whole number");
+    return false;
+  }
+  *out = value;
+  return true;
 }
 
 }  // namespace bidtrail::bench

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -90,6 +91,27 @@ class JsonLine {
  private:
   std::vector<std::string> members_;
 };
+
+// The flags of one bench subcommand: --help, --json, and --NAME VALUE (or
+// --NAME=VALUE) for the names it takes.
+struct BenchArgs {
+  bool json = false;
+  std::map<std::string, std::string> values;
+};
+
+// Parses argv[1..]. Returns true to go on; false when the caller should exit
+// with *exit_code: 0 after --help (usage printed), 2 after a usage error
+// (message and usage on stderr).
+bool ParseBenchArgs(int argc, char** argv, const std::string& command, const char* usage,
+                    const std::vector<std::string>& value_names, BenchArgs* args, int* exit_code);
+
+// Reads --NAME as a whole number into *out when given (greater than zero when
+// `positive`). False, with a usage error printed, when malformed.
+bool WholeNumberArg(const BenchArgs& args, const std::string& name, bool positive,
+                    const std::string& command, const char* usage, uint64_t* out);
+
+// Prints "bidtrail-bench COMMAND: MESSAGE" and the usage on stderr; returns 2.
+int BenchUsageError(const std::string& command, const char* usage, const std::string& message);
 
 }  // namespace bidtrail::bench
 

@@ -672,48 +672,20 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
   absl::PrintF("total time: %.1f s\n", total_seconds);
 }
 
-int UsageError(const std::string& message) {
-  std::fprintf(stderr, "bidtrail-bench eventstore: %s\n\n%s", message.c_str(), kUsage);
-  return 2;
-}
-
 }  // namespace
 
 int RunEventstoreBench(int argc, char** argv) {
   Config config;
-  for (int i = 1; i < argc; ++i) {
-    std::string flag = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (const size_t equals = flag.find('='); flag.rfind("--", 0) == 0 && equals != flag.npos) {
-      value = flag.substr(equals + 1);
-      flag.resize(equals);
-      has_value = true;
-    }
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (flag == "--json" && !has_value) {
-      config.json = true;
-      continue;
-    }
-    if (flag == "--events" || flag == "--dir") {
-      if (!has_value) {
-        if (i + 1 >= argc) return UsageError(flag + " needs a value");
-        value = argv[++i];
-      }
-      if (flag == "--events") {
-        if (!absl::SimpleAtoi(value, &config.events) || config.events == 0) {
-          return UsageError("--events: \"" + value + "\" is not a positive whole number");
-        }
-      } else {
-        if (value.empty()) return UsageError("--dir: needs a folder");
-        config.parent_dir = value;
-      }
-      continue;
-    }
-    return UsageError(absl::StrCat("unknown argument \"", argv[i], "\""));
+  BenchArgs args;
+  int exit_code = 0;
+  if (!ParseBenchArgs(argc, argv, "eventstore", kUsage, {"events", "dir"}, &args, &exit_code)) {
+    return exit_code;
+  }
+  config.json = args.json;
+  if (!WholeNumberArg(args, "events", true, "eventstore", kUsage, &config.events)) return 2;
+  if (auto dir = args.values.find("dir"); dir != args.values.end()) {
+    if (dir->second.empty()) return BenchUsageError("eventstore", kUsage, "--dir: needs a folder");
+    config.parent_dir = dir->second;
   }
 
   const auto began = std::chrono::steady_clock::now();

@@ -239,44 +239,17 @@ absl::StatusOr<Round> RunRound(const Workload& workload) {
   return round;
 }
 
-int UsageError(const std::string& message) {
-  std::fprintf(stderr, "bidtrail-bench ocds: %s\n\n%s", message.c_str(), kUsage);
-  return 2;
-}
-
 }  // namespace
 
 int RunOcdsBench(int argc, char** argv) {
   Config config;
-  for (int i = 1; i < argc; ++i) {
-    std::string flag = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (const size_t equals = flag.find('='); flag.rfind("--", 0) == 0 && equals != flag.npos) {
-      value = flag.substr(equals + 1);
-      flag.resize(equals);
-      has_value = true;
-    }
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (flag == "--json" && !has_value) {
-      config.json = true;
-      continue;
-    }
-    if (flag == "--releases") {
-      if (!has_value) {
-        if (i + 1 >= argc) return UsageError("--releases needs a value");
-        value = argv[++i];
-      }
-      if (!absl::SimpleAtoi(value, &config.releases) || config.releases == 0) {
-        return UsageError("--releases: \"" + value + "\" is not a positive whole number");
-      }
-      continue;
-    }
-    return UsageError(absl::StrCat("unknown argument \"", argv[i], "\""));
+  BenchArgs args;
+  int exit_code = 0;
+  if (!ParseBenchArgs(argc, argv, "ocds", kUsage, {"releases"}, &args, &exit_code)) {
+    return exit_code;
   }
+  config.json = args.json;
+  if (!WholeNumberArg(args, "releases", true, "ocds", kUsage, &config.releases)) return 2;
 
   Progress(absl::StrCat("generating ", config.releases, " releases"));
   const Workload workload = MakeWorkload(config.releases);

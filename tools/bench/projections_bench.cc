@@ -602,52 +602,27 @@ void Report(const Config& config, const ScratchDir& scratch, const Results& r,
   absl::PrintF("total time: %.1f s\n", total_seconds);
 }
 
-int UsageError(const std::string& message) {
-  std::fprintf(stderr, "bidtrail-bench projections: %s\n\n%s", message.c_str(), kUsage);
-  return 2;
-}
-
 }  // namespace
 
 int RunProjectionsBench(int argc, char** argv) {
   Config config;
-  for (int i = 1; i < argc; ++i) {
-    std::string flag = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (const size_t equals = flag.find('='); flag.rfind("--", 0) == 0 && equals != flag.npos) {
-      value = flag.substr(equals + 1);
-      flag.resize(equals);
-      has_value = true;
-    }
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (flag == "--json" && !has_value) {
-      config.json = true;
-      continue;
-    }
-    if (flag == "--tenders" || flag == "--seed" || flag == "--dir") {
-      if (!has_value) {
-        if (i + 1 >= argc) return UsageError(flag + " needs a value");
-        value = argv[++i];
-      }
-      if (flag == "--tenders") {
-        if (!absl::SimpleAtoi(value, &config.tenders) || config.tenders <= 0) {
-          return UsageError("--tenders: \"" + value + "\" is not a positive whole number");
-        }
-      } else if (flag == "--seed") {
-        if (!absl::SimpleAtoi(value, &config.seed)) {
-          return UsageError("--seed: \"" + value + "\" is not a whole number");
-        }
-      } else {
-        if (value.empty()) return UsageError("--dir: needs a folder");
-        config.parent_dir = value;
-      }
-      continue;
-    }
-    return UsageError(absl::StrCat("unknown argument \"", argv[i], "\""));
+  BenchArgs args;
+  int exit_code = 0;
+  if (!ParseBenchArgs(argc, argv, "projections", kUsage, {"tenders", "seed", "dir"}, &args,
+                      &exit_code)) {
+    return exit_code;
+  }
+  config.json = args.json;
+  uint64_t tenders = static_cast<uint64_t>(config.tenders);
+  if (!WholeNumberArg(args, "tenders", true, "projections", kUsage, &tenders)) return 2;
+  if (tenders > 10000000) {
+    return BenchUsageError("projections", kUsage, "--tenders: at most 10000000");
+  }
+  config.tenders = static_cast<int>(tenders);
+  if (!WholeNumberArg(args, "seed", false, "projections", kUsage, &config.seed)) return 2;
+  if (auto dir = args.values.find("dir"); dir != args.values.end()) {
+    if (dir->second.empty()) return BenchUsageError("projections", kUsage, "--dir: needs a folder");
+    config.parent_dir = dir->second;
   }
 
   const Clock::time_point began = Clock::now();
