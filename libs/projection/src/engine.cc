@@ -565,15 +565,11 @@ std::shared_ptr<const analytics::CompetitionSet> ProjectionEngine::Impl::Competi
   absl::MutexLock lock(&active->mu);
   if (active->snapshot == nullptr) {
     // Pointers to the per-tender lists, which are immutable: taking a
-    // snapshot copies no competition.
+    // snapshot copies no competition. Any tender order will do: every result
+    // the analytics build is ordered by its own keys, and sums and medians do
+    // not depend on order.
     auto snapshot = std::make_shared<analytics::CompetitionSet>();
-    std::vector<const std::string*> ids;
-    ids.reserve(active->competitions.size());
-    for (const auto& [id, list] : active->competitions) ids.push_back(&id);
-    // Tender order, so that results do not depend on hash order.
-    std::sort(ids.begin(), ids.end(),
-              [](const std::string* a, const std::string* b) { return *a < *b; });
-    for (const std::string* id : ids) snapshot->Add(active->competitions.at(*id));
+    for (const auto& [id, list] : active->competitions) snapshot->Add(list);
     active->snapshot = std::move(snapshot);
   }
   return active->snapshot;
