@@ -32,6 +32,22 @@ error_code Take(Result result, T* out) {
   return std::move(result).get(*out);
 }
 
+// Calls visit(key, field) for each field of an object, stopping at the first
+// error either returns.
+template <typename Visit>
+error_code ForEachField(od::value& value, Visit&& visit) {
+  od::object object;
+  OCDS_TRY(value.get_object().get(object));
+  for (auto field_result : object) {
+    od::field field;
+    OCDS_TRY(Take(field_result, &field));
+    std::string_view key;
+    OCDS_TRY(field.unescaped_key().get(key));
+    OCDS_TRY(visit(key, field));
+  }
+  return SUCCESS;
+}
+
 std::string_view TrimRight(std::string_view text) {
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
                            text.back() == '\r')) {
@@ -85,21 +101,16 @@ error_code ReadValue(od::value& value, Value* out, Release* release) {
   od::json_type type;
   OCDS_TRY(value.type().get(type));
   if (type != od::json_type::object) return SUCCESS;
-  od::object object;
-  OCDS_TRY(value.get_object().get(object));
   std::string amount;
   std::string currency;
-  for (auto field_result : object) {
-    od::field field;
-    OCDS_TRY(Take(field_result, &field));
-    std::string_view key;
-    OCDS_TRY(field.unescaped_key().get(key));
+  OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
     if (key == "amount") {
       OCDS_TRY(ReadText(field.value(), &amount));
     } else if (key == "currency") {
       OCDS_TRY(ReadText(field.value(), &currency));
     }
-  }
+    return SUCCESS;
+  }));
   if (amount.empty()) return SUCCESS;
   std::string problem;
   std::string decimal = DecimalText(amount, &problem);
@@ -121,19 +132,14 @@ error_code ReadPeriod(od::value& value, Period* out, Release* release) {
   od::json_type type;
   OCDS_TRY(value.type().get(type));
   if (type != od::json_type::object) return SUCCESS;
-  od::object object;
-  OCDS_TRY(value.get_object().get(object));
-  for (auto field_result : object) {
-    od::field field;
-    OCDS_TRY(Take(field_result, &field));
-    std::string_view key;
-    OCDS_TRY(field.unescaped_key().get(key));
+  OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
     if (key == "startDate") {
       OCDS_TRY(ReadTime(field.value(), &out->start, release));
     } else if (key == "endDate") {
       OCDS_TRY(ReadTime(field.value(), &out->end, release));
     }
-  }
+    return SUCCESS;
+  }));
   return SUCCESS;
 }
 
@@ -142,15 +148,10 @@ error_code ReadDateOf(od::value& value, absl::Time* out, Release* release) {
   od::json_type type;
   OCDS_TRY(value.type().get(type));
   if (type != od::json_type::object) return SUCCESS;
-  od::object object;
-  OCDS_TRY(value.get_object().get(object));
-  for (auto field_result : object) {
-    od::field field;
-    OCDS_TRY(Take(field_result, &field));
-    std::string_view key;
-    OCDS_TRY(field.unescaped_key().get(key));
+  OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
     if (key == "date") OCDS_TRY(ReadTime(field.value(), out, release));
-  }
+    return SUCCESS;
+  }));
   return SUCCESS;
 }
 
@@ -192,19 +193,14 @@ error_code ReadLotRefs(od::value& value, std::vector<std::string>* out) {
       return SUCCESS;
     }
     case od::json_type::object: {
-      od::object object;
-      OCDS_TRY(value.get_object().get(object));
-      for (auto field_result : object) {
-        od::field field;
-        OCDS_TRY(Take(field_result, &field));
-        std::string_view key;
-        OCDS_TRY(field.unescaped_key().get(key));
+      OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
         if (key == "id") {
           std::string id;
           OCDS_TRY(ReadText(field.value(), &id));
           if (!id.empty()) out->push_back(std::move(id));
         }
-      }
+        return SUCCESS;
+      }));
       return SUCCESS;
     }
     default: {
@@ -233,16 +229,10 @@ error_code ReadParty(od::value& value, PartyRef* out, Release* release) {
   od::json_type type;
   OCDS_TRY(value.type().get(type));
   if (type != od::json_type::object) return SUCCESS;
-  od::object object;
-  OCDS_TRY(value.get_object().get(object));
   std::string scheme;
   std::string identifier;
   std::string legal_name;
-  for (auto field_result : object) {
-    od::field field;
-    OCDS_TRY(Take(field_result, &field));
-    std::string_view key;
-    OCDS_TRY(field.unescaped_key().get(key));
+  OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
     if (key == "id") {
       OCDS_TRY(ReadText(field.value(), &out->id));
     } else if (key == "name") {
@@ -252,7 +242,7 @@ error_code ReadParty(od::value& value, PartyRef* out, Release* release) {
     } else if (key == "identifier") {
       od::json_type identifier_type;
       OCDS_TRY(field.value().type().get(identifier_type));
-      if (identifier_type != od::json_type::object) continue;
+      if (identifier_type != od::json_type::object) return SUCCESS;
       od::object identifier_object;
       OCDS_TRY(field.value().get_object().get(identifier_object));
       for (auto inner_result : identifier_object) {
@@ -269,7 +259,8 @@ error_code ReadParty(od::value& value, PartyRef* out, Release* release) {
         }
       }
     }
-  }
+    return SUCCESS;
+  }));
   if (out->id.empty() && !identifier.empty()) {
     if (scheme.empty()) {
       out->id = identifier;
@@ -306,13 +297,7 @@ error_code ReadPartyList(od::value& value, std::vector<PartyRef>* out, Release* 
 }
 
 error_code ReadLot(od::value& value, Lot* out, Release* release) {
-  od::object object;
-  OCDS_TRY(value.get_object().get(object));
-  for (auto field_result : object) {
-    od::field field;
-    OCDS_TRY(Take(field_result, &field));
-    std::string_view key;
-    OCDS_TRY(field.unescaped_key().get(key));
+  OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
     if (key == "id") {
       OCDS_TRY(ReadText(field.value(), &out->id));
     } else if (key == "title") {
@@ -322,7 +307,8 @@ error_code ReadLot(od::value& value, Lot* out, Release* release) {
     } else if (key == "value") {
       OCDS_TRY(ReadValue(field.value(), &out->value, release));
     }
-  }
+    return SUCCESS;
+  }));
   return SUCCESS;
 }
 
@@ -339,15 +325,10 @@ error_code ReadItemLots(od::value& value, std::vector<std::string>* out) {
     od::json_type element_type;
     OCDS_TRY(element.type().get(element_type));
     if (element_type != od::json_type::object) continue;
-    od::object object;
-    OCDS_TRY(element.get_object().get(object));
-    for (auto field_result : object) {
-      od::field field;
-      OCDS_TRY(Take(field_result, &field));
-      std::string_view key;
-      OCDS_TRY(field.unescaped_key().get(key));
+    OCDS_TRY(ForEachField(element, [&](std::string_view key, od::field& field) -> error_code {
       if (key == "relatedLot" || key == "relatedLots") OCDS_TRY(ReadLotRefs(field.value(), out));
-    }
+      return SUCCESS;
+    }));
   }
   return SUCCESS;
 }
@@ -357,13 +338,7 @@ error_code ReadTender(od::value& value, TenderSection* out, Release* release) {
   OCDS_TRY(value.type().get(type));
   if (type != od::json_type::object) return SUCCESS;
   out->present = true;
-  od::object object;
-  OCDS_TRY(value.get_object().get(object));
-  for (auto field_result : object) {
-    od::field field;
-    OCDS_TRY(Take(field_result, &field));
-    std::string_view key;
-    OCDS_TRY(field.unescaped_key().get(key));
+  OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
     od::value& member = field.value();
     if (key == "id") {
       OCDS_TRY(ReadText(member, &out->id));
@@ -394,7 +369,7 @@ error_code ReadTender(od::value& value, TenderSection* out, Release* release) {
     } else if (key == "amendments") {
       od::json_type amendments_type;
       OCDS_TRY(member.type().get(amendments_type));
-      if (amendments_type != od::json_type::array) continue;
+      if (amendments_type != od::json_type::array) return SUCCESS;
       od::array array;
       OCDS_TRY(member.get_array().get(array));
       for (auto element_result : array) {
@@ -407,7 +382,7 @@ error_code ReadTender(od::value& value, TenderSection* out, Release* release) {
     } else if (key == "lots") {
       od::json_type lots_type;
       OCDS_TRY(member.type().get(lots_type));
-      if (lots_type != od::json_type::array) continue;
+      if (lots_type != od::json_type::array) return SUCCESS;
       out->has_lots = true;
       od::array array;
       OCDS_TRY(member.get_array().get(array));
@@ -434,18 +409,13 @@ error_code ReadTender(od::value& value, TenderSection* out, Release* release) {
       out->has_tenderers = true;
       OCDS_TRY(ReadPartyList(member, &out->tenderers, release));
     }
-  }
+    return SUCCESS;
+  }));
   return SUCCESS;
 }
 
 error_code ReadBid(od::value& value, Bid* out, Release* release) {
-  od::object object;
-  OCDS_TRY(value.get_object().get(object));
-  for (auto field_result : object) {
-    od::field field;
-    OCDS_TRY(Take(field_result, &field));
-    std::string_view key;
-    OCDS_TRY(field.unescaped_key().get(key));
+  OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
     od::value& member = field.value();
     if (key == "id") {
       OCDS_TRY(ReadText(member, &out->id));
@@ -460,7 +430,8 @@ error_code ReadBid(od::value& value, Bid* out, Release* release) {
     } else if (IsLotRefKey(key)) {
       OCDS_TRY(ReadLotRefs(member, &out->related_lots));
     }
-  }
+    return SUCCESS;
+  }));
   Deduplicate(&out->related_lots);
   return SUCCESS;
 }
@@ -469,17 +440,11 @@ error_code ReadBids(od::value& value, Release* release) {
   od::json_type type;
   OCDS_TRY(value.type().get(type));
   if (type != od::json_type::object) return SUCCESS;
-  od::object object;
-  OCDS_TRY(value.get_object().get(object));
-  for (auto field_result : object) {
-    od::field field;
-    OCDS_TRY(Take(field_result, &field));
-    std::string_view key;
-    OCDS_TRY(field.unescaped_key().get(key));
-    if (key != "details") continue;
+  OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
+    if (key != "details") return SUCCESS;
     od::json_type details_type;
     OCDS_TRY(field.value().type().get(details_type));
-    if (details_type != od::json_type::array) continue;
+    if (details_type != od::json_type::array) return SUCCESS;
     release->has_bids = true;
     od::array array;
     OCDS_TRY(field.value().get_array().get(array));
@@ -496,19 +461,14 @@ error_code ReadBids(od::value& value, Release* release) {
       OCDS_TRY(ReadBid(element, &bid, release));
       release->bids.push_back(std::move(bid));
     }
-  }
+    return SUCCESS;
+  }));
   return SUCCESS;
 }
 
 error_code ReadAward(od::value& value, Award* out, Release* release) {
-  od::object object;
-  OCDS_TRY(value.get_object().get(object));
   std::vector<std::string> item_lots;
-  for (auto field_result : object) {
-    od::field field;
-    OCDS_TRY(Take(field_result, &field));
-    std::string_view key;
-    OCDS_TRY(field.unescaped_key().get(key));
+  OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
     od::value& member = field.value();
     if (key == "id") {
       OCDS_TRY(ReadText(member, &out->id));
@@ -527,7 +487,8 @@ error_code ReadAward(od::value& value, Award* out, Release* release) {
     } else if (IsLotRefKey(key)) {
       OCDS_TRY(ReadLotRefs(member, &out->related_lots));
     }
-  }
+    return SUCCESS;
+  }));
   if (out->related_lots.empty()) out->related_lots = std::move(item_lots);
   Deduplicate(&out->related_lots);
   return SUCCESS;
@@ -692,16 +653,11 @@ class DocumentReader {
 
   error_code ReadRelease(od::value& value, const std::string& where, Release* release,
                          Shape* shape) {
-    od::object object;
-    OCDS_TRY(value.get_object().get(object));
     release->source = where;
-    for (auto field_result : object) {
-      od::field field;
-      OCDS_TRY(Take(field_result, &field));
-      std::string_view key;
-      OCDS_TRY(field.unescaped_key().get(key));
+    OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
       OCDS_TRY(ReadReleaseMember(key, field.value(), release, shape));
-    }
+      return SUCCESS;
+    }));
     return SUCCESS;
   }
 
@@ -787,18 +743,12 @@ class DocumentReader {
   }
 
   error_code ReadRecord(od::value& value, const std::string& where) {
-    od::object object;
-    OCDS_TRY(value.get_object().get(object));
     std::string ocid;
     std::vector<Release> embedded;
     uint64_t linked = 0;
     bool has_compiled = false;
     Release compiled;
-    for (auto field_result : object) {
-      od::field field;
-      OCDS_TRY(Take(field_result, &field));
-      std::string_view key;
-      OCDS_TRY(field.unescaped_key().get(key));
+    OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
       od::value& member = field.value();
       if (key == "ocid") {
         OCDS_TRY(ReadText(member, &ocid));
@@ -808,7 +758,8 @@ class DocumentReader {
         has_compiled = true;
         OCDS_TRY(ReadCompiled(member, Where(where, "compiledRelease"), &compiled));
       }
-    }
+      return SUCCESS;
+    }));
     AddRecord(std::move(ocid), std::move(embedded), linked, has_compiled, std::move(compiled));
     return SUCCESS;
   }
