@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/time/time.h"
+#include "bidtrail/common/varint.h"
 
 namespace bidtrail::eventlog::internal {
 namespace {
@@ -14,17 +15,6 @@ void PutFixed64(uint64_t value, std::string* out) {
   char buf[8];
   for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(value >> (8 * i));
   out->append(buf, 8);
-}
-
-void PutVarint(uint64_t value, std::string* out) {
-  char buf[10];
-  int n = 0;
-  while (value >= 0x80) {
-    buf[n++] = static_cast<char>(value | 0x80);
-    value >>= 7;
-  }
-  buf[n++] = static_cast<char>(value);
-  out->append(buf, n);
 }
 
 void PutLengthPrefixed(std::string_view bytes, std::string* out) {
@@ -44,19 +34,7 @@ class Reader {
     in_.remove_prefix(8);
     return true;
   }
-  bool Varint(uint64_t* value) {
-    uint64_t v = 0;
-    for (int shift = 0; shift <= 63 && !in_.empty(); shift += 7) {
-      const uint8_t byte = static_cast<uint8_t>(in_[0]);
-      in_.remove_prefix(1);
-      v |= uint64_t{byte & 0x7fu} << shift;
-      if ((byte & 0x80) == 0) {
-        *value = v;
-        return true;
-      }
-    }
-    return false;
-  }
+  bool Varint(uint64_t* value) { return GetVarint(&in_, value); }
   bool Bytes(size_t n, std::string_view* out) {
     if (in_.size() < n) return false;
     *out = in_.substr(0, n);

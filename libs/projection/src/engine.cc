@@ -1,19 +1,26 @@
 #include "bidtrail/projection/engine.h"
 
+#include <pthread.h>
+
 #include <atomic>
+#include <deque>
 #include <map>
 #include <thread>
+#include <variant>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "bidtrail/common/big_endian.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
+#include "bidtrail/common/varint.h"
 #include "bidtrail/tender/codec.h"
 #include "bidtrail/tender/state.h"
 #include "rocksdb/db.h"
+#include "rocksdb/merge_operator.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 
@@ -21,6 +28,9 @@ namespace bidtrail::projection {
 namespace {
 
 constexpr char kActiveKey[] = "m/active";
+// The layout of the read models (see engine.h); "2": actor records in chunks.
+constexpr char kFormatKey[] = "m/format";
+constexpr char kFormat[] = "2";
 
 absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
   if (status.ok()) return absl::OkStatus();
@@ -122,14 +132,158 @@ std::map<std::string, std::string> IndexEntries(const v1::TenderView& view,
   return entries;
 }
 
+// Read-model writes skip RocksDB's write-ahead log: the read models are
+// derived from the log, and without a WAL a crash loses only writes whose
+// memtable was not yet flushed, always a suffix of them, checkpoint
+// included (one column family; each write lands in one memtable whole), so
+// the runner resumes from an older checkpoint and folds those events again.
+// Closing the database flushes the memtables; a rebuild flushes them before
+// it makes the new generation active.
+rocksdb::WriteOptions NoWal() {
+  rocksdb::WriteOptions options;
+  options.disableWAL = true;
+  return options;
+}
+
 // Tenders kept in a runner's cache at most.
 constexpr size_t kMaxCachedTenders = 200000;
 
 struct CachedTender {
   tender::TenderState state;
   uint64_t revision = 0;
-  // The index entries written for this state.
+  // The index entries last written for this tender.
   std::map<std::string, std::string> index;
+  // Changed since the last write (listed in Staged::dirty).
+  bool dirty = false;
+};
+
+// Changes applied to the runner's cache and not written yet.
+struct Staged {
+  uint64_t events = 0;
+  uint64_t next_position = 0;
+  // Unknown events counted, including the staged ones.
+  uint64_t unknown = 0;
+  // Tenders changed, in the order first touched.
+  std::vector<std::string> dirty;
+  // Actor records to append: key -> records (node map: the runner keeps a
+  // pointer to the chunk it is appending to).
+  absl::node_hash_map<std::string, std::string> actor_chunks;
+};
+
+// One item the subscription delivered.
+struct Delivery {
+  bool caught_up = false;
+  eventlog::EventBatch batch;
+};
+
+// Reads a subscription on a thread of its own, a couple of batches ahead, so
+// that reading overlaps decoding and applying (measured: reading a batch
+// costs about as much as decoding and applying it).
+class Prefetcher {
+ public:
+  explicit Prefetcher(eventlog::Subscription* subscription)
+      : subscription_(subscription), thread_([this] { Loop(); }) {}
+  // Cancels the subscription (it is being abandoned) and waits for the thread.
+  ~Prefetcher() {
+    {
+      absl::MutexLock lock(&mu_);
+      closing_ = true;
+    }
+    subscription_->Cancel();
+    thread_.join();
+  }
+
+  // Hands a delivery back to the reader thread to be freed there: freeing a
+  // batch of events costs about as much as allocating it.
+  void Recycle(Delivery delivery) {
+    absl::MutexLock lock(&mu_);
+    used_.push_back(std::move(delivery));
+  }
+
+  // The next delivery, or the subscription's error (after which there is
+  // nothing more).
+  absl::StatusOr<Delivery> Pop() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](std::deque<absl::StatusOr<Delivery>>* queue) { return !queue->empty(); }, &queue_));
+    absl::StatusOr<Delivery> front = std::move(queue_.front());
+    queue_.pop_front();
+    return front;
+  }
+
+ private:
+  static constexpr size_t kAhead = 2;
+
+  void Loop() {
+    pthread_setname_np(pthread_self(), "proj-reader");
+    while (true) {
+      {
+        std::vector<Delivery> used;
+        {
+          absl::MutexLock lock(&mu_);
+          used.swap(used_);
+        }
+      }
+      absl::StatusOr<eventlog::SubscriptionItem> item = subscription_->Next();
+      absl::StatusOr<Delivery> delivery = Delivery();
+      if (!item.ok()) {
+        delivery = item.status();
+      } else if (std::holds_alternative<eventlog::CaughtUp>(*item)) {
+        delivery->caught_up = true;
+      } else {
+        delivery->batch = std::move(std::get<eventlog::EventBatch>(*item));
+      }
+      const bool last = !delivery.ok();
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &Prefetcher::HasRoomOrClosing));
+      if (closing_) return;
+      queue_.push_back(std::move(delivery));
+      if (last) return;
+    }
+  }
+  bool HasRoomOrClosing() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closing_ || queue_.size() < kAhead;
+  }
+
+  eventlog::Subscription* const subscription_;
+  absl::Mutex mu_;
+  std::deque<absl::StatusOr<Delivery>> queue_ ABSL_GUARDED_BY(mu_);
+  std::vector<Delivery> used_ ABSL_GUARDED_BY(mu_);
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+// Records of what each actor recorded are kept in chunks of 4,096 positions:
+// a/<actor>\0<position >> 12>, whose value is the chunk's records
+// (ActorRecord), each prefixed with its length, in position order. Each write
+// appends to a chunk with a merge, so the stored bytes do not depend on where
+// batches end, and an event costs no key of its own.
+constexpr int kActorChunkBits = 12;
+
+// Concatenates merge operands (appends to actor chunks).
+class AppendOperator final : public rocksdb::MergeOperator {
+ public:
+  bool FullMergeV2(const MergeOperationInput& input, MergeOperationOutput* output) const override {
+    size_t size = input.existing_value != nullptr ? input.existing_value->size() : 0;
+    for (const rocksdb::Slice& operand : input.operand_list) size += operand.size();
+    output->new_value.clear();
+    output->new_value.reserve(size);
+    if (input.existing_value != nullptr) {
+      output->new_value.append(input.existing_value->data(), input.existing_value->size());
+    }
+    for (const rocksdb::Slice& operand : input.operand_list) {
+      output->new_value.append(operand.data(), operand.size());
+    }
+    return true;
+  }
+  bool PartialMergeMulti(const rocksdb::Slice& /*key*/, const std::deque<rocksdb::Slice>& operands,
+                         std::string* new_value, rocksdb::Logger* /*logger*/) const override {
+    new_value->clear();
+    for (const rocksdb::Slice& operand : operands)
+      new_value->append(operand.data(), operand.size());
+    return true;
+  }
+  const char* Name() const override { return "bidtrail.Append"; }
 };
 
 // One generation of read models and its runner's state.
@@ -211,8 +365,10 @@ class ProjectionEngine::Impl {
   void StartRunner(std::shared_ptr<Generation> generation);
   void StopRunner(Generation* generation);
   void Run(Generation* generation);
-  absl::Status ApplyBatch(Generation* generation, const eventlog::EventBatch& batch);
-  absl::Status ApplyToCache(Generation* generation, const eventlog::EventBatch& batch);
+  // Applies a delivered batch to the runner's cache and stages its changes.
+  absl::Status Stage(Generation* generation, const Delivery& delivery, Staged* staged);
+  // Writes the staged changes and the new checkpoint in one atomic write.
+  absl::Status Flush(Generation* generation, Staged* staged);
   absl::Status ScanPrefix(const std::string& from, const std::string& to,
                           const std::function<bool(std::string_view, std::string_view)>& visit);
 
@@ -234,7 +390,21 @@ class ProjectionEngine::Impl {
 
 absl::Status ProjectionEngine::Impl::Load() {
   std::string value;
-  rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), kActiveKey, &value);
+  rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), kFormatKey, &value);
+  if (got.ok() && value != kFormat) {
+    got = rocksdb::Status::NotFound();
+  } else if (!got.ok() && !got.IsNotFound()) {
+    return FromRocks(got, "reading the format");
+  }
+  if (got.IsNotFound()) {
+    // A new database, or one of another layout: read models are derived from
+    // the log, so they are cleared and the runner folds the log again.
+    rocksdb::WriteBatch reset;
+    reset.DeleteRange(rocksdb::Slice("\0", 1), rocksdb::Slice("\xff"));
+    reset.Put(kFormatKey, kFormat);
+    RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &reset), "writing the format"));
+  }
+  got = db_->Get(rocksdb::ReadOptions(), kActiveKey, &value);
   uint32_t active = 1;
   if (got.ok()) {
     active = static_cast<uint32_t>(GetBigEndian64(value));
@@ -333,6 +503,7 @@ void ProjectionEngine::Impl::StopRunner(Generation* generation) {
 }
 
 void ProjectionEngine::Impl::Run(Generation* generation) {
+  pthread_setname_np(pthread_self(), "proj-runner");
   while (!generation->stop) {
     eventlog::SubscribeRequest request;
     request.from_position = generation->checkpoint + 1;
@@ -348,16 +519,35 @@ void ProjectionEngine::Impl::Run(Generation* generation) {
       generation->subscription = subscribed->get();
     }
     if (generation->stop) (*subscribed)->Cancel();
-    while (true) {
-      absl::StatusOr<eventlog::SubscriptionItem> item = (*subscribed)->Next();
-      if (!item.ok()) break;  // cancelled, or the store went away: resubscribe
-      if (std::holds_alternative<eventlog::CaughtUp>(*item)) {
-        generation->caught_up = true;
-      } else if (!ApplyBatch(generation, std::get<eventlog::EventBatch>(*item)).ok()) {
-        break;  // nothing was written; resubscribe from the checkpoint
+    generation->caught_up = false;
+    bool failed = false;
+    {
+      Prefetcher prefetch(subscribed->get());
+      Staged staged;
+      staged.unknown = generation->unknown;
+      while (!failed) {
+        absl::StatusOr<Delivery> delivery = prefetch.Pop();
+        if (!delivery.ok()) break;  // cancelled, or the store went away: resubscribe
+        if (delivery->caught_up) {
+          generation->caught_up = true;
+        } else {
+          failed = !Stage(generation, *delivery, &staged).ok();
+          prefetch.Recycle(*std::move(delivery));
+        }
+        // While catching up, changes accumulate over many batches, so that a
+        // tender touched by many of them is turned into its stored form once;
+        // once caught up, every batch is written as it comes.
+        if (!failed && staged.events > 0 &&
+            (generation->caught_up || staged.events >= options_.catch_up_events ||
+             staged.dirty.size() >= kMaxCachedTenders / 2)) {
+          failed = !Flush(generation, &staged).ok();
+        }
+        absl::MutexLock lock(&progress_mu_);
+        progress_cv_.SignalAll();
       }
-      absl::MutexLock lock(&progress_mu_);
-      progress_cv_.SignalAll();
+      // The cache may hold changes that were never written: the next
+      // subscription starts again from the checkpoint with an empty cache.
+      if (failed || staged.events > 0) generation->cache.clear();
     }
     {
       absl::MutexLock lock(&generation->subscription_mu);
@@ -367,39 +557,35 @@ void ProjectionEngine::Impl::Run(Generation* generation) {
   }
 }
 
-absl::Status ProjectionEngine::Impl::ApplyBatch(Generation* generation,
-                                                const eventlog::EventBatch& batch) {
-  // The runner's cache holds the committed state of recently touched tenders;
-  // if anything below fails, it may hold uncommitted changes, so it is
-  // dropped and the next batch reads from the database again.
+absl::Status ProjectionEngine::Impl::Stage(Generation* generation, const Delivery& delivery,
+                                           Staged* staged) {
   auto& cache = generation->cache;
-  absl::Status status = ApplyToCache(generation, batch);
-  if (!status.ok()) cache.clear();
-  return status;
-}
-
-absl::Status ProjectionEngine::Impl::ApplyToCache(Generation* generation,
-                                                  const eventlog::EventBatch& batch) {
-  auto& cache = generation->cache;
-  absl::flat_hash_map<std::string, std::map<std::string, std::string>> old_index;
-  std::vector<std::string> touched;
-  rocksdb::WriteBatch write;
-  uint64_t unknown = generation->unknown;
-  for (const eventlog::RecordedEvent& event : batch.events) {
-    v1::ActorRecord record;
+  v1::ActorRecord record;
+  std::string* chunk = nullptr;
+  std::string_view chunk_actor;
+  uint64_t chunk_number = 0;
+  for (size_t i = 0; i < delivery.batch.events.size(); ++i) {
+    const eventlog::RecordedEvent& event = delivery.batch.events[i];
+    // What the actor recorded, appended to the actor's chunk of positions.
+    if (chunk == nullptr || event.actor != chunk_actor ||
+        event.position >> kActorChunkBits != chunk_number) {
+      chunk_number = event.position >> kActorChunkBits;
+      chunk_actor = event.actor;
+      std::string key = absl::StrCat(generation->prefix, "a/", event.actor, std::string(1, '\0'));
+      PutBigEndian64(chunk_number, &key);
+      chunk = &staged->actor_chunks[std::move(key)];
+    }
     record.set_stream_id(event.stream_id);
     record.set_position(event.position);
     record.set_type(event.type);
     ToProtoTime(event.occurred_at, record.mutable_occurred_at());
     ToProtoTime(event.recorded_at, record.mutable_recorded_at());
-    std::string actor_key =
-        absl::StrCat(generation->prefix, "a/", event.actor, std::string(1, '\0'));
-    PutBigEndian64(event.position, &actor_key);
-    write.Put(actor_key, record.SerializeAsString());
+    PutVarint(record.ByteSizeLong(), chunk);
+    record.AppendToString(chunk);
 
     std::optional<v1::TenderEvent> decoded = tender::DecodeEvent(event.type, event.data);
     if (!decoded) {
-      ++unknown;
+      ++staged->unknown;
       continue;
     }
     const std::string tender_id = tender::TenderIdOf(*decoded);
@@ -422,43 +608,82 @@ absl::Status ProjectionEngine::Impl::ApplyToCache(Generation* generation,
       }
       it = cache.emplace(tender_id, std::move(loaded)).first;
     }
-    if (!old_index.contains(tender_id)) {
-      old_index.emplace(tender_id, it->second.index);
-      touched.push_back(tender_id);
+    if (!it->second.dirty) {
+      it->second.dirty = true;
+      staged->dirty.push_back(tender_id);
     }
-    tender::Apply(*decoded, &it->second.state);
+    tender::Apply(std::move(*decoded), &it->second.state);
     it->second.revision = event.revision;
   }
+  staged->events += delivery.batch.events.size();
+  staged->next_position = delivery.batch.next_position;
+  return absl::OkStatus();
+}
+
+absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* staged) {
+  auto& cache = generation->cache;
+  rocksdb::WriteBatch write;
   std::vector<std::pair<std::string, std::shared_ptr<const std::vector<analytics::Competition>>>>
       competitions;
-  for (const std::string& tender_id : touched) {
-    CachedTender& entry = cache.at(tender_id);
-    v1::GetTenderResponse stored;
-    *stored.mutable_tender() = tender::ToView(entry.state, options_.own_party_id);
-    stored.set_revision(entry.revision);
-    entry.index = IndexEntries(stored.tender(), options_.own_party_id);
-    for (const auto& [key, value] : old_index.at(tender_id)) {
-      if (!entry.index.contains(key)) write.Delete(generation->prefix + key);
+  competitions.reserve(staged->dirty.size());
+  // Each changed tender's stored form, index entries and competitions; the
+  // tenders are independent, so a large write prepares them on two threads.
+  struct Prepared {
+    std::string stored;
+    std::map<std::string, std::string> index;
+    std::shared_ptr<const std::vector<analytics::Competition>> competitions;
+  };
+  std::vector<Prepared> prepared(staged->dirty.size());
+  auto prepare = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const CachedTender& entry = cache.find(staged->dirty[i])->second;
+      v1::GetTenderResponse stored;
+      *stored.mutable_tender() = tender::ToView(entry.state, options_.own_party_id);
+      stored.set_revision(entry.revision);
+      prepared[i].index = IndexEntries(stored.tender(), options_.own_party_id);
+      prepared[i].stored = stored.SerializeAsString();
+      prepared[i].competitions = std::make_shared<const std::vector<analytics::Competition>>(
+          analytics::CompetitionsOf(stored.tender()));
     }
+  };
+  constexpr size_t kParallelFrom = 512;
+  if (prepared.size() >= kParallelFrom) {
+    const size_t half = prepared.size() / 2;
+    std::thread helper(prepare, half, prepared.size());
+    prepare(0, half);
+    helper.join();
+  } else {
+    prepare(0, prepared.size());
+  }
+  for (size_t i = 0; i < prepared.size(); ++i) {
+    const std::string& tender_id = staged->dirty[i];
+    CachedTender& entry = cache.at(tender_id);
+    entry.dirty = false;
+    std::map<std::string, std::string>& index = prepared[i].index;
     for (const auto& [key, value] : entry.index) {
-      auto old = old_index.at(tender_id).find(key);
-      if (old == old_index.at(tender_id).end() || old->second != value) {
+      if (!index.contains(key)) write.Delete(generation->prefix + key);
+    }
+    for (const auto& [key, value] : index) {
+      auto old = entry.index.find(key);
+      if (old == entry.index.end() || old->second != value) {
         write.Put(generation->prefix + key, value);
       }
     }
-    write.Put(generation->prefix + TenderKey(tender_id), stored.SerializeAsString());
-    competitions.emplace_back(tender_id,
-                              std::make_shared<const std::vector<analytics::Competition>>(
-                                  analytics::CompetitionsOf(stored.tender())));
+    // If the write below fails the whole cache is dropped, so the entry may
+    // already describe what is being written.
+    entry.index = std::move(index);
+    write.Put(generation->prefix + TenderKey(tender_id), prepared[i].stored);
+    competitions.emplace_back(tender_id, std::move(prepared[i].competitions));
   }
-  const uint64_t checkpoint = batch.next_position - 1;
+  for (const auto& [key, records] : staged->actor_chunks) write.Merge(key, records);
+  const uint64_t checkpoint = staged->next_position - 1;
   std::string encoded;
   PutBigEndian64(checkpoint, &encoded);
   write.Put(CheckpointKey(generation->id), encoded);
   encoded.clear();
-  PutBigEndian64(unknown, &encoded);
+  PutBigEndian64(staged->unknown, &encoded);
   write.Put(UnknownKey(generation->id), encoded);
-  RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &write), "writing read models"));
+  RETURN_IF_ERROR(FromRocks(db_->Write(NoWal(), &write), "writing read models"));
   {
     absl::MutexLock lock(&generation->mu);
     for (auto& [tender_id, list] : competitions) {
@@ -466,8 +691,11 @@ absl::Status ProjectionEngine::Impl::ApplyToCache(Generation* generation,
     }
     if (!competitions.empty()) generation->snapshot = nullptr;
   }
-  generation->unknown = unknown;
+  generation->unknown = staged->unknown;
   generation->checkpoint = checkpoint;
+  staged->events = 0;
+  staged->dirty.clear();
+  staged->actor_chunks.clear();
   // Bounded memory: a cache over its size starts again (tenders are active
   // for weeks, so the working set refills quickly).
   if (cache.size() > kMaxCachedTenders) cache.clear();
@@ -550,14 +778,25 @@ absl::Status ProjectionEngine::Impl::ScanActor(
   const std::shared_ptr<Generation> active = Active();
   const std::string prefix = absl::StrCat(active->prefix, "a/", actor, std::string(1, '\0'));
   std::string start = prefix;
-  PutBigEndian64(after_position + 1, &start);
+  PutBigEndian64((after_position + 1) >> kActorChunkBits, &start);
   std::string end = prefix;
   end.back() = '\1';
-  return ScanPrefix(start, end, [&](std::string_view, std::string_view value) {
-    v1::ActorRecord record;
-    if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
-    return visit(record);
-  });
+  absl::Status corrupt;
+  RETURN_IF_ERROR(ScanPrefix(start, end, [&](std::string_view, std::string_view records) {
+    while (!records.empty()) {
+      uint64_t size = 0;
+      v1::ActorRecord record;
+      if (!GetVarint(&records, &size) || size > records.size() ||
+          !record.ParseFromArray(records.data(), static_cast<int>(size))) {
+        corrupt = absl::DataLossError(absl::StrCat("actor records of ", actor));
+        return false;
+      }
+      records.remove_prefix(size);
+      if (record.position() > after_position && !visit(record)) return false;
+    }
+    return true;
+  }));
+  return corrupt;
 }
 
 std::shared_ptr<const analytics::CompetitionSet> ProjectionEngine::Impl::Competitions() {
@@ -645,8 +884,11 @@ absl::Status ProjectionEngine::Impl::Rebuild(
   PutBigEndian64(fresh->id, &encoded);
   rocksdb::WriteOptions sync;
   sync.sync = true;
-  if (absl::Status switched = FromRocks(db_->Put(sync, kActiveKey, encoded), "switching");
-      !switched.ok()) {
+  // The new generation's writes skipped the WAL: they reach the disk before
+  // the switch that makes them the ones queries read.
+  absl::Status switched = FromRocks(db_->Flush(rocksdb::FlushOptions()), "flushing");
+  if (switched.ok()) switched = FromRocks(db_->Put(sync, kActiveKey, encoded), "switching");
+  if (!switched.ok()) {
     StopRunner(fresh.get());
     if (was_started) StartRunner(old);
     return finish(switched);
@@ -707,6 +949,7 @@ absl::StatusOr<std::unique_ptr<ProjectionEngine>> ProjectionEngine::Open(
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.IncreaseParallelism(2);
+  db_options.merge_operator = std::make_shared<AppendOperator>();
   rocksdb::DB* raw = nullptr;
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options.path, &raw),
                             absl::StrCat("opening ", options.path)));

@@ -34,6 +34,41 @@ const Message* Held(const v1::TenderEvent& event) {
   return &event.GetReflection()->GetMessage(event, field);
 }
 
+// Calls `visit` with the message the oneof holds; returns `none` when empty.
+// A switch rather than reflection: the runner calls this for every event.
+template <typename Result, typename Visit>
+Result VisitHeld(const v1::TenderEvent& event, Result none, Visit visit) {
+  switch (event.event_case()) {
+    case v1::TenderEvent::kTenderDiscovered:
+      return visit(event.tender_discovered());
+    case v1::TenderEvent::kTenderAmended:
+      return visit(event.tender_amended());
+    case v1::TenderEvent::kDocumentObtained:
+      return visit(event.document_obtained());
+    case v1::TenderEvent::kNoBidDecided:
+      return visit(event.no_bid_decided());
+    case v1::TenderEvent::kBidSubmitted:
+      return visit(event.bid_submitted());
+    case v1::TenderEvent::kBidWithdrawn:
+      return visit(event.bid_withdrawn());
+    case v1::TenderEvent::kBidDisqualified:
+      return visit(event.bid_disqualified());
+    case v1::TenderEvent::kAwardAnnounced:
+      return visit(event.award_announced());
+    case v1::TenderEvent::kAwardCancelled:
+      return visit(event.award_cancelled());
+    case v1::TenderEvent::kTenderCancelled:
+      return visit(event.tender_cancelled());
+    case v1::TenderEvent::kTenderUnsuccessful:
+      return visit(event.tender_unsuccessful());
+    case v1::TenderEvent::kActivityLogged:
+      return visit(event.activity_logged());
+    case v1::TenderEvent::EVENT_NOT_SET:
+      break;
+  }
+  return none;
+}
+
 }  // namespace
 
 std::string EventTypeName(const v1::TenderEvent& event) {
@@ -58,22 +93,13 @@ std::optional<v1::TenderEvent> DecodeEvent(const std::string& type, const std::s
 bool IsTenderEventType(const std::string& type) { return FieldsByType().contains(type); }
 
 std::string TenderIdOf(const v1::TenderEvent& event) {
-  const Message* held = Held(event);
-  if (held == nullptr) return "";
-  const FieldDescriptor* field = held->GetDescriptor()->FindFieldByName("tender_id");
-  return field == nullptr ? "" : held->GetReflection()->GetString(*held, field);
+  return VisitHeld(event, std::string(), [](const auto& held) { return held.tender_id(); });
 }
 
 absl::Time OccurredAtOf(const v1::TenderEvent& event) {
-  const Message* held = Held(event);
-  if (held == nullptr) return absl::InfinitePast();
-  const FieldDescriptor* field = held->GetDescriptor()->FindFieldByName("occurred_at");
-  if (field == nullptr || !held->GetReflection()->HasField(*held, field)) {
-    return absl::InfinitePast();
-  }
-  const auto& timestamp = static_cast<const google::protobuf::Timestamp&>(
-      held->GetReflection()->GetMessage(*held, field));
-  return FromProtoTime(timestamp);
+  return VisitHeld(event, absl::InfinitePast(), [](const auto& held) {
+    return held.has_occurred_at() ? FromProtoTime(held.occurred_at()) : absl::InfinitePast();
+  });
 }
 
 }  // namespace bidtrail::tender

@@ -107,7 +107,11 @@ const LotState* TenderState::LotOfAward(const std::string& award_id) const {
   return nullptr;
 }
 
-void Apply(const v1::TenderEvent& event, TenderState* state) {
+namespace {
+
+// Applies `event`; when `movable` is not null it is `event`, and what the state
+// keeps of it is moved rather than copied.
+void ApplyEvent(const v1::TenderEvent& event, v1::TenderEvent* movable, TenderState* state) {
   const absl::Time occurred_at = OccurredAtOf(event);
   if (occurred_at != absl::InfinitePast()) {
     state->last_event_at = std::max(state->last_event_at, occurred_at);
@@ -116,7 +120,11 @@ void Apply(const v1::TenderEvent& event, TenderState* state) {
     case v1::TenderEvent::kTenderDiscovered: {
       if (state->exists) return;  // a second discovery changes nothing
       state->exists = true;
-      state->details = event.tender_discovered();
+      if (movable != nullptr) {
+        state->details = std::move(*movable->mutable_tender_discovered());
+      } else {
+        state->details = event.tender_discovered();
+      }
       state->status = v1::TENDER_STATUS_OPEN;
       state->lots.clear();
       for (const v1::Lot& lot : state->details.lots()) state->lots.push_back(NewLot(lot));
@@ -138,7 +146,9 @@ void Apply(const v1::TenderEvent& event, TenderState* state) {
     case v1::TenderEvent::kBidSubmitted: {
       const v1::BidSubmitted& bid = event.bid_submitted();
       if (LotState* lot = state->MutableLot(bid.lot_id()); lot != nullptr) {
-        lot->bids.push_back(BidRecord{bid, v1::BID_STATUS_VALID});
+        lot->bids.push_back(
+            BidRecord{movable != nullptr ? std::move(*movable->mutable_bid_submitted()) : bid,
+                      v1::BID_STATUS_VALID});
       }
       return;
     }
@@ -159,8 +169,10 @@ void Apply(const v1::TenderEvent& event, TenderState* state) {
     case v1::TenderEvent::kAwardAnnounced: {
       const v1::AwardAnnounced& award = event.award_announced();
       if (LotState* lot = state->MutableLot(award.lot_id()); lot != nullptr) {
-        lot->awards.push_back(AwardRecord{award, false, ""});
         if (!lot->Void()) lot->status = v1::LOT_STATUS_AWARDED;
+        lot->awards.push_back(
+            AwardRecord{movable != nullptr ? std::move(*movable->mutable_award_announced()) : award,
+                        false, ""});
       }
       return;
     }
@@ -194,6 +206,12 @@ void Apply(const v1::TenderEvent& event, TenderState* state) {
       return;
   }
 }
+
+}  // namespace
+
+void Apply(const v1::TenderEvent& event, TenderState* state) { ApplyEvent(event, nullptr, state); }
+
+void Apply(v1::TenderEvent&& event, TenderState* state) { ApplyEvent(event, &event, state); }
 
 TenderState Fold(const std::vector<v1::TenderEvent>& events) {
   TenderState state;

@@ -2,10 +2,12 @@
 // database of its own (not the log's), and answers the reads queries need.
 // Thread-safe.
 //
-// A runner thread subscribes to the log from the checkpoint and applies each
-// delivered batch of events to the read models; the batch's changes and the
-// new checkpoint are one atomic write, so a restart resumes exactly where the
-// last write ended and a crash loses or doubles nothing.
+// A runner thread subscribes to the log from the checkpoint (a second thread
+// reads and decodes ahead) and applies the delivered batches of events to the
+// read models; their changes and the new checkpoint are one atomic write, so a
+// restart resumes exactly where the last write ended and a crash loses or
+// doubles nothing. Once caught up every batch is written as it comes; while
+// catching up, many batches are folded in memory into one write.
 //
 // Read models live in a generation (a key prefix). A rebuild folds a new
 // generation from position 1 while queries keep reading the active one; when
@@ -19,7 +21,11 @@
 //   o/<due>/<tender_id>/<kind>        the same, for those not done yet
 //   s/<last_event_at>/<tender_id>     open tenders with a competition undecided
 //                                     (StaleTender)
-//   a/<actor>\0<position>             what each actor recorded (ActorRecord)
+//   a/<actor>\0<position / 4096>      what each actor recorded in those 4,096
+//                                     positions (length-prefixed ActorRecords,
+//                                     appended by a merge operator)
+//   m/format                          the layout version; a database of another
+//                                     layout is cleared and rebuilt from the log
 // and, in memory, every tender's competitions for the analytics.
 #ifndef BIDTRAIL_PROJECTION_ENGINE_H_
 #define BIDTRAIL_PROJECTION_ENGINE_H_
@@ -65,8 +71,14 @@ class ProjectionEngine {
     std::string path;
     // Our party id: marks our bids in the stored tender state.
     std::string own_party_id = "us";
-    // Events applied per atomic write at most.
+    // Events read from the log per batch at most. Once caught up with the
+    // log, each batch is one atomic write.
     uint32_t batch_events = 32768;
+    // While catching up (a rebuild, a restart behind the log), batches are
+    // applied in memory and written together once this many events (or
+    // 100,000 changed tenders) are pending: a tender changed by many batches
+    // is then turned into its stored form once.
+    uint32_t catch_up_events = 524288;
   };
 
   // Opens the database and loads the active generation's competitions.

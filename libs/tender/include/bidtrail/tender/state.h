@@ -71,6 +71,8 @@ struct TenderState {
 // Applies one event. Events of another tender are applied all the same:
 // callers fold one stream.
 void Apply(const v1::TenderEvent& event, TenderState* state);
+// The same, moving what the state keeps out of `event` instead of copying it.
+void Apply(v1::TenderEvent&& event, TenderState* state);
 TenderState Fold(const std::vector<v1::TenderEvent>& events);
 
 // The state as the wire message; `own_party_id` marks our bids.

@@ -1,0 +1,41 @@
+// Unsigned LEB128 varints (protobuf's encoding) for compact storage values.
+// Header-only; pure.
+#ifndef BIDTRAIL_COMMON_VARINT_H_
+#define BIDTRAIL_COMMON_VARINT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace bidtrail {
+
+inline void PutVarint(uint64_t value, std::string* out) {
+  char buf[10];
+  int n = 0;
+  while (value >= 0x80) {
+    buf[n++] = static_cast<char>(value | 0x80);
+    value >>= 7;
+  }
+  buf[n++] = static_cast<char>(value);
+  out->append(buf, n);
+}
+
+// Reads a varint from the front of `in` and removes it; false (and `in`
+// unspecified) when `in` ends first or the varint is longer than 64 bits.
+inline bool GetVarint(std::string_view* in, uint64_t* value) {
+  uint64_t v = 0;
+  for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
+    const uint8_t byte = static_cast<uint8_t>((*in)[0]);
+    in->remove_prefix(1);
+    v |= uint64_t{byte & 0x7fu} << shift;
+    if ((byte & 0x80) == 0) {
+      *value = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace bidtrail
+
+#endif  // BIDTRAIL_COMMON_VARINT_H_
