@@ -4,11 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/projection/engine.h"
 #include "bidtrail/projections/service.h"
+#include "bidtrail/tender/codec.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/testing/process.h"
 #include "bidtrail/testing/status_matchers.h"
@@ -20,6 +22,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "tender_test_util.h"
 
 namespace bidtrail::projections {
@@ -73,11 +76,12 @@ class ProjectionsTest : public ::testing::Test {
     Record("T-4", NoBid(Day(3)));
   }
 
-  void OpenEngine(const std::string& name = "projections") {
+  void OpenEngine(const std::string& name = "projections", uint32_t catch_up_events = 524288) {
     projection::ProjectionEngine::Options options;
     options.path = dir_.path() + "/" + name;
     options.own_party_id = kUs;
     options.batch_events = 3;  // many small batches: exercises checkpoints
+    options.catch_up_events = catch_up_events;
     ASSERT_OK_AND_ASSIGN(engine_, projection::ProjectionEngine::Open(log_.get(), options));
   }
 
@@ -159,6 +163,90 @@ TEST_F(ProjectionsTest, RestartMidStreamResumesExactly) {
   CatchUp();
   ASSERT_OK_AND_ASSIGN(auto fresh, engine_->Dump());
   EXPECT_EQ(resumed, fresh);
+}
+
+// Catching up folds many batches into one write; how many makes no
+// difference to what is stored.
+TEST_F(ProjectionsTest, CatchingUpInStepsEqualsInOneWrite) {
+  RecordHistory();
+  OpenEngine("in-steps", /*catch_up_events=*/4);
+  CatchUp();
+  ASSERT_OK_AND_ASSIGN(auto in_steps, engine_->Dump());
+  engine_.reset();
+  OpenEngine("in-one-write");
+  CatchUp();
+  ASSERT_OK_AND_ASSIGN(auto in_one_write, engine_->Dump());
+  EXPECT_EQ(in_steps, in_one_write);
+}
+
+// A database of another layout (here: the first one, an ActorRecord per
+// position) is cleared when opened, and the read models are folded again.
+TEST_F(ProjectionsTest, AnOldLayoutIsClearedAndRebuiltFromTheLog) {
+  RecordHistory();
+  OpenEngine();
+  CatchUp();
+  ASSERT_OK_AND_ASSIGN(auto want, engine_->Dump());
+  engine_.reset();
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.path() + "/projections", &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), "m/format").ok());
+    const std::string old_key("g\0\0\0\1a/alice\0\0\0\0\0\0\0\0\1", 18);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), old_key, "an old ActorRecord").ok());
+  }
+  OpenEngine();
+  EXPECT_EQ(engine_->Status().checkpoint, 0u);
+  CatchUp();
+  ASSERT_OK_AND_ASSIGN(auto again, engine_->Dump());
+  EXPECT_EQ(again, want);
+}
+
+// Actor records are kept in chunks of 4,096 positions, appended to by merges:
+// records written in many small batches equal those written in one, and an
+// actor's history reads from the middle of a chunk and across chunks.
+TEST_F(ProjectionsTest, ActorHistoryAcrossChunks) {
+  OpenEngine();
+  engine_->Start();  // follows the appends below in small batches
+  std::vector<uint64_t> bob;
+  for (int i = 0; i < 9000; ++i) {
+    const v1::TenderEvent event =
+        ForTender(absl::StrCat("T-", i % 40), i < 40 ? Discovered() : Activity(Day(1)));
+    const std::string stream_id = tender::StreamIdOf(absl::StrCat("T-", i % 40));
+    eventlog::ProposedEvent proposed;
+    proposed.event_id = absl::StrFormat("00000000-0000-4000-8000-%012d", i + 1);
+    proposed.type = tender::EventTypeName(event);
+    proposed.data = tender::EncodeEventData(event);
+    proposed.occurred_at = Day(1);
+    proposed.actor = i % 3 == 0 ? "bob" : "alice";
+    ASSERT_OK_AND_ASSIGN(const eventlog::AppendResult appended,
+                         log_->Append(stream_id, eventlog::ExpectedRevision::Any(), {proposed}));
+    if (i % 3 == 0) bob.push_back(appended.first_position);
+  }
+  ASSERT_TRUE(engine_->WaitForPosition(9000, absl::Seconds(30)));
+  auto history = [&](uint64_t after) {
+    std::vector<uint64_t> positions;
+    EXPECT_THAT(engine_->ScanActor("bob", after,
+                                   [&](const v1::ActorRecord& record) {
+                                     EXPECT_EQ(record.type(), "bidtrail.v1.ActivityLogged");
+                                     positions.push_back(record.position());
+                                     return true;
+                                   }),
+                testing::IsOk());
+    return positions;
+  };
+  std::vector<uint64_t> want(bob.begin() + 14, bob.end());  // bob's after his 40 discoveries
+  EXPECT_EQ(history(40), want);
+  want.clear();
+  for (uint64_t position : bob) {
+    if (position > 5000) want.push_back(position);
+  }
+  EXPECT_EQ(history(5000), want);  // from the middle of the second chunk
+  EXPECT_TRUE(history(9000).empty());
+  ASSERT_OK_AND_ASSIGN(auto incremental, engine_->Dump());
+  ASSERT_TRUE(engine_->Rebuild([](uint64_t, uint64_t) {}).ok());
+  ASSERT_OK_AND_ASSIGN(auto rebuilt, engine_->Dump());
+  EXPECT_EQ(rebuilt, incremental);
 }
 
 TEST_F(ProjectionsTest, UnknownEventTypesAreSkippedAndCounted) {
