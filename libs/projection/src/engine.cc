@@ -212,7 +212,7 @@ class Prefetcher {
   }
 
  private:
-  static constexpr size_t kAhead = 2;
+  static constexpr size_t kAhead = 4;
 
   void Loop() {
     pthread_setname_np(pthread_self(), "proj-reader");

@@ -73,7 +73,7 @@ class ProjectionEngine {
     std::string own_party_id = "us";
     // Events read from the log per batch at most. Once caught up with the
     // log, each batch is one atomic write.
-    uint32_t batch_events = 32768;
+    uint32_t batch_events = 4096;
     // While catching up (a rebuild, a restart behind the log), batches are
     // applied in memory and written together once this many events (or
     // 100,000 changed tenders) are pending: a tender changed by many batches
