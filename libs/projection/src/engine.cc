@@ -304,6 +304,10 @@ struct Generation {
   // Used by the runner thread only: the committed state of recently touched
   // tenders, so that a tender is not read and parsed again for every batch.
   absl::flat_hash_map<std::string, CachedTender> cache;
+  // The cache holds every tender this generation has stored (it was filled
+  // from position 1 and never cleared since): a tender not in it is new, and
+  // is not looked up in the database.
+  bool cache_complete = false;
 
   // The runner following the log for this generation.
   std::thread runner;
@@ -311,6 +315,11 @@ struct Generation {
   absl::Mutex subscription_mu;
   eventlog::Subscription* subscription ABSL_GUARDED_BY(subscription_mu) = nullptr;
 };
+
+void ClearCache(Generation* generation) {
+  generation->cache.clear();
+  generation->cache_complete = false;
+}
 
 }  // namespace
 
@@ -520,6 +529,7 @@ void ProjectionEngine::Impl::Run(Generation* generation) {
     }
     if (generation->stop) (*subscribed)->Cancel();
     generation->caught_up = false;
+    if (generation->checkpoint == 0) generation->cache_complete = generation->cache.empty();
     bool failed = false;
     {
       Prefetcher prefetch(subscribed->get());
@@ -547,7 +557,7 @@ void ProjectionEngine::Impl::Run(Generation* generation) {
       }
       // The cache may hold changes that were never written: the next
       // subscription starts again from the checkpoint with an empty cache.
-      if (failed || staged.events > 0) generation->cache.clear();
+      if (failed || staged.events > 0) ClearCache(generation);
     }
     {
       absl::MutexLock lock(&generation->subscription_mu);
@@ -590,7 +600,9 @@ absl::Status ProjectionEngine::Impl::Stage(Generation* generation, const Deliver
     }
     const std::string tender_id = tender::TenderIdOf(*decoded);
     auto it = cache.find(tender_id);
-    if (it == cache.end()) {
+    if (it == cache.end() && generation->cache_complete) {
+      it = cache.emplace(tender_id, CachedTender()).first;
+    } else if (it == cache.end()) {
       CachedTender loaded;
       std::string value;
       const rocksdb::Status got =
@@ -698,7 +710,7 @@ absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* stage
   staged->actor_chunks.clear();
   // Bounded memory: a cache over its size starts again (tenders are active
   // for weeks, so the working set refills quickly).
-  if (cache.size() > kMaxCachedTenders) cache.clear();
+  if (cache.size() > kMaxCachedTenders) ClearCache(generation);
   return absl::OkStatus();
 }
 
