@@ -634,7 +634,6 @@ absl::Status ProjectionEngine::Impl::Stage(Generation* generation, const Deliver
 
 absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* staged) {
   auto& cache = generation->cache;
-  rocksdb::WriteBatch write;
   std::vector<std::pair<std::string, std::shared_ptr<const std::vector<analytics::Competition>>>>
       competitions;
   competitions.reserve(staged->dirty.size());
@@ -667,6 +666,15 @@ absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* stage
   } else {
     prepare(0, prepared.size());
   }
+  // A catch-up write is hundreds of MB: sized once rather than grown by
+  // doubling (each step a copy into freshly faulted pages).
+  size_t bytes = 4096;
+  for (const Prepared& each : prepared) {
+    bytes += each.stored.size() + 64 * (each.index.size() + 1);
+    for (const auto& [key, value] : each.index) bytes += key.size() + value.size();
+  }
+  for (const auto& [key, records] : staged->actor_chunks) bytes += key.size() + records.size() + 16;
+  rocksdb::WriteBatch write(bytes);
   for (size_t i = 0; i < prepared.size(); ++i) {
     const std::string& tender_id = staged->dirty[i];
     CachedTender& entry = cache.at(tender_id);
