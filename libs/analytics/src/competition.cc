@@ -6,23 +6,28 @@
 
 namespace bidtrail::analytics {
 
-const CompetitionBid* Competition::BidOf(std::string_view bidder_id) const {
-  const CompetitionBid* found = nullptr;
-  for (const CompetitionBid& bid : bids) {
-    if (bid.bidder_id != bidder_id || bid.status == v1::BID_STATUS_WITHDRAWN) continue;
+// Four bids to a cache line (competition.h).
+static_assert(sizeof(Competition::BidFacts) == 32);
+
+int Competition::BidIndexOf(Symbol bidder) const {
+  int found = -1;
+  for (size_t i = 0; i < bid_facts.size(); ++i) {
+    const BidFacts& bid = bid_facts[i];
+    if (bid.bidder != bidder || bid.status == v1::BID_STATUS_WITHDRAWN) continue;
     // A valid bid speaks for the bidder over an earlier disqualified one.
-    if (found == nullptr || bid.status == v1::BID_STATUS_VALID) found = &bid;
+    if (found < 0 || bid.status == v1::BID_STATUS_VALID) found = static_cast<int>(i);
   }
   return found;
 }
 
-bool Competition::Won(std::string_view bidder_id) const {
+bool Competition::Won(Symbol bidder) const {
   return status == Status::kDecided &&
-         std::find(winners.begin(), winners.end(), bidder_id) != winners.end();
+         std::find(winners.begin(), winners.end(), bidder) != winners.end();
 }
 
 std::vector<Competition> CompetitionsOf(const v1::TenderView& tender) {
   std::vector<Competition> competitions;
+  competitions.reserve(tender.lots_size());
   const v1::TenderDiscovered& details = tender.details();
   const bool tender_void = tender.status() == v1::TENDER_STATUS_CANCELLED ||
                            tender.status() == v1::TENDER_STATUS_UNSUCCESSFUL;
@@ -30,11 +35,11 @@ std::vector<Competition> CompetitionsOf(const v1::TenderView& tender) {
     Competition competition;
     competition.tender_id = details.tender_id();
     competition.lot_id = lot.lot_id();
-    competition.buyer_id = details.buyer().id();
+    competition.buyer_id = Symbol::Intern(details.buyer().id());
     competition.buyer_name = details.buyer().name();
-    competition.territory = details.territory();
-    competition.category = details.category();
-    competition.owner_team = details.owner_team();
+    competition.territory = Symbol::Intern(details.territory());
+    competition.category = Symbol::Intern(details.category());
+    competition.owner_team = Symbol::Intern(details.owner_team());
     competition.procurement_method = details.procurement_method();
     competition.discovery_channel = details.discovery_channel();
     competition.discovered_at = FromProtoTime(details.occurred_at());
@@ -42,9 +47,8 @@ std::vector<Competition> CompetitionsOf(const v1::TenderView& tender) {
                            ? FromProtoTime(details.key_dates().submission_deadline())
                            : competition.discovered_at;
     const v1::Money& value = lot.has_value() ? lot.value() : details.estimated_value();
-    competition.estimated_amount = value.amount();
-    competition.estimated_currency = value.currency();
-    competition.estimated_value = Decimal::Parse(competition.estimated_amount);
+    competition.estimated_currency = Symbol::Intern(value.currency());
+    competition.estimated_value = Decimal::Parse(value.amount());
     competition.no_bid = tender.no_bid_decided();
     const bool lot_void =
         lot.status() == v1::LOT_STATUS_CANCELLED || lot.status() == v1::LOT_STATUS_UNSUCCESSFUL;
@@ -55,11 +59,10 @@ std::vector<Competition> CompetitionsOf(const v1::TenderView& tender) {
       if (award.cancelled()) continue;
       competition.winners.clear();
       for (const v1::Party& supplier : award.award().suppliers()) {
-        competition.winners.push_back(supplier.id());
+        competition.winners.push_back(Symbol::Intern(supplier.id()));
       }
-      competition.award_amount = award.award().amount().amount();
-      competition.award_currency = award.award().amount().currency();
-      competition.award_value = Decimal::Parse(competition.award_amount);
+      competition.award_currency = Symbol::Intern(award.award().amount().currency());
+      competition.award_value = Decimal::Parse(award.award().amount().amount());
       competition.award_at = at;
     }
     if (tender_void || lot_void) {
@@ -67,11 +70,20 @@ std::vector<Competition> CompetitionsOf(const v1::TenderView& tender) {
     } else if (!competition.winners.empty()) {
       competition.status = Competition::Status::kDecided;
     }
+    competition.bids.reserve(lot.bids_size());
     for (const v1::BidView& bid : lot.bids()) {
-      competition.bids.push_back(CompetitionBid{bid.bid().bidder().id(), bid.bid().bidder().name(),
-                                                bid.bid().amount().amount(),
-                                                bid.bid().amount().currency(), bid.status(),
-                                                Decimal::Parse(bid.bid().amount().amount())});
+      const v1::BidSubmitted& submitted = bid.bid();
+      Competition::BidFacts facts;
+      facts.bidder = Symbol::Intern(submitted.bidder().id());
+      facts.currency = Symbol::Intern(submitted.amount().currency());
+      facts.status = bid.status();
+      if (std::optional<Decimal> amount = Decimal::Parse(submitted.amount().amount())) {
+        facts.has_amount = true;
+        facts.amount = *amount;
+      }
+      competition.bid_facts.push_back(facts);
+      competition.bids.push_back(
+          CompetitionBid{submitted.bidder().id(), submitted.bidder().name(), bid.status()});
     }
     competitions.push_back(std::move(competition));
   }

@@ -4,7 +4,9 @@
 // currencies, an amendment that moves a deadline into the next quarter.
 #include "bidtrail/analytics/metrics.h"
 
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bidtrail/common/proto_time.h"
@@ -19,6 +21,7 @@ namespace {
 
 using namespace ::bidtrail::tender::testing;  // NOLINT: event builders
 using ::testing::DoubleNear;
+using ::testing::IsEmpty;
 
 v1::TenderEvent BuyerIs(v1::TenderEvent discovered, const std::string& buyer,
                         const std::string& territory, const std::string& currency = "CNY") {
@@ -37,8 +40,23 @@ v1::TenderEvent InUsd(v1::TenderEvent event) {
   return event;
 }
 
+// The competitions of tenders "T-1", "T-2", ... from their events.
+CompetitionSet SetOf(const std::vector<std::vector<v1::TenderEvent>>& tenders) {
+  std::vector<Competition> competitions;
+  for (size_t i = 0; i < tenders.size(); ++i) {
+    std::vector<v1::TenderEvent> events;
+    for (const v1::TenderEvent& event : tenders[i]) {
+      events.push_back(ForTender("T-" + std::to_string(i + 1), event));
+    }
+    for (Competition& c : CompetitionsOf(tender::ToView(tender::Fold(events), kUs))) {
+      competitions.push_back(std::move(c));
+    }
+  }
+  return CompetitionSet(std::move(competitions));
+}
+
 CompetitionSet History() {
-  std::vector<std::vector<v1::TenderEvent>> tenders = {
+  return SetOf({
       // T-1: two lots; L1 awarded to C-1, cancelled, C-1 disqualified, re-awarded to us;
       // L2 cancelled.
       {BuyerIs(Discovered({"L1", "L2"}), "B-1", "north"), Document(Day(5)),
@@ -76,18 +94,7 @@ CompetitionSet History() {
          return amended;
        }(),
        InUsd(Bid(kUs, "1000000", Day(30)))},
-  };
-  std::vector<Competition> competitions;
-  for (size_t i = 0; i < tenders.size(); ++i) {
-    std::vector<v1::TenderEvent> events;
-    for (const v1::TenderEvent& event : tenders[i]) {
-      events.push_back(ForTender("T-" + std::to_string(i + 1), event));
-    }
-    for (Competition& c : CompetitionsOf(tender::ToView(tender::Fold(events), kUs))) {
-      competitions.push_back(std::move(c));
-    }
-  }
-  return CompetitionSet(std::move(competitions));
+  });
 }
 
 WinLossOptions Ours(v1::WinLossGroupBy group_by = v1::WIN_LOSS_GROUP_BY_UNSPECIFIED) {
@@ -120,8 +127,23 @@ TEST(CompetitionTest, DerivesStatusWinnersAndCycleStart) {
   const Competition& l1 = *competitions[0];
   EXPECT_EQ(l1.lot_id, "L1");
   EXPECT_EQ(l1.status, Competition::Status::kDecided);
-  EXPECT_EQ(l1.winners, std::vector<std::string>{kUs});
+  ASSERT_EQ(l1.winners.size(), 1u);
+  EXPECT_EQ(l1.winners[0].text(), kUs);
   EXPECT_EQ(l1.first_award_at, Day(30)) << "the first award counts, though cancelled";
+  // What the analytics read of each bid mirrors the bid as written.
+  ASSERT_EQ(l1.bid_facts.size(), 3u);
+  ASSERT_EQ(l1.bids.size(), 3u);
+  for (size_t i = 0; i < l1.bids.size(); ++i) {
+    EXPECT_EQ(l1.bid_facts[i].bidder.text(), l1.bids[i].bidder_id);
+    EXPECT_EQ(l1.bid_facts[i].status, l1.bids[i].status);
+    EXPECT_EQ(l1.bid_facts[i].currency.text(), "CNY");
+  }
+  EXPECT_EQ(l1.bids[1].bidder_name, "Name of C-1");
+  EXPECT_EQ(l1.bid_facts[1].status, v1::BID_STATUS_DISQUALIFIED);
+  EXPECT_EQ(l1.bid_facts[1].value(), Decimal::Parse("450000"));
+  EXPECT_EQ(l1.BidIndexOf(Symbol::Intern("C-2")), 2);
+  EXPECT_EQ(l1.BidIndexOf(Symbol::Intern("a party that did not bid")), -1);
+  EXPECT_TRUE(l1.Won(Symbol::Intern(kUs)));
   EXPECT_EQ(competitions[1]->status, Competition::Status::kVoid);
   EXPECT_EQ(competitions[7]->date, Day(40)) << "the amended deadline dates the competition";
 }
@@ -196,7 +218,8 @@ TEST(WinLossTest, GroupsByQuarterBuyerAndDealSize) {
   EXPECT_EQ(Group(quarters, "2026-Q2")->bid(), 1u) << "T-7's deadline moved into April";
 
   const auto buyers = WinLoss(History(), Ours(v1::WIN_LOSS_GROUP_BY_BUYER));
-  EXPECT_EQ(Group(buyers, "B-1")->bid(), 4u);     // T1L1 T1L2 T3 T5
+  EXPECT_EQ(Group(buyers, "B-1")->bid(), 4u);  // T1L1 T1L2 T3 T5
+  EXPECT_EQ(Group(buyers, "B-1")->label(), "Name of B-1");
   EXPECT_EQ(Group(buyers, "B-2")->bid(), 2u);     // T2 T7
   EXPECT_EQ(Group(buyers, "B-2")->no_bid(), 1u);  // T4
 
@@ -225,6 +248,85 @@ TEST(WinLossTest, PeriodAndFilters) {
   WinLossOptions north = Ours();
   north.territory = "north";
   EXPECT_EQ(WinLoss(History(), north)[0].bid(), 4u);
+}
+
+TEST(WinLossTest, QuartersOnBothSidesOfTheEpoch) {
+  auto due = [](absl::CivilSecond deadline) {
+    v1::TenderEvent discovered = Discovered();
+    ToProtoTime(
+        absl::FromCivil(deadline, absl::UTCTimeZone()),
+        discovered.mutable_tender_discovered()->mutable_key_dates()->mutable_submission_deadline());
+    return std::vector<v1::TenderEvent>{discovered, Bid(kUs, "100", Day(1))};
+  };
+  const CompetitionSet set =
+      SetOf({due(absl::CivilSecond(1969, 9, 30, 23, 59, 59)), due(absl::CivilSecond(1969, 10, 1)),
+             due(absl::CivilSecond(1969, 12, 31, 23, 59, 59)), due(absl::CivilSecond(1970, 1, 1))});
+  const auto quarters = WinLoss(set, Ours(v1::WIN_LOSS_GROUP_BY_QUARTER));
+  ASSERT_EQ(quarters.size(), 3u);
+  ASSERT_NE(Group(quarters, "1969-Q3"), nullptr);
+  EXPECT_EQ(Group(quarters, "1969-Q3")->bid(), 1u);
+  ASSERT_NE(Group(quarters, "1969-Q4"), nullptr);
+  EXPECT_EQ(Group(quarters, "1969-Q4")->bid(), 2u);
+  ASSERT_NE(Group(quarters, "1970-Q1"), nullptr);
+  EXPECT_EQ(Group(quarters, "1970-Q1")->bid(), 1u);
+}
+
+TEST(WinLossTest, MoreBidsThanACompetitionHoldsInline) {
+  std::vector<v1::TenderEvent> events = {Discovered(), Bid(kUs, "100", Day(19))};
+  for (int i = 1; i <= 11; ++i) {
+    events.push_back(Bid("C-" + std::to_string(i), std::to_string(100 + i), Day(19)));
+  }
+  events.push_back(Withdrawn("C-11", Day(19)));
+  events.push_back(Award("A1", "C-3", "103", Day(25)));
+  const CompetitionSet set = SetOf({events});
+  ASSERT_EQ((*set.begin())->bid_facts.size(), 12u);
+
+  const auto all = WinLoss(set, Ours());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].lost(), 1u);
+  EXPECT_DOUBLE_EQ(all[0].mean_bidders(), 11);  // C-11 withdrew
+  EXPECT_THAT(all[0].median_price_gap(), DoubleNear(-3.0 / 103, 1e-12));
+
+  const auto competitors = WinLoss(set, Ours(v1::WIN_LOSS_GROUP_BY_COMPETITOR));
+  ASSERT_EQ(competitors.size(), 10u);
+  const v1::WinLossGroup* c10 = Group(competitors, "C-10");
+  ASSERT_NE(c10, nullptr);
+  EXPECT_EQ(c10->bid(), 1u);
+  EXPECT_EQ(c10->label(), "Name of C-10");
+  EXPECT_EQ(Group(competitors, "C-11"), nullptr) << "withdrawn";
+
+  const auto records = Competitors(set, kUs, absl::InfinitePast(), absl::InfiniteFuture());
+  ASSERT_EQ(records.size(), 10u);
+  // Met once each: in the order of their ids.
+  EXPECT_EQ(records[1].competitor().id(), "C-10");
+  const v1::CompetitorSummary& c3 = records[3];
+  EXPECT_EQ(c3.competitor().id(), "C-3");
+  EXPECT_EQ(c3.their_wins(), 1u);
+  EXPECT_THAT(c3.mean_price_difference(), DoubleNear(0.03, 1e-12));
+}
+
+TEST(WinLossTest, TextsNoCompetitionHasMatchNothing) {
+  WinLossOptions nowhere = Ours();
+  nowhere.territory = "a territory no competition has";
+  EXPECT_THAT(WinLoss(History(), nowhere), IsEmpty());
+
+  WinLossOptions stranger = Ours();
+  stranger.bidder_id = "a bidder no competition has";
+  EXPECT_THAT(WinLoss(History(), stranger), IsEmpty())
+      << "no bids, and the no-bid decisions are not the stranger's";
+
+  // Our own party need not have bid anywhere to have its no-bid decisions.
+  WinLossOptions newcomer = Ours(v1::WIN_LOSS_GROUP_BY_BIDDER);
+  newcomer.own_party_id = "an own party that never bid";
+  const auto groups = WinLoss(History(), newcomer);
+  const v1::WinLossGroup* own = Group(groups, newcomer.own_party_id);
+  ASSERT_NE(own, nullptr);
+  EXPECT_EQ(own->bid(), 0u);
+  EXPECT_EQ(own->no_bid(), 1u);  // T-4
+  ASSERT_TRUE(own->has_bid_rate());
+  EXPECT_EQ(own->bid_rate(), 0);
+  ASSERT_NE(Group(groups, kUs), nullptr);
+  EXPECT_FALSE(Group(groups, kUs)->has_bid_rate()) << "no longer our own party";
 }
 
 TEST(SegmentsTest, NineGridWithAndWithoutRates) {
@@ -274,6 +376,50 @@ TEST(CompetitorsTest, RecordsAgainstEachCompetitor) {
               DoubleNear((-30000.0 / 480000 - 20000.0 / 320000 - 5000.0 / 90000) / 3, 1e-12));
   EXPECT_EQ(competitors[1].competitor().id(), "C-2");
   EXPECT_EQ(competitors[1].met(), 2u);
+}
+
+TEST(SymbolTest, InternsEachTextOnce) {
+  const Symbol a = Symbol::Intern("symbol test: a");
+  EXPECT_EQ(Symbol::Intern("symbol test: a"), a);
+  EXPECT_NE(Symbol::Intern("symbol test: b"), a);
+  EXPECT_EQ(a.text(), "symbol test: a");
+  EXPECT_EQ(Symbol::Find("symbol test: a"), a);
+  EXPECT_LT(a.index(), Symbol::Count());
+  EXPECT_EQ(Symbol::Intern(""), Symbol());
+  EXPECT_EQ(Symbol().text(), "");
+}
+
+TEST(SymbolTest, FindNeverInterns) {
+  const uint32_t count = Symbol::Count();
+  EXPECT_EQ(Symbol::Find("symbol test: never interned"), std::nullopt);
+  EXPECT_EQ(Symbol::Find("symbol test: never interned"), std::nullopt);
+  EXPECT_EQ(Symbol::Count(), count);
+}
+
+TEST(SymbolTest, ThreadsInterningTheSameTextsAgree) {
+  constexpr int kThreads = 4;
+  constexpr int kTexts = 4096;
+  auto text = [](int i) { return "symbol test: shared " + std::to_string(i); };
+  std::vector<std::vector<Symbol>> seen(kThreads, std::vector<Symbol>(kTexts));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &seen, &text] {
+      // Each thread in an order of its own (odd steps through a power of two
+      // visit every text), so that they race to intern each text first.
+      for (int i = 0; i < kTexts; ++i) {
+        const int each = (i * (2 * t + 1)) % kTexts;
+        seen[t][each] = Symbol::Intern(text(each));
+        EXPECT_EQ(seen[t][each].text(), text(each));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::set<uint32_t> indices;
+  for (int i = 0; i < kTexts; ++i) {
+    for (int t = 1; t < kThreads; ++t) EXPECT_EQ(seen[t][i], seen[0][i]) << text(i);
+    indices.insert(seen[0][i].index());
+  }
+  EXPECT_EQ(indices.size(), static_cast<size_t>(kTexts));
 }
 
 TEST(DecimalTest, ParsesSumsAndFormatsExactly) {

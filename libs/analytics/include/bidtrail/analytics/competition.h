@@ -1,65 +1,95 @@
 // A competition (one lot of one tender, or a tender without lots) as the
-// analytics see it, derived from a tender's state. Pure; thread-safe.
+// analytics see it, derived from a tender's state. Thread-safe; pure but for
+// interning ids in the process-wide symbol table (symbol.h).
 #ifndef BIDTRAIL_ANALYTICS_COMPETITION_H_
 #define BIDTRAIL_ANALYTICS_COMPETITION_H_
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "bidtrail/analytics/decimal.h"
+#include "bidtrail/analytics/symbol.h"
 #include "bidtrail/v1/tenders.pb.h"
 
 namespace bidtrail::analytics {
 
+// A bid as written: the texts, for readers and for labels. The analytics read
+// Competition::bid_facts.
 struct CompetitionBid {
   std::string bidder_id;
   std::string bidder_name;
-  std::string amount;  // decimal string
-  std::string currency;
   v1::BidStatus status = v1::BID_STATUS_VALID;
-  // `amount`, parsed once; std::nullopt when absent or malformed.
-  std::optional<Decimal> value;
 };
 
-struct Competition {
-  enum class Status { kPending, kDecided, kVoid };
+// Built by CompetitionsOf and immutable after: a CompetitionSet shares it
+// between threads. Aligned to a cache line, so that the fields at the front
+// (below) fill whole lines.
+struct alignas(64) Competition {
+  enum class Status : uint8_t { kPending, kDecided, kVoid };
 
-  std::string tender_id;
-  std::string lot_id;
-  std::string buyer_id;
-  std::string buyer_name;
-  std::string territory;
-  std::string category;
-  std::string owner_team;
-  v1::ProcurementMethod procurement_method = v1::PROCUREMENT_METHOD_UNSPECIFIED;
-  v1::DiscoveryChannel discovery_channel = v1::DISCOVERY_CHANNEL_UNSPECIFIED;
-  absl::Time discovered_at = absl::InfinitePast();
+  // What the analytics read of a bid, packed into 32 bytes.
+  struct BidFacts {
+    Symbol bidder;
+    Symbol currency;
+    v1::BidStatus status = v1::BID_STATUS_VALID;
+    bool has_amount = false;
+    Decimal amount;  // parsed once; only when has_amount (absent or malformed otherwise)
+
+    std::optional<Decimal> value() const {
+      return has_amount ? std::optional<Decimal>(amount) : std::nullopt;
+    }
+  };
+
+  // A pass over many competitions waits on memory more than it computes, so
+  // what the passes read is packed at the front, up to and with `bid_facts`:
+  // a pass reads a few whole cache lines of each competition, and nothing
+  // elsewhere. Party ids, buyers, territories, categories, teams and
+  // currencies are interned (symbol.h), so that passes compare integers.
+  //
   // The submission deadline, else the discovery time: what periods select on.
   absl::Time date = absl::InfinitePast();
   Status status = Status::kPending;
-  // The award in force (decided competitions).
-  std::vector<std::string> winners;
-  std::string award_amount;
-  std::string award_currency;
-  std::optional<Decimal> award_value;  // award_amount, parsed once
-  absl::Time award_at = absl::InfinitePast();
-  // The first award ever announced (cycle time), cancelled or not.
-  absl::Time first_award_at = absl::InfinitePast();
-  // The lot's value, else the tender's estimated value.
-  std::string estimated_amount;
-  std::string estimated_currency;
-  std::optional<Decimal> estimated_value;  // estimated_amount, parsed once
   // We decided not to bid on the tender.
   bool no_bid = false;
+  Symbol award_currency;
+  Symbol buyer_id;
+  Symbol territory;
+  Symbol category;
+  Symbol owner_team;
+  v1::ProcurementMethod procurement_method = v1::PROCUREMENT_METHOD_UNSPECIFIED;
+  v1::DiscoveryChannel discovery_channel = v1::DISCOVERY_CHANNEL_UNSPECIFIED;
+  // Competitions of one tender have equal ids (a CompetitionSet counts
+  // tenders by that).
+  std::string tender_id;
+  // The award in force (decided competitions): amount (parsed once) and
+  // suppliers.
+  std::optional<Decimal> award_value;
+  absl::InlinedVector<Symbol, 4> winners;
+  absl::Time discovered_at = absl::InfinitePast();
+  // The first award ever announced (cycle time), cancelled or not.
+  absl::Time first_award_at = absl::InfinitePast();
+  absl::Time award_at = absl::InfinitePast();
+  // Every bid, withdrawn ones included, in the order of `bids`. Inline up to
+  // the number of bids most competitions have.
+  absl::InlinedVector<BidFacts, 8> bid_facts;
+
+  // The lot's value, else the tender's estimated value.
+  Symbol estimated_currency;
+  std::optional<Decimal> estimated_value;  // parsed once
+  std::string lot_id;
+  std::string buyer_name;
   std::vector<CompetitionBid> bids;
 
-  // The bidder's bid that is not withdrawn (valid or disqualified), or nullptr.
-  const CompetitionBid* BidOf(std::string_view bidder_id) const;
-  bool Won(std::string_view bidder_id) const;
+  // The index (in `bid_facts` and `bids`) of the bidder's bid that is not
+  // withdrawn (valid or disqualified), or -1.
+  int BidIndexOf(Symbol bidder) const;
+  // Decided, and `bidder` is among the suppliers of the award in force.
+  bool Won(Symbol bidder) const;
 };
 
 // One Competition per lot (or one for a tender without lots).
