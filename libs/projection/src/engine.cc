@@ -177,7 +177,7 @@ struct Delivery {
   eventlog::EventBatch batch;
 };
 
-// Reads a subscription on a thread of its own, a couple of batches ahead, so
+// Reads a subscription on a thread of its own, up to four batches ahead, so
 // that reading overlaps decoding and applying (measured: reading a batch
 // costs about as much as decoding and applying it).
 class Prefetcher {
