@@ -171,12 +171,6 @@ struct Staged {
   absl::node_hash_map<std::string, std::string> actor_chunks;
 };
 
-// One item the subscription delivered.
-struct Delivery {
-  bool caught_up = false;
-  eventlog::EventBatch batch;
-};
-
 // Reads a subscription on a thread of its own, up to four batches ahead, so
 // that reading overlaps decoding and applying (measured: reading a batch
 // costs about as much as decoding and applying it).
@@ -194,20 +188,23 @@ class Prefetcher {
     thread_.join();
   }
 
-  // Hands a delivery back to the reader thread to be freed there: freeing a
+  // Hands a batch back to the reader thread to be freed there: freeing a
   // batch of events costs about as much as allocating it.
-  void Recycle(Delivery delivery) {
+  void Recycle(eventlog::EventBatch batch) {
     absl::MutexLock lock(&mu_);
-    used_.push_back(std::move(delivery));
+    used_.push_back(std::move(batch));
   }
 
-  // The next delivery, or the subscription's error (after which there is
-  // nothing more).
-  absl::StatusOr<Delivery> Pop() {
+  // The next item, or the subscription's error (after which there is nothing
+  // more).
+  absl::StatusOr<eventlog::SubscriptionItem> Pop() {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
-        +[](std::deque<absl::StatusOr<Delivery>>* queue) { return !queue->empty(); }, &queue_));
-    absl::StatusOr<Delivery> front = std::move(queue_.front());
+        +[](std::deque<absl::StatusOr<eventlog::SubscriptionItem>>* queue) {
+          return !queue->empty();
+        },
+        &queue_));
+    absl::StatusOr<eventlog::SubscriptionItem> front = std::move(queue_.front());
     queue_.pop_front();
     return front;
   }
@@ -219,26 +216,18 @@ class Prefetcher {
     pthread_setname_np(pthread_self(), "proj-reader");
     while (true) {
       {
-        std::vector<Delivery> used;
+        std::vector<eventlog::EventBatch> used;
         {
           absl::MutexLock lock(&mu_);
           used.swap(used_);
         }
       }
       absl::StatusOr<eventlog::SubscriptionItem> item = subscription_->Next();
-      absl::StatusOr<Delivery> delivery = Delivery();
-      if (!item.ok()) {
-        delivery = item.status();
-      } else if (std::holds_alternative<eventlog::CaughtUp>(*item)) {
-        delivery->caught_up = true;
-      } else {
-        delivery->batch = std::move(std::get<eventlog::EventBatch>(*item));
-      }
-      const bool last = !delivery.ok();
+      const bool last = !item.ok();
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &Prefetcher::HasRoomOrClosing));
       if (closing_) return;
-      queue_.push_back(std::move(delivery));
+      queue_.push_back(std::move(item));
       if (last) return;
     }
   }
@@ -248,8 +237,8 @@ class Prefetcher {
 
   eventlog::Subscription* const subscription_;
   absl::Mutex mu_;
-  std::deque<absl::StatusOr<Delivery>> queue_ ABSL_GUARDED_BY(mu_);
-  std::vector<Delivery> used_ ABSL_GUARDED_BY(mu_);
+  std::deque<absl::StatusOr<eventlog::SubscriptionItem>> queue_ ABSL_GUARDED_BY(mu_);
+  std::vector<eventlog::EventBatch> used_ ABSL_GUARDED_BY(mu_);
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
@@ -376,7 +365,7 @@ class ProjectionEngine::Impl {
   void StopRunner(Generation* generation);
   void Run(Generation* generation);
   // Applies a delivered batch to the runner's cache and stages its changes.
-  absl::Status Stage(Generation* generation, const Delivery& delivery, Staged* staged);
+  absl::Status Stage(Generation* generation, const eventlog::EventBatch& batch, Staged* staged);
   // Writes the staged changes and the new checkpoint in one atomic write.
   absl::Status Flush(Generation* generation, Staged* staged);
   absl::Status ScanPrefix(const std::string& from, const std::string& to,
@@ -537,13 +526,14 @@ void ProjectionEngine::Impl::Run(Generation* generation) {
       Staged staged;
       staged.unknown = generation->unknown;
       while (!failed) {
-        absl::StatusOr<Delivery> delivery = prefetch.Pop();
-        if (!delivery.ok()) break;  // cancelled, or the store went away: resubscribe
-        if (delivery->caught_up) {
+        absl::StatusOr<eventlog::SubscriptionItem> item = prefetch.Pop();
+        if (!item.ok()) break;  // cancelled, or the store went away: resubscribe
+        if (std::holds_alternative<eventlog::CaughtUp>(*item)) {
           generation->caught_up = true;
         } else {
-          failed = !Stage(generation, *delivery, &staged).ok();
-          prefetch.Recycle(*std::move(delivery));
+          eventlog::EventBatch& batch = std::get<eventlog::EventBatch>(*item);
+          failed = !Stage(generation, batch, &staged).ok();
+          prefetch.Recycle(std::move(batch));
         }
         // While catching up, changes accumulate over many batches, so that a
         // tender touched by many of them is turned into its stored form once;
@@ -568,15 +558,14 @@ void ProjectionEngine::Impl::Run(Generation* generation) {
   }
 }
 
-absl::Status ProjectionEngine::Impl::Stage(Generation* generation, const Delivery& delivery,
-                                           Staged* staged) {
+absl::Status ProjectionEngine::Impl::Stage(Generation* generation,
+                                           const eventlog::EventBatch& batch, Staged* staged) {
   auto& cache = generation->cache;
   v1::ActorRecord record;
   std::string* chunk = nullptr;
   std::string_view chunk_actor;
   uint64_t chunk_number = 0;
-  for (size_t i = 0; i < delivery.batch.events.size(); ++i) {
-    const eventlog::RecordedEvent& event = delivery.batch.events[i];
+  for (const eventlog::RecordedEvent& event : batch.events) {
     // What the actor recorded, appended to the actor's chunk of positions.
     if (chunk == nullptr || event.actor != chunk_actor ||
         event.position >> kActorChunkBits != chunk_number) {
@@ -628,8 +617,8 @@ absl::Status ProjectionEngine::Impl::Stage(Generation* generation, const Deliver
     tender::Apply(std::move(*decoded), &it->second.state);
     it->second.revision = event.revision;
   }
-  staged->events += delivery.batch.events.size();
-  staged->next_position = delivery.batch.next_position;
+  staged->events += batch.events.size();
+  staged->next_position = batch.next_position;
   return absl::OkStatus();
 }
 
