@@ -6,7 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "actor_record.h"
 #include "bidtrail/common/proto_time.h"
+#include "bidtrail/common/varint.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/projection/engine.h"
 #include "bidtrail/projections/service.h"
@@ -123,6 +125,43 @@ class ProjectionsTest : public ::testing::Test {
   std::unique_ptr<v1::QueriesService::Stub> stub_;
   int requests_ = 0;
 };
+
+// The runner writes actor records without building messages: the bytes must
+// be what protobuf writes, or ActorHistory would read something else.
+TEST(ActorRecordTest, EncodedAsProtobufWritesIt) {
+  const absl::Time times[] = {absl::UnixEpoch(),
+                              absl::FromUnixNanos(1),
+                              absl::FromUnixNanos(-1),
+                              absl::FromUnixSeconds(1790000000) + absl::Nanoseconds(999999999),
+                              absl::FromUnixSeconds(-86400 * 365 * 80) + absl::Nanoseconds(5),
+                              absl::FromUnixSeconds(253402300799)};
+  const std::pair<std::string, std::string> texts[] = {
+      {"", ""}, {"tender-1", "bidtrail.v1.BidSubmitted"}, {std::string(300, 's'), "t"}};
+  const uint64_t positions[] = {0, 1, 127, 128, uint64_t{1} << 40, ~uint64_t{0}};
+  std::string scratch;
+  for (const auto& [stream, type] : texts) {
+    for (uint64_t position : positions) {
+      for (absl::Time occurred : times) {
+        for (absl::Time recorded : times) {
+          v1::ActorRecord record;
+          record.set_stream_id(stream);
+          record.set_position(position);
+          record.set_type(type);
+          ToProtoTime(occurred, record.mutable_occurred_at());
+          ToProtoTime(recorded, record.mutable_recorded_at());
+          std::string expected;
+          PutVarint(record.ByteSizeLong(), &expected);
+          record.AppendToString(&expected);
+          std::string encoded = "prefix";
+          projection::AppendActorRecord(stream, position, type, occurred, recorded, &scratch,
+                                        &encoded);
+          ASSERT_EQ(encoded, "prefix" + expected)
+              << stream.size() << " " << position << " " << occurred << " " << recorded;
+        }
+      }
+    }
+  }
+}
 
 TEST_F(ProjectionsTest, RebuiltEqualsIncrementalByteForByte) {
   OpenEngine();

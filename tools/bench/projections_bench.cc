@@ -54,6 +54,7 @@ constexpr uint64_t kDefaultSeed = 1;
 // the same deadline board.
 constexpr int64_t kHistoryNowUnixSeconds = 1793584800;  // 2026-11-02T02:00:00Z
 constexpr int kRawScanRounds = 3;
+constexpr int kRebuildRounds = 3;
 constexpr absl::Duration kRebuildTimeout = absl::Minutes(30);
 constexpr int kWarmUpCalls = 10;
 constexpr uint64_t kQueryCalls = 300;
@@ -87,7 +88,8 @@ constexpr char kUsage[] =
     "  1  a raw RocksDB iterator scan of the log's \"log\" column family (the log\n"
     "     closed and opened read-only; fastest of 3 rounds)\n"
     "  2  a full projection rebuild: a fresh ProjectionEngine from Start() until\n"
-    "     its checkpoint reaches the head; reported against 1\n"
+    "     its checkpoint reaches the head (fastest of 3 rounds, each a fresh engine\n"
+    "     and folder); reported against 1\n"
     "  3  p50/p99 through gRPC on loopback (QueriesService in this process) of\n"
     "     Timeline (random tenders), Deadlines (as of the history's end, default\n"
     "     windows) and WinLoss grouped by competitor over all history: 300 calls\n"
@@ -473,21 +475,29 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Config& config, Results
 
   ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log, OpenLog(log_path));
   ASSIGN_OR_RETURN(const uint64_t head, log->HeadPosition());
-  projection::ProjectionEngine::Options engine_options;
-  engine_options.path = scratch.Sub("projections");
-  engine_options.own_party_id = kOwnPartyId;
-  ASSIGN_OR_RETURN(std::unique_ptr<projection::ProjectionEngine> engine,
-                   projection::ProjectionEngine::Open(log.get(), engine_options));
-  Progress(absl::StrCat("2 projection rebuild of ", head, " events"));
-  const Clock::time_point began = Clock::now();
-  engine->Start();
-  if (!engine->WaitForPosition(head, kRebuildTimeout)) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "the projection did not reach position ", head, " within ",
-        absl::FormatDuration(kRebuildTimeout), "; it is at ", engine->Status().checkpoint));
+  // Like the raw scan, the fastest of a few rounds, each a fresh engine in a
+  // fresh folder; the last one's read models answer the queries.
+  std::unique_ptr<projection::ProjectionEngine> engine;
+  for (int round = 1; round <= kRebuildRounds; ++round) {
+    engine.reset();  // the previous round's engine closes before the next one opens
+    projection::ProjectionEngine::Options engine_options;
+    engine_options.path = scratch.Sub(absl::StrCat("projections-", round));
+    engine_options.own_party_id = kOwnPartyId;
+    ASSIGN_OR_RETURN(engine, projection::ProjectionEngine::Open(log.get(), engine_options));
+    Progress(absl::StrCat("2 projection rebuild of ", head, " events (round ", round, ")"));
+    const Clock::time_point began = Clock::now();
+    engine->Start();
+    if (!engine->WaitForPosition(head, kRebuildTimeout)) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the projection did not reach position ", head, " within ",
+          absl::FormatDuration(kRebuildTimeout), "; it is at ", engine->Status().checkpoint));
+    }
+    const double seconds = Seconds(began, Clock::now());
+    if (results->rebuild.events == 0 || seconds < results->rebuild.seconds) {
+      results->rebuild.events = head;
+      results->rebuild.seconds = seconds;
+    }
   }
-  results->rebuild.events = head;
-  results->rebuild.seconds = Seconds(began, Clock::now());
   results->competitions = engine->Competitions()->size();
 
   const absl::Time now = absl::FromUnixSeconds(kHistoryNowUnixSeconds);

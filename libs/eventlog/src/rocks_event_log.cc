@@ -582,6 +582,11 @@ absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest&
   const rocksdb::Slice upper_bound(upper);
   rocksdb::ReadOptions read_options;
   read_options.iterate_upper_bound = &upper_bound;
+  // A read of the whole log (a projection catching up, a replay) would
+  // otherwise pass every block through the block cache: it would evict what
+  // appends and stream reads keep there, and grow the process by the size of
+  // the log. Measured: it doubled the cost of a projection's catch-up read.
+  read_options.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, cf(kLog)));
   const bool filtered = !request.filter.Empty();
   const uint64_t max_scan = std::max(request.max_scan, request.max_count);
