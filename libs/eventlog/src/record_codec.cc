@@ -88,10 +88,15 @@ absl::Status ParseRecord(std::string_view value, RecordView* view) {
   return absl::OkStatus();
 }
 
-void ToRecordedEvent(const RecordView& view, RecordedEvent* out) {
-  Uuid id;
-  std::memcpy(id.data(), view.event_id.data(), id.size());
-  out->event_id = FormatUuid(id);
+void ToRecordedEvent(const RecordView& view, RecordedEvent* out, bool lean) {
+  if (!lean) {
+    Uuid id;
+    std::memcpy(id.data(), view.event_id.data(), id.size());
+    out->event_id = FormatUuid(id);
+    out->correlation_id.assign(view.correlation_id);
+    out->causation_id.assign(view.causation_id);
+    out->hash.assign(view.hash);
+  }
   out->stream_id.assign(view.stream_id);
   out->revision = view.revision;
   out->position = view.position;
@@ -100,9 +105,6 @@ void ToRecordedEvent(const RecordView& view, RecordedEvent* out) {
   out->occurred_at = absl::FromUnixNanos(view.occurred_at_ns);
   out->recorded_at = absl::FromUnixNanos(view.recorded_at_ns);
   out->actor.assign(view.actor);
-  out->correlation_id.assign(view.correlation_id);
-  out->causation_id.assign(view.causation_id);
-  out->hash.assign(view.hash);
 }
 
 std::string ChainHash(std::string_view previous_hash, std::string_view record_bytes) {

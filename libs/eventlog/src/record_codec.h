@@ -57,7 +57,8 @@ struct RecordView {
 absl::Status ParseRecord(std::string_view value, RecordView* view);
 
 // Copies a parsed record into an owned RecordedEvent.
-void ToRecordedEvent(const RecordView& view, RecordedEvent* out);
+// lean: as ReadAllRequest::lean (ids and hash left empty).
+void ToRecordedEvent(const RecordView& view, RecordedEvent* out, bool lean = false);
 
 // SHA-256(previous_hash || record_bytes).
 std::string ChainHash(std::string_view previous_hash, std::string_view record_bytes);

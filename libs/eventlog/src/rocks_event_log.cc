@@ -207,6 +207,7 @@ class LogSubscription final : public Subscription {
         filter_(request.filter),
         max_batch_(std::max<uint32_t>(1, request.max_batch)),
         max_batch_bytes_(request.max_batch_bytes),
+        lean_(request.lean),
         cursor_(std::max<uint64_t>(1, request.from_position)) {}
 
   absl::StatusOr<SubscriptionItem> Next() override {
@@ -225,6 +226,7 @@ class LogSubscription final : public Subscription {
         read.max_scan = std::max<uint64_t>(max_batch_, 4096);
         read.max_bytes = max_batch_bytes_;
         read.filter = filter_;
+        read.lean = lean_;
         ASSIGN_OR_RETURN(ReadAllResult result, log_->ReadAll(read));
         cursor_ = result.next_position;
         if (!result.events.empty()) {
@@ -252,6 +254,7 @@ class LogSubscription final : public Subscription {
   const EventFilter filter_;
   const uint32_t max_batch_;
   const uint64_t max_batch_bytes_;
+  const bool lean_;
   std::atomic<bool> cancelled_{false};
   // Used by the one thread calling Next().
   uint64_t cursor_;
@@ -603,7 +606,7 @@ absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest&
     result.next_position = view.position + 1;
     if (filtered && !request.filter.Matches(view.stream_id, view.type)) continue;
     bytes += view.data.size();
-    ToRecordedEvent(view, &result.events.emplace_back());
+    ToRecordedEvent(view, &result.events.emplace_back(), request.lean);
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the log"));
   return result;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -190,6 +191,46 @@ TEST_F(RocksEventLogTest, ReadsAllWithFiltersAndResumePositions) {
   ASSERT_OK_AND_ASSIGN(ReadAllResult empty, log_->ReadAll(past_head));
   EXPECT_TRUE(empty.events.empty());
   EXPECT_EQ(empty.next_position, 10u);
+}
+
+// A lean read (projections) leaves out the ids and the hash, and nothing else.
+TEST_F(RocksEventLogTest, LeanReadsLeaveOutIdsAndHashOnly) {
+  ASSERT_THAT(log_->Append("tender-1", ExpectedRevision::Any(), {Event(1, "A"), Event(2, "B")}),
+              IsOk());
+  ReadAllRequest full_request;
+  ASSERT_OK_AND_ASSIGN(ReadAllResult full, log_->ReadAll(full_request));
+  ReadAllRequest lean_request;
+  lean_request.lean = true;
+  ASSERT_OK_AND_ASSIGN(ReadAllResult lean, log_->ReadAll(lean_request));
+  SubscribeRequest subscribe_request;
+  subscribe_request.lean = true;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Subscription> subscription,
+                       log_->Subscribe(subscribe_request));
+  ASSERT_OK_AND_ASSIGN(SubscriptionItem item, subscription->Next());
+  ASSERT_TRUE(std::holds_alternative<EventBatch>(item));
+  const std::vector<RecordedEvent>& delivered = std::get<EventBatch>(item).events;
+  ASSERT_EQ(full.events.size(), 2u);
+  ASSERT_EQ(lean.events.size(), 2u);
+  ASSERT_EQ(delivered.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    for (const RecordedEvent* event : {&std::as_const(lean.events[i]), &delivered[i]}) {
+      EXPECT_EQ(event->event_id, "");
+      EXPECT_EQ(event->correlation_id, "");
+      EXPECT_EQ(event->causation_id, "");
+      EXPECT_EQ(event->hash, "");
+      EXPECT_EQ(event->stream_id, full.events[i].stream_id);
+      EXPECT_EQ(event->revision, full.events[i].revision);
+      EXPECT_EQ(event->position, full.events[i].position);
+      EXPECT_EQ(event->type, full.events[i].type);
+      EXPECT_EQ(event->data, full.events[i].data);
+      EXPECT_EQ(event->occurred_at, full.events[i].occurred_at);
+      EXPECT_EQ(event->recorded_at, full.events[i].recorded_at);
+      EXPECT_EQ(event->actor, full.events[i].actor);
+    }
+  }
+  EXPECT_EQ(full.events[0].event_id, Id(1));
+  EXPECT_EQ(full.events[0].correlation_id, "corr-1");
+  EXPECT_EQ(full.events[0].hash.size(), 32u);
 }
 
 // Each expected-revision kind against a missing stream and a stream at

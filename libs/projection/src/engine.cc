@@ -559,6 +559,7 @@ void ProjectionEngine::Impl::Run(Generation* generation) {
     request.from_position = generation->checkpoint + 1;
     request.max_batch = options_.batch_events;
     request.max_batch_bytes = uint64_t{16} << 20;
+    request.lean = true;  // the read models use no event id, hash or correlation
     absl::StatusOr<std::unique_ptr<eventlog::Subscription>> subscribed = store_->Subscribe(request);
     if (!subscribed.ok()) {
       absl::SleepFor(absl::Milliseconds(500));  // the store may be restarting; try again
@@ -684,14 +685,16 @@ absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* stage
   std::vector<Prepared> prepared(staged->dirty.size());
   auto prepare = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
-      const CachedTender& entry = cache.find(staged->dirty[i])->second;
+      CachedTender& entry = cache.find(staged->dirty[i])->second;
       v1::GetTenderResponse stored;
-      *stored.mutable_tender() = tender::ToView(entry.state, options_.own_party_id);
+      // The view borrows the state's messages for the time it is needed.
+      *stored.mutable_tender() = tender::LendView(&entry.state, options_.own_party_id);
       stored.set_revision(entry.revision);
       prepared[i].index = IndexEntries(stored.tender(), options_.own_party_id);
       prepared[i].stored = stored.SerializeAsString();
       prepared[i].competitions = std::make_shared<const std::vector<analytics::Competition>>(
           analytics::CompetitionsOf(stored.tender()));
+      tender::GiveBack(stored.mutable_tender(), &entry.state);
     }
   };
   constexpr size_t kParallelFrom = 512;

@@ -492,6 +492,16 @@ TEST(DecideTest, RandomSequencesKeepTheInvariants) {
         // must lose nothing.
         state = FromView(ToView(state, kUs));
       }
+      if (step % 7 == 0) {
+        // The projection lends the state's messages to the view it stores:
+        // the same view as a copy, and the state whole again afterwards.
+        const std::string copied = ToView(state, kUs).SerializeAsString();
+        v1::TenderView lent = LendView(&state, kUs);
+        ASSERT_EQ(lent.SerializeAsString(), copied) << "seed " << seed << " step " << step;
+        GiveBack(&lent, &state);
+        ASSERT_EQ(ToView(state, kUs).SerializeAsString(), copied)
+            << "seed " << seed << " step " << step;
+      }
     }
     EXPECT_EQ(ToView(Fold(history), kUs).SerializeAsString(),
               ToView(state, kUs).SerializeAsString())

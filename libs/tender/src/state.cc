@@ -254,6 +254,57 @@ v1::TenderView ToView(const TenderState& state, const std::string& own_party_id)
   return view;
 }
 
+v1::TenderView LendView(TenderState* state, const std::string& own_party_id) {
+  v1::TenderView view;
+  if (!state->exists) return view;
+  view.mutable_details()->Swap(&state->details);
+  view.set_status(state->status);
+  view.set_documents_obtained(state->documents_obtained);
+  view.set_documents_exception(state->documents_exception);
+  view.set_no_bid_decided(state->no_bid_decided);
+  for (LotState& lot : state->lots) {
+    v1::LotView* out = view.add_lots();
+    out->set_lot_id(lot.id);
+    out->set_title(lot.title);
+    if (lot.value.ByteSizeLong() > 0) out->mutable_value()->Swap(&lot.value);
+    out->set_status(lot.status);
+    for (BidRecord& bid : lot.bids) {
+      v1::BidView* bid_view = out->add_bids();
+      bid_view->set_ours(!own_party_id.empty() && bid.bid.bidder().id() == own_party_id);
+      bid_view->mutable_bid()->Swap(&bid.bid);
+      bid_view->set_status(bid.status);
+    }
+    for (AwardRecord& award : lot.awards) {
+      v1::AwardView* award_view = out->add_awards();
+      award_view->mutable_award()->Swap(&award.award);
+      award_view->set_cancelled(award.cancelled);
+      award_view->set_cancel_reason(award.cancel_reason);
+    }
+  }
+  view.set_amendment_count(state->amendment_count);
+  view.set_activity_count(state->activity_count);
+  if (state->last_event_at != absl::InfinitePast()) {
+    ToProtoTime(state->last_event_at, view.mutable_last_event_at());
+  }
+  return view;
+}
+
+void GiveBack(v1::TenderView* view, TenderState* state) {
+  if (!state->exists) return;
+  state->details.Swap(view->mutable_details());
+  for (size_t i = 0; i < state->lots.size(); ++i) {
+    LotState& lot = state->lots[i];
+    v1::LotView* out = view->mutable_lots(static_cast<int>(i));
+    if (out->has_value()) lot.value.Swap(out->mutable_value());
+    for (size_t j = 0; j < lot.bids.size(); ++j) {
+      lot.bids[j].bid.Swap(out->mutable_bids(static_cast<int>(j))->mutable_bid());
+    }
+    for (size_t j = 0; j < lot.awards.size(); ++j) {
+      lot.awards[j].award.Swap(out->mutable_awards(static_cast<int>(j))->mutable_award());
+    }
+  }
+}
+
 TenderState FromView(const v1::TenderView& view) {
   TenderState state;
   if (!view.has_details()) return state;

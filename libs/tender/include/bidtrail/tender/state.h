@@ -77,6 +77,15 @@ TenderState Fold(const std::vector<v1::TenderEvent>& events);
 
 // The state as the wire message; `own_party_id` marks our bids.
 v1::TenderView ToView(const TenderState& state, const std::string& own_party_id);
+// ToView without copying: the view takes the state's messages (details, lot
+// values, bids, awards) by swapping them out, which costs a few pointer swaps
+// where ToView copies every string of the tender. Until GiveBack(view, state)
+// swaps them back, `state` is hollow and must not be read or applied to.
+// Equal to ToView(state) in every field.
+v1::TenderView LendView(TenderState* state, const std::string& own_party_id);
+// Returns what LendView took: `state` is again as before LendView, and
+// `view` is left hollow.
+void GiveBack(v1::TenderView* view, TenderState* state);
 // The state back from its wire form: FromView(ToView(s)) folds on like s.
 TenderState FromView(const v1::TenderView& view);
 
