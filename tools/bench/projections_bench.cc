@@ -120,6 +120,7 @@ struct Results {
   Measurement raw_scan;
   uint64_t raw_scan_bytes = 0;
   Measurement rebuild;
+  std::vector<std::string> rebuild_rounds;  // seconds of each round
   Measurement timeline;
   Measurement deadlines;
   uint64_t deadline_items = 0;
@@ -493,6 +494,7 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Config& config, Results
           absl::FormatDuration(kRebuildTimeout), "; it is at ", engine->Status().checkpoint));
     }
     const double seconds = Seconds(began, Clock::now());
+    results->rebuild_rounds.push_back(absl::StrFormat("%.3f", seconds));
     if (results->rebuild.events == 0 || seconds < results->rebuild.seconds) {
       results->rebuild.events = head;
       results->rebuild.seconds = seconds;
@@ -564,6 +566,7 @@ void Report(const Config& config, const ScratchDir& scratch, const Results& r,
     add("load", r.load);
     add("raw_scan", r.raw_scan);
     json.Add("raw_scan_bytes", r.raw_scan_bytes);
+    json.Add("rebuild_round_seconds", r.rebuild_rounds);
     add("rebuild", r.rebuild);
     add("timeline", r.timeline);
     add("deadlines", r.deadlines);
@@ -607,6 +610,7 @@ void Report(const Config& config, const ScratchDir& scratch, const Results& r,
   row("4 live lag (p50/p99 are lags)", r.live, absl::StrFormat("max %.1f ms", r.live_lag_max_ms),
       &targets[4]);
   absl::PrintF("%s\n", table.ToString().c_str());
+  absl::PrintF("rebuild rounds (s): %s\n", absl::StrJoin(r.rebuild_rounds, " "));
   absl::PrintF("targets: %d of %d met%s%s\n", targets.size() - missed.size(), targets.size(),
                missed.empty() ? "" : "; missed: ", absl::StrJoin(missed, ", "));
   absl::PrintF("total time: %.1f s\n", total_seconds);
