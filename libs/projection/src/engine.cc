@@ -173,6 +173,10 @@ struct Staged {
   // Actor records to append: key -> records (node map: the runner keeps a
   // pointer to the chunk it is appending to).
   absl::node_hash_map<std::string, std::string> actor_chunks;
+  // Per actor, the chunk of actor_chunks being appended to and its number:
+  // a batch interleaves a few actors, and building a chunk key for every
+  // event cost more than appending the record.
+  absl::flat_hash_map<std::string, std::pair<uint64_t, std::string*>> actor_cursors;
 };
 
 // Records of what each actor recorded are kept in chunks of 4,096 positions:
@@ -185,7 +189,6 @@ constexpr int kActorChunkBits = 12;
 // An event of a delivered batch, decoded for the runner.
 struct DecodedEvent {
   std::optional<v1::TenderEvent> event;  // nullopt: not a tender event (skipped, counted)
-  std::string tender_id;
   // Where its actor record ends in Delivery::actor_records.
   size_t record_end = 0;
 };
@@ -217,7 +220,6 @@ void Decode(Delivery* delivery) {
                       event.recorded_at, &scratch, &delivery->actor_records);
     decoded.record_end = delivery->actor_records.size();
     decoded.event = tender::DecodeEvent(event.type, event.data);
-    if (decoded.event) decoded.tender_id = tender::TenderIdOf(*decoded.event);
   }
 }
 
@@ -723,18 +725,15 @@ absl::Status ProjectionEngine::Impl::Stage(Generation* generation, Delivery* del
                                            Staged* staged) {
   const eventlog::EventBatch& batch = std::get<eventlog::EventBatch>(*delivery->item);
   auto& cache = generation->cache;
-  std::string* chunk = nullptr;
-  std::string_view chunk_actor;
-  uint64_t chunk_number = 0;
   size_t record_begin = 0;
   for (size_t i = 0; i < batch.events.size(); ++i) {
     const eventlog::RecordedEvent& event = batch.events[i];
     DecodedEvent& decoded = delivery->events[i];
     // What the actor recorded, appended to the actor's chunk of positions.
-    if (chunk == nullptr || event.actor != chunk_actor ||
-        event.position >> kActorChunkBits != chunk_number) {
+    auto [cursor, added] = staged->actor_cursors.try_emplace(event.actor, 0, nullptr);
+    auto& [chunk_number, chunk] = cursor->second;
+    if (added || event.position >> kActorChunkBits != chunk_number) {
       chunk_number = event.position >> kActorChunkBits;
-      chunk_actor = event.actor;
       std::string key = absl::StrCat(generation->prefix, "a/", event.actor, std::string(1, '\0'));
       PutBigEndian64(chunk_number, &key);
       chunk = &staged->actor_chunks[std::move(key)];
@@ -746,7 +745,8 @@ absl::Status ProjectionEngine::Impl::Stage(Generation* generation, Delivery* del
       ++staged->unknown;
       continue;
     }
-    const std::string& tender_id = decoded.tender_id;
+    // Into the event: used before the event is applied (moved from).
+    const std::string& tender_id = tender::TenderIdOf(*decoded.event);
     auto it = cache.find(tender_id);
     if (it == cache.end() && generation->cache_complete) {
       it = cache.emplace(tender_id, CachedTender()).first;
@@ -780,8 +780,7 @@ absl::Status ProjectionEngine::Impl::Stage(Generation* generation, Delivery* del
   return absl::OkStatus();
 }
 
-absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* staged,
-                                           Writer* writer) {
+absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* staged, Writer* writer) {
   // The write in flight may still read the index entries below.
   RETURN_IF_ERROR(writer->Drain());
   auto& cache = generation->cache;
@@ -844,6 +843,7 @@ absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* stage
   }
   pending->actor_chunks = std::move(staged->actor_chunks);
   staged->actor_chunks.clear();
+  staged->actor_cursors.clear();
   for (const auto& [key, records] : pending->actor_chunks) {
     changes.push_back({key, &records, Kind::kMerge});
   }
@@ -874,10 +874,9 @@ absl::Status ProjectionEngine::Impl::Write(PendingWrite* pending) {
   // the keys first halves the cost of a catch-up write). Every key is
   // changed once: the order of equal keys never matters.
   std::vector<PendingWrite::Change>& changes = pending->changes;
-  std::sort(changes.begin(), changes.end(),
-            [](const PendingWrite::Change& a, const PendingWrite::Change& b) {
-              return a.key < b.key;
-            });
+  std::sort(
+      changes.begin(), changes.end(),
+      [](const PendingWrite::Change& a, const PendingWrite::Change& b) { return a.key < b.key; });
   // A catch-up write is hundreds of MB: sized once rather than grown by
   // doubling (each step a copy into freshly faulted pages).
   size_t bytes = 4096;

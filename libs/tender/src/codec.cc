@@ -92,8 +92,9 @@ std::optional<v1::TenderEvent> DecodeEvent(const std::string& type, const std::s
 
 bool IsTenderEventType(const std::string& type) { return FieldsByType().contains(type); }
 
-std::string TenderIdOf(const v1::TenderEvent& event) {
-  return VisitHeld(event, std::string(), [](const auto& held) { return held.tender_id(); });
+const std::string& TenderIdOf(const v1::TenderEvent& event) {
+  static const std::string* const kNone = new std::string();
+  return *VisitHeld(event, kNone, [](const auto& held) { return &held.tender_id(); });
 }
 
 absl::Time OccurredAtOf(const v1::TenderEvent& event) {

@@ -23,7 +23,7 @@ std::optional<v1::TenderEvent> DecodeEvent(const std::string& type, const std::s
 bool IsTenderEventType(const std::string& type);
 
 // Fields every tender event has.
-std::string TenderIdOf(const v1::TenderEvent& event);
+const std::string& TenderIdOf(const v1::TenderEvent& event);
 // Business time; absl::InfinitePast() when unset.
 absl::Time OccurredAtOf(const v1::TenderEvent& event);
 
