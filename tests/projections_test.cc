@@ -78,7 +78,7 @@ class ProjectionsTest : public ::testing::Test {
     Record("T-4", NoBid(Day(3)));
   }
 
-  void OpenEngine(const std::string& name = "projections", uint32_t catch_up_events = 524288) {
+  void OpenEngine(const std::string& name = "projections", uint32_t catch_up_events = 1048576) {
     projection::ProjectionEngine::Options options;
     options.path = dir_.path() + "/" + name;
     options.own_party_id = kUs;

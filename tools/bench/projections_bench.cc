@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <random>
@@ -54,7 +55,7 @@ constexpr uint64_t kDefaultSeed = 1;
 // the same deadline board.
 constexpr int64_t kHistoryNowUnixSeconds = 1793584800;  // 2026-11-02T02:00:00Z
 constexpr int kRawScanRounds = 3;
-constexpr int kRebuildRounds = 3;
+constexpr int kDefaultRebuildRounds = 3;
 constexpr absl::Duration kRebuildTimeout = absl::Minutes(30);
 constexpr int kWarmUpCalls = 10;
 constexpr uint64_t kQueryCalls = 300;
@@ -81,14 +82,15 @@ constexpr const char* kLogColumnFamilies[] = {"default", "log", "streams", "stre
 constexpr int kLogFamily = 1;
 
 constexpr char kUsage[] =
-    "usage: bidtrail-bench projections [--tenders N] [--seed S] [--json] [--dir PATH]\n"
+    "usage: bidtrail-bench projections [--tenders N] [--seed S] [--rounds R] [--json]\n"
+    "                                   [--dir PATH]\n"
     "\n"
     "Generates a demo history of N tenders (about 19 events each) and loads it\n"
     "into a fresh log (sync=false, one append per event), then measures in one run:\n"
     "  1  a raw RocksDB iterator scan of the log's \"log\" column family (the log\n"
     "     closed and opened read-only; fastest of 3 rounds)\n"
     "  2  a full projection rebuild: a fresh ProjectionEngine from Start() until\n"
-    "     its checkpoint reaches the head (fastest of 3 rounds, each a fresh engine\n"
+    "     its checkpoint reaches the head (fastest of R rounds, each a fresh engine\n"
     "     and folder); reported against 1\n"
     "  3  p50/p99 through gRPC on loopback (QueriesService in this process) of\n"
     "     Timeline (random tenders), Deadlines (as of the history's end, default\n"
@@ -101,6 +103,7 @@ constexpr char kUsage[] =
     "  --tenders N  tenders in the history (default 100000: about 1.9 million events)\n"
     "  --seed S     the history's seed (default 1)\n"
     "  --json       print one JSON object on one line instead of a table\n"
+    "  --rounds R   rebuild rounds (default 3, at most 20)\n"
     "  --dir PATH   where to create the scratch data folder (default /tmp);\n"
     "               the folder is removed at the end\n"
     "  --help       print this text\n";
@@ -110,6 +113,7 @@ struct Config {
   uint64_t seed = kDefaultSeed;
   bool json = false;
   std::string parent_dir = "/tmp";
+  int rebuild_rounds = kDefaultRebuildRounds;
 };
 
 struct Results {
@@ -479,8 +483,12 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Config& config, Results
   // Like the raw scan, the fastest of a few rounds, each a fresh engine in a
   // fresh folder; the last one's read models answer the queries.
   std::unique_ptr<projection::ProjectionEngine> engine;
-  for (int round = 1; round <= kRebuildRounds; ++round) {
+  for (int round = 1; round <= config.rebuild_rounds; ++round) {
     engine.reset();  // the previous round's engine closes before the next one opens
+    if (round > 1) {
+      std::error_code ignored;  // a folder left behind only takes room until the scratch goes
+      std::filesystem::remove_all(scratch.Sub(absl::StrCat("projections-", round - 1)), ignored);
+    }
     projection::ProjectionEngine::Options engine_options;
     engine_options.path = scratch.Sub(absl::StrCat("projections-", round));
     engine_options.own_party_id = kOwnPartyId;
@@ -622,8 +630,8 @@ int RunProjectionsBench(int argc, char** argv) {
   Config config;
   BenchArgs args;
   int exit_code = 0;
-  if (!ParseBenchArgs(argc, argv, "projections", kUsage, {"tenders", "seed", "dir"}, &args,
-                      &exit_code)) {
+  if (!ParseBenchArgs(argc, argv, "projections", kUsage, {"tenders", "seed", "rounds", "dir"},
+                      &args, &exit_code)) {
     return exit_code;
   }
   config.json = args.json;
@@ -634,6 +642,10 @@ int RunProjectionsBench(int argc, char** argv) {
   }
   config.tenders = static_cast<int>(tenders);
   if (!WholeNumberArg(args, "seed", false, "projections", kUsage, &config.seed)) return 2;
+  uint64_t rounds = static_cast<uint64_t>(config.rebuild_rounds);
+  if (!WholeNumberArg(args, "rounds", true, "projections", kUsage, &rounds)) return 2;
+  if (rounds > 20) return BenchUsageError("projections", kUsage, "--rounds: at most 20");
+  config.rebuild_rounds = static_cast<int>(rounds);
   if (auto dir = args.values.find("dir"); dir != args.values.end()) {
     if (dir->second.empty()) return BenchUsageError("projections", kUsage, "--dir: needs a folder");
     config.parent_dir = dir->second;

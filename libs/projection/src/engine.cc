@@ -1170,7 +1170,7 @@ absl::StatusOr<std::unique_ptr<ProjectionEngine>> ProjectionEngine::Open(
   db_options.create_if_missing = true;
   db_options.IncreaseParallelism(2);
   db_options.merge_operator = std::make_shared<AppendOperator>();
-  // A catch-up write carries up to 524,288 events' changes (tens of MB):
+  // A catch-up write carries up to 1,048,576 events' changes (hundreds of MB):
   // larger memtables mean fewer flushes and compactions competing with the
   // runner while it catches up.
   db_options.write_buffer_size = size_t{128} << 20;

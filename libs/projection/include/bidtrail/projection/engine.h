@@ -77,8 +77,10 @@ class ProjectionEngine {
     // While catching up (a rebuild, a restart behind the log), batches are
     // applied in memory and written together once this many events (or
     // 100,000 changed tenders) are pending: a tender changed by many batches
-    // is then turned into its stored form once.
-    uint32_t catch_up_events = 524288;
+    // is then turned into its stored form once. (Measured at 100,000
+    // tenders: 1,048,576 rebuilds fastest; 524,288 and one write at the head
+    // were 10% slower, and so were windows halving towards the head.)
+    uint32_t catch_up_events = 1048576;
   };
 
   // Opens the database and loads the active generation's competitions.
