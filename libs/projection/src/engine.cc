@@ -311,7 +311,6 @@ struct Generation;
 struct PendingWrite {
   struct Prepared {
     std::string stored;
-    std::map<std::string, std::string> index;
     std::shared_ptr<const std::vector<analytics::Competition>> competitions;
   };
   enum class Kind : uint8_t { kPut, kDelete, kMerge };
@@ -326,7 +325,8 @@ struct PendingWrite {
   Generation* generation = nullptr;
   std::vector<Prepared> prepared;
   absl::node_hash_map<std::string, std::string> actor_chunks;
-  std::vector<Change> changes;
+  // Runs of changes, each in key order (keys are unique across runs).
+  std::vector<std::vector<Change>> runs;
   uint64_t checkpoint = 0;
   uint64_t unknown = 0;
   std::string encoded_checkpoint;
@@ -786,73 +786,84 @@ absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* stage
   auto& cache = generation->cache;
   auto pending = std::make_unique<PendingWrite>();
   pending->generation = generation;
-  pending->competitions.reserve(staged->dirty.size());
-  // Each changed tender's stored form, index entries and competitions; the
-  // tenders are independent, so a large write prepares them on two threads.
+  using Change = PendingWrite::Change;
+  using Kind = PendingWrite::Kind;
+  // Each changed tender's stored form, index entries, competitions and
+  // changes; the tenders are independent, so a large write prepares them on
+  // two threads, each producing a run of changes in key order.
   std::vector<PendingWrite::Prepared>& prepared = pending->prepared;
   prepared.resize(staged->dirty.size());
-  auto prepare = [&](size_t begin, size_t end) {
+  auto prepare = [&](size_t begin, size_t end, std::vector<Change>* changes) {
+    changes->reserve((end - begin) * 4);
     for (size_t i = begin; i < end; ++i) {
-      CachedTender& entry = cache.find(staged->dirty[i])->second;
+      const std::string& tender_id = staged->dirty[i];
+      CachedTender& entry = cache.find(tender_id)->second;
       v1::GetTenderResponse stored;
       // The view borrows the state's messages for the time it is needed.
       *stored.mutable_tender() = tender::LendView(&entry.state, options_.own_party_id);
       stored.set_revision(entry.revision);
-      prepared[i].index = IndexEntries(stored.tender(), options_.own_party_id);
+      std::map<std::string, std::string> index =
+          IndexEntries(stored.tender(), options_.own_party_id);
       prepared[i].stored = stored.SerializeAsString();
       prepared[i].competitions = std::make_shared<const std::vector<analytics::Competition>>(
           analytics::CompetitionsOf(stored.tender()));
       tender::GiveBack(stored.mutable_tender(), &entry.state);
+
+      entry.dirty = false;
+      for (const auto& [key, value] : entry.index) {
+        if (!index.contains(key)) {
+          changes->push_back({generation->prefix + key, nullptr, Kind::kDelete});
+        }
+      }
+      for (const auto& [key, value] : index) {
+        auto old = entry.index.find(key);
+        if (old == entry.index.end() || old->second != value) {
+          changes->push_back({generation->prefix + key, &value, Kind::kPut});
+        }
+      }
+      // If the write fails the whole cache is dropped, so the entry may
+      // already describe what is being written. (Moving a map leaves its
+      // values where they are: the changes' pointers stay valid until the
+      // next Flush, which first waits for this write.)
+      entry.index = std::move(index);
+      changes->push_back(
+          {generation->prefix + TenderKey(tender_id), &prepared[i].stored, Kind::kPut});
     }
+    // Every key is changed once: the order of equal keys never matters.
+    std::sort(changes->begin(), changes->end(),
+              [](const Change& x, const Change& y) { return x.key < y.key; });
   };
+  std::vector<std::vector<Change>>& runs = pending->runs;
   constexpr size_t kParallelFrom = 512;
   if (prepared.size() >= kParallelFrom) {
+    runs.resize(3);
     const size_t half = prepared.size() / 2;
-    std::thread helper(prepare, half, prepared.size());
-    prepare(0, half);
+    std::thread helper(prepare, half, prepared.size(), &runs[1]);
+    prepare(0, half, &runs[0]);
     helper.join();
   } else {
-    prepare(0, prepared.size());
+    runs.resize(2);
+    prepare(0, prepared.size(), &runs[0]);
   }
-  std::vector<PendingWrite::Change>& changes = pending->changes;
-  using Kind = PendingWrite::Kind;
-  changes.reserve(prepared.size() * 4 + staged->actor_chunks.size() + 2);
+  pending->competitions.reserve(staged->dirty.size());
   for (size_t i = 0; i < prepared.size(); ++i) {
-    const std::string& tender_id = staged->dirty[i];
-    CachedTender& entry = cache.at(tender_id);
-    entry.dirty = false;
-    std::map<std::string, std::string>& index = prepared[i].index;
-    for (const auto& [key, value] : entry.index) {
-      if (!index.contains(key)) {
-        changes.push_back({generation->prefix + key, nullptr, Kind::kDelete});
-      }
-    }
-    for (const auto& [key, value] : index) {
-      auto old = entry.index.find(key);
-      if (old == entry.index.end() || old->second != value) {
-        changes.push_back({generation->prefix + key, &value, Kind::kPut});
-      }
-    }
-    // If the write fails the whole cache is dropped, so the entry may already
-    // describe what is being written. (Moving a map leaves its values where
-    // they are: the changes' pointers stay valid until the next Flush, which
-    // first waits for this write.)
-    entry.index = std::move(index);
-    changes.push_back({generation->prefix + TenderKey(tender_id), &prepared[i].stored, Kind::kPut});
-    pending->competitions.emplace_back(tender_id, std::move(prepared[i].competitions));
+    pending->competitions.emplace_back(staged->dirty[i], std::move(prepared[i].competitions));
   }
+  std::vector<Change>& rest = runs.back();
   pending->actor_chunks = std::move(staged->actor_chunks);
   staged->actor_chunks.clear();
   staged->actor_cursors.clear();
   for (const auto& [key, records] : pending->actor_chunks) {
-    changes.push_back({key, &records, Kind::kMerge});
+    rest.push_back({key, &records, Kind::kMerge});
   }
   pending->checkpoint = staged->next_position - 1;
   pending->unknown = staged->unknown;
   PutBigEndian64(pending->checkpoint, &pending->encoded_checkpoint);
-  changes.push_back({CheckpointKey(generation->id), &pending->encoded_checkpoint, Kind::kPut});
+  rest.push_back({CheckpointKey(generation->id), &pending->encoded_checkpoint, Kind::kPut});
   PutBigEndian64(pending->unknown, &pending->encoded_unknown);
-  changes.push_back({UnknownKey(generation->id), &pending->encoded_unknown, Kind::kPut});
+  rest.push_back({UnknownKey(generation->id), &pending->encoded_unknown, Kind::kPut});
+  std::sort(rest.begin(), rest.end(),
+            [](const Change& x, const Change& y) { return x.key < y.key; });
   staged->events = 0;
   staged->dirty.clear();
   RETURN_IF_ERROR(writer->Submit(std::move(pending)));
@@ -868,32 +879,42 @@ absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* stage
 
 absl::Status ProjectionEngine::Impl::Write(PendingWrite* pending) {
   Generation* generation = pending->generation;
-  // The changes go into the batch in key order: RocksDB's memtable inserts a
-  // key next to the one inserted before it in a few steps, where a key in
-  // random order costs a search of the whole skip list (measured: sorting
-  // the keys first halves the cost of a catch-up write). Every key is
-  // changed once: the order of equal keys never matters.
-  std::vector<PendingWrite::Change>& changes = pending->changes;
-  std::sort(
-      changes.begin(), changes.end(),
-      [](const PendingWrite::Change& a, const PendingWrite::Change& b) { return a.key < b.key; });
   // A catch-up write is hundreds of MB: sized once rather than grown by
   // doubling (each step a copy into freshly faulted pages).
   size_t bytes = 4096;
-  for (const PendingWrite::Change& change : changes) {
-    bytes += change.key.size() + (change.value != nullptr ? change.value->size() : 0) + 16;
+  for (const std::vector<PendingWrite::Change>& run : pending->runs) {
+    for (const PendingWrite::Change& change : run) {
+      bytes += change.key.size() + (change.value != nullptr ? change.value->size() : 0) + 16;
+    }
   }
+  // The changes go into the batch in key order, merged from the sorted runs:
+  // RocksDB's memtable inserts a key next to the one inserted before it in a
+  // few steps, where a key in random order costs a search of the whole skip
+  // list (measured: key order halves the cost of a catch-up write).
   rocksdb::WriteBatch write(bytes);
-  for (const PendingWrite::Change& change : changes) {
-    switch (change.kind) {
+  std::vector<size_t> next(pending->runs.size(), 0);
+  while (true) {
+    const PendingWrite::Change* change = nullptr;
+    size_t from = 0;
+    for (size_t r = 0; r < pending->runs.size(); ++r) {
+      if (next[r] == pending->runs[r].size()) continue;
+      const PendingWrite::Change& candidate = pending->runs[r][next[r]];
+      if (change == nullptr || candidate.key < change->key) {
+        change = &candidate;
+        from = r;
+      }
+    }
+    if (change == nullptr) break;
+    ++next[from];
+    switch (change->kind) {
       case PendingWrite::Kind::kPut:
-        write.Put(change.key, *change.value);
+        write.Put(change->key, *change->value);
         break;
       case PendingWrite::Kind::kDelete:
-        write.Delete(change.key);
+        write.Delete(change->key);
         break;
       case PendingWrite::Kind::kMerge:
-        write.Merge(change.key, *change.value);
+        write.Merge(change->key, *change->value);
         break;
     }
   }
