@@ -223,11 +223,12 @@ void Decode(Delivery* delivery) {
   }
 }
 
-// Reads a subscription on a thread of its own, up to four batches ahead, so
+// Reads a subscription on a thread of its own, up to eight batches ahead, so
 // that reading overlaps applying (measured: reading a batch costs about as
-// much as decoding and applying it). When the runner is the slower one (the
-// queue is at least half full), the reader also decodes what it read;
-// otherwise the runner decodes, so the work balances between the two threads.
+// much as decoding and applying it), and goes on while the runner prepares a
+// write. When the runner is the slower one (the queue is at least half
+// full), the reader also decodes what it read; otherwise the runner decodes,
+// so the work balances between the two threads.
 class Prefetcher {
  public:
   explicit Prefetcher(eventlog::Subscription* subscription)
@@ -265,7 +266,7 @@ class Prefetcher {
   }
 
  private:
-  static constexpr size_t kAhead = 4;
+  static constexpr size_t kAhead = 8;
 
   void Loop() {
     pthread_setname_np(pthread_self(), "proj-reader");
