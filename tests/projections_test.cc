@@ -219,6 +219,30 @@ TEST_F(ProjectionsTest, CatchingUpInStepsEqualsInOneWrite) {
   EXPECT_EQ(in_steps, in_one_write);
 }
 
+// A write of 512 tenders or more is prepared on two threads, each sorting its
+// own run of changes, which the writer merges: it must store the same bytes
+// as many small writes prepared on one thread.
+TEST_F(ProjectionsTest, ALargeWritePreparedInParallelEqualsSmallWrites) {
+  constexpr int kTenders = 700;
+  for (int i = 0; i < kTenders; ++i) {
+    const std::string tender_id = absl::StrFormat("T-%04d", i);
+    Record(tender_id, Discovered());
+    if (i % 3 == 0) Record(tender_id, Document(Day(5)));
+    // Our bids only where the documents were obtained (i % 3 == 0).
+    if (i % 2 == 0) Record(tender_id, Bid(i % 12 == 0 ? kUs : "C-1", "900.00", Day(19)));
+  }
+  OpenEngine("small-writes", /*catch_up_events=*/4);
+  CatchUp();
+  ASSERT_OK_AND_ASSIGN(auto small_writes, engine_->Dump());
+  engine_.reset();
+  OpenEngine("one-large-write");
+  CatchUp();
+  ASSERT_OK_AND_ASSIGN(auto one_large_write, engine_->Dump());
+  // Every tender is stored, with its deadlines, under both.
+  EXPECT_GT(small_writes.size(), static_cast<size_t>(kTenders * 2));
+  EXPECT_EQ(small_writes, one_large_write);
+}
+
 // A database of another layout (here: the first one, an ActorRecord per
 // position) is cleared when opened, and the read models are folded again.
 TEST_F(ProjectionsTest, AnOldLayoutIsClearedAndRebuiltFromTheLog) {
