@@ -310,21 +310,19 @@ struct Generation;
 // A write prepared by the runner: the read models' changes, the checkpoint
 // they reach, and what becomes visible once they are written.
 struct PendingWrite {
-  struct Prepared {
-    std::string stored;
-    std::shared_ptr<const std::vector<analytics::Competition>> competitions;
-  };
   enum class Kind : uint8_t { kPut, kDelete, kMerge };
   struct Change {
     std::string key;
-    // Into `prepared`, `actor_chunks`, the encodings below, or the runner's
+    // Into `stored`, `actor_chunks`, the encodings below, or the runner's
     // cached index entries (which the runner leaves alone until the write
     // has landed).
     const std::string* value;
     Kind kind;
+    static bool ByKey(const Change& a, const Change& b) { return a.key < b.key; }
   };
   Generation* generation = nullptr;
-  std::vector<Prepared> prepared;
+  // Each changed tender's stored form, in the order of Staged::dirty.
+  std::vector<std::string> stored;
   absl::node_hash_map<std::string, std::string> actor_chunks;
   // Runs of changes, each in key order (keys are unique across runs).
   std::vector<std::vector<Change>> runs;
@@ -523,7 +521,6 @@ class ProjectionEngine::Impl {
   void Run(Generation* generation);
   // Applies a delivered batch to the runner's cache and stages its changes.
   absl::Status Stage(Generation* generation, Delivery* delivery, Staged* staged);
-  // Writes the staged changes and the new checkpoint in one atomic write.
   // Prepares the staged changes and the new checkpoint as one atomic write,
   // and hands it to `writer`.
   absl::Status Flush(Generation* generation, Staged* staged, Writer* writer);
@@ -792,8 +789,9 @@ absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* stage
   // Each changed tender's stored form, index entries, competitions and
   // changes; the tenders are independent, so a large write prepares them on
   // two threads, each producing a run of changes in key order.
-  std::vector<PendingWrite::Prepared>& prepared = pending->prepared;
-  prepared.resize(staged->dirty.size());
+  const size_t tenders = staged->dirty.size();
+  pending->stored.resize(tenders);
+  pending->competitions.resize(tenders);
   auto prepare = [&](size_t begin, size_t end, std::vector<Change>* changes) {
     changes->reserve((end - begin) * 4);
     for (size_t i = begin; i < end; ++i) {
@@ -805,9 +803,10 @@ absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* stage
       stored.set_revision(entry.revision);
       std::map<std::string, std::string> index =
           IndexEntries(stored.tender(), options_.own_party_id);
-      prepared[i].stored = stored.SerializeAsString();
-      prepared[i].competitions = std::make_shared<const std::vector<analytics::Competition>>(
-          analytics::CompetitionsOf(stored.tender()));
+      pending->stored[i] = stored.SerializeAsString();
+      pending->competitions[i] = {tender_id,
+                                  std::make_shared<const std::vector<analytics::Competition>>(
+                                      analytics::CompetitionsOf(stored.tender()))};
       tender::GiveBack(stored.mutable_tender(), &entry.state);
 
       entry.dirty = false;
@@ -828,27 +827,22 @@ absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* stage
       // next Flush, which first waits for this write.)
       entry.index = std::move(index);
       changes->push_back(
-          {generation->prefix + TenderKey(tender_id), &prepared[i].stored, Kind::kPut});
+          {generation->prefix + TenderKey(tender_id), &pending->stored[i], Kind::kPut});
     }
     // Every key is changed once: the order of equal keys never matters.
-    std::sort(changes->begin(), changes->end(),
-              [](const Change& x, const Change& y) { return x.key < y.key; });
+    std::sort(changes->begin(), changes->end(), Change::ByKey);
   };
   std::vector<std::vector<Change>>& runs = pending->runs;
   constexpr size_t kParallelFrom = 512;
-  if (prepared.size() >= kParallelFrom) {
+  if (tenders >= kParallelFrom) {
     runs.resize(3);
-    const size_t half = prepared.size() / 2;
-    std::thread helper(prepare, half, prepared.size(), &runs[1]);
+    const size_t half = tenders / 2;
+    std::thread helper(prepare, half, tenders, &runs[1]);
     prepare(0, half, &runs[0]);
     helper.join();
   } else {
     runs.resize(2);
-    prepare(0, prepared.size(), &runs[0]);
-  }
-  pending->competitions.reserve(staged->dirty.size());
-  for (size_t i = 0; i < prepared.size(); ++i) {
-    pending->competitions.emplace_back(staged->dirty[i], std::move(prepared[i].competitions));
+    prepare(0, tenders, &runs[0]);
   }
   std::vector<Change>& rest = runs.back();
   pending->actor_chunks = std::move(staged->actor_chunks);
@@ -863,8 +857,7 @@ absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* stage
   rest.push_back({CheckpointKey(generation->id), &pending->encoded_checkpoint, Kind::kPut});
   PutBigEndian64(pending->unknown, &pending->encoded_unknown);
   rest.push_back({UnknownKey(generation->id), &pending->encoded_unknown, Kind::kPut});
-  std::sort(rest.begin(), rest.end(),
-            [](const Change& x, const Change& y) { return x.key < y.key; });
+  std::sort(rest.begin(), rest.end(), Change::ByKey);
   staged->events = 0;
   staged->dirty.clear();
   RETURN_IF_ERROR(writer->Submit(std::move(pending)));
@@ -900,7 +893,7 @@ absl::Status ProjectionEngine::Impl::Write(PendingWrite* pending) {
     for (size_t r = 0; r < pending->runs.size(); ++r) {
       if (next[r] == pending->runs[r].size()) continue;
       const PendingWrite::Change& candidate = pending->runs[r][next[r]];
-      if (change == nullptr || candidate.key < change->key) {
+      if (change == nullptr || PendingWrite::Change::ByKey(candidate, *change)) {
         change = &candidate;
         from = r;
       }
