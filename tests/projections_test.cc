@@ -1,5 +1,6 @@
 // Projections over a real log: the runner, restarts, rebuilds (rebuilt equals
 // incremental, byte for byte), and every query through gRPC on loopback.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -311,6 +312,81 @@ TEST_F(ProjectionsTest, ActorHistoryAcrossChunks) {
   ASSERT_TRUE(engine_->Rebuild([](uint64_t, uint64_t) {}).ok());
   ASSERT_OK_AND_ASSIGN(auto rebuilt, engine_->Dump());
   EXPECT_EQ(rebuilt, incremental);
+}
+
+// A store that delivers subscriptions unpacked and in full, as the gRPC
+// client of a remote store does whatever the request's hints say.
+class UnpackedStore final : public eventlog::EventStore {
+ public:
+  explicit UnpackedStore(eventlog::EventStore* store) : store_(store) {}
+  absl::StatusOr<eventlog::AppendResult> Append(
+      const std::string& stream_id, const eventlog::ExpectedRevision& expected,
+      const std::vector<eventlog::ProposedEvent>& events) override {
+    return store_->Append(stream_id, expected, events);
+  }
+  absl::StatusOr<eventlog::ReadStreamResult> ReadStream(
+      const eventlog::ReadStreamRequest& request) override {
+    return store_->ReadStream(request);
+  }
+  absl::StatusOr<eventlog::ReadAllResult> ReadAll(
+      const eventlog::ReadAllRequest& request) override {
+    eventlog::ReadAllRequest plain = request;
+    plain.packed = false;
+    plain.lean = false;
+    return store_->ReadAll(plain);
+  }
+  absl::StatusOr<eventlog::StreamInfo> GetStreamInfo(const std::string& stream_id) override {
+    return store_->GetStreamInfo(stream_id);
+  }
+  absl::StatusOr<uint64_t> HeadPosition() override { return store_->HeadPosition(); }
+  absl::StatusOr<std::unique_ptr<eventlog::Subscription>> Subscribe(
+      const eventlog::SubscribeRequest& request) override {
+    if (request.packed) hinted_packed_ = true;
+    eventlog::SubscribeRequest plain = request;
+    plain.packed = false;
+    plain.lean = false;
+    return store_->Subscribe(plain);
+  }
+  absl::StatusOr<eventlog::VerifyResult> Verify() override { return store_->Verify(); }
+  absl::StatusOr<uint64_t> Checkpoint(const std::string& path) override {
+    return store_->Checkpoint(path);
+  }
+  bool hinted_packed() const { return hinted_packed_; }
+
+ private:
+  eventlog::EventStore* const store_;
+  std::atomic<bool> hinted_packed_{false};
+};
+
+// The runner reads packed batches from a store in the same process and plain
+// ones from a remote store: both fold to the same bytes.
+TEST_F(ProjectionsTest, PlainDeliveriesFoldAsPackedOnes) {
+  RecordHistory();
+  for (int i = 0; i < 30; ++i) Record(i % 2 == 0 ? "T-1" : "T-2", Activity(Day(3 + i)));
+  eventlog::ProposedEvent other;  // not a tender event: skipped and counted
+  other.event_id = "00000000-0000-4000-8000-0000000000aa";
+  other.type = "crm.v1.ContactMoved";
+  other.occurred_at = Day(1);
+  other.actor = "crm-sync";
+  ASSERT_TRUE(log_->Append("contact-7", eventlog::ExpectedRevision::Any(), {other}).ok());
+  Record("T-1", Document(Day(5)));
+  OpenEngine("packed");
+  CatchUp();
+  ASSERT_OK_AND_ASSIGN(auto packed, engine_->Dump());
+  engine_.reset();
+
+  UnpackedStore unpacked(log_.get());
+  projection::ProjectionEngine::Options options;
+  options.path = dir_.path() + "/plain";
+  options.own_party_id = kUs;
+  options.batch_events = 3;
+  ASSERT_OK_AND_ASSIGN(engine_, projection::ProjectionEngine::Open(&unpacked, options));
+  CatchUp();
+  ASSERT_OK_AND_ASSIGN(auto plain, engine_->Dump());
+  EXPECT_EQ(engine_->Status().unknown_events_skipped, 1u);
+  engine_.reset();
+  EXPECT_TRUE(unpacked.hinted_packed());
+  EXPECT_EQ(plain, packed);
 }
 
 TEST_F(ProjectionsTest, UnknownEventTypesAreSkippedAndCounted) {

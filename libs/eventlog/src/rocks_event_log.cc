@@ -208,6 +208,7 @@ class LogSubscription final : public Subscription {
         max_batch_(std::max<uint32_t>(1, request.max_batch)),
         max_batch_bytes_(request.max_batch_bytes),
         lean_(request.lean),
+        packed_(request.packed),
         cursor_(std::max<uint64_t>(1, request.from_position)) {}
 
   absl::StatusOr<SubscriptionItem> Next() override {
@@ -227,10 +228,11 @@ class LogSubscription final : public Subscription {
         read.max_bytes = max_batch_bytes_;
         read.filter = filter_;
         read.lean = lean_;
+        read.packed = packed_;
         ASSIGN_OR_RETURN(ReadAllResult result, log_->ReadAll(read));
         cursor_ = result.next_position;
-        if (!result.events.empty()) {
-          return EventBatch{std::move(result.events), cursor_};
+        if (!result.events.empty() || !result.packed.empty()) {
+          return EventBatch{std::move(result.events), std::move(result.packed), cursor_};
         }
         continue;
       }
@@ -255,6 +257,7 @@ class LogSubscription final : public Subscription {
   const uint32_t max_batch_;
   const uint64_t max_batch_bytes_;
   const bool lean_;
+  const bool packed_;
   std::atomic<bool> cancelled_{false};
   // Used by the one thread calling Next().
   uint64_t cursor_;
@@ -593,11 +596,18 @@ absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest&
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, cf(kLog)));
   const bool filtered = !request.filter.Empty();
   const uint64_t max_scan = std::max(request.max_scan, request.max_count);
-  result.events.reserve(std::min({request.max_count, max_scan, head - from + 1}));
+  const uint64_t most = std::min({request.max_count, max_scan, head - from + 1});
+  if (request.packed) {
+    // About 200 bytes an event, 16 MB at most: a guess, the buffer grows.
+    result.packed.Reserve(most, std::min<uint64_t>(most * 200, uint64_t{16} << 20));
+  } else {
+    result.events.reserve(most);
+  }
   uint64_t scanned = 0;
   uint64_t bytes = 0;
+  uint64_t returned = 0;
   for (it->Seek(PositionKey(from));
-       it->Valid() && result.events.size() < request.max_count && scanned < max_scan &&
+       it->Valid() && returned < request.max_count && scanned < max_scan &&
        (request.max_bytes == 0 || bytes < request.max_bytes);
        it->Next()) {
     RecordView view;
@@ -606,7 +616,21 @@ absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest&
     result.next_position = view.position + 1;
     if (filtered && !request.filter.Matches(view.stream_id, view.type)) continue;
     bytes += view.data.size();
-    ToRecordedEvent(view, &result.events.emplace_back(), request.lean);
+    ++returned;
+    if (request.packed) {
+      EventView event;
+      event.stream_id = view.stream_id;
+      event.revision = view.revision;
+      event.position = view.position;
+      event.type = view.type;
+      event.data = view.data;
+      event.occurred_at = absl::FromUnixNanos(view.occurred_at_ns);
+      event.recorded_at = absl::FromUnixNanos(view.recorded_at_ns);
+      event.actor = view.actor;
+      result.packed.Add(event);
+    } else {
+      ToRecordedEvent(view, &result.events.emplace_back(), request.lean);
+    }
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the log"));
   return result;

@@ -233,6 +233,79 @@ TEST_F(RocksEventLogTest, LeanReadsLeaveOutIdsAndHashOnly) {
   EXPECT_EQ(full.events[0].hash.size(), 32u);
 }
 
+// Packed reads return the fields of an EventView, equal to those of a plain
+// read, from one buffer: across pages, filters, the byte limit, a buffer
+// that grows past its first guess, and the batch being moved.
+TEST_F(RocksEventLogTest, PackedReadsCarryTheSameFieldsAsPlainOnes) {
+  std::vector<ProposedEvent> events;
+  for (uint64_t n = 1; n <= 6; ++n) {
+    ProposedEvent event = Event(n, n % 2 == 0 ? "bidtrail.v1.ActivityLogged" : "Other");
+    if (n == 3) event.data = std::string(300000, 'x');  // past the first guess of the buffer
+    if (n == 4) event.actor = "";
+    events.push_back(std::move(event));
+  }
+  ASSERT_THAT(log_->Append("tender-1", ExpectedRevision::Any(), {events[0], events[1], events[2]}),
+              IsOk());
+  ASSERT_THAT(log_->Append("other-1", ExpectedRevision::Any(), {events[3]}), IsOk());
+  ASSERT_THAT(log_->Append("tender-2", ExpectedRevision::Any(), {events[4], events[5]}), IsOk());
+  auto expect_same = [](const EventView& packed, const RecordedEvent& plain) {
+    EXPECT_EQ(packed.stream_id, plain.stream_id);
+    EXPECT_EQ(packed.revision, plain.revision);
+    EXPECT_EQ(packed.position, plain.position);
+    EXPECT_EQ(packed.type, plain.type);
+    EXPECT_EQ(packed.data, plain.data);
+    EXPECT_EQ(packed.occurred_at, plain.occurred_at);
+    EXPECT_EQ(packed.recorded_at, plain.recorded_at);
+    EXPECT_EQ(packed.actor, plain.actor);
+  };
+  struct Case {
+    std::string name;
+    ReadAllRequest request;
+  };
+  std::vector<Case> cases(4);
+  cases[0].name = "everything";
+  cases[1].name = "a page of two";
+  cases[1].request.from_position = 2;
+  cases[1].request.max_count = 2;
+  cases[2].name = "filtered";
+  cases[2].request.filter.stream_prefix = "tender-";
+  cases[2].request.filter.event_types = {"bidtrail.v1.ActivityLogged"};
+  cases[3].name = "byte limit";
+  cases[3].request.max_bytes = 20;
+  for (Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ASSERT_OK_AND_ASSIGN(ReadAllResult plain, log_->ReadAll(c.request));
+    c.request.packed = true;
+    ASSERT_OK_AND_ASSIGN(ReadAllResult read, log_->ReadAll(c.request));
+    EXPECT_TRUE(read.events.empty());
+    EXPECT_EQ(read.next_position, plain.next_position);
+    const PackedEvents packed = std::move(read.packed);  // views survive a move
+    ASSERT_EQ(packed.size(), plain.events.size());
+    ASSERT_FALSE(packed.empty());
+    for (size_t i = 0; i < packed.size(); ++i) expect_same(packed[i], plain.events[i]);
+  }
+
+  SubscribeRequest subscribe_request;
+  subscribe_request.packed = true;
+  subscribe_request.max_batch = 4;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Subscription> subscription,
+                       log_->Subscribe(subscribe_request));
+  ASSERT_OK_AND_ASSIGN(ReadAllResult plain, log_->ReadAll(ReadAllRequest()));
+  size_t delivered = 0;
+  while (delivered < plain.events.size()) {
+    ASSERT_OK_AND_ASSIGN(SubscriptionItem item, subscription->Next());
+    ASSERT_TRUE(std::holds_alternative<EventBatch>(item));
+    EventBatch batch = std::move(std::get<EventBatch>(item));
+    EXPECT_TRUE(batch.events.empty());
+    ASSERT_FALSE(batch.packed.empty());
+    for (size_t i = 0; i < batch.packed.size(); ++i) {
+      expect_same(batch.packed[i], plain.events[delivered++]);
+    }
+  }
+  ASSERT_OK_AND_ASSIGN(SubscriptionItem caught_up, subscription->Next());
+  EXPECT_TRUE(std::holds_alternative<CaughtUp>(caught_up));
+}
+
 // Each expected-revision kind against a missing stream and a stream at
 // revision 1: accepted, or ABORTED naming the actual revision with nothing
 // written.

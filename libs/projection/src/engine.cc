@@ -188,7 +188,10 @@ constexpr int kActorChunkBits = 12;
 
 // An event of a delivered batch, decoded for the runner.
 struct DecodedEvent {
-  std::optional<v1::TenderEvent> event;  // nullopt: not a tender event (skipped, counted)
+  // On the heap when Apply keeps its payload (it is moved from), otherwise on
+  // the delivery's arena; null: not a tender event (skipped, counted).
+  v1::TenderEvent* event = nullptr;
+  std::unique_ptr<v1::TenderEvent> owned;  // the event, when on the heap
   // Where its actor record ends in Delivery::actor_records.
   size_t record_end = 0;
 };
@@ -198,10 +201,32 @@ struct Delivery {
   explicit Delivery(absl::StatusOr<eventlog::SubscriptionItem> item) : item(std::move(item)) {}
   absl::StatusOr<eventlog::SubscriptionItem> item;
   bool decoded = false;
+  // Events only read by Apply: their strings and messages are freed at once.
+  google::protobuf::Arena arena;
   std::vector<DecodedEvent> events;  // one per event of the batch
   // Each event's ActorRecord, prefixed with its length, in position order.
   std::string actor_records;
 };
+
+// The number of events in a batch, and the i-th, packed or not (a remote
+// store delivers them unpacked).
+size_t EventCount(const eventlog::EventBatch& batch) {
+  return batch.packed.empty() ? batch.events.size() : batch.packed.size();
+}
+eventlog::EventView EventAt(const eventlog::EventBatch& batch, size_t i) {
+  if (!batch.packed.empty()) return batch.packed[i];
+  const eventlog::RecordedEvent& event = batch.events[i];
+  eventlog::EventView view;
+  view.stream_id = event.stream_id;
+  view.revision = event.revision;
+  view.position = event.position;
+  view.type = event.type;
+  view.data = event.data;
+  view.occurred_at = event.occurred_at;
+  view.recorded_at = event.recorded_at;
+  view.actor = event.actor;
+  return view;
+}
 
 // Decodes a delivered batch: the half of the runner's work that needs no
 // read model, so that the reader thread can take it on when it is ahead.
@@ -211,15 +236,16 @@ void Decode(Delivery* delivery) {
   if (!delivery->item.ok()) return;
   const auto* batch = std::get_if<eventlog::EventBatch>(&*delivery->item);
   if (batch == nullptr) return;
-  delivery->events.resize(batch->events.size());
+  const size_t count = EventCount(*batch);
+  delivery->events.resize(count);
   std::string scratch;
-  for (size_t i = 0; i < batch->events.size(); ++i) {
-    const eventlog::RecordedEvent& event = batch->events[i];
+  for (size_t i = 0; i < count; ++i) {
+    const eventlog::EventView event = EventAt(*batch, i);
     DecodedEvent& decoded = delivery->events[i];
     AppendActorRecord(event.stream_id, event.position, event.type, event.occurred_at,
                       event.recorded_at, &scratch, &delivery->actor_records);
     decoded.record_end = delivery->actor_records.size();
-    decoded.event = tender::DecodeEvent(event.type, event.data);
+    decoded.event = tender::DecodeForFold(event.type, event.data, &delivery->arena, &decoded.owned);
   }
 }
 
@@ -668,6 +694,7 @@ void ProjectionEngine::Impl::Run(Generation* generation) {
     request.max_batch = options_.batch_events;
     request.max_batch_bytes = uint64_t{16} << 20;
     request.lean = true;  // the read models use no event id, hash or correlation
+    request.packed = true;
     absl::StatusOr<std::unique_ptr<eventlog::Subscription>> subscribed = store_->Subscribe(request);
     if (!subscribed.ok()) {
       absl::SleepFor(absl::Milliseconds(500));  // the store may be restarting; try again
@@ -724,15 +751,17 @@ absl::Status ProjectionEngine::Impl::Stage(Generation* generation, Delivery* del
   const eventlog::EventBatch& batch = std::get<eventlog::EventBatch>(*delivery->item);
   auto& cache = generation->cache;
   size_t record_begin = 0;
-  for (size_t i = 0; i < batch.events.size(); ++i) {
-    const eventlog::RecordedEvent& event = batch.events[i];
+  const size_t count = EventCount(batch);
+  for (size_t i = 0; i < count; ++i) {
+    const eventlog::EventView event = EventAt(batch, i);
+    const absl::string_view actor(event.actor.data(), event.actor.size());
     DecodedEvent& decoded = delivery->events[i];
     // What the actor recorded, appended to the actor's chunk of positions.
-    auto [cursor, added] = staged->actor_cursors.try_emplace(event.actor, 0, nullptr);
+    auto [cursor, added] = staged->actor_cursors.try_emplace(actor, 0, nullptr);
     auto& [chunk_number, chunk] = cursor->second;
     if (added || event.position >> kActorChunkBits != chunk_number) {
       chunk_number = event.position >> kActorChunkBits;
-      std::string key = absl::StrCat(generation->prefix, "a/", event.actor, std::string(1, '\0'));
+      std::string key = absl::StrCat(generation->prefix, "a/", actor, std::string(1, '\0'));
       PutBigEndian64(chunk_number, &key);
       chunk = &staged->actor_chunks[std::move(key)];
     }
@@ -770,10 +799,14 @@ absl::Status ProjectionEngine::Impl::Stage(Generation* generation, Delivery* del
       it->second.dirty = true;
       staged->dirty.push_back(tender_id);
     }
-    tender::Apply(std::move(*decoded.event), &it->second.state);
+    if (decoded.owned) {
+      tender::Apply(std::move(*decoded.owned), &it->second.state);
+    } else {
+      tender::Apply(*decoded.event, &it->second.state);
+    }
     it->second.revision = event.revision;
   }
-  staged->events += batch.events.size();
+  staged->events += count;
   staged->next_position = batch.next_position;
   return absl::OkStatus();
 }

@@ -1,5 +1,7 @@
 #include "bidtrail/tender/decide.h"
 
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -384,6 +386,108 @@ TEST(FoldTest, FullLifecycle) {
   }
   EXPECT_EQ(EventTypeName(history[0]), "bidtrail.v1.TenderDiscovered");
   EXPECT_FALSE(DecodeEvent("bidtrail.v1.SomethingNew", "").has_value());
+
+  // Decoded for folding (some events on an arena, activity skimmed), the
+  // history folds to the same state.
+  google::protobuf::Arena arena;
+  TenderState folded;
+  for (const v1::TenderEvent& event : history) {
+    std::unique_ptr<v1::TenderEvent> owned;
+    v1::TenderEvent* decoded =
+        DecodeForFold(EventTypeName(event), EncodeEventData(event), &arena, &owned);
+    ASSERT_NE(decoded, nullptr) << event.ShortDebugString();
+    const bool kept =
+        event.has_tender_discovered() || event.has_bid_submitted() || event.has_award_announced();
+    EXPECT_EQ(owned != nullptr, kept) << event.ShortDebugString();
+    EXPECT_EQ(decoded->GetArena() == nullptr, kept);
+    if (owned) {
+      Apply(std::move(*owned), &folded);
+    } else {
+      Apply(*decoded, &folded);
+    }
+  }
+  EXPECT_EQ(ToView(folded, kUs).SerializeAsString(), view.SerializeAsString());
+  std::unique_ptr<v1::TenderEvent> owned;
+  EXPECT_EQ(DecodeForFold("bidtrail.v1.SomethingNew", "", &arena, &owned), nullptr);
+  EXPECT_EQ(DecodeForFold("bidtrail.v1.BidSubmitted", "\xff", &arena, &owned), nullptr);
+  EXPECT_EQ(owned, nullptr);
+}
+
+// Wire-format pieces, to build ActivityLogged bytes protobuf would never
+// write but must read.
+std::string Varint(uint64_t value) {
+  std::string out;
+  do {
+    out.push_back(static_cast<char>((value & 0x7f) | (value >= 0x80 ? 0x80 : 0)));
+    value >>= 7;
+  } while (value != 0);
+  return out;
+}
+std::string Field(int number, int wire_type, std::string_view payload) {
+  std::string out = Varint(static_cast<uint64_t>(number) << 3 | wire_type);
+  if (wire_type == 2) out += Varint(payload.size());
+  out.append(payload);
+  return out;
+}
+
+// Folding skims an ActivityLogged for what Apply reads (tender id and time):
+// for any bytes, it must read what protobuf reads, and fail where it fails.
+TEST(CodecTest, ActivitySkimmedForFoldingReadsWhatProtobufReads) {
+  const std::string time = Field(1, 0, Varint(86400 * 3)) + Field(2, 0, Varint(500));
+  const std::string plain = Field(1, 2, "T-1") + Field(2, 0, Varint(2)) + Field(3, 2, "Ann") +
+                            Field(5, 2, "met the buyer") + Field(6, 2, time);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"as protobuf writes it", EncodeEventData(Activity(Day(3)))},
+      {"plain", plain},
+      {"empty", ""},
+      {"unknown fields of every wire type", plain + Field(99, 0, Varint(7)) +
+                                                Field(98, 1, "12345678") + Field(97, 5, "1234") +
+                                                Field(96, 2, "x")},
+      {"tender id twice: the last counts", plain + Field(1, 2, "T-2")},
+      {"time twice: merged field by field", plain + Field(6, 2, Field(2, 0, Varint(9)))},
+      {"time empty", Field(1, 2, "T-1") + Field(6, 2, "")},
+      {"time with unknown fields", Field(6, 2, time + Field(7, 2, "zz"))},
+      {"negative seconds", Field(6, 2, Field(1, 0, Varint(static_cast<uint64_t>(-86400))))},
+      {"nanos wider than 32 bits", Field(6, 2, Field(2, 0, Varint(uint64_t{1} << 40 | 5)))},
+      {"tender id as a varint: an unknown field", Field(1, 0, Varint(5)) + Field(6, 2, time)},
+      {"time as a varint: an unknown field", Field(1, 2, "T-1") + Field(6, 0, Varint(5))},
+      {"notes in UTF-8", plain + Field(5, 2, "caf\xc3\xa9")},
+      {"notes not UTF-8", plain + Field(5, 2, "caf\xe9")},
+      {"contact not UTF-8", plain + Field(3, 2, "\xff")},
+      {"tender id not UTF-8", Field(1, 2, "T\xff")},
+      {"truncated string", Field(1, 2, "T-1").substr(0, 3)},
+      {"truncated varint", Field(2, 0, "\x80")},
+      {"length past the end", Field(1, 2, "T-1") + "\x0a\x05ab"},
+      {"a group", plain + Field(9, 3, "")},
+      {"field number 0", std::string("\x02\x00")},
+      {"time truncated inside", Field(6, 2, std::string("\x08\x80"))},
+  };
+  TenderState discovered;
+  Apply(Discovered(), &discovered);
+  for (const auto& [name, bytes] : cases) {
+    SCOPED_TRACE(name);
+    const std::optional<v1::TenderEvent> full = DecodeEvent("bidtrail.v1.ActivityLogged", bytes);
+    google::protobuf::Arena arena;
+    std::unique_ptr<v1::TenderEvent> owned;
+    const v1::TenderEvent* skimmed =
+        DecodeForFold("bidtrail.v1.ActivityLogged", bytes, &arena, &owned);
+    ASSERT_EQ(skimmed != nullptr, full.has_value());
+    if (!full) continue;
+    EXPECT_EQ(owned, nullptr);
+    EXPECT_EQ(TenderIdOf(*skimmed), TenderIdOf(*full));
+    EXPECT_EQ(skimmed->activity_logged().has_occurred_at(),
+              full->activity_logged().has_occurred_at());
+    EXPECT_EQ(skimmed->activity_logged().occurred_at().seconds(),
+              full->activity_logged().occurred_at().seconds());
+    EXPECT_EQ(skimmed->activity_logged().occurred_at().nanos(),
+              full->activity_logged().occurred_at().nanos());
+    TenderState from_full = discovered;
+    TenderState from_skimmed = discovered;
+    Apply(*full, &from_full);
+    Apply(*skimmed, &from_skimmed);
+    EXPECT_EQ(ToView(from_skimmed, kUs).SerializeAsString(),
+              ToView(from_full, kUs).SerializeAsString());
+  }
 }
 
 // Random command sequences: whatever Decide accepts keeps the invariants, and

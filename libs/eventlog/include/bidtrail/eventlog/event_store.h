@@ -55,6 +55,87 @@ struct RecordedEvent {
   std::string hash;  // 32 bytes: SHA-256(previous hash || record bytes)
 };
 
+// An event of a packed batch (ReadAllRequest::packed): the fields a reader
+// that folds events uses, its strings viewing bytes the batch holds.
+struct EventView {
+  std::string_view stream_id;
+  uint64_t revision = 0;
+  uint64_t position = 0;
+  std::string_view type;
+  std::string_view data;
+  absl::Time occurred_at;
+  absl::Time recorded_at;
+  std::string_view actor;
+};
+
+// Events whose strings are packed one after another in one buffer, rather
+// than each in strings of its own: for a reader going through the whole log,
+// a handful of allocations per event, and reading them back scattered over
+// the heap, cost more than folding the event. Move-only.
+class PackedEvents {
+ public:
+  PackedEvents() = default;
+  PackedEvents(PackedEvents&&) = default;
+  PackedEvents& operator=(PackedEvents&&) = default;
+  PackedEvents(const PackedEvents&) = delete;
+  PackedEvents& operator=(const PackedEvents&) = delete;
+
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  // The i-th event; its strings stay valid while this object lives (moves
+  // included) and nothing is added.
+  EventView operator[](size_t i) const {
+    const Entry& entry = entries_[i];
+    const char* at = bytes_.data() + entry.offset;
+    EventView view;
+    view.stream_id = std::string_view(at, entry.stream_id_size);
+    at += entry.stream_id_size;
+    view.type = std::string_view(at, entry.type_size);
+    at += entry.type_size;
+    view.actor = std::string_view(at, entry.actor_size);
+    at += entry.actor_size;
+    view.data = std::string_view(at, entry.data_size);
+    view.revision = entry.revision;
+    view.position = entry.position;
+    view.occurred_at = entry.occurred_at;
+    view.recorded_at = entry.recorded_at;
+    return view;
+  }
+  // Copies `event` in (its strings may point anywhere).
+  void Add(const EventView& event) {
+    Entry& entry = entries_.emplace_back();
+    entry.offset = bytes_.size();
+    entry.stream_id_size = event.stream_id.size();
+    entry.type_size = event.type.size();
+    entry.actor_size = event.actor.size();
+    entry.data_size = event.data.size();
+    entry.revision = event.revision;
+    entry.position = event.position;
+    entry.occurred_at = event.occurred_at;
+    entry.recorded_at = event.recorded_at;
+    bytes_.append(event.stream_id).append(event.type).append(event.actor).append(event.data);
+  }
+  void Reserve(size_t events, size_t bytes) {
+    entries_.reserve(events);
+    bytes_.reserve(bytes);
+  }
+
+ private:
+  struct Entry {
+    size_t offset;
+    size_t stream_id_size;
+    size_t type_size;
+    size_t actor_size;
+    size_t data_size;
+    uint64_t revision;
+    uint64_t position;
+    absl::Time occurred_at;
+    absl::Time recorded_at;
+  };
+  std::string bytes_;
+  std::vector<Entry> entries_;
+};
+
 // What the stream must look like for an append to be accepted.
 class ExpectedRevision {
  public:
@@ -137,10 +218,15 @@ struct ReadAllRequest {
   // copying them costs a fifth of reading an event. A hint: a store may fill
   // them anyway.
   bool lean = false;
+  // Return the events in ReadAllResult::packed rather than `events`: only
+  // the fields of an EventView, without a string of their own. A hint: a
+  // store may return `events` anyway (a remote one does).
+  bool packed = false;
 };
 
 struct ReadAllResult {
   std::vector<RecordedEvent> events;
+  PackedEvents packed;  // instead of `events`, as ReadAllRequest::packed
   // Position after the last record examined: where to continue from.
   uint64_t next_position = 1;
 };
@@ -157,6 +243,7 @@ struct VerifyResult {
 // notice that the subscriber has caught up with the head.
 struct EventBatch {
   std::vector<RecordedEvent> events;
+  PackedEvents packed;         // instead of `events`, as SubscribeRequest::packed
   uint64_t next_position = 1;  // resume from here (filtered-out events included)
 };
 struct CaughtUp {
@@ -182,8 +269,9 @@ struct SubscribeRequest {
   // Largest batch delivered at once, in events and in bytes of event data.
   uint32_t max_batch = 512;
   uint64_t max_batch_bytes = uint64_t{1} << 20;
-  // As ReadAllRequest::lean.
+  // As ReadAllRequest::lean and ReadAllRequest::packed.
   bool lean = false;
+  bool packed = false;
 };
 
 class EventStore {
