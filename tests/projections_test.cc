@@ -130,12 +130,13 @@ class ProjectionsTest : public ::testing::Test {
 // The runner writes actor records without building messages: the bytes must
 // be what protobuf writes, or ActorHistory would read something else.
 TEST(ActorRecordTest, EncodedAsProtobufWritesIt) {
-  const absl::Time times[] = {absl::UnixEpoch(),
-                              absl::FromUnixNanos(1),
-                              absl::FromUnixNanos(-1),
-                              absl::FromUnixSeconds(1790000000) + absl::Nanoseconds(999999999),
-                              absl::FromUnixSeconds(-86400 * 365 * 80) + absl::Nanoseconds(5),
-                              absl::FromUnixSeconds(253402300799)};
+  const absl::Time times[] = {
+      absl::UnixEpoch(),
+      absl::FromUnixNanos(1),
+      absl::FromUnixNanos(-1),
+      absl::FromUnixSeconds(1790000000) + absl::Nanoseconds(999999999),
+      absl::FromUnixSeconds(int64_t{-86400} * 365 * 80) + absl::Nanoseconds(5),
+      absl::FromUnixSeconds(253402300799)};
   const std::pair<std::string, std::string> texts[] = {
       {"", ""}, {"tender-1", "bidtrail.v1.BidSubmitted"}, {std::string(300, 's'), "t"}};
   const uint64_t positions[] = {0, 1, 127, 128, uint64_t{1} << 40, ~uint64_t{0}};

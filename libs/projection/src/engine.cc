@@ -88,18 +88,19 @@ std::map<std::string, std::string> IndexEntries(const v1::TenderView& view,
             bid.bid().bidder().id() == own_party_id && bid.status() != v1::BID_STATUS_WITHDRAWN;
       }
     }
+    // What every deadline of the tender shows, built once.
+    v1::DeadlineItem item;
+    item.set_tender_id(tender_id);
+    item.set_title(details.title());
+    *item.mutable_buyer() = details.buyer();
+    item.set_territory(details.territory());
+    item.set_owner_team(details.owner_team());
     auto add = [&](bool present, const google::protobuf::Timestamp& due, const char* kind,
                    bool done) {
       if (!present) return;
       std::string key = "d/";
       PutTime(FromProtoTime(due), &key);
       absl::StrAppend(&key, "/", tender_id, "/", kind);
-      v1::DeadlineItem item;
-      item.set_tender_id(tender_id);
-      item.set_title(details.title());
-      *item.mutable_buyer() = details.buyer();
-      item.set_territory(details.territory());
-      item.set_owner_team(details.owner_team());
       item.set_kind(kind);
       *item.mutable_due() = due;
       item.set_done(done);

@@ -457,7 +457,7 @@ TEST(CodecTest, ActivitySkimmedForFoldingReadsWhatProtobufReads) {
       {"tender id not UTF-8", Field(1, 2, "T\xff")},
       {"truncated string", Field(1, 2, "T-1").substr(0, 3)},
       {"truncated varint", Field(2, 0, "\x80")},
-      {"length past the end", Field(1, 2, "T-1") + "\x0a\x05ab"},
+      {"length past the end", Field(1, 2, "T-1") + std::string("\x0a\x05") + "ab"},
       {"a group", plain + Field(9, 3, "")},
       {"field number 0", std::string("\x02\x00")},
       {"time truncated inside", Field(6, 2, std::string("\x08\x80"))},
