@@ -70,7 +70,6 @@ std::vector<Competition> CompetitionsOf(const v1::TenderView& tender) {
     } else if (!competition.winners.empty()) {
       competition.status = Competition::Status::kDecided;
     }
-    competition.bids.reserve(lot.bids_size());
     for (const v1::BidView& bid : lot.bids()) {
       const v1::BidSubmitted& submitted = bid.bid();
       Competition::BidFacts facts;
@@ -82,8 +81,7 @@ std::vector<Competition> CompetitionsOf(const v1::TenderView& tender) {
         facts.amount = *amount;
       }
       competition.bid_facts.push_back(facts);
-      competition.bids.push_back(
-          CompetitionBid{submitted.bidder().id(), submitted.bidder().name(), bid.status()});
+      competition.bidder_names.push_back(Symbol::Intern(submitted.bidder().name()));
     }
     competitions.push_back(std::move(competition));
   }

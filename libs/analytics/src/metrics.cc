@@ -379,19 +379,23 @@ struct Accumulator {
 struct Group {
   explicit Group(std::string_view key) : key(key) {}
   std::string key;
-  // Groups keyed by a party: its name, as first seen. Points into a
-  // competition (competitions outlive the call).
-  const std::string* label = nullptr;
+  // Groups keyed by a party: its name, as first seen; groups keyed by a
+  // buyer: its name. Views a competition's string (competitions outlive the
+  // call) or a symbol's text (which lives as long as the process).
+  std::string_view label;
+  bool labelled = false;
   Accumulator totals;
 };
 
 // A group keyed by a party is labelled with the name of the first bid of
-// that party which has one. `bids` are far from the front of a competition
-// (competition.h): read only while the group has no label.
+// that party which has one. `bidder_names` are far from the front of a
+// competition (competition.h): read only while the group has no label.
 void SetLabel(const Competition& competition, size_t bid, Group* group) {
-  if (group->label != nullptr) return;
-  const std::string& name = competition.bids[bid].bidder_name;
-  if (!name.empty()) group->label = &name;
+  if (group->labelled) return;
+  const Symbol name = competition.bidder_names[bid];
+  if (name == Symbol()) return;
+  group->label = name.text();
+  group->labelled = true;
 }
 
 // An entry of an array of groups indexed by symbol (kNoGroup until set).
@@ -605,7 +609,10 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
     switch (options.group_by) {
       case v1::WIN_LOSS_GROUP_BY_BUYER: {
         const uint32_t slot = groups.OfSymbol(competition.buyer_id);
-        if (groups[slot].label == nullptr) groups[slot].label = &competition.buyer_name;
+        if (!groups[slot].labelled) {
+          groups[slot].label = competition.buyer_name;
+          groups[slot].labelled = true;
+        }
         keys.push_back(slot);
         break;
       }
@@ -700,7 +707,7 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
     if (totals.bid == 0 && totals.tenders_no_bid.empty()) continue;
     const bool ours = per_bidder ? group.key == options.own_party_id : count_no_bid;
     v1::WinLossGroup proto = totals.ToProto(group.key, ours, &samples);
-    if (group.label != nullptr) proto.set_label(*group.label);
+    if (group.labelled) proto.set_label(std::string(group.label));
     result.push_back(std::move(proto));
   }
   // Largest first; the key breaks ties, so that the order does not depend on
@@ -807,8 +814,8 @@ std::vector<v1::CompetitorSummary> Competitors(const CompetitionSet& competition
                                                const std::string& bidder_id, absl::Time from,
                                                absl::Time to) {
   struct Record {
-    // As the last competition spelled it (competitions outlive the call).
-    const std::string* name = nullptr;
+    // As the last competition spelled it.
+    Symbol name;
     uint32_t met = 0, their_wins = 0, our_wins = 0;
     std::vector<double> differences;
   };
@@ -831,7 +838,7 @@ std::vector<v1::CompetitorSummary> Competitors(const CompetitionSet& competition
       const Competition::BidFacts& theirs =
           competition.bid_facts[competition.BidIndexOf(bid.bidder)];
       Record& record = records[bid.bidder];
-      record.name = &competition.bids[i].bidder_name;
+      record.name = competition.bidder_names[i];
       ++record.met;
       if (competition.Won(bid.bidder)) ++record.their_wins;
       if (we_won) ++record.our_wins;
@@ -850,7 +857,7 @@ std::vector<v1::CompetitorSummary> Competitors(const CompetitionSet& competition
   for (const auto& [id, record] : by_id) {
     v1::CompetitorSummary summary;
     summary.mutable_competitor()->set_id(std::string(id));
-    summary.mutable_competitor()->set_name(*record->name);
+    summary.mutable_competitor()->set_name(std::string(record->name.text()));
     summary.set_met(record->met);
     summary.set_their_wins(record->their_wins);
     summary.set_our_wins(record->our_wins);

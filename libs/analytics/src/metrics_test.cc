@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/tender/state.h"
 #include "gmock/gmock.h"
@@ -132,13 +133,14 @@ TEST(CompetitionTest, DerivesStatusWinnersAndCycleStart) {
   EXPECT_EQ(l1.first_award_at, Day(30)) << "the first award counts, though cancelled";
   // What the analytics read of each bid mirrors the bid as written.
   ASSERT_EQ(l1.bid_facts.size(), 3u);
-  ASSERT_EQ(l1.bids.size(), 3u);
-  for (size_t i = 0; i < l1.bids.size(); ++i) {
-    EXPECT_EQ(l1.bid_facts[i].bidder.text(), l1.bids[i].bidder_id);
-    EXPECT_EQ(l1.bid_facts[i].status, l1.bids[i].status);
+  ASSERT_EQ(l1.bidder_names.size(), 3u);
+  const std::vector<std::string> bidders = {kUs, "C-1", "C-2"};
+  for (size_t i = 0; i < l1.bid_facts.size(); ++i) {
+    EXPECT_EQ(l1.bid_facts[i].bidder.text(), bidders[i]);
+    EXPECT_EQ(l1.bidder_names[i].text(), "Name of " + bidders[i]);
     EXPECT_EQ(l1.bid_facts[i].currency.text(), "CNY");
   }
-  EXPECT_EQ(l1.bids[1].bidder_name, "Name of C-1");
+  EXPECT_EQ(l1.bid_facts[0].status, v1::BID_STATUS_VALID);
   EXPECT_EQ(l1.bid_facts[1].status, v1::BID_STATUS_DISQUALIFIED);
   EXPECT_EQ(l1.bid_facts[1].value(), Decimal::Parse("450000"));
   EXPECT_EQ(l1.BidIndexOf(Symbol::Intern("C-2")), 2);
@@ -369,6 +371,7 @@ TEST(CompetitorsTest, RecordsAgainstEachCompetitor) {
   ASSERT_EQ(competitors.size(), 2u);
   const v1::CompetitorSummary& c1 = competitors[0];
   EXPECT_EQ(c1.competitor().id(), "C-1");
+  EXPECT_EQ(c1.competitor().name(), "Name of C-1");
   EXPECT_EQ(c1.met(), 3u);
   EXPECT_EQ(c1.their_wins(), 1u);  // T2
   EXPECT_EQ(c1.our_wins(), 1u);    // T1L1
@@ -376,6 +379,29 @@ TEST(CompetitorsTest, RecordsAgainstEachCompetitor) {
               DoubleNear((-30000.0 / 480000 - 20000.0 / 320000 - 5000.0 / 90000) / 3, 1e-12));
   EXPECT_EQ(competitors[1].competitor().id(), "C-2");
   EXPECT_EQ(competitors[1].met(), 2u);
+}
+
+// Each thread keeps its own cache of the symbols it interned: threads must
+// still agree on every symbol, whichever interned it first.
+TEST(SymbolTest, ThreadsAgreeOnSymbols) {
+  constexpr int kTexts = 2000;
+  std::vector<Symbol> first(kTexts);
+  std::vector<Symbol> second(kTexts);
+  auto intern = [](std::vector<Symbol>* out, bool backwards) {
+    for (int n = 0; n < kTexts; ++n) {
+      const int i = backwards ? kTexts - 1 - n : n;
+      (*out)[i] = Symbol::Intern(absl::StrCat("symbol threads: ", i));
+    }
+  };
+  std::thread a(intern, &first, false);
+  std::thread b(intern, &second, true);
+  a.join();
+  b.join();
+  EXPECT_EQ(first, second);
+  for (int i = 0; i < kTexts; ++i) {
+    EXPECT_EQ(first[i].text(), absl::StrCat("symbol threads: ", i));
+    EXPECT_EQ(Symbol::Intern(absl::StrCat("symbol threads: ", i)), first[i]);
+  }
 }
 
 TEST(SymbolTest, InternsEachTextOnce) {

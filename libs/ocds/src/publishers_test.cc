@@ -525,8 +525,10 @@ Analyzed AnalyzeLog(eventlog::EventStore* store) {
   std::map<std::string, std::set<std::string>> bidders;
   for (const analytics::Competition& competition : analyzed.competitions) {
     std::set<std::string>& tender_bidders = bidders[competition.tender_id];
-    for (const analytics::CompetitionBid& bid : competition.bids) {
-      if (bid.status != v1::BID_STATUS_WITHDRAWN) tender_bidders.insert(bid.bidder_id);
+    for (const analytics::Competition::BidFacts& bid : competition.bid_facts) {
+      if (bid.status != v1::BID_STATUS_WITHDRAWN) {
+        tender_bidders.insert(std::string(bid.bidder.text()));
+      }
     }
     if (competition.first_award_at != absl::InfinitePast()) {
       analyzed.metrics.start_to_first_award[{competition.tender_id, competition.lot_id}] =
@@ -634,8 +636,8 @@ TEST_F(PublisherFactsTest, ProzorroBidsDisqualificationsAndCycleTimes) {
   // tender.numberOfTenderers of the five processes with bids.
   std::map<std::string, size_t> bidders;
   for (const analytics::Competition& competition : analyzed.competitions) {
-    for (const analytics::CompetitionBid& bid : competition.bids) {
-      if (!bid.bidder_id.empty()) bidders[competition.tender_id] += 1;
+    for (const analytics::Competition::BidFacts& bid : competition.bid_facts) {
+      if (bid.bidder != analytics::Symbol()) bidders[competition.tender_id] += 1;
     }
   }
   EXPECT_EQ(bidders["ocds-be6bcu-UA-2016-06-08-000504-c"], 5u);

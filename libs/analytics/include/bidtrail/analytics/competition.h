@@ -18,14 +18,6 @@
 
 namespace bidtrail::analytics {
 
-// A bid as written: the texts, for readers and for labels. The analytics read
-// Competition::bid_facts.
-struct CompetitionBid {
-  std::string bidder_id;
-  std::string bidder_name;
-  v1::BidStatus status = v1::BID_STATUS_VALID;
-};
-
 // Built by CompetitionsOf and immutable after: a CompetitionSet shares it
 // between threads. Aligned to a cache line, so that the fields at the front
 // (below) fill whole lines.
@@ -74,8 +66,8 @@ struct alignas(64) Competition {
   // The first award ever announced (cycle time), cancelled or not.
   absl::Time first_award_at = absl::InfinitePast();
   absl::Time award_at = absl::InfinitePast();
-  // Every bid, withdrawn ones included, in the order of `bids`. Inline up to
-  // the number of bids most competitions have.
+  // Every bid, withdrawn ones included, in the order the bids came. Inline up
+  // to the number of bids most competitions have.
   absl::InlinedVector<BidFacts, 8> bid_facts;
 
   // The lot's value, else the tender's estimated value.
@@ -83,9 +75,11 @@ struct alignas(64) Competition {
   std::optional<Decimal> estimated_value;  // parsed once
   std::string lot_id;
   std::string buyer_name;
-  std::vector<CompetitionBid> bids;
+  // Each bid's bidder name as written (interned: names, like ids, come from
+  // a bounded vocabulary), in the order of `bid_facts`: for labels.
+  absl::InlinedVector<Symbol, 8> bidder_names;
 
-  // The index (in `bid_facts` and `bids`) of the bidder's bid that is not
+  // The index (in `bid_facts` and `bidder_names`) of the bidder's bid that is not
   // withdrawn (valid or disqualified), or -1.
   int BidIndexOf(Symbol bidder) const;
   // Decided, and `bidder` is among the suppliers of the award in force.
