@@ -833,12 +833,13 @@ absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* stage
   pending->competitions.resize(tenders);
   auto prepare = [&](size_t begin, size_t end, std::vector<Change>* changes) {
     changes->reserve((end - begin) * 4);
+    // One view for every tender: it points at each state's messages in turn,
+    // and keeps its lot and bid entries from one to the next.
+    v1::GetTenderResponse stored;
     for (size_t i = begin; i < end; ++i) {
       const std::string& tender_id = staged->dirty[i];
       CachedTender& entry = cache.find(tender_id)->second;
-      v1::GetTenderResponse stored;
-      // The view borrows the state's messages for the time it is needed.
-      *stored.mutable_tender() = tender::LendView(&entry.state, options_.own_party_id);
+      tender::LendView(&entry.state, options_.own_party_id, stored.mutable_tender());
       stored.set_revision(entry.revision);
       std::map<std::string, std::string> index =
           IndexEntries(stored.tender(), options_.own_party_id);
@@ -846,7 +847,7 @@ absl::Status ProjectionEngine::Impl::Flush(Generation* generation, Staged* stage
       pending->competitions[i] = {tender_id,
                                   std::make_shared<const std::vector<analytics::Competition>>(
                                       analytics::CompetitionsOf(stored.tender()))};
-      tender::GiveBack(stored.mutable_tender(), &entry.state);
+      tender::GiveBack(stored.mutable_tender());
 
       entry.dirty = false;
       for (const auto& [key, value] : entry.index) {

@@ -254,54 +254,50 @@ v1::TenderView ToView(const TenderState& state, const std::string& own_party_id)
   return view;
 }
 
-v1::TenderView LendView(TenderState* state, const std::string& own_party_id) {
-  v1::TenderView view;
-  if (!state->exists) return view;
-  view.mutable_details()->Swap(&state->details);
-  view.set_status(state->status);
-  view.set_documents_obtained(state->documents_obtained);
-  view.set_documents_exception(state->documents_exception);
-  view.set_no_bid_decided(state->no_bid_decided);
+// The view's message fields are pointed at the state's messages with
+// protobuf's unsafe_arena_set_allocated_*, which on the heap just sets the
+// pointer (and would delete it with the view), and taken back with
+// unsafe_arena_release_*, which just clears it: no copy, no allocation.
+void LendView(TenderState* state, const std::string& own_party_id, v1::TenderView* view) {
+  view->Clear();  // keeps the lot, bid and award entries for reuse
+  if (!state->exists) return;
+  view->unsafe_arena_set_allocated_details(&state->details);
+  view->set_status(state->status);
+  view->set_documents_obtained(state->documents_obtained);
+  view->set_documents_exception(state->documents_exception);
+  view->set_no_bid_decided(state->no_bid_decided);
   for (LotState& lot : state->lots) {
-    v1::LotView* out = view.add_lots();
+    v1::LotView* out = view->add_lots();
     out->set_lot_id(lot.id);
     out->set_title(lot.title);
-    if (lot.value.ByteSizeLong() > 0) out->mutable_value()->Swap(&lot.value);
+    if (lot.value.ByteSizeLong() > 0) out->unsafe_arena_set_allocated_value(&lot.value);
     out->set_status(lot.status);
     for (BidRecord& bid : lot.bids) {
       v1::BidView* bid_view = out->add_bids();
-      bid_view->set_ours(!own_party_id.empty() && bid.bid.bidder().id() == own_party_id);
-      bid_view->mutable_bid()->Swap(&bid.bid);
+      bid_view->unsafe_arena_set_allocated_bid(&bid.bid);
       bid_view->set_status(bid.status);
+      bid_view->set_ours(!own_party_id.empty() && bid.bid.bidder().id() == own_party_id);
     }
     for (AwardRecord& award : lot.awards) {
       v1::AwardView* award_view = out->add_awards();
-      award_view->mutable_award()->Swap(&award.award);
+      award_view->unsafe_arena_set_allocated_award(&award.award);
       award_view->set_cancelled(award.cancelled);
       award_view->set_cancel_reason(award.cancel_reason);
     }
   }
-  view.set_amendment_count(state->amendment_count);
-  view.set_activity_count(state->activity_count);
+  view->set_amendment_count(state->amendment_count);
+  view->set_activity_count(state->activity_count);
   if (state->last_event_at != absl::InfinitePast()) {
-    ToProtoTime(state->last_event_at, view.mutable_last_event_at());
+    ToProtoTime(state->last_event_at, view->mutable_last_event_at());
   }
-  return view;
 }
 
-void GiveBack(v1::TenderView* view, TenderState* state) {
-  if (!state->exists) return;
-  state->details.Swap(view->mutable_details());
-  for (size_t i = 0; i < state->lots.size(); ++i) {
-    LotState& lot = state->lots[i];
-    v1::LotView* out = view->mutable_lots(static_cast<int>(i));
-    if (out->has_value()) lot.value.Swap(out->mutable_value());
-    for (size_t j = 0; j < lot.bids.size(); ++j) {
-      lot.bids[j].bid.Swap(out->mutable_bids(static_cast<int>(j))->mutable_bid());
-    }
-    for (size_t j = 0; j < lot.awards.size(); ++j) {
-      lot.awards[j].award.Swap(out->mutable_awards(static_cast<int>(j))->mutable_award());
-    }
+void GiveBack(v1::TenderView* view) {
+  if (view->has_details()) (void)view->unsafe_arena_release_details();
+  for (v1::LotView& lot : *view->mutable_lots()) {
+    if (lot.has_value()) (void)lot.unsafe_arena_release_value();
+    for (v1::BidView& bid : *lot.mutable_bids()) (void)bid.unsafe_arena_release_bid();
+    for (v1::AwardView& award : *lot.mutable_awards()) (void)award.unsafe_arena_release_award();
   }
 }
 

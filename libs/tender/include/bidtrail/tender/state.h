@@ -77,15 +77,17 @@ TenderState Fold(const std::vector<v1::TenderEvent>& events);
 
 // The state as the wire message; `own_party_id` marks our bids.
 v1::TenderView ToView(const TenderState& state, const std::string& own_party_id);
-// ToView without copying: the view takes the state's messages (details, lot
-// values, bids, awards) by swapping them out, which costs a few pointer swaps
-// where ToView copies every string of the tender. Until GiveBack(view, state)
-// swaps them back, `state` is hollow and must not be read or applied to.
-// Equal to ToView(state) in every field.
-v1::TenderView LendView(TenderState* state, const std::string& own_party_id);
-// Returns what LendView took: `state` is again as before LendView, and
-// `view` is left hollow.
-void GiveBack(v1::TenderView* view, TenderState* state);
+// ToView without copying, into `view`: the view points at the state's
+// messages (details, lot values, bids, awards) where ToView copies every
+// string of the tender, and reuses the lot, bid and award entries `view`
+// already has (a view lent and given back again and again allocates only
+// when a tender has more of them than any before). Equal to ToView(state) in
+// every field. Until GiveBack(view), `view` must not outlive or be cleared
+// before `state`, and `state` must not be applied to or moved.
+void LendView(TenderState* state, const std::string& own_party_id, v1::TenderView* view);
+// Lets go of what LendView pointed `view` at; `view` keeps its entries for
+// the next LendView, and may then be destroyed.
+void GiveBack(v1::TenderView* view);
 // The state back from its wire form: FromView(ToView(s)) folds on like s.
 TenderState FromView(const v1::TenderView& view);
 
