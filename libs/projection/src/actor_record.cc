@@ -1,29 +1,46 @@
 #include "actor_record.h"
 
+#include <array>
+
 #include "bidtrail/common/varint.h"
 
 namespace bidtrail::projection {
 namespace {
 
-// Protobuf tags (field number << 3 | wire type) of ActorRecord and Timestamp.
-constexpr char kStreamIdTag = (1 << 3) | 2;
-constexpr char kPositionTag = (2 << 3) | 0;
-constexpr char kTypeTag = (3 << 3) | 2;
-constexpr char kOccurredAtTag = (4 << 3) | 2;
-constexpr char kRecordedAtTag = (5 << 3) | 2;
-constexpr char kSecondsTag = (1 << 3) | 0;
-constexpr char kNanosTag = (2 << 3) | 0;
+// Never reorder or remove: stored records refer to these by index.
+constexpr std::array<std::string_view, 13> kTypes = {
+    "",  // 0: the type follows as text
+    "bidtrail.v1.TenderDiscovered",
+    "bidtrail.v1.TenderAmended",
+    "bidtrail.v1.DocumentObtained",
+    "bidtrail.v1.NoBidDecided",
+    "bidtrail.v1.BidSubmitted",
+    "bidtrail.v1.BidWithdrawn",
+    "bidtrail.v1.BidDisqualified",
+    "bidtrail.v1.AwardAnnounced",
+    "bidtrail.v1.AwardCancelled",
+    "bidtrail.v1.TenderCancelled",
+    "bidtrail.v1.TenderUnsuccessful",
+    "bidtrail.v1.ActivityLogged",
+};
 
-void AppendString(char tag, std::string_view value, std::string* out) {
-  if (value.empty()) return;  // proto3: a default value is not written
-  out->push_back(tag);
-  PutVarint(value.size(), out);
-  out->append(value);
+uint8_t TypeCode(std::string_view type) {
+  constexpr std::string_view kPrefix = "bidtrail.v1.";
+  if (type.substr(0, kPrefix.size()) != kPrefix) return 0;
+  for (uint8_t code = 1; code < kTypes.size(); ++code) {
+    if (kTypes[code] == type) return code;
+  }
+  return 0;
 }
 
-// A google.protobuf.Timestamp field, as bidtrail::ToProtoTime fills it:
-// whole seconds rounded down, and 0 <= nanos < 1e9.
-void AppendTime(char tag, absl::Time time, std::string* out) {
+uint64_t ZigZag(int64_t value) {
+  return (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
+}
+int64_t UnZigZag(uint64_t value) {
+  return static_cast<int64_t>(value >> 1) ^ -static_cast<int64_t>(value & 1);
+}
+
+void PutTime(absl::Time time, std::string* out) {
   absl::Duration remainder;
   int64_t seconds = absl::IDivDuration(time - absl::UnixEpoch(), absl::Seconds(1), &remainder);
   int64_t nanos = absl::ToInt64Nanoseconds(remainder);
@@ -31,39 +48,76 @@ void AppendTime(char tag, absl::Time time, std::string* out) {
     nanos += 1000000000;
     --seconds;
   }
-  char body[24];
-  size_t size = 0;
-  auto put = [&](char field, uint64_t value) {
-    body[size++] = field;
-    while (value >= 0x80) {
-      body[size++] = static_cast<char>(value | 0x80);
-      value >>= 7;
-    }
-    body[size++] = static_cast<char>(value);
-  };
-  if (seconds != 0) put(kSecondsTag, static_cast<uint64_t>(seconds));
-  if (nanos != 0) put(kNanosTag, static_cast<uint64_t>(nanos));
-  out->push_back(tag);
-  out->push_back(static_cast<char>(size));  // at most 22 bytes: one varint byte
-  out->append(body, size);
+  PutVarint(ZigZag(seconds), out);
+  PutVarint(static_cast<uint64_t>(nanos), out);
+}
+
+bool GetTime(std::string_view* in, google::protobuf::Timestamp* time) {
+  uint64_t seconds;
+  uint64_t nanos;
+  if (!GetVarint(in, &seconds) || !GetVarint(in, &nanos) || nanos >= 1000000000) return false;
+  time->set_seconds(UnZigZag(seconds));
+  time->set_nanos(static_cast<int32_t>(nanos));
+  return true;
+}
+
+bool GetString(std::string_view* in, std::string* out) {
+  uint64_t size;
+  if (!GetVarint(in, &size) || size > in->size()) return false;
+  out->assign(in->data(), size);
+  in->remove_prefix(size);
+  return true;
 }
 
 }  // namespace
 
 void AppendActorRecord(std::string_view stream_id, uint64_t position, std::string_view type,
-                       absl::Time occurred_at, absl::Time recorded_at, std::string* scratch,
-                       std::string* out) {
-  scratch->clear();
-  AppendString(kStreamIdTag, stream_id, scratch);
-  if (position != 0) {
-    scratch->push_back(kPositionTag);
-    PutVarint(position, scratch);
+                       absl::Time occurred_at, absl::Time recorded_at, std::string* out) {
+  // Written after a one-byte size, then moved up in the rare case the size
+  // takes more (a record over 127 bytes: long stream ids or types).
+  const size_t start = out->size();
+  out->push_back('\0');
+  PutVarint(position, out);
+  PutVarint(stream_id.size(), out);
+  out->append(stream_id);
+  const uint8_t code = TypeCode(type);
+  out->push_back(static_cast<char>(code));
+  if (code == 0) {
+    PutVarint(type.size(), out);
+    out->append(type);
   }
-  AppendString(kTypeTag, type, scratch);
-  AppendTime(kOccurredAtTag, occurred_at, scratch);
-  AppendTime(kRecordedAtTag, recorded_at, scratch);
-  PutVarint(scratch->size(), out);
-  out->append(*scratch);
+  PutTime(occurred_at, out);
+  PutTime(recorded_at, out);
+  const size_t size = out->size() - start - 1;
+  if (size < 0x80) {
+    (*out)[start] = static_cast<char>(size);
+    return;
+  }
+  std::string prefix;
+  PutVarint(size, &prefix);
+  out->replace(start, 1, prefix);
+}
+
+bool ReadActorRecord(std::string_view* records, v1::ActorRecord* record) {
+  uint64_t size;
+  if (!GetVarint(records, &size) || size > records->size()) return false;
+  std::string_view in = records->substr(0, size);
+  records->remove_prefix(size);
+  uint64_t position;
+  if (!GetVarint(&in, &position) || !GetString(&in, record->mutable_stream_id()) || in.empty()) {
+    return false;
+  }
+  record->set_position(position);
+  const uint8_t code = static_cast<uint8_t>(in.front());
+  in.remove_prefix(1);
+  if (code >= kTypes.size()) return false;
+  if (code == 0) {
+    if (!GetString(&in, record->mutable_type())) return false;
+  } else {
+    record->set_type(std::string(kTypes[code]));
+  }
+  return GetTime(&in, record->mutable_occurred_at()) &&
+         GetTime(&in, record->mutable_recorded_at()) && in.empty();
 }
 
 }  // namespace bidtrail::projection
