@@ -21,7 +21,6 @@
 #include "bidtrail/common/big_endian.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
-#include "bidtrail/common/varint.h"
 #include "bidtrail/tender/codec.h"
 #include "bidtrail/tender/state.h"
 #include "rocksdb/db.h"
@@ -183,9 +182,9 @@ struct Staged {
 
 // Records of what each actor recorded are kept in chunks of 4,096 positions:
 // a/<actor>\0<position >> 12>, whose value is the chunk's records
-// (actor_record.h) in position order. Each write
-// appends to a chunk with a merge, so the stored bytes do not depend on where
-// batches end, and an event costs no key of its own.
+// (actor_record.h) in position order. Each write appends to a chunk with a
+// merge, so the stored bytes do not depend on where batches end, and an event
+// costs no key of its own.
 constexpr int kActorChunkBits = 12;
 
 // An event of a delivered batch, decoded for the runner.
@@ -767,8 +766,8 @@ absl::Status ProjectionEngine::Impl::Stage(Generation* generation, Delivery* del
       std::string key = absl::StrCat(generation->prefix, "a/", actor, std::string(1, '\0'));
       PutBigEndian64(chunk_number, &key);
       chunk = &staged->actor_chunks[std::move(key)];
-      // A chunk grows to a few KB to a few hundred KB within a catch-up
-      // write: start at a page rather than at a few bytes.
+      // A chunk grows to several KB within a catch-up write: start at a
+      // page rather than at a few bytes.
       if (chunk->capacity() < 4096) chunk->reserve(4096);
     }
     chunk->append(delivery->actor_records, record_begin, decoded.record_end - record_begin);
