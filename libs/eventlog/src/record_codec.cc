@@ -107,6 +107,19 @@ void ToRecordedEvent(const RecordView& view, RecordedEvent* out, bool lean) {
   out->actor.assign(view.actor);
 }
 
+EventView ToEventView(const RecordView& view) {
+  EventView event;
+  event.stream_id = view.stream_id;
+  event.revision = view.revision;
+  event.position = view.position;
+  event.type = view.type;
+  event.data = view.data;
+  event.occurred_at = absl::FromUnixNanos(view.occurred_at_ns);
+  event.recorded_at = absl::FromUnixNanos(view.recorded_at_ns);
+  event.actor = view.actor;
+  return event;
+}
+
 std::string ChainHash(std::string_view previous_hash, std::string_view record_bytes) {
   // One digest context per thread, reused: allocating one per record would
   // cost more than hashing a typical record.

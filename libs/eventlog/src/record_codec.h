@@ -60,6 +60,9 @@ absl::Status ParseRecord(std::string_view value, RecordView* view);
 // lean: as ReadAllRequest::lean (ids and hash left empty).
 void ToRecordedEvent(const RecordView& view, RecordedEvent* out, bool lean = false);
 
+// The fields of a parsed record that an EventView has, viewing the same bytes.
+EventView ToEventView(const RecordView& view);
+
 // SHA-256(previous_hash || record_bytes).
 std::string ChainHash(std::string_view previous_hash, std::string_view record_bytes);
 

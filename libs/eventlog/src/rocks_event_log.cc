@@ -618,16 +618,7 @@ absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest&
     bytes += view.data.size();
     ++returned;
     if (request.packed) {
-      EventView event;
-      event.stream_id = view.stream_id;
-      event.revision = view.revision;
-      event.position = view.position;
-      event.type = view.type;
-      event.data = view.data;
-      event.occurred_at = absl::FromUnixNanos(view.occurred_at_ns);
-      event.recorded_at = absl::FromUnixNanos(view.recorded_at_ns);
-      event.actor = view.actor;
-      result.packed.Add(event);
+      result.packed.Add(ToEventView(view));
     } else {
       ToRecordedEvent(view, &result.events.emplace_back(), request.lean);
     }

@@ -215,18 +215,7 @@ size_t EventCount(const eventlog::EventBatch& batch) {
   return batch.packed.empty() ? batch.events.size() : batch.packed.size();
 }
 eventlog::EventView EventAt(const eventlog::EventBatch& batch, size_t i) {
-  if (!batch.packed.empty()) return batch.packed[i];
-  const eventlog::RecordedEvent& event = batch.events[i];
-  eventlog::EventView view;
-  view.stream_id = event.stream_id;
-  view.revision = event.revision;
-  view.position = event.position;
-  view.type = event.type;
-  view.data = event.data;
-  view.occurred_at = event.occurred_at;
-  view.recorded_at = event.recorded_at;
-  view.actor = event.actor;
-  return view;
+  return batch.packed.empty() ? eventlog::ViewOf(batch.events[i]) : batch.packed[i];
 }
 
 // Decodes a delivered batch: the half of the runner's work that needs no

@@ -68,6 +68,20 @@ struct EventView {
   std::string_view actor;
 };
 
+// The fields of `event` an EventView has, viewing its strings.
+inline EventView ViewOf(const RecordedEvent& event) {
+  EventView view;
+  view.stream_id = event.stream_id;
+  view.revision = event.revision;
+  view.position = event.position;
+  view.type = event.type;
+  view.data = event.data;
+  view.occurred_at = event.occurred_at;
+  view.recorded_at = event.recorded_at;
+  view.actor = event.actor;
+  return view;
+}
+
 // Events whose strings are packed one after another in one buffer, rather
 // than each in strings of its own: for a reader going through the whole log,
 // a handful of allocations per event, and reading them back scattered over
