@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "bidtrail/common/proto_time.h"
+#include "bidtrail/common/varint.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -72,17 +73,6 @@ Result VisitHeld(const v1::TenderEvent& event, Result none, Visit visit) {
   return none;
 }
 
-// Reads a varint at *at; false when the bytes end first or it is too long.
-bool ReadVarint(std::string_view data, size_t* at, uint64_t* value) {
-  *value = 0;
-  for (int shift = 0; shift < 64 && *at < data.size(); shift += 7) {
-    const uint8_t byte = static_cast<uint8_t>(data[(*at)++]);
-    *value |= uint64_t{byte & 0x7f} << shift;
-    if ((byte & 0x80) == 0) return true;
-  }
-  return false;
-}
-
 bool Ascii(std::string_view bytes) {
   return std::all_of(bytes.begin(), bytes.end(),
                      [](char c) { return (static_cast<uint8_t>(c) & 0x80) == 0; });
@@ -95,10 +85,9 @@ bool Ascii(std::string_view bytes) {
 // then lets protobuf decide.
 template <typename Field>
 bool WalkFields(std::string_view data, Field field) {
-  size_t at = 0;
-  while (at < data.size()) {
+  while (!data.empty()) {
     uint64_t tag;
-    if (!ReadVarint(data, &at, &tag)) return false;
+    if (!GetVarint(&data, &tag)) return false;
     const uint64_t number = tag >> 3;
     const int wire_type = static_cast<int>(tag & 7);
     if (number == 0 || number > 536870911) return false;
@@ -106,20 +95,20 @@ bool WalkFields(std::string_view data, Field field) {
     std::string_view bytes;
     switch (wire_type) {
       case 0:
-        if (!ReadVarint(data, &at, &varint)) return false;
+        if (!GetVarint(&data, &varint)) return false;
         break;
       case 1:
       case 5: {
         const size_t width = wire_type == 1 ? 8 : 4;
-        if (data.size() - at < width) return false;
-        at += width;
+        if (data.size() < width) return false;
+        data.remove_prefix(width);
         break;
       }
       case 2: {
         uint64_t length;
-        if (!ReadVarint(data, &at, &length) || length > data.size() - at) return false;
-        bytes = data.substr(at, length);
-        at += length;
+        if (!GetVarint(&data, &length) || length > data.size()) return false;
+        bytes = data.substr(0, length);
+        data.remove_prefix(length);
         break;
       }
       default:
