@@ -488,6 +488,19 @@ TEST(CodecTest, ActivitySkimmedForFoldingReadsWhatProtobufReads) {
     EXPECT_EQ(ToView(from_skimmed, kUs).SerializeAsString(),
               ToView(from_full, kUs).SerializeAsString());
   }
+  // Both paths are taken: plain bytes are skimmed (the notes are not
+  // decoded), anything else goes to protobuf whole. Without this, a skim that
+  // always gave up would pass every case above.
+  google::protobuf::Arena arena;
+  std::unique_ptr<v1::TenderEvent> owned;
+  const v1::TenderEvent* skimmed =
+      DecodeForFold("bidtrail.v1.ActivityLogged", plain, &arena, &owned);
+  ASSERT_NE(skimmed, nullptr);
+  EXPECT_EQ(skimmed->activity_logged().notes(), "");
+  const v1::TenderEvent* whole = DecodeForFold("bidtrail.v1.ActivityLogged",
+                                               plain + Field(5, 2, "caf\xc3\xa9"), &arena, &owned);
+  ASSERT_NE(whole, nullptr);
+  EXPECT_EQ(whole->activity_logged().notes(), "caf\xc3\xa9");
 }
 
 // Random command sequences: whatever Decide accepts keeps the invariants, and
