@@ -1,4 +1,4 @@
-// Real data from three publishers (../shared/data/ocds, see its SOURCES.md):
+// Real data from three publishers (tests/data/ocds, see its SOURCES.md):
 // each is imported into a real log, and what the analytics compute from the
 // log is compared with what this test computes on its own, straight from the
 // JSON (simdjson's DOM API, not the importer's parser), following DOMAIN.md
@@ -35,7 +35,19 @@ namespace {
 namespace dom = simdjson::dom;
 using ::bidtrail::testing::ScratchDir;
 
-const std::string kOcdsData = std::string(BIDTRAIL_SHARED_DIR) + "/data/ocds";
+// The repository's own copy of the data (tests/data/ocds), never a folder
+// beside the checkout: a clone alone must pass its tests.
+const std::string kOcdsData = std::string(BIDTRAIL_TESTDATA_DIR) + "/ocds";
+
+// Missing data fails the tests, it does not skip them.
+TEST(OcdsTestData, IsInTheRepository) {
+  ASSERT_TRUE(std::filesystem::is_regular_file(kOcdsData + "/SOURCES.md"))
+      << kOcdsData << "/SOURCES.md is missing";
+  for (const char* publisher : {"ukraine-prozorro", "paraguay-dncp", "mexico-cdmx"}) {
+    EXPECT_TRUE(std::filesystem::is_directory(kOcdsData + "/" + publisher))
+        << kOcdsData << "/" << publisher << " is missing";
+  }
+}
 
 // ---------------------------------------------------------------------------
 // The independent reading of the JSON.
@@ -545,7 +557,7 @@ class PublisherTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(std::filesystem::is_directory(Folder()))
-        << Folder() << " is missing: the shared OCDS sample data sits beside the checkout";
+        << Folder() << " is missing: the OCDS sample data belongs in the repository";
     eventlog::RocksEventLog::Options options;
     options.path = dir_.path() + "/log";
     options.sync = false;
