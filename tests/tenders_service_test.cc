@@ -12,6 +12,7 @@
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
+#include "bidtrail/rpc/wire.h"
 #include "bidtrail/tender/codec.h"
 #include "bidtrail/tenders/client.h"
 #include "bidtrail/tenders/commands.h"
@@ -48,14 +49,14 @@ class TendersClient {
   grpc::Status Send(const std::string& request_id, const v1::TenderEvent& event,
                     v1::CommandResult* result) {
     grpc::ClientContext context;
-    if (!actor_.empty()) context.AddMetadata(kActorHeader, actor_);
+    if (!actor_.empty()) context.AddMetadata(rpc::kActorHeader, actor_);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     return SendCommand(stub_.get(), &context, request_id, event, result);
   }
 
   grpc::Status Get(const std::string& tender_id, v1::GetTenderResponse* response) {
     grpc::ClientContext context;
-    context.AddMetadata(kActorHeader, actor_);
+    context.AddMetadata(rpc::kActorHeader, actor_);
     v1::GetTenderRequest request;
     request.set_tender_id(tender_id);
     return stub_->GetTender(&context, request, response);

@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "bidtrail/common/json.h"
 
 namespace bidtrail::bench {
 namespace {
@@ -29,16 +30,6 @@ std::string FormatJsonNumber(double value) {
   // small and need their significant digits.
   if (std::fabs(value) >= 1e5) return absl::StrFormat("%.0f", value);
   return absl::StrFormat("%.6g", value);
-}
-
-std::string JsonString(const std::string& text) {
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') quoted.push_back('\\');
-    quoted.push_back(c);
-  }
-  quoted.push_back('"');
-  return quoted;
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "bidtrail/eventstore/service.h"
 #include "bidtrail/projection/engine.h"
 #include "bidtrail/projections/service.h"
+#include "bidtrail/rpc/wire.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/tenders/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -163,7 +164,8 @@ int main(int argc, char** argv) {
   int port = 0;
   const std::string listen = absl::GetFlag(FLAGS_listen);
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxReceiveMessageSize(bidtrail::rpc::kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(bidtrail::rpc::kMaxMessageBytes);
   if (eventstore) builder.RegisterService(eventstore.get());
   if (tenders) builder.RegisterService(tenders.get());
   if (queries) builder.RegisterService(queries.get());

@@ -39,7 +39,6 @@ class Args {
   // The last value given, or `fallback`.
   std::string Get(const std::string& name, const std::string& fallback = "") const;
   std::vector<std::string> GetAll(const std::string& name) const;
-  bool Switch(const std::string& name) const { return Has(name); }
 
   // Typed accessors: INVALID_ARGUMENT naming the flag when malformed.
   absl::StatusOr<std::optional<absl::Time>> Time(const std::string& name) const;

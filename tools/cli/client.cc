@@ -2,53 +2,19 @@
 
 #include <cstdio>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "bidtrail/rpc/wire.h"
 #include "bidtrail/tenders/client.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
 namespace bidtrail::cli {
-namespace {
-
-const char* CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED:
-      return "ABORTED";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    default:
-      return "ERROR";
-  }
-}
-
-}  // namespace
 
 std::unique_ptr<grpc::ClientContext> Client::Context(std::chrono::seconds timeout) const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + timeout);
-  if (!actor.empty()) context->AddMetadata("x-bidtrail-actor", actor);
+  if (!actor.empty()) context->AddMetadata(rpc::kActorHeader, actor);
   return context;
 }
 
@@ -66,7 +32,10 @@ int Client::Fail(const grpc::Status& status) const {
     std::fprintf(stderr, "bidtrail: the bidtraild at %s does not host this service (%s)\n",
                  server.c_str(), message.c_str());
   } else {
-    std::fprintf(stderr, "bidtrail: %s: %s\n", CodeName(status.error_code()), message.c_str());
+    std::fprintf(
+        stderr, "bidtrail: %s: %s\n",
+        absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
+        message.c_str());
   }
   return 1;
 }

@@ -12,6 +12,7 @@
 #include "bidtrail/demo/generator.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/ocds/importer.h"
+#include "bidtrail/rpc/wire.h"
 #include "bidtrail/tender/codec.h"
 #include "bidtrail/tenders/client.h"
 #include "commands.h"
@@ -110,7 +111,7 @@ int DemoLoad(const Client& client, const Args& args) {
         // Each command is recorded by the team member the history names.
         grpc::ClientContext context;
         context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-        context.AddMetadata("x-bidtrail-actor", command.actor);
+        context.AddMetadata(rpc::kActorHeader, command.actor);
         v1::CommandResult result;
         const grpc::Status status = tenders::SendCommand(
             client.tenders.get(), &context, command.request_id, command.event, &result);

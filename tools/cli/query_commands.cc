@@ -22,16 +22,6 @@ int Usage(const absl::Status& status) {
   return 2;
 }
 
-absl::Duration FromProto(const google::protobuf::Duration& duration) {
-  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
-}
-
-void SetDuration(absl::Duration duration, google::protobuf::Duration* out) {
-  const int64_t nanos = absl::ToInt64Nanoseconds(duration);
-  out->set_seconds(nanos / 1000000000);
-  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
-}
-
 // Applies optional --NAME flags of each kind to request fields.
 absl::Status TimeFlag(const Args& args, const char* name, google::protobuf::Timestamp* out,
                       bool* present = nullptr) {
@@ -57,7 +47,7 @@ absl::Status PeriodFlags(const Args& args, Request* request) {
 absl::Status DurationFlag(const Args& args, const char* name, google::protobuf::Duration* out) {
   absl::StatusOr<std::optional<absl::Duration>> duration = args.Duration(name);
   if (!duration.ok()) return duration.status();
-  if (*duration) SetDuration(**duration, out);
+  if (*duration) ToProtoDuration(**duration, out);
   return absl::OkStatus();
 }
 
@@ -150,10 +140,11 @@ int Deadlines(const Client& client, const Args& args) {
                  Cell::Text(item.owner_team())});
     }
     for (const v1::StaleTender& tender : response.stale()) {
-      stale.Add(
-          {Cell::Text(tender.tender_id()), Cell::Text(HumanDuration(FromProto(tender.idle()))),
-           Cell::Text(HumanTime(FromProtoTime(tender.last_event_at()))), Cell::Text(tender.title()),
-           Cell::Text(tender.territory()), Cell::Text(tender.owner_team())});
+      stale.Add({Cell::Text(tender.tender_id()),
+                 Cell::Text(HumanDuration(FromProtoDuration(tender.idle()))),
+                 Cell::Text(HumanTime(FromProtoTime(tender.last_event_at()))),
+                 Cell::Text(tender.title()), Cell::Text(tender.territory()),
+                 Cell::Text(tender.owner_team())});
     }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());
@@ -199,13 +190,13 @@ int Timeline(const Client& client, const Args& args) {
   Table phases({"from", "to", "took"});
   for (const v1::PhaseDuration& phase : response.durations()) {
     phases.Add({Cell::Text(phase.from_phase()), Cell::Text(phase.to_phase()),
-                Cell::Text(HumanDuration(FromProto(phase.duration())))});
+                Cell::Text(HumanDuration(FromProtoDuration(phase.duration())))});
   }
   phases.Print(client.format);
   std::printf("\nDeadlines\n");
   Table deadlines({"deadline", "due", "done", "outcome"});
   for (const v1::DeadlineOutcome& outcome : response.deadlines()) {
-    const absl::Duration margin = FromProto(outcome.margin());
+    const absl::Duration margin = FromProtoDuration(outcome.margin());
     std::string verdict;
     if (outcome.has_done_at()) {
       verdict = outcome.met() ? absl::StrCat("met, ", HumanDuration(margin), " early")
@@ -286,7 +277,8 @@ int WinRate(const Client& client, const Args& args) {
                              ? std::optional<double>(group.median_price_gap())
                              : std::nullopt),
            group.has_median_cycle_time()
-               ? Cell::Number(absl::ToDoubleHours(FromProto(group.median_cycle_time())) / 24, 1)
+               ? Cell::Number(
+                     absl::ToDoubleHours(FromProtoDuration(group.median_cycle_time())) / 24, 1)
                : Cell::Null(),
            Totals(group.value_won()), Totals(group.value_lost())});
     }

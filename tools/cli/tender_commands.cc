@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "bidtrail/common/enum_names.h"
 #include "bidtrail/common/proto_time.h"
 #include "commands.h"
 #include "google/protobuf/descriptor.h"
@@ -35,19 +36,12 @@ template <typename Enum>
 absl::StatusOr<Enum> EnumFlag(const Args& args, const std::string& name,
                               const google::protobuf::EnumDescriptor* descriptor,
                               const std::string& fallback) {
-  std::string word = args.Get(name, fallback);
-  const std::string& zero = descriptor->value(0)->name();
-  const std::string prefix = zero.substr(0, zero.size() - std::string("UNSPECIFIED").size());
-  std::string upper = absl::AsciiStrToUpper(word);
-  std::replace(upper.begin(), upper.end(), '-', '_');
-  std::vector<std::string> choices;
-  for (int i = 1; i < descriptor->value_count(); ++i) {
-    const std::string& value = descriptor->value(i)->name();
-    std::string choice = absl::AsciiStrToLower(value.substr(prefix.size()));
-    std::replace(choice.begin(), choice.end(), '_', '-');
-    choices.push_back(choice);
-    if (value == prefix + upper) return static_cast<Enum>(descriptor->value(i)->number());
+  const std::string word = args.Get(name, fallback);
+  if (const int value = EnumValueOfWord(*descriptor, word); value != 0) {
+    return static_cast<Enum>(value);
   }
+  std::vector<std::string> choices = EnumWords(*descriptor);
+  for (std::string& choice : choices) std::replace(choice.begin(), choice.end(), '_', '-');
   return absl::InvalidArgumentError(
       absl::StrCat("--", name, ": \"", word, "\" is not one of ", absl::StrJoin(choices, ", ")));
 }

@@ -14,6 +14,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "bidtrail/common/enum_names.h"
 #include "bidtrail/common/proto_time.h"
 #include "google/protobuf/duration.pb.h"
 
@@ -75,17 +76,8 @@ std::optional<absl::Duration> MedianOf(const std::vector<absl::Duration>& sample
 
 // Lower-case enum value name without its prefix: PROCUREMENT_METHOD_OPEN -> open.
 std::string EnumLabel(const google::protobuf::EnumDescriptor* descriptor, int value) {
-  const google::protobuf::EnumValueDescriptor* found = descriptor->FindValueByNumber(value);
-  if (found == nullptr || value == 0) return "unspecified";
-  const std::string& zero = descriptor->value(0)->name();
-  const std::string prefix = zero.substr(0, zero.size() - std::string("UNSPECIFIED").size());
-  return absl::AsciiStrToLower(found->name().substr(prefix.size()));
-}
-
-void SetDuration(absl::Duration duration, google::protobuf::Duration* out) {
-  const int64_t nanos = absl::ToInt64Nanoseconds(duration);
-  out->set_seconds(nanos / 1000000000);
-  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  if (value == 0 || descriptor->FindValueByNumber(value) == nullptr) return "unspecified";
+  return EnumWord(*descriptor, value);
 }
 
 // (numerator - denominator) / denominator; the denominator is not zero.
@@ -201,7 +193,8 @@ class Converter {
     }
   }
 
-  // As ReportingCurrency::Convert.
+  // The amount in the reporting currency, or std::nullopt without a rate, for
+  // a malformed amount, or when the product does not fit a Decimal.
   std::optional<Decimal> Convert(const std::optional<Decimal>& value, Symbol from) const {
     if (!value) return std::nullopt;
     if (from == target_) return value;
@@ -370,7 +363,7 @@ struct Accumulator {
       group.set_median_price_gap(*gap);
     }
     if (auto cycle = MedianOf(samples->cycle_times, cycle_times, &samples->cycle_scratch)) {
-      SetDuration(*cycle, group.mutable_median_cycle_time());
+      ToProtoDuration(*cycle, group.mutable_median_cycle_time());
     }
     return group;
   }
@@ -520,20 +513,6 @@ std::string CellOf(const std::string& potential, const std::string& share) {
 }
 
 }  // namespace
-
-std::optional<Decimal> ReportingCurrency::Convert(const std::string& amount,
-                                                  const std::string& from) const {
-  return Convert(Decimal::Parse(amount), from);
-}
-
-std::optional<Decimal> ReportingCurrency::Convert(const std::optional<Decimal>& value,
-                                                  const std::string& from) const {
-  if (!value) return std::nullopt;
-  if (from == currency) return value;
-  auto rate = rates.find(from);
-  if (rate == rates.end()) return std::nullopt;
-  return value->Times(rate->second);
-}
 
 std::string QuarterOf(absl::Time time) {
   const absl::CivilMonth month = absl::ToCivilMonth(time, absl::UTCTimeZone());

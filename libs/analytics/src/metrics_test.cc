@@ -448,15 +448,5 @@ TEST(SymbolTest, ThreadsInterningTheSameTextsAgree) {
   EXPECT_EQ(indices.size(), static_cast<size_t>(kTexts));
 }
 
-TEST(DecimalTest, ParsesSumsAndFormatsExactly) {
-  EXPECT_EQ(Decimal::Parse("1250000.00")->ToString(), "1250000");
-  EXPECT_EQ((*Decimal::Parse("0.1") + *Decimal::Parse("0.2")).ToString(), "0.3");
-  EXPECT_EQ(Decimal::Parse("480000")->Times(*Decimal::Parse("0.14")).ToString(), "67200");
-  EXPECT_EQ(Decimal::Parse("-3.25")->ToString(), "-3.25");
-  EXPECT_FALSE(Decimal::Parse("1e5").has_value());
-  EXPECT_FALSE(Decimal::Parse("").has_value());
-  EXPECT_FALSE(Decimal::Parse("1.").has_value());
-}
-
 }  // namespace
 }  // namespace bidtrail::analytics

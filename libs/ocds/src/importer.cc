@@ -21,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/common/uuid.h"
+#include "bidtrail/common/validate.h"
 #include "bidtrail/ocds/mapping.h"
 #include "bidtrail/ocds/release.h"
 #include "bidtrail/tender/codec.h"
@@ -109,8 +110,7 @@ absl::StatusOr<std::string> Gunzip(const std::string& compressed, const std::str
 // when it fits, else a UUID of it.
 std::string ReleaseRef(const std::string& release_id) {
   if (sizeof(kReleaseRefPrefix) - 1 + release_id.size() <= kMaxMetadataBytes &&
-      std::all_of(release_id.begin(), release_id.end(),
-                  [](char c) { return c >= 0x20 && c <= 0x7e; })) {
+      IsPrintableAscii(release_id)) {
     return absl::StrCat(kReleaseRefPrefix, release_id);
   }
   return absl::StrCat(kReleaseRefPrefix, NameBasedUuid(release_id));

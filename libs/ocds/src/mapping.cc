@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/uuid.h"
+#include "bidtrail/common/validate.h"
 #include "bidtrail/tender/decide.h"
 #include "bidtrail/tender/state.h"
 
@@ -17,11 +18,8 @@ namespace {
 
 constexpr absl::string_view kNul("\0", 1);
 
-const absl::Time kEarliestTime = absl::FromCivil(absl::CivilDay(1900, 1, 1), absl::UTCTimeZone());
-const absl::Time kLatestTime = absl::FromCivil(absl::CivilDay(2200, 1, 1), absl::UTCTimeZone());
-
 // A time the log accepts as a business time.
-bool Usable(absl::Time time) { return time >= kEarliestTime && time < kLatestTime; }
+bool Usable(absl::Time time) { return IsPlausibleTime(time); }
 
 // The codelist value before any publisher-specific suffix: ProZorro's
 // "active.tendering" is "active".

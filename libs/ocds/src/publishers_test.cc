@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "bidtrail/analytics/competition.h"
 #include "bidtrail/analytics/metrics.h"
+#include "bidtrail/common/validate.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/ocds/importer.h"
 #include "bidtrail/tender/codec.h"
@@ -362,10 +363,7 @@ class ProcessFold {
   }
 
  private:
-  static bool Usable(absl::Time time) {
-    return time >= absl::FromCivil(absl::CivilDay(1900, 1, 1), absl::UTCTimeZone()) &&
-           time < absl::FromCivil(absl::CivilDay(2200, 1, 1), absl::UTCTimeZone());
-  }
+  static bool Usable(absl::Time time) { return IsPlausibleTime(time); }
 
   // The tender's start (docs/ocds-import.md): tenderPeriod.startDate,
   // datePublished, enquiryPeriod.startDate, else the earliest business date.

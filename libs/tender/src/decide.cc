@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "bidtrail/common/decimal.h"
+#include "bidtrail/common/enum_names.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
+#include "bidtrail/common/validate.h"
 #include "bidtrail/tender/codec.h"
 #include "google/protobuf/descriptor.h"
 
@@ -20,27 +24,13 @@ constexpr size_t kMaxTextBytes = 2000;
 constexpr size_t kMaxNotesBytes = 10000;
 constexpr size_t kMaxTenderIdBytes = 100;
 
-const absl::Time kEarliest = absl::FromCivil(absl::CivilSecond(1900, 1, 1), absl::UTCTimeZone());
-const absl::Time kLatest = absl::FromCivil(absl::CivilSecond(2200, 1, 1), absl::UTCTimeZone());
-
-std::string Format(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
-}
+std::string Format(absl::Time time) { return FormatUtc(time); }
 
 absl::Status Invalid(std::string message) { return absl::InvalidArgumentError(message); }
 absl::Status Refused(std::string message) { return absl::FailedPreconditionError(message); }
 
-bool Printable(const std::string& value) {
-  return std::all_of(value.begin(), value.end(), [](char c) {
-    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) <= 0x7e;
-  });
-}
-
 absl::Status CheckLength(const std::string& value, const std::string& field, size_t max) {
-  if (value.size() > max) {
-    return Invalid(StrCat(field, ": ", value.size(), " bytes; at most ", max));
-  }
-  return absl::OkStatus();
+  return CheckMaxBytes(value, field, max);
 }
 
 absl::Status RequireText(const std::string& value, const std::string& field, size_t max) {
@@ -50,8 +40,7 @@ absl::Status RequireText(const std::string& value, const std::string& field, siz
 
 absl::Status ValidateId(const std::string& value, const std::string& field) {
   RETURN_IF_ERROR(RequireText(value, field, kMaxIdBytes));
-  if (!Printable(value)) return Invalid(StrCat(field, ": must be printable ASCII"));
-  return absl::OkStatus();
+  return CheckPrintableAscii(value, field);
 }
 
 absl::Status ValidateParty(const v1::Party& party, const std::string& field) {
@@ -59,57 +48,37 @@ absl::Status ValidateParty(const v1::Party& party, const std::string& field) {
   return CheckLength(party.name(), StrCat(field, ".name"), kMaxTextBytes);
 }
 
-// A non-negative decimal: up to 18 integer digits and 9 fraction digits.
+// A non-negative decimal (bidtrail/common/decimal.h) and a currency code.
 absl::Status ValidateMoney(const v1::Money& money, const std::string& field, bool positive) {
   const std::string& amount = money.amount();
   const std::string amount_field = StrCat(field, ".amount");
   if (amount.empty()) {
     return Invalid(StrCat(amount_field, ": required; a decimal such as 1250000.00"));
   }
-  if (amount[0] == '-') {
+  const std::optional<Decimal> value = Decimal::Parse(amount);
+  if (value && value->IsNegative()) {
     return Invalid(StrCat(amount_field, ": ", amount, " is negative; amounts are ",
                           positive ? "greater than zero" : "zero or more"));
   }
-  const size_t dot = amount.find('.');
-  const std::string whole = amount.substr(0, dot);
-  const std::string fraction = dot == std::string::npos ? "" : amount.substr(dot + 1);
-  auto digits = [](const std::string& s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-  };
-  if (whole.empty() || whole.size() > 18 || !digits(whole) || !digits(fraction) ||
-      fraction.size() > 9 || (dot != std::string::npos && fraction.empty())) {
-    return Invalid(StrCat(amount_field, ": \"", amount.substr(0, 40),
+  if (!value) {
+    return Invalid(StrCat(amount_field, ": \"", Prefix(amount),
                           "\" is not a decimal amount; write digits with an optional fraction, "
                           "such as 1250000.00 (at most 18 digits before the point, 9 after)"));
   }
-  const bool zero =
-      std::all_of(amount.begin(), amount.end(), [](char c) { return c == '0' || c == '.'; });
-  if (positive && zero) {
+  if (positive && value->IsZero()) {
     return Invalid(StrCat(amount_field, ": must be greater than zero"));
   }
-  const std::string& currency = money.currency();
-  if (currency.size() != 3 ||
-      !std::all_of(currency.begin(), currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-    return Invalid(StrCat(field, ".currency: \"", currency.substr(0, 20),
-                          "\" is not an ISO 4217 code (three capital letters, such as CNY)"));
-  }
-  return absl::OkStatus();
+  return CheckCurrencyCode(money.currency(), StrCat(field, ".currency"));
 }
 
 absl::Status ValidateEnum(const google::protobuf::EnumDescriptor* descriptor, int value,
                           const std::string& field) {
-  std::vector<std::string> names;
-  // Value names share a prefix ("PROCUREMENT_METHOD_"); show what follows it.
-  const std::string prefix = descriptor->value(0)->name().substr(
-      0, descriptor->value(0)->name().size() - std::string("UNSPECIFIED").size());
-  for (int i = 1; i < descriptor->value_count(); ++i) {
-    names.push_back(descriptor->value(i)->name().substr(prefix.size()));
-  }
+  const std::string names = absl::StrJoin(EnumWords(*descriptor), ", ");
   if (value == 0) {
-    return Invalid(StrCat(field, ": required; one of ", absl::StrJoin(names, ", ")));
+    return Invalid(StrCat(field, ": required; one of ", absl::AsciiStrToUpper(names)));
   }
   if (descriptor->FindValueByNumber(value) == nullptr) {
-    return Invalid(StrCat(field, ": ", value, " is not one of ", absl::StrJoin(names, ", ")));
+    return Invalid(StrCat(field, ": ", value, " is not one of ", absl::AsciiStrToUpper(names)));
   }
   return absl::OkStatus();
 }
@@ -445,8 +414,8 @@ absl::Status DecideActivity(const v1::ActivityLogged& activity) {
 }  // namespace
 
 absl::Status ValidateTenderId(const std::string& tender_id) {
-  if (tender_id.empty() || tender_id.size() > kMaxTenderIdBytes || !Printable(tender_id)) {
-    return Invalid(StrCat("tender_id: \"", tender_id.substr(0, 120),
+  if (tender_id.empty() || tender_id.size() > kMaxTenderIdBytes || !IsPrintableAscii(tender_id)) {
+    return Invalid(StrCat("tender_id: \"", Prefix(tender_id, 120),
                           "\" must be 1 to 100 printable ASCII bytes"));
   }
   return absl::OkStatus();
@@ -466,10 +435,7 @@ absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
   if (occurred_at == absl::InfinitePast()) {
     return Invalid("occurred_at: required (when it happened, with its UTC offset)");
   }
-  if (occurred_at < kEarliest || occurred_at >= kLatest) {
-    return Invalid(StrCat("occurred_at: ", Format(occurred_at),
-                          " is out of range; from 1900-01-01 to before 2200-01-01"));
-  }
+  RETURN_IF_ERROR(CheckPlausibleTime(occurred_at, "occurred_at"));
   if (occurred_at > now + config.max_clock_skew) {
     return Invalid(StrCat("occurred_at: ", Format(occurred_at), " is in the future (now is ",
                           Format(now), "); record facts once they have happened"));

@@ -6,13 +6,12 @@
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/eventstore/convert.h"
 #include "bidtrail/rpc/status.h"
+#include "bidtrail/rpc/wire.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
 namespace bidtrail::eventstore {
 namespace {
-
-constexpr int kMaxMessageBytes = 64 << 20;
 
 void SetDeadline(grpc::ClientContext* context, absl::Duration timeout) {
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
@@ -65,8 +64,8 @@ class GrpcSubscription final : public eventlog::Subscription {
 
 std::shared_ptr<grpc::Channel> GrpcEventStore::Connect(const std::string& address) {
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  args.SetMaxReceiveMessageSize(rpc::kMaxMessageBytes);
+  args.SetMaxSendMessageSize(rpc::kMaxMessageBytes);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 

@@ -289,11 +289,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::Verify(grpc::CallbackServerCont
                                                         v1::VerifyResponse* response) {
   return rpc::RunOnPool(&pool_, context, [this, response]() -> absl::Status {
     ASSIGN_OR_RETURN(eventlog::VerifyResult result, store_->Verify());
-    response->set_ok(result.ok);
-    response->set_records_checked(result.records_checked);
-    response->set_first_bad_position(result.first_bad_position);
-    response->set_problem(result.problem);
-    response->set_head_hash(result.head_hash);
+    ToProto(result, response);
     return absl::OkStatus();
   });
 }

@@ -10,6 +10,8 @@
 #include "bidtrail/analytics/metrics.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
+#include "bidtrail/common/validate.h"
+#include "bidtrail/eventstore/convert.h"
 #include "bidtrail/rpc/stream_writer.h"
 #include "bidtrail/rpc/unary.h"
 #include "bidtrail/tender/codec.h"
@@ -35,16 +37,6 @@ absl::StatusOr<uint32_t> PageSize(uint32_t requested) {
   return requested;
 }
 
-absl::Duration FromProtoDuration(const google::protobuf::Duration& duration) {
-  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
-}
-
-void ToProtoDuration(absl::Duration duration, google::protobuf::Duration* out) {
-  const int64_t nanos = absl::ToInt64Nanoseconds(duration);
-  out->set_seconds(nanos / 1000000000);
-  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
-}
-
 // A duration field: its value, the default when unset, INVALID_ARGUMENT when
 // negative.
 absl::StatusOr<absl::Duration> DurationField(bool present, const google::protobuf::Duration& value,
@@ -61,21 +53,10 @@ absl::StatusOr<absl::Duration> DurationField(bool present, const google::protobu
 absl::StatusOr<std::vector<eventlog::RecordedEvent>> ReadTenderStream(
     eventlog::EventStore* store, const std::string& tender_id) {
   RETURN_IF_ERROR(tender::ValidateTenderId(tender_id));
-  std::vector<eventlog::RecordedEvent> records;
-  eventlog::ReadStreamRequest read;
-  read.stream_id = tender::StreamIdOf(tender_id);
-  read.max_count = 1000;
-  while (true) {
-    absl::StatusOr<eventlog::ReadStreamResult> page = store->ReadStream(read);
-    if (page.status().code() == absl::StatusCode::kNotFound) {
-      return absl::NotFoundError(absl::StrCat("tender ", tender_id, " not found"));
-    }
-    RETURN_IF_ERROR(page.status());
-    for (eventlog::RecordedEvent& record : page->events) records.push_back(std::move(record));
-    if (page->end_of_stream || page->events.empty()) return records;
-    read.has_from_revision = true;
-    read.from_revision = page->next_revision;
-  }
+  ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
+                   eventlog::ReadWholeStream(*store, tender::StreamIdOf(tender_id)));
+  if (records.empty()) return absl::NotFoundError(absl::StrCat("tender ", tender_id, " not found"));
+  return records;
 }
 
 v1::TimelineEntry EntryOf(const eventlog::RecordedEvent& record) {
@@ -110,16 +91,11 @@ void AddOutcome(const char* name, absl::Time due, std::optional<absl::Time> done
 absl::StatusOr<analytics::ReportingCurrency> ReportingOf(const v1::Reporting& reporting) {
   analytics::ReportingCurrency out;
   if (!reporting.currency().empty()) {
-    const std::string& currency = reporting.currency();
-    if (currency.size() != 3 || !std::all_of(currency.begin(), currency.end(),
-                                             [](char c) { return c >= 'A' && c <= 'Z'; })) {
-      return Invalid(absl::StrCat("reporting.currency: \"", currency,
-                                  "\" is not an ISO 4217 code (three capital letters)"));
-    }
-    out.currency = currency;
+    RETURN_IF_ERROR(CheckCurrencyCode(reporting.currency(), "reporting.currency"));
+    out.currency = reporting.currency();
   }
   for (const auto& [currency, rate] : reporting.rates()) {
-    std::optional<analytics::Decimal> value = analytics::Decimal::Parse(rate);
+    std::optional<Decimal> value = Decimal::Parse(rate);
     if (!value || value->nanos() <= 0) {
       return Invalid(absl::StrCat("reporting.rates[", currency, "]: \"", rate,
                                   "\" is not a positive decimal"));
@@ -129,9 +105,9 @@ absl::StatusOr<analytics::ReportingCurrency> ReportingOf(const v1::Reporting& re
   return out;
 }
 
-absl::Status ParseAmount(const std::string& text, const char* field, analytics::Decimal* out) {
+absl::Status ParseAmount(const std::string& text, const char* field, Decimal* out) {
   if (text.empty()) return absl::OkStatus();
-  std::optional<analytics::Decimal> value = analytics::Decimal::Parse(text);
+  std::optional<Decimal> value = Decimal::Parse(text);
   if (!value || value->nanos() < 0) {
     return Invalid(absl::StrCat(field, ": \"", text, "\" is not a decimal amount of zero or more"));
   }
@@ -479,11 +455,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::VerifyLog(grpc::CallbackServerCont
                                                         v1::VerifyLogResponse* response) {
   return rpc::RunOnPool(&pool_, context, [this, response]() -> absl::Status {
     ASSIGN_OR_RETURN(eventlog::VerifyResult result, store_->Verify());
-    response->set_ok(result.ok);
-    response->set_records_checked(result.records_checked);
-    response->set_first_bad_position(result.first_bad_position);
-    response->set_problem(result.problem);
-    response->set_head_hash(result.head_hash);
+    eventstore::ToProto(result, response);
     return absl::OkStatus();
   });
 }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/common/uuid.h"
+#include "bidtrail/common/validate.h"
 #include "bidtrail/tender/codec.h"
 
 namespace bidtrail::tenders {
@@ -19,44 +20,28 @@ absl::Status ValidateRequestId(const std::string& request_id) {
         absl::StrCat("request_id: ", request_id.size(),
                      " bytes; must be 1 to 128 printable bytes (a UUID is a good choice)"));
   }
-  for (char c : request_id) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) {
-      return absl::InvalidArgumentError("request_id: must be printable ASCII");
-    }
-  }
-  return absl::OkStatus();
+  return CheckPrintableAscii(request_id, "request_id");
 }
 
-// The tender's stream, decoded. Unknown event types are skipped.
+// The tender's stream, and its events decoded (unknown types skipped).
 struct LoadedStream {
   std::vector<eventlog::RecordedEvent> records;
-  std::vector<v1::TenderEvent> events;  // decoded, in order, unknown types skipped
+  std::vector<v1::TenderEvent> events;
   bool exists = false;
   uint64_t last_revision = 0;
 };
 
-absl::StatusOr<LoadedStream> ReadWholeStream(eventlog::EventStore* store,
-                                             const std::string& stream_id) {
+absl::StatusOr<LoadedStream> LoadStream(eventlog::EventStore* store, const std::string& stream_id) {
   LoadedStream loaded;
-  eventlog::ReadStreamRequest read;
-  read.stream_id = stream_id;
-  read.max_count = 1000;
-  while (true) {
-    absl::StatusOr<eventlog::ReadStreamResult> page = store->ReadStream(read);
-    if (page.status().code() == absl::StatusCode::kNotFound) return loaded;
-    RETURN_IF_ERROR(page.status());
-    for (eventlog::RecordedEvent& record : page->events) {
-      loaded.exists = true;
-      loaded.last_revision = record.revision;
-      if (std::optional<v1::TenderEvent> event = tender::DecodeEvent(record.type, record.data)) {
-        loaded.events.push_back(std::move(*event));
-      }
-      loaded.records.push_back(std::move(record));
+  ASSIGN_OR_RETURN(loaded.records, eventlog::ReadWholeStream(*store, stream_id));
+  loaded.exists = !loaded.records.empty();
+  if (loaded.exists) loaded.last_revision = loaded.records.back().revision;
+  for (const eventlog::RecordedEvent& record : loaded.records) {
+    if (std::optional<v1::TenderEvent> event = tender::DecodeEvent(record.type, record.data)) {
+      loaded.events.push_back(std::move(*event));
     }
-    if (page->end_of_stream || page->events.empty()) return loaded;
-    read.has_from_revision = true;
-    read.from_revision = page->next_revision;
   }
+  return loaded;
 }
 
 void Backoff(int attempt) {
@@ -79,7 +64,7 @@ TenderCommands::TenderCommands(eventlog::EventStore* store, Options options)
 absl::StatusOr<std::pair<tender::TenderState, uint64_t>> TenderCommands::Load(
     const std::string& tender_id) {
   RETURN_IF_ERROR(tender::ValidateTenderId(tender_id));
-  ASSIGN_OR_RETURN(LoadedStream loaded, ReadWholeStream(store_, tender::StreamIdOf(tender_id)));
+  ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(store_, tender::StreamIdOf(tender_id)));
   tender::TenderState state = tender::Fold(loaded.events);
   if (!state.exists) {
     return absl::NotFoundError(absl::StrCat("tender ", tender_id, " not found"));
@@ -99,7 +84,7 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
   const std::string stream_id = tender::StreamIdOf(tender_id);
 
   for (int attempt = 1;; ++attempt) {
-    ASSIGN_OR_RETURN(LoadedStream loaded, ReadWholeStream(store_, stream_id));
+    ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(store_, stream_id));
 
     // A retried command: answer with what it appended the first time.
     v1::CommandResult result;

@@ -2,20 +2,12 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/rpc/unary.h"
+#include "bidtrail/rpc/wire.h"
 
 namespace bidtrail::tenders {
-namespace {
-
-std::string Header(const grpc::CallbackServerContext* context, const char* name) {
-  const auto& metadata = context->client_metadata();
-  auto it = metadata.find(name);
-  if (it == metadata.end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
-
-}  // namespace
 
 TendersGrpcService::TendersGrpcService(TenderCommands* commands, int worker_threads)
     : commands_(commands), pool_(worker_threads) {}
@@ -24,40 +16,31 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
                                                   const std::string& request_id,
                                                   v1::TenderEvent command,
                                                   v1::CommandResult* result) {
-  TenderCommands::Caller caller{Header(context, kActorHeader), Header(context, kCorrelationHeader)};
+  TenderCommands::Caller caller{rpc::Metadata(*context, rpc::kActorHeader),
+                                rpc::Metadata(*context, rpc::kCorrelationHeader)};
   return rpc::RunOnPool(
       &pool_, context,
       [this, caller = std::move(caller), request_id, command = std::move(command),
        result]() -> absl::Status {
         if (caller.actor.empty()) {
           return absl::UnauthenticatedError(
-              "metadata x-bidtrail-actor: required; say who records this (bidtrail --actor)");
+              absl::StrCat("metadata ", rpc::kActorHeader,
+                           ": required; say who records this (bidtrail --actor)"));
         }
         ASSIGN_OR_RETURN(*result, commands_->Execute(caller, request_id, command));
         return absl::OkStatus();
       });
 }
 
-#define BIDTRAIL_TENDERS_COMMAND(Name, field, mutable_event)                                    \
-  grpc::ServerUnaryReactor* TendersGrpcService::Name(grpc::CallbackServerContext* context,      \
-                                                     const v1::Name##Request* request,          \
-                                                     v1::Name##Response* response) {            \
+#define BIDTRAIL_TENDERS_COMMAND(Rpc, request_field, EventCase, event_field)                    \
+  grpc::ServerUnaryReactor* TendersGrpcService::Rpc(grpc::CallbackServerContext* context,       \
+                                                    const v1::Rpc##Request* request,            \
+                                                    v1::Rpc##Response* response) {              \
     v1::TenderEvent command;                                                                    \
-    *command.mutable_event() = request->field();                                                \
+    *command.mutable_##event_field() = request->request_field();                                \
     return Run(context, request->request_id(), std::move(command), response->mutable_result()); \
   }
-BIDTRAIL_TENDERS_COMMAND(DiscoverTender, tender, mutable_tender_discovered)
-BIDTRAIL_TENDERS_COMMAND(AmendTender, amendment, mutable_tender_amended)
-BIDTRAIL_TENDERS_COMMAND(RecordDocumentObtained, document, mutable_document_obtained)
-BIDTRAIL_TENDERS_COMMAND(DecideNoBid, decision, mutable_no_bid_decided)
-BIDTRAIL_TENDERS_COMMAND(SubmitBid, bid, mutable_bid_submitted)
-BIDTRAIL_TENDERS_COMMAND(WithdrawBid, withdrawal, mutable_bid_withdrawn)
-BIDTRAIL_TENDERS_COMMAND(DisqualifyBid, disqualification, mutable_bid_disqualified)
-BIDTRAIL_TENDERS_COMMAND(AnnounceAward, award, mutable_award_announced)
-BIDTRAIL_TENDERS_COMMAND(CancelAward, cancellation, mutable_award_cancelled)
-BIDTRAIL_TENDERS_COMMAND(CancelTender, cancellation, mutable_tender_cancelled)
-BIDTRAIL_TENDERS_COMMAND(DeclareTenderUnsuccessful, outcome, mutable_tender_unsuccessful)
-BIDTRAIL_TENDERS_COMMAND(LogActivity, activity, mutable_activity_logged)
+BIDTRAIL_TENDER_COMMANDS(BIDTRAIL_TENDERS_COMMAND)
 #undef BIDTRAIL_TENDERS_COMMAND
 
 grpc::ServerUnaryReactor* TendersGrpcService::GetTender(grpc::CallbackServerContext* context,

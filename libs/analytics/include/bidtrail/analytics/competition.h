@@ -12,8 +12,8 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
-#include "bidtrail/analytics/decimal.h"
 #include "bidtrail/analytics/symbol.h"
+#include "bidtrail/common/decimal.h"
 #include "bidtrail/v1/tenders.pb.h"
 
 namespace bidtrail::analytics {

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bidtrail/analytics/competition.h"
-#include "bidtrail/analytics/decimal.h"
+#include "bidtrail/common/decimal.h"
 #include "bidtrail/v1/queries.pb.h"
 
 namespace bidtrail::analytics {
@@ -21,12 +21,6 @@ struct ReportingCurrency {
   std::string currency = "USD";
   // Value of one unit of another currency in `currency`.
   std::map<std::string, Decimal> rates;
-
-  // The amount in the reporting currency, or std::nullopt without a rate or
-  // for a malformed amount.
-  std::optional<Decimal> Convert(const std::string& amount, const std::string& currency) const;
-  std::optional<Decimal> Convert(const std::optional<Decimal>& amount,
-                                 const std::string& currency) const;
 };
 
 struct SegmentOptions {

@@ -328,6 +328,11 @@ class EventStore {
   virtual absl::StatusOr<uint64_t> Checkpoint(const std::string& path) = 0;
 };
 
+// Every event of `stream_id`, in revision order, read page by page; empty
+// when the stream does not exist. Errors as EventStore::ReadStream.
+absl::StatusOr<std::vector<RecordedEvent>> ReadWholeStream(EventStore& store,
+                                                           const std::string& stream_id);
+
 }  // namespace bidtrail::eventlog
 
 #endif  // BIDTRAIL_EVENTLOG_EVENT_STORE_H_

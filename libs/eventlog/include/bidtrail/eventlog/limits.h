@@ -3,7 +3,6 @@
 #ifndef BIDTRAIL_EVENTLOG_LIMITS_H_
 #define BIDTRAIL_EVENTLOG_LIMITS_H_
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -11,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "bidtrail/common/uuid.h"
 #include "bidtrail/eventlog/event_store.h"
 
 namespace bidtrail::eventlog {
@@ -24,15 +24,6 @@ struct Limits {
   size_t max_metadata_bytes = 200;
   uint32_t max_read_count = 10000;
 };
-
-// 16 raw bytes of a UUID.
-using Uuid = std::array<uint8_t, 16>;
-
-// Parses canonical UUID text (8-4-4-4-12 hex digits, either case).
-// INVALID_ARGUMENT naming `field` when malformed or nil (all zero).
-absl::StatusOr<Uuid> ParseUuid(const std::string& text, const std::string& field);
-// Lower-case canonical text.
-std::string FormatUuid(const Uuid& uuid);
 
 // OK, or INVALID_ARGUMENT naming the rule: 1 to max_stream_id_bytes printable
 // ASCII bytes (0x20 to 0x7e), not starting with '$'.

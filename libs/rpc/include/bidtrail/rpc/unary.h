@@ -6,8 +6,8 @@
 
 #include <utility>
 
+#include "bidtrail/common/thread_pool.h"
 #include "bidtrail/rpc/status.h"
-#include "bidtrail/rpc/thread_pool.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 

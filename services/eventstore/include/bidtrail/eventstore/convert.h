@@ -1,5 +1,6 @@
 // Conversions between the event log's C++ types and the wire messages of
-// bidtrail.v1.EventStoreService. Pure functions; thread-safe.
+// bidtrail.v1.EventStoreService (and the verify result of QueriesService). Pure functions;
+// thread-safe.
 #ifndef BIDTRAIL_EVENTSTORE_CONVERT_H_
 #define BIDTRAIL_EVENTSTORE_CONVERT_H_
 
@@ -28,6 +29,17 @@ void ToProto(eventlog::RecordedEvent&& event, v1::RecordedEvent* out);
 
 eventlog::EventFilter FromProto(const v1::EventFilter& filter);
 void ToProto(const eventlog::EventFilter& filter, v1::EventFilter* out);
+
+// A chain check's result into v1::VerifyResponse, or into the query
+// service's v1::VerifyLogResponse, which carries the same fields.
+template <typename Response>
+void ToProto(const eventlog::VerifyResult& result, Response* out) {
+  out->set_ok(result.ok);
+  out->set_records_checked(result.records_checked);
+  out->set_first_bad_position(result.first_bad_position);
+  out->set_problem(result.problem);
+  out->set_head_hash(result.head_hash);
+}
 
 }  // namespace bidtrail::eventstore
 

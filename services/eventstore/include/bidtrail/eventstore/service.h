@@ -20,9 +20,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "bidtrail/common/thread_pool.h"
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/rpc/stream_writer.h"
-#include "bidtrail/rpc/thread_pool.h"
 #include "bidtrail/v1/eventstore.grpc.pb.h"
 
 namespace bidtrail::eventstore {
@@ -97,7 +97,7 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
   const Options options_;
   StreamRegistry streams_;
   // Declared last: destroyed (joined) first, while everything it uses lives.
-  rpc::ThreadPool pool_;
+  ThreadPool pool_;
 };
 
 }  // namespace bidtrail::eventstore

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "bidtrail/common/thread_pool.h"
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/projection/engine.h"
-#include "bidtrail/rpc/thread_pool.h"
 #include "bidtrail/v1/queries.grpc.pb.h"
 
 namespace bidtrail::projections {
@@ -52,7 +52,7 @@ class QueriesGrpcService final : public v1::QueriesService::CallbackService {
   projection::ProjectionEngine* const engine_;
   eventlog::EventStore* const store_;
   const Options options_;
-  rpc::ThreadPool pool_;  // last: joined first
+  ThreadPool pool_;  // last: joined first
 };
 
 }  // namespace bidtrail::projections

@@ -10,7 +10,7 @@
 
 namespace bidtrail::tenders {
 
-// `context` carries the deadline and the x-bidtrail-actor header. On success
+// `context` carries the deadline and the rpc::kActorHeader metadata. On success
 // `result` has what the command appended.
 grpc::Status SendCommand(v1::TendersService::StubInterface* stub, grpc::ClientContext* context,
                          const std::string& request_id, const v1::TenderEvent& event,

@@ -1,10 +1,14 @@
-#include "bidtrail/rpc/thread_pool.h"
+#include "bidtrail/common/thread_pool.h"
+
+#include <pthread.h>
 
 #include <utility>
 
-namespace bidtrail::rpc {
+#include "absl/synchronization/blocking_counter.h"
 
-ThreadPool::ThreadPool(int threads) {
+namespace bidtrail {
+
+ThreadPool::ThreadPool(int threads, std::string name) : name_(std::move(name)) {
   workers_.reserve(threads);
   for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
 }
@@ -22,7 +26,19 @@ void ThreadPool::Schedule(std::function<void()> work) {
   queue_.push_back(std::move(work));
 }
 
+void ThreadPool::RunParts(int parts, const std::function<void(int part)>& work) {
+  absl::BlockingCounter done(parts);
+  for (int part = 0; part < parts; ++part) {
+    Schedule([&work, &done, part] {
+      work(part);
+      done.DecrementCount();
+    });
+  }
+  done.Wait();
+}
+
 void ThreadPool::Work() {
+  pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
   while (true) {
     std::function<void()> work;
     {
@@ -39,4 +55,4 @@ void ThreadPool::Work() {
   }
 }
 
-}  // namespace bidtrail::rpc
+}  // namespace bidtrail

@@ -1,0 +1,185 @@
+// The shared helpers: each as a table of cases, no disk, no network.
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "bidtrail/common/decimal.h"
+#include "bidtrail/common/enum_names.h"
+#include "bidtrail/common/json.h"
+#include "bidtrail/common/log.h"
+#include "bidtrail/common/proto_time.h"
+#include "bidtrail/common/thread_pool.h"
+#include "bidtrail/common/uuid.h"
+#include "bidtrail/common/validate.h"
+#include "bidtrail/testing/status_matchers.h"
+#include "bidtrail/v1/tender_events.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace bidtrail {
+namespace {
+
+using ::bidtrail::testing::IsOk;
+using ::bidtrail::testing::StatusIs;
+using ::testing::HasSubstr;
+
+TEST(DecimalTest, ParsesSumsAndFormatsExactly) {
+  EXPECT_EQ(Decimal::Parse("1250000.00")->ToString(), "1250000");
+  EXPECT_EQ((*Decimal::Parse("0.1") + *Decimal::Parse("0.2")).ToString(), "0.3");
+  EXPECT_EQ(Decimal::Parse("-3.25")->ToString(), "-3.25");
+  EXPECT_EQ(Decimal::Parse("999999999999999999.999999999")->ToString(),
+            "999999999999999999.999999999");
+  for (const char* bad : {"1e5", "", "1.", ".5", "-", "1,2", "1.2.3", "0x10", " 1", "1 ",
+                          "1234567890123456789", "1.1234567890", "+1"}) {
+    EXPECT_FALSE(Decimal::Parse(bad).has_value()) << bad;
+  }
+}
+
+TEST(DecimalTest, MultipliesRoundingHalfAwayFromZero) {
+  EXPECT_EQ(Decimal::Parse("480000")->Times(*Decimal::Parse("0.14"))->ToString(), "67200");
+  EXPECT_EQ(Decimal::Parse("0.000000001")->Times(*Decimal::Parse("0.5"))->ToString(),
+            "0.000000001");
+  EXPECT_EQ(Decimal::Parse("-0.000000001")->Times(*Decimal::Parse("0.5"))->ToString(),
+            "-0.000000001");
+  EXPECT_EQ(Decimal::Parse("0.000000001")->Times(*Decimal::Parse("0.4"))->ToString(), "0");
+}
+
+TEST(DecimalTest, RefusesProductsThatDoNotFit) {
+  // 10^18 * 10^18 = 10^36 units, 10^45 nanos before scaling: past 128 bits.
+  const Decimal big = *Decimal::Parse("999999999999999999");
+  EXPECT_FALSE(big.Times(big).has_value());
+  // The largest amounts times an exchange rate still fit.
+  EXPECT_TRUE(big.Times(*Decimal::Parse("7.1")).has_value());
+  EXPECT_EQ(big.Times(*Decimal::Parse("7.1"))->ToString(), "7099999999999999992.9");
+}
+
+TEST(ValidateTest, PrintableAscii) {
+  EXPECT_TRUE(IsPrintableAscii("T-2026-0042 ~"));
+  EXPECT_FALSE(IsPrintableAscii(std::string("a\0b", 3)));
+  EXPECT_FALSE(IsPrintableAscii("caf\xc3\xa9"));
+  EXPECT_THAT(
+      CheckPrintableAscii("ab\tc", "stream_id"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "stream_id: byte 2 (0x09) is not printable ASCII; allowed are 0x20 to 0x7e"));
+  EXPECT_THAT(CheckPrintableAscii("fine", "f"), IsOk());
+}
+
+TEST(ValidateTest, PlausibleTimes) {
+  const absl::Time earliest = absl::FromCivil(absl::CivilDay(1900, 1, 1), absl::UTCTimeZone());
+  const absl::Time latest = absl::FromCivil(absl::CivilDay(2200, 1, 1), absl::UTCTimeZone());
+  EXPECT_TRUE(IsPlausibleTime(earliest));
+  EXPECT_FALSE(IsPlausibleTime(earliest - absl::Nanoseconds(1)));
+  EXPECT_TRUE(IsPlausibleTime(latest - absl::Nanoseconds(1)));
+  EXPECT_FALSE(IsPlausibleTime(latest));
+  EXPECT_FALSE(IsPlausibleTime(absl::InfiniteFuture()));
+  EXPECT_THAT(CheckPlausibleTime(absl::FromUnixSeconds(-3000000000), "events[0].occurred_at"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "events[0].occurred_at: 1874-12-07T18:40:00Z is out of range; must be "
+                       "from 1900-01-01 to before 2200-01-01 UTC"));
+}
+
+TEST(ValidateTest, CurrencyCodesAndLengths) {
+  EXPECT_TRUE(IsCurrencyCodeSyntax("CNY"));
+  for (const char* bad : {"cny", "CN", "CNYY", "C1Y", ""}) {
+    EXPECT_FALSE(IsCurrencyCodeSyntax(bad)) << bad;
+  }
+  EXPECT_THAT(CheckCurrencyCode("usd", "amount.currency"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("amount.currency: \"usd\" is not an ISO 4217 code")));
+  EXPECT_THAT(CheckMaxBytes(std::string(201, 'a'), "actor", 200),
+              StatusIs(absl::StatusCode::kInvalidArgument, "actor: 201 bytes; at most 200"));
+  EXPECT_EQ(Prefix(std::string(50, 'x'), 4), "xxxx...");
+  EXPECT_EQ(Prefix("short", 40), "short");
+}
+
+TEST(UuidTest, ParsesFormatsAndDerives) {
+  ASSERT_OK_AND_ASSIGN(Uuid uuid, ParseUuid("0B6F1C9E-3D2A-4F5B-9C8D-7E6F5A4B3C2D", "id"));
+  EXPECT_EQ(FormatUuid(uuid), "0b6f1c9e-3d2a-4f5b-9c8d-7e6f5a4b3c2d");
+  EXPECT_THAT(ParseUuid("0b6f1c9e3d2a4f5b9c8d7e6f5a4b3c2d", "id"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not a UUID")));
+  EXPECT_THAT(ParseUuid("00000000-0000-0000-0000-000000000000", "id"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nil UUID")));
+  const std::string derived = NameBasedUuid("tender-T-1");
+  EXPECT_EQ(derived, NameBasedUuid("tender-T-1"));
+  EXPECT_NE(derived, NameBasedUuid("tender-T-2"));
+  ASSERT_OK_AND_ASSIGN(Uuid parsed, ParseUuid(derived, "id"));
+  EXPECT_EQ(parsed[6] >> 4, 8);       // version 8
+  EXPECT_EQ(parsed[8] & 0xc0, 0x80);  // RFC 4122 variant
+}
+
+TEST(EnumNamesTest, WordsWithoutThePrefix) {
+  const google::protobuf::EnumDescriptor& kind = *v1::ActivityKind_descriptor();
+  EXPECT_EQ(EnumWord(kind, v1::ACTIVITY_KIND_TECHNICAL_EXCHANGE), "technical_exchange");
+  EXPECT_EQ(EnumWord(kind, 0), "unspecified");
+  EXPECT_EQ(EnumWord(kind, 4242), "");
+  const std::vector<std::string> words = EnumWords(kind);
+  ASSERT_FALSE(words.empty());
+  EXPECT_EQ(words.size(), static_cast<size_t>(kind.value_count() - 1));
+  EXPECT_THAT(words, ::testing::Contains("technical_exchange"));
+  EXPECT_EQ(EnumValueOfWord(kind, "Technical-Exchange"), v1::ACTIVITY_KIND_TECHNICAL_EXCHANGE);
+  EXPECT_EQ(EnumValueOfWord(kind, "technical_exchange"), v1::ACTIVITY_KIND_TECHNICAL_EXCHANGE);
+  EXPECT_EQ(EnumValueOfWord(kind, "unspecified"), 0);
+  EXPECT_EQ(EnumValueOfWord(kind, "no-such-word"), 0);
+}
+
+TEST(ProtoTimeTest, DurationsRoundTripWithOneSign) {
+  for (const absl::Duration duration :
+       {absl::ZeroDuration(), absl::Nanoseconds(1), -absl::Nanoseconds(1), absl::Hours(-49.5),
+        absl::Seconds(1) + absl::Nanoseconds(999999999)}) {
+    google::protobuf::Duration proto;
+    ToProtoDuration(duration, &proto);
+    EXPECT_TRUE(proto.seconds() == 0 || proto.nanos() == 0 ||
+                (proto.seconds() < 0) == (proto.nanos() < 0))
+        << duration;
+    EXPECT_EQ(FromProtoDuration(proto), duration);
+  }
+}
+
+TEST(JsonTest, EscapesControlBytesQuotesAndBackslashes) {
+  EXPECT_EQ(JsonString("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+}
+
+TEST(LogTest, FormatsLogfmtAndQuotesWhatNeedsIt) {
+  const absl::Time at = absl::FromUnixMicros(1764910200123456);
+  EXPECT_EQ(log::FormatLine(at, log::Level::kWarning, "projection", "write failed",
+                            {{"position", uint64_t{1200}},
+                             {"error", absl::UnavailableError("disk \"full\"")},
+                             {"retry_in", absl::Milliseconds(400)},
+                             {"caught_up", false},
+                             {"empty", ""}}),
+            "2025-12-05T04:50:00.123456Z WARN projection: write failed position=1200 "
+            "error=\"UNAVAILABLE: disk \\\"full\\\"\" retry_in=400ms caught_up=false empty=\"\"");
+  EXPECT_EQ(log::FormatLine(at, log::Level::kInfo, "c", "m", {{"k", "a=b\nc"}}),
+            "2025-12-05T04:50:00.123456Z INFO c: m k=\"a=b\\nc\"");
+}
+
+TEST(LogTest, HonoursTheMinimumLevelAndTheSink) {
+  std::vector<std::string> lines;
+  log::Sink previous = log::SetSink([&](std::string_view line) { lines.emplace_back(line); });
+  log::SetMinLevel(log::Level::kWarning);
+  log::Info("test", "dropped");
+  log::Warn("test", "kept", {{"n", 1}});
+  log::SetMinLevel(log::Level::kInfo);
+  log::Info("test", "kept too");
+  log::SetSink(std::move(previous));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], HasSubstr(" WARN test: kept n=1"));
+  EXPECT_THAT(lines[1], HasSubstr(" INFO test: kept too"));
+  log::Level level;
+  EXPECT_TRUE(log::ParseLevel("warn", &level));
+  EXPECT_EQ(level, log::Level::kWarning);
+  EXPECT_TRUE(log::ParseLevel("debug", &level));
+  EXPECT_EQ(level, log::Level::kDebug);
+  EXPECT_FALSE(log::ParseLevel("loud", &level));
+}
+
+TEST(ThreadPoolTest, RunsEveryPartAndWaits) {
+  ThreadPool pool(3, "test-pool");
+  std::vector<std::atomic<int>> ran(64);
+  pool.RunParts(64, [&](int part) { ran[part] += part + 1; });
+  for (int i = 0; i < 64; ++i) EXPECT_EQ(ran[i], i + 1);
+}
+
+}  // namespace
+}  // namespace bidtrail

@@ -1,0 +1,78 @@
+#include "bidtrail/common/validate.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace bidtrail {
+
+bool IsPrintableAscii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) <= 0x7e;
+  });
+}
+
+absl::Status CheckPrintableAscii(std::string_view text, std::string_view field) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c > 0x7e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(std::string(field), ": byte ", i, " (0x", absl::Hex(c, absl::kZeroPad2),
+                       ") is not printable ASCII; allowed are 0x20 to 0x7e"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMaxBytes(std::string_view text, std::string_view field, size_t max) {
+  if (text.size() <= max) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(field), ": ", text.size(), " bytes; at most ", max));
+}
+
+absl::Time EarliestPlausibleTime() {
+  static const absl::Time earliest =
+      absl::FromCivil(absl::CivilSecond(1900, 1, 1), absl::UTCTimeZone());
+  return earliest;
+}
+
+absl::Time LatestPlausibleTime() {
+  static const absl::Time latest =
+      absl::FromCivil(absl::CivilSecond(2200, 1, 1), absl::UTCTimeZone());
+  return latest;
+}
+
+bool IsPlausibleTime(absl::Time time) {
+  return time >= EarliestPlausibleTime() && time < LatestPlausibleTime();
+}
+
+absl::Status CheckPlausibleTime(absl::Time time, std::string_view field) {
+  if (IsPlausibleTime(time)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(field), ": ", FormatUtc(time),
+                   " is out of range; must be from 1900-01-01 to before 2200-01-01 UTC"));
+}
+
+bool IsCurrencyCodeSyntax(std::string_view code) {
+  return code.size() == 3 &&
+         std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+absl::Status CheckCurrencyCode(std::string_view code, std::string_view field) {
+  if (IsCurrencyCodeSyntax(code)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(field), ": \"", Prefix(code, 20),
+                   "\" is not an ISO 4217 code (three capital letters, such as CNY)"));
+}
+
+std::string Prefix(std::string_view text, size_t max) {
+  if (text.size() <= max) return std::string(text);
+  return absl::StrCat(std::string(text.substr(0, max)), "...");
+}
+
+std::string FormatUtc(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+}
+
+}  // namespace bidtrail

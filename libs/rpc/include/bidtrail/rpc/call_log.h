@@ -1,0 +1,28 @@
+// Server-side logging of calls an operator should hear about: one structured
+// line (bidtrail/common/log.h) for each unary call slower than a threshold,
+// and for each call of any kind that ends with a server-side error
+// (INTERNAL, UNKNOWN, DATA_LOSS, UNAVAILABLE: trouble in the server or its
+// storage, not a client's mistake). Installed on a grpc::ServerBuilder;
+// thread-safe.
+#ifndef BIDTRAIL_RPC_CALL_LOG_H_
+#define BIDTRAIL_RPC_CALL_LOG_H_
+
+#include <memory>
+
+#include "absl/time/time.h"
+#include "grpcpp/support/server_interceptor.h"
+
+namespace bidtrail::rpc {
+
+struct CallLogOptions {
+  // Unary calls taking longer are logged as slow (WARN).
+  absl::Duration slow_call = absl::Seconds(1);
+};
+
+// An interceptor factory for ServerBuilder::experimental().SetInterceptorCreators.
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewCallLogFactory(
+    const CallLogOptions& options);
+
+}  // namespace bidtrail::rpc
+
+#endif  // BIDTRAIL_RPC_CALL_LOG_H_

@@ -1,0 +1,71 @@
+#include "bidtrail/rpc/call_log.h"
+
+#include "bidtrail/common/log.h"
+#include "grpcpp/support/interceptor.h"
+
+namespace bidtrail::rpc {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+using grpc::experimental::InterceptorBatchMethods;
+using grpc::experimental::ServerRpcInfo;
+
+bool ServerSideError(grpc::StatusCode code) {
+  return code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
+         code == grpc::StatusCode::DATA_LOSS || code == grpc::StatusCode::UNAVAILABLE;
+}
+
+class CallLog final : public grpc::experimental::Interceptor {
+ public:
+  CallLog(ServerRpcInfo* info, absl::Duration slow_call)
+      : method_(info->method()),
+        unary_(info->type() == ServerRpcInfo::Type::UNARY),
+        slow_call_(slow_call),
+        start_(absl::Now()) {}
+
+  void Intercept(InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      const absl::Duration elapsed = absl::Now() - start_;
+      if (ServerSideError(status.error_code())) {
+        log::Error("rpc", "call failed",
+                   {{"method", method_},
+                    {"code", static_cast<int>(status.error_code())},
+                    {"error", status.error_message()},
+                    {"elapsed", elapsed}});
+      } else if (unary_ && elapsed > slow_call_) {
+        log::Warn("rpc", "slow call",
+                  {{"method", method_},
+                   {"code", static_cast<int>(status.error_code())},
+                   {"elapsed", elapsed}});
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const char* const method_;
+  const bool unary_;
+  const absl::Duration slow_call_;
+  const absl::Time start_;
+};
+
+class CallLogFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit CallLogFactory(const CallLogOptions& options) : options_(options) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(ServerRpcInfo* info) override {
+    return new CallLog(info, options_.slow_call);
+  }
+
+ private:
+  const CallLogOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewCallLogFactory(
+    const CallLogOptions& options) {
+  return std::make_unique<CallLogFactory>(options);
+}
+
+}  // namespace bidtrail::rpc
