@@ -7,13 +7,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "actor_record.h"
 #include "bidtrail/common/proto_time.h"
-#include "bidtrail/common/varint.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/projection/engine.h"
 #include "bidtrail/projections/service.h"
+#include "bidtrail/storage/rocks_kv_store.h"
 #include "bidtrail/tender/codec.h"
+#include "bidtrail/tender/testing/events.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/testing/process.h"
 #include "bidtrail/testing/status_matchers.h"
@@ -25,8 +25,6 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
-#include "rocksdb/db.h"
-#include "tender_test_util.h"
 
 namespace bidtrail::projections {
 namespace {
@@ -79,13 +77,19 @@ class ProjectionsTest : public ::testing::Test {
     Record("T-4", NoBid(Day(3)));
   }
 
-  void OpenEngine(const std::string& name = "projections", uint32_t catch_up_events = 1048576) {
+  void OpenEngine(const std::string& name = "projections", uint32_t catch_up_events = 1048576,
+                  eventlog::EventStore* log = nullptr) {
+    storage::RocksKvStore::Options store_options;
+    store_options.path = dir_.path() + "/" + name;
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<storage::KvStore> models,
+                         storage::RocksKvStore::Open(store_options));
     projection::ProjectionEngine::Options options;
-    options.path = dir_.path() + "/" + name;
     options.own_party_id = kUs;
     options.batch_events = 3;  // many small batches: exercises checkpoints
     options.catch_up_events = catch_up_events;
-    ASSERT_OK_AND_ASSIGN(engine_, projection::ProjectionEngine::Open(log_.get(), options));
+    ASSERT_OK_AND_ASSIGN(engine_,
+                         projection::ProjectionEngine::Open(log != nullptr ? log : log_.get(),
+                                                            std::move(models), options));
   }
 
   void CatchUp() {
@@ -126,90 +130,6 @@ class ProjectionsTest : public ::testing::Test {
   std::unique_ptr<v1::QueriesService::Stub> stub_;
   int requests_ = 0;
 };
-
-// Actor records are stored in a compact encoding of their own: every record
-// reads back as the v1::ActorRecord of the event, over edge values, and
-// anything but whole records is refused.
-TEST(ActorRecordTest, ReadsBackWhatWasWritten) {
-  const absl::Time times[] = {
-      absl::UnixEpoch(),
-      absl::FromUnixNanos(1),
-      absl::FromUnixNanos(-1),
-      absl::FromUnixSeconds(1790000000) + absl::Nanoseconds(999999999),
-      absl::FromUnixSeconds(int64_t{-86400} * 365 * 80) + absl::Nanoseconds(5),
-      absl::FromUnixSeconds(253402300799)};
-  const std::pair<std::string, std::string> texts[] = {{"", ""},
-                                                       {"tender-1", "bidtrail.v1.BidSubmitted"},
-                                                       {"tender-2", "bidtrail.v1.ActivityLogged"},
-                                                       {"contact-7", "crm.v1.ContactMoved"},
-                                                       {"tender-3", "bidtrail.v1.SomethingNew"},
-                                                       {std::string(300, 's'), "t"}};
-  const uint64_t positions[] = {0, 1, 127, 128, uint64_t{1} << 40, ~uint64_t{0}};
-  std::string all;
-  std::vector<v1::ActorRecord> expected;
-  for (const auto& [stream, type] : texts) {
-    for (uint64_t position : positions) {
-      for (absl::Time occurred : times) {
-        for (absl::Time recorded : times) {
-          v1::ActorRecord record;
-          record.set_stream_id(stream);
-          record.set_position(position);
-          record.set_type(type);
-          ToProtoTime(occurred, record.mutable_occurred_at());
-          ToProtoTime(recorded, record.mutable_recorded_at());
-          expected.push_back(record);
-          std::string encoded;
-          projection::AppendActorRecord(stream, position, type, occurred, recorded, &encoded);
-          all += encoded;
-          // Every cut short of the whole record is refused.
-          for (size_t cut = 0; cut < encoded.size(); ++cut) {
-            std::string_view partial(encoded.data(), cut);
-            v1::ActorRecord ignored;
-            ASSERT_FALSE(projection::ReadActorRecord(&partial, &ignored)) << cut;
-          }
-        }
-      }
-    }
-  }
-  // Records follow each other in a chunk, and are read back in turn into one
-  // message (ScanActor reuses it).
-  std::string_view records = all;
-  v1::ActorRecord record;
-  for (const v1::ActorRecord& want : expected) {
-    ASSERT_TRUE(projection::ReadActorRecord(&records, &record));
-    ASSERT_EQ(record.SerializeAsString(), want.SerializeAsString()) << want.ShortDebugString();
-  }
-  EXPECT_TRUE(records.empty());
-  // The common types take one byte: a record of a tender event takes less
-  // than 60% of the bytes of the message (42 of 77 here).
-  const absl::Time occurred = absl::FromUnixSeconds(1790000000);
-  const absl::Time recorded = absl::FromUnixSeconds(1790000100) + absl::Nanoseconds(123456789);
-  std::string small;
-  projection::AppendActorRecord("tender-TND-2025-00001", 1854996, "bidtrail.v1.ActivityLogged",
-                                occurred, recorded, &small);
-  v1::ActorRecord message;
-  message.set_stream_id("tender-TND-2025-00001");
-  message.set_position(1854996);
-  message.set_type("bidtrail.v1.ActivityLogged");
-  ToProtoTime(occurred, message.mutable_occurred_at());
-  ToProtoTime(recorded, message.mutable_recorded_at());
-  EXPECT_LE(small.size() * 5, (message.ByteSizeLong() + 1) * 3) << small.size();
-  // A type code past the known ones, and bytes left over inside a record, are
-  // refused.
-  std::string bad_code;
-  projection::AppendActorRecord("s", 1, "bidtrail.v1.BidSubmitted", absl::UnixEpoch(),
-                                absl::UnixEpoch(), &bad_code);
-  bad_code[4] = 13;  // size, position, stream size, "s", then the type code
-  std::string_view in = bad_code;
-  EXPECT_FALSE(projection::ReadActorRecord(&in, &record));
-  std::string extra;
-  projection::AppendActorRecord("s", 1, "bidtrail.v1.BidSubmitted", absl::UnixEpoch(),
-                                absl::UnixEpoch(), &extra);
-  extra.push_back('\0');
-  extra[0] = static_cast<char>(extra[0] + 1);
-  in = extra;
-  EXPECT_FALSE(projection::ReadActorRecord(&in, &record));
-}
 
 TEST_F(ProjectionsTest, RebuiltEqualsIncrementalByteForByte) {
   OpenEngine();
@@ -291,7 +211,7 @@ TEST_F(ProjectionsTest, ALargeWritePreparedInParallelEqualsSmallWrites) {
   EXPECT_EQ(small_writes, one_large_write);
 }
 
-// A database of another layout (here: the first one, an ActorRecord per
+// A store of another layout (here: the first one, an ActorRecord per
 // position) is cleared when opened, and the read models are folded again.
 TEST_F(ProjectionsTest, AnOldLayoutIsClearedAndRebuiltFromTheLog) {
   RecordHistory();
@@ -300,12 +220,15 @@ TEST_F(ProjectionsTest, AnOldLayoutIsClearedAndRebuiltFromTheLog) {
   ASSERT_OK_AND_ASSIGN(auto want, engine_->Dump());
   engine_.reset();
   {
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.path() + "/projections", &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), "m/format").ok());
+    storage::RocksKvStore::Options store_options;
+    store_options.path = dir_.path() + "/projections";
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<storage::KvStore> store,
+                         storage::RocksKvStore::Open(store_options));
+    std::unique_ptr<storage::KvStore::Batch> old = store->NewBatch();
+    old->Put("m/format", "1");
     const std::string old_key("g\0\0\0\1a/alice\0\0\0\0\0\0\0\0\1", 18);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), old_key, "an old ActorRecord").ok());
+    old->Put(old_key, "an old ActorRecord");
+    ASSERT_THAT(store->Write(*old, storage::KvStore::Durability::kSynced), testing::IsOk());
   }
   OpenEngine();
   EXPECT_EQ(engine_->Status().checkpoint, 0u);
@@ -339,9 +262,9 @@ TEST_F(ProjectionsTest, ActorHistoryAcrossChunks) {
   auto history = [&](uint64_t after) {
     std::vector<uint64_t> positions;
     EXPECT_THAT(engine_->ScanActor("bob", after,
-                                   [&](const v1::ActorRecord& record) {
-                                     EXPECT_EQ(record.type(), "bidtrail.v1.ActivityLogged");
-                                     positions.push_back(record.position());
+                                   [&](const readmodel::ActorEntry& entry) {
+                                     EXPECT_EQ(entry.type, "bidtrail.v1.ActivityLogged");
+                                     positions.push_back(entry.position);
                                      return true;
                                    }),
                 testing::IsOk());
@@ -423,11 +346,7 @@ TEST_F(ProjectionsTest, PlainDeliveriesFoldAsPackedOnes) {
   engine_.reset();
 
   UnpackedStore unpacked(log_.get());
-  projection::ProjectionEngine::Options options;
-  options.path = dir_.path() + "/plain";
-  options.own_party_id = kUs;
-  options.batch_events = 3;
-  ASSERT_OK_AND_ASSIGN(engine_, projection::ProjectionEngine::Open(&unpacked, options));
+  OpenEngine("plain", 1048576, &unpacked);
   CatchUp();
   ASSERT_OK_AND_ASSIGN(auto plain, engine_->Dump());
   EXPECT_EQ(engine_->Status().unknown_events_skipped, 1u);

@@ -14,6 +14,7 @@
 #include "bidtrail/eventstore/service.h"
 #include "bidtrail/rpc/wire.h"
 #include "bidtrail/tender/codec.h"
+#include "bidtrail/tender/testing/events.h"
 #include "bidtrail/tenders/client.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/tenders/service.h"
@@ -27,7 +28,6 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
-#include "tender_test_util.h"
 
 namespace bidtrail::tenders {
 namespace {

@@ -25,6 +25,7 @@
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
+#include "bidtrail/storage/rocks_status.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
@@ -42,6 +43,7 @@ namespace {
 using eventlog::EventStore;
 using eventlog::ExpectedRevision;
 using eventlog::ProposedEvent;
+using storage::FromRocks;
 
 constexpr uint64_t kDefaultEvents = 200000;
 constexpr uint64_t kEventsPerBatch = 100;
@@ -185,11 +187,6 @@ Workload MakeWorkload(uint64_t events) {
     workload.single_streams.push_back(std::move(stream));
   }
   return workload;
-}
-
-absl::Status FromRocks(const rocksdb::Status& status, const std::string& what) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat("RocksDB: ", what, ": ", status.ToString()));
 }
 
 // The baseline database: RocksDB's defaults, as a user without tuning gets.

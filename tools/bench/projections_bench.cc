@@ -31,6 +31,8 @@
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/projection/engine.h"
 #include "bidtrail/projections/service.h"
+#include "bidtrail/storage/rocks_kv_store.h"
+#include "bidtrail/storage/rocks_status.h"
 #include "bidtrail/tender/codec.h"
 #include "bidtrail/tender/decide.h"
 #include "bidtrail/tenders/commands.h"
@@ -48,6 +50,7 @@ namespace bidtrail::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using storage::FromRocks;
 
 constexpr int kDefaultTenders = 100000;
 constexpr uint64_t kDefaultSeed = 1;
@@ -145,11 +148,6 @@ void Progress(const std::string& what) {
 
 double Seconds(Clock::time_point began, Clock::time_point ended) {
   return std::chrono::duration<double>(ended - began).count();
-}
-
-absl::Status FromRocks(const rocksdb::Status& status, const std::string& what) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat("RocksDB: ", what, ": ", status.ToString()));
 }
 
 absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
@@ -494,10 +492,14 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Config& config, Results
       std::error_code ignored;  // a folder left behind only takes room until the scratch goes
       std::filesystem::remove_all(scratch.Sub(absl::StrCat("projections-", round - 1)), ignored);
     }
+    storage::RocksKvStore::Options store_options;
+    store_options.path = scratch.Sub(absl::StrCat("projections-", round));
+    ASSIGN_OR_RETURN(std::unique_ptr<storage::KvStore> models,
+                     storage::RocksKvStore::Open(store_options));
     projection::ProjectionEngine::Options engine_options;
-    engine_options.path = scratch.Sub(absl::StrCat("projections-", round));
     engine_options.own_party_id = kOwnPartyId;
-    ASSIGN_OR_RETURN(engine, projection::ProjectionEngine::Open(log.get(), engine_options));
+    ASSIGN_OR_RETURN(
+        engine, projection::ProjectionEngine::Open(log.get(), std::move(models), engine_options));
     Progress(absl::StrCat("2 projection rebuild of ", head, " events (round ", round, ")"));
     const Clock::time_point began = Clock::now();
     engine->Start();

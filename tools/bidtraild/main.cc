@@ -21,12 +21,15 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "bidtrail/common/log.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
 #include "bidtrail/projection/engine.h"
 #include "bidtrail/projections/service.h"
+#include "bidtrail/rpc/call_log.h"
 #include "bidtrail/rpc/wire.h"
+#include "bidtrail/storage/rocks_kv_store.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/tenders/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -48,6 +51,10 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 ABSL_FLAG(std::string, port_file, "", "write the port actually listened on to this file");
 ABSL_FLAG(std::string, eventstore, "",
           "address of the event store (host:port) when this process does not host it");
+ABSL_FLAG(std::string, log_level, "info",
+          "least important log lines written to standard error: debug, info, warn or error");
+ABSL_FLAG(absl::Duration, slow_call, absl::Seconds(1),
+          "unary calls taking longer are logged as slow");
 ABSL_FLAG(std::string, own_party_id, "us",
           "our company's party id: bids by this party are ours (rules and analytics)");
 
@@ -59,7 +66,7 @@ const std::set<std::string>& KnownServices() {
 }
 
 int Fail(const std::string& message) {
-  std::fprintf(stderr, "bidtraild: %s\n", message.c_str());
+  bidtrail::log::Error("bidtraild", "cannot start", {{"error", message}});
   return 1;
 }
 
@@ -70,6 +77,14 @@ int main(int argc, char** argv) {
       "bidtraild: the bidtrail server.\n"
       "  bidtraild --services=all --listen=127.0.0.1:50051 --data_dir=var/data");
   absl::ParseCommandLine(argc, argv);
+  if (bidtrail::log::Level level;
+      bidtrail::log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    bidtrail::log::SetMinLevel(level);
+  } else {
+    std::fprintf(stderr, "bidtraild: --log_level: \"%s\" is not one of debug, info, warn, error\n",
+                 absl::GetFlag(FLAGS_log_level).c_str());
+    return 2;
+  }
 
   std::set<std::string> services;
   for (absl::string_view name :
@@ -135,13 +150,14 @@ int main(int argc, char** argv) {
   std::unique_ptr<bidtrail::projection::ProjectionEngine> engine;
   std::unique_ptr<bidtrail::projections::QueriesGrpcService> queries;
   if (services.count("projections") > 0) {
+    bidtrail::storage::RocksKvStore::Options store_options;
+    store_options.path = data_dir + "/projections";
+    auto models = bidtrail::storage::RocksKvStore::Open(store_options);
+    if (!models.ok()) return Fail(models.status().ToString());
     bidtrail::projection::ProjectionEngine::Options options;
-    options.path = data_dir + "/projections";
     options.own_party_id = absl::GetFlag(FLAGS_own_party_id);
-    std::error_code error;
-    std::filesystem::create_directories(data_dir, error);
-    if (error) return Fail(absl::StrCat("--data_dir ", data_dir, ": ", error.message()));
-    auto opened = bidtrail::projection::ProjectionEngine::Open(store, options);
+    auto opened =
+        bidtrail::projection::ProjectionEngine::Open(store, std::move(models).value(), options);
     if (!opened.ok()) return Fail(opened.status().ToString());
     engine = std::move(opened).value();
     bidtrail::projections::QueriesGrpcService::Options query_options;
@@ -166,6 +182,14 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(bidtrail::rpc::kMaxMessageBytes);
   builder.SetMaxSendMessageSize(bidtrail::rpc::kMaxMessageBytes);
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    bidtrail::rpc::CallLogOptions call_log;
+    call_log.slow_call = absl::GetFlag(FLAGS_slow_call);
+    interceptors.push_back(bidtrail::rpc::NewCallLogFactory(call_log));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   if (eventstore) builder.RegisterService(eventstore.get());
   if (tenders) builder.RegisterService(tenders.get());
   if (queries) builder.RegisterService(queries.get());
@@ -191,11 +215,17 @@ int main(int argc, char** argv) {
   std::printf("bidtraild: serving %s on %s:%d, %s, pid %d\n", absl::StrJoin(services, ",").c_str(),
               host.c_str(), port, storage.c_str(), static_cast<int>(getpid()));
   std::fflush(stdout);
+  bidtrail::log::Info("bidtraild", "serving",
+                      {{"services", absl::StrJoin(services, ",")},
+                       {"address", absl::StrCat(host, ":", port)},
+                       {"storage", storage},
+                       {"pid", static_cast<int>(getpid())}});
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   std::printf("bidtraild: %s received, shutting down\n", strsignal(signal_number));
   std::fflush(stdout);
+  bidtrail::log::Info("bidtraild", "shutting down", {{"signal", strsignal(signal_number)}});
 
   health->Shutdown();
   if (eventstore) eventstore->BeginShutdown();
@@ -211,5 +241,6 @@ int main(int argc, char** argv) {
   eventstore.reset();
   log.reset();
   std::printf("bidtraild: stopped\n");
+  bidtrail::log::Info("bidtraild", "stopped");
   return 0;
 }

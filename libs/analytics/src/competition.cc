@@ -25,16 +25,17 @@ bool Competition::Won(Symbol bidder) const {
          std::find(winners.begin(), winners.end(), bidder) != winners.end();
 }
 
-std::vector<Competition> CompetitionsOf(const v1::TenderView& tender) {
+std::vector<Competition> CompetitionsOf(const tender::TenderState& tender) {
   std::vector<Competition> competitions;
-  competitions.reserve(tender.lots_size());
-  const v1::TenderDiscovered& details = tender.details();
-  const bool tender_void = tender.status() == v1::TENDER_STATUS_CANCELLED ||
-                           tender.status() == v1::TENDER_STATUS_UNSUCCESSFUL;
-  for (const v1::LotView& lot : tender.lots()) {
+  if (!tender.exists) return competitions;
+  competitions.reserve(tender.lots.size());
+  const v1::TenderDiscovered& details = tender.details;
+  const bool tender_void = tender.status == v1::TENDER_STATUS_CANCELLED ||
+                           tender.status == v1::TENDER_STATUS_UNSUCCESSFUL;
+  for (const tender::LotState& lot : tender.lots) {
     Competition competition;
     competition.tender_id = details.tender_id();
-    competition.lot_id = lot.lot_id();
+    competition.lot_id = lot.id;
     competition.buyer_id = Symbol::Intern(details.buyer().id());
     competition.buyer_name = details.buyer().name();
     competition.territory = Symbol::Intern(details.territory());
@@ -46,36 +47,36 @@ std::vector<Competition> CompetitionsOf(const v1::TenderView& tender) {
     competition.date = details.key_dates().has_submission_deadline()
                            ? FromProtoTime(details.key_dates().submission_deadline())
                            : competition.discovered_at;
-    const v1::Money& value = lot.has_value() ? lot.value() : details.estimated_value();
+    // A lot's value when it has one (an empty Money is none), else the
+    // tender's estimate.
+    const v1::Money& value = lot.value.ByteSizeLong() > 0 ? lot.value : details.estimated_value();
     competition.estimated_currency = Symbol::Intern(value.currency());
     competition.estimated_value = Decimal::Parse(value.amount());
-    competition.no_bid = tender.no_bid_decided();
-    const bool lot_void =
-        lot.status() == v1::LOT_STATUS_CANCELLED || lot.status() == v1::LOT_STATUS_UNSUCCESSFUL;
-    for (const v1::AwardView& award : lot.awards()) {
-      const absl::Time at = FromProtoTime(award.award().occurred_at());
+    competition.no_bid = tender.no_bid_decided;
+    for (const tender::AwardRecord& award : lot.awards) {
+      const absl::Time at = FromProtoTime(award.award.occurred_at());
       competition.first_award_at = std::min(
           competition.first_award_at == absl::InfinitePast() ? at : competition.first_award_at, at);
-      if (award.cancelled()) continue;
+      if (award.cancelled) continue;
       competition.winners.clear();
-      for (const v1::Party& supplier : award.award().suppliers()) {
+      for (const v1::Party& supplier : award.award.suppliers()) {
         competition.winners.push_back(Symbol::Intern(supplier.id()));
       }
-      competition.award_currency = Symbol::Intern(award.award().amount().currency());
-      competition.award_value = Decimal::Parse(award.award().amount().amount());
+      competition.award_currency = Symbol::Intern(award.award.amount().currency());
+      competition.award_value = Decimal::Parse(award.award.amount().amount());
       competition.award_at = at;
     }
-    if (tender_void || lot_void) {
+    if (tender_void || lot.Void()) {
       competition.status = Competition::Status::kVoid;
     } else if (!competition.winners.empty()) {
       competition.status = Competition::Status::kDecided;
     }
-    for (const v1::BidView& bid : lot.bids()) {
-      const v1::BidSubmitted& submitted = bid.bid();
+    for (const tender::BidRecord& bid : lot.bids) {
+      const v1::BidSubmitted& submitted = bid.bid;
       Competition::BidFacts facts;
       facts.bidder = Symbol::Intern(submitted.bidder().id());
       facts.currency = Symbol::Intern(submitted.amount().currency());
-      facts.status = bid.status();
+      facts.status = bid.status;
       if (std::optional<Decimal> amount = Decimal::Parse(submitted.amount().amount())) {
         facts.has_amount = true;
         facts.amount = *amount;

@@ -12,10 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/tender/state.h"
+#include "bidtrail/tender/testing/events.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
-#include "tender_test_util.h"
 
 namespace bidtrail::analytics {
 namespace {
@@ -49,7 +49,7 @@ CompetitionSet SetOf(const std::vector<std::vector<v1::TenderEvent>>& tenders) {
     for (const v1::TenderEvent& event : tenders[i]) {
       events.push_back(ForTender("T-" + std::to_string(i + 1), event));
     }
-    for (Competition& c : CompetitionsOf(tender::ToView(tender::Fold(events), kUs))) {
+    for (Competition& c : CompetitionsOf(tender::Fold(events))) {
       competitions.push_back(std::move(c));
     }
   }

@@ -257,8 +257,7 @@ Story Tell(const std::vector<Command>& commands, const Replay& replay, absl::Tim
 std::vector<analytics::Competition> CompetitionsOf(const Replay& replay) {
   std::vector<analytics::Competition> competitions;
   for (const auto& [id, state] : replay.tenders) {
-    for (analytics::Competition& competition :
-         analytics::CompetitionsOf(tender::ToView(state, kUs))) {
+    for (analytics::Competition& competition : analytics::CompetitionsOf(state)) {
       competitions.push_back(std::move(competition));
     }
   }

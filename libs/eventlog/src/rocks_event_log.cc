@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "bidtrail/common/status_macros.h"
+#include "bidtrail/storage/rocks_status.h"
 #include "record_codec.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
@@ -23,6 +24,8 @@
 
 namespace bidtrail::eventlog {
 namespace {
+
+using ::bidtrail::storage::FromRocks;
 
 using internal::ChainHash;
 using internal::EventIdKey;
@@ -48,17 +51,6 @@ constexpr const char* kColumnFamilies[] = {
     "event_ids",     // stream id '\0' 16-byte event id -> revision, position
 };
 enum ColumnFamily { kMeta = 0, kLog, kStreams, kStreamIndex, kEventIds, kColumnFamilyCount };
-
-absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  std::string message = absl::StrCat(std::string(what), ": ", status.ToString());
-  if (status.IsCorruption()) return absl::DataLossError(message);
-  if (status.IsIOError() || status.IsBusy() || status.IsTimedOut() || status.IsTryAgain() ||
-      status.IsAborted()) {
-    return absl::UnavailableError(message);
-  }
-  return absl::InternalError(message);
-}
 
 std::string RevisionAndPosition(uint64_t revision, uint64_t position) {
   std::string value;

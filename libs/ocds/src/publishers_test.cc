@@ -520,8 +520,7 @@ Analyzed AnalyzeLog(eventlog::EventStore* store) {
   }
   Analyzed analyzed;
   for (const auto& [stream, events] : streams) {
-    for (analytics::Competition& competition :
-         analytics::CompetitionsOf(tender::ToView(tender::Fold(events), ""))) {
+    for (analytics::Competition& competition : analytics::CompetitionsOf(tender::Fold(events))) {
       analyzed.competitions.push_back(std::move(competition));
     }
   }

@@ -52,12 +52,11 @@ void PutTime(absl::Time time, std::string* out) {
   PutVarint(static_cast<uint64_t>(nanos), out);
 }
 
-bool GetTime(std::string_view* in, google::protobuf::Timestamp* time) {
+bool GetTime(std::string_view* in, absl::Time* time) {
   uint64_t seconds;
   uint64_t nanos;
   if (!GetVarint(in, &seconds) || !GetVarint(in, &nanos) || nanos >= 1000000000) return false;
-  time->set_seconds(UnZigZag(seconds));
-  time->set_nanos(static_cast<int32_t>(nanos));
+  *time = absl::FromUnixSeconds(UnZigZag(seconds)) + absl::Nanoseconds(static_cast<int64_t>(nanos));
   return true;
 }
 
@@ -98,26 +97,23 @@ void AppendActorRecord(std::string_view stream_id, uint64_t position, std::strin
   out->replace(start, 1, prefix);
 }
 
-bool ReadActorRecord(std::string_view* records, v1::ActorRecord* record) {
+bool ReadActorRecord(std::string_view* records, readmodel::ActorEntry* entry) {
   uint64_t size;
   if (!GetVarint(records, &size) || size > records->size()) return false;
   std::string_view in = records->substr(0, size);
   records->remove_prefix(size);
-  uint64_t position;
-  if (!GetVarint(&in, &position) || !GetString(&in, record->mutable_stream_id()) || in.empty()) {
+  if (!GetVarint(&in, &entry->position) || !GetString(&in, &entry->stream_id) || in.empty()) {
     return false;
   }
-  record->set_position(position);
   const uint8_t code = static_cast<uint8_t>(in.front());
   in.remove_prefix(1);
   if (code >= kTypes.size()) return false;
   if (code == 0) {
-    if (!GetString(&in, record->mutable_type())) return false;
+    if (!GetString(&in, &entry->type)) return false;
   } else {
-    record->set_type(std::string(kTypes[code]));
+    entry->type.assign(kTypes[code]);
   }
-  return GetTime(&in, record->mutable_occurred_at()) &&
-         GetTime(&in, record->mutable_recorded_at()) && in.empty();
+  return GetTime(&in, &entry->occurred_at) && GetTime(&in, &entry->recorded_at) && in.empty();
 }
 
 }  // namespace bidtrail::projection

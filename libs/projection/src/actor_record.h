@@ -1,8 +1,8 @@
 // How the projection stores what each actor recorded: one record per event
-// of the log, in a compact encoding rather than as v1::ActorRecord messages.
-// A record is a third of the message's size (no field tags, the common event
-// types as one byte, times as varints), and actor records are nearly half of
-// what a rebuild writes.
+// of the log (a readmodel::ActorEntry), in a compact encoding rather than as
+// a protobuf message: a record is about half a message's size (no field
+// tags, the common event types as one byte, times as varints), and actor
+// records are nearly half of what a rebuild writes. Pure.
 //
 // record := varint(size of the rest) varint(position) varint(size) stream_id
 //           byte(type code) [varint(size) type, when the code is 0]
@@ -20,7 +20,7 @@
 #include <string_view>
 
 #include "absl/time/time.h"
-#include "bidtrail/v1/queries.pb.h"
+#include "bidtrail/readmodel/actor_history.h"
 
 namespace bidtrail::projection {
 
@@ -28,9 +28,9 @@ namespace bidtrail::projection {
 void AppendActorRecord(std::string_view stream_id, uint64_t position, std::string_view type,
                        absl::Time occurred_at, absl::Time recorded_at, std::string* out);
 
-// Reads the record at the front of `*records` into `record` and moves past
+// Reads the record at the front of `*records` into `entry` and moves past
 // it; false when the bytes are not a whole record.
-bool ReadActorRecord(std::string_view* records, v1::ActorRecord* record);
+bool ReadActorRecord(std::string_view* records, readmodel::ActorEntry* entry);
 
 }  // namespace bidtrail::projection
 

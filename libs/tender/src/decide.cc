@@ -196,7 +196,7 @@ absl::Status DecideAmendment(const TenderState& state, const v1::TenderAmended& 
   }
   RETURN_IF_ERROR(RequireText(amended.reason(), "reason", kMaxTextBytes));
   v1::KeyDates merged = state.details.key_dates();
-  merged.MergeFrom(change);  // set fields replace, unset ones keep their value
+  MergeKeyDates(change, &merged);
   RETURN_IF_ERROR(ValidateKeyDates(merged, "after this amendment, "));
   if (change.has_submission_deadline()) {
     // Bids already in must stay on time: a deadline cannot move before them.

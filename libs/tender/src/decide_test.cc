@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "bidtrail/common/proto_time.h"
+#include "bidtrail/readmodel/tender_record.h"
 #include "bidtrail/tender/codec.h"
 #include "bidtrail/tender/state.h"
+#include "bidtrail/tender/testing/events.h"
 #include "bidtrail/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tender_test_util.h"
 
 namespace bidtrail::tender {
 namespace {
@@ -21,6 +22,11 @@ using ::bidtrail::testing::IsOk;
 using ::bidtrail::testing::StatusIs;
 using ::testing::HasSubstr;
 using namespace ::bidtrail::tender::testing;  // NOLINT: event builders
+
+// The state as stored: two states are equal when their records are.
+std::string Stored(const TenderState& state) {
+  return readmodel::RecordOf(state, 0).SerializeAsString();
+}
 
 absl::StatusOr<std::vector<v1::TenderEvent>> DecideAfter(
     const std::vector<v1::TenderEvent>& history, const v1::TenderEvent& command,
@@ -371,11 +377,10 @@ TEST(FoldTest, FullLifecycle) {
   EXPECT_EQ(state.FindLot("L2")->status, v1::LOT_STATUS_CANCELLED);
   EXPECT_EQ(state.last_event_at, Day(37));
 
-  const v1::TenderView view = ToView(state, kUs);
-  ASSERT_EQ(view.lots_size(), 2);
-  EXPECT_TRUE(view.lots(0).bids(0).ours());
-  EXPECT_FALSE(view.lots(0).bids(1).ours());
-  EXPECT_EQ(view.lots(0).bids(1).status(), v1::BID_STATUS_DISQUALIFIED);
+  ASSERT_EQ(state.lots.size(), 2u);
+  EXPECT_EQ(state.lots[0].bids[0].bid.bidder().id(), kUs);
+  EXPECT_NE(state.lots[0].bids[1].bid.bidder().id(), kUs);
+  EXPECT_EQ(state.lots[0].bids[1].status, v1::BID_STATUS_DISQUALIFIED);
 
   // Stored form: type name and bytes, and back.
   for (const v1::TenderEvent& event : history) {
@@ -406,7 +411,7 @@ TEST(FoldTest, FullLifecycle) {
       Apply(*decoded, &folded);
     }
   }
-  EXPECT_EQ(ToView(folded, kUs).SerializeAsString(), view.SerializeAsString());
+  EXPECT_EQ(Stored(folded), Stored(state));
   std::unique_ptr<v1::TenderEvent> owned;
   EXPECT_EQ(DecodeForFold("bidtrail.v1.SomethingNew", "", &arena, &owned), nullptr);
   EXPECT_EQ(DecodeForFold("bidtrail.v1.BidSubmitted", "\xff", &arena, &owned), nullptr);
@@ -485,8 +490,7 @@ TEST(CodecTest, ActivitySkimmedForFoldingReadsWhatProtobufReads) {
     TenderState from_skimmed = discovered;
     Apply(*full, &from_full);
     Apply(*skimmed, &from_skimmed);
-    EXPECT_EQ(ToView(from_skimmed, kUs).SerializeAsString(),
-              ToView(from_full, kUs).SerializeAsString());
+    EXPECT_EQ(Stored(from_skimmed), Stored(from_full));
   }
   // Both paths are taken: plain bytes are skimmed (the notes are not
   // decoded), anything else goes to protobuf whole. Without this, a skim that
@@ -582,9 +586,9 @@ void CheckInvariants(const TenderState& state, const DomainConfig& config) {
 TEST(DecideTest, RandomSequencesKeepTheInvariants) {
   const DomainConfig config;
   int accepted_total = 0;
-  // One view lent again and again, over tenders of every size: it must
+  // One record lent again and again, over tenders of every size: it must
   // carry nothing over from the tender lent before.
-  v1::TenderView lent;
+  storage::v1::TenderRecord lent;
   for (uint32_t seed : {1u, 2u, 3u, 42u, 2026u}) {
     RandomCommands commands(seed);
     std::vector<v1::TenderEvent> history;
@@ -608,24 +612,22 @@ TEST(DecideTest, RandomSequencesKeepTheInvariants) {
       ASSERT_NO_FATAL_FAILURE(CheckInvariants(state, config))
           << "seed " << seed << " step " << step;
       if (step % 50 == 0) {
-        // Read models store the view and fold on from it: the round trip
+        // Read models store the record and fold on from it: the round trip
         // must lose nothing.
-        state = FromView(ToView(state, kUs));
+        state = readmodel::StateOf(readmodel::RecordOf(state, 0));
       }
       if (step % 7 == 0) {
-        // The projection lends the state's messages to the view it stores:
-        // the same view as a copy, and the state untouched afterwards.
-        const std::string copied = ToView(state, kUs).SerializeAsString();
-        LendView(&state, kUs, &lent);
+        // The projection lends the state's messages to the record it
+        // stores: the same record as a copy, and the state untouched
+        // afterwards.
+        const std::string copied = Stored(state);
+        readmodel::LendRecord(state, 0, &lent);
         ASSERT_EQ(lent.SerializeAsString(), copied) << "seed " << seed << " step " << step;
-        GiveBack(&lent);
-        ASSERT_EQ(ToView(state, kUs).SerializeAsString(), copied)
-            << "seed " << seed << " step " << step;
+        readmodel::GiveBack(&lent);
+        ASSERT_EQ(Stored(state), copied) << "seed " << seed << " step " << step;
       }
     }
-    EXPECT_EQ(ToView(Fold(history), kUs).SerializeAsString(),
-              ToView(state, kUs).SerializeAsString())
-        << "seed " << seed;
+    EXPECT_EQ(Stored(Fold(history)), Stored(state)) << "seed " << seed;
   }
   EXPECT_GT(accepted_total, 500) << "the generator should exercise accepted paths too";
 }

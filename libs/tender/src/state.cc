@@ -1,26 +1,13 @@
 #include "bidtrail/tender/state.h"
 
 #include <algorithm>
+#include <vector>
 
-#include "bidtrail/common/proto_time.h"
 #include "bidtrail/tender/codec.h"
+#include "google/protobuf/descriptor.h"
 
 namespace bidtrail::tender {
 namespace {
-
-void MergeKeyDates(const v1::KeyDates& change, v1::KeyDates* dates) {
-  if (change.has_documents_available_until()) {
-    *dates->mutable_documents_available_until() = change.documents_available_until();
-  }
-  if (change.has_enquiry_deadline()) *dates->mutable_enquiry_deadline() = change.enquiry_deadline();
-  if (change.has_submission_deadline()) {
-    *dates->mutable_submission_deadline() = change.submission_deadline();
-  }
-  if (change.has_bid_opening_at()) *dates->mutable_bid_opening_at() = change.bid_opening_at();
-  if (change.has_award_expected_by()) {
-    *dates->mutable_award_expected_by() = change.award_expected_by();
-  }
-}
 
 LotState NewLot(const v1::Lot& lot) {
   LotState state;
@@ -219,113 +206,15 @@ TenderState Fold(const std::vector<v1::TenderEvent>& events) {
   return state;
 }
 
-v1::TenderView ToView(const TenderState& state, const std::string& own_party_id) {
-  v1::TenderView view;
-  if (!state.exists) return view;
-  *view.mutable_details() = state.details;
-  view.set_status(state.status);
-  view.set_documents_obtained(state.documents_obtained);
-  view.set_documents_exception(state.documents_exception);
-  view.set_no_bid_decided(state.no_bid_decided);
-  for (const LotState& lot : state.lots) {
-    v1::LotView* out = view.add_lots();
-    out->set_lot_id(lot.id);
-    out->set_title(lot.title);
-    if (lot.value.ByteSizeLong() > 0) *out->mutable_value() = lot.value;
-    out->set_status(lot.status);
-    for (const BidRecord& bid : lot.bids) {
-      v1::BidView* bid_view = out->add_bids();
-      *bid_view->mutable_bid() = bid.bid;
-      bid_view->set_status(bid.status);
-      bid_view->set_ours(!own_party_id.empty() && bid.bid.bidder().id() == own_party_id);
-    }
-    for (const AwardRecord& award : lot.awards) {
-      v1::AwardView* award_view = out->add_awards();
-      *award_view->mutable_award() = award.award;
-      award_view->set_cancelled(award.cancelled);
-      award_view->set_cancel_reason(award.cancel_reason);
-    }
+void MergeKeyDates(const v1::KeyDates& change, v1::KeyDates* dates) {
+  // The fields `change` sets are cleared first, so that merging copies each
+  // of them whole.
+  std::vector<const google::protobuf::FieldDescriptor*> set;
+  change.GetReflection()->ListFields(change, &set);
+  for (const google::protobuf::FieldDescriptor* field : set) {
+    dates->GetReflection()->ClearField(dates, field);
   }
-  view.set_amendment_count(state.amendment_count);
-  view.set_activity_count(state.activity_count);
-  if (state.last_event_at != absl::InfinitePast()) {
-    ToProtoTime(state.last_event_at, view.mutable_last_event_at());
-  }
-  return view;
-}
-
-// The view's message fields are pointed at the state's messages with
-// protobuf's unsafe_arena_set_allocated_*, which on the heap just sets the
-// pointer (and would delete it with the view), and taken back with
-// unsafe_arena_release_*, which just clears it: no copy, no allocation.
-void LendView(TenderState* state, const std::string& own_party_id, v1::TenderView* view) {
-  view->Clear();  // keeps the lot, bid and award entries for reuse
-  if (!state->exists) return;
-  view->unsafe_arena_set_allocated_details(&state->details);
-  view->set_status(state->status);
-  view->set_documents_obtained(state->documents_obtained);
-  view->set_documents_exception(state->documents_exception);
-  view->set_no_bid_decided(state->no_bid_decided);
-  for (LotState& lot : state->lots) {
-    v1::LotView* out = view->add_lots();
-    out->set_lot_id(lot.id);
-    out->set_title(lot.title);
-    if (lot.value.ByteSizeLong() > 0) out->unsafe_arena_set_allocated_value(&lot.value);
-    out->set_status(lot.status);
-    for (BidRecord& bid : lot.bids) {
-      v1::BidView* bid_view = out->add_bids();
-      bid_view->unsafe_arena_set_allocated_bid(&bid.bid);
-      bid_view->set_status(bid.status);
-      bid_view->set_ours(!own_party_id.empty() && bid.bid.bidder().id() == own_party_id);
-    }
-    for (AwardRecord& award : lot.awards) {
-      v1::AwardView* award_view = out->add_awards();
-      award_view->unsafe_arena_set_allocated_award(&award.award);
-      award_view->set_cancelled(award.cancelled);
-      award_view->set_cancel_reason(award.cancel_reason);
-    }
-  }
-  view->set_amendment_count(state->amendment_count);
-  view->set_activity_count(state->activity_count);
-  if (state->last_event_at != absl::InfinitePast()) {
-    ToProtoTime(state->last_event_at, view->mutable_last_event_at());
-  }
-}
-
-void GiveBack(v1::TenderView* view) {
-  if (view->has_details()) (void)view->unsafe_arena_release_details();
-  for (v1::LotView& lot : *view->mutable_lots()) {
-    if (lot.has_value()) (void)lot.unsafe_arena_release_value();
-    for (v1::BidView& bid : *lot.mutable_bids()) (void)bid.unsafe_arena_release_bid();
-    for (v1::AwardView& award : *lot.mutable_awards()) (void)award.unsafe_arena_release_award();
-  }
-}
-
-TenderState FromView(const v1::TenderView& view) {
-  TenderState state;
-  if (!view.has_details()) return state;
-  state.exists = true;
-  state.details = view.details();
-  state.status = view.status();
-  state.documents_obtained = view.documents_obtained();
-  state.documents_exception = view.documents_exception();
-  state.no_bid_decided = view.no_bid_decided();
-  for (const v1::LotView& lot_view : view.lots()) {
-    LotState lot;
-    lot.id = lot_view.lot_id();
-    lot.title = lot_view.title();
-    lot.value = lot_view.value();
-    lot.status = lot_view.status();
-    for (const v1::BidView& bid : lot_view.bids()) lot.bids.push_back({bid.bid(), bid.status()});
-    for (const v1::AwardView& award : lot_view.awards()) {
-      lot.awards.push_back({award.award(), award.cancelled(), award.cancel_reason()});
-    }
-    state.lots.push_back(std::move(lot));
-  }
-  state.amendment_count = view.amendment_count();
-  state.activity_count = view.activity_count();
-  if (view.has_last_event_at()) state.last_event_at = FromProtoTime(view.last_event_at());
-  return state;
+  dates->MergeFrom(change);
 }
 
 }  // namespace bidtrail::tender

@@ -5,13 +5,17 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "bidtrail/analytics/metrics.h"
+#include "bidtrail/api/views.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/common/validate.h"
 #include "bidtrail/eventstore/convert.h"
+#include "bidtrail/readmodel/board.h"
+#include "bidtrail/readmodel/timeline.h"
 #include "bidtrail/rpc/stream_writer.h"
 #include "bidtrail/rpc/unary.h"
 #include "bidtrail/tender/codec.h"
@@ -71,21 +75,6 @@ v1::TimelineEntry EntryOf(const eventlog::RecordedEvent& record) {
     *entry.mutable_event() = std::move(*event);
   }
   return entry;
-}
-
-void AddOutcome(const char* name, absl::Time due, std::optional<absl::Time> done, absl::Time now,
-                v1::TimelineResponse* response) {
-  v1::DeadlineOutcome* outcome = response->add_deadlines();
-  outcome->set_deadline(name);
-  ToProtoTime(due, outcome->mutable_due());
-  if (done) {
-    ToProtoTime(*done, outcome->mutable_done_at());
-    outcome->set_met(*done <= due);
-    ToProtoDuration(due - *done, outcome->mutable_margin());
-  } else {
-    outcome->set_open(now < due);
-    ToProtoDuration(due - now, outcome->mutable_margin());
-  }
 }
 
 absl::StatusOr<analytics::ReportingCurrency> ReportingOf(const v1::Reporting& reporting) {
@@ -166,53 +155,21 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerConte
     ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
                      ReadTenderStream(store_, request->tender_id()));
     tender::TenderState state;
-    std::optional<absl::Time> discovered, documents, our_bid, award;
+    readmodel::Milestones milestones;
     for (const eventlog::RecordedEvent& record : records) {
       v1::TimelineEntry entry = EntryOf(record);
       if (entry.has_event()) {
-        const v1::TenderEvent& event = entry.event();
-        tender::Apply(event, &state);
-        const absl::Time at = record.occurred_at;
-        if (event.has_tender_discovered() && !discovered) discovered = at;
-        if (event.has_document_obtained() && !documents &&
-            event.document_obtained().kind() == v1::DOCUMENT_KIND_TENDER_DOCUMENTS) {
-          documents = at;
-        }
-        if (event.has_bid_submitted() && !our_bid &&
-            event.bid_submitted().bidder().id() == options_.own_party_id) {
-          our_bid = at;
-        }
-        if (event.has_award_announced() && !award) award = at;
+        tender::Apply(entry.event(), &state);
+        milestones.Observe(entry.event(), record.occurred_at, options_.own_party_id);
       }
       *response->add_entries() = std::move(entry);
     }
-    const v1::KeyDates& dates = state.details.key_dates();
-    std::optional<absl::Time> opening;
-    if (dates.has_bid_opening_at()) opening = FromProtoTime(dates.bid_opening_at());
-    const std::pair<const char*, std::optional<absl::Time>> phases[] = {{"discovered", discovered},
-                                                                        {"documents", documents},
-                                                                        {"our_bid", our_bid},
-                                                                        {"opening", opening},
-                                                                        {"award", award}};
-    const std::pair<const char*, std::optional<absl::Time>>* previous = nullptr;
-    for (const auto& phase : phases) {
-      if (!phase.second) continue;
-      if (previous != nullptr) {
-        v1::PhaseDuration* duration = response->add_durations();
-        duration->set_from_phase(previous->first);
-        duration->set_to_phase(phase.first);
-        ToProtoDuration(*phase.second - *previous->second, duration->mutable_duration());
-      }
-      previous = &phase;
+    for (const readmodel::PhaseSpan& span : readmodel::PhaseSpans(milestones, state)) {
+      *response->add_durations() = api::PhaseDurationOf(span);
     }
-    const absl::Time now = options_.clock();
-    if (dates.has_documents_available_until()) {
-      AddOutcome("documents_available_until", FromProtoTime(dates.documents_available_until()),
-                 documents, now, response);
-    }
-    if (dates.has_submission_deadline() && !state.no_bid_decided) {
-      AddOutcome("submission_deadline", FromProtoTime(dates.submission_deadline()), our_bid, now,
-                 response);
+    for (const readmodel::DeadlineOutcome& outcome :
+         readmodel::DeadlineOutcomes(milestones, state, options_.clock())) {
+      *response->add_deadlines() = api::DeadlineOutcomeOf(outcome);
     }
     response->set_amendment_count(state.amendment_count);
     return absl::OkStatus();
@@ -225,27 +182,28 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
   return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
     const absl::Time as_of =
         request->has_as_of() ? FromProtoTime(request->as_of()) : options_.clock();
-    ASSIGN_OR_RETURN(
-        const absl::Duration within,
-        DurationField(request->has_within(), request->within(), absl::Hours(24 * 7), "within"));
-    ASSIGN_OR_RETURN(const absl::Duration lookback,
+    readmodel::BoardWindows windows;
+    ASSIGN_OR_RETURN(windows.within, DurationField(request->has_within(), request->within(),
+                                                   windows.within, "within"));
+    ASSIGN_OR_RETURN(windows.overdue_lookback,
                      DurationField(request->has_overdue_lookback(), request->overdue_lookback(),
-                                   absl::Hours(24 * 7), "overdue_lookback"));
+                                   windows.overdue_lookback, "overdue_lookback"));
     ASSIGN_OR_RETURN(
-        const absl::Duration documents_window,
+        windows.documents_risk,
         DurationField(request->has_documents_risk_window(), request->documents_risk_window(),
-                      absl::Hours(48), "documents_risk_window"));
+                      windows.documents_risk, "documents_risk_window"));
     ASSIGN_OR_RETURN(
-        const absl::Duration submission_window,
+        windows.submission_risk,
         DurationField(request->has_submission_risk_window(), request->submission_risk_window(),
-                      absl::Hours(72), "submission_risk_window"));
-    ASSIGN_OR_RETURN(const absl::Duration stale_after,
+                      windows.submission_risk, "submission_risk_window"));
+    ASSIGN_OR_RETURN(windows.stale_after,
                      DurationField(request->has_stale_after(), request->stale_after(),
-                                   absl::Hours(24 * 14), "stale_after"));
+                                   windows.stale_after, "stale_after"));
     ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
     std::string after;
     if (!request->page_token().empty() &&
-        !absl::WebSafeBase64Unescape(request->page_token(), &after)) {
+        (!absl::WebSafeBase64Unescape(request->page_token(), &after) ||
+         !(absl::StartsWith(after, "d/") || absl::StartsWith(after, "o/")))) {
       return Invalid("page_token: not a token this server issued");
     }
     auto selected = [&](const std::string& territory, const std::string& owner_team,
@@ -257,29 +215,18 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
     std::string last_key;
     bool more = false;
     RETURN_IF_ERROR(engine_->ScanDeadlines(
-        as_of, as_of - lookback, as_of + within, after, [&](const projection::DeadlineKey& entry) {
-          const v1::DeadlineItem& stored = entry.item;
+        as_of, as_of - windows.overdue_lookback, as_of + windows.within, after,
+        [&](const projection::DeadlineEntry& entry) {
+          const storage::v1::DeadlineRecord& stored = entry.record;
           if (!selected(stored.territory(), stored.owner_team(), stored.buyer().id())) return true;
-          const bool done = stored.done();
-          absl::Duration window = absl::ZeroDuration();
-          if (stored.kind() == "documents_available_until") {
-            window = documents_window;
-          } else if (stored.kind() == "submission_deadline") {
-            window = submission_window;
-          } else if (entry.due < as_of) {
-            return true;  // a past opening is no longer on the board
-          }
-          if (entry.due < as_of && done) return true;  // met, and past
+          const readmodel::DeadlineMark mark =
+              readmodel::MarkDeadline(entry.deadline, as_of, windows);
+          if (!mark.shown) return true;
           if (response->deadlines_size() == static_cast<int>(page_size)) {
             more = true;
             return false;
           }
-          v1::DeadlineItem* item = response->add_deadlines();
-          *item = stored;
-          const bool actionable = stored.kind() != "bid_opening_at";
-          item->set_overdue(actionable && !done && entry.due < as_of);
-          item->set_at_risk(actionable && !done && entry.due >= as_of &&
-                            entry.due - as_of <= window);
+          *response->add_deadlines() = api::DeadlineItemOf(stored, mark);
           last_key = entry.key;
           return true;
         }));
@@ -290,13 +237,14 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
     if (stale_limit > kMaxStale) {
       return Invalid(absl::StrCat("stale_limit: ", stale_limit, "; must be 1 to ", kMaxStale));
     }
-    return engine_->ScanIdle(as_of - stale_after, [&](const v1::StaleTender& stored) {
-      if (!selected(stored.territory(), stored.owner_team(), stored.buyer().id())) return true;
-      v1::StaleTender* stale = response->add_stale();
-      *stale = stored;
-      ToProtoDuration(as_of - FromProtoTime(stored.last_event_at()), stale->mutable_idle());
-      return response->stale_size() < static_cast<int>(stale_limit);
-    });
+    return engine_->ScanStale(
+        as_of - windows.stale_after, [&](const storage::v1::StaleRecord& stored) {
+          if (!selected(stored.territory(), stored.owner_team(), stored.buyer().id())) {
+            return true;
+          }
+          *response->add_stale() = api::StaleTenderOf(stored, as_of);
+          return response->stale_size() < static_cast<int>(stale_limit);
+        });
   });
 }
 
@@ -411,7 +359,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::TenderAsOf(grpc::CallbackServerCon
       return absl::NotFoundError(
           absl::StrCat("tender ", request->tender_id(), " was not yet recorded then"));
     }
-    *response->mutable_tender() = tender::ToView(state, options_.own_party_id);
+    *response->mutable_tender() = api::TenderViewOf(state, options_.own_party_id);
     return absl::OkStatus();
   });
 }
@@ -431,17 +379,17 @@ grpc::ServerUnaryReactor* QueriesGrpcService::ActorHistory(grpc::CallbackServerC
     const absl::Time to = request->has_to() ? FromProtoTime(request->to()) : absl::InfiniteFuture();
     RETURN_IF_ERROR(CheckPeriod(from, to));
     bool more = false;
-    RETURN_IF_ERROR(engine_->ScanActor(request->actor(), after, [&](const v1::ActorRecord& record) {
-      const absl::Time recorded = FromProtoTime(record.recorded_at());
-      if (recorded < from) return true;
-      if (recorded >= to) return false;  // recorded times only grow along the log
-      if (response->records_size() == static_cast<int>(page_size)) {
-        more = true;
-        return false;
-      }
-      *response->add_records() = record;
-      return true;
-    }));
+    RETURN_IF_ERROR(
+        engine_->ScanActor(request->actor(), after, [&](const readmodel::ActorEntry& entry) {
+          if (entry.recorded_at < from) return true;
+          if (entry.recorded_at >= to) return false;  // recorded times only grow along the log
+          if (response->records_size() == static_cast<int>(page_size)) {
+            more = true;
+            return false;
+          }
+          *response->add_records() = api::ActorRecordOf(entry);
+          return true;
+        }));
     if (more) {
       response->set_next_page_token(
           absl::StrCat(response->records(response->records_size() - 1).position()));
@@ -472,6 +420,16 @@ grpc::ServerUnaryReactor* QueriesGrpcService::GetProjectionStatus(
     response->set_unknown_events_skipped(status.unknown_events_skipped);
     response->set_rebuilding(status.rebuilding);
     response->set_rebuild_position(status.rebuild_position);
+    if (status.last_error) {
+      const projection::RunnerError& error = *status.last_error;
+      v1::ProjectionError* out = response->mutable_last_error();
+      out->set_code(absl::StatusCodeToString(error.status.code()));
+      out->set_message(std::string(error.status.message()));
+      out->set_position(error.position);
+      ToProtoTime(error.at, out->mutable_at());
+      out->set_failures_in_a_row(error.failures_in_a_row);
+      out->set_total_failures(error.total_failures);
+    }
     return absl::OkStatus();
   });
 }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "bidtrail/api/views.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/rpc/unary.h"
 #include "bidtrail/rpc/wire.h"
@@ -49,7 +50,7 @@ grpc::ServerUnaryReactor* TendersGrpcService::GetTender(grpc::CallbackServerCont
   return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(auto loaded, commands_->Load(request->tender_id()));
     *response->mutable_tender() =
-        tender::ToView(loaded.first, commands_->options().domain.own_party_id);
+        api::TenderViewOf(loaded.first, commands_->options().domain.own_party_id);
     response->set_revision(loaded.second);
     return absl::OkStatus();
   });

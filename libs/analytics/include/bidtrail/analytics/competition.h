@@ -14,7 +14,8 @@
 #include "absl/time/time.h"
 #include "bidtrail/analytics/symbol.h"
 #include "bidtrail/common/decimal.h"
-#include "bidtrail/v1/tenders.pb.h"
+#include "bidtrail/tender/state.h"
+#include "bidtrail/v1/tender_events.pb.h"
 
 namespace bidtrail::analytics {
 
@@ -86,8 +87,9 @@ struct alignas(64) Competition {
   bool Won(Symbol bidder) const;
 };
 
-// One Competition per lot (or one for a tender without lots).
-std::vector<Competition> CompetitionsOf(const v1::TenderView& tender);
+// One Competition per lot (or one for a tender without lots); none for a
+// tender that does not exist.
+std::vector<Competition> CompetitionsOf(const tender::TenderState& tender);
 
 // Competitions to analyse: shared, immutable lists (one per tender), seen as
 // one sequence in which the competitions of one tender are next to each other

@@ -1,32 +1,27 @@
-// ProjectionEngine: folds the event log into read models kept in a RocksDB
-// database of its own (not the log's), and answers the reads queries need.
+// ProjectionEngine: folds the event log into read models kept in a KvStore
+// of their own (not the log's), and answers the reads queries need.
 // Thread-safe.
 //
-// A runner thread subscribes to the log from the checkpoint (a second thread
-// reads and decodes ahead) and applies the delivered batches of events to the
-// read models; their changes and the new checkpoint are one atomic write, so a
-// restart resumes exactly where the last write ended and a crash loses or
-// doubles nothing. Once caught up every batch is written as it comes; while
-// catching up, many batches are folded in memory into one write.
+// A runner follows the log from the checkpoint: a reader thread reads (and
+// decodes) ahead, the runner applies each batch of events to the tenders'
+// states (readmodel/ says what each state means for the board, the stale
+// list and the actor history), and a writer thread writes the changes with
+// the new checkpoint as one atomic batch, so that a restart resumes exactly
+// where the last write ended and a crash loses or doubles nothing. Once
+// caught up every batch is written as it comes; while catching up, many
+// batches are folded in memory into one write.
+//
+// A runner that fails (the log unreachable, a write refused, a read model
+// that does not parse) keeps its error in Status(), logs it, waits (backing
+// off up to a few seconds) and starts again from the checkpoint written
+// last: nothing is skipped, and a failure never moves the checkpoint.
 //
 // Read models live in a generation (a key prefix). A rebuild folds a new
 // generation from position 1 while queries keep reading the active one; when
 // the new one has caught up with the log, the engine stops the old runner,
 // makes the new generation active in one write, and deletes the old one.
-//
-// Read models (keys inside a generation):
-//   t/<tender_id>                     the tender's state (GetTenderResponse)
-//   d/<due>/<tender_id>/<kind>        deadlines of open tenders we still bid on,
-//                                     with what the board shows (DeadlineItem)
-//   o/<due>/<tender_id>/<kind>        the same, for those not done yet
-//   s/<last_event_at>/<tender_id>     open tenders with a competition undecided
-//                                     (StaleTender)
-//   a/<actor>\0<position / 4096>      what each actor recorded in those 4,096
-//                                     positions (length-prefixed ActorRecords,
-//                                     appended by a merge operator)
-//   m/format                          the layout version; a database of another
-//                                     layout is cleared and rebuilt from the log
-// and, in memory, every tender's competitions for the analytics.
+// The key layout is in src/keys.h; the stored messages in
+// proto/bidtrail/storage/v1/read_models.proto.
 #ifndef BIDTRAIL_PROJECTION_ENGINE_H_
 #define BIDTRAIL_PROJECTION_ENGINE_H_
 
@@ -38,14 +33,30 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bidtrail/analytics/competition.h"
 #include "bidtrail/eventlog/event_store.h"
-#include "bidtrail/v1/queries.pb.h"
-#include "bidtrail/v1/tenders.pb.h"
+#include "bidtrail/readmodel/actor_history.h"
+#include "bidtrail/readmodel/board.h"
+#include "bidtrail/storage/kv_store.h"
+#include "bidtrail/storage/v1/read_models.pb.h"
 
 namespace bidtrail::projection {
+
+// The last failure of a generation's runner.
+struct RunnerError {
+  absl::Status status;
+  // The log position the runner was folding from (its checkpoint + 1).
+  uint64_t position = 0;
+  absl::Time at = absl::InfinitePast();
+  // Failures in a row, the last one included; 0 once the runner has written
+  // again since.
+  uint64_t failures_in_a_row = 0;
+  // Failures since the engine opened.
+  uint64_t total_failures = 0;
+};
 
 struct ProjectionStatus {
   uint64_t checkpoint = 0;
@@ -53,22 +64,23 @@ struct ProjectionStatus {
   uint64_t unknown_events_skipped = 0;
   bool rebuilding = false;
   uint64_t rebuild_position = 0;
+  // The active generation's runner's last failure; std::nullopt when it
+  // never failed.
+  std::optional<RunnerError> last_error;
 };
 
-// One deadline index entry.
-struct DeadlineKey {
-  absl::Time due;
-  // tender_id, title, buyer, territory, owner_team, kind, due, and done (our
-  // part of it done: documents obtained, our bid in).
-  v1::DeadlineItem item;
-  std::string key;  // opaque; pass back as `after` to continue
+// One entry of the deadline board.
+struct DeadlineEntry {
+  readmodel::TenderDeadline deadline;
+  // What the board shows of the tender and the deadline.
+  storage::v1::DeadlineRecord record;
+  // Opaque; pass back as `after` to continue after this entry.
+  std::string key;
 };
 
 class ProjectionEngine {
  public:
   struct Options {
-    // Folder of the projection database; created when missing.
-    std::string path;
     // Our party id: marks our bids in the stored tender state.
     std::string own_party_id = "us";
     // Events read from the log per batch at most. Once caught up with the
@@ -81,14 +93,22 @@ class ProjectionEngine {
     // tenders: 1,048,576 rebuilds fastest; 524,288 and one write at the head
     // were 10% slower, and so were windows halving towards the head.)
     uint32_t catch_up_events = 1048576;
+    // A failed runner waits this long before starting again, doubling up to
+    // `max_retry_delay` while it keeps failing.
+    absl::Duration retry_delay = absl::Milliseconds(200);
+    absl::Duration max_retry_delay = absl::Seconds(5);
   };
 
-  // Opens the database and loads the active generation's competitions.
-  // `store` must outlive the engine. Errors: INVALID_ARGUMENT for an empty
-  // path; UNAVAILABLE when RocksDB cannot open it.
-  static absl::StatusOr<std::unique_ptr<ProjectionEngine>> Open(eventlog::EventStore* store,
-                                                                const Options& options);
-  // Stops the runner and any rebuild.
+  // Opens the engine over `models` and loads the active generation's
+  // checkpoint and competitions. `log` must outlive the engine. A database
+  // of another layout is cleared (the runner folds it again from the log);
+  // so is one whose read models do not parse, with an error logged and kept
+  // in Status(). Errors: UNAVAILABLE when the store cannot be read (never
+  // taken for an empty store: the read models would be folded again on top
+  // of what they hold).
+  static absl::StatusOr<std::unique_ptr<ProjectionEngine>> Open(
+      eventlog::EventStore* log, std::unique_ptr<storage::KvStore> models, const Options& options);
+  // Stops the runner and any rebuild, and closes the store.
   ~ProjectionEngine();
 
   // Starts following the log. Idempotent.
@@ -99,31 +119,34 @@ class ProjectionEngine {
   // Blocks until the read models include `position`; false on timeout.
   bool WaitForPosition(uint64_t position, absl::Duration timeout);
 
-  // The tender's stored state, or std::nullopt for an unknown tender.
-  absl::StatusOr<std::optional<v1::GetTenderResponse>> GetTender(const std::string& tender_id);
+  // The tender's stored record, or std::nullopt for an unknown tender.
+  // DATA_LOSS when the record does not parse; store errors as KvStore.
+  absl::StatusOr<std::optional<storage::v1::TenderRecord>> GetTender(const std::string& tender_id);
 
-  // Calls `visit` for deadline entries due in [from, to), in time order: those
-  // due before `as_of` only when not done (they are overdue), all those from
-  // `as_of` on. Starts after `after` (a DeadlineKey::key, or ""); stops when
-  // `visit` returns false.
+  // Calls `visit` for deadline entries due in [from, to), in time order:
+  // those due before `as_of` only when outstanding (readmodel::Outstanding),
+  // all those from `as_of` on. Starts after `after` (a DeadlineEntry::key, or
+  // ""); stops when `visit` returns false. DATA_LOSS naming the entry when
+  // one does not parse.
   absl::Status ScanDeadlines(absl::Time as_of, absl::Time from, absl::Time to,
                              const std::string& after,
-                             const std::function<bool(const DeadlineKey&)>& visit);
-  // Calls `visit` for open undecided tenders whose last event is before
-  // `before`, oldest first (tender_id, title, territory, owner_team,
-  // last_event_at set).
-  absl::Status ScanIdle(absl::Time before,
-                        const std::function<bool(const v1::StaleTender&)>& visit);
-  // Calls `visit` for the actor's records after `after_position`, in order.
+                             const std::function<bool(const DeadlineEntry&)>& visit);
+  // Calls `visit` for tenders that can go stale whose last event is before
+  // `before`, oldest first. DATA_LOSS as ScanDeadlines.
+  absl::Status ScanStale(absl::Time before,
+                         const std::function<bool(const storage::v1::StaleRecord&)>& visit);
+  // Calls `visit` for the actor's entries after `after_position`, in order.
+  // DATA_LOSS as ScanDeadlines.
   absl::Status ScanActor(const std::string& actor, uint64_t after_position,
-                         const std::function<bool(const v1::ActorRecord&)>& visit);
+                         const std::function<bool(const readmodel::ActorEntry&)>& visit);
 
-  // Every competition of the active generation, as of the last applied batch.
+  // Every competition of the active generation, as of the last write.
   std::shared_ptr<const analytics::CompetitionSet> Competitions();
 
   // Rebuilds every read model from position 1 while queries keep answering;
   // calls `progress(position, head)` now and then; returns once the rebuilt
-  // models are active. FAILED_PRECONDITION when a rebuild is already running.
+  // models are active. FAILED_PRECONDITION when a rebuild is already
+  // running; CANCELLED when the engine closes first; store errors as KvStore.
   absl::Status Rebuild(const std::function<void(uint64_t, uint64_t)>& progress);
 
   ProjectionStatus Status();

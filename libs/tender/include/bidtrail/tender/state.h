@@ -13,7 +13,6 @@
 
 #include "absl/time/time.h"
 #include "bidtrail/v1/tender_events.pb.h"
-#include "bidtrail/v1/tenders.pb.h"
 
 namespace bidtrail::tender {
 
@@ -75,21 +74,12 @@ void Apply(const v1::TenderEvent& event, TenderState* state);
 void Apply(v1::TenderEvent&& event, TenderState* state);
 TenderState Fold(const std::vector<v1::TenderEvent>& events);
 
-// The state as the wire message; `own_party_id` marks our bids.
-v1::TenderView ToView(const TenderState& state, const std::string& own_party_id);
-// ToView without copying, into `view`: the view points at the state's
-// messages (details, lot values, bids, awards) where ToView copies every
-// string of the tender, and reuses the lot, bid and award entries `view`
-// already has (a view lent and given back again and again allocates only
-// when a tender has more of them than any before). Equal to ToView(state) in
-// every field. Until GiveBack(view), `view` must not outlive or be cleared
-// before `state`, and `state` must not be applied to or moved.
-void LendView(TenderState* state, const std::string& own_party_id, v1::TenderView* view);
-// Lets go of what LendView pointed `view` at; `view` keeps its entries for
-// the next LendView, and may then be destroyed.
-void GiveBack(v1::TenderView* view);
-// The state back from its wire form: FromView(ToView(s)) folds on like s.
-TenderState FromView(const v1::TenderView& view);
+// Every date `change` sets replaces the one in `dates`; the others stay. The
+// one merge of key dates, for folding amendments and for deciding on them;
+// field by field by reflection, so that a date added to KeyDates is merged
+// without a change here (protobuf's MergeFrom would merge a Timestamp's
+// seconds and nanos separately).
+void MergeKeyDates(const v1::KeyDates& change, v1::KeyDates* dates);
 
 }  // namespace bidtrail::tender
 

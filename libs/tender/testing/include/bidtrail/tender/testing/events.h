@@ -1,6 +1,7 @@
-// Builders of tender events for tests. Test-only.
-#ifndef BIDTRAIL_TENDER_SRC_TENDER_TEST_UTIL_H_
-#define BIDTRAIL_TENDER_SRC_TENDER_TEST_UTIL_H_
+// Builders of tender events for tests (target bidtrail::tender_testing).
+// Test-only; header-only.
+#ifndef BIDTRAIL_TENDER_TESTING_EVENTS_H_
+#define BIDTRAIL_TENDER_TESTING_EVENTS_H_
 
 #include <string>
 #include <vector>
@@ -188,4 +189,4 @@ inline v1::TenderEvent ForTender(const std::string& tender_id, v1::TenderEvent e
 
 }  // namespace bidtrail::tender::testing
 
-#endif  // BIDTRAIL_TENDER_SRC_TENDER_TEST_UTIL_H_
+#endif  // BIDTRAIL_TENDER_TESTING_EVENTS_H_

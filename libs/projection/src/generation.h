@@ -1,0 +1,44 @@
+// One generation of read models (a key prefix in the store): how far it has
+// folded the log, and its competitions for the analytics. Shared by the
+// engine (queries, rebuilds) and the generation's runner (runner.h), which
+// is the only writer. Thread-safe as annotated.
+#ifndef BIDTRAIL_PROJECTION_GENERATION_H_
+#define BIDTRAIL_PROJECTION_GENERATION_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "bidtrail/analytics/competition.h"
+#include "keys.h"
+
+namespace bidtrail::projection {
+
+using CompetitionList = std::shared_ptr<const std::vector<analytics::Competition>>;
+
+struct Generation {
+  explicit Generation(uint32_t id) : id(id), prefix(keys::GenerationPrefix(id)) {}
+  const uint32_t id;
+  const std::string prefix;
+
+  // The last position written (checkpoint), unknown events counted up to it,
+  // and whether the runner has caught up with the log's head.
+  std::atomic<uint64_t> checkpoint{0};
+  std::atomic<uint64_t> unknown{0};
+  std::atomic<bool> caught_up{false};
+
+  absl::Mutex mu;
+  // Each tender's competitions, as of the last write.
+  absl::flat_hash_map<std::string, CompetitionList> competitions ABSL_GUARDED_BY(mu);
+  // All of them as one set, made on demand; null after a write changed any.
+  std::shared_ptr<const analytics::CompetitionSet> snapshot ABSL_GUARDED_BY(mu);
+};
+
+}  // namespace bidtrail::projection
+
+#endif  // BIDTRAIL_PROJECTION_GENERATION_H_

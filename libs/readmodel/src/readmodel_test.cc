@@ -1,0 +1,280 @@
+// The read models' rules, as tables of cases: no disk, no threads, no RPC.
+#include <string>
+#include <vector>
+
+#include "bidtrail/common/proto_time.h"
+#include "bidtrail/readmodel/board.h"
+#include "bidtrail/readmodel/tender_record.h"
+#include "bidtrail/readmodel/timeline.h"
+#include "bidtrail/tender/codec.h"
+#include "bidtrail/tender/testing/events.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace bidtrail::readmodel {
+namespace {
+
+using ::testing::ElementsAre;
+using namespace ::bidtrail::tender::testing;  // NOLINT: the event builders
+
+using Kind = DeadlineKind;
+
+// Documents until day 10, submission day 20, opening day 20 + 2h (events.h).
+const absl::Time kDocumentsDue = Day(10);
+const absl::Time kSubmissionDue = Day(20);
+const absl::Time kOpening = Day(20) + absl::Hours(2);
+
+tender::TenderState Folded(const std::vector<v1::TenderEvent>& events) {
+  return tender::Fold(events);
+}
+
+struct BoardCase {
+  const char* name;
+  std::vector<v1::TenderEvent> events;
+  std::vector<TenderDeadline> deadlines;
+  std::optional<absl::Time> stale_clock;
+};
+
+TEST(BoardTest, DeadlinesAndStaleClockFollowTheTendersState) {
+  const std::vector<BoardCase> cases = {
+      {"nothing known", {}, {}, std::nullopt},
+      {"just discovered",
+       {Discovered()},
+       {{Kind::kDocumentsAvailableUntil, kDocumentsDue, false},
+        {Kind::kSubmissionDeadline, kSubmissionDue, false},
+        {Kind::kBidOpeningAt, kOpening, false}},
+       T0()},
+      {"documents obtained",
+       {Discovered(), Document(Day(3))},
+       {{Kind::kDocumentsAvailableUntil, kDocumentsDue, true},
+        {Kind::kSubmissionDeadline, kSubmissionDue, false},
+        {Kind::kBidOpeningAt, kOpening, false}},
+       Day(3)},
+      {"our bid in",
+       {Discovered(), Document(Day(3)), Bid(kUs, "100.00", Day(15))},
+       {{Kind::kDocumentsAvailableUntil, kDocumentsDue, true},
+        {Kind::kSubmissionDeadline, kSubmissionDue, true},
+        {Kind::kBidOpeningAt, kOpening, false}},
+       Day(15)},
+      {"a competitor's bid is not ours",
+       {Discovered(), Bid("C-1", "100.00", Day(15))},
+       {{Kind::kDocumentsAvailableUntil, kDocumentsDue, false},
+        {Kind::kSubmissionDeadline, kSubmissionDue, false},
+        {Kind::kBidOpeningAt, kOpening, false}},
+       Day(15)},
+      {"our bid withdrawn",
+       {Discovered(), Document(Day(3)), Bid(kUs, "100.00", Day(15)), Withdrawn(kUs, Day(16))},
+       {{Kind::kDocumentsAvailableUntil, kDocumentsDue, true},
+        {Kind::kSubmissionDeadline, kSubmissionDue, false},
+        {Kind::kBidOpeningAt, kOpening, false}},
+       Day(16)},
+      {"our bid disqualified still counts as submitted",
+       {Discovered(), Bid(kUs, "100.00", Day(15)), Disqualified(kUs, Day(21))},
+       {{Kind::kDocumentsAvailableUntil, kDocumentsDue, false},
+        {Kind::kSubmissionDeadline, kSubmissionDue, true},
+        {Kind::kBidOpeningAt, kOpening, false}},
+       Day(21)},
+      {"no bid: off the board, never stale", {Discovered(), NoBid(Day(2))}, {}, std::nullopt},
+      {"cancelled", {Discovered(), Cancelled(Day(4))}, {}, std::nullopt},
+      {"unsuccessful", {Discovered(), Unsuccessful(Day(30))}, {}, std::nullopt},
+      {"awarded: deadlines stay while open, nothing undecided",
+       {Discovered(), Award("A1", "C-1", "90.00", Day(30))},
+       {{Kind::kDocumentsAvailableUntil, kDocumentsDue, false},
+        {Kind::kSubmissionDeadline, kSubmissionDue, false},
+        {Kind::kBidOpeningAt, kOpening, false}},
+       std::nullopt},
+      {"award cancelled: undecided again",
+       {Discovered(), Award("A1", "C-1", "90.00", Day(30)), AwardCancelled("A1", Day(31))},
+       {{Kind::kDocumentsAvailableUntil, kDocumentsDue, false},
+        {Kind::kSubmissionDeadline, kSubmissionDue, false},
+        {Kind::kBidOpeningAt, kOpening, false}},
+       Day(31)},
+      {"one lot of two awarded: still undecided",
+       {Discovered({"L1", "L2"}), Award("A1", "C-1", "90.00", Day(30), "L1")},
+       {{Kind::kDocumentsAvailableUntil, kDocumentsDue, false},
+        {Kind::kSubmissionDeadline, kSubmissionDue, false},
+        {Kind::kBidOpeningAt, kOpening, false}},
+       Day(30)},
+      {"activity moves the stale clock",
+       {Discovered(), Activity(Day(8))},
+       {{Kind::kDocumentsAvailableUntil, kDocumentsDue, false},
+        {Kind::kSubmissionDeadline, kSubmissionDue, false},
+        {Kind::kBidOpeningAt, kOpening, false}},
+       Day(8)},
+  };
+  for (const BoardCase& c : cases) {
+    const tender::TenderState state = Folded(c.events);
+    EXPECT_EQ(BoardDeadlines(state, kUs), c.deadlines) << c.name;
+    EXPECT_EQ(StaleClock(state), c.stale_clock) << c.name;
+  }
+}
+
+TEST(BoardTest, ATenderWithoutKeyDatesHasNoDeadlines) {
+  v1::TenderEvent discovered = Discovered();
+  discovered.mutable_tender_discovered()->clear_key_dates();
+  const tender::TenderState state = Folded({discovered});
+  EXPECT_TRUE(BoardDeadlines(state, kUs).empty());
+  EXPECT_EQ(StaleClock(state), T0());
+}
+
+TEST(BoardTest, OnlyActionableDeadlinesNotDoneAreOutstanding) {
+  EXPECT_TRUE(Outstanding({Kind::kDocumentsAvailableUntil, Day(1), false}));
+  EXPECT_FALSE(Outstanding({Kind::kDocumentsAvailableUntil, Day(1), true}));
+  EXPECT_TRUE(Outstanding({Kind::kSubmissionDeadline, Day(1), false}));
+  EXPECT_FALSE(Outstanding({Kind::kSubmissionDeadline, Day(1), true}));
+  EXPECT_FALSE(Outstanding({Kind::kBidOpeningAt, Day(1), false}));
+  EXPECT_TRUE(Actionable(Kind::kSubmissionDeadline));
+  EXPECT_FALSE(Actionable(Kind::kBidOpeningAt));
+  EXPECT_EQ(DeadlineKindName(Kind::kDocumentsAvailableUntil), "documents_available_until");
+  EXPECT_EQ(DeadlineKindName(Kind::kSubmissionDeadline), "submission_deadline");
+  EXPECT_EQ(DeadlineKindName(Kind::kBidOpeningAt), "bid_opening_at");
+}
+
+struct MarkCase {
+  Kind kind;
+  absl::Duration due_from_now;
+  bool done;
+  bool shown;
+  bool overdue;
+  bool at_risk;
+};
+
+TEST(BoardTest, MarksDeadlinesAtRiskAndOverdueWithTheirWindows) {
+  const absl::Time now = Day(5);
+  const BoardWindows windows;  // documents 48h, submission 72h
+  const std::vector<MarkCase> cases = {
+      // Documents: at risk within 48 hours, overdue once past.
+      {Kind::kDocumentsAvailableUntil, absl::Hours(49), false, true, false, false},
+      {Kind::kDocumentsAvailableUntil, absl::Hours(48), false, true, false, true},
+      {Kind::kDocumentsAvailableUntil, absl::ZeroDuration(), false, true, false, true},
+      {Kind::kDocumentsAvailableUntil, -absl::Nanoseconds(1), false, true, true, false},
+      {Kind::kDocumentsAvailableUntil, absl::Hours(1), true, true, false, false},
+      {Kind::kDocumentsAvailableUntil, -absl::Hours(1), true, false, false, false},
+      // Submission: 72 hours.
+      {Kind::kSubmissionDeadline, absl::Hours(73), false, true, false, false},
+      {Kind::kSubmissionDeadline, absl::Hours(72), false, true, false, true},
+      {Kind::kSubmissionDeadline, -absl::Hours(30), false, true, true, false},
+      {Kind::kSubmissionDeadline, -absl::Hours(30), true, false, false, false},
+      // The opening: shown until it passes, never at risk or overdue.
+      {Kind::kBidOpeningAt, absl::Hours(1), false, true, false, false},
+      {Kind::kBidOpeningAt, -absl::Hours(1), false, false, false, false},
+  };
+  for (const MarkCase& c : cases) {
+    const DeadlineMark mark = MarkDeadline({c.kind, now + c.due_from_now, c.done}, now, windows);
+    const std::string name = std::string(DeadlineKindName(c.kind)) + " due in " +
+                             absl::FormatDuration(c.due_from_now) + (c.done ? " done" : "");
+    EXPECT_EQ(mark.shown, c.shown) << name;
+    EXPECT_EQ(mark.overdue, c.overdue) << name;
+    EXPECT_EQ(mark.at_risk, c.at_risk) << name;
+  }
+  BoardWindows narrow;
+  narrow.submission_risk = absl::Hours(1);
+  EXPECT_FALSE(
+      MarkDeadline({Kind::kSubmissionDeadline, now + absl::Hours(2), false}, now, narrow).at_risk);
+}
+
+struct TimelineCase {
+  const char* name;
+  std::vector<v1::TenderEvent> events;
+  std::vector<std::pair<Phase, Phase>> spans;
+  std::vector<std::pair<Kind, bool>> met;  // done outcomes only
+};
+
+Milestones Observe(const std::vector<v1::TenderEvent>& events) {
+  Milestones milestones;
+  for (const v1::TenderEvent& event : events) {
+    milestones.Observe(event, tender::OccurredAtOf(event), kUs);
+  }
+  return milestones;
+}
+
+TEST(TimelineTest, PhasesAndDeadlinesMet) {
+  const std::vector<TimelineCase> cases = {
+      {"discovered only", {Discovered()}, {{Phase::kDiscovered, Phase::kOpening}}, {}},
+      {"documents, our bid, award",
+       {Discovered(), Document(Day(3)), Bid("C-1", "1.00", Day(12)), Bid(kUs, "1.00", Day(15)),
+        Award("A1", kUs, "1.00", Day(30))},
+       {{Phase::kDiscovered, Phase::kDocuments},
+        {Phase::kDocuments, Phase::kOurBid},
+        {Phase::kOurBid, Phase::kOpening},
+        {Phase::kOpening, Phase::kAward}},
+       {{Kind::kDocumentsAvailableUntil, true}, {Kind::kSubmissionDeadline, true}}},
+      {"late documents (with an approver)",
+       {Discovered(), Document(Day(11), "manager")},
+       {{Phase::kDiscovered, Phase::kDocuments}, {Phase::kDocuments, Phase::kOpening}},
+       {{Kind::kDocumentsAvailableUntil, false}}},
+  };
+  for (const TimelineCase& c : cases) {
+    const Milestones milestones = Observe(c.events);
+    const tender::TenderState state = Folded(c.events);
+    std::vector<std::pair<Phase, Phase>> spans;
+    for (const PhaseSpan& span : PhaseSpans(milestones, state)) {
+      spans.emplace_back(span.from, span.to);
+    }
+    EXPECT_EQ(spans, c.spans) << c.name;
+    std::vector<std::pair<Kind, bool>> met;
+    for (const DeadlineOutcome& outcome : DeadlineOutcomes(milestones, state, Day(100))) {
+      if (outcome.done_at) met.emplace_back(outcome.kind, outcome.met);
+    }
+    EXPECT_EQ(met, c.met) << c.name;
+  }
+}
+
+TEST(TimelineTest, MarginsAndOpenDeadlines) {
+  const std::vector<v1::TenderEvent> events = {Discovered(), Document(Day(7))};
+  const Milestones milestones = Observe(events);
+  EXPECT_EQ(milestones.discovered, T0());
+  EXPECT_EQ(milestones.documents, Day(7));
+  EXPECT_EQ(milestones.our_bid, std::nullopt);
+  const std::vector<DeadlineOutcome> outcomes =
+      DeadlineOutcomes(milestones, Folded(events), Day(18));
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].kind, Kind::kDocumentsAvailableUntil);
+  EXPECT_TRUE(outcomes[0].met);
+  EXPECT_EQ(outcomes[0].margin, absl::Hours(72));  // three days early
+  EXPECT_EQ(outcomes[1].kind, Kind::kSubmissionDeadline);
+  EXPECT_FALSE(outcomes[1].met);
+  EXPECT_TRUE(outcomes[1].open);
+  EXPECT_EQ(outcomes[1].margin, absl::Hours(48));  // two days left
+  // Past due and not done: not open, a negative margin.
+  const DeadlineOutcome missed = DeadlineOutcomes(milestones, Folded(events), Day(21))[1];
+  EXPECT_FALSE(missed.open);
+  EXPECT_EQ(missed.margin, -absl::Hours(24));
+  // A no-bid decision takes the submission deadline out of the outcomes.
+  const std::vector<v1::TenderEvent> declined = {Discovered(), NoBid(Day(1))};
+  EXPECT_THAT(DeadlineOutcomes(Observe(declined), Folded(declined), Day(5)), ::testing::SizeIs(1));
+  EXPECT_EQ(PhaseName(Phase::kOurBid), "our_bid");
+}
+
+TEST(TenderRecordTest, LentEqualsCopiedAndRoundTrips) {
+  const std::vector<std::vector<v1::TenderEvent>> histories = {
+      {},
+      {Discovered()},
+      {Discovered({"L1", "L2"}), Document(Day(2), ""), Bid(kUs, "10.00", Day(4), "L1"),
+       Bid("C-1", "9.00", Day(4), "L1"), Disqualified("C-1", Day(21), "L1"),
+       Award("A1", kUs, "10.00", Day(30), "L1"), AwardCancelled("A1", Day(31)),
+       Cancelled(Day(32), {"L2"}), Activity(Day(33)), Amended(Day(34))},
+  };
+  storage::v1::TenderRecord lent;  // reused across tenders of every size
+  for (size_t i = 0; i < histories.size(); ++i) {
+    const tender::TenderState state = Folded(histories[i]);
+    const storage::v1::TenderRecord copied = RecordOf(state, 7);
+    EXPECT_EQ(copied.revision(), 7u);
+    LendRecord(state, 7, &lent);
+    EXPECT_EQ(lent.SerializeAsString(), copied.SerializeAsString()) << "history " << i;
+    GiveBack(&lent);
+    // The state is untouched by lending, and folds on from its record.
+    EXPECT_EQ(RecordOf(state, 7).SerializeAsString(), copied.SerializeAsString());
+    const tender::TenderState back = StateOf(copied);
+    EXPECT_EQ(RecordOf(back, 7).SerializeAsString(), copied.SerializeAsString()) << "history " << i;
+    tender::TenderState folded_on = back;
+    tender::TenderState reference = state;
+    tender::Apply(Activity(Day(50)), &folded_on);
+    tender::Apply(Activity(Day(50)), &reference);
+    EXPECT_EQ(RecordOf(folded_on, 8).SerializeAsString(),
+              RecordOf(reference, 8).SerializeAsString());
+  }
+}
+
+}  // namespace
+}  // namespace bidtrail::readmodel
