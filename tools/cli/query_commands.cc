@@ -496,7 +496,26 @@ int Status(const Client& client, const Args&) {
              Cell::Integer(response.lag()), Cell::Integer(response.unknown_events_skipped()),
              Cell::Bool(response.rebuilding())});
   table.Print(client.format);
-  return 0;
+  if (!response.has_last_error()) return 0;
+  // The projection runner's last failure: what an operator looks at first.
+  const v1::ProjectionError& error = response.last_error();
+  if (client.format == Format::kTable) {
+    std::printf(
+        "\nprojection runner %s: %s: %s\n  at %s, folding from position %llu; %llu failure(s) "
+        "in a row, %llu since the server started\n",
+        error.failures_in_a_row() > 0 ? "FAILING" : "recovered from", error.code().c_str(),
+        error.message().c_str(), HumanTime(FromProtoTime(error.at())).c_str(),
+        static_cast<unsigned long long>(error.position()),
+        static_cast<unsigned long long>(error.failures_in_a_row()),
+        static_cast<unsigned long long>(error.total_failures()));
+    return error.failures_in_a_row() > 0 ? 1 : 0;
+  }
+  Table failure({"code", "message", "position", "at", "failures_in_a_row", "total_failures"});
+  failure.Add({Cell::Text(error.code()), Cell::Text(error.message()),
+               Cell::Integer(error.position()), Cell::Text(HumanTime(FromProtoTime(error.at()))),
+               Cell::Integer(error.failures_in_a_row()), Cell::Integer(error.total_failures())});
+  failure.Print(client.format);
+  return error.failures_in_a_row() > 0 ? 1 : 0;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "bidtrail/common/log.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/storage/rocks_status.h"
 #include "record_codec.h"
@@ -361,6 +362,8 @@ void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
   if (!written.ok()) {
     write_error_ = absl::UnavailableError(
         absl::StrCat(written.message(), "; the log refuses appends until it is reopened"));
+    log::Error("eventlog", "a group commit failed; appends are refused until the log is reopened",
+               {{"path", options_.path}, {"head", last_position_}, {"error", written}});
     for (Writer* writer : group) {
       if (writer->result.ok() && !writer->result->already_recorded) writer->result = written;
     }
@@ -785,7 +788,12 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options
   auto impl = std::make_unique<Impl>(options, std::move(db), std::move(handles));
   RETURN_IF_ERROR(format_ok);
   RETURN_IF_ERROR(impl->Restore());
-  return std::unique_ptr<RocksEventLog>(new RocksEventLog(std::move(impl)));
+  auto opened = std::unique_ptr<RocksEventLog>(new RocksEventLog(std::move(impl)));
+  log::Info("eventlog", "opened",
+            {{"path", options.path},
+             {"head", opened->HeadPosition().value_or(0)},
+             {"sync", options.sync}});
+  return opened;
 }
 
 absl::StatusOr<AppendResult> RocksEventLog::Append(const std::string& stream_id,

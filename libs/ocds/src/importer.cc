@@ -10,7 +10,6 @@
 #include <optional>
 #include <random>
 #include <set>
-#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -20,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bidtrail/common/status_macros.h"
+#include "bidtrail/common/thread_pool.h"
 #include "bidtrail/common/uuid.h"
 #include "bidtrail/common/validate.h"
 #include "bidtrail/ocds/mapping.h"
@@ -257,10 +257,10 @@ class Importer {
     };
     const int threads =
         static_cast<int>(std::min<size_t>(std::max(1, options_.append_threads), processes.size()));
-    std::vector<std::thread> workers;
-    for (int i = 1; i < threads; ++i) workers.emplace_back(work);
-    work();
-    for (std::thread& worker : workers) worker.join();
+    if (threads > 0) {
+      ThreadPool pool(threads, "ocds-append");
+      pool.RunParts(threads, [&](int) { work(); });
+    }
     if (failed.load()) {
       absl::MutexLock lock(&mu_);
       return absl::Status(

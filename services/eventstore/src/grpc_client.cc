@@ -1,5 +1,6 @@
 #include "bidtrail/eventstore/grpc_client.h"
 
+#include <atomic>
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
@@ -37,6 +38,8 @@ class GrpcSubscription final : public eventlog::Subscription {
     if (!reader_->Read(&message)) {
       absl::Status status = rpc::FromGrpcStatus(reader_->Finish());
       finished_ = true;
+      // As the in-process log says it, whatever gRPC's words for it.
+      if (cancelled_.load()) return absl::CancelledError("subscription cancelled");
       if (status.ok()) return absl::UnavailableError("the server ended the subscription");
       return status;
     }
@@ -52,10 +55,14 @@ class GrpcSubscription final : public eventlog::Subscription {
     return eventlog::SubscriptionItem(std::move(batch));
   }
 
-  void Cancel() override { context_.TryCancel(); }
+  void Cancel() override {
+    cancelled_.store(true);
+    context_.TryCancel();
+  }
 
  private:
   grpc::ClientContext context_;
+  std::atomic<bool> cancelled_{false};
   std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader_;
   bool finished_ = false;
 };
