@@ -461,6 +461,8 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
        1,
        1,
        Amend});
+  // `tender cancel` and `tender unsuccessful` take the same flags: they end
+  // the tender (or some lots), differently.
   commands->push_back({{"tender", "cancel"},
                        "TENDER_ID --reason TEXT [--lot ID]...",
                        "record that the buyer cancelled the tender (or some lots)",
@@ -475,20 +477,14 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                          v1::TenderEvent event;
                          return End(client, args, event.mutable_tender_cancelled(), &event);
                        }});
-  commands->push_back({{"tender", "unsuccessful"},
-                       "TENDER_ID --reason TEXT [--lot ID]...",
-                       "record that the tender (or some lots) ended without an award",
-                       "",
-                       {{"reason", "TEXT", "why"},
-                        {"lot", "ID", "a lot (default: the whole tender)", true},
-                        kAt,
-                        kRequestId},
-                       1,
-                       1,
-                       [](const Client& client, const Args& args) {
-                         v1::TenderEvent event;
-                         return End(client, args, event.mutable_tender_unsuccessful(), &event);
-                       }});
+  Subcommand unsuccessful = commands->back();
+  unsuccessful.words = {"tender", "unsuccessful"};
+  unsuccessful.summary = "record that the tender (or some lots) ended without an award";
+  unsuccessful.run = [](const Client& client, const Args& args) {
+    v1::TenderEvent event;
+    return End(client, args, event.mutable_tender_unsuccessful(), &event);
+  };
+  commands->push_back(std::move(unsuccessful));
   commands->push_back(
       {{"tender", "show"}, "TENDER_ID", "a tender's current state", "", {}, 1, 1, Show});
   commands->push_back({{"doc", "obtained"},
@@ -527,6 +523,8 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                        1,
                        1,
                        SubmitBid});
+  // `bid withdraw` and `bid disqualify` take the same flags: a bid leaves the
+  // competition, by its bidder's choice or the buyer's.
   commands->push_back({{"bid", "withdraw"},
                        "TENDER_ID --bidder ID --reason TEXT [--lot ID]",
                        "record that a bidder withdrew its bid",
@@ -542,21 +540,14 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                          v1::TenderEvent event;
                          return LeaveBid(client, args, event.mutable_bid_withdrawn(), &event);
                        }});
-  commands->push_back({{"bid", "disqualify"},
-                       "TENDER_ID --bidder ID --reason TEXT [--lot ID]",
-                       "record that the buyer disqualified a bid",
-                       "",
-                       {{"bidder", "ID", "the bidder"},
-                        {"lot", "ID", "the lot"},
-                        {"reason", "TEXT", "why"},
-                        kAt,
-                        kRequestId},
-                       1,
-                       1,
-                       [](const Client& client, const Args& args) {
-                         v1::TenderEvent event;
-                         return LeaveBid(client, args, event.mutable_bid_disqualified(), &event);
-                       }});
+  Subcommand disqualify = commands->back();
+  disqualify.words = {"bid", "disqualify"};
+  disqualify.summary = "record that the buyer disqualified a bid";
+  disqualify.run = [](const Client& client, const Args& args) {
+    v1::TenderEvent event;
+    return LeaveBid(client, args, event.mutable_bid_disqualified(), &event);
+  };
+  commands->push_back(std::move(disqualify));
   // `award` is a short form of `award announce`: the same command under both.
   Subcommand announce{{"award", "announce"},
                       "TENDER_ID --supplier ID[:NAME] --amount MONEY [--lot ID] [--award-id ID]",

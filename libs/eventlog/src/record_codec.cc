@@ -97,14 +97,7 @@ void ToRecordedEvent(const RecordView& view, RecordedEvent* out, bool lean) {
     out->causation_id.assign(view.causation_id);
     out->hash.assign(view.hash);
   }
-  out->stream_id.assign(view.stream_id);
-  out->revision = view.revision;
-  out->position = view.position;
-  out->type.assign(view.type);
-  out->data.assign(view.data);
-  out->occurred_at = absl::FromUnixNanos(view.occurred_at_ns);
-  out->recorded_at = absl::FromUnixNanos(view.recorded_at_ns);
-  out->actor.assign(view.actor);
+  AssignEventView(ToEventView(view), out);
 }
 
 EventView ToEventView(const RecordView& view) {

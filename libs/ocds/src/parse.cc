@@ -4,6 +4,7 @@
 // (error_code); nothing here throws.
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -46,6 +47,48 @@ error_code ForEachField(od::value& value, Visit&& visit) {
     OCDS_TRY(visit(key, field));
   }
   return SUCCESS;
+}
+
+// Calls visit(element) for each element of `value` when it is an array (an
+// array of anything else is no array: nothing is visited), stopping at the
+// first error. A visit taking (element, index) also gets the element's index.
+template <typename Visit>
+error_code ForEachElement(od::value& value, Visit&& visit) {
+  od::json_type type;
+  OCDS_TRY(value.type().get(type));
+  if (type != od::json_type::array) return SUCCESS;
+  od::array array;
+  OCDS_TRY(value.get_array().get(array));
+  size_t index = 0;
+  for (auto element_result : array) {
+    od::value element;
+    OCDS_TRY(Take(element_result, &element));
+    if constexpr (std::is_invocable_v<Visit, od::value&, size_t>) {
+      OCDS_TRY(visit(element, index++));
+    } else {
+      OCDS_TRY(visit(element));
+    }
+  }
+  return SUCCESS;
+}
+
+// As ForEachElement, visiting only the elements that are objects; for each
+// other element `not_an_object()` is called (to count or note it).
+template <typename NotAnObject, typename Visit>
+error_code ForEachObject(od::value& value, NotAnObject&& not_an_object, Visit&& visit) {
+  return ForEachElement(value, [&](od::value& element, size_t index) -> error_code {
+    od::json_type type;
+    OCDS_TRY(element.type().get(type));
+    if (type != od::json_type::object) {
+      not_an_object();
+      return SUCCESS;
+    }
+    if constexpr (std::is_invocable_v<Visit, od::value&, size_t>) {
+      return visit(element, index);
+    } else {
+      return visit(element);
+    }
+  });
 }
 
 std::string_view TrimRight(std::string_view text) {
@@ -164,16 +207,12 @@ error_code ReadStringList(od::value& value, std::vector<std::string>* out) {
     if (!text.empty()) out->push_back(std::move(text));
     return SUCCESS;
   }
-  od::array array;
-  OCDS_TRY(value.get_array().get(array));
-  for (auto element_result : array) {
-    od::value element;
-    OCDS_TRY(Take(element_result, &element));
+  return ForEachElement(value, [&](od::value& element) -> error_code {
     std::string text;
     OCDS_TRY(ReadText(element, &text));
     if (!text.empty()) out->push_back(std::move(text));
-  }
-  return SUCCESS;
+    return SUCCESS;
+  });
 }
 
 // Lot references in every form publishers use: "L1", 1, {"id": "L1"}, and
@@ -182,16 +221,8 @@ error_code ReadLotRefs(od::value& value, std::vector<std::string>* out) {
   od::json_type type;
   OCDS_TRY(value.type().get(type));
   switch (type) {
-    case od::json_type::array: {
-      od::array array;
-      OCDS_TRY(value.get_array().get(array));
-      for (auto element_result : array) {
-        od::value element;
-        OCDS_TRY(Take(element_result, &element));
-        OCDS_TRY(ReadLotRefs(element, out));
-      }
-      return SUCCESS;
-    }
+    case od::json_type::array:
+      return ForEachElement(value, [&](od::value& element) { return ReadLotRefs(element, out); });
     case od::json_type::object: {
       OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
         if (key == "id") {
@@ -283,17 +314,12 @@ error_code ReadPartyList(od::value& value, std::vector<PartyRef>* out, Release* 
     out->push_back(std::move(party));
     return SUCCESS;
   }
-  if (type != od::json_type::array) return SUCCESS;
-  od::array array;
-  OCDS_TRY(value.get_array().get(array));
-  for (auto element_result : array) {
-    od::value element;
-    OCDS_TRY(Take(element_result, &element));
+  return ForEachElement(value, [&](od::value& element) -> error_code {
     PartyRef party;
     OCDS_TRY(ReadParty(element, &party, release));
     out->push_back(std::move(party));
-  }
-  return SUCCESS;
+    return SUCCESS;
+  });
 }
 
 error_code ReadLot(od::value& value, Lot* out, Release* release) {
@@ -314,23 +340,16 @@ error_code ReadLot(od::value& value, Lot* out, Release* release) {
 
 // The `relatedLot` of each item (awards name their lots this way too).
 error_code ReadItemLots(od::value& value, std::vector<std::string>* out) {
-  od::json_type type;
-  OCDS_TRY(value.type().get(type));
-  if (type != od::json_type::array) return SUCCESS;
-  od::array array;
-  OCDS_TRY(value.get_array().get(array));
-  for (auto element_result : array) {
-    od::value element;
-    OCDS_TRY(Take(element_result, &element));
-    od::json_type element_type;
-    OCDS_TRY(element.type().get(element_type));
-    if (element_type != od::json_type::object) continue;
-    OCDS_TRY(ForEachField(element, [&](std::string_view key, od::field& field) -> error_code {
-      if (key == "relatedLot" || key == "relatedLots") OCDS_TRY(ReadLotRefs(field.value(), out));
-      return SUCCESS;
-    }));
-  }
-  return SUCCESS;
+  return ForEachObject(
+      value, [] {},
+      [&](od::value& element) {
+        return ForEachField(element, [&](std::string_view key, od::field& field) -> error_code {
+          if (key == "relatedLot" || key == "relatedLots") {
+            OCDS_TRY(ReadLotRefs(field.value(), out));
+          }
+          return SUCCESS;
+        });
+      });
 }
 
 error_code ReadTender(od::value& value, TenderSection* out, Release* release) {
@@ -367,42 +386,29 @@ error_code ReadTender(od::value& value, TenderSection* out, Release* release) {
       OCDS_TRY(ReadDateOf(member, &date, release));
       out->last_amendment = std::max(out->last_amendment, date);
     } else if (key == "amendments") {
-      od::json_type amendments_type;
-      OCDS_TRY(member.type().get(amendments_type));
-      if (amendments_type != od::json_type::array) return SUCCESS;
-      od::array array;
-      OCDS_TRY(member.get_array().get(array));
-      for (auto element_result : array) {
-        od::value element;
-        OCDS_TRY(Take(element_result, &element));
+      OCDS_TRY(ForEachElement(member, [&](od::value& element) -> error_code {
         absl::Time date = absl::InfinitePast();
         OCDS_TRY(ReadDateOf(element, &date, release));
         out->last_amendment = std::max(out->last_amendment, date);
-      }
+        return SUCCESS;
+      }));
     } else if (key == "lots") {
       od::json_type lots_type;
       OCDS_TRY(member.type().get(lots_type));
       if (lots_type != od::json_type::array) return SUCCESS;
       out->has_lots = true;
-      od::array array;
-      OCDS_TRY(member.get_array().get(array));
-      for (auto element_result : array) {
-        od::value element;
-        OCDS_TRY(Take(element_result, &element));
-        od::json_type element_type;
-        OCDS_TRY(element.type().get(element_type));
-        if (element_type != od::json_type::object) {
-          release->problems.push_back("lot_not_an_object");
-          continue;
-        }
-        Lot lot;
-        OCDS_TRY(ReadLot(element, &lot, release));
-        if (lot.id.empty()) {
-          release->problems.push_back("lot_without_id");
-          continue;
-        }
-        out->lots.push_back(std::move(lot));
-      }
+      OCDS_TRY(ForEachObject(
+          member, [&] { release->problems.push_back("lot_not_an_object"); },
+          [&](od::value& element) -> error_code {
+            Lot lot;
+            OCDS_TRY(ReadLot(element, &lot, release));
+            if (lot.id.empty()) {
+              release->problems.push_back("lot_without_id");
+              return SUCCESS;
+            }
+            out->lots.push_back(std::move(lot));
+            return SUCCESS;
+          }));
     } else if (key == "procuringEntity") {
       OCDS_TRY(ReadParty(member, &out->procuring_entity, release));
     } else if (key == "tenderers") {
@@ -446,22 +452,14 @@ error_code ReadBids(od::value& value, Release* release) {
     OCDS_TRY(field.value().type().get(details_type));
     if (details_type != od::json_type::array) return SUCCESS;
     release->has_bids = true;
-    od::array array;
-    OCDS_TRY(field.value().get_array().get(array));
-    for (auto element_result : array) {
-      od::value element;
-      OCDS_TRY(Take(element_result, &element));
-      od::json_type element_type;
-      OCDS_TRY(element.type().get(element_type));
-      if (element_type != od::json_type::object) {
-        release->problems.push_back("bid_not_an_object");
-        continue;
-      }
-      Bid bid;
-      OCDS_TRY(ReadBid(element, &bid, release));
-      release->bids.push_back(std::move(bid));
-    }
-    return SUCCESS;
+    return ForEachObject(
+        field.value(), [&] { release->problems.push_back("bid_not_an_object"); },
+        [&](od::value& element) -> error_code {
+          Bid bid;
+          OCDS_TRY(ReadBid(element, &bid, release));
+          release->bids.push_back(std::move(bid));
+          return SUCCESS;
+        });
   }));
   return SUCCESS;
 }
@@ -495,25 +493,14 @@ error_code ReadAward(od::value& value, Award* out, Release* release) {
 }
 
 error_code ReadAwards(od::value& value, Release* release) {
-  od::json_type type;
-  OCDS_TRY(value.type().get(type));
-  if (type != od::json_type::array) return SUCCESS;
-  od::array array;
-  OCDS_TRY(value.get_array().get(array));
-  for (auto element_result : array) {
-    od::value element;
-    OCDS_TRY(Take(element_result, &element));
-    od::json_type element_type;
-    OCDS_TRY(element.type().get(element_type));
-    if (element_type != od::json_type::object) {
-      release->problems.push_back("award_not_an_object");
-      continue;
-    }
-    Award award;
-    OCDS_TRY(ReadAward(element, &award, release));
-    release->awards.push_back(std::move(award));
-  }
-  return SUCCESS;
+  return ForEachObject(
+      value, [&] { release->problems.push_back("award_not_an_object"); },
+      [&](od::value& element) -> error_code {
+        Award award;
+        OCDS_TRY(ReadAward(element, &award, release));
+        release->awards.push_back(std::move(award));
+        return SUCCESS;
+      });
 }
 
 // What the members of a release-like object said about its shape.
@@ -665,34 +652,21 @@ class DocumentReader {
   // releases) are counted in `linked`; the others returned, ocid not checked.
   error_code ReadReleaseArray(od::value& value, const std::string& where, std::vector<Release>* out,
                               uint64_t* linked) {
-    od::json_type type;
-    OCDS_TRY(value.type().get(type));
-    if (type != od::json_type::array) return SUCCESS;
-    od::array array;
-    OCDS_TRY(value.get_array().get(array));
-    size_t index = 0;
-    for (auto element_result : array) {
-      od::value element;
-      OCDS_TRY(Take(element_result, &element));
-      const std::string element_where = absl::StrCat(where, "[", index++, "]");
-      od::json_type element_type;
-      OCDS_TRY(element.type().get(element_type));
-      if (element_type != od::json_type::object) {
-        Skip("release_not_an_object");
-        continue;
-      }
-      Release release;
-      Shape shape;
-      OCDS_TRY(ReadRelease(element, element_where, &release, &shape));
-      if (!shape.has_id && shape.has_url) {
-        ++*linked;
-      } else if (release.id.empty()) {
-        Skip("release_without_id");
-      } else {
-        out->push_back(std::move(release));
-      }
-    }
-    return SUCCESS;
+    return ForEachObject(
+        value, [&] { Skip("release_not_an_object"); },
+        [&](od::value& element, size_t index) -> error_code {
+          Release release;
+          Shape shape;
+          OCDS_TRY(ReadRelease(element, absl::StrCat(where, "[", index, "]"), &release, &shape));
+          if (!shape.has_id && shape.has_url) {
+            ++*linked;
+          } else if (release.id.empty()) {
+            Skip("release_without_id");
+          } else {
+            out->push_back(std::move(release));
+          }
+          return SUCCESS;
+        });
   }
 
   error_code ReadCompiled(od::value& value, const std::string& where, Release* out) {
@@ -765,22 +739,11 @@ class DocumentReader {
   }
 
   error_code ReadRecordArray(od::value& value, const std::string& where) {
-    od::json_type type;
-    OCDS_TRY(value.type().get(type));
-    if (type != od::json_type::array) return SUCCESS;
-    od::array array;
-    OCDS_TRY(value.get_array().get(array));
-    size_t index = 0;
-    for (auto element_result : array) {
-      od::value element;
-      OCDS_TRY(Take(element_result, &element));
-      od::json_type element_type;
-      OCDS_TRY(element.type().get(element_type));
-      const std::string element_where = absl::StrCat(where, "[", index++, "]");
-      if (element_type != od::json_type::object) continue;
-      OCDS_TRY(ReadRecord(element, element_where));
-    }
-    return SUCCESS;
+    return ForEachObject(
+        value, [] {},
+        [&](od::value& element, size_t index) {
+          return ReadRecord(element, absl::StrCat(where, "[", index, "]"));
+        });
   }
 
   Document* const document_;

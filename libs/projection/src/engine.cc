@@ -41,14 +41,15 @@ absl::Status Corrupt(std::string_view what, std::string_view key) {
                                           "(bidtrail rebuild)"));
 }
 
-}  // namespace
-
-class ProjectionEngine::Impl {
+// The engine: generations and their runners, rebuilds, and the queries'
+// reads. The read models' rules are libs/readmodel's, their layout keys.h's,
+// and the folding runner.h's.
+class Engine final : public ProjectionEngine {
  public:
-  Impl(eventlog::EventStore* log, std::unique_ptr<storage::KvStore> store, const Options& options)
+  Engine(eventlog::EventStore* log, std::unique_ptr<storage::KvStore> store, const Options& options)
       : log_(log), store_(std::move(store)), options_(options) {}
 
-  ~Impl() {
+  ~Engine() override {
     {
       // A rebuild in progress gives up, and is waited for.
       absl::MutexLock lock(&mu_);
@@ -59,23 +60,341 @@ class ProjectionEngine::Impl {
     Stop();
   }
 
-  absl::Status Load();
-  void Start();
-  void Stop();
-  bool WaitForPosition(uint64_t position, absl::Duration timeout);
-  absl::StatusOr<std::optional<storage::v1::TenderRecord>> GetTender(const std::string& tender_id);
+  // Reads the layout, the active generation and its checkpoint and
+  // competitions.
+  absl::Status Load() {
+    ASSIGN_OR_RETURN(std::optional<std::string> format, store_->Get(keys::kFormatKey));
+    if (format != keys::kLayoutVersion) {
+      // A new store, or one of another layout: read models are derived from
+      // the log, so they are cleared and the runner folds the log again.
+      if (format) {
+        log::Info(kComponent, "read models of another layout: folding them again from the log",
+                  {{"layout", *format}, {"now", keys::kLayoutVersion}});
+      }
+      RETURN_IF_ERROR(Reset());
+    }
+    ASSIGN_OR_RETURN(std::optional<std::string> active_value, store_->Get(keys::kActiveKey));
+    uint32_t active = 1;
+    if (active_value) {
+      active = static_cast<uint32_t>(GetBigEndian64(*active_value));
+    } else {
+      std::unique_ptr<storage::KvStore::Batch> write = store_->NewBatch();
+      std::string encoded;
+      PutBigEndian64(active, &encoded);
+      write->Put(keys::kActiveKey, encoded);
+      RETURN_IF_ERROR(store_->Write(*write, Durability::kSynced));
+    }
+    std::shared_ptr<Live> live = NewLive(active);
+    absl::Status loaded = LoadGeneration(&live->generation);
+    if (loaded.code() == absl::StatusCode::kDataLoss) {
+      // Derived data that does not parse is folded again from the log rather
+      // than served or skipped; the error stays in Status().
+      log::Error(kComponent,
+                 "read models do not parse: clearing them and folding them again from "
+                 "the log",
+                 {{"error", loaded}});
+      RunnerError error;
+      error.status = loaded;
+      error.at = absl::Now();
+      error.total_failures = 1;
+      {
+        absl::MutexLock lock(&mu_);
+        open_error_ = error;
+      }
+      RETURN_IF_ERROR(Reset());
+      RETURN_IF_ERROR(Load());
+      return absl::OkStatus();
+    }
+    RETURN_IF_ERROR(loaded);
+    absl::MutexLock lock(&mu_);
+    active_ = std::move(live);
+    return absl::OkStatus();
+  }
+
+  void Start() override {
+    std::shared_ptr<Live> active;
+    {
+      absl::MutexLock lock(&mu_);
+      if (started_) return;
+      started_ = true;
+      active = active_;
+    }
+    active->runner.Start();
+  }
+
+  void Stop() override {
+    std::shared_ptr<Live> active;
+    {
+      absl::MutexLock lock(&mu_);
+      started_ = false;
+      active = active_;
+    }
+    // A rebuild's runner goes on: the rebuild stops it when it switches.
+    if (active) active->runner.Stop();
+  }
+
+  bool WaitForPosition(uint64_t position, absl::Duration timeout) override {
+    const absl::Time deadline = absl::Now() + timeout;
+    absl::MutexLock lock(&progress_mu_);
+    while (Active()->generation.checkpoint < position) {
+      if (progress_cv_.WaitWithDeadline(&progress_mu_, deadline)) {
+        return Active()->generation.checkpoint >= position;
+      }
+    }
+    return true;
+  }
+
+  absl::StatusOr<std::optional<storage::v1::TenderRecord>> GetTender(
+      const std::string& tender_id) override {
+    const std::shared_ptr<Live> active = Active();
+    const std::string key = keys::TenderKey(tender_id);
+    ASSIGN_OR_RETURN(std::optional<std::string> value,
+                     store_->Get(active->generation.prefix + key));
+    if (!value) return std::optional<storage::v1::TenderRecord>();
+    storage::v1::TenderRecord record;
+    if (!record.ParseFromString(*value)) return Corrupt("tender record", key);
+    return std::optional<storage::v1::TenderRecord>(std::move(record));
+  }
+
   absl::Status ScanDeadlines(absl::Time as_of, absl::Time from, absl::Time to,
                              const std::string& after,
-                             const std::function<bool(const DeadlineEntry&)>& visit);
-  absl::Status ScanStale(absl::Time before,
-                         const std::function<bool(const storage::v1::StaleRecord&)>& visit);
+                             const std::function<bool(const DeadlineEntry&)>& visit) override {
+    const std::shared_ptr<Live> active = Active();
+    const std::string& prefix = active->generation.prefix;
+    bool stopped = false;
+    absl::Status corrupt;
+    auto scan = [&](std::string_view index, absl::Time begin, absl::Time end) {
+      std::string start = prefix + keys::IndexAt(index, begin);
+      if (!after.empty() && after.compare(0, index.size(), index) == 0 && prefix + after >= start) {
+        start = prefix + after + '\0';
+      }
+      const std::string limit = prefix + keys::IndexAt(index, end);
+      return store_->Scan(start, limit, [&](std::string_view key, std::string_view value) {
+        DeadlineEntry entry;
+        entry.key = std::string(key.substr(prefix.size()));
+        if (!entry.record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          corrupt = Corrupt("deadline", entry.key);
+          return false;
+        }
+        entry.deadline.kind = static_cast<readmodel::DeadlineKind>(entry.record.kind());
+        entry.deadline.due = keys::GetTime(key.substr(prefix.size() + index.size()));
+        entry.deadline.done = entry.record.done();
+        stopped = !visit(entry);
+        return !stopped;
+      });
+    };
+    // Before as_of only what is outstanding (overdue), then everything ahead.
+    if (after.empty() || after.compare(0, 2, keys::kOutstandingIndex) == 0) {
+      RETURN_IF_ERROR(scan(keys::kOutstandingIndex, from, std::min(as_of, to)));
+      RETURN_IF_ERROR(corrupt);
+      if (stopped) return absl::OkStatus();
+    }
+    RETURN_IF_ERROR(scan(keys::kDeadlineIndex, std::max(as_of, from), to));
+    return corrupt;
+  }
+
+  absl::Status ScanStale(
+      absl::Time before,
+      const std::function<bool(const storage::v1::StaleRecord&)>& visit) override {
+    const std::shared_ptr<Live> active = Active();
+    const std::string& prefix = active->generation.prefix;
+    absl::Status corrupt;
+    RETURN_IF_ERROR(
+        store_->Scan(prefix + keys::kStaleIndex, prefix + keys::IndexAt(keys::kStaleIndex, before),
+                     [&](std::string_view key, std::string_view value) {
+                       storage::v1::StaleRecord stale;
+                       if (!stale.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                         corrupt = Corrupt("stale entry", key.substr(prefix.size()));
+                         return false;
+                       }
+                       return visit(stale);
+                     }));
+    return corrupt;
+  }
+
   absl::Status ScanActor(const std::string& actor, uint64_t after_position,
-                         const std::function<bool(const readmodel::ActorEntry&)>& visit);
-  std::shared_ptr<const analytics::CompetitionSet> Competitions();
-  absl::Status Rebuild(const std::function<void(uint64_t, uint64_t)>& progress);
-  ProjectionStatus Status();
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump();
-  const Options& options() const { return options_; }
+                         const std::function<bool(const readmodel::ActorEntry&)>& visit) override {
+    const std::shared_ptr<Live> active = Active();
+    const std::string& prefix = active->generation.prefix;
+    absl::Status corrupt;
+    RETURN_IF_ERROR(store_->Scan(
+        prefix + keys::ActorChunkKey(actor, (after_position + 1) >> keys::kActorChunkBits),
+        prefix + keys::ActorChunksEnd(actor), [&](std::string_view key, std::string_view records) {
+          readmodel::ActorEntry entry;
+          while (!records.empty()) {
+            if (!ReadActorRecord(&records, &entry)) {
+              corrupt = Corrupt("actor records", key.substr(prefix.size()));
+              return false;
+            }
+            if (entry.position > after_position && !visit(entry)) return false;
+          }
+          return true;
+        }));
+    return corrupt;
+  }
+
+  std::shared_ptr<const analytics::CompetitionSet> Competitions() override {
+    const std::shared_ptr<Live> active = Active();
+    Generation& generation = active->generation;
+    absl::MutexLock lock(&generation.mu);
+    if (generation.snapshot == nullptr) {
+      // Pointers to the per-tender lists, which are immutable: taking a
+      // snapshot copies no competition. Any tender order gives the same
+      // results: every result the analytics build is ordered by its own keys,
+      // and sums and medians do not depend on order.
+      // They are added in the order of their addresses: the analytics pass
+      // over every competition then walks memory mostly forwards (the lists
+      // were allocated in the order tenders were written), which the hardware
+      // prefetches, instead of in hash order.
+      std::vector<const CompetitionList*> lists;
+      lists.reserve(generation.competitions.size());
+      for (const auto& [id, list] : generation.competitions) lists.push_back(&list);
+      std::sort(lists.begin(), lists.end(), [](const auto* a, const auto* b) {
+        return std::less<const void*>()((*a)->data(), (*b)->data());
+      });
+      auto snapshot = std::make_shared<analytics::CompetitionSet>();
+      for (const CompetitionList* list : lists) snapshot->Add(*list);
+      generation.snapshot = std::move(snapshot);
+    }
+    return generation.snapshot;
+  }
+
+  absl::Status Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) override {
+    std::shared_ptr<Live> old;
+    std::shared_ptr<Live> fresh;
+    {
+      absl::MutexLock lock(&mu_);
+      if (building_ != nullptr) {
+        return absl::FailedPreconditionError("a rebuild is already running");
+      }
+      if (closing_) return absl::CancelledError("the projection engine is closing");
+      ++rebuilds_running_;
+      old = active_;
+      fresh = NewLive(old->generation.id + 1);
+      building_ = fresh;
+    }
+    // Counted out on every return, after the last touch of the engine.
+    struct Running {
+      Engine* impl;
+      ~Running() {
+        absl::MutexLock lock(&impl->mu_);
+        --impl->rebuilds_running_;
+      }
+    } running{this};
+    const uint32_t id = fresh->generation.id;
+    auto give_up = [&](absl::Status status) {
+      fresh->runner.Stop();
+      absl::MutexLock lock(&mu_);
+      building_ = nullptr;
+      log::Warn(kComponent, "rebuild ended without switching",
+                {{"generation", id}, {"error", status}});
+      return status;
+    };
+    // Leftovers of an earlier, interrupted rebuild of this generation go first.
+    if (absl::Status dropped = Drop(id, Durability::kSynced); !dropped.ok()) {
+      return give_up(dropped);
+    }
+    log::Info(kComponent, "rebuild started", {{"generation", id}});
+    const absl::Time started = absl::Now();
+    fresh->runner.Start();
+    int logged_tenth = 0;
+    while (true) {
+      absl::StatusOr<uint64_t> head = log_->HeadPosition();
+      if (!head.ok()) return give_up(head.status());
+      const uint64_t position = fresh->generation.checkpoint;
+      progress(position, *head);
+      if (fresh->generation.caught_up && position >= *head) break;
+      // Progress for the operator: each tenth of the log once.
+      const int tenth = *head == 0 ? 10 : static_cast<int>(position * 10 / *head);
+      if (tenth > logged_tenth) {
+        logged_tenth = tenth;
+        log::Info(kComponent, "rebuild progress",
+                  {{"generation", id}, {"position", position}, {"head", *head}});
+      }
+      if (Closing()) return give_up(absl::CancelledError("the projection engine is closing"));
+      absl::MutexLock lock(&progress_mu_);
+      progress_cv_.WaitWithTimeout(&progress_mu_, absl::Milliseconds(200));
+    }
+    // Switch: the old runner stops, the new generation becomes active in one
+    // write, and its runner goes on following the log.
+    bool was_started;
+    {
+      absl::MutexLock lock(&mu_);
+      was_started = started_;
+    }
+    if (was_started) old->runner.Stop();
+    std::unique_ptr<storage::KvStore::Batch> activate = store_->NewBatch();
+    std::string encoded;
+    PutBigEndian64(id, &encoded);
+    activate->Put(keys::kActiveKey, encoded);
+    // The new generation's writes were buffered: they reach the disk before
+    // the switch that makes them the ones queries read.
+    // Made for the epoch the rebuild's runner wrote in: if the store dropped
+    // buffered writes since, the switch fails rather than activate models
+    // with a hole.
+    absl::Status switched = store_->Flush();
+    if (switched.ok()) {
+      switched = store_->Write(*activate, Durability::kSynced, fresh->runner.Epoch());
+    }
+    if (!switched.ok()) {
+      if (was_started) old->runner.Start();
+      return give_up(switched);
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      active_ = fresh;
+      building_ = nullptr;
+      // Nobody follows the log in this engine: the rebuild's runner stops too.
+      was_started = started_;
+    }
+    if (!was_started) fresh->runner.Stop();
+    progress(fresh->generation.checkpoint, fresh->generation.checkpoint);
+    log::Info(kComponent, "rebuild switched",
+              {{"generation", id},
+               {"position", fresh->generation.checkpoint.load()},
+               {"elapsed", absl::Now() - started}});
+    // The old generation is no longer read; a failed delete leaves garbage
+    // that the next rebuild of that id clears first.
+    if (absl::Status dropped = Drop(old->generation.id, Durability::kBuffered); !dropped.ok()) {
+      log::Warn(kComponent, "dropping the old read models failed; the next rebuild clears them",
+                {{"generation", old->generation.id}, {"error", dropped}});
+    }
+    return absl::OkStatus();
+  }
+
+  ProjectionStatus Status() override {
+    ProjectionStatus status;
+    const std::shared_ptr<Live> active = Active();
+    status.checkpoint = active->generation.checkpoint;
+    status.unknown_events_skipped = active->generation.unknown;
+    status.last_error = active->runner.LastError();
+    // The head is best effort here: the status is also what an operator reads
+    // when the log is unreachable, and the runner's error says so.
+    status.head_position = log_->HeadPosition().value_or(0);
+    absl::MutexLock lock(&mu_);
+    if (!status.last_error) status.last_error = open_error_;
+    if (building_ != nullptr) {
+      status.rebuilding = true;
+      status.rebuild_position = building_->generation.checkpoint;
+    }
+    return status;
+  }
+
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump() override {
+    const std::shared_ptr<Live> active = Active();
+    const uint32_t id = active->generation.id;
+    const size_t skip = active->generation.prefix.size();
+    std::vector<std::pair<std::string, std::string>> dump;
+    RETURN_IF_ERROR(store_->Scan(keys::GenerationPrefix(id), keys::GenerationEnd(id),
+                                 [&](std::string_view key, std::string_view value) {
+                                   dump.emplace_back(std::string(key.substr(skip)),
+                                                     std::string(value));
+                                   return true;
+                                 }));
+    return dump;
+  }
+
+  const Options& options() const override { return options_; }
 
  private:
   std::shared_ptr<Live> Active() {
@@ -89,15 +408,59 @@ class ProjectionEngine::Impl {
     absl::MutexLock lock(&progress_mu_);
     progress_cv_.SignalAll();
   }
-  // Clears every read model and marks the store with the current layout.
-  absl::Status Reset();
-  // Reads the generation's checkpoint, unknown count and competitions.
-  absl::Status LoadGeneration(Generation* generation);
-  // Deletes every key of the generation and its counters.
-  absl::Status Drop(uint32_t generation, Durability durability);
   bool Closing() {
     absl::MutexLock lock(&mu_);
     return closing_;
+  }
+
+  // Clears every read model and marks the store with the current layout.
+  absl::Status Reset() {
+    std::unique_ptr<storage::KvStore::Batch> reset = store_->NewBatch();
+    reset->DeleteRange(std::string_view("\0", 1), "\xff");
+    reset->Put(keys::kFormatKey, keys::kLayoutVersion);
+    return store_->Write(*reset, Durability::kSynced);
+  }
+
+  // Reads the generation's checkpoint, unknown count and competitions.
+  absl::Status LoadGeneration(Generation* generation) {
+    // Unreadable counters are an error, never "none yet": folding from
+    // position 1 again onto the actor chunks already stored would double them.
+    ASSIGN_OR_RETURN(std::optional<std::string> checkpoint,
+                     store_->Get(keys::CheckpointKey(generation->id)));
+    if (checkpoint) generation->checkpoint = GetBigEndian64(*checkpoint);
+    ASSIGN_OR_RETURN(std::optional<std::string> unknown,
+                     store_->Get(keys::UnknownKey(generation->id)));
+    if (unknown) generation->unknown = GetBigEndian64(*unknown);
+    // The competitions of every stored tender, for the analytics.
+    absl::flat_hash_map<std::string, CompetitionList> competitions;
+    const std::string from = generation->prefix + keys::kTendersBegin;
+    const std::string to = generation->prefix + keys::kTendersEnd;
+    absl::Status corrupt;
+    RETURN_IF_ERROR(store_->Scan(from, to, [&](std::string_view key, std::string_view value) {
+      storage::v1::TenderRecord record;
+      if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        corrupt = Corrupt("tender record", key.substr(generation->prefix.size()));
+        return false;
+      }
+      competitions[std::string(key.substr(from.size()))] =
+          std::make_shared<const std::vector<analytics::Competition>>(
+              analytics::CompetitionsOf(readmodel::StateOf(record)));
+      return true;
+    }));
+    RETURN_IF_ERROR(corrupt);
+    absl::MutexLock lock(&generation->mu);
+    generation->competitions = std::move(competitions);
+    generation->snapshot = nullptr;
+    return absl::OkStatus();
+  }
+
+  // Deletes every key of the generation and its counters.
+  absl::Status Drop(uint32_t generation, Durability durability) {
+    std::unique_ptr<storage::KvStore::Batch> drop = store_->NewBatch();
+    drop->DeleteRange(keys::GenerationPrefix(generation), keys::GenerationEnd(generation));
+    drop->Delete(keys::CheckpointKey(generation));
+    drop->Delete(keys::UnknownKey(generation));
+    return store_->Write(*drop, durability);
   }
 
   eventlog::EventStore* const log_;
@@ -119,429 +482,14 @@ class ProjectionEngine::Impl {
   absl::CondVar progress_cv_;
 };
 
-absl::Status ProjectionEngine::Impl::Reset() {
-  std::unique_ptr<storage::KvStore::Batch> reset = store_->NewBatch();
-  reset->DeleteRange(std::string_view("\0", 1), "\xff");
-  reset->Put(keys::kFormatKey, keys::kLayoutVersion);
-  return store_->Write(*reset, Durability::kSynced);
-}
-
-absl::Status ProjectionEngine::Impl::Load() {
-  ASSIGN_OR_RETURN(std::optional<std::string> format, store_->Get(keys::kFormatKey));
-  if (format != keys::kLayoutVersion) {
-    // A new store, or one of another layout: read models are derived from
-    // the log, so they are cleared and the runner folds the log again.
-    if (format) {
-      log::Info(kComponent, "read models of another layout: folding them again from the log",
-                {{"layout", *format}, {"now", keys::kLayoutVersion}});
-    }
-    RETURN_IF_ERROR(Reset());
-  }
-  ASSIGN_OR_RETURN(std::optional<std::string> active_value, store_->Get(keys::kActiveKey));
-  uint32_t active = 1;
-  if (active_value) {
-    active = static_cast<uint32_t>(GetBigEndian64(*active_value));
-  } else {
-    std::unique_ptr<storage::KvStore::Batch> write = store_->NewBatch();
-    std::string encoded;
-    PutBigEndian64(active, &encoded);
-    write->Put(keys::kActiveKey, encoded);
-    RETURN_IF_ERROR(store_->Write(*write, Durability::kSynced));
-  }
-  std::shared_ptr<Live> live = NewLive(active);
-  absl::Status loaded = LoadGeneration(&live->generation);
-  if (loaded.code() == absl::StatusCode::kDataLoss) {
-    // Derived data that does not parse is folded again from the log rather
-    // than served or skipped; the error stays in Status().
-    log::Error(kComponent,
-               "read models do not parse: clearing them and folding them again from "
-               "the log",
-               {{"error", loaded}});
-    RunnerError error;
-    error.status = loaded;
-    error.at = absl::Now();
-    error.total_failures = 1;
-    {
-      absl::MutexLock lock(&mu_);
-      open_error_ = error;
-    }
-    RETURN_IF_ERROR(Reset());
-    RETURN_IF_ERROR(Load());
-    return absl::OkStatus();
-  }
-  RETURN_IF_ERROR(loaded);
-  absl::MutexLock lock(&mu_);
-  active_ = std::move(live);
-  return absl::OkStatus();
-}
-
-absl::Status ProjectionEngine::Impl::LoadGeneration(Generation* generation) {
-  // Unreadable counters are an error, never "none yet": folding from
-  // position 1 again onto the actor chunks already stored would double them.
-  ASSIGN_OR_RETURN(std::optional<std::string> checkpoint,
-                   store_->Get(keys::CheckpointKey(generation->id)));
-  if (checkpoint) generation->checkpoint = GetBigEndian64(*checkpoint);
-  ASSIGN_OR_RETURN(std::optional<std::string> unknown,
-                   store_->Get(keys::UnknownKey(generation->id)));
-  if (unknown) generation->unknown = GetBigEndian64(*unknown);
-  // The competitions of every stored tender, for the analytics.
-  absl::flat_hash_map<std::string, CompetitionList> competitions;
-  const std::string from = generation->prefix + keys::kTendersBegin;
-  const std::string to = generation->prefix + keys::kTendersEnd;
-  absl::Status corrupt;
-  RETURN_IF_ERROR(store_->Scan(from, to, [&](std::string_view key, std::string_view value) {
-    storage::v1::TenderRecord record;
-    if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      corrupt = Corrupt("tender record", key.substr(generation->prefix.size()));
-      return false;
-    }
-    competitions[std::string(key.substr(from.size()))] =
-        std::make_shared<const std::vector<analytics::Competition>>(
-            analytics::CompetitionsOf(readmodel::StateOf(record)));
-    return true;
-  }));
-  RETURN_IF_ERROR(corrupt);
-  absl::MutexLock lock(&generation->mu);
-  generation->competitions = std::move(competitions);
-  generation->snapshot = nullptr;
-  return absl::OkStatus();
-}
-
-absl::Status ProjectionEngine::Impl::Drop(uint32_t generation, Durability durability) {
-  std::unique_ptr<storage::KvStore::Batch> drop = store_->NewBatch();
-  drop->DeleteRange(keys::GenerationPrefix(generation), keys::GenerationEnd(generation));
-  drop->Delete(keys::CheckpointKey(generation));
-  drop->Delete(keys::UnknownKey(generation));
-  return store_->Write(*drop, durability);
-}
-
-void ProjectionEngine::Impl::Start() {
-  std::shared_ptr<Live> active;
-  {
-    absl::MutexLock lock(&mu_);
-    if (started_) return;
-    started_ = true;
-    active = active_;
-  }
-  active->runner.Start();
-}
-
-void ProjectionEngine::Impl::Stop() {
-  std::shared_ptr<Live> active;
-  {
-    absl::MutexLock lock(&mu_);
-    started_ = false;
-    active = active_;
-  }
-  // A rebuild's runner goes on: the rebuild stops it when it switches.
-  if (active) active->runner.Stop();
-}
-
-bool ProjectionEngine::Impl::WaitForPosition(uint64_t position, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  absl::MutexLock lock(&progress_mu_);
-  while (Active()->generation.checkpoint < position) {
-    if (progress_cv_.WaitWithDeadline(&progress_mu_, deadline)) {
-      return Active()->generation.checkpoint >= position;
-    }
-  }
-  return true;
-}
-
-absl::StatusOr<std::optional<storage::v1::TenderRecord>> ProjectionEngine::Impl::GetTender(
-    const std::string& tender_id) {
-  const std::shared_ptr<Live> active = Active();
-  const std::string key = keys::TenderKey(tender_id);
-  ASSIGN_OR_RETURN(std::optional<std::string> value, store_->Get(active->generation.prefix + key));
-  if (!value) return std::optional<storage::v1::TenderRecord>();
-  storage::v1::TenderRecord record;
-  if (!record.ParseFromString(*value)) return Corrupt("tender record", key);
-  return std::optional<storage::v1::TenderRecord>(std::move(record));
-}
-
-absl::Status ProjectionEngine::Impl::ScanDeadlines(
-    absl::Time as_of, absl::Time from, absl::Time to, const std::string& after,
-    const std::function<bool(const DeadlineEntry&)>& visit) {
-  const std::shared_ptr<Live> active = Active();
-  const std::string& prefix = active->generation.prefix;
-  bool stopped = false;
-  absl::Status corrupt;
-  auto scan = [&](std::string_view index, absl::Time begin, absl::Time end) {
-    std::string start = prefix + keys::IndexAt(index, begin);
-    if (!after.empty() && after.compare(0, index.size(), index) == 0 && prefix + after >= start) {
-      start = prefix + after + '\0';
-    }
-    const std::string limit = prefix + keys::IndexAt(index, end);
-    return store_->Scan(start, limit, [&](std::string_view key, std::string_view value) {
-      DeadlineEntry entry;
-      entry.key = std::string(key.substr(prefix.size()));
-      if (!entry.record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-        corrupt = Corrupt("deadline", entry.key);
-        return false;
-      }
-      entry.deadline.kind = static_cast<readmodel::DeadlineKind>(entry.record.kind());
-      entry.deadline.due = keys::GetTime(key.substr(prefix.size() + index.size()));
-      entry.deadline.done = entry.record.done();
-      stopped = !visit(entry);
-      return !stopped;
-    });
-  };
-  // Before as_of only what is outstanding (overdue), then everything ahead.
-  if (after.empty() || after.compare(0, 2, keys::kOutstandingIndex) == 0) {
-    RETURN_IF_ERROR(scan(keys::kOutstandingIndex, from, std::min(as_of, to)));
-    RETURN_IF_ERROR(corrupt);
-    if (stopped) return absl::OkStatus();
-  }
-  RETURN_IF_ERROR(scan(keys::kDeadlineIndex, std::max(as_of, from), to));
-  return corrupt;
-}
-
-absl::Status ProjectionEngine::Impl::ScanStale(
-    absl::Time before, const std::function<bool(const storage::v1::StaleRecord&)>& visit) {
-  const std::shared_ptr<Live> active = Active();
-  const std::string& prefix = active->generation.prefix;
-  absl::Status corrupt;
-  RETURN_IF_ERROR(
-      store_->Scan(prefix + keys::kStaleIndex, prefix + keys::IndexAt(keys::kStaleIndex, before),
-                   [&](std::string_view key, std::string_view value) {
-                     storage::v1::StaleRecord stale;
-                     if (!stale.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-                       corrupt = Corrupt("stale entry", key.substr(prefix.size()));
-                       return false;
-                     }
-                     return visit(stale);
-                   }));
-  return corrupt;
-}
-
-absl::Status ProjectionEngine::Impl::ScanActor(
-    const std::string& actor, uint64_t after_position,
-    const std::function<bool(const readmodel::ActorEntry&)>& visit) {
-  const std::shared_ptr<Live> active = Active();
-  const std::string& prefix = active->generation.prefix;
-  absl::Status corrupt;
-  RETURN_IF_ERROR(store_->Scan(
-      prefix + keys::ActorChunkKey(actor, (after_position + 1) >> keys::kActorChunkBits),
-      prefix + keys::ActorChunksEnd(actor), [&](std::string_view key, std::string_view records) {
-        readmodel::ActorEntry entry;
-        while (!records.empty()) {
-          if (!ReadActorRecord(&records, &entry)) {
-            corrupt = Corrupt("actor records", key.substr(prefix.size()));
-            return false;
-          }
-          if (entry.position > after_position && !visit(entry)) return false;
-        }
-        return true;
-      }));
-  return corrupt;
-}
-
-std::shared_ptr<const analytics::CompetitionSet> ProjectionEngine::Impl::Competitions() {
-  const std::shared_ptr<Live> active = Active();
-  Generation& generation = active->generation;
-  absl::MutexLock lock(&generation.mu);
-  if (generation.snapshot == nullptr) {
-    // Pointers to the per-tender lists, which are immutable: taking a
-    // snapshot copies no competition. Any tender order gives the same
-    // results: every result the analytics build is ordered by its own keys,
-    // and sums and medians do not depend on order.
-    // They are added in the order of their addresses: the analytics pass
-    // over every competition then walks memory mostly forwards (the lists
-    // were allocated in the order tenders were written), which the hardware
-    // prefetches, instead of in hash order.
-    std::vector<const CompetitionList*> lists;
-    lists.reserve(generation.competitions.size());
-    for (const auto& [id, list] : generation.competitions) lists.push_back(&list);
-    std::sort(lists.begin(), lists.end(), [](const auto* a, const auto* b) {
-      return std::less<const void*>()((*a)->data(), (*b)->data());
-    });
-    auto snapshot = std::make_shared<analytics::CompetitionSet>();
-    for (const CompetitionList* list : lists) snapshot->Add(*list);
-    generation.snapshot = std::move(snapshot);
-  }
-  return generation.snapshot;
-}
-
-absl::Status ProjectionEngine::Impl::Rebuild(
-    const std::function<void(uint64_t, uint64_t)>& progress) {
-  std::shared_ptr<Live> old;
-  std::shared_ptr<Live> fresh;
-  {
-    absl::MutexLock lock(&mu_);
-    if (building_ != nullptr) {
-      return absl::FailedPreconditionError("a rebuild is already running");
-    }
-    if (closing_) return absl::CancelledError("the projection engine is closing");
-    ++rebuilds_running_;
-    old = active_;
-    fresh = NewLive(old->generation.id + 1);
-    building_ = fresh;
-  }
-  // Counted out on every return, after the last touch of the engine.
-  struct Running {
-    Impl* impl;
-    ~Running() {
-      absl::MutexLock lock(&impl->mu_);
-      --impl->rebuilds_running_;
-    }
-  } running{this};
-  const uint32_t id = fresh->generation.id;
-  auto give_up = [&](absl::Status status) {
-    fresh->runner.Stop();
-    absl::MutexLock lock(&mu_);
-    building_ = nullptr;
-    log::Warn(kComponent, "rebuild ended without switching",
-              {{"generation", id}, {"error", status}});
-    return status;
-  };
-  // Leftovers of an earlier, interrupted rebuild of this generation go first.
-  if (absl::Status dropped = Drop(id, Durability::kSynced); !dropped.ok()) {
-    return give_up(dropped);
-  }
-  log::Info(kComponent, "rebuild started", {{"generation", id}});
-  const absl::Time started = absl::Now();
-  fresh->runner.Start();
-  int logged_tenth = 0;
-  while (true) {
-    absl::StatusOr<uint64_t> head = log_->HeadPosition();
-    if (!head.ok()) return give_up(head.status());
-    const uint64_t position = fresh->generation.checkpoint;
-    progress(position, *head);
-    if (fresh->generation.caught_up && position >= *head) break;
-    // Progress for the operator: each tenth of the log once.
-    const int tenth = *head == 0 ? 10 : static_cast<int>(position * 10 / *head);
-    if (tenth > logged_tenth) {
-      logged_tenth = tenth;
-      log::Info(kComponent, "rebuild progress",
-                {{"generation", id}, {"position", position}, {"head", *head}});
-    }
-    if (Closing()) return give_up(absl::CancelledError("the projection engine is closing"));
-    absl::MutexLock lock(&progress_mu_);
-    progress_cv_.WaitWithTimeout(&progress_mu_, absl::Milliseconds(200));
-  }
-  // Switch: the old runner stops, the new generation becomes active in one
-  // write, and its runner goes on following the log.
-  bool was_started;
-  {
-    absl::MutexLock lock(&mu_);
-    was_started = started_;
-  }
-  if (was_started) old->runner.Stop();
-  std::unique_ptr<storage::KvStore::Batch> activate = store_->NewBatch();
-  std::string encoded;
-  PutBigEndian64(id, &encoded);
-  activate->Put(keys::kActiveKey, encoded);
-  // The new generation's writes were buffered: they reach the disk before
-  // the switch that makes them the ones queries read.
-  // Made for the epoch the rebuild's runner wrote in: if the store dropped
-  // buffered writes since, the switch fails rather than activate models
-  // with a hole.
-  absl::Status switched = store_->Flush();
-  if (switched.ok()) {
-    switched = store_->Write(*activate, Durability::kSynced, fresh->runner.Epoch());
-  }
-  if (!switched.ok()) {
-    if (was_started) old->runner.Start();
-    return give_up(switched);
-  }
-  {
-    absl::MutexLock lock(&mu_);
-    active_ = fresh;
-    building_ = nullptr;
-    // Nobody follows the log in this engine: the rebuild's runner stops too.
-    was_started = started_;
-  }
-  if (!was_started) fresh->runner.Stop();
-  progress(fresh->generation.checkpoint, fresh->generation.checkpoint);
-  log::Info(kComponent, "rebuild switched",
-            {{"generation", id},
-             {"position", fresh->generation.checkpoint.load()},
-             {"elapsed", absl::Now() - started}});
-  // The old generation is no longer read; a failed delete leaves garbage
-  // that the next rebuild of that id clears first.
-  if (absl::Status dropped = Drop(old->generation.id, Durability::kBuffered); !dropped.ok()) {
-    log::Warn(kComponent, "dropping the old read models failed; the next rebuild clears them",
-              {{"generation", old->generation.id}, {"error", dropped}});
-  }
-  return absl::OkStatus();
-}
-
-ProjectionStatus ProjectionEngine::Impl::Status() {
-  ProjectionStatus status;
-  const std::shared_ptr<Live> active = Active();
-  status.checkpoint = active->generation.checkpoint;
-  status.unknown_events_skipped = active->generation.unknown;
-  status.last_error = active->runner.LastError();
-  // The head is best effort here: the status is also what an operator reads
-  // when the log is unreachable, and the runner's error says so.
-  status.head_position = log_->HeadPosition().value_or(0);
-  absl::MutexLock lock(&mu_);
-  if (!status.last_error) status.last_error = open_error_;
-  if (building_ != nullptr) {
-    status.rebuilding = true;
-    status.rebuild_position = building_->generation.checkpoint;
-  }
-  return status;
-}
-
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ProjectionEngine::Impl::Dump() {
-  const std::shared_ptr<Live> active = Active();
-  const uint32_t id = active->generation.id;
-  const size_t skip = active->generation.prefix.size();
-  std::vector<std::pair<std::string, std::string>> dump;
-  RETURN_IF_ERROR(store_->Scan(keys::GenerationPrefix(id), keys::GenerationEnd(id),
-                               [&](std::string_view key, std::string_view value) {
-                                 dump.emplace_back(std::string(key.substr(skip)),
-                                                   std::string(value));
-                                 return true;
-                               }));
-  return dump;
-}
-
-ProjectionEngine::ProjectionEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-ProjectionEngine::~ProjectionEngine() = default;
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<ProjectionEngine>> ProjectionEngine::Open(
     eventlog::EventStore* log, std::unique_ptr<storage::KvStore> models, const Options& options) {
   if (models == nullptr) return absl::InvalidArgumentError("models: a store is required");
-  auto impl = std::make_unique<Impl>(log, std::move(models), options);
-  RETURN_IF_ERROR(impl->Load());
-  return std::unique_ptr<ProjectionEngine>(new ProjectionEngine(std::move(impl)));
+  auto engine = std::make_unique<Engine>(log, std::move(models), options);
+  RETURN_IF_ERROR(engine->Load());
+  return std::unique_ptr<ProjectionEngine>(std::move(engine));
 }
-
-void ProjectionEngine::Start() { impl_->Start(); }
-void ProjectionEngine::Stop() { impl_->Stop(); }
-bool ProjectionEngine::WaitForPosition(uint64_t position, absl::Duration timeout) {
-  return impl_->WaitForPosition(position, timeout);
-}
-absl::StatusOr<std::optional<storage::v1::TenderRecord>> ProjectionEngine::GetTender(
-    const std::string& tender_id) {
-  return impl_->GetTender(tender_id);
-}
-absl::Status ProjectionEngine::ScanDeadlines(
-    absl::Time as_of, absl::Time from, absl::Time to, const std::string& after,
-    const std::function<bool(const DeadlineEntry&)>& visit) {
-  return impl_->ScanDeadlines(as_of, from, to, after, visit);
-}
-absl::Status ProjectionEngine::ScanStale(
-    absl::Time before, const std::function<bool(const storage::v1::StaleRecord&)>& visit) {
-  return impl_->ScanStale(before, visit);
-}
-absl::Status ProjectionEngine::ScanActor(
-    const std::string& actor, uint64_t after_position,
-    const std::function<bool(const readmodel::ActorEntry&)>& visit) {
-  return impl_->ScanActor(actor, after_position, visit);
-}
-std::shared_ptr<const analytics::CompetitionSet> ProjectionEngine::Competitions() {
-  return impl_->Competitions();
-}
-absl::Status ProjectionEngine::Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) {
-  return impl_->Rebuild(progress);
-}
-ProjectionStatus ProjectionEngine::Status() { return impl_->Status(); }
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ProjectionEngine::Dump() {
-  return impl_->Dump();
-}
-const ProjectionEngine::Options& ProjectionEngine::options() const { return impl_->options(); }
 
 }  // namespace bidtrail::projection

@@ -67,21 +67,10 @@ void ToProto(const eventlog::ProposedEvent& event, v1::ProposedEvent* out) {
   out->set_causation_id(event.causation_id);
 }
 
+// The copying conversions copy the whole message or event once and move from
+// the copy: one list of fields each way.
 eventlog::RecordedEvent FromProto(const v1::RecordedEvent& event) {
-  eventlog::RecordedEvent out;
-  out.event_id = event.event_id();
-  out.stream_id = event.stream_id();
-  out.revision = event.revision();
-  out.position = event.position();
-  out.type = event.type();
-  out.data = event.data();
-  out.occurred_at = FromProtoTime(event.occurred_at());
-  out.recorded_at = FromProtoTime(event.recorded_at());
-  out.actor = event.actor();
-  out.correlation_id = event.correlation_id();
-  out.causation_id = event.causation_id();
-  out.hash = event.hash();
-  return out;
+  return FromProto(v1::RecordedEvent(event));
 }
 
 eventlog::RecordedEvent FromProto(v1::RecordedEvent&& event) {
@@ -117,18 +106,7 @@ void ToProto(eventlog::RecordedEvent&& event, v1::RecordedEvent* out) {
 }
 
 void ToProto(const eventlog::RecordedEvent& event, v1::RecordedEvent* out) {
-  out->set_event_id(event.event_id);
-  out->set_stream_id(event.stream_id);
-  out->set_revision(event.revision);
-  out->set_position(event.position);
-  out->set_type(event.type);
-  out->set_data(event.data);
-  ToProtoTime(event.occurred_at, out->mutable_occurred_at());
-  ToProtoTime(event.recorded_at, out->mutable_recorded_at());
-  out->set_actor(event.actor);
-  out->set_correlation_id(event.correlation_id);
-  out->set_causation_id(event.causation_id);
-  out->set_hash(event.hash);
+  ToProto(eventlog::RecordedEvent(event), out);
 }
 
 eventlog::EventFilter FromProto(const v1::EventFilter& filter) {

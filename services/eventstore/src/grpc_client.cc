@@ -18,6 +18,17 @@ void SetDeadline(grpc::ClientContext* context, absl::Duration timeout) {
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
 }
 
+// One unary call of the stub's `method`, with a deadline of `timeout`.
+template <typename Request, typename Response>
+absl::Status Call(v1::EventStoreService::Stub* stub,
+                  grpc::Status (v1::EventStoreService::Stub::*method)(grpc::ClientContext*,
+                                                                      const Request&, Response*),
+                  absl::Duration timeout, const Request& request, Response* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context, timeout);
+  return rpc::FromGrpcStatus((stub->*method)(&context, request, response));
+}
+
 class GrpcSubscription final : public eventlog::Subscription {
  public:
   GrpcSubscription(v1::EventStoreService::Stub* stub, const v1::SubscribeRequest& request)
@@ -87,9 +98,8 @@ absl::StatusOr<eventlog::AppendResult> GrpcEventStore::Append(
   ToProto(expected, &request);
   for (const eventlog::ProposedEvent& event : events) ToProto(event, request.add_events());
   v1::AppendResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context, options_.timeout);
-  RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->Append(&context, request, &response)));
+  RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::Append, options_.timeout, request,
+                       &response));
   eventlog::AppendResult result;
   result.first_revision = response.first_revision();
   result.last_revision = response.last_revision();
@@ -114,9 +124,8 @@ absl::StatusOr<eventlog::ReadStreamResult> GrpcEventStore::ReadStream(
     return absl::InvalidArgumentError("max_count: 0; must be 1 to 10000");
   }
   v1::ReadStreamResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context, options_.timeout);
-  RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->ReadStream(&context, wire, &response)));
+  RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::ReadStream, options_.timeout,
+                       wire, &response));
   eventlog::ReadStreamResult result;
   result.events.reserve(response.events_size());
   for (const v1::RecordedEvent& event : response.events())
@@ -156,9 +165,8 @@ absl::StatusOr<eventlog::StreamInfo> GrpcEventStore::GetStreamInfo(const std::st
   v1::GetStreamInfoRequest request;
   request.set_stream_id(stream_id);
   v1::GetStreamInfoResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context, options_.timeout);
-  RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->GetStreamInfo(&context, request, &response)));
+  RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::GetStreamInfo, options_.timeout,
+                       request, &response));
   eventlog::StreamInfo info;
   info.exists = response.exists();
   info.last_revision = response.last_revision();
@@ -168,9 +176,8 @@ absl::StatusOr<eventlog::StreamInfo> GrpcEventStore::GetStreamInfo(const std::st
 
 absl::StatusOr<uint64_t> GrpcEventStore::HeadPosition() {
   v1::GetHeadResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context, options_.timeout);
-  RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->GetHead(&context, v1::GetHeadRequest(), &response)));
+  RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::GetHead, options_.timeout,
+                       v1::GetHeadRequest(), &response));
   return response.head_position();
 }
 
@@ -184,9 +191,8 @@ absl::StatusOr<std::unique_ptr<eventlog::Subscription>> GrpcEventStore::Subscrib
 
 absl::StatusOr<eventlog::VerifyResult> GrpcEventStore::Verify() {
   v1::VerifyResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context, options_.verify_timeout);
-  RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->Verify(&context, v1::VerifyRequest(), &response)));
+  RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::Verify, options_.verify_timeout,
+                       v1::VerifyRequest(), &response));
   eventlog::VerifyResult result;
   result.ok = response.ok();
   result.records_checked = response.records_checked();
@@ -200,9 +206,8 @@ absl::StatusOr<uint64_t> GrpcEventStore::Checkpoint(const std::string& path) {
   v1::CheckpointRequest request;
   request.set_path(path);
   v1::CheckpointResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context, options_.verify_timeout);
-  RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->Checkpoint(&context, request, &response)));
+  RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::Checkpoint,
+                       options_.verify_timeout, request, &response));
   return response.head_position();
 }
 

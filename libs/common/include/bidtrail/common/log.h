@@ -57,22 +57,18 @@ std::string FormatLine(absl::Time time, Level level, std::string_view component,
 void Write(Level level, std::string_view component, std::string_view message,
            std::initializer_list<Field> fields = {});
 
-inline void Debug(std::string_view component, std::string_view message,
-                  std::initializer_list<Field> fields = {}) {
-  Write(Level::kDebug, component, message, fields);
-}
-inline void Info(std::string_view component, std::string_view message,
-                 std::initializer_list<Field> fields = {}) {
-  Write(Level::kInfo, component, message, fields);
-}
-inline void Warn(std::string_view component, std::string_view message,
-                 std::initializer_list<Field> fields = {}) {
-  Write(Level::kWarning, component, message, fields);
-}
-inline void Error(std::string_view component, std::string_view message,
-                  std::initializer_list<Field> fields = {}) {
-  Write(Level::kError, component, message, fields);
-}
+// log::Info(component, message, fields) and the like: Write at that level.
+struct LevelWriter {
+  Level level;
+  void operator()(std::string_view component, std::string_view message,
+                  std::initializer_list<Field> fields = {}) const {
+    Write(level, component, message, fields);
+  }
+};
+inline constexpr LevelWriter Debug{Level::kDebug};
+inline constexpr LevelWriter Info{Level::kInfo};
+inline constexpr LevelWriter Warn{Level::kWarning};
+inline constexpr LevelWriter Error{Level::kError};
 
 // Lines below `level` are dropped. Default: kInfo.
 void SetMinLevel(Level level);

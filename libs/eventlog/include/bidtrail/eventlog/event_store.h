@@ -68,6 +68,19 @@ struct EventView {
   std::string_view actor;
 };
 
+// Copies the fields an EventView has into `out` (its strings copied); the
+// others (ids, hash) are left as they are.
+inline void AssignEventView(const EventView& view, RecordedEvent* out) {
+  out->stream_id.assign(view.stream_id);
+  out->revision = view.revision;
+  out->position = view.position;
+  out->type.assign(view.type);
+  out->data.assign(view.data);
+  out->occurred_at = view.occurred_at;
+  out->recorded_at = view.recorded_at;
+  out->actor.assign(view.actor);
+}
+
 // The fields of `event` an EventView has, viewing its strings.
 inline EventView ViewOf(const RecordedEvent& event) {
   EventView view;

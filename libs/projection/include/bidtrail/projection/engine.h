@@ -1,6 +1,6 @@
 // ProjectionEngine: folds the event log into read models kept in a KvStore
-// of their own (not the log's), and answers the reads queries need.
-// Thread-safe.
+// of their own (not the log's), and answers the reads queries need. An
+// interface; Open makes the one implementation. Thread-safe.
 //
 // A runner follows the log from the checkpoint: a reader thread reads (and
 // decodes) ahead, the runner applies each batch of events to the tenders'
@@ -109,59 +109,56 @@ class ProjectionEngine {
   static absl::StatusOr<std::unique_ptr<ProjectionEngine>> Open(
       eventlog::EventStore* log, std::unique_ptr<storage::KvStore> models, const Options& options);
   // Stops the runner and any rebuild, and closes the store.
-  ~ProjectionEngine();
+  virtual ~ProjectionEngine() = default;
 
   // Starts following the log. Idempotent.
-  void Start();
+  virtual void Start() = 0;
   // Stops following the log (a restart resumes from the checkpoint).
-  void Stop();
+  virtual void Stop() = 0;
 
   // Blocks until the read models include `position`; false on timeout.
-  bool WaitForPosition(uint64_t position, absl::Duration timeout);
+  virtual bool WaitForPosition(uint64_t position, absl::Duration timeout) = 0;
 
   // The tender's stored record, or std::nullopt for an unknown tender.
   // DATA_LOSS when the record does not parse; store errors as KvStore.
-  absl::StatusOr<std::optional<storage::v1::TenderRecord>> GetTender(const std::string& tender_id);
+  virtual absl::StatusOr<std::optional<storage::v1::TenderRecord>> GetTender(
+      const std::string& tender_id) = 0;
 
   // Calls `visit` for deadline entries due in [from, to), in time order:
   // those due before `as_of` only when outstanding (readmodel::Outstanding),
   // all those from `as_of` on. Starts after `after` (a DeadlineEntry::key, or
   // ""); stops when `visit` returns false. DATA_LOSS naming the entry when
   // one does not parse.
-  absl::Status ScanDeadlines(absl::Time as_of, absl::Time from, absl::Time to,
-                             const std::string& after,
-                             const std::function<bool(const DeadlineEntry&)>& visit);
+  virtual absl::Status ScanDeadlines(absl::Time as_of, absl::Time from, absl::Time to,
+                                     const std::string& after,
+                                     const std::function<bool(const DeadlineEntry&)>& visit) = 0;
   // Calls `visit` for tenders that can go stale whose last event is before
   // `before`, oldest first. DATA_LOSS as ScanDeadlines.
-  absl::Status ScanStale(absl::Time before,
-                         const std::function<bool(const storage::v1::StaleRecord&)>& visit);
+  virtual absl::Status ScanStale(
+      absl::Time before, const std::function<bool(const storage::v1::StaleRecord&)>& visit) = 0;
   // Calls `visit` for the actor's entries after `after_position`, in order.
   // DATA_LOSS as ScanDeadlines.
-  absl::Status ScanActor(const std::string& actor, uint64_t after_position,
-                         const std::function<bool(const readmodel::ActorEntry&)>& visit);
+  virtual absl::Status ScanActor(
+      const std::string& actor, uint64_t after_position,
+      const std::function<bool(const readmodel::ActorEntry&)>& visit) = 0;
 
   // Every competition of the active generation, as of the last write.
-  std::shared_ptr<const analytics::CompetitionSet> Competitions();
+  virtual std::shared_ptr<const analytics::CompetitionSet> Competitions() = 0;
 
   // Rebuilds every read model from position 1 while queries keep answering;
   // calls `progress(position, head)` now and then; returns once the rebuilt
   // models are active. FAILED_PRECONDITION when a rebuild is already
-  // running; CANCELLED when the engine closes first; store errors as KvStore.
-  absl::Status Rebuild(const std::function<void(uint64_t, uint64_t)>& progress);
+  // running; CANCELLED when the engine closes first; store errors as KvStore
+  // (ABORTED when the store dropped some of the rebuilt models meanwhile).
+  virtual absl::Status Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) = 0;
 
-  ProjectionStatus Status();
+  virtual ProjectionStatus Status() = 0;
 
   // The active generation's read models, keys without the generation prefix,
   // in key order: what "rebuilt equals incremental" compares.
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump();
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump() = 0;
 
-  const Options& options() const;
-
-  class Impl;
-
- private:
-  explicit ProjectionEngine(std::unique_ptr<Impl> impl);
-  const std::unique_ptr<Impl> impl_;
+  virtual const Options& options() const = 0;
 };
 
 }  // namespace bidtrail::projection

@@ -25,4 +25,11 @@ grpc::ServerUnaryReactor* RunOnPool(ThreadPool* pool, grpc::CallbackServerContex
 
 }  // namespace bidtrail::rpc
 
+// In a callback service's class: the override of unary RPC `Name`, whose
+// messages are v1::NameRequest and v1::NameResponse.
+#define BIDTRAIL_UNARY_RPC(Name)                                                                 \
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context,                           \
+                                 const v1::Name##Request* request, v1::Name##Response* response) \
+      override
+
 #endif  // BIDTRAIL_RPC_UNARY_H_

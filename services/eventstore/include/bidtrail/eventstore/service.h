@@ -23,6 +23,7 @@
 #include "bidtrail/common/thread_pool.h"
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/rpc/stream_writer.h"
+#include "bidtrail/rpc/unary.h"
 #include "bidtrail/v1/eventstore.grpc.pb.h"
 
 namespace bidtrail::eventstore {
@@ -46,28 +47,16 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
   // Blocks until every streaming call's thread has finished.
   void WaitForStreams();
 
-  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
-                                   const v1::AppendRequest* request,
-                                   v1::AppendResponse* response) override;
-  grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* context,
-                                       const v1::ReadStreamRequest* request,
-                                       v1::ReadStreamResponse* response) override;
+  BIDTRAIL_UNARY_RPC(Append);
+  BIDTRAIL_UNARY_RPC(ReadStream);
+  BIDTRAIL_UNARY_RPC(GetStreamInfo);
+  BIDTRAIL_UNARY_RPC(GetHead);
+  BIDTRAIL_UNARY_RPC(Verify);
+  BIDTRAIL_UNARY_RPC(Checkpoint);
   grpc::ServerWriteReactor<v1::ReadAllResponse>* ReadAll(
       grpc::CallbackServerContext* context, const v1::ReadAllRequest* request) override;
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
-  grpc::ServerUnaryReactor* GetStreamInfo(grpc::CallbackServerContext* context,
-                                          const v1::GetStreamInfoRequest* request,
-                                          v1::GetStreamInfoResponse* response) override;
-  grpc::ServerUnaryReactor* GetHead(grpc::CallbackServerContext* context,
-                                    const v1::GetHeadRequest* request,
-                                    v1::GetHeadResponse* response) override;
-  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* context,
-                                   const v1::VerifyRequest* request,
-                                   v1::VerifyResponse* response) override;
-  grpc::ServerUnaryReactor* Checkpoint(grpc::CallbackServerContext* context,
-                                       const v1::CheckpointRequest* request,
-                                       v1::CheckpointResponse* response) override;
 
   // Book-keeping of open streams, used by the stream threads.
   class StreamRegistry {

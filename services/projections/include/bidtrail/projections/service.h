@@ -12,6 +12,7 @@
 #include "bidtrail/common/thread_pool.h"
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/projection/engine.h"
+#include "bidtrail/rpc/unary.h"
 #include "bidtrail/v1/queries.grpc.pb.h"
 
 namespace bidtrail::projections {
@@ -30,20 +31,15 @@ class QueriesGrpcService final : public v1::QueriesService::CallbackService {
   QueriesGrpcService(projection::ProjectionEngine* engine, eventlog::EventStore* store,
                      Options options);
 
-#define BIDTRAIL_QUERIES_RPC(Name)                                                               \
-  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context,                           \
-                                 const v1::Name##Request* request, v1::Name##Response* response) \
-      override;
-  BIDTRAIL_QUERIES_RPC(Timeline)
-  BIDTRAIL_QUERIES_RPC(Deadlines)
-  BIDTRAIL_QUERIES_RPC(WinLoss)
-  BIDTRAIL_QUERIES_RPC(Segments)
-  BIDTRAIL_QUERIES_RPC(Competitors)
-  BIDTRAIL_QUERIES_RPC(TenderAsOf)
-  BIDTRAIL_QUERIES_RPC(ActorHistory)
-  BIDTRAIL_QUERIES_RPC(VerifyLog)
-  BIDTRAIL_QUERIES_RPC(GetProjectionStatus)
-#undef BIDTRAIL_QUERIES_RPC
+  BIDTRAIL_UNARY_RPC(Timeline);
+  BIDTRAIL_UNARY_RPC(Deadlines);
+  BIDTRAIL_UNARY_RPC(WinLoss);
+  BIDTRAIL_UNARY_RPC(Segments);
+  BIDTRAIL_UNARY_RPC(Competitors);
+  BIDTRAIL_UNARY_RPC(TenderAsOf);
+  BIDTRAIL_UNARY_RPC(ActorHistory);
+  BIDTRAIL_UNARY_RPC(VerifyLog);
+  BIDTRAIL_UNARY_RPC(GetProjectionStatus);
 
   grpc::ServerWriteReactor<v1::RebuildResponse>* Rebuild(
       grpc::CallbackServerContext* context, const v1::RebuildRequest* request) override;

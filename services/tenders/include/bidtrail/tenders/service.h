@@ -8,6 +8,7 @@
 #define BIDTRAIL_TENDERS_SERVICE_H_
 
 #include "bidtrail/common/thread_pool.h"
+#include "bidtrail/rpc/unary.h"
 #include "bidtrail/tenders/command_table.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/v1/tenders.grpc.pb.h"
@@ -19,16 +20,10 @@ class TendersGrpcService final : public v1::TendersService::CallbackService {
   // `commands` must outlive the service.
   TendersGrpcService(TenderCommands* commands, int worker_threads = 32);
 
-#define BIDTRAIL_TENDERS_RPC(Rpc, request_field, EventCase, event_field)                      \
-  grpc::ServerUnaryReactor* Rpc(grpc::CallbackServerContext* context,                         \
-                                const v1::Rpc##Request* request, v1::Rpc##Response* response) \
-      override;
+#define BIDTRAIL_TENDERS_RPC(Rpc, request_field, EventCase, event_field) BIDTRAIL_UNARY_RPC(Rpc);
   BIDTRAIL_TENDER_COMMANDS(BIDTRAIL_TENDERS_RPC)
 #undef BIDTRAIL_TENDERS_RPC
-
-  grpc::ServerUnaryReactor* GetTender(grpc::CallbackServerContext* context,
-                                      const v1::GetTenderRequest* request,
-                                      v1::GetTenderResponse* response) override;
+  BIDTRAIL_UNARY_RPC(GetTender);
 
  private:
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const std::string& request_id,
