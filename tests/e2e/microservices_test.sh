@@ -3,7 +3,8 @@
 # bidtraild processes on loopback (microservices mode), driven through the
 # bidtrail CLI. A full tender lifecycle with deadlines and win rate checked;
 # kill -9 of the projections process and a restart give the same answers; a
-# restart of the event store loses nothing that was acknowledged.
+# restart of the event store loses nothing that was acknowledged, and while it
+# is down the projections report it (status, log) and keep answering.
 set -euo pipefail
 
 BIN="${BIDTRAIL_BIN_DIR:?set BIDTRAIL_BIN_DIR to build/bin}"
@@ -115,6 +116,23 @@ cmp -s "$WORK/bidders-before.json" "$WORK/bidders-after.json" || fail "bidders c
 
 # Restart the event store: every acknowledged event is still there, chained.
 stop eventstore
+# Meanwhile the projections cannot follow the log: they say so, in their
+# status (exit 1 while failing) and once in their log, and keep answering.
+failing=""
+for _ in $(seq 1 100); do
+  if ! ask status >"$WORK/status.txt" 2>&1 && grep -q "projection runner FAILING: UNAVAILABLE" "$WORK/status.txt"; then
+    failing=yes
+    break
+  fi
+  sleep 0.1
+done
+[ -n "$failing" ] || fail "the projections' status does not show the store gone: $(cat "$WORK/status.txt")"
+grep -q "WARN projection: runner failed" "$WORK/projections.log" ||
+  fail "the projections did not log the failure"
+ask status --json >"$WORK/status.json" || true
+grep -q '"checkpoint":9,"head":9,"lag":0' "$WORK/status.json" &&
+  grep -q '"code":"UNAVAILABLE"' "$WORK/status.json" || fail "status --json: $(cat "$WORK/status.json")"
+ask winrate --json | grep -q '"bid":1,"won":1' || fail "queries stopped answering while the store was gone"
 start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true
 # The other processes reconnect on their own; give them the new port.
 stop tenders

@@ -1,6 +1,7 @@
 #include "bidtrail/projection/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <utility>
 
@@ -368,9 +369,12 @@ class Engine final : public ProjectionEngine {
     status.checkpoint = active->generation.checkpoint;
     status.unknown_events_skipped = active->generation.unknown;
     status.last_error = active->runner.LastError();
-    // The head is best effort here: the status is also what an operator reads
-    // when the log is unreachable, and the runner's error says so.
-    status.head_position = log_->HeadPosition().value_or(0);
+    // The status is also what an operator reads when the log is unreachable:
+    // the head is then the last one read (the runner's error says why).
+    if (absl::StatusOr<uint64_t> head = log_->HeadPosition(); head.ok()) {
+      last_head_ = *head;
+    }
+    status.head_position = std::max<uint64_t>(last_head_, status.checkpoint);
     absl::MutexLock lock(&mu_);
     if (!status.last_error) status.last_error = open_error_;
     if (building_ != nullptr) {
@@ -476,6 +480,9 @@ class Engine final : public ProjectionEngine {
   // The read models found corrupt at open (and folded again), until the
   // runner fails itself.
   std::optional<RunnerError> open_error_ ABSL_GUARDED_BY(mu_);
+
+  // The log's head as last read by Status().
+  std::atomic<uint64_t> last_head_{0};
 
   // Signalled whenever a generation's checkpoint moves.
   absl::Mutex progress_mu_;

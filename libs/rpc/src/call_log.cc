@@ -10,9 +10,12 @@ using grpc::experimental::InterceptionHookPoints;
 using grpc::experimental::InterceptorBatchMethods;
 using grpc::experimental::ServerRpcInfo;
 
-bool ServerSideError(grpc::StatusCode code) {
+// Trouble in the server or its storage, not a client's mistake. UNAVAILABLE
+// counts for unary calls only: streams end with it by design when the server
+// shuts down (the client reconnects and resumes).
+bool ServerSideError(grpc::StatusCode code, bool unary) {
   return code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
-         code == grpc::StatusCode::DATA_LOSS || code == grpc::StatusCode::UNAVAILABLE;
+         code == grpc::StatusCode::DATA_LOSS || (unary && code == grpc::StatusCode::UNAVAILABLE);
 }
 
 class CallLog final : public grpc::experimental::Interceptor {
@@ -27,8 +30,11 @@ class CallLog final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
       const absl::Duration elapsed = absl::Now() - start_;
-      if (ServerSideError(status.error_code())) {
-        log::Error("rpc", "call failed",
+      if (ServerSideError(status.error_code(), unary_)) {
+        const log::Level level = status.error_code() == grpc::StatusCode::UNAVAILABLE
+                                     ? log::Level::kWarning
+                                     : log::Level::kError;
+        log::Write(level, "rpc", "call failed",
                    {{"method", method_},
                     {"code", static_cast<int>(status.error_code())},
                     {"error", status.error_message()},

@@ -1,9 +1,9 @@
 // Server-side logging of calls an operator should hear about: one structured
 // line (bidtrail/common/log.h) for each unary call slower than a threshold,
-// and for each call of any kind that ends with a server-side error
-// (INTERNAL, UNKNOWN, DATA_LOSS, UNAVAILABLE: trouble in the server or its
-// storage, not a client's mistake). Installed on a grpc::ServerBuilder;
-// thread-safe.
+// and for each call that ends with a server-side error: INTERNAL, UNKNOWN or
+// DATA_LOSS (ERROR), and UNAVAILABLE for unary calls (WARN; streams end with
+// it by design when the server shuts down). Client mistakes are not logged.
+// Installed on a grpc::ServerBuilder; thread-safe.
 #ifndef BIDTRAIL_RPC_CALL_LOG_H_
 #define BIDTRAIL_RPC_CALL_LOG_H_
 
