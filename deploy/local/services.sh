@@ -31,7 +31,7 @@ start_one() {
     >>"$DIR/$name.log" 2>&1 &
   echo $! >"$DIR/$name.pid"
   for _ in $(seq 1 100); do
-    grep -q "serving $name on 127.0.0.1:$port" "$DIR/$name.log" 2>/dev/null && break
+    grep -q "bidtraild: serving services=$name address=127.0.0.1:$port" "$DIR/$name.log" 2>/dev/null && break
     running "$name" || break
     sleep 0.1
   done

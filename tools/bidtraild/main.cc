@@ -212,9 +212,6 @@ int main(int argc, char** argv) {
       log != nullptr ? absl::StrCat("data in ", data_dir, " (sync ",
                                     absl::GetFlag(FLAGS_sync) ? "on" : "off", ")")
                      : absl::StrCat("event store at ", absl::GetFlag(FLAGS_eventstore));
-  std::printf("bidtraild: serving %s on %s:%d, %s, pid %d\n", absl::StrJoin(services, ",").c_str(),
-              host.c_str(), port, storage.c_str(), static_cast<int>(getpid()));
-  std::fflush(stdout);
   bidtrail::log::Info("bidtraild", "serving",
                       {{"services", absl::StrJoin(services, ",")},
                        {"address", absl::StrCat(host, ":", port)},
@@ -223,8 +220,6 @@ int main(int argc, char** argv) {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  std::printf("bidtraild: %s received, shutting down\n", strsignal(signal_number));
-  std::fflush(stdout);
   bidtrail::log::Info("bidtraild", "shutting down", {{"signal", strsignal(signal_number)}});
 
   health->Shutdown();
@@ -240,7 +235,6 @@ int main(int argc, char** argv) {
   remote_store.reset();
   eventstore.reset();
   log.reset();
-  std::printf("bidtraild: stopped\n");
   bidtrail::log::Info("bidtraild", "stopped");
   return 0;
 }

@@ -713,6 +713,7 @@ absl::StatusOr<uint64_t> RocksEventLog::Impl::Checkpoint(const std::string& path
     return absl::AlreadyExistsError(absl::StrCat("path: ", path, " already exists"));
   }
   RETURN_IF_ERROR(FromRocks(made, absl::StrCat("checkpoint into ", path)));
+  log::Info("eventlog", "backup written", {{"path", path}, {"head", last_position_}});
   return last_position_;
 }
 

@@ -295,7 +295,9 @@ class Engine final : public ProjectionEngine {
     if (absl::Status dropped = Drop(id, Durability::kSynced); !dropped.ok()) {
       return give_up(dropped);
     }
-    log::Info(kComponent, "rebuild started", {{"generation", id}});
+    log::Info(kComponent,
+              "rebuild started: a new generation of read models folds the log from position 1",
+              {{"generation", id}});
     const absl::Time started = absl::Now();
     fresh->runner.Start();
     int logged_tenth = 0;
@@ -350,7 +352,7 @@ class Engine final : public ProjectionEngine {
     }
     if (!was_started) fresh->runner.Stop();
     progress(fresh->generation.checkpoint, fresh->generation.checkpoint);
-    log::Info(kComponent, "rebuild switched",
+    log::Info(kComponent, "rebuild switched: queries read the new generation",
               {{"generation", id},
                {"position", fresh->generation.checkpoint.load()},
                {"elapsed", absl::Now() - started}});

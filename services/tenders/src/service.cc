@@ -24,9 +24,9 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
       [this, caller = std::move(caller), request_id, command = std::move(command),
        result]() -> absl::Status {
         if (caller.actor.empty()) {
-          return absl::UnauthenticatedError(
-              absl::StrCat("metadata ", rpc::kActorHeader,
-                           ": required; say who records this (bidtrail --actor)"));
+          return absl::UnauthenticatedError(absl::StrCat(
+              "metadata ", rpc::kActorHeader,
+              ": required; say who records this (bidtrail --actor NAME, or BIDTRAIL_ACTOR)"));
         }
         ASSIGN_OR_RETURN(*result, commands_->Execute(caller, request_id, command));
         return absl::OkStatus();
