@@ -208,6 +208,14 @@ TEST_F(TendersServiceTest, RefusalsCarryCodeAndMessageAndAppendNothing) {
   const grpc::Status unauthenticated = anonymous.Send("r9", Activity(Day(2)), &result);
   EXPECT_EQ(unauthenticated.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(unauthenticated.error_message(), HasSubstr("x-bidtrail-actor"));
+  TendersClient blank(address_, "   ");
+  const grpc::Status blank_actor = blank.Send("r10", Activity(Day(2)), &result);
+  EXPECT_EQ(blank_actor.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  TendersClient padded(address_, " alice");
+  const grpc::Status padded_actor = padded.Send("r11", Activity(Day(2)), &result);
+  EXPECT_EQ(padded_actor.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(padded_actor.error_message(),
+              HasSubstr("actor: \" alice\" has white space at an end"));
 
   v1::GetTenderResponse missing;
   EXPECT_EQ(client_->Get("T-404", &missing).error_code(), grpc::StatusCode::NOT_FOUND);

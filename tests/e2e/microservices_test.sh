@@ -82,7 +82,31 @@ if BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" bid submit E2E-B --
 fi
 grep -q "FAILED_PRECONDITION: we have not obtained the tender documents" "$WORK/refused.txt" ||
   fail "unexpected refusal: $(cat "$WORK/refused.txt")"
-ACKED=9
+# Amounts mean what was typed: separators only in groups of three, no decimal
+# comma, ISO 4217 currencies; a refused amount names what was typed and
+# changes nothing.
+refused() { # EXPECTED_MESSAGE ARGS...: the CLI refuses with exit 2 and the message
+  local want=$1
+  shift
+  if BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" "$@" 2>"$WORK/refused.txt"; then
+    fail "accepted: bidtrail $*"
+  fi
+  grep -qF -- "$want" "$WORK/refused.txt" || fail "bidtrail $*: $(cat "$WORK/refused.txt")"
+}
+refused '"1,2" is not an amount' bid submit E2E-A --bidder RIVAL-2 --amount "1,2 CNY" \
+  --at "$(at '-11 days')"
+refused '"2.500.000,00" is not an amount' tender discover E2E-C --title T --buyer B-3 \
+  --territory north --estimated "2.500.000,00 EUR"
+refused '"RMB" is not an ISO 4217 currency code; did you mean CNY?' tender discover E2E-C --title T \
+  --buyer B-3 --territory north --estimated "1000 RMB"
+refused '"XYZ" is not an ISO 4217 currency code' tender discover E2E-C --title T --buyer B-3 \
+  --territory north --estimated "1000 XYZ"
+cmd tender discover E2E-C --title "Grid sensors" --buyer "BUR-3:East bureau" --territory east \
+  --estimated "1,250,000.50 cny" --at "$(at '-2 days')" --request-id c1
+BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-C --json |
+  grep -q '"estimated_value":{"amount":"1250000.50","currency":"CNY"}' ||
+  fail "E2E-C estimated value: $(BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-C --json)"
+ACKED=10
 
 wait_caught_up() {
   for _ in $(seq 1 200); do
@@ -130,7 +154,7 @@ done
 grep -q "WARN projection: runner failed" "$WORK/projections.log" ||
   fail "the projections did not log the failure"
 ask status --json >"$WORK/status.json" || true
-grep -q '"checkpoint":9,"head":9,"lag":0' "$WORK/status.json" &&
+grep -q '"checkpoint":10,"head":10,"lag":0' "$WORK/status.json" &&
   grep -q '"code":"UNAVAILABLE"' "$WORK/status.json" || fail "status --json: $(cat "$WORK/status.json")"
 ask winrate --json | grep -q '"bid":1,"won":1' || fail "queries stopped answering while the store was gone"
 start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true
@@ -145,7 +169,7 @@ BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-A --js
   grep -q '"revision":"7"' || fail "E2E-A lost events"
 # And it goes on: a new command after the restarts.
 cmd doc obtained E2E-B --request-id b2
-ACKED=10
+ACKED=11
 wait_caught_up
 ask deadlines --json | grep -q '"tender_id":"E2E-B","deadline":"documents","flag":"done"' ||
   fail "E2E-B documents not done after the restart"

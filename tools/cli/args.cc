@@ -7,6 +7,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "bidtrail/common/currency.h"
+#include "bidtrail/common/status_macros.h"
 
 namespace bidtrail::cli {
 
@@ -180,6 +182,7 @@ absl::StatusOr<absl::Duration> ParseDuration(const std::string& text) {
 
 absl::StatusOr<v1::Money> ParseMoney(const std::string& text) {
   std::vector<std::string> parts = absl::StrSplit(text, ' ', absl::SkipWhitespace());
+  // "CNY 1,250,000.00" reads as "1,250,000.00 CNY".
   if (parts.size() == 2 && !parts[0].empty() &&
       std::isalpha(static_cast<unsigned char>(parts[0][0]))) {
     std::swap(parts[0], parts[1]);
@@ -188,13 +191,20 @@ absl::StatusOr<v1::Money> ParseMoney(const std::string& text) {
     return absl::InvalidArgumentError(absl::StrCat(
         "\"", text, "\" is not money; write an amount and a currency: \"1250000.00 CNY\""));
   }
-  std::string amount;
-  for (char c : parts[0]) {
-    if (c != ',' && c != '_') amount.push_back(c);  // 1,250,000.00 reads as people write it
+  ASSIGN_OR_RETURN(std::string amount, NormalizeAmount(parts[0]));
+  // Upper case is the only reading of "cny"; anything else that is not a
+  // code (RMB, yuan, XYZ) is refused with what was probably meant.
+  std::string currency = absl::AsciiStrToUpper(parts[1]);
+  if (!IsIsoCurrency(currency)) {
+    const std::optional<std::string> suggestion = SuggestCurrency(parts[1]);
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", parts[1], "\" is not an ISO 4217 currency code",
+                     suggestion ? absl::StrCat("; did you mean ", *suggestion, "?")
+                                : std::string(" (three letters, such as CNY, USD or EUR)")));
   }
   v1::Money money;
-  money.set_amount(amount);
-  money.set_currency(absl::AsciiStrToUpper(parts[1]));
+  money.set_amount(std::move(amount));
+  money.set_currency(std::move(currency));
   return money;
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bidtrail/common/currency.h"
 #include "bidtrail/common/decimal.h"
 #include "bidtrail/common/enum_names.h"
 #include "bidtrail/common/json.h"
@@ -80,17 +81,85 @@ TEST(ValidateTest, PlausibleTimes) {
 }
 
 TEST(ValidateTest, CurrencyCodesAndLengths) {
-  EXPECT_TRUE(IsCurrencyCodeSyntax("CNY"));
-  for (const char* bad : {"cny", "CN", "CNYY", "C1Y", ""}) {
-    EXPECT_FALSE(IsCurrencyCodeSyntax(bad)) << bad;
-  }
+  EXPECT_THAT(CheckCurrencyCode("CNY", "amount.currency"), IsOk());
   EXPECT_THAT(CheckCurrencyCode("usd", "amount.currency"),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("amount.currency: \"usd\" is not an ISO 4217 code")));
+                       "amount.currency: \"usd\" is not an ISO 4217 currency code; did you mean "
+                       "USD?"));
+  EXPECT_THAT(CheckCurrencyCode("RMB", "estimated_value.currency"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "estimated_value.currency: \"RMB\" is not an ISO 4217 currency code; did "
+                       "you mean CNY?"));
+  EXPECT_THAT(CheckCurrencyCode("XYZ", "c"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "c: \"XYZ\" is not an ISO 4217 currency code (three capital letters, such "
+                       "as CNY, USD or EUR)"));
   EXPECT_THAT(CheckMaxBytes(std::string(201, 'a'), "actor", 200),
               StatusIs(absl::StatusCode::kInvalidArgument, "actor: 201 bytes; at most 200"));
   EXPECT_EQ(Prefix(std::string(50, 'x'), 4), "xxxx...");
   EXPECT_EQ(Prefix("short", 40), "short");
+}
+
+TEST(CurrencyTest, IsoCodesAndSuggestions) {
+  for (const char* code : {"CNY", "USD", "EUR", "UAH", "PYG", "MXN", "JPY", "XOF", "ZWL", "AED"}) {
+    EXPECT_TRUE(IsIsoCurrency(code)) << code;
+  }
+  for (const char* code : {"XYZ", "RMB", "cny", "CN", "CNYY", "", "XTS", "XXX", "EU"}) {
+    EXPECT_FALSE(IsIsoCurrency(code)) << code;
+  }
+  EXPECT_EQ(SuggestCurrency("RMB"), "CNY");
+  EXPECT_EQ(SuggestCurrency("rmb"), "CNY");
+  EXPECT_EQ(SuggestCurrency("yuan"), "CNY");
+  EXPECT_EQ(SuggestCurrency("eur"), "EUR");
+  EXPECT_EQ(SuggestCurrency("Euro"), "EUR");
+  EXPECT_EQ(SuggestCurrency("XYZ"), std::nullopt);
+  EXPECT_EQ(SuggestCurrency("USD"), std::nullopt);  // nothing to suggest: it is right
+}
+
+TEST(CurrencyTest, AmountsMeanWhatWasTyped) {
+  const std::pair<const char*, const char*> accepted[] = {
+      {"1250000.00", "1250000.00"},
+      {"1,250,000.00", "1250000.00"},
+      {"1,250,000", "1250000"},
+      {"999", "999"},
+      {"1,000", "1000"},
+      {"12,345.5", "12345.5"},
+      {"0.5", "0.5"},
+      {"0", "0"},
+      {"123,456,789", "123456789"},
+  };
+  for (const auto& [typed, stored] : accepted) {
+    absl::StatusOr<std::string> normalized = NormalizeAmount(typed);
+    ASSERT_TRUE(normalized.ok()) << typed << ": " << normalized.status();
+    EXPECT_EQ(*normalized, stored) << typed;
+  }
+  const std::pair<const char*, const char*> refused[] = {
+      {"1,2", "groups of three"},  // a decimal comma is not read as 12
+      {"12,50", "groups of three"},
+      {"1,2345", "groups of three"},
+      {"1234,567", "groups of three"},  // a first group of 4
+      {"2.500.000,00", "decimal point and may appear once"},
+      {"1 250 000", "only digits"},
+      {"1_000", "only digits"},
+      {"1e6", "only digits"},
+      {"-5", "only digits"},
+      {"+5", "only digits"},
+      {"", "only digits"},
+      {".5", "only digits"},
+      {"5.", "the decimals must be digits"},
+      {"1,250,000.", "the decimals must be digits"},
+      {",100", "groups of three"},
+      {"100,", "groups of three"},
+      {"1.1234567890", "at most 18 digits before the decimal point and 9 after"},
+  };
+  for (const auto& [typed, why] : refused) {
+    EXPECT_THAT(
+        NormalizeAmount(typed),
+        StatusIs(absl::StatusCode::kInvalidArgument,
+                 ::testing::AllOf(HasSubstr(absl::StrCat("\"", typed, "\" is not an amount")),
+                                  HasSubstr(why))))
+        << typed;
+  }
 }
 
 TEST(UuidTest, ParsesFormatsAndDerives) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bidtrail/common/currency.h"
 
 namespace bidtrail {
 
@@ -31,6 +32,37 @@ absl::Status CheckMaxBytes(std::string_view text, std::string_view field, size_t
       absl::StrCat(std::string(field), ": ", text.size(), " bytes; at most ", max));
 }
 
+bool IsBlank(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  });
+}
+
+absl::Status CheckNotBlank(std::string_view text, std::string_view field, size_t max) {
+  if (text.empty())
+    return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": required"));
+  if (IsBlank(text)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(field), ": only white space; write what it is"));
+  }
+  return CheckMaxBytes(text, field, max);
+}
+
+absl::Status CheckName(std::string_view text, std::string_view field, size_t max) {
+  if (absl::Status status = CheckNotBlank(text, field, max); !status.ok()) return status;
+  if (IsBlank(text.substr(0, 1)) || IsBlank(text.substr(text.size() - 1))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(field), ": \"", Prefix(text),
+        "\" has white space at an end; names are compared exactly, so write it without"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOptionalName(std::string_view text, std::string_view field, size_t max) {
+  if (text.empty()) return absl::OkStatus();
+  return CheckName(text, field, max);
+}
+
 absl::Time EarliestPlausibleTime() {
   static const absl::Time earliest =
       absl::FromCivil(absl::CivilSecond(1900, 1, 1), absl::UTCTimeZone());
@@ -54,16 +86,13 @@ absl::Status CheckPlausibleTime(absl::Time time, std::string_view field) {
                    " is out of range; must be from 1900-01-01 to before 2200-01-01 UTC"));
 }
 
-bool IsCurrencyCodeSyntax(std::string_view code) {
-  return code.size() == 3 &&
-         std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-}
-
 absl::Status CheckCurrencyCode(std::string_view code, std::string_view field) {
-  if (IsCurrencyCodeSyntax(code)) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(std::string(field), ": \"", Prefix(code, 20),
-                   "\" is not an ISO 4217 code (three capital letters, such as CNY)"));
+  if (IsIsoCurrency(code)) return absl::OkStatus();
+  const std::optional<std::string> suggestion = SuggestCurrency(code);
+  return absl::InvalidArgumentError(absl::StrCat(
+      std::string(field), ": \"", Prefix(code, 20), "\" is not an ISO 4217 currency code",
+      suggestion ? absl::StrCat("; did you mean ", *suggestion, "?")
+                 : std::string(" (three capital letters, such as CNY, USD or EUR)")));
 }
 
 std::string Prefix(std::string_view text, size_t max) {

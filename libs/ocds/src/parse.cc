@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "bidtrail/common/currency.h"
 #include "bidtrail/ocds/release.h"
 #include "simdjson.h"
 
@@ -131,13 +132,10 @@ error_code ReadTime(od::value& value, absl::Time* out, Release* release) {
   return SUCCESS;
 }
 
+// An ISO 4217 code, upper-cased as some publishers write it in lower case.
 bool ValidCurrency(std::string* currency) {
-  if (currency->size() != 3) return false;
-  for (char& c : *currency) {
-    if (!absl::ascii_isalpha(static_cast<unsigned char>(c))) return false;
-    c = absl::ascii_toupper(static_cast<unsigned char>(c));
-  }
-  return true;
+  *currency = absl::AsciiStrToUpper(*currency);
+  return IsIsoCurrency(*currency);
 }
 
 error_code ReadValue(od::value& value, Value* out, Release* release) {

@@ -34,12 +34,11 @@ absl::Status CheckLength(const std::string& value, const std::string& field, siz
 }
 
 absl::Status RequireText(const std::string& value, const std::string& field, size_t max) {
-  if (value.empty()) return Invalid(StrCat(field, ": required"));
-  return CheckLength(value, field, max);
+  return CheckNotBlank(value, field, max);
 }
 
 absl::Status ValidateId(const std::string& value, const std::string& field) {
-  RETURN_IF_ERROR(RequireText(value, field, kMaxIdBytes));
+  RETURN_IF_ERROR(CheckName(value, field, kMaxIdBytes));
   return CheckPrintableAscii(value, field);
 }
 
@@ -173,8 +172,8 @@ absl::Status RequireOpenLot(const LotState& lot) {
 absl::Status DecideDiscovery(const v1::TenderDiscovered& tender) {
   RETURN_IF_ERROR(RequireText(tender.title(), "title", kMaxTextBytes));
   RETURN_IF_ERROR(ValidateParty(tender.buyer(), "buyer"));
-  RETURN_IF_ERROR(RequireText(tender.territory(), "territory", kMaxIdBytes));
-  RETURN_IF_ERROR(CheckLength(tender.category(), "category", kMaxIdBytes));
+  RETURN_IF_ERROR(CheckName(tender.territory(), "territory", kMaxIdBytes));
+  RETURN_IF_ERROR(CheckOptionalName(tender.category(), "category", kMaxIdBytes));
   RETURN_IF_ERROR(ValidateEnum(v1::ProcurementMethod_descriptor(), tender.procurement_method(),
                                "procurement_method"));
   RETURN_IF_ERROR(ValidateEnum(v1::DiscoveryChannel_descriptor(), tender.discovery_channel(),
@@ -185,7 +184,7 @@ absl::Status DecideDiscovery(const v1::TenderDiscovered& tender) {
   RETURN_IF_ERROR(ValidateLots(tender.lots()));
   RETURN_IF_ERROR(ValidateKeyDates(tender.key_dates(), ""));
   RETURN_IF_ERROR(CheckLength(tender.source_reference(), "source_reference", kMaxTextBytes));
-  return CheckLength(tender.owner_team(), "owner_team", kMaxIdBytes);
+  return CheckOptionalName(tender.owner_team(), "owner_team", kMaxIdBytes);
 }
 
 absl::Status DecideAmendment(const TenderState& state, const v1::TenderAmended& amended) {
@@ -235,8 +234,9 @@ absl::Status DecideAmendment(const TenderState& state, const v1::TenderAmended& 
 absl::Status DecideDocument(const TenderState& state, absl::Time occurred_at,
                             v1::DocumentObtained* document) {
   RETURN_IF_ERROR(ValidateEnum(v1::DocumentKind_descriptor(), document->kind(), "kind"));
-  RETURN_IF_ERROR(CheckLength(document->obtained_by(), "obtained_by", kMaxIdBytes));
-  RETURN_IF_ERROR(CheckLength(document->exception_approver(), "exception_approver", kMaxIdBytes));
+  RETURN_IF_ERROR(CheckOptionalName(document->obtained_by(), "obtained_by", kMaxIdBytes));
+  RETURN_IF_ERROR(
+      CheckOptionalName(document->exception_approver(), "exception_approver", kMaxIdBytes));
   const v1::KeyDates& dates = state.details.key_dates();
   const bool late = dates.has_documents_available_until() &&
                     occurred_at > FromProtoTime(dates.documents_available_until());
@@ -407,16 +407,18 @@ absl::Status DecideEnding(const TenderState& state,
 absl::Status DecideActivity(const v1::ActivityLogged& activity) {
   RETURN_IF_ERROR(ValidateEnum(v1::ActivityKind_descriptor(), activity.kind(), "kind"));
   RETURN_IF_ERROR(ValidateEnum(v1::BuyingRole_descriptor(), activity.role(), "role"));
-  RETURN_IF_ERROR(CheckLength(activity.contact_name(), "contact_name", kMaxIdBytes));
+  RETURN_IF_ERROR(CheckOptionalName(activity.contact_name(), "contact_name", kMaxIdBytes));
   return CheckLength(activity.notes(), "notes", kMaxNotesBytes);
 }
 
 }  // namespace
 
 absl::Status ValidateTenderId(const std::string& tender_id) {
-  if (tender_id.empty() || tender_id.size() > kMaxTenderIdBytes || !IsPrintableAscii(tender_id)) {
-    return Invalid(StrCat("tender_id: \"", Prefix(tender_id, 120),
-                          "\" must be 1 to 100 printable ASCII bytes"));
+  if (tender_id.empty() || tender_id.size() > kMaxTenderIdBytes || !IsPrintableAscii(tender_id) ||
+      IsBlank(tender_id.substr(0, 1)) || IsBlank(tender_id.substr(tender_id.size() - 1))) {
+    return Invalid(
+        StrCat("tender_id: \"", Prefix(tender_id, 120),
+               "\" must be 1 to 100 printable ASCII bytes, with no space at either end"));
   }
   return absl::OkStatus();
 }

@@ -84,6 +84,7 @@ absl::StatusOr<analytics::ReportingCurrency> ReportingOf(const v1::Reporting& re
     out.currency = reporting.currency();
   }
   for (const auto& [currency, rate] : reporting.rates()) {
+    RETURN_IF_ERROR(CheckCurrencyCode(currency, absl::StrCat("reporting.rates[", currency, "]")));
     std::optional<Decimal> value = Decimal::Parse(rate);
     if (!value || value->nanos() <= 0) {
       return Invalid(absl::StrCat("reporting.rates[", currency, "]: \"", rate,

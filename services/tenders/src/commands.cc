@@ -76,9 +76,8 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
                                                           const std::string& request_id,
                                                           const v1::TenderEvent& command) {
   RETURN_IF_ERROR(ValidateRequestId(request_id));
-  if (caller.actor.empty() || caller.actor.size() > kMaxActorBytes) {
-    return absl::InvalidArgumentError("actor: required, at most 200 bytes");
-  }
+  RETURN_IF_ERROR(CheckName(caller.actor, "actor", kMaxActorBytes));
+  RETURN_IF_ERROR(CheckPrintableAscii(caller.actor, "actor"));
   const std::string tender_id = tender::TenderIdOf(command);
   RETURN_IF_ERROR(tender::ValidateTenderId(tender_id));
   const std::string stream_id = tender::StreamIdOf(tender_id);

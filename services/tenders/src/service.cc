@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "bidtrail/api/views.h"
 #include "bidtrail/common/status_macros.h"
+#include "bidtrail/common/validate.h"
 #include "bidtrail/rpc/unary.h"
 #include "bidtrail/rpc/wire.h"
 
@@ -23,7 +24,7 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
       &pool_, context,
       [this, caller = std::move(caller), request_id, command = std::move(command),
        result]() -> absl::Status {
-        if (caller.actor.empty()) {
+        if (IsBlank(caller.actor)) {
           return absl::UnauthenticatedError(absl::StrCat(
               "metadata ", rpc::kActorHeader,
               ": required; say who records this (bidtrail --actor NAME, or BIDTRAIL_ACTOR)"));

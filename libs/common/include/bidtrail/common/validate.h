@@ -22,6 +22,17 @@ absl::Status CheckPrintableAscii(std::string_view text, std::string_view field);
 // "<field>: 300 bytes; at most 200".
 absl::Status CheckMaxBytes(std::string_view text, std::string_view field, size_t max);
 
+// Empty, or nothing but spaces, tabs and line breaks.
+bool IsBlank(std::string_view text);
+// Text that says something: "<field>: required" when empty, "<field>: only
+// white space; write ..." when blank, and at most `max` bytes.
+absl::Status CheckNotBlank(std::string_view text, std::string_view field, size_t max);
+// A name that is compared exactly (an id, a territory, a team, a person): not
+// blank, no white space at either end ("north " is not "north"), at most
+// `max` bytes. Optional names use CheckOptionalName: empty is fine.
+absl::Status CheckName(std::string_view text, std::string_view field, size_t max);
+absl::Status CheckOptionalName(std::string_view text, std::string_view field, size_t max);
+
 // Business times outside [1900-01-01, 2200-01-01) UTC are almost certainly
 // unit mistakes (seconds read as milliseconds, an unset field read as zero).
 absl::Time EarliestPlausibleTime();
@@ -31,9 +42,8 @@ bool IsPlausibleTime(absl::Time time);
 // before 2200-01-01 UTC".
 absl::Status CheckPlausibleTime(absl::Time time, std::string_view field);
 
-// The syntax of an ISO 4217 code: three capital letters.
-bool IsCurrencyCodeSyntax(std::string_view code);
-// "<field>: "eur" is not an ISO 4217 code (three capital letters, such as CNY)".
+// An active ISO 4217 code (bidtrail/common/currency.h), or
+// "<field>: "RMB" is not an ISO 4217 currency code; did you mean CNY?".
 absl::Status CheckCurrencyCode(std::string_view code, std::string_view field);
 
 // At most the first `max` bytes of `text`, with "..." when cut: for quoting
