@@ -30,8 +30,9 @@ namespace bidtrail::projection::keys {
 // The read models' layout version: a database of another layout is cleared
 // and folded again from the log at open. History: 2, actor records in
 // chunks; 3, actor records in their compact encoding; 4, bidtrail's own
-// storage messages (storage/v1/read_models.proto) instead of the API's.
-inline constexpr char kLayoutVersion[] = "4";
+// storage messages (storage/v1/read_models.proto) instead of the API's; 5,
+// tender records carry when the documents were obtained.
+inline constexpr char kLayoutVersion[] = "5";
 inline constexpr char kFormatKey[] = "m/format";
 inline constexpr char kActiveKey[] = "m/active";
 

@@ -51,6 +51,9 @@ void LendRecord(const tender::TenderState& state, uint64_t revision,
   if (state.last_event_at != absl::InfinitePast()) {
     ToProtoTime(state.last_event_at, record->mutable_last_event_at());
   }
+  if (state.documents_obtained_at != absl::InfinitePast()) {
+    ToProtoTime(state.documents_obtained_at, record->mutable_documents_obtained_at());
+  }
 }
 
 void GiveBack(storage::v1::TenderRecord* record) {
@@ -98,6 +101,9 @@ tender::TenderState StateOf(const storage::v1::TenderRecord& record) {
   state.amendment_count = record.amendment_count();
   state.activity_count = record.activity_count();
   if (record.has_last_event_at()) state.last_event_at = FromProtoTime(record.last_event_at());
+  if (record.has_documents_obtained_at()) {
+    state.documents_obtained_at = FromProtoTime(record.documents_obtained_at());
+  }
   return state;
 }
 

@@ -231,8 +231,20 @@ absl::Status DecideAmendment(const TenderState& state, const v1::TenderAmended& 
   return absl::OkStatus();
 }
 
+// Our own facts happen after we discovered the tender: a business time before
+// it is a typing mistake (or a claim to dodge a rule).
+absl::Status RequireAfterDiscovery(const TenderState& state, absl::Time occurred_at,
+                                   std::string_view what) {
+  const absl::Time discovered = FromProtoTime(state.details.occurred_at());
+  if (occurred_at >= discovered) return absl::OkStatus();
+  return Refused(StrCat(std::string(what), " at ", Format(occurred_at),
+                        " is before the tender was discovered (", Format(discovered),
+                        "); check occurred_at (--at)"));
+}
+
 absl::Status DecideDocument(const TenderState& state, absl::Time occurred_at,
                             v1::DocumentObtained* document) {
+  RETURN_IF_ERROR(RequireAfterDiscovery(state, occurred_at, "a document obtained"));
   RETURN_IF_ERROR(ValidateEnum(v1::DocumentKind_descriptor(), document->kind(), "kind"));
   RETURN_IF_ERROR(CheckOptionalName(document->obtained_by(), "obtained_by", kMaxIdBytes));
   RETURN_IF_ERROR(
@@ -250,9 +262,10 @@ absl::Status DecideDocument(const TenderState& state, absl::Time occurred_at,
   return absl::OkStatus();
 }
 
-absl::Status DecideNoBid(const TenderState& state, const v1::NoBidDecided& decision,
-                         const DomainConfig& config) {
+absl::Status DecideNoBid(const TenderState& state, absl::Time occurred_at,
+                         const v1::NoBidDecided& decision, const DomainConfig& config) {
   RETURN_IF_ERROR(RequireText(decision.reason(), "reason", kMaxTextBytes));
+  RETURN_IF_ERROR(RequireAfterDiscovery(state, occurred_at, "a no-bid decision"));
   if (state.no_bid_decided) return Refused("a no-bid decision is already recorded");
   for (const LotState& lot : state.lots) {
     if (lot.ValidBid(config.own_party_id) != nullptr) {
@@ -294,6 +307,15 @@ absl::Status DecideBid(const TenderState& state, absl::Time occurred_at, const D
     return Refused(
         "we have not obtained the tender documents; record DocumentObtained (kind "
         "TENDER_DOCUMENTS) before our bid");
+  }
+  if (ours) {
+    RETURN_IF_ERROR(RequireAfterDiscovery(state, occurred_at, "our bid"));
+    if (occurred_at < state.documents_obtained_at) {
+      return Refused(StrCat("our bid at ", Format(occurred_at),
+                            " is before we obtained the tender documents (",
+                            Format(state.documents_obtained_at),
+                            "); check occurred_at (--at)"));
+    }
   }
   if (lot->ValidBid(bid->bidder().id()) != nullptr) {
     return Refused(StrCat("bidder ", bid->bidder().id(),
@@ -341,6 +363,13 @@ absl::Status DecideAward(const TenderState& state, absl::Time occurred_at,
     if (occurred_at < deadline) {
       return Refused(StrCat("an award at ", Format(occurred_at), " is before submission_deadline ",
                             Format(deadline)));
+    }
+  }
+  if (dates.has_bid_opening_at()) {
+    const absl::Time opening = FromProtoTime(dates.bid_opening_at());
+    if (occurred_at < opening) {
+      return Refused(StrCat("an award at ", Format(occurred_at), " is before the bid opening (",
+                            Format(opening), ")"));
     }
   }
   if (const AwardRecord* in_force = lot->AwardInForce(); in_force != nullptr) {
@@ -468,7 +497,7 @@ absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
       RETURN_IF_ERROR(DecideDocument(state, occurred_at, decided.mutable_document_obtained()));
       break;
     case v1::TenderEvent::kNoBidDecided:
-      RETURN_IF_ERROR(DecideNoBid(state, decided.no_bid_decided(), config));
+      RETURN_IF_ERROR(DecideNoBid(state, occurred_at, decided.no_bid_decided(), config));
       break;
     case v1::TenderEvent::kBidSubmitted:
       RETURN_IF_ERROR(DecideBid(state, occurred_at, config, decided.mutable_bid_submitted()));

@@ -274,6 +274,22 @@ std::vector<RuleCase> RuleCases() {
       // Awards.
       {"award before the deadline", bid_in, Award("A1", "C-1", "850000.00", Day(19.9)),
        absl::StatusCode::kFailedPrecondition, "is before submission_deadline 2026-03-21T00:00:00Z"},
+      {"award after the deadline but before the opening", bid_in,
+       Award("A1", "C-1", "850000.00", Day(20) + absl::Hours(1)),
+       absl::StatusCode::kFailedPrecondition,
+       "an award at 2026-03-21T01:00:00Z is before the bid opening (2026-03-21T02:00:00Z)"},
+      // Business times in their order: our facts after the discovery, our bid
+      // after our documents.
+      {"documents before the discovery", open, Document(Day(-1)),
+       absl::StatusCode::kFailedPrecondition,
+       "a document obtained at 2026-02-28T00:00:00Z is before the tender was discovered "
+       "(2026-03-01T00:00:00Z)"},
+      {"no-bid before the discovery", open, NoBid(Day(-2)), absl::StatusCode::kFailedPrecondition,
+       "a no-bid decision at 2026-02-27T00:00:00Z is before the tender was discovered"},
+      {"our bid dated before our documents", with_docs, Bid(kUs, "900000.00", Day(4)),
+       absl::StatusCode::kFailedPrecondition,
+       "our bid at 2026-03-05T00:00:00Z is before we obtained the tender documents "
+       "(2026-03-06T00:00:00Z)"},
       {"second award in force", awarded, Award("A2", kUs, "900000.00", Day(31)),
        absl::StatusCode::kFailedPrecondition,
        "the tender already has award A1 in force; cancel it before announcing another"},

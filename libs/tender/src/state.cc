@@ -123,7 +123,12 @@ void ApplyEvent(const v1::TenderEvent& event, v1::TenderEvent* movable, TenderSt
       return;
     case v1::TenderEvent::kDocumentObtained: {
       const v1::DocumentObtained& document = event.document_obtained();
-      if (document.kind() == v1::DOCUMENT_KIND_TENDER_DOCUMENTS) state->documents_obtained = true;
+      if (document.kind() == v1::DOCUMENT_KIND_TENDER_DOCUMENTS) {
+        if (!state->documents_obtained || occurred_at < state->documents_obtained_at) {
+          state->documents_obtained_at = occurred_at;
+        }
+        state->documents_obtained = true;
+      }
       if (document.exception()) state->documents_exception = true;
       return;
     }

@@ -52,6 +52,9 @@ struct TenderState {
   v1::TenderDiscovered details;
   v1::TenderStatus status = v1::TENDER_STATUS_UNSPECIFIED;
   bool documents_obtained = false;
+  // When we first obtained the tender documents (business time);
+  // absl::InfinitePast() before.
+  absl::Time documents_obtained_at = absl::InfinitePast();
   bool documents_exception = false;
   bool no_bid_decided = false;
   // The declared lots, or one lot with id "" when the tender has none.
