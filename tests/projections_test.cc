@@ -42,7 +42,8 @@ class ProjectionsTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(log_, eventlog::RocksEventLog::Open(log_options));
     tenders::TenderCommands::Options options;
     options.domain.own_party_id = kUs;
-    options.clock = [] { return Day(100); };
+    // Each fact is recorded an hour after it happened (Record).
+    options.clock = [this] { return recorded_at_.load(); };
     commands_ = std::make_unique<tenders::TenderCommands>(log_.get(), options);
   }
 
@@ -52,6 +53,7 @@ class ProjectionsTest : public ::testing::Test {
   }
 
   void Record(const std::string& tender_id, const v1::TenderEvent& event) {
+    recorded_at_ = tender::OccurredAtOf(event) + absl::Hours(1);
     auto result = commands_->Execute({"alice", ""}, absl::StrFormat("r-%d", ++requests_),
                                      ForTender(tender_id, event));
     ASSERT_TRUE(result.ok()) << result.status() << " " << event.ShortDebugString();
@@ -121,6 +123,7 @@ class ProjectionsTest : public ::testing::Test {
     service_.reset();
   }
 
+  std::atomic<absl::Time> recorded_at_{Day(0)};
   ScratchDir dir_;
   std::unique_ptr<eventlog::RocksEventLog> log_;
   std::unique_ptr<tenders::TenderCommands> commands_;

@@ -47,11 +47,11 @@ class TendersClient {
 
   // Sends `event` through the RPC for its type.
   grpc::Status Send(const std::string& request_id, const v1::TenderEvent& event,
-                    v1::CommandResult* result) {
+                    v1::CommandResult* result, const v1::LateRecording& late = {}) {
     grpc::ClientContext context;
     if (!actor_.empty()) context.AddMetadata(rpc::kActorHeader, actor_);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    return SendCommand(stub_.get(), &context, request_id, event, result);
+    return SendCommand(stub_.get(), &context, request_id, event, result, late);
   }
 
   grpc::Status Get(const std::string& tender_id, v1::GetTenderResponse* response) {
@@ -79,7 +79,12 @@ class TendersServiceTest : public ::testing::Test {
     log_ = std::move(opened).value();
     TenderCommands::Options options;
     options.domain.own_party_id = kUs;
-    options.clock = [] { return Day(100); };
+    // Each command is recorded an hour after it happened (RecordedSoonAfter):
+    // the late-recording rules have tests of their own.
+    options.clock = [this] {
+      absl::MutexLock lock(&clock_mu_);
+      return now_;
+    };
     commands_ = std::make_unique<TenderCommands>(log_.get(), options);
     tenders_ = std::make_unique<TendersGrpcService>(commands_.get());
     grpc::ServerBuilder builder;
@@ -100,13 +105,21 @@ class TendersServiceTest : public ::testing::Test {
 
   uint64_t Head() { return log_->HeadPosition().value(); }
 
+  void RecordedSoonAfter(const v1::TenderEvent& event) {
+    absl::MutexLock lock(&clock_mu_);
+    now_ = tender::OccurredAtOf(event) + absl::Hours(1);
+  }
+
   v1::CommandResult Ok(const std::string& request_id, const v1::TenderEvent& event) {
+    RecordedSoonAfter(event);
     v1::CommandResult result;
     const grpc::Status status = client_->Send(request_id, event, &result);
     EXPECT_TRUE(status.ok()) << request_id << ": " << status.error_message();
     return result;
   }
 
+  absl::Mutex clock_mu_;
+  absl::Time now_ ABSL_GUARDED_BY(clock_mu_) = Day(0);
   ScratchDir dir_;
   std::unique_ptr<eventlog::RocksEventLog> log_;
   std::unique_ptr<TenderCommands> commands_;
@@ -195,6 +208,7 @@ TEST_F(TendersServiceTest, RefusalsCarryCodeAndMessageAndAppendNothing) {
   int n = 0;
   for (const Case& c : cases) {
     v1::CommandResult result;
+    RecordedSoonAfter(c.command);
     const grpc::Status status = client_->Send(absl::StrFormat("bad-%d", n++), c.command, &result);
     EXPECT_EQ(status.error_code(), c.code) << status.error_message();
     EXPECT_THAT(status.error_message(), HasSubstr(c.message));
@@ -240,12 +254,44 @@ TEST_F(TendersServiceTest, RetriedCommandReturnsTheFirstResult) {
   EXPECT_EQ(Head(), head);
 }
 
+// The late-recording rule through the service: the request's `late` reaches
+// Decide, and the explanation is stored after the fact.
+TEST_F(TendersServiceTest, LateRecordingsCarryTheirReasonIntoTheLog) {
+  Ok("r1", Discovered());
+  {
+    absl::MutexLock lock(&clock_mu_);
+    now_ = Day(4);  // the documents, obtained on day 2, are recorded on day 4
+  }
+  const uint64_t head = Head();
+  v1::CommandResult result;
+  const grpc::Status refused = client_->Send("late-1", Document(Day(2)), &result);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), HasSubstr("needs a reason (late.reason"));
+  EXPECT_EQ(Head(), head);
+  v1::LateRecording late;
+  late.set_reason("the courier's receipt arrived today");
+  ASSERT_TRUE(client_->Send("late-2", Document(Day(2)), &result, late).ok());
+  ASSERT_EQ(result.events_size(), 2);
+  EXPECT_EQ(result.events(1).recorded_late().reason(), late.reason());
+  EXPECT_EQ(Head(), head + 2);
+  const std::vector<eventlog::RecordedEvent> stream =
+      eventlog::ReadWholeStream(*log_, tender::StreamIdOf(kTender)).value();
+  ASSERT_EQ(stream.size(), 3u);
+  EXPECT_EQ(stream[2].type, "bidtrail.v1.RecordedLate");
+  EXPECT_EQ(stream[2].actor, "alice");
+  // A retry returns the first result, explanation included.
+  ASSERT_TRUE(client_->Send("late-2", Document(Day(2)), &result, late).ok());
+  EXPECT_TRUE(result.already_applied());
+  EXPECT_EQ(result.events_size(), 2);
+}
+
 TEST_F(TendersServiceTest, SixteenConcurrentBidsAllLandOnce) {
   Ok("r1", Discovered());
   constexpr int kClients = 16;
   std::atomic<int> failures{0};
   std::atomic<bool> go{false};
   std::vector<std::thread> threads;
+  RecordedSoonAfter(Bid("C-00", "1.00", Day(15)));
   for (int i = 0; i < kClients; ++i) {
     threads.emplace_back([&, i] {
       TendersClient client(address_, absl::StrFormat("rep-%d", i));

@@ -58,14 +58,24 @@ cmd() { BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" "$@" >/dev/nul
 ask() { BIDTRAIL_SERVER="127.0.0.1:$PORT_projections" "$BIN/bidtrail" "$@"; }
 at() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
 
-# E2E-A: a past tender: documents, our bid, a competitor, an award to the
-# competitor, cancelled, and the re-award to us.
+# E2E-A: a past tender, entered from the paper file: documents, our bid, a
+# competitor, an award to the competitor, cancelled, and the re-award to us.
+# Our own facts recorded weeks late need a reason, and our bid, claiming a
+# deadline long passed, a manager.
+LATE=(--late-reason "entered from the paper file" --manager manager-zhao)
 cmd tender discover E2E-A --title "Metering upgrade" --buyer "BUR-1:North bureau" --territory north \
   --team team-north --estimated "900000 CNY" --documents-until "$(at '-20 days')" \
   --submission-deadline "$(at '-10 days')" --opening "$(at '-10 days')" --at "$(at '-30 days')" \
   --request-id a1
-cmd doc obtained E2E-A --at "$(at '-25 days')" --request-id a2
-cmd bid submit E2E-A --bidder us --amount "850000 CNY" --at "$(at '-11 days')" --request-id a3
+if BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" doc obtained E2E-A \
+  --at "$(at '-25 days')" 2>"$WORK/refused.txt"; then
+  fail "documents recorded 25 days late without a reason were accepted"
+fi
+grep -q "needs a reason (late.reason; bidtrail --late-reason TEXT)" "$WORK/refused.txt" ||
+  fail "unexpected refusal: $(cat "$WORK/refused.txt")"
+cmd doc obtained E2E-A --at "$(at '-25 days')" "${LATE[@]}" --request-id a2
+cmd bid submit E2E-A --bidder us --amount "850000 CNY" --at "$(at '-11 days')" "${LATE[@]}" \
+  --request-id a3
 cmd bid submit E2E-A --bidder RIVAL-1:Rival --amount "820000 CNY" --at "$(at '-11 days')" --request-id a4
 cmd award E2E-A --award-id AW-1 --supplier RIVAL-1 --amount "820000 CNY" --at "$(at '-8 days')" --request-id a5
 cmd award cancel E2E-A --award-id AW-1 --reason "complaint upheld" --at "$(at '-5 days')" --request-id a6
@@ -106,7 +116,7 @@ cmd tender discover E2E-C --title "Grid sensors" --buyer "BUR-3:East bureau" --t
 BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-C --json |
   grep -q '"estimated_value":{"amount":"1250000.50","currency":"CNY"}' ||
   fail "E2E-C estimated value: $(BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-C --json)"
-ACKED=10
+ACKED=12  # E2E-A's two facts of ours each carry a RecordedLate
 
 wait_caught_up() {
   for _ in $(seq 1 200); do
@@ -154,7 +164,7 @@ done
 grep -q "WARN projection: runner failed" "$WORK/projections.log" ||
   fail "the projections did not log the failure"
 ask status --json >"$WORK/status.json" || true
-grep -q '"checkpoint":10,"head":10,"lag":0' "$WORK/status.json" &&
+grep -q '"checkpoint":12,"head":12,"lag":0' "$WORK/status.json" &&
   grep -q '"code":"UNAVAILABLE"' "$WORK/status.json" || fail "status --json: $(cat "$WORK/status.json")"
 ask winrate --json | grep -q '"bid":1,"won":1' || fail "queries stopped answering while the store was gone"
 start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true
@@ -166,10 +176,10 @@ start projections --services=projections --eventstore="127.0.0.1:$PORT_eventstor
   --data_dir="$WORK/proj" --own_party_id=us
 ask verify --json | grep -q "\"ok\":true,\"records_checked\":$ACKED," || fail "verify: $(ask verify --json)"
 BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-A --json |
-  grep -q '"revision":"7"' || fail "E2E-A lost events"
+  grep -q '"revision":"9"' || fail "E2E-A lost events"
 # And it goes on: a new command after the restarts.
 cmd doc obtained E2E-B --request-id b2
-ACKED=11
+ACKED=13
 wait_caught_up
 ask deadlines --json | grep -q '"tender_id":"E2E-B","deadline":"documents","flag":"done"' ||
   fail "E2E-B documents not done after the restart"

@@ -51,6 +51,9 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 ABSL_FLAG(std::string, port_file, "", "write the port actually listened on to this file");
 ABSL_FLAG(std::string, eventstore, "",
           "address of the event store (host:port) when this process does not host it");
+ABSL_FLAG(absl::Duration, late_window, absl::Hours(24),
+          "our facts (documents, our bids, no-bids) recorded longer than this after they "
+          "happened need a reason");
 ABSL_FLAG(std::string, log_level, "info",
           "least important log lines written to standard error: debug, info, warn or error");
 ABSL_FLAG(absl::Duration, slow_call, absl::Seconds(1),
@@ -170,6 +173,7 @@ int main(int argc, char** argv) {
   if (services.count("tenders") > 0) {
     bidtrail::tenders::TenderCommands::Options options;
     options.domain.own_party_id = absl::GetFlag(FLAGS_own_party_id);
+    options.domain.late_window = absl::GetFlag(FLAGS_late_window);
     tender_commands = std::make_unique<bidtrail::tenders::TenderCommands>(store, options);
     tenders = std::make_unique<bidtrail::tenders::TendersGrpcService>(tender_commands.get());
   }

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bidtrail/common/validate.h"
 #include "bidtrail/v1/tender_events.pb.h"
 
 namespace bidtrail::cli {
@@ -72,7 +73,7 @@ v1::Party ParseParty(const std::string& text);
 
 // Human forms for output.
 std::string HumanTime(absl::Time time);
-std::string HumanDuration(absl::Duration duration);
+using ::bidtrail::HumanDuration;
 
 }  // namespace bidtrail::cli
 

@@ -52,9 +52,10 @@ Client Connect(const std::string& server, const std::string& actor, Format forma
 }
 
 grpc::Status SendCommand(const Client& client, const std::string& request_id,
-                         const v1::TenderEvent& event, v1::CommandResult* result) {
+                         const v1::TenderEvent& event, v1::CommandResult* result,
+                         const v1::LateRecording& late) {
   std::unique_ptr<grpc::ClientContext> context = client.Context();
-  return tenders::SendCommand(client.tenders.get(), context.get(), request_id, event, result);
+  return tenders::SendCommand(client.tenders.get(), context.get(), request_id, event, result, late);
 }
 
 }  // namespace bidtrail::cli

@@ -37,7 +37,8 @@ Client Connect(const std::string& server, const std::string& actor, Format forma
 
 // Sends a tender command through the RPC for its type.
 grpc::Status SendCommand(const Client& client, const std::string& request_id,
-                         const v1::TenderEvent& event, v1::CommandResult* result);
+                         const v1::TenderEvent& event, v1::CommandResult* result,
+                         const v1::LateRecording& late = v1::LateRecording());
 
 }  // namespace bidtrail::cli
 

@@ -113,8 +113,12 @@ int DemoLoad(const Client& client, const Args& args) {
         context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
         context.AddMetadata(rpc::kActorHeader, command.actor);
         v1::CommandResult result;
+        // Recorded now, all at once: our facts say why (demo/generator.h).
+        v1::LateRecording late;
+        late.set_reason(demo::kLoadReason);
+        late.set_approver(demo::kLoadManager);
         const grpc::Status status = tenders::SendCommand(
-            client.tenders.get(), &context, command.request_id, command.event, &result);
+            client.tenders.get(), &context, command.request_id, command.event, &result, late);
         if (!status.ok()) {
           absl::MutexLock lock(&failure_mu);
           if (failure.ok()) failure = status;

@@ -141,6 +141,14 @@ std::string Describe(const v1::TenderEvent& event) {
                           event.tender_unsuccessful().reason());
     case v1::TenderEvent::kActivityLogged:
       return absl::StrCat("activity with ", event.activity_logged().contact_name());
+    case v1::TenderEvent::kRecordedLate: {
+      const v1::RecordedLate& late = event.recorded_late();
+      return absl::StrCat(
+          "recorded late: ", late.reason(),
+          late.deadline().empty()
+              ? ""
+              : absl::StrCat(" (claims ", late.deadline(), ", approved by ", late.approver(), ")"));
+    }
     case v1::TenderEvent::EVENT_NOT_SET:
       break;
   }
@@ -150,8 +158,11 @@ std::string Describe(const v1::TenderEvent& event) {
 // Sends the command and prints what it appended.
 int Record(const Client& client, const Args& args, const v1::TenderEvent& event) {
   const std::string request_id = args.Get("request-id", NewRequestId());
+  v1::LateRecording late;
+  late.set_reason(args.Get("late-reason"));
+  late.set_approver(args.Get("manager"));
   v1::CommandResult result;
-  const grpc::Status status = SendCommand(client, request_id, event, &result);
+  const grpc::Status status = SendCommand(client, request_id, event, &result, late);
   if (!status.ok()) return client.Fail(status);
   Table table({"tender_id", "revision", "position", "event", "already_applied"});
   for (const v1::TenderEvent& appended : result.events()) {
@@ -185,6 +196,11 @@ int RecordAt(const Client& client, const Args& args, v1::TenderEvent& event,
 const FlagSpec kRequestId{"request-id", "ID",
                           "id of this command; repeat it to retry safely (default: a new UUID)"};
 const FlagSpec kAt{"at", "TIME", "when it happened (default now)"};
+const FlagSpec kLateReason{"late-reason", "TEXT",
+                           "why it is recorded only now (needed more than 24h after it happened)"};
+const FlagSpec kManager{"manager", "NAME",
+                        "the manager who approves recording it after a deadline it claims to have "
+                        "met"};
 
 std::vector<FlagSpec> DateFlags() {
   return {{"documents-until", "TIME", "last moment to obtain the tender documents"},
@@ -491,11 +507,15 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                        "TENDER_ID [--kind K] [--by NAME] [--approver NAME]",
                        "record that we obtained a tender document",
                        "Records a document we obtained. After the documents cut-off it needs "
-                       "--approver (who at the buyer allowed it).",
+                       "--approver (who at the buyer allowed it). Recorded more than 24h after "
+                       "it happened it needs --late-reason; claiming the cut-off after it "
+                       "passed, also --manager.",
                        {{"kind", "K", "tender-documents (default), amendment, clarification"},
                         {"by", "NAME", "who fetched it (default: the actor)"},
-                        {"approver", "NAME", "who allowed it after the cut-off"},
+                        {"approver", "NAME", "who at the buyer allowed it after the cut-off"},
                         kAt,
+                        kLateReason,
+                        kManager,
                         kRequestId},
                        1,
                        1,
@@ -504,7 +524,7 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                        "TENDER_ID --reason TEXT",
                        "record our decision not to bid",
                        "",
-                       {{"reason", "TEXT", "why not"}, kAt, kRequestId},
+                       {{"reason", "TEXT", "why not"}, kAt, kLateReason, kRequestId},
                        1,
                        1,
                        NoBid});
@@ -513,12 +533,15 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                        "record a bid, ours or a competitor's",
                        "Records a bid. Our own bids use our party id (bidtraild --own_party_id); "
                        "a competitor's bid may be recorded after the deadline, with --at its "
-                       "submission time.",
+                       "submission time. Our bid recorded more than 24h after it was submitted "
+                       "needs --late-reason; recorded after the deadline, also --manager.",
                        {{"bidder", "ID[:NAME]", "the bidder"},
                         {"amount", "MONEY", "e.g. \"1180000.00 CNY\""},
                         {"lot", "ID", "the lot (needed when the tender has several)"},
                         {"partner", "ID[:NAME]", "an integrator or vendor bidding with it", true},
                         kAt,
+                        kLateReason,
+                        kManager,
                         kRequestId},
                        1,
                        1,
@@ -541,6 +564,9 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                          return LeaveBid(client, args, event.mutable_bid_withdrawn(), &event);
                        }});
   Subcommand disqualify = commands->back();
+  // Our own withdrawal recorded late needs a reason; a disqualification is
+  // the buyer's act.
+  commands->back().flags.insert(commands->back().flags.end() - 1, kLateReason);
   disqualify.words = {"bid", "disqualify"};
   disqualify.summary = "record that the buyer disqualified a bid";
   disqualify.run = [](const Client& client, const Args& args) {

@@ -100,6 +100,22 @@ std::string Prefix(std::string_view text, size_t max) {
   return absl::StrCat(std::string(text.substr(0, max)), "...");
 }
 
+std::string HumanDuration(absl::Duration duration) {
+  const bool negative = duration < absl::ZeroDuration();
+  if (negative) duration = -duration;
+  const int64_t hours = absl::ToInt64Hours(duration);
+  std::string text;
+  if (hours >= 48) {
+    text = absl::StrCat(hours / 24, "d", hours % 24 > 0 ? absl::StrCat(hours % 24, "h") : "");
+  } else if (hours >= 1) {
+    const int64_t minutes = absl::ToInt64Minutes(duration) % 60;
+    text = absl::StrCat(hours, "h", minutes > 0 ? absl::StrCat(minutes, "m") : "");
+  } else {
+    text = absl::StrCat(absl::ToInt64Minutes(duration), "m");
+  }
+  return negative ? "-" + text : text;
+}
+
 std::string FormatUtc(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
 }

@@ -24,6 +24,8 @@ namespace bidtrail::demo {
 namespace {
 
 using ::testing::AllOf;
+
+const tender::LateRecording kDemoLateRecording{kLoadReason, kLoadManager};
 using ::testing::Ge;
 using ::testing::Le;
 using ::testing::SizeIs;
@@ -85,11 +87,16 @@ Replay DecideAll(const std::vector<Command>& commands, const Options& options) {
     EXPECT_TRUE(request_ids.insert(command.request_id).second) << command.request_id;
     EXPECT_TRUE(absl::StrContains(command.actor, "@team-")) << command.actor;
     tender::TenderState& state = replay.tenders[tender::TenderIdOf(command.event)];
+    // Recorded as it happened (the history the generator tells), and loaded
+    // all at once at `now`, as `bidtrail demo load` does, with its note.
     absl::StatusOr<std::vector<v1::TenderEvent>> decided =
-        tender::Decide(state, command.event, config, options.now);
-    if (!decided.ok()) {
-      ADD_FAILURE() << "refused: " << decided.status() << "\n  command " << command.request_id
-                    << ": " << command.event.ShortDebugString();
+        tender::Decide(state, command.event, config, at + absl::Minutes(1));
+    absl::StatusOr<std::vector<v1::TenderEvent>> loaded =
+        tender::Decide(state, command.event, config, options.now, kDemoLateRecording);
+    if (!decided.ok() || !loaded.ok()) {
+      ADD_FAILURE() << "refused: " << decided.status() << " / loaded: " << loaded.status()
+                    << "\n  command " << command.request_id << ": "
+                    << command.event.ShortDebugString();
       return replay;
     }
     // Already normalised: a bulk load that appends the commands' events as
@@ -97,6 +104,9 @@ Replay DecideAll(const std::vector<Command>& commands, const Options& options) {
     EXPECT_EQ(decided->size(), 1u);
     EXPECT_EQ(decided->front().SerializeAsString(), command.event.SerializeAsString())
         << command.event.ShortDebugString();
+    // Loaded late, the fact is the same, explained when it is ours.
+    EXPECT_EQ(loaded->front().SerializeAsString(), command.event.SerializeAsString());
+    for (size_t i = 1; i < loaded->size(); ++i) EXPECT_TRUE((*loaded)[i].has_recorded_late());
     for (const v1::TenderEvent& event : *decided) tender::Apply(event, &state);
     ++replay.commands;
   }

@@ -1,6 +1,7 @@
 #include "bidtrail/tender/decide.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -313,8 +314,7 @@ absl::Status DecideBid(const TenderState& state, absl::Time occurred_at, const D
     if (occurred_at < state.documents_obtained_at) {
       return Refused(StrCat("our bid at ", Format(occurred_at),
                             " is before we obtained the tender documents (",
-                            Format(state.documents_obtained_at),
-                            "); check occurred_at (--at)"));
+                            Format(state.documents_obtained_at), "); check occurred_at (--at)"));
     }
   }
   if (lot->ValidBid(bid->bidder().id()) != nullptr) {
@@ -440,6 +440,85 @@ absl::Status DecideActivity(const v1::ActivityLogged& activity) {
   return CheckLength(activity.notes(), "notes", kMaxNotesBytes);
 }
 
+// The deadline an own fact claims to have met, when that deadline had passed
+// by `now` (beyond the clock-skew grace): "documents_available_until" or
+// "submission_deadline"; "" otherwise. Sets *own when the fact is one of ours.
+std::string ClaimedDeadline(const TenderState& state, const v1::TenderEvent& fact,
+                            absl::Time occurred_at, absl::Time now, const DomainConfig& config,
+                            bool* own) {
+  const v1::KeyDates& dates = state.details.key_dates();
+  auto passed = [&](const google::protobuf::Timestamp& deadline) {
+    const absl::Time due = FromProtoTime(deadline);
+    return occurred_at <= due && now > due + config.max_clock_skew;
+  };
+  *own = false;
+  switch (fact.event_case()) {
+    case v1::TenderEvent::kDocumentObtained:
+      *own = true;
+      if (fact.document_obtained().kind() == v1::DOCUMENT_KIND_TENDER_DOCUMENTS &&
+          !state.documents_obtained && dates.has_documents_available_until() &&
+          passed(dates.documents_available_until())) {
+        return "documents_available_until";
+      }
+      return "";
+    case v1::TenderEvent::kBidSubmitted:
+      *own = fact.bid_submitted().bidder().id() == config.own_party_id;
+      if (*own && dates.has_submission_deadline() && passed(dates.submission_deadline())) {
+        return "submission_deadline";
+      }
+      return "";
+    case v1::TenderEvent::kBidWithdrawn:
+      *own = fact.bid_withdrawn().bidder_id() == config.own_party_id;
+      return "";
+    case v1::TenderEvent::kNoBidDecided:
+      *own = true;
+      return "";
+    default:
+      return "";
+  }
+}
+
+// The RecordedLate our fact needs, if any; FAILED_PRECONDITION when it needs
+// a reason or an approver it was not given.
+absl::StatusOr<std::optional<v1::TenderEvent>> ExplainLateness(
+    const TenderState& state, const v1::TenderEvent& fact, absl::Time occurred_at, absl::Time now,
+    const DomainConfig& config, const LateRecording& late) {
+  bool own = false;
+  const std::string deadline = ClaimedDeadline(state, fact, occurred_at, now, config, &own);
+  const bool late_fact = own && now - occurred_at > config.late_window;
+  if (!late_fact && deadline.empty()) return std::optional<v1::TenderEvent>();
+  RETURN_IF_ERROR(CheckMaxBytes(late.reason, "late.reason", kMaxTextBytes));
+  RETURN_IF_ERROR(CheckOptionalName(late.approver, "late.approver", kMaxIdBytes));
+  if (IsBlank(late.reason)) {
+    return Refused(
+        StrCat("occurred_at ", Format(occurred_at), " is ", HumanDuration(now - occurred_at),
+               " before it is recorded (", Format(now), ")",
+               deadline.empty()
+                   ? StrCat("; a fact of ours recorded more than ",
+                            HumanDuration(config.late_window), " after it happened needs a reason")
+                   : StrCat(", after ", deadline, " had passed; it needs a reason"),
+               " (late.reason; bidtrail --late-reason TEXT)"));
+  }
+  if (!deadline.empty() && late.approver.empty()) {
+    return Refused(
+        StrCat("it claims to have met ", deadline, " (",
+               Format(FromProtoTime(deadline == "submission_deadline"
+                                        ? state.details.key_dates().submission_deadline()
+                                        : state.details.key_dates().documents_available_until())),
+               "), which had passed when it is recorded (", Format(now),
+               "); a manager must approve it (late.approver; bidtrail --approver NAME)"));
+  }
+  v1::TenderEvent explanation;
+  v1::RecordedLate* recorded = explanation.mutable_recorded_late();
+  recorded->set_tender_id(TenderIdOf(fact));
+  recorded->set_fact_type(EventTypeName(fact));
+  recorded->set_reason(late.reason);
+  recorded->set_deadline(deadline);
+  recorded->set_approver(late.approver);
+  ToProtoTime(occurred_at, recorded->mutable_occurred_at());
+  return std::optional<v1::TenderEvent>(std::move(explanation));
+}
+
 }  // namespace
 
 absl::Status ValidateTenderId(const std::string& tender_id) {
@@ -456,9 +535,13 @@ std::string StreamIdOf(const std::string& tender_id) { return StrCat("tender-", 
 
 absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
                                                     const v1::TenderEvent& proposed,
-                                                    const DomainConfig& config, absl::Time now) {
+                                                    const DomainConfig& config, absl::Time now,
+                                                    const LateRecording& late) {
   if (proposed.event_case() == v1::TenderEvent::EVENT_NOT_SET) {
     return Invalid("event: none given");
+  }
+  if (proposed.has_recorded_late()) {
+    return Invalid("recorded_late: made by the service from a command's late recording, not sent");
   }
   const std::string tender_id = TenderIdOf(proposed);
   RETURN_IF_ERROR(ValidateTenderId(tender_id));
@@ -526,10 +609,15 @@ absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
       RETURN_IF_ERROR(DecideActivity(decided.activity_logged()));
       break;
     case v1::TenderEvent::kTenderDiscovered:
+    case v1::TenderEvent::kRecordedLate:
     case v1::TenderEvent::EVENT_NOT_SET:
       break;  // handled above
   }
-  return std::vector<v1::TenderEvent>{decided};
+  ASSIGN_OR_RETURN(std::optional<v1::TenderEvent> explanation,
+                   ExplainLateness(state, decided, occurred_at, now, config, late));
+  std::vector<v1::TenderEvent> events = {std::move(decided)};
+  if (explanation) events.push_back(std::move(*explanation));
+  return events;
 }
 
 }  // namespace bidtrail::tender

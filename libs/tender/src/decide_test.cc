@@ -28,10 +28,14 @@ std::string Stored(const TenderState& state) {
   return readmodel::RecordOf(state, 0).SerializeAsString();
 }
 
+// Recorded an hour after it happened, unless said otherwise: the rules that
+// compare business time with recorded time have tests of their own.
+absl::Time SoonAfter(const v1::TenderEvent& event) { return OccurredAtOf(event) + absl::Hours(1); }
+
 absl::StatusOr<std::vector<v1::TenderEvent>> DecideAfter(
     const std::vector<v1::TenderEvent>& history, const v1::TenderEvent& command,
-    absl::Time now = Day(100)) {
-  return Decide(Fold(history), command, DomainConfig(), now);
+    std::optional<absl::Time> now = std::nullopt, const LateRecording& late = {}) {
+  return Decide(Fold(history), command, DomainConfig(), now.value_or(SoonAfter(command)), late);
 }
 
 struct RuleCase {
@@ -40,6 +44,8 @@ struct RuleCase {
   v1::TenderEvent command;
   absl::StatusCode code;
   std::string message;
+  // When it is recorded; default: an hour after it happened.
+  std::optional<absl::Time> now = std::nullopt;
 };
 
 // Helpers that change one thing of a valid event.
@@ -186,8 +192,14 @@ std::vector<RuleCase> RuleCases() {
       {"missing occurred_at", open,
        With(Activity(Day(2)), [](auto* e) { e->mutable_activity_logged()->clear_occurred_at(); }),
        absl::StatusCode::kInvalidArgument, "occurred_at: required"},
-      {"occurred_at in the future", open, Activity(Day(200)), absl::StatusCode::kInvalidArgument,
-       "is in the future (now is 2026-06-09T00:00:00Z)"},
+      {"occurred_at in the future", open,
+       // The activity is dated 100 days after it is recorded.
+       With(Activity(Day(200)),
+            [](auto* e) {
+              ToProtoTime(Day(200), e->mutable_activity_logged()->mutable_occurred_at());
+            }),
+       absl::StatusCode::kInvalidArgument, "is in the future (now is 2026-06-09T00:00:00Z)",
+       Day(100)},
       // Key dates.
       {"documents after submission",
        {},
@@ -353,7 +365,7 @@ std::vector<RuleCase> RuleCases() {
 
 TEST(DecideTest, EveryRuleRejectsWithItsCodeAndMessage) {
   for (const RuleCase& rule : RuleCases()) {
-    EXPECT_THAT(DecideAfter(rule.history, rule.command),
+    EXPECT_THAT(DecideAfter(rule.history, rule.command, rule.now),
                 StatusIs(rule.code, HasSubstr(rule.message)))
         << rule.name;
   }
@@ -394,11 +406,98 @@ TEST(DecideTest, CancelledTenderStillAcceptsActivities) {
   EXPECT_THAT(DecideAfter({Discovered(), Cancelled(Day(2))}, Activity(Day(3))), IsOk());
 }
 
+// Our facts recorded well after they happened: a reason, and a manager when
+// they claim a deadline that had passed by the time they are recorded.
+TEST(DecideTest, LateRecordingsNeedAReasonAndClaimedDeadlinesAManager) {
+  const std::vector<v1::TenderEvent> open = {Discovered()};
+  const std::vector<v1::TenderEvent> with_docs = {Discovered(), Document(Day(5))};
+  const LateRecording reason{"the portal receipt came by post", ""};
+  const LateRecording approved{"the portal receipt came by post", "manager Zhao"};
+
+  // Two days late, before the cut-off: a reason.
+  EXPECT_THAT(DecideAfter(open, Document(Day(3)), Day(5)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "occurred_at 2026-03-04T00:00:00Z is 2d before it is recorded "
+                       "(2026-03-06T00:00:00Z); a fact of ours recorded more than 24h after it "
+                       "happened needs a reason (late.reason; bidtrail --late-reason TEXT)"));
+  ASSERT_OK_AND_ASSIGN(auto documents, DecideAfter(open, Document(Day(3)), Day(5), reason));
+  ASSERT_EQ(documents.size(), 2u);
+  EXPECT_TRUE(documents[0].has_document_obtained());
+  const v1::RecordedLate& explained = documents[1].recorded_late();
+  EXPECT_EQ(explained.tender_id(), kTender);
+  EXPECT_EQ(explained.fact_type(), "bidtrail.v1.DocumentObtained");
+  EXPECT_EQ(explained.reason(), reason.reason);
+  EXPECT_EQ(explained.deadline(), "");
+  EXPECT_EQ(FromProtoTime(explained.occurred_at()), Day(3));
+  // Folding the explanation changes nothing.
+  EXPECT_EQ(Stored(Fold({Discovered(), documents[0], documents[1]})),
+            Stored(Fold({Discovered(), documents[0]})));
+
+  // Claiming the cut-off (day 10) once it has passed: a reason and a manager.
+  EXPECT_THAT(DecideAfter(open, Document(Day(9)), Day(11), reason),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "it claims to have met documents_available_until (2026-03-11T00:00:00Z), "
+                       "which had passed when it is recorded (2026-03-12T00:00:00Z); a manager "
+                       "must approve it (late.approver; bidtrail --approver NAME)"));
+  ASSERT_OK_AND_ASSIGN(auto claimed, DecideAfter(open, Document(Day(9)), Day(11), approved));
+  ASSERT_EQ(claimed.size(), 2u);
+  EXPECT_EQ(claimed[1].recorded_late().deadline(), "documents_available_until");
+  EXPECT_EQ(claimed[1].recorded_late().approver(), "manager Zhao");
+
+  // Our bid recorded ten minutes after the deadline, claiming to be in time:
+  // within the day, but past the deadline.
+  const v1::TenderEvent bid = Bid(kUs, "900000.00", Day(20) - absl::Minutes(5));
+  EXPECT_THAT(DecideAfter(with_docs, bid, Day(20) + absl::Minutes(10)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("after submission_deadline had passed; it needs a reason")));
+  EXPECT_THAT(DecideAfter(with_docs, bid, Day(20) + absl::Minutes(10), reason),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("it claims to have met submission_deadline")));
+  ASSERT_OK_AND_ASSIGN(auto bids,
+                       DecideAfter(with_docs, bid, Day(20) + absl::Minutes(10), approved));
+  EXPECT_EQ(bids.size(), 2u);
+  // Within the clock-skew grace: nothing to explain.
+  ASSERT_OK_AND_ASSIGN(bids, DecideAfter(with_docs, bid, Day(20) + absl::Minutes(3)));
+  EXPECT_EQ(bids.size(), 1u);
+
+  // A no-bid decision and our withdrawal are ours too.
+  EXPECT_THAT(DecideAfter(open, NoBid(Day(2)), Day(8)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("needs a reason")));
+  const std::vector<v1::TenderEvent> our_bid_in = {Discovered(), Document(Day(5)),
+                                                   Bid(kUs, "1.00", Day(6))};
+  EXPECT_THAT(DecideAfter(our_bid_in, Withdrawn(kUs, Day(7)), Day(9)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("needs a reason")));
+
+  // Facts about others are learned late by nature: no reason asked, and a
+  // reason given in time is not stored.
+  ASSERT_OK_AND_ASSIGN(auto theirs, DecideAfter(open, Bid("C-1", "1.00", Day(3)), Day(30)));
+  EXPECT_EQ(theirs.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto activity, DecideAfter(open, Activity(Day(3)), Day(30)));
+  EXPECT_EQ(activity.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto in_time, DecideAfter(open, Document(Day(3)), Day(3.5), reason));
+  EXPECT_EQ(in_time.size(), 1u);
+
+  // The explanation is checked as input.
+  EXPECT_THAT(DecideAfter(open, Document(Day(9)), Day(11), {reason.reason, " Zhao"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "late.approver: \" Zhao\" has white space at an end; names are compared "
+                       "exactly, so write it without"));
+  EXPECT_THAT(
+      DecideAfter(open, Document(Day(3)), Day(5), {std::string(2001, 'x'), ""}),
+      StatusIs(absl::StatusCode::kInvalidArgument, "late.reason: 2001 bytes; at most 2000"));
+  v1::TenderEvent forged;
+  forged.mutable_recorded_late()->set_tender_id(kTender);
+  ToProtoTime(Day(3), forged.mutable_recorded_late()->mutable_occurred_at());
+  EXPECT_THAT(DecideAfter(open, forged, Day(5)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("recorded_late: made by the service")));
+}
+
 // The whole life of a tender, as DOMAIN.md tells it.
 TEST(FoldTest, FullLifecycle) {
   std::vector<v1::TenderEvent> history;
   auto record = [&](const v1::TenderEvent& command) {
-    auto decided = Decide(Fold(history), command, DomainConfig(), Day(100));
+    auto decided = Decide(Fold(history), command, DomainConfig(), SoonAfter(command));
     ASSERT_TRUE(decided.ok()) << decided.status() << " for " << command.ShortDebugString();
     history.insert(history.end(), decided->begin(), decided->end());
   };
@@ -657,7 +756,7 @@ TEST(DecideTest, RandomSequencesKeepTheInvariants) {
     TenderState state;
     for (int step = 0; step < 2000; ++step) {
       const v1::TenderEvent command = commands.Next(state);
-      auto decided = Decide(state, command, config, Day(100));
+      auto decided = Decide(state, command, config, SoonAfter(command));
       if (!decided.ok()) {
         const absl::StatusCode code = decided.status().code();
         ASSERT_TRUE(code == absl::StatusCode::kInvalidArgument ||

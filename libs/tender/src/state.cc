@@ -194,6 +194,8 @@ void ApplyEvent(const v1::TenderEvent& event, v1::TenderEvent* movable, TenderSt
     case v1::TenderEvent::kActivityLogged:
       ++state->activity_count;
       return;
+    case v1::TenderEvent::kRecordedLate:
+      return;  // explains the fact before it; changes nothing
     case v1::TenderEvent::EVENT_NOT_SET:
       return;
   }

@@ -74,7 +74,8 @@ absl::StatusOr<std::pair<tender::TenderState, uint64_t>> TenderCommands::Load(
 
 absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
                                                           const std::string& request_id,
-                                                          const v1::TenderEvent& command) {
+                                                          const v1::TenderEvent& command,
+                                                          const tender::LateRecording& late) {
   RETURN_IF_ERROR(ValidateRequestId(request_id));
   RETURN_IF_ERROR(CheckName(caller.actor, "actor", kMaxActorBytes));
   RETURN_IF_ERROR(CheckPrintableAscii(caller.actor, "actor"));
@@ -104,7 +105,7 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
 
     const tender::TenderState state = tender::Fold(loaded.events);
     ASSIGN_OR_RETURN(std::vector<v1::TenderEvent> decided,
-                     tender::Decide(state, command, options_.domain, options_.clock()));
+                     tender::Decide(state, command, options_.domain, options_.clock(), late));
     std::vector<eventlog::ProposedEvent> proposed;
     for (size_t i = 0; i < decided.size(); ++i) {
       eventlog::ProposedEvent event;

@@ -53,6 +53,10 @@ std::string Prefix(std::string_view text, size_t max = 40);
 // RFC 3339 in UTC with seconds: "2026-12-10T01:30:00Z".
 std::string FormatUtc(absl::Time time);
 
+// A length of time as people say it, to the minute: "87d", "2d3h", "5h20m",
+// "15m"; negative ones with a '-'.
+std::string HumanDuration(absl::Duration duration);
+
 }  // namespace bidtrail
 
 #endif  // BIDTRAIL_COMMON_VALIDATE_H_

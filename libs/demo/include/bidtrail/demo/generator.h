@@ -41,6 +41,12 @@ struct Options {
   std::string tender_id_prefix = "T";
 };
 
+// What `bidtrail demo load` says of the history it records all at once, for
+// the Tenders service's late-recording rule (tender::Decide): each fact of
+// ours is recorded long after it happened, some after the deadlines they met.
+inline constexpr char kLoadReason[] = "demo history, loaded all at once by bidtrail demo load";
+inline constexpr char kLoadManager[] = "demo-manager";
+
 // One command to send to the Tenders service.
 struct Command {
   // Deterministic: the same seed gives the same ids, so loading twice is a

@@ -24,16 +24,36 @@ struct DomainConfig {
   // Bids whose bidder has this party id are ours.
   std::string own_party_id = "us";
   // Business times may run this far ahead of `now` (clock skew between the
-  // client and the server); further is a typing mistake.
+  // client and the server); further is a typing mistake. The same grace
+  // applies to recording a fact just after a deadline it met.
   absl::Duration max_clock_skew = absl::Minutes(5);
+  // Our own facts recorded more than this after their business time need a
+  // reason (LateRecording).
+  absl::Duration late_window = absl::Hours(24);
 };
 
-// Decides the command `proposed` on `state` at time `now`. On success returns
-// the events to append (the proposed event, normalised: a bid naming no lot
-// in a one-lot tender gets that lot; a late document gets exception=true).
+// Why a fact is recorded well after it happened, and the manager who approved
+// it when it claims a deadline that had passed (v1::LateRecording).
+struct LateRecording {
+  std::string reason;
+  std::string approver;
+};
+
+// Decides the command `proposed` on `state` at time `now` (when it is
+// recorded). On success returns the events to append: the proposed event,
+// normalised (a bid naming no lot in a one-lot tender gets that lot; a late
+// document gets exception=true), then, for one of our facts recorded late,
+// a RecordedLate with `late`'s reason and approver. Our facts are documents
+// obtained, our bid or its withdrawal, and no-bid decisions: one recorded
+// more than config.late_window after it happened needs late.reason; one that
+// claims a deadline (documents cut-off, submission deadline) that had passed
+// when it is recorded (after the clock-skew grace) needs late.reason and
+// late.approver. Facts about others (their bids, awards, the buyer's
+// changes) are learned late by nature and need neither.
 absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
                                                     const v1::TenderEvent& proposed,
-                                                    const DomainConfig& config, absl::Time now);
+                                                    const DomainConfig& config, absl::Time now,
+                                                    const LateRecording& late = {});
 
 // Validates the syntax of a tender id: 1 to 100 printable ASCII bytes.
 absl::Status ValidateTenderId(const std::string& tender_id);

@@ -10,11 +10,13 @@
 
 namespace bidtrail::tenders {
 
-// `context` carries the deadline and the rpc::kActorHeader metadata. On success
-// `result` has what the command appended.
+// `context` carries the deadline and the rpc::kActorHeader metadata; `late`
+// explains a fact recorded late (v1::LateRecording; empty otherwise). On
+// success `result` has what the command appended.
 grpc::Status SendCommand(v1::TendersService::StubInterface* stub, grpc::ClientContext* context,
                          const std::string& request_id, const v1::TenderEvent& event,
-                         v1::CommandResult* result);
+                         v1::CommandResult* result,
+                         const v1::LateRecording& late = v1::LateRecording());
 
 }  // namespace bidtrail::tenders
 

@@ -42,11 +42,13 @@ class TenderCommands {
   // `store` must outlive this object.
   TenderCommands(eventlog::EventStore* store, Options options);
 
-  // Runs one command. Errors: those of tender::Decide; INVALID_ARGUMENT for a
-  // bad request id or actor; ABORTED after max_attempts lost races; the
-  // store's errors (UNAVAILABLE, ...).
+  // Runs one command; `late` explains a fact recorded late (tender::Decide).
+  // Errors: those of tender::Decide; INVALID_ARGUMENT for a bad request id
+  // or actor; ABORTED after max_attempts lost races; the store's errors
+  // (UNAVAILABLE, ...).
   absl::StatusOr<v1::CommandResult> Execute(const Caller& caller, const std::string& request_id,
-                                            const v1::TenderEvent& command);
+                                            const v1::TenderEvent& command,
+                                            const tender::LateRecording& late = {});
 
   // The tender's state and the revision it was folded up to. NOT_FOUND for an
   // unknown tender.

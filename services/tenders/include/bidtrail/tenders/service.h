@@ -27,7 +27,8 @@ class TendersGrpcService final : public v1::TendersService::CallbackService {
 
  private:
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const std::string& request_id,
-                                v1::TenderEvent command, v1::CommandResult* result);
+                                v1::TenderEvent command, const v1::LateRecording& late,
+                                v1::CommandResult* result);
 
   TenderCommands* const commands_;
   ThreadPool pool_;  // last: joined first
