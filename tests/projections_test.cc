@@ -456,6 +456,52 @@ TEST_F(ProjectionsTest, DeadlinesPage) {
   EXPECT_EQ(unique.size(), 15u);
 }
 
+// A fact recorded after its deadline had passed shows on the timeline with
+// its explanation folded onto it, and the deadline is met by business time
+// with the approving manager named.
+TEST_F(ProjectionsTest, TimelineFlagsALateRecordingOnItsFact) {
+  Record("T-1", Discovered());
+  Record("T-1", Document(Day(5)));
+  // Our bid of day 19 (due day 20) recorded on day 23.
+  recorded_at_ = Day(23);
+  tender::LateRecording late{"the bid clerk was on leave", "manager Zhao"};
+  ASSERT_TRUE(
+      commands_
+          ->Execute({"alice", ""}, "late-bid", ForTender("T-1", Bid(kUs, "900.00", Day(19))), late)
+          .ok());
+  OpenEngine();
+  CatchUp();
+  StartServer();
+
+  v1::TimelineRequest request;
+  request.set_tender_id("T-1");
+  v1::TimelineResponse timeline;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->Timeline(&context, request, &timeline).ok());
+  ASSERT_EQ(timeline.entries_size(), 3);  // the explanation is not an entry of its own
+  const v1::TimelineEntry& bid = timeline.entries(2);
+  EXPECT_TRUE(bid.event().has_bid_submitted());
+  ASSERT_TRUE(bid.has_late());
+  EXPECT_EQ(bid.late().reason(), "the bid clerk was on leave");
+  EXPECT_EQ(bid.late().deadline(), "submission_deadline");
+  EXPECT_EQ(bid.late().approver(), "manager Zhao");
+  EXPECT_FALSE(timeline.entries(1).has_late());  // the documents were recorded in time
+  ASSERT_EQ(timeline.deadlines_size(), 2);
+  EXPECT_TRUE(timeline.deadlines(1).met());
+  EXPECT_EQ(timeline.deadlines(1).approved_late_by(), "manager Zhao");
+  EXPECT_EQ(timeline.deadlines(0).approved_late_by(), "");
+
+  // The audit view of the tender as it was then folds it the same way.
+  v1::TenderAsOfRequest as_of;
+  as_of.set_tender_id("T-1");
+  as_of.set_position(log_->HeadPosition().value());
+  v1::TenderAsOfResponse then;
+  grpc::ClientContext audit;
+  ASSERT_TRUE(stub_->TenderAsOf(&audit, as_of, &then).ok());
+  ASSERT_EQ(then.events_size(), 3);
+  EXPECT_EQ(then.events(2).late().approver(), "manager Zhao");
+}
+
 TEST_F(ProjectionsTest, TimelineWinLossCompetitorsAuditAndStatus) {
   RecordHistory();
   OpenEngine();

@@ -165,6 +165,25 @@ int Deadlines(const Client& client, const Args& args) {
   return 0;
 }
 
+// An entry of a timeline or an audit, with its late recording flagged: both
+// times are in their own columns.
+std::string DescribeEntry(const v1::TimelineEntry& entry) {
+  std::string text =
+      entry.has_event() ? DescribeEvent(entry.event()) : absl::StrCat("(", entry.type(), ")");
+  if (entry.has_late()) {
+    const v1::RecordedLate& late = entry.late();
+    absl::StrAppend(
+        &text, " [RECORDED ",
+        HumanDuration(FromProtoTime(entry.recorded_at()) - FromProtoTime(entry.occurred_at())),
+        " LATE: ", late.reason(),
+        late.deadline().empty()
+            ? ""
+            : absl::StrCat("; claims ", late.deadline(), ", approved by ", late.approver()),
+        "]");
+  }
+  return text;
+}
+
 int Timeline(const Client& client, const Args& args) {
   v1::TimelineRequest request;
   request.set_tender_id(args.positional()[0]);
@@ -178,11 +197,10 @@ int Timeline(const Client& client, const Args& args) {
   }
   Table events({"revision", "occurred", "recorded", "actor", "event"});
   for (const v1::TimelineEntry& entry : response.entries()) {
-    events.Add(
-        {Cell::Integer(entry.revision()), Cell::Text(HumanTime(FromProtoTime(entry.occurred_at()))),
-         Cell::Text(HumanTime(FromProtoTime(entry.recorded_at()))), Cell::Text(entry.actor()),
-         Cell::Text(entry.has_event() ? DescribeEvent(entry.event())
-                                      : absl::StrCat("(", entry.type(), ")"))});
+    events.Add({Cell::Integer(entry.revision()),
+                Cell::Text(HumanTime(FromProtoTime(entry.occurred_at()))),
+                Cell::Text(HumanTime(FromProtoTime(entry.recorded_at()))),
+                Cell::Text(entry.actor()), Cell::Text(DescribeEntry(entry))});
   }
   events.Print(client.format);
   if (client.format != Format::kTable) return 0;
@@ -205,6 +223,10 @@ int Timeline(const Client& client, const Args& args) {
       verdict = outcome.open()
                     ? absl::StrCat("open, ", HumanDuration(margin), " left")
                     : absl::StrCat("MISSED (not done), due ", HumanDuration(-margin), " ago");
+    }
+    if (!outcome.approved_late_by().empty()) {
+      absl::StrAppend(&verdict, " (recorded after the deadline; approved by ",
+                      outcome.approved_late_by(), ")");
     }
     deadlines.Add(
         {Cell::Text(outcome.deadline()), Cell::Text(HumanTime(FromProtoTime(outcome.due()))),
@@ -391,8 +413,7 @@ int Audit(const Client& client, const Args& args) {
     events.Add({Cell::Integer(entry.position()), Cell::Integer(entry.revision()),
                 Cell::Text(HumanTime(FromProtoTime(entry.occurred_at()))),
                 Cell::Text(HumanTime(FromProtoTime(entry.recorded_at()))),
-                Cell::Text(entry.actor()),
-                Cell::Text(entry.has_event() ? DescribeEvent(entry.event()) : entry.type())});
+                Cell::Text(entry.actor()), Cell::Text(DescribeEntry(entry))});
   }
   if (client.format == Format::kTable) {
     const v1::TenderView& view = response.tender();

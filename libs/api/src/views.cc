@@ -94,6 +94,7 @@ v1::DeadlineOutcome DeadlineOutcomeOf(const readmodel::DeadlineOutcome& outcome)
   out.set_met(outcome.met);
   out.set_open(outcome.open);
   ToProtoDuration(outcome.margin, out.mutable_margin());
+  out.set_approved_late_by(outcome.approved_late_by);
   return out;
 }
 

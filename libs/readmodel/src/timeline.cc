@@ -51,6 +51,15 @@ void Milestones::Observe(const v1::TenderEvent& event, absl::Time at,
     our_bid = at;
   }
   if (event.has_award_announced() && !award) award = at;
+  if (event.has_recorded_late()) {
+    const v1::RecordedLate& late = event.recorded_late();
+    if (late.deadline() == "documents_available_until" && documents_approved_late_by.empty()) {
+      documents_approved_late_by = late.approver();
+    }
+    if (late.deadline() == "submission_deadline" && our_bid_approved_late_by.empty()) {
+      our_bid_approved_late_by = late.approver();
+    }
+  }
 }
 
 std::vector<PhaseSpan> PhaseSpans(const Milestones& milestones, const tender::TenderState& state) {
@@ -84,11 +93,13 @@ std::vector<DeadlineOutcome> DeadlineOutcomes(const Milestones& milestones,
     outcomes.push_back(OutcomeOf(DeadlineKind::kDocumentsAvailableUntil,
                                  FromProtoTime(dates.documents_available_until()),
                                  milestones.documents, as_of));
+    outcomes.back().approved_late_by = milestones.documents_approved_late_by;
   }
   if (dates.has_submission_deadline() && !state.no_bid_decided) {
     outcomes.push_back(OutcomeOf(DeadlineKind::kSubmissionDeadline,
                                  FromProtoTime(dates.submission_deadline()), milestones.our_bid,
                                  as_of));
+    outcomes.back().approved_late_by = milestones.our_bid_approved_late_by;
   }
   return outcomes;
 }

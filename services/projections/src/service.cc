@@ -77,6 +77,18 @@ v1::TimelineEntry EntryOf(const eventlog::RecordedEvent& record) {
   return entry;
 }
 
+// Adds an entry to a timeline; an explanation of a late recording goes onto
+// the fact it follows instead (TimelineEntry.late).
+void AddEntry(v1::TimelineEntry entry,
+              google::protobuf::RepeatedPtrField<v1::TimelineEntry>* entries) {
+  if (entry.event().has_recorded_late() && !entries->empty()) {
+    *entries->Mutable(entries->size() - 1)->mutable_late() =
+        std::move(*entry.mutable_event()->mutable_recorded_late());
+    return;
+  }
+  *entries->Add() = std::move(entry);
+}
+
 absl::StatusOr<analytics::ReportingCurrency> ReportingOf(const v1::Reporting& reporting) {
   analytics::ReportingCurrency out;
   if (!reporting.currency().empty()) {
@@ -163,7 +175,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerConte
         tender::Apply(entry.event(), &state);
         milestones.Observe(entry.event(), record.occurred_at, options_.own_party_id);
       }
-      *response->add_entries() = std::move(entry);
+      AddEntry(std::move(entry), response->mutable_entries());
     }
     for (const readmodel::PhaseSpan& span : readmodel::PhaseSpans(milestones, state)) {
       *response->add_durations() = api::PhaseDurationOf(span);
@@ -352,7 +364,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::TenderAsOf(grpc::CallbackServerCon
       if (!known_then) break;  // recorded times and positions only grow along a stream
       v1::TimelineEntry entry = EntryOf(record);
       if (entry.has_event()) tender::Apply(entry.event(), &state);
-      *response->add_events() = std::move(entry);
+      AddEntry(std::move(entry), response->mutable_events());
       response->set_revision(record.revision);
       any = true;
     }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct Milestones {
   std::optional<absl::Time> our_bid;
   // The first award announced (cancelled later or not).
   std::optional<absl::Time> award;
+  // The managers who approved recording our documents, or our bid, after the
+  // deadline they claim to have met ("" when it was recorded in time).
+  std::string documents_approved_late_by;
+  std::string our_bid_approved_late_by;
 
   // Notes `event`, which occurred at `at`, when it reaches a milestone for
   // the first time.
@@ -59,6 +64,8 @@ struct DeadlineOutcome {
   bool open = false;
   // due - done_at when done (negative: late); due - as_of otherwise.
   absl::Duration margin;
+  // The manager who approved recording it after the deadline had passed.
+  std::string approved_late_by;
 };
 
 // Whether we met the tender's actionable deadlines: the documents cut-off
