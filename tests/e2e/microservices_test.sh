@@ -71,7 +71,7 @@ if BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" doc obtained E2E-A 
   --at "$(at '-25 days')" 2>"$WORK/refused.txt"; then
   fail "documents recorded 25 days late without a reason were accepted"
 fi
-grep -q "needs a reason (late.reason; bidtrail --late-reason TEXT)" "$WORK/refused.txt" ||
+grep -q "needs a reason (--late-reason TEXT)" "$WORK/refused.txt" ||
   fail "unexpected refusal: $(cat "$WORK/refused.txt")"
 cmd doc obtained E2E-A --at "$(at '-25 days')" "${LATE[@]}" --request-id a2
 cmd bid submit E2E-A --bidder us --amount "850000 CNY" --at "$(at '-11 days')" "${LATE[@]}" \
@@ -116,7 +116,25 @@ cmd tender discover E2E-C --title "Grid sensors" --buyer "BUR-3:East bureau" --t
 BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-C --json |
   grep -q '"estimated_value":{"amount":"1250000.50","currency":"CNY"}' ||
   fail "E2E-C estimated value: $(BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-C --json)"
-ACKED=12  # E2E-A's two facts of ours each carry a RecordedLate
+# Times carry their zone. E2E-D's deadline is typed in the buyer's +08:00,
+# which the tender keeps as its zone; a time without its offset is refused.
+export BIDTRAIL_TZ=UTC
+D_DAY=$(date -u -d '+20 days' +%Y-%m-%d)
+cmd tender discover E2E-D --title "Control room" --buyer "BUR-4:West bureau" --territory west \
+  --submission-deadline "${D_DAY}T10:00:00+08:00" --at "$(at '-1 day')" --request-id d1
+refused "has no UTC offset: if you meant UTC, write ${D_DAY}T10:00:00+00:00" tender discover E2E-X \
+  --title T --buyer B-3 --territory north --submission-deadline "${D_DAY}T10:00"
+refused 'different UTC offsets (+08:00 in --documents-until, +09:00 in --submission-deadline)' \
+  tender discover E2E-X --title T --buyer B-3 --territory north \
+  --documents-until "${D_DAY}T09:00:00+08:00" --submission-deadline "${D_DAY}T10:00:00+09:00"
+# The CLI's words: typos get a suggestion and a two-line usage, server
+# refusals name flags, global flags may come first.
+refused 'did you mean `bidtrail deadlines`?' deadlnes
+refused 'unknown flag --documents-untill; did you mean --documents-until?' tender discover E2E-X \
+  --documents-untill "$D_DAY"
+[ "$(wc -l <"$WORK/refused.txt")" -eq 3 ] || fail "a usage error printed more than its hint: $(cat "$WORK/refused.txt")"
+refused 'TENDER_ID is missing' tender show
+ACKED=13  # E2E-A's two facts of ours each carry a RecordedLate
 
 wait_caught_up() {
   for _ in $(seq 1 200); do
@@ -137,6 +155,15 @@ ask winrate --by bidder --json >"$WORK/bidders-before.json"
 grep -q '"group":"RIVAL-1","name":"Rival","bid":1,"won":0,"lost":1,"pending":0,"void":0,"disqualified":1' \
   "$WORK/bidders-before.json" || fail "rival: $(cat "$WORK/bidders-before.json")"
 ask timeline E2E-A --json | grep -q '"amendment_count"' || true
+# Times in a zone, in the tender's own zone, and in RFC 3339 for programs.
+ask --tz Asia/Tokyo deadlines --within 30d >"$WORK/tokyo.txt"
+grep -q "^due (Asia/Tokyo)" "$WORK/tokyo.txt" && grep -q "^${D_DAY} 11:00 +09:00 .*E2E-D" "$WORK/tokyo.txt" ||
+  fail "deadlines in Tokyo time: $(cat "$WORK/tokyo.txt")"
+ask --server "127.0.0.1:$PORT_projections" --tz tender deadlines --within 30d --json |
+  grep -q "\"due\":\"${D_DAY}T10:00:00+08:00\",.*\"tender_id\":\"E2E-D\"" ||
+  fail "deadlines in the tender's zone: $(ask --tz tender deadlines --within 30d --json)"
+ask deadlines --within 30d --csv | grep -q "^${D_DAY}T02:00:00+00:00,in [0-9a-z]*,[0-9]*,E2E-D," ||
+  fail "deadlines CSV: $(ask deadlines --within 30d --csv)"
 
 # kill -9 the projections mid-way and restart: same answers.
 { kill -9 "$PID_projections" && wait "$PID_projections"; } 2>/dev/null || true
@@ -164,7 +191,7 @@ done
 grep -q "WARN projection: runner failed" "$WORK/projections.log" ||
   fail "the projections did not log the failure"
 ask status --json >"$WORK/status.json" || true
-grep -q '"checkpoint":12,"head":12,"lag":0' "$WORK/status.json" &&
+grep -q '"checkpoint":13,"head":13,"lag":0' "$WORK/status.json" &&
   grep -q '"code":"UNAVAILABLE"' "$WORK/status.json" || fail "status --json: $(cat "$WORK/status.json")"
 ask winrate --json | grep -q '"bid":1,"won":1' || fail "queries stopped answering while the store was gone"
 start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true
@@ -179,7 +206,7 @@ BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-A --js
   grep -q '"revision":"9"' || fail "E2E-A lost events"
 # And it goes on: a new command after the restarts.
 cmd doc obtained E2E-B --request-id b2
-ACKED=13
+ACKED=14
 wait_caught_up
 ask deadlines --json | grep -q '"tender_id":"E2E-B","deadline":"documents","flag":"done"' ||
   fail "E2E-B documents not done after the restart"

@@ -9,11 +9,15 @@
 #include "absl/strings/str_split.h"
 #include "bidtrail/common/currency.h"
 #include "bidtrail/common/status_macros.h"
+#include "output.h"
 
 namespace bidtrail::cli {
 
-Args::Args(std::string usage, std::string summary, std::vector<FlagSpec> flags)
-    : usage_(std::move(usage)), summary_(std::move(summary)), flags_(std::move(flags)) {}
+Args::Args(std::string command, std::string usage, std::string summary, std::vector<FlagSpec> flags)
+    : command_(std::move(command)),
+      usage_(std::move(usage)),
+      summary_(std::move(summary)),
+      flags_(std::move(flags)) {}
 
 const FlagSpec* Args::Find(const std::string& name) const {
   for (const FlagSpec& flag : flags_) {
@@ -40,7 +44,14 @@ absl::Status Args::Parse(const std::vector<std::string>& argv) {
       name = name.substr(0, eq);
     }
     const FlagSpec* spec = Find(name);
-    if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    if (spec == nullptr) {
+      std::vector<std::string> names;
+      for (const FlagSpec& flag : flags_) names.push_back(flag.name);
+      const std::optional<std::string> near = Nearest(name, names);
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name,
+                       near ? absl::StrCat("; did you mean --", *near, "?") : std::string()));
+    }
     if (spec->value_name.empty()) {
       if (value) return absl::InvalidArgumentError(absl::StrCat("--", name, " takes no value"));
       values_[name].push_back("true");
@@ -75,7 +86,7 @@ std::vector<std::string> Args::GetAll(const std::string& name) const {
 
 absl::StatusOr<std::optional<absl::Time>> Args::Time(const std::string& name) const {
   if (!Has(name)) return std::optional<absl::Time>();
-  absl::StatusOr<absl::Time> time = ParseTime(Get(name), absl::Now());
+  absl::StatusOr<absl::Time> time = ParseTime(Get(name), absl::Now(), GetTimeDisplay().zone);
   if (!time.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", time.status().message()));
   }
@@ -110,8 +121,34 @@ absl::StatusOr<std::optional<uint64_t>> Args::Number(const std::string& name) co
   return std::optional<uint64_t>(value);
 }
 
+std::string Args::UsageHint() const {
+  return absl::StrCat("usage: ", command_, " ", usage_, "\n`", command_,
+                      " --help` describes every flag\n");
+}
+
+std::string Args::PositionalProblem(size_t min, size_t max) const {
+  if (positional_.size() > max) {
+    const std::string& extra = positional_[max];
+    return absl::StrCat(
+        "unexpected argument \"", extra, "\"",
+        max == 0 ? absl::StrCat("; ", command_, " takes only flags") : std::string(),
+        extra.size() > 1 && extra[0] == '-' && extra[1] != '-'
+            ? absl::StrCat(" (flags start with two dashes: -", extra, ")")
+            : std::string(" (quote a value with spaces)"));
+  }
+  if (positional_.size() >= min) return "";
+  // The missing ones are named by the usage's leading words: "TENDER_ID".
+  std::vector<std::string> names = absl::StrSplit(usage_, ' ', absl::SkipEmpty());
+  const std::string missing =
+      positional_.size() < names.size() && !names[positional_.size()].empty() &&
+              names[positional_.size()][0] != '[' && names[positional_.size()][0] != '-'
+          ? names[positional_.size()]
+          : "an argument";
+  return absl::StrCat(missing, " is missing");
+}
+
 std::string Args::HelpText() const {
-  std::string text = absl::StrCat("usage: ", usage_, "\n\n", summary_, "\n");
+  std::string text = absl::StrCat("usage: ", command_, " ", usage_, "\n\n", summary_, "\n");
   if (flags_.empty()) return text;
   text += "\nflags:\n";
   size_t width = 0;
@@ -129,17 +166,25 @@ std::string Args::HelpText() const {
   return text;
 }
 
-absl::StatusOr<absl::Time> ParseTime(const std::string& text, absl::Time now) {
+absl::StatusOr<absl::Time> ParseTime(const std::string& text, absl::Time now,
+                                     const NamedZone& zone) {
   if (text == "now") return now;
   absl::Time time;
   std::string error;
   if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
   if (absl::ParseTime("%Y-%m-%dT%H:%M%Ez", text, &time, &error)) return time;
-  if (absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &time, &error)) return time;
-  return absl::InvalidArgumentError(
-      absl::StrCat("\"", text,
-                   "\" is not a time; write 2026-03-01T12:00:00+08:00 (with its UTC offset), "
-                   "2026-03-01 (midnight UTC) or now"));
+  if (absl::ParseTime("%Y-%m-%d", text, zone.zone, &time, &error)) return time;
+  std::string hint;
+  if (absl::ParseTime("%Y-%m-%dT%H:%M:%S", text, zone.zone, &time, &error) ||
+      absl::ParseTime("%Y-%m-%d %H:%M", text, zone.zone, &time, &error) ||
+      absl::ParseTime("%Y-%m-%dT%H:%M", text, zone.zone, &time, &error)) {
+    hint = absl::StrCat(" (it has no UTC offset: if you meant ", zone.name, ", write ",
+                        FormatRfc3339(time, zone.zone), ")");
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "\"", text, "\" is not a time", hint,
+      "; write 2026-03-01T12:00:00+08:00 (with its UTC offset), 2026-03-01 (midnight, ", zone.name,
+      ") or now"));
 }
 
 absl::StatusOr<absl::Duration> ParseDuration(const std::string& text) {
@@ -208,16 +253,47 @@ absl::StatusOr<v1::Money> ParseMoney(const std::string& text) {
   return money;
 }
 
+std::optional<std::string> Nearest(const std::string& typed,
+                                   const std::vector<std::string>& candidates) {
+  // Levenshtein distance, case-insensitive.
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        const size_t above = row[j];
+        const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                          std::tolower(static_cast<unsigned char>(b[j - 1]));
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+        diagonal = above;
+      }
+    }
+    return row[b.size()];
+  };
+  std::optional<std::string> best;
+  size_t best_distance = 0;
+  for (const std::string& candidate : candidates) {
+    const size_t d = distance(typed, candidate);
+    const bool prefix = typed.size() >= 3 && candidate.compare(0, typed.size(), typed) == 0;
+    const size_t allowed = std::min<size_t>(3, std::max<size_t>(2, candidate.size() / 3));
+    if (!prefix && d > allowed) continue;
+    const size_t score = prefix ? 0 : d;
+    if (!best || score < best_distance) {
+      best = candidate;
+      best_distance = score;
+    }
+  }
+  return best;
+}
+
 v1::Party ParseParty(const std::string& text) {
   v1::Party party;
   const size_t colon = text.find(':');
   party.set_id(text.substr(0, colon));
   if (colon != std::string::npos) party.set_name(text.substr(colon + 1));
   return party;
-}
-
-std::string HumanTime(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%d %H:%M", time, absl::LocalTimeZone());
 }
 
 }  // namespace bidtrail::cli

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bidtrail/common/time_zone.h"
 #include "bidtrail/common/validate.h"
 #include "bidtrail/v1/tender_events.pb.h"
 
@@ -29,7 +30,9 @@ struct FlagSpec {
 // exits 2).
 class Args {
  public:
-  Args(std::string usage, std::string summary, std::vector<FlagSpec> flags);
+  // `command` is how it is typed ("bidtrail bid submit"); `usage` what
+  // follows it.
+  Args(std::string command, std::string usage, std::string summary, std::vector<FlagSpec> flags);
 
   // Parses argv after the subcommand's words. --help sets help().
   absl::Status Parse(const std::vector<std::string>& argv);
@@ -49,10 +52,16 @@ class Args {
 
   // Usage line, summary and the flag table.
   std::string HelpText() const;
+  // Two lines for a usage error: the usage, and where the whole help is.
+  std::string UsageHint() const;
+  // The positional arguments' count against the usage: "" when right, else
+  // what is missing or extra.
+  std::string PositionalProblem(size_t min, size_t max) const;
 
  private:
   const FlagSpec* Find(const std::string& name) const;
 
+  std::string command_;
   std::string usage_;
   std::string summary_;
   std::vector<FlagSpec> flags_;
@@ -62,8 +71,10 @@ class Args {
 };
 
 // "2026-03-01T12:00:00+08:00", "2026-03-01T04:00:00Z", "2026-03-01" (midnight
-// UTC), or "now" (= `now`).
-absl::StatusOr<absl::Time> ParseTime(const std::string& text, absl::Time now);
+// in `zone`), or "now" (= `now`). A time without its offset is refused,
+// with the reading in `zone` suggested.
+absl::StatusOr<absl::Time> ParseTime(const std::string& text, absl::Time now,
+                                     const NamedZone& zone);
 // "48h", "7d", "2w", "90m", "30s", "1d12h".
 absl::StatusOr<absl::Duration> ParseDuration(const std::string& text);
 // "1250000.00 CNY" or "CNY 1250000.00".
@@ -71,8 +82,12 @@ absl::StatusOr<v1::Money> ParseMoney(const std::string& text);
 // "id" or "id:name".
 v1::Party ParseParty(const std::string& text);
 
-// Human forms for output.
-std::string HumanTime(absl::Time time);
+// The candidate nearest to `typed` (a typo of it: few edits, or a prefix);
+// nullopt when none is near.
+std::optional<std::string> Nearest(const std::string& typed,
+                                   const std::vector<std::string>& candidates);
+
+// Human form of durations for output (times: output.h).
 using ::bidtrail::HumanDuration;
 
 }  // namespace bidtrail::cli

@@ -1,6 +1,9 @@
 #include "client.h"
 
+#include <cctype>
 #include <cstdio>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -18,8 +21,55 @@ std::unique_ptr<grpc::ClientContext> Client::Context(std::chrono::seconds timeou
   return context;
 }
 
+// The server names request fields and event types; the CLI user typed
+// flags and commands. Whole words only; the first match of a word wins.
+std::string InCliWords(const std::string& message) {
+  static const std::vector<std::pair<std::string, std::string>> kWords = {
+      {"(late.reason; bidtrail --late-reason TEXT)", "(--late-reason TEXT)"},
+      {"(late.approver; bidtrail --manager NAME)", "(--manager NAME)"},
+      {"check occurred_at (--at)", "check --at"},
+      {"occurred_at", "--at"},
+      {"exception_approver", "--approver"},
+      {"documents_available_until", "the documents cut-off (--documents-until)"},
+      {"submission_deadline", "the submission deadline (--submission-deadline)"},
+      {"bid_opening_at", "the opening (--opening)"},
+      {"estimated_value", "--estimated"},
+      {"owner_team", "--team"},
+      {"source_reference", "--source"},
+      {"contact_name", "--contact"},
+      {"obtained_by", "--by"},
+      {"award_id", "--award-id"},
+      {"bidder_id", "--bidder"},
+      {"lot_ids", "--lot"},
+      {"lot_id", "--lot"},
+      {"time_zone", "--tender-tz"},
+      {"procurement_method", "--method"},
+      {"discovery_channel", "--channel"},
+      {"ActivityLogged", "`activity log`"},
+      {"DocumentObtained", "`doc obtained`"},
+      {"(kind TENDER_DOCUMENTS)", "(--kind tender-documents)"},
+  };
+  auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  std::string out = message;
+  for (const auto& [word, cli] : kWords) {
+    size_t at = 0;
+    while ((at = out.find(word, at)) != std::string::npos) {
+      const bool starts = at == 0 || !word_char(out[at - 1]) || !word_char(word.front());
+      const size_t end = at + word.size();
+      const bool ends = end == out.size() || !word_char(out[end]) || !word_char(word.back());
+      if (!starts || !ends) {
+        at = end;
+        continue;
+      }
+      out.replace(at, word.size(), cli);
+      at += cli.size();
+    }
+  }
+  return out;
+}
+
 int Client::Fail(const grpc::Status& status) const {
-  const std::string& message = status.error_message();
+  const std::string message = InCliWords(status.error_message());
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
       (absl::StrContains(message, "failed to connect") ||
        absl::StrContains(message, "Connection refused") ||

@@ -5,6 +5,7 @@
 // help on stderr).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -30,6 +31,9 @@ const std::vector<FlagSpec>& GlobalFlags() {
   static const std::vector<FlagSpec> flags = {
       {"server", "HOST:PORT", "bidtraild to talk to (default $BIDTRAIL_SERVER or 127.0.0.1:50051)"},
       {"actor", "NAME", "who records (default $BIDTRAIL_ACTOR, else $USER)"},
+      {"tz", "ZONE",
+       "zone to show and read times in: an IANA name (Asia/Shanghai), an offset (+08:00), UTC, "
+       "or `tender` for each tender's own zone (default $BIDTRAIL_TZ, else the system's)"},
       {"json", "", "one JSON object per line"},
       {"csv", "", "comma-separated values with a header"},
   };
@@ -44,7 +48,8 @@ std::string EnvOr(const char* name, const std::string& fallback) {
 void PrintTopHelp() {
   std::printf(
       "bidtrail: record what happens to tenders and ask what is due, what happened, and who "
-      "wins.\n\nusage: bidtrail COMMAND [ARGS] [--server HOST:PORT] [--actor NAME] [--json|--csv]\n"
+      "wins.\n\nusage: bidtrail COMMAND [ARGS] [--server HOST:PORT] [--actor NAME] [--tz ZONE] "
+      "[--json|--csv]\n"
       "\ncommands:\n");
   size_t width = 0;
   for (const Subcommand& command : Subcommands()) {
@@ -57,11 +62,55 @@ void PrintTopHelp() {
   }
   std::printf(
       "\n`bidtrail COMMAND --help` tells more. Times are ISO-8601 with their offset "
-      "(2026-03-01T12:00:00+08:00),\ndurations like 48h or 7d, money like \"1250000.00 CNY\".\n");
+      "(2026-03-01T12:00:00+08:00)\nor a date (midnight in the --tz zone); durations like 48h "
+      "or 7d; money like \"1250000.00 CNY\".\nTimes print in the --tz zone ($BIDTRAIL_TZ, else "
+      "the system's), each with its offset.\n");
+}
+
+// The global flags written before the command words (`bidtrail --server X
+// deadlines`), moved after them, where every subcommand parses them.
+std::vector<std::string> GlobalFlagsLast(std::vector<std::string> argv) {
+  std::vector<std::string> globals;
+  size_t at = 0;
+  while (at < argv.size() && argv[at].size() > 2 && argv[at].compare(0, 2, "--") == 0) {
+    const std::string name = argv[at].substr(2, argv[at].find('=') - 2);
+    const auto spec = std::find_if(GlobalFlags().begin(), GlobalFlags().end(),
+                                   [&](const FlagSpec& flag) { return flag.name == name; });
+    if (spec == GlobalFlags().end()) break;
+    globals.push_back(argv[at++]);
+    if (!spec->value_name.empty() && globals.back().find('=') == std::string::npos &&
+        at < argv.size()) {
+      globals.push_back(argv[at++]);
+    }
+  }
+  std::vector<std::string> reordered(argv.begin() + static_cast<std::ptrdiff_t>(at), argv.end());
+  reordered.insert(reordered.end(), globals.begin(), globals.end());
+  return reordered;
+}
+
+// --tz, else $BIDTRAIL_TZ, else the system's zone.
+absl::StatusOr<TimeDisplay> TimeDisplayOf(const Args& args) {
+  const std::string typed = args.Get("tz", EnvOr("BIDTRAIL_TZ", ""));
+  TimeDisplay display;
+  display.zone = SystemZone();
+  if (typed.empty() || typed == "local") return display;
+  if (typed == "tender") {
+    display.per_tender = true;
+    return display;
+  }
+  absl::StatusOr<NamedZone> zone = ParseZone(typed);
+  if (!zone.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        args.Has("tz") ? "--tz" : "BIDTRAIL_TZ", ": \"", typed,
+        "\" is not a time zone; write an IANA name (Asia/Shanghai, Europe/Paris, UTC), a UTC "
+        "offset (+08:00), local (the system's) or tender (each tender's own)"));
+  }
+  display.zone = *zone;
+  return display;
 }
 
 int Main(int argc, char** argv) {
-  std::vector<std::string> rest(argv + 1, argv + argc);
+  std::vector<std::string> rest = GlobalFlagsLast(std::vector<std::string>(argv + 1, argv + argc));
   if (rest.empty() || rest[0] == "--help" || rest[0] == "-h" || rest[0] == "help") {
     PrintTopHelp();
     return rest.empty() ? 2 : 0;
@@ -80,9 +129,25 @@ int Main(int argc, char** argv) {
       if (command.words[0] == rest[0]) group.push_back(&command);
     }
     if (group.empty()) {
-      std::fprintf(stderr, "bidtrail: unknown command \"%s\"; `bidtrail --help` lists them\n",
-                   rest[0].c_str());
+      std::vector<std::string> names;
+      for (const Subcommand& command : Subcommands()) names.push_back(command.words[0]);
+      const std::optional<std::string> near = Nearest(rest[0], names);
+      std::fprintf(stderr, "bidtrail: unknown command \"%s\"%s (`bidtrail --help` lists them)\n",
+                   rest[0].c_str(),
+                   near ? absl::StrCat("; did you mean `bidtrail ", *near, "`?").c_str() : "");
       return 2;
+    }
+    if (rest.size() > 1 && rest[1].compare(0, 1, "-") != 0) {
+      std::vector<std::string> names;
+      for (const Subcommand* command : group) {
+        if (command->words.size() > 1) names.push_back(command->words[1]);
+      }
+      if (const std::optional<std::string> near = Nearest(rest[1], names)) {
+        std::fprintf(stderr,
+                     "bidtrail: unknown command \"%s %s\"; did you mean `bidtrail %s %s`?\n",
+                     rest[0].c_str(), rest[1].c_str(), rest[0].c_str(), near->c_str());
+        return 2;
+      }
     }
     std::fprintf(stderr, "bidtrail %s: say which one:\n", rest[0].c_str());
     for (const Subcommand* command : group) {
@@ -94,23 +159,30 @@ int Main(int argc, char** argv) {
   }
   std::vector<FlagSpec> flags = chosen->flags;
   flags.insert(flags.end(), GlobalFlags().begin(), GlobalFlags().end());
-  Args args(absl::StrCat("bidtrail ", absl::StrJoin(chosen->words, " "), " ", chosen->usage),
+  Args args(absl::StrCat("bidtrail ", absl::StrJoin(chosen->words, " ")), chosen->usage,
             chosen->help.empty() ? chosen->summary : chosen->help, flags);
   const std::vector<std::string> tail(rest.begin() + chosen->words.size(), rest.end());
   if (absl::Status parsed = args.Parse(tail); !parsed.ok()) {
-    std::fprintf(stderr, "bidtrail: %s\n\n%s", std::string(parsed.message()).c_str(),
-                 args.HelpText().c_str());
+    std::fprintf(stderr, "bidtrail: %s\n%s", std::string(parsed.message()).c_str(),
+                 args.UsageHint().c_str());
     return 2;
   }
   if (args.help()) {
     std::printf("%s", args.HelpText().c_str());
     return 0;
   }
-  if (args.positional().size() < chosen->min_positional ||
-      args.positional().size() > chosen->max_positional) {
-    std::fprintf(stderr, "bidtrail: wrong number of arguments\n\n%s", args.HelpText().c_str());
+  if (const std::string problem =
+          args.PositionalProblem(chosen->min_positional, chosen->max_positional);
+      !problem.empty()) {
+    std::fprintf(stderr, "bidtrail: %s\n%s", problem.c_str(), args.UsageHint().c_str());
     return 2;
   }
+  absl::StatusOr<TimeDisplay> display = TimeDisplayOf(args);
+  if (!display.ok()) {
+    std::fprintf(stderr, "bidtrail: %s\n", std::string(display.status().message()).c_str());
+    return 2;
+  }
+  SetTimeDisplay(*display);
   if (args.Has("json") && args.Has("csv")) {
     std::fprintf(stderr, "bidtrail: --json and --csv: choose one\n");
     return 2;
@@ -122,7 +194,7 @@ int Main(int argc, char** argv) {
   const std::string actor = args.Get("actor", EnvOr("BIDTRAIL_ACTOR", EnvOr("USER", "")));
   Client client = Connect(server, actor, format);
   const int code = chosen->run(client, args);
-  if (code == 2) std::fprintf(stderr, "\n%s", args.HelpText().c_str());
+  if (code == 2) std::fprintf(stderr, "%s", args.UsageHint().c_str());
   return code;
 }
 

@@ -1,17 +1,28 @@
 #include "output.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "bidtrail/common/validate.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace bidtrail::cli {
 namespace {
+
+TimeDisplay& Display() {
+  static TimeDisplay display;
+  return display;
+}
 
 // Display width, counting each UTF-8 code point once (names may be Chinese;
 // close enough for alignment).
@@ -19,6 +30,20 @@ size_t Width(const std::string& text) {
   size_t width = 0;
   for (unsigned char c : text) width += (c & 0xc0) != 0x80 ? 1 : 0;
   return width;
+}
+
+// The first `width` code points of `text`, the last of them "…" when cut.
+std::string Cut(const std::string& text, size_t width) {
+  if (Width(text) <= width || width == 0) return text;
+  size_t points = 0;
+  size_t at = 0;
+  for (; at < text.size(); ++at) {
+    if ((static_cast<unsigned char>(text[at]) & 0xc0) != 0x80) {
+      if (points == width - 1) break;
+      ++points;
+    }
+  }
+  return text.substr(0, at) + "…";
 }
 
 std::string CsvField(const std::string& text) {
@@ -31,34 +56,98 @@ std::string CsvField(const std::string& text) {
   return quoted + "\"";
 }
 
+// The shortest text that reads back as the same double.
+std::string FullPrecision(double value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, result.ptr);
+}
+
+// Columns a terminal shows: the terminal's width when stdout is one, else
+// $COLUMNS when set, else no limit.
+size_t TerminalWidth() {
+  winsize size{};
+  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+    return size.ws_col;
+  }
+  size_t columns = 0;
+  if (const char* env = std::getenv("COLUMNS");
+      env != nullptr && absl::SimpleAtoi(env, &columns) && columns > 0) {
+    return columns;
+  }
+  return static_cast<size_t>(-1);
+}
+
+// Text columns are not cut below this.
+constexpr size_t kNarrowestColumn = 12;
+
 }  // namespace
+
+void SetTimeDisplay(TimeDisplay display) { Display() = std::move(display); }
+const TimeDisplay& GetTimeDisplay() { return Display(); }
+
+absl::TimeZone DisplayZone(std::string_view tender_zone) {
+  if (Display().per_tender && !tender_zone.empty()) {
+    if (absl::StatusOr<NamedZone> zone = ParseZone(tender_zone); zone.ok()) return zone->zone;
+  }
+  return Display().zone.zone;
+}
+
+std::string HumanTime(absl::Time time, std::string_view tender_zone) {
+  const absl::TimeZone zone = DisplayZone(tender_zone);
+  return absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M", time, zone), " ", OffsetAt(time, zone));
+}
+
+std::string GroupThousands(std::string_view number) {
+  const size_t sign = !number.empty() && (number[0] == '-' || number[0] == '+') ? 1 : 0;
+  const size_t point = std::min(number.find('.'), number.size());
+  std::string out(number.substr(0, sign));
+  for (size_t i = sign; i < point; ++i) {
+    if (i > sign && (point - i) % 3 == 0) out += ',';
+    out += number[i];
+  }
+  out += number.substr(point);
+  return out;
+}
+
+std::string HumanMoney(const v1::Money& money) {
+  return absl::StrCat(GroupThousands(money.amount()), " ", money.currency());
+}
 
 Cell Cell::Text(std::string text) {
   Cell cell;
   cell.json = JsonString(text);
+  cell.csv = text;
   cell.text = std::move(text);
   return cell;
 }
 
 Cell Cell::Number(double value, int decimals) {
+  if (!std::isfinite(value)) return Null();
   Cell cell;
-  cell.text = absl::StrFormat("%.*f", decimals, value);
-  cell.json = std::isfinite(value) ? absl::StrFormat("%.6g", value) : "null";
+  cell.csv = FullPrecision(value);
+  cell.text = GroupThousands(absl::StrFormat("%.*f", decimals, value));
+  cell.json = cell.csv;
+  cell.numeric = true;
   return cell;
 }
 
 Cell Cell::Integer(int64_t value) {
   Cell cell;
-  cell.text = absl::StrCat(value);
-  cell.json = cell.text;
+  cell.csv = absl::StrCat(value);
+  cell.text = GroupThousands(cell.csv);
+  cell.json = cell.csv;
+  cell.numeric = true;
   return cell;
 }
 
 Cell Cell::Percent(std::optional<double> ratio) {
-  if (!ratio) return Null();
+  if (!ratio || !std::isfinite(*ratio)) return Null();
   Cell cell;
   cell.text = absl::StrFormat("%.1f%%", *ratio * 100);
-  cell.json = absl::StrFormat("%.4f", *ratio);
+  cell.json = FullPrecision(*ratio);
+  cell.csv = cell.json;
+  cell.numeric = true;
   return cell;
 }
 
@@ -66,6 +155,7 @@ Cell Cell::Bool(bool value) {
   Cell cell;
   cell.text = value ? "yes" : "";
   cell.json = value ? "true" : "false";
+  cell.csv = cell.json;
   return cell;
 }
 
@@ -73,6 +163,39 @@ Cell Cell::Null() {
   Cell cell;
   cell.text = "-";
   cell.json = "null";
+  return cell;
+}
+
+Cell Cell::Time(absl::Time time, std::string_view tender_zone) {
+  const absl::TimeZone zone = DisplayZone(tender_zone);
+  Cell cell;
+  cell.text = HumanTime(time, tender_zone);
+  cell.csv = FormatRfc3339(time, zone);
+  cell.json = JsonString(cell.csv);
+  cell.time = true;
+  return cell;
+}
+
+Cell Cell::Time(std::optional<absl::Time> time, std::string_view tender_zone) {
+  if (time) return Time(*time, tender_zone);
+  Cell cell = Null();
+  cell.time = true;
+  return cell;
+}
+
+Cell Cell::Duration(absl::Duration duration, std::string text) {
+  Cell cell = Text(text.empty() ? HumanDuration(duration) : std::move(text));
+  cell.seconds = absl::ToInt64Seconds(duration);
+  return cell;
+}
+
+Cell Cell::Money(const v1::Money& money) {
+  Cell cell;
+  cell.text = HumanMoney(money);
+  cell.csv = absl::StrCat(money.amount(), " ", money.currency());
+  cell.json = absl::StrCat("{\"amount\":", JsonString(money.amount()),
+                           ",\"currency\":", JsonString(money.currency()), "}");
+  cell.numeric = true;
   return cell;
 }
 
@@ -96,21 +219,46 @@ void Table::Print(Format format, const std::string& empty, size_t limit) const {
     head.Print(format, empty);
     return;
   }
+  // Which columns hold durations (a _seconds column beside them in JSON and
+  // CSV), times (the zone in the table header) and numbers (right-aligned).
+  std::vector<bool> durations(columns_.size(), false);
+  std::vector<bool> times(columns_.size(), false);
+  std::vector<bool> numeric(columns_.size(), false);
+  for (const auto& row : rows_) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      durations[i] = durations[i] || row[i].seconds.has_value();
+      times[i] = times[i] || row[i].time;
+      numeric[i] = numeric[i] || row[i].numeric;
+    }
+  }
   switch (format) {
     case Format::kJson:
       for (const auto& row : rows_) {
         std::vector<std::string> fields;
         for (size_t i = 0; i < columns_.size(); ++i) {
           fields.push_back(absl::StrCat(JsonString(columns_[i]), ":", row[i].json));
+          if (durations[i]) {
+            fields.push_back(
+                absl::StrCat(JsonString(columns_[i] + "_seconds"), ":",
+                             row[i].seconds ? absl::StrCat(*row[i].seconds) : std::string("null")));
+          }
         }
         std::printf("{%s}\n", absl::StrJoin(fields, ",").c_str());
       }
       return;
     case Format::kCsv: {
-      std::printf("%s\n", absl::StrJoin(columns_, ",").c_str());
+      std::vector<std::string> header;
+      for (size_t i = 0; i < columns_.size(); ++i) {
+        header.push_back(columns_[i]);
+        if (durations[i]) header.push_back(columns_[i] + "_seconds");
+      }
+      std::printf("%s\n", absl::StrJoin(header, ",").c_str());
       for (const auto& row : rows_) {
         std::vector<std::string> fields;
-        for (const Cell& cell : row) fields.push_back(CsvField(cell.text == "-" ? "" : cell.text));
+        for (size_t i = 0; i < row.size(); ++i) {
+          fields.push_back(CsvField(row[i].csv));
+          if (durations[i]) fields.push_back(row[i].seconds ? absl::StrCat(*row[i].seconds) : "");
+        }
         std::printf("%s\n", absl::StrJoin(fields, ",").c_str());
       }
       return;
@@ -120,26 +268,48 @@ void Table::Print(Format format, const std::string& empty, size_t limit) const {
         std::printf("%s\n", empty.c_str());
         return;
       }
+      std::vector<std::string> header;
+      const TimeDisplay& display = GetTimeDisplay();
+      for (size_t i = 0; i < columns_.size(); ++i) {
+        std::string title = columns_[i];
+        std::replace(title.begin(), title.end(), '_', ' ');
+        if (times[i]) {
+          absl::StrAppend(&title, " (", display.per_tender ? "tender's zone" : display.zone.name,
+                          ")");
+        }
+        header.push_back(std::move(title));
+      }
       std::vector<size_t> widths;
-      for (const std::string& column : columns_) widths.push_back(Width(column));
+      for (const std::string& title : header) widths.push_back(Width(title));
       for (const auto& row : rows_) {
         for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], Width(row[i].text));
+      }
+      // Too wide for the terminal: narrow the widest text columns.
+      const size_t limit_width = TerminalWidth();
+      size_t total = 2 * (widths.size() - 1);
+      for (size_t width : widths) total += width;
+      while (total > limit_width) {
+        size_t widest = widths.size();
+        for (size_t i = 0; i < widths.size(); ++i) {
+          if (numeric[i] || times[i] || widths[i] <= kNarrowestColumn) continue;
+          if (widest == widths.size() || widths[i] > widths[widest]) widest = i;
+        }
+        if (widest == widths.size()) break;
+        const size_t cut = std::min(total - limit_width, widths[widest] - kNarrowestColumn);
+        widths[widest] -= cut;
+        total -= cut;
       }
       auto line = [&](const std::vector<std::string>& cells) {
         std::string out;
         for (size_t i = 0; i < cells.size(); ++i) {
-          out += cells[i];
-          if (i + 1 < cells.size()) out += std::string(widths[i] - Width(cells[i]) + 2, ' ');
+          const std::string cell = Cut(cells[i], widths[i]);
+          const std::string pad(widths[i] - std::min(widths[i], Width(cell)), ' ');
+          out += numeric[i] ? pad + cell : cell + (i + 1 < cells.size() ? pad : "");
+          if (i + 1 < cells.size()) out += "  ";
         }
         while (!out.empty() && out.back() == ' ') out.pop_back();
         std::printf("%s\n", out.c_str());
       };
-      std::vector<std::string> header;
-      for (const std::string& column : columns_) {
-        std::string title = column;
-        std::replace(title.begin(), title.end(), '_', ' ');
-        header.push_back(title);
-      }
       line(header);
       for (const auto& row : rows_) {
         std::vector<std::string> cells;

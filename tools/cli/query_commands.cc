@@ -80,10 +80,12 @@ Cell Totals(const google::protobuf::RepeatedPtrField<v1::MoneyTotal>& totals) {
   return cell;
 }
 
-std::string Relative(absl::Time due, absl::Time now) {
+// How long until `due` (negative: how long since), "in 2d3h" or "5h ago".
+Cell Relative(absl::Time due, absl::Time now) {
   const absl::Duration left = due - now;
-  return left >= absl::ZeroDuration() ? absl::StrCat("in ", HumanDuration(left))
-                                      : absl::StrCat(HumanDuration(-left), " ago");
+  return Cell::Duration(left, left >= absl::ZeroDuration()
+                                  ? absl::StrCat("in ", HumanDuration(left))
+                                  : absl::StrCat(HumanDuration(-left), " ago"));
 }
 
 const FlagSpec kRates{"rate", "CUR=VALUE",
@@ -134,15 +136,14 @@ int Deadlines(const Client& client, const Args& args) {
       if (kind == "documents_available_until") kind = "documents";
       if (kind == "submission_deadline") kind = "submission";
       if (kind == "bid_opening_at") kind = "opening";
-      board.Add({Cell::Text(HumanTime(due)), Cell::Text(Relative(due, now)),
+      board.Add({Cell::Time(due, item.time_zone()), Relative(due, now),
                  Cell::Text(item.tender_id()), Cell::Text(kind), Cell::Text(flag),
                  Cell::Text(item.title()), Cell::Text(item.territory()),
                  Cell::Text(item.owner_team())});
     }
     for (const v1::StaleTender& tender : response.stale()) {
-      stale.Add({Cell::Text(tender.tender_id()),
-                 Cell::Text(HumanDuration(FromProtoDuration(tender.idle()))),
-                 Cell::Text(HumanTime(FromProtoTime(tender.last_event_at()))),
+      stale.Add({Cell::Text(tender.tender_id()), Cell::Duration(FromProtoDuration(tender.idle())),
+                 Cell::Time(FromProtoTime(tender.last_event_at()), tender.time_zone()),
                  Cell::Text(tender.title()), Cell::Text(tender.territory()),
                  Cell::Text(tender.owner_team())});
     }
@@ -198,8 +199,8 @@ int Timeline(const Client& client, const Args& args) {
   Table events({"revision", "occurred", "recorded", "actor", "event"});
   for (const v1::TimelineEntry& entry : response.entries()) {
     events.Add({Cell::Integer(entry.revision()),
-                Cell::Text(HumanTime(FromProtoTime(entry.occurred_at()))),
-                Cell::Text(HumanTime(FromProtoTime(entry.recorded_at()))),
+                Cell::Time(FromProtoTime(entry.occurred_at()), response.time_zone()),
+                Cell::Time(FromProtoTime(entry.recorded_at()), response.time_zone()),
                 Cell::Text(entry.actor()), Cell::Text(DescribeEntry(entry))});
   }
   events.Print(client.format);
@@ -208,7 +209,7 @@ int Timeline(const Client& client, const Args& args) {
   Table phases({"from", "to", "took"});
   for (const v1::PhaseDuration& phase : response.durations()) {
     phases.Add({Cell::Text(phase.from_phase()), Cell::Text(phase.to_phase()),
-                Cell::Text(HumanDuration(FromProtoDuration(phase.duration())))});
+                Cell::Duration(FromProtoDuration(phase.duration()))});
   }
   phases.Print(client.format);
   std::printf("\nDeadlines\n");
@@ -228,10 +229,13 @@ int Timeline(const Client& client, const Args& args) {
       absl::StrAppend(&verdict, " (recorded after the deadline; approved by ",
                       outcome.approved_late_by(), ")");
     }
-    deadlines.Add(
-        {Cell::Text(outcome.deadline()), Cell::Text(HumanTime(FromProtoTime(outcome.due()))),
-         Cell::Text(outcome.has_done_at() ? HumanTime(FromProtoTime(outcome.done_at())) : "-"),
-         Cell::Text(verdict)});
+    deadlines.Add({Cell::Text(outcome.deadline()),
+                   Cell::Time(FromProtoTime(outcome.due()), response.time_zone()),
+                   Cell::Time(outcome.has_done_at()
+                                  ? std::optional<absl::Time>(FromProtoTime(outcome.done_at()))
+                                  : std::nullopt,
+                              response.time_zone()),
+                   Cell::Text(verdict)});
   }
   deadlines.Print(client.format);
   std::printf("\n%u amendment(s)\n", response.amendment_count());
@@ -410,10 +414,11 @@ int Audit(const Client& client, const Args& args) {
   }
   Table events({"position", "revision", "occurred", "recorded", "actor", "event"});
   for (const v1::TimelineEntry& entry : response.events()) {
+    const std::string& zone = response.tender().details().time_zone();
     events.Add({Cell::Integer(entry.position()), Cell::Integer(entry.revision()),
-                Cell::Text(HumanTime(FromProtoTime(entry.occurred_at()))),
-                Cell::Text(HumanTime(FromProtoTime(entry.recorded_at()))),
-                Cell::Text(entry.actor()), Cell::Text(DescribeEntry(entry))});
+                Cell::Time(FromProtoTime(entry.occurred_at()), zone),
+                Cell::Time(FromProtoTime(entry.recorded_at()), zone), Cell::Text(entry.actor()),
+                Cell::Text(DescribeEntry(entry))});
   }
   if (client.format == Format::kTable) {
     const v1::TenderView& view = response.tender();
@@ -446,9 +451,8 @@ int History(const Client& client, const Args& args) {
     if (!status.ok()) return client.Fail(status);
     for (const v1::ActorRecord& record : response.records()) {
       table.Add({Cell::Integer(record.position()), Cell::Text(record.stream_id()),
-                 Cell::Text(record.type()),
-                 Cell::Text(HumanTime(FromProtoTime(record.occurred_at()))),
-                 Cell::Text(HumanTime(FromProtoTime(record.recorded_at())))});
+                 Cell::Text(record.type()), Cell::Time(FromProtoTime(record.occurred_at())),
+                 Cell::Time(FromProtoTime(record.recorded_at()))});
     }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());
@@ -533,7 +537,7 @@ int Status(const Client& client, const Args&) {
   }
   Table failure({"code", "message", "position", "at", "failures_in_a_row", "total_failures"});
   failure.Add({Cell::Text(error.code()), Cell::Text(error.message()),
-               Cell::Integer(error.position()), Cell::Text(HumanTime(FromProtoTime(error.at()))),
+               Cell::Integer(error.position()), Cell::Time(FromProtoTime(error.at())),
                Cell::Integer(error.failures_in_a_row()), Cell::Integer(error.total_failures())});
   failure.Print(client.format);
   return error.failures_in_a_row() > 0 ? 1 : 0;

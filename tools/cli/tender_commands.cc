@@ -93,13 +93,24 @@ absl::StatusOr<v1::Lot> ParseLot(const std::string& text) {
 
 // One line about an event, for people.
 std::string Describe(const v1::TenderEvent& event) {
-  auto money = [](const v1::Money& m) { return absl::StrCat(m.amount(), " ", m.currency()); };
+  auto money = [](const v1::Money& m) { return HumanMoney(m); };
   auto lot = [](const std::string& id) {
     return id.empty() ? "" : absl::StrCat(" (lot ", id, ")");
   };
   switch (event.event_case()) {
-    case v1::TenderEvent::kTenderDiscovered:
-      return absl::StrCat("discovered: ", event.tender_discovered().title());
+    case v1::TenderEvent::kTenderDiscovered: {
+      // The deadline as stored, in the tender's zone with --tz tender: what
+      // was typed, read back.
+      const v1::TenderDiscovered& tender = event.tender_discovered();
+      return absl::StrCat(
+          "discovered: ", tender.title(),
+          tender.key_dates().has_submission_deadline()
+              ? absl::StrCat(" (submission deadline ",
+                             HumanTime(FromProtoTime(tender.key_dates().submission_deadline()),
+                                       tender.time_zone()),
+                             ")")
+              : std::string());
+    }
     case v1::TenderEvent::kTenderAmended:
       return absl::StrCat("amended: ", event.tender_amended().reason());
     case v1::TenderEvent::kDocumentObtained:
@@ -232,6 +243,36 @@ std::vector<FlagSpec> With(std::vector<FlagSpec> flags, More... more) {
 #define BIDTRAIL_CLI_CONCAT_INNER_(a, b) a##b
 #define BIDTRAIL_CLI_CONCAT_(a, b) BIDTRAIL_CLI_CONCAT_INNER_(a, b)
 
+// The buyer's zone: --tender-tz, else the UTC offset the key dates were
+// typed with ("" when they were typed as dates alone). Dates typed with
+// different offsets need --tender-tz: a zone with summer time has two.
+absl::StatusOr<std::string> TenderZone(const Args& args) {
+  if (args.Has("tender-tz")) {
+    absl::StatusOr<NamedZone> zone = ParseZone(args.Get("tender-tz"));
+    if (!zone.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--tender-tz: ", zone.status().message()));
+    }
+    return zone->name;
+  }
+  std::string zone;
+  std::string first;
+  for (const FlagSpec& flag : DateFlags()) {
+    if (!args.Has(flag.name)) continue;
+    const std::optional<std::string> offset = TypedOffset(args.Get(flag.name));
+    if (!offset) continue;
+    if (!zone.empty() && *offset != zone) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the key dates were typed with different UTC offsets (", zone, " in --", first, ", ",
+          *offset, " in --", flag.name,
+          "); say the buyer's time zone with --tender-tz (an IANA name such as Europe/Paris "
+          "when it has summer time)"));
+    }
+    zone = *offset;
+    first = flag.name;
+  }
+  return zone;
+}
+
 int Discover(const Client& client, const Args& args) {
   v1::TenderEvent event;
   v1::TenderDiscovered* tender = event.mutable_tender_discovered();
@@ -258,6 +299,8 @@ int Discover(const Client& client, const Args& args) {
     *tender->add_lots() = lot;
   }
   RETURN_USAGE_IF_ERROR(SetDates(args, tender->mutable_key_dates()));
+  ASSIGN_OR_USAGE(const std::string zone, TenderZone(args));
+  tender->set_time_zone(zone);
   tender->set_owner_team(args.Get("team"));
   tender->set_source_reference(args.Get("source"));
   return RecordAt(client, args, event, tender->mutable_occurred_at());
@@ -392,8 +435,8 @@ int Show(const Client& client, const Args& args) {
   const v1::TenderDiscovered& details = view.details();
   if (client.format == Format::kTable) {
     const v1::KeyDates& dates = details.key_dates();
-    auto date = [](bool has, const google::protobuf::Timestamp& t) {
-      return has ? HumanTime(FromProtoTime(t)) : std::string("-");
+    auto date = [&](bool has, const google::protobuf::Timestamp& t) {
+      return has ? HumanTime(FromProtoTime(t), details.time_zone()) : std::string("-");
     };
     std::printf("%s  %s\n", details.tender_id().c_str(), details.title().c_str());
     std::printf("  buyer        %s %s\n", details.buyer().id().c_str(),
@@ -406,6 +449,20 @@ int Show(const Client& client, const Args& args) {
                 view.documents_obtained() ? "   documents obtained" : "",
                 view.documents_exception() ? " (late, with approval)" : "",
                 view.no_bid_decided() ? "   NO BID" : "");
+    std::printf("  estimated    %s\n", details.has_estimated_value()
+                                           ? HumanMoney(details.estimated_value()).c_str()
+                                           : "-");
+    if (!details.source_reference().empty()) {
+      std::printf("  source       %s\n", details.source_reference().c_str());
+    }
+    std::printf(
+        "  time zone    %s\n",
+        details.time_zone().empty() ? "- (not known; times shown in the --tz zone)"
+        : GetTimeDisplay().per_tender
+            ? details.time_zone().c_str()
+            : absl::StrCat(details.time_zone(), " (times below in ", GetTimeDisplay().zone.name,
+                           "; --tz tender shows them in the buyer's)")
+                  .c_str());
     std::printf(
         "  documents    until %s\n",
         date(dates.has_documents_available_until(), dates.documents_available_until()).c_str());
@@ -422,7 +479,7 @@ int Show(const Client& client, const Args& args) {
       std::vector<std::string> suppliers;
       for (const v1::Party& p : a.award().suppliers()) suppliers.push_back(p.id());
       award = absl::StrCat(a.award().award_id(), " ", absl::StrJoin(suppliers, "+"), " ",
-                           a.award().amount().amount(), " ", a.award().amount().currency());
+                           HumanMoney(a.award().amount()));
     }
     const std::string lot_status =
         absl::AsciiStrToLower(v1::LotStatus_Name(lot.status()).substr(11));
@@ -432,9 +489,7 @@ int Show(const Client& client, const Args& args) {
     }
     for (const v1::BidView& bid : lot.bids()) {
       table.Add({Cell::Text(lot.lot_id().empty() ? "-" : lot.lot_id()), Cell::Text(lot_status),
-                 Cell::Text(bid.bid().bidder().id()),
-                 Cell::Text(
-                     absl::StrCat(bid.bid().amount().amount(), " ", bid.bid().amount().currency())),
+                 Cell::Text(bid.bid().bidder().id()), Cell::Money(bid.bid().amount()),
                  Cell::Text(absl::AsciiStrToLower(v1::BidStatus_Name(bid.status()).substr(11))),
                  Cell::Bool(bid.ours()), Cell::Text(award)});
     }
@@ -461,7 +516,11 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
             FlagSpec{"estimated", "MONEY", "estimated value, e.g. \"1250000.00 CNY\""},
             FlagSpec{"lot", "ID[:TITLE[:MONEY]]", "a lot", true},
             FlagSpec{"team", "NAME", "owner bid team"},
-            FlagSpec{"source", "TEXT", "where it was found (URL, reference)"}, kAt, kRequestId),
+            FlagSpec{"source", "TEXT", "where it was found (URL, reference)"},
+            FlagSpec{"tender-tz", "ZONE",
+                     "the buyer's time zone, e.g. Asia/Shanghai or +08:00 (default: the offset "
+                     "the dates were typed with)"},
+            kAt, kRequestId),
        1,
        1,
        Discover});

@@ -63,6 +63,7 @@ v1::DeadlineItem DeadlineItemOf(const storage::v1::DeadlineRecord& stored,
   item.set_done(stored.done());
   item.set_at_risk(mark.at_risk);
   item.set_overdue(mark.overdue);
+  item.set_time_zone(stored.time_zone());
   return item;
 }
 
@@ -75,6 +76,7 @@ v1::StaleTender StaleTenderOf(const storage::v1::StaleRecord& stored, absl::Time
   *stale.mutable_buyer() = stored.buyer();
   *stale.mutable_last_event_at() = stored.last_event_at();
   ToProtoDuration(as_of - FromProtoTime(stored.last_event_at()), stale.mutable_idle());
+  stale.set_time_zone(stored.time_zone());
   return stale;
 }
 

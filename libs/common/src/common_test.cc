@@ -11,6 +11,7 @@
 #include "bidtrail/common/log.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/thread_pool.h"
+#include "bidtrail/common/time_zone.h"
 #include "bidtrail/common/uuid.h"
 #include "bidtrail/common/validate.h"
 #include "bidtrail/testing/status_matchers.h"
@@ -203,6 +204,41 @@ TEST(ProtoTimeTest, DurationsRoundTripWithOneSign) {
         << duration;
     EXPECT_EQ(FromProtoDuration(proto), duration);
   }
+}
+
+TEST(TimeZoneTest, NamesAndOffsetsAsPeopleWriteThem) {
+  const absl::Time winter =
+      absl::FromCivil(absl::CivilSecond(2026, 1, 15, 4, 0, 0), absl::UTCTimeZone());
+  const absl::Time summer =
+      absl::FromCivil(absl::CivilSecond(2026, 7, 15, 4, 0, 0), absl::UTCTimeZone());
+  ASSERT_OK_AND_ASSIGN(NamedZone shanghai, ParseZone("Asia/Shanghai"));
+  EXPECT_EQ(shanghai.name, "Asia/Shanghai");
+  EXPECT_EQ(FormatRfc3339(winter, shanghai.zone), "2026-01-15T12:00:00+08:00");
+  ASSERT_OK_AND_ASSIGN(NamedZone paris, ParseZone("Europe/Paris"));
+  EXPECT_EQ(OffsetAt(winter, paris.zone), "+01:00");
+  EXPECT_EQ(OffsetAt(summer, paris.zone), "+02:00");  // daylight saving time
+  ASSERT_OK_AND_ASSIGN(NamedZone fixed, ParseZone("-0530"));
+  EXPECT_EQ(fixed.name, "-05:30");
+  EXPECT_EQ(FormatRfc3339(winter, fixed.zone), "2026-01-14T22:30:00-05:30");
+  ASSERT_OK_AND_ASSIGN(NamedZone short_form, ParseZone("+8"));
+  EXPECT_EQ(short_form.name, "+08:00");
+  ASSERT_OK_AND_ASSIGN(NamedZone utc, ParseZone("Z"));
+  EXPECT_EQ(utc.name, "UTC");
+  EXPECT_EQ(FormatRfc3339(winter + absl::Milliseconds(250), utc.zone),
+            "2026-01-15T04:00:00.25+00:00");
+
+  for (const char* bad :
+       {"Mars/Olympus", "+19:00", "+08:60", "8", "", "../../etc/passwd", "CST+"}) {
+    EXPECT_THAT(ParseZone(bad), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"")))
+        << bad;
+  }
+
+  EXPECT_EQ(TypedOffset("2026-03-01T12:00:00+08:00"), "+08:00");
+  EXPECT_EQ(TypedOffset("2026-03-01T12:00-05:00"), "-05:00");
+  EXPECT_EQ(TypedOffset("2026-03-01T04:00:00Z"), "UTC");
+  EXPECT_EQ(TypedOffset("2026-03-01T04:00:00+00:00"), "UTC");
+  EXPECT_EQ(TypedOffset("2026-03-01"), std::nullopt);
+  EXPECT_EQ(TypedOffset("now"), std::nullopt);
 }
 
 TEST(JsonTest, EscapesControlBytesQuotesAndBackslashes) {

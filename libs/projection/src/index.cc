@@ -23,6 +23,7 @@ IndexEntries IndexEntriesOf(const tender::TenderState& state, std::string_view o
     *record.mutable_buyer() = details.buyer();
     record.set_territory(details.territory());
     record.set_owner_team(details.owner_team());
+    record.set_time_zone(details.time_zone());
     for (const readmodel::TenderDeadline& deadline : deadlines) {
       record.set_kind(static_cast<storage::v1::DeadlineKind>(deadline.kind));
       ToProtoTime(deadline.due, record.mutable_due());
@@ -42,6 +43,7 @@ IndexEntries IndexEntriesOf(const tender::TenderState& state, std::string_view o
     stale.set_territory(details.territory());
     stale.set_owner_team(details.owner_team());
     *stale.mutable_buyer() = details.buyer();
+    stale.set_time_zone(details.time_zone());
     ToProtoTime(*clock, stale.mutable_last_event_at());
     entries[keys::StaleKey(*clock, details.tender_id())] = stale.SerializeAsString();
   }

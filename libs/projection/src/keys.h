@@ -31,8 +31,9 @@ namespace bidtrail::projection::keys {
 // and folded again from the log at open. History: 2, actor records in
 // chunks; 3, actor records in their compact encoding; 4, bidtrail's own
 // storage messages (storage/v1/read_models.proto) instead of the API's; 5,
-// tender records carry when the documents were obtained.
-inline constexpr char kLayoutVersion[] = "5";
+// tender records carry when the documents were obtained; 6, board and
+// stale records carry the tender's time zone.
+inline constexpr char kLayoutVersion[] = "6";
 inline constexpr char kFormatKey[] = "m/format";
 inline constexpr char kActiveKey[] = "m/active";
 

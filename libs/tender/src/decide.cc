@@ -11,6 +11,7 @@
 #include "bidtrail/common/enum_names.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
+#include "bidtrail/common/time_zone.h"
 #include "bidtrail/common/validate.h"
 #include "bidtrail/tender/codec.h"
 #include "google/protobuf/descriptor.h"
@@ -506,7 +507,7 @@ absl::StatusOr<std::optional<v1::TenderEvent>> ExplainLateness(
                                         ? state.details.key_dates().submission_deadline()
                                         : state.details.key_dates().documents_available_until())),
                "), which had passed when it is recorded (", Format(now),
-               "); a manager must approve it (late.approver; bidtrail --approver NAME)"));
+               "); a manager must approve it (late.approver; bidtrail --manager NAME)"));
   }
   v1::TenderEvent explanation;
   v1::RecordedLate* recorded = explanation.mutable_recorded_late();
@@ -561,6 +562,12 @@ absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
       return absl::AlreadyExistsError(StrCat("tender ", tender_id, " already exists"));
     }
     RETURN_IF_ERROR(DecideDiscovery(proposed.tender_discovered()));
+    if (!proposed.tender_discovered().time_zone().empty()) {
+      // Stored in its canonical form: "+8" becomes "+08:00", "Z" "UTC".
+      absl::StatusOr<NamedZone> zone = ParseZone(proposed.tender_discovered().time_zone());
+      if (!zone.ok()) return Invalid(StrCat("time_zone: ", zone.status().message()));
+      decided.mutable_tender_discovered()->set_time_zone(zone->name);
+    }
     return std::vector<v1::TenderEvent>{decided};
   }
   if (!state.exists) {

@@ -102,6 +102,17 @@ std::vector<RuleCase> RuleCases() {
        ForTender("   ", Discovered()),
        absl::StatusCode::kInvalidArgument,
        "with no space at either end"},
+      {"unknown time zone",
+       {},
+       With(Discovered(),
+            [](auto* e) { e->mutable_tender_discovered()->set_time_zone("Asia/Beijing"); }),
+       absl::StatusCode::kInvalidArgument,
+       "time_zone: \"Asia/Beijing\" is not a time zone"},
+      {"offset beyond 18 hours",
+       {},
+       With(Discovered(), [](auto* e) { e->mutable_tender_discovered()->set_time_zone("+19:00"); }),
+       absl::StatusCode::kInvalidArgument,
+       "time_zone: \"+19:00\" is not a UTC offset"},
       {"territory with a leading space",
        {},
        With(Discovered(), [](auto* e) { e->mutable_tender_discovered()->set_territory(" north"); }),
@@ -383,6 +394,21 @@ TEST(DecideTest, LateDocumentWithApproverIsRecordedAsAnException) {
   EXPECT_FALSE(normal[0].document_obtained().exception());
 }
 
+TEST(DecideTest, TheBuyersTimeZoneIsStoredInItsCanonicalForm) {
+  for (const auto& [typed, stored] :
+       std::vector<std::pair<std::string, std::string>>{{"Asia/Shanghai", "Asia/Shanghai"},
+                                                        {"+8", "+08:00"},
+                                                        {"-0530", "-05:30"},
+                                                        {"Z", "UTC"},
+                                                        {"", ""}}) {
+    ASSERT_OK_AND_ASSIGN(auto events,
+                         DecideAfter({}, With(Discovered(), [&](auto* e) {
+                                       e->mutable_tender_discovered()->set_time_zone(typed);
+                                     })));
+    EXPECT_EQ(events[0].tender_discovered().time_zone(), stored) << typed;
+  }
+}
+
 TEST(DecideTest, CompetitorBidMayBeRecordedAfterTheDeadline) {
   // Recorded on day 21 (now), submitted on day 19.
   EXPECT_THAT(DecideAfter({Discovered()}, Bid("C-1", "1.00", Day(19)), Day(21)), IsOk());
@@ -438,7 +464,7 @@ TEST(DecideTest, LateRecordingsNeedAReasonAndClaimedDeadlinesAManager) {
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        "it claims to have met documents_available_until (2026-03-11T00:00:00Z), "
                        "which had passed when it is recorded (2026-03-12T00:00:00Z); a manager "
-                       "must approve it (late.approver; bidtrail --approver NAME)"));
+                       "must approve it (late.approver; bidtrail --manager NAME)"));
   ASSERT_OK_AND_ASSIGN(auto claimed, DecideAfter(open, Document(Day(9)), Day(11), approved));
   ASSERT_EQ(claimed.size(), 2u);
   EXPECT_EQ(claimed[1].recorded_late().deadline(), "documents_available_until");

@@ -185,6 +185,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerConte
       *response->add_deadlines() = api::DeadlineOutcomeOf(outcome);
     }
     response->set_amendment_count(state.amendment_count);
+    response->set_time_zone(state.details.time_zone());
     return absl::OkStatus();
   });
 }
