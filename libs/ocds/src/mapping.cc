@@ -323,6 +323,9 @@ class TenderMapper {
     *discovered->mutable_key_dates() = KeyDatesOf(tender);
     discovered->set_discovery_channel(v1::DISCOVERY_CHANNEL_IMPORT);
     discovered->set_source_reference(out_->ocid);
+    // The buyer's zone, as far as the publisher says: the offset its tender
+    // period was written with.
+    discovered->set_time_zone(tender.tender_period.zone);
     ToProtoTime(start, discovered->mutable_occurred_at());
     tender_start_ = start;
     Emit(std::move(event), "tender");

@@ -89,6 +89,7 @@ TEST(MapReleasesTest, ReleasesAreFoldedInDateOrderWithLotsBidsAndAwards) {
   EXPECT_EQ(discovered.category(), "goods");
   EXPECT_EQ(discovered.discovery_channel(), v1::DISCOVERY_CHANNEL_IMPORT);
   EXPECT_EQ(discovered.source_reference(), "ocds-fixture-lots");
+  EXPECT_EQ(discovered.time_zone(), "UTC");  // tenderPeriod's dates end in Z
   EXPECT_EQ(discovered.estimated_value().amount(), "1000000");
   ASSERT_EQ(discovered.lots_size(), 2);
   EXPECT_EQ(discovered.lots(0).value().amount(), "600000");

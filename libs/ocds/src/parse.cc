@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "bidtrail/common/currency.h"
+#include "bidtrail/common/time_zone.h"
 #include "bidtrail/ocds/release.h"
 #include "simdjson.h"
 
@@ -123,12 +124,18 @@ error_code ReadLowerText(od::value& value, std::string* out) {
   return SUCCESS;
 }
 
-error_code ReadTime(od::value& value, absl::Time* out, Release* release) {
+// A time; `zone`, when given, gets the UTC offset it was written with.
+error_code ReadTime(od::value& value, absl::Time* out, Release* release,
+                    std::string* zone = nullptr) {
   std::string text;
   OCDS_TRY(ReadText(value, &text));
   if (text.empty()) return SUCCESS;
   *out = ParseOcdsTime(text);
-  if (*out == absl::InfinitePast()) release->problems.push_back("date_unparsable");
+  if (*out == absl::InfinitePast()) {
+    release->problems.push_back("date_unparsable");
+  } else if (zone != nullptr) {
+    *zone = TypedOffset(text).value_or("");
+  }
   return SUCCESS;
 }
 
@@ -173,14 +180,17 @@ error_code ReadPeriod(od::value& value, Period* out, Release* release) {
   od::json_type type;
   OCDS_TRY(value.type().get(type));
   if (type != od::json_type::object) return SUCCESS;
+  std::string start_zone;
+  std::string end_zone;
   OCDS_TRY(ForEachField(value, [&](std::string_view key, od::field& field) -> error_code {
     if (key == "startDate") {
-      OCDS_TRY(ReadTime(field.value(), &out->start, release));
+      OCDS_TRY(ReadTime(field.value(), &out->start, release, &start_zone));
     } else if (key == "endDate") {
-      OCDS_TRY(ReadTime(field.value(), &out->end, release));
+      OCDS_TRY(ReadTime(field.value(), &out->end, release, &end_zone));
     }
     return SUCCESS;
   }));
+  out->zone = !end_zone.empty() ? end_zone : start_zone;
   return SUCCESS;
 }
 

@@ -109,6 +109,8 @@ TEST(ParseDocumentTest, ReleasePackageWithLotVariants) {
   EXPECT_EQ(tender.tender.procurement_method, "selective");
   EXPECT_EQ(tender.tender.tender_period.start, Utc(2021, 1, 10));
   EXPECT_EQ(tender.tender.tender_period.end, Utc(2021, 2, 1, 12));
+  EXPECT_EQ(tender.tender.tender_period.zone, "UTC");
+  EXPECT_EQ(tender.tender.award_period.zone, "");  // none published
   ASSERT_EQ(tender.tender.lots.size(), 2u);
   EXPECT_EQ(tender.tender.lots[1].value, (Value{"400000", "EUR"}));
   ASSERT_EQ(tender.parties.size(), 3u);
@@ -137,6 +139,7 @@ TEST(ParseDocumentTest, SingleReleaseKeepsRawNumbersExact) {
   // A double would give 12345678901234568.
   EXPECT_EQ(release.tender.value, (Value{"12345678901234567.89", "UAH"}));
   EXPECT_EQ(release.tender.status, "active.qualification");
+  EXPECT_EQ(release.tender.tender_period.zone, "+02:00");  // as its dates were written
   EXPECT_EQ(release.buyer.id, "UA-EDR-01234567");
   EXPECT_EQ(release.buyer.name, "City Hospital");
   ASSERT_EQ(release.bids.size(), 4u);

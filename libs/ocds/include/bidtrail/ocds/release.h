@@ -47,6 +47,9 @@ struct PartyRef {
 struct Period {
   absl::Time start = absl::InfinitePast();
   absl::Time end = absl::InfinitePast();
+  // The UTC offset the end (else the start) was written with, as a zone
+  // name ("-06:00", "UTC"); "" when it had none (a bare date).
+  std::string zone;
 };
 
 struct Lot {
