@@ -502,6 +502,47 @@ TEST_F(ProjectionsTest, TimelineFlagsALateRecordingOnItsFact) {
   EXPECT_EQ(then.events(2).late().approver(), "manager Zhao");
 }
 
+// The audit by business time: what had happened by then, as known now,
+// whenever it was recorded.
+TEST_F(ProjectionsTest, AuditByBusinessTime) {
+  RecordHistory();
+  OpenEngine();
+  CatchUp();
+  StartServer();
+  v1::TenderAsOfRequest request;
+  request.set_tender_id("T-2");
+  // Day 20: documents and both bids, no award yet.
+  ToProtoTime(Day(20), request.mutable_occurred_by());
+  v1::TenderAsOfResponse then;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(stub_->TenderAsOf(&c1, request, &then).ok());
+  EXPECT_EQ(then.events_size(), 4);
+  EXPECT_EQ(then.revision(), 3u);
+  ASSERT_EQ(then.tender().lots_size(), 1);
+  EXPECT_EQ(then.tender().lots(0).bids_size(), 2);
+  EXPECT_EQ(then.tender().lots(0).awards_size(), 0);
+  // Day 26: the first award, cancelled.
+  ToProtoTime(Day(26), request.mutable_occurred_by());
+  grpc::ClientContext c2;
+  ASSERT_TRUE(stub_->TenderAsOf(&c2, request, &then).ok());
+  EXPECT_EQ(then.events_size(), 6);
+  // Before it was discovered: NOT_FOUND saying when it was.
+  ToProtoTime(Day(-1), request.mutable_occurred_by());
+  grpc::ClientContext c3;
+  const grpc::Status before = stub_->TenderAsOf(&c3, request, &then);
+  EXPECT_EQ(before.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(before.error_message(),
+              HasSubstr("had not happened by 2026-02-28T00:00:00Z (it was discovered at "
+                        "2026-03-01T00:00:00Z)"));
+  // By recorded time, before anything was recorded: says when it was.
+  ToProtoTime(Day(-1), request.mutable_recorded_at());
+  grpc::ClientContext c4;
+  const grpc::Status unrecorded = stub_->TenderAsOf(&c4, request, &then);
+  EXPECT_EQ(unrecorded.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(unrecorded.error_message(),
+              HasSubstr("was not yet recorded then (its first event was recorded at "));
+}
+
 TEST_F(ProjectionsTest, TimelineWinLossCompetitorsAuditAndStatus) {
   RecordHistory();
   OpenEngine();

@@ -121,7 +121,7 @@ BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-C --js
 export BIDTRAIL_TZ=UTC
 D_DAY=$(date -u -d '+20 days' +%Y-%m-%d)
 cmd tender discover E2E-D --title "Control room" --buyer "BUR-4:West bureau" --territory west \
-  --submission-deadline "${D_DAY}T10:00:00+08:00" --at "$(at '-1 day')" --request-id d1
+  --submission-deadline "${D_DAY}T10:00:00+08:00" --at -1d --request-id d1
 refused "has no UTC offset: if you meant UTC, write ${D_DAY}T10:00:00+00:00" tender discover E2E-X \
   --title T --buyer B-3 --territory north --submission-deadline "${D_DAY}T10:00"
 refused 'different UTC offsets (+08:00 in --documents-until, +09:00 in --submission-deadline)' \
@@ -134,6 +134,8 @@ refused 'unknown flag --documents-untill; did you mean --documents-until?' tende
   --documents-untill "$D_DAY"
 [ "$(wc -l <"$WORK/refused.txt")" -eq 3 ] || fail "a usage error printed more than its hint: $(cat "$WORK/refused.txt")"
 refused 'TENDER_ID is missing' tender show
+# The demo never goes into a log holding other data unasked.
+refused 'or pass --mix to load it here anyway' demo load --tenders 3
 ACKED=13  # E2E-A's two facts of ours each carry a RecordedLate
 
 wait_caught_up() {
@@ -155,6 +157,10 @@ ask winrate --by bidder --json >"$WORK/bidders-before.json"
 grep -q '"group":"RIVAL-1","name":"Rival","bid":1,"won":0,"lost":1,"pending":0,"void":0,"disqualified":1' \
   "$WORK/bidders-before.json" || fail "rival: $(cat "$WORK/bidders-before.json")"
 ask timeline E2E-A --json | grep -q '"amendment_count"' || true
+# The audit by business time: E2E-A as it stood 9 days ago, bids in, no award.
+ask audit E2E-A --happened-by -9d >"$WORK/audit.txt" || fail "audit --happened-by: $(cat "$WORK/audit.txt")"
+grep -q "^E2E-A as it stood at .*: open" "$WORK/audit.txt" && grep -q "bid 850,000 CNY by us" "$WORK/audit.txt" &&
+  ! grep -q "award AW-1" "$WORK/audit.txt" || fail "audit --happened-by: $(cat "$WORK/audit.txt")"
 # Times in a zone, in the tender's own zone, and in RFC 3339 for programs.
 ask --tz Asia/Tokyo deadlines --within 30d >"$WORK/tokyo.txt"
 grep -q "^due (Asia/Tokyo)" "$WORK/tokyo.txt" && grep -q "^${D_DAY} 11:00 +09:00 .*E2E-D" "$WORK/tokyo.txt" ||

@@ -169,6 +169,11 @@ std::string Args::HelpText() const {
 absl::StatusOr<absl::Time> ParseTime(const std::string& text, absl::Time now,
                                      const NamedZone& zone) {
   if (text == "now") return now;
+  // "+3d", "-20h": relative to now.
+  if (text.size() > 1 && (text[0] == '+' || text[0] == '-')) {
+    absl::StatusOr<absl::Duration> offset = ParseDuration(text.substr(1));
+    if (offset.ok()) return text[0] == '+' ? now + *offset : now - *offset;
+  }
   absl::Time time;
   std::string error;
   if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
@@ -184,7 +189,7 @@ absl::StatusOr<absl::Time> ParseTime(const std::string& text, absl::Time now,
   return absl::InvalidArgumentError(absl::StrCat(
       "\"", text, "\" is not a time", hint,
       "; write 2026-03-01T12:00:00+08:00 (with its UTC offset), 2026-03-01 (midnight, ", zone.name,
-      ") or now"));
+      "), now, or +3d / -20h from now"));
 }
 
 absl::StatusOr<absl::Duration> ParseDuration(const std::string& text) {

@@ -71,7 +71,7 @@ class Args {
 };
 
 // "2026-03-01T12:00:00+08:00", "2026-03-01T04:00:00Z", "2026-03-01" (midnight
-// in `zone`), or "now" (= `now`). A time without its offset is refused,
+// in `zone`), "now" (= `now`), or a duration from now: "+3d", "-20h". A time without its offset is refused,
 // with the reading in `zone` suggested.
 absl::StatusOr<absl::Time> ParseTime(const std::string& text, absl::Time now,
                                      const NamedZone& zone);

@@ -62,6 +62,36 @@ class ProgressLine {
   absl::Time shown_ = absl::InfinitePast();
 };
 
+// The demo's made-up history never goes into a team's log unasked: it loads
+// into an empty log, or tops up a log that already holds this demo (loading
+// is idempotent), else only with --mix. "" when it may load, else why not.
+std::string DemoRefusal(const Client& client, const demo::Options& options) {
+  demo::Generator probe(options);
+  demo::Command first;
+  if (!probe.Next(&first)) return "";
+  v1::GetTenderRequest tender_request;
+  tender_request.set_tender_id(tender::TenderIdOf(first.event));
+  v1::GetTenderResponse tender_response;
+  auto tender_context = client.Context();
+  if (client.tenders->GetTender(tender_context.get(), tender_request, &tender_response).ok()) {
+    return "";  // this demo is there already: loading again tops it up
+  }
+  v1::GetProjectionStatusResponse status;
+  auto status_context = client.Context();
+  const grpc::Status asked = client.queries->GetProjectionStatus(
+      status_context.get(), v1::GetProjectionStatusRequest(), &status);
+  if (asked.ok() && status.head_position() == 0) return "";
+  const std::string holds = asked.ok()
+                                ? absl::StrCat("the log at ", client.server, " already holds ",
+                                               status.head_position(), " events, not this demo's")
+                                : absl::StrCat("cannot tell whether the log at ", client.server,
+                                               " is empty (it hosts no QueriesService)");
+  return absl::StrCat(
+      holds,
+      "; the demo's made-up tenders would stay in it for good. Load the demo into a data folder "
+      "of its own (tools/up keeps it in var/demo), or pass --mix to load it here anyway");
+}
+
 // Sends the generated history through the Tenders service: one worker per
 // slice of tenders, so each tender's commands stay in order while tenders
 // load in parallel.
@@ -81,6 +111,12 @@ int DemoLoad(const Client& client, const Args& args) {
   if (options.tenders <= 0 || options.tenders > 1000000) {
     std::fprintf(stderr, "bidtrail: --tenders: %d; must be 1 to 1000000\n", options.tenders);
     return 2;
+  }
+  if (!args.Has("mix")) {
+    if (const std::string refusal = DemoRefusal(client, options); !refusal.empty()) {
+      std::fprintf(stderr, "bidtrail: %s\n", refusal.c_str());
+      return 1;
+    }
   }
   constexpr int kWorkers = 8;
   struct Queue {
@@ -230,9 +266,12 @@ void AddDataCommands(std::vector<Subcommand>* commands) {
        "Generates about two years of tenders (territories and their teams, buyers of several "
        "kinds, our company and competitors, partners, lots, amendments, late documents, no-bids, "
        "cancellations, re-awards, activities, stale tenders, deadlines in the coming days) and "
-       "records them. The same seed gives the same history: loading it again appends nothing.",
+       "records them. The same seed gives the same history: loading it again appends nothing. "
+       "Its tenders are DEMO-<year>-<n>. It loads only into an empty log (or one holding this "
+       "demo): a team's log gets made-up tenders only with --mix.",
        {{"tenders", "N", "how many tenders (default 2000)"},
         {"seed", "S", "the seed (default 1)"},
+        {"mix", "", "load into a log that holds other data (the demo stays in it for good)"},
         {"own-party-id", "ID", "our party id, as bidtraild --own_party_id (default us)"}},
        0,
        0,

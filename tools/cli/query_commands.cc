@@ -392,11 +392,19 @@ int Competitors(const Client& client, const Args& args) {
 int Audit(const Client& client, const Args& args) {
   v1::TenderAsOfRequest request;
   request.set_tender_id(args.positional()[0]);
-  if (args.Has("as-of") == args.Has("position")) {
-    return Usage(absl::InvalidArgumentError("give --as-of TIME or --position N"));
+  if (static_cast<int>(args.Has("as-of")) + static_cast<int>(args.Has("position")) +
+          static_cast<int>(args.Has("happened-by")) !=
+      1) {
+    return Usage(absl::InvalidArgumentError(
+        "give one of --as-of TIME (what was recorded by then), --happened-by TIME (what had "
+        "happened by then) or --position N"));
   }
   if (args.Has("as-of")) {
     if (absl::Status s = TimeFlag(args, "as-of", request.mutable_recorded_at()); !s.ok()) {
+      return Usage(s);
+    }
+  } else if (args.Has("happened-by")) {
+    if (absl::Status s = TimeFlag(args, "happened-by", request.mutable_occurred_by()); !s.ok()) {
       return Usage(s);
     }
   } else {
@@ -422,7 +430,14 @@ int Audit(const Client& client, const Args& args) {
   }
   if (client.format == Format::kTable) {
     const v1::TenderView& view = response.tender();
-    std::printf("%s as known then (revision %llu): %s, %d lot(s)\n", request.tender_id().c_str(),
+    const std::string then =
+        request.has_occurred_by()
+            ? absl::StrCat("as it stood at ", HumanTime(FromProtoTime(request.occurred_by())),
+                           " (by what is known now)")
+        : request.has_recorded_at()
+            ? absl::StrCat("as known at ", HumanTime(FromProtoTime(request.recorded_at())))
+            : absl::StrCat("as known at position ", request.position());
+    std::printf("%s %s (revision %llu): %s, %d lot(s)\n", request.tender_id().c_str(), then.c_str(),
                 static_cast<unsigned long long>(response.revision()),
                 absl::AsciiStrToLower(v1::TenderStatus_Name(view.status()).substr(14)).c_str(),
                 view.lots_size());
@@ -618,10 +633,13 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
                        0,
                        Competitors});
   commands->push_back({{"audit"},
-                       "TENDER_ID (--as-of TIME | --position N)",
+                       "TENDER_ID (--as-of TIME | --happened-by TIME | --position N)",
                        "a tender's state and events as known at a past moment",
-                       "",
+                       "The tender as the log knew it at a recorded time (--as-of) or position, "
+                       "or as it stood at a business time by what the log knows now "
+                       "(--happened-by: facts recorded later included, and flagged).",
                        {{"as-of", "TIME", "what the log held at this recorded time"},
+                        {"happened-by", "TIME", "what had happened by this business time"},
                         {"position", "N", "what the log held up to this position"}},
                        1,
                        1,

@@ -118,7 +118,7 @@ TEST(GeneratorTest, SameSeedGivesTheSameCommands) {
   const std::vector<Command> second = Generate(DemoOptions(7, 300));
   ASSERT_THAT(first, SizeIs(Ge(3000u)));
   EXPECT_TRUE(SameCommands(first, second));
-  EXPECT_EQ(first.front().request_id.rfind("demo-7-T-", 0), 0u) << first.front().request_id;
+  EXPECT_EQ(first.front().request_id.rfind("demo-7-DEMO-", 0), 0u) << first.front().request_id;
 }
 
 TEST(GeneratorTest, DifferentSeedGivesDifferentCommands) {

@@ -347,13 +347,42 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Competitors(grpc::CallbackServerCo
   });
 }
 
+absl::Status QueriesGrpcService::TenderHappenedBy(const v1::TenderAsOfRequest& request,
+                                                  v1::TenderAsOfResponse* response) {
+  ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
+                   ReadTenderStream(store_, request.tender_id()));
+  const absl::Time by = FromProtoTime(request.occurred_by());
+  tender::TenderState state;
+  bool any = false;
+  for (const eventlog::RecordedEvent& record : records) {
+    // Business times need not grow along a stream (a competitor's bid is
+    // recorded at the opening, after our later facts): every event counts.
+    if (record.occurred_at > by) continue;
+    v1::TimelineEntry entry = EntryOf(record);
+    if (entry.has_event()) tender::Apply(entry.event(), &state);
+    AddEntry(std::move(entry), response->mutable_events());
+    response->set_revision(record.revision);
+    any = true;
+  }
+  if (!any) {
+    return absl::NotFoundError(absl::StrCat(
+        "tender ", request.tender_id(), " had not happened by ", FormatUtc(by),
+        records.empty()
+            ? std::string()
+            : absl::StrCat(" (it was discovered at ", FormatUtc(records[0].occurred_at), ")")));
+  }
+  *response->mutable_tender() = api::TenderViewOf(state, options_.own_party_id);
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* QueriesGrpcService::TenderAsOf(grpc::CallbackServerContext* context,
                                                          const v1::TenderAsOfRequest* request,
                                                          v1::TenderAsOfResponse* response) {
   return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
     if (request->as_of_case() == v1::TenderAsOfRequest::AS_OF_NOT_SET) {
-      return Invalid("as_of: set recorded_at (a time) or position");
+      return Invalid("as_of: set recorded_at (a time), position or occurred_by (a business time)");
     }
+    if (request->has_occurred_by()) return TenderHappenedBy(*request, response);
     ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
                      ReadTenderStream(store_, request->tender_id()));
     tender::TenderState state;
@@ -370,8 +399,11 @@ grpc::ServerUnaryReactor* QueriesGrpcService::TenderAsOf(grpc::CallbackServerCon
       any = true;
     }
     if (!any) {
-      return absl::NotFoundError(
-          absl::StrCat("tender ", request->tender_id(), " was not yet recorded then"));
+      return absl::NotFoundError(absl::StrCat(
+          "tender ", request->tender_id(), " was not yet recorded then (its first event was ",
+          request->has_position() ? absl::StrCat("at position ", records[0].position)
+                                  : absl::StrCat("recorded at ", FormatUtc(records[0].recorded_at)),
+          "; occurred_by asks what had happened by a business time)"));
     }
     *response->mutable_tender() = api::TenderViewOf(state, options_.own_party_id);
     return absl::OkStatus();

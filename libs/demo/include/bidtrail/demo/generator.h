@@ -38,7 +38,7 @@ struct Options {
   std::string own_party_id = "us";
   // Tender ids are "<prefix>-<year of discovery>-<number>"; histories with
   // different prefixes can share one log.
-  std::string tender_id_prefix = "T";
+  std::string tender_id_prefix = "DEMO";
 };
 
 // What `bidtrail demo load` says of the history it records all at once, for

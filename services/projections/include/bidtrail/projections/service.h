@@ -45,6 +45,10 @@ class QueriesGrpcService final : public v1::QueriesService::CallbackService {
       grpc::CallbackServerContext* context, const v1::RebuildRequest* request) override;
 
  private:
+  // TenderAsOf by business time (occurred_by).
+  absl::Status TenderHappenedBy(const v1::TenderAsOfRequest& request,
+                                v1::TenderAsOfResponse* response);
+
   projection::ProjectionEngine* const engine_;
   eventlog::EventStore* const store_;
   const Options options_;
