@@ -13,6 +13,7 @@
 #include "bidtrail/projections/service.h"
 #include "bidtrail/storage/rocks_kv_store.h"
 #include "bidtrail/tender/codec.h"
+#include "bidtrail/tender/decide.h"
 #include "bidtrail/tender/testing/events.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/testing/process.h"
@@ -156,6 +157,70 @@ TEST_F(ProjectionsTest, RebuiltEqualsIncrementalByteForByte) {
   ASSERT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(10)));
   ASSERT_OK_AND_ASSIGN(auto later, engine_->GetTender("T-5"));
   EXPECT_TRUE(later.has_value());
+}
+
+// Voided entries: the runner folds the tender again from the log, and the
+// result equals a rebuild and a fresh fold, byte for byte.
+TEST_F(ProjectionsTest, VoidingsFoldTheSameIncrementallyAndRebuilt) {
+  OpenEngine();
+  engine_->Start();
+  RecordHistory();
+  auto position_of = [&](const std::string& tender_id, uint64_t revision) {
+    auto records = eventlog::ReadWholeStream(*log_, tender::StreamIdOf(tender_id));
+    EXPECT_TRUE(records.ok());
+    return (*records)[revision].position;
+  };
+  // T-2's award to us (revision 6) and T-3's cancellation (revision 1) were
+  // mistakes.
+  Record("T-2", Voided(position_of("T-2", 6), Day(40)));
+  Record("T-3", Voided(position_of("T-3", 1), Day(40)));
+  ASSERT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(10)));
+  ASSERT_OK_AND_ASSIGN(auto t2, engine_->GetTender("T-2"));
+  ASSERT_TRUE(t2.has_value());
+  EXPECT_EQ(t2->lots(0).status(), v1::LOT_STATUS_OPEN);  // A1 cancelled, A2 voided
+  ASSERT_OK_AND_ASSIGN(auto t3, engine_->GetTender("T-3"));
+  ASSERT_TRUE(t3.has_value());
+  EXPECT_EQ(t3->status(), v1::TENDER_STATUS_OPEN);
+
+  ASSERT_OK_AND_ASSIGN(auto incremental, engine_->Dump());
+  ASSERT_TRUE(engine_->Rebuild([](uint64_t, uint64_t) {}).ok());
+  ASSERT_OK_AND_ASSIGN(auto rebuilt, engine_->Dump());
+  EXPECT_EQ(rebuilt, incremental);
+  engine_.reset();
+  OpenEngine("in-one-go");
+  CatchUp();
+  ASSERT_OK_AND_ASSIGN(auto fresh, engine_->Dump());
+  EXPECT_EQ(fresh, incremental);
+
+  // The timeline shows the voided entry, marked, and leaves it out of the
+  // phases: no award phase any more.
+  StartServer();
+  v1::TimelineRequest request;
+  request.set_tender_id("T-2");
+  v1::TimelineResponse timeline;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->Timeline(&context, request, &timeline).ok());
+  ASSERT_EQ(timeline.entries_size(), 8);
+  EXPECT_TRUE(timeline.entries(6).event().has_award_announced());
+  ASSERT_TRUE(timeline.entries(6).has_voided());
+  EXPECT_EQ(timeline.entries(6).voided().actor(), "alice");
+  EXPECT_EQ(timeline.entries(6).voided().reason(), "typed into the wrong tender");
+  EXPECT_EQ(timeline.entries(6).voided().position(), timeline.entries(7).position());
+  EXPECT_FALSE(timeline.entries(5).has_voided());
+  EXPECT_TRUE(timeline.entries(7).event().has_entry_voided());
+  EXPECT_EQ(timeline.entries(7).event().entry_voided().voided_type(), "bidtrail.v1.AwardAnnounced");
+  // The first award (day 25) still ends the phases, though cancelled.
+  ASSERT_EQ(timeline.durations_size(), 4);
+
+  // The audit as known before the voiding shows the award in force.
+  v1::TenderAsOfRequest as_of;
+  as_of.set_tender_id("T-2");
+  as_of.set_position(timeline.entries(6).position());
+  v1::TenderAsOfResponse then;
+  grpc::ClientContext audit;
+  ASSERT_TRUE(stub_->TenderAsOf(&audit, as_of, &then).ok());
+  EXPECT_FALSE(then.events(6).has_voided());
+  EXPECT_EQ(then.tender().lots(0).status(), v1::LOT_STATUS_AWARDED);
 }
 
 TEST_F(ProjectionsTest, RestartMidStreamResumesExactly) {

@@ -285,6 +285,38 @@ TEST_F(TendersServiceTest, LateRecordingsCarryTheirReasonIntoTheLog) {
   EXPECT_EQ(result.events_size(), 2);
 }
 
+// Voiding through the service: it looks the entry up by position, fills in
+// its revision and type, and the state leaves it out; mistakes in the
+// voiding itself change nothing.
+TEST_F(TendersServiceTest, VoidingAnEntryByItsPosition) {
+  Ok("r1", Discovered());
+  const v1::CommandResult document = Ok("r2", Document(Day(2)));
+  {
+    absl::MutexLock lock(&clock_mu_);
+    now_ = Day(3);
+  }
+  const uint64_t head = Head();
+  v1::CommandResult result;
+  grpc::Status status = client_->Send("v0", Voided(head + 7, Day(3)), &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("holds no event of tender T-1"));
+  status = client_->Send("v0", Voided(1, Day(3)), &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("is the discovery of tender T-1"));
+  EXPECT_EQ(Head(), head);
+
+  ASSERT_TRUE(client_->Send("v1", Voided(document.first_position(), Day(3)), &result).ok());
+  ASSERT_EQ(result.events_size(), 1);
+  EXPECT_EQ(result.events(0).entry_voided().revision(), 1u);
+  EXPECT_EQ(result.events(0).entry_voided().voided_type(), "bidtrail.v1.DocumentObtained");
+  EXPECT_EQ(Head(), head + 1);
+  ASSERT_OK_AND_ASSIGN(auto loaded, commands_->Load(kTender));
+  EXPECT_FALSE(loaded.first.documents_obtained);
+  status = client_->Send("v2", Voided(document.first_position(), Day(3)), &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("is already voided"));
+}
+
 TEST_F(TendersServiceTest, SixteenConcurrentBidsAllLandOnce) {
   Ok("r1", Discovered());
   constexpr int kClients = 16;

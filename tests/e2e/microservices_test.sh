@@ -116,6 +116,14 @@ cmd tender discover E2E-C --title "Grid sensors" --buyer "BUR-3:East bureau" --t
 BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-C --json |
   grep -q '"estimated_value":{"amount":"1250000.50","currency":"CNY"}' ||
   fail "E2E-C estimated value: $(BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-C --json)"
+# Corrections: a bid typed into the wrong tender is voided, not erased.
+WRONG=$(BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" bid submit E2E-C --bidder RIVAL-3 \
+  --amount "500 CNY" --at -1d --request-id c2 --json | sed -n 's/.*"position":\([0-9]*\).*/\1/p')
+[ -n "$WRONG" ] || fail "no position for the bid to void"
+refused '--reason is required' correct E2E-C "$WRONG"
+cmd correct E2E-C "$WRONG" --reason "typed into the wrong tender" --request-id c3
+refused 'is already voided' correct E2E-C "$WRONG" --reason "again"
+refused 'is the discovery of tender E2E-C' correct E2E-C "$((WRONG - 1))" --reason "no"
 # Times carry their zone. E2E-D's deadline is typed in the buyer's +08:00,
 # which the tender keeps as its zone; a time without its offset is refused.
 export BIDTRAIL_TZ=UTC
@@ -136,7 +144,7 @@ refused 'unknown flag --documents-untill; did you mean --documents-until?' tende
 refused 'TENDER_ID is missing' tender show
 # The demo never goes into a log holding other data unasked.
 refused 'or pass --mix to load it here anyway' demo load --tenders 3
-ACKED=13  # E2E-A's two facts of ours each carry a RecordedLate
+ACKED=15  # E2E-A's two facts of ours each carry a RecordedLate
 
 wait_caught_up() {
   for _ in $(seq 1 200); do
@@ -157,6 +165,11 @@ ask winrate --by bidder --json >"$WORK/bidders-before.json"
 grep -q '"group":"RIVAL-1","name":"Rival","bid":1,"won":0,"lost":1,"pending":0,"void":0,"disqualified":1' \
   "$WORK/bidders-before.json" || fail "rival: $(cat "$WORK/bidders-before.json")"
 ask timeline E2E-A --json | grep -q '"amendment_count"' || true
+ask timeline E2E-C >"$WORK/corrected.txt"
+grep -q "VOIDED: bid 500 CNY by RIVAL-3 \[voided by e2e at .*: typed into the wrong tender\]" \
+  "$WORK/corrected.txt" && grep -q "voided position $WRONG (BidSubmitted): typed into the wrong tender" \
+  "$WORK/corrected.txt" || fail "timeline of a corrected tender: $(cat "$WORK/corrected.txt")"
+ask competitors --json | grep -q RIVAL-3 && fail "a voided bid still counts: $(ask competitors --json)"
 # The audit by business time: E2E-A as it stood 9 days ago, bids in, no award.
 ask audit E2E-A --happened-by -9d >"$WORK/audit.txt" || fail "audit --happened-by: $(cat "$WORK/audit.txt")"
 grep -q "^E2E-A as it stood at .*: open" "$WORK/audit.txt" && grep -q "bid 850,000 CNY by us" "$WORK/audit.txt" &&
@@ -197,7 +210,7 @@ done
 grep -q "WARN projection: runner failed" "$WORK/projections.log" ||
   fail "the projections did not log the failure"
 ask status --json >"$WORK/status.json" || true
-grep -q '"checkpoint":13,"head":13,"lag":0' "$WORK/status.json" &&
+grep -q '"checkpoint":15,"head":15,"lag":0' "$WORK/status.json" &&
   grep -q '"code":"UNAVAILABLE"' "$WORK/status.json" || fail "status --json: $(cat "$WORK/status.json")"
 ask winrate --json | grep -q '"bid":1,"won":1' || fail "queries stopped answering while the store was gone"
 start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true
@@ -212,7 +225,7 @@ BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-A --js
   grep -q '"revision":"9"' || fail "E2E-A lost events"
 # And it goes on: a new command after the restarts.
 cmd doc obtained E2E-B --request-id b2
-ACKED=14
+ACKED=16
 wait_caught_up
 ask deadlines --json | grep -q '"tender_id":"E2E-B","deadline":"documents","flag":"done"' ||
   fail "E2E-B documents not done after the restart"

@@ -141,6 +141,15 @@ Cell Cell::Integer(int64_t value) {
   return cell;
 }
 
+Cell Cell::Position(uint64_t value) {
+  Cell cell;
+  cell.csv = absl::StrCat(value);
+  cell.text = cell.csv;
+  cell.json = cell.csv;
+  cell.numeric = true;
+  return cell;
+}
+
 Cell Cell::Percent(std::optional<double> ratio) {
   if (!ratio || !std::isfinite(*ratio)) return Null();
   Cell cell;

@@ -44,6 +44,8 @@ struct Cell {
   static Cell Text(std::string text);
   static Cell Number(double value, int decimals = 0);
   static Cell Integer(int64_t value);
+  // A number people type back (a log position, a revision): no separators.
+  static Cell Position(uint64_t value);
   static Cell Percent(std::optional<double> ratio);  // table "42.9%", JSON/CSV the ratio, or null
   static Cell Bool(bool value);
   static Cell Null();

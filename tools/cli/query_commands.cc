@@ -182,6 +182,12 @@ std::string DescribeEntry(const v1::TimelineEntry& entry) {
             : absl::StrCat("; claims ", late.deadline(), ", approved by ", late.approver()),
         "]");
   }
+  if (entry.has_voided()) {
+    const v1::Voiding& voided = entry.voided();
+    text = absl::StrCat("VOIDED: ", text, " [voided by ", voided.actor(), " at ",
+                        HumanTime(FromProtoTime(voided.recorded_at())), " (position ",
+                        voided.position(), "): ", voided.reason(), "]");
+  }
   return text;
 }
 
@@ -196,9 +202,9 @@ int Timeline(const Client& client, const Args& args) {
     std::printf("%s\n", MessageJson(response).c_str());
     return 0;
   }
-  Table events({"revision", "occurred", "recorded", "actor", "event"});
+  Table events({"position", "revision", "occurred", "recorded", "actor", "event"});
   for (const v1::TimelineEntry& entry : response.entries()) {
-    events.Add({Cell::Integer(entry.revision()),
+    events.Add({Cell::Position(entry.position()), Cell::Position(entry.revision()),
                 Cell::Time(FromProtoTime(entry.occurred_at()), response.time_zone()),
                 Cell::Time(FromProtoTime(entry.recorded_at()), response.time_zone()),
                 Cell::Text(entry.actor()), Cell::Text(DescribeEntry(entry))});
@@ -423,7 +429,7 @@ int Audit(const Client& client, const Args& args) {
   Table events({"position", "revision", "occurred", "recorded", "actor", "event"});
   for (const v1::TimelineEntry& entry : response.events()) {
     const std::string& zone = response.tender().details().time_zone();
-    events.Add({Cell::Integer(entry.position()), Cell::Integer(entry.revision()),
+    events.Add({Cell::Position(entry.position()), Cell::Position(entry.revision()),
                 Cell::Time(FromProtoTime(entry.occurred_at()), zone),
                 Cell::Time(FromProtoTime(entry.recorded_at()), zone), Cell::Text(entry.actor()),
                 Cell::Text(DescribeEntry(entry))});
@@ -465,7 +471,7 @@ int History(const Client& client, const Args& args) {
     const grpc::Status status = client.queries->ActorHistory(context.get(), request, &response);
     if (!status.ok()) return client.Fail(status);
     for (const v1::ActorRecord& record : response.records()) {
-      table.Add({Cell::Integer(record.position()), Cell::Text(record.stream_id()),
+      table.Add({Cell::Position(record.position()), Cell::Text(record.stream_id()),
                  Cell::Text(record.type()), Cell::Time(FromProtoTime(record.occurred_at())),
                  Cell::Time(FromProtoTime(record.recorded_at()))});
     }
@@ -486,7 +492,7 @@ int Verify(const Client& client, const Args&) {
   if (client.format != Format::kTable) {
     Table table({"ok", "records_checked", "first_bad_position", "problem", "head_hash"});
     table.Add({Cell::Bool(response.ok()), Cell::Integer(response.records_checked()),
-               response.ok() ? Cell::Null() : Cell::Integer(response.first_bad_position()),
+               response.ok() ? Cell::Null() : Cell::Position(response.first_bad_position()),
                Cell::Text(response.problem()), Cell::Text(hash)});
     table.Print(client.format);
   } else if (response.ok()) {
@@ -532,7 +538,7 @@ int Status(const Client& client, const Args&) {
       context.get(), v1::GetProjectionStatusRequest(), &response);
   if (!status.ok()) return client.Fail(status);
   Table table({"checkpoint", "head", "lag", "unknown_events_skipped", "rebuilding"});
-  table.Add({Cell::Integer(response.checkpoint()), Cell::Integer(response.head_position()),
+  table.Add({Cell::Position(response.checkpoint()), Cell::Position(response.head_position()),
              Cell::Integer(response.lag()), Cell::Integer(response.unknown_events_skipped()),
              Cell::Bool(response.rebuilding())});
   table.Print(client.format);
@@ -552,7 +558,7 @@ int Status(const Client& client, const Args&) {
   }
   Table failure({"code", "message", "position", "at", "failures_in_a_row", "total_failures"});
   failure.Add({Cell::Text(error.code()), Cell::Text(error.message()),
-               Cell::Integer(error.position()), Cell::Time(FromProtoTime(error.at())),
+               Cell::Position(error.position()), Cell::Time(FromProtoTime(error.at())),
                Cell::Integer(error.failures_in_a_row()), Cell::Integer(error.total_failures())});
   failure.Print(client.format);
   return error.failures_in_a_row() > 0 ? 1 : 0;

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -160,6 +161,14 @@ std::string Describe(const v1::TenderEvent& event) {
               ? ""
               : absl::StrCat(" (claims ", late.deadline(), ", approved by ", late.approver(), ")"));
     }
+    case v1::TenderEvent::kEntryVoided: {
+      const v1::EntryVoided& voiding = event.entry_voided();
+      std::string type = voiding.voided_type();
+      if (const size_t dot = type.rfind('.'); dot != std::string::npos) type = type.substr(dot + 1);
+      return absl::StrCat("voided position ", voiding.position(),
+                          type.empty() ? "" : absl::StrCat(" (", type, ")"), ": ",
+                          voiding.reason());
+    }
     case v1::TenderEvent::EVENT_NOT_SET:
       break;
   }
@@ -177,8 +186,8 @@ int Record(const Client& client, const Args& args, const v1::TenderEvent& event)
   if (!status.ok()) return client.Fail(status);
   Table table({"tender_id", "revision", "position", "event", "already_applied"});
   for (const v1::TenderEvent& appended : result.events()) {
-    table.Add({Cell::Text(result.tender_id()), Cell::Integer(result.revision()),
-               Cell::Integer(result.last_position()), Cell::Text(Describe(appended)),
+    table.Add({Cell::Text(result.tender_id()), Cell::Position(result.revision()),
+               Cell::Position(result.last_position()), Cell::Text(Describe(appended)),
                Cell::Bool(result.already_applied())});
   }
   if (client.format == Format::kTable) {
@@ -420,6 +429,32 @@ int Activity(const Client& client, const Args& args) {
   return RecordAt(client, args, event, activity->mutable_occurred_at());
 }
 
+// Voids an entry recorded by mistake; the right fact is recorded after, as
+// any other.
+int Correct(const Client& client, const Args& args) {
+  if (!args.Has("reason")) return Usage("--reason is required: why the entry is a mistake");
+  uint64_t position = 0;
+  if (!absl::SimpleAtoi(args.positional()[1], &position) || position == 0) {
+    return Usage(absl::StrCat("POSITION: \"", args.positional()[1],
+                              "\" is not a log position (a whole number from 1; `bidtrail "
+                              "timeline ",
+                              args.positional()[0], "` shows each entry's)"));
+  }
+  v1::TenderEvent event;
+  v1::EntryVoided* voiding = event.mutable_entry_voided();
+  voiding->set_tender_id(args.positional()[0]);
+  voiding->set_position(position);
+  voiding->set_reason(args.Get("reason"));
+  ToProtoTime(absl::Now(), voiding->mutable_occurred_at());
+  const int code = Record(client, args, event);
+  if (code == 0 && client.format == Format::kTable) {
+    std::printf(
+        "the entry stays in the log and the audit, marked as voided; now record the right "
+        "fact, if any, as usual\n");
+  }
+  return code;
+}
+
 int Show(const Client& client, const Args& args) {
   v1::GetTenderRequest request;
   request.set_tender_id(args.positional()[0]);
@@ -562,6 +597,21 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
   commands->push_back(std::move(unsuccessful));
   commands->push_back(
       {{"tender", "show"}, "TENDER_ID", "a tender's current state", "", {}, 1, 1, Show});
+  commands->push_back(
+      {{"correct"},
+       "TENDER_ID POSITION --reason TEXT",
+       "void an entry recorded by mistake (then record the right fact)",
+       "Voids the tender's entry at POSITION (the log position `bidtrail timeline` and `bidtrail "
+       "audit` show) as a mistake: a wrong amount, the wrong tender, a fact that did not happen. "
+       "Nothing is rewritten: the entry stays in the log and in the audit, marked as voided with "
+       "who voided it, when and why, and the tender's state, the board and the analytics no "
+       "longer count it. Then record the right fact, if any, as usual (a late one needs "
+       "--late-reason, and --manager when it claims a deadline that has passed). The discovery "
+       "cannot be voided: amend the tender, or cancel it.",
+       {{"reason", "TEXT", "why the entry is a mistake"}, kRequestId},
+       2,
+       2,
+       Correct});
   commands->push_back({{"doc", "obtained"},
                        "TENDER_ID [--kind K] [--by NAME] [--approver NAME]",
                        "record that we obtained a tender document",

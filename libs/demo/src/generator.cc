@@ -328,6 +328,7 @@ void TenderPlanner::PlanDiscovery() {
   ToProtoTime(LocalAt(opening_ + Days(static_cast<double>(random_.Int(20, 40))), 17, 0),
               dates->mutable_award_expected_by());
   tender->set_discovery_channel(channel_);
+  tender->set_time_zone("Asia/Shanghai");  // the buyers' zone: times are China()'s
   switch (channel_) {
     case v1::DISCOVERY_CHANNEL_FIELD_VISIT:
       tender->set_source_reference(

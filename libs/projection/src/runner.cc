@@ -13,6 +13,7 @@
 #include "bidtrail/readmodel/tender_record.h"
 #include "bidtrail/storage/v1/read_models.pb.h"
 #include "bidtrail/tender/codec.h"
+#include "bidtrail/tender/decide.h"
 #include "read_ahead.h"
 
 namespace bidtrail::projection {
@@ -243,6 +244,22 @@ absl::StatusOr<Runner::CachedTender*> Runner::Cached(const std::string& tender_i
   return &cache_.emplace(tender_id, std::move(loaded)).first->second;
 }
 
+absl::StatusOr<tender::TenderState> Runner::Refold(const std::string& tender_id,
+                                                   uint64_t revision) {
+  ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
+                   eventlog::ReadWholeStream(*log_, tender::StreamIdOf(tender_id)));
+  std::vector<v1::TenderEvent> events;
+  std::vector<uint64_t> revisions;
+  for (const eventlog::RecordedEvent& record : records) {
+    if (record.revision > revision) break;
+    if (std::optional<v1::TenderEvent> event = tender::DecodeEvent(record.type, record.data)) {
+      events.push_back(std::move(*event));
+      revisions.push_back(record.revision);
+    }
+  }
+  return tender::FoldStream(events, revisions);
+}
+
 absl::Status Runner::Stage(Delivery& delivery, Staged* staged) {
   const eventlog::EventBatch& batch = std::get<eventlog::EventBatch>(*delivery.item);
   size_t record_begin = 0;
@@ -277,7 +294,11 @@ absl::Status Runner::Stage(Delivery& delivery, Staged* staged) {
       cached->dirty = true;
       staged->dirty.push_back(tender_id);
     }
-    if (decoded.owned) {
+    if (decoded.event->has_entry_voided()) {
+      // A voiding takes an earlier event out: the tender is folded again,
+      // from the log, up to here (rare: mistakes are).
+      ASSIGN_OR_RETURN(cached->state, Refold(tender_id, event.revision));
+    } else if (decoded.owned) {
       tender::Apply(std::move(*decoded.owned), &cached->state);
     } else {
       tender::Apply(*decoded.event, &cached->state);

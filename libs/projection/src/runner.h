@@ -108,6 +108,9 @@ class Runner {
   void Interrupt();
   // Applies a delivered batch to the cache and stages its changes.
   absl::Status Stage(Delivery& delivery, Staged* staged);
+  // The tender folded again from its stream in the log, up to `revision`
+  // (after an EntryVoided).
+  absl::StatusOr<tender::TenderState> Refold(const std::string& tender_id, uint64_t revision);
   // The cached tender, read from the store when not cached.
   absl::StatusOr<CachedTender*> Cached(const std::string& tender_id);
   // Prepares the staged changes and the new checkpoint as one write and

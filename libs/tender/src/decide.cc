@@ -522,6 +522,50 @@ absl::StatusOr<std::optional<v1::TenderEvent>> ExplainLateness(
 
 }  // namespace
 
+absl::Status PrepareVoid(const std::vector<StreamEntry>& stream, v1::EntryVoided* voiding) {
+  const std::string& tender_id = voiding->tender_id();
+  std::vector<const v1::TenderEvent*> events;
+  std::vector<uint64_t> revisions;
+  for (const StreamEntry& entry : stream) {
+    events.push_back(entry.event);
+    revisions.push_back(entry.revision);
+  }
+  const std::vector<bool> voided = VoidedOf(events, revisions);
+  for (size_t i = 0; i < stream.size(); ++i) {
+    const StreamEntry& entry = stream[i];
+    if (entry.position != voiding->position()) continue;
+    if (entry.event == nullptr) {
+      return Refused(StrCat("position ", entry.position, " holds a ", entry.type,
+                            ", an event type this server does not know; it cannot be voided"));
+    }
+    if (entry.event->has_tender_discovered()) {
+      return Refused(
+          StrCat("position ", entry.position, " is the discovery of tender ", tender_id,
+                 "; it cannot be voided: correct its details with an amendment, or cancel a tender "
+                 "recorded by mistake"));
+    }
+    if (entry.event->has_entry_voided()) {
+      return Refused(StrCat("position ", entry.position,
+                            " voids another entry; record that fact again instead"));
+    }
+    if (entry.event->has_recorded_late()) {
+      return Refused(StrCat("position ", entry.position,
+                            " explains the late recording of the fact before it; void that fact "
+                            "(position ",
+                            i > 0 ? stream[i - 1].position : 0, ") instead"));
+    }
+    if (voided[i]) {
+      return Refused(StrCat("position ", entry.position, " is already voided"));
+    }
+    voiding->set_revision(entry.revision);
+    voiding->set_voided_type(entry.type);
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError(StrCat("position ", voiding->position(), " holds no event of tender ",
+                                    tender_id,
+                                    " (the audit and the timeline show each event's position)"));
+}
+
 absl::Status ValidateTenderId(const std::string& tender_id) {
   if (tender_id.empty() || tender_id.size() > kMaxTenderIdBytes || !IsPrintableAscii(tender_id) ||
       IsBlank(tender_id.substr(0, 1)) || IsBlank(tender_id.substr(tender_id.size() - 1))) {
@@ -573,11 +617,22 @@ absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
   if (!state.exists) {
     return absl::NotFoundError(StrCat("tender ", tender_id, " not found; discover it first"));
   }
+  if (proposed.has_entry_voided()) {
+    // A mistake may be voided whatever became of the tender since (a wrong
+    // cancellation above all).
+    const v1::EntryVoided& voiding = proposed.entry_voided();
+    RETURN_IF_ERROR(RequireText(voiding.reason(), "reason", kMaxTextBytes));
+    if (voiding.voided_type().empty()) {
+      return Invalid(StrCat("position: ", voiding.position(),
+                            " was not looked up in the stream (PrepareVoid)"));
+    }
+    return std::vector<v1::TenderEvent>{decided};
+  }
   if (state.status != v1::TENDER_STATUS_OPEN && !proposed.has_activity_logged()) {
     return Refused(
         StrCat("tender ", tender_id, " is ",
                state.status == v1::TENDER_STATUS_CANCELLED ? "cancelled" : "unsuccessful",
-               "; it accepts only ActivityLogged"));
+               "; it accepts only ActivityLogged (or EntryVoided, for a mistake)"));
   }
   switch (decided.event_case()) {
     case v1::TenderEvent::kTenderAmended:
@@ -617,6 +672,7 @@ absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
       break;
     case v1::TenderEvent::kTenderDiscovered:
     case v1::TenderEvent::kRecordedLate:
+    case v1::TenderEvent::kEntryVoided:
     case v1::TenderEvent::EVENT_NOT_SET:
       break;  // handled above
   }

@@ -20,6 +20,7 @@ namespace {
 
 using ::bidtrail::testing::IsOk;
 using ::bidtrail::testing::StatusIs;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using namespace ::bidtrail::tender::testing;  // NOLINT: event builders
 
@@ -517,6 +518,84 @@ TEST(DecideTest, LateRecordingsNeedAReasonAndClaimedDeadlinesAManager) {
   EXPECT_THAT(DecideAfter(open, forged, Day(5)),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("recorded_late: made by the service")));
+}
+
+// Voiding an entry recorded by mistake: the fold leaves it out (with the
+// explanation of its late recording), the rest stays.
+TEST(FoldTest, VoidedEntriesAreLeftOut) {
+  const std::vector<v1::TenderEvent> history = {
+      Discovered(),                                          // revision 0
+      Document(Day(5)),                                      // 1
+      Bid(kUs, "900.00", Day(19)),                           // 2: the wrong amount
+      Voided(30, Day(19.5), 2, "bidtrail.v1.BidSubmitted"),  // 3
+      Bid(kUs, "950.00", Day(19.1)),                         // 4: the right one
+  };
+  const TenderState state = Fold(history);
+  ASSERT_EQ(state.lots[0].bids.size(), 1u);
+  EXPECT_EQ(state.lots[0].bids[0].bid.amount().amount(), "950.00");
+  // The same stream with an event of an unknown type (revision 2 missing).
+  const TenderState sparse =
+      FoldStream({history[0], history[1], Voided(30, Day(19.5), 1), history[4]}, {0, 1, 3, 4});
+  EXPECT_FALSE(sparse.documents_obtained);
+  // A voiding pointing forward, or at nothing, voids nothing.
+  const TenderState forward = Fold({Discovered(), Voided(9, Day(1), 5), Document(Day(2))});
+  EXPECT_TRUE(forward.documents_obtained);
+  // The late recording's explanation goes with its fact.
+  const std::vector<const v1::TenderEvent*> events = {&history[0], &history[1], &history[2],
+                                                      &history[3]};
+  EXPECT_THAT(VoidedOf(events, {0, 1, 2, 3}), ElementsAre(false, false, true, false));
+  v1::TenderEvent late;
+  late.mutable_recorded_late()->set_tender_id(kTender);
+  v1::TenderEvent void_docs = Voided(20, Day(6), 1);
+  EXPECT_THAT(VoidedOf({&history[0], &history[1], &late, &void_docs}, {0, 1, 2, 3}),
+              ElementsAre(false, true, true, false));
+}
+
+TEST(DecideTest, VoidingsNameAnEntryThatMayBeVoided) {
+  const v1::TenderEvent discovered = Discovered();
+  const v1::TenderEvent document = Document(Day(5));
+  v1::TenderEvent late;
+  late.mutable_recorded_late()->set_tender_id(kTender);
+  const v1::TenderEvent earlier_voiding = Voided(11, Day(6), 1, "bidtrail.v1.DocumentObtained");
+  const std::vector<StreamEntry> stream = {
+      {10, 0, "bidtrail.v1.TenderDiscovered", &discovered},
+      {11, 1, "bidtrail.v1.DocumentObtained", &document},
+      {12, 2, "bidtrail.v1.RecordedLate", &late},
+      {15, 3, "bidtrail.v1.EntryVoided", &earlier_voiding},
+      {16, 4, "bidtrail.v1.FutureThing", nullptr},
+  };
+  const auto prepare = [&](uint64_t position) {
+    v1::EntryVoided voiding = Voided(position, Day(7)).entry_voided();
+    return PrepareVoid(stream, &voiding);
+  };
+  EXPECT_THAT(prepare(10),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("is the discovery of tender T-1; it cannot be voided")));
+  EXPECT_THAT(prepare(11),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "position 11 is already voided"));
+  EXPECT_THAT(prepare(12), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                    HasSubstr("void that fact (position 11) instead")));
+  EXPECT_THAT(prepare(15),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("voids another entry")));
+  EXPECT_THAT(prepare(16), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                    HasSubstr("an event type this server does not know")));
+  EXPECT_THAT(prepare(13), StatusIs(absl::StatusCode::kNotFound,
+                                    HasSubstr("position 13 holds no event of tender T-1")));
+
+  // Filled in, it is decided on its reason, whatever the tender's status.
+  const std::vector<StreamEntry> open = {{10, 0, "bidtrail.v1.TenderDiscovered", &discovered},
+                                         {11, 1, "bidtrail.v1.DocumentObtained", &document}};
+  v1::TenderEvent voiding = Voided(11, Day(7));
+  ASSERT_THAT(PrepareVoid(open, voiding.mutable_entry_voided()), IsOk());
+  EXPECT_EQ(voiding.entry_voided().revision(), 1u);
+  EXPECT_EQ(voiding.entry_voided().voided_type(), "bidtrail.v1.DocumentObtained");
+  EXPECT_THAT(DecideAfter({Discovered(), Document(Day(5)), Cancelled(Day(6))}, voiding), IsOk());
+  voiding.mutable_entry_voided()->set_reason(" ");
+  EXPECT_THAT(DecideAfter({Discovered(), Document(Day(5))}, voiding),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reason")));
+  // Not looked up: refused.
+  EXPECT_THAT(DecideAfter({Discovered()}, Voided(11, Day(7))),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("was not looked up")));
 }
 
 // The whole life of a tender, as DOMAIN.md tells it.

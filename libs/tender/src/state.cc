@@ -196,6 +196,10 @@ void ApplyEvent(const v1::TenderEvent& event, v1::TenderEvent* movable, TenderSt
       return;
     case v1::TenderEvent::kRecordedLate:
       return;  // explains the fact before it; changes nothing
+    case v1::TenderEvent::kEntryVoided:
+      // Folds leave the voided event out (FoldStream); applied one by one,
+      // the caller folds the stream again (the projection runner does).
+      return;
     case v1::TenderEvent::EVENT_NOT_SET:
       return;
   }
@@ -207,10 +211,43 @@ void Apply(const v1::TenderEvent& event, TenderState* state) { ApplyEvent(event,
 
 void Apply(v1::TenderEvent&& event, TenderState* state) { ApplyEvent(event, &event, state); }
 
-TenderState Fold(const std::vector<v1::TenderEvent>& events) {
+std::vector<bool> VoidedOf(const std::vector<const v1::TenderEvent*>& events,
+                           const std::vector<uint64_t>& revisions) {
+  std::vector<bool> voided(events.size(), false);
+  for (size_t j = 0; j < events.size(); ++j) {
+    if (events[j] == nullptr || !events[j]->has_entry_voided()) continue;
+    const uint64_t target = events[j]->entry_voided().revision();
+    // Revisions grow along the stream: the target is before the voiding.
+    const auto at = std::lower_bound(revisions.begin(), revisions.begin() + j, target);
+    if (at == revisions.begin() + j || *at != target) continue;
+    const size_t i = static_cast<size_t>(at - revisions.begin());
+    voided[i] = true;
+    // The explanation of a late recording goes with its fact.
+    if (i + 1 < j && revisions[i + 1] == target + 1 && events[i + 1] != nullptr &&
+        events[i + 1]->has_recorded_late()) {
+      voided[i + 1] = true;
+    }
+  }
+  return voided;
+}
+
+TenderState FoldStream(const std::vector<v1::TenderEvent>& events,
+                       const std::vector<uint64_t>& revisions) {
+  std::vector<const v1::TenderEvent*> pointers;
+  pointers.reserve(events.size());
+  for (const v1::TenderEvent& event : events) pointers.push_back(&event);
+  const std::vector<bool> voided = VoidedOf(pointers, revisions);
   TenderState state;
-  for (const v1::TenderEvent& event : events) Apply(event, &state);
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (!voided[i]) Apply(events[i], &state);
+  }
   return state;
+}
+
+TenderState Fold(const std::vector<v1::TenderEvent>& events) {
+  std::vector<uint64_t> revisions(events.size());
+  for (size_t i = 0; i < events.size(); ++i) revisions[i] = i;
+  return FoldStream(events, revisions);
 }
 
 void MergeKeyDates(const v1::KeyDates& change, v1::KeyDates* dates) {

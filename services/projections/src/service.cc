@@ -77,6 +77,38 @@ v1::TimelineEntry EntryOf(const eventlog::RecordedEvent& record) {
   return entry;
 }
 
+// The entries of a stream's records, each voided one marked with who voided
+// it, when and why (TimelineEntry.voided): callers leave those out of their
+// folds.
+std::vector<v1::TimelineEntry> MarkedEntries(const std::vector<eventlog::RecordedEvent>& records) {
+  std::vector<v1::TimelineEntry> entries;
+  std::vector<const v1::TenderEvent*> events;
+  std::vector<uint64_t> revisions;
+  entries.reserve(records.size());
+  for (const eventlog::RecordedEvent& record : records) entries.push_back(EntryOf(record));
+  for (const v1::TimelineEntry& entry : entries) {
+    events.push_back(entry.has_event() ? &entry.event() : nullptr);
+    revisions.push_back(entry.revision());
+  }
+  const std::vector<bool> voided = tender::VoidedOf(events, revisions);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].has_event() || !entries[i].event().has_entry_voided()) continue;
+    // Its target, and the late recording's explanation after it.
+    const uint64_t target = entries[i].event().entry_voided().revision();
+    for (size_t j = 0; j < i; ++j) {
+      if (!voided[j] || (entries[j].revision() != target && entries[j].revision() != target + 1)) {
+        continue;
+      }
+      v1::Voiding* voiding = entries[j].mutable_voided();
+      voiding->set_position(entries[i].position());
+      voiding->set_actor(entries[i].actor());
+      *voiding->mutable_recorded_at() = entries[i].recorded_at();
+      voiding->set_reason(entries[i].event().entry_voided().reason());
+    }
+  }
+  return entries;
+}
+
 // Adds an entry to a timeline; an explanation of a late recording goes onto
 // the fact it follows instead (TimelineEntry.late).
 void AddEntry(v1::TimelineEntry entry,
@@ -169,11 +201,11 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerConte
                      ReadTenderStream(store_, request->tender_id()));
     tender::TenderState state;
     readmodel::Milestones milestones;
-    for (const eventlog::RecordedEvent& record : records) {
-      v1::TimelineEntry entry = EntryOf(record);
-      if (entry.has_event()) {
+    for (v1::TimelineEntry& entry : MarkedEntries(records)) {
+      if (entry.has_event() && !entry.has_voided()) {
         tender::Apply(entry.event(), &state);
-        milestones.Observe(entry.event(), record.occurred_at, options_.own_party_id);
+        milestones.Observe(entry.event(), FromProtoTime(entry.occurred_at()),
+                           options_.own_party_id);
       }
       AddEntry(std::move(entry), response->mutable_entries());
     }
@@ -354,14 +386,14 @@ absl::Status QueriesGrpcService::TenderHappenedBy(const v1::TenderAsOfRequest& r
   const absl::Time by = FromProtoTime(request.occurred_by());
   tender::TenderState state;
   bool any = false;
-  for (const eventlog::RecordedEvent& record : records) {
+  // A voided entry never happened, whenever the mistake was found.
+  for (v1::TimelineEntry& entry : MarkedEntries(records)) {
     // Business times need not grow along a stream (a competitor's bid is
     // recorded at the opening, after our later facts): every event counts.
-    if (record.occurred_at > by) continue;
-    v1::TimelineEntry entry = EntryOf(record);
-    if (entry.has_event()) tender::Apply(entry.event(), &state);
+    if (FromProtoTime(entry.occurred_at()) > by) continue;
+    if (entry.has_event() && !entry.has_voided()) tender::Apply(entry.event(), &state);
+    response->set_revision(entry.revision());
     AddEntry(std::move(entry), response->mutable_events());
-    response->set_revision(record.revision);
     any = true;
   }
   if (!any) {
@@ -386,17 +418,22 @@ grpc::ServerUnaryReactor* QueriesGrpcService::TenderAsOf(grpc::CallbackServerCon
     ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
                      ReadTenderStream(store_, request->tender_id()));
     tender::TenderState state;
-    bool any = false;
-    for (const eventlog::RecordedEvent& record : records) {
+    // What was known then: recorded times and positions only grow along a
+    // stream; voidings recorded later were not known.
+    std::vector<eventlog::RecordedEvent> known;
+    for (eventlog::RecordedEvent& record : records) {
       const bool known_then = request->has_position()
                                   ? record.position <= request->position()
                                   : record.recorded_at <= FromProtoTime(request->recorded_at());
-      if (!known_then) break;  // recorded times and positions only grow along a stream
-      v1::TimelineEntry entry = EntryOf(record);
-      if (entry.has_event()) tender::Apply(entry.event(), &state);
+      if (!known_then) break;
+      known.push_back(std::move(record));
+    }
+    // (When nothing was known, nothing was moved out of records[0].)
+    const bool any = !known.empty();
+    for (v1::TimelineEntry& entry : MarkedEntries(known)) {
+      if (entry.has_event() && !entry.has_voided()) tender::Apply(entry.event(), &state);
+      response->set_revision(entry.revision());
       AddEntry(std::move(entry), response->mutable_events());
-      response->set_revision(record.revision);
-      any = true;
     }
     if (!any) {
       return absl::NotFoundError(absl::StrCat(

@@ -27,6 +27,8 @@ absl::Status ValidateRequestId(const std::string& request_id) {
 struct LoadedStream {
   std::vector<eventlog::RecordedEvent> records;
   std::vector<v1::TenderEvent> events;
+  // The stream revision of each of `events`.
+  std::vector<uint64_t> revisions;
   bool exists = false;
   uint64_t last_revision = 0;
 };
@@ -39,9 +41,24 @@ absl::StatusOr<LoadedStream> LoadStream(eventlog::EventStore* store, const std::
   for (const eventlog::RecordedEvent& record : loaded.records) {
     if (std::optional<v1::TenderEvent> event = tender::DecodeEvent(record.type, record.data)) {
       loaded.events.push_back(std::move(*event));
+      loaded.revisions.push_back(record.revision);
     }
   }
   return loaded;
+}
+
+// The stream as tender::PrepareVoid reads it.
+std::vector<tender::StreamEntry> EntriesOf(const LoadedStream& loaded) {
+  std::vector<tender::StreamEntry> entries;
+  size_t decoded = 0;
+  for (const eventlog::RecordedEvent& record : loaded.records) {
+    tender::StreamEntry entry{record.position, record.revision, record.type, nullptr};
+    if (decoded < loaded.events.size() && loaded.revisions[decoded] == record.revision) {
+      entry.event = &loaded.events[decoded++];
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
 }
 
 void Backoff(int attempt) {
@@ -65,7 +82,7 @@ absl::StatusOr<std::pair<tender::TenderState, uint64_t>> TenderCommands::Load(
     const std::string& tender_id) {
   RETURN_IF_ERROR(tender::ValidateTenderId(tender_id));
   ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(store_, tender::StreamIdOf(tender_id)));
-  tender::TenderState state = tender::Fold(loaded.events);
+  tender::TenderState state = tender::FoldStream(loaded.events, loaded.revisions);
   if (!state.exists) {
     return absl::NotFoundError(absl::StrCat("tender ", tender_id, " not found"));
   }
@@ -103,9 +120,15 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
       return result;
     }
 
-    const tender::TenderState state = tender::Fold(loaded.events);
-    ASSIGN_OR_RETURN(std::vector<v1::TenderEvent> decided,
-                     tender::Decide(state, command, options_.domain, options_.clock(), late));
+    const tender::TenderState state = tender::FoldStream(loaded.events, loaded.revisions);
+    v1::TenderEvent proposed_command = command;
+    if (command.has_entry_voided() && loaded.exists) {
+      RETURN_IF_ERROR(
+          tender::PrepareVoid(EntriesOf(loaded), proposed_command.mutable_entry_voided()));
+    }
+    ASSIGN_OR_RETURN(
+        std::vector<v1::TenderEvent> decided,
+        tender::Decide(state, proposed_command, options_.domain, options_.clock(), late));
     std::vector<eventlog::ProposedEvent> proposed;
     for (size_t i = 0; i < decided.size(); ++i) {
       eventlog::ProposedEvent event;

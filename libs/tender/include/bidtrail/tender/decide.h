@@ -55,6 +55,24 @@ absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
                                                     const DomainConfig& config, absl::Time now,
                                                     const LateRecording& late = {});
 
+// One event of a stream, as the command service reads it: `event` is
+// nullptr for a type this build does not know.
+struct StreamEntry {
+  uint64_t position = 0;
+  uint64_t revision = 0;
+  std::string type;
+  const v1::TenderEvent* event = nullptr;
+};
+
+// Looks up the event an EntryVoided names by its position in the tender's
+// stream and fills in its revision and voided_type. NOT_FOUND when the
+// stream has no event at that position; FAILED_PRECONDITION for the
+// discovery (amend or cancel instead), a voiding, a late recording's
+// explanation (void its fact), an unknown type, or an event already voided.
+// Decide then checks the voiding's reason; a voiding is accepted whatever
+// the tender's status.
+absl::Status PrepareVoid(const std::vector<StreamEntry>& stream, v1::EntryVoided* voiding);
+
 // Validates the syntax of a tender id: 1 to 100 printable ASCII bytes.
 absl::Status ValidateTenderId(const std::string& tender_id);
 

@@ -75,7 +75,19 @@ struct TenderState {
 void Apply(const v1::TenderEvent& event, TenderState* state);
 // The same, moving what the state keeps out of `event` instead of copying it.
 void Apply(v1::TenderEvent&& event, TenderState* state);
+// Folds one stream from its revision 0, every event present, leaving out
+// those an EntryVoided voids: FoldStream with revisions 0, 1, 2, ...
 TenderState Fold(const std::vector<v1::TenderEvent>& events);
+// Folds one stream whose events are `events`, `revisions[i]` being the stream
+// revision of `events[i]` (increasing; events of unknown types may be
+// missing), leaving out the events an EntryVoided voids and the RecordedLate
+// that explains each of them.
+TenderState FoldStream(const std::vector<v1::TenderEvent>& events,
+                       const std::vector<uint64_t>& revisions);
+// Which of a stream's events are voided, as FoldStream leaves them out;
+// nullptr stands for an event of an unknown type.
+std::vector<bool> VoidedOf(const std::vector<const v1::TenderEvent*>& events,
+                           const std::vector<uint64_t>& revisions);
 
 // Every date `change` sets replaces the one in `dates`; the others stay. The
 // one merge of key dates, for folding amendments and for deciding on them;

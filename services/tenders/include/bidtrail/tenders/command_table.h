@@ -20,6 +20,7 @@
   X(CancelAward, cancellation, kAwardCancelled, award_cancelled)                  \
   X(CancelTender, cancellation, kTenderCancelled, tender_cancelled)               \
   X(DeclareTenderUnsuccessful, outcome, kTenderUnsuccessful, tender_unsuccessful) \
-  X(LogActivity, activity, kActivityLogged, activity_logged)
+  X(LogActivity, activity, kActivityLogged, activity_logged)                      \
+  X(VoidEntry, voiding, kEntryVoided, entry_voided)
 
 #endif  // BIDTRAIL_TENDERS_COMMAND_TABLE_H_

@@ -177,6 +177,21 @@ inline v1::TenderEvent Amended(absl::Time at) {
   return event;
 }
 
+// A voiding of the entry at `position` (tender::PrepareVoid fills in its
+// revision and type; tests of Fold set `revision` themselves).
+inline v1::TenderEvent Voided(uint64_t position, absl::Time at, uint64_t revision = 0,
+                              const std::string& type = "") {
+  v1::TenderEvent event;
+  v1::EntryVoided* voiding = event.mutable_entry_voided();
+  voiding->set_tender_id(kTender);
+  voiding->set_position(position);
+  voiding->set_revision(revision);
+  voiding->set_voided_type(type);
+  voiding->set_reason("typed into the wrong tender");
+  ToProtoTime(at, voiding->mutable_occurred_at());
+  return event;
+}
+
 // The same event for another tender.
 inline v1::TenderEvent ForTender(const std::string& tender_id, v1::TenderEvent event) {
   const auto* oneof = v1::TenderEvent::descriptor()->oneof_decl(0);
