@@ -124,6 +124,14 @@ refused '--reason is required' correct E2E-C "$WRONG"
 cmd correct E2E-C "$WRONG" --reason "typed into the wrong tender" --request-id c3
 refused 'is already voided' correct E2E-C "$WRONG" --reason "again"
 refused 'is the discovery of tender E2E-C' correct E2E-C "$((WRONG - 1))" --reason "no"
+# Imported tenders are market intelligence until taken up: E2E-E (channel
+# import) is off the board until `tender track`; E2E-F stays off.
+cmd tender discover E2E-E --title "Public lighting" --buyer "BUR-5:City" --territory west \
+  --channel import --submission-deadline +3d --at -1d --request-id e1
+cmd tender discover E2E-F --title "Street cleaning" --buyer "BUR-5:City" --territory west \
+  --channel import --submission-deadline +3d --at -1d --request-id f1
+cmd tender track E2E-E --reason "in our territory" --request-id e2
+refused 'tender E2E-E is tracked already' tender track E2E-E
 # Times carry their zone. E2E-D's deadline is typed in the buyer's +08:00,
 # which the tender keeps as its zone; a time without its offset is refused.
 export BIDTRAIL_TZ=UTC
@@ -144,7 +152,7 @@ refused 'unknown flag --documents-untill; did you mean --documents-until?' tende
 refused 'TENDER_ID is missing' tender show
 # The demo never goes into a log holding other data unasked.
 refused 'or pass --mix to load it here anyway' demo load --tenders 3
-ACKED=15  # E2E-A's two facts of ours each carry a RecordedLate
+ACKED=18  # E2E-A's two facts of ours each carry a RecordedLate
 
 wait_caught_up() {
   for _ in $(seq 1 200); do
@@ -156,6 +164,9 @@ wait_caught_up() {
 wait_caught_up
 
 ask deadlines --json >"$WORK/deadlines.json"
+grep -q '"tender_id":"E2E-E","deadline":"submission"' "$WORK/deadlines.json" &&
+  ! grep -q '"tender_id":"E2E-F"' "$WORK/deadlines.json" ||
+  fail "imported tenders on the board: $(cat "$WORK/deadlines.json")"
 grep -q '"tender_id":"E2E-B","deadline":"documents","flag":"AT RISK"' "$WORK/deadlines.json" ||
   fail "E2E-B documents not at risk: $(cat "$WORK/deadlines.json")"
 ask winrate --json >"$WORK/winrate-before.json"
@@ -210,7 +221,7 @@ done
 grep -q "WARN projection: runner failed" "$WORK/projections.log" ||
   fail "the projections did not log the failure"
 ask status --json >"$WORK/status.json" || true
-grep -q '"checkpoint":15,"head":15,"lag":0' "$WORK/status.json" &&
+grep -q '"checkpoint":18,"head":18,"lag":0' "$WORK/status.json" &&
   grep -q '"code":"UNAVAILABLE"' "$WORK/status.json" || fail "status --json: $(cat "$WORK/status.json")"
 ask winrate --json | grep -q '"bid":1,"won":1' || fail "queries stopped answering while the store was gone"
 start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true
@@ -225,7 +236,7 @@ BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-A --js
   grep -q '"revision":"9"' || fail "E2E-A lost events"
 # And it goes on: a new command after the restarts.
 cmd doc obtained E2E-B --request-id b2
-ACKED=16
+ACKED=19
 wait_caught_up
 ask deadlines --json | grep -q '"tender_id":"E2E-B","deadline":"documents","flag":"done"' ||
   fail "E2E-B documents not done after the restart"

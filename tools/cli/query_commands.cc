@@ -219,6 +219,12 @@ int Timeline(const Client& client, const Args& args) {
   }
   phases.Print(client.format);
   std::printf("\nDeadlines\n");
+  if (!response.in_pipeline()) {
+    std::printf(
+        "(imported market intelligence, not in our pipeline: its deadlines were never ours; "
+        "`bidtrail tender track %s` takes it up)\n",
+        request.tender_id().c_str());
+  }
   Table deadlines({"deadline", "due", "done", "outcome"});
   for (const v1::DeadlineOutcome& outcome : response.deadlines()) {
     const absl::Duration margin = FromProtoDuration(outcome.margin());
@@ -286,7 +292,7 @@ int WinRate(const Client& client, const Args& args) {
   request.set_page_size(1000);
   Table table({"group", "name", "bid", "won", "lost", "pending", "void", "disqualified", "win_rate",
                "bid_rate", "no_bid", "mean_bidders", "median_price_gap", "median_cycle_days",
-               "value_won", "value_lost"});
+               "awards_before_tender", "value_won", "value_lost"});
   std::string bidder;
   do {
     v1::WinLossResponse response;
@@ -312,11 +318,22 @@ int WinRate(const Client& client, const Args& args) {
                ? Cell::Number(
                      absl::ToDoubleHours(FromProtoDuration(group.median_cycle_time())) / 24, 1)
                : Cell::Null(),
-           Totals(group.value_won()), Totals(group.value_lost())});
+           Cell::Integer(group.awards_before_tender()), Totals(group.value_won()),
+           Totals(group.value_lost())});
     }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());
-  if (client.format == Format::kTable) std::printf("Win/loss of %s\n", bidder.c_str());
+  if (client.format == Format::kTable) {
+    // The subject, as the rows are: every bidder's own record, or one
+    // bidder's record grouped.
+    std::printf("%s\n", *group_by == v1::WIN_LOSS_GROUP_BY_BIDDER
+                            ? "Win/loss of every bidder: each row is that bidder's own record"
+                            : absl::StrCat("Win/loss of ", bidder,
+                                           *group_by == v1::WIN_LOSS_GROUP_BY_UNSPECIFIED
+                                               ? std::string()
+                                               : absl::StrCat(" by ", args.Get("by")))
+                                  .c_str());
+  }
   table.Print(client.format, "(no competitions)");
   return 0;
 }

@@ -161,6 +161,11 @@ std::string Describe(const v1::TenderEvent& event) {
               ? ""
               : absl::StrCat(" (claims ", late.deadline(), ", approved by ", late.approver(), ")"));
     }
+    case v1::TenderEvent::kTenderTracked:
+      return absl::StrCat("taken up into our pipeline",
+                          event.tender_tracked().reason().empty()
+                              ? ""
+                              : absl::StrCat(": ", event.tender_tracked().reason()));
     case v1::TenderEvent::kEntryVoided: {
       const v1::EntryVoided& voiding = event.entry_voided();
       std::string type = voiding.voided_type();
@@ -476,10 +481,20 @@ int Show(const Client& client, const Args& args) {
     std::printf("%s  %s\n", details.tender_id().c_str(), details.title().c_str());
     std::printf("  buyer        %s %s\n", details.buyer().id().c_str(),
                 details.buyer().name().c_str());
-    std::printf("  territory    %s   team %s   category %s\n", details.territory().c_str(),
-                details.owner_team().c_str(), details.category().c_str());
-    std::printf("  status       %s   revision %llu%s%s%s\n",
-                absl::AsciiStrToLower(v1::TenderStatus_Name(view.status()).substr(14)).c_str(),
+    auto or_dash = [](const std::string& text) { return text.empty() ? "-" : text.c_str(); };
+    std::printf("  territory    %s   team %s   category %s\n", or_dash(details.territory()),
+                or_dash(details.owner_team()), or_dash(details.category()));
+    // An open tender whose every competition has an award in force reads
+    // as awarded: open is only what the rules need.
+    bool all_awarded = view.lots_size() > 0;
+    for (const v1::LotView& lot : view.lots()) {
+      all_awarded &= lot.status() == v1::LOT_STATUS_AWARDED;
+    }
+    const std::string status =
+        view.status() == v1::TENDER_STATUS_OPEN && all_awarded
+            ? "awarded"
+            : absl::AsciiStrToLower(v1::TenderStatus_Name(view.status()).substr(14));
+    std::printf("  status       %s   revision %llu%s%s%s\n", status.c_str(),
                 static_cast<unsigned long long>(response.revision()),
                 view.documents_obtained() ? "   documents obtained" : "",
                 view.documents_exception() ? " (late, with approval)" : "",
@@ -506,28 +521,81 @@ int Show(const Client& client, const Args& args) {
                 date(dates.has_bid_opening_at(), dates.bid_opening_at()).c_str());
     std::printf("\n");
   }
-  Table table({"lot", "status", "bidder", "amount", "bid_status", "ours", "award"});
+  Table table({"lot", "status", "bidder", "name", "amount", "rank", "vs_winner", "bid_status",
+               "ours", "outcome"});
+  std::vector<std::string> ours;  // our outcome in each competition we entered
   for (const v1::LotView& lot : view.lots()) {
-    std::string award = "-";
+    const std::string lot_name = lot.lot_id().empty() ? "-" : lot.lot_id();
+    const v1::AwardAnnounced* award = nullptr;
     for (const v1::AwardView& a : lot.awards()) {
-      if (a.cancelled()) continue;
-      std::vector<std::string> suppliers;
-      for (const v1::Party& p : a.award().suppliers()) suppliers.push_back(p.id());
-      award = absl::StrCat(a.award().award_id(), " ", absl::StrJoin(suppliers, "+"), " ",
-                           HumanMoney(a.award().amount()));
+      if (!a.cancelled()) award = &a.award();
+    }
+    std::vector<std::string> winners;
+    if (award != nullptr) {
+      for (const v1::Party& p : award->suppliers()) {
+        winners.push_back(p.name().empty() ? p.id() : p.name());
+      }
     }
     const std::string lot_status =
         absl::AsciiStrToLower(v1::LotStatus_Name(lot.status()).substr(11));
+    const std::string awarded = award == nullptr
+                                    ? lot_status
+                                    : absl::StrCat("awarded to ", absl::StrJoin(winners, " + "),
+                                                   " for ", HumanMoney(award->amount()));
     if (lot.bids().empty()) {
-      table.Add({Cell::Text(lot.lot_id().empty() ? "-" : lot.lot_id()), Cell::Text(lot_status),
-                 Cell::Null(), Cell::Null(), Cell::Null(), Cell::Bool(false), Cell::Text(award)});
+      table.Add({Cell::Text(lot_name), Cell::Text(lot_status), Cell::Null(), Cell::Null(),
+                 Cell::Null(), Cell::Null(), Cell::Null(), Cell::Null(), Cell::Bool(false),
+                 Cell::Text(awarded)});
     }
     for (const v1::BidView& bid : lot.bids()) {
-      table.Add({Cell::Text(lot.lot_id().empty() ? "-" : lot.lot_id()), Cell::Text(lot_status),
-                 Cell::Text(bid.bid().bidder().id()), Cell::Money(bid.bid().amount()),
+      const v1::Money& amount = bid.bid().amount();
+      const bool valid = bid.status() == v1::BID_STATUS_VALID;
+      double value = 0;
+      (void)absl::SimpleAtod(amount.amount(), &value);
+      // Rank among the valid bids in the same currency, lowest first.
+      std::optional<int64_t> rank;
+      if (valid) {
+        rank = 1;
+        for (const v1::BidView& other : lot.bids()) {
+          double other_value = 0;
+          if (other.status() == v1::BID_STATUS_VALID &&
+              other.bid().amount().currency() == amount.currency() &&
+              absl::SimpleAtod(other.bid().amount().amount(), &other_value) &&
+              other_value < value) {
+            ++*rank;
+          }
+        }
+      }
+      // Against the awarded amount: +3.2% is above the winner's price.
+      std::optional<double> versus;
+      double won_at = 0;
+      if (award != nullptr && award->amount().currency() == amount.currency() &&
+          absl::SimpleAtod(award->amount().amount(), &won_at) && won_at > 0) {
+        versus = value / won_at - 1;
+      }
+      bool winner = false;
+      if (award != nullptr) {
+        for (const v1::Party& p : award->suppliers()) winner |= p.id() == bid.bid().bidder().id();
+      }
+      const std::string outcome = award == nullptr ? awarded : winner ? "WON" : "lost";
+      if (bid.ours()) {
+        ours.push_back(
+            absl::StrCat(lot.lot_id().empty() ? "" : absl::StrCat("lot ", lot.lot_id(), ": "),
+                         award == nullptr ? lot_status
+                         : winner         ? "won"
+                                  : absl::StrCat("lost to ", absl::StrJoin(winners, " + "))));
+      }
+      table.Add({Cell::Text(lot_name), Cell::Text(lot_status), Cell::Text(bid.bid().bidder().id()),
+                 Cell::Text(bid.bid().bidder().name()), Cell::Money(amount),
+                 rank ? Cell::Integer(*rank) : Cell::Null(), Cell::Percent(versus),
                  Cell::Text(absl::AsciiStrToLower(v1::BidStatus_Name(bid.status()).substr(11))),
-                 Cell::Bool(bid.ours()), Cell::Text(award)});
+                 Cell::Bool(bid.ours()), Cell::Text(outcome)});
     }
+  }
+  if (client.format == Format::kTable) {
+    std::printf("  our outcome  %s\n\n", view.no_bid_decided() ? "no bid"
+                                         : ours.empty()        ? "we did not bid"
+                                                               : absl::StrJoin(ours, "; ").c_str());
   }
   table.Print(client.format);
   return 0;
@@ -597,6 +665,25 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
   commands->push_back(std::move(unsuccessful));
   commands->push_back(
       {{"tender", "show"}, "TENDER_ID", "a tender's current state", "", {}, 1, 1, Show});
+  commands->push_back(
+      {{"tender", "track"},
+       "TENDER_ID [--reason TEXT]",
+       "take an imported tender into our pipeline (the board, the stale list)",
+       "Imported public tenders (OCDS) are market intelligence: they stay off the deadline board "
+       "and the stale list, and their deadlines are never ours to have missed, until we take "
+       "them up: with this command, or by obtaining their documents, bidding, deciding not to "
+       "bid or logging an activity.",
+       {{"reason", "TEXT", "why we take it up"}, kRequestId},
+       1,
+       1,
+       [](const Client& client, const Args& args) {
+         v1::TenderEvent event;
+         v1::TenderTracked* tracked = event.mutable_tender_tracked();
+         tracked->set_tender_id(args.positional()[0]);
+         tracked->set_reason(args.Get("reason"));
+         ToProtoTime(absl::Now(), tracked->mutable_occurred_at());
+         return Record(client, args, event);
+       }});
   commands->push_back(
       {{"correct"},
        "TENDER_ID POSITION --reason TEXT",

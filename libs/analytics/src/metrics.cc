@@ -223,6 +223,7 @@ struct Samples {
 // (a head-to-head competition falls in one group per competitor).
 struct Outcome {
   static constexpr uint32_t kNoSample = ~uint32_t{0};
+  static constexpr uint32_t kAwardBeforeTender = kNoSample - 1;
 
   bool counted = false;  // the bidder has a bid that was not withdrawn
   bool is_void = false;
@@ -235,7 +236,7 @@ struct Outcome {
   Symbol value_currency;
   Decimal value;
   uint32_t price_gap = kNoSample;   // in Samples
-  uint32_t cycle_time = kNoSample;  // in Samples
+  uint32_t cycle_time = kNoSample;  // in Samples, or kAwardBeforeTender
   uint32_t tender = 0;              // from TenderNumbers
 };
 
@@ -253,8 +254,15 @@ Shared ShareOf(const Competition& competition, Samples* samples) {
       competition.bid_facts.begin(), competition.bid_facts.end(),
       [](const Competition::BidFacts& bid) { return bid.status != v1::BID_STATUS_WITHDRAWN; }));
   if (competition.status == Competition::Status::kDecided) {
-    shared.cycle_time = static_cast<uint32_t>(samples->cycle_times.size());
-    samples->cycle_times.push_back(competition.first_award_at - competition.discovered_at);
+    const absl::Duration cycle = competition.first_award_at - competition.discovered_at;
+    // An award dated before the tender (imported data does that) has no
+    // cycle time: left out of the median, and counted.
+    if (cycle < absl::ZeroDuration()) {
+      shared.cycle_time = Outcome::kAwardBeforeTender;
+    } else {
+      shared.cycle_time = static_cast<uint32_t>(samples->cycle_times.size());
+      samples->cycle_times.push_back(cycle);
+    }
     if (competition.award_value) {
       shared.award = static_cast<double>(competition.award_value->nanos());
     }
@@ -313,6 +321,7 @@ struct Accumulator {
   // Indices in Samples.
   std::vector<uint32_t> price_gaps;
   std::vector<uint32_t> cycle_times;
+  uint32_t awards_before_tender = 0;
 
   void Add(const Outcome& outcome) {
     if (!outcome.counted) return;
@@ -324,7 +333,11 @@ struct Accumulator {
       return;
     }
     if (outcome.disqualified) ++disqualified;
-    if (outcome.cycle_time != Outcome::kNoSample) cycle_times.push_back(outcome.cycle_time);
+    if (outcome.cycle_time == Outcome::kAwardBeforeTender) {
+      ++awards_before_tender;
+    } else if (outcome.cycle_time != Outcome::kNoSample) {
+      cycle_times.push_back(outcome.cycle_time);
+    }
     switch (outcome.result) {
       case Outcome::Result::kWon:
         ++won;
@@ -365,6 +378,7 @@ struct Accumulator {
     if (auto cycle = MedianOf(samples->cycle_times, cycle_times, &samples->cycle_scratch)) {
       ToProtoDuration(*cycle, group.mutable_median_cycle_time());
     }
+    group.set_awards_before_tender(awards_before_tender);
     return group;
   }
 };
@@ -689,8 +703,25 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
     if (group.labelled) proto.set_label(std::string(group.label));
     result.push_back(std::move(proto));
   }
-  // Largest first; the key breaks ties, so that the order does not depend on
-  // the order in which groups appeared.
+  // Quarters in date order, deal sizes from small to large; any other
+  // grouping largest first. The key breaks ties, so that the order does not
+  // depend on the order in which groups appeared.
+  if (options.group_by == v1::WIN_LOSS_GROUP_BY_QUARTER) {
+    std::sort(
+        result.begin(), result.end(),
+        [](const v1::WinLossGroup& a, const v1::WinLossGroup& b) { return a.group() < b.group(); });
+    return result;
+  }
+  if (options.group_by == v1::WIN_LOSS_GROUP_BY_DEAL_SIZE) {
+    auto band = [](const std::string& key) {
+      return key == "small" ? 0 : key == "medium" ? 1 : key == "large" ? 2 : 3;
+    };
+    std::sort(result.begin(), result.end(),
+              [&](const v1::WinLossGroup& a, const v1::WinLossGroup& b) {
+                return band(a.group()) < band(b.group());
+              });
+    return result;
+  }
   std::sort(result.begin(), result.end(), [](const v1::WinLossGroup& a, const v1::WinLossGroup& b) {
     return a.bid() != b.bid() ? a.bid() > b.bid() : a.group() < b.group();
   });

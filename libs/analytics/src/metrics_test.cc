@@ -212,12 +212,30 @@ TEST(WinLossTest, EveryBidderAtOnce) {
   EXPECT_EQ(c2->pending(), 1u);
 }
 
+// Imported data dates some awards before their tender: no cycle time for
+// those, counted, and the median is over the others.
+TEST(WinLossTest, AwardsDatedBeforeTheTenderAreLeftOutOfCycleTimes) {
+  const CompetitionSet set = SetOf({
+      {Discovered(), Bid(kUs, "100", Day(19)), Award("A1", kUs, "100", Day(30))},
+      {Discovered(), Bid(kUs, "100", Day(19)), Award("A1", kUs, "100", Day(-10))},
+  });
+  const auto groups = WinLoss(set, Ours());
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].won(), 2u);
+  EXPECT_EQ(groups[0].awards_before_tender(), 1u);
+  EXPECT_EQ(groups[0].median_cycle_time().seconds(), 30 * 86400);
+}
+
 TEST(WinLossTest, GroupsByQuarterBuyerAndDealSize) {
   const auto quarters = WinLoss(History(), Ours(v1::WIN_LOSS_GROUP_BY_QUARTER));
   ASSERT_NE(Group(quarters, "2026-Q1"), nullptr);
   EXPECT_EQ(Group(quarters, "2026-Q1")->bid(), 5u);
   ASSERT_NE(Group(quarters, "2026-Q2"), nullptr);
   EXPECT_EQ(Group(quarters, "2026-Q2")->bid(), 1u) << "T-7's deadline moved into April";
+  // In date order, whichever is largest.
+  ASSERT_EQ(quarters.size(), 2u);
+  EXPECT_EQ(quarters[0].group(), "2026-Q1");
+  EXPECT_EQ(quarters[1].group(), "2026-Q2");
 
   const auto buyers = WinLoss(History(), Ours(v1::WIN_LOSS_GROUP_BY_BUYER));
   EXPECT_EQ(Group(buyers, "B-1")->bid(), 4u);  // T1L1 T1L2 T3 T5

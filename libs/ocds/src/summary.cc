@@ -1,4 +1,5 @@
 // The import summary as JSON (for scripts) and as text (for people).
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -102,10 +103,19 @@ std::string ImportSummary::ToText() const {
   AppendCounts("skipped", skipped, &out);
   AppendCounts("notes", notes, &out);
   if (!problems.empty()) {
+    // A few, each on one line of a terminal: the JSON summary has them all.
+    constexpr size_t kShown = 5;
+    constexpr size_t kWidth = 160;
     absl::StrAppend(&out, "problems (", problems_total, "):\n");
-    for (const std::string& problem : problems) absl::StrAppend(&out, "  ", problem, "\n");
-    if (problems_total > problems.size()) {
-      absl::StrAppend(&out, "  ... and ", problems_total - problems.size(), " more\n");
+    for (size_t i = 0; i < problems.size() && i < kShown; ++i) {
+      const std::string& problem = problems[i];
+      absl::StrAppend(&out, "  ",
+                      problem.size() <= kWidth ? problem : problem.substr(0, kWidth - 3) + "...",
+                      "\n");
+    }
+    if (problems_total > std::min(problems.size(), kShown)) {
+      absl::StrAppend(&out, "  ... and ", problems_total - std::min(problems.size(), kShown),
+                      " more (--json lists them)\n");
     }
   }
   return out;

@@ -36,7 +36,7 @@ IndexEntries IndexEntriesOf(const tender::TenderState& state, std::string_view o
           std::move(value);
     }
   }
-  if (const std::optional<absl::Time> clock = readmodel::StaleClock(state)) {
+  if (const std::optional<absl::Time> clock = readmodel::StaleClock(state, own_party_id)) {
     storage::v1::StaleRecord stale;
     stale.set_tender_id(details.tender_id());
     stale.set_title(details.title());

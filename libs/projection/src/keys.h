@@ -32,8 +32,9 @@ namespace bidtrail::projection::keys {
 // chunks; 3, actor records in their compact encoding; 4, bidtrail's own
 // storage messages (storage/v1/read_models.proto) instead of the API's; 5,
 // tender records carry when the documents were obtained; 6, board and
-// stale records carry the tender's time zone.
-inline constexpr char kLayoutVersion[] = "6";
+// stale records carry the tender's time zone; 7, imported tenders outside
+// our pipeline are off the board (TenderTracked, readmodel::InOurPipeline).
+inline constexpr char kLayoutVersion[] = "7";
 inline constexpr char kFormatKey[] = "m/format";
 inline constexpr char kActiveKey[] = "m/active";
 

@@ -20,10 +20,24 @@ std::string_view DeadlineKindName(DeadlineKind kind) {
 
 bool Actionable(DeadlineKind kind) { return kind != DeadlineKind::kBidOpeningAt; }
 
+bool InOurPipeline(const tender::TenderState& state, std::string_view own_party_id) {
+  if (state.details.discovery_channel() != v1::DISCOVERY_CHANNEL_IMPORT || state.tracked ||
+      state.documents_obtained || state.no_bid_decided || state.activity_count > 0) {
+    return true;
+  }
+  for (const tender::LotState& lot : state.lots) {
+    for (const tender::BidRecord& bid : lot.bids) {
+      if (bid.bid.bidder().id() == own_party_id) return true;
+    }
+  }
+  return false;
+}
+
 std::vector<TenderDeadline> BoardDeadlines(const tender::TenderState& state,
                                            std::string_view own_party_id) {
   std::vector<TenderDeadline> deadlines;
-  if (!state.exists || state.status != v1::TENDER_STATUS_OPEN || state.no_bid_decided) {
+  if (!state.exists || state.status != v1::TENDER_STATUS_OPEN || state.no_bid_decided ||
+      !InOurPipeline(state, own_party_id)) {
     return deadlines;
   }
   bool our_bid = false;
@@ -53,9 +67,10 @@ bool Outstanding(const TenderDeadline& deadline) {
   return Actionable(deadline.kind) && !deadline.done;
 }
 
-std::optional<absl::Time> StaleClock(const tender::TenderState& state) {
+std::optional<absl::Time> StaleClock(const tender::TenderState& state,
+                                     std::string_view own_party_id) {
   if (!state.exists || state.status != v1::TENDER_STATUS_OPEN || state.no_bid_decided ||
-      state.last_event_at == absl::InfinitePast()) {
+      state.last_event_at == absl::InfinitePast() || !InOurPipeline(state, own_party_id)) {
     return std::nullopt;
   }
   const bool undecided =

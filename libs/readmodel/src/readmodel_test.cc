@@ -95,6 +95,26 @@ TEST(BoardTest, DeadlinesAndStaleClockFollowTheTendersState) {
         {Kind::kSubmissionDeadline, kSubmissionDue, false},
         {Kind::kBidOpeningAt, kOpening, false}},
        Day(30)},
+      {"imported, not taken up: market intelligence, off the board",
+       {Imported()},
+       {},
+       std::nullopt},
+      {"imported with a competitor's bid: still not ours",
+       {Imported(), Bid("C-1", "90.00", Day(15))},
+       {},
+       std::nullopt},
+      {"imported and tracked: on the board",
+       {Imported(), Tracked(Day(2))},
+       {{Kind::kDocumentsAvailableUntil, kDocumentsDue, false},
+        {Kind::kSubmissionDeadline, kSubmissionDue, false},
+        {Kind::kBidOpeningAt, kOpening, false}},
+       Day(2)},
+      {"imported, documents obtained: taken up",
+       {Imported(), Document(Day(3))},
+       {{Kind::kDocumentsAvailableUntil, kDocumentsDue, true},
+        {Kind::kSubmissionDeadline, kSubmissionDue, false},
+        {Kind::kBidOpeningAt, kOpening, false}},
+       Day(3)},
       {"activity moves the stale clock",
        {Discovered(), Activity(Day(8))},
        {{Kind::kDocumentsAvailableUntil, kDocumentsDue, false},
@@ -105,7 +125,7 @@ TEST(BoardTest, DeadlinesAndStaleClockFollowTheTendersState) {
   for (const BoardCase& c : cases) {
     const tender::TenderState state = Folded(c.events);
     EXPECT_EQ(BoardDeadlines(state, kUs), c.deadlines) << c.name;
-    EXPECT_EQ(StaleClock(state), c.stale_clock) << c.name;
+    EXPECT_EQ(StaleClock(state, kUs), c.stale_clock) << c.name;
   }
 }
 
@@ -114,7 +134,7 @@ TEST(BoardTest, ATenderWithoutKeyDatesHasNoDeadlines) {
   discovered.mutable_tender_discovered()->clear_key_dates();
   const tender::TenderState state = Folded({discovered});
   EXPECT_TRUE(BoardDeadlines(state, kUs).empty());
-  EXPECT_EQ(StaleClock(state), T0());
+  EXPECT_EQ(StaleClock(state, kUs), T0());
 }
 
 TEST(BoardTest, OnlyActionableDeadlinesNotDoneAreOutstanding) {
@@ -213,7 +233,7 @@ TEST(TimelineTest, PhasesAndDeadlinesMet) {
     }
     EXPECT_EQ(spans, c.spans) << c.name;
     std::vector<std::pair<Kind, bool>> met;
-    for (const DeadlineOutcome& outcome : DeadlineOutcomes(milestones, state, Day(100))) {
+    for (const DeadlineOutcome& outcome : DeadlineOutcomes(milestones, state, Day(100), kUs)) {
       if (outcome.done_at) met.emplace_back(outcome.kind, outcome.met);
     }
     EXPECT_EQ(met, c.met) << c.name;
@@ -227,7 +247,7 @@ TEST(TimelineTest, MarginsAndOpenDeadlines) {
   EXPECT_EQ(milestones.documents, Day(7));
   EXPECT_EQ(milestones.our_bid, std::nullopt);
   const std::vector<DeadlineOutcome> outcomes =
-      DeadlineOutcomes(milestones, Folded(events), Day(18));
+      DeadlineOutcomes(milestones, Folded(events), Day(18), kUs);
   ASSERT_EQ(outcomes.size(), 2u);
   EXPECT_EQ(outcomes[0].kind, Kind::kDocumentsAvailableUntil);
   EXPECT_TRUE(outcomes[0].met);
@@ -237,12 +257,17 @@ TEST(TimelineTest, MarginsAndOpenDeadlines) {
   EXPECT_TRUE(outcomes[1].open);
   EXPECT_EQ(outcomes[1].margin, absl::Hours(48));  // two days left
   // Past due and not done: not open, a negative margin.
-  const DeadlineOutcome missed = DeadlineOutcomes(milestones, Folded(events), Day(21))[1];
+  const DeadlineOutcome missed = DeadlineOutcomes(milestones, Folded(events), Day(21), kUs)[1];
   EXPECT_FALSE(missed.open);
   EXPECT_EQ(missed.margin, -absl::Hours(24));
   // A no-bid decision takes the submission deadline out of the outcomes.
   const std::vector<v1::TenderEvent> declined = {Discovered(), NoBid(Day(1))};
-  EXPECT_THAT(DeadlineOutcomes(Observe(declined), Folded(declined), Day(5)), ::testing::SizeIs(1));
+  EXPECT_THAT(DeadlineOutcomes(Observe(declined), Folded(declined), Day(5), kUs),
+              ::testing::SizeIs(1));
+  // An imported tender we never took up missed nothing.
+  const std::vector<v1::TenderEvent> imported = {Imported()};
+  EXPECT_THAT(DeadlineOutcomes(Observe(imported), Folded(imported), Day(30), kUs),
+              ::testing::IsEmpty());
   EXPECT_EQ(PhaseName(Phase::kOurBid), "our_bid");
 }
 

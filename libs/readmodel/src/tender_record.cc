@@ -48,6 +48,7 @@ void LendRecord(const tender::TenderState& state, uint64_t revision,
   }
   record->set_amendment_count(state.amendment_count);
   record->set_activity_count(state.activity_count);
+  record->set_tracked(state.tracked);
   if (state.last_event_at != absl::InfinitePast()) {
     ToProtoTime(state.last_event_at, record->mutable_last_event_at());
   }
@@ -100,6 +101,7 @@ tender::TenderState StateOf(const storage::v1::TenderRecord& record) {
   }
   state.amendment_count = record.amendment_count();
   state.activity_count = record.activity_count();
+  state.tracked = record.tracked();
   if (record.has_last_event_at()) state.last_event_at = FromProtoTime(record.last_event_at());
   if (record.has_documents_obtained_at()) {
     state.documents_obtained_at = FromProtoTime(record.documents_obtained_at());

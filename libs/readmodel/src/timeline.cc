@@ -86,8 +86,10 @@ std::vector<PhaseSpan> PhaseSpans(const Milestones& milestones, const tender::Te
 }
 
 std::vector<DeadlineOutcome> DeadlineOutcomes(const Milestones& milestones,
-                                              const tender::TenderState& state, absl::Time as_of) {
+                                              const tender::TenderState& state, absl::Time as_of,
+                                              std::string_view own_party_id) {
   std::vector<DeadlineOutcome> outcomes;
+  if (!InOurPipeline(state, own_party_id)) return outcomes;
   const v1::KeyDates& dates = state.details.key_dates();
   if (dates.has_documents_available_until()) {
     outcomes.push_back(OutcomeOf(DeadlineKind::kDocumentsAvailableUntil,

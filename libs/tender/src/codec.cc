@@ -71,6 +71,8 @@ Result VisitHeld(const v1::TenderEvent& event, Result none, Visit visit) {
       return visit(event.recorded_late());
     case v1::TenderEvent::kEntryVoided:
       return visit(event.entry_voided());
+    case v1::TenderEvent::kTenderTracked:
+      return visit(event.tender_tracked());
     case v1::TenderEvent::EVENT_NOT_SET:
       break;
   }

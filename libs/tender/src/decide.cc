@@ -670,6 +670,12 @@ absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
     case v1::TenderEvent::kActivityLogged:
       RETURN_IF_ERROR(DecideActivity(decided.activity_logged()));
       break;
+    case v1::TenderEvent::kTenderTracked:
+      RETURN_IF_ERROR(CheckLength(decided.tender_tracked().reason(), "reason", kMaxTextBytes));
+      if (state.tracked) {
+        return Refused(StrCat("tender ", tender_id, " is tracked already"));
+      }
+      break;
     case v1::TenderEvent::kTenderDiscovered:
     case v1::TenderEvent::kRecordedLate:
     case v1::TenderEvent::kEntryVoided:

@@ -196,6 +196,9 @@ void ApplyEvent(const v1::TenderEvent& event, v1::TenderEvent* movable, TenderSt
       return;
     case v1::TenderEvent::kRecordedLate:
       return;  // explains the fact before it; changes nothing
+    case v1::TenderEvent::kTenderTracked:
+      state->tracked = true;
+      return;
     case v1::TenderEvent::kEntryVoided:
       // Folds leave the voided event out (FoldStream); applied one by one,
       // the caller folds the stream again (the projection runner does).

@@ -213,11 +213,12 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerConte
       *response->add_durations() = api::PhaseDurationOf(span);
     }
     for (const readmodel::DeadlineOutcome& outcome :
-         readmodel::DeadlineOutcomes(milestones, state, options_.clock())) {
+         readmodel::DeadlineOutcomes(milestones, state, options_.clock(), options_.own_party_id)) {
       *response->add_deadlines() = api::DeadlineOutcomeOf(outcome);
     }
     response->set_amendment_count(state.amendment_count);
     response->set_time_zone(state.details.time_zone());
+    response->set_in_pipeline(readmodel::InOurPipeline(state, options_.own_party_id));
     return absl::OkStatus();
   });
 }

@@ -44,9 +44,16 @@ struct TenderDeadline {
   }
 };
 
+// Whether the tender is ours to work on: entered by us (any channel but
+// IMPORT), or an imported one we took up: tracked, its documents obtained,
+// our bid, a no-bid decision or an activity logged. Imported tenders outside
+// it are market intelligence: off the board and the stale list, and their
+// deadlines are never ours to have missed.
+bool InOurPipeline(const tender::TenderState& state, std::string_view own_party_id);
+
 // The deadlines the board holds for a tender: each key date it has, in
-// their order (documents, submission, opening), when the tender is open and
-// we have not decided against bidding; none otherwise.
+// their order (documents, submission, opening), when the tender is open, in
+// our pipeline, and we have not decided against bidding; none otherwise.
 std::vector<TenderDeadline> BoardDeadlines(const tender::TenderState& state,
                                            std::string_view own_party_id);
 
@@ -55,9 +62,11 @@ std::vector<TenderDeadline> BoardDeadlines(const tender::TenderState& state,
 bool Outstanding(const TenderDeadline& deadline);
 
 // When the tender can go stale: the business time of its last event, for an
-// open tender we have not decided against with at least one competition
-// undecided; std::nullopt for any other (it never shows as stale).
-std::optional<absl::Time> StaleClock(const tender::TenderState& state);
+// open tender in our pipeline we have not decided against with at least one
+// competition undecided; std::nullopt for any other (it never shows as
+// stale).
+std::optional<absl::Time> StaleClock(const tender::TenderState& state,
+                                     std::string_view own_party_id);
 
 // How far the board looks, and when a deadline is at risk. The defaults are
 // those of the API (docs/api.md).

@@ -70,9 +70,11 @@ struct DeadlineOutcome {
 
 // Whether we met the tender's actionable deadlines: the documents cut-off
 // when it has one, and the submission deadline when it has one and we did
-// not decide against bidding.
+// not decide against bidding; none for a tender outside our pipeline
+// (InOurPipeline: imported, never taken up), whose deadlines were never ours.
 std::vector<DeadlineOutcome> DeadlineOutcomes(const Milestones& milestones,
-                                              const tender::TenderState& state, absl::Time as_of);
+                                              const tender::TenderState& state, absl::Time as_of,
+                                              std::string_view own_party_id);
 
 }  // namespace bidtrail::readmodel
 

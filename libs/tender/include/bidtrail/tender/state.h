@@ -59,6 +59,8 @@ struct TenderState {
   bool no_bid_decided = false;
   // The declared lots, or one lot with id "" when the tender has none.
   std::vector<LotState> lots;
+  // We took it up (TenderTracked): see readmodel::InOurPipeline.
+  bool tracked = false;
   uint32_t amendment_count = 0;
   uint32_t activity_count = 0;
   absl::Time last_event_at = absl::InfinitePast();

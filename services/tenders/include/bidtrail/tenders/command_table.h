@@ -21,6 +21,7 @@
   X(CancelTender, cancellation, kTenderCancelled, tender_cancelled)               \
   X(DeclareTenderUnsuccessful, outcome, kTenderUnsuccessful, tender_unsuccessful) \
   X(LogActivity, activity, kActivityLogged, activity_logged)                      \
-  X(VoidEntry, voiding, kEntryVoided, entry_voided)
+  X(VoidEntry, voiding, kEntryVoided, entry_voided)                               \
+  X(TrackTender, tracking, kTenderTracked, tender_tracked)
 
 #endif  // BIDTRAIL_TENDERS_COMMAND_TABLE_H_

@@ -192,6 +192,21 @@ inline v1::TenderEvent Voided(uint64_t position, absl::Time at, uint64_t revisio
   return event;
 }
 
+// The discovery as the OCDS import records it: channel IMPORT.
+inline v1::TenderEvent Imported() {
+  v1::TenderEvent event = Discovered();
+  event.mutable_tender_discovered()->set_discovery_channel(v1::DISCOVERY_CHANNEL_IMPORT);
+  return event;
+}
+
+inline v1::TenderEvent Tracked(absl::Time at) {
+  v1::TenderEvent event;
+  event.mutable_tender_tracked()->set_tender_id(kTender);
+  event.mutable_tender_tracked()->set_reason("the buyer is in our territory");
+  ToProtoTime(at, event.mutable_tender_tracked()->mutable_occurred_at());
+  return event;
+}
+
 // The same event for another tender.
 inline v1::TenderEvent ForTender(const std::string& tender_id, v1::TenderEvent event) {
   const auto* oneof = v1::TenderEvent::descriptor()->oneof_decl(0);
