@@ -31,6 +31,7 @@ namespace bidtrail::projections {
 namespace {
 
 using ::bidtrail::testing::ScratchDir;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using namespace ::bidtrail::tender::testing;  // NOLINT: event builders
 
@@ -519,6 +520,58 @@ TEST_F(ProjectionsTest, DeadlinesPage) {
   EXPECT_EQ(seen.size(), 15u);  // 5 tenders x 3 deadlines, each once
   std::set<std::string> unique(seen.begin(), seen.end());
   EXPECT_EQ(unique.size(), 15u);
+}
+
+// ListTenders filters by status, outcome, words and source, pages in tender
+// id order without a gap or a repeat, and refuses words it does not know.
+TEST_F(ProjectionsTest, ListTendersFiltersAndPages) {
+  RecordHistory();
+  Record("T-5", Imported());
+  OpenEngine();
+  CatchUp();
+  StartServer();
+  auto list = [this](v1::ListTendersRequest request) {
+    std::vector<std::string> ids;
+    for (int page = 0; page < 20; ++page) {
+      v1::ListTendersResponse response;
+      grpc::ClientContext context;
+      const grpc::Status status = stub_->ListTenders(&context, request, &response);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      for (const v1::TenderSummary& tender : response.tenders()) {
+        ids.push_back(tender.tender_id() + ":" + tender.status() + ":" + tender.our_outcome() +
+                      ":" + tender.source());
+      }
+      if (response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
+    }
+    return ids;
+  };
+  v1::ListTendersRequest all;
+  all.set_page_size(2);
+  EXPECT_THAT(list(all), ElementsAre("T-1:open:not_bid:own", "T-2:awarded:won:own",
+                                     "T-3:cancelled:not_bid:own", "T-4:open:no_bid:own",
+                                     "T-5:open:not_bid:import"));
+  v1::ListTendersRequest won;
+  won.set_outcome("won");
+  EXPECT_THAT(list(won), ElementsAre("T-2:awarded:won:own"));
+  v1::ListTendersRequest imported;
+  imported.set_source("import");
+  imported.add_words("SUBSTATION");
+  EXPECT_THAT(list(imported), ElementsAre("T-5:open:not_bid:import"));
+  v1::ListTendersRequest none;
+  none.add_words("no such word");
+  EXPECT_THAT(list(none), ElementsAre());
+
+  for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
+           {"status", "closed"}, {"outcome", "no-bid"}, {"source", "ocds"}, {"page_token", "x"}}) {
+    v1::ListTendersRequest bad;
+    bad.GetReflection()->SetString(&bad, bad.GetDescriptor()->FindFieldByName(field), value);
+    v1::ListTendersResponse response;
+    grpc::ClientContext context;
+    const grpc::Status status = stub_->ListTenders(&context, bad, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    EXPECT_THAT(status.error_message(), ::testing::HasSubstr(field));
+  }
 }
 
 // A fact recorded after its deadline had passed shows on the timeline with

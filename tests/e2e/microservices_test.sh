@@ -194,6 +194,15 @@ ask --server "127.0.0.1:$PORT_projections" --tz tender deadlines --within 30d --
   fail "deadlines in the tender's zone: $(ask --tz tender deadlines --within 30d --json)"
 ask deadlines --within 30d --csv | grep -q "^${D_DAY}T02:00:00+00:00,in [0-9a-z]*,[0-9]*,E2E-D," ||
   fail "deadlines CSV: $(ask deadlines --within 30d --csv)"
+# Find: words in any case, filters, and CSV whose amounts are numbers.
+ask tender search metering --status awarded --outcome won --csv >"$WORK/search.csv"
+grep -q '^tender_id,discovered,title,buyer,territory,team,status,our_outcome,submission_deadline,estimated,estimated_currency,source$' \
+  "$WORK/search.csv" && grep -q '^E2E-A,.*,Metering upgrade,North bureau,north,team-north,awarded,won,.*,900000,CNY,own$' \
+  "$WORK/search.csv" && [ "$(wc -l <"$WORK/search.csv")" -eq 2 ] || fail "tender search: $(cat "$WORK/search.csv")"
+[ "$(ask tender list --source import --json | grep -c '"source":"import"')" -eq 2 ] ||
+  fail "imported tenders: $(ask tender list --source import --json)"
+refused '--outcome: "nobid" is not one of won, pending, lost, void, no-bid, not-bid; did you mean no-bid?' \
+  tender list --outcome nobid
 
 # kill -9 the projections mid-way and restart: same answers.
 { kill -9 "$PID_projections" && wait "$PID_projections"; } 2>/dev/null || true

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "bidtrail/common/currency.h"
 #include "bidtrail/common/status_macros.h"
@@ -291,6 +292,25 @@ std::optional<std::string> Nearest(const std::string& typed,
     }
   }
   return best;
+}
+
+absl::Status NotOneOf(const std::string& flag, const std::string& typed,
+                      const std::vector<std::string>& choices) {
+  std::string message =
+      absl::StrCat("--", flag, ": \"", typed, "\" is not one of ", absl::StrJoin(choices, ", "));
+  if (const std::optional<std::string> near = Nearest(typed, choices)) {
+    absl::StrAppend(&message, "; did you mean ", *near, "?");
+  }
+  return absl::InvalidArgumentError(message);
+}
+
+absl::StatusOr<std::string> Args::Word(const std::string& name,
+                                       const std::vector<std::string>& choices) const {
+  const std::string word = Get(name);
+  if (word.empty() || std::find(choices.begin(), choices.end(), word) != choices.end()) {
+    return word;
+  }
+  return NotOneOf(name, word, choices);
 }
 
 v1::Party ParseParty(const std::string& text) {

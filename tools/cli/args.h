@@ -49,6 +49,10 @@ class Args {
   absl::StatusOr<std::optional<absl::Duration>> Duration(const std::string& name) const;
   absl::StatusOr<std::optional<v1::Money>> Money(const std::string& name) const;
   absl::StatusOr<std::optional<uint64_t>> Number(const std::string& name) const;
+  // The value if it is one of `choices` ("" when the flag is absent), else
+  // NotOneOf.
+  absl::StatusOr<std::string> Word(const std::string& name,
+                                   const std::vector<std::string>& choices) const;
 
   // Usage line, summary and the flag table.
   std::string HelpText() const;
@@ -71,8 +75,8 @@ class Args {
 };
 
 // "2026-03-01T12:00:00+08:00", "2026-03-01T04:00:00Z", "2026-03-01" (midnight
-// in `zone`), "now" (= `now`), or a duration from now: "+3d", "-20h". A time without its offset is refused,
-// with the reading in `zone` suggested.
+// in `zone`), "now" (= `now`), or a duration from now: "+3d", "-20h". A time without its offset is
+// refused, with the reading in `zone` suggested.
 absl::StatusOr<absl::Time> ParseTime(const std::string& text, absl::Time now,
                                      const NamedZone& zone);
 // "48h", "7d", "2w", "90m", "30s", "1d12h".
@@ -86,6 +90,12 @@ v1::Party ParseParty(const std::string& text);
 // nullopt when none is near.
 std::optional<std::string> Nearest(const std::string& typed,
                                    const std::vector<std::string>& candidates);
+
+// INVALID_ARGUMENT for a flag whose value is not one of `choices`:
+// `--status: "closed" is not one of open, awarded, ...`, with the nearest
+// choice suggested.
+absl::Status NotOneOf(const std::string& flag, const std::string& typed,
+                      const std::vector<std::string>& choices);
 
 // Human form of durations for output (times: output.h).
 using ::bidtrail::HumanDuration;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "args.h"
 #include "bidtrail/v1/tender_events.pb.h"
 #include "client.h"
@@ -30,6 +31,28 @@ const std::vector<Subcommand>& Subcommands();
 void AddTenderCommands(std::vector<Subcommand>* commands);
 void AddQueryCommands(std::vector<Subcommand>* commands);
 void AddDataCommands(std::vector<Subcommand>* commands);
+
+// A usage error: prints the message, returns exit code 2 (main adds the
+// usage hint).
+int Usage(const absl::Status& status);
+int Usage(const std::string& message);
+
+#define RETURN_USAGE_IF_ERROR(expr)                     \
+  do {                                                  \
+    if (absl::Status status_ = (expr); !status_.ok()) { \
+      return Usage(status_);                            \
+    }                                                   \
+  } while (false)
+
+// `lhs = value of expr`, or return Usage(its status).
+#define ASSIGN_OR_USAGE(lhs, expr)                                 \
+  auto BIDTRAIL_CLI_CONCAT_(value_, __LINE__) = (expr);            \
+  if (!BIDTRAIL_CLI_CONCAT_(value_, __LINE__).ok()) {              \
+    return Usage(BIDTRAIL_CLI_CONCAT_(value_, __LINE__).status()); \
+  }                                                                \
+  lhs = std::move(BIDTRAIL_CLI_CONCAT_(value_, __LINE__)).value()
+#define BIDTRAIL_CLI_CONCAT_INNER_(a, b) a##b
+#define BIDTRAIL_CLI_CONCAT_(a, b) BIDTRAIL_CLI_CONCAT_INNER_(a, b)
 
 // One line about an event, for people.
 std::string DescribeEvent(const v1::TenderEvent& event);

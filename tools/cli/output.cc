@@ -201,9 +201,17 @@ Cell Cell::Duration(absl::Duration duration, std::string text) {
 Cell Cell::Money(const v1::Money& money) {
   Cell cell;
   cell.text = HumanMoney(money);
-  cell.csv = absl::StrCat(money.amount(), " ", money.currency());
+  cell.csv = money.amount();
+  cell.currency = money.currency();
   cell.json = absl::StrCat("{\"amount\":", JsonString(money.amount()),
                            ",\"currency\":", JsonString(money.currency()), "}");
+  cell.numeric = true;
+  return cell;
+}
+
+Cell Cell::NoMoney() {
+  Cell cell = Null();
+  cell.currency = "";
   cell.numeric = true;
   return cell;
 }
@@ -233,9 +241,11 @@ void Table::Print(Format format, const std::string& empty, size_t limit) const {
   std::vector<bool> durations(columns_.size(), false);
   std::vector<bool> times(columns_.size(), false);
   std::vector<bool> numeric(columns_.size(), false);
+  std::vector<bool> money(columns_.size(), false);
   for (const auto& row : rows_) {
     for (size_t i = 0; i < row.size(); ++i) {
       durations[i] = durations[i] || row[i].seconds.has_value();
+      money[i] = money[i] || row[i].currency.has_value();
       times[i] = times[i] || row[i].time;
       numeric[i] = numeric[i] || row[i].numeric;
     }
@@ -260,6 +270,7 @@ void Table::Print(Format format, const std::string& empty, size_t limit) const {
       for (size_t i = 0; i < columns_.size(); ++i) {
         header.push_back(columns_[i]);
         if (durations[i]) header.push_back(columns_[i] + "_seconds");
+        if (money[i]) header.push_back(columns_[i] + "_currency");
       }
       std::printf("%s\n", absl::StrJoin(header, ",").c_str());
       for (const auto& row : rows_) {
@@ -267,6 +278,7 @@ void Table::Print(Format format, const std::string& empty, size_t limit) const {
         for (size_t i = 0; i < row.size(); ++i) {
           fields.push_back(CsvField(row[i].csv));
           if (durations[i]) fields.push_back(row[i].seconds ? absl::StrCat(*row[i].seconds) : "");
+          if (money[i]) fields.push_back(CsvField(row[i].currency.value_or("")));
         }
         std::printf("%s\n", absl::StrJoin(fields, ",").c_str());
       }

@@ -57,8 +57,12 @@ struct Cell {
   // in JSON and CSV also its seconds in a `<column>_seconds` column.
   static Cell Duration(absl::Duration duration, std::string text = "");
   // "1,210,000.00 CNY"; JSON {"amount": "1210000.00", "currency": "CNY"}
-  // (the amount exact, as a string); CSV "1210000.00 CNY".
+  // (the amount exact, as a string); CSV the amount as a plain number
+  // (1210000.00) and its currency in a `<column>_currency` column beside it,
+  // so that a spreadsheet reads the amounts as numbers.
   static Cell Money(const v1::Money& money);
+  // An unset amount in a money column: "-", null, and two empty CSV fields.
+  static Cell NoMoney();
 
   std::string text;
   std::string json;
@@ -66,6 +70,7 @@ struct Cell {
   bool numeric = false;  // right-aligned in tables
   bool time = false;     // its column header names the zone
   std::optional<int64_t> seconds;
+  std::optional<std::string> currency;  // a money cell's (CSV column)
 };
 
 // "2026-03-01 12:00 +08:00": a time for people, in the zone, with its offset.

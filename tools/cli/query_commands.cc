@@ -17,11 +17,6 @@
 namespace bidtrail::cli {
 namespace {
 
-int Usage(const absl::Status& status) {
-  std::fprintf(stderr, "bidtrail: %s\n", std::string(status.message()).c_str());
-  return 2;
-}
-
 // Applies optional --NAME flags of each kind to request fields.
 absl::Status TimeFlag(const Args& args, const char* name, google::protobuf::Timestamp* out,
                       bool* present = nullptr) {
@@ -267,10 +262,9 @@ absl::StatusOr<v1::WinLossGroupBy> GroupBy(const std::string& word) {
       value != v1::WIN_LOSS_GROUP_BY_UNSPECIFIED) {
     return value;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--by: \"", word,
-      "\" is not one of bidder, buyer, territory, category, competitor, team, quarter, "
-      "deal-size, method, channel, segment"));
+  return NotOneOf("by", word,
+                  {"bidder", "buyer", "territory", "category", "competitor", "team", "quarter",
+                   "deal-size", "method", "channel", "segment"});
 }
 
 int WinRate(const Client& client, const Args& args) {
@@ -498,6 +492,76 @@ int History(const Client& client, const Args& args) {
   return 0;
 }
 
+// `tender list` and `tender search WORDS...`: pages through ListTenders up
+// to --limit.
+int ListTenders(const Client& client, const Args& args) {
+  v1::ListTendersRequest request;
+  for (const std::string& word : args.positional()) {
+    for (const absl::string_view part : absl::StrSplit(word, ' ', absl::SkipWhitespace())) {
+      request.add_words(std::string(part));
+    }
+  }
+  for (const std::string& word : args.GetAll("search")) request.add_words(word);
+  request.set_buyer(args.Get("buyer"));
+  request.set_territory(args.Get("territory"));
+  request.set_owner_team(args.Get("team"));
+  ASSIGN_OR_USAGE(const std::string status,
+                  args.Word("status", {"open", "awarded", "cancelled", "unsuccessful"}));
+  request.set_status(status);
+  ASSIGN_OR_USAGE(std::string outcome,
+                  args.Word("outcome", {"won", "pending", "lost", "void", "no-bid", "not-bid"}));
+  std::replace(outcome.begin(), outcome.end(), '-', '_');
+  request.set_outcome(outcome);
+  ASSIGN_OR_USAGE(const std::string source, args.Word("source", {"own", "import"}));
+  request.set_source(source);
+  bool has_from = false;
+  bool has_to = false;
+  if (absl::Status s = TimeFlag(args, "from", request.mutable_discovered_from(), &has_from);
+      !s.ok()) {
+    return Usage(s);
+  }
+  if (absl::Status s = TimeFlag(args, "to", request.mutable_discovered_to(), &has_to); !s.ok()) {
+    return Usage(s);
+  }
+  if (!has_from) request.clear_discovered_from();
+  if (!has_to) request.clear_discovered_to();
+  absl::StatusOr<std::optional<uint64_t>> limit = args.Number("limit");
+  if (!limit.ok()) return Usage(limit.status());
+  const uint64_t wanted = args.Has("all") ? UINT64_MAX : limit->value_or(100);
+  Table table({"tender_id", "discovered", "title", "buyer", "territory", "team", "status",
+               "our_outcome", "submission_deadline", "estimated", "source"});
+  bool more = false;
+  do {
+    request.set_page_size(static_cast<uint32_t>(std::min<uint64_t>(1000, wanted - table.rows())));
+    v1::ListTendersResponse response;
+    auto context = client.Context();
+    const grpc::Status status = client.queries->ListTenders(context.get(), request, &response);
+    if (!status.ok()) return client.Fail(status);
+    for (const v1::TenderSummary& tender : response.tenders()) {
+      table.Add(
+          {Cell::Text(tender.tender_id()),
+           Cell::Time(FromProtoTime(tender.discovered_at()), tender.time_zone()),
+           Cell::Text(tender.title()),
+           Cell::Text(tender.buyer().name().empty() ? tender.buyer().id() : tender.buyer().name()),
+           Cell::Text(tender.territory()), Cell::Text(tender.owner_team()),
+           Cell::Text(tender.status()), Cell::Text(tender.our_outcome()),
+           Cell::Time(tender.has_submission_deadline()
+                          ? std::optional<absl::Time>(FromProtoTime(tender.submission_deadline()))
+                          : std::nullopt,
+                      tender.time_zone()),
+           tender.has_estimated_value() ? Cell::Money(tender.estimated_value()) : Cell::NoMoney(),
+           Cell::Text(tender.source())});
+    }
+    request.set_page_token(response.next_page_token());
+    more = !request.page_token().empty();
+  } while (more && table.rows() < wanted);
+  table.Print(client.format, "(no tender matches)");
+  if (client.format == Format::kTable && more) {
+    std::printf("(the first %zu; more match: --limit N or --all)\n", table.rows());
+  }
+  return 0;
+}
+
 int Verify(const Client& client, const Args&) {
   v1::VerifyLogResponse response;
   auto context = client.Context(std::chrono::seconds(7200));
@@ -675,6 +739,35 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
                        1,
                        1,
                        History});
+  const std::vector<FlagSpec> list_flags = {
+      {"search", "WORD", "a word the title, id or buyer name must contain (any case)", true},
+      {"buyer", "BUYER", "only this buyer: its id, or a part of its name"},
+      {"territory", "NAME", "only this territory"},
+      {"team", "NAME", "only this owner team"},
+      {"status", "S", "open, awarded, cancelled or unsuccessful"},
+      {"outcome", "O", "our outcome: won, pending, lost, void, no-bid or not-bid"},
+      {"source", "S", "own (entered by us) or import (public data)"},
+      {"from", "TIME", "discovered from"},
+      {"to", "TIME", "discovered before"},
+      {"limit", "N", "at most N tenders (default 100)"},
+      {"all", "", "every tender that matches"}};
+  commands->push_back({{"tender", "list"},
+                       "[--search WORD]... [--status S] [--outcome O] [--source S] [filters]",
+                       "find tenders by title words, buyer, territory, team, status, outcome, "
+                       "source, dates",
+                       "",
+                       list_flags,
+                       0,
+                       0,
+                       ListTenders});
+  commands->push_back({{"tender", "search"},
+                       "WORDS... [filters]",
+                       "find tenders whose title, id or buyer name contains every word",
+                       "The same as `tender list --search WORD...`.",
+                       list_flags,
+                       1,
+                       64,
+                       ListTenders});
   commands->push_back(
       {{"verify"}, "", "prove the log was not rewritten (hash chain check)", "", {}, 0, 0, Verify});
   commands->push_back(

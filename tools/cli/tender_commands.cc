@@ -16,13 +16,6 @@
 namespace bidtrail::cli {
 namespace {
 
-// Usage errors: the message, exit 2 (main adds the help).
-int Usage(const absl::Status& status) {
-  std::fprintf(stderr, "bidtrail: %s\n", std::string(status.message()).c_str());
-  return 2;
-}
-int Usage(const std::string& message) { return Usage(absl::InvalidArgumentError(message)); }
-
 std::string NewRequestId() {
   std::random_device device;
   std::mt19937_64 rng((static_cast<uint64_t>(device()) << 32) ^ device());
@@ -43,8 +36,7 @@ absl::StatusOr<Enum> EnumFlag(const Args& args, const std::string& name,
   }
   std::vector<std::string> choices = EnumWords(*descriptor);
   for (std::string& choice : choices) std::replace(choice.begin(), choice.end(), '_', '-');
-  return absl::InvalidArgumentError(
-      absl::StrCat("--", name, ": \"", word, "\" is not one of ", absl::StrJoin(choices, ", ")));
+  return NotOneOf(name, word, choices);
 }
 
 // --at: when it happened (default now).
@@ -240,22 +232,6 @@ std::vector<FlagSpec> With(std::vector<FlagSpec> flags, More... more) {
   (flags.push_back(more), ...);
   return flags;
 }
-
-#define RETURN_USAGE_IF_ERROR(expr)                     \
-  do {                                                  \
-    if (absl::Status status_ = (expr); !status_.ok()) { \
-      return Usage(status_);                            \
-    }                                                   \
-  } while (false)
-
-#define ASSIGN_OR_USAGE(lhs, expr)                                 \
-  auto BIDTRAIL_CLI_CONCAT_(value_, __LINE__) = (expr);            \
-  if (!BIDTRAIL_CLI_CONCAT_(value_, __LINE__).ok()) {              \
-    return Usage(BIDTRAIL_CLI_CONCAT_(value_, __LINE__).status()); \
-  }                                                                \
-  lhs = std::move(BIDTRAIL_CLI_CONCAT_(value_, __LINE__)).value()
-#define BIDTRAIL_CLI_CONCAT_INNER_(a, b) a##b
-#define BIDTRAIL_CLI_CONCAT_(a, b) BIDTRAIL_CLI_CONCAT_INNER_(a, b)
 
 // The buyer's zone: --tender-tz, else the UTC offset the key dates were
 // typed with ("" when they were typed as dates alone). Dates typed with
@@ -544,7 +520,7 @@ int Show(const Client& client, const Args& args) {
                                                    " for ", HumanMoney(award->amount()));
     if (lot.bids().empty()) {
       table.Add({Cell::Text(lot_name), Cell::Text(lot_status), Cell::Null(), Cell::Null(),
-                 Cell::Null(), Cell::Null(), Cell::Null(), Cell::Null(), Cell::Bool(false),
+                 Cell::NoMoney(), Cell::Null(), Cell::Null(), Cell::Null(), Cell::Bool(false),
                  Cell::Text(awarded)});
     }
     for (const v1::BidView& bid : lot.bids()) {

@@ -157,6 +157,27 @@ class Engine final : public ProjectionEngine {
     return std::optional<storage::v1::TenderRecord>(std::move(record));
   }
 
+  absl::Status ScanTenders(
+      const std::string& after_id,
+      const std::function<bool(const storage::v1::TenderRecord&)>& visit) override {
+    const std::shared_ptr<Live> active = Active();
+    const std::string& prefix = active->generation.prefix;
+    const std::string start =
+        prefix + (after_id.empty() ? std::string(keys::kTendersBegin)
+                                   : keys::TenderKey(after_id) + std::string(1, '\0'));
+    absl::Status corrupt;
+    storage::v1::TenderRecord record;
+    RETURN_IF_ERROR(store_->Scan(
+        start, prefix + keys::kTendersEnd, [&](std::string_view key, std::string_view value) {
+          if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            corrupt = Corrupt("tender record", key.substr(prefix.size()));
+            return false;
+          }
+          return visit(record);
+        }));
+    return corrupt;
+  }
+
   absl::Status ScanDeadlines(absl::Time as_of, absl::Time from, absl::Time to,
                              const std::string& after,
                              const std::function<bool(const DeadlineEntry&)>& visit) override {

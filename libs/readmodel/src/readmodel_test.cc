@@ -4,6 +4,7 @@
 
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/readmodel/board.h"
+#include "bidtrail/readmodel/tender_list.h"
 #include "bidtrail/readmodel/tender_record.h"
 #include "bidtrail/readmodel/timeline.h"
 #include "bidtrail/tender/codec.h"
@@ -299,6 +300,115 @@ TEST(TenderRecordTest, LentEqualsCopiedAndRoundTrips) {
     EXPECT_EQ(RecordOf(folded_on, 8).SerializeAsString(),
               RecordOf(reference, 8).SerializeAsString());
   }
+}
+
+struct ListCase {
+  const char* name;
+  std::vector<v1::TenderEvent> events;
+  std::string_view status;
+  std::string_view outcome;
+};
+
+TEST(TenderListTest, StatusAndOurOutcomeInWords) {
+  const std::vector<ListCase> cases = {
+      {"just discovered", {Discovered()}, "open", "not_bid"},
+      {"no bid decided", {Discovered(), NoBid(Day(2))}, "open", "no_bid"},
+      {"our bid in, undecided", {Discovered(), Bid(kUs, "10.00", Day(4))}, "open", "pending"},
+      {"awarded to us",
+       {Discovered(), Bid(kUs, "10.00", Day(4)), Award("A1", kUs, "10.00", Day(30))},
+       "awarded",
+       "won"},
+      {"awarded to another",
+       {Discovered(), Bid(kUs, "10.00", Day(4)), Award("A1", "C-1", "9.00", Day(30))},
+       "awarded",
+       "lost"},
+      {"award cancelled: open and pending again",
+       {Discovered(), Bid(kUs, "10.00", Day(4)), Award("A1", kUs, "10.00", Day(30)),
+        AwardCancelled("A1", Day(31))},
+       "open",
+       "pending"},
+      {"one lot of two awarded: open",
+       {Discovered({"L1", "L2"}), Bid(kUs, "10.00", Day(4), "L1"),
+        Award("A1", kUs, "10.00", Day(30), "L1")},
+       "open",
+       "won"},
+      // Every lot decided, one awarded, the other unsuccessful: awarded.
+      {"one lot awarded, the other unsuccessful",
+       {Discovered({"L1", "L2"}), Bid(kUs, "10.00", Day(4), "L2"),
+        Award("A1", "C-1", "9.00", Day(30), "L1"), Unsuccessful(Day(30), {"L2"})},
+       "awarded",
+       "void"},
+      {"our bid withdrawn: not bid",
+       {Discovered(), Bid(kUs, "10.00", Day(4)), Withdrawn(kUs, Day(5))},
+       "open",
+       "not_bid"},
+      {"our bid disqualified",
+       {Discovered(), Bid(kUs, "10.00", Day(4)), Disqualified(kUs, Day(21))},
+       "open",
+       "void"},
+      {"cancelled",
+       {Discovered(), Bid(kUs, "10.00", Day(4)), Cancelled(Day(5))},
+       "cancelled",
+       "void"},
+      {"unsuccessful", {Discovered(), Unsuccessful(Day(30))}, "unsuccessful", "not_bid"},
+  };
+  for (const ListCase& c : cases) {
+    const tender::TenderState state = Folded(c.events);
+    EXPECT_EQ(StatusWord(state), c.status) << c.name;
+    EXPECT_EQ(OurOutcome(state, kUs), c.outcome) << c.name;
+  }
+}
+
+TEST(TenderListTest, FiltersMatchWhatTheySay) {
+  const tender::TenderState ours = Folded({Discovered(), Bid(kUs, "10.00", Day(4))});
+  const tender::TenderState imported = Folded({Imported()});
+  EXPECT_EQ(SourceWord(ours), "own");
+  EXPECT_EQ(SourceWord(imported), "import");
+  struct FilterCase {
+    const char* name;
+    TenderFilter filter;
+    bool matches;
+  };
+  auto filter = [](auto set) {
+    TenderFilter f;
+    set(f);
+    return f;
+  };
+  const std::vector<FilterCase> cases = {
+      {"nothing: all", {}, true},
+      {"a title word in another case", filter([](TenderFilter& f) {
+         f.words = {"SUBSTATION", "monitoring"};
+       }),
+       true},
+      {"every word must match", filter([](TenderFilter& f) {
+         f.words = {"substation", "cable"};
+       }),
+       false},
+      {"a part of the id", filter([](TenderFilter& f) { f.words = {"t-"}; }), true},
+      {"a word of the buyer's name", filter([](TenderFilter& f) { f.words = {"buyer-1"}; }), true},
+      {"buyer by id", filter([](TenderFilter& f) { f.buyer = "BUYER-1"; }), true},
+      {"buyer by a part of its name", filter([](TenderFilter& f) { f.buyer = "name of"; }), true},
+      {"another buyer", filter([](TenderFilter& f) { f.buyer = "BUYER-2"; }), false},
+      {"territory", filter([](TenderFilter& f) { f.territory = "north"; }), true},
+      {"territory is exact", filter([](TenderFilter& f) { f.territory = "nor"; }), false},
+      {"team", filter([](TenderFilter& f) { f.owner_team = "team-south"; }), false},
+      {"status", filter([](TenderFilter& f) { f.status = "open"; }), true},
+      {"another status", filter([](TenderFilter& f) { f.status = "awarded"; }), false},
+      {"outcome", filter([](TenderFilter& f) { f.outcome = "pending"; }), true},
+      {"another outcome", filter([](TenderFilter& f) { f.outcome = "won"; }), false},
+      {"source", filter([](TenderFilter& f) { f.source = "own"; }), true},
+      {"another source", filter([](TenderFilter& f) { f.source = "import"; }), false},
+      {"discovered from its day", filter([](TenderFilter& f) { f.discovered_from = T0(); }), true},
+      {"discovered before: exclusive", filter([](TenderFilter& f) { f.discovered_to = T0(); }),
+       false},
+      {"discovered after", filter([](TenderFilter& f) { f.discovered_from = Day(1); }), false},
+  };
+  for (const FilterCase& c : cases) {
+    EXPECT_EQ(Matches(ours, c.filter, kUs), c.matches) << c.name;
+  }
+  TenderFilter import_only;
+  import_only.source = "import";
+  EXPECT_TRUE(Matches(imported, import_only, kUs));
 }
 
 }  // namespace

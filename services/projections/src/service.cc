@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "bidtrail/analytics/metrics.h"
 #include "bidtrail/api/views.h"
 #include "bidtrail/common/proto_time.h"
@@ -15,6 +16,8 @@
 #include "bidtrail/common/validate.h"
 #include "bidtrail/eventstore/convert.h"
 #include "bidtrail/readmodel/board.h"
+#include "bidtrail/readmodel/tender_list.h"
+#include "bidtrail/readmodel/tender_record.h"
 #include "bidtrail/readmodel/timeline.h"
 #include "bidtrail/rpc/stream_writer.h"
 #include "bidtrail/rpc/unary.h"
@@ -444,6 +447,87 @@ grpc::ServerUnaryReactor* QueriesGrpcService::TenderAsOf(grpc::CallbackServerCon
           "; occurred_by asks what had happened by a business time)"));
     }
     *response->mutable_tender() = api::TenderViewOf(state, options_.own_party_id);
+    return absl::OkStatus();
+  });
+}
+
+// A word of a closed set, or "" (matches all); INVALID_ARGUMENT naming the
+// field and the words otherwise.
+template <size_t N>
+absl::Status CheckWord(const std::string& word, const std::string_view (&words)[N],
+                       std::string_view field) {
+  if (word.empty() || std::find(std::begin(words), std::end(words), word) != std::end(words)) {
+    return absl::OkStatus();
+  }
+  std::vector<std::string> names(std::begin(words), std::end(words));
+  return Invalid(absl::StrCat(std::string(field), ": \"", word.substr(0, 40), "\" is not one of ",
+                              absl::StrJoin(names, ", ")));
+}
+
+grpc::ServerUnaryReactor* QueriesGrpcService::ListTenders(grpc::CallbackServerContext* context,
+                                                          const v1::ListTendersRequest* request,
+                                                          v1::ListTendersResponse* response) {
+  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
+    readmodel::TenderFilter filter;
+    for (const std::string& word : request->words()) {
+      if (!word.empty()) filter.words.push_back(word);
+    }
+    filter.buyer = request->buyer();
+    filter.territory = request->territory();
+    filter.owner_team = request->owner_team();
+    filter.status = request->status();
+    filter.outcome = request->outcome();
+    filter.source = request->source();
+    RETURN_IF_ERROR(CheckWord(filter.status, readmodel::kStatusWords, "status"));
+    RETURN_IF_ERROR(CheckWord(filter.outcome, readmodel::kOutcomeWords, "outcome"));
+    RETURN_IF_ERROR(CheckWord(filter.source, readmodel::kSourceWords, "source"));
+    if (request->has_discovered_from()) {
+      filter.discovered_from = FromProtoTime(request->discovered_from());
+    }
+    if (request->has_discovered_to())
+      filter.discovered_to = FromProtoTime(request->discovered_to());
+    RETURN_IF_ERROR(CheckPeriod(filter.discovered_from, filter.discovered_to));
+    ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
+    std::string after;
+    if (!request->page_token().empty() &&
+        (!absl::WebSafeBase64Unescape(request->page_token(), &after) ||
+         !absl::StartsWith(after, "t:"))) {
+      return Invalid("page_token: not a token this server issued");
+    }
+    if (!after.empty()) after = after.substr(2);
+    std::string last;
+    bool more = false;
+    RETURN_IF_ERROR(engine_->ScanTenders(after, [&](const storage::v1::TenderRecord& record) {
+      const tender::TenderState state = readmodel::StateOf(record);
+      if (!readmodel::Matches(state, filter, options_.own_party_id)) return true;
+      if (static_cast<uint32_t>(response->tenders_size()) == page_size) {
+        more = true;
+        return false;
+      }
+      const v1::TenderDiscovered& details = state.details;
+      v1::TenderSummary* summary = response->add_tenders();
+      summary->set_tender_id(details.tender_id());
+      summary->set_title(details.title());
+      *summary->mutable_buyer() = details.buyer();
+      summary->set_territory(details.territory());
+      summary->set_owner_team(details.owner_team());
+      summary->set_status(std::string(readmodel::StatusWord(state)));
+      summary->set_our_outcome(std::string(readmodel::OurOutcome(state, options_.own_party_id)));
+      *summary->mutable_discovered_at() = details.occurred_at();
+      if (details.key_dates().has_submission_deadline()) {
+        *summary->mutable_submission_deadline() = details.key_dates().submission_deadline();
+      }
+      if (details.has_estimated_value()) {
+        *summary->mutable_estimated_value() = details.estimated_value();
+      }
+      summary->set_source(std::string(readmodel::SourceWord(state)));
+      summary->set_source_reference(details.source_reference());
+      summary->set_time_zone(details.time_zone());
+      summary->set_in_pipeline(readmodel::InOurPipeline(state, options_.own_party_id));
+      last = details.tender_id();
+      return true;
+    }));
+    if (more) response->set_next_page_token(absl::WebSafeBase64Escape("t:" + last));
     return absl::OkStatus();
   });
 }

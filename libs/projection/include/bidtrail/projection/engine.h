@@ -124,6 +124,13 @@ class ProjectionEngine {
   virtual absl::StatusOr<std::optional<storage::v1::TenderRecord>> GetTender(
       const std::string& tender_id) = 0;
 
+  // Calls `visit` for every tender's record after `after_id` (a tender id, or
+  // ""), in tender id order; stops when `visit` returns false. DATA_LOSS
+  // naming the key when a record does not parse.
+  virtual absl::Status ScanTenders(
+      const std::string& after_id,
+      const std::function<bool(const storage::v1::TenderRecord&)>& visit) = 0;
+
   // Calls `visit` for deadline entries due in [from, to), in time order:
   // those due before `as_of` only when outstanding (readmodel::Outstanding),
   // all those from `as_of` on. Starts after `after` (a DeadlineEntry::key, or
