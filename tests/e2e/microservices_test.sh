@@ -203,6 +203,18 @@ grep -q '^tender_id,discovered,title,buyer,territory,team,status,our_outcome,sub
   fail "imported tenders: $(ask tender list --source import --json)"
 refused '--outcome: "nobid" is not one of won, pending, lost, void, no-bid, not-bid; did you mean no-bid?' \
   tender list --outcome nobid
+# Every query filters by source: the tracked import alone, or our own.
+ask deadlines --source import --json >"$WORK/imported.json"
+grep -q '"tender_id":"E2E-E"' "$WORK/imported.json" && ! grep -q '"tender_id":"E2E-B"' "$WORK/imported.json" ||
+  fail "deadlines --source import: $(cat "$WORK/imported.json")"
+ask deadlines --source own --json | grep -q '"tender_id":"E2E-E"' && fail "deadlines --source own shows an import"
+[ "$(ask winrate --source import)" = "$(printf 'Win/loss of us\n(no competitions)')" ] ||
+  fail "winrate --source import: $(ask winrate --source import)"
+ask competitors --source own --json | grep -q '"competitor":"RIVAL-1"' &&
+  ! ask competitors --source import --json | grep -q RIVAL-1 ||
+  fail "competitors --source: $(ask competitors --source import --json)"
+ask winrate --source own --json | grep -q '"group":"all","name":"","bid":1,"won":1' ||
+  fail "winrate --source own: $(ask winrate --source own --json)"
 
 # kill -9 the projections mid-way and restart: same answers.
 { kill -9 "$PID_projections" && wait "$PID_projections"; } 2>/dev/null || true

@@ -87,6 +87,12 @@ const FlagSpec kRates{"rate", "CUR=VALUE",
                       "value of one unit of CUR in the reporting currency, e.g. CNY=0.14", true};
 const FlagSpec kCurrency{"currency", "CUR", "reporting currency of thresholds (default USD)"};
 const FlagSpec kBidder{"bidder", "ID", "whose metrics (default: our own party)"};
+const FlagSpec kSource{"source", "S", "own (entered by us) or import (public data); default both"};
+
+// --source: "", "own" or "import".
+absl::StatusOr<std::string> SourceFlag(const Args& args) {
+  return args.Word("source", {"own", "import"});
+}
 
 int Deadlines(const Client& client, const Args& args) {
   v1::DeadlinesRequest request;
@@ -112,6 +118,7 @@ int Deadlines(const Client& client, const Args& args) {
   request.set_territory(args.Get("territory"));
   request.set_owner_team(args.Get("team"));
   request.set_buyer_id(args.Get("buyer"));
+  ASSIGN_OR_USAGE(*request.mutable_source(), SourceFlag(args));
   request.set_page_size(1000);
   const absl::Time now = has_as_of ? FromProtoTime(request.as_of()) : absl::Now();
   Table board({"due", "when", "tender_id", "deadline", "flag", "title", "territory", "team"});
@@ -274,6 +281,7 @@ int WinRate(const Client& client, const Args& args) {
   request.set_group_by(*group_by);
   if (absl::Status s = PeriodFlags(args, &request); !s.ok()) return Usage(s);
   request.set_bidder_id(args.Get("bidder"));
+  ASSIGN_OR_USAGE(*request.mutable_source(), SourceFlag(args));
   request.set_territory(args.Get("territory"));
   request.set_owner_team(args.Get("team"));
   request.set_buyer_id(args.Get("buyer"));
@@ -344,6 +352,7 @@ int Segments(const Client& client, const Args& args) {
   }
   if (!args.Has("window")) request.clear_window();
   request.set_bidder_id(args.Get("bidder"));
+  ASSIGN_OR_USAGE(*request.mutable_source(), SourceFlag(args));
   if (absl::Status s = ReportingFlags(args, request.mutable_reporting()); !s.ok()) return Usage(s);
   v1::SegmentsResponse response;
   auto context = client.Context();
@@ -385,6 +394,7 @@ int Competitors(const Client& client, const Args& args) {
   v1::CompetitorsRequest request;
   request.set_bidder_id(args.Get("bidder"));
   if (absl::Status s = PeriodFlags(args, &request); !s.ok()) return Usage(s);
+  ASSIGN_OR_USAGE(*request.mutable_source(), SourceFlag(args));
   v1::CompetitorsResponse response;
   auto context = client.Context();
   const grpc::Status status = client.queries->Competitors(context.get(), request, &response);
@@ -512,8 +522,7 @@ int ListTenders(const Client& client, const Args& args) {
                   args.Word("outcome", {"won", "pending", "lost", "void", "no-bid", "not-bid"}));
   std::replace(outcome.begin(), outcome.end(), '-', '_');
   request.set_outcome(outcome);
-  ASSIGN_OR_USAGE(const std::string source, args.Word("source", {"own", "import"}));
-  request.set_source(source);
+  ASSIGN_OR_USAGE(*request.mutable_source(), SourceFlag(args));
   bool has_from = false;
   bool has_to = false;
   if (absl::Status s = TimeFlag(args, "from", request.mutable_discovered_from(), &has_from);
@@ -661,6 +670,7 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
         {"territory", "NAME", "only this territory"},
         {"team", "NAME", "only this owner team"},
         {"buyer", "ID", "only this buyer"},
+        kSource,
         {"docs-risk", "DURATION", "documents at-risk window (default 48h)"},
         {"bid-risk", "DURATION", "submission at-risk window (default 72h)"},
         {"stale-after", "DURATION", "idle time that makes a tender stale (default 14d)"},
@@ -691,6 +701,7 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
         {"team", "NAME", "only this owner team"},
         {"buyer", "ID", "only this buyer"},
         {"category", "NAME", "only this category"},
+        kSource,
         kCurrency,
         kRates,
         {"medium-from", "AMOUNT", "deal-size threshold (default 50000)"},
@@ -705,6 +716,7 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
                        {{"as-of", "TIME", "end of the window (default now)"},
                         {"window", "DURATION", "trailing window of awards (default 365d)"},
                         kBidder,
+                        kSource,
                         kCurrency,
                         kRates,
                         {"buyers", "", "list the buyers and their cells instead"}},
@@ -715,7 +727,7 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
                        "[--bidder ID] [--from TIME] [--to TIME]",
                        "the record against each competitor",
                        "",
-                       {kBidder, {"from", "TIME", "from"}, {"to", "TIME", "before"}},
+                       {kBidder, {"from", "TIME", "from"}, {"to", "TIME", "before"}, kSource},
                        0,
                        0,
                        Competitors});
@@ -746,7 +758,7 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
       {"team", "NAME", "only this owner team"},
       {"status", "S", "open, awarded, cancelled or unsuccessful"},
       {"outcome", "O", "our outcome: won, pending, lost, void, no-bid or not-bid"},
-      {"source", "S", "own (entered by us) or import (public data)"},
+      kSource,
       {"from", "TIME", "discovered from"},
       {"to", "TIME", "discovered before"},
       {"limit", "N", "at most N tenders (default 100)"},

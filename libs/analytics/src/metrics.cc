@@ -486,7 +486,8 @@ class Selection {
         territory_(Filter(options.territory)),
         owner_team_(Filter(options.owner_team)),
         buyer_id_(Filter(options.buyer_id)),
-        category_(Filter(options.category)) {}
+        category_(Filter(options.category)),
+        source_(options.source) {}
 
   // False when a filter names a text no competition has: nothing is selected.
   bool Possible() const { return possible_; }
@@ -495,7 +496,8 @@ class Selection {
     return competition.date >= from_ && competition.date < to_ &&
            Matches(territory_, competition.territory) &&
            Matches(owner_team_, competition.owner_team) &&
-           Matches(buyer_id_, competition.buyer_id) && Matches(category_, competition.category);
+           Matches(buyer_id_, competition.buyer_id) && Matches(category_, competition.category) &&
+           SourceSelects(source_, competition.discovery_channel);
   }
 
  private:
@@ -518,6 +520,7 @@ class Selection {
   std::optional<Symbol> owner_team_;
   std::optional<Symbol> buyer_id_;
   std::optional<Symbol> category_;
+  Source source_;
 };
 
 constexpr int64_t kSecondsPerDay = 24 * 60 * 60;
@@ -527,6 +530,25 @@ std::string CellOf(const std::string& potential, const std::string& share) {
 }
 
 }  // namespace
+
+std::optional<Source> SourceOf(std::string_view word) {
+  if (word.empty()) return Source::kAll;
+  if (word == "own") return Source::kOwn;
+  if (word == "import") return Source::kImport;
+  return std::nullopt;
+}
+
+bool SourceSelects(Source source, v1::DiscoveryChannel channel) {
+  switch (source) {
+    case Source::kAll:
+      return true;
+    case Source::kOwn:
+      return channel != v1::DISCOVERY_CHANNEL_IMPORT;
+    case Source::kImport:
+      return channel == v1::DISCOVERY_CHANNEL_IMPORT;
+  }
+  return true;
+}
 
 std::string QuarterOf(absl::Time time) {
   const absl::CivilMonth month = absl::ToCivilMonth(time, absl::UTCTimeZone());
@@ -744,6 +766,7 @@ v1::SegmentsResponse Segments(const CompetitionSet& competitions, const SegmentO
   const absl::Time start = options.as_of - options.window;
   ForEachCompetition(competitions, [&](const Competition& competition) {
     if (competition.status != Competition::Status::kDecided) return;
+    if (!SourceSelects(options.source, competition.discovery_channel)) return;
     if (competition.award_at <= start || competition.award_at > options.as_of) return;
     std::optional<Decimal> value =
         converter.Convert(competition.award_value, competition.award_currency);
@@ -822,7 +845,7 @@ v1::SegmentsResponse Segments(const CompetitionSet& competitions, const SegmentO
 
 std::vector<v1::CompetitorSummary> Competitors(const CompetitionSet& competitions,
                                                const std::string& bidder_id, absl::Time from,
-                                               absl::Time to) {
+                                               absl::Time to, Source source) {
   struct Record {
     // As the last competition spelled it.
     Symbol name;
@@ -835,6 +858,7 @@ std::vector<v1::CompetitorSummary> Competitors(const CompetitionSet& competition
   absl::InlinedVector<Symbol, 8> seen;
   ForEachCompetition(competitions, [&](const Competition& competition) {
     if (competition.date < from || competition.date >= to) return;
+    if (!SourceSelects(source, competition.discovery_channel)) return;
     const int mine = BidIndexOf(competition, bidder);
     if (mine < 0) return;
     const Competition::BidFacts& ours = competition.bid_facts[mine];

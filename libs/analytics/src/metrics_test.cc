@@ -399,6 +399,59 @@ TEST(CompetitorsTest, RecordsAgainstEachCompetitor) {
   EXPECT_EQ(competitors[1].met(), 2u);
 }
 
+// Public data (imported tenders) and our own entries counted apart: the
+// history with T-2 imported.
+TEST(SourceTest, EveryAnalyticFiltersBySource) {
+  auto history = [] {
+    std::vector<Competition> competitions;
+    for (const Competition* c : History()) {
+      competitions.push_back(*c);
+      if (c->tender_id == "T-2")
+        competitions.back().discovery_channel = v1::DISCOVERY_CHANNEL_IMPORT;
+    }
+    return CompetitionSet(std::move(competitions));
+  };
+  EXPECT_EQ(SourceOf(""), Source::kAll);
+  EXPECT_EQ(SourceOf("own"), Source::kOwn);
+  EXPECT_EQ(SourceOf("import"), Source::kImport);
+  EXPECT_EQ(SourceOf("ocds"), std::nullopt);
+
+  WinLossOptions all = Ours();
+  WinLossOptions own = Ours();
+  own.source = Source::kOwn;
+  WinLossOptions imported = Ours();
+  imported.source = Source::kImport;
+  const v1::WinLossGroup every = WinLoss(history(), all)[0];
+  const v1::WinLossGroup ours = WinLoss(history(), own)[0];
+  const v1::WinLossGroup theirs = WinLoss(history(), imported)[0];
+  EXPECT_EQ(theirs.bid(), 1u);
+  EXPECT_EQ(theirs.lost(), 1u);
+  EXPECT_EQ(ours.bid() + theirs.bid(), every.bid());
+  EXPECT_EQ(ours.lost() + theirs.lost(), every.lost());
+  EXPECT_EQ(ours.won(), every.won());
+
+  auto c1 = [&](Source source) {
+    for (const v1::CompetitorSummary& summary :
+         Competitors(history(), kUs, absl::InfinitePast(), absl::InfiniteFuture(), source)) {
+      if (summary.competitor().id() == "C-1") return summary;
+    }
+    return v1::CompetitorSummary();
+  };
+  EXPECT_EQ(c1(Source::kAll).met(), 3u);
+  EXPECT_EQ(c1(Source::kOwn).met(), 2u);
+  EXPECT_EQ(c1(Source::kImport).met(), 1u);
+  EXPECT_EQ(c1(Source::kImport).their_wins(), 1u);
+
+  SegmentOptions grid;
+  grid.as_of = Day(100);
+  grid.bidder_id = kUs;
+  grid.reporting.rates["CNY"] = *Decimal::Parse("0.14");
+  grid.source = Source::kImport;
+  const v1::SegmentsResponse imported_grid = Segments(history(), grid);
+  ASSERT_EQ(imported_grid.buyers_size(), 1);
+  EXPECT_EQ(imported_grid.buyers(0).awarded_value(), "85000");  // T2 alone
+}
+
 // Each thread keeps its own cache of the symbols it interned: threads must
 // still agree on every symbol, whichever interned it first.
 TEST(SymbolTest, ThreadsAgreeOnSymbols) {

@@ -5,6 +5,7 @@
 
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/readmodel/board.h"
+#include "bidtrail/readmodel/tender_list.h"
 #include "bidtrail/storage/v1/read_models.pb.h"
 #include "keys.h"
 
@@ -24,6 +25,7 @@ IndexEntries IndexEntriesOf(const tender::TenderState& state, std::string_view o
     record.set_territory(details.territory());
     record.set_owner_team(details.owner_team());
     record.set_time_zone(details.time_zone());
+    record.set_imported(readmodel::SourceWord(state) == "import");
     for (const readmodel::TenderDeadline& deadline : deadlines) {
       record.set_kind(static_cast<storage::v1::DeadlineKind>(deadline.kind));
       ToProtoTime(deadline.due, record.mutable_due());
@@ -44,6 +46,7 @@ IndexEntries IndexEntriesOf(const tender::TenderState& state, std::string_view o
     stale.set_owner_team(details.owner_team());
     *stale.mutable_buyer() = details.buyer();
     stale.set_time_zone(details.time_zone());
+    stale.set_imported(readmodel::SourceWord(state) == "import");
     ToProtoTime(*clock, stale.mutable_last_event_at());
     entries[keys::StaleKey(*clock, details.tender_id())] = stale.SerializeAsString();
   }

@@ -152,6 +152,13 @@ absl::Status ParseAmount(const std::string& text, const char* field, Decimal* ou
   return absl::OkStatus();
 }
 
+// The `source` field: "", "own" or "import".
+absl::StatusOr<analytics::Source> SourceField(const std::string& word) {
+  if (std::optional<analytics::Source> source = analytics::SourceOf(word)) return *source;
+  return Invalid(absl::StrCat("source: \"", word.substr(0, 40),
+                              "\" is not one of own, import (or empty for both)"));
+}
+
 absl::StatusOr<analytics::SegmentOptions> SegmentOptionsOf(const v1::SegmentThresholds& thresholds,
                                                            const v1::Reporting& reporting,
                                                            const std::string& bidder,
@@ -256,30 +263,33 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
          !(absl::StartsWith(after, "d/") || absl::StartsWith(after, "o/")))) {
       return Invalid("page_token: not a token this server issued");
     }
-    auto selected = [&](const std::string& territory, const std::string& owner_team,
-                        const std::string& buyer_id) {
-      return (request->territory().empty() || territory == request->territory()) &&
-             (request->owner_team().empty() || owner_team == request->owner_team()) &&
-             (request->buyer_id().empty() || buyer_id == request->buyer_id());
+    ASSIGN_OR_RETURN(const analytics::Source source, SourceField(request->source()));
+    auto selected = [&](const auto& stored) {
+      return (request->territory().empty() || stored.territory() == request->territory()) &&
+             (request->owner_team().empty() || stored.owner_team() == request->owner_team()) &&
+             (request->buyer_id().empty() || stored.buyer().id() == request->buyer_id()) &&
+             analytics::SourceSelects(source, stored.imported()
+                                                  ? v1::DISCOVERY_CHANNEL_IMPORT
+                                                  : v1::DISCOVERY_CHANNEL_UNSPECIFIED);
     };
     std::string last_key;
     bool more = false;
-    RETURN_IF_ERROR(engine_->ScanDeadlines(
-        as_of, as_of - windows.overdue_lookback, as_of + windows.within, after,
-        [&](const projection::DeadlineEntry& entry) {
-          const storage::v1::DeadlineRecord& stored = entry.record;
-          if (!selected(stored.territory(), stored.owner_team(), stored.buyer().id())) return true;
-          const readmodel::DeadlineMark mark =
-              readmodel::MarkDeadline(entry.deadline, as_of, windows);
-          if (!mark.shown) return true;
-          if (response->deadlines_size() == static_cast<int>(page_size)) {
-            more = true;
-            return false;
-          }
-          *response->add_deadlines() = api::DeadlineItemOf(stored, mark);
-          last_key = entry.key;
-          return true;
-        }));
+    RETURN_IF_ERROR(
+        engine_->ScanDeadlines(as_of, as_of - windows.overdue_lookback, as_of + windows.within,
+                               after, [&](const projection::DeadlineEntry& entry) {
+                                 const storage::v1::DeadlineRecord& stored = entry.record;
+                                 if (!selected(stored)) return true;
+                                 const readmodel::DeadlineMark mark =
+                                     readmodel::MarkDeadline(entry.deadline, as_of, windows);
+                                 if (!mark.shown) return true;
+                                 if (response->deadlines_size() == static_cast<int>(page_size)) {
+                                   more = true;
+                                   return false;
+                                 }
+                                 *response->add_deadlines() = api::DeadlineItemOf(stored, mark);
+                                 last_key = entry.key;
+                                 return true;
+                               }));
     if (more) response->set_next_page_token(absl::WebSafeBase64Escape(last_key));
     if (!request->page_token().empty()) return absl::OkStatus();
     const uint32_t stale_limit =
@@ -287,14 +297,12 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
     if (stale_limit > kMaxStale) {
       return Invalid(absl::StrCat("stale_limit: ", stale_limit, "; must be 1 to ", kMaxStale));
     }
-    return engine_->ScanStale(
-        as_of - windows.stale_after, [&](const storage::v1::StaleRecord& stored) {
-          if (!selected(stored.territory(), stored.owner_team(), stored.buyer().id())) {
-            return true;
-          }
-          *response->add_stale() = api::StaleTenderOf(stored, as_of);
-          return response->stale_size() < static_cast<int>(stale_limit);
-        });
+    return engine_->ScanStale(as_of - windows.stale_after,
+                              [&](const storage::v1::StaleRecord& stored) {
+                                if (!selected(stored)) return true;
+                                *response->add_stale() = api::StaleTenderOf(stored, as_of);
+                                return response->stale_size() < static_cast<int>(stale_limit);
+                              });
   });
 }
 
@@ -317,6 +325,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::WinLoss(grpc::CallbackServerContex
     options.owner_team = request->owner_team();
     options.buyer_id = request->buyer_id();
     options.category = request->category();
+    ASSIGN_OR_RETURN(options.source, SourceField(request->source()));
     ASSIGN_OR_RETURN(options.reporting, ReportingOf(request->reporting()));
     RETURN_IF_ERROR(ParseAmount(request->deal_size().medium_from(), "deal_size.medium_from",
                                 &options.medium_deal_from));
@@ -359,6 +368,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Segments(grpc::CallbackServerConte
                      SegmentOptionsOf(request->thresholds(), request->reporting(), bidder, as_of));
     ASSIGN_OR_RETURN(options.window, DurationField(request->has_window(), request->window(),
                                                    absl::Hours(24 * 365), "window"));
+    ASSIGN_OR_RETURN(options.source, SourceField(request->source()));
     *response = analytics::Segments(*engine_->Competitions(), options);
     return absl::OkStatus();
   });
@@ -374,9 +384,10 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Competitors(grpc::CallbackServerCo
         request->has_from() ? FromProtoTime(request->from()) : absl::InfinitePast();
     const absl::Time to = request->has_to() ? FromProtoTime(request->to()) : absl::InfiniteFuture();
     RETURN_IF_ERROR(CheckPeriod(from, to));
+    ASSIGN_OR_RETURN(const analytics::Source source, SourceField(request->source()));
     response->set_bidder_id(bidder);
     for (v1::CompetitorSummary& summary :
-         analytics::Competitors(*engine_->Competitions(), bidder, from, to)) {
+         analytics::Competitors(*engine_->Competitions(), bidder, from, to, source)) {
       *response->add_competitors() = std::move(summary);
     }
     return absl::OkStatus();

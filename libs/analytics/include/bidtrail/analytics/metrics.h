@@ -5,7 +5,9 @@
 #define BIDTRAIL_ANALYTICS_METRICS_H_
 
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -23,6 +25,13 @@ struct ReportingCurrency {
   std::map<std::string, Decimal> rates;
 };
 
+// Which tenders' competitions count: all, ours (entered by us) or public
+// data (DiscoveryChannel IMPORT).
+enum class Source { kAll, kOwn, kImport };
+// "" (all), "own" or "import"; nullopt for any other word.
+std::optional<Source> SourceOf(std::string_view word);
+bool SourceSelects(Source source, v1::DiscoveryChannel channel);
+
 struct SegmentOptions {
   absl::Time as_of;
   absl::Duration window = absl::Hours(24 * 365);
@@ -32,6 +41,7 @@ struct SegmentOptions {
   Decimal large_potential_from = *Decimal::Parse("5000000");
   double development_share_from = 0.10;
   double consolidation_share_from = 0.30;
+  Source source = Source::kAll;
 };
 
 struct WinLossOptions {
@@ -45,6 +55,7 @@ struct WinLossOptions {
   std::string owner_team;
   std::string buyer_id;
   std::string category;
+  Source source = Source::kAll;
   ReportingCurrency reporting;
   Decimal medium_deal_from = *Decimal::Parse("50000");
   Decimal large_deal_from = *Decimal::Parse("500000");
@@ -60,7 +71,7 @@ v1::SegmentsResponse Segments(const CompetitionSet& competitions, const SegmentO
 
 std::vector<v1::CompetitorSummary> Competitors(const CompetitionSet& competitions,
                                                const std::string& bidder_id, absl::Time from,
-                                               absl::Time to);
+                                               absl::Time to, Source source = Source::kAll);
 
 // "2025-Q3" (UTC).
 std::string QuarterOf(absl::Time time);
