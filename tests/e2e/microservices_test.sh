@@ -175,7 +175,22 @@ grep -q '"group":"all","name":"","bid":1,"won":1,"lost":0' "$WORK/winrate-before
 ask winrate --by bidder --json >"$WORK/bidders-before.json"
 grep -q '"group":"RIVAL-1","name":"Rival","bid":1,"won":0,"lost":1,"pending":0,"void":0,"disqualified":1' \
   "$WORK/bidders-before.json" || fail "rival: $(cat "$WORK/bidders-before.json")"
-ask timeline E2E-A --json | grep -q '"amendment_count"' || true
+# JSON as the tables write it: positions and revisions numbers, times RFC 3339
+# with the offset, durations with _seconds, enums as words.
+ask --tz Asia/Tokyo timeline E2E-A --json >"$WORK/timeline.json"
+grep -q '"revision":0,"position":[0-9]*,"type":"bidtrail.v1.TenderDiscovered","occurred_at":"[-0-9T:.]*+09:00"' \
+  "$WORK/timeline.json" && grep -q '"duration_seconds":[0-9]' "$WORK/timeline.json" &&
+  grep -q '"procurement_method":"open"' "$WORK/timeline.json" || fail "timeline JSON: $(cat "$WORK/timeline.json")"
+# history says what was recorded, a line each, and pages.
+ask history e2e --limit 2 >"$WORK/history.txt"
+[ "$(wc -l <"$WORK/history.txt")" -eq 4 ] && grep -q "discovered: Metering upgrade" "$WORK/history.txt" &&
+  grep -q "^(the first 2" "$WORK/history.txt" || fail "history --limit 2: $(cat "$WORK/history.txt")"
+ask history e2e --all --csv >"$WORK/history.csv" 2>&1
+[ "$(grep -c '^[0-9]' "$WORK/history.csv")" -eq "$ACKED" ] && grep -q ',"bid 850,000 CNY by us"$' "$WORK/history.csv" ||
+  fail "history --all: $(cat "$WORK/history.csv")"
+# CSV: one table per output.
+ask deadlines --stale --csv | head -n 1 | grep -q '^tender_id,idle,idle_seconds,last_event,' ||
+  fail "deadlines --stale --csv: $(ask deadlines --stale --csv)"
 ask timeline E2E-C >"$WORK/corrected.txt"
 grep -q "VOIDED: bid 500 CNY by RIVAL-3 \[voided by e2e at .*: typed into the wrong tender\]" \
   "$WORK/corrected.txt" && grep -q "voided position $WRONG (BidSubmitted): typed into the wrong tender" \
@@ -254,7 +269,7 @@ start projections --services=projections --eventstore="127.0.0.1:$PORT_eventstor
   --data_dir="$WORK/proj" --own_party_id=us
 ask verify --json | grep -q "\"ok\":true,\"records_checked\":$ACKED," || fail "verify: $(ask verify --json)"
 BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-A --json |
-  grep -q '"revision":"9"' || fail "E2E-A lost events"
+  grep -q '"revision":9' || fail "E2E-A lost events"
 # And it goes on: a new command after the restarts.
 cmd doc obtained E2E-B --request-id b2
 ACKED=19

@@ -79,6 +79,9 @@ std::string HumanTime(absl::Time time, std::string_view tender_zone = "");
 class Table {
  public:
   // Column names are snake_case: they are the JSON keys and the CSV header.
+  // A name may end in ":duration" or ":money" to declare what the column
+  // holds, so that its `_seconds` or `_currency` column is in the CSV header
+  // even when no row has a value.
   explicit Table(std::vector<std::string> columns);
   void Add(std::vector<Cell> row);
   size_t rows() const { return rows_.size(); }
@@ -90,6 +93,8 @@ class Table {
 
  private:
   std::vector<std::string> columns_;
+  std::vector<bool> declared_durations_;
+  std::vector<bool> declared_money_;
   std::vector<std::vector<Cell>> rows_;
 };
 
@@ -99,8 +104,15 @@ std::string GroupThousands(std::string_view number);
 std::string HumanMoney(const v1::Money& money);
 
 using ::bidtrail::JsonString;
-// The message as one line of JSON with proto field names.
-std::string MessageJson(const google::protobuf::Message& message);
+// The message as one line of JSON, with the tables' conventions: proto
+// field names; every number a JSON number (64-bit ones too: positions,
+// revisions); times RFC 3339 in the display zone (or `tender_zone` with
+// --tz tender); a duration field as its human form plus `<name>_seconds`;
+// enums as their words ("open" for TENDER_STATUS_OPEN); money as
+// {"amount": "1210000.00", "currency": "CNY"}; scalars always present,
+// messages and optional fields only when set.
+std::string MessageJson(const google::protobuf::Message& message,
+                        std::string_view tender_zone = "");
 
 }  // namespace bidtrail::cli
 

@@ -121,8 +121,9 @@ int Deadlines(const Client& client, const Args& args) {
   ASSIGN_OR_USAGE(*request.mutable_source(), SourceFlag(args));
   request.set_page_size(1000);
   const absl::Time now = has_as_of ? FromProtoTime(request.as_of()) : absl::Now();
-  Table board({"due", "when", "tender_id", "deadline", "flag", "title", "territory", "team"});
-  Table stale({"tender_id", "idle", "last_event", "title", "territory", "team"});
+  Table board(
+      {"due", "when:duration", "tender_id", "deadline", "flag", "title", "territory", "team"});
+  Table stale({"tender_id", "idle:duration", "last_event", "title", "territory", "team"});
   do {
     v1::DeadlinesResponse response;
     auto context = client.Context();
@@ -151,20 +152,24 @@ int Deadlines(const Client& client, const Args& args) {
     }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());
-  if (client.format == Format::kTable) {
-    std::printf("Deadlines\n");
-    board.Print(client.format, "(nothing due)");
-    absl::StatusOr<std::optional<uint64_t>> limit = args.Number("stale-limit");
-    if (!limit.ok()) return Usage(limit.status());
-    const size_t shown = std::min<size_t>(stale.rows(), limit->value_or(10));
-    std::printf("\nStale tenders (no event for %s): %zu%s\n",
-                args.Get("stale-after", "14d").c_str(), stale.rows(),
-                shown < stale.rows() ? absl::StrCat(", the ", shown, " idle longest").c_str() : "");
-    stale.Print(client.format, "(none)", shown);
+  // One table per output: the board, or with --stale the stale tenders, so
+  // that `--csv > file` is one table a spreadsheet opens.
+  if (client.format != Format::kTable) {
+    (args.Has("stale") ? stale : board).Print(client.format);
     return 0;
   }
-  board.Print(client.format);
-  if (args.Has("stale")) stale.Print(client.format);
+  if (!args.Has("stale")) {
+    std::printf("Deadlines\n");
+    board.Print(client.format, "(nothing due)");
+    std::printf("\n");
+  }
+  ASSIGN_OR_USAGE(const std::optional<uint64_t> limit, args.Number("stale-limit"));
+  const size_t shown =
+      args.Has("stale") ? stale.rows() : std::min<size_t>(stale.rows(), limit.value_or(10));
+  std::printf("Stale tenders (no event for %s): %zu%s\n", args.Get("stale-after", "14d").c_str(),
+              stale.rows(),
+              shown < stale.rows() ? absl::StrCat(", the ", shown, " idle longest").c_str() : "");
+  stale.Print(client.format, "(none)", shown);
   return 0;
 }
 
@@ -201,7 +206,7 @@ int Timeline(const Client& client, const Args& args) {
   const grpc::Status status = client.queries->Timeline(context.get(), request, &response);
   if (!status.ok()) return client.Fail(status);
   if (client.format == Format::kJson) {
-    std::printf("%s\n", MessageJson(response).c_str());
+    std::printf("%s\n", MessageJson(response, response.time_zone()).c_str());
     return 0;
   }
   Table events({"position", "revision", "occurred", "recorded", "actor", "event"});
@@ -214,7 +219,7 @@ int Timeline(const Client& client, const Args& args) {
   events.Print(client.format);
   if (client.format != Format::kTable) return 0;
   std::printf("\nPhases\n");
-  Table phases({"from", "to", "took"});
+  Table phases({"from", "to", "took:duration"});
   for (const v1::PhaseDuration& phase : response.durations()) {
     phases.Add({Cell::Text(phase.from_phase()), Cell::Text(phase.to_phase()),
                 Cell::Duration(FromProtoDuration(phase.duration()))});
@@ -444,7 +449,7 @@ int Audit(const Client& client, const Args& args) {
   const grpc::Status status = client.queries->TenderAsOf(context.get(), request, &response);
   if (!status.ok()) return client.Fail(status);
   if (client.format == Format::kJson) {
-    std::printf("%s\n", MessageJson(response).c_str());
+    std::printf("%s\n", MessageJson(response, response.tender().details().time_zone()).c_str());
     return 0;
   }
   Table events({"position", "revision", "occurred", "recorded", "actor", "event"});
@@ -484,21 +489,32 @@ int History(const Client& client, const Args& args) {
   v1::ActorHistoryRequest request;
   request.set_actor(args.positional()[0]);
   if (absl::Status s = PeriodFlags(args, &request); !s.ok()) return Usage(s);
-  request.set_page_size(1000);
-  Table table({"position", "stream", "type", "occurred", "recorded"});
+  ASSIGN_OR_USAGE(const std::optional<uint64_t> limit, args.Number("limit"));
+  const uint64_t wanted = args.Has("all") ? UINT64_MAX : limit.value_or(100);
+  Table table({"position", "recorded", "occurred", "stream", "type", "summary"});
+  bool more = false;
   do {
+    request.set_page_size(static_cast<uint32_t>(std::min<uint64_t>(1000, wanted - table.rows())));
     v1::ActorHistoryResponse response;
     auto context = client.Context();
     const grpc::Status status = client.queries->ActorHistory(context.get(), request, &response);
     if (!status.ok()) return client.Fail(status);
     for (const v1::ActorRecord& record : response.records()) {
-      table.Add({Cell::Position(record.position()), Cell::Text(record.stream_id()),
-                 Cell::Text(record.type()), Cell::Time(FromProtoTime(record.occurred_at())),
-                 Cell::Time(FromProtoTime(record.recorded_at()))});
+      std::string type = record.type();
+      if (const size_t dot = type.rfind('.'); dot != std::string::npos) type = type.substr(dot + 1);
+      table.Add({Cell::Position(record.position()), Cell::Time(FromProtoTime(record.recorded_at())),
+                 Cell::Time(FromProtoTime(record.occurred_at())), Cell::Text(record.stream_id()),
+                 Cell::Text(type),
+                 Cell::Text(record.has_event() ? DescribeEvent(record.event()) : "")});
     }
     request.set_page_token(response.next_page_token());
-  } while (!request.page_token().empty());
+    more = !request.page_token().empty();
+  } while (more && table.rows() < wanted);
   table.Print(client.format, "(nothing recorded)");
+  if (client.format == Format::kTable && more) {
+    std::printf("(the first %zu, oldest first; more: --limit N, --all, or --from TIME)\n",
+                table.rows());
+  }
   return 0;
 }
 
@@ -538,7 +554,7 @@ int ListTenders(const Client& client, const Args& args) {
   if (!limit.ok()) return Usage(limit.status());
   const uint64_t wanted = args.Has("all") ? UINT64_MAX : limit->value_or(100);
   Table table({"tender_id", "discovered", "title", "buyer", "territory", "team", "status",
-               "our_outcome", "submission_deadline", "estimated", "source"});
+               "our_outcome", "submission_deadline", "estimated:money", "source"});
   bool more = false;
   do {
     request.set_page_size(static_cast<uint32_t>(std::min<uint64_t>(1000, wanted - table.rows())));
@@ -674,8 +690,10 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
         {"docs-risk", "DURATION", "documents at-risk window (default 48h)"},
         {"bid-risk", "DURATION", "submission at-risk window (default 72h)"},
         {"stale-after", "DURATION", "idle time that makes a tender stale (default 14d)"},
-        {"stale", "", "with --json/--csv: also print the stale tenders"},
-        {"stale-limit", "N", "stale tenders listed in the table (default 10)"}},
+        {"stale", "",
+         "the stale tenders alone, all of them (with --csv/--json: instead of the deadlines, one "
+         "table per file)"},
+        {"stale-limit", "N", "stale tenders listed below the board (default 10)"}},
        0,
        0,
        Deadlines});
@@ -744,10 +762,13 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
                        1,
                        Audit});
   commands->push_back({{"history"},
-                       "ACTOR [--from TIME] [--to TIME]",
-                       "what one person recorded",
+                       "ACTOR [--from TIME] [--to TIME] [--limit N | --all]",
+                       "what one person recorded, oldest first, a line each",
                        "",
-                       {{"from", "TIME", "recorded from"}, {"to", "TIME", "recorded before"}},
+                       {{"from", "TIME", "recorded from"},
+                        {"to", "TIME", "recorded before"},
+                        {"limit", "N", "at most N events (default 100)"},
+                        {"all", "", "every event"}},
                        1,
                        1,
                        History});

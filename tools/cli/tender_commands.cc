@@ -151,7 +151,10 @@ std::string Describe(const v1::TenderEvent& event) {
           "recorded late: ", late.reason(),
           late.deadline().empty()
               ? ""
-              : absl::StrCat(" (claims ", late.deadline(), ", approved by ", late.approver(), ")"));
+              : absl::StrCat(" (claims to meet the ",
+                             late.deadline() == "submission_deadline" ? "submission deadline"
+                                                                      : "documents cut-off",
+                             ", approved by ", late.approver(), ")"));
     }
     case v1::TenderEvent::kTenderTracked:
       return absl::StrCat("taken up into our pipeline",
@@ -444,7 +447,7 @@ int Show(const Client& client, const Args& args) {
   const grpc::Status status = client.tenders->GetTender(context.get(), request, &response);
   if (!status.ok()) return client.Fail(status);
   if (client.format == Format::kJson) {
-    std::printf("%s\n", MessageJson(response).c_str());
+    std::printf("%s\n", MessageJson(response, response.tender().details().time_zone()).c_str());
     return 0;
   }
   const v1::TenderView& view = response.tender();
@@ -497,7 +500,7 @@ int Show(const Client& client, const Args& args) {
                 date(dates.has_bid_opening_at(), dates.bid_opening_at()).c_str());
     std::printf("\n");
   }
-  Table table({"lot", "status", "bidder", "name", "amount", "rank", "vs_winner", "bid_status",
+  Table table({"lot", "status", "bidder", "name", "amount:money", "rank", "vs_winner", "bid_status",
                "ours", "outcome"});
   std::vector<std::string> ours;  // our outcome in each competition we entered
   for (const v1::LotView& lot : view.lots()) {

@@ -569,6 +569,19 @@ grpc::ServerUnaryReactor* QueriesGrpcService::ActorHistory(grpc::CallbackServerC
           *response->add_records() = api::ActorRecordOf(entry);
           return true;
         }));
+    // What each recorded: its event, read from the log by position (a point
+    // read each; a page holds at most 1,000).
+    for (v1::ActorRecord& record : *response->mutable_records()) {
+      eventlog::ReadAllRequest read;
+      read.from_position = record.position();
+      read.max_count = 1;
+      read.max_scan = 1;
+      ASSIGN_OR_RETURN(eventlog::ReadAllResult found, store_->ReadAll(read));
+      if (found.events.empty() || found.events[0].position != record.position()) continue;
+      if (auto event = tender::DecodeEvent(found.events[0].type, found.events[0].data)) {
+        *record.mutable_event() = *std::move(event);
+      }
+    }
     if (more) {
       response->set_next_page_token(
           absl::StrCat(response->records(response->records_size() - 1).position()));
