@@ -592,6 +592,8 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
   std::array<uint32_t, 4> group_of_band;
   group_of_band.fill(kNoGroup);
   uint32_t group_of_all = kNoGroup;
+  // The tender whose no-bid decision was counted last.
+  uint32_t no_bid_counted_for = ~uint32_t{0};
 
   // The groups one competition falls in; reused, so that the loop allocates
   // only when a group first appears.
@@ -710,10 +712,16 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
     const Outcome outcome = mine < 0 ? Outcome()
                                      : Evaluate(competition, *bidder, mine,
                                                 ShareOf(competition, &samples), tender, &samples);
+    // A no-bid decision is the tender's: it counts once, in the groups of
+    // the tender's first competition selected (a tender whose lots fall in
+    // several deal-size bands counts in its first lot's band), so that the
+    // groups' no_bid add up to the whole.
+    const bool no_bid_here = count_no_bid && competition.no_bid && tender != no_bid_counted_for;
+    if (no_bid_here) no_bid_counted_for = tender;
     for (uint32_t slot : keys) {
       Accumulator& totals = groups[slot].totals;
       totals.Add(outcome);
-      if (count_no_bid && competition.no_bid) totals.tenders_no_bid.Add(tender);
+      if (no_bid_here) totals.tenders_no_bid.Add(tender);
     }
   });
   std::vector<v1::WinLossGroup> result;

@@ -399,6 +399,25 @@ TEST(CompetitorsTest, RecordsAgainstEachCompetitor) {
   EXPECT_EQ(competitors[1].met(), 2u);
 }
 
+// A no-bid decision belongs to the tender: a tender whose two lots fall in
+// different deal-size bands counts once, and the bands' no_bid add up to the
+// whole.
+TEST(WinLossTest, NoBidByDealSizeAddsUpToTheWhole) {
+  v1::TenderEvent discovered = Discovered({"L1", "L2"});
+  discovered.mutable_tender_discovered()->mutable_lots(0)->mutable_value()->set_amount("1000.00");
+  discovered.mutable_tender_discovered()->mutable_lots(1)->mutable_value()->set_amount(
+      "9000000.00");
+  const CompetitionSet history =
+      SetOf({{discovered, NoBid(Day(2))}, {Discovered(), NoBid(Day(3))}});
+  const uint32_t whole = WinLoss(history, Ours())[0].no_bid();
+  EXPECT_EQ(whole, 2u);
+  uint32_t sum = 0;
+  for (const v1::WinLossGroup& group : WinLoss(history, Ours(v1::WIN_LOSS_GROUP_BY_DEAL_SIZE))) {
+    sum += group.no_bid();
+  }
+  EXPECT_EQ(sum, whole);
+}
+
 // Public data (imported tenders) and our own entries counted apart: the
 // history with T-2 imported.
 TEST(SourceTest, EveryAnalyticFiltersBySource) {
