@@ -64,7 +64,7 @@ case "${1:-}" in
     start_one tenders "$TENDERS_PORT" --eventstore="127.0.0.1:$EVENTSTORE_PORT" \
       --own_party_id="$OWN_PARTY_ID"
     start_one projections "$PROJECTIONS_PORT" --eventstore="127.0.0.1:$EVENTSTORE_PORT" \
-      --data_dir="$DIR/projections" --own_party_id="$OWN_PARTY_ID"
+      --data_dir="$DIR/projections" --own_party_id="$OWN_PARTY_ID" --rates=deploy/local/rates.txt
     ;;
   stop)
     # Clients first, the store last.

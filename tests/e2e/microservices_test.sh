@@ -230,6 +230,11 @@ ask competitors --source own --json | grep -q '"competitor":"RIVAL-1"' &&
   fail "competitors --source: $(ask competitors --source import --json)"
 ask winrate --source own --json | grep -q '"group":"all","name":"","bid":1,"won":1' ||
   fail "winrate --source own: $(ask winrate --source own --json)"
+# Without rates, amounts in CNY cannot be banded in USD: said, with the fix.
+ask winrate --by deal-size >"$WORK/sizes.txt"
+grep -q '^unrated ' "$WORK/sizes.txt" &&
+  grep -q 'No exchange rate for CNY: those amounts are "unrated" and their values not converted. Give --rate CNY=VALUE (one CNY in USD), or start bidtraild with --rates FILE' \
+    "$WORK/sizes.txt" || fail "deal sizes without rates: $(cat "$WORK/sizes.txt")"
 
 # kill -9 the projections mid-way and restart: same answers.
 { kill -9 "$PID_projections" && wait "$PID_projections"; } 2>/dev/null || true
@@ -240,6 +245,25 @@ ask winrate --json >"$WORK/winrate-after.json"
 ask winrate --by bidder --json >"$WORK/bidders-after.json"
 cmp -s "$WORK/winrate-before.json" "$WORK/winrate-after.json" || fail "win rate changed after kill -9"
 cmp -s "$WORK/bidders-before.json" "$WORK/bidders-after.json" || fail "bidders changed after kill -9"
+
+# The server's exchange rates: a bad file stops bidtraild at start, naming
+# the line; a good one converts values and bands amounts.
+printf 'base USD\nCNY 0,14\n' >"$WORK/bad-rates.txt"
+if "$BIN/bidtraild" --services=projections --eventstore="127.0.0.1:$PORT_eventstore" \
+  --data_dir="$WORK/proj-bad" --listen=127.0.0.1:0 --rates="$WORK/bad-rates.txt" 2>"$WORK/bad-rates.err"; then
+  fail "bidtraild started with a bad rate file"
+fi
+grep -q 'rates line 2: .*CNY 0,14.*: the value must be a positive decimal' "$WORK/bad-rates.err" ||
+  fail "bad rate file: $(cat "$WORK/bad-rates.err")"
+printf '# test rates\nbase USD\nCNY 0.14\n' >"$WORK/rates.txt"
+stop projections
+start projections --services=projections --eventstore="127.0.0.1:$PORT_eventstore" \
+  --data_dir="$WORK/proj" --own_party_id=us --rates="$WORK/rates.txt"
+wait_caught_up
+ask winrate --json | grep -q '"value_won_converted":{"amount":"119000.00","currency":"USD"}' ||
+  fail "values converted with the server's rates: $(ask winrate --json)"
+ask winrate --by deal-size --currency CNY | grep -q '^medium .*850,000.00 CNY' ||
+  fail "deal sizes with the server's rates: $(ask winrate --by deal-size --currency CNY)"
 
 # Restart the event store: every acknowledged event is still there, chained.
 stop eventstore

@@ -58,6 +58,9 @@ ABSL_FLAG(std::string, log_level, "info",
           "least important log lines written to standard error: debug, info, warn or error");
 ABSL_FLAG(absl::Duration, slow_call, absl::Seconds(1),
           "unary calls taking longer are logged as slow");
+ABSL_FLAG(std::string, rates, "",
+          "exchange-rate file for the analytics: a line `base CUR`, then `CUR VALUE` lines (the "
+          "value of one CUR in the base currency); used for currencies a query gives no rate for");
 ABSL_FLAG(std::string, own_party_id, "us",
           "our company's party id: bids by this party are ours (rules and analytics)");
 
@@ -153,6 +156,21 @@ int main(int argc, char** argv) {
   std::unique_ptr<bidtrail::projection::ProjectionEngine> engine;
   std::unique_ptr<bidtrail::projections::QueriesGrpcService> queries;
   if (services.count("projections") > 0) {
+    bidtrail::analytics::RateTable rates;
+    if (const std::string path = absl::GetFlag(FLAGS_rates); !path.empty()) {
+      std::ifstream file(path);
+      if (!file) return Fail(absl::StrCat("--rates: cannot read ", path));
+      const std::string text((std::istreambuf_iterator<char>(file)),
+                             std::istreambuf_iterator<char>());
+      auto parsed = bidtrail::analytics::ParseRateTable(text);
+      if (!parsed.ok()) {
+        return Fail(absl::StrCat("--rates ", path, ": ", parsed.status().message()));
+      }
+      rates = *std::move(parsed);
+      bidtrail::log::Info(
+          "bidtraild", "exchange rates",
+          {{"file", path}, {"base", rates.base}, {"currencies", rates.in_base.size()}});
+    }
     bidtrail::storage::RocksKvStore::Options store_options;
     store_options.path = data_dir + "/projections";
     auto models = bidtrail::storage::RocksKvStore::Open(store_options);
@@ -165,6 +183,7 @@ int main(int argc, char** argv) {
     engine = std::move(opened).value();
     bidtrail::projections::QueriesGrpcService::Options query_options;
     query_options.own_party_id = options.own_party_id;
+    query_options.rates = std::move(rates);
     queries = std::make_unique<bidtrail::projections::QueriesGrpcService>(engine.get(), store,
                                                                           query_options);
   }

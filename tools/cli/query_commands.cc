@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -60,19 +61,65 @@ absl::Status ReportingFlags(const Args& args, v1::Reporting* reporting) {
   return absl::OkStatus();
 }
 
-// Sums per currency: "480000 CNY; 90000 USD", or in JSON a list of objects.
-Cell Totals(const google::protobuf::RepeatedPtrField<v1::MoneyTotal>& totals) {
+// A group's value won or lost: in the reporting currency when the server
+// converted it (the currencies without a rate beside it, "+ 300 EUR"), else
+// per currency, "547,614,270 CNY; 156,918 USD". In JSON: the per-currency
+// list; the converted total is a column of its own.
+Cell Totals(const google::protobuf::RepeatedPtrField<v1::MoneyTotal>& totals,
+            const v1::MoneyTotal* converted,
+            const google::protobuf::RepeatedPtrField<v1::MoneyTotal>& unconverted) {
+  auto human = [](const v1::MoneyTotal& total) {
+    v1::Money money;
+    money.set_amount(total.amount());
+    money.set_currency(total.currency());
+    return HumanMoney(money);
+  };
   std::vector<std::string> parts;
   std::vector<std::string> json;
   for (const v1::MoneyTotal& total : totals) {
-    parts.push_back(absl::StrCat(total.amount(), " ", total.currency()));
+    parts.push_back(human(total));
     json.push_back(absl::StrCat("{\"currency\":", JsonString(total.currency()),
                                 ",\"amount\":", JsonString(total.amount()), "}"));
   }
   Cell cell;
   cell.text = parts.empty() ? "-" : absl::StrJoin(parts, "; ");
+  if (converted != nullptr && !parts.empty()) {
+    cell.text = human(*converted);
+    for (const v1::MoneyTotal& rest : unconverted) absl::StrAppend(&cell.text, " + ", human(rest));
+  }
   cell.json = absl::StrCat("[", absl::StrJoin(json, ","), "]");
+  cell.numeric = true;
   return cell;
+}
+
+// A sum in one currency, a plain number in CSV; "" when absent.
+Cell AmountIn(const google::protobuf::RepeatedPtrField<v1::MoneyTotal>& totals,
+              const std::string& currency) {
+  for (const v1::MoneyTotal& total : totals) {
+    if (total.currency() == currency) {
+      Cell cell = Cell::Text(total.amount());
+      cell.json = total.amount();
+      cell.numeric = true;
+      return cell;
+    }
+  }
+  Cell cell = Cell::Null();
+  cell.numeric = true;
+  return cell;
+}
+
+// After a table of analytics: which currencies had no rate, and the fix.
+void RateHint(const google::protobuf::RepeatedPtrField<std::string>& without_rate,
+              const std::string& reporting, bool banded) {
+  if (without_rate.empty()) return;
+  const std::string currencies = absl::StrJoin(without_rate, ", ");
+  std::printf(
+      "\nNo exchange rate for %s: %s. Give --rate %s=VALUE (one %s in %s), or start bidtraild "
+      "with --rates FILE (docs/analytics.md).\n",
+      currencies.c_str(),
+      banded ? "those amounts are \"unrated\" and their values not converted"
+             : "those values are shown apart, not converted",
+      without_rate[0].c_str(), without_rate[0].c_str(), reporting.c_str());
 }
 
 // How long until `due` (negative: how long since), "in 2d3h" or "5h ago".
@@ -85,7 +132,11 @@ Cell Relative(absl::Time due, absl::Time now) {
 
 const FlagSpec kRates{"rate", "CUR=VALUE",
                       "value of one unit of CUR in the reporting currency, e.g. CNY=0.14", true};
-const FlagSpec kCurrency{"currency", "CUR", "reporting currency of thresholds (default USD)"};
+const FlagSpec kCurrency{"currency", "CUR",
+                         "the currency values are converted into with the rates (default USD)"};
+const FlagSpec kThresholdsIn{"thresholds-in", "CUR",
+                             "the currency of the size and potential thresholds: amounts are "
+                             "converted into it to be banded (default USD)"};
 const FlagSpec kBidder{"bidder", "ID", "whose metrics (default: our own party)"};
 const FlagSpec kSource{"source", "S", "own (entered by us) or import (public data); default both"};
 
@@ -296,52 +347,127 @@ int WinRate(const Client& client, const Args& args) {
   }
   request.mutable_deal_size()->set_medium_from(args.Get("medium-from"));
   request.mutable_deal_size()->set_large_from(args.Get("large-from"));
+  request.mutable_deal_size()->set_currency(absl::AsciiStrToUpper(args.Get("thresholds-in")));
   request.set_page_size(1000);
-  Table table({"group", "name", "bid", "won", "lost", "pending", "void", "disqualified", "win_rate",
-               "bid_rate", "no_bid", "mean_bidders", "median_price_gap", "median_cycle_days",
-               "awards_before_tender", "value_won", "value_lost"});
-  std::string bidder;
+  std::vector<v1::WinLossGroup> groups;
+  v1::WinLossResponse last;
   do {
-    v1::WinLossResponse response;
+    last.Clear();
     auto context = client.Context();
-    const grpc::Status status = client.queries->WinLoss(context.get(), request, &response);
+    const grpc::Status status = client.queries->WinLoss(context.get(), request, &last);
     if (!status.ok()) return client.Fail(status);
-    bidder = response.bidder_id();
-    for (const v1::WinLossGroup& group : response.groups()) {
-      table.Add(
-          {Cell::Text(group.group()), Cell::Text(group.label()), Cell::Integer(group.bid()),
-           Cell::Integer(group.won()), Cell::Integer(group.lost()), Cell::Integer(group.pending()),
-           Cell::Integer(group.void_()), Cell::Integer(group.disqualified()),
-           Cell::Percent(group.has_win_rate() ? std::optional<double>(group.win_rate())
-                                              : std::nullopt),
-           Cell::Percent(group.has_bid_rate() ? std::optional<double>(group.bid_rate())
-                                              : std::nullopt),
-           Cell::Integer(group.no_bid()),
-           group.has_mean_bidders() ? Cell::Number(group.mean_bidders(), 1) : Cell::Null(),
-           Cell::Percent(group.has_median_price_gap()
-                             ? std::optional<double>(group.median_price_gap())
-                             : std::nullopt),
-           group.has_median_cycle_time()
-               ? Cell::Number(
-                     absl::ToDoubleHours(FromProtoDuration(group.median_cycle_time())) / 24, 1)
-               : Cell::Null(),
-           Cell::Integer(group.awards_before_tender()), Totals(group.value_won()),
-           Totals(group.value_lost())});
-    }
-    request.set_page_token(response.next_page_token());
+    for (v1::WinLossGroup& group : *last.mutable_groups()) groups.push_back(std::move(group));
+    request.set_page_token(last.next_page_token());
   } while (!request.page_token().empty());
+  // CSV: one column per currency, so that every cell is a number.
+  std::set<std::string> currencies;
+  bool converted = false;
+  for (const v1::WinLossGroup& group : groups) {
+    for (const v1::MoneyTotal& total : group.value_won()) currencies.insert(total.currency());
+    for (const v1::MoneyTotal& total : group.value_lost()) currencies.insert(total.currency());
+    converted |= group.has_value_won_converted();
+  }
+  const std::string reporting = last.reporting_currency();
+  std::vector<std::string> columns = {"group",
+                                      "name",
+                                      "bid",
+                                      "won",
+                                      "lost",
+                                      "pending",
+                                      "void",
+                                      "disqualified",
+                                      "win_rate",
+                                      "bid_rate",
+                                      "no_bid",
+                                      "mean_bidders",
+                                      "median_price_gap",
+                                      "median_cycle_days",
+                                      "awards_before_tender"};
+  if (client.format == Format::kCsv) {
+    for (const char* what : {"value_won", "value_lost"}) {
+      for (const std::string& currency : currencies) {
+        columns.push_back(absl::StrCat(what, "_", currency));
+      }
+      if (converted) columns.push_back(absl::StrCat(what, "_in_", reporting));
+    }
+  } else {
+    columns.insert(columns.end(), {"value_won", "value_lost"});
+    if (converted && client.format == Format::kJson) {
+      columns.insert(columns.end(), {"value_won_converted:money", "value_lost_converted:money"});
+    }
+  }
+  Table table(columns);
+  for (const v1::WinLossGroup& group : groups) {
+    std::vector<Cell> row = {
+        Cell::Text(group.group()),
+        Cell::Text(group.label()),
+        Cell::Integer(group.bid()),
+        Cell::Integer(group.won()),
+        Cell::Integer(group.lost()),
+        Cell::Integer(group.pending()),
+        Cell::Integer(group.void_()),
+        Cell::Integer(group.disqualified()),
+        Cell::Percent(group.has_win_rate() ? std::optional<double>(group.win_rate())
+                                           : std::nullopt),
+        Cell::Percent(group.has_bid_rate() ? std::optional<double>(group.bid_rate())
+                                           : std::nullopt),
+        Cell::Integer(group.no_bid()),
+        group.has_mean_bidders() ? Cell::Number(group.mean_bidders(), 1) : Cell::Null(),
+        Cell::Percent(group.has_median_price_gap() ? std::optional<double>(group.median_price_gap())
+                                                   : std::nullopt),
+        group.has_median_cycle_time()
+            ? Cell::Number(absl::ToDoubleHours(FromProtoDuration(group.median_cycle_time())) / 24,
+                           1)
+            : Cell::Null(),
+        Cell::Integer(group.awards_before_tender())};
+    if (client.format == Format::kCsv) {
+      for (const auto* totals : {&group.value_won(), &group.value_lost()}) {
+        for (const std::string& currency : currencies) row.push_back(AmountIn(*totals, currency));
+        if (!converted) continue;
+        const v1::MoneyTotal& sum = totals == &group.value_won() ? group.value_won_converted()
+                                                                 : group.value_lost_converted();
+        google::protobuf::RepeatedPtrField<v1::MoneyTotal> one;
+        *one.Add() = sum;
+        row.push_back(AmountIn(one, reporting));
+      }
+    } else {
+      row.push_back(Totals(group.value_won(),
+                           group.has_value_won_converted() ? &group.value_won_converted() : nullptr,
+                           group.value_won_unconverted()));
+      row.push_back(
+          Totals(group.value_lost(),
+                 group.has_value_lost_converted() ? &group.value_lost_converted() : nullptr,
+                 group.value_lost_unconverted()));
+      if (converted && client.format == Format::kJson) {
+        for (const v1::MoneyTotal* sum :
+             {&group.value_won_converted(), &group.value_lost_converted()}) {
+          v1::Money money;
+          money.set_amount(sum->amount());
+          money.set_currency(sum->currency());
+          row.push_back(sum->currency().empty() ? Cell::NoMoney() : Cell::Money(money));
+        }
+      }
+    }
+    table.Add(std::move(row));
+  }
   if (client.format == Format::kTable) {
     // The subject, as the rows are: every bidder's own record, or one
-    // bidder's record grouped.
-    std::printf("%s\n", *group_by == v1::WIN_LOSS_GROUP_BY_BIDDER
-                            ? "Win/loss of every bidder: each row is that bidder's own record"
-                            : absl::StrCat("Win/loss of ", bidder,
-                                           *group_by == v1::WIN_LOSS_GROUP_BY_UNSPECIFIED
-                                               ? std::string()
-                                               : absl::StrCat(" by ", args.Get("by")))
-                                  .c_str());
+    // bidder's record grouped; and the currency values are in.
+    std::printf("%s%s\n",
+                *group_by == v1::WIN_LOSS_GROUP_BY_BIDDER
+                    ? "Win/loss of every bidder: each row is that bidder's own record"
+                    : absl::StrCat("Win/loss of ", last.bidder_id(),
+                                   *group_by == v1::WIN_LOSS_GROUP_BY_UNSPECIFIED
+                                       ? std::string()
+                                       : absl::StrCat(" by ", args.Get("by")))
+                          .c_str(),
+                converted ? absl::StrCat("; values in ", reporting).c_str() : "");
   }
   table.Print(client.format, "(no competitions)");
+  if (client.format == Format::kTable) {
+    RateHint(last.currencies_without_rate(), reporting,
+             *group_by == v1::WIN_LOSS_GROUP_BY_DEAL_SIZE);
+  }
   return 0;
 }
 
@@ -359,20 +485,30 @@ int Segments(const Client& client, const Args& args) {
   request.set_bidder_id(args.Get("bidder"));
   ASSIGN_OR_USAGE(*request.mutable_source(), SourceFlag(args));
   if (absl::Status s = ReportingFlags(args, request.mutable_reporting()); !s.ok()) return Usage(s);
+  request.mutable_thresholds()->set_currency(absl::AsciiStrToUpper(args.Get("thresholds-in")));
   v1::SegmentsResponse response;
   auto context = client.Context();
   const grpc::Status status = client.queries->Segments(context.get(), request, &response);
   if (!status.ok()) return client.Fail(status);
   if (args.Has("buyers")) {
-    Table buyers({"buyer_id", "buyer", "potential", "share_band", "share", "awarded_value",
-                  "our_awarded_value"});
+    Table buyers({"buyer_id", "buyer", "potential", "share_band", "share", "awarded_value:money",
+                  "our_awarded_value:money"});
+    auto money = [&](const std::string& amount) {
+      v1::Money value;
+      value.set_amount(amount);
+      value.set_currency(response.reporting_currency());
+      return Cell::Money(value);
+    };
     for (const v1::BuyerSegment& buyer : response.buyers()) {
       buyers.Add({Cell::Text(buyer.buyer().id()), Cell::Text(buyer.buyer().name()),
                   Cell::Text(buyer.potential()), Cell::Text(buyer.share_band()),
-                  Cell::Percent(buyer.share()), Cell::Text(buyer.awarded_value()),
-                  Cell::Text(buyer.our_awarded_value())});
+                  Cell::Percent(buyer.share()), money(buyer.awarded_value()),
+                  money(buyer.our_awarded_value())});
     }
     buyers.Print(client.format, "(no buyer with awards in the window)");
+    if (client.format == Format::kTable) {
+      RateHint(response.currencies_without_rate(), response.reporting_currency(), true);
+    }
     return 0;
   }
   Table cells({"potential", "share_band", "buyers", "won", "lost", "win_rate", "work"});
@@ -389,8 +525,8 @@ int Segments(const Client& client, const Args& args) {
   }
   cells.Print(client.format);
   if (client.format == Format::kTable && response.unconverted_awards() > 0) {
-    std::printf("\n%u award(s) left out: no exchange rate for their currency (use --rate)\n",
-                response.unconverted_awards());
+    std::printf("\n%u award(s) left out of the buyers' totals.", response.unconverted_awards());
+    RateHint(response.currencies_without_rate(), response.reporting_currency(), true);
   }
   return 0;
 }
@@ -722,8 +858,9 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
         kSource,
         kCurrency,
         kRates,
-        {"medium-from", "AMOUNT", "deal-size threshold (default 50000)"},
-        {"large-from", "AMOUNT", "deal-size threshold (default 500000)"}},
+        kThresholdsIn,
+        {"medium-from", "AMOUNT", "deal-size threshold, in --thresholds-in (default 50000)"},
+        {"large-from", "AMOUNT", "deal-size threshold, in --thresholds-in (default 500000)"}},
        0,
        0,
        WinRate});
@@ -737,6 +874,7 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
                         kSource,
                         kCurrency,
                         kRates,
+                        kThresholdsIn,
                         {"buyers", "", "list the buyers and their cells instead"}},
                        0,
                        0,

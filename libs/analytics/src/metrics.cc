@@ -14,6 +14,9 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "bidtrail/common/currency.h"
 #include "bidtrail/common/enum_names.h"
 #include "bidtrail/common/proto_time.h"
 #include "google/protobuf/duration.pb.h"
@@ -153,6 +156,8 @@ class TenderCount {
   size_t count_ = 0;
 };
 
+class Converter;
+
 // Sums per currency. A group meets few currencies: a short list searched in
 // place beats a map; the result is ordered by currency, as a map would be.
 class MoneyTotals {
@@ -166,6 +171,11 @@ class MoneyTotals {
     }
     totals_.emplace_back(currency, amount);
   }
+
+  // The totals converted into the reporting currency, and those without a
+  // rate as they are.
+  void ToConverted(const Converter& converter, v1::MoneyTotal* converted,
+                   google::protobuf::RepeatedPtrField<v1::MoneyTotal>* unconverted) const;
 
   void ToProto(google::protobuf::RepeatedPtrField<v1::MoneyTotal>* out) const {
     std::vector<std::pair<std::string_view, const Decimal*>> sorted;
@@ -187,26 +197,86 @@ class MoneyTotals {
 class Converter {
  public:
   explicit Converter(const ReportingCurrency& reporting)
-      : target_(Symbol::Find(reporting.currency)) {
+      : target_(Symbol::Find(reporting.currency)), has_rates_(!reporting.rates.empty()) {
     for (const auto& [currency, rate] : reporting.rates) {
       if (std::optional<Symbol> symbol = Symbol::Find(currency)) rates_.emplace(*symbol, rate);
     }
   }
 
   // The amount in the reporting currency, or std::nullopt without a rate, for
-  // a malformed amount, or when the product does not fit a Decimal.
+  // a malformed amount, or when the product does not fit a Decimal. A
+  // currency without a rate is remembered (Missing).
   std::optional<Decimal> Convert(const std::optional<Decimal>& value, Symbol from) const {
     if (!value) return std::nullopt;
     if (from == target_) return value;
     auto rate = rates_.find(from);
-    if (rate == rates_.end()) return std::nullopt;
+    if (rate == rates_.end()) {
+      if (std::find(missing_.begin(), missing_.end(), from) == missing_.end()) {
+        missing_.push_back(from);
+      }
+      return std::nullopt;
+    }
     return value->Times(rate->second);
+  }
+
+  // Rates were given (some perhaps for currencies no competition has).
+  bool has_rates() const { return has_rates_; }
+
+  // Adds the currencies met without a rate (empty ones, of amounts with no
+  // currency, left out).
+  void AddMissing(std::vector<std::string>* out) const {
+    for (Symbol symbol : missing_) {
+      const std::string text(symbol.text());
+      if (!text.empty() && std::find(out->begin(), out->end(), text) == out->end()) {
+        out->push_back(text);
+      }
+    }
   }
 
  private:
   const std::optional<Symbol> target_;
+  const bool has_rates_;
   absl::flat_hash_map<Symbol, Decimal> rates_;
+  // Few: a short list searched in place.
+  mutable absl::InlinedVector<Symbol, 4> missing_;
 };
+
+void MoneyTotals::ToConverted(
+    const Converter& converter, v1::MoneyTotal* converted,
+    google::protobuf::RepeatedPtrField<v1::MoneyTotal>* unconverted) const {
+  Decimal sum;
+  MoneyTotals rest;
+  for (const auto& [currency, total] : totals_) {
+    if (std::optional<Decimal> value = converter.Convert(total, currency)) {
+      sum += *value;
+    } else {
+      rest.Add(currency, total);
+    }
+  }
+  // Converted with estimated rates: to the cent, not to the nano.
+  converted->set_amount(sum.ToFixed(2));
+  rest.ToProto(unconverted);
+}
+
+// The converter into the reporting currency: the request's rates, the
+// table's for the others.
+Converter ReportingConverter(const ReportingCurrency& reporting, const RateTable& table) {
+  return Converter(WithTable(reporting, table));
+}
+
+// The converter into the thresholds' currency `target`: the request's rates
+// rebased on it, and the table's straight into it for the others (so that
+// with the table alone, bands do not depend on the reporting currency at
+// all). A currency with neither is unrated.
+Converter BandConverter(const ReportingCurrency& reporting, const RateTable& table,
+                        const std::string& target) {
+  std::optional<ReportingCurrency> rebased = Rebased(reporting, target);
+  if (!rebased) {
+    rebased = ReportingCurrency();
+    rebased->currency = target;
+  }
+  return Converter(WithTable(*std::move(rebased), table));
+}
 
 // The cycle times and price gaps of one WinLoss call, each stored once
 // however many groups its competition falls in (one per competitor, head to
@@ -354,7 +424,10 @@ struct Accumulator {
     }
   }
 
-  v1::WinLossGroup ToProto(const std::string& key, bool with_bid_rate, Samples* samples) const {
+  // `converter`: into the reporting currency, for the converted values when
+  // it has rates.
+  v1::WinLossGroup ToProto(const std::string& key, bool with_bid_rate, const Converter& converter,
+                           const std::string& reporting_currency, Samples* samples) const {
     v1::WinLossGroup group;
     group.set_group(key);
     group.set_bid(bid);
@@ -371,6 +444,14 @@ struct Accumulator {
     }
     value_won.ToProto(group.mutable_value_won());
     value_lost.ToProto(group.mutable_value_lost());
+    if (converter.has_rates()) {
+      group.mutable_value_won_converted()->set_currency(reporting_currency);
+      value_won.ToConverted(converter, group.mutable_value_won_converted(),
+                            group.mutable_value_won_unconverted());
+      group.mutable_value_lost_converted()->set_currency(reporting_currency);
+      value_lost.ToConverted(converter, group.mutable_value_lost_converted(),
+                             group.mutable_value_lost_unconverted());
+    }
     if (bid > 0) group.set_mean_bidders(static_cast<double>(bidders_sum) / bid);
     if (auto gap = MedianOf(samples->price_gaps, price_gaps, &samples->gap_scratch)) {
       group.set_median_price_gap(*gap);
@@ -531,6 +612,72 @@ std::string CellOf(const std::string& potential, const std::string& share) {
 
 }  // namespace
 
+absl::StatusOr<RateTable> ParseRateTable(std::string_view text) {
+  RateTable table;
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
+    ++number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> words = absl::StrSplit(line, ' ', absl::SkipWhitespace());
+    auto refuse = [&](const std::string& why) {
+      return absl::InvalidArgumentError(absl::StrCat("rates line ", number, ": \"",
+                                                     std::string(line.substr(0, 60)), "\": ", why));
+    };
+    if (words.size() != 2) return refuse("expected `base CUR` or `CUR VALUE`");
+    if (words[0] == "base") {
+      if (!table.base.empty()) return refuse("a second base");
+      if (!IsIsoCurrency(words[1])) return refuse("not an ISO 4217 currency code");
+      table.base = std::string(words[1]);
+      table.in_base[table.base] = *Decimal::Parse("1");
+      continue;
+    }
+    if (table.base.empty()) return refuse("the `base CUR` line must come first");
+    if (!IsIsoCurrency(words[0])) return refuse("not an ISO 4217 currency code");
+    const std::optional<Decimal> value = Decimal::Parse(words[1]);
+    if (!value || value->nanos() <= 0) return refuse("the value must be a positive decimal");
+    if (!table.in_base.emplace(std::string(words[0]), *value).second) {
+      return refuse("a second rate for the same currency");
+    }
+  }
+  if (table.base.empty()) return absl::InvalidArgumentError("rates: no `base CUR` line");
+  return table;
+}
+
+ReportingCurrency WithTable(ReportingCurrency reporting, const RateTable& table) {
+  auto target = table.in_base.find(reporting.currency);
+  if (target == table.in_base.end()) return reporting;
+  for (const auto& [currency, in_base] : table.in_base) {
+    if (currency == reporting.currency || reporting.rates.count(currency) > 0) continue;
+    if (std::optional<Decimal> rate = in_base.DividedBy(target->second)) {
+      reporting.rates.emplace(currency, *rate);
+    }
+  }
+  return reporting;
+}
+
+std::optional<ReportingCurrency> Rebased(const ReportingCurrency& reporting,
+                                         const std::string& target) {
+  if (target == reporting.currency) return reporting;
+  auto into_reporting = reporting.rates.find(target);
+  if (into_reporting == reporting.rates.end()) return std::nullopt;
+  // One unit of X is rate(X) units of the reporting currency, and one unit
+  // of `target` is rate(target) of them: X in target = rate(X) / rate(target).
+  ReportingCurrency rebased;
+  rebased.currency = target;
+  const Decimal one = *Decimal::Parse("1");
+  if (std::optional<Decimal> back = one.DividedBy(into_reporting->second)) {
+    rebased.rates.emplace(reporting.currency, *back);
+  }
+  for (const auto& [currency, rate] : reporting.rates) {
+    if (currency == target) continue;
+    if (std::optional<Decimal> cross = rate.DividedBy(into_reporting->second)) {
+      rebased.rates.emplace(currency, *cross);
+    }
+  }
+  return rebased;
+}
+
 std::optional<Source> SourceOf(std::string_view word) {
   if (word.empty()) return Source::kAll;
   if (word == "own") return Source::kOwn;
@@ -556,11 +703,14 @@ std::string QuarterOf(absl::Time time) {
 }
 
 std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
-                                      const WinLossOptions& options) {
+                                      const WinLossOptions& options,
+                                      std::vector<std::string>* without_rate) {
   const Selection selection(options);
   if (!selection.Possible()) return {};
   const std::optional<Symbol> bidder = Symbol::Find(options.bidder_id);
-  const Converter converter(options.reporting);
+  const Converter converter = ReportingConverter(options.reporting, options.rate_table);
+  const Converter band_converter =
+      BandConverter(options.reporting, options.rate_table, options.deal_size_currency);
   Groups groups;
   TenderNumbers tenders;
   Samples samples;
@@ -658,7 +808,7 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
         break;
       }
       case v1::WIN_LOSS_GROUP_BY_DEAL_SIZE: {
-        const DealBand band = DealSize(competition, mine, converter, options);
+        const DealBand band = DealSize(competition, mine, band_converter, options);
         uint32_t& slot = group_of_band[static_cast<size_t>(band)];
         if (slot == kNoGroup) slot = groups.OfKey(DealBandLabel(band));
         keys.push_back(slot);
@@ -729,9 +879,15 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
     const Accumulator& totals = group.totals;
     if (totals.bid == 0 && totals.tenders_no_bid.empty()) continue;
     const bool ours = per_bidder ? group.key == options.own_party_id : count_no_bid;
-    v1::WinLossGroup proto = totals.ToProto(group.key, ours, &samples);
+    v1::WinLossGroup proto =
+        totals.ToProto(group.key, ours, converter, options.reporting.currency, &samples);
     if (group.labelled) proto.set_label(std::string(group.label));
     result.push_back(std::move(proto));
+  }
+  if (without_rate != nullptr) {
+    converter.AddMissing(without_rate);
+    band_converter.AddMissing(without_rate);
+    std::sort(without_rate->begin(), without_rate->end());
   }
   // Quarters in date order, deal sizes from small to large; any other
   // grouping largest first. The key breaks ties, so that the order does not
@@ -763,13 +919,17 @@ v1::SegmentsResponse Segments(const CompetitionSet& competitions, const SegmentO
     // The last competition's (competitions outlive the call).
     const std::string* name = nullptr;
     Decimal total;
+    // In the potential thresholds' currency, for the band.
+    Decimal total_for_band;
     Decimal ours;
     uint32_t won = 0;
     uint32_t lost = 0;
   };
   absl::flat_hash_map<Symbol, Buyer> buyers;
   const std::optional<Symbol> bidder = Symbol::Find(options.bidder_id);
-  const Converter converter(options.reporting);
+  const Converter converter = ReportingConverter(options.reporting, options.rate_table);
+  const Converter band_converter =
+      BandConverter(options.reporting, options.rate_table, options.potential_currency);
   uint32_t unconverted = 0;
   const absl::Time start = options.as_of - options.window;
   ForEachCompetition(competitions, [&](const Competition& competition) {
@@ -778,13 +938,16 @@ v1::SegmentsResponse Segments(const CompetitionSet& competitions, const SegmentO
     if (competition.award_at <= start || competition.award_at > options.as_of) return;
     std::optional<Decimal> value =
         converter.Convert(competition.award_value, competition.award_currency);
-    if (!value) {
+    std::optional<Decimal> for_band =
+        band_converter.Convert(competition.award_value, competition.award_currency);
+    if (!value || !for_band) {
       ++unconverted;
       return;
     }
     Buyer& buyer = buyers[competition.buyer_id];
     buyer.name = &competition.buyer_name;
     buyer.total += *value;
+    buyer.total_for_band += *for_band;
     const bool won = Won(competition, bidder);
     if (won) {
       // A shared award counts for each supplier in equal parts.
@@ -816,9 +979,9 @@ v1::SegmentsResponse Segments(const CompetitionSet& competitions, const SegmentO
   std::sort(by_id.begin(), by_id.end());
   v1::SegmentsResponse response;
   for (const auto& [id, buyer] : by_id) {
-    const char* potential = buyer->total < options.medium_potential_from  ? "small"
-                            : buyer->total < options.large_potential_from ? "medium"
-                                                                          : "large";
+    const char* potential = buyer->total_for_band < options.medium_potential_from  ? "small"
+                            : buyer->total_for_band < options.large_potential_from ? "medium"
+                                                                                   : "large";
     const double share = buyer->total.IsZero() ? 0
                                                : static_cast<double>(buyer->ours.nanos()) /
                                                      static_cast<double>(buyer->total.nanos());
@@ -830,8 +993,9 @@ v1::SegmentsResponse Segments(const CompetitionSet& competitions, const SegmentO
     segment->mutable_buyer()->set_name(*buyer->name);
     segment->set_potential(potential);
     segment->set_share_band(band);
-    segment->set_awarded_value(buyer->total.ToString());
-    segment->set_our_awarded_value(buyer->ours.ToString());
+    // Converted with estimated rates: to the cent.
+    segment->set_awarded_value(buyer->total.ToFixed(2));
+    segment->set_our_awarded_value(buyer->ours.ToFixed(2));
     segment->set_share(share);
     v1::SegmentCell& cell = cells[CellOf(potential, band)];
     cell.set_buyers(cell.buyers() + 1);
@@ -848,6 +1012,12 @@ v1::SegmentsResponse Segments(const CompetitionSet& competitions, const SegmentO
     }
   }
   response.set_unconverted_awards(unconverted);
+  response.set_reporting_currency(options.reporting.currency);
+  std::vector<std::string> without_rate;
+  converter.AddMissing(&without_rate);
+  band_converter.AddMissing(&without_rate);
+  std::sort(without_rate.begin(), without_rate.end());
+  for (std::string& currency : without_rate) response.add_currencies_without_rate(currency);
   return response;
 }
 

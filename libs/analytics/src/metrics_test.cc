@@ -358,10 +358,10 @@ TEST(SegmentsTest, NineGridWithAndWithoutRates) {
   ASSERT_EQ(grid.cells_size(), 9);
   ASSERT_EQ(grid.buyers_size(), 2);
   EXPECT_EQ(grid.buyers(0).buyer().id(), "B-1");
-  EXPECT_EQ(grid.buyers(0).awarded_value(), "67200");
+  EXPECT_EQ(grid.buyers(0).awarded_value(), "67200.00");
   EXPECT_EQ(grid.buyers(0).share_band(), "consolidation");
   EXPECT_EQ(grid.buyers(0).potential(), "small");
-  EXPECT_EQ(grid.buyers(1).awarded_value(), "285000");  // T2 85000 + T4 200000
+  EXPECT_EQ(grid.buyers(1).awarded_value(), "285000.00");  // T2 85000 + T4 200000
   EXPECT_EQ(grid.buyers(1).share_band(), "growth");
   for (const v1::SegmentCell& cell : grid.cells()) {
     if (cell.potential() == "small" && cell.share_band() == "consolidation") {
@@ -418,6 +418,125 @@ TEST(WinLossTest, NoBidByDealSizeAddsUpToTheWhole) {
   EXPECT_EQ(sum, whole);
 }
 
+TEST(RatesTest, ParsesTheRateFile) {
+  const absl::StatusOr<RateTable> table =
+      ParseRateTable("# rates\nbase USD\n\nCNY 0.14\n  EUR   1.08  \n");
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->base, "USD");
+  EXPECT_EQ(table->in_base.size(), 3u);
+  EXPECT_EQ(table->in_base.at("USD").ToString(), "1");
+  EXPECT_EQ(table->in_base.at("EUR").ToString(), "1.08");
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"CNY 0.14\n", "line 1: \"CNY 0.14\": the `base CUR` line must come first"},
+      {"base RMB\n", "not an ISO 4217 currency code"},
+      {"base USD\nXYZ 1\n", "line 2: \"XYZ 1\": not an ISO 4217 currency code"},
+      {"base USD\nCNY 0\n", "the value must be a positive decimal"},
+      {"base USD\nCNY 1,2\n", "the value must be a positive decimal"},
+      {"base USD\nCNY 0.14\nCNY 0.15\n", "a second rate for the same currency"},
+      {"base USD\nbase EUR\n", "a second base"},
+      {"base USD\nCNY\n", "expected `base CUR` or `CUR VALUE`"},
+      {"# nothing\n", "no `base CUR` line"},
+  };
+  for (const auto& [text, message] : refused) {
+    const absl::StatusOr<RateTable> bad = ParseRateTable(text);
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr(message)) << text;
+  }
+}
+
+TEST(RatesTest, CrossRatesThroughTheTableAndRebasing) {
+  const RateTable table = *ParseRateTable("base USD\nCNY 0.14\nEUR 1.12\n");
+  ReportingCurrency in_eur;
+  in_eur.currency = "EUR";
+  const ReportingCurrency filled = WithTable(in_eur, table);
+  EXPECT_EQ(filled.rates.at("CNY").ToString(), "0.125");  // 0.14 / 1.12
+  EXPECT_EQ(filled.rates.at("USD").ToString(), "0.892857143");
+  EXPECT_EQ(filled.rates.count("EUR"), 0u);
+  // The request's own rate wins.
+  in_eur.rates["CNY"] = *Decimal::Parse("0.13");
+  EXPECT_EQ(WithTable(in_eur, table).rates.at("CNY").ToString(), "0.13");
+  // A reporting currency the table does not know: nothing to add.
+  ReportingCurrency in_gbp;
+  in_gbp.currency = "GBP";
+  EXPECT_TRUE(WithTable(in_gbp, table).rates.empty());
+
+  // --currency CNY --rate USD=7.1, seen from USD: CNY = 1/7.1.
+  ReportingCurrency in_cny;
+  in_cny.currency = "CNY";
+  in_cny.rates["USD"] = *Decimal::Parse("7.1");
+  in_cny.rates["EUR"] = *Decimal::Parse("7.8");
+  const std::optional<ReportingCurrency> in_usd = Rebased(in_cny, "USD");
+  ASSERT_TRUE(in_usd.has_value());
+  EXPECT_EQ(in_usd->currency, "USD");
+  EXPECT_EQ(in_usd->rates.at("CNY").ToString(), "0.14084507");
+  EXPECT_EQ(in_usd->rates.at("EUR").ToString(), "1.098591549");
+  EXPECT_EQ(Rebased(in_cny, "CNY")->rates.size(), 2u);
+  EXPECT_FALSE(Rebased(in_cny, "GBP").has_value());
+}
+
+// Thresholds are in their own currency (USD): with the server's table the
+// bands are the same whichever currency values are reported in, and values
+// are converted into it.
+TEST(RatesTest, BandsDoNotDependOnTheReportingCurrency) {
+  const RateTable table = *ParseRateTable("base USD\nCNY 0.14\nEUR 1.08\n");
+  auto bands = [&](const std::string& currency) {
+    WinLossOptions options = Ours(v1::WIN_LOSS_GROUP_BY_DEAL_SIZE);
+    options.reporting.rates.clear();
+    options.reporting.currency = currency;
+    options.rate_table = table;
+    std::map<std::string, uint32_t> bids;
+    for (const v1::WinLossGroup& group : WinLoss(History(), options))
+      bids[group.group()] = group.bid();
+    return bids;
+  };
+  const std::map<std::string, uint32_t> in_usd = bands("USD");
+  EXPECT_EQ(in_usd, (std::map<std::string, uint32_t>{{"small", 3}, {"medium", 2}, {"large", 1}}));
+  EXPECT_EQ(bands("CNY"), in_usd);
+  EXPECT_EQ(bands("EUR"), in_usd);
+
+  // The request's rates, rebased on the thresholds' currency: the same
+  // bands reported in CNY as in USD.
+  WinLossOptions cny = Ours(v1::WIN_LOSS_GROUP_BY_DEAL_SIZE);
+  cny.reporting.currency = "CNY";
+  cny.reporting.rates.clear();
+  cny.reporting.rates["USD"] = *Decimal::Parse("7.1");
+  std::map<std::string, uint32_t> bids;
+  for (const v1::WinLossGroup& group : WinLoss(History(), cny)) bids[group.group()] = group.bid();
+  EXPECT_EQ(bids, in_usd);
+}
+
+TEST(RatesTest, ValuesConvertedAndCurrenciesWithoutRateNamed) {
+  WinLossOptions options = Ours();  // CNY at 0.14 USD
+  std::vector<std::string> without_rate;
+  const v1::WinLossGroup all = WinLoss(History(), options, &without_rate)[0];
+  // Won: T1L1 480,000 CNY = 67,200 USD. Lost: our bid on T2, 90,000 USD,
+  // and T3 (disqualified) 100 CNY = 14 USD.
+  EXPECT_EQ(all.value_won_converted().currency(), "USD");
+  EXPECT_EQ(all.value_won_converted().amount(), "67200.00");
+  EXPECT_EQ(all.value_lost_converted().amount(), "90014.00");
+  EXPECT_TRUE(all.value_won_unconverted().empty());
+  EXPECT_TRUE(without_rate.empty());
+
+  // Without a CNY rate, but with one for EUR: CNY stays apart, and named.
+  options.reporting.rates.clear();
+  options.reporting.rates["EUR"] = *Decimal::Parse("1.08");
+  const v1::WinLossGroup apart = WinLoss(History(), options, &without_rate)[0];
+  EXPECT_EQ(apart.value_won_converted().amount(), "0.00");
+  ASSERT_EQ(apart.value_won_unconverted_size(), 1);
+  EXPECT_EQ(apart.value_won_unconverted(0).currency(), "CNY");
+  EXPECT_EQ(apart.value_won_unconverted(0).amount(), "480000");
+  EXPECT_EQ(without_rate, std::vector<std::string>{"CNY"});
+
+  // No rates at all: nothing converted; by deal size, CNY named as unrated.
+  options.reporting.rates.clear();
+  options.group_by = v1::WIN_LOSS_GROUP_BY_DEAL_SIZE;
+  without_rate.clear();
+  const auto sizes = WinLoss(History(), options, &without_rate);
+  EXPECT_FALSE(sizes[0].has_value_won_converted());
+  EXPECT_EQ(without_rate, std::vector<std::string>{"CNY"});
+}
+
 // Public data (imported tenders) and our own entries counted apart: the
 // history with T-2 imported.
 TEST(SourceTest, EveryAnalyticFiltersBySource) {
@@ -468,7 +587,7 @@ TEST(SourceTest, EveryAnalyticFiltersBySource) {
   grid.source = Source::kImport;
   const v1::SegmentsResponse imported_grid = Segments(history(), grid);
   ASSERT_EQ(imported_grid.buyers_size(), 1);
-  EXPECT_EQ(imported_grid.buyers(0).awarded_value(), "85000");  // T2 alone
+  EXPECT_EQ(imported_grid.buyers(0).awarded_value(), "85000.00");  // T2 alone
 }
 
 // Each thread keeps its own cache of the symbols it interned: threads must

@@ -47,6 +47,29 @@ TEST(DecimalTest, MultipliesRoundingHalfAwayFromZero) {
   EXPECT_EQ(Decimal::Parse("0.000000001")->Times(*Decimal::Parse("0.4"))->ToString(), "0");
 }
 
+TEST(DecimalTest, WritesAFixedNumberOfDigits) {
+  EXPECT_EQ(Decimal::Parse("0.125")->ToFixed(2), "0.13");
+  EXPECT_EQ(Decimal::Parse("-0.125")->ToFixed(2), "-0.13");
+  EXPECT_EQ(Decimal::Parse("56836183.3")->ToFixed(2), "56836183.30");
+  EXPECT_EQ(Decimal::Parse("26367869.571447338")->ToFixed(2), "26367869.57");
+  EXPECT_EQ(Decimal::Parse("7")->ToFixed(2), "7.00");
+  EXPECT_EQ(Decimal::Parse("7.5")->ToFixed(0), "8");
+  EXPECT_EQ(Decimal::Parse("0.004")->ToFixed(2), "0.00");
+}
+
+TEST(DecimalTest, DividesRoundingHalfAwayFromZero) {
+  auto divide = [](const char* a, const char* b) {
+    const std::optional<Decimal> q = Decimal::Parse(a)->DividedBy(*Decimal::Parse(b));
+    return q ? q->ToString() : std::string("none");
+  };
+  EXPECT_EQ(divide("0.14", "1"), "0.14");
+  EXPECT_EQ(divide("1", "7.1"), "0.14084507");  // 0.1408450704...
+  EXPECT_EQ(divide("2", "3"), "0.666666667");
+  EXPECT_EQ(divide("-2", "3"), "-0.666666667");
+  EXPECT_EQ(divide("2", "-3"), "-0.666666667");
+  EXPECT_EQ(divide("1", "0"), "none");
+}
+
 TEST(DecimalTest, RefusesProductsThatDoNotFit) {
   // 10^18 * 10^18 = 10^36 units, 10^45 nanos before scaling: past 128 bits.
   const Decimal big = *Decimal::Parse("999999999999999999");

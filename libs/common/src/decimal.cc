@@ -46,6 +46,23 @@ std::string Decimal::ToString() const {
   return text;
 }
 
+std::string Decimal::ToFixed(int digits) const {
+  digits = digits < 0 ? 0 : digits > 9 ? 9 : digits;
+  __int128 unit = 1;
+  for (int i = digits; i < 9; ++i) unit *= 10;
+  const __int128 magnitude = nanos_ < 0 ? -nanos_ : nanos_;
+  const __int128 rounded = (magnitude + unit / 2) / unit * unit;
+  std::string text = Decimal(nanos_ < 0 ? -rounded : rounded).ToString();
+  if (digits == 0) return text;
+  size_t point = text.find('.');
+  if (point == std::string::npos) {
+    point = text.size();
+    text += '.';
+  }
+  text.append(static_cast<size_t>(digits) - (text.size() - point - 1), '0');
+  return text;
+}
+
 std::optional<Decimal> Decimal::Times(const Decimal& other) const {
   __int128 product;
   if (__builtin_mul_overflow(nanos_, other.nanos_, &product)) return std::nullopt;
@@ -53,6 +70,21 @@ std::optional<Decimal> Decimal::Times(const Decimal& other) const {
   __int128 rounded;
   if (__builtin_add_overflow(product, half, &rounded)) return std::nullopt;
   return Decimal(rounded / 1000000000);
+}
+
+std::optional<Decimal> Decimal::DividedBy(const Decimal& other) const {
+  if (other.nanos_ == 0) return std::nullopt;
+  __int128 scaled;
+  if (__builtin_mul_overflow(nanos_, static_cast<__int128>(1000000000), &scaled)) {
+    return std::nullopt;
+  }
+  __int128 quotient = scaled / other.nanos_;
+  const __int128 remainder = scaled % other.nanos_;
+  // Half away from zero: |2 * remainder| >= |divisor|.
+  const __int128 twice = remainder < 0 ? -2 * remainder : 2 * remainder;
+  const __int128 divisor = other.nanos_ < 0 ? -other.nanos_ : other.nanos_;
+  if (twice >= divisor) quotient += (scaled < 0) != (other.nanos_ < 0) ? -1 : 1;
+  return Decimal(quotient);
 }
 
 }  // namespace bidtrail

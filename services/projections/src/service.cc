@@ -159,14 +159,25 @@ absl::StatusOr<analytics::Source> SourceField(const std::string& word) {
                               "\" is not one of own, import (or empty for both)"));
 }
 
+// A thresholds' currency: "USD" when empty.
+absl::StatusOr<std::string> ThresholdsCurrency(const std::string& currency, const char* field) {
+  if (currency.empty()) return std::string("USD");
+  RETURN_IF_ERROR(CheckCurrencyCode(currency, field));
+  return currency;
+}
+
 absl::StatusOr<analytics::SegmentOptions> SegmentOptionsOf(const v1::SegmentThresholds& thresholds,
                                                            const v1::Reporting& reporting,
                                                            const std::string& bidder,
-                                                           absl::Time as_of) {
+                                                           absl::Time as_of,
+                                                           const analytics::RateTable& rates) {
   analytics::SegmentOptions options;
   options.as_of = as_of;
   options.bidder_id = bidder;
+  options.rate_table = rates;
   ASSIGN_OR_RETURN(options.reporting, ReportingOf(reporting));
+  ASSIGN_OR_RETURN(options.potential_currency,
+                   ThresholdsCurrency(thresholds.currency(), "thresholds.currency"));
   RETURN_IF_ERROR(ParseAmount(thresholds.medium_potential_from(),
                               "thresholds.medium_potential_from", &options.medium_potential_from));
   RETURN_IF_ERROR(ParseAmount(thresholds.large_potential_from(), "thresholds.large_potential_from",
@@ -334,18 +345,26 @@ grpc::ServerUnaryReactor* QueriesGrpcService::WinLoss(grpc::CallbackServerContex
     if (options.large_deal_from < options.medium_deal_from) {
       return Invalid("deal_size: large_from must not be below medium_from");
     }
+    ASSIGN_OR_RETURN(options.deal_size_currency,
+                     ThresholdsCurrency(request->deal_size().currency(), "deal_size.currency"));
+    options.rate_table = options_.rates;
     const absl::Time segment_as_of = request->has_to() ? options.to : options_.clock();
     ASSIGN_OR_RETURN(options.segments,
                      SegmentOptionsOf(request->segment_thresholds(), request->reporting(),
-                                      options.bidder_id, segment_as_of));
+                                      options.bidder_id, segment_as_of, options_.rates));
     ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
     size_t offset = 0;
     if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
       return Invalid("page_token: not a token this server issued");
     }
+    std::vector<std::string> without_rate;
     const std::vector<v1::WinLossGroup> groups =
-        analytics::WinLoss(*engine_->Competitions(), options);
+        analytics::WinLoss(*engine_->Competitions(), options, &without_rate);
     response->set_bidder_id(options.bidder_id);
+    response->set_reporting_currency(options.reporting.currency);
+    for (std::string& currency : without_rate) {
+      response->add_currencies_without_rate(std::move(currency));
+    }
     for (size_t i = offset; i < groups.size() && i < offset + page_size; ++i) {
       *response->add_groups() = groups[i];
     }
@@ -365,7 +384,8 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Segments(grpc::CallbackServerConte
     const std::string bidder =
         request->bidder_id().empty() ? options_.own_party_id : request->bidder_id();
     ASSIGN_OR_RETURN(analytics::SegmentOptions options,
-                     SegmentOptionsOf(request->thresholds(), request->reporting(), bidder, as_of));
+                     SegmentOptionsOf(request->thresholds(), request->reporting(), bidder, as_of,
+                                      options_.rates));
     ASSIGN_OR_RETURN(options.window, DurationField(request->has_window(), request->window(),
                                                    absl::Hours(24 * 365), "window"));
     ASSIGN_OR_RETURN(options.source, SourceField(request->source()));

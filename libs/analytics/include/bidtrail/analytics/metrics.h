@@ -18,12 +18,36 @@
 
 namespace bidtrail::analytics {
 
-// How amounts in several currencies meet thresholds.
+// The currency values are reported in, and the rates into it.
 struct ReportingCurrency {
   std::string currency = "USD";
   // Value of one unit of another currency in `currency`.
   std::map<std::string, Decimal> rates;
 };
+
+// Exchange rates a server holds (bidtraild --rates FILE): the value of one
+// unit of each currency in one base currency.
+struct RateTable {
+  std::string base;
+  std::map<std::string, Decimal> in_base;  // the base itself included, at 1
+  bool empty() const { return in_base.empty(); }
+};
+
+// The rate file: a line `base CUR`, then a line `CUR VALUE` for each other
+// currency (the value of one CUR in the base currency); blank lines and
+// lines starting with # are ignored. INVALID_ARGUMENT naming the line.
+absl::StatusOr<RateTable> ParseRateTable(std::string_view text);
+
+// `reporting` with a rate for every currency of the table it has none for
+// (cross rates through the table's base; the request's own rates win). The
+// table must hold the reporting currency to help.
+ReportingCurrency WithTable(ReportingCurrency reporting, const RateTable& table);
+
+// The same rates seen from `target`: the rates into `target` (thresholds
+// are banded in their own currency). std::nullopt when `target` is not the
+// reporting currency and has no rate into it.
+std::optional<ReportingCurrency> Rebased(const ReportingCurrency& reporting,
+                                         const std::string& target);
 
 // Which tenders' competitions count: all, ours (entered by us) or public
 // data (DiscoveryChannel IMPORT).
@@ -32,6 +56,7 @@ enum class Source { kAll, kOwn, kImport };
 std::optional<Source> SourceOf(std::string_view word);
 bool SourceSelects(Source source, v1::DiscoveryChannel channel);
 
+// How amounts in several currencies meet thresholds.
 struct SegmentOptions {
   absl::Time as_of;
   absl::Duration window = absl::Hours(24 * 365);
@@ -41,6 +66,11 @@ struct SegmentOptions {
   Decimal large_potential_from = *Decimal::Parse("5000000");
   double development_share_from = 0.10;
   double consolidation_share_from = 0.30;
+  // The potential thresholds' currency: buyers' totals are converted into it
+  // to be banded.
+  std::string potential_currency = "USD";
+  // The server's rates, for currencies `reporting` has no rate for.
+  RateTable rate_table;
   Source source = Source::kAll;
 };
 
@@ -57,15 +87,23 @@ struct WinLossOptions {
   std::string category;
   Source source = Source::kAll;
   ReportingCurrency reporting;
+  // Deal-size thresholds, in `deal_size_currency`: amounts are converted
+  // into it to be banded.
   Decimal medium_deal_from = *Decimal::Parse("50000");
   Decimal large_deal_from = *Decimal::Parse("500000");
+  std::string deal_size_currency = "USD";
+  // The server's rates, for currencies `reporting` has no rate for.
+  RateTable rate_table;
   // For grouping by customer segment: the grid as of `to` (or now).
   SegmentOptions segments;
 };
 
 // One group per key, most competitions first (then by key).
+// `without_rate`, when given, receives the currencies met that had no rate
+// (sorted).
 std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
-                                      const WinLossOptions& options);
+                                      const WinLossOptions& options,
+                                      std::vector<std::string>* without_rate = nullptr);
 
 v1::SegmentsResponse Segments(const CompetitionSet& competitions, const SegmentOptions& options);
 

@@ -21,6 +21,9 @@ class Decimal {
 
   // Shortest exact form: "1250000", "0.5", "-3.25".
   std::string ToString() const;
+  // Rounded to `digits` (0 to 9) fraction digits, half away from zero, and
+  // written with exactly that many: ToFixed(2) of 0.125 is "0.13".
+  std::string ToFixed(int digits) const;
   bool IsZero() const { return nanos_ == 0; }
   bool IsNegative() const { return nanos_ < 0; }
   __int128 nanos() const { return nanos_; }
@@ -35,6 +38,9 @@ class Decimal {
   // The product rounded to 10^-9 (half away from zero), or std::nullopt when
   // it does not fit in 128 bits.
   std::optional<Decimal> Times(const Decimal& other) const;
+  // The quotient rounded to 10^-9 (half away from zero), or std::nullopt
+  // for a zero divisor or when it does not fit in 128 bits.
+  std::optional<Decimal> DividedBy(const Decimal& other) const;
   bool operator<(const Decimal& other) const { return nanos_ < other.nanos_; }
   bool operator==(const Decimal& other) const { return nanos_ == other.nanos_; }
 

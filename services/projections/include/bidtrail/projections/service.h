@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "bidtrail/analytics/metrics.h"
 #include "bidtrail/common/thread_pool.h"
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/projection/engine.h"
@@ -25,6 +26,9 @@ class QueriesGrpcService final : public v1::QueriesService::CallbackService {
     int worker_threads = 16;
     // "Now" for requests that leave as_of unset.
     std::function<absl::Time()> clock = [] { return absl::Now(); };
+    // Exchange rates for the analytics (bidtraild --rates FILE), used for
+    // currencies a request gives no rate for.
+    analytics::RateTable rates;
   };
 
   // `engine` and `store` must outlive the service.
