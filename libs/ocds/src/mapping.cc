@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "bidtrail/common/proto_time.h"
@@ -192,9 +194,58 @@ class FingerprintWriter {
 };
 
 // Maps the releases of one contracting process, one at a time, in order.
+// Party ids one organisation was published under, linked (docs/ocds-import.md,
+// "Parties"): within one process, parties of the releases' `parties` lists
+// with the same identifier, or, both without one, the same name (any case)
+// and the same address. Each linked id maps to the group's: the identifier's
+// id ("<scheme>-<id>", or the bare id) when it has one, else its smallest id.
+// Ids not linked are absent.
+std::map<std::string, std::string> LinkedParties(const std::vector<const Release*>& releases) {
+  struct Seen {
+    std::string key;  // "i:<identifier>" or "n:<name>\0<address>"
+    std::string id;
+    std::string identifier;
+  };
+  std::vector<Seen> seen;
+  for (const Release* release : releases) {
+    for (const PartyRef& party : release->parties) {
+      if (party.id.empty()) continue;
+      std::string key;
+      if (!party.identifier.empty()) {
+        key = absl::StrCat("i:", party.identifier);
+      } else if (!party.address.empty() && !party.name.empty()) {
+        key = absl::StrCat("n:", absl::AsciiStrToLower(absl::StripAsciiWhitespace(party.name)),
+                           kNul, party.address);
+      } else {
+        continue;
+      }
+      seen.push_back({std::move(key), party.id, party.identifier});
+    }
+  }
+  std::map<std::string, std::set<std::string>> ids_of;
+  std::map<std::string, std::string> identifier_of;
+  for (const Seen& each : seen) {
+    ids_of[each.key].insert(each.id);
+    if (!each.identifier.empty()) identifier_of[each.key] = each.identifier;
+  }
+  std::map<std::string, std::string> linked;
+  for (const auto& [key, ids] : ids_of) {
+    if (ids.size() < 2) continue;
+    auto identifier = identifier_of.find(key);
+    const std::string& canonical =
+        identifier != identifier_of.end() ? identifier->second : *ids.begin();
+    for (const std::string& id : ids) {
+      // An id in two groups (a publisher reusing ids) keeps the first link.
+      if (id != canonical) linked.emplace(id, canonical);
+    }
+  }
+  return linked;
+}
+
 class TenderMapper {
  public:
-  explicit TenderMapper(TenderMapping* out) : out_(out) {}
+  TenderMapper(TenderMapping* out, std::map<std::string, std::string> linked)
+      : out_(out), linked_(std::move(linked)) {}
 
   void Map(const Release& release, const std::string& fingerprint) {
     release_ = &release;
@@ -223,12 +274,23 @@ class TenderMapper {
         ++out_->skipped[reason];
         continue;
       }
+      PartyRef resolved = Linked(Resolve(*release_, party));
       if (std::none_of(out.begin(), out.end(),
-                       [&](const PartyRef& kept) { return kept.id == party.id; })) {
-        out.push_back(Resolve(*release_, party));
+                       [&](const PartyRef& kept) { return kept.id == resolved.id; })) {
+        out.push_back(std::move(resolved));
       }
     }
     return out;
+  }
+
+  // The party under the id its organisation is linked to (LinkedParties),
+  // counted once per id.
+  PartyRef Linked(PartyRef party) {
+    auto link = linked_.find(party.id);
+    if (link == linked_.end()) return party;
+    if (counted_links_.insert(party.id).second) ++out_->notes["party_linked"];
+    party.id = link->second;
+    return party;
   }
 
   // The release date as a business time of last resort, counted.
@@ -307,7 +369,7 @@ class TenderMapper {
     if (title.empty() && !release_->awards.empty()) title = release_->awards.front().title;
     discovered->set_title(title);
     bool from_procuring_entity = false;
-    const PartyRef buyer = BuyerOf(*release_, &from_procuring_entity);
+    const PartyRef buyer = Linked(BuyerOf(*release_, &from_procuring_entity));
     if (buyer.id.empty()) ++out_->skipped["buyer_unknown"];
     if (from_procuring_entity) ++out_->notes["buyer_from_procuring_entity"];
     discovered->mutable_buyer()->set_id(buyer.id);
@@ -353,7 +415,7 @@ class TenderMapper {
       }
     }
     bool from_procuring_entity = false;
-    const PartyRef buyer = BuyerOf(*release_, &from_procuring_entity);
+    const PartyRef buyer = Linked(BuyerOf(*release_, &from_procuring_entity));
     const bool unrepresentable =
         (!tender.title.empty() && !details.title().empty() && tender.title != details.title()) ||
         (!buyer.id.empty() && !details.buyer().id().empty() && buyer.id != details.buyer().id()) ||
@@ -734,6 +796,8 @@ class TenderMapper {
   }
 
   TenderMapping* const out_;
+  const std::map<std::string, std::string> linked_;
+  std::set<std::string> counted_links_;
   tender::TenderState state_;
   absl::Time tender_start_ = absl::InfinitePast();
   const Release* release_ = nullptr;
@@ -847,7 +911,9 @@ TenderMapping MapReleases(const std::string& ocid, std::vector<Release> releases
     return a < b;
   });
 
-  TenderMapper mapper(&out);
+  std::vector<const Release*> mapped;
+  for (size_t index : selected) mapped.push_back(&releases[index]);
+  TenderMapper mapper(&out, LinkedParties(mapped));
   for (size_t index : selected) {
     mapper.Map(releases[index], fingerprints[index]);
     ++out.releases_mapped;

@@ -323,5 +323,65 @@ TEST(MapReleasesTest, TenderWithoutAnyDateIsSkipped) {
   EXPECT_THAT(mapping.skipped, UnorderedElementsAre(Pair("tender_without_date", 1)));
 }
 
+// One organisation under several ids in one process (CDMX gives a tenderer
+// and a supplier different ids): linked by identifier, else by name and
+// address, and counted.
+TEST(MapReleasesTest, PartiesOfOneOrganisationAreLinked) {
+  const std::string json = R"({"releases": [{
+    "ocid": "ocds-fixture-linked", "id": "l-1", "date": "2020-01-10T00:00:00Z", "tag": ["award"],
+    "buyer": {"id": "B-1", "name": "Finance"},
+    "parties": [
+      {"id": "B-1", "name": "Finance", "roles": ["buyer"], "identifier": {"id": "GDF1"}},
+      {"id": "P-1", "name": "Finance", "roles": ["procuringEntity"], "identifier": {"id": "GDF1"}},
+      {"id": "T-1", "name": "Tiendas S.A DE C", "roles": ["tenderer"], "identifier": {"id": "TCM1"}},
+      {"id": "S-1", "name": "Tiendas S.A D", "roles": ["supplier"], "identifier": {"id": "TCM1"}},
+      {"id": "T-2", "name": "Papeles SA", "roles": ["tenderer"],
+       "address": {"streetAddress": "Calle 1", "postalCode": "3730", "countryName": "MX"}},
+      {"id": "S-2", "name": " PAPELES sa ", "roles": ["supplier"],
+       "address": {"streetAddress": "Calle 1", "postalCode": "3730", "countryName": "MX"}},
+      {"id": "T-3", "name": "Papeles SA", "roles": ["tenderer"],
+       "address": {"streetAddress": "Calle 2", "postalCode": "3730", "countryName": "MX"}}
+    ],
+    "tender": {"id": "t", "title": "Paper", "status": "complete",
+               "tenderPeriod": {"startDate": "2020-01-01T00:00:00Z", "endDate": "2020-01-05T00:00:00Z"},
+               "lots": [{"id": "L1"}, {"id": "L2"}]},
+    "bids": {"details": [
+      {"id": "b1", "status": "valid", "tenderers": [{"id": "T-1"}], "relatedLots": ["L1"],
+       "value": {"amount": 100, "currency": "MXN"}},
+      {"id": "b2", "status": "valid", "tenderers": [{"id": "T-2"}], "relatedLots": ["L2"],
+       "value": {"amount": 90, "currency": "MXN"}},
+      {"id": "b3", "status": "valid", "tenderers": [{"id": "T-3"}], "relatedLots": ["L2"],
+       "value": {"amount": 95, "currency": "MXN"}}]},
+    "awards": [
+      {"id": "a1", "status": "active", "date": "2020-01-08T00:00:00Z", "relatedLots": ["L1"],
+       "suppliers": [{"id": "S-1"}], "value": {"amount": 100, "currency": "MXN"}},
+      {"id": "a2", "status": "active", "date": "2020-01-08T00:00:00Z", "relatedLots": ["L2"],
+       "suppliers": [{"id": "S-2"}], "value": {"amount": 90, "currency": "MXN"}}]
+  }]})";
+  absl::StatusOr<Document> document = ParseDocument(json, "linked.json");
+  ASSERT_TRUE(document.ok()) << document.status();
+  const TenderMapping mapping = MapReleases("ocds-fixture-linked", document->releases);
+  const tender::TenderState state = FoldOf(mapping);
+  ASSERT_TRUE(state.exists);
+  // The buyer under its identifier (linked to the procuring entity's id).
+  EXPECT_EQ(state.details.buyer().id(), "GDF1");
+  ASSERT_EQ(state.lots.size(), 2u);
+  // L1: the tenderer and the supplier are one party, by identifier: it won.
+  const tender::LotState& l1 = state.lots[0];
+  ASSERT_EQ(l1.bids.size(), 1u);
+  EXPECT_EQ(l1.bids[0].bid.bidder().id(), "TCM1");
+  ASSERT_NE(l1.AwardInForce(), nullptr);
+  EXPECT_EQ(l1.AwardInForce()->award.suppliers(0).id(), "TCM1");
+  // L2: by name (any case, trimmed) and address: the smallest id; T-3, at
+  // another address, stays apart.
+  const tender::LotState& l2 = state.lots[1];
+  ASSERT_EQ(l2.bids.size(), 2u);
+  EXPECT_EQ(l2.bids[0].bid.bidder().id(), "S-2");
+  EXPECT_EQ(l2.bids[1].bid.bidder().id(), "T-3");
+  EXPECT_EQ(l2.AwardInForce()->award.suppliers(0).id(), "S-2");
+  EXPECT_EQ(mapping.notes.at("party_linked"), 4);  // B-1, T-1, S-1, T-2
+  EXPECT_EQ(mapping.notes.count("award_supplier_without_bid"), 0u);
+}
+
 }  // namespace
 }  // namespace bidtrail::ocds

@@ -297,9 +297,28 @@ error_code ReadParty(od::value& value, PartyRef* out, Release* release) {
           OCDS_TRY(ReadText(inner.value(), &legal_name));
         }
       }
+    } else if (key == "address") {
+      od::json_type address_type;
+      OCDS_TRY(field.value().type().get(address_type));
+      if (address_type != od::json_type::object) return SUCCESS;
+      std::string street, postal_code, locality, country;
+      OCDS_TRY(
+          ForEachField(field.value(), [&](std::string_view part, od::field& inner) -> error_code {
+            if (part == "streetAddress") return ReadText(inner.value(), &street);
+            if (part == "postalCode") return ReadText(inner.value(), &postal_code);
+            if (part == "locality") return ReadText(inner.value(), &locality);
+            if (part == "countryName") return ReadText(inner.value(), &country);
+            return SUCCESS;
+          }));
+      if (!street.empty() || !postal_code.empty() || !locality.empty() || !country.empty()) {
+        out->address = absl::StrCat(street, "|", postal_code, "|", locality, "|", country);
+      }
     }
     return SUCCESS;
   }));
+  if (!identifier.empty()) {
+    out->identifier = scheme.empty() ? identifier : absl::StrCat(scheme, "-", identifier);
+  }
   if (out->id.empty() && !identifier.empty()) {
     if (scheme.empty()) {
       out->id = identifier;

@@ -16,7 +16,9 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "bidtrail/analytics/competition.h"
 #include "bidtrail/analytics/metrics.h"
@@ -274,6 +276,50 @@ struct Competition {
   std::vector<AwardRecord> awards;
 };
 
+// docs/ocds-import.md, "Parties": the ids one organisation was published
+// under in one process (the same identifier; or, without one, the same name
+// in any case and the same address) are one party, known by the identifier's
+// id, else by the smallest of its ids.
+std::map<std::string, std::string> Links(const std::vector<JsonRelease>& releases) {
+  std::map<std::string, std::set<std::string>> ids_of;
+  std::map<std::string, std::string> identifier_of;
+  for (const JsonRelease& release : releases) {
+    for (dom::element party : Elements(Get(release.body, "parties"))) {
+      const std::string id = PartyId(party);
+      if (id.empty()) continue;
+      dom::element identifier = Get(party, "identifier");
+      const std::string local = Member(identifier, "id");
+      const std::string scheme = Member(identifier, "scheme");
+      dom::element address = Get(party, "address");
+      const std::string where =
+          absl::StrCat(Member(address, "streetAddress"), "|", Member(address, "postalCode"), "|",
+                       Member(address, "locality"), "|", Member(address, "countryName"));
+      std::string key;
+      if (!local.empty()) {
+        key = "i:" + (scheme.empty() ? local : scheme + "-" + local);
+        identifier_of[key] = key.substr(2);
+      } else if (where != "|||" && !Member(party, "name").empty()) {
+        key = absl::StrCat(
+            "n:", absl::AsciiStrToLower(absl::StripAsciiWhitespace(Member(party, "name"))), "|",
+            where);
+      } else {
+        continue;
+      }
+      ids_of[key].insert(id);
+    }
+  }
+  std::map<std::string, std::string> links;
+  for (const auto& [key, ids] : ids_of) {
+    if (ids.size() < 2) continue;
+    const std::string canonical =
+        identifier_of.count(key) > 0 ? identifier_of.at(key) : *ids.begin();
+    for (const std::string& id : ids) {
+      if (id != canonical) links.emplace(id, canonical);
+    }
+  }
+  return links;
+}
+
 struct Expected {
   std::map<std::string, std::tuple<int, int, int, int>> per_bidder;  // won, lost, pending, void
   std::map<std::string, size_t> bidders_per_tender;
@@ -282,6 +328,8 @@ struct Expected {
 
 class ProcessFold {
  public:
+  explicit ProcessFold(std::map<std::string, std::string> links) : links_(std::move(links)) {}
+
   void Apply(const JsonRelease& release) {
     const dom::element body = release.body;
     const dom::element tender = Get(body, "tender");
@@ -300,7 +348,7 @@ class ProcessFold {
       for (dom::element bid : Elements(bids)) ApplyBid(bid);
     } else if (Has(tender, "tenderers")) {
       for (const std::string& lot : Lots({})) {
-        for (const std::string& bidder : PartyIds(Get(tender, "tenderers"))) {
+        for (const std::string& bidder : Ids(Get(tender, "tenderers"))) {
           BidderRecord& record = competitions_[lot].bidders[bidder];
           if (record.any) continue;
           record.any = true;
@@ -428,7 +476,7 @@ class ProcessFold {
     if (status == "invited") return;
     const bool left = status == "withdrawn" || status == "disqualified";
     for (const std::string& lot : Lots(NamedLots(bid, false))) {
-      for (const std::string& bidder : PartyIds(Get(bid, "tenderers"))) {
+      for (const std::string& bidder : Ids(Get(bid, "tenderers"))) {
         BidderRecord& record = competitions_[lot].bidders[bidder];
         if (record.valid == 0 && !(left && record.any)) {
           ++record.valid;
@@ -456,7 +504,7 @@ class ProcessFold {
     const std::string status = StatusPrefix(Member(award, "status"));
     if (id.empty()) return;
     const std::vector<std::string> named = NamedLots(award, true);
-    const std::vector<std::string> suppliers = PartyIds(Get(award, "suppliers"));
+    const std::vector<std::string> suppliers = Ids(Get(award, "suppliers"));
     for (const std::string& lot : Lots(named)) {
       const std::string award_id = named.size() > 1 ? absl::StrCat(id, "/", lot) : id;
       AwardRecord* record = FindAward(award_id);
@@ -478,6 +526,18 @@ class ProcessFold {
     }
   }
 
+  // PartyIds, each under the id its organisation is linked to.
+  std::vector<std::string> Ids(dom::element parties) const {
+    std::vector<std::string> ids;
+    for (const std::string& id : PartyIds(parties)) {
+      auto link = links_.find(id);
+      const std::string& linked = link == links_.end() ? id : link->second;
+      if (std::find(ids.begin(), ids.end(), linked) == ids.end()) ids.push_back(linked);
+    }
+    return ids;
+  }
+
+  const std::map<std::string, std::string> links_;
   bool exists_ = false;
   absl::Time start_ = absl::InfinitePast();
   bool tender_void_ = false;
@@ -489,7 +549,7 @@ Expected ComputeFromJson(const std::string& folder) {
   Expected expected;
   const Corpus corpus(folder);
   for (const auto& [ocid, releases] : corpus.ByOcid()) {
-    ProcessFold fold;
+    ProcessFold fold(Links(releases));
     for (const JsonRelease& release : releases) fold.Apply(release);
     fold.AddTo(ocid, &expected);
   }

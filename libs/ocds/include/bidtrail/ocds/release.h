@@ -42,6 +42,12 @@ struct PartyRef {
   std::string name;
   // `roles` (entries of `parties` only).
   std::vector<std::string> roles;
+  // "<scheme>-<identifier.id>", or the bare identifier.id without a scheme;
+  // "" without one. Whether or not `id` came from it.
+  std::string identifier;
+  // The address (street, postal code, locality, country), as one text; ""
+  // when it has none of these.
+  std::string address;
 };
 
 struct Period {
