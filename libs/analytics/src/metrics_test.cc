@@ -399,6 +399,28 @@ TEST(CompetitorsTest, RecordsAgainstEachCompetitor) {
   EXPECT_EQ(competitors[1].met(), 2u);
 }
 
+// Quarters come in date order even when a later quarter is the largest
+// (largest-first would put 2026-Q2 first here).
+TEST(WinLossTest, QuartersInDateOrderWhateverTheirSize) {
+  auto moved = [](double days) {
+    v1::TenderEvent discovered = Discovered();
+    ToProtoTime(
+        Day(days),
+        discovered.mutable_tender_discovered()->mutable_key_dates()->mutable_submission_deadline());
+    return discovered;
+  };
+  const CompetitionSet history = SetOf({{moved(20), Bid(kUs, "10", Day(15))},     // 2026-03-21: Q1
+                                        {moved(40), Bid(kUs, "10", Day(15))},     // 2026-04-10: Q2
+                                        {moved(45), Bid(kUs, "10", Day(15))},     // Q2
+                                        {moved(130), Bid(kUs, "10", Day(15))}});  // 2026-07-09: Q3
+  const auto quarters = WinLoss(history, Ours(v1::WIN_LOSS_GROUP_BY_QUARTER));
+  ASSERT_EQ(quarters.size(), 3u);
+  EXPECT_EQ(quarters[0].group(), "2026-Q1");
+  EXPECT_EQ(quarters[1].group(), "2026-Q2");
+  EXPECT_EQ(quarters[1].bid(), 2u);
+  EXPECT_EQ(quarters[2].group(), "2026-Q3");
+}
+
 // A no-bid decision belongs to the tender: a tender whose two lots fall in
 // different deal-size bands counts once, and the bands' no_bid add up to the
 // whole.
