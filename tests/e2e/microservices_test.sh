@@ -74,8 +74,13 @@ fi
 grep -q "needs a reason (--late-reason TEXT)" "$WORK/refused.txt" ||
   fail "unexpected refusal: $(cat "$WORK/refused.txt")"
 cmd doc obtained E2E-A --at "$(at '-25 days')" "${LATE[@]}" --request-id a2
-cmd bid submit E2E-A --bidder us --amount "850000 CNY" --at "$(at '-11 days')" "${LATE[@]}" \
-  --request-id a3
+BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" bid submit E2E-A --bidder us \
+  --amount "850000 CNY" --at "$(at '-11 days')" "${LATE[@]}" --request-id a3 --json >"$WORK/late-bid.json" ||
+  fail "late bid: $(cat "$WORK/late-bid.json")"
+# The fact and its explanation, each with its own revision and position.
+grep -q '"revision":3,"position":4,"event":"bid 850,000 CNY by us"' "$WORK/late-bid.json" &&
+  grep -q '"revision":4,"position":5,"event":"recorded late: ' "$WORK/late-bid.json" ||
+  fail "late bid positions: $(cat "$WORK/late-bid.json")"
 cmd bid submit E2E-A --bidder RIVAL-1:Rival --amount "820000 CNY" --at "$(at '-11 days')" --request-id a4
 cmd award E2E-A --award-id AW-1 --supplier RIVAL-1 --amount "820000 CNY" --at "$(at '-8 days')" --request-id a5
 cmd award cancel E2E-A --award-id AW-1 --reason "complaint upheld" --at "$(at '-5 days')" --request-id a6
@@ -152,7 +157,13 @@ refused 'unknown flag --documents-untill; did you mean --documents-until?' tende
 refused 'TENDER_ID is missing' tender show
 # The demo never goes into a log holding other data unasked.
 refused 'or pass --mix to load it here anyway' demo load --tenders 3
-ACKED=18  # E2E-A's two facts of ours each carry a RecordedLate
+# A date typed alone is midnight in the buyer's zone when it is given.
+cmd tender discover E2E-G --title "Meters" --buyer "BUR-6:North bureau" --territory north \
+  --tender-tz Asia/Shanghai --submission-deadline "$D_DAY" --at -1d --request-id g1
+BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" --tz tender tender show E2E-G --json |
+  grep -q "\"submission_deadline\":\"${D_DAY}T00:00:00+08:00\"" ||
+  fail "a date in the buyer's zone: $(BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" --tz tender tender show E2E-G --json)"
+ACKED=19  # E2E-A's two facts of ours each carry a RecordedLate
 
 wait_caught_up() {
   for _ in $(seq 1 200); do
@@ -216,7 +227,7 @@ grep -q '^tender_id,discovered,title,buyer,territory,team,status,our_outcome,sub
   "$WORK/search.csv" && [ "$(wc -l <"$WORK/search.csv")" -eq 2 ] || fail "tender search: $(cat "$WORK/search.csv")"
 [ "$(ask tender list --source import --json | grep -c '"source":"import"')" -eq 2 ] ||
   fail "imported tenders: $(ask tender list --source import --json)"
-refused '--outcome: "nobid" is not one of won, pending, lost, void, no-bid, not-bid; did you mean no-bid?' \
+refused '--outcome: "nobid" is not one of won, pending, lost, void, no-bid, not-yet, not-bid; did you mean no-bid?' \
   tender list --outcome nobid
 # Every query filters by source: the tracked import alone, or our own.
 ask deadlines --source import --json >"$WORK/imported.json"
@@ -281,7 +292,7 @@ done
 grep -q "WARN projection: runner failed" "$WORK/projections.log" ||
   fail "the projections did not log the failure"
 ask status --json >"$WORK/status.json" || true
-grep -q '"checkpoint":18,"head":18,"lag":0' "$WORK/status.json" &&
+grep -q '"checkpoint":19,"head":19,"lag":0' "$WORK/status.json" &&
   grep -q '"code":"UNAVAILABLE"' "$WORK/status.json" || fail "status --json: $(cat "$WORK/status.json")"
 ask winrate --json | grep -q '"bid":1,"won":1' || fail "queries stopped answering while the store was gone"
 start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true
@@ -296,7 +307,7 @@ BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-A --js
   grep -q '"revision":9' || fail "E2E-A lost events"
 # And it goes on: a new command after the restarts.
 cmd doc obtained E2E-B --request-id b2
-ACKED=19
+ACKED=20
 wait_caught_up
 ask deadlines --json | grep -q '"tender_id":"E2E-B","deadline":"documents","flag":"done"' ||
   fail "E2E-B documents not done after the restart"

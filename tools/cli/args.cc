@@ -85,9 +85,11 @@ std::vector<std::string> Args::GetAll(const std::string& name) const {
   return it == values_.end() ? std::vector<std::string>{} : it->second;
 }
 
-absl::StatusOr<std::optional<absl::Time>> Args::Time(const std::string& name) const {
+absl::StatusOr<std::optional<absl::Time>> Args::Time(const std::string& name,
+                                                     const NamedZone* zone) const {
   if (!Has(name)) return std::optional<absl::Time>();
-  absl::StatusOr<absl::Time> time = ParseTime(Get(name), absl::Now(), GetTimeDisplay().zone);
+  absl::StatusOr<absl::Time> time =
+      ParseTime(Get(name), absl::Now(), zone != nullptr ? *zone : GetTimeDisplay().zone);
   if (!time.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", time.status().message()));
   }
@@ -169,6 +171,9 @@ std::string Args::HelpText() const {
 
 absl::StatusOr<absl::Time> ParseTime(const std::string& text, absl::Time now,
                                      const NamedZone& zone) {
+  // "now" and times relative to it to the second: what a person means, and
+  // what the tables show.
+  now = absl::FromUnixSeconds(absl::ToUnixSeconds(now));
   if (text == "now") return now;
   // "+3d", "-20h": relative to now.
   if (text.size() > 1 && (text[0] == '+' || text[0] == '-')) {

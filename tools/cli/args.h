@@ -45,7 +45,9 @@ class Args {
   std::vector<std::string> GetAll(const std::string& name) const;
 
   // Typed accessors: INVALID_ARGUMENT naming the flag when malformed.
-  absl::StatusOr<std::optional<absl::Time>> Time(const std::string& name) const;
+  // A date typed alone is midnight in `zone` (default: the display zone).
+  absl::StatusOr<std::optional<absl::Time>> Time(const std::string& name,
+                                                 const NamedZone* zone = nullptr) const;
   absl::StatusOr<std::optional<absl::Duration>> Duration(const std::string& name) const;
   absl::StatusOr<std::optional<v1::Money>> Money(const std::string& name) const;
   absl::StatusOr<std::optional<uint64_t>> Number(const std::string& name) const;

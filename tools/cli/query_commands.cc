@@ -670,8 +670,14 @@ int ListTenders(const Client& client, const Args& args) {
   ASSIGN_OR_USAGE(const std::string status,
                   args.Word("status", {"open", "awarded", "cancelled", "unsuccessful"}));
   request.set_status(status);
-  ASSIGN_OR_USAGE(std::string outcome,
-                  args.Word("outcome", {"won", "pending", "lost", "void", "no-bid", "not-bid"}));
+  // The words as the table prints them (not_bid) or as typed (not-bid).
+  std::string outcome = args.Get("outcome");
+  std::replace(outcome.begin(), outcome.end(), '_', '-');
+  const std::vector<std::string> outcomes = {"won",    "pending", "lost",   "void",
+                                             "no-bid", "not-yet", "not-bid"};
+  if (!outcome.empty() && std::find(outcomes.begin(), outcomes.end(), outcome) == outcomes.end()) {
+    return Usage(NotOneOf("outcome", args.Get("outcome"), outcomes));
+  }
   std::replace(outcome.begin(), outcome.end(), '-', '_');
   request.set_outcome(outcome);
   ASSIGN_OR_USAGE(*request.mutable_source(), SourceFlag(args));
@@ -916,7 +922,7 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
       {"territory", "NAME", "only this territory"},
       {"team", "NAME", "only this owner team"},
       {"status", "S", "open, awarded, cancelled or unsuccessful"},
-      {"outcome", "O", "our outcome: won, pending, lost, void, no-bid or not-bid"},
+      {"outcome", "O", "our outcome: won, pending, lost, void, no-bid, not-yet or not-bid"},
       kSource,
       {"from", "TIME", "discovered from"},
       {"to", "TIME", "discovered before"},

@@ -43,10 +43,17 @@ absl::StatusOr<Enum> EnumFlag(const Args& args, const std::string& name,
 absl::StatusOr<absl::Time> At(const Args& args) {
   absl::StatusOr<std::optional<absl::Time>> at = args.Time("at");
   if (!at.ok()) return at.status();
-  return at->value_or(absl::Now());
+  return at->value_or(absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now())));
 }
 
-absl::Status SetDates(const Args& args, v1::KeyDates* dates) {
+// The key dates typed; a date typed alone is midnight in `tender_zone` (the
+// buyer's, when known) else in the display zone.
+absl::Status SetDates(const Args& args, v1::KeyDates* dates, const std::string& tender_zone = "") {
+  std::optional<NamedZone> zone;
+  if (!tender_zone.empty()) {
+    absl::StatusOr<NamedZone> parsed = ParseZone(tender_zone);
+    if (parsed.ok()) zone = *parsed;
+  }
   const std::pair<const char*, google::protobuf::Timestamp*> fields[] = {
       {"documents-until", dates->mutable_documents_available_until()},
       {"enquiry-deadline", dates->mutable_enquiry_deadline()},
@@ -55,7 +62,7 @@ absl::Status SetDates(const Args& args, v1::KeyDates* dates) {
       {"award-expected-by", dates->mutable_award_expected_by()},
   };
   for (const auto& [flag, field] : fields) {
-    absl::StatusOr<std::optional<absl::Time>> time = args.Time(flag);
+    absl::StatusOr<std::optional<absl::Time>> time = args.Time(flag, zone ? &*zone : nullptr);
     if (!time.ok()) return time.status();
     if (*time) ToProtoTime(**time, field);
   }
@@ -185,21 +192,25 @@ int Record(const Client& client, const Args& args, const v1::TenderEvent& event)
   const grpc::Status status = SendCommand(client, request_id, event, &result, late);
   if (!status.ok()) return client.Fail(status);
   Table table({"tender_id", "revision", "position", "event", "already_applied"});
-  for (const v1::TenderEvent& appended : result.events()) {
-    table.Add({Cell::Text(result.tender_id()), Cell::Position(result.revision()),
-               Cell::Position(result.last_position()), Cell::Text(Describe(appended)),
-               Cell::Bool(result.already_applied())});
-  }
-  if (client.format == Format::kTable) {
-    for (const v1::TenderEvent& appended : result.events()) {
+  // The events' own revisions and positions: a fact and its late-recording
+  // explanation are two entries, and `correct` wants the fact's.
+  const uint64_t count = static_cast<uint64_t>(result.events_size());
+  for (uint64_t i = 0; i < count; ++i) {
+    const v1::TenderEvent& appended = result.events(static_cast<int>(i));
+    const uint64_t revision = result.revision() - (count - 1 - i);
+    const uint64_t position = result.first_position() + i;
+    if (client.format == Format::kTable) {
       std::printf("%s %s: %s (revision %llu, position %llu)\n",
                   result.already_applied() ? "already recorded" : "recorded",
                   result.tender_id().c_str(), Describe(appended).c_str(),
-                  static_cast<unsigned long long>(result.revision()),
-                  static_cast<unsigned long long>(result.last_position()));
+                  static_cast<unsigned long long>(revision),
+                  static_cast<unsigned long long>(position));
+      continue;
     }
-    return 0;
+    table.Add({Cell::Text(result.tender_id()), Cell::Position(revision), Cell::Position(position),
+               Cell::Text(Describe(appended)), Cell::Bool(result.already_applied())});
   }
+  if (client.format == Format::kTable) return 0;
   table.Print(client.format);
   return 0;
 }
@@ -291,8 +302,8 @@ int Discover(const Client& client, const Args& args) {
     ASSIGN_OR_USAGE(const v1::Lot lot, ParseLot(text));
     *tender->add_lots() = lot;
   }
-  RETURN_USAGE_IF_ERROR(SetDates(args, tender->mutable_key_dates()));
   ASSIGN_OR_USAGE(const std::string zone, TenderZone(args));
+  RETURN_USAGE_IF_ERROR(SetDates(args, tender->mutable_key_dates(), zone));
   tender->set_time_zone(zone);
   tender->set_owner_team(args.Get("team"));
   tender->set_source_reference(args.Get("source"));
@@ -572,8 +583,14 @@ int Show(const Client& client, const Args& args) {
     }
   }
   if (client.format == Format::kTable) {
+    // Without a bid of ours: "not yet" while bidding is open.
+    const v1::KeyDates& dates = view.details().key_dates();
+    const bool bidding_open = view.status() == v1::TENDER_STATUS_OPEN &&
+                              (!dates.has_submission_deadline() ||
+                               FromProtoTime(dates.submission_deadline()) > absl::Now());
+    const std::string none = bidding_open ? "no bid of ours yet" : "we did not bid";
     std::printf("  our outcome  %s\n\n", view.no_bid_decided() ? "no bid"
-                                         : ours.empty()        ? "we did not bid"
+                                         : ours.empty()        ? none.c_str()
                                                                : absl::StrJoin(ours, "; ").c_str());
   }
   table.Print(client.format);

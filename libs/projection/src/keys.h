@@ -34,7 +34,7 @@ namespace bidtrail::projection::keys {
 // tender records carry when the documents were obtained; 6, board and
 // stale records carry the tender's time zone; 7, imported tenders outside
 // our pipeline are off the board (TenderTracked, readmodel::InOurPipeline).
-inline constexpr char kLayoutVersion[] = "8";
+inline constexpr char kLayoutVersion[] = "9";
 inline constexpr char kFormatKey[] = "m/format";
 inline constexpr char kActiveKey[] = "m/active";
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "bidtrail/common/proto_time.h"
+#include "bidtrail/readmodel/tender_list.h"
 
 namespace bidtrail::readmodel {
 
@@ -36,8 +37,10 @@ bool InOurPipeline(const tender::TenderState& state, std::string_view own_party_
 std::vector<TenderDeadline> BoardDeadlines(const tender::TenderState& state,
                                            std::string_view own_party_id) {
   std::vector<TenderDeadline> deadlines;
+  // Off the board: ended, declined, not ours, or every competition decided
+  // (awarded: its deadlines are history, never OVERDUE).
   if (!state.exists || state.status != v1::TENDER_STATUS_OPEN || state.no_bid_decided ||
-      !InOurPipeline(state, own_party_id)) {
+      !InOurPipeline(state, own_party_id) || StatusWord(state) == "awarded") {
     return deadlines;
   }
   bool our_bid = false;

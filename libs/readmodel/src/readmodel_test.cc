@@ -78,11 +78,9 @@ TEST(BoardTest, DeadlinesAndStaleClockFollowTheTendersState) {
       {"no bid: off the board, never stale", {Discovered(), NoBid(Day(2))}, {}, std::nullopt},
       {"cancelled", {Discovered(), Cancelled(Day(4))}, {}, std::nullopt},
       {"unsuccessful", {Discovered(), Unsuccessful(Day(30))}, {}, std::nullopt},
-      {"awarded: deadlines stay while open, nothing undecided",
+      {"awarded: off the board, nothing undecided",
        {Discovered(), Award("A1", "C-1", "90.00", Day(30))},
-       {{Kind::kDocumentsAvailableUntil, kDocumentsDue, false},
-        {Kind::kSubmissionDeadline, kSubmissionDue, false},
-        {Kind::kBidOpeningAt, kOpening, false}},
+       {},
        std::nullopt},
       {"award cancelled: undecided again",
        {Discovered(), Award("A1", "C-1", "90.00", Day(30)), AwardCancelled("A1", Day(31))},
@@ -355,7 +353,7 @@ TEST(TenderListTest, StatusAndOurOutcomeInWords) {
   for (const ListCase& c : cases) {
     const tender::TenderState state = Folded(c.events);
     EXPECT_EQ(StatusWord(state), c.status) << c.name;
-    EXPECT_EQ(OurOutcome(state, kUs), c.outcome) << c.name;
+    EXPECT_EQ(OurOutcome(state, kUs, Day(100)), c.outcome) << c.name;
   }
 }
 
@@ -404,11 +402,16 @@ TEST(TenderListTest, FiltersMatchWhatTheySay) {
       {"discovered after", filter([](TenderFilter& f) { f.discovered_from = Day(1); }), false},
   };
   for (const FilterCase& c : cases) {
-    EXPECT_EQ(Matches(ours, c.filter, kUs), c.matches) << c.name;
+    EXPECT_EQ(Matches(ours, c.filter, kUs, Day(100)), c.matches) << c.name;
   }
   TenderFilter import_only;
   import_only.source = "import";
-  EXPECT_TRUE(Matches(imported, import_only, kUs));
+  EXPECT_TRUE(Matches(imported, import_only, kUs, Day(100)));
+  // Before its deadline, a tender without our bid is "not yet", after it
+  // "not bid".
+  const tender::TenderState fresh = Folded({Discovered()});
+  EXPECT_EQ(OurOutcome(fresh, kUs, Day(5)), "not_yet");
+  EXPECT_EQ(OurOutcome(fresh, kUs, Day(20)), "not_bid");
 }
 
 }  // namespace

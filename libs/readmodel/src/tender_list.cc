@@ -28,7 +28,8 @@ std::string_view StatusWord(const tender::TenderState& state) {
   return any_awarded ? "awarded" : "open";
 }
 
-std::string_view OurOutcome(const tender::TenderState& state, std::string_view own_party_id) {
+std::string_view OurOutcome(const tender::TenderState& state, std::string_view own_party_id,
+                            absl::Time now) {
   bool won = false;
   bool pending = false;
   bool lost = false;
@@ -58,7 +59,11 @@ std::string_view OurOutcome(const tender::TenderState& state, std::string_view o
   if (pending) return "pending";
   if (lost) return "lost";
   if (entered) return "void";
-  return state.no_bid_decided ? "no_bid" : "not_bid";
+  if (state.no_bid_decided) return "no_bid";
+  const v1::KeyDates& dates = state.details.key_dates();
+  const bool deadline_passed =
+      dates.has_submission_deadline() && FromProtoTime(dates.submission_deadline()) <= now;
+  return StatusWord(state) == "open" && !deadline_passed ? "not_yet" : "not_bid";
 }
 
 std::string_view SourceWord(const tender::TenderState& state) {
@@ -75,7 +80,7 @@ bool ContainsIgnoringCase(const std::string& text, const std::string& word) {
 }  // namespace
 
 bool Matches(const tender::TenderState& state, const TenderFilter& filter,
-             std::string_view own_party_id) {
+             std::string_view own_party_id, absl::Time now) {
   const v1::TenderDiscovered& details = state.details;
   if (!filter.buyer.empty() && details.buyer().id() != filter.buyer &&
       !ContainsIgnoringCase(details.buyer().name(), filter.buyer)) {
@@ -95,7 +100,7 @@ bool Matches(const tender::TenderState& state, const TenderFilter& filter,
     }
   }
   // Last: the dearest test.
-  return filter.outcome.empty() || OurOutcome(state, own_party_id) == filter.outcome;
+  return filter.outcome.empty() || OurOutcome(state, own_party_id, now) == filter.outcome;
 }
 
 }  // namespace bidtrail::readmodel

@@ -526,11 +526,12 @@ grpc::ServerUnaryReactor* QueriesGrpcService::ListTenders(grpc::CallbackServerCo
       return Invalid("page_token: not a token this server issued");
     }
     if (!after.empty()) after = after.substr(2);
+    const absl::Time now = options_.clock();
     std::string last;
     bool more = false;
     RETURN_IF_ERROR(engine_->ScanTenders(after, [&](const storage::v1::TenderRecord& record) {
       const tender::TenderState state = readmodel::StateOf(record);
-      if (!readmodel::Matches(state, filter, options_.own_party_id)) return true;
+      if (!readmodel::Matches(state, filter, options_.own_party_id, now)) return true;
       if (static_cast<uint32_t>(response->tenders_size()) == page_size) {
         more = true;
         return false;
@@ -543,7 +544,8 @@ grpc::ServerUnaryReactor* QueriesGrpcService::ListTenders(grpc::CallbackServerCo
       summary->set_territory(details.territory());
       summary->set_owner_team(details.owner_team());
       summary->set_status(std::string(readmodel::StatusWord(state)));
-      summary->set_our_outcome(std::string(readmodel::OurOutcome(state, options_.own_party_id)));
+      summary->set_our_outcome(
+          std::string(readmodel::OurOutcome(state, options_.own_party_id, now)));
       *summary->mutable_discovered_at() = details.occurred_at();
       if (details.key_dates().has_submission_deadline()) {
         *summary->mutable_submission_deadline() = details.key_dates().submission_deadline();

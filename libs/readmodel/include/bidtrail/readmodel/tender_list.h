@@ -19,11 +19,14 @@ inline constexpr std::string_view kStatusWords[] = {"open", "awarded", "cancelle
 
 // Our outcome: "won" (at least one competition), "pending" (a bid of ours
 // still undecided), "lost", "void" (our bid's competition ended without an
-// award, or our bid was disqualified), "no_bid" (we decided not to bid), or
-// "not_bid".
-std::string_view OurOutcome(const tender::TenderState& state, std::string_view own_party_id);
-inline constexpr std::string_view kOutcomeWords[] = {"won",  "pending", "lost",
-                                                     "void", "no_bid",  "not_bid"};
+// award, or our bid was disqualified), "no_bid" (we decided not to bid),
+// "not_yet" (no bid of ours yet, and the tender open with its submission
+// deadline, if it has one, not passed by `now`), or "not_bid" (bidding is
+// over without a bid of ours).
+std::string_view OurOutcome(const tender::TenderState& state, std::string_view own_party_id,
+                            absl::Time now);
+inline constexpr std::string_view kOutcomeWords[] = {"won",    "pending", "lost",   "void",
+                                                     "no_bid", "not_yet", "not_bid"};
 
 // "own" (entered by us) or "import" (public data, DiscoveryChannel IMPORT).
 std::string_view SourceWord(const tender::TenderState& state);
@@ -47,7 +50,7 @@ struct TenderFilter {
 };
 
 bool Matches(const tender::TenderState& state, const TenderFilter& filter,
-             std::string_view own_party_id);
+             std::string_view own_party_id, absl::Time now);
 
 }  // namespace bidtrail::readmodel
 
