@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -247,6 +248,14 @@ absl::StatusOr<v1::Money> ParseMoney(const std::string& text) {
     return absl::InvalidArgumentError(absl::StrCat(
         "\"", text, "\" is not money; write an amount and a currency: \"1250000.00 CNY\""));
   }
+  // "$1,000": a symbol is not a currency.
+  for (const char* symbol : {"$", "\u20ac", "\u00a3", "\u00a5", "\uffe5"}) {
+    if (absl::StartsWith(parts[0], symbol)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", text, "\": write the currency as its code after the amount, not as ",
+                       symbol, " (\"1,000.00 USD\")"));
+    }
+  }
   ASSIGN_OR_RETURN(std::string amount, NormalizeAmount(parts[0]));
   // Upper case is the only reading of "cny"; anything else that is not a
   // code (RMB, yuan, XYZ) is refused with what was probably meant.
@@ -257,6 +266,14 @@ absl::StatusOr<v1::Money> ParseMoney(const std::string& text) {
         absl::StrCat("\"", parts[1], "\" is not an ISO 4217 currency code",
                      suggestion ? absl::StrCat("; did you mean ", *suggestion, "?")
                                 : std::string(" (three letters, such as CNY, USD or EUR)")));
+  }
+  // More decimal places than the currency has is a typo or a misreading.
+  const size_t point = amount.find('.');
+  const int places = MinorUnits(currency);
+  if (point != std::string::npos && amount.size() - point - 1 > static_cast<size_t>(places)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", text, "\": ", currency, " has ",
+        places == 0 ? std::string("no decimal places") : absl::StrCat(places, " decimal places")));
   }
   v1::Money money;
   money.set_amount(std::move(amount));
@@ -316,6 +333,16 @@ absl::StatusOr<std::string> Args::Word(const std::string& name,
     return word;
   }
   return NotOneOf(name, word, choices);
+}
+
+absl::StatusOr<v1::Party> PartyFlag(const std::string& flag, const std::string& text) {
+  v1::Party party = ParseParty(text);
+  if (party.id().find_first_of(" \t") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": \"", party.id(),
+        "\" is not a party id (ids have no spaces); write ID:NAME, e.g. \"B-7:", party.id(), "\""));
+  }
+  return party;
 }
 
 v1::Party ParseParty(const std::string& text) {

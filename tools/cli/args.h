@@ -87,6 +87,9 @@ absl::StatusOr<absl::Duration> ParseDuration(const std::string& text);
 absl::StatusOr<v1::Money> ParseMoney(const std::string& text);
 // "id" or "id:name".
 v1::Party ParseParty(const std::string& text);
+// --FLAG's party: "id" or "id:name"; an id with spaces is refused as a name
+// typed without its id.
+absl::StatusOr<v1::Party> PartyFlag(const std::string& flag, const std::string& text);
 
 // The candidate nearest to `typed` (a typo of it: few edits, or a prefix);
 // nullopt when none is near.

@@ -81,11 +81,15 @@ std::string DemoRefusal(const Client& client, const demo::Options& options) {
   const grpc::Status asked = client.queries->GetProjectionStatus(
       status_context.get(), v1::GetProjectionStatusRequest(), &status);
   if (asked.ok() && status.head_position() == 0) return "";
-  const std::string holds = asked.ok()
-                                ? absl::StrCat("the log at ", client.server, " already holds ",
-                                               status.head_position(), " events, not this demo's")
-                                : absl::StrCat("cannot tell whether the log at ", client.server,
-                                               " is empty (it hosts no QueriesService)");
+  const std::string holds =
+      asked.ok()
+          ? absl::StrCat("the log at ", client.server, " already holds ", status.head_position(),
+                         " events, and not this demo (", options.tenders, " tenders, seed ",
+                         options.seed, ": its first tender ", tender_request.tender_id(),
+                         " is not there; a demo tops up only with the "
+                         "--tenders and --seed it was loaded with)")
+          : absl::StrCat("cannot tell whether the log at ", client.server,
+                         " is empty (it hosts no QueriesService)");
   return absl::StrCat(
       holds,
       "; the demo's made-up tenders would stay in it for good. Load the demo into a data folder "

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "bidtrail/common/currency.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/validate.h"
 #include "google/protobuf/duration.pb.h"
@@ -114,7 +115,17 @@ std::string GroupThousands(std::string_view number) {
 }
 
 std::string HumanMoney(const v1::Money& money) {
-  return absl::StrCat(GroupThousands(money.amount()), " ", money.currency());
+  // Padded to the currency's decimal places ("1,210,000.00 CNY", "5,000 JPY");
+  // never cut: an amount stored with more places shows them all.
+  std::string amount = money.amount();
+  const int places = money.currency().size() == 3 ? MinorUnits(money.currency()) : 2;
+  size_t point = amount.find('.');
+  const size_t have = point == std::string::npos ? 0 : amount.size() - point - 1;
+  if (places > 0 && have < static_cast<size_t>(places) && !amount.empty()) {
+    if (point == std::string::npos) amount += '.';
+    amount.append(static_cast<size_t>(places) - have, '0');
+  }
+  return absl::StrCat(GroupThousands(amount), " ", money.currency());
 }
 
 Cell Cell::Text(std::string text) {

@@ -237,7 +237,10 @@ std::string DescribeEntry(const v1::TimelineEntry& entry) {
         " LATE: ", late.reason(),
         late.deadline().empty()
             ? ""
-            : absl::StrCat("; claims ", late.deadline(), ", approved by ", late.approver()),
+            : absl::StrCat("; claims to meet the ",
+                           late.deadline() == "submission_deadline" ? "submission deadline"
+                                                                    : "documents cut-off",
+                           ", approved by ", late.approver()),
         "]");
   }
   if (entry.has_voided()) {
@@ -463,6 +466,16 @@ int WinRate(const Client& client, const Args& args) {
                           .c_str(),
                 converted ? absl::StrCat("; values in ", reporting).c_str() : "");
   }
+  if (client.format == Format::kTable && *group_by == v1::WIN_LOSS_GROUP_BY_DEAL_SIZE) {
+    const std::string in = args.Has("thresholds-in")
+                               ? absl::AsciiStrToUpper(args.Get("thresholds-in"))
+                               : std::string("USD");
+    std::printf(
+        "deal size (award, else the bid, else the estimate) in %s: small < %s <= medium < "
+        "%s <= large\n",
+        in.c_str(), GroupThousands(args.Get("medium-from", "50000")).c_str(),
+        GroupThousands(args.Get("large-from", "500000")).c_str());
+  }
   table.Print(client.format, "(no competitions)");
   if (client.format == Format::kTable) {
     RateHint(last.currencies_without_rate(), reporting,
@@ -510,6 +523,16 @@ int Segments(const Client& client, const Args& args) {
       RateHint(response.currencies_without_rate(), response.reporting_currency(), true);
     }
     return 0;
+  }
+  if (client.format == Format::kTable) {
+    const std::string in = args.Has("thresholds-in")
+                               ? absl::AsciiStrToUpper(args.Get("thresholds-in"))
+                               : std::string("USD");
+    std::printf(
+        "Customer nine-grid: each buyer by its awards of the last %s (potential, in %s: small < "
+        "500,000 <= medium < 5,000,000 <= large) and our share of them (growth < 10%% <= "
+        "development < 30%% <= consolidation); --buyers lists them\n",
+        args.Get("window", "365d").c_str(), in.c_str());
   }
   Table cells({"potential", "share_band", "buyers", "won", "lost", "win_rate", "work"});
   for (const v1::SegmentCell& cell : response.cells()) {
@@ -591,10 +614,17 @@ int Audit(const Client& client, const Args& args) {
   Table events({"position", "revision", "occurred", "recorded", "actor", "event"});
   for (const v1::TimelineEntry& entry : response.events()) {
     const std::string& zone = response.tender().details().time_zone();
+    std::string text = DescribeEntry(entry);
+    // As it stood at a business time, by what is known now: what was not
+    // yet recorded then is flagged.
+    if (request.has_occurred_by() &&
+        FromProtoTime(entry.recorded_at()) > FromProtoTime(request.occurred_by())) {
+      absl::StrAppend(&text, " [not yet recorded then]");
+    }
     events.Add({Cell::Position(entry.position()), Cell::Position(entry.revision()),
                 Cell::Time(FromProtoTime(entry.occurred_at()), zone),
                 Cell::Time(FromProtoTime(entry.recorded_at()), zone), Cell::Text(entry.actor()),
-                Cell::Text(DescribeEntry(entry))});
+                Cell::Text(text)});
   }
   if (client.format == Format::kTable) {
     const v1::TenderView& view = response.tender();

@@ -285,7 +285,7 @@ int Discover(const Client& client, const Args& args) {
     return Usage("--title, --buyer and --territory are required");
   }
   tender->set_title(args.Get("title"));
-  *tender->mutable_buyer() = ParseParty(args.Get("buyer"));
+  ASSIGN_OR_USAGE(*tender->mutable_buyer(), PartyFlag("buyer", args.Get("buyer")));
   tender->set_territory(args.Get("territory"));
   tender->set_category(args.Get("category"));
   ASSIGN_OR_USAGE(
@@ -362,12 +362,13 @@ int SubmitBid(const Client& client, const Args& args) {
   bid->set_tender_id(args.positional()[0]);
   if (!args.Has("bidder") || !args.Has("amount"))
     return Usage("--bidder and --amount are required");
-  *bid->mutable_bidder() = ParseParty(args.Get("bidder"));
+  ASSIGN_OR_USAGE(*bid->mutable_bidder(), PartyFlag("bidder", args.Get("bidder")));
   ASSIGN_OR_USAGE(const std::optional<v1::Money> amount, args.Money("amount"));
   *bid->mutable_amount() = *amount;
   bid->set_lot_id(args.Get("lot"));
-  for (const std::string& partner : args.GetAll("partner"))
-    *bid->add_partners() = ParseParty(partner);
+  for (const std::string& partner : args.GetAll("partner")) {
+    ASSIGN_OR_USAGE(*bid->add_partners(), PartyFlag("partner", partner));
+  }
   return RecordAt(client, args, event, bid->mutable_occurred_at());
 }
 
@@ -390,7 +391,7 @@ int Announce(const Client& client, const Args& args) {
   }
   award->set_award_id(args.Get("award-id", absl::StrCat("A-", NewRequestId().substr(0, 8))));
   for (const std::string& supplier : args.GetAll("supplier")) {
-    *award->add_suppliers() = ParseParty(supplier);
+    ASSIGN_OR_USAGE(*award->add_suppliers(), PartyFlag("supplier", supplier));
   }
   ASSIGN_OR_USAGE(const std::optional<v1::Money> amount, args.Money("amount"));
   *award->mutable_amount() = *amount;
@@ -474,14 +475,19 @@ int Show(const Client& client, const Args& args) {
     auto or_dash = [](const std::string& text) { return text.empty() ? "-" : text.c_str(); };
     std::printf("  territory    %s   team %s   category %s\n", or_dash(details.territory()),
                 or_dash(details.owner_team()), or_dash(details.category()));
-    // An open tender whose every competition has an award in force reads
-    // as awarded: open is only what the rules need.
-    bool all_awarded = view.lots_size() > 0;
+    // An open tender whose every competition is decided, one at least
+    // awarded, reads as awarded (as `tender list` says): open is only what
+    // the rules need.
+    bool any_awarded = false;
+    bool all_decided = view.lots_size() > 0;
     for (const v1::LotView& lot : view.lots()) {
-      all_awarded &= lot.status() == v1::LOT_STATUS_AWARDED;
+      any_awarded |= lot.status() == v1::LOT_STATUS_AWARDED;
+      all_decided &= lot.status() == v1::LOT_STATUS_AWARDED ||
+                     lot.status() == v1::LOT_STATUS_CANCELLED ||
+                     lot.status() == v1::LOT_STATUS_UNSUCCESSFUL;
     }
     const std::string status =
-        view.status() == v1::TENDER_STATUS_OPEN && all_awarded
+        view.status() == v1::TENDER_STATUS_OPEN && all_decided && any_awarded
             ? "awarded"
             : absl::AsciiStrToLower(v1::TenderStatus_Name(view.status()).substr(14));
     std::printf("  status       %s   revision %llu%s%s%s\n", status.c_str(),
@@ -513,7 +519,8 @@ int Show(const Client& client, const Args& args) {
   }
   Table table({"lot", "status", "bidder", "name", "amount:money", "rank", "vs_winner", "bid_status",
                "ours", "outcome"});
-  std::vector<std::string> ours;  // our outcome in each competition we entered
+  std::vector<std::string> ours;      // our outcome in each competition we entered
+  std::vector<std::string> unranked;  // competitions whose bids are in several currencies
   for (const v1::LotView& lot : view.lots()) {
     const std::string lot_name = lot.lot_id().empty() ? "-" : lot.lot_id();
     const v1::AwardAnnounced* award = nullptr;
@@ -537,9 +544,20 @@ int Show(const Client& client, const Args& args) {
                  Cell::NoMoney(), Cell::Null(), Cell::Null(), Cell::Null(), Cell::Bool(false),
                  Cell::Text(awarded)});
     }
+    // Bids in several currencies are not ranked: ranking each currency on
+    // its own would put a dear bid first (the currencies are named below).
+    std::set<std::string> currencies;
+    for (const v1::BidView& bid : lot.bids()) {
+      if (bid.status() == v1::BID_STATUS_VALID) currencies.insert(bid.bid().amount().currency());
+    }
+    if (currencies.size() > 1) {
+      unranked.push_back(
+          absl::StrCat(lot.lot_id().empty() ? std::string("the tender") : "lot " + lot.lot_id(),
+                       ": bids in ", absl::StrJoin(currencies, ", ")));
+    }
     for (const v1::BidView& bid : lot.bids()) {
       const v1::Money& amount = bid.bid().amount();
-      const bool valid = bid.status() == v1::BID_STATUS_VALID;
+      const bool valid = bid.status() == v1::BID_STATUS_VALID && currencies.size() == 1;
       double value = 0;
       (void)absl::SimpleAtod(amount.amount(), &value);
       // Rank among the valid bids in the same currency, lowest first.
@@ -594,6 +612,9 @@ int Show(const Client& client, const Args& args) {
                                                                : absl::StrJoin(ours, "; ").c_str());
   }
   table.Print(client.format);
+  if (client.format == Format::kTable && !unranked.empty()) {
+    std::printf("\nnot ranked, no common currency: %s\n", absl::StrJoin(unranked, "; ").c_str());
+  }
   return 0;
 }
 

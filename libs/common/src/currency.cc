@@ -49,6 +49,25 @@ bool AllDigits(std::string_view text) {
 
 }  // namespace
 
+int MinorUnits(std::string_view code) {
+  // ISO 4217's exceptions to two decimal places.
+  static constexpr std::string_view kNone[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY",
+                                               "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+                                               "VND", "VUV", "XAF", "XOF", "XPF"};
+  static constexpr std::string_view kThree[] = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"};
+  static constexpr std::string_view kFour[] = {"CLF", "UYW"};
+  for (std::string_view each : kNone) {
+    if (code == each) return 0;
+  }
+  for (std::string_view each : kThree) {
+    if (code == each) return 3;
+  }
+  for (std::string_view each : kFour) {
+    if (code == each) return 4;
+  }
+  return 2;
+}
+
 bool IsIsoCurrency(std::string_view code) {
   return std::binary_search(kCodes.begin(), kCodes.end(), code);
 }

@@ -16,6 +16,11 @@ namespace bidtrail {
 // An active ISO 4217 code ("CNY", "EUR"); exact, upper case.
 bool IsIsoCurrency(std::string_view code);
 
+// The number of decimal places of the currency's minor unit (ISO 4217): 2
+// for most, 0 for JPY, KRW, PYG and others, 3 for BHD, KWD and others, 4
+// for CLF and UYW.
+int MinorUnits(std::string_view code);
+
 // What someone who typed `text` probably meant: "CNY" for "RMB", "yuan" or
 // "cny"; std::nullopt when nothing close is known.
 std::optional<std::string> SuggestCurrency(std::string_view text);
