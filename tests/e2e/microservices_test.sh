@@ -158,6 +158,7 @@ refused 'did you mean `bidtrail deadlines`?' deadlnes
 refused 'unknown flag --documents-untill; did you mean --documents-until?' tender discover E2E-X \
   --documents-untill "$D_DAY"
 [ "$(wc -l <"$WORK/refused.txt")" -eq 3 ] || fail "a usage error printed more than its hint: $(cat "$WORK/refused.txt")"
+"$BIN/bidtrail" --version | grep -q '^bidtrail [0-9][0-9.]*$' || fail "--version: $("$BIN/bidtrail" --version 2>&1)"
 refused 'TENDER_ID is missing' tender show
 refused '--buyer: "North bureau" is not a party id (ids have no spaces); write ID:NAME' tender discover \
   E2E-X --title T --buyer "North bureau" --territory north

@@ -111,6 +111,10 @@ absl::StatusOr<TimeDisplay> TimeDisplayOf(const Args& args) {
 
 int Main(int argc, char** argv) {
   std::vector<std::string> rest = GlobalFlagsLast(std::vector<std::string>(argv + 1, argv + argc));
+  if (!rest.empty() && (rest[0] == "--version" || rest[0] == "version")) {
+    std::printf("bidtrail %s\n", BIDTRAIL_VERSION);
+    return 0;
+  }
   if (rest.empty() || rest[0] == "--help" || rest[0] == "-h" || rest[0] == "help") {
     PrintTopHelp();
     return rest.empty() ? 2 : 0;

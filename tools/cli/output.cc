@@ -317,8 +317,11 @@ void Table::Print(Format format, const std::string& empty, size_t limit) const {
         std::string title = columns_[i];
         std::replace(title.begin(), title.end(), '_', ' ');
         if (times[i]) {
-          absl::StrAppend(&title, " (", display.per_tender ? "tender's zone" : display.zone.name,
-                          ")");
+          const std::string zone = !display.per_tender ? display.zone.name
+                                   : one_tender_
+                                       ? (tender_zone_.empty() ? display.zone.name : tender_zone_)
+                                       : std::string("tender's zone");
+          absl::StrAppend(&title, " (", zone, ")");
         }
         header.push_back(std::move(title));
       }

@@ -85,6 +85,12 @@ class Table {
   explicit Table(std::vector<std::string> columns);
   void Add(std::vector<Cell> row);
   size_t rows() const { return rows_.size(); }
+  // The table is about one tender in `zone` (its time zone, "" when it has
+  // none): with --tz tender, the header names that zone.
+  void ForTender(std::string zone) {
+    tender_zone_ = std::move(zone);
+    one_tender_ = true;
+  }
   // Prints to stdout in the format; a table prints `empty` when it has no row.
   // At most `limit` rows. A table wider than the terminal has its widest text
   // columns cut short with "…".
@@ -93,6 +99,8 @@ class Table {
 
  private:
   std::vector<std::string> columns_;
+  std::string tender_zone_;
+  bool one_tender_ = false;
   std::vector<bool> declared_durations_;
   std::vector<bool> declared_money_;
   std::vector<std::vector<Cell>> rows_;

@@ -264,6 +264,7 @@ int Timeline(const Client& client, const Args& args) {
     return 0;
   }
   Table events({"position", "revision", "occurred", "recorded", "actor", "event"});
+  events.ForTender(response.time_zone());
   for (const v1::TimelineEntry& entry : response.entries()) {
     events.Add({Cell::Position(entry.position()), Cell::Position(entry.revision()),
                 Cell::Time(FromProtoTime(entry.occurred_at()), response.time_zone()),
@@ -287,6 +288,7 @@ int Timeline(const Client& client, const Args& args) {
         request.tender_id().c_str());
   }
   Table deadlines({"deadline", "due", "done", "outcome"});
+  deadlines.ForTender(response.time_zone());
   for (const v1::DeadlineOutcome& outcome : response.deadlines()) {
     const absl::Duration margin = FromProtoDuration(outcome.margin());
     std::string verdict;
@@ -612,6 +614,7 @@ int Audit(const Client& client, const Args& args) {
     return 0;
   }
   Table events({"position", "revision", "occurred", "recorded", "actor", "event"});
+  events.ForTender(response.tender().details().time_zone());
   for (const v1::TimelineEntry& entry : response.events()) {
     const std::string& zone = response.tender().details().time_zone();
     std::string text = DescribeEntry(entry);

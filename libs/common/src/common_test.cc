@@ -256,6 +256,11 @@ TEST(TimeZoneTest, NamesAndOffsetsAsPeopleWriteThem) {
         << bad;
   }
 
+  EXPECT_THAT(ParseZone("asia/shanghai"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                   HasSubstr("did you mean Asia/Shanghai?")));
+  EXPECT_THAT(ParseZone("AMERICA/NEW_YORK"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                      HasSubstr("did you mean America/New_York?")));
+
   EXPECT_EQ(TypedOffset("2026-03-01T12:00:00+08:00"), "+08:00");
   EXPECT_EQ(TypedOffset("2026-03-01T12:00-05:00"), "-05:00");
   EXPECT_EQ(TypedOffset("2026-03-01T04:00:00Z"), "UTC");

@@ -81,10 +81,27 @@ absl::StatusOr<NamedZone> ParseZone(std::string_view text) {
     }
   }
   if (!plausible || !absl::LoadTimeZone(typed, &zone)) {
+    // IANA names are case-sensitive: "asia/shanghai" is Asia/Shanghai
+    // written in the wrong case, which is suggested, not guessed.
+    std::string suggestion;
+    if (plausible) {
+      std::string cased = typed;
+      bool start = true;
+      for (char& c : cased) {
+        const unsigned char u = static_cast<unsigned char>(c);
+        c = static_cast<char>(start ? std::toupper(u) : std::tolower(u));
+        start = c == '/' || c == '_' || c == '-';
+      }
+      absl::TimeZone found;
+      if (cased != typed && absl::LoadTimeZone(cased, &found)) {
+        suggestion = absl::StrCat("; did you mean ", cased, "?");
+      }
+    }
     return absl::InvalidArgumentError(absl::StrCat(
         "\"", typed.substr(0, 64),
         "\" is not a time zone; write an IANA name (Asia/Shanghai, Europe/Paris, UTC) or a UTC "
-        "offset (+08:00)"));
+        "offset (+08:00)",
+        suggestion));
   }
   return NamedZone{zone, typed};
 }
