@@ -100,13 +100,13 @@ absl::StatusOr<TimeDisplay> TimeDisplayOf(const Args& args) {
   }
   absl::StatusOr<NamedZone> zone = ParseZone(typed);
   if (!zone.ok()) {
-    const std::string_view message = zone.status().message();
+    const std::string message(zone.status().message());
     const size_t did = message.find("; did you mean");
     return absl::InvalidArgumentError(absl::StrCat(
         args.Has("tz") ? "--tz" : "BIDTRAIL_TZ", ": \"", typed,
         "\" is not a time zone; write an IANA name (Asia/Shanghai, Europe/Paris, UTC), a UTC "
         "offset (+08:00), local (the system's) or tender (each tender's own)",
-        did == std::string_view::npos ? std::string_view() : message.substr(did)));
+        did == std::string::npos ? std::string() : message.substr(did)));
   }
   display.zone = *zone;
   return display;
