@@ -2,15 +2,18 @@
 
 #include <cctype>
 #include <cstdio>
+#include <regex>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/time/time.h"
 #include "bidtrail/rpc/wire.h"
 #include "bidtrail/tenders/client.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "output.h"
 
 namespace bidtrail::cli {
 
@@ -75,7 +78,22 @@ std::string InCliWords(const std::string& message) {
       at += cli.size();
     }
   }
-  return out;
+  // The server writes times in UTC ("2026-03-01T04:00:00Z"); the user reads
+  // them in the display zone, with the offset.
+  static const std::regex kUtcTime(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z)");
+  std::string zoned;
+  std::sregex_iterator it(out.begin(), out.end(), kUtcTime);
+  size_t copied = 0;
+  for (; it != std::sregex_iterator(); ++it) {
+    absl::Time time;
+    std::string error;
+    const std::string text = it->str();
+    zoned.append(out, copied, static_cast<size_t>(it->position()) - copied);
+    copied = static_cast<size_t>(it->position() + it->length());
+    zoned += absl::ParseTime(absl::RFC3339_full, text, &time, &error) ? HumanTime(time) : text;
+  }
+  zoned.append(out, copied, std::string::npos);
+  return zoned;
 }
 
 int Client::Fail(const grpc::Status& status) const {

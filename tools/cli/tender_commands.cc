@@ -111,8 +111,34 @@ std::string Describe(const v1::TenderEvent& event) {
                              ")")
               : std::string());
     }
-    case v1::TenderEvent::kTenderAmended:
-      return absl::StrCat("amended: ", event.tender_amended().reason());
+    case v1::TenderEvent::kTenderAmended: {
+      // What changed, then why.
+      const v1::TenderAmended& amended = event.tender_amended();
+      std::vector<std::string> changes;
+      const v1::KeyDates& dates = amended.key_dates();
+      const std::pair<bool, const char*> named[] = {
+          {dates.has_documents_available_until(), "documents cut-off"},
+          {dates.has_enquiry_deadline(), "enquiry deadline"},
+          {dates.has_submission_deadline(), "submission deadline"},
+          {dates.has_bid_opening_at(), "opening"},
+          {dates.has_award_expected_by(), "award expected by"}};
+      const google::protobuf::Timestamp* stamps[] = {
+          &dates.documents_available_until(), &dates.enquiry_deadline(),
+          &dates.submission_deadline(), &dates.bid_opening_at(), &dates.award_expected_by()};
+      for (size_t i = 0; i < 5; ++i) {
+        if (named[i].first) {
+          changes.push_back(
+              absl::StrCat(named[i].second, " ", HumanTime(FromProtoTime(*stamps[i]))));
+        }
+      }
+      if (amended.has_estimated_value()) {
+        changes.push_back(absl::StrCat("estimated ", money(amended.estimated_value())));
+      }
+      if (amended.has_lots())
+        changes.push_back(absl::StrCat(amended.lots().lots_size(), " lot(s)"));
+      return absl::StrCat("amended", changes.empty() ? "" : " (", absl::StrJoin(changes, "; "),
+                          changes.empty() ? "" : ")", ": ", amended.reason());
+    }
     case v1::TenderEvent::kDocumentObtained:
       return absl::StrCat("documents obtained by ", event.document_obtained().obtained_by(),
                           event.document_obtained().exception()
