@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -58,8 +59,9 @@ class EventStoreServiceTest : public ::testing::Test {
     options.path = dir_.path() + "/log";
     options.sync = false;
     ASSERT_OK_AND_ASSIGN(log_, eventlog::RocksEventLog::Open(options));
-    service_ =
-        std::make_unique<EventStoreGrpcService>(log_.get(), EventStoreGrpcService::Options());
+    EventStoreGrpcService::Options service_options;
+    service_options.backup_dir = dir_.path() + "/backups";
+    service_ = std::make_unique<EventStoreGrpcService>(log_.get(), service_options);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(service_.get());
@@ -136,6 +138,34 @@ TEST_F(EventStoreServiceTest, RoundTripsEveryCall) {
   EXPECT_TRUE(verified.ok);
   EXPECT_EQ(verified.records_checked, 3u);
   EXPECT_EQ(verified.head_hash, log_->ChainHead());
+}
+
+// A client names a backup; it goes into the server's backup folder and
+// nowhere else.
+TEST_F(EventStoreServiceTest, BackupsGoIntoTheBackupFolderUnderAName) {
+  ASSERT_THAT(client_->Append("s", ExpectedRevision::Any(), {Event(1)}), IsOk());
+  auto checkpoint = [&](const std::string& name, v1::CheckpointResponse* response) {
+    v1::CheckpointRequest request;
+    request.set_path(name);
+    grpc::ClientContext context;
+    return stub_->Checkpoint(&context, request, response);
+  };
+  for (const std::string& bad : {std::string(dir_.path() + "/elsewhere"), std::string("../up"),
+                                 std::string("a/b"), std::string(".hidden"), std::string(""),
+                                 std::string("with space"), std::string(101, 'x')}) {
+    v1::CheckpointResponse response;
+    const grpc::Status status = checkpoint(bad, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_THAT(status.error_message(), HasSubstr("is not a backup name")) << bad;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/elsewhere"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/up"));
+  v1::CheckpointResponse response;
+  ASSERT_TRUE(checkpoint("nightly-1", &response).ok());
+  EXPECT_EQ(response.path(), dir_.path() + "/backups/nightly-1");
+  EXPECT_EQ(response.head_position(), 1u);
+  EXPECT_TRUE(std::filesystem::is_directory(dir_.path() + "/backups/nightly-1"));
+  EXPECT_EQ(checkpoint("nightly-1", &response).error_code(), grpc::StatusCode::ALREADY_EXISTS);
 }
 
 TEST_F(EventStoreServiceTest, ReadAllStreamsManyMessagesUpToTheHead) {

@@ -325,6 +325,14 @@ wait_caught_up
 ask deadlines --json | grep -q '"tender_id":"E2E-B","deadline":"documents","flag":"done"' ||
   fail "E2E-B documents not done after the restart"
 
+# A backup goes into the store's backup folder under a name, never to a path.
+backup() { BIDTRAIL_SERVER="127.0.0.1:$PORT_eventstore" "$BIN/bidtrail" backup "$@"; }
+backup "$WORK/elsewhere" 2>"$WORK/backup.err" && fail "a backup to a path was taken"
+grep -q 'is not a backup name' "$WORK/backup.err" && [ ! -e "$WORK/elsewhere" ] ||
+  fail "backup to a path: $(cat "$WORK/backup.err")"
+backup e2e-1 | grep -q "up to position $ACKED written to $WORK/store/backups/e2e-1" &&
+  [ -d "$WORK/store/backups/e2e-1" ] || fail "backup e2e-1: $(backup e2e-2 2>&1)"
+
 stop tenders
 stop projections
 stop eventstore

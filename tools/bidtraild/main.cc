@@ -58,6 +58,9 @@ ABSL_FLAG(std::string, log_level, "info",
           "least important log lines written to standard error: debug, info, warn or error");
 ABSL_FLAG(absl::Duration, slow_call, absl::Seconds(1),
           "unary calls taking longer are logged as slow");
+ABSL_FLAG(std::string, backup_dir, "",
+          "folder `bidtrail backup NAME` writes copies of the log into (default "
+          "<data_dir>/backups); clients name a copy, never a path");
 ABSL_FLAG(std::string, rates, "",
           "exchange-rate file for the analytics: a line `base CUR`, then `CUR VALUE` lines (the "
           "value of one CUR in the base currency); used for currencies a query gives no rate for");
@@ -131,8 +134,12 @@ int main(int argc, char** argv) {
     auto opened = bidtrail::eventlog::RocksEventLog::Open(options);
     if (!opened.ok()) return Fail(opened.status().ToString());
     log = std::move(opened).value();
-    eventstore = std::make_unique<bidtrail::eventstore::EventStoreGrpcService>(
-        log.get(), bidtrail::eventstore::EventStoreGrpcService::Options());
+    bidtrail::eventstore::EventStoreGrpcService::Options service_options;
+    service_options.backup_dir = absl::GetFlag(FLAGS_backup_dir).empty()
+                                     ? data_dir + "/backups"
+                                     : absl::GetFlag(FLAGS_backup_dir);
+    eventstore =
+        std::make_unique<bidtrail::eventstore::EventStoreGrpcService>(log.get(), service_options);
   }
 
   // Other services reach the event store through its interface: in process

@@ -21,19 +21,20 @@ namespace bidtrail::cli {
 namespace {
 
 int Backup(const Client& client, const Args& args) {
-  eventstore::GrpcEventStore store(client.channel, eventstore::GrpcEventStore::Options());
-  absl::StatusOr<uint64_t> head = store.Checkpoint(args.positional()[0]);
-  if (!head.ok()) {
-    return client.Fail(grpc::Status(static_cast<grpc::StatusCode>(head.status().code()),
-                                    std::string(head.status().message())));
-  }
+  auto stub = v1::EventStoreService::NewStub(client.channel);
+  v1::CheckpointRequest request;
+  request.set_path(args.positional()[0]);
+  v1::CheckpointResponse response;
+  auto context = client.Context(std::chrono::seconds(3600));
+  const grpc::Status status = stub->Checkpoint(context.get(), request, &response);
+  if (!status.ok()) return client.Fail(status);
   Table table({"path", "head_position"});
-  table.Add({Cell::Text(args.positional()[0]), Cell::Integer(static_cast<int64_t>(*head))});
+  table.Add({Cell::Text(response.path()), Cell::Position(response.head_position())});
   if (client.format == Format::kTable) {
     std::printf(
         "backup of the log up to position %llu written to %s on the server's machine\n"
         "restore: stop bidtraild, move it into place as <data_dir>/eventlog, start\n",
-        static_cast<unsigned long long>(*head), args.positional()[0].c_str());
+        static_cast<unsigned long long>(response.head_position()), response.path().c_str());
     return 0;
   }
   table.Print(client.format);
@@ -255,10 +256,12 @@ int ImportOcds(const Client& client, const Args& args) {
 void AddDataCommands(std::vector<Subcommand>* commands) {
   commands->push_back(
       {{"backup"},
-       "PATH",
-       "copy the log, online, into a new folder on the server's machine",
-       "Writes a consistent copy of the event log (a RocksDB checkpoint) into PATH, "
-       "a folder that must not exist yet, on the machine bidtraild runs on.",
+       "NAME",
+       "copy the log, online, into the server's backup folder",
+       "Writes a consistent copy of the event log (a RocksDB checkpoint) into NAME, a new folder "
+       "in the server's backup folder (bidtraild --backup_dir, default <data_dir>/backups) on the "
+       "machine bidtraild runs on. NAME is letters, digits, '.', '_' and '-': a client names a "
+       "copy, never a path.",
        {},
        1,
        1,

@@ -1,5 +1,7 @@
 #include "bidtrail/eventstore/service.h"
 
+#include <cctype>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -298,8 +300,33 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::Checkpoint(grpc::CallbackServer
                                                             const v1::CheckpointRequest* request,
                                                             v1::CheckpointResponse* response) {
   return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    ASSIGN_OR_RETURN(const uint64_t head, store_->Checkpoint(request->path()));
-    response->set_path(request->path());
+    if (options_.backup_dir.empty()) {
+      return absl::FailedPreconditionError(
+          "this server takes no backups: start bidtraild with --backup_dir");
+    }
+    // A name, not a path: the copy goes into the backup folder and nowhere
+    // else, whoever asks.
+    const std::string& name = request->path();
+    bool plausible = !name.empty() && name.size() <= 100 && name[0] != '.';
+    for (char c : name) {
+      plausible &= std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    }
+    if (!plausible) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "path: \"", name.substr(0, 100),
+          "\" is not a backup name: 1 to 100 letters, digits, '.', '_' or '-', not starting with "
+          "'.' (no '/'); the copy goes into the server's backup folder, ",
+          options_.backup_dir));
+    }
+    std::error_code error;
+    std::filesystem::create_directories(options_.backup_dir, error);
+    if (error) {
+      return absl::FailedPreconditionError(absl::StrCat("the backup folder ", options_.backup_dir,
+                                                        " cannot be created: ", error.message()));
+    }
+    const std::string path = (std::filesystem::path(options_.backup_dir) / name).string();
+    ASSIGN_OR_RETURN(const uint64_t head, store_->Checkpoint(path));
+    response->set_path(path);
     response->set_head_position(head);
     return absl::OkStatus();
   });

@@ -36,6 +36,10 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
     int worker_threads = 64;
     // Most ReadAll and Subscribe calls open at once; more get RESOURCE_EXHAUSTED.
     int max_open_streams = 256;
+    // Checkpoint writes only into this folder (created when missing), under
+    // a name the client gives: never at a path of the client's choosing.
+    // Empty: Checkpoint is refused.
+    std::string backup_dir;
   };
 
   // `store` must outlive the service.
