@@ -1,0 +1,63 @@
+// The access stream as a server sees it: who a call's credential proves, and
+// the grants recorded as events (docs/security.md). Thread-safe.
+#ifndef BIDTRAIL_AUTH_AUTHENTICATOR_H_
+#define BIDTRAIL_AUTH_AUTHENTICATOR_H_
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "bidtrail/auth/access.h"
+#include "bidtrail/eventlog/event_store.h"
+
+namespace bidtrail::auth {
+
+class Authenticator {
+ public:
+  struct Options {
+    std::function<absl::Time()> clock = [] { return absl::Now(); };
+  };
+
+  // `store` must outlive the authenticator.
+  explicit Authenticator(eventlog::EventStore* store);
+  Authenticator(eventlog::EventStore* store, Options options);
+
+  // The principal an `authorization` value ("Bearer btk_...") proves now,
+  // after reading any access events appended since the last call (so a
+  // revocation holds from the next call on). UNAUTHENTICATED when missing,
+  // malformed, unknown, revoked or expired.
+  absl::StatusOr<std::string> Authenticate(std::string_view authorization);
+
+  // The access state, caught up with the log.
+  absl::StatusOr<AccessState> State();
+
+  // Appends `events` to the access stream as `actor`, in order; the stream
+  // must be at `expected` (NoStream for the first grants: two bootstraps
+  // cannot both win).
+  absl::Status Record(const std::vector<v1::AccessEvent>& events, std::string_view actor,
+                      const eventlog::ExpectedRevision& expected);
+
+  // The first admin, only while no grant exists: grants `principal` admin,
+  // issues a token for it and returns the token (shown once, never stored).
+  // FAILED_PRECONDITION once the access stream has any event.
+  absl::StatusOr<std::string> Bootstrap(std::string_view principal);
+
+ private:
+  absl::Status CatchUp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  eventlog::EventStore* const store_;
+  const Options options_;
+  absl::Mutex mu_;
+  AccessState state_ ABSL_GUARDED_BY(mu_);
+  // The revision of the next access event to fold.
+  uint64_t next_revision_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace bidtrail::auth
+
+#endif  // BIDTRAIL_AUTH_AUTHENTICATOR_H_

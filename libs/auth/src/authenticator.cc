@@ -1,0 +1,104 @@
+#include "bidtrail/auth/authenticator.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "bidtrail/common/proto_time.h"
+#include "bidtrail/common/status_macros.h"
+#include "bidtrail/common/uuid.h"
+
+namespace bidtrail::auth {
+
+Authenticator::Authenticator(eventlog::EventStore* store) : Authenticator(store, Options()) {}
+
+Authenticator::Authenticator(eventlog::EventStore* store, Options options)
+    : store_(store), options_(std::move(options)) {}
+
+absl::Status Authenticator::CatchUp() {
+  while (true) {
+    eventlog::ReadStreamRequest request;
+    request.stream_id = kAccessStream;
+    request.has_from_revision = true;
+    request.from_revision = next_revision_;
+    request.max_count = 1000;
+    absl::StatusOr<eventlog::ReadStreamResult> read = store_->ReadStream(request);
+    // A stream not written yet reads as empty or NOT_FOUND: nothing to fold.
+    if (read.status().code() == absl::StatusCode::kNotFound) return absl::OkStatus();
+    RETURN_IF_ERROR(read.status());
+    for (const eventlog::RecordedEvent& recorded : read->events) {
+      if (std::optional<v1::AccessEvent> event = DecodeAccessEvent(recorded.type, recorded.data)) {
+        state_.Apply(*event);
+      }
+      next_revision_ = recorded.revision + 1;
+    }
+    if (read->end_of_stream || read->events.empty()) return absl::OkStatus();
+  }
+}
+
+absl::StatusOr<std::string> Authenticator::Authenticate(std::string_view authorization) {
+  if (authorization.empty()) {
+    return absl::UnauthenticatedError(
+        "no credential: send `authorization: Bearer <token>` (bidtrail --token, BIDTRAIL_TOKEN, "
+        "or ~/.config/bidtrail/credentials from `bidtrail auth init`)");
+  }
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() <= kBearer.size() ||
+      !absl::EqualsIgnoreCase(absl::string_view(authorization.data(), kBearer.size()),
+                              absl::string_view(kBearer.data(), kBearer.size()))) {
+    return absl::UnauthenticatedError("the authorization is not `Bearer <token>`");
+  }
+  const std::string_view token = authorization.substr(kBearer.size());
+  absl::MutexLock lock(&mu_);
+  RETURN_IF_ERROR(CatchUp());
+  return state_.PrincipalOf(token, options_.clock());
+}
+
+absl::StatusOr<AccessState> Authenticator::State() {
+  absl::MutexLock lock(&mu_);
+  RETURN_IF_ERROR(CatchUp());
+  return state_;
+}
+
+absl::Status Authenticator::Record(const std::vector<v1::AccessEvent>& events,
+                                   std::string_view actor,
+                                   const eventlog::ExpectedRevision& expected) {
+  std::vector<eventlog::ProposedEvent> proposed;
+  const absl::Time now = options_.clock();
+  for (const v1::AccessEvent& event : events) {
+    eventlog::ProposedEvent each;
+    // Random: a grant repeated later is a new fact, not a retry.
+    each.event_id = NameBasedUuid(absl::StrCat("access\n", NewToken()));
+    each.type = AccessEventType(event);
+    const google::protobuf::Message& inner =
+        event.GetReflection()->GetMessage(event, event.GetReflection()->GetOneofFieldDescriptor(
+                                                     event, event.GetDescriptor()->oneof_decl(0)));
+    each.data = inner.SerializeAsString();
+    each.occurred_at = now;
+    each.actor = std::string(actor);
+    proposed.push_back(std::move(each));
+  }
+  return store_->Append(kAccessStream, expected, proposed).status();
+}
+
+absl::StatusOr<std::string> Authenticator::Bootstrap(std::string_view principal) {
+  const std::string token = NewToken();
+  v1::AccessEvent admin;
+  admin.mutable_role_granted()->set_principal(std::string(principal));
+  admin.mutable_role_granted()->set_role(v1::ROLE_ADMIN);
+  v1::AccessEvent issued;
+  issued.mutable_token_issued()->set_principal(std::string(principal));
+  issued.mutable_token_issued()->set_token_hash(TokenHash(token));
+  issued.mutable_token_issued()->set_label("bidtrail auth init");
+  const absl::Status recorded =
+      Record({admin, issued}, principal, eventlog::ExpectedRevision::NoStream());
+  if (recorded.code() == absl::StatusCode::kAborted ||
+      recorded.code() == absl::StatusCode::kFailedPrecondition) {
+    return absl::FailedPreconditionError(
+        "access is set up already: ask an admin for a token (bidtrail auth grant)");
+  }
+  RETURN_IF_ERROR(recorded);
+  return token;
+}
+
+}  // namespace bidtrail::auth

@@ -1,0 +1,119 @@
+// The authenticator over a real event log: the first admin only once, tokens
+// proving their principal, a revocation holding from the next call.
+#include "bidtrail/auth/authenticator.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bidtrail/eventlog/rocks_event_log.h"
+#include "bidtrail/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace bidtrail::auth {
+namespace {
+
+using ::bidtrail::testing::ScratchDir;
+using ::testing::HasSubstr;
+
+class AuthenticatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    eventlog::RocksEventLog::Options options;
+    options.path = dir_.path() + "/log";
+    options.sync = false;
+    ASSERT_OK_AND_ASSIGN(log_, eventlog::RocksEventLog::Open(options));
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<eventlog::RocksEventLog> log_;
+};
+
+TEST_F(AuthenticatorTest, TheFirstAdminOnceThenTokensUntilRevoked) {
+  Authenticator authenticator(log_.get());
+  ASSERT_OK_AND_ASSIGN(AccessState empty, authenticator.State());
+  EXPECT_TRUE(empty.empty());
+  EXPECT_THAT(authenticator.Authenticate(""),
+              ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated,
+                                            HasSubstr("no credential")));
+
+  ASSERT_OK_AND_ASSIGN(const std::string token, authenticator.Bootstrap("root"));
+  ASSERT_OK_AND_ASSIGN(const std::string principal, authenticator.Authenticate("Bearer " + token));
+  EXPECT_EQ(principal, "root");
+  // The log holds the hash, never the token.
+  eventlog::ReadStreamRequest read;
+  read.stream_id = kAccessStream;
+  ASSERT_OK_AND_ASSIGN(eventlog::ReadStreamResult stream, log_->ReadStream(read));
+  ASSERT_EQ(stream.events.size(), 2u);
+  for (const eventlog::RecordedEvent& event : stream.events) {
+    EXPECT_EQ(event.data.find(token), std::string::npos);
+    EXPECT_EQ(event.actor, "root");
+  }
+  EXPECT_EQ(stream.events[0].type, "bidtrail.v1.RoleGranted");
+  EXPECT_EQ(stream.events[1].type, "bidtrail.v1.TokenIssued");
+
+  // A second bootstrap, by anyone, is refused and appends nothing.
+  EXPECT_THAT(authenticator.Bootstrap("mallory"),
+              ::bidtrail::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                            HasSubstr("set up already")));
+  EXPECT_EQ(log_->HeadPosition().value(), 2u);
+
+  // Another process's authenticator over the same log sees the grants.
+  Authenticator other(log_.get());
+  ASSERT_OK_AND_ASSIGN(AccessState state, other.State());
+  EXPECT_TRUE(state.Has("root", v1::ROLE_ADMIN));
+
+  // Revoked through one authenticator: refused by both on the next call.
+  v1::AccessEvent revoked;
+  revoked.mutable_token_revoked()->set_token_hash(TokenHash(token));
+  ASSERT_THAT(authenticator.Record({revoked}, "root", eventlog::ExpectedRevision::Any()),
+              ::bidtrail::testing::IsOk());
+  EXPECT_THAT(
+      other.Authenticate("Bearer " + token),
+      ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("revoked")));
+  EXPECT_THAT(
+      authenticator.Authenticate("bearer " + token),
+      ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("revoked")));
+  EXPECT_THAT(authenticator.Authenticate(token),
+              ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated,
+                                            HasSubstr("not `Bearer <token>`")));
+}
+
+TEST_F(AuthenticatorTest, RacingBootstrapsHaveOneWinner) {
+  std::vector<std::thread> threads;
+  std::atomic<int> won{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      Authenticator authenticator(log_.get());
+      if (authenticator.Bootstrap("admin-" + std::to_string(i)).ok()) ++won;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(log_->HeadPosition().value(), 2u);
+}
+
+TEST_F(AuthenticatorTest, ExpiredTokensFailAtTheirTime) {
+  absl::Time now = absl::FromUnixSeconds(1800000000);
+  Authenticator::Options options;
+  options.clock = [&now] { return now; };
+  Authenticator authenticator(log_.get(), options);
+  const std::string token = NewToken();
+  v1::AccessEvent issued;
+  issued.mutable_token_issued()->set_token_hash(TokenHash(token));
+  issued.mutable_token_issued()->set_principal("temp");
+  issued.mutable_token_issued()->mutable_expires_at()->set_seconds(1800000000 + 60);
+  ASSERT_THAT(authenticator.Record({issued}, "root", eventlog::ExpectedRevision::Any()),
+              ::bidtrail::testing::IsOk());
+  EXPECT_TRUE(authenticator.Authenticate("Bearer " + token).ok());
+  now += absl::Seconds(60);
+  EXPECT_THAT(
+      authenticator.Authenticate("Bearer " + token),
+      ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("expired")));
+}
+
+}  // namespace
+}  // namespace bidtrail::auth
