@@ -333,6 +333,28 @@ grep -q 'is not a backup name' "$WORK/backup.err" && [ ! -e "$WORK/elsewhere" ] 
 backup e2e-1 | grep -q "up to position $ACKED written to $WORK/store/backups/e2e-1" &&
   [ -d "$WORK/store/backups/e2e-1" ] || fail "backup e2e-1: $(backup e2e-2 2>&1)"
 
+# Access: the first admin once, its token saved for the server (mode 0600),
+# grants by an admin only, a revoked token refused from the next call.
+export XDG_CONFIG_HOME="$WORK/config"
+access() { BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" auth "$@"; }
+access whoami 2>"$WORK/auth.err" && fail "whoami without a token"
+grep -q 'UNAUTHENTICATED: no credential' "$WORK/auth.err" || fail "whoami: $(cat "$WORK/auth.err")"
+access init root | grep -q "root is the first admin" || fail "auth init"
+[ "$(stat -c %a "$WORK/config/bidtrail/credentials")" = 600 ] || fail "credentials not 0600"
+access init mallory 2>"$WORK/auth.err" && fail "a second auth init"
+grep -q 'access is set up already' "$WORK/auth.err" || fail "second init: $(cat "$WORK/auth.err")"
+access whoami | grep -q '^root  *admin$' || fail "whoami: $(access whoami 2>&1)"
+access grant alice bidder --territory north >/dev/null || fail "grant"
+ALICE=$(access token alice | sed -n 's/^  \(btk_.*\)$/\1/p')
+[ -n "$ALICE" ] || fail "no token for alice"
+BIDTRAIL_TOKEN="$ALICE" access whoami | grep -q '^alice  *bidder of north$' || fail "alice's whoami"
+BIDTRAIL_TOKEN="$ALICE" access grant alice admin 2>"$WORK/auth.err" && fail "a bidder granted itself admin"
+grep -q 'PERMISSION_DENIED: alice may not do this: it needs admin; alice is bidder of north' \
+  "$WORK/auth.err" || fail "bidder's grant: $(cat "$WORK/auth.err")"
+access revoke "$ALICE" | grep -q '^revoked token' || fail "revoke"
+BIDTRAIL_TOKEN="$ALICE" access whoami 2>"$WORK/auth.err" && fail "a revoked token still works"
+grep -q 'the token was revoked' "$WORK/auth.err" || fail "revoked: $(cat "$WORK/auth.err")"
+
 stop tenders
 stop projections
 stop eventstore

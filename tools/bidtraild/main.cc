@@ -30,6 +30,7 @@
 #include "bidtrail/rpc/call_log.h"
 #include "bidtrail/rpc/wire.h"
 #include "bidtrail/storage/rocks_kv_store.h"
+#include "bidtrail/tenders/access_service.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/tenders/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -195,6 +196,8 @@ int main(int argc, char** argv) {
                                                                           query_options);
   }
   std::unique_ptr<bidtrail::tenders::TenderCommands> tender_commands;
+  std::unique_ptr<bidtrail::auth::Authenticator> authenticator;
+  std::unique_ptr<bidtrail::tenders::AccessGrpcService> access;
   std::unique_ptr<bidtrail::tenders::TendersGrpcService> tenders;
   if (services.count("tenders") > 0) {
     bidtrail::tenders::TenderCommands::Options options;
@@ -202,6 +205,8 @@ int main(int argc, char** argv) {
     options.domain.late_window = absl::GetFlag(FLAGS_late_window);
     tender_commands = std::make_unique<bidtrail::tenders::TenderCommands>(store, options);
     tenders = std::make_unique<bidtrail::tenders::TendersGrpcService>(tender_commands.get());
+    authenticator = std::make_unique<bidtrail::auth::Authenticator>(store);
+    access = std::make_unique<bidtrail::tenders::AccessGrpcService>(authenticator.get());
   }
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -222,6 +227,7 @@ int main(int argc, char** argv) {
   }
   if (eventstore) builder.RegisterService(eventstore.get());
   if (tenders) builder.RegisterService(tenders.get());
+  if (access) builder.RegisterService(access.get());
   if (queries) builder.RegisterService(queries.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

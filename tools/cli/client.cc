@@ -1,7 +1,13 @@
 #include "client.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <utility>
 #include <vector>
@@ -21,7 +27,60 @@ std::unique_ptr<grpc::ClientContext> Client::Context(std::chrono::seconds timeou
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + timeout);
   if (!actor.empty()) context->AddMetadata(rpc::kActorHeader, actor);
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
   return context;
+}
+
+std::string CredentialsPath() {
+  const char* config = std::getenv("XDG_CONFIG_HOME");
+  const char* home = std::getenv("HOME");
+  const std::string base = config != nullptr && config[0] != '\0' ? config
+                           : home != nullptr                      ? std::string(home) + "/.config"
+                                                                  : std::string(".config");
+  return base + "/bidtrail/credentials";
+}
+
+std::string SavedToken(const std::string& server) {
+  std::ifstream file(CredentialsPath());
+  std::string line;
+  while (std::getline(file, line)) {
+    const size_t space = line.find(' ');
+    if (space != std::string::npos && line.substr(0, space) == server) {
+      return line.substr(space + 1);
+    }
+  }
+  return "";
+}
+
+absl::Status SaveToken(const std::string& server, const std::string& token) {
+  const std::filesystem::path path = CredentialsPath();
+  std::error_code error;
+  std::filesystem::create_directories(path.parent_path(), error);
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create ", path.parent_path().string(), ": ", error.message()));
+  }
+  std::vector<std::string> lines;
+  {
+    std::ifstream file(path);
+    std::string line;
+    while (std::getline(file, line)) {
+      if (line.rfind(server + " ", 0) != 0) lines.push_back(line);
+    }
+  }
+  lines.push_back(server + " " + token);
+  // Written to a file only its owner can read, then moved into place.
+  const std::string temporary = path.string() + ".new";
+  const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return absl::FailedPreconditionError(absl::StrCat("cannot write ", temporary));
+  std::string text;
+  for (const std::string& line : lines) text += line + "\n";
+  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  if (!written || rename(temporary.c_str(), path.c_str()) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot write ", path.string()));
+  }
+  return absl::OkStatus();
 }
 
 // The server names request fields and event types; the CLI user typed
@@ -126,6 +185,7 @@ Client Connect(const std::string& server, const std::string& actor, Format forma
   client.channel = grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
   client.tenders = v1::TendersService::NewStub(client.channel);
   client.queries = v1::QueriesService::NewStub(client.channel);
+  client.access = v1::AccessService::NewStub(client.channel);
   return client;
 }
 

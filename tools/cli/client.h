@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "bidtrail/v1/access.grpc.pb.h"
 #include "bidtrail/v1/queries.grpc.pb.h"
 #include "bidtrail/v1/tenders.grpc.pb.h"
 #include "grpcpp/channel.h"
@@ -19,10 +20,13 @@ namespace bidtrail::cli {
 struct Client {
   std::string server;
   std::string actor;
+  // Sent as `authorization: Bearer <token>` when not empty.
+  std::string token;
   Format format = Format::kTable;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::TendersService::Stub> tenders;
   std::unique_ptr<v1::QueriesService::Stub> queries;
+  std::unique_ptr<v1::AccessService::Stub> access;
 
   // A context with the actor header and a deadline.
   std::unique_ptr<grpc::ClientContext> Context(
@@ -34,6 +38,14 @@ struct Client {
 };
 
 Client Connect(const std::string& server, const std::string& actor, Format format);
+
+// The credentials file: $XDG_CONFIG_HOME/bidtrail/credentials, else
+// ~/.config/bidtrail/credentials; a line "SERVER TOKEN" per server.
+std::string CredentialsPath();
+// The token saved for `server`, "" when none.
+std::string SavedToken(const std::string& server);
+// Saves `token` for `server` (replacing its line), the file mode 0600.
+absl::Status SaveToken(const std::string& server, const std::string& token);
 
 // Sends a tender command through the RPC for its type.
 grpc::Status SendCommand(const Client& client, const std::string& request_id,

@@ -17,6 +17,7 @@ const std::vector<Subcommand>& Subcommands() {
     AddTenderCommands(commands);
     AddQueryCommands(commands);
     AddDataCommands(commands);
+    AddAuthCommands(commands);
     return commands;
   }();
   return *all;

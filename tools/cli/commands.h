@@ -31,6 +31,7 @@ const std::vector<Subcommand>& Subcommands();
 void AddTenderCommands(std::vector<Subcommand>* commands);
 void AddQueryCommands(std::vector<Subcommand>* commands);
 void AddDataCommands(std::vector<Subcommand>* commands);
+void AddAuthCommands(std::vector<Subcommand>* commands);
 
 // A usage error: prints the message, returns exit code 2 (main adds the
 // usage hint).

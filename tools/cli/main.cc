@@ -31,6 +31,9 @@ const std::vector<FlagSpec>& GlobalFlags() {
   static const std::vector<FlagSpec> flags = {
       {"server", "HOST:PORT", "bidtraild to talk to (default $BIDTRAIL_SERVER or 127.0.0.1:50051)"},
       {"actor", "NAME", "who records (default $BIDTRAIL_ACTOR, else $USER)"},
+      {"token", "TOKEN",
+       "API token (default $BIDTRAIL_TOKEN, else the one `bidtrail auth init` saved for the "
+       "server)"},
       {"tz", "ZONE",
        "zone to show and read times in: an IANA name (Asia/Shanghai), an offset (+08:00), UTC, "
        "or `tender` for each tender's own zone (default $BIDTRAIL_TZ, else the system's)"},
@@ -200,6 +203,7 @@ int Main(int argc, char** argv) {
   const std::string server = args.Get("server", EnvOr("BIDTRAIL_SERVER", "127.0.0.1:50051"));
   const std::string actor = args.Get("actor", EnvOr("BIDTRAIL_ACTOR", EnvOr("USER", "")));
   Client client = Connect(server, actor, format);
+  client.token = args.Get("token", EnvOr("BIDTRAIL_TOKEN", SavedToken(server)));
   const int code = chosen->run(client, args);
   if (code == 2) std::fprintf(stderr, "%s", args.UsageHint().c_str());
   return code;

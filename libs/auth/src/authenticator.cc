@@ -95,7 +95,7 @@ absl::StatusOr<std::string> Authenticator::Bootstrap(std::string_view principal)
   if (recorded.code() == absl::StatusCode::kAborted ||
       recorded.code() == absl::StatusCode::kFailedPrecondition) {
     return absl::FailedPreconditionError(
-        "access is set up already: ask an admin for a token (bidtrail auth grant)");
+        "access is set up already: ask an admin for a token (bidtrail auth token NAME)");
   }
   RETURN_IF_ERROR(recorded);
   return token;

@@ -57,12 +57,15 @@ class AccessState {
     return roles_;
   }
 
- private:
   struct Token {
     std::string principal;
     std::optional<absl::Time> expires_at;
     bool revoked = false;
   };
+  // Every token issued, by hash.
+  const std::map<std::string, Token, std::less<>>& tokens() const { return tokens_; }
+
+ private:
   std::map<std::string, Token, std::less<>> tokens_;  // by hash
   std::map<std::string, std::map<v1::Role, std::set<std::string>>> roles_;
 };
