@@ -176,7 +176,13 @@ cmd bid submit E2E-G --bidder R-2 --amount "20 USD" --request-id g3
 BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-G >"$WORK/mixed.txt"
 grep -q "not ranked, no common currency: the tender: bids in CNY, USD" "$WORK/mixed.txt" &&
   ! grep -q " 1  " "$WORK/mixed.txt" || fail "mixed currencies ranked: $(cat "$WORK/mixed.txt")"
-ACKED=21  # E2E-A's two facts of ours each carry a RecordedLate
+# On an existing tender too: an amended date alone is midnight in its zone.
+D2_DAY=$(date -u -d '+25 days' +%Y-%m-%d)
+cmd tender amend E2E-G --reason "buyer extended" --submission-deadline "$D2_DAY" --request-id g4
+BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" --tz tender tender show E2E-G --json |
+  grep -q "\"submission_deadline\":\"${D2_DAY}T00:00:00+08:00\"" ||
+  fail "an amended date in the buyer's zone: $(BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" --tz tender tender show E2E-G --json)"
+ACKED=22  # E2E-A's two facts of ours each carry a RecordedLate
 
 wait_caught_up() {
   for _ in $(seq 1 200); do
@@ -305,7 +311,7 @@ done
 grep -q "WARN projection: runner failed" "$WORK/projections.log" ||
   fail "the projections did not log the failure"
 ask status --json >"$WORK/status.json" || true
-grep -q '"checkpoint":21,"head":21,"lag":0' "$WORK/status.json" &&
+grep -q '"checkpoint":22,"head":22,"lag":0' "$WORK/status.json" &&
   grep -q '"code":"UNAVAILABLE"' "$WORK/status.json" || fail "status --json: $(cat "$WORK/status.json")"
 ask winrate --json | grep -q '"bid":1,"won":1' || fail "queries stopped answering while the store was gone"
 start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true
@@ -320,7 +326,7 @@ BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-A --js
   grep -q '"revision":9' || fail "E2E-A lost events"
 # And it goes on: a new command after the restarts.
 cmd doc obtained E2E-B --request-id b2
-ACKED=22
+ACKED=23
 wait_caught_up
 ask deadlines --json | grep -q '"tender_id":"E2E-B","deadline":"documents","flag":"done"' ||
   fail "E2E-B documents not done after the restart"

@@ -31,8 +31,8 @@ absl::StatusOr<v1::Role> RoleArg(const std::string& word) {
       role != v1::ROLE_UNSPECIFIED) {
     return role;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "ROLE: \"", word, "\" is not one of bidder, manager, analyst, admin, service"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("ROLE: \"", word, "\" is not one of bidder, manager, analyst, admin, service"));
 }
 
 int Init(const Client& client, const Args& args) {

@@ -661,6 +661,7 @@ int History(const Client& client, const Args& args) {
   ASSIGN_OR_USAGE(const std::optional<uint64_t> limit, args.Number("limit"));
   const uint64_t wanted = args.Has("all") ? UINT64_MAX : limit.value_or(100);
   Table table({"position", "recorded", "occurred", "stream", "type", "summary"});
+  table.ForTender("");  // times of many tenders, all in the display zone
   bool more = false;
   do {
     request.set_page_size(static_cast<uint32_t>(std::min<uint64_t>(1000, wanted - table.rows())));

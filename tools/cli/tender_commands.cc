@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "bidtrail/common/enum_names.h"
 #include "bidtrail/common/proto_time.h"
+#include "bidtrail/tender/codec.h"
 #include "commands.h"
 #include "google/protobuf/descriptor.h"
 
@@ -40,8 +41,8 @@ absl::StatusOr<Enum> EnumFlag(const Args& args, const std::string& name,
 }
 
 // --at: when it happened (default now).
-absl::StatusOr<absl::Time> At(const Args& args) {
-  absl::StatusOr<std::optional<absl::Time>> at = args.Time("at");
+absl::StatusOr<absl::Time> At(const Args& args, const NamedZone* zone = nullptr) {
+  absl::StatusOr<std::optional<absl::Time>> at = args.Time("at", zone);
   if (!at.ok()) return at.status();
   return at->value_or(absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now())));
 }
@@ -242,9 +243,39 @@ int Record(const Client& client, const Args& args, const v1::TenderEvent& event)
 }
 
 // Sets the event's business time from --at (default now), then records it.
+// "2027-01-20": a date typed alone.
+bool DateAlone(const std::string& text) {
+  if (text.size() != 10) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i == 4 || i == 7 ? text[i] != '-' : !std::isdigit(static_cast<unsigned char>(text[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The zone of an existing tender, for dates typed alone on it; nullopt when
+// it has none (or cannot be read: the command then says what is wrong).
+std::optional<NamedZone> ZoneOfTender(const Client& client, const std::string& tender_id) {
+  v1::GetTenderRequest request;
+  request.set_tender_id(tender_id);
+  v1::GetTenderResponse response;
+  auto context = client.Context();
+  if (!client.tenders->GetTender(context.get(), request, &response).ok()) return std::nullopt;
+  const std::string& zone = response.tender().details().time_zone();
+  if (zone.empty()) return std::nullopt;
+  absl::StatusOr<NamedZone> parsed = ParseZone(zone);
+  return parsed.ok() ? std::optional<NamedZone>(*parsed) : std::nullopt;
+}
+
 int RecordAt(const Client& client, const Args& args, v1::TenderEvent& event,
              google::protobuf::Timestamp* occurred_at) {
-  absl::StatusOr<absl::Time> at = At(args);
+  // A date typed alone is midnight in the buyer's zone, as at discovery.
+  std::optional<NamedZone> zone;
+  if (args.Has("at") && DateAlone(args.Get("at"))) {
+    zone = ZoneOfTender(client, tender::TenderIdOf(event));
+  }
+  absl::StatusOr<absl::Time> at = At(args, zone ? &*zone : nullptr);
   if (!at.ok()) return Usage(at.status());
   ToProtoTime(*at, occurred_at);
   return Record(client, args, event);
@@ -341,7 +372,18 @@ int Amend(const Client& client, const Args& args) {
   v1::TenderAmended* amended = event.mutable_tender_amended();
   amended->set_tender_id(args.positional()[0]);
   amended->set_reason(args.Get("reason"));
-  RETURN_USAGE_IF_ERROR(SetDates(args, amended->mutable_key_dates()));
+  // Dates typed alone are midnight in the buyer's zone, as at discovery.
+  std::string tender_zone;
+  for (const char* flag : {"documents-until", "enquiry-deadline", "submission-deadline", "opening",
+                           "award-expected-by"}) {
+    if (args.Has(flag) && DateAlone(args.Get(flag))) {
+      if (std::optional<NamedZone> zone = ZoneOfTender(client, amended->tender_id())) {
+        tender_zone = zone->name;
+      }
+      break;
+    }
+  }
+  RETURN_USAGE_IF_ERROR(SetDates(args, amended->mutable_key_dates(), tender_zone));
   if (amended->key_dates().ByteSizeLong() == 0) amended->clear_key_dates();
   ASSIGN_OR_USAGE(const std::optional<v1::Money> estimated, args.Money("estimated"));
   if (estimated) *amended->mutable_estimated_value() = *estimated;
