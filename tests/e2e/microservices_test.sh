@@ -149,6 +149,9 @@ cmd tender discover E2E-D --title "Control room" --buyer "BUR-4:West bureau" --t
   --submission-deadline "${D_DAY}T10:00:00+08:00" --at -1d --request-id d1
 refused "has no UTC offset: if you meant UTC, write ${D_DAY}T10:00:00+00:00" tender discover E2E-X \
   --title T --buyer B-3 --territory north --submission-deadline "${D_DAY}T10:00"
+refused "--opening: typed with UTC offset +01:00, but Europe/Paris is at +02:00 then (summer time?); write 2027-07-01T10:00:00+02:00" \
+  tender discover E2E-X --title T --buyer B-3 --territory north --tender-tz Europe/Paris \
+  --opening 2027-07-01T10:00:00+01:00
 refused 'different UTC offsets (+08:00 in --documents-until, +09:00 in --submission-deadline)' \
   tender discover E2E-X --title T --buyer B-3 --territory north \
   --documents-until "${D_DAY}T09:00:00+08:00" --submission-deadline "${D_DAY}T10:00:00+09:00"

@@ -313,6 +313,28 @@ absl::StatusOr<std::string> TenderZone(const Args& args) {
     if (!zone.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--tender-tz: ", zone.status().message()));
     }
+    // A time typed with an offset the zone does not have then (+01:00 for
+    // Paris in July) is a misreading of summer time: refused, not stored.
+    for (const FlagSpec& flag : DateFlags()) {
+      if (!args.Has(flag.name)) continue;
+      const std::optional<std::string> offset = TypedOffset(args.Get(flag.name));
+      if (!offset) continue;
+      absl::StatusOr<std::optional<absl::Time>> time = args.Time(flag.name);
+      if (!time.ok() || !*time) continue;
+      const std::string actual = OffsetAt(**time, zone->zone);
+      const std::string typed = *offset == "UTC" ? "+00:00" : *offset;
+      if (typed != actual) {
+        // The wall time as typed, and the same instant in the buyer's zone.
+        absl::StatusOr<NamedZone> typed_zone = ParseZone(typed);
+        const std::string wall = absl::FormatTime("%Y-%m-%dT%H:%M:%S", **time,
+                                                  typed_zone.ok() ? typed_zone->zone : zone->zone);
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--", flag.name, ": typed with UTC offset ", typed, ", but ", zone->name, " is at ",
+            actual, " then (summer time?); write ", wall, actual, " for that time of day in ",
+            zone->name, ", or ", absl::FormatTime("%Y-%m-%dT%H:%M:%S", **time, zone->zone), actual,
+            " for the moment typed"));
+      }
+    }
     return zone->name;
   }
   std::string zone;
@@ -657,7 +679,7 @@ int Show(const Client& client, const Args& args) {
       if (bid.ours()) {
         ours.push_back(
             absl::StrCat(lot.lot_id().empty() ? "" : absl::StrCat("lot ", lot.lot_id(), ": "),
-                         award == nullptr ? lot_status
+                         award == nullptr ? (lot_status == "open" ? "pending" : lot_status)
                          : winner         ? "won"
                                   : absl::StrCat("lost to ", absl::StrJoin(winners, " + "))));
       }
