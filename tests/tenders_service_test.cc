@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "bidtrail/auth/authenticator.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/grpc_client.h"
@@ -128,6 +129,87 @@ class TendersServiceTest : public ::testing::Test {
   std::string address_;
   std::unique_ptr<TendersClient> client_;
 };
+
+// With an authenticator: a token on every call, the actor its principal
+// (never the claimed header), writes only in the caller's territories, a late
+// fact's approver a manager of the territory; a refusal appends nothing.
+TEST_F(TendersServiceTest, WithAccessTheCallerIsProvenAndKeptToItsTerritories) {
+  auth::Authenticator authenticator(log_.get());
+  ASSERT_OK_AND_ASSIGN(const std::string root, authenticator.Bootstrap("root"));
+  v1::AccessEvent north;
+  north.mutable_role_granted()->set_principal("alice");
+  north.mutable_role_granted()->set_role(v1::ROLE_BIDDER);
+  north.mutable_role_granted()->add_territories("north");
+  v1::AccessEvent manager;
+  manager.mutable_role_granted()->set_principal("zhao");
+  manager.mutable_role_granted()->set_role(v1::ROLE_MANAGER);
+  manager.mutable_role_granted()->add_territories("north");
+  const std::string alice = auth::NewToken();
+  v1::AccessEvent token;
+  token.mutable_token_issued()->set_principal("alice");
+  token.mutable_token_issued()->set_token_hash(auth::TokenHash(alice));
+  ASSERT_THAT(
+      authenticator.Record({north, manager, token}, "root", eventlog::ExpectedRevision::Any()),
+      ::bidtrail::testing::IsOk());
+
+  TendersGrpcService guarded(commands_.get(), 4, &authenticator);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&guarded);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_GT(port, 0);
+  auto stub = v1::TendersService::NewStub(grpc::CreateChannel(absl::StrFormat("127.0.0.1:%d", port),
+                                                              grpc::InsecureChannelCredentials()));
+  auto send = [&](const std::string& bearer, const std::string& request_id,
+                  const v1::TenderEvent& event, v1::CommandResult* result,
+                  const v1::LateRecording& late = {}) {
+    RecordedSoonAfter(event);
+    grpc::ClientContext context;
+    context.AddMetadata(rpc::kActorHeader, "the-ceo");  // claimed, never believed
+    if (!bearer.empty()) context.AddMetadata("authorization", "Bearer " + bearer);
+    return SendCommand(stub.get(), &context, request_id, event, result, late);
+  };
+  const uint64_t before = Head();
+  v1::CommandResult result;
+  EXPECT_EQ(send("", "r1", ForTender("N-1", Discovered()), &result).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(send(auth::NewToken(), "r1", ForTender("N-1", Discovered()), &result).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // Discovered() is in territory north.
+  ASSERT_TRUE(send(alice, "r2", ForTender("N-1", Discovered()), &result).ok());
+  v1::TenderEvent south = ForTender("S-1", Discovered());
+  south.mutable_tender_discovered()->set_territory("south");
+  const grpc::Status refused = send(alice, "r3", south, &result);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(refused.error_message(),
+              HasSubstr("needs bidder or manager of territory south; alice is bidder of north"));
+  // A root token records nothing on tenders: admin is not a bidder.
+  EXPECT_EQ(send(root, "r4", south, &result).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // A late fact approved by someone who is not a manager of north: refused.
+  v1::LateRecording late;
+  late.set_reason("from the paper file");
+  late.set_approver("bob");
+  v1::TenderEvent document = ForTender("N-1", Document(Day(2)));
+  RecordedSoonAfter(document);
+  {
+    absl::MutexLock lock(&clock_mu_);
+    now_ = Day(12);  // after the documents cut-off: the approver is needed
+  }
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + alice);
+  const grpc::Status unapproved = SendCommand(stub.get(), &context, "r5", document, &result, late);
+  EXPECT_EQ(unapproved.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(unapproved.error_message(), HasSubstr("bob is not a manager of territory north"));
+  EXPECT_EQ(Head(), before + 1) << "refused calls appended nothing";
+  // What was recorded carries the proven actor.
+  eventlog::ReadStreamRequest read;
+  read.stream_id = "tender-N-1";
+  ASSERT_OK_AND_ASSIGN(eventlog::ReadStreamResult stream, log_->ReadStream(read));
+  ASSERT_EQ(stream.events.size(), 1u);
+  EXPECT_EQ(stream.events[0].actor, "alice");
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+}
 
 TEST_F(TendersServiceTest, FullLifecycleThroughTheService) {
   Ok("r1", Discovered({"L1", "L2"}));

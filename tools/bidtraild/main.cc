@@ -59,6 +59,10 @@ ABSL_FLAG(std::string, log_level, "info",
           "least important log lines written to standard error: debug, info, warn or error");
 ABSL_FLAG(absl::Duration, slow_call, absl::Seconds(1),
           "unary calls taking longer are logged as slow");
+ABSL_FLAG(bool, auth, false,
+          "require an API token on Tenders calls: the actor is the token's principal, writes only "
+          "in its territories (being built: docs/security.md; Queries and EventStore do not "
+          "check yet)");
 ABSL_FLAG(std::string, backup_dir, "",
           "folder `bidtrail backup NAME` writes copies of the log into (default "
           "<data_dir>/backups); clients name a copy, never a path");
@@ -204,8 +208,9 @@ int main(int argc, char** argv) {
     options.domain.own_party_id = absl::GetFlag(FLAGS_own_party_id);
     options.domain.late_window = absl::GetFlag(FLAGS_late_window);
     tender_commands = std::make_unique<bidtrail::tenders::TenderCommands>(store, options);
-    tenders = std::make_unique<bidtrail::tenders::TendersGrpcService>(tender_commands.get());
     authenticator = std::make_unique<bidtrail::auth::Authenticator>(store);
+    tenders = std::make_unique<bidtrail::tenders::TendersGrpcService>(
+        tender_commands.get(), 32, absl::GetFlag(FLAGS_auth) ? authenticator.get() : nullptr);
     access = std::make_unique<bidtrail::tenders::AccessGrpcService>(authenticator.get());
   }
 

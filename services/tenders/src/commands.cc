@@ -121,6 +121,7 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
     }
 
     const tender::TenderState state = tender::FoldStream(loaded.events, loaded.revisions);
+    if (caller.authorize) RETURN_IF_ERROR(caller.authorize(state, command, late));
     v1::TenderEvent proposed_command = command;
     if (command.has_entry_voided() && loaded.exists) {
       RETURN_IF_ERROR(

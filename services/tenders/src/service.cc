@@ -11,8 +11,19 @@
 
 namespace bidtrail::tenders {
 
-TendersGrpcService::TendersGrpcService(TenderCommands* commands, int worker_threads)
-    : commands_(commands), pool_(worker_threads) {}
+TendersGrpcService::TendersGrpcService(TenderCommands* commands, int worker_threads,
+                                       auth::Authenticator* authenticator)
+    : commands_(commands), authenticator_(authenticator), pool_(worker_threads) {}
+
+namespace {
+
+// The tender's territory: as recorded, or as a discovery states it.
+std::string TerritoryOf(const tender::TenderState& state, const v1::TenderEvent& command) {
+  if (state.exists) return state.details.territory();
+  return command.has_tender_discovered() ? command.tender_discovered().territory() : "";
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* context,
                                                   const std::string& request_id,
@@ -23,8 +34,28 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
                                 rpc::Metadata(*context, rpc::kCorrelationHeader)};
   return rpc::RunOnPool(
       &pool_, context,
-      [this, caller = std::move(caller), request_id, command = std::move(command),
-       late = tender::LateRecording{late.reason(), late.approver()}, result]() -> absl::Status {
+      [this, caller = std::move(caller), authorization = rpc::Metadata(*context, "authorization"),
+       request_id, command = std::move(command),
+       late = tender::LateRecording{late.reason(), late.approver()},
+       result]() mutable -> absl::Status {
+        if (authenticator_ != nullptr) {
+          // Who records is proven, not claimed.
+          ASSIGN_OR_RETURN(caller.actor, authenticator_->Authenticate(authorization));
+          ASSIGN_OR_RETURN(auth::AccessState access, authenticator_->State());
+          caller.authorize = [access = std::move(access), principal = caller.actor](
+                                 const tender::TenderState& state, const v1::TenderEvent& command,
+                                 const tender::LateRecording& late) -> absl::Status {
+            const std::string territory = TerritoryOf(state, command);
+            RETURN_IF_ERROR(auth::Allow(access, principal, auth::Action::kRecord, territory));
+            if (!late.approver.empty() &&
+                !auth::Allow(access, late.approver, auth::Action::kApproveLate, territory).ok()) {
+              return absl::PermissionDeniedError(
+                  absl::StrCat("late.approver: ", late.approver, " is not a manager of territory ",
+                               territory, "; a late fact needs the approval of one"));
+            }
+            return absl::OkStatus();
+          };
+        }
         if (IsBlank(caller.actor)) {
           return absl::UnauthenticatedError(absl::StrCat(
               "metadata ", rpc::kActorHeader,
@@ -50,13 +81,26 @@ BIDTRAIL_TENDER_COMMANDS(BIDTRAIL_TENDERS_COMMAND)
 grpc::ServerUnaryReactor* TendersGrpcService::GetTender(grpc::CallbackServerContext* context,
                                                         const v1::GetTenderRequest* request,
                                                         v1::GetTenderResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    ASSIGN_OR_RETURN(auto loaded, commands_->Load(request->tender_id()));
-    *response->mutable_tender() =
-        api::TenderViewOf(loaded.first, commands_->options().domain.own_party_id);
-    response->set_revision(loaded.second);
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), request,
+       response]() -> absl::Status {
+        // Authenticated before anything is read: no probing without a token.
+        std::string principal;
+        if (authenticator_ != nullptr) {
+          ASSIGN_OR_RETURN(principal, authenticator_->Authenticate(authorization));
+        }
+        ASSIGN_OR_RETURN(auto loaded, commands_->Load(request->tender_id()));
+        if (authenticator_ != nullptr) {
+          ASSIGN_OR_RETURN(const auth::AccessState access, authenticator_->State());
+          RETURN_IF_ERROR(auth::Allow(access, principal, auth::Action::kQuery,
+                                      loaded.first.details.territory()));
+        }
+        *response->mutable_tender() =
+            api::TenderViewOf(loaded.first, commands_->options().domain.own_party_id);
+        response->set_revision(loaded.second);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace bidtrail::tenders

@@ -37,6 +37,12 @@ class TenderCommands {
   struct Caller {
     std::string actor;
     std::string correlation_id;  // empty: the request id
+    // When set: whether the caller may run `command` on the tender as it
+    // stands (its territory, the approver of a late fact); called before
+    // the rules, nothing appended when it refuses.
+    std::function<absl::Status(const tender::TenderState& state, const v1::TenderEvent& command,
+                               const tender::LateRecording& late)>
+        authorize;
   };
 
   // `store` must outlive this object.

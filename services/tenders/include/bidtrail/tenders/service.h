@@ -7,6 +7,7 @@
 #ifndef BIDTRAIL_TENDERS_SERVICE_H_
 #define BIDTRAIL_TENDERS_SERVICE_H_
 
+#include "bidtrail/auth/authenticator.h"
 #include "bidtrail/common/thread_pool.h"
 #include "bidtrail/rpc/unary.h"
 #include "bidtrail/tenders/command_table.h"
@@ -17,8 +18,12 @@ namespace bidtrail::tenders {
 
 class TendersGrpcService final : public v1::TendersService::CallbackService {
  public:
-  // `commands` must outlive the service.
-  TendersGrpcService(TenderCommands* commands, int worker_threads = 32);
+  // `commands` (and `authenticator`, when given) must outlive the service.
+  // With an authenticator every call needs a token: the actor of what it
+  // records is the token's principal (the actor header is ignored), and it
+  // records only on tenders of its territories (docs/security.md).
+  TendersGrpcService(TenderCommands* commands, int worker_threads = 32,
+                     auth::Authenticator* authenticator = nullptr);
 
 #define BIDTRAIL_TENDERS_RPC(Rpc, request_field, EventCase, event_field) BIDTRAIL_UNARY_RPC(Rpc);
   BIDTRAIL_TENDER_COMMANDS(BIDTRAIL_TENDERS_RPC)
@@ -31,6 +36,7 @@ class TendersGrpcService final : public v1::TendersService::CallbackService {
                                 v1::CommandResult* result);
 
   TenderCommands* const commands_;
+  auth::Authenticator* const authenticator_;
   ThreadPool pool_;  // last: joined first
 };
 
