@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bidtrail/auth/authenticator.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/projection/engine.h"
@@ -101,8 +102,9 @@ class ProjectionsTest : public ::testing::Test {
     ASSERT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(10)));
   }
 
-  void StartServer() {
+  void StartServer(auth::Authenticator* authenticator = nullptr) {
     QueriesGrpcService::Options options;
+    options.authenticator = authenticator;
     options.own_party_id = kUs;
     options.clock = [] { return Day(100); };
     service_ = std::make_unique<QueriesGrpcService>(engine_.get(), log_.get(), options);
@@ -572,6 +574,79 @@ TEST_F(ProjectionsTest, ListTendersFiltersAndPages) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
     EXPECT_THAT(status.error_message(), ::testing::HasSubstr(field));
   }
+}
+
+// With an authenticator: a token on every query; a bidder reads its
+// territories only (lists kept to them, other tenders refused), an analyst
+// reads everything, verify and rebuild are for admins.
+TEST_F(ProjectionsTest, WithAccessReadersSeeWhatTheirRolesAllow) {
+  Record("N-1", Discovered());
+  v1::TenderEvent south = Discovered();
+  south.mutable_tender_discovered()->set_territory("south");
+  Record("S-1", south);
+  auth::Authenticator authenticator(log_.get());
+  ASSERT_OK_AND_ASSIGN(const std::string root, authenticator.Bootstrap("root"));
+  const std::string alice = auth::NewToken();
+  const std::string ann = auth::NewToken();
+  std::vector<v1::AccessEvent> grants(4);
+  grants[0].mutable_role_granted()->set_principal("alice");
+  grants[0].mutable_role_granted()->set_role(v1::ROLE_BIDDER);
+  grants[0].mutable_role_granted()->add_territories("north");
+  grants[1].mutable_role_granted()->set_principal("ann");
+  grants[1].mutable_role_granted()->set_role(v1::ROLE_ANALYST);
+  grants[2].mutable_token_issued()->set_principal("alice");
+  grants[2].mutable_token_issued()->set_token_hash(auth::TokenHash(alice));
+  grants[3].mutable_token_issued()->set_principal("ann");
+  grants[3].mutable_token_issued()->set_token_hash(auth::TokenHash(ann));
+  ASSERT_THAT(authenticator.Record(grants, "root", eventlog::ExpectedRevision::Any()),
+              ::bidtrail::testing::IsOk());
+  OpenEngine();
+  CatchUp();
+  EXPECT_EQ(engine_->Status().unknown_events_skipped, 0u) << "access events are not unknown";
+  StartServer(&authenticator);
+  auto context = [](const std::string& token) {
+    auto made = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) made->AddMetadata("authorization", "Bearer " + token);
+    return made;
+  };
+  auto listed = [&](const std::string& token) {
+    v1::ListTendersResponse response;
+    const grpc::Status status =
+        stub_->ListTenders(context(token).get(), v1::ListTendersRequest(), &response);
+    std::vector<std::string> ids;
+    for (const v1::TenderSummary& tender : response.tenders()) ids.push_back(tender.tender_id());
+    return std::make_pair(status.error_code(), ids);
+  };
+  EXPECT_EQ(listed("").first, grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(listed(alice).second, ElementsAre("N-1"));
+  EXPECT_THAT(listed(ann).second, ElementsAre("N-1", "S-1"));
+
+  v1::TimelineRequest timeline;
+  timeline.set_tender_id("S-1");
+  v1::TimelineResponse response;
+  grpc::Status status = stub_->Timeline(context(alice).get(), timeline, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("it is in territory south; alice reads north"));
+  EXPECT_TRUE(stub_->Timeline(context(ann).get(), timeline, &response).ok());
+
+  v1::WinLossRequest winloss;
+  v1::WinLossResponse groups;
+  status = stub_->WinLoss(context(alice).get(), winloss, &groups);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("alice reads only north; name one"));
+  winloss.set_territory("north");
+  EXPECT_TRUE(stub_->WinLoss(context(alice).get(), winloss, &groups).ok());
+
+  v1::VerifyLogResponse verified;
+  EXPECT_EQ(stub_->VerifyLog(context(ann).get(), v1::VerifyLogRequest(), &verified).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(stub_->VerifyLog(context(root).get(), v1::VerifyLogRequest(), &verified).ok());
+  v1::ActorHistoryRequest history;
+  history.set_actor("ann");
+  v1::ActorHistoryResponse records;
+  EXPECT_EQ(stub_->ActorHistory(context(alice).get(), history, &records).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  StopServer();
 }
 
 // A fact recorded after its deadline had passed shows on the timeline with

@@ -60,9 +60,9 @@ ABSL_FLAG(std::string, log_level, "info",
 ABSL_FLAG(absl::Duration, slow_call, absl::Seconds(1),
           "unary calls taking longer are logged as slow");
 ABSL_FLAG(bool, auth, false,
-          "require an API token on Tenders calls: the actor is the token's principal, writes only "
-          "in its territories (being built: docs/security.md; Queries and EventStore do not "
-          "check yet)");
+          "require an API token on Tenders and Queries calls: the actor is the token's principal, "
+          "writes and reads only in its territories (being built: docs/security.md; the "
+          "EventStore service does not check yet)");
 ABSL_FLAG(std::string, backup_dir, "",
           "folder `bidtrail backup NAME` writes copies of the log into (default "
           "<data_dir>/backups); clients name a copy, never a path");
@@ -165,6 +165,11 @@ int main(int argc, char** argv) {
         bidtrail::eventstore::GrpcEventStore::Options());
     store = remote_store.get();
   }
+  // Who a call's token proves: the access stream of the log, read by every
+  // service that checks tokens.
+  auto authenticator = std::make_unique<bidtrail::auth::Authenticator>(store);
+  bidtrail::auth::Authenticator* const checking =
+      absl::GetFlag(FLAGS_auth) ? authenticator.get() : nullptr;
   std::unique_ptr<bidtrail::projection::ProjectionEngine> engine;
   std::unique_ptr<bidtrail::projections::QueriesGrpcService> queries;
   if (services.count("projections") > 0) {
@@ -196,11 +201,11 @@ int main(int argc, char** argv) {
     bidtrail::projections::QueriesGrpcService::Options query_options;
     query_options.own_party_id = options.own_party_id;
     query_options.rates = std::move(rates);
+    query_options.authenticator = checking;
     queries = std::make_unique<bidtrail::projections::QueriesGrpcService>(engine.get(), store,
                                                                           query_options);
   }
   std::unique_ptr<bidtrail::tenders::TenderCommands> tender_commands;
-  std::unique_ptr<bidtrail::auth::Authenticator> authenticator;
   std::unique_ptr<bidtrail::tenders::AccessGrpcService> access;
   std::unique_ptr<bidtrail::tenders::TendersGrpcService> tenders;
   if (services.count("tenders") > 0) {
@@ -208,9 +213,8 @@ int main(int argc, char** argv) {
     options.domain.own_party_id = absl::GetFlag(FLAGS_own_party_id);
     options.domain.late_window = absl::GetFlag(FLAGS_late_window);
     tender_commands = std::make_unique<bidtrail::tenders::TenderCommands>(store, options);
-    authenticator = std::make_unique<bidtrail::auth::Authenticator>(store);
-    tenders = std::make_unique<bidtrail::tenders::TendersGrpcService>(
-        tender_commands.get(), 32, absl::GetFlag(FLAGS_auth) ? authenticator.get() : nullptr);
+    tenders = std::make_unique<bidtrail::tenders::TendersGrpcService>(tender_commands.get(), 32,
+                                                                      checking);
     access = std::make_unique<bidtrail::tenders::AccessGrpcService>(authenticator.get());
   }
 

@@ -21,6 +21,7 @@
 #include "bidtrail/readmodel/timeline.h"
 #include "bidtrail/rpc/stream_writer.h"
 #include "bidtrail/rpc/unary.h"
+#include "bidtrail/rpc/wire.h"
 #include "bidtrail/tender/codec.h"
 #include "bidtrail/tender/decide.h"
 #include "bidtrail/tender/state.h"
@@ -214,204 +215,272 @@ QueriesGrpcService::QueriesGrpcService(projection::ProjectionEngine* engine,
       options_(std::move(options)),
       pool_(options_.worker_threads) {}
 
+absl::StatusOr<QueriesGrpcService::Reader> QueriesGrpcService::ReaderOf(
+    const std::string& authorization) const {
+  Reader reader;
+  if (options_.authenticator == nullptr) return reader;
+  ASSIGN_OR_RETURN(reader.principal, options_.authenticator->Authenticate(authorization));
+  ASSIGN_OR_RETURN(const auth::AccessState access, options_.authenticator->State());
+  reader.admin = access.Has(reader.principal, v1::ROLE_ADMIN);
+  reader.all = auth::Allow(access, reader.principal, auth::Action::kQuery).ok();
+  for (const std::string& territory : access.TerritoriesOf(reader.principal, v1::ROLE_BIDDER)) {
+    reader.territories.insert(territory);
+  }
+  if (!reader.all && reader.territories.empty()) {
+    return auth::Allow(access, reader.principal, auth::Action::kQuery);  // the denial, explained
+  }
+  return reader;
+}
+
+absl::Status QueriesGrpcService::CheckTender(const Reader& reader,
+                                             const std::vector<eventlog::RecordedEvent>& records) {
+  if (reader.all || records.empty()) return absl::OkStatus();
+  std::optional<v1::TenderEvent> first = tender::DecodeEvent(records[0].type, records[0].data);
+  const std::string territory =
+      first && first->has_tender_discovered() ? first->tender_discovered().territory() : "";
+  if (reader.Reads(territory)) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat(reader.principal, " may not read this tender: it is in territory ", territory,
+                   "; ", reader.principal, " reads ", absl::StrJoin(reader.territories, ", ")));
+}
+
+// A bidder's query names one of its territories, or is kept to them.
+absl::Status CheckTerritory(const QueriesGrpcService::Reader& reader, const std::string& territory,
+                            bool required) {
+  if (reader.all) return absl::OkStatus();
+  if (territory.empty() && !required) return absl::OkStatus();
+  if (!territory.empty() && reader.Reads(territory)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "territory: ", reader.principal, " reads only ", absl::StrJoin(reader.territories, ", "),
+      territory.empty() ? "; name one (--territory)" : absl::StrCat(", not ", territory)));
+}
+
 grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerContext* context,
                                                        const v1::TimelineRequest* request,
                                                        v1::TimelineResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
-                     ReadTenderStream(store_, request->tender_id()));
-    tender::TenderState state;
-    readmodel::Milestones milestones;
-    for (v1::TimelineEntry& entry : MarkedEntries(records)) {
-      if (entry.has_event() && !entry.has_voided()) {
-        tender::Apply(entry.event(), &state);
-        milestones.Observe(entry.event(), FromProtoTime(entry.occurred_at()),
-                           options_.own_party_id);
-      }
-      AddEntry(std::move(entry), response->mutable_entries());
-    }
-    for (const readmodel::PhaseSpan& span : readmodel::PhaseSpans(milestones, state)) {
-      *response->add_durations() = api::PhaseDurationOf(span);
-    }
-    for (const readmodel::DeadlineOutcome& outcome :
-         readmodel::DeadlineOutcomes(milestones, state, options_.clock(), options_.own_party_id)) {
-      *response->add_deadlines() = api::DeadlineOutcomeOf(outcome);
-    }
-    response->set_amendment_count(state.amendment_count);
-    response->set_time_zone(state.details.time_zone());
-    response->set_in_pipeline(readmodel::InOurPipeline(state, options_.own_party_id));
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), request,
+       response]() -> absl::Status {
+        ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
+        ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
+                         ReadTenderStream(store_, request->tender_id()));
+        RETURN_IF_ERROR(CheckTender(reader, records));
+        tender::TenderState state;
+        readmodel::Milestones milestones;
+        for (v1::TimelineEntry& entry : MarkedEntries(records)) {
+          if (entry.has_event() && !entry.has_voided()) {
+            tender::Apply(entry.event(), &state);
+            milestones.Observe(entry.event(), FromProtoTime(entry.occurred_at()),
+                               options_.own_party_id);
+          }
+          AddEntry(std::move(entry), response->mutable_entries());
+        }
+        for (const readmodel::PhaseSpan& span : readmodel::PhaseSpans(milestones, state)) {
+          *response->add_durations() = api::PhaseDurationOf(span);
+        }
+        for (const readmodel::DeadlineOutcome& outcome : readmodel::DeadlineOutcomes(
+                 milestones, state, options_.clock(), options_.own_party_id)) {
+          *response->add_deadlines() = api::DeadlineOutcomeOf(outcome);
+        }
+        response->set_amendment_count(state.amendment_count);
+        response->set_time_zone(state.details.time_zone());
+        response->set_in_pipeline(readmodel::InOurPipeline(state, options_.own_party_id));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerContext* context,
                                                         const v1::DeadlinesRequest* request,
                                                         v1::DeadlinesResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    const absl::Time as_of =
-        request->has_as_of() ? FromProtoTime(request->as_of()) : options_.clock();
-    readmodel::BoardWindows windows;
-    ASSIGN_OR_RETURN(windows.within, DurationField(request->has_within(), request->within(),
-                                                   windows.within, "within"));
-    ASSIGN_OR_RETURN(windows.overdue_lookback,
-                     DurationField(request->has_overdue_lookback(), request->overdue_lookback(),
-                                   windows.overdue_lookback, "overdue_lookback"));
-    ASSIGN_OR_RETURN(
-        windows.documents_risk,
-        DurationField(request->has_documents_risk_window(), request->documents_risk_window(),
-                      windows.documents_risk, "documents_risk_window"));
-    ASSIGN_OR_RETURN(
-        windows.submission_risk,
-        DurationField(request->has_submission_risk_window(), request->submission_risk_window(),
-                      windows.submission_risk, "submission_risk_window"));
-    ASSIGN_OR_RETURN(windows.stale_after,
-                     DurationField(request->has_stale_after(), request->stale_after(),
-                                   windows.stale_after, "stale_after"));
-    ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
-    std::string after;
-    if (!request->page_token().empty() &&
-        (!absl::WebSafeBase64Unescape(request->page_token(), &after) ||
-         !(absl::StartsWith(after, "d/") || absl::StartsWith(after, "o/")))) {
-      return Invalid("page_token: not a token this server issued");
-    }
-    ASSIGN_OR_RETURN(const analytics::Source source, SourceField(request->source()));
-    auto selected = [&](const auto& stored) {
-      return (request->territory().empty() || stored.territory() == request->territory()) &&
-             (request->owner_team().empty() || stored.owner_team() == request->owner_team()) &&
-             (request->buyer_id().empty() || stored.buyer().id() == request->buyer_id()) &&
-             analytics::SourceSelects(source, stored.imported()
-                                                  ? v1::DISCOVERY_CHANNEL_IMPORT
-                                                  : v1::DISCOVERY_CHANNEL_UNSPECIFIED);
-    };
-    std::string last_key;
-    bool more = false;
-    RETURN_IF_ERROR(
-        engine_->ScanDeadlines(as_of, as_of - windows.overdue_lookback, as_of + windows.within,
-                               after, [&](const projection::DeadlineEntry& entry) {
-                                 const storage::v1::DeadlineRecord& stored = entry.record;
-                                 if (!selected(stored)) return true;
-                                 const readmodel::DeadlineMark mark =
-                                     readmodel::MarkDeadline(entry.deadline, as_of, windows);
-                                 if (!mark.shown) return true;
-                                 if (response->deadlines_size() == static_cast<int>(page_size)) {
-                                   more = true;
-                                   return false;
-                                 }
-                                 *response->add_deadlines() = api::DeadlineItemOf(stored, mark);
-                                 last_key = entry.key;
-                                 return true;
-                               }));
-    if (more) response->set_next_page_token(absl::WebSafeBase64Escape(last_key));
-    if (!request->page_token().empty()) return absl::OkStatus();
-    const uint32_t stale_limit =
-        request->stale_limit() == 0 ? kDefaultStale : request->stale_limit();
-    if (stale_limit > kMaxStale) {
-      return Invalid(absl::StrCat("stale_limit: ", stale_limit, "; must be 1 to ", kMaxStale));
-    }
-    return engine_->ScanStale(as_of - windows.stale_after,
-                              [&](const storage::v1::StaleRecord& stored) {
-                                if (!selected(stored)) return true;
-                                *response->add_stale() = api::StaleTenderOf(stored, as_of);
-                                return response->stale_size() < static_cast<int>(stale_limit);
-                              });
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), request,
+       response]() -> absl::Status {
+        ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
+        RETURN_IF_ERROR(CheckTerritory(reader, request->territory(), false));
+        const absl::Time as_of =
+            request->has_as_of() ? FromProtoTime(request->as_of()) : options_.clock();
+        readmodel::BoardWindows windows;
+        ASSIGN_OR_RETURN(windows.within, DurationField(request->has_within(), request->within(),
+                                                       windows.within, "within"));
+        ASSIGN_OR_RETURN(windows.overdue_lookback,
+                         DurationField(request->has_overdue_lookback(), request->overdue_lookback(),
+                                       windows.overdue_lookback, "overdue_lookback"));
+        ASSIGN_OR_RETURN(
+            windows.documents_risk,
+            DurationField(request->has_documents_risk_window(), request->documents_risk_window(),
+                          windows.documents_risk, "documents_risk_window"));
+        ASSIGN_OR_RETURN(
+            windows.submission_risk,
+            DurationField(request->has_submission_risk_window(), request->submission_risk_window(),
+                          windows.submission_risk, "submission_risk_window"));
+        ASSIGN_OR_RETURN(windows.stale_after,
+                         DurationField(request->has_stale_after(), request->stale_after(),
+                                       windows.stale_after, "stale_after"));
+        ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
+        std::string after;
+        if (!request->page_token().empty() &&
+            (!absl::WebSafeBase64Unescape(request->page_token(), &after) ||
+             !(absl::StartsWith(after, "d/") || absl::StartsWith(after, "o/")))) {
+          return Invalid("page_token: not a token this server issued");
+        }
+        ASSIGN_OR_RETURN(const analytics::Source source, SourceField(request->source()));
+        auto selected = [&](const auto& stored) {
+          return reader.Reads(stored.territory()) &&
+                 (request->territory().empty() || stored.territory() == request->territory()) &&
+                 (request->owner_team().empty() || stored.owner_team() == request->owner_team()) &&
+                 (request->buyer_id().empty() || stored.buyer().id() == request->buyer_id()) &&
+                 analytics::SourceSelects(source, stored.imported()
+                                                      ? v1::DISCOVERY_CHANNEL_IMPORT
+                                                      : v1::DISCOVERY_CHANNEL_UNSPECIFIED);
+        };
+        std::string last_key;
+        bool more = false;
+        RETURN_IF_ERROR(engine_->ScanDeadlines(
+            as_of, as_of - windows.overdue_lookback, as_of + windows.within, after,
+            [&](const projection::DeadlineEntry& entry) {
+              const storage::v1::DeadlineRecord& stored = entry.record;
+              if (!selected(stored)) return true;
+              const readmodel::DeadlineMark mark =
+                  readmodel::MarkDeadline(entry.deadline, as_of, windows);
+              if (!mark.shown) return true;
+              if (response->deadlines_size() == static_cast<int>(page_size)) {
+                more = true;
+                return false;
+              }
+              *response->add_deadlines() = api::DeadlineItemOf(stored, mark);
+              last_key = entry.key;
+              return true;
+            }));
+        if (more) response->set_next_page_token(absl::WebSafeBase64Escape(last_key));
+        if (!request->page_token().empty()) return absl::OkStatus();
+        const uint32_t stale_limit =
+            request->stale_limit() == 0 ? kDefaultStale : request->stale_limit();
+        if (stale_limit > kMaxStale) {
+          return Invalid(absl::StrCat("stale_limit: ", stale_limit, "; must be 1 to ", kMaxStale));
+        }
+        return engine_->ScanStale(as_of - windows.stale_after,
+                                  [&](const storage::v1::StaleRecord& stored) {
+                                    if (!selected(stored)) return true;
+                                    *response->add_stale() = api::StaleTenderOf(stored, as_of);
+                                    return response->stale_size() < static_cast<int>(stale_limit);
+                                  });
+      });
 }
 
 grpc::ServerUnaryReactor* QueriesGrpcService::WinLoss(grpc::CallbackServerContext* context,
                                                       const v1::WinLossRequest* request,
                                                       v1::WinLossResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    analytics::WinLossOptions options;
-    options.own_party_id = options_.own_party_id;
-    options.bidder_id = request->bidder_id().empty() ? options_.own_party_id : request->bidder_id();
-    if (v1::WinLossGroupBy_descriptor()->FindValueByNumber(request->group_by()) == nullptr) {
-      return Invalid(absl::StrCat("group_by: ", static_cast<int>(request->group_by()),
-                                  " is not a grouping this server knows"));
-    }
-    options.group_by = request->group_by();
-    if (request->has_from()) options.from = FromProtoTime(request->from());
-    if (request->has_to()) options.to = FromProtoTime(request->to());
-    RETURN_IF_ERROR(CheckPeriod(options.from, options.to));
-    options.territory = request->territory();
-    options.owner_team = request->owner_team();
-    options.buyer_id = request->buyer_id();
-    options.category = request->category();
-    ASSIGN_OR_RETURN(options.source, SourceField(request->source()));
-    ASSIGN_OR_RETURN(options.reporting, ReportingOf(request->reporting()));
-    RETURN_IF_ERROR(ParseAmount(request->deal_size().medium_from(), "deal_size.medium_from",
-                                &options.medium_deal_from));
-    RETURN_IF_ERROR(ParseAmount(request->deal_size().large_from(), "deal_size.large_from",
-                                &options.large_deal_from));
-    if (options.large_deal_from < options.medium_deal_from) {
-      return Invalid("deal_size: large_from must not be below medium_from");
-    }
-    ASSIGN_OR_RETURN(options.deal_size_currency,
-                     ThresholdsCurrency(request->deal_size().currency(), "deal_size.currency"));
-    options.rate_table = options_.rates;
-    const absl::Time segment_as_of = request->has_to() ? options.to : options_.clock();
-    ASSIGN_OR_RETURN(options.segments,
-                     SegmentOptionsOf(request->segment_thresholds(), request->reporting(),
-                                      options.bidder_id, segment_as_of, options_.rates));
-    ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
-    size_t offset = 0;
-    if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
-      return Invalid("page_token: not a token this server issued");
-    }
-    std::vector<std::string> without_rate;
-    const std::vector<v1::WinLossGroup> groups =
-        analytics::WinLoss(*engine_->Competitions(), options, &without_rate);
-    response->set_bidder_id(options.bidder_id);
-    response->set_reporting_currency(options.reporting.currency);
-    for (std::string& currency : without_rate) {
-      response->add_currencies_without_rate(std::move(currency));
-    }
-    for (size_t i = offset; i < groups.size() && i < offset + page_size; ++i) {
-      *response->add_groups() = groups[i];
-    }
-    if (offset + page_size < groups.size()) {
-      response->set_next_page_token(absl::StrCat(offset + page_size));
-    }
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), request,
+       response]() -> absl::Status {
+        ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
+        RETURN_IF_ERROR(CheckTerritory(reader, request->territory(), true));
+        analytics::WinLossOptions options;
+        options.own_party_id = options_.own_party_id;
+        options.bidder_id =
+            request->bidder_id().empty() ? options_.own_party_id : request->bidder_id();
+        if (v1::WinLossGroupBy_descriptor()->FindValueByNumber(request->group_by()) == nullptr) {
+          return Invalid(absl::StrCat("group_by: ", static_cast<int>(request->group_by()),
+                                      " is not a grouping this server knows"));
+        }
+        options.group_by = request->group_by();
+        if (request->has_from()) options.from = FromProtoTime(request->from());
+        if (request->has_to()) options.to = FromProtoTime(request->to());
+        RETURN_IF_ERROR(CheckPeriod(options.from, options.to));
+        options.territory = request->territory();
+        options.owner_team = request->owner_team();
+        options.buyer_id = request->buyer_id();
+        options.category = request->category();
+        ASSIGN_OR_RETURN(options.source, SourceField(request->source()));
+        ASSIGN_OR_RETURN(options.reporting, ReportingOf(request->reporting()));
+        RETURN_IF_ERROR(ParseAmount(request->deal_size().medium_from(), "deal_size.medium_from",
+                                    &options.medium_deal_from));
+        RETURN_IF_ERROR(ParseAmount(request->deal_size().large_from(), "deal_size.large_from",
+                                    &options.large_deal_from));
+        if (options.large_deal_from < options.medium_deal_from) {
+          return Invalid("deal_size: large_from must not be below medium_from");
+        }
+        ASSIGN_OR_RETURN(options.deal_size_currency,
+                         ThresholdsCurrency(request->deal_size().currency(), "deal_size.currency"));
+        options.rate_table = options_.rates;
+        const absl::Time segment_as_of = request->has_to() ? options.to : options_.clock();
+        ASSIGN_OR_RETURN(options.segments,
+                         SegmentOptionsOf(request->segment_thresholds(), request->reporting(),
+                                          options.bidder_id, segment_as_of, options_.rates));
+        ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
+        size_t offset = 0;
+        if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
+          return Invalid("page_token: not a token this server issued");
+        }
+        std::vector<std::string> without_rate;
+        const std::vector<v1::WinLossGroup> groups =
+            analytics::WinLoss(*engine_->Competitions(), options, &without_rate);
+        response->set_bidder_id(options.bidder_id);
+        response->set_reporting_currency(options.reporting.currency);
+        for (std::string& currency : without_rate) {
+          response->add_currencies_without_rate(std::move(currency));
+        }
+        for (size_t i = offset; i < groups.size() && i < offset + page_size; ++i) {
+          *response->add_groups() = groups[i];
+        }
+        if (offset + page_size < groups.size()) {
+          response->set_next_page_token(absl::StrCat(offset + page_size));
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* QueriesGrpcService::Segments(grpc::CallbackServerContext* context,
                                                        const v1::SegmentsRequest* request,
                                                        v1::SegmentsResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    const absl::Time as_of =
-        request->has_as_of() ? FromProtoTime(request->as_of()) : options_.clock();
-    const std::string bidder =
-        request->bidder_id().empty() ? options_.own_party_id : request->bidder_id();
-    ASSIGN_OR_RETURN(analytics::SegmentOptions options,
-                     SegmentOptionsOf(request->thresholds(), request->reporting(), bidder, as_of,
-                                      options_.rates));
-    ASSIGN_OR_RETURN(options.window, DurationField(request->has_window(), request->window(),
-                                                   absl::Hours(24 * 365), "window"));
-    ASSIGN_OR_RETURN(options.source, SourceField(request->source()));
-    *response = analytics::Segments(*engine_->Competitions(), options);
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), request,
+       response]() -> absl::Status {
+        ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
+        RETURN_IF_ERROR(CheckTerritory(reader, "", true));
+        const absl::Time as_of =
+            request->has_as_of() ? FromProtoTime(request->as_of()) : options_.clock();
+        const std::string bidder =
+            request->bidder_id().empty() ? options_.own_party_id : request->bidder_id();
+        ASSIGN_OR_RETURN(analytics::SegmentOptions options,
+                         SegmentOptionsOf(request->thresholds(), request->reporting(), bidder,
+                                          as_of, options_.rates));
+        ASSIGN_OR_RETURN(options.window, DurationField(request->has_window(), request->window(),
+                                                       absl::Hours(24 * 365), "window"));
+        ASSIGN_OR_RETURN(options.source, SourceField(request->source()));
+        *response = analytics::Segments(*engine_->Competitions(), options);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* QueriesGrpcService::Competitors(grpc::CallbackServerContext* context,
                                                           const v1::CompetitorsRequest* request,
                                                           v1::CompetitorsResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    const std::string bidder =
-        request->bidder_id().empty() ? options_.own_party_id : request->bidder_id();
-    const absl::Time from =
-        request->has_from() ? FromProtoTime(request->from()) : absl::InfinitePast();
-    const absl::Time to = request->has_to() ? FromProtoTime(request->to()) : absl::InfiniteFuture();
-    RETURN_IF_ERROR(CheckPeriod(from, to));
-    ASSIGN_OR_RETURN(const analytics::Source source, SourceField(request->source()));
-    response->set_bidder_id(bidder);
-    for (v1::CompetitorSummary& summary :
-         analytics::Competitors(*engine_->Competitions(), bidder, from, to, source)) {
-      *response->add_competitors() = std::move(summary);
-    }
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), request,
+       response]() -> absl::Status {
+        ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
+        RETURN_IF_ERROR(CheckTerritory(reader, "", true));
+        const std::string bidder =
+            request->bidder_id().empty() ? options_.own_party_id : request->bidder_id();
+        const absl::Time from =
+            request->has_from() ? FromProtoTime(request->from()) : absl::InfinitePast();
+        const absl::Time to =
+            request->has_to() ? FromProtoTime(request->to()) : absl::InfiniteFuture();
+        RETURN_IF_ERROR(CheckPeriod(from, to));
+        ASSIGN_OR_RETURN(const analytics::Source source, SourceField(request->source()));
+        response->set_bidder_id(bidder);
+        for (v1::CompetitorSummary& summary :
+             analytics::Competitors(*engine_->Competitions(), bidder, from, to, source)) {
+          *response->add_competitors() = std::move(summary);
+        }
+        return absl::OkStatus();
+      });
 }
 
 absl::Status QueriesGrpcService::TenderHappenedBy(const v1::TenderAsOfRequest& request,
@@ -445,41 +514,48 @@ absl::Status QueriesGrpcService::TenderHappenedBy(const v1::TenderAsOfRequest& r
 grpc::ServerUnaryReactor* QueriesGrpcService::TenderAsOf(grpc::CallbackServerContext* context,
                                                          const v1::TenderAsOfRequest* request,
                                                          v1::TenderAsOfResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    if (request->as_of_case() == v1::TenderAsOfRequest::AS_OF_NOT_SET) {
-      return Invalid("as_of: set recorded_at (a time), position or occurred_by (a business time)");
-    }
-    if (request->has_occurred_by()) return TenderHappenedBy(*request, response);
-    ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
-                     ReadTenderStream(store_, request->tender_id()));
-    tender::TenderState state;
-    // What was known then: recorded times and positions only grow along a
-    // stream; voidings recorded later were not known.
-    std::vector<eventlog::RecordedEvent> known;
-    for (eventlog::RecordedEvent& record : records) {
-      const bool known_then = request->has_position()
-                                  ? record.position <= request->position()
-                                  : record.recorded_at <= FromProtoTime(request->recorded_at());
-      if (!known_then) break;
-      known.push_back(std::move(record));
-    }
-    // (When nothing was known, nothing was moved out of records[0].)
-    const bool any = !known.empty();
-    for (v1::TimelineEntry& entry : MarkedEntries(known)) {
-      if (entry.has_event() && !entry.has_voided()) tender::Apply(entry.event(), &state);
-      response->set_revision(entry.revision());
-      AddEntry(std::move(entry), response->mutable_events());
-    }
-    if (!any) {
-      return absl::NotFoundError(absl::StrCat(
-          "tender ", request->tender_id(), " was not yet recorded then (its first event was ",
-          request->has_position() ? absl::StrCat("at position ", records[0].position)
-                                  : absl::StrCat("recorded at ", FormatUtc(records[0].recorded_at)),
-          "; occurred_by asks what had happened by a business time)"));
-    }
-    *response->mutable_tender() = api::TenderViewOf(state, options_.own_party_id);
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), request,
+       response]() -> absl::Status {
+        ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
+        if (request->as_of_case() == v1::TenderAsOfRequest::AS_OF_NOT_SET) {
+          return Invalid(
+              "as_of: set recorded_at (a time), position or occurred_by (a business time)");
+        }
+        ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
+                         ReadTenderStream(store_, request->tender_id()));
+        RETURN_IF_ERROR(CheckTender(reader, records));
+        if (request->has_occurred_by()) return TenderHappenedBy(*request, response);
+        tender::TenderState state;
+        // What was known then: recorded times and positions only grow along a
+        // stream; voidings recorded later were not known.
+        std::vector<eventlog::RecordedEvent> known;
+        for (eventlog::RecordedEvent& record : records) {
+          const bool known_then = request->has_position()
+                                      ? record.position <= request->position()
+                                      : record.recorded_at <= FromProtoTime(request->recorded_at());
+          if (!known_then) break;
+          known.push_back(std::move(record));
+        }
+        // (When nothing was known, nothing was moved out of records[0].)
+        const bool any = !known.empty();
+        for (v1::TimelineEntry& entry : MarkedEntries(known)) {
+          if (entry.has_event() && !entry.has_voided()) tender::Apply(entry.event(), &state);
+          response->set_revision(entry.revision());
+          AddEntry(std::move(entry), response->mutable_events());
+        }
+        if (!any) {
+          return absl::NotFoundError(absl::StrCat(
+              "tender ", request->tender_id(), " was not yet recorded then (its first event was ",
+              request->has_position()
+                  ? absl::StrCat("at position ", records[0].position)
+                  : absl::StrCat("recorded at ", FormatUtc(records[0].recorded_at)),
+              "; occurred_by asks what had happened by a business time)"));
+        }
+        *response->mutable_tender() = api::TenderViewOf(state, options_.own_party_id);
+        return absl::OkStatus();
+      });
 }
 
 // A word of a closed set, or "" (matches all); INVALID_ARGUMENT naming the
@@ -498,158 +574,195 @@ absl::Status CheckWord(const std::string& word, const std::string_view (&words)[
 grpc::ServerUnaryReactor* QueriesGrpcService::ListTenders(grpc::CallbackServerContext* context,
                                                           const v1::ListTendersRequest* request,
                                                           v1::ListTendersResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    readmodel::TenderFilter filter;
-    for (const std::string& word : request->words()) {
-      if (!word.empty()) filter.words.push_back(word);
-    }
-    filter.buyer = request->buyer();
-    filter.territory = request->territory();
-    filter.owner_team = request->owner_team();
-    filter.status = request->status();
-    filter.outcome = request->outcome();
-    filter.source = request->source();
-    RETURN_IF_ERROR(CheckWord(filter.status, readmodel::kStatusWords, "status"));
-    RETURN_IF_ERROR(CheckWord(filter.outcome, readmodel::kOutcomeWords, "outcome"));
-    RETURN_IF_ERROR(CheckWord(filter.source, readmodel::kSourceWords, "source"));
-    if (request->has_discovered_from()) {
-      filter.discovered_from = FromProtoTime(request->discovered_from());
-    }
-    if (request->has_discovered_to())
-      filter.discovered_to = FromProtoTime(request->discovered_to());
-    RETURN_IF_ERROR(CheckPeriod(filter.discovered_from, filter.discovered_to));
-    ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
-    std::string after;
-    if (!request->page_token().empty() &&
-        (!absl::WebSafeBase64Unescape(request->page_token(), &after) ||
-         !absl::StartsWith(after, "t:"))) {
-      return Invalid("page_token: not a token this server issued");
-    }
-    if (!after.empty()) after = after.substr(2);
-    const absl::Time now = options_.clock();
-    std::string last;
-    bool more = false;
-    RETURN_IF_ERROR(engine_->ScanTenders(after, [&](const storage::v1::TenderRecord& record) {
-      const tender::TenderState state = readmodel::StateOf(record);
-      if (!readmodel::Matches(state, filter, options_.own_party_id, now)) return true;
-      if (static_cast<uint32_t>(response->tenders_size()) == page_size) {
-        more = true;
-        return false;
-      }
-      const v1::TenderDiscovered& details = state.details;
-      v1::TenderSummary* summary = response->add_tenders();
-      summary->set_tender_id(details.tender_id());
-      summary->set_title(details.title());
-      *summary->mutable_buyer() = details.buyer();
-      summary->set_territory(details.territory());
-      summary->set_owner_team(details.owner_team());
-      summary->set_status(std::string(readmodel::StatusWord(state)));
-      summary->set_our_outcome(
-          std::string(readmodel::OurOutcome(state, options_.own_party_id, now)));
-      *summary->mutable_discovered_at() = details.occurred_at();
-      if (details.key_dates().has_submission_deadline()) {
-        *summary->mutable_submission_deadline() = details.key_dates().submission_deadline();
-      }
-      if (details.has_estimated_value()) {
-        *summary->mutable_estimated_value() = details.estimated_value();
-      }
-      summary->set_source(std::string(readmodel::SourceWord(state)));
-      summary->set_source_reference(details.source_reference());
-      summary->set_time_zone(details.time_zone());
-      summary->set_in_pipeline(readmodel::InOurPipeline(state, options_.own_party_id));
-      last = details.tender_id();
-      return true;
-    }));
-    if (more) response->set_next_page_token(absl::WebSafeBase64Escape("t:" + last));
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), request,
+       response]() -> absl::Status {
+        ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
+        RETURN_IF_ERROR(CheckTerritory(reader, request->territory(), false));
+        readmodel::TenderFilter filter;
+        for (const std::string& word : request->words()) {
+          if (!word.empty()) filter.words.push_back(word);
+        }
+        filter.buyer = request->buyer();
+        filter.territory = request->territory();
+        filter.owner_team = request->owner_team();
+        filter.status = request->status();
+        filter.outcome = request->outcome();
+        filter.source = request->source();
+        RETURN_IF_ERROR(CheckWord(filter.status, readmodel::kStatusWords, "status"));
+        RETURN_IF_ERROR(CheckWord(filter.outcome, readmodel::kOutcomeWords, "outcome"));
+        RETURN_IF_ERROR(CheckWord(filter.source, readmodel::kSourceWords, "source"));
+        if (request->has_discovered_from()) {
+          filter.discovered_from = FromProtoTime(request->discovered_from());
+        }
+        if (request->has_discovered_to())
+          filter.discovered_to = FromProtoTime(request->discovered_to());
+        RETURN_IF_ERROR(CheckPeriod(filter.discovered_from, filter.discovered_to));
+        ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
+        std::string after;
+        if (!request->page_token().empty() &&
+            (!absl::WebSafeBase64Unescape(request->page_token(), &after) ||
+             !absl::StartsWith(after, "t:"))) {
+          return Invalid("page_token: not a token this server issued");
+        }
+        if (!after.empty()) after = after.substr(2);
+        const absl::Time now = options_.clock();
+        std::string last;
+        bool more = false;
+        RETURN_IF_ERROR(engine_->ScanTenders(after, [&](const storage::v1::TenderRecord& record) {
+          const tender::TenderState state = readmodel::StateOf(record);
+          if (!reader.Reads(state.details.territory())) return true;
+          if (!readmodel::Matches(state, filter, options_.own_party_id, now)) return true;
+          if (static_cast<uint32_t>(response->tenders_size()) == page_size) {
+            more = true;
+            return false;
+          }
+          const v1::TenderDiscovered& details = state.details;
+          v1::TenderSummary* summary = response->add_tenders();
+          summary->set_tender_id(details.tender_id());
+          summary->set_title(details.title());
+          *summary->mutable_buyer() = details.buyer();
+          summary->set_territory(details.territory());
+          summary->set_owner_team(details.owner_team());
+          summary->set_status(std::string(readmodel::StatusWord(state)));
+          summary->set_our_outcome(
+              std::string(readmodel::OurOutcome(state, options_.own_party_id, now)));
+          *summary->mutable_discovered_at() = details.occurred_at();
+          if (details.key_dates().has_submission_deadline()) {
+            *summary->mutable_submission_deadline() = details.key_dates().submission_deadline();
+          }
+          if (details.has_estimated_value()) {
+            *summary->mutable_estimated_value() = details.estimated_value();
+          }
+          summary->set_source(std::string(readmodel::SourceWord(state)));
+          summary->set_source_reference(details.source_reference());
+          summary->set_time_zone(details.time_zone());
+          summary->set_in_pipeline(readmodel::InOurPipeline(state, options_.own_party_id));
+          last = details.tender_id();
+          return true;
+        }));
+        if (more) response->set_next_page_token(absl::WebSafeBase64Escape("t:" + last));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* QueriesGrpcService::ActorHistory(grpc::CallbackServerContext* context,
                                                            const v1::ActorHistoryRequest* request,
                                                            v1::ActorHistoryResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    if (request->actor().empty()) return Invalid("actor: required");
-    ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
-    uint64_t after = 0;
-    if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &after)) {
-      return Invalid("page_token: not a token this server issued");
-    }
-    const absl::Time from =
-        request->has_from() ? FromProtoTime(request->from()) : absl::InfinitePast();
-    const absl::Time to = request->has_to() ? FromProtoTime(request->to()) : absl::InfiniteFuture();
-    RETURN_IF_ERROR(CheckPeriod(from, to));
-    bool more = false;
-    RETURN_IF_ERROR(
-        engine_->ScanActor(request->actor(), after, [&](const readmodel::ActorEntry& entry) {
-          if (entry.recorded_at < from) return true;
-          if (entry.recorded_at >= to) return false;  // recorded times only grow along the log
-          if (response->records_size() == static_cast<int>(page_size)) {
-            more = true;
-            return false;
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), request,
+       response]() -> absl::Status {
+        ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
+        if (request->actor().empty()) return Invalid("actor: required");
+        if (!reader.all && request->actor() != reader.principal) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              "actor: ", reader.principal, " reads only its own history, not ", request->actor()));
+        }
+        ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
+        uint64_t after = 0;
+        if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &after)) {
+          return Invalid("page_token: not a token this server issued");
+        }
+        const absl::Time from =
+            request->has_from() ? FromProtoTime(request->from()) : absl::InfinitePast();
+        const absl::Time to =
+            request->has_to() ? FromProtoTime(request->to()) : absl::InfiniteFuture();
+        RETURN_IF_ERROR(CheckPeriod(from, to));
+        bool more = false;
+        RETURN_IF_ERROR(
+            engine_->ScanActor(request->actor(), after, [&](const readmodel::ActorEntry& entry) {
+              if (entry.recorded_at < from) return true;
+              if (entry.recorded_at >= to) return false;  // recorded times only grow along the log
+              if (response->records_size() == static_cast<int>(page_size)) {
+                more = true;
+                return false;
+              }
+              *response->add_records() = api::ActorRecordOf(entry);
+              return true;
+            }));
+        // What each recorded: its event, read from the log by position (a point
+        // read each; a page holds at most 1,000).
+        for (v1::ActorRecord& record : *response->mutable_records()) {
+          eventlog::ReadAllRequest read;
+          read.from_position = record.position();
+          read.max_count = 1;
+          read.max_scan = 1;
+          ASSIGN_OR_RETURN(eventlog::ReadAllResult found, store_->ReadAll(read));
+          if (found.events.empty() || found.events[0].position != record.position()) continue;
+          if (auto event = tender::DecodeEvent(found.events[0].type, found.events[0].data)) {
+            *record.mutable_event() = *std::move(event);
           }
-          *response->add_records() = api::ActorRecordOf(entry);
-          return true;
-        }));
-    // What each recorded: its event, read from the log by position (a point
-    // read each; a page holds at most 1,000).
-    for (v1::ActorRecord& record : *response->mutable_records()) {
-      eventlog::ReadAllRequest read;
-      read.from_position = record.position();
-      read.max_count = 1;
-      read.max_scan = 1;
-      ASSIGN_OR_RETURN(eventlog::ReadAllResult found, store_->ReadAll(read));
-      if (found.events.empty() || found.events[0].position != record.position()) continue;
-      if (auto event = tender::DecodeEvent(found.events[0].type, found.events[0].data)) {
-        *record.mutable_event() = *std::move(event);
-      }
-    }
-    if (more) {
-      response->set_next_page_token(
-          absl::StrCat(response->records(response->records_size() - 1).position()));
-    }
-    return absl::OkStatus();
-  });
+        }
+        if (more) {
+          response->set_next_page_token(
+              absl::StrCat(response->records(response->records_size() - 1).position()));
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* QueriesGrpcService::VerifyLog(grpc::CallbackServerContext* context,
                                                         const v1::VerifyLogRequest* /*request*/,
                                                         v1::VerifyLogResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, response]() -> absl::Status {
-    ASSIGN_OR_RETURN(eventlog::VerifyResult result, store_->Verify());
-    eventstore::ToProto(result, response);
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), response]() -> absl::Status {
+        ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
+        if (!reader.admin) {
+          return absl::PermissionDeniedError(
+              absl::StrCat(reader.principal, " may not verify: it needs admin"));
+        }
+        ASSIGN_OR_RETURN(eventlog::VerifyResult result, store_->Verify());
+        eventstore::ToProto(result, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* QueriesGrpcService::GetProjectionStatus(
     grpc::CallbackServerContext* context, const v1::GetProjectionStatusRequest* /*request*/,
     v1::GetProjectionStatusResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, response]() -> absl::Status {
-    const projection::ProjectionStatus status = engine_->Status();
-    response->set_checkpoint(status.checkpoint);
-    response->set_head_position(status.head_position);
-    response->set_lag(
-        status.head_position > status.checkpoint ? status.head_position - status.checkpoint : 0);
-    response->set_unknown_events_skipped(status.unknown_events_skipped);
-    response->set_rebuilding(status.rebuilding);
-    response->set_rebuild_position(status.rebuild_position);
-    if (status.last_error) {
-      const projection::RunnerError& error = *status.last_error;
-      v1::ProjectionError* out = response->mutable_last_error();
-      out->set_code(absl::StatusCodeToString(error.status.code()));
-      out->set_message(std::string(error.status.message()));
-      out->set_position(error.position);
-      ToProtoTime(error.at, out->mutable_at());
-      out->set_failures_in_a_row(error.failures_in_a_row);
-      out->set_total_failures(error.total_failures);
-    }
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), response]() -> absl::Status {
+        RETURN_IF_ERROR(ReaderOf(authorization).status());
+        const projection::ProjectionStatus status = engine_->Status();
+        response->set_checkpoint(status.checkpoint);
+        response->set_head_position(status.head_position);
+        response->set_lag(status.head_position > status.checkpoint
+                              ? status.head_position - status.checkpoint
+                              : 0);
+        response->set_unknown_events_skipped(status.unknown_events_skipped);
+        response->set_rebuilding(status.rebuilding);
+        response->set_rebuild_position(status.rebuild_position);
+        if (status.last_error) {
+          const projection::RunnerError& error = *status.last_error;
+          v1::ProjectionError* out = response->mutable_last_error();
+          out->set_code(absl::StatusCodeToString(error.status.code()));
+          out->set_message(std::string(error.status.message()));
+          out->set_position(error.position);
+          ToProtoTime(error.at, out->mutable_at());
+          out->set_failures_in_a_row(error.failures_in_a_row);
+          out->set_total_failures(error.total_failures);
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerWriteReactor<v1::RebuildResponse>* QueriesGrpcService::Rebuild(
-    grpc::CallbackServerContext* /*context*/, const v1::RebuildRequest* /*request*/) {
+    grpc::CallbackServerContext* context, const v1::RebuildRequest* /*request*/) {
+  // Admins only: a stream that ends at once with the refusal otherwise.
+  absl::StatusOr<Reader> reader = ReaderOf(rpc::Metadata(*context, "authorization"));
+  if (!reader.ok() || !reader->admin) {
+    const absl::Status refused = !reader.ok()
+                                     ? reader.status()
+                                     : absl::PermissionDeniedError(absl::StrCat(
+                                           reader->principal, " may not rebuild: it needs admin"));
+    return new rpc::ThreadDrivenWriter<v1::RebuildResponse>(
+        [refused]() -> absl::StatusOr<std::optional<v1::RebuildResponse>> { return refused; },
+        rpc::StreamHooks());
+  }
   // The rebuild runs on a thread of its own and posts its progress here; the
   // stream sends the latest progress each time the previous message is out.
   struct Progress {

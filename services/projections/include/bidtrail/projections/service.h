@@ -6,10 +6,12 @@
 #define BIDTRAIL_PROJECTIONS_SERVICE_H_
 
 #include <functional>
+#include <set>
 #include <string>
 
 #include "absl/time/time.h"
 #include "bidtrail/analytics/metrics.h"
+#include "bidtrail/auth/authenticator.h"
 #include "bidtrail/common/thread_pool.h"
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/projection/engine.h"
@@ -29,11 +31,26 @@ class QueriesGrpcService final : public v1::QueriesService::CallbackService {
     // Exchange rates for the analytics (bidtraild --rates FILE), used for
     // currencies a request gives no rate for.
     analytics::RateTable rates;
+    // When set, every call needs a token, and a reader sees what its roles
+    // allow (docs/security.md). Must outlive the service.
+    auth::Authenticator* authenticator = nullptr;
   };
 
   // `engine` and `store` must outlive the service.
   QueriesGrpcService(projection::ProjectionEngine* engine, eventlog::EventStore* store,
                      Options options);
+
+  // Who reads: everything (unchecked, analyst, manager, admin), or a
+  // bidder's territories.
+  struct Reader {
+    std::string principal;
+    bool all = true;
+    std::set<std::string> territories;
+    bool admin = true;
+    bool Reads(const std::string& territory) const {
+      return all || territories.count(territory) > 0 || territories.count("*") > 0;
+    }
+  };
 
   BIDTRAIL_UNARY_RPC(Timeline);
   BIDTRAIL_UNARY_RPC(Deadlines);
@@ -50,6 +67,13 @@ class QueriesGrpcService final : public v1::QueriesService::CallbackService {
       grpc::CallbackServerContext* context, const v1::RebuildRequest* request) override;
 
  private:
+  // The caller of a call with this `authorization` metadata; everything
+  // when the service checks no token.
+  absl::StatusOr<Reader> ReaderOf(const std::string& authorization) const;
+  // PERMISSION_DENIED unless `reader` reads the tender of `records`.
+  static absl::Status CheckTender(const Reader& reader,
+                                  const std::vector<eventlog::RecordedEvent>& records);
+
   // TenderAsOf by business time (occurred_by).
   absl::Status TenderHappenedBy(const v1::TenderAsOfRequest& request,
                                 v1::TenderAsOfResponse* response);
