@@ -142,6 +142,68 @@ TEST_F(EventStoreServiceTest, RoundTripsEveryCall) {
 
 // A client names a backup; it goes into the server's backup folder and
 // nowhere else.
+// With an authenticator: raw appends and log reads for service and admin
+// only; an admin's events carry the admin as actor, a service's the user it
+// names; refusals append nothing.
+TEST_F(EventStoreServiceTest, WithAccessTheLogIsForServicesAndAdmins) {
+  auth::Authenticator authenticator(log_.get());
+  ASSERT_OK_AND_ASSIGN(const std::string root, authenticator.Bootstrap("root"));
+  const std::string alice = auth::NewToken();
+  const std::string svc = auth::NewToken();
+  std::vector<v1::AccessEvent> grants(4);
+  grants[0].mutable_role_granted()->set_principal("alice");
+  grants[0].mutable_role_granted()->set_role(v1::ROLE_BIDDER);
+  grants[0].mutable_role_granted()->add_territories("*");
+  grants[1].mutable_role_granted()->set_principal("svc-tenders");
+  grants[1].mutable_role_granted()->set_role(v1::ROLE_SERVICE);
+  grants[2].mutable_token_issued()->set_principal("alice");
+  grants[2].mutable_token_issued()->set_token_hash(auth::TokenHash(alice));
+  grants[3].mutable_token_issued()->set_principal("svc-tenders");
+  grants[3].mutable_token_issued()->set_token_hash(auth::TokenHash(svc));
+  ASSERT_THAT(authenticator.Record(grants, "root", eventlog::ExpectedRevision::Any()), IsOk());
+  EventStoreGrpcService::Options options;
+  options.authenticator = &authenticator;
+  options.backup_dir = dir_.path() + "/guarded-backups";
+  EventStoreGrpcService guarded(log_.get(), options);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&guarded);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_GT(port, 0);
+  auto as = [&](const std::string& token) {
+    GrpcEventStore::Options client_options;
+    client_options.token = token;
+    return std::make_unique<GrpcEventStore>(
+        GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", port)), client_options);
+  };
+  const uint64_t before = log_->HeadPosition().value();
+  eventlog::ProposedEvent forged = Event(1);
+  forged.actor = "the-ceo";
+  EXPECT_THAT(as("")->Append("tender-1", ExpectedRevision::Any(), {forged}),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no credential")));
+  EXPECT_THAT(as(alice)->Append("tender-1", ExpectedRevision::Any(), {forged}),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("needs service or admin")));
+  EXPECT_THAT(as(alice)->ReadAll(eventlog::ReadAllRequest()),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("needs service or admin")));
+  EXPECT_EQ(log_->HeadPosition().value(), before) << "refusals append nothing";
+  // A service names the user it acts for; an admin is itself.
+  ASSERT_THAT(as(svc)->Append("tender-1", ExpectedRevision::Any(), {forged}), IsOk());
+  eventlog::ProposedEvent second = Event(2);
+  second.actor = "the-ceo";
+  ASSERT_THAT(as(root)->Append("tender-1", ExpectedRevision::Any(), {second}), IsOk());
+  eventlog::ReadStreamRequest read;
+  read.stream_id = "tender-1";
+  ASSERT_OK_AND_ASSIGN(eventlog::ReadStreamResult stream, as(svc)->ReadStream(read));
+  ASSERT_EQ(stream.events.size(), 2u);
+  EXPECT_EQ(stream.events[0].actor, "the-ceo");
+  EXPECT_EQ(stream.events[1].actor, "root");
+  EXPECT_THAT(as(svc)->Checkpoint("copy"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("needs admin")));
+  EXPECT_THAT(as(root)->Checkpoint("copy"), IsOk());
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+}
+
 TEST_F(EventStoreServiceTest, BackupsGoIntoTheBackupFolderUnderAName) {
   ASSERT_THAT(client_->Append("s", ExpectedRevision::Any(), {Event(1)}), IsOk());
   auto checkpoint = [&](const std::string& name, v1::CheckpointResponse* response) {

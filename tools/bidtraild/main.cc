@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -60,9 +61,9 @@ ABSL_FLAG(std::string, log_level, "info",
 ABSL_FLAG(absl::Duration, slow_call, absl::Seconds(1),
           "unary calls taking longer are logged as slow");
 ABSL_FLAG(bool, auth, false,
-          "require an API token on Tenders and Queries calls: the actor is the token's principal, "
-          "writes and reads only in its territories (being built: docs/security.md; the "
-          "EventStore service does not check yet)");
+          "require an API token on every call: the actor is the token's principal, writes and "
+          "reads only in its territories, raw log access for service and admin (docs/security.md; "
+          "a process reaching a remote event store sends $BIDTRAIL_SERVICE_TOKEN)");
 ABSL_FLAG(std::string, backup_dir, "",
           "folder `bidtrail backup NAME` writes copies of the log into (default "
           "<data_dir>/backups); clients name a copy, never a path");
@@ -127,6 +128,9 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   std::unique_ptr<bidtrail::eventlog::RocksEventLog> log;
+  // Who a call's token proves: the access stream of the log, read by every
+  // service that checks tokens (--auth). Before the services: it outlives them.
+  std::unique_ptr<bidtrail::auth::Authenticator> authenticator;
   std::unique_ptr<bidtrail::eventstore::EventStoreGrpcService> eventstore;
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   if (services.count("eventstore") > 0) {
@@ -143,6 +147,8 @@ int main(int argc, char** argv) {
     service_options.backup_dir = absl::GetFlag(FLAGS_backup_dir).empty()
                                      ? data_dir + "/backups"
                                      : absl::GetFlag(FLAGS_backup_dir);
+    authenticator = std::make_unique<bidtrail::auth::Authenticator>(log.get());
+    if (absl::GetFlag(FLAGS_auth)) service_options.authenticator = authenticator.get();
     eventstore =
         std::make_unique<bidtrail::eventstore::EventStoreGrpcService>(log.get(), service_options);
   }
@@ -160,14 +166,17 @@ int main(int argc, char** argv) {
                    "eventstore (the address of the bidtraild that hosts it)\n");
       return 2;
     }
+    bidtrail::eventstore::GrpcEventStore::Options remote_options;
+    // A service's token for an event store that checks them.
+    const char* token = std::getenv("BIDTRAIL_SERVICE_TOKEN");
+    remote_options.token = token != nullptr ? token : "";
     remote_store = std::make_unique<bidtrail::eventstore::GrpcEventStore>(
-        bidtrail::eventstore::GrpcEventStore::Connect(address),
-        bidtrail::eventstore::GrpcEventStore::Options());
+        bidtrail::eventstore::GrpcEventStore::Connect(address), remote_options);
     store = remote_store.get();
   }
-  // Who a call's token proves: the access stream of the log, read by every
-  // service that checks tokens.
-  auto authenticator = std::make_unique<bidtrail::auth::Authenticator>(store);
+  if (authenticator == nullptr && store != nullptr) {
+    authenticator = std::make_unique<bidtrail::auth::Authenticator>(store);
+  }
   bidtrail::auth::Authenticator* const checking =
       absl::GetFlag(FLAGS_auth) ? authenticator.get() : nullptr;
   std::unique_ptr<bidtrail::projection::ProjectionEngine> engine;

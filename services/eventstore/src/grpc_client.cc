@@ -18,21 +18,28 @@ void SetDeadline(grpc::ClientContext* context, absl::Duration timeout) {
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
 }
 
+void SetToken(grpc::ClientContext* context, const std::string& token) {
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+}
+
 // One unary call of the stub's `method`, with a deadline of `timeout`.
 template <typename Request, typename Response>
 absl::Status Call(v1::EventStoreService::Stub* stub,
                   grpc::Status (v1::EventStoreService::Stub::*method)(grpc::ClientContext*,
                                                                       const Request&, Response*),
-                  absl::Duration timeout, const Request& request, Response* response) {
+                  absl::Duration timeout, const std::string& token, const Request& request,
+                  Response* response) {
   grpc::ClientContext context;
   SetDeadline(&context, timeout);
+  SetToken(&context, token);
   return rpc::FromGrpcStatus((stub->*method)(&context, request, response));
 }
 
 class GrpcSubscription final : public eventlog::Subscription {
  public:
-  GrpcSubscription(v1::EventStoreService::Stub* stub, const v1::SubscribeRequest& request)
-      : reader_(stub->Subscribe(&context_, request)) {}
+  GrpcSubscription(v1::EventStoreService::Stub* stub, const v1::SubscribeRequest& request,
+                   const std::string& token)
+      : reader_((SetToken(&context_, token), stub->Subscribe(&context_, request))) {}
 
   ~GrpcSubscription() override {
     if (finished_) return;
@@ -98,8 +105,8 @@ absl::StatusOr<eventlog::AppendResult> GrpcEventStore::Append(
   ToProto(expected, &request);
   for (const eventlog::ProposedEvent& event : events) ToProto(event, request.add_events());
   v1::AppendResponse response;
-  RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::Append, options_.timeout, request,
-                       &response));
+  RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::Append, options_.timeout,
+                       options_.token, request, &response));
   eventlog::AppendResult result;
   result.first_revision = response.first_revision();
   result.last_revision = response.last_revision();
@@ -125,7 +132,7 @@ absl::StatusOr<eventlog::ReadStreamResult> GrpcEventStore::ReadStream(
   }
   v1::ReadStreamResponse response;
   RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::ReadStream, options_.timeout,
-                       wire, &response));
+                       options_.token, wire, &response));
   eventlog::ReadStreamResult result;
   result.events.reserve(response.events_size());
   for (const v1::RecordedEvent& event : response.events())
@@ -146,6 +153,7 @@ absl::StatusOr<eventlog::ReadAllResult> GrpcEventStore::ReadAll(
   ToProto(request.filter, wire.mutable_filter());
   grpc::ClientContext context;
   SetDeadline(&context, options_.timeout);
+  SetToken(&context, options_.token);
   std::unique_ptr<grpc::ClientReader<v1::ReadAllResponse>> reader = stub_->ReadAll(&context, wire);
   eventlog::ReadAllResult result;
   result.next_position = std::max<uint64_t>(1, request.from_position);
@@ -166,7 +174,7 @@ absl::StatusOr<eventlog::StreamInfo> GrpcEventStore::GetStreamInfo(const std::st
   request.set_stream_id(stream_id);
   v1::GetStreamInfoResponse response;
   RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::GetStreamInfo, options_.timeout,
-                       request, &response));
+                       options_.token, request, &response));
   eventlog::StreamInfo info;
   info.exists = response.exists();
   info.last_revision = response.last_revision();
@@ -177,7 +185,7 @@ absl::StatusOr<eventlog::StreamInfo> GrpcEventStore::GetStreamInfo(const std::st
 absl::StatusOr<uint64_t> GrpcEventStore::HeadPosition() {
   v1::GetHeadResponse response;
   RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::GetHead, options_.timeout,
-                       v1::GetHeadRequest(), &response));
+                       options_.token, v1::GetHeadRequest(), &response));
   return response.head_position();
 }
 
@@ -186,13 +194,14 @@ absl::StatusOr<std::unique_ptr<eventlog::Subscription>> GrpcEventStore::Subscrib
   v1::SubscribeRequest wire;
   wire.set_from_position(request.from_position);
   ToProto(request.filter, wire.mutable_filter());
-  return std::unique_ptr<eventlog::Subscription>(new GrpcSubscription(stub_.get(), wire));
+  return std::unique_ptr<eventlog::Subscription>(
+      new GrpcSubscription(stub_.get(), wire, options_.token));
 }
 
 absl::StatusOr<eventlog::VerifyResult> GrpcEventStore::Verify() {
   v1::VerifyResponse response;
   RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::Verify, options_.verify_timeout,
-                       v1::VerifyRequest(), &response));
+                       options_.token, v1::VerifyRequest(), &response));
   eventlog::VerifyResult result;
   result.ok = response.ok();
   result.records_checked = response.records_checked();
@@ -207,7 +216,7 @@ absl::StatusOr<uint64_t> GrpcEventStore::Checkpoint(const std::string& path) {
   request.set_path(path);
   v1::CheckpointResponse response;
   RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::Checkpoint,
-                       options_.verify_timeout, request, &response));
+                       options_.verify_timeout, options_.token, request, &response));
   return response.head_position();
 }
 

@@ -13,6 +13,7 @@
 #include "bidtrail/rpc/status.h"
 #include "bidtrail/rpc/stream_writer.h"
 #include "bidtrail/rpc/unary.h"
+#include "bidtrail/rpc/wire.h"
 
 namespace bidtrail::eventstore {
 namespace {
@@ -102,57 +103,85 @@ rpc::StreamHooks EventStoreGrpcService::Hooks(std::function<void()> on_cancel) {
 
 void EventStoreGrpcService::WaitForStreams() { streams_.WaitUntilEmpty(); }
 
+absl::StatusOr<EventStoreGrpcService::Caller> EventStoreGrpcService::Allowed(
+    const std::string& authorization, auth::Action action) const {
+  Caller caller;
+  if (options_.authenticator == nullptr) return caller;
+  ASSIGN_OR_RETURN(caller.principal, options_.authenticator->Authenticate(authorization));
+  ASSIGN_OR_RETURN(const auth::AccessState access, options_.authenticator->State());
+  RETURN_IF_ERROR(auth::Allow(access, caller.principal, action));
+  caller.service = access.Has(caller.principal, v1::ROLE_SERVICE);
+  return caller;
+}
+
 grpc::ServerUnaryReactor* EventStoreGrpcService::Append(grpc::CallbackServerContext* context,
                                                         const v1::AppendRequest* request,
                                                         v1::AppendResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    ASSIGN_OR_RETURN(eventlog::ExpectedRevision expected,
-                     FromProto(request->expected_kind(), request->expected_revision()));
-    std::vector<eventlog::ProposedEvent> events;
-    events.reserve(request->events_size());
-    for (const v1::ProposedEvent& event : request->events()) events.push_back(FromProto(event));
-    ASSIGN_OR_RETURN(eventlog::AppendResult result,
-                     store_->Append(request->stream_id(), expected, events));
-    response->set_first_revision(result.first_revision);
-    response->set_last_revision(result.last_revision);
-    response->set_first_position(result.first_position);
-    response->set_last_position(result.last_position);
-    response->set_already_recorded(result.already_recorded);
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), request,
+       response]() -> absl::Status {
+        ASSIGN_OR_RETURN(const Caller caller, Allowed(authorization, auth::Action::kRawAppend));
+        ASSIGN_OR_RETURN(eventlog::ExpectedRevision expected,
+                         FromProto(request->expected_kind(), request->expected_revision()));
+        std::vector<eventlog::ProposedEvent> events;
+        events.reserve(request->events_size());
+        for (const v1::ProposedEvent& event : request->events()) {
+          events.push_back(FromProto(event));
+          // Who appends is proven: only a service names the user it acts for.
+          if (!caller.principal.empty() && !caller.service) events.back().actor = caller.principal;
+        }
+        ASSIGN_OR_RETURN(eventlog::AppendResult result,
+                         store_->Append(request->stream_id(), expected, events));
+        response->set_first_revision(result.first_revision);
+        response->set_last_revision(result.last_revision);
+        response->set_first_position(result.first_position);
+        response->set_last_position(result.last_position);
+        response->set_already_recorded(result.already_recorded);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* EventStoreGrpcService::ReadStream(grpc::CallbackServerContext* context,
                                                             const v1::ReadStreamRequest* request,
                                                             v1::ReadStreamResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    eventlog::ReadStreamRequest read;
-    read.stream_id = request->stream_id();
-    read.direction = request->direction() == v1::READ_DIRECTION_BACKWARD
-                         ? eventlog::Direction::kBackward
-                         : eventlog::Direction::kForward;
-    if (request->direction() != v1::READ_DIRECTION_UNSPECIFIED &&
-        request->direction() != v1::READ_DIRECTION_FORWARD &&
-        request->direction() != v1::READ_DIRECTION_BACKWARD) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("direction: ", static_cast<int>(request->direction()),
-                       " is not one of FORWARD (1), BACKWARD (2)"));
-    }
-    read.has_from_revision = request->has_from_revision();
-    read.from_revision = request->from_revision();
-    read.max_count = request->max_count() == 0 ? kDefaultReadCount : request->max_count();
-    ASSIGN_OR_RETURN(eventlog::ReadStreamResult result, store_->ReadStream(read));
-    for (const eventlog::RecordedEvent& event : result.events) {
-      ToProto(event, response->add_events());
-    }
-    response->set_end_of_stream(result.end_of_stream);
-    response->set_next_revision(result.next_revision);
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), request,
+       response]() -> absl::Status {
+        RETURN_IF_ERROR(Allowed(authorization, auth::Action::kFollowLog).status());
+        eventlog::ReadStreamRequest read;
+        read.stream_id = request->stream_id();
+        read.direction = request->direction() == v1::READ_DIRECTION_BACKWARD
+                             ? eventlog::Direction::kBackward
+                             : eventlog::Direction::kForward;
+        if (request->direction() != v1::READ_DIRECTION_UNSPECIFIED &&
+            request->direction() != v1::READ_DIRECTION_FORWARD &&
+            request->direction() != v1::READ_DIRECTION_BACKWARD) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("direction: ", static_cast<int>(request->direction()),
+                           " is not one of FORWARD (1), BACKWARD (2)"));
+        }
+        read.has_from_revision = request->has_from_revision();
+        read.from_revision = request->from_revision();
+        read.max_count = request->max_count() == 0 ? kDefaultReadCount : request->max_count();
+        ASSIGN_OR_RETURN(eventlog::ReadStreamResult result, store_->ReadStream(read));
+        for (const eventlog::RecordedEvent& event : result.events) {
+          ToProto(event, response->add_events());
+        }
+        response->set_end_of_stream(result.end_of_stream);
+        response->set_next_revision(result.next_revision);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
-    grpc::CallbackServerContext* /*context*/, const v1::ReadAllRequest* request) {
+    grpc::CallbackServerContext* context, const v1::ReadAllRequest* request) {
+  if (absl::Status allowed =
+          Allowed(rpc::Metadata(*context, "authorization"), auth::Action::kFollowLog).status();
+      !allowed.ok()) {
+    return new RefusedWriter<v1::ReadAllResponse>(allowed);
+  }
   if (absl::Status valid = ValidateFilter(request->filter()); !valid.ok()) {
     return new RefusedWriter<v1::ReadAllResponse>(valid);
   }
@@ -207,7 +236,12 @@ grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
 }
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscribe(
-    grpc::CallbackServerContext* /*context*/, const v1::SubscribeRequest* request) {
+    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+  if (absl::Status allowed =
+          Allowed(rpc::Metadata(*context, "authorization"), auth::Action::kFollowLog).status();
+      !allowed.ok()) {
+    return new RefusedWriter<v1::SubscribeResponse>(allowed);
+  }
   if (absl::Status valid = ValidateFilter(request->filter()); !valid.ok()) {
     return new RefusedWriter<v1::SubscribeResponse>(valid);
   }
@@ -267,69 +301,85 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscrib
 grpc::ServerUnaryReactor* EventStoreGrpcService::GetStreamInfo(
     grpc::CallbackServerContext* context, const v1::GetStreamInfoRequest* request,
     v1::GetStreamInfoResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    ASSIGN_OR_RETURN(eventlog::StreamInfo info, store_->GetStreamInfo(request->stream_id()));
-    response->set_exists(info.exists);
-    response->set_last_revision(info.last_revision);
-    response->set_event_count(info.event_count);
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), request,
+       response]() -> absl::Status {
+        RETURN_IF_ERROR(Allowed(authorization, auth::Action::kFollowLog).status());
+        ASSIGN_OR_RETURN(eventlog::StreamInfo info, store_->GetStreamInfo(request->stream_id()));
+        response->set_exists(info.exists);
+        response->set_last_revision(info.last_revision);
+        response->set_event_count(info.event_count);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* EventStoreGrpcService::GetHead(grpc::CallbackServerContext* context,
                                                          const v1::GetHeadRequest* /*request*/,
                                                          v1::GetHeadResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, response]() -> absl::Status {
-    ASSIGN_OR_RETURN(uint64_t head, store_->HeadPosition());
-    response->set_head_position(head);
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), response]() -> absl::Status {
+        RETURN_IF_ERROR(Allowed(authorization, auth::Action::kFollowLog).status());
+        ASSIGN_OR_RETURN(uint64_t head, store_->HeadPosition());
+        response->set_head_position(head);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* EventStoreGrpcService::Verify(grpc::CallbackServerContext* context,
                                                         const v1::VerifyRequest* /*request*/,
                                                         v1::VerifyResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, response]() -> absl::Status {
-    ASSIGN_OR_RETURN(eventlog::VerifyResult result, store_->Verify());
-    ToProto(result, response);
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), response]() -> absl::Status {
+        RETURN_IF_ERROR(Allowed(authorization, auth::Action::kAdminister).status());
+        ASSIGN_OR_RETURN(eventlog::VerifyResult result, store_->Verify());
+        ToProto(result, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* EventStoreGrpcService::Checkpoint(grpc::CallbackServerContext* context,
                                                             const v1::CheckpointRequest* request,
                                                             v1::CheckpointResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
-    if (options_.backup_dir.empty()) {
-      return absl::FailedPreconditionError(
-          "this server takes no backups: start bidtraild with --backup_dir");
-    }
-    // A name, not a path: the copy goes into the backup folder and nowhere
-    // else, whoever asks.
-    const std::string& name = request->path();
-    bool plausible = !name.empty() && name.size() <= 100 && name[0] != '.';
-    for (char c : name) {
-      plausible &= std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-    }
-    if (!plausible) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "path: \"", name.substr(0, 100),
-          "\" is not a backup name: 1 to 100 letters, digits, '.', '_' or '-', not starting with "
-          "'.' (no '/'); the copy goes into the server's backup folder, ",
-          options_.backup_dir));
-    }
-    std::error_code error;
-    std::filesystem::create_directories(options_.backup_dir, error);
-    if (error) {
-      return absl::FailedPreconditionError(absl::StrCat("the backup folder ", options_.backup_dir,
-                                                        " cannot be created: ", error.message()));
-    }
-    const std::string path = (std::filesystem::path(options_.backup_dir) / name).string();
-    ASSIGN_OR_RETURN(const uint64_t head, store_->Checkpoint(path));
-    response->set_path(path);
-    response->set_head_position(head);
-    return absl::OkStatus();
-  });
+  return rpc::RunOnPool(
+      &pool_, context,
+      [this, authorization = rpc::Metadata(*context, "authorization"), request,
+       response]() -> absl::Status {
+        RETURN_IF_ERROR(Allowed(authorization, auth::Action::kAdminister).status());
+        if (options_.backup_dir.empty()) {
+          return absl::FailedPreconditionError(
+              "this server takes no backups: start bidtraild with --backup_dir");
+        }
+        // A name, not a path: the copy goes into the backup folder and nowhere
+        // else, whoever asks.
+        const std::string& name = request->path();
+        bool plausible = !name.empty() && name.size() <= 100 && name[0] != '.';
+        for (char c : name) {
+          plausible &=
+              std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+        }
+        if (!plausible) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("path: \"", name.substr(0, 100),
+                           "\" is not a backup name: 1 to 100 letters, digits, '.', '_' or '-', "
+                           "not starting with "
+                           "'.' (no '/'); the copy goes into the server's backup folder, ",
+                           options_.backup_dir));
+        }
+        std::error_code error;
+        std::filesystem::create_directories(options_.backup_dir, error);
+        if (error) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the backup folder ", options_.backup_dir, " cannot be created: ", error.message()));
+        }
+        const std::string path = (std::filesystem::path(options_.backup_dir) / name).string();
+        ASSIGN_OR_RETURN(const uint64_t head, store_->Checkpoint(path));
+        response->set_path(path);
+        response->set_head_position(head);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace bidtrail::eventstore

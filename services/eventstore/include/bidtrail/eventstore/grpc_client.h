@@ -22,6 +22,9 @@ class GrpcEventStore final : public eventlog::EventStore {
     absl::Duration timeout = absl::Seconds(30);
     // Deadline of Verify, which reads the whole log.
     absl::Duration verify_timeout = absl::Hours(2);
+    // Sent as `authorization: Bearer <token>` on every call when not empty
+    // (a server with --auth: a service's or an admin's token).
+    std::string token;
   };
 
   // A channel to `address` ("127.0.0.1:50051") that accepts messages up to

@@ -20,6 +20,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "bidtrail/auth/authenticator.h"
 #include "bidtrail/common/thread_pool.h"
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/rpc/stream_writer.h"
@@ -40,6 +41,11 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
     // a name the client gives: never at a path of the client's choosing.
     // Empty: Checkpoint is refused.
     std::string backup_dir;
+    // When set, every call needs a token (docs/security.md): appends and
+    // log reads are for service and admin; Verify and Checkpoint for admin.
+    // An admin's appended events carry the admin as actor; a service's keep
+    // the end user it names. Must outlive the service.
+    auth::Authenticator* authenticator = nullptr;
   };
 
   // `store` must outlive the service.
@@ -83,6 +89,14 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
   };
 
  private:
+  struct Caller {
+    std::string principal;  // "" when the service checks no token
+    bool service = false;   // may name the end user it acts for
+  };
+  // The caller of a call with this `authorization`, when it may do
+  // `action`; UNAUTHENTICATED or PERMISSION_DENIED otherwise.
+  absl::StatusOr<Caller> Allowed(const std::string& authorization, auth::Action action) const;
+
   // Stream hooks: UNAVAILABLE once shutting down; the registry told at the end.
   rpc::StreamHooks Hooks(std::function<void()> on_cancel);
 
