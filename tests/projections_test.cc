@@ -1,7 +1,10 @@
 // Projections over a real log: the runner, restarts, rebuilds (rebuilt equals
 // incremental, byte for byte), and every query through gRPC on loopback.
 #include <atomic>
+#include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -10,13 +13,18 @@
 #include "bidtrail/auth/authenticator.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
+#include "bidtrail/eventstore/service.h"
 #include "bidtrail/projection/engine.h"
 #include "bidtrail/projections/service.h"
+#include "bidtrail/rpc/wire.h"
 #include "bidtrail/storage/rocks_kv_store.h"
 #include "bidtrail/tender/codec.h"
 #include "bidtrail/tender/decide.h"
 #include "bidtrail/tender/testing/events.h"
+#include "bidtrail/tenders/access_service.h"
+#include "bidtrail/tenders/client.h"
 #include "bidtrail/tenders/commands.h"
+#include "bidtrail/tenders/service.h"
 #include "bidtrail/testing/process.h"
 #include "bidtrail/testing/status_matchers.h"
 #include "bidtrail/v1/queries.grpc.pb.h"
@@ -647,6 +655,280 @@ TEST_F(ProjectionsTest, WithAccessReadersSeeWhatTheirRolesAllow) {
   EXPECT_EQ(stub_->ActorHistory(context(alice).get(), history, &records).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   StopServer();
+}
+
+// The access matrix (docs/security.md): every unary RPC of the four services
+// called with each kind of credential, against the code the roles table
+// says; a refused call appends nothing.
+TEST_F(ProjectionsTest, AccessMatrixEveryRpcEveryCredential) {
+  Record("N-1", Discovered());
+  v1::TenderEvent south = Discovered();
+  south.mutable_tender_discovered()->set_territory("south");
+  Record("S-1", south);
+  auth::Authenticator authenticator(log_.get());
+  ASSERT_OK_AND_ASSIGN(const std::string root, authenticator.Bootstrap("root"));
+  std::map<std::string, std::string> tokens = {{"none", ""}, {"root", root}};
+  std::vector<v1::AccessEvent> grants;
+  auto grant = [&](const std::string& principal, v1::Role role,
+                   std::vector<std::string> territories = {}) {
+    v1::AccessEvent event;
+    event.mutable_role_granted()->set_principal(principal);
+    event.mutable_role_granted()->set_role(role);
+    for (const std::string& t : territories) event.mutable_role_granted()->add_territories(t);
+    grants.push_back(event);
+  };
+  auto issue = [&](const std::string& principal, std::optional<absl::Time> expires = {}) {
+    const std::string token = auth::NewToken();
+    v1::AccessEvent event;
+    event.mutable_token_issued()->set_principal(principal);
+    event.mutable_token_issued()->set_token_hash(auth::TokenHash(token));
+    if (expires) ToProtoTime(*expires, event.mutable_token_issued()->mutable_expires_at());
+    grants.push_back(event);
+    return token;
+  };
+  grant("alice", v1::ROLE_BIDDER, {"north"});
+  grant("bob", v1::ROLE_BIDDER, {"south"});
+  grant("zhao", v1::ROLE_MANAGER, {"north"});
+  grant("ann", v1::ROLE_ANALYST);
+  grant("svc", v1::ROLE_SERVICE);
+  grant("rev", v1::ROLE_BIDDER, {"north"});
+  grant("exp", v1::ROLE_ANALYST);
+  for (const char* who : {"alice", "bob", "zhao", "ann", "svc", "rev"}) tokens[who] = issue(who);
+  tokens["exp"] = issue("exp", absl::Now() - absl::Hours(1));
+  v1::AccessEvent revoked;
+  revoked.mutable_token_revoked()->set_token_hash(auth::TokenHash(tokens["rev"]));
+  grants.push_back(revoked);
+  ASSERT_THAT(authenticator.Record(grants, "root", eventlog::ExpectedRevision::Any()),
+              ::bidtrail::testing::IsOk());
+  OpenEngine();
+  CatchUp();
+
+  // The four services, each checking tokens, on one server.
+  QueriesGrpcService::Options query_options;
+  query_options.own_party_id = kUs;
+  query_options.clock = [] { return Day(100); };
+  query_options.authenticator = &authenticator;
+  QueriesGrpcService queries(engine_.get(), log_.get(), query_options);
+  tenders::TendersGrpcService tenders_service(commands_.get(), 4, &authenticator);
+  tenders::AccessGrpcService access(&authenticator);
+  eventstore::EventStoreGrpcService::Options store_options;
+  store_options.authenticator = &authenticator;
+  store_options.backup_dir = dir_.path() + "/backups";
+  eventstore::EventStoreGrpcService store(log_.get(), store_options);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&queries);
+  builder.RegisterService(&tenders_service);
+  builder.RegisterService(&access);
+  builder.RegisterService(&store);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_GT(port, 0);
+  auto channel = grpc::CreateChannel(absl::StrFormat("127.0.0.1:%d", port),
+                                     grpc::InsecureChannelCredentials());
+  auto q = v1::QueriesService::NewStub(channel);
+  auto t = v1::TendersService::NewStub(channel);
+  auto a = v1::AccessService::NewStub(channel);
+  auto e = v1::EventStoreService::NewStub(channel);
+  std::string token;
+  auto context = [&token]() {
+    auto made = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) made->AddMetadata("authorization", "Bearer " + token);
+    made->AddMetadata(rpc::kActorHeader, "someone-else");
+    return made;
+  };
+  int sequence = 0;
+  using Call = std::function<grpc::Status()>;
+  const std::vector<std::pair<std::string, Call>> rpcs = {
+      {"Tenders.DiscoverTender (north)",
+       [&] {
+         v1::CommandResult result;
+         recorded_at_ = Day(0) + absl::Hours(1);
+         return tenders::SendCommand(t.get(), context().get(), absl::StrCat("m-", ++sequence),
+                                     ForTender(absl::StrCat("M-", sequence), Discovered()),
+                                     &result);
+       }},
+      {"Tenders.LogActivity (north)",
+       [&] {
+         v1::CommandResult result;
+         recorded_at_ = Day(1) + absl::Hours(1);
+         return tenders::SendCommand(t.get(), context().get(), absl::StrCat("m-", ++sequence),
+                                     ForTender("N-1", Activity(Day(1))), &result);
+       }},
+      {"Tenders.GetTender (north)",
+       [&] {
+         v1::GetTenderRequest request;
+         request.set_tender_id("N-1");
+         v1::GetTenderResponse response;
+         return t->GetTender(context().get(), request, &response);
+       }},
+      {"Queries.Timeline (north)",
+       [&] {
+         v1::TimelineRequest request;
+         request.set_tender_id("N-1");
+         v1::TimelineResponse response;
+         return q->Timeline(context().get(), request, &response);
+       }},
+      {"Queries.TenderAsOf (north)",
+       [&] {
+         v1::TenderAsOfRequest request;
+         request.set_tender_id("N-1");
+         request.set_position(1000);
+         v1::TenderAsOfResponse response;
+         return q->TenderAsOf(context().get(), request, &response);
+       }},
+      {"Queries.Deadlines",
+       [&] {
+         v1::DeadlinesResponse response;
+         return q->Deadlines(context().get(), v1::DeadlinesRequest(), &response);
+       }},
+      {"Queries.ListTenders",
+       [&] {
+         v1::ListTendersResponse response;
+         return q->ListTenders(context().get(), v1::ListTendersRequest(), &response);
+       }},
+      {"Queries.WinLoss (all territories)",
+       [&] {
+         v1::WinLossResponse response;
+         return q->WinLoss(context().get(), v1::WinLossRequest(), &response);
+       }},
+      {"Queries.Segments",
+       [&] {
+         v1::SegmentsResponse response;
+         return q->Segments(context().get(), v1::SegmentsRequest(), &response);
+       }},
+      {"Queries.Competitors",
+       [&] {
+         v1::CompetitorsResponse response;
+         return q->Competitors(context().get(), v1::CompetitorsRequest(), &response);
+       }},
+      {"Queries.ActorHistory (alice)",
+       [&] {
+         v1::ActorHistoryRequest request;
+         request.set_actor("alice");
+         v1::ActorHistoryResponse response;
+         return q->ActorHistory(context().get(), request, &response);
+       }},
+      {"Queries.VerifyLog",
+       [&] {
+         v1::VerifyLogResponse response;
+         return q->VerifyLog(context().get(), v1::VerifyLogRequest(), &response);
+       }},
+      {"Queries.GetProjectionStatus",
+       [&] {
+         v1::GetProjectionStatusResponse response;
+         return q->GetProjectionStatus(context().get(), v1::GetProjectionStatusRequest(),
+                                       &response);
+       }},
+      {"EventStore.Append",
+       [&] {
+         v1::AppendRequest request;
+         request.set_stream_id("tender-N-1");
+         request.set_expected_kind(v1::EXPECTED_REVISION_KIND_ANY);
+         v1::ProposedEvent* event = request.add_events();
+         event->set_event_id(absl::StrFormat("00000000-0000-4000-8000-%012d", ++sequence));
+         event->set_type("crm.v1.Note");
+         ToProtoTime(Day(2), event->mutable_occurred_at());
+         event->set_actor("someone-else");
+         v1::AppendResponse response;
+         return e->Append(context().get(), request, &response);
+       }},
+      {"EventStore.ReadStream",
+       [&] {
+         v1::ReadStreamRequest request;
+         request.set_stream_id("tender-N-1");
+         v1::ReadStreamResponse response;
+         return e->ReadStream(context().get(), request, &response);
+       }},
+      {"EventStore.ReadAll",
+       [&] {
+         auto call = context();
+         auto reader = e->ReadAll(call.get(), v1::ReadAllRequest());
+         v1::ReadAllResponse message;
+         while (reader->Read(&message)) {
+         }
+         return reader->Finish();
+       }},
+      {"EventStore.GetStreamInfo",
+       [&] {
+         v1::GetStreamInfoRequest request;
+         request.set_stream_id("tender-N-1");
+         v1::GetStreamInfoResponse response;
+         return e->GetStreamInfo(context().get(), request, &response);
+       }},
+      {"EventStore.GetHead",
+       [&] {
+         v1::GetHeadResponse response;
+         return e->GetHead(context().get(), v1::GetHeadRequest(), &response);
+       }},
+      {"EventStore.Verify",
+       [&] {
+         v1::VerifyResponse response;
+         return e->Verify(context().get(), v1::VerifyRequest(), &response);
+       }},
+      {"EventStore.Checkpoint",
+       [&] {
+         v1::CheckpointRequest request;
+         request.set_path(absl::StrCat("copy-", ++sequence));
+         v1::CheckpointResponse response;
+         return e->Checkpoint(context().get(), request, &response);
+       }},
+      {"Access.WhoAmI",
+       [&] {
+         v1::WhoAmIResponse response;
+         return a->WhoAmI(context().get(), v1::WhoAmIRequest(), &response);
+       }},
+      {"Access.ListAccess",
+       [&] {
+         v1::ListAccessResponse response;
+         return a->ListAccess(context().get(), v1::ListAccessRequest(), &response);
+       }},
+  };
+  // Who may call what ("*": every authenticated principal).
+  const std::map<std::string, std::set<std::string>> allowed = {
+      {"Tenders.DiscoverTender (north)", {"alice", "zhao"}},
+      {"Tenders.LogActivity (north)", {"alice", "zhao"}},
+      {"Tenders.GetTender (north)", {"alice", "zhao", "ann", "root"}},
+      {"Queries.Timeline (north)", {"alice", "zhao", "ann", "root"}},
+      {"Queries.TenderAsOf (north)", {"alice", "zhao", "ann", "root"}},
+      {"Queries.Deadlines", {"alice", "bob", "zhao", "ann", "root"}},
+      {"Queries.ListTenders", {"alice", "bob", "zhao", "ann", "root"}},
+      {"Queries.WinLoss (all territories)", {"zhao", "ann", "root"}},
+      {"Queries.Segments", {"zhao", "ann", "root"}},
+      {"Queries.Competitors", {"zhao", "ann", "root"}},
+      {"Queries.ActorHistory (alice)", {"alice", "zhao", "ann", "root"}},
+      {"Queries.VerifyLog", {"root"}},
+      {"Queries.GetProjectionStatus", {"*"}},
+      {"EventStore.Append", {"svc", "root"}},
+      {"EventStore.ReadStream", {"svc", "root"}},
+      {"EventStore.ReadAll", {"svc", "root"}},
+      {"EventStore.GetStreamInfo", {"svc", "root"}},
+      {"EventStore.GetHead", {"svc", "root"}},
+      {"EventStore.Verify", {"root"}},
+      {"EventStore.Checkpoint", {"root"}},
+      {"Access.WhoAmI", {"*"}},
+      {"Access.ListAccess", {"root"}},
+  };
+  const std::set<std::string> unauthenticated = {"none", "rev", "exp"};
+  for (const auto& [rpc, call] : rpcs) {
+    ASSERT_EQ(allowed.count(rpc), 1u) << rpc;
+    for (const auto& [who, credential] : tokens) {
+      token = credential;
+      const uint64_t before = log_->HeadPosition().value();
+      const grpc::Status status = call();
+      const std::set<std::string>& may = allowed.at(rpc);
+      const grpc::StatusCode expected =
+          unauthenticated.count(who) > 0             ? grpc::StatusCode::UNAUTHENTICATED
+          : may.count(who) > 0 || may.count("*") > 0 ? grpc::StatusCode::OK
+                                                     : grpc::StatusCode::PERMISSION_DENIED;
+      EXPECT_EQ(status.error_code(), expected)
+          << rpc << " as " << who << ": " << status.error_message();
+      if (!status.ok()) {
+        EXPECT_EQ(log_->HeadPosition().value(), before) << rpc << " as " << who << " appended";
+      }
+    }
+  }
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
 }
 
 // A fact recorded after its deadline had passed shows on the timeline with

@@ -1,5 +1,7 @@
 #include "bidtrail/rpc/call_log.h"
 
+#include <atomic>
+
 #include "bidtrail/common/log.h"
 #include "grpcpp/support/interceptor.h"
 
@@ -13,6 +15,8 @@ using grpc::experimental::ServerRpcInfo;
 // Trouble in the server or its storage, not a client's mistake. UNAVAILABLE
 // counts for unary calls only: streams end with it by design when the server
 // shuts down (the client reconnects and resumes).
+std::atomic<uint64_t> denied_calls{0};
+
 bool ServerSideError(grpc::StatusCode code, bool unary) {
   return code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
          code == grpc::StatusCode::DATA_LOSS || (unary && code == grpc::StatusCode::UNAVAILABLE);
@@ -39,6 +43,14 @@ class CallLog final : public grpc::experimental::Interceptor {
                     {"code", static_cast<int>(status.error_code())},
                     {"error", status.error_message()},
                     {"elapsed", elapsed}});
+      } else if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+                 status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+        // A refused caller: one line each, counted; never in the log of events.
+        log::Warn("rpc", "access denied",
+                  {{"method", method_},
+                   {"code", static_cast<int>(status.error_code())},
+                   {"error", status.error_message()},
+                   {"denied_total", denied_calls.fetch_add(1) + 1}});
       } else if (unary_ && elapsed > slow_call_) {
         log::Warn("rpc", "slow call",
                   {{"method", method_},
@@ -68,6 +80,8 @@ class CallLogFactory final : public grpc::experimental::ServerInterceptorFactory
 };
 
 }  // namespace
+
+uint64_t DeniedCalls() { return denied_calls.load(); }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewCallLogFactory(
     const CallLogOptions& options) {

@@ -7,6 +7,7 @@
 #ifndef BIDTRAIL_RPC_CALL_LOG_H_
 #define BIDTRAIL_RPC_CALL_LOG_H_
 
+#include <cstdint>
 #include <memory>
 
 #include "absl/time/time.h"
@@ -22,6 +23,10 @@ struct CallLogOptions {
 // An interceptor factory for ServerBuilder::experimental().SetInterceptorCreators.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewCallLogFactory(
     const CallLogOptions& options);
+
+// Calls refused with UNAUTHENTICATED or PERMISSION_DENIED since the process
+// started (each also logged, "access denied").
+uint64_t DeniedCalls();
 
 }  // namespace bidtrail::rpc
 
