@@ -13,6 +13,7 @@
 #include "bidtrail/auth/authenticator.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
+#include "bidtrail/eventstore/access_service.h"
 #include "bidtrail/eventstore/service.h"
 #include "bidtrail/projection/engine.h"
 #include "bidtrail/projections/service.h"
@@ -21,7 +22,6 @@
 #include "bidtrail/tender/codec.h"
 #include "bidtrail/tender/decide.h"
 #include "bidtrail/tender/testing/events.h"
-#include "bidtrail/tenders/access_service.h"
 #include "bidtrail/tenders/client.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/tenders/service.h"
@@ -710,7 +710,7 @@ TEST_F(ProjectionsTest, AccessMatrixEveryRpcEveryCredential) {
   query_options.authenticator = &authenticator;
   QueriesGrpcService queries(engine_.get(), log_.get(), query_options);
   tenders::TendersGrpcService tenders_service(commands_.get(), 4, &authenticator);
-  tenders::AccessGrpcService access(&authenticator);
+  eventstore::AccessGrpcService access(&authenticator);
   eventstore::EventStoreGrpcService::Options store_options;
   store_options.authenticator = &authenticator;
   store_options.backup_dir = dir_.path() + "/backups";

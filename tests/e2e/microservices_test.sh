@@ -345,7 +345,7 @@ backup e2e-1 | grep -q "up to position $ACKED written to $WORK/store/backups/e2e
 # Access: the first admin once, its token saved for the server (mode 0600),
 # grants by an admin only, a revoked token refused from the next call.
 export XDG_CONFIG_HOME="$WORK/config"
-access() { BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" auth "$@"; }
+access() { BIDTRAIL_SERVER="127.0.0.1:$PORT_eventstore" "$BIN/bidtrail" auth "$@"; }
 access whoami 2>"$WORK/auth.err" && fail "whoami without a token"
 grep -q 'UNAUTHENTICATED: no credential' "$WORK/auth.err" || fail "whoami: $(cat "$WORK/auth.err")"
 access init root | grep -q "root is the first admin" || fail "auth init"

@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "bidtrail/common/log.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
+#include "bidtrail/eventstore/access_service.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
 #include "bidtrail/projection/engine.h"
@@ -31,7 +32,6 @@
 #include "bidtrail/rpc/call_log.h"
 #include "bidtrail/rpc/wire.h"
 #include "bidtrail/storage/rocks_kv_store.h"
-#include "bidtrail/tenders/access_service.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/tenders/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
   // service that checks tokens (--auth). Before the services: it outlives them.
   std::unique_ptr<bidtrail::auth::Authenticator> authenticator;
   std::unique_ptr<bidtrail::eventstore::EventStoreGrpcService> eventstore;
+  std::unique_ptr<bidtrail::eventstore::AccessGrpcService> access;
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   if (services.count("eventstore") > 0) {
     bidtrail::eventlog::RocksEventLog::Options options;
@@ -149,6 +150,7 @@ int main(int argc, char** argv) {
                                      : absl::GetFlag(FLAGS_backup_dir);
     authenticator = std::make_unique<bidtrail::auth::Authenticator>(log.get());
     if (absl::GetFlag(FLAGS_auth)) service_options.authenticator = authenticator.get();
+    access = std::make_unique<bidtrail::eventstore::AccessGrpcService>(authenticator.get());
     eventstore =
         std::make_unique<bidtrail::eventstore::EventStoreGrpcService>(log.get(), service_options);
   }
@@ -215,7 +217,6 @@ int main(int argc, char** argv) {
                                                                           query_options);
   }
   std::unique_ptr<bidtrail::tenders::TenderCommands> tender_commands;
-  std::unique_ptr<bidtrail::tenders::AccessGrpcService> access;
   std::unique_ptr<bidtrail::tenders::TendersGrpcService> tenders;
   if (services.count("tenders") > 0) {
     bidtrail::tenders::TenderCommands::Options options;
@@ -224,7 +225,6 @@ int main(int argc, char** argv) {
     tender_commands = std::make_unique<bidtrail::tenders::TenderCommands>(store, options);
     tenders = std::make_unique<bidtrail::tenders::TendersGrpcService>(tender_commands.get(), 32,
                                                                       checking);
-    access = std::make_unique<bidtrail::tenders::AccessGrpcService>(authenticator.get());
   }
 
   grpc::EnableDefaultHealthCheckService(true);

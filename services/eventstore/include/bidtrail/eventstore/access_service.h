@@ -1,15 +1,16 @@
 // AccessService (proto/bidtrail/v1/access.proto): gives and takes rights as
 // events of the access stream, checking the caller's own rights first
-// (docs/security.md). Hosted with the Tenders service. Thread-safe.
-#ifndef BIDTRAIL_TENDERS_ACCESS_SERVICE_H_
-#define BIDTRAIL_TENDERS_ACCESS_SERVICE_H_
+// (docs/security.md). Hosted with the EventStore service: the first admin
+// is made where the log is. Thread-safe.
+#ifndef BIDTRAIL_EVENTSTORE_ACCESS_SERVICE_H_
+#define BIDTRAIL_EVENTSTORE_ACCESS_SERVICE_H_
 
 #include "bidtrail/auth/authenticator.h"
 #include "bidtrail/common/thread_pool.h"
 #include "bidtrail/rpc/unary.h"
 #include "bidtrail/v1/access.grpc.pb.h"
 
-namespace bidtrail::tenders {
+namespace bidtrail::eventstore {
 
 class AccessGrpcService final : public v1::AccessService::CallbackService {
  public:
@@ -36,6 +37,6 @@ class AccessGrpcService final : public v1::AccessService::CallbackService {
   ThreadPool pool_;  // last: joined first
 };
 
-}  // namespace bidtrail::tenders
+}  // namespace bidtrail::eventstore
 
-#endif  // BIDTRAIL_TENDERS_ACCESS_SERVICE_H_
+#endif  // BIDTRAIL_EVENTSTORE_ACCESS_SERVICE_H_

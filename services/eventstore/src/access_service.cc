@@ -1,4 +1,4 @@
-#include "bidtrail/tenders/access_service.h"
+#include "bidtrail/eventstore/access_service.h"
 
 #include <string>
 #include <utility>
@@ -9,7 +9,7 @@
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/common/validate.h"
 
-namespace bidtrail::tenders {
+namespace bidtrail::eventstore {
 namespace {
 
 // The caller's `authorization` metadata, "" when absent.
@@ -235,4 +235,4 @@ grpc::ServerUnaryReactor* AccessGrpcService::ListAccess(grpc::CallbackServerCont
                         });
 }
 
-}  // namespace bidtrail::tenders
+}  // namespace bidtrail::eventstore
