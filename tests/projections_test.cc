@@ -886,8 +886,8 @@ TEST_F(ProjectionsTest, AccessMatrixEveryRpcEveryCredential) {
   };
   // Who may call what ("*": every authenticated principal).
   const std::map<std::string, std::set<std::string>> allowed = {
-      {"Tenders.DiscoverTender (north)", {"alice", "zhao"}},
-      {"Tenders.LogActivity (north)", {"alice", "zhao"}},
+      {"Tenders.DiscoverTender (north)", {"alice", "zhao", "svc"}},
+      {"Tenders.LogActivity (north)", {"alice", "zhao", "svc"}},
       {"Tenders.GetTender (north)", {"alice", "zhao", "ann", "root"}},
       {"Queries.Timeline (north)", {"alice", "zhao", "ann", "root"}},
       {"Queries.TenderAsOf (north)", {"alice", "zhao", "ann", "root"}},

@@ -40,13 +40,21 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
        result]() mutable -> absl::Status {
         if (authenticator_ != nullptr) {
           // Who records is proven, not claimed.
-          ASSIGN_OR_RETURN(caller.actor, authenticator_->Authenticate(authorization));
+          const std::string claimed = caller.actor;
+          ASSIGN_OR_RETURN(const std::string principal,
+                           authenticator_->Authenticate(authorization));
           ASSIGN_OR_RETURN(auth::AccessState access, authenticator_->State());
-          caller.authorize = [access = std::move(access), principal = caller.actor](
+          // A service acts for the user it names (a loader, another front
+          // end); anyone else records as itself, whatever it claims.
+          const bool service = access.Has(principal, v1::ROLE_SERVICE);
+          caller.actor = service && !IsBlank(claimed) ? claimed : principal;
+          caller.authorize = [access = std::move(access), principal, service](
                                  const tender::TenderState& state, const v1::TenderEvent& command,
                                  const tender::LateRecording& late) -> absl::Status {
             const std::string territory = TerritoryOf(state, command);
-            RETURN_IF_ERROR(auth::Allow(access, principal, auth::Action::kRecord, territory));
+            if (!service) {
+              RETURN_IF_ERROR(auth::Allow(access, principal, auth::Action::kRecord, territory));
+            }
             if (!late.approver.empty() &&
                 !auth::Allow(access, late.approver, auth::Action::kApproveLate, territory).ok()) {
               return absl::PermissionDeniedError(
