@@ -364,6 +364,22 @@ access revoke "$ALICE" | grep -q '^revoked token' || fail "revoke"
 BIDTRAIL_TOKEN="$ALICE" access whoami 2>"$WORK/auth.err" && fail "a revoked token still works"
 grep -q 'the token was revoked' "$WORK/auth.err" || fail "revoked: $(cat "$WORK/auth.err")"
 
+# TLS: plaintext off loopback is refused at start; a TLS server answers a
+# client that trusts its certificate, and only such a client.
+"$BIN/bidtraild" --services=all --listen=0.0.0.0:0 --data_dir="$WORK/open" 2>"$WORK/open.err" &&
+  fail "plaintext on 0.0.0.0 was served"
+grep -q 'is not a loopback address: serve it with TLS' "$WORK/open.err" && [ ! -e "$WORK/open" ] ||
+  fail "plaintext off loopback: $(cat "$WORK/open.err")"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.pem" -days 2 \
+  -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null ||
+  fail "openssl could not make a test certificate"
+start tls --services=all --data_dir="$WORK/tls" --tls_cert="$WORK/tls.pem" --tls_key="$WORK/tls.key"
+"$BIN/bidtrail" --server "127.0.0.1:$PORT_tls" --tls_ca "$WORK/tls.pem" status --json |
+  grep -q '"head":0' || fail "status over TLS"
+"$BIN/bidtrail" --server "127.0.0.1:$PORT_tls" status 2>"$WORK/plain.err" && fail "plaintext to a TLS server"
+grep -q 'a server with TLS needs --tls_ca' "$WORK/plain.err" || fail "plaintext to TLS: $(cat "$WORK/plain.err")"
+stop tls
+
 stop tenders
 stop projections
 stop eventstore

@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "bidtrail/common/log.h"
+#include "bidtrail/common/status_macros.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/access_service.h"
 #include "bidtrail/eventstore/grpc_client.h"
@@ -60,6 +61,12 @@ ABSL_FLAG(std::string, log_level, "info",
           "least important log lines written to standard error: debug, info, warn or error");
 ABSL_FLAG(absl::Duration, slow_call, absl::Seconds(1),
           "unary calls taking longer are logged as slow");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (chain) to serve TLS with; with --tls_key");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: require client certificates signed by it (mTLS)");
+ABSL_FLAG(bool, insecure_plaintext, false,
+          "serve without TLS on an address that is not loopback (refused otherwise)");
 ABSL_FLAG(bool, auth, false,
           "require an API token on every call: the actor is the token's principal, writes and "
           "reads only in its territories, raw log access for service and admin (docs/security.md; "
@@ -86,6 +93,52 @@ int Fail(const std::string& message) {
 }
 
 }  // namespace
+
+// The whole text of a file, or FAILED_PRECONDITION naming the flag.
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
+  std::ifstream file(path);
+  if (!file) return absl::FailedPreconditionError(absl::StrCat("--", flag, ": cannot read ", path));
+  return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+}
+
+// Whether `listen` ("127.0.0.1:50051", "[::1]:0", "localhost:1") is loopback.
+bool Loopback(const std::string& listen) {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  return host.rfind("127.", 0) == 0 || host == "localhost" || host == "[::1]" || host == "::1";
+}
+
+// TLS (and mTLS) from the flags; plaintext only on loopback unless
+// --insecure_plaintext says so.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
+    const std::string& listen) {
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert);
+  const std::string key = absl::GetFlag(FLAGS_tls_key);
+  if (cert.empty() != key.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key: give both, or neither");
+  }
+  if (cert.empty()) {
+    if (!absl::GetFlag(FLAGS_tls_client_ca).empty()) {
+      return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert and --tls_key");
+    }
+    if (!Loopback(listen) && !absl::GetFlag(FLAGS_insecure_plaintext)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--listen ", listen,
+          " is not a loopback address: serve it with TLS (--tls_cert, --tls_key), or say "
+          "--insecure_plaintext to serve it in the clear anyway"));
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions options;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ASSIGN_OR_RETURN(pair.private_key, ReadPem(key, "tls_key"));
+  ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(cert, "tls_cert"));
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  if (const std::string ca = absl::GetFlag(FLAGS_tls_client_ca); !ca.empty()) {
+    ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem(ca, "tls_client_ca"));
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -133,6 +186,14 @@ int main(int argc, char** argv) {
   std::unique_ptr<bidtrail::auth::Authenticator> authenticator;
   std::unique_ptr<bidtrail::eventstore::EventStoreGrpcService> eventstore;
   std::unique_ptr<bidtrail::eventstore::AccessGrpcService> access;
+  // The transport first: a refusal (plaintext off loopback) before any file is opened.
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServerCredentialsFor(listen);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "bidtraild: %s\n", std::string(credentials.status().message()).c_str());
+    return 2;
+  }
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   if (services.count("eventstore") > 0) {
     bidtrail::eventlog::RocksEventLog::Options options;
@@ -231,8 +292,7 @@ int main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  const std::string listen = absl::GetFlag(FLAGS_listen);
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(bidtrail::rpc::kMaxMessageBytes);
   builder.SetMaxSendMessageSize(bidtrail::rpc::kMaxMessageBytes);
   {

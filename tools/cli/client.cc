@@ -166,7 +166,8 @@ int Client::Fail(const grpc::Status& status) const {
        absl::StrContains(message, "DNS resolution failed"))) {
     std::fprintf(stderr,
                  "bidtrail: cannot reach bidtraild at %s; is it running? (tools/up starts it; "
-                 "--server or BIDTRAIL_SERVER point elsewhere)\n",
+                 "--server or BIDTRAIL_SERVER point elsewhere; a server with TLS needs "
+                 "--tls_ca)\n",
                  server.c_str());
   } else if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
     std::fprintf(stderr, "bidtrail: the bidtraild at %s does not host this service (%s)\n",
@@ -180,12 +181,38 @@ int Client::Fail(const grpc::Status& status) const {
   return 1;
 }
 
-Client Connect(const std::string& server, const std::string& actor, Format format) {
+absl::StatusOr<Client> Connect(const std::string& server, const std::string& actor, Format format,
+                               const TlsFiles& tls) {
   Client client;
   client.server = server;
   client.actor = actor;
   client.format = format;
-  client.channel = grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!tls.ca.empty() || !tls.cert.empty()) {
+    auto read = [](const std::string& path, const char* flag) -> absl::StatusOr<std::string> {
+      std::ifstream file(path);
+      if (!file) {
+        return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path));
+      }
+      return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    };
+    grpc::SslCredentialsOptions options;
+    if (!tls.ca.empty()) {
+      absl::StatusOr<std::string> ca = read(tls.ca, "tls_ca");
+      if (!ca.ok()) return ca.status();
+      options.pem_root_certs = *ca;
+    }
+    if (!tls.cert.empty()) {
+      absl::StatusOr<std::string> cert = read(tls.cert, "tls_cert");
+      if (!cert.ok()) return cert.status();
+      absl::StatusOr<std::string> key = read(tls.key, "tls_key");
+      if (!key.ok()) return key.status();
+      options.pem_cert_chain = *cert;
+      options.pem_private_key = *key;
+    }
+    credentials = grpc::SslCredentials(options);
+  }
+  client.channel = grpc::CreateChannel(server, credentials);
   client.tenders = v1::TendersService::NewStub(client.channel);
   client.queries = v1::QueriesService::NewStub(client.channel);
   client.access = v1::AccessService::NewStub(client.channel);

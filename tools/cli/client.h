@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "bidtrail/v1/access.grpc.pb.h"
 #include "bidtrail/v1/queries.grpc.pb.h"
 #include "bidtrail/v1/tenders.grpc.pb.h"
@@ -37,7 +38,17 @@ struct Client {
   int Fail(const grpc::Status& status) const;
 };
 
-Client Connect(const std::string& server, const std::string& actor, Format format);
+// PEM files for TLS: the CA that signed the server's certificate (empty:
+// plaintext), and the client's own certificate and key for mTLS.
+struct TlsFiles {
+  std::string ca;
+  std::string cert;
+  std::string key;
+};
+
+// INVALID_ARGUMENT naming the flag when a file cannot be read.
+absl::StatusOr<Client> Connect(const std::string& server, const std::string& actor, Format format,
+                               const TlsFiles& tls = TlsFiles());
 
 // The credentials file: $XDG_CONFIG_HOME/bidtrail/credentials, else
 // ~/.config/bidtrail/credentials; a line "SERVER TOKEN" per server.

@@ -216,7 +216,9 @@ int DemoLoad(const Client& client, const Args& args) {
 
 // Imports OCDS files into the log through the event store's gRPC API.
 int ImportOcds(const Client& client, const Args& args) {
-  eventstore::GrpcEventStore store(client.channel, eventstore::GrpcEventStore::Options());
+  eventstore::GrpcEventStore::Options store_options;
+  store_options.token = client.token;  // an admin's, on a server with --auth
+  eventstore::GrpcEventStore store(client.channel, store_options);
   ocds::ImportOptions options;
   options.actor = args.Get("actor-name", "ocds-import");
   options.dry_run = args.Has("dry-run");

@@ -31,6 +31,11 @@ const std::vector<FlagSpec>& GlobalFlags() {
   static const std::vector<FlagSpec> flags = {
       {"server", "HOST:PORT", "bidtraild to talk to (default $BIDTRAIL_SERVER or 127.0.0.1:50051)"},
       {"actor", "NAME", "who records (default $BIDTRAIL_ACTOR, else $USER)"},
+      {"tls_ca", "FILE",
+       "PEM CA of the server's TLS certificate: talk TLS (default $BIDTRAIL_TLS_CA; none: "
+       "plaintext)"},
+      {"tls_cert", "FILE", "PEM client certificate for mTLS (default $BIDTRAIL_TLS_CERT)"},
+      {"tls_key", "FILE", "PEM key of --tls_cert (default $BIDTRAIL_TLS_KEY)"},
       {"token", "TOKEN",
        "API token (default $BIDTRAIL_TOKEN, else the one `bidtrail auth init` saved for the "
        "server)"},
@@ -202,7 +207,16 @@ int Main(int argc, char** argv) {
                                           : Format::kTable;
   const std::string server = args.Get("server", EnvOr("BIDTRAIL_SERVER", "127.0.0.1:50051"));
   const std::string actor = args.Get("actor", EnvOr("BIDTRAIL_ACTOR", EnvOr("USER", "")));
-  Client client = Connect(server, actor, format);
+  TlsFiles tls;
+  tls.ca = args.Get("tls_ca", EnvOr("BIDTRAIL_TLS_CA", ""));
+  tls.cert = args.Get("tls_cert", EnvOr("BIDTRAIL_TLS_CERT", ""));
+  tls.key = args.Get("tls_key", EnvOr("BIDTRAIL_TLS_KEY", ""));
+  absl::StatusOr<Client> connected = Connect(server, actor, format, tls);
+  if (!connected.ok()) {
+    std::fprintf(stderr, "bidtrail: %s\n", std::string(connected.status().message()).c_str());
+    return 2;
+  }
+  Client client = *std::move(connected);
   client.token = args.Get("token", EnvOr("BIDTRAIL_TOKEN", SavedToken(server)));
   const int code = chosen->run(client, args);
   if (code == 2) std::fprintf(stderr, "%s", args.UsageHint().c_str());
