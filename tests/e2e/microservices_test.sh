@@ -379,6 +379,23 @@ start tls --services=all --data_dir="$WORK/tls" --tls_cert="$WORK/tls.pem" --tls
 "$BIN/bidtrail" --server "127.0.0.1:$PORT_tls" status 2>"$WORK/plain.err" && fail "plaintext to a TLS server"
 grep -q 'a server with TLS needs --tls_ca' "$WORK/plain.err" || fail "plaintext to TLS: $(cat "$WORK/plain.err")"
 stop tls
+# mTLS: a client certificate signed by the server's client CA is a principal.
+(cd "$WORK" &&
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=e2e-ca" &&
+  openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj "/CN=localhost" &&
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >san.ext &&
+  openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile san.ext &&
+  openssl req -newkey rsa:2048 -nodes -keyout carol.key -out carol.csr -subj "/CN=carol" &&
+  openssl x509 -req -in carol.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out carol.pem -days 2) \
+  >/dev/null 2>&1 || fail "openssl could not make the mTLS certificates"
+start mtls --services=all --auth --data_dir="$WORK/mtls" --tls_cert="$WORK/srv.pem" \
+  --tls_key="$WORK/srv.key" --tls_client_ca="$WORK/ca.pem"
+XDG_CONFIG_HOME="$WORK/nobody" "$BIN/bidtrail" --server "127.0.0.1:$PORT_mtls" --tls_ca "$WORK/ca.pem" \
+  --tls_cert "$WORK/carol.pem" --tls_key "$WORK/carol.key" auth whoami | grep -q '^carol  *no role$' ||
+  fail "mTLS principal"
+XDG_CONFIG_HOME="$WORK/nobody" "$BIN/bidtrail" --server "127.0.0.1:$PORT_mtls" --tls_ca "$WORK/ca.pem" \
+  auth whoami 2>/dev/null && fail "mTLS without a client certificate"
+stop mtls
 
 stop tenders
 stop projections

@@ -37,6 +37,13 @@ absl::Status Authenticator::CatchUp() {
 }
 
 absl::StatusOr<std::string> Authenticator::Authenticate(std::string_view authorization) {
+  // A verified client certificate's subject (rpc::Credential): the
+  // principal, with the grants that name it.
+  constexpr std::string_view kCertificate = "\nx509:";
+  if (authorization.substr(0, kCertificate.size()) == kCertificate &&
+      authorization.size() > kCertificate.size()) {
+    return std::string(authorization.substr(kCertificate.size()));
+  }
   if (authorization.empty()) {
     return absl::UnauthenticatedError(
         "no credential: send `authorization: Bearer <token>` (bidtrail --token, BIDTRAIL_TOKEN, "

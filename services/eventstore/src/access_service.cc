@@ -8,15 +8,14 @@
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/common/validate.h"
+#include "bidtrail/rpc/wire.h"
 
 namespace bidtrail::eventstore {
 namespace {
 
-// The caller's `authorization` metadata, "" when absent.
+// What proves the caller (rpc::Credential).
 std::string Authorization(const grpc::CallbackServerContext* context) {
-  auto found = context->client_metadata().find("authorization");
-  if (found == context->client_metadata().end()) return "";
-  return std::string(found->second.data(), found->second.size());
+  return rpc::Credential(*context);
 }
 
 // A principal's name: printable ASCII without spaces, 1 to 100 bytes.

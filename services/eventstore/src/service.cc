@@ -119,8 +119,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::Append(grpc::CallbackServerCont
                                                         v1::AppendResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), request,
-       response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Caller caller, Allowed(authorization, auth::Action::kRawAppend));
         ASSIGN_OR_RETURN(eventlog::ExpectedRevision expected,
                          FromProto(request->expected_kind(), request->expected_revision()));
@@ -147,8 +146,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::ReadStream(grpc::CallbackServer
                                                             v1::ReadStreamResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), request,
-       response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         RETURN_IF_ERROR(Allowed(authorization, auth::Action::kFollowLog).status());
         eventlog::ReadStreamRequest read;
         read.stream_id = request->stream_id();
@@ -177,8 +175,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::ReadStream(grpc::CallbackServer
 
 grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
     grpc::CallbackServerContext* context, const v1::ReadAllRequest* request) {
-  if (absl::Status allowed =
-          Allowed(rpc::Metadata(*context, "authorization"), auth::Action::kFollowLog).status();
+  if (absl::Status allowed = Allowed(rpc::Credential(*context), auth::Action::kFollowLog).status();
       !allowed.ok()) {
     return new RefusedWriter<v1::ReadAllResponse>(allowed);
   }
@@ -237,8 +234,7 @@ grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  if (absl::Status allowed =
-          Allowed(rpc::Metadata(*context, "authorization"), auth::Action::kFollowLog).status();
+  if (absl::Status allowed = Allowed(rpc::Credential(*context), auth::Action::kFollowLog).status();
       !allowed.ok()) {
     return new RefusedWriter<v1::SubscribeResponse>(allowed);
   }
@@ -303,8 +299,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::GetStreamInfo(
     v1::GetStreamInfoResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), request,
-       response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         RETURN_IF_ERROR(Allowed(authorization, auth::Action::kFollowLog).status());
         ASSIGN_OR_RETURN(eventlog::StreamInfo info, store_->GetStreamInfo(request->stream_id()));
         response->set_exists(info.exists);
@@ -319,7 +314,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::GetHead(grpc::CallbackServerCon
                                                          v1::GetHeadResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), response]() -> absl::Status {
         RETURN_IF_ERROR(Allowed(authorization, auth::Action::kFollowLog).status());
         ASSIGN_OR_RETURN(uint64_t head, store_->HeadPosition());
         response->set_head_position(head);
@@ -332,7 +327,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::Verify(grpc::CallbackServerCont
                                                         v1::VerifyResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), response]() -> absl::Status {
         RETURN_IF_ERROR(Allowed(authorization, auth::Action::kAdminister).status());
         ASSIGN_OR_RETURN(eventlog::VerifyResult result, store_->Verify());
         ToProto(result, response);
@@ -345,8 +340,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::Checkpoint(grpc::CallbackServer
                                                             v1::CheckpointResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), request,
-       response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         RETURN_IF_ERROR(Allowed(authorization, auth::Action::kAdminister).status());
         if (options_.backup_dir.empty()) {
           return absl::FailedPreconditionError(

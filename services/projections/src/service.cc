@@ -260,8 +260,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerConte
                                                        v1::TimelineResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), request,
-       response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
                          ReadTenderStream(store_, request->tender_id()));
@@ -295,8 +294,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
                                                         v1::DeadlinesResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), request,
-       response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         RETURN_IF_ERROR(CheckTerritory(reader, request->territory(), false));
         const absl::Time as_of =
@@ -374,8 +372,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::WinLoss(grpc::CallbackServerContex
                                                       v1::WinLossResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), request,
-       response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         RETURN_IF_ERROR(CheckTerritory(reader, request->territory(), true));
         analytics::WinLossOptions options;
@@ -438,8 +435,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Segments(grpc::CallbackServerConte
                                                        v1::SegmentsResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), request,
-       response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         RETURN_IF_ERROR(CheckTerritory(reader, "", true));
         const absl::Time as_of =
@@ -462,8 +458,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Competitors(grpc::CallbackServerCo
                                                           v1::CompetitorsResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), request,
-       response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         RETURN_IF_ERROR(CheckTerritory(reader, "", true));
         const std::string bidder =
@@ -516,8 +511,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::TenderAsOf(grpc::CallbackServerCon
                                                          v1::TenderAsOfResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), request,
-       response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         if (request->as_of_case() == v1::TenderAsOfRequest::AS_OF_NOT_SET) {
           return Invalid(
@@ -576,8 +570,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::ListTenders(grpc::CallbackServerCo
                                                           v1::ListTendersResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), request,
-       response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         RETURN_IF_ERROR(CheckTerritory(reader, request->territory(), false));
         readmodel::TenderFilter filter;
@@ -652,8 +645,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::ActorHistory(grpc::CallbackServerC
                                                            v1::ActorHistoryResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), request,
-       response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         if (request->actor().empty()) return Invalid("actor: required");
         if (!reader.all && request->actor() != reader.principal) {
@@ -708,7 +700,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::VerifyLog(grpc::CallbackServerCont
                                                         v1::VerifyLogResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         if (!reader.admin) {
           return absl::PermissionDeniedError(
@@ -725,7 +717,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::GetProjectionStatus(
     v1::GetProjectionStatusResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), response]() -> absl::Status {
         // Any principal may see how far the read models are behind.
         if (options_.authenticator != nullptr) {
           RETURN_IF_ERROR(options_.authenticator->Authenticate(authorization).status());
@@ -756,7 +748,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::GetProjectionStatus(
 grpc::ServerWriteReactor<v1::RebuildResponse>* QueriesGrpcService::Rebuild(
     grpc::CallbackServerContext* context, const v1::RebuildRequest* /*request*/) {
   // Admins only: a stream that ends at once with the refusal otherwise.
-  absl::StatusOr<Reader> reader = ReaderOf(rpc::Metadata(*context, "authorization"));
+  absl::StatusOr<Reader> reader = ReaderOf(rpc::Credential(*context));
   if (!reader.ok() || !reader->admin) {
     const absl::Status refused = !reader.ok()
                                      ? reader.status()

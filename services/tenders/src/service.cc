@@ -34,9 +34,8 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
                                 rpc::Metadata(*context, rpc::kCorrelationHeader)};
   return rpc::RunOnPool(
       &pool_, context,
-      [this, caller = std::move(caller), authorization = rpc::Metadata(*context, "authorization"),
-       request_id, command = std::move(command),
-       late = tender::LateRecording{late.reason(), late.approver()},
+      [this, caller = std::move(caller), authorization = rpc::Credential(*context), request_id,
+       command = std::move(command), late = tender::LateRecording{late.reason(), late.approver()},
        result]() mutable -> absl::Status {
         if (authenticator_ != nullptr) {
           // Who records is proven, not claimed.
@@ -91,8 +90,7 @@ grpc::ServerUnaryReactor* TendersGrpcService::GetTender(grpc::CallbackServerCont
                                                         v1::GetTenderResponse* response) {
   return rpc::RunOnPool(
       &pool_, context,
-      [this, authorization = rpc::Metadata(*context, "authorization"), request,
-       response]() -> absl::Status {
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         // Authenticated before anything is read: no probing without a token.
         std::string principal;
         if (authenticator_ != nullptr) {

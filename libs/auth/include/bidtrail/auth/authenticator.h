@@ -30,7 +30,8 @@ class Authenticator {
   // The principal an `authorization` value ("Bearer btk_...") proves now,
   // after reading any access events appended since the last call (so a
   // revocation holds from the next call on). UNAUTHENTICATED when missing,
-  // malformed, unknown, revoked or expired.
+  // malformed, unknown, revoked or expired. A verified client certificate,
+  // as rpc::Credential gives it ("\nx509:<name>"), proves <name>.
   absl::StatusOr<std::string> Authenticate(std::string_view authorization);
 
   // The access state, caught up with the log.

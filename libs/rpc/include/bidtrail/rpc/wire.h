@@ -3,8 +3,10 @@
 #ifndef BIDTRAIL_RPC_WIRE_H_
 #define BIDTRAIL_RPC_WIRE_H_
 
+#include <memory>
 #include <string>
 
+#include "grpcpp/security/auth_context.h"
 #include "grpcpp/server_context.h"
 
 namespace bidtrail::rpc {
@@ -25,6 +27,24 @@ inline std::string Metadata(const grpc::ServerContextBase& context, const char* 
   auto it = metadata.find(name);
   if (it == metadata.end()) return "";
   return std::string(it->second.data(), it->second.size());
+}
+
+// What proves the caller of a call: its `authorization` metadata ("Bearer
+// btk_..."), else the verified client certificate's subject as
+// "\nx509:<name>" (a SAN's DNS name, else the CN). The newline cannot occur
+// in metadata a client sends, so no client can claim a certificate it did not
+// present. "" when neither.
+inline std::string Credential(const grpc::ServerContextBase& context) {
+  std::string authorization = Metadata(context, "authorization");
+  if (!authorization.empty()) return authorization;
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return "";
+  for (const char* property : {"x509_subject_alternative_name", "x509_common_name"}) {
+    for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
+      if (value.size() > 0) return "\nx509:" + std::string(value.data(), value.size());
+    }
+  }
+  return "";
 }
 
 }  // namespace bidtrail::rpc
