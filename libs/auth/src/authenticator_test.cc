@@ -82,6 +82,20 @@ TEST_F(AuthenticatorTest, TheFirstAdminOnceThenTokensUntilRevoked) {
                                             HasSubstr("not `Bearer <token>`")));
 }
 
+// A verified client certificate, as rpc::Credential passes it, proves its
+// subject; the form cannot come from a client's metadata (a newline).
+TEST_F(AuthenticatorTest, AClientCertificateProvesItsSubject) {
+  Authenticator authenticator(log_.get());
+  ASSERT_OK_AND_ASSIGN(const std::string principal, authenticator.Authenticate("\nx509:carol"));
+  EXPECT_EQ(principal, "carol");
+  EXPECT_THAT(authenticator.Authenticate("x509:carol"),
+              ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated,
+                                            HasSubstr("not `Bearer <token>`")));
+  EXPECT_THAT(authenticator.Authenticate("\nx509:"),
+              ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated,
+                                            HasSubstr("not `Bearer <token>`")));
+}
+
 TEST_F(AuthenticatorTest, RacingBootstrapsHaveOneWinner) {
   std::vector<std::thread> threads;
   std::atomic<int> won{0};
