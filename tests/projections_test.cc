@@ -744,9 +744,9 @@ TEST_F(ProjectionsTest, AccessMatrixEveryRpcEveryCredential) {
        [&] {
          v1::CommandResult result;
          recorded_at_ = Day(0) + absl::Hours(1);
-         return tenders::SendCommand(t.get(), context().get(), absl::StrCat("m-", ++sequence),
-                                     ForTender(absl::StrCat("M-", sequence), Discovered()),
-                                     &result);
+         const int n = ++sequence;
+         return tenders::SendCommand(t.get(), context().get(), absl::StrCat("m-", n),
+                                     ForTender(absl::StrCat("M-", n), Discovered()), &result);
        }},
       {"Tenders.LogActivity (north)",
        [&] {

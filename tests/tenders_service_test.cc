@@ -148,9 +148,13 @@ TEST_F(TendersServiceTest, WithAccessTheCallerIsProvenAndKeptToItsTerritories) {
   v1::AccessEvent token;
   token.mutable_token_issued()->set_principal("alice");
   token.mutable_token_issued()->set_token_hash(auth::TokenHash(alice));
-  ASSERT_THAT(
-      authenticator.Record({north, manager, token}, "root", eventlog::ExpectedRevision::Any()),
-      ::bidtrail::testing::IsOk());
+  const std::string zhao = auth::NewToken();
+  v1::AccessEvent manager_token;
+  manager_token.mutable_token_issued()->set_principal("zhao");
+  manager_token.mutable_token_issued()->set_token_hash(auth::TokenHash(zhao));
+  ASSERT_THAT(authenticator.Record({north, manager, token, manager_token}, "root",
+                                   eventlog::ExpectedRevision::Any()),
+              ::bidtrail::testing::IsOk());
 
   TendersGrpcService guarded(commands_.get(), 4, &authenticator);
   grpc::ServerBuilder builder;
@@ -208,6 +212,17 @@ TEST_F(TendersServiceTest, WithAccessTheCallerIsProvenAndKeptToItsTerritories) {
   ASSERT_OK_AND_ASSIGN(eventlog::ReadStreamResult stream, log_->ReadStream(read));
   ASSERT_EQ(stream.events.size(), 1u);
   EXPECT_EQ(stream.events[0].actor, "alice");
+
+  // A handover: not by a bidder, by a manager of the territory it leaves;
+  // then the tender is the receiving territory's.
+  const grpc::Status by_bidder =
+      send(alice, "h1", ForTender("N-1", HandedOver("south", Day(2))), &result);
+  EXPECT_EQ(by_bidder.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(by_bidder.error_message(), HasSubstr("only a manager of north"));
+  ASSERT_TRUE(send(zhao, "h2", ForTender("N-1", HandedOver("south", Day(2))), &result).ok());
+  const grpc::Status after = send(alice, "h3", ForTender("N-1", Activity(Day(3))), &result);
+  EXPECT_EQ(after.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(after.error_message(), HasSubstr("territory south"));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
 }
 

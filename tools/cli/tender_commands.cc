@@ -190,6 +190,13 @@ std::string Describe(const v1::TenderEvent& event) {
                                                                       : "documents cut-off",
                              ", approved by ", late.approver(), ")"));
     }
+    case v1::TenderEvent::kTenderHandedOver: {
+      const v1::TenderHandedOver& handover = event.tender_handed_over();
+      std::vector<std::string> to;
+      if (!handover.territory().empty()) to.push_back("territory " + handover.territory());
+      if (!handover.owner_team().empty()) to.push_back("team " + handover.owner_team());
+      return absl::StrCat("handed over to ", absl::StrJoin(to, ", "), ": ", handover.reason());
+    }
     case v1::TenderEvent::kTenderTracked:
       return absl::StrCat("taken up into our pipeline",
                           event.tender_tracked().reason().empty()
@@ -790,6 +797,31 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
          tracked->set_reason(args.Get("reason"));
          ToProtoTime(absl::Now(), tracked->mutable_occurred_at());
          return Record(client, args, event);
+       }});
+  commands->push_back(
+      {{"tender", "handover"},
+       "TENDER_ID (--territory T | --team T) --reason TEXT",
+       "hand a tender over to another territory or team",
+       "From then on the receiving territory's team records on it. On a server with --auth only "
+       "a manager of the territory it leaves may hand it over (docs/security.md).",
+       {{"territory", "T", "the territory it goes to"},
+        {"team", "T", "the owner team it goes to"},
+        {"reason", "TEXT", "why"},
+        kAt,
+        kRequestId},
+       1,
+       1,
+       [](const Client& client, const Args& args) {
+         if (!args.Has("territory") && !args.Has("team")) {
+           return Usage("give --territory, --team or both: where it goes");
+         }
+         v1::TenderEvent event;
+         v1::TenderHandedOver* handover = event.mutable_tender_handed_over();
+         handover->set_tender_id(args.positional()[0]);
+         handover->set_territory(args.Get("territory"));
+         handover->set_owner_team(args.Get("team"));
+         handover->set_reason(args.Get("reason"));
+         return RecordAt(client, args, event, handover->mutable_occurred_at());
        }});
   commands->push_back(
       {{"correct"},

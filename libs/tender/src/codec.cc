@@ -73,6 +73,8 @@ Result VisitHeld(const v1::TenderEvent& event, Result none, Visit visit) {
       return visit(event.entry_voided());
     case v1::TenderEvent::kTenderTracked:
       return visit(event.tender_tracked());
+    case v1::TenderEvent::kTenderHandedOver:
+      return visit(event.tender_handed_over());
     case v1::TenderEvent::EVENT_NOT_SET:
       break;
   }

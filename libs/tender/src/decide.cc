@@ -676,6 +676,22 @@ absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
         return Refused(StrCat("tender ", tender_id, " is tracked already"));
       }
       break;
+    case v1::TenderEvent::kTenderHandedOver: {
+      const v1::TenderHandedOver& handover = decided.tender_handed_over();
+      if (IsBlank(handover.reason())) return Invalid("reason: required; say why it is handed over");
+      RETURN_IF_ERROR(CheckLength(handover.reason(), "reason", kMaxTextBytes));
+      RETURN_IF_ERROR(CheckOptionalName(handover.territory(), "territory", kMaxIdBytes));
+      RETURN_IF_ERROR(CheckOptionalName(handover.owner_team(), "owner_team", kMaxIdBytes));
+      const bool moves =
+          (!handover.territory().empty() && handover.territory() != state.details.territory()) ||
+          (!handover.owner_team().empty() && handover.owner_team() != state.details.owner_team());
+      if (!moves) {
+        return Refused(StrCat("tender ", tender_id, " is in territory ", state.details.territory(),
+                              ", team ", state.details.owner_team(),
+                              " already; name another territory or team"));
+      }
+      break;
+    }
     case v1::TenderEvent::kTenderDiscovered:
     case v1::TenderEvent::kRecordedLate:
     case v1::TenderEvent::kEntryVoided:

@@ -108,6 +108,22 @@ std::vector<RuleCase> RuleCases() {
        Tracked(Day(3)),
        absl::StatusCode::kFailedPrecondition,
        "tender T-1 is tracked already"},
+      {"handover without a reason",
+       {Discovered()},
+       With(HandedOver("south", Day(2)),
+            [](auto* e) { e->mutable_tender_handed_over()->set_reason(" "); }),
+       absl::StatusCode::kInvalidArgument,
+       "reason: required; say why it is handed over"},
+      {"handover to where it is",
+       {Discovered()},
+       HandedOver("north", Day(2)),
+       absl::StatusCode::kFailedPrecondition,
+       "tender T-1 is in territory north, team team-north already"},
+      {"handover of an unknown tender",
+       {},
+       HandedOver("south", Day(2)),
+       absl::StatusCode::kNotFound,
+       "T-1"},
       {"unknown time zone",
        {},
        With(Discovered(),
@@ -386,6 +402,16 @@ TEST(DecideTest, EveryRuleRejectsWithItsCodeAndMessage) {
                 StatusIs(rule.code, HasSubstr(rule.message)))
         << rule.name;
   }
+}
+
+TEST(DecideTest, AHandoverMovesTheTenderToItsNewTerritoryAndTeam) {
+  ASSERT_OK_AND_ASSIGN(auto events, DecideAfter({Discovered()}, HandedOver("south", Day(2)),
+                                                Day(2) + absl::Hours(1)));
+  ASSERT_EQ(events.size(), 1u);
+  TenderState state = Fold({Discovered()});
+  Apply(events[0], &state);
+  EXPECT_EQ(state.details.territory(), "south");
+  EXPECT_EQ(state.details.owner_team(), "team-north");  // not named: it stays
 }
 
 TEST(DecideTest, LateDocumentWithApproverIsRecordedAsAnException) {

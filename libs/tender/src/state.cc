@@ -199,6 +199,12 @@ void ApplyEvent(const v1::TenderEvent& event, v1::TenderEvent* movable, TenderSt
     case v1::TenderEvent::kTenderTracked:
       state->tracked = true;
       return;
+    case v1::TenderEvent::kTenderHandedOver: {
+      const v1::TenderHandedOver& handover = event.tender_handed_over();
+      if (!handover.territory().empty()) state->details.set_territory(handover.territory());
+      if (!handover.owner_team().empty()) state->details.set_owner_team(handover.owner_team());
+      return;
+    }
     case v1::TenderEvent::kEntryVoided:
       // Folds leave the voided event out (FoldStream); applied one by one,
       // the caller folds the stream again (the projection runner does).

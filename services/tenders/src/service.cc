@@ -54,6 +54,13 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
             if (!service) {
               RETURN_IF_ERROR(auth::Allow(access, principal, auth::Action::kRecord, territory));
             }
+            // Handed over only by a manager of the territory it leaves.
+            if (command.has_tender_handed_over() && !service &&
+                !auth::Allow(access, principal, auth::Action::kApproveLate, territory).ok()) {
+              return absl::PermissionDeniedError(
+                  absl::StrCat(principal, " may not hand this tender over: only a manager of ",
+                               territory, ", the territory it leaves, may"));
+            }
             if (!late.approver.empty() &&
                 !auth::Allow(access, late.approver, auth::Action::kApproveLate, territory).ok()) {
               return absl::PermissionDeniedError(

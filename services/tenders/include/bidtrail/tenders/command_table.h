@@ -22,6 +22,7 @@
   X(DeclareTenderUnsuccessful, outcome, kTenderUnsuccessful, tender_unsuccessful) \
   X(LogActivity, activity, kActivityLogged, activity_logged)                      \
   X(VoidEntry, voiding, kEntryVoided, entry_voided)                               \
-  X(TrackTender, tracking, kTenderTracked, tender_tracked)
+  X(TrackTender, tracking, kTenderTracked, tender_tracked)                        \
+  X(HandOverTender, handover, kTenderHandedOver, tender_handed_over)
 
 #endif  // BIDTRAIL_TENDERS_COMMAND_TABLE_H_

@@ -42,7 +42,7 @@ class TenderCommands {
     // the rules, nothing appended when it refuses.
     std::function<absl::Status(const tender::TenderState& state, const v1::TenderEvent& command,
                                const tender::LateRecording& late)>
-        authorize;
+        authorize = nullptr;
   };
 
   // `store` must outlive this object.

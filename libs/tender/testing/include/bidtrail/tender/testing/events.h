@@ -207,6 +207,15 @@ inline v1::TenderEvent Tracked(absl::Time at) {
   return event;
 }
 
+inline v1::TenderEvent HandedOver(const std::string& territory, absl::Time at) {
+  v1::TenderEvent event;
+  event.mutable_tender_handed_over()->set_tender_id(kTender);
+  event.mutable_tender_handed_over()->set_territory(territory);
+  event.mutable_tender_handed_over()->set_reason("the south team takes it over");
+  ToProtoTime(at, event.mutable_tender_handed_over()->mutable_occurred_at());
+  return event;
+}
+
 // The same event for another tender.
 inline v1::TenderEvent ForTender(const std::string& tender_id, v1::TenderEvent event) {
   const auto* oneof = v1::TenderEvent::descriptor()->oneof_decl(0);
