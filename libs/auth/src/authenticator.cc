@@ -26,23 +26,38 @@ absl::Status Authenticator::CatchUp() {
     // A stream not written yet reads as empty or NOT_FOUND: nothing to fold.
     if (read.status().code() == absl::StatusCode::kNotFound) return absl::OkStatus();
     RETURN_IF_ERROR(read.status());
-    for (const eventlog::RecordedEvent& recorded : read->events) {
-      if (std::optional<v1::AccessEvent> event = DecodeAccessEvent(recorded.type, recorded.data)) {
-        state_.Apply(*event);
+    if (!read->events.empty()) {
+      auto next = std::make_shared<AccessState>(*state_);
+      for (const eventlog::RecordedEvent& recorded : read->events) {
+        if (std::optional<v1::AccessEvent> event =
+                DecodeAccessEvent(recorded.type, recorded.data)) {
+          next->Apply(*event);
+        }
+        next_revision_ = recorded.revision + 1;
       }
-      next_revision_ = recorded.revision + 1;
+      state_ = std::move(next);
     }
     if (read->end_of_stream || read->events.empty()) return absl::OkStatus();
   }
 }
 
 absl::StatusOr<std::string> Authenticator::Authenticate(std::string_view authorization) {
+  ASSIGN_OR_RETURN(Verified verified, Resolve(authorization));
+  return std::move(verified.principal);
+}
+
+absl::StatusOr<Authenticator::Verified> Authenticator::Resolve(std::string_view authorization) {
+  Verified verified;
   // A verified client certificate's subject (rpc::Credential): the
   // principal, with the grants that name it.
   constexpr std::string_view kCertificate = "\nx509:";
   if (authorization.substr(0, kCertificate.size()) == kCertificate &&
       authorization.size() > kCertificate.size()) {
-    return std::string(authorization.substr(kCertificate.size()));
+    verified.principal = std::string(authorization.substr(kCertificate.size()));
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(CatchUp());
+    verified.access = state_;
+    return verified;
   }
   if (authorization.empty()) {
     return absl::UnauthenticatedError(
@@ -58,13 +73,15 @@ absl::StatusOr<std::string> Authenticator::Authenticate(std::string_view authori
   const std::string_view token = authorization.substr(kBearer.size());
   absl::MutexLock lock(&mu_);
   RETURN_IF_ERROR(CatchUp());
-  return state_.PrincipalOf(token, options_.clock());
+  ASSIGN_OR_RETURN(verified.principal, state_->PrincipalOf(token, options_.clock()));
+  verified.access = state_;
+  return verified;
 }
 
 absl::StatusOr<AccessState> Authenticator::State() {
   absl::MutexLock lock(&mu_);
   RETURN_IF_ERROR(CatchUp());
-  return state_;
+  return *state_;
 }
 
 absl::Status Authenticator::Record(const std::vector<v1::AccessEvent>& events,

@@ -72,8 +72,9 @@ AccessGrpcService::AccessGrpcService(auth::Authenticator* authenticator, int wor
 absl::StatusOr<AccessGrpcService::Caller> AccessGrpcService::Admin(
     const std::string& authorization) {
   Caller caller;
-  ASSIGN_OR_RETURN(caller.principal, authenticator_->Authenticate(authorization));
-  ASSIGN_OR_RETURN(caller.state, authenticator_->State());
+  ASSIGN_OR_RETURN(auth::Authenticator::Verified verified, authenticator_->Resolve(authorization));
+  caller.principal = std::move(verified.principal);
+  caller.state = *verified.access;
   RETURN_IF_ERROR(auth::Allow(caller.state, caller.principal, auth::Action::kAdminister));
   return caller;
 }
@@ -93,14 +94,14 @@ grpc::ServerUnaryReactor* AccessGrpcService::Init(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AccessGrpcService::WhoAmI(grpc::CallbackServerContext* context,
                                                     const v1::WhoAmIRequest* /*request*/,
                                                     v1::WhoAmIResponse* response) {
-  return rpc::RunOnPool(
-      &pool_, context, [this, authorization = Authorization(context), response]() -> absl::Status {
-        ASSIGN_OR_RETURN(const std::string caller, authenticator_->Authenticate(authorization));
-        ASSIGN_OR_RETURN(const auth::AccessState state, authenticator_->State());
-        response->set_principal(caller);
-        AddRoles(state, caller, response->mutable_roles());
-        return absl::OkStatus();
-      });
+  return rpc::RunOnPool(&pool_, context,
+                        [this, authorization = Authorization(context), response]() -> absl::Status {
+                          ASSIGN_OR_RETURN(const auth::Authenticator::Verified caller,
+                                           authenticator_->Resolve(authorization));
+                          response->set_principal(caller.principal);
+                          AddRoles(*caller.access, caller.principal, response->mutable_roles());
+                          return absl::OkStatus();
+                        });
 }
 
 grpc::ServerUnaryReactor* AccessGrpcService::IssueToken(grpc::CallbackServerContext* context,

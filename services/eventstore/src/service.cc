@@ -107,8 +107,10 @@ absl::StatusOr<EventStoreGrpcService::Caller> EventStoreGrpcService::Allowed(
     const std::string& authorization, auth::Action action) const {
   Caller caller;
   if (options_.authenticator == nullptr) return caller;
-  ASSIGN_OR_RETURN(caller.principal, options_.authenticator->Authenticate(authorization));
-  ASSIGN_OR_RETURN(const auth::AccessState access, options_.authenticator->State());
+  ASSIGN_OR_RETURN(const auth::Authenticator::Verified verified,
+                   options_.authenticator->Resolve(authorization));
+  caller.principal = verified.principal;
+  const auth::AccessState& access = *verified.access;
   RETURN_IF_ERROR(auth::Allow(access, caller.principal, action));
   caller.service = access.Has(caller.principal, v1::ROLE_SERVICE);
   return caller;

@@ -219,8 +219,10 @@ absl::StatusOr<QueriesGrpcService::Reader> QueriesGrpcService::ReaderOf(
     const std::string& authorization) const {
   Reader reader;
   if (options_.authenticator == nullptr) return reader;
-  ASSIGN_OR_RETURN(reader.principal, options_.authenticator->Authenticate(authorization));
-  ASSIGN_OR_RETURN(const auth::AccessState access, options_.authenticator->State());
+  ASSIGN_OR_RETURN(const auth::Authenticator::Verified verified,
+                   options_.authenticator->Resolve(authorization));
+  reader.principal = verified.principal;
+  const auth::AccessState& access = *verified.access;
   reader.admin = access.Has(reader.principal, v1::ROLE_ADMIN);
   reader.all = auth::Allow(access, reader.principal, auth::Action::kQuery).ok();
   for (const std::string& territory : access.TerritoriesOf(reader.principal, v1::ROLE_BIDDER)) {
@@ -478,10 +480,9 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Competitors(grpc::CallbackServerCo
       });
 }
 
-absl::Status QueriesGrpcService::TenderHappenedBy(const v1::TenderAsOfRequest& request,
-                                                  v1::TenderAsOfResponse* response) {
-  ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
-                   ReadTenderStream(store_, request.tender_id()));
+absl::Status QueriesGrpcService::TenderHappenedBy(
+    const v1::TenderAsOfRequest& request, const std::vector<eventlog::RecordedEvent>& records,
+    v1::TenderAsOfResponse* response) {
   const absl::Time by = FromProtoTime(request.occurred_by());
   tender::TenderState state;
   bool any = false;
@@ -520,7 +521,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::TenderAsOf(grpc::CallbackServerCon
         ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
                          ReadTenderStream(store_, request->tender_id()));
         RETURN_IF_ERROR(CheckTender(reader, records));
-        if (request->has_occurred_by()) return TenderHappenedBy(*request, response);
+        if (request->has_occurred_by()) return TenderHappenedBy(*request, records, response);
         tender::TenderState state;
         // What was known then: recorded times and positions only grow along a
         // stream; voidings recorded later were not known.

@@ -40,29 +40,30 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
         if (authenticator_ != nullptr) {
           // Who records is proven, not claimed.
           const std::string claimed = caller.actor;
-          ASSIGN_OR_RETURN(const std::string principal,
-                           authenticator_->Authenticate(authorization));
-          ASSIGN_OR_RETURN(auth::AccessState access, authenticator_->State());
+          ASSIGN_OR_RETURN(auth::Authenticator::Verified verified,
+                           authenticator_->Resolve(authorization));
+          const std::string principal = verified.principal;
+          const std::shared_ptr<const auth::AccessState> access = std::move(verified.access);
           // A service acts for the user it names (a loader, another front
           // end); anyone else records as itself, whatever it claims.
-          const bool service = access.Has(principal, v1::ROLE_SERVICE);
+          const bool service = access->Has(principal, v1::ROLE_SERVICE);
           caller.actor = service && !IsBlank(claimed) ? claimed : principal;
           caller.authorize = [access = std::move(access), principal, service](
                                  const tender::TenderState& state, const v1::TenderEvent& command,
                                  const tender::LateRecording& late) -> absl::Status {
             const std::string territory = TerritoryOf(state, command);
             if (!service) {
-              RETURN_IF_ERROR(auth::Allow(access, principal, auth::Action::kRecord, territory));
+              RETURN_IF_ERROR(auth::Allow(*access, principal, auth::Action::kRecord, territory));
             }
             // Handed over only by a manager of the territory it leaves.
             if (command.has_tender_handed_over() && !service &&
-                !auth::Allow(access, principal, auth::Action::kApproveLate, territory).ok()) {
+                !auth::Allow(*access, principal, auth::Action::kApproveLate, territory).ok()) {
               return absl::PermissionDeniedError(
                   absl::StrCat(principal, " may not hand this tender over: only a manager of ",
                                territory, ", the territory it leaves, may"));
             }
             if (!late.approver.empty() &&
-                !auth::Allow(access, late.approver, auth::Action::kApproveLate, territory).ok()) {
+                !auth::Allow(*access, late.approver, auth::Action::kApproveLate, territory).ok()) {
               return absl::PermissionDeniedError(
                   absl::StrCat("late.approver: ", late.approver, " is not a manager of territory ",
                                territory, "; a late fact needs the approval of one"));
@@ -99,14 +100,13 @@ grpc::ServerUnaryReactor* TendersGrpcService::GetTender(grpc::CallbackServerCont
       &pool_, context,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         // Authenticated before anything is read: no probing without a token.
-        std::string principal;
+        auth::Authenticator::Verified caller;
         if (authenticator_ != nullptr) {
-          ASSIGN_OR_RETURN(principal, authenticator_->Authenticate(authorization));
+          ASSIGN_OR_RETURN(caller, authenticator_->Resolve(authorization));
         }
         ASSIGN_OR_RETURN(auto loaded, commands_->Load(request->tender_id()));
         if (authenticator_ != nullptr) {
-          ASSIGN_OR_RETURN(const auth::AccessState access, authenticator_->State());
-          RETURN_IF_ERROR(auth::Allow(access, principal, auth::Action::kQuery,
+          RETURN_IF_ERROR(auth::Allow(*caller.access, caller.principal, auth::Action::kQuery,
                                       loaded.first.details.territory()));
         }
         *response->mutable_tender() =

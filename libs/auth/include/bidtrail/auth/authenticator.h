@@ -4,6 +4,7 @@
 #define BIDTRAIL_AUTH_AUTHENTICATOR_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,14 @@ class Authenticator {
   // as rpc::Credential gives it ("\nx509:<name>"), proves <name>.
   absl::StatusOr<std::string> Authenticate(std::string_view authorization);
 
+  // Authenticate, and the access state it was judged by, from one read of
+  // the access stream: what a service needs per call.
+  struct Verified {
+    std::string principal;
+    std::shared_ptr<const AccessState> access;
+  };
+  absl::StatusOr<Verified> Resolve(std::string_view authorization);
+
   // The access state, caught up with the log.
   absl::StatusOr<AccessState> State();
 
@@ -54,7 +63,10 @@ class Authenticator {
   eventlog::EventStore* const store_;
   const Options options_;
   absl::Mutex mu_;
-  AccessState state_ ABSL_GUARDED_BY(mu_);
+  // Replaced, never changed in place, when access events arrive (rarely):
+  // calls share it without copying.
+  std::shared_ptr<const AccessState> state_ ABSL_GUARDED_BY(mu_) =
+      std::make_shared<const AccessState>();
   // The revision of the next access event to fold.
   uint64_t next_revision_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -74,8 +74,9 @@ class QueriesGrpcService final : public v1::QueriesService::CallbackService {
   static absl::Status CheckTender(const Reader& reader,
                                   const std::vector<eventlog::RecordedEvent>& records);
 
-  // TenderAsOf by business time (occurred_by).
+  // TenderAsOf by business time (occurred_by), over the stream's `records`.
   absl::Status TenderHappenedBy(const v1::TenderAsOfRequest& request,
+                                const std::vector<eventlog::RecordedEvent>& records,
                                 v1::TenderAsOfResponse* response);
 
   projection::ProjectionEngine* const engine_;
