@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "bidtrail/auth/testing/events.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
@@ -150,17 +151,12 @@ TEST_F(EventStoreServiceTest, WithAccessTheLogIsForServicesAndAdmins) {
   ASSERT_OK_AND_ASSIGN(const std::string root, authenticator.Bootstrap("root"));
   const std::string alice = auth::NewToken();
   const std::string svc = auth::NewToken();
-  std::vector<v1::AccessEvent> grants(4);
-  grants[0].mutable_role_granted()->set_principal("alice");
-  grants[0].mutable_role_granted()->set_role(v1::ROLE_BIDDER);
-  grants[0].mutable_role_granted()->add_territories("*");
-  grants[1].mutable_role_granted()->set_principal("svc-tenders");
-  grants[1].mutable_role_granted()->set_role(v1::ROLE_SERVICE);
-  grants[2].mutable_token_issued()->set_principal("alice");
-  grants[2].mutable_token_issued()->set_token_hash(auth::TokenHash(alice));
-  grants[3].mutable_token_issued()->set_principal("svc-tenders");
-  grants[3].mutable_token_issued()->set_token_hash(auth::TokenHash(svc));
-  ASSERT_THAT(authenticator.Record(grants, "root", eventlog::ExpectedRevision::Any()), IsOk());
+  ASSERT_THAT(authenticator.Record({auth::testing::Granted("alice", v1::ROLE_BIDDER, {"*"}),
+                                    auth::testing::Granted("svc-tenders", v1::ROLE_SERVICE),
+                                    auth::testing::Issued(alice, "alice"),
+                                    auth::testing::Issued(svc, "svc-tenders")},
+                                   "root", eventlog::ExpectedRevision::Any()),
+              IsOk());
   EventStoreGrpcService::Options options;
   options.authenticator = &authenticator;
   options.backup_dir = dir_.path() + "/guarded-backups";

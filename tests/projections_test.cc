@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bidtrail/auth/authenticator.h"
+#include "bidtrail/auth/testing/events.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/access_service.h"
@@ -597,17 +598,11 @@ TEST_F(ProjectionsTest, WithAccessReadersSeeWhatTheirRolesAllow) {
   ASSERT_OK_AND_ASSIGN(const std::string root, authenticator.Bootstrap("root"));
   const std::string alice = auth::NewToken();
   const std::string ann = auth::NewToken();
-  std::vector<v1::AccessEvent> grants(4);
-  grants[0].mutable_role_granted()->set_principal("alice");
-  grants[0].mutable_role_granted()->set_role(v1::ROLE_BIDDER);
-  grants[0].mutable_role_granted()->add_territories("north");
-  grants[1].mutable_role_granted()->set_principal("ann");
-  grants[1].mutable_role_granted()->set_role(v1::ROLE_ANALYST);
-  grants[2].mutable_token_issued()->set_principal("alice");
-  grants[2].mutable_token_issued()->set_token_hash(auth::TokenHash(alice));
-  grants[3].mutable_token_issued()->set_principal("ann");
-  grants[3].mutable_token_issued()->set_token_hash(auth::TokenHash(ann));
-  ASSERT_THAT(authenticator.Record(grants, "root", eventlog::ExpectedRevision::Any()),
+  ASSERT_THAT(authenticator.Record(
+                  {auth::testing::Granted("alice", v1::ROLE_BIDDER, {"north"}),
+                   auth::testing::Granted("ann", v1::ROLE_ANALYST),
+                   auth::testing::Issued(alice, "alice"), auth::testing::Issued(ann, "ann")},
+                  "root", eventlog::ExpectedRevision::Any()),
               ::bidtrail::testing::IsOk());
   OpenEngine();
   CatchUp();
@@ -671,20 +666,12 @@ TEST_F(ProjectionsTest, AccessMatrixEveryRpcEveryCredential) {
   std::map<std::string, std::string> tokens = {{"none", ""}, {"root", root}};
   std::vector<v1::AccessEvent> grants;
   auto grant = [&](const std::string& principal, v1::Role role,
-                   std::vector<std::string> territories = {}) {
-    v1::AccessEvent event;
-    event.mutable_role_granted()->set_principal(principal);
-    event.mutable_role_granted()->set_role(role);
-    for (const std::string& t : territories) event.mutable_role_granted()->add_territories(t);
-    grants.push_back(event);
+                   const std::vector<std::string>& territories = {}) {
+    grants.push_back(auth::testing::Granted(principal, role, territories));
   };
   auto issue = [&](const std::string& principal, std::optional<absl::Time> expires = {}) {
     const std::string token = auth::NewToken();
-    v1::AccessEvent event;
-    event.mutable_token_issued()->set_principal(principal);
-    event.mutable_token_issued()->set_token_hash(auth::TokenHash(token));
-    if (expires) ToProtoTime(*expires, event.mutable_token_issued()->mutable_expires_at());
-    grants.push_back(event);
+    grants.push_back(auth::testing::Issued(token, principal, expires));
     return token;
   };
   grant("alice", v1::ROLE_BIDDER, {"north"});
@@ -696,9 +683,7 @@ TEST_F(ProjectionsTest, AccessMatrixEveryRpcEveryCredential) {
   grant("exp", v1::ROLE_ANALYST);
   for (const char* who : {"alice", "bob", "zhao", "ann", "svc", "rev"}) tokens[who] = issue(who);
   tokens["exp"] = issue("exp", absl::Now() - absl::Hours(1));
-  v1::AccessEvent revoked;
-  revoked.mutable_token_revoked()->set_token_hash(auth::TokenHash(tokens["rev"]));
-  grants.push_back(revoked);
+  grants.push_back(auth::testing::Revoked(tokens["rev"]));
   ASSERT_THAT(authenticator.Record(grants, "root", eventlog::ExpectedRevision::Any()),
               ::bidtrail::testing::IsOk());
   OpenEngine();

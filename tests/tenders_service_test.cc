@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_format.h"
 #include "bidtrail/auth/authenticator.h"
+#include "bidtrail/auth/testing/events.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/grpc_client.h"
@@ -136,24 +137,13 @@ class TendersServiceTest : public ::testing::Test {
 TEST_F(TendersServiceTest, WithAccessTheCallerIsProvenAndKeptToItsTerritories) {
   auth::Authenticator authenticator(log_.get());
   ASSERT_OK_AND_ASSIGN(const std::string root, authenticator.Bootstrap("root"));
-  v1::AccessEvent north;
-  north.mutable_role_granted()->set_principal("alice");
-  north.mutable_role_granted()->set_role(v1::ROLE_BIDDER);
-  north.mutable_role_granted()->add_territories("north");
-  v1::AccessEvent manager;
-  manager.mutable_role_granted()->set_principal("zhao");
-  manager.mutable_role_granted()->set_role(v1::ROLE_MANAGER);
-  manager.mutable_role_granted()->add_territories("north");
   const std::string alice = auth::NewToken();
-  v1::AccessEvent token;
-  token.mutable_token_issued()->set_principal("alice");
-  token.mutable_token_issued()->set_token_hash(auth::TokenHash(alice));
   const std::string zhao = auth::NewToken();
-  v1::AccessEvent manager_token;
-  manager_token.mutable_token_issued()->set_principal("zhao");
-  manager_token.mutable_token_issued()->set_token_hash(auth::TokenHash(zhao));
-  ASSERT_THAT(authenticator.Record({north, manager, token, manager_token}, "root",
-                                   eventlog::ExpectedRevision::Any()),
+  ASSERT_THAT(authenticator.Record(
+                  {auth::testing::Granted("alice", v1::ROLE_BIDDER, {"north"}),
+                   auth::testing::Granted("zhao", v1::ROLE_MANAGER, {"north"}),
+                   auth::testing::Issued(alice, "alice"), auth::testing::Issued(zhao, "zhao")},
+                  "root", eventlog::ExpectedRevision::Any()),
               ::bidtrail::testing::IsOk());
 
   TendersGrpcService guarded(commands_.get(), 4, &authenticator);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "bidtrail/auth/testing/events.h"
 #include "bidtrail/common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -13,41 +14,9 @@ namespace bidtrail::auth {
 namespace {
 
 using ::testing::HasSubstr;
+using namespace ::bidtrail::auth::testing;  // NOLINT: event builders
 
 const absl::Time kNow = absl::FromUnixSeconds(1800000000);
-
-v1::AccessEvent Issued(const std::string& token, const std::string& principal,
-                       std::optional<absl::Time> expires = std::nullopt) {
-  v1::AccessEvent event;
-  event.mutable_token_issued()->set_token_hash(TokenHash(token));
-  event.mutable_token_issued()->set_principal(principal);
-  if (expires) ToProtoTime(*expires, event.mutable_token_issued()->mutable_expires_at());
-  return event;
-}
-
-v1::AccessEvent Revoked(const std::string& token) {
-  v1::AccessEvent event;
-  event.mutable_token_revoked()->set_token_hash(TokenHash(token));
-  return event;
-}
-
-v1::AccessEvent Granted(const std::string& principal, v1::Role role,
-                        const std::vector<std::string>& territories = {}) {
-  v1::AccessEvent event;
-  event.mutable_role_granted()->set_principal(principal);
-  event.mutable_role_granted()->set_role(role);
-  for (const std::string& t : territories) event.mutable_role_granted()->add_territories(t);
-  return event;
-}
-
-v1::AccessEvent Withdrawn(const std::string& principal, v1::Role role,
-                          const std::vector<std::string>& territories = {}) {
-  v1::AccessEvent event;
-  event.mutable_role_withdrawn()->set_principal(principal);
-  event.mutable_role_withdrawn()->set_role(role);
-  for (const std::string& t : territories) event.mutable_role_withdrawn()->add_territories(t);
-  return event;
-}
 
 TEST(TokenTest, RandomPrefixedAndStoredOnlyAsAHash) {
   const std::string a = NewToken();

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "bidtrail/auth/testing/events.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -67,10 +68,9 @@ TEST_F(AuthenticatorTest, TheFirstAdminOnceThenTokensUntilRevoked) {
   EXPECT_TRUE(state.Has("root", v1::ROLE_ADMIN));
 
   // Revoked through one authenticator: refused by both on the next call.
-  v1::AccessEvent revoked;
-  revoked.mutable_token_revoked()->set_token_hash(TokenHash(token));
-  ASSERT_THAT(authenticator.Record({revoked}, "root", eventlog::ExpectedRevision::Any()),
-              ::bidtrail::testing::IsOk());
+  ASSERT_THAT(
+      authenticator.Record({testing::Revoked(token)}, "root", eventlog::ExpectedRevision::Any()),
+      ::bidtrail::testing::IsOk());
   EXPECT_THAT(
       other.Authenticate("Bearer " + token),
       ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("revoked")));
@@ -116,11 +116,8 @@ TEST_F(AuthenticatorTest, ExpiredTokensFailAtTheirTime) {
   options.clock = [&now] { return now; };
   Authenticator authenticator(log_.get(), options);
   const std::string token = NewToken();
-  v1::AccessEvent issued;
-  issued.mutable_token_issued()->set_token_hash(TokenHash(token));
-  issued.mutable_token_issued()->set_principal("temp");
-  issued.mutable_token_issued()->mutable_expires_at()->set_seconds(1800000000 + 60);
-  ASSERT_THAT(authenticator.Record({issued}, "root", eventlog::ExpectedRevision::Any()),
+  ASSERT_THAT(authenticator.Record({testing::Issued(token, "temp", now + absl::Seconds(60))},
+                                   "root", eventlog::ExpectedRevision::Any()),
               ::bidtrail::testing::IsOk());
   EXPECT_TRUE(authenticator.Authenticate("Bearer " + token).ok());
   now += absl::Seconds(60);
