@@ -95,7 +95,7 @@ int Fail(const std::string& message) {
 }  // namespace
 
 // The whole text of a file, or FAILED_PRECONDITION naming the flag.
-absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
+absl::StatusOr<std::string> ReadFlagFile(const std::string& path, const char* flag) {
   std::ifstream file(path);
   if (!file) return absl::FailedPreconditionError(absl::StrCat("--", flag, ": cannot read ", path));
   return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
@@ -130,11 +130,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
   }
   grpc::SslServerCredentialsOptions options;
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  ASSIGN_OR_RETURN(pair.private_key, ReadPem(key, "tls_key"));
-  ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(cert, "tls_cert"));
+  ASSIGN_OR_RETURN(pair.private_key, ReadFlagFile(key, "tls_key"));
+  ASSIGN_OR_RETURN(pair.cert_chain, ReadFlagFile(cert, "tls_cert"));
   options.pem_key_cert_pairs.push_back(std::move(pair));
   if (const std::string ca = absl::GetFlag(FLAGS_tls_client_ca); !ca.empty()) {
-    ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem(ca, "tls_client_ca"));
+    ASSIGN_OR_RETURN(options.pem_root_certs, ReadFlagFile(ca, "tls_client_ca"));
     options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(options);
@@ -247,11 +247,9 @@ int main(int argc, char** argv) {
   if (services.count("projections") > 0) {
     bidtrail::analytics::RateTable rates;
     if (const std::string path = absl::GetFlag(FLAGS_rates); !path.empty()) {
-      std::ifstream file(path);
-      if (!file) return Fail(absl::StrCat("--rates: cannot read ", path));
-      const std::string text((std::istreambuf_iterator<char>(file)),
-                             std::istreambuf_iterator<char>());
-      auto parsed = bidtrail::analytics::ParseRateTable(text);
+      absl::StatusOr<std::string> text = ReadFlagFile(path, "rates");
+      if (!text.ok()) return Fail(std::string(text.status().message()));
+      auto parsed = bidtrail::analytics::ParseRateTable(*text);
       if (!parsed.ok()) {
         return Fail(absl::StrCat("--rates ", path, ": ", parsed.status().message()));
       }
