@@ -377,6 +377,7 @@ TEST(StatusMapTest, KeepsCodeAndMessageBothWays) {
 TEST(BidtraildTest, ServesStopsCleanlyAndKeepsDataAcrossRestart) {
   ScratchDir dir;
   const std::vector<std::string> flags = {"--services=all", "--data_dir=" + dir.path() + "/data"};
+  GrpcEventStore::Options as_admin;
   {
     BidtraildProcess server(dir.path(), flags);
     ASSERT_GT(server.port(), 0) << "bidtraild did not start";
@@ -384,8 +385,14 @@ TEST(BidtraildTest, ServesStopsCleanlyAndKeepsDataAcrossRestart) {
       // An idle synchronous client does not answer the server's closing ping
       // (it only polls during calls), which would make shutdown wait out the
       // grace period: close it first.
-      GrpcEventStore client(GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", server.port())),
-                            GrpcEventStore::Options());
+      GrpcEventStore anonymous(GrpcEventStore::Connect(server.address()),
+                               GrpcEventStore::Options());
+      // Every call proves who makes it: nothing is written without a token.
+      EXPECT_THAT(anonymous.Append("tender-9", ExpectedRevision::NoStream(), {Event(1)}),
+                  StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("bidtrail auth init")));
+      ASSERT_OK_AND_ASSIGN(as_admin.token,
+                           ::bidtrail::testing::InitAdmin(server.address(), "root"));
+      GrpcEventStore client(GrpcEventStore::Connect(server.address()), as_admin);
       ASSERT_THAT(client.Append("tender-9", ExpectedRevision::NoStream(), {Event(1), Event(2)}),
                   IsOk());
     }
@@ -394,8 +401,11 @@ TEST(BidtraildTest, ServesStopsCleanlyAndKeepsDataAcrossRestart) {
   BidtraildProcess server(dir.path(), flags);
   ASSERT_GT(server.port(), 0);
   {
-    GrpcEventStore client(GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", server.port())),
-                          GrpcEventStore::Options());
+    // Tokens and grants are in the log: they hold after a restart.
+    GrpcEventStore anonymous(GrpcEventStore::Connect(server.address()), GrpcEventStore::Options());
+    EXPECT_THAT(anonymous.GetStreamInfo("tender-9"),
+                StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no credential")));
+    GrpcEventStore client(GrpcEventStore::Connect(server.address()), as_admin);
     ASSERT_OK_AND_ASSIGN(eventlog::StreamInfo info, client.GetStreamInfo("tender-9"));
     EXPECT_EQ(info.event_count, 2u);
     ASSERT_OK_AND_ASSIGN(eventlog::VerifyResult verified, client.Verify());

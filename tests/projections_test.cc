@@ -13,6 +13,7 @@
 #include "bidtrail/auth/authenticator.h"
 #include "bidtrail/auth/testing/events.h"
 #include "bidtrail/common/proto_time.h"
+#include "bidtrail/eventlog/forwarding_event_store.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/access_service.h"
 #include "bidtrail/eventstore/service.h"
@@ -367,45 +368,27 @@ TEST_F(ProjectionsTest, ActorHistoryAcrossChunks) {
 
 // A store that delivers subscriptions unpacked and in full, as the gRPC
 // client of a remote store does whatever the request's hints say.
-class UnpackedStore final : public eventlog::EventStore {
+class UnpackedStore final : public eventlog::ForwardingEventStore {
  public:
-  explicit UnpackedStore(eventlog::EventStore* store) : store_(store) {}
-  absl::StatusOr<eventlog::AppendResult> Append(
-      const std::string& stream_id, const eventlog::ExpectedRevision& expected,
-      const std::vector<eventlog::ProposedEvent>& events) override {
-    return store_->Append(stream_id, expected, events);
-  }
-  absl::StatusOr<eventlog::ReadStreamResult> ReadStream(
-      const eventlog::ReadStreamRequest& request) override {
-    return store_->ReadStream(request);
-  }
+  using ForwardingEventStore::ForwardingEventStore;
   absl::StatusOr<eventlog::ReadAllResult> ReadAll(
       const eventlog::ReadAllRequest& request) override {
     eventlog::ReadAllRequest plain = request;
     plain.packed = false;
     plain.lean = false;
-    return store_->ReadAll(plain);
+    return store()->ReadAll(plain);
   }
-  absl::StatusOr<eventlog::StreamInfo> GetStreamInfo(const std::string& stream_id) override {
-    return store_->GetStreamInfo(stream_id);
-  }
-  absl::StatusOr<uint64_t> HeadPosition() override { return store_->HeadPosition(); }
   absl::StatusOr<std::unique_ptr<eventlog::Subscription>> Subscribe(
       const eventlog::SubscribeRequest& request) override {
     if (request.packed) hinted_packed_ = true;
     eventlog::SubscribeRequest plain = request;
     plain.packed = false;
     plain.lean = false;
-    return store_->Subscribe(plain);
-  }
-  absl::StatusOr<eventlog::VerifyResult> Verify() override { return store_->Verify(); }
-  absl::StatusOr<uint64_t> Checkpoint(const std::string& path) override {
-    return store_->Checkpoint(path);
+    return store()->Subscribe(plain);
   }
   bool hinted_packed() const { return hinted_packed_; }
 
  private:
-  eventlog::EventStore* const store_;
   std::atomic<bool> hinted_packed_{false};
 };
 
@@ -917,7 +900,7 @@ TEST_F(ProjectionsTest, AccessMatrixEveryRpcEveryCredential) {
       {"EventStore.Subscribe", {"svc", "root"}},
       {"Queries.Rebuild", {"root"}},
       {"EventStore.GetHead", {"svc", "root"}},
-      {"EventStore.Verify", {"root"}},
+      {"EventStore.Verify", {"root", "svc"}},
       {"EventStore.Checkpoint", {"root"}},
       {"Access.WhoAmI", {"*"}},
       {"Access.ListAccess", {"root"}},

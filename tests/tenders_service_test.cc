@@ -42,16 +42,19 @@ using namespace ::bidtrail::tender::testing;  // NOLINT: event builders
 // A client of TendersService as a user would hold one.
 class TendersClient {
  public:
-  explicit TendersClient(const std::string& address, std::string actor = "alice")
+  explicit TendersClient(const std::string& address, std::string actor = "alice",
+                         std::string token = "")
       : stub_(v1::TendersService::NewStub(
             grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))),
-        actor_(std::move(actor)) {}
+        actor_(std::move(actor)),
+        token_(std::move(token)) {}
 
   // Sends `event` through the RPC for its type.
   grpc::Status Send(const std::string& request_id, const v1::TenderEvent& event,
                     v1::CommandResult* result, const v1::LateRecording& late = {}) {
     grpc::ClientContext context;
     if (!actor_.empty()) context.AddMetadata(rpc::kActorHeader, actor_);
+    if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     return SendCommand(stub_.get(), &context, request_id, event, result, late);
   }
@@ -59,6 +62,7 @@ class TendersClient {
   grpc::Status Get(const std::string& tender_id, v1::GetTenderResponse* response) {
     grpc::ClientContext context;
     context.AddMetadata(rpc::kActorHeader, actor_);
+    if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
     v1::GetTenderRequest request;
     request.set_tender_id(tender_id);
     return stub_->GetTender(&context, request, response);
@@ -67,6 +71,7 @@ class TendersClient {
  private:
   std::unique_ptr<v1::TendersService::Stub> stub_;
   std::string actor_;
+  std::string token_;
 };
 
 // Both services on one in-process server, the log on disk.
@@ -445,11 +450,26 @@ TEST(TendersTwoProcessTest, CommandsGoThroughARemoteEventStore) {
   BidtraildProcess store(
       dir.path(), {"--services=eventstore", "--sync=false", "--data_dir=" + dir.path() + "/data"});
   ASSERT_GT(store.port(), 0) << "the event store process did not start";
-  BidtraildProcess tenders(
-      dir.path(), {"--services=tenders", "--eventstore=" + store.address(), "--own_party_id=us"});
+  // The tenders process reaches the event store with a service token, and
+  // refuses to start without one.
+  const std::vector<std::string> tender_flags = {
+      "--services=tenders", "--eventstore=" + store.address(), "--own_party_id=us"};
+  {
+    BidtraildProcess tokenless(dir.path(), tender_flags);
+    EXPECT_EQ(tokenless.port(), 0) << "started without BIDTRAIL_SERVICE_TOKEN";
+  }
+  absl::StatusOr<std::string> admin = ::bidtrail::testing::InitAdmin(store.address(), "root");
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  absl::StatusOr<std::string> service =
+      ::bidtrail::testing::GrantWithToken(store.address(), *admin, "tenders-1", "service");
+  ASSERT_TRUE(service.ok()) << service.status();
+  absl::StatusOr<std::string> alice =
+      ::bidtrail::testing::GrantWithToken(store.address(), *admin, "alice", "manager");
+  ASSERT_TRUE(alice.ok()) << alice.status();
+  BidtraildProcess tenders(dir.path(), tender_flags, {{"BIDTRAIL_SERVICE_TOKEN", *service}});
   ASSERT_GT(tenders.port(), 0) << "the tenders process did not start";
   {
-    TendersClient client(tenders.address());
+    TendersClient client(tenders.address(), "someone-else", *alice);
     // Real clock on this server: key dates relative to now.
     v1::TenderEvent discovered = Discovered();
     const absl::Time now = absl::Now();
@@ -470,11 +490,21 @@ TEST(TendersTwoProcessTest, CommandsGoThroughARemoteEventStore) {
     EXPECT_TRUE(got.tender().lots(0).bids(0).ours());
   }
   {
+    eventstore::GrpcEventStore::Options options;
+    options.token = *admin;
     eventstore::GrpcEventStore events(eventstore::GrpcEventStore::Connect(store.address()),
-                                      eventstore::GrpcEventStore::Options());
+                                      options);
     auto info = events.GetStreamInfo("tender-T-1");
-    ASSERT_TRUE(info.ok());
+    ASSERT_TRUE(info.ok()) << info.status();
     EXPECT_EQ(info->event_count, 3u);
+    // Recorded as the user the token proves, not the one claimed.
+    eventlog::ReadStreamRequest read;
+    read.stream_id = "tender-T-1";
+    auto events_read = events.ReadStream(read);
+    ASSERT_TRUE(events_read.ok()) << events_read.status();
+    for (const eventlog::RecordedEvent& event : events_read->events) {
+      EXPECT_EQ(event.actor, "alice");
+    }
   }
   EXPECT_EQ(tenders.Stop(), 0);
   EXPECT_EQ(store.Stop(), 0);

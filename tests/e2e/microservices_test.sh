@@ -49,11 +49,47 @@ stop() { # graceful
 }
 
 start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true
+
+# Access before anything: every call proves who makes it. The first admin
+# once, its token saved for the server (mode 0600); then a recording user and
+# a service token for the tenders and projections processes, which refuse to
+# start without one.
+export XDG_CONFIG_HOME="$WORK/config"
+# as root, or as $AS (the event store's port changes on restart: the token
+# saved for its first port is not used after)
+ROOT=""
+access() { BIDTRAIL_TOKEN="${AS:-$ROOT}" BIDTRAIL_SERVER="127.0.0.1:$PORT_eventstore" "$BIN/bidtrail" auth "$@"; }
+token_of() { sed -n 's/^  \(btk_.*\)$/\1/p'; }
+access whoami 2>"$WORK/auth.err" && fail "whoami without a token"
+grep -q 'UNAUTHENTICATED: no credential, and nobody has any right on this server yet: `bidtrail auth init NAME`' \
+  "$WORK/auth.err" || fail "whoami before init: $(cat "$WORK/auth.err")"
+access init root >"$WORK/init.txt" && grep -q "root is the first admin" "$WORK/init.txt" || fail "auth init"
+ROOT=$(token_of <"$WORK/init.txt")
+[ "$(stat -c %a "$WORK/config/bidtrail/credentials")" = 600 ] || fail "credentials not 0600"
+access init mallory 2>"$WORK/auth.err" && fail "a second auth init"
+grep -q 'access is set up already' "$WORK/auth.err" || fail "second init: $(cat "$WORK/auth.err")"
+access whoami | grep -q '^root  *admin$' || fail "whoami: $(access whoami 2>&1)"
+access grant e2e manager --territory '*' >/dev/null || fail "grant e2e"
+access grant manager-zhao manager --territory north >/dev/null || fail "grant manager-zhao"
+access grant services service >/dev/null || fail "grant services"
+E2E_TOKEN=$(access token e2e | token_of)
+SERVICE_TOKEN=$(access token services --label "e2e processes" | token_of)
+[ -n "$E2E_TOKEN" ] && [ -n "$SERVICE_TOKEN" ] || fail "no tokens issued"
+ACCESS=7  # init (2 events), 3 grants, 2 tokens
+if "$BIN/bidtraild" --services=tenders --eventstore="127.0.0.1:$PORT_eventstore" \
+  --listen=127.0.0.1:0 2>"$WORK/tokenless.err"; then
+  fail "tenders started without a service token"
+fi
+grep -q 'BIDTRAIL_SERVICE_TOKEN: required to reach the event store' "$WORK/tokenless.err" ||
+  fail "tokenless start: $(cat "$WORK/tokenless.err")"
+export BIDTRAIL_SERVICE_TOKEN="$SERVICE_TOKEN"
 start tenders --services=tenders --eventstore="127.0.0.1:$PORT_eventstore" --own_party_id=us
 start projections --services=projections --eventstore="127.0.0.1:$PORT_eventstore" \
   --data_dir="$WORK/proj" --own_party_id=us
 
-export BIDTRAIL_ACTOR=e2e
+# The CLI records as e2e (its token); admin commands below as root.
+export BIDTRAIL_ACTOR=e2e BIDTRAIL_TOKEN="$E2E_TOKEN"
+admin() { BIDTRAIL_TOKEN="$ROOT" "$BIN/bidtrail" "$@"; }
 cmd() { BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" "$@" >/dev/null || fail "bidtrail $*"; }
 ask() { BIDTRAIL_SERVER="127.0.0.1:$PORT_projections" "$BIN/bidtrail" "$@"; }
 at() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
@@ -78,8 +114,8 @@ BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" bid submit E2E-A --bid
   --amount "850000 CNY" --at "$(at '-11 days')" "${LATE[@]}" --request-id a3 --json >"$WORK/late-bid.json" ||
   fail "late bid: $(cat "$WORK/late-bid.json")"
 # The fact and its explanation, each with its own revision and position.
-grep -q '"revision":3,"position":4,"event":"bid 850,000.00 CNY by us"' "$WORK/late-bid.json" &&
-  grep -q '"revision":4,"position":5,"event":"recorded late: ' "$WORK/late-bid.json" ||
+grep -q "\"revision\":3,\"position\":$((ACCESS + 4)),\"event\":\"bid 850,000.00 CNY by us\"" "$WORK/late-bid.json" &&
+  grep -q "\"revision\":4,\"position\":$((ACCESS + 5)),\"event\":\"recorded late: " "$WORK/late-bid.json" ||
   fail "late bid positions: $(cat "$WORK/late-bid.json")"
 cmd bid submit E2E-A --bidder RIVAL-1:Rival --amount "820000 CNY" --at "$(at '-11 days')" --request-id a4
 cmd award E2E-A --award-id AW-1 --supplier RIVAL-1 --amount "820000 CNY" --at "$(at '-8 days')" --request-id a5
@@ -185,7 +221,18 @@ cmd tender amend E2E-G --reason "buyer extended" --submission-deadline "$D2_DAY"
 BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" --tz tender tender show E2E-G --json |
   grep -q "\"submission_deadline\":\"${D2_DAY}T00:00:00+08:00\"" ||
   fail "an amended date in the buyer's zone: $(BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" --tz tender tender show E2E-G --json)"
-ACKED=22  # E2E-A's two facts of ours each carry a RecordedLate
+# A bidder of north: records on north tenders as itself, whatever actor it
+# claims, and not on south ones (nothing appended).
+access grant alice bidder --territory north >/dev/null || fail "grant alice"
+ALICE=$(access token alice | token_of)
+[ -n "$ALICE" ] || fail "no token for alice"
+AS="$ALICE" access whoami | grep -q '^alice  *bidder of north$' || fail "alice's whoami"
+BIDTRAIL_TOKEN="$ALICE" refused 'PERMISSION_DENIED: alice may not do this: it needs bidder or manager of territory south; alice is bidder of north' \
+  activity log E2E-B --kind call --role procurement --contact "Li Na" --at -1h
+BIDTRAIL_TOKEN="$ALICE" cmd activity log E2E-G --kind call --role procurement --contact "Wang Fang" --at -1h \
+  --actor someone-else --request-id g5
+ACCESS=9  # and alice's grant and token
+ACKED=$((ACCESS + 23))  # E2E-A's two facts of ours each carry a RecordedLate
 
 wait_caught_up() {
   for _ in $(seq 1 200); do
@@ -218,8 +265,13 @@ grep -q '"revision":0,"position":[0-9]*,"type":"bidtrail.v1.TenderDiscovered","o
 ask history e2e --limit 2 >"$WORK/history.txt"
 [ "$(wc -l <"$WORK/history.txt")" -eq 4 ] && grep -q "discovered: Metering upgrade" "$WORK/history.txt" &&
   grep -q "^(the first 2" "$WORK/history.txt" || fail "history --limit 2: $(cat "$WORK/history.txt")"
+ask history alice >"$WORK/alice.txt"
+grep -q "E2E-G .*activity" "$WORK/alice.txt" && [ "$(grep -c E2E "$WORK/alice.txt")" -eq 1 ] ||
+  fail "history alice: $(cat "$WORK/alice.txt")"
+ask history someone-else | grep -q E2E && fail "recorded as the actor alice claimed"
+ask audit E2E-G --as-of +1m | grep -q "alice" || fail "audit E2E-G does not name alice: $(ask audit E2E-G --as-of +1m)"
 ask history e2e --all --csv >"$WORK/history.csv" 2>&1
-[ "$(grep -c '^[0-9]' "$WORK/history.csv")" -eq "$ACKED" ] && grep -q ',"bid 850,000.00 CNY by us"$' "$WORK/history.csv" ||
+[ "$(grep -c '^[0-9]' "$WORK/history.csv")" -eq "$((ACKED - ACCESS - 1))" ] && grep -q ',"bid 850,000.00 CNY by us"$' "$WORK/history.csv" ||
   fail "history --all: $(cat "$WORK/history.csv")"
 # CSV: one table per output.
 ask deadlines --stale --csv | head -n 1 | grep -q '^tender_id,idle,idle_seconds,last_event,' ||
@@ -314,7 +366,7 @@ done
 grep -q "WARN projection: runner failed" "$WORK/projections.log" ||
   fail "the projections did not log the failure"
 ask status --json >"$WORK/status.json" || true
-grep -q '"checkpoint":22,"head":22,"lag":0' "$WORK/status.json" &&
+grep -q "\"checkpoint\":$ACKED,\"head\":$ACKED,\"lag\":0,\"access_events\":$ACCESS," "$WORK/status.json" &&
   grep -q '"code":"UNAVAILABLE"' "$WORK/status.json" || fail "status --json: $(cat "$WORK/status.json")"
 ask winrate --json | grep -q '"bid":1,"won":1' || fail "queries stopped answering while the store was gone"
 start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true
@@ -324,44 +376,41 @@ start tenders --services=tenders --eventstore="127.0.0.1:$PORT_eventstore" --own
 stop projections
 start projections --services=projections --eventstore="127.0.0.1:$PORT_eventstore" \
   --data_dir="$WORK/proj" --own_party_id=us
-ask verify --json | grep -q "\"ok\":true,\"records_checked\":$ACKED," || fail "verify: $(ask verify --json)"
+ask verify --json 2>"$WORK/verify.err" && fail "e2e verified the log"
+grep -q "PERMISSION_DENIED: e2e may not verify" "$WORK/verify.err" || fail "verify by e2e: $(cat "$WORK/verify.err")"
+BIDTRAIL_SERVER="127.0.0.1:$PORT_projections" admin verify --json |
+  grep -q "\"ok\":true,\"records_checked\":$ACKED," || fail "verify: $(BIDTRAIL_SERVER="127.0.0.1:$PORT_projections" admin verify --json 2>&1)"
 BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-A --json |
   grep -q '"revision":9' || fail "E2E-A lost events"
 # And it goes on: a new command after the restarts.
 cmd doc obtained E2E-B --request-id b2
-ACKED=23
+ACKED=$((ACKED + 1))
 wait_caught_up
 ask deadlines --json | grep -q '"tender_id":"E2E-B","deadline":"documents","flag":"done"' ||
   fail "E2E-B documents not done after the restart"
 
 # A backup goes into the store's backup folder under a name, never to a path.
-backup() { BIDTRAIL_SERVER="127.0.0.1:$PORT_eventstore" "$BIN/bidtrail" backup "$@"; }
+backup() { BIDTRAIL_SERVER="127.0.0.1:$PORT_eventstore" admin backup "$@"; }
 backup "$WORK/elsewhere" 2>"$WORK/backup.err" && fail "a backup to a path was taken"
 grep -q 'is not a backup name' "$WORK/backup.err" && [ ! -e "$WORK/elsewhere" ] ||
   fail "backup to a path: $(cat "$WORK/backup.err")"
 backup e2e-1 | grep -q "up to position $ACKED written to $WORK/store/backups/e2e-1" &&
   [ -d "$WORK/store/backups/e2e-1" ] || fail "backup e2e-1: $(backup e2e-2 2>&1)"
 
-# Access: the first admin once, its token saved for the server (mode 0600),
-# grants by an admin only, a revoked token refused from the next call.
-export XDG_CONFIG_HOME="$WORK/config"
-access() { BIDTRAIL_SERVER="127.0.0.1:$PORT_eventstore" "$BIN/bidtrail" auth "$@"; }
-access whoami 2>"$WORK/auth.err" && fail "whoami without a token"
-grep -q 'UNAUTHENTICATED: no credential' "$WORK/auth.err" || fail "whoami: $(cat "$WORK/auth.err")"
-access init root | grep -q "root is the first admin" || fail "auth init"
-[ "$(stat -c %a "$WORK/config/bidtrail/credentials")" = 600 ] || fail "credentials not 0600"
-access init mallory 2>"$WORK/auth.err" && fail "a second auth init"
-grep -q 'access is set up already' "$WORK/auth.err" || fail "second init: $(cat "$WORK/auth.err")"
-access whoami | grep -q '^root  *admin$' || fail "whoami: $(access whoami 2>&1)"
-access grant alice bidder --territory north >/dev/null || fail "grant"
-ALICE=$(access token alice | sed -n 's/^  \(btk_.*\)$/\1/p')
-[ -n "$ALICE" ] || fail "no token for alice"
-BIDTRAIL_TOKEN="$ALICE" access whoami | grep -q '^alice  *bidder of north$' || fail "alice's whoami"
-BIDTRAIL_TOKEN="$ALICE" access grant alice admin 2>"$WORK/auth.err" && fail "a bidder granted itself admin"
+# Grants by an admin only; a revoked token refused from the next call; a
+# token given to someone is checked and saved by `auth login`.
+export BIDTRAIL_TOKEN=
+AS="$ALICE" access grant alice admin 2>"$WORK/auth.err" && fail "a bidder granted itself admin"
 grep -q 'PERMISSION_DENIED: alice may not do this: it needs admin; alice is bidder of north' \
   "$WORK/auth.err" || fail "bidder's grant: $(cat "$WORK/auth.err")"
+saved_alice() { BIDTRAIL_TOKEN= XDG_CONFIG_HOME="$WORK/alice" BIDTRAIL_SERVER="127.0.0.1:$PORT_eventstore" "$BIN/bidtrail" auth "$@"; }
+saved_alice login <<<"$ALICE" | grep -q "signed in to 127.0.0.1:$PORT_eventstore as alice (bidder of north)" ||
+  fail "auth login"
+saved_alice whoami | grep -q '^alice  *bidder of north$' || fail "alice's saved token"
+saved_alice login btk_not-a-token 2>"$WORK/auth.err" && fail "login with a bad token"
+grep -q 'UNAUTHENTICATED: the token is not known; nothing saved' "$WORK/auth.err" || fail "bad login: $(cat "$WORK/auth.err")"
 access revoke "$ALICE" | grep -q '^revoked token' || fail "revoke"
-BIDTRAIL_TOKEN="$ALICE" access whoami 2>"$WORK/auth.err" && fail "a revoked token still works"
+AS="$ALICE" access whoami 2>"$WORK/auth.err" && fail "a revoked token still works"
 grep -q 'the token was revoked' "$WORK/auth.err" || fail "revoked: $(cat "$WORK/auth.err")"
 
 # TLS: plaintext off loopback is refused at start; a TLS server answers a
@@ -374,8 +423,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/tls.key" -out "$WORK/tl
   -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null ||
   fail "openssl could not make a test certificate"
 start tls --services=all --data_dir="$WORK/tls" --tls_cert="$WORK/tls.pem" --tls_key="$WORK/tls.key"
-"$BIN/bidtrail" --server "127.0.0.1:$PORT_tls" --tls_ca "$WORK/tls.pem" status --json |
-  grep -q '"head":0' || fail "status over TLS"
+XDG_CONFIG_HOME="$WORK/tls-config" "$BIN/bidtrail" --server "127.0.0.1:$PORT_tls" --tls_ca "$WORK/tls.pem" \
+  auth init tls-root >/dev/null || fail "auth init over TLS"
+XDG_CONFIG_HOME="$WORK/tls-config" "$BIN/bidtrail" --server "127.0.0.1:$PORT_tls" --tls_ca "$WORK/tls.pem" \
+  status --json | grep -q '"head":2,"lag":0,"access_events":2' || fail "status over TLS"
 "$BIN/bidtrail" --server "127.0.0.1:$PORT_tls" status 2>"$WORK/plain.err" && fail "plaintext to a TLS server"
 grep -q 'a server with TLS needs --tls_ca' "$WORK/plain.err" || fail "plaintext to TLS: $(cat "$WORK/plain.err")"
 stop tls
@@ -388,7 +439,7 @@ stop tls
   openssl req -newkey rsa:2048 -nodes -keyout carol.key -out carol.csr -subj "/CN=carol" &&
   openssl x509 -req -in carol.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out carol.pem -days 2) \
   >/dev/null 2>&1 || fail "openssl could not make the mTLS certificates"
-start mtls --services=all --auth --data_dir="$WORK/mtls" --tls_cert="$WORK/srv.pem" \
+start mtls --services=all --data_dir="$WORK/mtls" --tls_cert="$WORK/srv.pem" \
   --tls_key="$WORK/srv.key" --tls_client_ca="$WORK/ca.pem"
 XDG_CONFIG_HOME="$WORK/nobody" "$BIN/bidtrail" --server "127.0.0.1:$PORT_mtls" --tls_ca "$WORK/ca.pem" \
   --tls_cert "$WORK/carol.pem" --tls_key "$WORK/carol.key" auth whoami | grep -q '^carol  *no role$' ||

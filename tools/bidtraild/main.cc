@@ -67,10 +67,6 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle: require client certificates signed by it (mTLS)");
 ABSL_FLAG(bool, insecure_plaintext, false,
           "serve without TLS on an address that is not loopback (refused otherwise)");
-ABSL_FLAG(bool, auth, false,
-          "require an API token on every call: the actor is the token's principal, writes and "
-          "reads only in its territories, raw log access for service and admin (docs/security.md; "
-          "a process reaching a remote event store sends $BIDTRAIL_SERVICE_TOKEN)");
 ABSL_FLAG(std::string, backup_dir, "",
           "folder `bidtrail backup NAME` writes copies of the log into (default "
           "<data_dir>/backups); clients name a copy, never a path");
@@ -181,8 +177,10 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   std::unique_ptr<bidtrail::eventlog::RocksEventLog> log;
-  // Who a call's token proves: the access stream of the log, read by every
-  // service that checks tokens (--auth). Before the services: it outlives them.
+  // Who a call's credential proves: the access stream of the log, read by
+  // every service; every call is checked (docs/security.md). A process that
+  // reaches a remote event store sends $BIDTRAIL_SERVICE_TOKEN. Before the
+  // services: it outlives them.
   std::unique_ptr<bidtrail::auth::Authenticator> authenticator;
   std::unique_ptr<bidtrail::eventstore::EventStoreGrpcService> eventstore;
   std::unique_ptr<bidtrail::eventstore::AccessGrpcService> access;
@@ -210,8 +208,7 @@ int main(int argc, char** argv) {
                                      ? data_dir + "/backups"
                                      : absl::GetFlag(FLAGS_backup_dir);
     authenticator = std::make_unique<bidtrail::auth::Authenticator>(log.get());
-    if (absl::GetFlag(FLAGS_auth)) service_options.authenticator = authenticator.get();
-    access = std::make_unique<bidtrail::eventstore::AccessGrpcService>(authenticator.get());
+    service_options.authenticator = authenticator.get();
     eventstore =
         std::make_unique<bidtrail::eventstore::EventStoreGrpcService>(log.get(), service_options);
   }
@@ -232,7 +229,15 @@ int main(int argc, char** argv) {
     bidtrail::eventstore::GrpcEventStore::Options remote_options;
     // A service's token for an event store that checks them.
     const char* token = std::getenv("BIDTRAIL_SERVICE_TOKEN");
-    remote_options.token = token != nullptr ? token : "";
+    if (token == nullptr || token[0] == '\0') {
+      std::fprintf(stderr,
+                   "bidtraild: BIDTRAIL_SERVICE_TOKEN: required to reach the event store at %s; "
+                   "an admin makes one: bidtrail auth grant NAME service; bidtrail auth token "
+                   "NAME (docs/security.md)\n",
+                   address.c_str());
+      return 2;
+    }
+    remote_options.token = token;
     remote_store = std::make_unique<bidtrail::eventstore::GrpcEventStore>(
         bidtrail::eventstore::GrpcEventStore::Connect(address), remote_options);
     store = remote_store.get();
@@ -240,8 +245,10 @@ int main(int argc, char** argv) {
   if (authenticator == nullptr && store != nullptr) {
     authenticator = std::make_unique<bidtrail::auth::Authenticator>(store);
   }
-  bidtrail::auth::Authenticator* const checking =
-      absl::GetFlag(FLAGS_auth) ? authenticator.get() : nullptr;
+  // Every process answers `bidtrail auth` (whoami, and grants by an admin,
+  // appended through the event store), whichever address a user talks to.
+  access = std::make_unique<bidtrail::eventstore::AccessGrpcService>(authenticator.get());
+  bidtrail::auth::Authenticator* const checking = authenticator.get();
   std::unique_ptr<bidtrail::projection::ProjectionEngine> engine;
   std::unique_ptr<bidtrail::projections::QueriesGrpcService> queries;
   if (services.count("projections") > 0) {
@@ -314,6 +321,7 @@ int main(int argc, char** argv) {
   if (eventstore) health->SetServingStatus("bidtrail.v1.EventStoreService", true);
   if (tenders) health->SetServingStatus("bidtrail.v1.TendersService", true);
   if (queries) health->SetServingStatus("bidtrail.v1.QueriesService", true);
+  health->SetServingStatus("bidtrail.v1.AccessService", true);
   if (engine) engine->Start();
 
   const std::string host = listen.substr(0, listen.rfind(':'));

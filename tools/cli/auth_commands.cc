@@ -1,10 +1,14 @@
 // `bidtrail auth ...`: the first admin, who am I, tokens and roles
 // (docs/security.md).
+#include <unistd.h>
+
 #include <cstdio>
+#include <iostream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "bidtrail/common/proto_time.h"
 #include "commands.h"
 
@@ -23,6 +27,15 @@ std::string RolesText(const google::protobuf::RepeatedPtrField<v1::PrincipalRole
   std::vector<std::string> parts;
   for (const v1::PrincipalRole& role : roles) parts.push_back(RoleText(role));
   return parts.empty() ? "no role" : absl::StrJoin(parts, "; ");
+}
+
+std::string GrantText(v1::Role role, const google::protobuf::RepeatedPtrField<std::string>& where,
+                      const std::string& principal, bool granted) {
+  v1::PrincipalRole held;
+  held.set_role(role);
+  *held.mutable_territories() = where;
+  return absl::StrCat(granted ? "granted " : "withdrew ", RoleText(held),
+                      granted ? " to " : " from ", principal);
 }
 
 absl::StatusOr<v1::Role> RoleArg(const std::string& word) {
@@ -50,11 +63,55 @@ int Init(const Client& client, const Args& args) {
                  std::string(saved.message()).c_str(), response.token().c_str());
     return 1;
   }
+  if (client.format != Format::kTable) {
+    Table table({"principal", "server", "token", "saved_in"});
+    table.Add({Cell::Text(response.principal()), Cell::Text(client.server),
+               Cell::Text(response.token()), Cell::Text(CredentialsPath())});
+    table.Print(client.format);
+    return 0;
+  }
   std::printf(
       "%s is the first admin of %s. Its token, shown this once, is saved in %s (mode 0600):\n"
       "  %s\n",
       response.principal().c_str(), client.server.c_str(), CredentialsPath().c_str(),
       response.token().c_str());
+  return 0;
+}
+
+// Checks a token someone was given and saves it for this server: the next
+// commands use it without --token.
+int Login(const Client& client, const Args& args) {
+  std::string token;
+  if (!args.positional().empty()) {
+    token = args.positional()[0];
+  } else {
+    // From standard input, so that it stays out of the shell's history.
+    if (isatty(STDIN_FILENO)) std::fprintf(stderr, "token: ");
+    std::getline(std::cin, token);
+  }
+  token = std::string(absl::StripAsciiWhitespace(token));
+  if (token.rfind("btk_", 0) != 0) {
+    return Usage("TOKEN: a bidtrail token starts with btk_ (bidtrail auth token NAME makes one)");
+  }
+  // This token, not the one saved before.
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  context.AddMetadata("authorization", "Bearer " + token);
+  v1::WhoAmIResponse response;
+  const grpc::Status status = client.access->WhoAmI(&context, v1::WhoAmIRequest(), &response);
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+    std::fprintf(stderr, "bidtrail: UNAUTHENTICATED: %s; nothing saved\n",
+                 status.error_message().c_str());
+    return 1;
+  }
+  if (!status.ok()) return client.Fail(status);
+  if (absl::Status saved = SaveToken(client.server, token); !saved.ok()) {
+    std::fprintf(stderr, "bidtrail: %s\n", std::string(saved.message()).c_str());
+    return 1;
+  }
+  std::printf("signed in to %s as %s (%s); the token is saved in %s\n", client.server.c_str(),
+              response.principal().c_str(), RolesText(response.roles()).c_str(),
+              CredentialsPath().c_str());
   return 0;
 }
 
@@ -164,6 +221,36 @@ int List(const Client& client, const Args& args) {
 
 }  // namespace
 
+std::string DescribeAccessEvent(const v1::AccessEvent& event) {
+  switch (event.event_case()) {
+    case v1::AccessEvent::kTokenIssued: {
+      const v1::TokenIssued& issued = event.token_issued();
+      std::string text = absl::StrCat("token ", issued.token_hash().substr(0, 12), " issued to ",
+                                      issued.principal());
+      if (!issued.label().empty()) absl::StrAppend(&text, " (", issued.label(), ")");
+      if (issued.has_expires_at()) {
+        absl::StrAppend(&text, ", until ", HumanTime(FromProtoTime(issued.expires_at())));
+      }
+      return text;
+    }
+    case v1::AccessEvent::kTokenRevoked: {
+      const v1::TokenRevoked& revoked = event.token_revoked();
+      std::string text = absl::StrCat("token ", revoked.token_hash().substr(0, 12), " revoked");
+      if (!revoked.reason().empty()) absl::StrAppend(&text, ": ", revoked.reason());
+      return text;
+    }
+    case v1::AccessEvent::kRoleGranted:
+      return GrantText(event.role_granted().role(), event.role_granted().territories(),
+                       event.role_granted().principal(), true);
+    case v1::AccessEvent::kRoleWithdrawn:
+      return GrantText(event.role_withdrawn().role(), event.role_withdrawn().territories(),
+                       event.role_withdrawn().principal(), false);
+    case v1::AccessEvent::EVENT_NOT_SET:
+      break;
+  }
+  return "";
+}
+
 void AddAuthCommands(std::vector<Subcommand>* commands) {
   commands->push_back({{"auth", "init"},
                        "[NAME]",
@@ -175,6 +262,17 @@ void AddAuthCommands(std::vector<Subcommand>* commands) {
                        0,
                        1,
                        Init});
+  commands->push_back({{"auth", "login"},
+                       "[TOKEN]",
+                       "check a token you were given and save it for this server",
+                       "Asks the server who TOKEN proves, then saves it in "
+                       "~/.config/bidtrail/credentials (mode 0600) for this server, replacing the "
+                       "one saved before; the next commands use it. Without TOKEN, reads it from "
+                       "standard input (it then stays out of your shell's history).",
+                       {},
+                       0,
+                       1,
+                       Login});
   commands->push_back(
       {{"auth", "whoami"}, "", "who your token proves, and your roles", "", {}, 0, 0, WhoAmI});
   const std::vector<FlagSpec> role_flags = {

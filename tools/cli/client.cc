@@ -169,6 +169,11 @@ int Client::Fail(const grpc::Status& status) const {
                  "--server or BIDTRAIL_SERVER point elsewhere; a server with TLS needs "
                  "--tls_ca)\n",
                  server.c_str());
+  } else if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED && !token.empty()) {
+    std::fprintf(stderr,
+                 "bidtrail: UNAUTHENTICATED: %s (the token from %s); `bidtrail auth login` saves "
+                 "a token an admin gave you for %s\n",
+                 message.c_str(), token_source.c_str(), server.c_str());
   } else if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
     std::fprintf(stderr, "bidtrail: the bidtraild at %s does not host this service (%s)\n",
                  server.c_str(), message.c_str());

@@ -23,6 +23,9 @@ struct Client {
   std::string actor;
   // Sent as `authorization: Bearer <token>` when not empty.
   std::string token;
+  // Where `token` came from, for messages: "--token", "BIDTRAIL_TOKEN", or
+  // the credentials file.
+  std::string token_source;
   Format format = Format::kTable;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::TendersService::Stub> tenders;

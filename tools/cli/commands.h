@@ -57,6 +57,9 @@ int Usage(const std::string& message);
 
 // One line about an event, for people.
 std::string DescribeEvent(const v1::TenderEvent& event);
+// "granted bidder of north to li.wei", "token for li.wei (label), ...": one
+// access event, a line.
+std::string DescribeAccessEvent(const v1::AccessEvent& event);
 
 }  // namespace bidtrail::cli
 

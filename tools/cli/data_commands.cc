@@ -81,16 +81,17 @@ std::string DemoRefusal(const Client& client, const demo::Options& options) {
   auto status_context = client.Context();
   const grpc::Status asked = client.queries->GetProjectionStatus(
       status_context.get(), v1::GetProjectionStatusRequest(), &status);
-  if (asked.ok() && status.head_position() == 0) return "";
+  // Tokens and grants are not data: a log holding only those is empty.
+  if (asked.ok() && status.head_position() <= status.access_events()) return "";
   const std::string holds =
-      asked.ok()
-          ? absl::StrCat("the log at ", client.server, " already holds ", status.head_position(),
-                         " events, and not this demo (", options.tenders, " tenders, seed ",
-                         options.seed, ": its first tender ", tender_request.tender_id(),
-                         " is not there; a demo tops up only with the "
-                         "--tenders and --seed it was loaded with)")
-          : absl::StrCat("cannot tell whether the log at ", client.server,
-                         " is empty (it hosts no QueriesService)");
+      asked.ok() ? absl::StrCat("the log at ", client.server, " already holds ",
+                                status.head_position() - status.access_events(),
+                                " events, and not this demo (", options.tenders, " tenders, seed ",
+                                options.seed, ": its first tender ", tender_request.tender_id(),
+                                " is not there; a demo tops up only with the "
+                                "--tenders and --seed it was loaded with)")
+                 : absl::StrCat("cannot tell whether the log at ", client.server,
+                                " is empty (it hosts no QueriesService)");
   return absl::StrCat(
       holds,
       "; the demo's made-up tenders would stay in it for good. Load the demo into a data folder "
@@ -153,6 +154,7 @@ int DemoLoad(const Client& client, const Args& args) {
         grpc::ClientContext context;
         context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
         context.AddMetadata(rpc::kActorHeader, command.actor);
+        if (!client.token.empty()) context.AddMetadata("authorization", "Bearer " + client.token);
         v1::CommandResult result;
         // Recorded now, all at once: our facts say why (demo/generator.h).
         v1::LateRecording late;
@@ -217,7 +219,7 @@ int DemoLoad(const Client& client, const Args& args) {
 // Imports OCDS files into the log through the event store's gRPC API.
 int ImportOcds(const Client& client, const Args& args) {
   eventstore::GrpcEventStore::Options store_options;
-  store_options.token = client.token;  // an admin's, on a server with --auth
+  store_options.token = client.token;  // an admin's: imports append to the log
   eventstore::GrpcEventStore store(client.channel, store_options);
   ocds::ImportOptions options;
   options.actor = args.Get("actor-name", "ocds-import");

@@ -30,15 +30,17 @@ namespace {
 const std::vector<FlagSpec>& GlobalFlags() {
   static const std::vector<FlagSpec> flags = {
       {"server", "HOST:PORT", "bidtraild to talk to (default $BIDTRAIL_SERVER or 127.0.0.1:50051)"},
-      {"actor", "NAME", "who records (default $BIDTRAIL_ACTOR, else $USER)"},
+      {"actor", "NAME",
+       "with a service token: the person it records for (default $BIDTRAIL_ACTOR, else $USER); "
+       "anyone else records as the principal its token proves"},
       {"tls_ca", "FILE",
        "PEM CA of the server's TLS certificate: talk TLS (default $BIDTRAIL_TLS_CA; none: "
        "plaintext)"},
       {"tls_cert", "FILE", "PEM client certificate for mTLS (default $BIDTRAIL_TLS_CERT)"},
       {"tls_key", "FILE", "PEM key of --tls_cert (default $BIDTRAIL_TLS_KEY)"},
       {"token", "TOKEN",
-       "API token (default $BIDTRAIL_TOKEN, else the one `bidtrail auth init` saved for the "
-       "server)"},
+       "API token (default $BIDTRAIL_TOKEN, else the one `bidtrail auth init` or `auth login` "
+       "saved for the server)"},
       {"tz", "ZONE",
        "zone to show and read times in: an IANA name (Asia/Shanghai), an offset (+08:00), UTC, "
        "or `tender` for each tender's own zone (default $BIDTRAIL_TZ, else the system's)"},
@@ -217,7 +219,16 @@ int Main(int argc, char** argv) {
     return 2;
   }
   Client client = *std::move(connected);
-  client.token = args.Get("token", EnvOr("BIDTRAIL_TOKEN", SavedToken(server)));
+  if (args.Has("token")) {
+    client.token = args.Get("token");
+    client.token_source = "--token";
+  } else if (const std::string from_env = EnvOr("BIDTRAIL_TOKEN", ""); !from_env.empty()) {
+    client.token = from_env;
+    client.token_source = "BIDTRAIL_TOKEN";
+  } else {
+    client.token = SavedToken(server);
+    if (!client.token.empty()) client.token_source = CredentialsPath();
+  }
   const int code = chosen->run(client, args);
   if (code == 2) std::fprintf(stderr, "%s", args.UsageHint().c_str());
   return code;

@@ -656,7 +656,16 @@ int Audit(const Client& client, const Args& args) {
 
 int History(const Client& client, const Args& args) {
   v1::ActorHistoryRequest request;
-  request.set_actor(args.positional()[0]);
+  if (!args.positional().empty()) {
+    request.set_actor(args.positional()[0]);
+  } else {
+    // Yours: the principal your token proves.
+    v1::WhoAmIResponse me;
+    auto context = client.Context();
+    const grpc::Status status = client.access->WhoAmI(context.get(), v1::WhoAmIRequest(), &me);
+    if (!status.ok()) return client.Fail(status);
+    request.set_actor(me.principal());
+  }
   if (absl::Status s = PeriodFlags(args, &request); !s.ok()) return Usage(s);
   ASSIGN_OR_USAGE(const std::optional<uint64_t> limit, args.Number("limit"));
   const uint64_t wanted = args.Has("all") ? UINT64_MAX : limit.value_or(100);
@@ -675,7 +684,9 @@ int History(const Client& client, const Args& args) {
       table.Add({Cell::Position(record.position()), Cell::Time(FromProtoTime(record.recorded_at())),
                  Cell::Time(FromProtoTime(record.occurred_at())), Cell::Text(record.stream_id()),
                  Cell::Text(type),
-                 Cell::Text(record.has_event() ? DescribeEvent(record.event()) : "")});
+                 Cell::Text(record.has_event()    ? DescribeEvent(record.event())
+                            : record.has_access() ? DescribeAccessEvent(record.access())
+                                                  : "")});
     }
     request.set_page_token(response.next_page_token());
     more = !request.page_token().empty();
@@ -819,10 +830,11 @@ int Status(const Client& client, const Args&) {
   const grpc::Status status = client.queries->GetProjectionStatus(
       context.get(), v1::GetProjectionStatusRequest(), &response);
   if (!status.ok()) return client.Fail(status);
-  Table table({"checkpoint", "head", "lag", "unknown_events_skipped", "rebuilding"});
+  Table table(
+      {"checkpoint", "head", "lag", "access_events", "unknown_events_skipped", "rebuilding"});
   table.Add({Cell::Position(response.checkpoint()), Cell::Position(response.head_position()),
-             Cell::Integer(response.lag()), Cell::Integer(response.unknown_events_skipped()),
-             Cell::Bool(response.rebuilding())});
+             Cell::Integer(response.lag()), Cell::Integer(response.access_events()),
+             Cell::Integer(response.unknown_events_skipped()), Cell::Bool(response.rebuilding())});
   table.Print(client.format);
   if (!response.has_last_error()) return 0;
   // The projection runner's last failure: what an operator looks at first.
@@ -940,14 +952,14 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
                        1,
                        Audit});
   commands->push_back({{"history"},
-                       "ACTOR [--from TIME] [--to TIME] [--limit N | --all]",
-                       "what one person recorded, oldest first, a line each",
+                       "[ACTOR] [--from TIME] [--to TIME] [--limit N | --all]",
+                       "what one person (default: you) recorded, oldest first, a line each",
                        "",
                        {{"from", "TIME", "recorded from"},
                         {"to", "TIME", "recorded before"},
                         {"limit", "N", "at most N events (default 100)"},
                         {"all", "", "every event"}},
-                       1,
+                       0,
                        1,
                        History});
   const std::vector<FlagSpec> list_flags = {

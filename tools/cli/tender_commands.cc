@@ -802,8 +802,8 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
       {{"tender", "handover"},
        "TENDER_ID (--territory T | --team T) --reason TEXT",
        "hand a tender over to another territory or team",
-       "From then on the receiving territory's team records on it. On a server with --auth only "
-       "a manager of the territory it leaves may hand it over (docs/security.md).",
+       "From then on the receiving territory's team records on it. Only a manager of the "
+       "territory it leaves may hand it over (docs/security.md).",
        {{"territory", "T", "the territory it goes to"},
         {"team", "T", "the owner team it goes to"},
         {"reason", "TEXT", "why"},

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bidtrail/common/log.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/common/uuid.h"
@@ -16,6 +17,28 @@ Authenticator::Authenticator(eventlog::EventStore* store, Options options)
     : store_(store), options_(std::move(options)) {}
 
 absl::Status Authenticator::CatchUp() {
+  absl::Status read = ReadNewEvents();
+  if (read.ok()) {
+    if (!reachable_) log::Info("auth", "access stream readable again");
+    reachable_ = true;
+    caught_up_once_ = true;
+    return read;
+  }
+  // A remote event store that cannot be reached: the grants last read stay
+  // in force (nothing can be written meanwhile), so that reads go on; a
+  // process that never read them refuses.
+  const bool transient = read.code() == absl::StatusCode::kUnavailable ||
+                         read.code() == absl::StatusCode::kDeadlineExceeded;
+  if (!transient || !caught_up_once_) return read;
+  if (reachable_) {
+    log::Warn("auth", "access stream unreadable; judging calls by the grants last read",
+              {{"revision", next_revision_}, {"error", read}});
+  }
+  reachable_ = false;
+  return absl::OkStatus();
+}
+
+absl::Status Authenticator::ReadNewEvents() {
   while (true) {
     eventlog::ReadStreamRequest request;
     request.stream_id = kAccessStream;
@@ -57,9 +80,17 @@ absl::StatusOr<Authenticator::Verified> Authenticator::Resolve(std::string_view 
     absl::MutexLock lock(&mu_);
     RETURN_IF_ERROR(CatchUp());
     verified.access = state_;
+    verified.access_events = next_revision_;
     return verified;
   }
   if (authorization.empty()) {
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(CatchUp());
+    if (state_->empty()) {
+      return absl::UnauthenticatedError(
+          "no credential, and nobody has any right on this server yet: `bidtrail auth init NAME` "
+          "makes the first admin and saves its token (tools/up does it for the local demo)");
+    }
     return absl::UnauthenticatedError(
         "no credential: send `authorization: Bearer <token>` (bidtrail --token, BIDTRAIL_TOKEN, "
         "or ~/.config/bidtrail/credentials from `bidtrail auth init`)");
@@ -75,6 +106,7 @@ absl::StatusOr<Authenticator::Verified> Authenticator::Resolve(std::string_view 
   RETURN_IF_ERROR(CatchUp());
   ASSIGN_OR_RETURN(verified.principal, state_->PrincipalOf(token, options_.clock()));
   verified.access = state_;
+  verified.access_events = next_revision_;
   return verified;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bidtrail/auth/testing/events.h"
+#include "bidtrail/eventlog/forwarding_event_store.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -124,6 +125,58 @@ TEST_F(AuthenticatorTest, ExpiredTokensFailAtTheirTime) {
   EXPECT_THAT(
       authenticator.Authenticate("Bearer " + token),
       ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("expired")));
+}
+
+// A store whose stream reads fail with `failure` while it is set (a remote
+// event store that went away).
+class FlakyStore : public eventlog::ForwardingEventStore {
+ public:
+  using ForwardingEventStore::ForwardingEventStore;
+  absl::Status failure = absl::OkStatus();
+
+  absl::StatusOr<eventlog::ReadStreamResult> ReadStream(
+      const eventlog::ReadStreamRequest& request) override {
+    if (!failure.ok()) return failure;
+    return store()->ReadStream(request);
+  }
+};
+
+TEST_F(AuthenticatorTest, AnUnreachableStoreKeepsTheGrantsLastReadButNeverNone) {
+  FlakyStore store(log_.get());
+  const std::string token = NewToken();
+  ASSERT_THAT(
+      Authenticator(log_.get())
+          .Record({testing::Issued(token, "alice")}, "root", eventlog::ExpectedRevision::Any()),
+      ::bidtrail::testing::IsOk());
+  // Never read: refused with the store's error.
+  {
+    store.failure = absl::UnavailableError("connection refused");
+    Authenticator fresh(&store);
+    EXPECT_THAT(fresh.Authenticate("Bearer " + token),
+                ::bidtrail::testing::StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  }
+  store.failure = absl::OkStatus();
+  Authenticator authenticator(&store);
+  ASSERT_OK_AND_ASSIGN(std::string principal, authenticator.Authenticate("Bearer " + token));
+  EXPECT_EQ(principal, "alice");
+  // Gone for a while: the grants last read still judge calls.
+  store.failure = absl::UnavailableError("connection refused");
+  ASSERT_OK_AND_ASSIGN(principal, authenticator.Authenticate("Bearer " + token));
+  EXPECT_EQ(principal, "alice");
+  EXPECT_THAT(authenticator.Authenticate("Bearer " + NewToken()),
+              ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+  // Any other failure is not waited out.
+  store.failure = absl::DataLossError("damaged");
+  EXPECT_THAT(authenticator.Authenticate("Bearer " + token),
+              ::bidtrail::testing::StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
+  // Back: a revocation made meanwhile holds from the next call.
+  store.failure = absl::OkStatus();
+  ASSERT_THAT(Authenticator(log_.get())
+                  .Record({testing::Revoked(token)}, "root", eventlog::ExpectedRevision::Any()),
+              ::bidtrail::testing::IsOk());
+  EXPECT_THAT(
+      authenticator.Authenticate("Bearer " + token),
+      ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("revoked")));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "actor_record.h"
 #include "bidtrail/common/log.h"
 #include "bidtrail/common/proto_time.h"
+#include "bidtrail/eventlog/forwarding_event_store.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/projection/engine.h"
 #include "bidtrail/readmodel/tender_record.h"
@@ -179,29 +180,12 @@ TEST(ActorRecordTest, ReadsBackWhatWasWritten) {
 }
 
 // A log whose subscriptions fail on command, as a remote store that is down.
-class FlakyLog final : public eventlog::EventStore {
+class FlakyLog final : public eventlog::ForwardingEventStore {
  public:
-  explicit FlakyLog(eventlog::EventStore* log) : log_(log) {}
+  using ForwardingEventStore::ForwardingEventStore;
   void FailSubscribes(int count) { failing_ = count; }
   int refused() const { return refused_; }
 
-  absl::StatusOr<eventlog::AppendResult> Append(
-      const std::string& stream_id, const eventlog::ExpectedRevision& expected,
-      const std::vector<eventlog::ProposedEvent>& events) override {
-    return log_->Append(stream_id, expected, events);
-  }
-  absl::StatusOr<eventlog::ReadStreamResult> ReadStream(
-      const eventlog::ReadStreamRequest& request) override {
-    return log_->ReadStream(request);
-  }
-  absl::StatusOr<eventlog::ReadAllResult> ReadAll(
-      const eventlog::ReadAllRequest& request) override {
-    return log_->ReadAll(request);
-  }
-  absl::StatusOr<eventlog::StreamInfo> GetStreamInfo(const std::string& stream_id) override {
-    return log_->GetStreamInfo(stream_id);
-  }
-  absl::StatusOr<uint64_t> HeadPosition() override { return log_->HeadPosition(); }
   absl::StatusOr<std::unique_ptr<eventlog::Subscription>> Subscribe(
       const eventlog::SubscribeRequest& request) override {
     if (failing_.load() > 0) {
@@ -209,15 +193,10 @@ class FlakyLog final : public eventlog::EventStore {
       ++refused_;
       return absl::UnavailableError("the event store at 10.0.0.7:50051 is not answering");
     }
-    return log_->Subscribe(request);
-  }
-  absl::StatusOr<eventlog::VerifyResult> Verify() override { return log_->Verify(); }
-  absl::StatusOr<uint64_t> Checkpoint(const std::string& path) override {
-    return log_->Checkpoint(path);
+    return store()->Subscribe(request);
   }
 
  private:
-  eventlog::EventStore* const log_;
   std::atomic<int> failing_{0};
   std::atomic<int> refused_{0};
 };

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "bidtrail/analytics/metrics.h"
 #include "bidtrail/api/views.h"
+#include "bidtrail/auth/access.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/common/validate.h"
@@ -686,6 +687,9 @@ grpc::ServerUnaryReactor* QueriesGrpcService::ActorHistory(grpc::CallbackServerC
           if (found.events.empty() || found.events[0].position != record.position()) continue;
           if (auto event = tender::DecodeEvent(found.events[0].type, found.events[0].data)) {
             *record.mutable_event() = *std::move(event);
+          } else if (auto access =
+                         auth::DecodeAccessEvent(found.events[0].type, found.events[0].data)) {
+            *record.mutable_access() = *std::move(access);
           }
         }
         if (more) {
@@ -721,7 +725,9 @@ grpc::ServerUnaryReactor* QueriesGrpcService::GetProjectionStatus(
       [this, authorization = rpc::Credential(*context), response]() -> absl::Status {
         // Any principal may see how far the read models are behind.
         if (options_.authenticator != nullptr) {
-          RETURN_IF_ERROR(options_.authenticator->Authenticate(authorization).status());
+          ASSIGN_OR_RETURN(auth::Authenticator::Verified verified,
+                           options_.authenticator->Resolve(authorization));
+          response->set_access_events(verified.access_events);
         }
         const projection::ProjectionStatus status = engine_->Status();
         response->set_checkpoint(status.checkpoint);

@@ -40,6 +40,8 @@ class Authenticator {
   struct Verified {
     std::string principal;
     std::shared_ptr<const AccessState> access;
+    // Events of the access stream `access` folds.
+    uint64_t access_events = 0;
   };
   absl::StatusOr<Verified> Resolve(std::string_view authorization);
 
@@ -58,7 +60,11 @@ class Authenticator {
   absl::StatusOr<std::string> Bootstrap(std::string_view principal);
 
  private:
+  // Folds the access events appended since the last read. When the store
+  // cannot be reached (UNAVAILABLE, DEADLINE_EXCEEDED) after one good read,
+  // keeps the state last read and says so once in the log.
   absl::Status CatchUp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ReadNewEvents() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   eventlog::EventStore* const store_;
   const Options options_;
@@ -69,6 +75,8 @@ class Authenticator {
       std::make_shared<const AccessState>();
   // The revision of the next access event to fold.
   uint64_t next_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  bool caught_up_once_ ABSL_GUARDED_BY(mu_) = false;
+  bool reachable_ ABSL_GUARDED_BY(mu_) = true;
 };
 
 }  // namespace bidtrail::auth
