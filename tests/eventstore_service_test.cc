@@ -184,16 +184,30 @@ TEST_F(EventStoreServiceTest, WithAccessTheLogIsForServicesAndAdmins) {
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("needs service or admin")));
   EXPECT_EQ(log_->HeadPosition().value(), before) << "refusals append nothing";
   // A service names the user it acts for; an admin is itself.
+  // The event then says which service wrote it, or the service that
+  // relayed it says which one did.
   ASSERT_THAT(as(svc)->Append("tender-1", ExpectedRevision::Any(), {forged}), IsOk());
   eventlog::ProposedEvent second = Event(2);
   second.actor = "the-ceo";
+  second.written_by = "someone";
   ASSERT_THAT(as(root)->Append("tender-1", ExpectedRevision::Any(), {second}), IsOk());
+  eventlog::ProposedEvent relayed = Event(3);
+  relayed.actor = "zhu";
+  relayed.written_by = "demo-loader";
+  eventlog::ProposedEvent own = Event(4);
+  own.actor = "svc-tenders";
+  ASSERT_THAT(as(svc)->Append("tender-1", ExpectedRevision::Any(), {relayed, own}), IsOk());
   eventlog::ReadStreamRequest read;
   read.stream_id = "tender-1";
   ASSERT_OK_AND_ASSIGN(eventlog::ReadStreamResult stream, as(svc)->ReadStream(read));
-  ASSERT_EQ(stream.events.size(), 2u);
+  ASSERT_EQ(stream.events.size(), 4u);
   EXPECT_EQ(stream.events[0].actor, "the-ceo");
+  EXPECT_EQ(stream.events[0].written_by, "svc-tenders");
   EXPECT_EQ(stream.events[1].actor, "root");
+  EXPECT_EQ(stream.events[1].written_by, "");
+  EXPECT_EQ(stream.events[2].actor, "zhu");
+  EXPECT_EQ(stream.events[2].written_by, "demo-loader");
+  EXPECT_EQ(stream.events[3].written_by, "");
   EXPECT_THAT(as(svc)->Checkpoint("copy"),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("needs admin")));
   EXPECT_THAT(as(root)->Checkpoint("copy"), IsOk());

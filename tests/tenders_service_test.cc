@@ -144,10 +144,13 @@ TEST_F(TendersServiceTest, WithAccessTheCallerIsProvenAndKeptToItsTerritories) {
   ASSERT_OK_AND_ASSIGN(const std::string root, authenticator.Bootstrap("root"));
   const std::string alice = auth::NewToken();
   const std::string zhao = auth::NewToken();
+  const std::string loader = auth::NewToken();
   ASSERT_THAT(authenticator.Record(
                   {auth::testing::Granted("alice", v1::ROLE_BIDDER, {"north"}),
                    auth::testing::Granted("zhao", v1::ROLE_MANAGER, {"north"}),
-                   auth::testing::Issued(alice, "alice"), auth::testing::Issued(zhao, "zhao")},
+                   auth::testing::Granted("loader", v1::ROLE_SERVICE),
+                   auth::testing::Issued(alice, "alice"), auth::testing::Issued(zhao, "zhao"),
+                   auth::testing::Issued(loader, "loader")},
                   "root", eventlog::ExpectedRevision::Any()),
               ::bidtrail::testing::IsOk());
 
@@ -207,6 +210,14 @@ TEST_F(TendersServiceTest, WithAccessTheCallerIsProvenAndKeptToItsTerritories) {
   ASSERT_OK_AND_ASSIGN(eventlog::ReadStreamResult stream, log_->ReadStream(read));
   ASSERT_EQ(stream.events.size(), 1u);
   EXPECT_EQ(stream.events[0].actor, "alice");
+  EXPECT_EQ(stream.events[0].written_by, "") << "alice wrote it herself";
+  // A service records for the user it names, and the event says it wrote it.
+  ASSERT_TRUE(send(loader, "s1", ForTender("N-2", Discovered()), &result).ok());
+  read.stream_id = "tender-N-2";
+  ASSERT_OK_AND_ASSIGN(stream, log_->ReadStream(read));
+  ASSERT_EQ(stream.events.size(), 1u);
+  EXPECT_EQ(stream.events[0].actor, "the-ceo");
+  EXPECT_EQ(stream.events[0].written_by, "loader");
 
   // A handover: not by a bidder, by a manager of the territory it leaves;
   // then the tender is the receiving territory's.

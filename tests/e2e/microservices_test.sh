@@ -231,8 +231,11 @@ BIDTRAIL_TOKEN="$ALICE" refused 'PERMISSION_DENIED: alice may not do this: it ne
   activity log E2E-B --kind call --role procurement --contact "Li Na" --at -1h
 BIDTRAIL_TOKEN="$ALICE" cmd activity log E2E-G --kind call --role procurement --contact "Wang Fang" --at -1h \
   --actor someone-else --request-id g5
+# A service records for the person it names, and the timeline says so.
+BIDTRAIL_TOKEN="$SERVICE_TOKEN" cmd activity log E2E-G --kind visit --role user --at -30m \
+  --actor li.wei --request-id g6
 ACCESS=9  # and alice's grant and token
-ACKED=$((ACCESS + 23))  # E2E-A's two facts of ours each carry a RecordedLate
+ACKED=$((ACCESS + 24))  # E2E-A's two facts of ours each carry a RecordedLate
 
 wait_caught_up() {
   for _ in $(seq 1 200); do
@@ -269,9 +272,11 @@ ask history alice >"$WORK/alice.txt"
 grep -q "E2E-G .*activity" "$WORK/alice.txt" && [ "$(grep -c E2E "$WORK/alice.txt")" -eq 1 ] ||
   fail "history alice: $(cat "$WORK/alice.txt")"
 ask history someone-else | grep -q E2E && fail "recorded as the actor alice claimed"
+ask timeline E2E-G | grep -q " li.wei via services  *activity" ||
+  fail "timeline E2E-G does not show who wrote for li.wei: $(ask timeline E2E-G)"
 ask audit E2E-G --as-of +1m | grep -q "alice" || fail "audit E2E-G does not name alice: $(ask audit E2E-G --as-of +1m)"
 ask history e2e --all --csv >"$WORK/history.csv" 2>&1
-[ "$(grep -c '^[0-9]' "$WORK/history.csv")" -eq "$((ACKED - ACCESS - 1))" ] && grep -q ',"bid 850,000.00 CNY by us"$' "$WORK/history.csv" ||
+[ "$(grep -c '^[0-9]' "$WORK/history.csv")" -eq "$((ACKED - ACCESS - 2))" ] && grep -q ',"bid 850,000.00 CNY by us"$' "$WORK/history.csv" ||
   fail "history --all: $(cat "$WORK/history.csv")"
 # CSV: one table per output.
 ask deadlines --stale --csv | head -n 1 | grep -q '^tender_id,idle,idle_seconds,last_event,' ||

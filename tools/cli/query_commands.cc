@@ -224,6 +224,14 @@ int Deadlines(const Client& client, const Args& args) {
   return 0;
 }
 
+// Who recorded an entry, and the service that wrote it for them when one did:
+// "zhu.hong via demo-loader".
+Cell ActorCell(const v1::TimelineEntry& entry) {
+  return Cell::Text(entry.written_by().empty()
+                        ? entry.actor()
+                        : absl::StrCat(entry.actor(), " via ", entry.written_by()));
+}
+
 // An entry of a timeline or an audit, with its late recording flagged: both
 // times are in their own columns.
 std::string DescribeEntry(const v1::TimelineEntry& entry) {
@@ -269,7 +277,7 @@ int Timeline(const Client& client, const Args& args) {
     events.Add({Cell::Position(entry.position()), Cell::Position(entry.revision()),
                 Cell::Time(FromProtoTime(entry.occurred_at()), response.time_zone()),
                 Cell::Time(FromProtoTime(entry.recorded_at()), response.time_zone()),
-                Cell::Text(entry.actor()), Cell::Text(DescribeEntry(entry))});
+                ActorCell(entry), Cell::Text(DescribeEntry(entry))});
   }
   events.Print(client.format);
   if (client.format != Format::kTable) return 0;
@@ -626,7 +634,7 @@ int Audit(const Client& client, const Args& args) {
     }
     events.Add({Cell::Position(entry.position()), Cell::Position(entry.revision()),
                 Cell::Time(FromProtoTime(entry.occurred_at()), zone),
-                Cell::Time(FromProtoTime(entry.recorded_at()), zone), Cell::Text(entry.actor()),
+                Cell::Time(FromProtoTime(entry.recorded_at()), zone), ActorCell(entry),
                 Cell::Text(text)});
   }
   if (client.format == Format::kTable) {

@@ -63,7 +63,8 @@ absl::StatusOr<std::vector<Uuid>> ValidateAppend(const std::string& stream_id,
     for (const auto& [value, name] :
          {std::pair<const std::string&, const char*>{event.actor, ".actor"},
           {event.correlation_id, ".correlation_id"},
-          {event.causation_id, ".causation_id"}}) {
+          {event.causation_id, ".causation_id"},
+          {event.written_by, ".written_by"}}) {
       if (absl::Status status =
               CheckMaxBytes(value, absl::StrCat(field, name), limits.max_metadata_bytes);
           !status.ok()) {

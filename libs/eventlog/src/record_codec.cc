@@ -66,6 +66,7 @@ void EncodeRecordBytes(const Placement& placement, const Uuid& event_id, const P
   PutLengthPrefixed(event.correlation_id, out);
   PutLengthPrefixed(event.causation_id, out);
   PutLengthPrefixed(event.data, out);
+  if (!event.written_by.empty()) PutLengthPrefixed(event.written_by, out);
 }
 
 absl::Status ParseRecord(std::string_view value, RecordView* view) {
@@ -75,13 +76,15 @@ absl::Status ParseRecord(std::string_view value, RecordView* view) {
   Reader reader(view->record_bytes);
   uint64_t occurred = 0;
   uint64_t recorded = 0;
-  const bool ok = reader.Fixed64(&view->position) && reader.Varint(&view->revision) &&
-                  reader.Bytes(16, &view->event_id) && reader.LengthPrefixed(&view->stream_id) &&
-                  reader.LengthPrefixed(&view->type) && reader.Fixed64(&occurred) &&
-                  reader.Fixed64(&recorded) && reader.LengthPrefixed(&view->actor) &&
-                  reader.LengthPrefixed(&view->correlation_id) &&
-                  reader.LengthPrefixed(&view->causation_id) &&
-                  reader.LengthPrefixed(&view->data) && reader.remaining() == 0;
+  const bool ok =
+      reader.Fixed64(&view->position) && reader.Varint(&view->revision) &&
+      reader.Bytes(16, &view->event_id) && reader.LengthPrefixed(&view->stream_id) &&
+      reader.LengthPrefixed(&view->type) && reader.Fixed64(&occurred) &&
+      reader.Fixed64(&recorded) && reader.LengthPrefixed(&view->actor) &&
+      reader.LengthPrefixed(&view->correlation_id) && reader.LengthPrefixed(&view->causation_id) &&
+      reader.LengthPrefixed(&view->data) &&
+      (reader.remaining() == 0 || (reader.LengthPrefixed(&view->written_by) &&
+                                   !view->written_by.empty() && reader.remaining() == 0));
   if (!ok) return absl::DataLossError("record bytes are truncated or malformed");
   view->occurred_at_ns = static_cast<int64_t>(occurred);
   view->recorded_at_ns = static_cast<int64_t>(recorded);
@@ -95,6 +98,7 @@ void ToRecordedEvent(const RecordView& view, RecordedEvent* out, bool lean) {
     out->event_id = FormatUuid(id);
     out->correlation_id.assign(view.correlation_id);
     out->causation_id.assign(view.causation_id);
+    out->written_by.assign(view.written_by);
     out->hash.assign(view.hash);
   }
   AssignEventView(ToEventView(view), out);

@@ -4,9 +4,12 @@
 // Record value, format version 1:
 //   fixed64 position | varint revision | 16 bytes event id |
 //   lp stream_id | lp type | fixed64 occurred_at ns | fixed64 recorded_at ns |
-//   lp actor | lp correlation_id | lp causation_id | lp data | 32 bytes hash
+//   lp actor | lp correlation_id | lp causation_id | lp data |
+//   [lp written_by] | 32 bytes hash
 // where lp is a varint length followed by the bytes, fixed64 is little-endian.
-// The hash covers everything before it (the "record bytes").
+// written_by is there only when not empty, so that records without it are
+// the bytes they always were. The hash covers everything before it (the
+// "record bytes").
 #ifndef BIDTRAIL_EVENTLOG_SRC_RECORD_CODEC_H_
 #define BIDTRAIL_EVENTLOG_SRC_RECORD_CODEC_H_
 
@@ -49,6 +52,7 @@ struct RecordView {
   std::string_view correlation_id;
   std::string_view causation_id;
   std::string_view data;
+  std::string_view written_by;
   std::string_view record_bytes;  // what the hash covers
   std::string_view hash;
 };

@@ -109,6 +109,46 @@ TEST_F(RocksEventLogTest, AppendsAndReadsBackEveryField) {
   EXPECT_EQ(missing.event_count, 0u);
 }
 
+// The service that wrote an event for its actor is kept, read back and
+// chained; an event without one is stored as records always were (no
+// trailing field), so older logs read and verify unchanged.
+TEST_F(RocksEventLogTest, WrittenByIsKeptAndOptional) {
+  ProposedEvent relayed = Event(2);
+  relayed.written_by = "demo-loader";
+  ASSERT_THAT(log_->Append("tender-1", ExpectedRevision::Any(), {Event(1), relayed}), IsOk());
+  ReadStreamRequest read;
+  read.stream_id = "tender-1";
+  ASSERT_OK_AND_ASSIGN(ReadStreamResult stream, log_->ReadStream(read));
+  ASSERT_EQ(stream.events.size(), 2u);
+  EXPECT_EQ(stream.events[0].written_by, "");
+  EXPECT_EQ(stream.events[1].written_by, "demo-loader");
+  Reopen();
+  ASSERT_OK_AND_ASSIGN(VerifyResult verified, log_->Verify());
+  EXPECT_TRUE(verified.ok) << verified.problem;
+
+  // The record bytes: the older layout exactly when written_by is empty.
+  const internal::Placement placement{"tender-1", 0, 1, absl::FromUnixSeconds(1767225600)};
+  const Uuid id{};
+  std::string plain, with;
+  internal::EncodeRecordBytes(placement, id, Event(1), &plain);
+  internal::EncodeRecordBytes(placement, id, relayed, &with);
+  EXPECT_EQ(with.size(), plain.size() + 1 + std::string("demo-loader").size());
+  internal::RecordView view;
+  ASSERT_THAT(internal::ParseRecord(plain + std::string(32, 'h'), &view), IsOk());
+  EXPECT_EQ(view.written_by, "");
+  ASSERT_THAT(internal::ParseRecord(with + std::string(32, 'h'), &view), IsOk());
+  EXPECT_EQ(view.written_by, "demo-loader");
+  // An empty trailing field is not a record this code writes.
+  EXPECT_THAT(internal::ParseRecord(plain + std::string(1, '\0') + std::string(32, 'h'), &view),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("malformed")));
+
+  ProposedEvent chatty = Event(3);
+  chatty.written_by = std::string(201, 'w');
+  EXPECT_THAT(log_->Append("tender-1", ExpectedRevision::Any(), {chatty}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events[0].written_by: 201 bytes; at most 200")));
+}
+
 TEST_F(RocksEventLogTest, ReadsStreamsForwardBackwardAndInPages) {
   ASSERT_THAT(log_->Append("a", ExpectedRevision::Any(), {Event(1), Event(2), Event(3), Event(4)}),
               IsOk());

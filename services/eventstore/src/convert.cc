@@ -52,6 +52,7 @@ eventlog::ProposedEvent FromProto(const v1::ProposedEvent& event) {
   out.actor = event.actor();
   out.correlation_id = event.correlation_id();
   out.causation_id = event.causation_id();
+  out.written_by = event.written_by();
   return out;
 }
 
@@ -65,6 +66,7 @@ void ToProto(const eventlog::ProposedEvent& event, v1::ProposedEvent* out) {
   out->set_actor(event.actor);
   out->set_correlation_id(event.correlation_id);
   out->set_causation_id(event.causation_id);
+  out->set_written_by(event.written_by);
 }
 
 // The copying conversions copy the whole message or event once and move from
@@ -86,6 +88,7 @@ eventlog::RecordedEvent FromProto(v1::RecordedEvent&& event) {
   out.actor = std::move(*event.mutable_actor());
   out.correlation_id = std::move(*event.mutable_correlation_id());
   out.causation_id = std::move(*event.mutable_causation_id());
+  out.written_by = std::move(*event.mutable_written_by());
   out.hash = std::move(*event.mutable_hash());
   return out;
 }
@@ -102,6 +105,7 @@ void ToProto(eventlog::RecordedEvent&& event, v1::RecordedEvent* out) {
   out->set_actor(std::move(event.actor));
   out->set_correlation_id(std::move(event.correlation_id));
   out->set_causation_id(std::move(event.causation_id));
+  out->set_written_by(std::move(event.written_by));
   out->set_hash(std::move(event.hash));
 }
 

@@ -129,8 +129,16 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::Append(grpc::CallbackServerCont
         events.reserve(request->events_size());
         for (const v1::ProposedEvent& event : request->events()) {
           events.push_back(FromProto(event));
-          // Who appends is proven: only a service names the user it acts for.
-          if (!caller.principal.empty() && !caller.service) events.back().actor = caller.principal;
+          eventlog::ProposedEvent& proposed = events.back();
+          if (caller.principal.empty()) continue;  // no authenticator (in-process tests)
+          // Who appends is proven: only a service names the user it acts
+          // for, and the event then says which service wrote it.
+          if (!caller.service) {
+            proposed.actor = caller.principal;
+            proposed.written_by.clear();
+          } else if (proposed.written_by.empty() && proposed.actor != caller.principal) {
+            proposed.written_by = caller.principal;
+          }
         }
         ASSIGN_OR_RETURN(eventlog::AppendResult result,
                          store_->Append(request->stream_id(), expected, events));

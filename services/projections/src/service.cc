@@ -76,6 +76,7 @@ v1::TimelineEntry EntryOf(const eventlog::RecordedEvent& record) {
   ToProtoTime(record.occurred_at, entry.mutable_occurred_at());
   ToProtoTime(record.recorded_at, entry.mutable_recorded_at());
   entry.set_actor(record.actor);
+  entry.set_written_by(record.written_by);
   if (auto event = tender::DecodeEvent(record.type, record.data)) {
     *entry.mutable_event() = std::move(*event);
   }

@@ -138,6 +138,7 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
       event.data = tender::EncodeEventData(decided[i]);
       event.occurred_at = tender::OccurredAtOf(decided[i]);
       event.actor = caller.actor;
+      event.written_by = caller.written_by;
       event.correlation_id = caller.correlation_id.empty() ? request_id : caller.correlation_id;
       event.causation_id = request_id;
       proposed.push_back(std::move(event));

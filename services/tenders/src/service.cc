@@ -48,6 +48,7 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
           // end); anyone else records as itself, whatever it claims.
           const bool service = access->Has(principal, v1::ROLE_SERVICE);
           caller.actor = service && !IsBlank(claimed) ? claimed : principal;
+          if (caller.actor != principal) caller.written_by = principal;
           caller.authorize = [access = std::move(access), principal, service](
                                  const tender::TenderState& state, const v1::TenderEvent& command,
                                  const tender::LateRecording& late) -> absl::Status {

@@ -37,6 +37,9 @@ struct ProposedEvent {
   std::string actor;
   std::string correlation_id;
   std::string causation_id;
+  // The principal that wrote the event for `actor` (a service acting for a
+  // user); empty when the actor wrote it.
+  std::string written_by;
 };
 
 // An event as stored.
@@ -52,7 +55,8 @@ struct RecordedEvent {
   std::string actor;
   std::string correlation_id;
   std::string causation_id;
-  std::string hash;  // 32 bytes: SHA-256(previous hash || record bytes)
+  std::string written_by;  // as ProposedEvent::written_by
+  std::string hash;        // 32 bytes: SHA-256(previous hash || record bytes)
 };
 
 // An event of a packed batch (ReadAllRequest::packed): the fields a reader

@@ -37,6 +37,8 @@ class TenderCommands {
   struct Caller {
     std::string actor;
     std::string correlation_id;  // empty: the request id
+    // The service that records for `actor`, when it is not the actor.
+    std::string written_by;
     // When set: whether the caller may run `command` on the tender as it
     // stands (its territory, the approver of a late fact); called before
     // the rules, nothing appended when it refuses.
