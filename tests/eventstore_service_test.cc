@@ -18,6 +18,7 @@
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
+#include "bidtrail/rpc/limits.h"
 #include "bidtrail/rpc/status.h"
 #include "bidtrail/testing/process.h"
 #include "bidtrail/testing/status_matchers.h"
@@ -350,6 +351,77 @@ TEST_F(EventStoreServiceTest, ShutdownEndsAnOpenSubscription) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(4)) << "shutdown waited for the grace deadline";
   EXPECT_THAT(subscription->Next(),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("shutting down")));
+}
+
+// Per-principal limits: counted per principal, exempt principals free, a
+// slot given back when its call ends.
+TEST(CallLimitsTest, CountsPerPrincipalAndFreesSlots) {
+  rpc::CallLimits::Options options;
+  options.max_calls = 2;
+  options.max_streams = 1;
+  int identified = 0;
+  rpc::CallLimits limits(options, [&](const std::string& credential) {
+    ++identified;
+    return rpc::CallLimits::Identity{credential == "t-svc" ? "svc" : credential.substr(2),
+                                     credential == "t-svc"};
+  });
+  ASSERT_OK_AND_ASSIGN(rpc::CallLimits::Slot first, limits.EnterCall("t-alice"));
+  {
+    ASSERT_OK_AND_ASSIGN(rpc::CallLimits::Slot second, limits.EnterCall("t-alice"));
+    EXPECT_EQ(limits.calls("alice"), 2);
+    EXPECT_THAT(limits.EnterCall("t-alice"),
+                StatusIs(absl::StatusCode::kResourceExhausted,
+                         "alice has 2 calls in flight; at most 2 (bidtraild "
+                         "--max_calls_per_principal); retry when some have finished"));
+    EXPECT_THAT(limits.EnterCall("t-bob"), IsOk()) << "another principal is not held up";
+  }
+  EXPECT_EQ(limits.calls("alice"), 1);
+  EXPECT_THAT(limits.EnterCall("t-alice"), IsOk());
+  ASSERT_OK_AND_ASSIGN(rpc::CallLimits::Slot stream, limits.EnterStream("t-alice"));
+  EXPECT_THAT(limits.EnterStream("t-alice"),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("1 streams open")));
+  for (int i = 0; i < 5; ++i) EXPECT_THAT(limits.EnterStream("t-svc"), IsOk());
+  EXPECT_LE(identified, 3) << "each credential is identified once";
+  rpc::CallLimits::Slot moved = std::move(stream);
+  EXPECT_EQ(limits.streams("alice"), 1);
+  moved = rpc::CallLimits::Slot();
+  EXPECT_EQ(limits.streams("alice"), 0);
+}
+
+// Installed in a server: a principal's second stream past the limit is
+// refused; unary calls one after the other never are (their slots are back
+// before the client sees the answer).
+TEST_F(EventStoreServiceTest, LimitsHoldThroughTheService) {
+  rpc::CallLimits::Options options;
+  options.max_calls = 1;
+  options.max_streams = 1;
+  rpc::CallLimits limits(options, [](const std::string&) {
+    return rpc::CallLimits::Identity{"anyone", false};
+  });
+  rpc::CallLimits::Install(&limits);
+  struct Uninstall {
+    ~Uninstall() { rpc::CallLimits::Install(nullptr); }
+  } uninstall;
+  for (uint64_t i = 1; i <= 20; ++i) {
+    ASSERT_THAT(client_->Append("a", ExpectedRevision::Any(), {Event(i)}), IsOk());
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<eventlog::Subscription> open,
+                         client_->Subscribe(eventlog::SubscribeRequest()));
+    ASSERT_THAT(open->Next(), IsOk());
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<eventlog::Subscription> second,
+                         client_->Subscribe(eventlog::SubscribeRequest()));
+    EXPECT_THAT(second->Next(), StatusIs(absl::StatusCode::kResourceExhausted,
+                                         HasSubstr("anyone has 1 streams open; at most 1")));
+    open->Cancel();
+  }
+  // The cancelled stream gives its slot back once its thread has ended.
+  bool reopened = false;
+  for (int i = 0; i < 200 && !reopened; ++i) {
+    reopened = limits.streams("anyone") == 0;
+    if (!reopened) absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(reopened);
 }
 
 TEST_F(EventStoreServiceTest, ConcurrentClientsShareGroupCommits) {

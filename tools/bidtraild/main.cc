@@ -31,6 +31,7 @@
 #include "bidtrail/projection/engine.h"
 #include "bidtrail/projections/service.h"
 #include "bidtrail/rpc/call_log.h"
+#include "bidtrail/rpc/limits.h"
 #include "bidtrail/rpc/wire.h"
 #include "bidtrail/storage/rocks_kv_store.h"
 #include "bidtrail/tenders/commands.h"
@@ -67,6 +68,12 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle: require client certificates signed by it (mTLS)");
 ABSL_FLAG(bool, insecure_plaintext, false,
           "serve without TLS on an address that is not loopback (refused otherwise)");
+ABSL_FLAG(int, max_calls_per_principal, 64,
+          "unary calls one principal may have running or queued at once; more are refused with "
+          "RESOURCE_EXHAUSTED (0: no limit; service principals are not limited)");
+ABSL_FLAG(int, max_streams_per_principal, 16,
+          "log reads and subscriptions one principal may have open at once; more are refused "
+          "with RESOURCE_EXHAUSTED (0: no limit; service principals are not limited)");
 ABSL_FLAG(std::string, backup_dir, "",
           "folder `bidtrail backup NAME` writes copies of the log into (default "
           "<data_dir>/backups); clients name a copy, never a path");
@@ -248,6 +255,31 @@ int main(int argc, char** argv) {
   // Every process answers `bidtrail auth` (whoami, and grants by an admin,
   // appended through the event store), whichever address a user talks to.
   access = std::make_unique<bidtrail::eventstore::AccessGrpcService>(authenticator.get());
+  // One principal cannot take every worker or stream. Services carry many
+  // users' calls: not limited.
+  if (absl::GetFlag(FLAGS_max_calls_per_principal) < 0 ||
+      absl::GetFlag(FLAGS_max_streams_per_principal) < 0) {
+    std::fprintf(stderr,
+                 "bidtraild: --max_calls_per_principal, --max_streams_per_principal: 0 (no "
+                 "limit) or more\n");
+    return 2;
+  }
+  bidtrail::rpc::CallLimits::Options limit_options;
+  limit_options.max_calls = absl::GetFlag(FLAGS_max_calls_per_principal);
+  limit_options.max_streams = absl::GetFlag(FLAGS_max_streams_per_principal);
+  // Never freed: a stream's thread may give its slot back after main returns.
+  auto* limits = new bidtrail::rpc::CallLimits(
+      limit_options, [checking = authenticator.get()](const std::string& credential) {
+        bidtrail::rpc::CallLimits::Identity identity;
+        absl::StatusOr<bidtrail::auth::Authenticator::Verified> verified =
+            checking->Resolve(credential);
+        if (verified.ok()) {
+          identity.principal = verified->principal;
+          identity.exempt = verified->access->Has(verified->principal, bidtrail::v1::ROLE_SERVICE);
+        }
+        return identity;
+      });
+  bidtrail::rpc::CallLimits::Install(limits);
   bidtrail::auth::Authenticator* const checking = authenticator.get();
   std::unique_ptr<bidtrail::projection::ProjectionEngine> engine;
   std::unique_ptr<bidtrail::projections::QueriesGrpcService> queries;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/eventstore/convert.h"
+#include "bidtrail/rpc/limits.h"
 #include "bidtrail/rpc/status.h"
 #include "bidtrail/rpc/stream_writer.h"
 #include "bidtrail/rpc/unary.h"
@@ -192,6 +193,10 @@ grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
   if (absl::Status valid = ValidateFilter(request->filter()); !valid.ok()) {
     return new RefusedWriter<v1::ReadAllResponse>(valid);
   }
+  // Held by the producer: the principal's stream ends with it.
+  absl::StatusOr<std::shared_ptr<rpc::CallLimits::Slot>> slot =
+      rpc::EnterStream(rpc::Credential(*context));
+  if (!slot.ok()) return new RefusedWriter<v1::ReadAllResponse>(slot.status());
   if (!streams_.Open(options_.max_open_streams)) {
     return new RefusedWriter<v1::ReadAllResponse>(
         streams_.shutting_down()
@@ -212,7 +217,8 @@ grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
   cursor->limited = request->max_count() > 0;
   cursor->remaining = request->max_count();
   cursor->filter = FromProto(request->filter());
-  auto produce = [this, cursor]() -> absl::StatusOr<std::optional<v1::ReadAllResponse>> {
+  auto produce = [this, cursor,
+                  slot = *std::move(slot)]() -> absl::StatusOr<std::optional<v1::ReadAllResponse>> {
     if (cursor->end == 0 && !cursor->done) {
       ASSIGN_OR_RETURN(cursor->end, store_->HeadPosition());
     }
@@ -251,6 +257,10 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscrib
   if (absl::Status valid = ValidateFilter(request->filter()); !valid.ok()) {
     return new RefusedWriter<v1::SubscribeResponse>(valid);
   }
+  // Held by the producer: the principal's stream ends with it.
+  absl::StatusOr<std::shared_ptr<rpc::CallLimits::Slot>> slot =
+      rpc::EnterStream(rpc::Credential(*context));
+  if (!slot.ok()) return new RefusedWriter<v1::SubscribeResponse>(slot.status());
   if (!streams_.Open(options_.max_open_streams)) {
     return new RefusedWriter<v1::SubscribeResponse>(
         streams_.shutting_down()
@@ -281,7 +291,8 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscrib
   };
   auto tracked = std::make_shared<Tracked>(std::move(opened).value(), &streams_);
   eventlog::Subscription* raw = tracked->subscription.get();
-  auto produce = [tracked]() -> absl::StatusOr<std::optional<v1::SubscribeResponse>> {
+  auto produce =
+      [tracked, slot = *std::move(slot)]() -> absl::StatusOr<std::optional<v1::SubscribeResponse>> {
     ASSIGN_OR_RETURN(eventlog::SubscriptionItem item, tracked->subscription->Next());
     v1::SubscribeResponse message;
     if (const auto* caught_up = std::get_if<eventlog::CaughtUp>(&item)) {

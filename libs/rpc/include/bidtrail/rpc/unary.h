@@ -4,22 +4,42 @@
 #ifndef BIDTRAIL_RPC_UNARY_H_
 #define BIDTRAIL_RPC_UNARY_H_
 
+#include <memory>
 #include <utility>
 
 #include "bidtrail/common/thread_pool.h"
+#include "bidtrail/rpc/limits.h"
 #include "bidtrail/rpc/status.h"
+#include "bidtrail/rpc/wire.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 
 namespace bidtrail::rpc {
 
-// `work` returns absl::Status and fills the response it captured.
+// `work` returns absl::Status and fills the response it captured. The call
+// counts against its principal's limit of calls in flight (CallLimits, when
+// installed) from now until it finishes; past the limit it ends at once
+// with RESOURCE_EXHAUSTED.
 template <typename Work>
 grpc::ServerUnaryReactor* RunOnPool(ThreadPool* pool, grpc::CallbackServerContext* context,
                                     Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  pool->Schedule(
-      [reactor, work = std::move(work)]() mutable { reactor->Finish(ToGrpcStatus(work())); });
+  // Shared: ThreadPool takes copyable work.
+  auto slot = std::make_shared<CallLimits::Slot>();
+  if (CallLimits* limits = CallLimits::Installed(); limits != nullptr) {
+    absl::StatusOr<CallLimits::Slot> entered = limits->EnterCall(Credential(*context));
+    if (!entered.ok()) {
+      reactor->Finish(ToGrpcStatus(entered.status()));
+      return reactor;
+    }
+    *slot = *std::move(entered);
+  }
+  pool->Schedule([reactor, work = std::move(work), slot = std::move(slot)]() mutable {
+    const grpc::Status status = ToGrpcStatus(work());
+    // Free before Finish: a client that calls again at once is not refused.
+    *slot = CallLimits::Slot();
+    reactor->Finish(status);
+  });
   return reactor;
 }
 
