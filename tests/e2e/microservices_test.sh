@@ -452,6 +452,30 @@ XDG_CONFIG_HOME="$WORK/nobody" "$BIN/bidtrail" --server "127.0.0.1:$PORT_mtls" -
 XDG_CONFIG_HOME="$WORK/nobody" "$BIN/bidtrail" --server "127.0.0.1:$PORT_mtls" --tls_ca "$WORK/ca.pem" \
   auth whoami 2>/dev/null && fail "mTLS without a client certificate"
 stop mtls
+# Between processes: a tenders process reaches an event store serving TLS,
+# and refuses to send its token in the clear off loopback.
+if BIDTRAIL_SERVICE_TOKEN=btk_x "$BIN/bidtraild" --services=tenders --eventstore=10.0.0.7:50051 \
+  --listen=127.0.0.1:0 2>"$WORK/clear.err"; then
+  fail "tenders reached a remote event store in the clear"
+fi
+grep -q 'is not a loopback address: reach it over TLS (--eventstore_tls_ca)' "$WORK/clear.err" ||
+  fail "plaintext to a remote store: $(cat "$WORK/clear.err")"
+start tlsstore --services=eventstore --data_dir="$WORK/tlsstore" --tls_cert="$WORK/srv.pem" \
+  --tls_key="$WORK/srv.key"
+tls_store() { XDG_CONFIG_HOME="$WORK/tlsstore-config" "$BIN/bidtrail" --server "localhost:$PORT_tlsstore" \
+  --tls_ca "$WORK/ca.pem" "$@"; }
+TLS_ROOT=$(tls_store auth init tls-root | token_of)
+tls_store auth grant tls-root manager --territory '*' >/dev/null || fail "grant over TLS"
+tls_store auth grant tls-services service >/dev/null || fail "grant over TLS"
+TLS_SERVICE=$(tls_store auth token tls-services | token_of)
+BIDTRAIL_SERVICE_TOKEN="$TLS_SERVICE" start tlstenders --services=tenders \
+  --eventstore="localhost:$PORT_tlsstore" --eventstore_tls_ca="$WORK/ca.pem"
+BIDTRAIL_TOKEN="$TLS_ROOT" "$BIN/bidtrail" --server "127.0.0.1:$PORT_tlstenders" tender discover TLS-1 \
+  --title "Over TLS" --buyer B-1:Buyer --territory north >/dev/null || fail "a command through TLS"
+BIDTRAIL_TOKEN="$TLS_ROOT" "$BIN/bidtrail" --server "127.0.0.1:$PORT_tlstenders" tender show TLS-1 |
+  grep -q "Over TLS" || fail "a tender read back through TLS"
+stop tlstenders
+stop tlsstore
 
 stop tenders
 stop projections

@@ -38,6 +38,7 @@
 #include "bidtrail/tenders/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -66,6 +67,12 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (chain) to serve TLS with;
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle: require client certificates signed by it (mTLS)");
+ABSL_FLAG(std::string, eventstore_tls_ca, "",
+          "PEM CA that signed the remote event store's certificate: reach it over TLS");
+ABSL_FLAG(std::string, eventstore_tls_cert, "",
+          "PEM client certificate to present to the remote event store (mTLS); with "
+          "--eventstore_tls_key");
+ABSL_FLAG(std::string, eventstore_tls_key, "", "PEM key of --eventstore_tls_cert");
 ABSL_FLAG(bool, insecure_plaintext, false,
           "serve without TLS on an address that is not loopback (refused otherwise)");
 ABSL_FLAG(int, max_calls_per_principal, 64,
@@ -108,6 +115,41 @@ absl::StatusOr<std::string> ReadFlagFile(const std::string& path, const char* fl
 bool Loopback(const std::string& listen) {
   const std::string host = listen.substr(0, listen.rfind(':'));
   return host.rfind("127.", 0) == 0 || host == "localhost" || host == "[::1]" || host == "::1";
+}
+
+// The channel credentials to reach a remote event store at `address`: TLS
+// with --eventstore_tls_ca (and a client certificate with
+// --eventstore_tls_cert/key); plaintext only to loopback unless
+// --insecure_plaintext says so, since the service token travels with every
+// call.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> EventStoreCredentialsFor(
+    const std::string& address) {
+  const std::string ca = absl::GetFlag(FLAGS_eventstore_tls_ca);
+  const std::string cert = absl::GetFlag(FLAGS_eventstore_tls_cert);
+  const std::string key = absl::GetFlag(FLAGS_eventstore_tls_key);
+  if (cert.empty() != key.empty()) {
+    return absl::InvalidArgumentError(
+        "--eventstore_tls_cert and --eventstore_tls_key: give both, or neither");
+  }
+  if (ca.empty()) {
+    if (!cert.empty()) {
+      return absl::InvalidArgumentError("--eventstore_tls_cert needs --eventstore_tls_ca");
+    }
+    if (!Loopback(address) && !absl::GetFlag(FLAGS_insecure_plaintext)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--eventstore ", address,
+          " is not a loopback address: reach it over TLS (--eventstore_tls_ca), or say "
+          "--insecure_plaintext to send the service token in the clear anyway"));
+    }
+    return grpc::InsecureChannelCredentials();
+  }
+  grpc::SslCredentialsOptions options;
+  ASSIGN_OR_RETURN(options.pem_root_certs, ReadFlagFile(ca, "eventstore_tls_ca"));
+  if (!cert.empty()) {
+    ASSIGN_OR_RETURN(options.pem_cert_chain, ReadFlagFile(cert, "eventstore_tls_cert"));
+    ASSIGN_OR_RETURN(options.pem_private_key, ReadFlagFile(key, "eventstore_tls_key"));
+  }
+  return grpc::SslCredentials(options);
 }
 
 // TLS (and mTLS) from the flags; plaintext only on loopback unless
@@ -245,8 +287,16 @@ int main(int argc, char** argv) {
       return 2;
     }
     remote_options.token = token;
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> channel_credentials =
+        EventStoreCredentialsFor(address);
+    if (!channel_credentials.ok()) {
+      std::fprintf(stderr, "bidtraild: %s\n",
+                   std::string(channel_credentials.status().message()).c_str());
+      return 2;
+    }
     remote_store = std::make_unique<bidtrail::eventstore::GrpcEventStore>(
-        bidtrail::eventstore::GrpcEventStore::Connect(address), remote_options);
+        bidtrail::eventstore::GrpcEventStore::Connect(address, *channel_credentials),
+        remote_options);
     store = remote_store.get();
   }
   if (authenticator == nullptr && store != nullptr) {

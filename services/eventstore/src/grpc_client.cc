@@ -87,11 +87,13 @@ class GrpcSubscription final : public eventlog::Subscription {
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> GrpcEventStore::Connect(const std::string& address) {
+std::shared_ptr<grpc::Channel> GrpcEventStore::Connect(
+    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(rpc::kMaxMessageBytes);
   args.SetMaxSendMessageSize(rpc::kMaxMessageBytes);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(
+      address, credentials != nullptr ? credentials : grpc::InsecureChannelCredentials(), args);
 }
 
 GrpcEventStore::GrpcEventStore(std::shared_ptr<grpc::Channel> channel, const Options& options)

@@ -12,6 +12,7 @@
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/v1/eventstore.grpc.pb.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
 
 namespace bidtrail::eventstore {
 
@@ -23,13 +24,15 @@ class GrpcEventStore final : public eventlog::EventStore {
     // Deadline of Verify, which reads the whole log.
     absl::Duration verify_timeout = absl::Hours(2);
     // Sent as `authorization: Bearer <token>` on every call when not empty
-    // (a server with --auth: a service's or an admin's token).
+    // (a service's or an admin's token).
     std::string token;
   };
 
   // A channel to `address` ("127.0.0.1:50051") that accepts messages up to
-  // 64 MiB (an append of many large events).
-  static std::shared_ptr<grpc::Channel> Connect(const std::string& address);
+  // 64 MiB (an append of many large events): plaintext, or TLS with
+  // `credentials` (grpc::SslCredentials for an event store serving TLS).
+  static std::shared_ptr<grpc::Channel> Connect(
+      const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
   GrpcEventStore(std::shared_ptr<grpc::Channel> channel, const Options& options);
 
