@@ -81,6 +81,9 @@ ABSL_FLAG(int, max_calls_per_principal, 64,
 ABSL_FLAG(int, max_streams_per_principal, 16,
           "log reads and subscriptions one principal may have open at once; more are refused "
           "with RESOURCE_EXHAUSTED (0: no limit; service principals are not limited)");
+ABSL_FLAG(std::string, recover_admin, "",
+          "when every admin token is lost: with bidtraild stopped, grant NAME admin and print a "
+          "new token for it, recorded in the log, then exit (needs the data folder itself)");
 ABSL_FLAG(std::string, backup_dir, "",
           "folder `bidtrail backup NAME` writes copies of the log into (default "
           "<data_dir>/backups); clients name a copy, never a path");
@@ -242,6 +245,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (!absl::GetFlag(FLAGS_recover_admin).empty() && services.count("eventstore") == 0) {
+    std::fprintf(stderr,
+                 "bidtraild: --recover_admin: needs the event store's data folder (--services "
+                 "including eventstore, and --data_dir)\n");
+    return 2;
+  }
   if (services.count("eventstore") > 0) {
     bidtrail::eventlog::RocksEventLog::Options options;
     options.path = data_dir + "/eventlog";
@@ -252,6 +261,19 @@ int main(int argc, char** argv) {
     auto opened = bidtrail::eventlog::RocksEventLog::Open(options);
     if (!opened.ok()) return Fail(opened.status().ToString());
     log = std::move(opened).value();
+    // Break glass: whoever holds the data folder holds the log anyway.
+    if (const std::string name = absl::GetFlag(FLAGS_recover_admin); !name.empty()) {
+      const char* user = std::getenv("USER");
+      bidtrail::auth::Authenticator recovering(log.get());
+      absl::StatusOr<std::string> token = recovering.Recover(
+          name, absl::StrCat("console:", user != nullptr && user[0] != '\0' ? user : "unknown"));
+      if (!token.ok()) return Fail(token.status().ToString());
+      std::printf(
+          "%s is an admin of %s again. Its new token, shown this once:\n  %s\n"
+          "Save it with `bidtrail auth login`; revoke lost tokens with `bidtrail auth revoke`.\n",
+          name.c_str(), data_dir.c_str(), token->c_str());
+      return 0;
+    }
     bidtrail::eventstore::EventStoreGrpcService::Options service_options;
     service_options.backup_dir = absl::GetFlag(FLAGS_backup_dir).empty()
                                      ? data_dir + "/backups"

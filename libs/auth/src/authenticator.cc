@@ -137,7 +137,9 @@ absl::Status Authenticator::Record(const std::vector<v1::AccessEvent>& events,
   return store_->Append(kAccessStream, expected, proposed).status();
 }
 
-absl::StatusOr<std::string> Authenticator::Bootstrap(std::string_view principal) {
+absl::StatusOr<std::string> Authenticator::AdminWithToken(
+    std::string_view principal, std::string_view actor, std::string_view label,
+    const eventlog::ExpectedRevision& expected) {
   const std::string token = NewToken();
   v1::AccessEvent admin;
   admin.mutable_role_granted()->set_principal(std::string(principal));
@@ -145,16 +147,27 @@ absl::StatusOr<std::string> Authenticator::Bootstrap(std::string_view principal)
   v1::AccessEvent issued;
   issued.mutable_token_issued()->set_principal(std::string(principal));
   issued.mutable_token_issued()->set_token_hash(TokenHash(token));
-  issued.mutable_token_issued()->set_label("bidtrail auth init");
-  const absl::Status recorded =
-      Record({admin, issued}, principal, eventlog::ExpectedRevision::NoStream());
-  if (recorded.code() == absl::StatusCode::kAborted ||
-      recorded.code() == absl::StatusCode::kFailedPrecondition) {
+  issued.mutable_token_issued()->set_label(std::string(label));
+  RETURN_IF_ERROR(Record({admin, issued}, actor, expected));
+  return token;
+}
+
+absl::StatusOr<std::string> Authenticator::Bootstrap(std::string_view principal) {
+  absl::StatusOr<std::string> token = AdminWithToken(principal, principal, "bidtrail auth init",
+                                                     eventlog::ExpectedRevision::NoStream());
+  if (token.status().code() == absl::StatusCode::kAborted ||
+      token.status().code() == absl::StatusCode::kFailedPrecondition) {
     return absl::FailedPreconditionError(
         "access is set up already: ask an admin for a token (bidtrail auth token NAME)");
   }
-  RETURN_IF_ERROR(recorded);
   return token;
+}
+
+absl::StatusOr<std::string> Authenticator::Recover(std::string_view principal,
+                                                   std::string_view actor) {
+  if (principal.empty()) return absl::InvalidArgumentError("principal: required");
+  return AdminWithToken(principal, actor, "bidtraild --recover_admin",
+                        eventlog::ExpectedRevision::Any());
 }
 
 }  // namespace bidtrail::auth

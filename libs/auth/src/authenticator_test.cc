@@ -111,6 +111,26 @@ TEST_F(AuthenticatorTest, RacingBootstrapsHaveOneWinner) {
   EXPECT_EQ(log_->HeadPosition().value(), 2u);
 }
 
+// Break glass: a new admin whatever the stream holds, recorded as who ran it.
+TEST_F(AuthenticatorTest, RecoverMakesANewAdminAndRecordsWhoDidIt) {
+  Authenticator authenticator(log_.get());
+  ASSERT_OK_AND_ASSIGN(const std::string lost, authenticator.Bootstrap("root"));
+  ASSERT_OK_AND_ASSIGN(const std::string token, authenticator.Recover("rescue", "console:ops"));
+  ASSERT_OK_AND_ASSIGN(const std::string principal, authenticator.Authenticate("Bearer " + token));
+  EXPECT_EQ(principal, "rescue");
+  EXPECT_TRUE(authenticator.Authenticate("Bearer " + lost).ok()) << "revoking is for the admin";
+  ASSERT_OK_AND_ASSIGN(AccessState state, authenticator.State());
+  EXPECT_TRUE(state.Has("rescue", v1::ROLE_ADMIN));
+  eventlog::ReadStreamRequest read;
+  read.stream_id = kAccessStream;
+  ASSERT_OK_AND_ASSIGN(eventlog::ReadStreamResult stream, log_->ReadStream(read));
+  ASSERT_EQ(stream.events.size(), 4u);
+  EXPECT_EQ(stream.events[2].actor, "console:ops");
+  EXPECT_EQ(stream.events[3].actor, "console:ops");
+  EXPECT_THAT(authenticator.Recover("", "console:ops"),
+              ::bidtrail::testing::StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+}
+
 TEST_F(AuthenticatorTest, ExpiredTokensFailAtTheirTime) {
   absl::Time now = absl::FromUnixSeconds(1800000000);
   Authenticator::Options options;

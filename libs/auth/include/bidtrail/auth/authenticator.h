@@ -59,11 +59,21 @@ class Authenticator {
   // FAILED_PRECONDITION once the access stream has any event.
   absl::StatusOr<std::string> Bootstrap(std::string_view principal);
 
+  // When every admin token is lost: grants `principal` admin and issues it a
+  // token whatever the stream holds, recorded with `actor` (who ran the
+  // recovery on the server's machine). Only for a caller that already holds
+  // the data folder (bidtraild --recover_admin); never reachable over gRPC.
+  absl::StatusOr<std::string> Recover(std::string_view principal, std::string_view actor);
+
  private:
   // Folds the access events appended since the last read. When the store
   // cannot be reached (UNAVAILABLE, DEADLINE_EXCEEDED) after one good read,
   // keeps the state last read and says so once in the log.
   absl::Status CatchUp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Grants `principal` admin and issues it a token (returned), as `actor`.
+  absl::StatusOr<std::string> AdminWithToken(std::string_view principal, std::string_view actor,
+                                             std::string_view label,
+                                             const eventlog::ExpectedRevision& expected);
   absl::Status ReadNewEvents() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   eventlog::EventStore* const store_;
