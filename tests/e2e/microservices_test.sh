@@ -202,7 +202,8 @@ refused 'TENDER_ID is missing' tender show
 refused '--buyer: "North bureau" is not a party id (ids have no spaces); write ID:NAME' tender discover \
   E2E-X --title T --buyer "North bureau" --territory north
 # The demo never goes into a log holding other data unasked.
-refused 'or pass --mix to load it here anyway' demo load --tenders 3
+refused 'which only a service may do, and e2e is not one' demo load --tenders 3
+BIDTRAIL_TOKEN="$SERVICE_TOKEN" refused 'or pass --mix to load it here anyway' demo load --tenders 3
 # A date typed alone is midnight in the buyer's zone when it is given.
 cmd tender discover E2E-G --title "Meters" --buyer "BUR-6:North bureau" --territory north \
   --tender-tz Asia/Shanghai --submission-deadline "$D_DAY" --at -1d --request-id g1

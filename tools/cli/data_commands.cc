@@ -1,6 +1,7 @@
 // The commands that move data in and out: backups, the demo history, imports.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <deque>
@@ -117,6 +118,27 @@ int DemoLoad(const Client& client, const Args& args) {
   if (options.tenders <= 0 || options.tenders > 1000000) {
     std::fprintf(stderr, "bidtrail: --tenders: %d; must be 1 to 1000000\n", options.tenders);
     return 2;
+  }
+  // Recorded as the people of the history: only a service may name them.
+  {
+    v1::WhoAmIResponse me;
+    auto context = client.Context();
+    const grpc::Status status = client.access->WhoAmI(context.get(), v1::WhoAmIRequest(), &me);
+    if (!status.ok()) return client.Fail(status);
+    const bool service = std::any_of(me.roles().begin(), me.roles().end(), [](const auto& role) {
+      return role.role() == v1::ROLE_SERVICE;
+    });
+    if (!service) {
+      std::fprintf(stderr,
+                   "bidtrail: demo load records each fact as the team member the history names, "
+                   "which only a service may do, and %s is not one. An admin sets it up:\n"
+                   "  bidtrail auth grant demo-loader service\n"
+                   "  bidtrail auth grant demo-manager manager --territory '*'\n"
+                   "  bidtrail auth token demo-loader       # then: bidtrail demo load --token "
+                   "TOKEN\n",
+                   me.principal().c_str());
+      return 1;
+    }
   }
   if (!args.Has("mix")) {
     if (const std::string refusal = DemoRefusal(client, options); !refusal.empty()) {
@@ -279,7 +301,9 @@ void AddDataCommands(std::vector<Subcommand>* commands) {
        "cancellations, re-awards, activities, stale tenders, deadlines in the coming days) and "
        "records them. The same seed gives the same history: loading it again appends nothing. "
        "Its tenders are DEMO-<year>-<n>. It loads only into an empty log (or one holding this "
-       "demo): a team's log gets made-up tenders only with --mix.",
+       "demo): a team's log gets made-up tenders only with --mix. It records each fact as the "
+       "team member the history names, so it needs a service token (--token), and demo-manager "
+       "approves its late facts as a manager of every territory; tools/up sets both up.",
        {{"tenders", "N", "how many tenders (default 2000)"},
         {"seed", "S", "the seed (default 1)"},
         {"mix", "", "load into a log that holds other data (the demo stays in it for good)"},
