@@ -105,7 +105,8 @@ TEST_F(EventStoreServiceTest, RoundTripsEveryCall) {
   EXPECT_EQ(appended.first_position, 1u);
   EXPECT_EQ(appended.last_revision, 1u);
   ASSERT_OK_AND_ASSIGN(eventlog::AppendResult retried,
-                       client_->Append("tender-1", ExpectedRevision::Any(), {Event(1), Event(2)}));
+                       client_->Append("tender-1", ExpectedRevision::Any(),
+                                       {Event(1), Event(2, "bidtrail.v1.AwardAnnounced")}));
   EXPECT_TRUE(retried.already_recorded);
   ASSERT_THAT(client_->Append("tender-2", ExpectedRevision::Any(), {Event(3)}), IsOk());
 

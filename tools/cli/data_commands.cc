@@ -113,7 +113,9 @@ int DemoLoad(const Client& client, const Args& args) {
   }
   options.tenders = static_cast<int>(tenders->value_or(2000));
   options.seed = seed->value_or(1);
-  options.now = absl::Now();
+  // The history is anchored to the start of today (UTC), so that loading
+  // again the same day sends the very same commands: a retry, not a change.
+  options.now = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) / 86400 * 86400);
   options.own_party_id = args.Get("own-party-id", "us");
   if (options.tenders <= 0 || options.tenders > 1000000) {
     std::fprintf(stderr, "bidtrail: --tenders: %d; must be 1 to 1000000\n", options.tenders);

@@ -176,7 +176,14 @@ class RocksEventLog::Impl {
     uint64_t last_position;
     std::string chain_head;
     absl::flat_hash_map<std::string, uint64_t> stream_revisions;
-    absl::flat_hash_map<std::string, std::pair<uint64_t, uint64_t>> event_ids;
+    // Event ids appended by this group: where they land, and what they hold
+    // (the proposing writer's event, alive until the group commits).
+    struct Placed {
+      uint64_t revision;
+      uint64_t position;
+      const ProposedEvent* event;
+    };
+    absl::flat_hash_map<std::string, Placed> event_ids;
   };
 
   std::vector<Writer*> CollectGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
@@ -185,6 +192,13 @@ class RocksEventLog::Impl {
                                        rocksdb::WriteBatch* batch, PendingGroup* pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::StatusOr<std::optional<uint64_t>> LastRevision(const std::string& stream_id);
+  // OK when each of `events` holds what was recorded under its id (at the
+  // position in `found`, or proposed earlier in this group); ALREADY_EXISTS
+  // naming the first id whose content differs.
+  absl::Status SameAsRecorded(
+      const std::string& stream_id, const std::vector<ProposedEvent>& events,
+      const std::vector<std::optional<std::pair<uint64_t, uint64_t>>>& found,
+      const std::vector<const ProposedEvent*>& found_pending);
   void Publish(uint64_t head, const std::string& chain_head);
 
   rocksdb::ColumnFamilyHandle* cf(ColumnFamily family) const { return handles_[family]; }
@@ -399,6 +413,76 @@ void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
   Publish(last_position_, chain_head_);
 }
 
+namespace {
+
+// The first field in which `proposed` differs from the stored record, or ""
+// when they hold the same event (the store's own fields aside).
+std::string DifferingField(const ProposedEvent& proposed, const internal::RecordView& stored) {
+  if (proposed.type != stored.type) return "type";
+  if (proposed.data != stored.data) return "data";
+  if (absl::ToUnixNanos(proposed.occurred_at) != stored.occurred_at_ns) return "occurred_at";
+  if (proposed.actor != stored.actor) return "actor";
+  if (proposed.correlation_id != stored.correlation_id) return "correlation_id";
+  if (proposed.causation_id != stored.causation_id) return "causation_id";
+  if (proposed.written_by != stored.written_by) return "written_by";
+  return "";
+}
+
+std::string DifferingField(const ProposedEvent& proposed, const ProposedEvent& earlier) {
+  internal::RecordView view;
+  view.type = earlier.type;
+  view.data = earlier.data;
+  view.occurred_at_ns = absl::ToUnixNanos(earlier.occurred_at);
+  view.actor = earlier.actor;
+  view.correlation_id = earlier.correlation_id;
+  view.causation_id = earlier.causation_id;
+  view.written_by = earlier.written_by;
+  return DifferingField(proposed, view);
+}
+
+}  // namespace
+
+absl::Status RocksEventLog::Impl::SameAsRecorded(
+    const std::string& stream_id, const std::vector<ProposedEvent>& events,
+    const std::vector<std::optional<std::pair<uint64_t, uint64_t>>>& found,
+    const std::vector<const ProposedEvent*>& found_pending) {
+  auto differs = [&](size_t i, const std::string& field) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "stream ", stream_id, ": events[", i, "].event_id ", events[i].event_id,
+        " is already recorded at revision ", found[i]->first, " with a different ", field,
+        "; an event id names one event forever (a retry repeats it exactly, a new event needs a "
+        "new id), nothing was written"));
+  };
+  std::vector<std::string> keys;
+  std::vector<size_t> stored;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (found_pending[i] != nullptr) {
+      if (std::string field = DifferingField(events[i], *found_pending[i]); !field.empty()) {
+        return differs(i, field);
+      }
+      continue;
+    }
+    keys.push_back(PositionKey(found[i]->second));
+    stored.push_back(i);
+  }
+  if (keys.empty()) return absl::OkStatus();
+  std::vector<rocksdb::Slice> key_slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), cf(kLog), keys.size(), key_slices.data(), values.data(),
+                statuses.data());
+  for (size_t k = 0; k < keys.size(); ++k) {
+    RETURN_IF_ERROR(FromRocks(statuses[k], "reading a recorded event to compare a retry"));
+    internal::RecordView view;
+    RETURN_IF_ERROR(
+        internal::ParseRecord(std::string_view(values[k].data(), values[k].size()), &view));
+    if (std::string field = DifferingField(events[stored[k]], view); !field.empty()) {
+      return differs(stored[k], field);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<uint64_t>> RocksEventLog::Impl::LastRevision(
     const std::string& stream_id) {
   std::string value;
@@ -426,6 +510,8 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
   // Idempotency: are these event ids already in the stream? A stream with no
   // events has none, so a first append skips the lookups.
   std::vector<std::optional<std::pair<uint64_t, uint64_t>>> found(ids.size());
+  // For ids of this group: the event proposed with them.
+  std::vector<const ProposedEvent*> found_pending(ids.size(), nullptr);
   size_t found_count = 0;
   if (last_revision.has_value()) {
     std::vector<std::string> keys;
@@ -438,7 +524,8 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
                   values.data(), statuses.data());
     for (size_t i = 0; i < ids.size(); ++i) {
       if (auto it = pending->event_ids.find(keys[i]); it != pending->event_ids.end()) {
-        found[i] = it->second;
+        found[i] = std::make_pair(it->second.revision, it->second.position);
+        found_pending[i] = it->second.event;
       } else if (!statuses[i].IsNotFound()) {
         RETURN_IF_ERROR(FromRocks(statuses[i], "reading the event id index"));
         const std::string_view value(values[i].data(), values[i].size());
@@ -458,6 +545,8 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
                          "); a retry must repeat the original append"));
       }
     }
+    // An event id names one event forever: a retry must carry the same event.
+    RETURN_IF_ERROR(SameAsRecorded(stream_id, events, found, found_pending));
     AppendResult result;
     result.first_revision = found.front()->first;
     result.last_revision = found.back()->first;
@@ -516,7 +605,7 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
     batch->Put(cf(kStreamIndex), StreamRevisionKey(stream_id, placement.revision), position_key);
     std::string id_key = EventIdKey(stream_id, ids[i]);
     batch->Put(cf(kEventIds), id_key, RevisionAndPosition(placement.revision, placement.position));
-    pending->event_ids[std::move(id_key)] = {placement.revision, placement.position};
+    pending->event_ids[std::move(id_key)] = {placement.revision, placement.position, &events[i]};
   }
   result.last_revision = result.first_revision + events.size() - 1;
   result.last_position = result.first_position + events.size() - 1;

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -422,6 +423,55 @@ TEST_F(RocksEventLogTest, RetriesAreIdempotentUnderEveryExpectedRevision) {
   // The same event id in another stream is another event.
   ASSERT_OK_AND_ASSIGN(AppendResult other, log_->Append("u", ExpectedRevision::Any(), {Event(1)}));
   EXPECT_FALSE(other.already_recorded);
+}
+
+// An event id names one event forever: a "retry" carrying something else
+// is refused, naming the id and the field, and writes nothing; whatever the
+// field, and whether the first landed long ago or in the same group commit.
+TEST_F(RocksEventLogTest, ReuseOfAnEventIdWithOtherContentIsRefused) {
+  ASSERT_THAT(log_->Append("t", ExpectedRevision::NoStream(), {Event(1), Event(2)}), IsOk());
+  struct Change {
+    const char* field;
+    std::function<void(ProposedEvent*)> apply;
+  };
+  const std::vector<Change> changes = {
+      {"type", [](ProposedEvent* e) { e->type = "bidtrail.v1.AwardAnnounced"; }},
+      {"data", [](ProposedEvent* e) { e->data += "!"; }},
+      {"occurred_at", [](ProposedEvent* e) { e->occurred_at += absl::Nanoseconds(1); }},
+      {"actor", [](ProposedEvent* e) { e->actor = "mallory"; }},
+      {"correlation_id", [](ProposedEvent* e) { e->correlation_id = "other"; }},
+      {"causation_id", [](ProposedEvent* e) { e->causation_id = "other"; }},
+      {"written_by", [](ProposedEvent* e) { e->written_by = "svc"; }},
+  };
+  for (const Change& change : changes) {
+    ProposedEvent second = Event(2);
+    change.apply(&second);
+    EXPECT_THAT(log_->Append("t", ExpectedRevision::Any(), {Event(1), second}),
+                StatusIs(absl::StatusCode::kAlreadyExists,
+                         "stream t: events[1].event_id " + Id(2) +
+                             " is already recorded at revision 1 with a different " + change.field +
+                             "; an event id names one event forever (a retry repeats it "
+                             "exactly, a new event needs a new id), nothing was written"));
+  }
+  EXPECT_EQ(Head(), 2u);
+  ASSERT_THAT(log_->Append("t", ExpectedRevision::Any(), {Event(1), Event(2)}), IsOk())
+      << "an exact retry is still exact";
+
+  // In one group commit: two appends of one new id with different data.
+  for (int round = 0; round < 20; ++round) {
+    const std::string stream = "race-" + std::to_string(round);
+    ProposedEvent mine = Event(100);
+    ProposedEvent theirs = Event(100);
+    theirs.data = "other";
+    std::vector<absl::StatusOr<AppendResult>> results(2, absl::InternalError("unset"));
+    std::thread a([&] { results[0] = log_->Append(stream, ExpectedRevision::Any(), {mine}); });
+    std::thread b([&] { results[1] = log_->Append(stream, ExpectedRevision::Any(), {theirs}); });
+    a.join();
+    b.join();
+    EXPECT_NE(results[0].ok(), results[1].ok()) << "exactly one of them lands";
+    const absl::Status refused = results[0].ok() ? results[1].status() : results[0].status();
+    EXPECT_THAT(refused, StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("different data")));
+  }
 }
 
 TEST_F(RocksEventLogTest, RetryInsideOneGroupCommitIsIdempotent) {

@@ -7,6 +7,8 @@
 #include "bidtrail/common/uuid.h"
 #include "bidtrail/common/validate.h"
 #include "bidtrail/tender/codec.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace bidtrail::tenders {
 namespace {
@@ -70,9 +72,24 @@ void Backoff(int attempt) {
 
 }  // namespace
 
-std::string DeriveEventId(const std::string& stream_id, const std::string& request_id, int index) {
-  return NameBasedUuid(
-      absl::StrCat(stream_id, std::string(1, '\0'), request_id, std::string(1, '\0'), index));
+std::string CommandFingerprint(const v1::TenderEvent& command, const tender::LateRecording& late) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    command.SerializeToCodedStream(&out);
+  }
+  return absl::StrCat(bytes, std::string(1, '\0'), late.reason, std::string(1, '\0'),
+                      late.approver);
+}
+
+std::string DeriveEventId(const std::string& stream_id, const std::string& request_id, int index,
+                          const std::string& fingerprint) {
+  std::string name =
+      absl::StrCat(stream_id, std::string(1, '\0'), request_id, std::string(1, '\0'), index);
+  if (!fingerprint.empty()) absl::StrAppend(&name, std::string(1, '\0'), fingerprint);
+  return NameBasedUuid(name);
 }
 
 TenderCommands::TenderCommands(eventlog::EventStore* store, Options options)
@@ -100,14 +117,25 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
   RETURN_IF_ERROR(tender::ValidateTenderId(tender_id));
   const std::string stream_id = tender::StreamIdOf(tender_id);
 
+  const std::string fingerprint = CommandFingerprint(command, late);
   for (int attempt = 1;; ++attempt) {
     ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(store_, stream_id));
 
-    // A retried command: answer with what it appended the first time.
+    // A retried command: answer with what it appended the first time. The
+    // same request id with another command is refused: the first one stands.
     v1::CommandResult result;
     result.set_tender_id(tender_id);
     for (const eventlog::RecordedEvent& record : loaded.records) {
       if (record.causation_id != request_id) continue;
+      if (result.first_position() == 0 &&
+          record.event_id != DeriveEventId(stream_id, request_id, 0, fingerprint) &&
+          record.event_id != DeriveEventId(stream_id, request_id, 0)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "request_id ", request_id, " was used for another command on tender ", tender_id,
+            " (recorded at position ", record.position,
+            "); a retry repeats the command exactly, a new command needs a new request id "
+            "(bidtrail: leave --request-id out), nothing was written"));
+      }
       if (std::optional<v1::TenderEvent> event = tender::DecodeEvent(record.type, record.data)) {
         *result.add_events() = std::move(*event);
       }
@@ -133,7 +161,7 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
     std::vector<eventlog::ProposedEvent> proposed;
     for (size_t i = 0; i < decided.size(); ++i) {
       eventlog::ProposedEvent event;
-      event.event_id = DeriveEventId(stream_id, request_id, static_cast<int>(i));
+      event.event_id = DeriveEventId(stream_id, request_id, static_cast<int>(i), fingerprint);
       event.type = tender::EventTypeName(decided[i]);
       event.data = tender::EncodeEventData(decided[i]);
       event.occurred_at = tender::OccurredAtOf(decided[i]);

@@ -69,9 +69,17 @@ class TenderCommands {
   const Options options_;
 };
 
+// What a command says, as bytes: its deterministic serialization and its
+// late-recording explanation. Two sends of one command have the same.
+std::string CommandFingerprint(const v1::TenderEvent& command, const tender::LateRecording& late);
+
 // The event id of the `index`-th event of the command `request_id` on
-// `stream_id`: NameBasedUuid (bidtrail/common/uuid.h) of the three.
-std::string DeriveEventId(const std::string& stream_id, const std::string& request_id, int index);
+// `stream_id`: NameBasedUuid (bidtrail/common/uuid.h) of the three and the
+// command's fingerprint, so that a request id reused for another command is
+// told apart from a retry. Events recorded before fingerprints were part of
+// the id (an empty `fingerprint`) keep their ids.
+std::string DeriveEventId(const std::string& stream_id, const std::string& request_id, int index,
+                          const std::string& fingerprint = "");
 
 }  // namespace bidtrail::tenders
 
