@@ -105,6 +105,25 @@ int Login(const Client& client, const Args& args) {
     return 1;
   }
   if (!status.ok()) return client.Fail(status);
+  // A token saved before for someone else (an admin's, say) is not replaced
+  // by accident.
+  if (const std::string saved = SavedToken(client.server); !saved.empty() && saved != token) {
+    grpc::ClientContext before;
+    before.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    before.AddMetadata("authorization", "Bearer " + saved);
+    v1::WhoAmIResponse was;
+    if (client.access->WhoAmI(&before, v1::WhoAmIRequest(), &was).ok() &&
+        was.principal() != response.principal() && !args.Has("replace")) {
+      std::fprintf(stderr,
+                   "bidtrail: %s already holds a token for %s, of %s (%s); nothing saved. To "
+                   "replace it with %s's, say --replace; to use %s's for one command, "
+                   "--token or BIDTRAIL_TOKEN\n",
+                   CredentialsPath().c_str(), client.server.c_str(), was.principal().c_str(),
+                   RolesText(was.roles()).c_str(), response.principal().c_str(),
+                   response.principal().c_str());
+      return 1;
+    }
+  }
   if (absl::Status saved = SaveToken(client.server, token); !saved.ok()) {
     std::fprintf(stderr, "bidtrail: %s\n", std::string(saved.message()).c_str());
     return 1;
@@ -150,8 +169,11 @@ int GrantOrWithdraw(const Client& client, const Args& args, bool grant) {
     status = client.access->Withdraw(context.get(), request, &response);
   }
   if (!status.ok()) return client.Fail(status);
-  std::printf("%s %s %s%s\n", grant ? "granted" : "withdrew", args.positional()[1].c_str(),
-              grant ? "to " : "from ", args.positional()[0].c_str());
+  v1::PrincipalRole held;
+  held.set_role(role);
+  for (const std::string& territory : args.GetAll("territory")) held.add_territories(territory);
+  std::printf("%s %s %s %s\n", grant ? "granted" : "withdrew", RoleText(held).c_str(),
+              grant ? "to" : "from", args.positional()[0].c_str());
   return 0;
 }
 
@@ -263,13 +285,14 @@ void AddAuthCommands(std::vector<Subcommand>* commands) {
                        1,
                        Init});
   commands->push_back({{"auth", "login"},
-                       "[TOKEN]",
+                       "[TOKEN] [--replace]",
                        "check a token you were given and save it for this server",
                        "Asks the server who TOKEN proves, then saves it in "
-                       "~/.config/bidtrail/credentials (mode 0600) for this server, replacing the "
-                       "one saved before; the next commands use it. Without TOKEN, reads it from "
-                       "standard input (it then stays out of your shell's history).",
-                       {},
+                       "~/.config/bidtrail/credentials (mode 0600) for this server; the next "
+                       "commands use it. A token saved before for someone else is replaced only "
+                       "with --replace. Without TOKEN, reads it from standard input (it then "
+                       "stays out of your shell's history).",
+                       {{"replace", "", "replace a token saved for another principal"}},
                        0,
                        1,
                        Login});

@@ -174,6 +174,14 @@ int Client::Fail(const grpc::Status& status) const {
                  "bidtrail: UNAUTHENTICATED: %s (the token from %s); `bidtrail auth login` saves "
                  "a token an admin gave you for %s\n",
                  message.c_str(), token_source.c_str(), server.c_str());
+  } else if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+    // No token at all: say where the CLI looked, for which server.
+    std::fprintf(stderr,
+                 "bidtrail: UNAUTHENTICATED: %s\n  no token for %s: none in --token or "
+                 "BIDTRAIL_TOKEN, and none saved for it in %s. `bidtrail auth login` saves one "
+                 "an admin gave you; on a new server, `bidtrail auth init NAME` makes the first "
+                 "admin (tools/up does, for its own server)\n",
+                 message.c_str(), server.c_str(), CredentialsPath().c_str());
   } else if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
     std::fprintf(stderr, "bidtrail: the bidtraild at %s does not host this service (%s)\n",
                  server.c_str(), message.c_str());

@@ -58,7 +58,7 @@ std::string EnvOr(const char* name, const std::string& fallback) {
 void PrintTopHelp() {
   std::printf(
       "bidtrail: record what happens to tenders and ask what is due, what happened, and who "
-      "wins.\n\nusage: bidtrail COMMAND [ARGS] [--server HOST:PORT] [--actor NAME] [--tz ZONE] "
+      "wins.\n\nusage: bidtrail COMMAND [ARGS] [--server HOST:PORT] [--token TOKEN] [--tz ZONE] "
       "[--json|--csv]\n"
       "\ncommands:\n");
   size_t width = 0;
@@ -128,6 +128,11 @@ int Main(int argc, char** argv) {
     std::printf("bidtrail %s\n", BIDTRAIL_VERSION);
     return 0;
   }
+  // `bidtrail help tender` is `bidtrail tender --help`.
+  if (rest.size() > 1 && rest[0] == "help") {
+    rest.erase(rest.begin());
+    rest.push_back("--help");
+  }
   if (rest.empty() || rest[0] == "--help" || rest[0] == "-h" || rest[0] == "help") {
     PrintTopHelp();
     return rest.empty() ? 2 : 0;
@@ -166,12 +171,20 @@ int Main(int argc, char** argv) {
         return 2;
       }
     }
-    std::fprintf(stderr, "bidtrail %s: say which one:\n", rest[0].c_str());
-    for (const Subcommand* command : group) {
-      std::fprintf(stderr, "  bidtrail %s  %s\n", absl::StrJoin(command->words, " ").c_str(),
-                   command->summary.c_str());
-    }
+    // Asked for (--help): the list on standard output; else a usage error.
     const bool asked = rest.size() > 1 && (rest[1] == "--help" || rest[1] == "-h");
+    FILE* out = asked ? stdout : stderr;
+    std::fprintf(out, "bidtrail %s: %s\n", rest[0].c_str(),
+                 asked ? "its commands (`bidtrail COMMAND --help` tells more)" : "say which one:");
+    size_t width = 0;
+    for (const Subcommand* command : group) {
+      width = std::max(width, absl::StrJoin(command->words, " ").size());
+    }
+    for (const Subcommand* command : group) {
+      const std::string words = absl::StrJoin(command->words, " ");
+      std::fprintf(out, "  bidtrail %s%s  %s\n", words.c_str(),
+                   std::string(width - words.size(), ' ').c_str(), command->summary.c_str());
+    }
     return asked ? 0 : 2;
   }
   std::vector<FlagSpec> flags = chosen->flags;

@@ -92,8 +92,8 @@ absl::StatusOr<Authenticator::Verified> Authenticator::Resolve(std::string_view 
           "makes the first admin and saves its token (tools/up does it for the local demo)");
     }
     return absl::UnauthenticatedError(
-        "no credential: send `authorization: Bearer <token>` (bidtrail --token, BIDTRAIL_TOKEN, "
-        "or ~/.config/bidtrail/credentials from `bidtrail auth init`)");
+        "no credential: send `authorization: Bearer <token>` (bidtrail: --token, "
+        "BIDTRAIL_TOKEN, or the token `bidtrail auth login` saved)");
   }
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() <= kBearer.size() ||
