@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "bidtrail/auth/testing/events.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/grpc_client.h"
@@ -24,6 +25,7 @@
 #include "bidtrail/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -497,6 +499,40 @@ TEST(BidtraildTest, ServesStopsCleanlyAndKeepsDataAcrossRestart) {
     EXPECT_EQ(info.event_count, 2u);
     ASSERT_OK_AND_ASSIGN(eventlog::VerifyResult verified, client.Verify());
     EXPECT_TRUE(verified.ok);
+  }
+  {
+    // Bytes that do not parse as the method's message: said, not UNIMPLEMENTED.
+    grpc::GenericStub generic(
+        grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+    auto call = [&](const std::string& method, const std::string& bytes) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      grpc::Slice slice(bytes);
+      grpc::ByteBuffer request(&slice, 1);
+      grpc::ByteBuffer response;
+      grpc::Status status;
+      absl::Notification done;
+      generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                        [&](grpc::Status s) {
+                          status = std::move(s);
+                          done.Notify();
+                        });
+      done.WaitForNotification();
+      return status;
+    };
+    // Field 1 (stream_id) as a string of invalid UTF-8; then a broken tag.
+    const grpc::Status bad_utf8 =
+        call("/bidtrail.v1.EventStoreService/GetStreamInfo", std::string("\x0a\x02\xff\xfe", 4));
+    EXPECT_EQ(bad_utf8.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(bad_utf8.error_message(),
+                HasSubstr("does not parse as the message "
+                          "/bidtrail.v1.EventStoreService/GetStreamInfo takes"));
+    EXPECT_EQ(
+        call("/bidtrail.v1.AccessService/WhoAmI", std::string("\xff\xff\xff", 3)).error_code(),
+        grpc::StatusCode::INVALID_ARGUMENT);
+    // A method nobody defined stays UNIMPLEMENTED.
+    EXPECT_EQ(call("/bidtrail.v1.EventStoreService/NoSuchMethod", "").error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
   }
   EXPECT_EQ(server.Stop(), 0);
 }

@@ -2,12 +2,14 @@
 // incremental, byte for byte), and every query through gRPC on loopback.
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bidtrail/auth/authenticator.h"
@@ -515,6 +517,61 @@ TEST_F(ProjectionsTest, DeadlinesPage) {
   EXPECT_EQ(seen.size(), 15u);  // 5 tenders x 3 deadlines, each once
   std::set<std::string> unique(seen.begin(), seen.end());
   EXPECT_EQ(unique.size(), 15u);
+}
+
+// Input the queries cannot mean: times beyond what a Timestamp holds, nanos
+// out of range, durations of 2^63 seconds, page tokens this server never
+// gave, control bytes in text. Each is INVALID_ARGUMENT naming the field.
+TEST_F(ProjectionsTest, QueriesRefuseInputTheyCannotMean) {
+  Record("P-1", Discovered());
+  OpenEngine();
+  CatchUp();
+  StartServer();
+  auto deadlines = [&](const std::function<void(v1::DeadlinesRequest*)>& change) {
+    v1::DeadlinesRequest request;
+    change(&request);
+    v1::DeadlinesResponse response;
+    grpc::ClientContext context;
+    return stub_->Deadlines(&context, request, &response);
+  };
+  const struct {
+    std::function<void(v1::DeadlinesRequest*)> change;
+    std::string message;
+  } cases[] = {
+      {[](v1::DeadlinesRequest* r) { r->mutable_as_of()->set_nanos(2000000000); },
+       "as_of.nanos: 2000000000; must be 0 to 999,999,999"},
+      {[](v1::DeadlinesRequest* r) { r->mutable_as_of()->set_nanos(-1); },
+       "as_of.nanos: -1; must be 0 to 999,999,999"},
+      {[](v1::DeadlinesRequest* r) {
+         r->mutable_as_of()->set_seconds(std::numeric_limits<int64_t>::max());
+       },
+       "as_of.seconds: 9223372036854775807; must be a time from 0001-01-01 to 9999-12-31 UTC"},
+      {[](v1::DeadlinesRequest* r) {
+         r->mutable_as_of()->set_seconds(std::numeric_limits<int64_t>::min());
+       },
+       "as_of.seconds: -9223372036854775808; must be a time from 0001-01-01"},
+      {[](v1::DeadlinesRequest* r) {
+         r->mutable_within()->set_seconds(std::numeric_limits<int64_t>::max());
+       },
+       "within.seconds: 9223372036854775807; must be within ±315,576,000,000 (10,000 years)"},
+      {[](v1::DeadlinesRequest* r) {
+         r->mutable_within()->set_seconds(5);
+         r->mutable_within()->set_nanos(-5);
+       },
+       "within: seconds 5 and nanos -5 have different signs"},
+      {[](v1::DeadlinesRequest* r) { r->set_territory(std::string("nor\0th", 6)); },
+       "territory: byte 3 is a control character (0x00)"},
+      {[](v1::DeadlinesRequest* r) { r->set_page_token("garbage"); },
+       "page_token: not a token this server issued"},
+      {[](v1::DeadlinesRequest* r) { r->set_page_token(absl::WebSafeBase64Escape("d/not a key")); },
+       "page_token: not a token this server issued"},
+  };
+  for (const auto& each : cases) {
+    const grpc::Status status = deadlines(each.change);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << each.message;
+    EXPECT_THAT(status.error_message(), HasSubstr(each.message));
+  }
+  EXPECT_TRUE(deadlines([](v1::DeadlinesRequest*) {}).ok());
 }
 
 // ListTenders filters by status, outcome, words and source, pages in tender

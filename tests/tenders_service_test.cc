@@ -309,15 +309,47 @@ TEST_F(TendersServiceTest, RefusalsCarryCodeAndMessageAndAppendNothing) {
          return other;
        }(),
        grpc::StatusCode::NOT_FOUND, "tender T-404 not found"},
+      // What no rule would have caught: held to the request's own shape.
+      {[] {
+         v1::TenderEvent odd = Document(Day(3));
+         odd.mutable_document_obtained()->mutable_occurred_at()->set_nanos(2000000000);
+         return odd;
+       }(),
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "occurred_at.nanos: 2000000000; must be 0 to 999,999,999"},
+      {[] {
+         v1::TenderEvent odd = Document(Day(3));
+         odd.mutable_document_obtained()->set_obtained_by(std::string("Li\0Wei", 6));
+         return odd;
+       }(),
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "obtained_by: byte 2 is a control character (0x00); text may hold tabs and line breaks"},
+      {[] {
+         v1::TenderEvent odd = Activity(Day(2));
+         odd.mutable_activity_logged()->set_contact_name(
+             std::string("\x07"
+                         "bell"));
+         return odd;
+       }(),
+       grpc::StatusCode::INVALID_ARGUMENT, "contact_name: byte 0 is a control character (0x07)"},
+      // A value of a megabyte: refused by its length, the message short.
+      {[] {
+         v1::TenderEvent big = Document(Day(3));
+         big.mutable_document_obtained()->set_obtained_by(std::string(1 << 20, 'x'));
+         return big;
+       }(),
+       grpc::StatusCode::INVALID_ARGUMENT, "obtained_by"},
   };
   int n = 0;
   for (const Case& c : cases) {
     v1::CommandResult result;
     RecordedSoonAfter(c.command);
     const grpc::Status status = client_->Send(absl::StrFormat("bad-%d", n++), c.command, &result);
-    EXPECT_EQ(status.error_code(), c.code) << status.error_message();
+    EXPECT_EQ(status.error_code(), c.code) << status.error_message().substr(0, 200);
     EXPECT_THAT(status.error_message(), HasSubstr(c.message));
+    EXPECT_LE(status.error_message().size(), 1100u);
   }
+  EXPECT_EQ(Head(), head) << "refusals append nothing";
   v1::CommandResult result;
   const grpc::Status no_request_id = client_->Send("", Activity(Day(2)), &result);
   EXPECT_EQ(no_request_id.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

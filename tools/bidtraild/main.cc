@@ -409,6 +409,10 @@ int main(int argc, char** argv) {
         interceptors;
     bidtrail::rpc::CallLogOptions call_log;
     call_log.slow_call = absl::GetFlag(FLAGS_slow_call);
+    if (eventstore) call_log.hosted_services.insert("bidtrail.v1.EventStoreService");
+    if (tenders) call_log.hosted_services.insert("bidtrail.v1.TendersService");
+    if (queries) call_log.hosted_services.insert("bidtrail.v1.QueriesService");
+    call_log.hosted_services.insert("bidtrail.v1.AccessService");
     interceptors.push_back(bidtrail::rpc::NewCallLogFactory(call_log));
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }

@@ -1,6 +1,7 @@
 #include "keys.h"
 
 #include "bidtrail/common/big_endian.h"
+#include "bidtrail/projection/engine.h"
 
 namespace bidtrail::projection::keys {
 
@@ -42,6 +43,22 @@ std::string DeadlineKey(bool outstanding, absl::Time due, std::string_view tende
   return key;
 }
 
+bool IsDeadlineKey(std::string_view key) {
+  // "d/" | 8 bytes of time | "/" | tender id | "/" | kind
+  constexpr size_t kTimeEnd = 2 + 8;
+  if (key.size() < kTimeEnd + 3 || key[kTimeEnd] != '/') return false;
+  if (key.substr(0, 2) != kDeadlineIndex && key.substr(0, 2) != kOutstandingIndex) return false;
+  const size_t kind_at = key.rfind('/');
+  if (kind_at <= kTimeEnd + 1) return false;  // an empty tender id
+  const std::string_view kind = key.substr(kind_at + 1);
+  for (readmodel::DeadlineKind each :
+       {readmodel::DeadlineKind::kDocumentsAvailableUntil,
+        readmodel::DeadlineKind::kSubmissionDeadline, readmodel::DeadlineKind::kBidOpeningAt}) {
+    if (kind == readmodel::DeadlineKindName(each)) return true;
+  }
+  return false;
+}
+
 std::string StaleKey(absl::Time last_event_at, std::string_view tender_id) {
   std::string key = IndexAt(kStaleIndex, last_event_at);
   key.push_back('/');
@@ -71,3 +88,9 @@ std::string ActorChunksEnd(std::string_view actor) {
 }
 
 }  // namespace bidtrail::projection::keys
+
+namespace bidtrail::projection {
+
+bool IsDeadlineKey(std::string_view key) { return keys::IsDeadlineKey(key); }
+
+}  // namespace bidtrail::projection

@@ -64,6 +64,8 @@ inline constexpr char kStaleIndex[] = "s/";
 // d/<due>/<tender_id>/<kind>, or o/… when `outstanding`.
 std::string DeadlineKey(bool outstanding, absl::Time due, std::string_view tender_id,
                         readmodel::DeadlineKind kind);
+// Whether `key` has the shape DeadlineKey gives (bidtrail/projection/engine.h).
+bool IsDeadlineKey(std::string_view key);
 // s/<last_event_at>/<tender_id>.
 std::string StaleKey(absl::Time last_event_at, std::string_view tender_id);
 // The start of an index at `time`: "d/<time>", "o/<time>", "s/<time>".

@@ -1,8 +1,11 @@
 #include "bidtrail/rpc/call_log.h"
 
 #include <atomic>
+#include <string_view>
 
+#include "absl/strings/str_cat.h"
 #include "bidtrail/common/log.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/support/interceptor.h"
 
 namespace bidtrail::rpc {
@@ -24,15 +27,24 @@ bool ServerSideError(grpc::StatusCode code, bool unary) {
 
 class CallLog final : public grpc::experimental::Interceptor {
  public:
-  CallLog(ServerRpcInfo* info, absl::Duration slow_call)
+  CallLog(ServerRpcInfo* info, const CallLogOptions* options)
       : method_(info->method()),
         unary_(info->type() == ServerRpcInfo::Type::UNARY),
-        slow_call_(slow_call),
+        options_(options),
         start_(absl::Now()) {}
 
   void Intercept(InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const grpc::Status status = methods->GetSendStatus();
+      grpc::Status status = methods->GetSendStatus();
+      if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED &&
+          status.error_message().empty() && Hosted()) {
+        status = grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            absl::StrCat("the request does not parse as the message ", method_,
+                         " takes: a string field that is not valid UTF-8, or bytes that are not "
+                         "that protobuf message"));
+        methods->ModifySendStatus(status);
+      }
       const absl::Duration elapsed = absl::Now() - start_;
       if (ServerSideError(status.error_code(), unary_)) {
         const log::Level level = status.error_code() == grpc::StatusCode::UNAVAILABLE
@@ -51,7 +63,7 @@ class CallLog final : public grpc::experimental::Interceptor {
                    {"code", static_cast<int>(status.error_code())},
                    {"error", status.error_message()},
                    {"denied_total", denied_calls.fetch_add(1) + 1}});
-      } else if (unary_ && elapsed > slow_call_) {
+      } else if (unary_ && elapsed > options_->slow_call) {
         log::Warn("rpc", "slow call",
                   {{"method", method_},
                    {"code", static_cast<int>(status.error_code())},
@@ -62,9 +74,23 @@ class CallLog final : public grpc::experimental::Interceptor {
   }
 
  private:
+  // Whether the method is one of a service this server hosts:
+  // "/bidtrail.v1.TendersService/LogActivity".
+  bool Hosted() const {
+    if (method_ == nullptr) return false;
+    const std::string_view path(method_);
+    const size_t slash = path.find('/', 1);
+    if (path.empty() || path[0] != '/' || slash == std::string_view::npos) return false;
+    const std::string service(path.substr(1, slash - 1));
+    if (options_->hosted_services.count(service) == 0) return false;
+    // A method the service has (not a name nobody defined).
+    return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+               absl::StrCat(service, ".", std::string(path.substr(slash + 1)))) != nullptr;
+  }
+
   const char* const method_;
   const bool unary_;
-  const absl::Duration slow_call_;
+  const CallLogOptions* const options_;
   const absl::Time start_;
 };
 
@@ -72,7 +98,7 @@ class CallLogFactory final : public grpc::experimental::ServerInterceptorFactory
  public:
   explicit CallLogFactory(const CallLogOptions& options) : options_(options) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(ServerRpcInfo* info) override {
-    return new CallLog(info, options_.slow_call);
+    return new CallLog(info, &options_);
   }
 
  private:

@@ -82,7 +82,7 @@ absl::StatusOr<AccessGrpcService::Caller> AccessGrpcService::Admin(
 grpc::ServerUnaryReactor* AccessGrpcService::Init(grpc::CallbackServerContext* context,
                                                   const v1::InitRequest* request,
                                                   v1::InitResponse* response) {
-  return rpc::RunOnPool(&pool_, context, [this, request, response]() -> absl::Status {
+  return rpc::RunOnPool(&pool_, context, request, [this, request, response]() -> absl::Status {
     RETURN_IF_ERROR(CheckPrincipal(request->principal(), "principal"));
     ASSIGN_OR_RETURN(std::string token, authenticator_->Bootstrap(request->principal()));
     response->set_principal(request->principal());
@@ -108,7 +108,7 @@ grpc::ServerUnaryReactor* AccessGrpcService::IssueToken(grpc::CallbackServerCont
                                                         const v1::IssueTokenRequest* request,
                                                         v1::IssueTokenResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = Authorization(context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Caller admin, Admin(authorization));
         const std::string& caller = admin.principal;
@@ -133,7 +133,7 @@ grpc::ServerUnaryReactor* AccessGrpcService::RevokeToken(grpc::CallbackServerCon
                                                          const v1::RevokeTokenRequest* request,
                                                          v1::RevokeTokenResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = Authorization(context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Caller admin, Admin(authorization));
         const std::string& caller = admin.principal;
@@ -169,7 +169,8 @@ grpc::ServerUnaryReactor* AccessGrpcService::Grant(grpc::CallbackServerContext* 
                                                    const v1::GrantRequest* request,
                                                    v1::GrantResponse* /*response*/) {
   return rpc::RunOnPool(
-      &pool_, context, [this, authorization = Authorization(context), request]() -> absl::Status {
+      &pool_, context, request,
+      [this, authorization = Authorization(context), request]() -> absl::Status {
         ASSIGN_OR_RETURN(const Caller admin, Admin(authorization));
         const std::string& caller = admin.principal;
         RETURN_IF_ERROR(CheckPrincipal(request->grant().principal(), "grant.principal"));
@@ -184,7 +185,8 @@ grpc::ServerUnaryReactor* AccessGrpcService::Withdraw(grpc::CallbackServerContex
                                                       const v1::WithdrawRequest* request,
                                                       v1::WithdrawResponse* /*response*/) {
   return rpc::RunOnPool(
-      &pool_, context, [this, authorization = Authorization(context), request]() -> absl::Status {
+      &pool_, context, request,
+      [this, authorization = Authorization(context), request]() -> absl::Status {
         ASSIGN_OR_RETURN(const Caller admin, Admin(authorization));
         const std::string& caller = admin.principal;
         const auth::AccessState& state = admin.state;

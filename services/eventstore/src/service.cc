@@ -121,7 +121,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::Append(grpc::CallbackServerCont
                                                         const v1::AppendRequest* request,
                                                         v1::AppendResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Caller caller, Allowed(authorization, auth::Action::kRawAppend));
         ASSIGN_OR_RETURN(eventlog::ExpectedRevision expected,
@@ -156,7 +156,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::ReadStream(grpc::CallbackServer
                                                             const v1::ReadStreamRequest* request,
                                                             v1::ReadStreamResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         RETURN_IF_ERROR(Allowed(authorization, auth::Action::kFollowLog).status());
         eventlog::ReadStreamRequest read;
@@ -189,6 +189,9 @@ grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
   if (absl::Status allowed = Allowed(rpc::Credential(*context), auth::Action::kFollowLog).status();
       !allowed.ok()) {
     return new RefusedWriter<v1::ReadAllResponse>(allowed);
+  }
+  if (absl::Status valid = rpc::CheckRequest(*request); !valid.ok()) {
+    return new RefusedWriter<v1::ReadAllResponse>(valid);
   }
   if (absl::Status valid = ValidateFilter(request->filter()); !valid.ok()) {
     return new RefusedWriter<v1::ReadAllResponse>(valid);
@@ -253,6 +256,9 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscrib
   if (absl::Status allowed = Allowed(rpc::Credential(*context), auth::Action::kFollowLog).status();
       !allowed.ok()) {
     return new RefusedWriter<v1::SubscribeResponse>(allowed);
+  }
+  if (absl::Status valid = rpc::CheckRequest(*request); !valid.ok()) {
+    return new RefusedWriter<v1::SubscribeResponse>(valid);
   }
   if (absl::Status valid = ValidateFilter(request->filter()); !valid.ok()) {
     return new RefusedWriter<v1::SubscribeResponse>(valid);
@@ -319,7 +325,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::GetStreamInfo(
     grpc::CallbackServerContext* context, const v1::GetStreamInfoRequest* request,
     v1::GetStreamInfoResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         RETURN_IF_ERROR(Allowed(authorization, auth::Action::kFollowLog).status());
         ASSIGN_OR_RETURN(eventlog::StreamInfo info, store_->GetStreamInfo(request->stream_id()));
@@ -362,7 +368,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::Checkpoint(grpc::CallbackServer
                                                             const v1::CheckpointRequest* request,
                                                             v1::CheckpointResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         RETURN_IF_ERROR(Allowed(authorization, auth::Action::kAdminister).status());
         if (options_.backup_dir.empty()) {

@@ -263,7 +263,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerConte
                                                        const v1::TimelineRequest* request,
                                                        v1::TimelineResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
@@ -297,7 +297,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
                                                         const v1::DeadlinesRequest* request,
                                                         v1::DeadlinesResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         RETURN_IF_ERROR(CheckTerritory(reader, request->territory(), false));
@@ -324,7 +324,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
         std::string after;
         if (!request->page_token().empty() &&
             (!absl::WebSafeBase64Unescape(request->page_token(), &after) ||
-             !(absl::StartsWith(after, "d/") || absl::StartsWith(after, "o/")))) {
+             !projection::IsDeadlineKey(after))) {
           return Invalid("page_token: not a token this server issued");
         }
         ASSIGN_OR_RETURN(const analytics::Source source, SourceField(request->source()));
@@ -375,7 +375,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::WinLoss(grpc::CallbackServerContex
                                                       const v1::WinLossRequest* request,
                                                       v1::WinLossResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         RETURN_IF_ERROR(CheckTerritory(reader, request->territory(), true));
@@ -438,7 +438,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Segments(grpc::CallbackServerConte
                                                        const v1::SegmentsRequest* request,
                                                        v1::SegmentsResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         RETURN_IF_ERROR(CheckTerritory(reader, "", true));
@@ -461,7 +461,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Competitors(grpc::CallbackServerCo
                                                           const v1::CompetitorsRequest* request,
                                                           v1::CompetitorsResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         RETURN_IF_ERROR(CheckTerritory(reader, "", true));
@@ -513,7 +513,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::TenderAsOf(grpc::CallbackServerCon
                                                          const v1::TenderAsOfRequest* request,
                                                          v1::TenderAsOfResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         if (request->as_of_case() == v1::TenderAsOfRequest::AS_OF_NOT_SET) {
@@ -572,7 +572,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::ListTenders(grpc::CallbackServerCo
                                                           const v1::ListTendersRequest* request,
                                                           v1::ListTendersResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         RETURN_IF_ERROR(CheckTerritory(reader, request->territory(), false));
@@ -647,7 +647,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::ActorHistory(grpc::CallbackServerC
                                                            const v1::ActorHistoryRequest* request,
                                                            v1::ActorHistoryResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         if (request->actor().empty()) return Invalid("actor: required");

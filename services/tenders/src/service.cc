@@ -86,6 +86,9 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
   grpc::ServerUnaryReactor* TendersGrpcService::Rpc(grpc::CallbackServerContext* context, \
                                                     const v1::Rpc##Request* request,      \
                                                     v1::Rpc##Response* response) {        \
+    if (absl::Status checked = rpc::CheckRequest(*request); !checked.ok()) {              \
+      return rpc::Refused(context, checked);                                              \
+    }                                                                                     \
     v1::TenderEvent command;                                                              \
     *command.mutable_##event_field() = request->request_field();                          \
     return Run(context, request->request_id(), std::move(command), request->late(),       \
@@ -98,7 +101,7 @@ grpc::ServerUnaryReactor* TendersGrpcService::GetTender(grpc::CallbackServerCont
                                                         const v1::GetTenderRequest* request,
                                                         v1::GetTenderResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
+      &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         // Authenticated before anything is read: no probing without a token.
         auth::Authenticator::Verified caller;

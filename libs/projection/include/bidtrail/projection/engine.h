@@ -168,6 +168,11 @@ class ProjectionEngine {
   virtual const Options& options() const = 0;
 };
 
+// Whether `key` has the shape of a deadline board key the engine hands out
+// (DeadlineEntry::key): "d/" or "o/", the due time, the tender id and the
+// deadline's kind. For checking page tokens clients send back.
+bool IsDeadlineKey(std::string_view key);
+
 }  // namespace bidtrail::projection
 
 #endif  // BIDTRAIL_PROJECTION_ENGINE_H_

@@ -2,13 +2,17 @@
 // line (bidtrail/common/log.h) for each unary call slower than a threshold,
 // and for each call that ends with a server-side error: INTERNAL, UNKNOWN or
 // DATA_LOSS (ERROR), and UNAVAILABLE for unary calls (WARN; streams end with
-// it by design when the server shuts down). Client mistakes are not logged.
+// it by design when the server shuts down). Client mistakes are not logged,
+// refused callers are (one line each). A request that does not parse gets a
+// status that says so (CallLogOptions::hosted_services).
 // Installed on a grpc::ServerBuilder; thread-safe.
 #ifndef BIDTRAIL_RPC_CALL_LOG_H_
 #define BIDTRAIL_RPC_CALL_LOG_H_
 
 #include <cstdint>
 #include <memory>
+#include <set>
+#include <string>
 
 #include "absl/time/time.h"
 #include "grpcpp/support/server_interceptor.h"
@@ -18,6 +22,12 @@ namespace bidtrail::rpc {
 struct CallLogOptions {
   // Unary calls taking longer are logged as slow (WARN).
   absl::Duration slow_call = absl::Seconds(1);
+  // Services this server hosts ("bidtrail.v1.TendersService"). gRPC answers
+  // a request that does not parse (a string that is not UTF-8, bytes that
+  // are not a message) with UNIMPLEMENTED and no message, as it answers an
+  // unknown method: for a method of these services the interceptor makes it
+  // INVALID_ARGUMENT saying why.
+  std::set<std::string> hosted_services;
 };
 
 // An interceptor factory for ServerBuilder::experimental().SetInterceptorCreators.

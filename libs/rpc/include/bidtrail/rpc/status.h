@@ -4,12 +4,18 @@
 #ifndef BIDTRAIL_RPC_STATUS_H_
 #define BIDTRAIL_RPC_STATUS_H_
 
+#include <cstddef>
+
 #include "absl/status/status.h"
 #include "grpcpp/support/status.h"
 
 namespace bidtrail::rpc {
 
-// Same code, same message. absl and gRPC share the canonical code numbers.
+// Longest message a status carries on the wire; longer ones are cut there.
+inline constexpr size_t kMaxStatusMessageBytes = 1024;
+
+// Same code, same message (cut to kMaxStatusMessageBytes, saying so). absl
+// and gRPC share the canonical code numbers.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // Same code, same message. A client that could not reach the server gets

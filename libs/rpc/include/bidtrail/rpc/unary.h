@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "bidtrail/common/thread_pool.h"
+#include "bidtrail/rpc/check.h"
 #include "bidtrail/rpc/limits.h"
 #include "bidtrail/rpc/status.h"
 #include "bidtrail/rpc/wire.h"
@@ -41,6 +42,25 @@ grpc::ServerUnaryReactor* RunOnPool(ThreadPool* pool, grpc::CallbackServerContex
     reactor->Finish(status);
   });
   return reactor;
+}
+
+// A unary call answered at once with `status` (a refusal), off the pool.
+inline grpc::ServerUnaryReactor* Refused(grpc::CallbackServerContext* context,
+                                         const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// RunOnPool for a call whose `request` is first held to CheckRequest
+// (bidtrail/rpc/check.h): a refusal never reaches the pool.
+template <typename Work>
+grpc::ServerUnaryReactor* RunOnPool(ThreadPool* pool, grpc::CallbackServerContext* context,
+                                    const google::protobuf::Message* request, Work work) {
+  if (absl::Status checked = CheckRequest(*request); !checked.ok()) {
+    return Refused(context, checked);
+  }
+  return RunOnPool(pool, context, std::move(work));
 }
 
 }  // namespace bidtrail::rpc

@@ -1,0 +1,125 @@
+#include "bidtrail/rpc/check.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
+
+namespace bidtrail::rpc {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+// Seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+constexpr int64_t kMinTimestampSeconds = -62135596800;
+constexpr int64_t kMaxTimestampSeconds = 253402300799;
+// About 10,000 years, as google/protobuf/duration.proto allows.
+constexpr int64_t kMaxDurationSeconds = 315576000000;
+constexpr int32_t kMaxNanos = 999999999;
+
+std::string Path(const std::string& prefix, const FieldDescriptor& field, int index) {
+  std::string path = prefix.empty() ? field.name() : absl::StrCat(prefix, ".", field.name());
+  if (index >= 0) absl::StrAppend(&path, "[", index, "]");
+  return path;
+}
+
+absl::Status CheckTimestamp(const Message& message, const std::string& path) {
+  const Reflection& reflection = *message.GetReflection();
+  const google::protobuf::Descriptor& type = *message.GetDescriptor();
+  const int64_t seconds = reflection.GetInt64(message, type.FindFieldByName("seconds"));
+  const int32_t nanos = reflection.GetInt32(message, type.FindFieldByName("nanos"));
+  if (nanos < 0 || nanos > kMaxNanos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ".nanos: ", nanos, "; must be 0 to 999,999,999"));
+  }
+  if (seconds < kMinTimestampSeconds || seconds > kMaxTimestampSeconds) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ".seconds: ", seconds, "; must be a time from 0001-01-01 to 9999-12-31 UTC (",
+        kMinTimestampSeconds, " to ", kMaxTimestampSeconds, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDuration(const Message& message, const std::string& path) {
+  const Reflection& reflection = *message.GetReflection();
+  const google::protobuf::Descriptor& type = *message.GetDescriptor();
+  const int64_t seconds = reflection.GetInt64(message, type.FindFieldByName("seconds"));
+  const int32_t nanos = reflection.GetInt32(message, type.FindFieldByName("nanos"));
+  if (seconds < -kMaxDurationSeconds || seconds > kMaxDurationSeconds) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ".seconds: ", seconds, "; must be within ±315,576,000,000 (10,000 years)"));
+  }
+  if (nanos < -kMaxNanos || nanos > kMaxNanos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ".nanos: ", nanos, "; must be within ±999,999,999"));
+  }
+  if ((seconds > 0 && nanos < 0) || (seconds < 0 && nanos > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": seconds ", seconds, " and nanos ",
+                                                   nanos,
+                                                   " have different signs; give both "
+                                                   "the same sign"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckText(const std::string& text, const std::string& path) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": byte ", i, " is a control character (0x", absl::Hex(c, absl::kZeroPad2),
+          "); text may hold tabs and line breaks, no other control characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Check(const Message& message, const std::string& prefix) {
+  const std::string& type = message.GetDescriptor()->full_name();
+  if (type == "google.protobuf.Timestamp") return CheckTimestamp(message, prefix);
+  if (type == "google.protobuf.Duration") return CheckDuration(message, prefix);
+  const Reflection& reflection = *message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);  // the fields that are set
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (field->is_map()) continue;  // none in requests today
+      if (field->is_repeated()) {
+        for (int i = 0; i < reflection.FieldSize(message, field); ++i) {
+          if (absl::Status status =
+                  Check(reflection.GetRepeatedMessage(message, field, i), Path(prefix, *field, i));
+              !status.ok()) {
+            return status;
+          }
+        }
+      } else if (absl::Status status =
+                     Check(reflection.GetMessage(message, field), Path(prefix, *field, -1));
+                 !status.ok()) {
+        return status;
+      }
+    } else if (field->type() == FieldDescriptor::TYPE_STRING) {
+      if (field->is_repeated()) {
+        for (int i = 0; i < reflection.FieldSize(message, field); ++i) {
+          if (absl::Status status = CheckText(reflection.GetRepeatedString(message, field, i),
+                                              Path(prefix, *field, i));
+              !status.ok()) {
+            return status;
+          }
+        }
+      } else if (absl::Status status =
+                     CheckText(reflection.GetString(message, field), Path(prefix, *field, -1));
+                 !status.ok()) {
+        return status;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckRequest(const Message& request) { return Check(request, ""); }
+
+}  // namespace bidtrail::rpc
