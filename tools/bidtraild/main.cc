@@ -81,6 +81,9 @@ ABSL_FLAG(int, max_calls_per_principal, 64,
 ABSL_FLAG(int, max_streams_per_principal, 16,
           "log reads and subscriptions one principal may have open at once; more are refused "
           "with RESOURCE_EXHAUSTED (0: no limit; service principals are not limited)");
+ABSL_FLAG(bool, accept_data_loss, false,
+          "open a log that came back shorter than it acknowledged (a damaged or cut write-ahead "
+          "log; refused with DATA_LOSS otherwise), recording the loss in the log's $log stream");
 ABSL_FLAG(std::string, recover_admin, "",
           "when every admin token is lost: with bidtraild stopped, grant NAME admin and print a "
           "new token for it, recorded in the log, then exit (needs the data folder itself)");
@@ -255,6 +258,10 @@ int main(int argc, char** argv) {
     bidtrail::eventlog::RocksEventLog::Options options;
     options.path = data_dir + "/eventlog";
     options.sync = absl::GetFlag(FLAGS_sync);
+    options.accept_data_loss = absl::GetFlag(FLAGS_accept_data_loss);
+    const char* user = std::getenv("USER");
+    options.accepted_by = absl::StrCat("bidtraild --accept_data_loss (console:",
+                                       user != nullptr && user[0] != '\0' ? user : "unknown", ")");
     std::error_code error;
     std::filesystem::create_directories(data_dir, error);
     if (error) return Fail(absl::StrCat("--data_dir ", data_dir, ": ", error.message()));

@@ -8,13 +8,14 @@
 #include "bidtrail/common/validate.h"
 
 namespace bidtrail::eventlog {
-absl::Status ValidateStreamId(const std::string& stream_id, const Limits& limits) {
+absl::Status ValidateStreamId(const std::string& stream_id, const Limits& limits,
+                              bool allow_system) {
   if (stream_id.empty() || stream_id.size() > limits.max_stream_id_bytes) {
     return absl::InvalidArgumentError(absl::StrCat("stream_id: ", stream_id.size(),
                                                    " bytes; must be 1 to ",
                                                    limits.max_stream_id_bytes, " bytes"));
   }
-  if (stream_id[0] == '$') {
+  if (stream_id[0] == '$' && !allow_system) {
     return absl::InvalidArgumentError(
         "stream_id: must not start with '$' (reserved for system streams)");
   }

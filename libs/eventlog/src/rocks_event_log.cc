@@ -4,6 +4,7 @@
 #include <atomic>
 #include <deque>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -22,6 +23,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
+#include "witness.h"
 
 namespace bidtrail::eventlog {
 namespace {
@@ -35,10 +37,14 @@ using internal::kHashBytes;
 using internal::ParseRecord;
 using internal::PositionKey;
 using internal::PutBigEndian64;
+using internal::ReadWitness;
 using internal::RecordView;
 using internal::StreamPrefix;
 using internal::StreamRevisionKey;
 using internal::ToRecordedEvent;
+using internal::Witness;
+using internal::WitnessPath;
+using internal::WriteWitness;
 
 constexpr char kFormatVersionKey[] = "bidtrail.format_version";
 constexpr char kFormatVersion[] = "1";
@@ -102,6 +108,18 @@ class RocksEventLog::Impl {
 
   ~Impl() {
     CancelSubscriptions();
+    StopWitness();
+    // What was acknowledged is in the WAL; synced and witnessed at close so
+    // that the next open can tell a damaged WAL from a clean stop.
+    // Only a log that passed its witness check: a refused open must leave
+    // the witness as it found it, or the next open would not see the loss.
+    if (witness_checked_ && db_->SyncWAL().ok()) {
+      if (absl::Status witnessed = WriteWitness(options_.path, {Head(), ChainHead()});
+          !witnessed.ok()) {
+        log::Warn("eventlog", "could not write the witness at close",
+                  {{"path", options_.path}, {"error", witnessed}});
+      }
+    }
     for (rocksdb::ColumnFamilyHandle* handle : handles_) {
       // Ignored on purpose: destroying a handle only fails for the default
       // family, whose handle the DB owns; nothing else can be done at close.
@@ -113,9 +131,22 @@ class RocksEventLog::Impl {
 
   absl::Status Restore();
 
+  // Compares the restored log with its witness: DATA_LOSS naming what is
+  // missing or different, unless options_.accept_data_loss, which records
+  // the loss in the "$log" stream and goes on. Then witnesses the head, and
+  // with sync on keeps witnessing it (every 100 ms while it moves).
+  absl::Status CheckWitness();
+  void StartWitness();
+  void StopWitness();
+
+  // The chain hash of the record at `position`; nullopt when there is none.
+  absl::StatusOr<std::optional<std::string>> HashAt(uint64_t position);
+
+  // `system`: a stream of the log's own ("$log"), which clients may not name.
   absl::StatusOr<AppendResult> Append(const std::string& stream_id,
                                       const ExpectedRevision& expected,
-                                      const std::vector<ProposedEvent>& events);
+                                      const std::vector<ProposedEvent>& events,
+                                      bool system = false);
   absl::StatusOr<ReadStreamResult> ReadStream(const ReadStreamRequest& request);
   absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request);
   absl::StatusOr<StreamInfo> GetStreamInfo(const std::string& stream_id);
@@ -222,6 +253,13 @@ class RocksEventLog::Impl {
   // the log is reopened, which restores the head from disk.
   absl::Status write_error_ ABSL_GUARDED_BY(write_mu_);
 
+  // The witness writer (sync on): wakes every 100 ms, witnesses a moved head.
+  std::thread witness_thread_;
+  absl::Mutex witness_mu_;
+  bool witness_stop_ ABSL_GUARDED_BY(witness_mu_) = false;
+  // Set once CheckWitness passed (at open, before any other thread runs).
+  bool witness_checked_ = false;
+
   // What readers and subscribers may see: only committed (durable) positions.
   absl::Mutex head_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   std::atomic<uint64_t> committed_head_{0};  // written under head_mu_
@@ -322,6 +360,103 @@ absl::Status RocksEventLog::Impl::Restore() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<std::string>> RocksEventLog::Impl::HashAt(uint64_t position) {
+  std::string value;
+  const rocksdb::Status got =
+      db_->Get(rocksdb::ReadOptions(), cf(kLog), PositionKey(position), &value);
+  if (got.IsNotFound()) return std::optional<std::string>();
+  RETURN_IF_ERROR(FromRocks(got, "reading a record"));
+  RecordView view;
+  RETURN_IF_ERROR(ParseRecord(value, &view));
+  return std::optional<std::string>(std::string(view.hash));
+}
+
+absl::Status RocksEventLog::Impl::CheckWitness() {
+  ASSIGN_OR_RETURN(const std::optional<Witness> witness, ReadWitness(options_.path));
+  const uint64_t head = Head();
+  std::string problem;
+  if (witness && head < witness->position) {
+    problem = absl::StrCat("the log ends at position ", head, ", but positions ", head + 1, " to ",
+                           witness->position, " were acknowledged (", WitnessPath(options_.path),
+                           " says so)");
+  } else if (witness && witness->position > 0) {
+    ASSIGN_OR_RETURN(const std::optional<std::string> hash, HashAt(witness->position));
+    if (!hash || *hash != witness->hash) {
+      problem = absl::StrCat("the record at position ", witness->position,
+                             " is not the one acknowledged there: its chain hash differs from "
+                             "the one in ",
+                             WitnessPath(options_.path));
+    }
+  }
+  if (!problem.empty()) {
+    if (!options_.accept_data_loss) {
+      return absl::DataLossError(absl::StrCat(
+          options_.path, ": ", problem,
+          ". The write-ahead log may be damaged or cut. Restore the log from a backup, or "
+          "start with --accept_data_loss to go on with the log as it is (the loss is recorded "
+          "in the log)"));
+    }
+    log::Error("eventlog", "data loss accepted at open",
+               {{"path", options_.path}, {"problem", problem}});
+    ProposedEvent incident;
+    // Named by what was lost: accepting the same loss again is one event.
+    incident.event_id = NameBasedUuid(absl::StrCat("data loss\n", head, "\n", problem));
+    incident.type = "bidtrail.v1.DataLossAccepted";
+    incident.data =
+        absl::StrCat("{\"problem\":\"", problem, "\",\"head_found\":", head,
+                     ",\"witness_position\":", witness->position, ",\"witness_hash\":\"",
+                     absl::BytesToHexString(witness->hash), "\"}");
+    incident.occurred_at = absl::Now();
+    incident.actor =
+        options_.accepted_by.empty() ? "bidtraild --accept_data_loss" : options_.accepted_by;
+    RETURN_IF_ERROR(
+        Append(kLogStream, ExpectedRevision::Any(), {incident}, /*system=*/true).status());
+  }
+  RETURN_IF_ERROR(WriteWitness(options_.path, {Head(), ChainHead()}));
+  witness_checked_ = true;
+  return absl::OkStatus();
+}
+
+void RocksEventLog::Impl::StartWitness() {
+  if (!options_.sync) return;  // unsynced appends are witnessed at close only
+  witness_thread_ = std::thread([this] {
+    uint64_t witnessed = Head();
+    bool failing = false;
+    while (true) {
+      {
+        absl::MutexLock lock(&witness_mu_);
+        witness_mu_.AwaitWithTimeout(absl::Condition(&witness_stop_), absl::Milliseconds(100));
+        if (witness_stop_) return;
+      }
+      if (Head() == witnessed) continue;
+      // Head and hash read together: Publish sets both under head_mu_.
+      Witness witness;
+      {
+        absl::MutexLock lock(&head_mu_);
+        witness.position = committed_head_.load(std::memory_order_acquire);
+        witness.hash = committed_chain_head_;
+      }
+      const absl::Status written = WriteWitness(options_.path, witness);
+      if (written.ok()) {
+        witnessed = witness.position;
+        failing = false;
+      } else if (!failing) {
+        failing = true;
+        log::Warn("eventlog", "could not write the witness; retrying",
+                  {{"path", options_.path}, {"error", written}});
+      }
+    }
+  });
+}
+
+void RocksEventLog::Impl::StopWitness() {
+  {
+    absl::MutexLock lock(&witness_mu_);
+    witness_stop_ = true;
+  }
+  if (witness_thread_.joinable()) witness_thread_.join();
+}
+
 void RocksEventLog::Impl::Publish(uint64_t head, const std::string& chain_head) {
   absl::MutexLock lock(&head_mu_);
   committed_chain_head_ = chain_head;
@@ -330,9 +465,12 @@ void RocksEventLog::Impl::Publish(uint64_t head, const std::string& chain_head) 
 
 absl::StatusOr<AppendResult> RocksEventLog::Impl::Append(const std::string& stream_id,
                                                          const ExpectedRevision& expected,
-                                                         const std::vector<ProposedEvent>& events) {
-  ASSIGN_OR_RETURN(const std::vector<Uuid> event_ids,
-                   ValidateAppend(stream_id, events, options_.limits));
+                                                         const std::vector<ProposedEvent>& events,
+                                                         bool system) {
+  // A system stream's events are held to the same limits as any other's.
+  ASSIGN_OR_RETURN(
+      const std::vector<Uuid> event_ids,
+      ValidateAppend(system ? stream_id.substr(1) : stream_id, events, options_.limits));
   Writer writer(&stream_id, &expected, &events, &event_ids);
 
   queue_mu_.Lock();
@@ -618,7 +756,8 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
 }
 
 absl::StatusOr<ReadStreamResult> RocksEventLog::Impl::ReadStream(const ReadStreamRequest& request) {
-  RETURN_IF_ERROR(ValidateStreamId(request.stream_id, options_.limits));
+  // System streams ("$log") are read like any other; only appends are theirs.
+  RETURN_IF_ERROR(ValidateStreamId(request.stream_id, options_.limits, /*allow_system=*/true));
   RETURN_IF_ERROR(ValidateReadCount(request.max_count, options_.limits));
   const uint64_t head = Head();
   ASSIGN_OR_RETURN(std::optional<uint64_t> last_revision, LastRevision(request.stream_id));
@@ -728,7 +867,7 @@ absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest&
 }
 
 absl::StatusOr<StreamInfo> RocksEventLog::Impl::GetStreamInfo(const std::string& stream_id) {
-  RETURN_IF_ERROR(ValidateStreamId(stream_id, options_.limits));
+  RETURN_IF_ERROR(ValidateStreamId(stream_id, options_.limits, /*allow_system=*/true));
   ASSIGN_OR_RETURN(std::optional<uint64_t> last_revision, LastRevision(stream_id));
   StreamInfo info;
   if (last_revision) {
@@ -816,6 +955,14 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
+  // Recovery replays the write-ahead log up to its first damaged record and
+  // stops there: the log opens as a consistent prefix of whole group commits
+  // (a torn tail from a crash is an unacknowledged append, rightly dropped).
+  // A damaged record in the middle would silently drop acknowledged events
+  // after it: the witness (CheckWitness) catches that and refuses to open.
+  // kAbsoluteConsistency would refuse even a torn tail, the ordinary result
+  // of a crash; kSkipAnyCorruptedRecords would leave gaps.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
 
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::BlockBasedTableOptions log_table;
@@ -890,6 +1037,8 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options
   auto impl = std::make_unique<Impl>(options, std::move(db), std::move(handles));
   RETURN_IF_ERROR(format_ok);
   RETURN_IF_ERROR(impl->Restore());
+  RETURN_IF_ERROR(impl->CheckWitness());
+  impl->StartWitness();
   auto opened = std::unique_ptr<RocksEventLog>(new RocksEventLog(std::move(impl)));
   log::Info("eventlog", "opened",
             {{"path", options.path},

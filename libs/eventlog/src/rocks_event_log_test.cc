@@ -2,9 +2,12 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -17,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "record_codec.h"
 #include "rocksdb/db.h"
+#include "witness.h"
 
 namespace bidtrail::eventlog {
 namespace {
@@ -148,6 +152,93 @@ TEST_F(RocksEventLogTest, WrittenByIsKeptAndOptional) {
   EXPECT_THAT(log_->Append("tender-1", ExpectedRevision::Any(), {chatty}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("events[0].written_by: 201 bytes; at most 200")));
+}
+
+// The write-ahead log of a cleanly stopped log, cut or damaged in the
+// middle: the log would come back shorter, silently. Its witness says how
+// far it had acknowledged: the open is refused with DATA_LOSS naming the
+// missing positions, or, when the operator accepts the loss, goes on and
+// records it in the "$log" stream.
+class DamagedWalTest : public RocksEventLogTest,
+                       public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(DamagedWalTest, IsRefusedAtOpenOrAcceptedAndRecorded) {
+  for (uint64_t i = 1; i <= 400; ++i) {
+    ASSERT_THAT(log_->Append("t", ExpectedRevision::Any(), {Event(i)}), IsOk());
+  }
+  log_.reset();
+  // The largest WAL file holds the appends (no flush at close).
+  std::string wal;
+  uintmax_t wal_size = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() + "/log")) {
+    if (entry.path().extension() == ".log" && entry.file_size() > wal_size) {
+      wal = entry.path().string();
+      wal_size = entry.file_size();
+    }
+  }
+  ASSERT_GT(wal_size, 10000u);
+  if (std::string(GetParam()) == "cut") {
+    std::filesystem::resize_file(wal, wal_size / 2);
+  } else {
+    std::fstream file(wal, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(wal_size / 2));
+    file.write("0123456789abcdef", 16);
+  }
+  RocksEventLog::Options options;
+  options.path = dir_.path() + "/log";
+  options.sync = false;
+  auto refused = RocksEventLog::Open(options);
+  ASSERT_THAT(refused.status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(" to 400 were acknowledged")));
+  EXPECT_THAT(refused.status().message(), HasSubstr("--accept_data_loss"));
+
+  options.accept_data_loss = true;
+  options.accepted_by = "console:ops";
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<RocksEventLog> accepted, RocksEventLog::Open(options));
+    ReadStreamRequest read;
+    read.stream_id = RocksEventLog::kLogStream;
+    absl::StatusOr<ReadStreamResult> read_incidents = accepted->ReadStream(read);
+    ASSERT_TRUE(read_incidents.ok()) << read_incidents.status();
+    const ReadStreamResult& incidents = *read_incidents;
+    ASSERT_EQ(incidents.events.size(), 1u);
+    EXPECT_EQ(incidents.events[0].type, "bidtrail.v1.DataLossAccepted");
+    EXPECT_EQ(incidents.events[0].actor, "console:ops");
+    EXPECT_THAT(incidents.events[0].data, HasSubstr("were acknowledged"));
+    ASSERT_OK_AND_ASSIGN(VerifyResult verified, accepted->Verify());
+    EXPECT_TRUE(verified.ok) << verified.problem;
+    // Appends go on from the new head.
+    ASSERT_THAT(accepted->Append("t", ExpectedRevision::Any(), {Event(1000)}), IsOk());
+  }
+  // Accepted once: the log opens again as it now is.
+  options.accept_data_loss = false;
+  EXPECT_THAT(RocksEventLog::Open(options), IsOk());
+  // Clients cannot write to the log's own stream.
+  Reopen();
+  EXPECT_THAT(log_->Append(RocksEventLog::kLogStream, ExpectedRevision::Any(), {Event(2000)}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reserved")));
+}
+
+INSTANTIATE_TEST_SUITE_P(CutAndFlipped, DamagedWalTest, ::testing::Values("cut", "flipped"));
+
+// A log whose witness says a different record stands at the witnessed
+// position (history rewritten under it) is refused too.
+TEST_F(RocksEventLogTest, AWitnessOfAnotherHistoryIsRefused) {
+  for (uint64_t i = 1; i <= 5; ++i) {
+    ASSERT_THAT(log_->Append("t", ExpectedRevision::Any(), {Event(i)}), IsOk());
+  }
+  log_.reset();
+  ASSERT_OK_AND_ASSIGN(std::optional<internal::Witness> witness,
+                       internal::ReadWitness(dir_.path() + "/log"));
+  ASSERT_TRUE(witness.has_value());
+  EXPECT_EQ(witness->position, 5u);
+  witness->position = 3;  // the hash of 5 claimed for 3
+  ASSERT_THAT(internal::WriteWitness(dir_.path() + "/log", *witness), IsOk());
+  RocksEventLog::Options options;
+  options.path = dir_.path() + "/log";
+  EXPECT_THAT(RocksEventLog::Open(options).status(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("the record at position 3 is not the one acknowledged there")));
 }
 
 TEST_F(RocksEventLogTest, ReadsStreamsForwardBackwardAndInPages) {

@@ -284,9 +284,12 @@ absl::Status Runner::Stage(Delivery& delivery, Staged* staged) {
     record_begin = decoded.record_end;
 
     if (!decoded.event) {
-      // The access stream's events (docs/security.md) are known, and none
-      // of the read models' business: not counted as unknown.
-      if (event.stream_id != "access") ++staged->unknown;
+      // The access stream's events (docs/security.md) and the log's own
+      // ("$log": incidents) are known, and none of the read models'
+      // business: not counted as unknown.
+      if (event.stream_id != "access" && event.stream_id.substr(0, 1) != "$") {
+        ++staged->unknown;
+      }
       continue;
     }
     // Into the event: used before the event is applied (moved from).

@@ -27,7 +27,9 @@ struct Limits {
 
 // OK, or INVALID_ARGUMENT naming the rule: 1 to max_stream_id_bytes printable
 // ASCII bytes (0x20 to 0x7e), not starting with '$'.
-absl::Status ValidateStreamId(const std::string& stream_id, const Limits& limits);
+// `allow_system`: a stream of the log's own ("$log") is fine (reads).
+absl::Status ValidateStreamId(const std::string& stream_id, const Limits& limits,
+                              bool allow_system = false);
 
 // Validates a whole append; on success returns the parsed event ids in order.
 // INVALID_ARGUMENT naming the field ("events[3].event_id") and the limit.

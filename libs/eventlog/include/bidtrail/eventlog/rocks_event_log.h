@@ -43,10 +43,23 @@ class RocksEventLog final : public EventStore {
     size_t max_group_appends = 1024;
     // Stop adding appends to a group once it holds this many bytes of events.
     size_t max_group_bytes = size_t{8} << 20;
+    // At open, a log shorter than its witness (or different at the witnessed
+    // position) is refused with DATA_LOSS; true goes on with it, recording
+    // the loss as a DataLossAccepted event in kLogStream, by `accepted_by`.
+    bool accept_data_loss = false;
+    std::string accepted_by;
   };
 
+  // The log's own stream (incidents such as an accepted data loss); clients
+  // cannot append to it ('$' is reserved).
+  static constexpr char kLogStream[] = "$log";
+
   // Opens (or creates) the log at options.path and restores the head position,
-  // the chain head and the stream revisions.
+  // the chain head and the stream revisions. The log keeps a witness of how far
+  // it acknowledged (a file in options.path, written after syncs and at
+  // close); a log that comes back shorter, or different at the witnessed
+  // position, is DATA_LOSS naming the missing positions (see
+  // Options::accept_data_loss).
   // Errors: FAILED_PRECONDITION when the folder holds data of an unknown
   // format version, or a RocksDB database that is not a bidtrail log;
   // INVALID_ARGUMENT for an empty path; UNAVAILABLE when RocksDB cannot open it
