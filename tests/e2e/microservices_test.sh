@@ -384,6 +384,19 @@ start projections --services=projections --eventstore="127.0.0.1:$PORT_eventstor
   --data_dir="$WORK/proj" --own_party_id=us
 ask verify --json 2>"$WORK/verify.err" && fail "e2e verified the log"
 grep -q "PERMISSION_DENIED: e2e may not verify" "$WORK/verify.err" || fail "verify by e2e: $(cat "$WORK/verify.err")"
+# Against a head noted elsewhere: the same log passes, a longer expectation
+# (a lost suffix) or another hash fails, naming what differs.
+HEAD_HASH=$(BIDTRAIL_SERVER="127.0.0.1:$PORT_projections" admin verify | sed -n 's/^head: position [0-9]*, hash //p')
+BIDTRAIL_SERVER="127.0.0.1:$PORT_projections" admin verify --expect-head "$ACKED" --expect-hash "$HEAD_HASH" |
+  grep -q "position $ACKED as expected" || fail "verify against its own head"
+BIDTRAIL_SERVER="127.0.0.1:$PORT_projections" admin verify --expect-head "$((ACKED + 5))" >"$WORK/short.txt" &&
+  fail "a log shorter than expected verified"
+grep -q "LOG ALTERED at position $((ACKED + 1)): the log ends at position $ACKED, but position $((ACKED + 5)) was expected" \
+  "$WORK/short.txt" || fail "verify of a short log: $(cat "$WORK/short.txt")"
+BIDTRAIL_SERVER="127.0.0.1:$PORT_projections" admin verify --expect-head 3 --expect-hash "$HEAD_HASH" >"$WORK/other.txt" &&
+  fail "another history verified"
+grep -q "the record at position 3 has chain hash .*, not the expected $HEAD_HASH" "$WORK/other.txt" ||
+  fail "verify of another history: $(cat "$WORK/other.txt")"
 BIDTRAIL_SERVER="127.0.0.1:$PORT_projections" admin verify --json |
   grep -q "\"ok\":true,\"records_checked\":$ACKED," || fail "verify: $(BIDTRAIL_SERVER="127.0.0.1:$PORT_projections" admin verify --json 2>&1)"
 BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" tender show E2E-A --json |

@@ -782,11 +782,17 @@ int ListTenders(const Client& client, const Args& args) {
   return 0;
 }
 
-int Verify(const Client& client, const Args&) {
+int Verify(const Client& client, const Args& args) {
+  v1::VerifyLogRequest request;
+  ASSIGN_OR_USAGE(const std::optional<uint64_t> expect_head, args.Number("expect-head"));
+  request.set_expect_position(expect_head.value_or(0));
+  request.set_expect_hash(args.Get("expect-hash"));
+  if (!request.expect_hash().empty() && !expect_head) {
+    return Usage("--expect-hash needs --expect-head, the position it is the hash of");
+  }
   v1::VerifyLogResponse response;
   auto context = client.Context(std::chrono::seconds(7200));
-  const grpc::Status status =
-      client.queries->VerifyLog(context.get(), v1::VerifyLogRequest(), &response);
+  const grpc::Status status = client.queries->VerifyLog(context.get(), request, &response);
   if (!status.ok()) return client.Fail(status);
   std::string hash;
   for (unsigned char c : response.head_hash()) absl::StrAppendFormat(&hash, "%02x", c);
@@ -797,8 +803,11 @@ int Verify(const Client& client, const Args&) {
                Cell::Text(response.problem()), Cell::Text(hash)});
     table.Print(client.format);
   } else if (response.ok()) {
-    std::printf("log intact: %llu records, hash chain verified\nhead hash %s\n",
-                static_cast<unsigned long long>(response.records_checked()), hash.c_str());
+    std::printf(
+        "log intact: %llu records, hash chain verified%s\nhead: position %llu, hash %s\n",
+        static_cast<unsigned long long>(response.records_checked()),
+        expect_head ? absl::StrCat(", position ", *expect_head, " as expected").c_str() : "",
+        static_cast<unsigned long long>(response.records_checked()), hash.c_str());
   } else {
     std::printf("LOG ALTERED at position %llu: %s\n",
                 static_cast<unsigned long long>(response.first_bad_position()),
@@ -1000,7 +1009,18 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
                        64,
                        ListTenders});
   commands->push_back(
-      {{"verify"}, "", "prove the log was not rewritten (hash chain check)", "", {}, 0, 0, Verify});
+      {{"verify"},
+       "[--expect-head N [--expect-hash H]]",
+       "prove the log was not rewritten (hash chain check)",
+       "Recomputes the SHA-256 chain over the whole log and prints the head: its position and "
+       "hash. Note them elsewhere (a report, a ticket); later, --expect-head N --expect-hash H "
+       "also proves the log still reaches position N with that very history: a log that lost "
+       "its last events still verifies as a chain, but not against what you noted.",
+       {{"expect-head", "N", "the log must reach position N"},
+        {"expect-hash", "H", "and hold there the record with chain hash H (64 hex digits)"}},
+       0,
+       0,
+       Verify});
   commands->push_back(
       {{"rebuild"}, "", "rebuild every read model from the log, online", "", {}, 0, 0, Rebuild});
   commands->push_back(

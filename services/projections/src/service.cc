@@ -4,6 +4,7 @@
 #include <map>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -702,18 +703,60 @@ grpc::ServerUnaryReactor* QueriesGrpcService::ActorHistory(grpc::CallbackServerC
 }
 
 grpc::ServerUnaryReactor* QueriesGrpcService::VerifyLog(grpc::CallbackServerContext* context,
-                                                        const v1::VerifyLogRequest* /*request*/,
+                                                        const v1::VerifyLogRequest* request,
                                                         v1::VerifyLogResponse* response) {
   return rpc::RunOnPool(
-      &pool_, context,
-      [this, authorization = rpc::Credential(*context), response]() -> absl::Status {
+      &pool_, context, request,
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
         ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
         if (!reader.admin) {
           return absl::PermissionDeniedError(
               absl::StrCat(reader.principal, " may not verify: it needs admin"));
         }
+        std::string expected_hash;
+        if (!request->expect_hash().empty()) {
+          if (request->expect_hash().size() != 64 ||
+              request->expect_hash().find_first_not_of("0123456789abcdefABCDEF") !=
+                  std::string::npos) {
+            return Invalid(absl::StrCat("expect_hash: \"", Prefix(request->expect_hash()),
+                                        "\" is not a chain hash (64 hex digits)"));
+          }
+          if (request->expect_position() == 0) {
+            return Invalid("expect_hash: needs expect_position, the position it is the hash of");
+          }
+          expected_hash = absl::HexStringToBytes(request->expect_hash());
+        }
         ASSIGN_OR_RETURN(eventlog::VerifyResult result, store_->Verify());
         eventstore::ToProto(result, response);
+        if (!result.ok || request->expect_position() == 0) return absl::OkStatus();
+        // The chain holds; does the log reach what was noted, unchanged?
+        const uint64_t expected = request->expect_position();
+        if (result.records_checked < expected) {
+          response->set_ok(false);
+          response->set_first_bad_position(result.records_checked + 1);
+          response->set_problem(absl::StrCat(
+              "the log ends at position ", result.records_checked, ", but position ", expected,
+              " was expected: events were lost, or this is not the log the expectation came "
+              "from"));
+          return absl::OkStatus();
+        }
+        if (expected_hash.empty()) return absl::OkStatus();
+        eventlog::ReadAllRequest read;
+        read.from_position = expected;
+        read.max_count = 1;
+        read.max_scan = 1;
+        ASSIGN_OR_RETURN(eventlog::ReadAllResult found, store_->ReadAll(read));
+        if (found.events.empty() || found.events[0].position != expected ||
+            found.events[0].hash != expected_hash) {
+          response->set_ok(false);
+          response->set_first_bad_position(expected);
+          response->set_problem(
+              absl::StrCat("the record at position ", expected, " has chain hash ",
+                           found.events.empty() ? std::string("(none)")
+                                                : absl::BytesToHexString(found.events[0].hash),
+                           ", not the expected ", absl::AsciiStrToLower(request->expect_hash()),
+                           ": the history up to there is not the one noted"));
+        }
         return absl::OkStatus();
       });
 }
