@@ -14,6 +14,7 @@ cleanup() {
   for pid in "${PIDS[@]}"; do
     { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true
   done
+  umount "$WORK/small" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -490,6 +491,27 @@ BIDTRAIL_TOKEN="$TLS_ROOT" "$BIN/bidtrail" --server "127.0.0.1:$PORT_tlstenders"
   grep -q "Over TLS" || fail "a tender read back through TLS"
 stop tlstenders
 stop tlsstore
+
+# A nearly full disk (a real one: a small tmpfs, where the machine lets us
+# mount one): appends refused with RESOURCE_EXHAUSTED, the server alive and
+# reading, appends resuming once space is freed.
+if mkdir -p "$WORK/small" && mount -t tmpfs -o size=256m tmpfs "$WORK/small" 2>/dev/null; then
+  # The event store alone: grants are appends too.
+  start small --services=eventstore --data_dir="$WORK/small/data" --min_free_disk=64MiB
+  small() { XDG_CONFIG_HOME="$WORK/small-config" BIDTRAIL_TOKEN= "$BIN/bidtrail" --server "127.0.0.1:$PORT_small" "$@"; }
+  small auth init small-root >"$WORK/small-init.txt" 2>&1 ||
+    fail "auth init on the small disk: $(cat "$WORK/small-init.txt"; df -h "$WORK/small")"
+  FREE_MIB=$(df -m --output=avail "$WORK/small" | tail -n 1 | tr -d ' ')
+  dd if=/dev/zero of="$WORK/small/filler" bs=1M count="$((FREE_MIB - 32))" 2>/dev/null || true
+  small auth grant ana analyst 2>"$WORK/full.err" && fail "an append on a nearly full disk was accepted"
+  grep -q "RESOURCE_EXHAUSTED: the disk of $WORK/small/data/eventlog has [0-9]* MiB free, below the floor of 64 MiB" \
+    "$WORK/full.err" || fail "disk full: $(cat "$WORK/full.err")"
+  small auth whoami >/dev/null || fail "reads stopped on a nearly full disk"
+  rm -f "$WORK/small/filler"
+  small auth grant ana analyst >/dev/null || fail "appends did not resume once space was freed"
+  stop small
+  umount "$WORK/small"
+fi
 
 # Break glass: every admin token lost, whoever holds the data folder makes a
 # new admin, recorded in the log; never while the store runs.

@@ -18,6 +18,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -81,6 +82,10 @@ ABSL_FLAG(int, max_calls_per_principal, 64,
 ABSL_FLAG(int, max_streams_per_principal, 16,
           "log reads and subscriptions one principal may have open at once; more are refused "
           "with RESOURCE_EXHAUSTED (0: no limit; service principals are not limited)");
+ABSL_FLAG(std::string, min_free_disk, "128MiB",
+          "appends are refused (RESOURCE_EXHAUSTED) while the data folder's disk has less free "
+          "space, and resume once there is more; reads go on. A size: 512MiB, 2GiB, or 0 for "
+          "no floor");
 ABSL_FLAG(bool, accept_data_loss, false,
           "open a log that came back shorter than it acknowledged (a damaged or cut write-ahead "
           "log; refused with DATA_LOSS otherwise), recording the loss in the log's $log stream");
@@ -115,6 +120,35 @@ absl::StatusOr<std::string> ReadFlagFile(const std::string& path, const char* fl
   std::ifstream file(path);
   if (!file) return absl::FailedPreconditionError(absl::StrCat("--", flag, ": cannot read ", path));
   return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+}
+
+// "512MiB", "2GiB", "64KiB", "1000B", "0": bytes.
+absl::StatusOr<uint64_t> ParseSize(const std::string& text) {
+  static const std::pair<const char*, uint64_t> kUnits[] = {
+      {"GiB", uint64_t{1} << 30}, {"MiB", uint64_t{1} << 20}, {"KiB", uint64_t{1} << 10}, {"B", 1}};
+  uint64_t unit = 1;
+  std::string number = text;
+  for (const auto& [suffix, bytes] : kUnits) {
+    const std::string tail(suffix);
+    if (number.size() > tail.size() &&
+        number.compare(number.size() - tail.size(), tail.size(), tail) == 0) {
+      number.resize(number.size() - tail.size());
+      unit = bytes;
+      break;
+    }
+  }
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(number, &value) || (unit > 1 && value > (UINT64_MAX / unit))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text,
+                     "\" is not a size; write a whole number with B, KiB, MiB or GiB (512MiB), "
+                     "or 0 for no floor"));
+  }
+  if (unit == 1 && number == text && value != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", text, "\": say the unit (B, KiB, MiB or GiB), for example ", text, "MiB"));
+  }
+  return value * unit;
 }
 
 // Whether `listen` ("127.0.0.1:50051", "[::1]:0", "localhost:1") is loopback.
@@ -258,6 +292,13 @@ int main(int argc, char** argv) {
     bidtrail::eventlog::RocksEventLog::Options options;
     options.path = data_dir + "/eventlog";
     options.sync = absl::GetFlag(FLAGS_sync);
+    absl::StatusOr<uint64_t> floor = ParseSize(absl::GetFlag(FLAGS_min_free_disk));
+    if (!floor.ok()) {
+      std::fprintf(stderr, "bidtraild: --min_free_disk: %s\n",
+                   std::string(floor.status().message()).c_str());
+      return 2;
+    }
+    options.min_free_bytes = *floor;
     options.accept_data_loss = absl::GetFlag(FLAGS_accept_data_loss);
     const char* user = std::getenv("USER");
     options.accepted_by = absl::StrCat("bidtraild --accept_data_loss (console:",

@@ -1,5 +1,7 @@
 #include "bidtrail/eventlog/rocks_event_log.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <atomic>
 #include <deque>
@@ -139,6 +141,11 @@ class RocksEventLog::Impl {
   void StartWitness();
   void StopWitness();
 
+  // OK while the data's file system has options_.min_free_bytes free;
+  // RESOURCE_EXHAUSTED naming the folder and the figures otherwise (said once
+  // in the server's log per episode).
+  absl::Status CheckFreeSpace() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
   // The chain hash of the record at `position`; nullopt when there is none.
   absl::StatusOr<std::optional<std::string>> HashAt(uint64_t position);
 
@@ -257,6 +264,8 @@ class RocksEventLog::Impl {
   std::thread witness_thread_;
   absl::Mutex witness_mu_;
   bool witness_stop_ ABSL_GUARDED_BY(witness_mu_) = false;
+  // Whether appends are being refused for want of space (logged once).
+  bool disk_full_ ABSL_GUARDED_BY(write_mu_) = false;
   // Set once CheckWitness passed (at open, before any other thread runs).
   bool witness_checked_ = false;
 
@@ -358,6 +367,40 @@ absl::Status RocksEventLog::Impl::Restore() {
   }
   Publish(head, chain_head);
   return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::Impl::CheckFreeSpace() {
+  if (options_.min_free_bytes == 0) return absl::OkStatus();
+  absl::StatusOr<uint64_t> free_bytes;
+  if (options_.free_bytes) {
+    free_bytes = options_.free_bytes(options_.path);
+  } else {
+    struct statvfs fs;
+    if (statvfs(options_.path.c_str(), &fs) != 0) return absl::OkStatus();  // cannot tell
+    free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  }
+  if (!free_bytes.ok()) return absl::OkStatus();
+  if (*free_bytes >= options_.min_free_bytes) {
+    if (disk_full_) {
+      disk_full_ = false;
+      log::Info("eventlog", "free space is back; appends resume",
+                {{"path", options_.path}, {"free_mib", *free_bytes >> 20}});
+    }
+    return absl::OkStatus();
+  }
+  const absl::Status refused = absl::ResourceExhaustedError(absl::StrCat(
+      "the disk of ", options_.path, " has ", *free_bytes >> 20, " MiB free, below the floor of ",
+      options_.min_free_bytes >> 20,
+      " MiB (bidtraild --min_free_disk): appends are refused until space is freed, then resume "
+      "by themselves; reads go on, nothing acknowledged is lost"));
+  if (!disk_full_) {
+    disk_full_ = true;
+    log::Error("eventlog", "disk nearly full; appends refused",
+               {{"path", options_.path},
+                {"free_mib", *free_bytes >> 20},
+                {"floor_mib", options_.min_free_bytes >> 20}});
+  }
+  return refused;
 }
 
 absl::StatusOr<std::optional<std::string>> RocksEventLog::Impl::HashAt(uint64_t position) {
@@ -519,6 +562,11 @@ void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
   absl::MutexLock lock(&write_mu_);
   if (!write_error_.ok()) {
     for (Writer* writer : group) writer->result = write_error_;
+    return;
+  }
+  // Below the free-space floor: refused before RocksDB meets a full disk.
+  if (absl::Status room = CheckFreeSpace(); !room.ok()) {
+    for (Writer* writer : group) writer->result = room;
     return;
   }
   // recorded_at never goes backwards along the log, even if the clock does.

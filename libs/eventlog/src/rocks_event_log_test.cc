@@ -241,6 +241,39 @@ TEST_F(RocksEventLogTest, AWitnessOfAnotherHistoryIsRefused) {
                        HasSubstr("the record at position 3 is not the one acknowledged there")));
 }
 
+// A nearly full disk: appends refused with RESOURCE_EXHAUSTED before RocksDB
+// meets the full disk, reads going on, appends resuming by themselves once
+// space is back, nothing acknowledged lost.
+TEST_F(RocksEventLogTest, BelowTheFreeSpaceFloorAppendsWaitForSpace) {
+  std::atomic<uint64_t> free_bytes{uint64_t{1} << 30};
+  log_.reset();
+  RocksEventLog::Options options;
+  options.path = dir_.path() + "/log";
+  options.sync = false;
+  options.min_free_bytes = uint64_t{128} << 20;
+  options.free_bytes = [&](const std::string& path) -> absl::StatusOr<uint64_t> {
+    EXPECT_EQ(path, dir_.path() + "/log");
+    return free_bytes.load();
+  };
+  ASSERT_OK_AND_ASSIGN(log_, RocksEventLog::Open(options));
+  ASSERT_THAT(log_->Append("t", ExpectedRevision::Any(), {Event(1)}), IsOk());
+  free_bytes = uint64_t{100} << 20;
+  EXPECT_THAT(log_->Append("t", ExpectedRevision::Any(), {Event(2)}),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       "the disk of " + dir_.path() +
+                           "/log has 100 MiB free, below the floor of 128 MiB (bidtraild "
+                           "--min_free_disk): appends are refused until space is freed, then "
+                           "resume by themselves; reads go on, nothing acknowledged is lost"));
+  EXPECT_EQ(Head(), 1u);
+  EXPECT_EQ(ReadAllEvents().size(), 1u) << "reads go on";
+  free_bytes = uint64_t{200} << 20;
+  ASSERT_OK_AND_ASSIGN(AppendResult resumed,
+                       log_->Append("t", ExpectedRevision::Any(), {Event(2)}));
+  EXPECT_EQ(resumed.first_position, 2u);
+  ASSERT_OK_AND_ASSIGN(VerifyResult verified, log_->Verify());
+  EXPECT_TRUE(verified.ok);
+}
+
 TEST_F(RocksEventLogTest, ReadsStreamsForwardBackwardAndInPages) {
   ASSERT_THAT(log_->Append("a", ExpectedRevision::Any(), {Event(1), Event(2), Event(3), Event(4)}),
               IsOk());

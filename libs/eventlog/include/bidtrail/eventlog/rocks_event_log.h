@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -48,6 +49,14 @@ class RocksEventLog final : public EventStore {
     // the loss as a DataLossAccepted event in kLogStream, by `accepted_by`.
     bool accept_data_loss = false;
     std::string accepted_by;
+    // Appends are refused with RESOURCE_EXHAUSTED while the file system of
+    // `path` has less free space than this (checked before each group
+    // commit), before RocksDB reaches a failing write; they resume by
+    // themselves once space is freed. Reads go on. 0: no floor.
+    uint64_t min_free_bytes = uint64_t{128} << 20;
+    // Free bytes of the file system holding `path`; statvfs when unset
+    // (tests give their own).
+    std::function<absl::StatusOr<uint64_t>(const std::string& path)> free_bytes;
   };
 
   // The log's own stream (incidents such as an accepted data loss); clients
