@@ -988,7 +988,13 @@ absl::StatusOr<uint64_t> RocksEventLog::Impl::Checkpoint(const std::string& path
   if (made.IsInvalidArgument() && made.ToString().find("exists") != std::string::npos) {
     return absl::AlreadyExistsError(absl::StrCat("path: ", path, " already exists"));
   }
-  RETURN_IF_ERROR(FromRocks(made, absl::StrCat("checkpoint into ", path)));
+  if (!made.ok()) {
+    // Where the copy goes is the server's setup (a folder it may not write,
+    // another file system, a full disk): not a failure a retry mends.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "checkpoint into ", path, ": ", made.ToString(),
+        " (the backup folder must be writable, with room, on the data folder's file system)"));
+  }
   log::Info("eventlog", "backup written", {{"path", path}, {"head", last_position_}});
   return last_position_;
 }

@@ -766,6 +766,10 @@ TEST_F(RocksEventLogTest, CheckpointIsAConsistentCopy) {
   ASSERT_THAT(log_->Append("a", ExpectedRevision::Any(), {Event(3)}), IsOk());
   EXPECT_THAT(log_->Checkpoint(copy),
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already exists")));
+  // A folder the copy cannot go into is the server's setup, not a retry.
+  EXPECT_THAT(log_->Checkpoint(dir_.path() + "/no/such/folder/copy"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("the backup folder must be writable")));
   RocksEventLog::Options options;
   options.path = copy;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<RocksEventLog> restored, RocksEventLog::Open(options));
