@@ -503,6 +503,50 @@ TEST_F(EngineFailureTest, WhenTheStoreDropsBufferedWritesTheRunnerFoldsThemAgain
   EXPECT_EQ(dump, Reference());
 }
 
+// Read models ahead of the log (the log lost events, or was put back from an
+// older copy): reported as DATA_LOSS, nothing folded (what is appended at
+// the lost positions would be skipped) until a rebuild from the log as it is.
+TEST_F(EngineFailureTest, ReadModelsAheadOfTheLogStopUntilARebuild) {
+  AppendHistory();
+  Open("models");
+  CatchUp();
+  engine_.reset();
+  eventlog::RocksEventLog::Options options;
+  options.path = dir_.path() + "/shorter";
+  options.sync = false;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<eventlog::RocksEventLog> shorter,
+                       eventlog::RocksEventLog::Open(options));
+  eventlog::ReadAllRequest read;
+  read.max_count = 3;
+  ASSERT_OK_AND_ASSIGN(eventlog::ReadAllResult first, log_->ReadAll(read));
+  for (const eventlog::RecordedEvent& event : first.events) {
+    eventlog::ProposedEvent again;
+    again.event_id = event.event_id;
+    again.type = event.type;
+    again.data = event.data;
+    again.occurred_at = event.occurred_at;
+    again.actor = event.actor;
+    ASSERT_THAT(shorter->Append(event.stream_id, eventlog::ExpectedRevision::Any(), {again}),
+                IsOk());
+  }
+  Open("models", shorter.get());
+  engine_->Start();
+  std::optional<RunnerError> error;
+  for (int i = 0; i < 200 && !error; ++i) {
+    error = engine_->Status().last_error;
+    if (!error) absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(error.has_value());
+  EXPECT_THAT(error->status,
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("the read models hold the log up to position 6, but the log "
+                                 "ends at position 3")));
+  EXPECT_EQ(engine_->Status().checkpoint, 6u) << "nothing folded";
+  ASSERT_THAT(engine_->Rebuild([](uint64_t, uint64_t) {}), IsOk());
+  EXPECT_EQ(engine_->Status().checkpoint, 3u);
+  engine_.reset();
+}
+
 TEST_F(EngineFailureTest, TheLogGoingAwayIsReportedAndRetried) {
   AppendHistory();
   FlakyLog flaky(log_.get());

@@ -154,6 +154,24 @@ void Runner::Interrupt() {
 }
 
 absl::Status Runner::Follow() {
+  // The read models are a second witness of how far the log reached: a log
+  // that ends before their checkpoint lost events (or was put back from an
+  // older copy). Folding on would skip whatever is appended at the lost
+  // positions; nothing is folded until an admin rebuilds from the log as it
+  // is.
+  const absl::StatusOr<uint64_t> head_or = log_->HeadPosition();
+  if (!head_or.ok()) {
+    return absl::Status(head_or.status().code(),
+                        absl::StrCat("reading the log's head: ", head_or.status().message()));
+  }
+  const uint64_t head = *head_or;
+  if (head < generation_->checkpoint) {
+    return absl::DataLossError(absl::StrCat(
+        "the read models hold the log up to position ", generation_->checkpoint.load(),
+        ", but the log ends at position ", head,
+        ": it lost events, or was restored from an older copy. The read models are not updated "
+        "until an admin rebuilds them from the log as it is (bidtrail rebuild)"));
+  }
   eventlog::SubscribeRequest request;
   request.from_position = generation_->checkpoint + 1;
   request.max_batch = options_.batch_events;
