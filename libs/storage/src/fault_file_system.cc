@@ -1,8 +1,7 @@
-#include "fault_file_system.h"
-
 #include <string>
 #include <utility>
 
+#include "bidtrail/storage/fault_env.h"
 #include "rocksdb/file_system.h"
 
 namespace bidtrail::storage {

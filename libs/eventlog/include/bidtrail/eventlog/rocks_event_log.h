@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/eventlog/limits.h"
+#include "bidtrail/storage/file_faults.h"
 
 namespace bidtrail::eventlog {
 
@@ -57,6 +58,8 @@ class RocksEventLog final : public EventStore {
     // Free bytes of the file system holding `path`; statvfs when unset
     // (tests give their own).
     std::function<absl::StatusOr<uint64_t>(const std::string& path)> free_bytes;
+    // Tests: failures to inject into the log's files (bidtrail/storage/file_faults.h).
+    std::shared_ptr<storage::FileFaults> faults;
   };
 
   // The log's own stream (incidents such as an accepted data loss); clients

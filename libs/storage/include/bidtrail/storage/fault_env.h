@@ -1,8 +1,8 @@
 // A rocksdb::FileSystem that consults a FileFaults before each write, sync
 // and read of a data file (tables, write-ahead log) and fails it with an I/O
-// error when armed. Internal to libs/storage and libs/eventlog.
-#ifndef BIDTRAIL_STORAGE_FAULT_FILE_SYSTEM_H_
-#define BIDTRAIL_STORAGE_FAULT_FILE_SYSTEM_H_
+// error when armed. For the stores of libs/storage and the log of libs/eventlog.
+#ifndef BIDTRAIL_STORAGE_FAULT_ENV_H_
+#define BIDTRAIL_STORAGE_FAULT_ENV_H_
 
 #include <memory>
 
@@ -16,4 +16,4 @@ std::unique_ptr<rocksdb::Env> NewFaultInjectingEnv(std::shared_ptr<FileFaults> f
 
 }  // namespace bidtrail::storage
 
-#endif  // BIDTRAIL_STORAGE_FAULT_FILE_SYSTEM_H_
+#endif  // BIDTRAIL_STORAGE_FAULT_ENV_H_
