@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -31,6 +32,7 @@
 #include "bidtrail/common/uuid.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/v1/access.grpc.pb.h"
+#include "bidtrail/v1/queries.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 
 ABSL_FLAG(int, rounds, 5, "rounds of load, kill -9 and restart");
@@ -113,6 +115,8 @@ struct Figures {
   uint64_t verify_failures = 0;        // the hash chain did not verify
   uint64_t unacknowledged_landed = 0;  // failed or cut off, yet in the log (allowed)
   uint64_t restarts_failed = 0;
+  uint64_t in_log = 0;                 // crash-test events in the log
+  bool projections_converged = false;  // folded every one, and a rebuild agrees
 };
 
 std::string InitAdmin(const std::string& address) {
@@ -162,12 +166,55 @@ void Check(GrpcEventStore& store, const std::map<std::string, Acknowledged>& ack
       ++figures->moved;
     }
   }
+  figures->in_log = seen.size();
   figures->unacknowledged_landed = 0;
   for (const std::string& id : attempted) {
     if (acked.count(id) == 0 && seen.count(id) > 0) ++figures->unacknowledged_landed;
   }
   absl::StatusOr<bidtrail::eventlog::VerifyResult> verified = store.Verify();
   if (!verified.ok() || !verified->ok) ++figures->verify_failures;
+}
+
+// The projections fold the log too: after the crashes, they must reach its
+// head having seen each crash-test event once (an unknown type, counted, never
+// twice), and a rebuild from zero must count the same.
+bool ProjectionsConverge(const std::string& address, const std::string& token, uint64_t events) {
+  auto stub = bidtrail::v1::QueriesService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto context = [&](int seconds) {
+    auto made = std::make_unique<grpc::ClientContext>();
+    made->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+    made->AddMetadata("authorization", "Bearer " + token);
+    return made;
+  };
+  auto settled = [&]() -> std::optional<uint64_t> {
+    for (int i = 0; i < 600; ++i) {
+      bidtrail::v1::GetProjectionStatusResponse status;
+      if (stub->GetProjectionStatus(context(10).get(), {}, &status).ok() && status.lag() == 0 &&
+          !status.rebuilding()) {
+        return status.unknown_events_skipped();
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return std::nullopt;
+  };
+  const std::optional<uint64_t> folded = settled();
+  if (!folded || *folded != events) {
+    std::fprintf(stderr,
+                 "crash-test: the projections counted %s crash-test events, the log has %llu\n",
+                 folded ? std::to_string(*folded).c_str() : "(no answer)",
+                 static_cast<unsigned long long>(events));
+    return false;
+  }
+  auto rebuild_context = context(600);
+  std::unique_ptr<grpc::ClientReader<bidtrail::v1::RebuildResponse>> reader =
+      stub->Rebuild(rebuild_context.get(), bidtrail::v1::RebuildRequest());
+  bidtrail::v1::RebuildResponse step;
+  while (reader->Read(&step)) {
+  }
+  if (!reader->Finish().ok()) return false;
+  const std::optional<uint64_t> rebuilt = settled();
+  return rebuilt && *rebuilt == events;
 }
 
 }  // namespace
@@ -280,6 +327,11 @@ int main(int argc, char** argv) {
     figures.gaps += round_figures.gaps;
     figures.verify_failures += round_figures.verify_failures;
     figures.unacknowledged_landed = round_figures.unacknowledged_landed;
+    figures.in_log = round_figures.in_log;
+    if (round == rounds) {
+      figures.projections_converged =
+          ProjectionsConverge(server.address(), options.token, figures.in_log);
+    }
     server.Kill();
   }
   {
@@ -288,11 +340,12 @@ int main(int argc, char** argv) {
   }
   const bool clean = figures.lost == 0 && figures.moved == 0 && figures.duplicated == 0 &&
                      figures.gaps == 0 && figures.verify_failures == 0 &&
-                     figures.restarts_failed == 0;
+                     figures.restarts_failed == 0 && figures.projections_converged;
   std::printf(
       "{\"rounds\":%d,\"clients\":%d,\"sync\":%s,\"seed\":%llu,\"acknowledged\":%llu,"
       "\"lost\":%llu,\"moved\":%llu,\"duplicated\":%llu,\"gaps\":%llu,\"verify_failures\":%llu,"
-      "\"restarts_failed\":%llu,\"unacknowledged_landed\":%llu,\"elapsed_s\":%.1f,\"ok\":%s}\n",
+      "\"restarts_failed\":%llu,\"unacknowledged_landed\":%llu,\"projections_converged\":%s,"
+      "\"elapsed_s\":%.1f,\"ok\":%s}\n",
       rounds, clients, absl::GetFlag(FLAGS_sync) ? "true" : "false",
       static_cast<unsigned long long>(seed), static_cast<unsigned long long>(figures.acknowledged),
       static_cast<unsigned long long>(figures.lost), static_cast<unsigned long long>(figures.moved),
@@ -301,7 +354,8 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(figures.verify_failures),
       static_cast<unsigned long long>(figures.restarts_failed),
       static_cast<unsigned long long>(figures.unacknowledged_landed),
-      absl::ToDoubleSeconds(absl::Now() - start), clean ? "true" : "false");
+      figures.projections_converged ? "true" : "false", absl::ToDoubleSeconds(absl::Now() - start),
+      clean ? "true" : "false");
   if (clean && absl::GetFlag(FLAGS_work_dir).empty()) std::filesystem::remove_all(dir);
   return clean ? 0 : 1;
 }
