@@ -21,14 +21,18 @@ inline void PutVarint(uint64_t value, std::string* out) {
 }
 
 // Reads a varint from the front of `in` and removes it; false (and `in`
-// unspecified) when `in` ends first or the varint is longer than 64 bits.
+// unspecified) when `in` ends first, the varint is longer than 64 bits, or it
+// is not the one encoding PutVarint writes (a needless trailing zero group:
+// one value, one encoding, as a hash over stored bytes wants).
 inline bool GetVarint(std::string_view* in, uint64_t* value) {
   uint64_t v = 0;
   for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
     const uint8_t byte = static_cast<uint8_t>((*in)[0]);
     in->remove_prefix(1);
+    if (shift == 63 && byte > 1) return false;  // bits beyond 64
     v |= uint64_t{byte & 0x7fu} << shift;
     if ((byte & 0x80) == 0) {
+      if (byte == 0 && shift > 0) return false;  // not minimal
       *value = v;
       return true;
     }
