@@ -331,10 +331,9 @@ TEST(VarintTest, RoundTripsAndRefusesOtherEncodings) {
     EXPECT_TRUE(in.empty());
   }
   uint64_t read = 0;
-  for (const std::string& other :
-       {std::string("\x81\x00", 2), std::string("\x80\x80\x00", 3),
-        std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 10),
-        std::string("\x80", 1), std::string()}) {
+  for (const std::string& other : {std::string("\x81\x00", 2), std::string("\x80\x80\x00", 3),
+                                   std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 10),
+                                   std::string("\x80", 1), std::string()}) {
     std::string_view in = other;
     EXPECT_FALSE(GetVarint(&in, &read)) << absl::CEscape(other);
   }
