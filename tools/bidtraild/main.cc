@@ -151,6 +151,13 @@ absl::StatusOr<uint64_t> ParseSize(const std::string& text) {
   return value * unit;
 }
 
+// Who acts from the server's own console (break glass, an accepted loss), as
+// recorded in the log: "console:<user>".
+std::string ConsoleActor() {
+  const char* user = std::getenv("USER");
+  return absl::StrCat("console:", user != nullptr && user[0] != '\0' ? user : "unknown");
+}
+
 // Whether `listen` ("127.0.0.1:50051", "[::1]:0", "localhost:1") is loopback.
 bool Loopback(const std::string& listen) {
   const std::string host = listen.substr(0, listen.rfind(':'));
@@ -300,9 +307,7 @@ int main(int argc, char** argv) {
     }
     options.min_free_bytes = *floor;
     options.accept_data_loss = absl::GetFlag(FLAGS_accept_data_loss);
-    const char* user = std::getenv("USER");
-    options.accepted_by = absl::StrCat("bidtraild --accept_data_loss (console:",
-                                       user != nullptr && user[0] != '\0' ? user : "unknown", ")");
+    options.accepted_by = absl::StrCat("bidtraild --accept_data_loss (", ConsoleActor(), ")");
     std::error_code error;
     std::filesystem::create_directories(data_dir, error);
     if (error) return Fail(absl::StrCat("--data_dir ", data_dir, ": ", error.message()));
@@ -311,10 +316,8 @@ int main(int argc, char** argv) {
     log = std::move(opened).value();
     // Break glass: whoever holds the data folder holds the log anyway.
     if (const std::string name = absl::GetFlag(FLAGS_recover_admin); !name.empty()) {
-      const char* user = std::getenv("USER");
       bidtrail::auth::Authenticator recovering(log.get());
-      absl::StatusOr<std::string> token = recovering.Recover(
-          name, absl::StrCat("console:", user != nullptr && user[0] != '\0' ? user : "unknown"));
+      absl::StatusOr<std::string> token = recovering.Recover(name, ConsoleActor());
       if (!token.ok()) return Fail(token.status().ToString());
       std::printf(
           "%s is an admin of %s again. Its new token, shown this once:\n  %s\n"

@@ -94,11 +94,9 @@ int Login(const Client& client, const Args& args) {
     return Usage("TOKEN: a bidtrail token starts with btk_ (bidtrail auth token NAME makes one)");
   }
   // This token, not the one saved before.
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  context.AddMetadata("authorization", "Bearer " + token);
+  auto context = client.ContextAs(token, client.actor);
   v1::WhoAmIResponse response;
-  const grpc::Status status = client.access->WhoAmI(&context, v1::WhoAmIRequest(), &response);
+  const grpc::Status status = client.access->WhoAmI(context.get(), v1::WhoAmIRequest(), &response);
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
     std::fprintf(stderr, "bidtrail: UNAUTHENTICATED: %s; nothing saved\n",
                  status.error_message().c_str());
@@ -108,11 +106,9 @@ int Login(const Client& client, const Args& args) {
   // A token saved before for someone else (an admin's, say) is not replaced
   // by accident.
   if (const std::string saved = SavedToken(client.server); !saved.empty() && saved != token) {
-    grpc::ClientContext before;
-    before.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    before.AddMetadata("authorization", "Bearer " + saved);
+    auto before = client.ContextAs(saved, client.actor);
     v1::WhoAmIResponse was;
-    if (client.access->WhoAmI(&before, v1::WhoAmIRequest(), &was).ok() &&
+    if (client.access->WhoAmI(before.get(), v1::WhoAmIRequest(), &was).ok() &&
         was.principal() != response.principal() && !args.Has("replace")) {
       std::fprintf(stderr,
                    "bidtrail: %s already holds a token for %s, of %s (%s); nothing saved. To "

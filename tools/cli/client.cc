@@ -24,10 +24,16 @@
 namespace bidtrail::cli {
 
 std::unique_ptr<grpc::ClientContext> Client::Context(std::chrono::seconds timeout) const {
+  return ContextAs(token, actor, timeout);
+}
+
+std::unique_ptr<grpc::ClientContext> Client::ContextAs(const std::string& as_token,
+                                                       const std::string& as_actor,
+                                                       std::chrono::seconds timeout) const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + timeout);
-  if (!actor.empty()) context->AddMetadata(rpc::kActorHeader, actor);
-  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+  if (!as_actor.empty()) context->AddMetadata(rpc::kActorHeader, as_actor);
+  if (!as_token.empty()) context->AddMetadata("authorization", "Bearer " + as_token);
   return context;
 }
 

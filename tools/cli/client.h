@@ -35,6 +35,11 @@ struct Client {
   // A context with the actor header and a deadline.
   std::unique_ptr<grpc::ClientContext> Context(
       std::chrono::seconds timeout = std::chrono::seconds(30)) const;
+  // The same for a call made with another token and actor (another
+  // principal's token, a person a service records for).
+  std::unique_ptr<grpc::ClientContext> ContextAs(
+      const std::string& as_token, const std::string& as_actor,
+      std::chrono::seconds timeout = std::chrono::seconds(30)) const;
 
   // Prints the failed call's status as one line on stderr; returns the exit
   // code (1).

@@ -175,17 +175,14 @@ int DemoLoad(const Client& client, const Args& args) {
           queue->commands.pop_front();
         }
         // Each command is recorded by the team member the history names.
-        grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-        context.AddMetadata(rpc::kActorHeader, command.actor);
-        if (!client.token.empty()) context.AddMetadata("authorization", "Bearer " + client.token);
+        auto context = client.ContextAs(client.token, command.actor, std::chrono::seconds(60));
         v1::CommandResult result;
         // Recorded now, all at once: our facts say why (demo/generator.h).
         v1::LateRecording late;
         late.set_reason(demo::kLoadReason);
         late.set_approver(demo::kLoadManager);
         const grpc::Status status = tenders::SendCommand(
-            client.tenders.get(), &context, command.request_id, command.event, &result, late);
+            client.tenders.get(), context.get(), command.request_id, command.event, &result, late);
         if (!status.ok()) {
           absl::MutexLock lock(&failure_mu);
           if (failure.ok()) failure = status;

@@ -84,35 +84,28 @@ absl::Status Check(const Message& message, const std::string& prefix) {
   std::vector<const FieldDescriptor*> fields;
   reflection.ListFields(message, &fields);  // the fields that are set
   for (const FieldDescriptor* field : fields) {
-    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      if (field->is_map()) continue;  // none in requests today
-      if (field->is_repeated()) {
-        for (int i = 0; i < reflection.FieldSize(message, field); ++i) {
-          if (absl::Status status =
-                  Check(reflection.GetRepeatedMessage(message, field, i), Path(prefix, *field, i));
-              !status.ok()) {
-            return status;
-          }
-        }
-      } else if (absl::Status status =
-                     Check(reflection.GetMessage(message, field), Path(prefix, *field, -1));
-                 !status.ok()) {
-        return status;
+    const bool message_field = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
+    // Maps: none in requests today. Other scalars hold no text.
+    if (field->is_map() || (!message_field && field->type() != FieldDescriptor::TYPE_STRING)) {
+      continue;
+    }
+    const bool repeated = field->is_repeated();
+    const int count = repeated ? reflection.FieldSize(message, field) : 1;
+    for (int i = 0; i < count; ++i) {
+      const std::string path = Path(prefix, *field, repeated ? i : -1);
+      absl::Status status;
+      if (message_field) {
+        status = Check(repeated ? reflection.GetRepeatedMessage(message, field, i)
+                                : reflection.GetMessage(message, field),
+                       path);
+      } else {
+        std::string scratch;
+        status =
+            CheckText(repeated ? reflection.GetRepeatedStringReference(message, field, i, &scratch)
+                               : reflection.GetStringReference(message, field, &scratch),
+                      path);
       }
-    } else if (field->type() == FieldDescriptor::TYPE_STRING) {
-      if (field->is_repeated()) {
-        for (int i = 0; i < reflection.FieldSize(message, field); ++i) {
-          if (absl::Status status = CheckText(reflection.GetRepeatedString(message, field, i),
-                                              Path(prefix, *field, i));
-              !status.ok()) {
-            return status;
-          }
-        }
-      } else if (absl::Status status =
-                     CheckText(reflection.GetString(message, field), Path(prefix, *field, -1));
-                 !status.ok()) {
-        return status;
-      }
+      if (!status.ok()) return status;
     }
   }
   return absl::OkStatus();
