@@ -288,6 +288,25 @@ TEST_F(TendersServiceTest, FullLifecycleThroughTheService) {
   EXPECT_EQ(stream->events[3].occurred_at, Day(21));
 }
 
+// A request id names one command: its exact retry is answered with the first
+// result, another command under it is refused and appends nothing.
+TEST_F(TendersServiceTest, ARequestIdReusedForAnotherCommandIsRefused) {
+  Ok("r1", Discovered());
+  Ok("r2", Activity(Day(2)));
+  const uint64_t head = Head();
+  const v1::CommandResult retry = Ok("r2", Activity(Day(2)));
+  EXPECT_TRUE(retry.already_applied());
+  v1::CommandResult result;
+  const v1::TenderEvent other = Activity(Day(3));
+  RecordedSoonAfter(other);
+  const grpc::Status reused = client_->Send("r2", other, &result);
+  EXPECT_EQ(reused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(reused.error_message(),
+              HasSubstr("request_id r2 was used for another command on tender T-1 (recorded at "
+                        "position 2)"));
+  EXPECT_EQ(Head(), head);
+}
+
 TEST_F(TendersServiceTest, RefusalsCarryCodeAndMessageAndAppendNothing) {
   Ok("r1", Discovered());
   const uint64_t head = Head();
