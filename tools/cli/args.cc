@@ -170,8 +170,36 @@ std::string Args::HelpText() const {
   return text;
 }
 
+namespace {
+
+// The times the server takes: 0001-01-01 to 9999-12-31 UTC (rpc::CheckRequest).
+absl::StatusOr<absl::Time> InRange(const std::string& text, absl::Time time) {
+  static const absl::Time first =
+      absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  static const absl::Time end =
+      absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  if (time < first || time >= end) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", text, "\" is out of range; a time must lie between 0001-01-01 and 9999-12-31 UTC"));
+  }
+  return time;
+}
+
+absl::StatusOr<absl::Time> ParseAnyTime(const std::string& text, absl::Time now,
+                                        const NamedZone& zone);
+
+}  // namespace
+
 absl::StatusOr<absl::Time> ParseTime(const std::string& text, absl::Time now,
                                      const NamedZone& zone) {
+  ASSIGN_OR_RETURN(const absl::Time time, ParseAnyTime(text, now, zone));
+  return InRange(text, time);
+}
+
+namespace {
+
+absl::StatusOr<absl::Time> ParseAnyTime(const std::string& text, absl::Time now,
+                                        const NamedZone& zone) {
   // "now" and times relative to it to the second: what a person means, and
   // what the tables show.
   now = absl::FromUnixSeconds(absl::ToUnixSeconds(now));
@@ -198,6 +226,8 @@ absl::StatusOr<absl::Time> ParseTime(const std::string& text, absl::Time now,
       "; write 2026-03-01T12:00:00+08:00 (with its UTC offset), 2026-03-01 (midnight, ", zone.name,
       "), now, or +3d / -20h from now"));
 }
+
+}  // namespace
 
 absl::StatusOr<absl::Duration> ParseDuration(const std::string& text) {
   absl::Duration total = absl::ZeroDuration();
@@ -233,6 +263,11 @@ absl::StatusOr<absl::Duration> ParseDuration(const std::string& text) {
   if (!any) {
     return absl::InvalidArgumentError(absl::StrCat(
         "\"", text, "\" is not a duration; write a number and a unit: 48h, 7d, 2w, 90m, 1d12h"));
+  }
+  // What the server takes (google.protobuf.Duration's range, rpc::CheckRequest).
+  if (total > absl::Hours(24 * 365) * 10000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is longer than 10,000 years; write at most 3650000d"));
   }
   return total;
 }

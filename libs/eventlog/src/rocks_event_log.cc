@@ -101,13 +101,111 @@ size_t AppendBytes(const std::vector<ProposedEvent>& events) {
   return bytes;
 }
 
+// An open RocksDB database of the log and its column family handles. The log
+// opens one at start and again after a failed write (Impl::Reopen).
+struct Database {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  bool read_only = false;
+  // Whether the folder held no database before this open.
+  bool created = false;
+};
+
+absl::StatusOr<Database> OpenDatabase(const RocksEventLog::Options& options, rocksdb::Env* env,
+                                      bool read_only) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = !read_only;
+  db_options.create_missing_column_families = !read_only;
+  db_options.IncreaseParallelism(2);
+  // Recovery replays the write-ahead log up to its first damaged record and
+  // stops there: the log opens as a consistent prefix of whole group commits
+  // (a torn tail from a crash is an unacknowledged append, rightly dropped).
+  // A damaged record in the middle would silently drop acknowledged events
+  // after it: the witness (CheckWitness) catches that and refuses to open.
+  // kAbsoluteConsistency would refuse even a torn tail, the ordinary result
+  // of a crash; kSkipAnyCorruptedRecords would leave gaps.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // Recovered writes are flushed into a table at open (RocksDB's default,
+  // said here because the reopen after a failed write relies on it): the
+  // write-ahead log that failed, perhaps with a torn record, is then retired
+  // and never replayed again ahead of newer ones.
+  db_options.avoid_flush_during_recovery = false;
+  if (env != nullptr) db_options.env = env;
+
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::BlockBasedTableOptions log_table;
+  log_table.block_cache = cache;
+  rocksdb::BlockBasedTableOptions index_table = log_table;
+  // Point lookups (stream revisions, event ids) mostly ask for keys that exist
+  // in exactly one file; a bloom filter skips the others.
+  index_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+
+  rocksdb::ColumnFamilyOptions log_options;
+  log_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(log_table));
+  const std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
+  const rocksdb::CompressionType compression =
+      std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end()
+          ? rocksdb::kLZ4Compression
+          : rocksdb::kSnappyCompression;
+  log_options.compression = compression;
+  rocksdb::ColumnFamilyOptions index_options;
+  index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(index_table));
+  // Most event id lookups are for ids that are not there (new events): a
+  // memtable bloom filter answers those without searching the memtable.
+  index_options.memtable_whole_key_filtering = true;
+  index_options.memtable_prefix_bloom_size_ratio = 0.05;
+  index_options.compression = compression;
+
+  Database database;
+  std::vector<std::string> existing;
+  database.created =
+      !rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(db_options), options.path, &existing)
+           .ok();
+  for (const std::string& name : existing) {
+    if (std::find_if(std::begin(kColumnFamilies), std::end(kColumnFamilies),
+                     [&](const char* known) { return name == known; }) ==
+        std::end(kColumnFamilies)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(options.path, " holds a RocksDB database with column family \"", name,
+                       "\", which a bidtrail log does not have; refusing to open it"));
+    }
+  }
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (int family = 0; family < kColumnFamilyCount; ++family) {
+    families.emplace_back(kColumnFamilies[family], family == kLog ? log_options : index_options);
+  }
+  rocksdb::DB* raw_db = nullptr;
+  const rocksdb::Status opened =
+      read_only ? rocksdb::DB::OpenForReadOnly(db_options, options.path, families,
+                                               &database.handles, &raw_db)
+                : rocksdb::DB::Open(db_options, options.path, families, &database.handles, &raw_db);
+  RETURN_IF_ERROR(FromRocks(opened, absl::StrCat("opening ", options.path)));
+  database.db.reset(raw_db);
+  database.read_only = read_only;
+  return database;
+}
+
+// Releases the handles and closes the database.
+void CloseDatabase(Database* database) {
+  if (database->db == nullptr) return;
+  for (rocksdb::ColumnFamilyHandle* handle : database->handles) {
+    // Ignored on purpose: destroying a handle only fails for the default
+    // family, whose handle the DB owns; nothing else can be done at close.
+    (void)database->db->DestroyColumnFamilyHandle(handle);
+  }
+  database->handles.clear();
+  // Ignored on purpose: every acknowledged append is already in the WAL.
+  (void)database->db->Close();
+  database->db.reset();
+}
+
 }  // namespace
 
 class RocksEventLog::Impl {
  public:
-  Impl(const Options& options, std::unique_ptr<rocksdb::Env> env, std::unique_ptr<rocksdb::DB> db,
-       std::vector<rocksdb::ColumnFamilyHandle*> handles)
-      : options_(options), env_(std::move(env)), db_(std::move(db)), handles_(std::move(handles)) {}
+  Impl(const Options& options, std::unique_ptr<rocksdb::Env> env, Database database)
+      : options_(options), env_(std::move(env)), db_(std::move(database)) {}
 
   ~Impl() {
     CancelSubscriptions();
@@ -123,23 +221,21 @@ class RocksEventLog::Impl {
       absl::MutexLock lock(&write_mu_);
       write_failed = !write_error_.ok();
     }
-    if (witness_checked_ && !write_failed && db_->SyncWAL().ok()) {
+    absl::MutexLock db_lock(&db_mu_);
+    if (witness_checked_ && !write_failed && db_.db != nullptr && !db_.read_only &&
+        db_.db->SyncWAL().ok()) {
       if (absl::Status witnessed = WriteWitness(options_.path, {Head(), ChainHead()});
           !witnessed.ok()) {
         log::Warn("eventlog", "could not write the witness at close",
                   {{"path", options_.path}, {"error", witnessed}});
       }
     }
-    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
-      // Ignored on purpose: destroying a handle only fails for the default
-      // family, whose handle the DB owns; nothing else can be done at close.
-      (void)db_->DestroyColumnFamilyHandle(handle);
-    }
-    // Ignored on purpose: every acknowledged append is already in the WAL.
-    (void)db_->Close();
+    CloseDatabase(&db_);
   }
 
-  absl::Status Restore();
+  // Reads the last record of the log (its position, chain hash and recording
+  // time) into the writer's state and publishes it.
+  absl::Status Restore() ABSL_LOCKS_EXCLUDED(write_mu_, db_mu_);
 
   // Compares the restored log with its witness: DATA_LOSS naming what is
   // missing or different, unless options_.accept_data_loss, which records
@@ -155,7 +251,8 @@ class RocksEventLog::Impl {
   absl::Status CheckFreeSpace() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   // The chain hash of the record at `position`; nullopt when there is none.
-  absl::StatusOr<std::optional<std::string>> HashAt(uint64_t position);
+  absl::StatusOr<std::optional<std::string>> HashAt(uint64_t position)
+      ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
 
   // `system`: a stream of the log's own ("$log"), which clients may not name.
   absl::StatusOr<AppendResult> Append(const std::string& stream_id,
@@ -232,28 +329,54 @@ class RocksEventLog::Impl {
     absl::flat_hash_map<std::string, Placed> event_ids;
   };
 
+  // The last record of the database: position (0 when empty), chain hash,
+  // recording time.
+  struct Tail {
+    uint64_t position = 0;
+    std::string hash;
+    absl::Time recorded_at = absl::InfinitePast();
+  };
+  absl::StatusOr<Tail> ReadTail() ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
+
+  // After a failed write: closes the database and opens it again, which
+  // replays its write-ahead log as at a restart, and takes up the head found
+  // there. OK when appends can go on; otherwise the reason they cannot, with
+  // the database open read-only if it could be, so that reads go on.
+  absl::Status Reopen() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(db_mu_);
+
+  // OK while the database is open; UNAVAILABLE when a reopen could not open
+  // it even for reading.
+  absl::Status Usable() ABSL_SHARED_LOCKS_REQUIRED(db_mu_) {
+    if (db_.db != nullptr) return absl::OkStatus();
+    return absl::UnavailableError(absl::StrCat(
+        "the log at ", options_.path,
+        " could not be opened again after a failed write; it retries on the next append"));
+  }
+  rocksdb::DB* db() ABSL_SHARED_LOCKS_REQUIRED(db_mu_) { return db_.db.get(); }
+
   std::vector<Writer*> CollectGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
-  void CommitGroup(const std::vector<Writer*>& group) ABSL_LOCKS_EXCLUDED(write_mu_);
+  void CommitGroup(const std::vector<Writer*>& group) ABSL_LOCKS_EXCLUDED(write_mu_, db_mu_);
   absl::StatusOr<AppendResult> Prepare(const Writer& writer, absl::Time recorded_at,
                                        rocksdb::WriteBatch* batch, PendingGroup* pending)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  absl::StatusOr<std::optional<uint64_t>> LastRevision(const std::string& stream_id);
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
+  absl::StatusOr<std::optional<uint64_t>> LastRevision(const std::string& stream_id)
+      ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   // OK when each of `events` holds what was recorded under its id (at the
   // position in `found`, or proposed earlier in this group); ALREADY_EXISTS
   // naming the first id whose content differs.
   absl::Status SameAsRecorded(
       const std::string& stream_id, const std::vector<ProposedEvent>& events,
       const std::vector<std::optional<std::pair<uint64_t, uint64_t>>>& found,
-      const std::vector<const ProposedEvent*>& found_pending);
+      const std::vector<const ProposedEvent*>& found_pending) ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   void Publish(uint64_t head, const std::string& chain_head);
 
-  rocksdb::ColumnFamilyHandle* cf(ColumnFamily family) const { return handles_[family]; }
+  rocksdb::ColumnFamilyHandle* cf(ColumnFamily family) ABSL_SHARED_LOCKS_REQUIRED(db_mu_) {
+    return db_.handles[family];
+  }
 
   const Options options_;
   // Outlives the database (tests' fault injection; null otherwise).
   const std::unique_ptr<rocksdb::Env> env_;
-  const std::unique_ptr<rocksdb::DB> db_;
-  const std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 
   // The writer queue. The writer at the front is the leader: it commits the
   // group, the others wait on their own condition variable.
@@ -266,9 +389,23 @@ class RocksEventLog::Impl {
   std::string chain_head_ ABSL_GUARDED_BY(write_mu_);
   absl::Time last_recorded_at_ ABSL_GUARDED_BY(write_mu_) = absl::InfinitePast();
   // Set when a write failed: RocksDB may or may not have the group in its WAL,
-  // so the in-memory head can no longer be trusted. Appends are refused until
-  // the log is reopened, which restores the head from disk.
+  // so the in-memory head can no longer be trusted, and RocksDB refuses
+  // writes after a failed WAL write or sync until it is opened again. The
+  // next append reopens the database (Reopen), which restores the head from
+  // disk; until that succeeds appends get this error.
   absl::Status write_error_ ABSL_GUARDED_BY(write_mu_);
+  // Set when the reopened log lacks what was acknowledged: no more reopens,
+  // appends refused with DATA_LOSS until an operator restarts the server
+  // (whose witness check then says what is missing).
+  bool data_lost_ ABSL_GUARDED_BY(write_mu_) = false;
+  absl::Time last_reopen_ ABSL_GUARDED_BY(write_mu_) = absl::InfinitePast();
+
+  // The database. Readers hold this lock shared while they use it; a reopen
+  // holds it exclusively, so it waits for reads in progress and reads wait
+  // for it (a reopen takes milliseconds; long reads such as Verify release it
+  // between chunks). db_.db is null only while a reopen could not open it.
+  absl::Mutex db_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  Database db_ ABSL_GUARDED_BY(db_mu_);
 
   // The witness writer (sync on): wakes every 100 ms, witnesses a moved head.
   std::thread witness_thread_;
@@ -280,7 +417,7 @@ class RocksEventLog::Impl {
   bool witness_checked_ = false;
 
   // What readers and subscribers may see: only committed (durable) positions.
-  absl::Mutex head_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  absl::Mutex head_mu_ ABSL_ACQUIRED_AFTER(write_mu_, db_mu_);
   std::atomic<uint64_t> committed_head_{0};  // written under head_mu_
   std::string committed_chain_head_ ABSL_GUARDED_BY(head_mu_);
   bool subscriptions_cancelled_ ABSL_GUARDED_BY(head_mu_) = false;
@@ -354,28 +491,97 @@ class LogSubscription final : public Subscription {
 
 }  // namespace
 
-absl::Status RocksEventLog::Impl::Restore() {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(kLog)));
+absl::StatusOr<RocksEventLog::Impl::Tail> RocksEventLog::Impl::ReadTail() {
+  RETURN_IF_ERROR(Usable());
+  std::unique_ptr<rocksdb::Iterator> it(db()->NewIterator(rocksdb::ReadOptions(), cf(kLog)));
   it->SeekToLast();
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the last record"));
-  uint64_t head = 0;
-  std::string chain_head = ZeroHash();
+  Tail tail;
+  tail.hash = ZeroHash();
   if (it->Valid()) {
     RecordView view;
     RETURN_IF_ERROR(ParseRecord(std::string_view(it->value().data(), it->value().size()), &view));
-    head = GetBigEndian64(std::string_view(it->key().data(), it->key().size()));
-    if (view.position != head) {
-      return absl::DataLossError(absl::StrCat("the last record is stored under position ", head,
-                                              " but says position ", view.position));
+    tail.position = GetBigEndian64(std::string_view(it->key().data(), it->key().size()));
+    if (view.position != tail.position) {
+      return absl::DataLossError(absl::StrCat("the last record is stored under position ",
+                                              tail.position, " but says position ", view.position));
     }
-    chain_head.assign(view.hash);
+    tail.hash.assign(view.hash);
+    tail.recorded_at = absl::FromUnixNanos(view.recorded_at_ns);
+  }
+  return tail;
+}
+
+absl::Status RocksEventLog::Impl::Restore() {
+  Tail tail;
+  {
+    absl::ReaderMutexLock db_lock(&db_mu_);
+    ASSIGN_OR_RETURN(tail, ReadTail());
   }
   {
     absl::MutexLock lock(&write_mu_);
-    last_position_ = head;
-    chain_head_ = chain_head;
+    last_position_ = tail.position;
+    chain_head_ = tail.hash;
+    // recorded_at never goes backwards along the log, across restarts too.
+    last_recorded_at_ = tail.recorded_at;
   }
-  Publish(head, chain_head);
+  Publish(tail.position, tail.hash);
+  return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::Impl::Reopen() {
+  last_reopen_ = absl::Now();
+  absl::MutexLock db_lock(&db_mu_);
+  // No SyncWAL before the close: that WAL failed, and Debian's RocksDB 7.8
+  // (assertions on) aborts the process when a failed WAL is synced again.
+  CloseDatabase(&db_);
+  absl::StatusOr<Database> opened = OpenDatabase(options_, env_.get(), /*read_only=*/false);
+  if (!opened.ok()) {
+    // Reads go on from a read-only open (it writes nothing) while the
+    // read-write one fails; the next append tries again.
+    absl::StatusOr<Database> readable = OpenDatabase(options_, env_.get(), /*read_only=*/true);
+    if (readable.ok()) db_ = std::move(readable).value();
+    log::Error("eventlog", "reopening the log after a failed write failed; retrying later",
+               {{"path", options_.path},
+                {"error", opened.status()},
+                {"reads", readable.ok() ? "go on" : "refused"}});
+    return absl::UnavailableError(absl::StrCat(
+        "the log at ", options_.path, " failed a write and could not be opened again (",
+        opened.status().message(), "); appends are refused, the next one tries again"));
+  }
+  db_ = std::move(opened).value();
+  ASSIGN_OR_RETURN(const Tail tail, ReadTail());
+  // Everything acknowledged must be there: the head this log published, with
+  // its chain hash. The failed group may be there too (its write reached the
+  // file before the sync failed): it was not acknowledged, and its retry by
+  // event id finds it.
+  absl::StatusOr<std::optional<std::string>> hash = HashAt(last_position_);
+  if (tail.position < last_position_ || !hash.ok() ||
+      (last_position_ > 0 && (!hash->has_value() || **hash != chain_head_))) {
+    data_lost_ = true;
+    const std::string problem =
+        tail.position < last_position_
+            ? absl::StrCat("it ends at position ", tail.position, ", but positions ",
+                           tail.position + 1, " to ", last_position_, " were acknowledged")
+            : absl::StrCat("its record at position ", last_position_,
+                           " is not the one acknowledged there");
+    log::Error("eventlog", "the log reopened after a failed write lacks acknowledged events",
+               {{"path", options_.path}, {"problem", problem}});
+    return absl::DataLossError(absl::StrCat(
+        "the log at ", options_.path, " was reopened after a failed write and ", problem,
+        "; appends are refused; restart the server, which checks the log against its witness "
+        "(docs/reliability.md)"));
+  }
+  if (tail.position > last_position_) {
+    log::Warn("eventlog", "the failed group commit was in the write-ahead log after all",
+              {{"path", options_.path}, {"from", last_position_ + 1}, {"to", tail.position}});
+  }
+  last_position_ = tail.position;
+  chain_head_ = tail.hash;
+  last_recorded_at_ = std::max(last_recorded_at_, tail.recorded_at);
+  Publish(last_position_, chain_head_);
+  log::Info("eventlog", "reopened after a failed write; appends go on",
+            {{"path", options_.path}, {"head", last_position_}});
   return absl::OkStatus();
 }
 
@@ -414,9 +620,10 @@ absl::Status RocksEventLog::Impl::CheckFreeSpace() {
 }
 
 absl::StatusOr<std::optional<std::string>> RocksEventLog::Impl::HashAt(uint64_t position) {
+  RETURN_IF_ERROR(Usable());
   std::string value;
   const rocksdb::Status got =
-      db_->Get(rocksdb::ReadOptions(), cf(kLog), PositionKey(position), &value);
+      db()->Get(rocksdb::ReadOptions(), cf(kLog), PositionKey(position), &value);
   if (got.IsNotFound()) return std::optional<std::string>();
   RETURN_IF_ERROR(FromRocks(got, "reading a record"));
   RecordView view;
@@ -433,8 +640,13 @@ absl::Status RocksEventLog::Impl::CheckWitness() {
                            witness->position, " were acknowledged (", WitnessPath(options_.path),
                            " says so)");
   } else if (witness && witness->position > 0) {
-    ASSIGN_OR_RETURN(const std::optional<std::string> hash, HashAt(witness->position));
-    if (!hash || *hash != witness->hash) {
+    absl::StatusOr<std::optional<std::string>> hash;
+    {
+      absl::ReaderMutexLock db_lock(&db_mu_);
+      hash = HashAt(witness->position);
+    }
+    RETURN_IF_ERROR(hash.status());
+    if (!hash->has_value() || **hash != witness->hash) {
       problem = absl::StrCat("the record at position ", witness->position,
                              " is not the one acknowledged there: its chain hash differs from "
                              "the one in ",
@@ -571,8 +783,19 @@ std::vector<RocksEventLog::Impl::Writer*> RocksEventLog::Impl::CollectGroup() {
 void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
   absl::MutexLock lock(&write_mu_);
   if (!write_error_.ok()) {
-    for (Writer* writer : group) writer->result = write_error_;
-    return;
+    // After a failed write: reopen (at most once per min_reopen_interval
+    // while reopening fails), then go on with this group.
+    if (!data_lost_ && absl::Now() - last_reopen_ >= options_.min_reopen_interval) {
+      if (absl::Status reopened = Reopen(); reopened.ok()) {
+        write_error_ = absl::OkStatus();
+      } else {
+        write_error_ = reopened;
+      }
+    }
+    if (!write_error_.ok()) {
+      for (Writer* writer : group) writer->result = write_error_;
+      return;
+    }
   }
   // Below the free-space floor: refused before RocksDB meets a full disk.
   if (absl::Status room = CheckFreeSpace(); !room.ok()) {
@@ -582,24 +805,32 @@ void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
   // recorded_at never goes backwards along the log, even if the clock does.
   const absl::Time recorded_at = std::max(absl::Now(), last_recorded_at_);
   PendingGroup pending{last_position_, chain_head_, {}, {}};
-  rocksdb::WriteBatch batch;
-  bool anything_to_write = false;
-  for (Writer* writer : group) {
-    writer->result = Prepare(*writer, recorded_at, &batch, &pending);
-    anything_to_write |= writer->result.ok() && !writer->result->already_recorded;
+  absl::Status written;
+  {
+    absl::ReaderMutexLock db_lock(&db_mu_);
+    rocksdb::WriteBatch batch;
+    bool anything_to_write = false;
+    for (Writer* writer : group) {
+      writer->result = Prepare(*writer, recorded_at, &batch, &pending);
+      anything_to_write |= writer->result.ok() && !writer->result->already_recorded;
+    }
+    if (!anything_to_write) return;
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options_.sync;
+    written = FromRocks(db()->Write(write_options, &batch), "appending");
   }
-  if (!anything_to_write) return;
-
-  rocksdb::WriteOptions write_options;
-  write_options.sync = options_.sync;
-  const absl::Status written = FromRocks(db_->Write(write_options, &batch), "appending");
   if (!written.ok()) {
-    write_error_ = absl::UnavailableError(
-        absl::StrCat(written.message(), "; the log refuses appends until it is reopened"));
-    log::Error("eventlog", "a group commit failed; appends are refused until the log is reopened",
+    // Not acknowledged, and not known to be absent: the write may have reached
+    // the WAL before the sync failed. A retry with the same event ids settles
+    // it either way (already_recorded, or written then).
+    write_error_ = absl::UnavailableError(absl::StrCat(
+        written.message(),
+        "; not acknowledged: the append may or may not be in the log, a retry with the same "
+        "event ids settles it (the log reopens itself on the next append)"));
+    log::Error("eventlog", "a group commit failed; the log reopens on the next append",
                {{"path", options_.path}, {"head", last_position_}, {"error", written}});
     for (Writer* writer : group) {
-      if (writer->result.ok() && !writer->result->already_recorded) writer->result = written;
+      if (writer->result.ok() && !writer->result->already_recorded) writer->result = write_error_;
     }
     return;
   }
@@ -665,8 +896,8 @@ absl::Status RocksEventLog::Impl::SameAsRecorded(
   std::vector<rocksdb::Slice> key_slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
-  db_->MultiGet(rocksdb::ReadOptions(), cf(kLog), keys.size(), key_slices.data(), values.data(),
-                statuses.data());
+  db()->MultiGet(rocksdb::ReadOptions(), cf(kLog), keys.size(), key_slices.data(), values.data(),
+                 statuses.data());
   for (size_t k = 0; k < keys.size(); ++k) {
     RETURN_IF_ERROR(FromRocks(statuses[k], "reading a recorded event to compare a retry"));
     internal::RecordView view;
@@ -682,7 +913,7 @@ absl::Status RocksEventLog::Impl::SameAsRecorded(
 absl::StatusOr<std::optional<uint64_t>> RocksEventLog::Impl::LastRevision(
     const std::string& stream_id) {
   std::string value;
-  const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), cf(kStreams), stream_id, &value);
+  const rocksdb::Status status = db()->Get(rocksdb::ReadOptions(), cf(kStreams), stream_id, &value);
   if (status.IsNotFound()) return std::optional<uint64_t>();
   RETURN_IF_ERROR(FromRocks(status, "reading stream info"));
   return std::optional<uint64_t>(GetBigEndian64(value));
@@ -716,8 +947,8 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
     std::vector<rocksdb::Slice> key_slices(keys.begin(), keys.end());
     std::vector<rocksdb::PinnableSlice> values(keys.size());
     std::vector<rocksdb::Status> statuses(keys.size());
-    db_->MultiGet(rocksdb::ReadOptions(), cf(kEventIds), keys.size(), key_slices.data(),
-                  values.data(), statuses.data());
+    db()->MultiGet(rocksdb::ReadOptions(), cf(kEventIds), keys.size(), key_slices.data(),
+                   values.data(), statuses.data());
     for (size_t i = 0; i < ids.size(); ++i) {
       if (auto it = pending->event_ids.find(keys[i]); it != pending->event_ids.end()) {
         found[i] = std::make_pair(it->second.revision, it->second.position);
@@ -818,6 +1049,8 @@ absl::StatusOr<ReadStreamResult> RocksEventLog::Impl::ReadStream(const ReadStrea
   RETURN_IF_ERROR(ValidateStreamId(request.stream_id, options_.limits, /*allow_system=*/true));
   RETURN_IF_ERROR(ValidateReadCount(request.max_count, options_.limits));
   const uint64_t head = Head();
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(Usable());
   ASSIGN_OR_RETURN(std::optional<uint64_t> last_revision, LastRevision(request.stream_id));
   if (!last_revision) {
     return absl::NotFoundError(absl::StrCat("stream ", request.stream_id, " does not exist"));
@@ -837,7 +1070,7 @@ absl::StatusOr<ReadStreamResult> RocksEventLog::Impl::ReadStream(const ReadStrea
   rocksdb::ReadOptions read_options;
   read_options.iterate_upper_bound = &upper_bound;
   read_options.iterate_lower_bound = &lower_bound;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, cf(kStreamIndex)));
+  std::unique_ptr<rocksdb::Iterator> it(db()->NewIterator(read_options, cf(kStreamIndex)));
   const std::string start = StreamRevisionKey(request.stream_id, from);
   if (forward) {
     it->Seek(start);
@@ -858,8 +1091,8 @@ absl::StatusOr<ReadStreamResult> RocksEventLog::Impl::ReadStream(const ReadStrea
   std::vector<rocksdb::Slice> key_slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
-  db_->MultiGet(rocksdb::ReadOptions(), cf(kLog), keys.size(), key_slices.data(), values.data(),
-                statuses.data());
+  db()->MultiGet(rocksdb::ReadOptions(), cf(kLog), keys.size(), key_slices.data(), values.data(),
+                 statuses.data());
   bool reached_head = false;
   for (size_t i = 0; i < keys.size(); ++i) {
     RETURN_IF_ERROR(FromRocks(statuses[i], "reading a record"));
@@ -889,7 +1122,9 @@ absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest&
   result.next_position = from;
   if (from > head) return result;
 
-  LogScan scan(db_.get(), cf(kLog), head);
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(Usable());
+  LogScan scan(db(), cf(kLog), head);
   rocksdb::Iterator* const it = scan.iterator();
   const bool filtered = !request.filter.Empty();
   const uint64_t max_scan = std::max(request.max_scan, request.max_count);
@@ -926,6 +1161,8 @@ absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest&
 
 absl::StatusOr<StreamInfo> RocksEventLog::Impl::GetStreamInfo(const std::string& stream_id) {
   RETURN_IF_ERROR(ValidateStreamId(stream_id, options_.limits, /*allow_system=*/true));
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(Usable());
   ASSIGN_OR_RETURN(std::optional<uint64_t> last_revision, LastRevision(stream_id));
   StreamInfo info;
   if (last_revision) {
@@ -940,43 +1177,58 @@ absl::StatusOr<VerifyResult> RocksEventLog::Impl::Verify() {
   const uint64_t head = Head();
   VerifyResult result;
   std::string previous = ZeroHash();
-  LogScan scan(db_.get(), cf(kLog), head);
-  rocksdb::Iterator* const it = scan.iterator();
   uint64_t expected = 1;
   auto fail = [&](uint64_t position, std::string problem) {
     result.ok = false;
     result.first_bad_position = position;
     result.problem = std::move(problem);
   };
-  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
-    const uint64_t key = GetBigEndian64(std::string_view(it->key().data(), it->key().size()));
-    if (it->key().size() != 8 || key != expected) {
-      fail(expected, absl::StrCat("position ", expected, " is missing; the next stored key is ",
-                                  absl::BytesToHexString(it->key().ToString())));
-      break;
+  // In chunks, each under its own hold of the database, so that a reopen
+  // after a failed write does not wait for a whole check of a long log.
+  constexpr uint64_t kChunk = 1 << 16;
+  bool done = false;
+  while (!done && result.ok) {
+    absl::ReaderMutexLock db_lock(&db_mu_);
+    RETURN_IF_ERROR(Usable());
+    LogScan scan(db(), cf(kLog), head);
+    rocksdb::Iterator* const it = scan.iterator();
+    uint64_t checked = 0;
+    if (expected == 1) {
+      it->SeekToFirst();
+    } else {
+      it->Seek(PositionKey(expected));
     }
-    RecordView view;
-    if (absl::Status parsed =
-            ParseRecord(std::string_view(it->value().data(), it->value().size()), &view);
-        !parsed.ok()) {
-      fail(expected, absl::StrCat("the record cannot be decoded: ", parsed.message()));
-      break;
+    for (; it->Valid() && checked < kChunk; it->Next(), ++expected, ++checked) {
+      const uint64_t key = GetBigEndian64(std::string_view(it->key().data(), it->key().size()));
+      if (it->key().size() != 8 || key != expected) {
+        fail(expected, absl::StrCat("position ", expected, " is missing; the next stored key is ",
+                                    absl::BytesToHexString(it->key().ToString())));
+        break;
+      }
+      RecordView view;
+      if (absl::Status parsed =
+              ParseRecord(std::string_view(it->value().data(), it->value().size()), &view);
+          !parsed.ok()) {
+        fail(expected, absl::StrCat("the record cannot be decoded: ", parsed.message()));
+        break;
+      }
+      if (view.position != expected) {
+        fail(expected, absl::StrCat("the record says position ", view.position));
+        break;
+      }
+      const std::string hash = ChainHash(previous, view.record_bytes);
+      if (hash != view.hash) {
+        fail(expected,
+             absl::StrCat("hash mismatch: stored ", absl::BytesToHexString(std::string(view.hash)),
+                          ", recomputed ", absl::BytesToHexString(hash)));
+        break;
+      }
+      previous = hash;
+      ++result.records_checked;
     }
-    if (view.position != expected) {
-      fail(expected, absl::StrCat("the record says position ", view.position));
-      break;
-    }
-    const std::string hash = ChainHash(previous, view.record_bytes);
-    if (hash != view.hash) {
-      fail(expected,
-           absl::StrCat("hash mismatch: stored ", absl::BytesToHexString(std::string(view.hash)),
-                        ", recomputed ", absl::BytesToHexString(hash)));
-      break;
-    }
-    previous = hash;
-    ++result.records_checked;
+    RETURN_IF_ERROR(FromRocks(it->status(), "reading the log"));
+    done = checked < kChunk;
   }
-  RETURN_IF_ERROR(FromRocks(it->status(), "reading the log"));
   if (result.ok && result.records_checked != head) {
     fail(result.records_checked + 1,
          absl::StrCat("the log ends at position ", result.records_checked, " but the head is ",
@@ -991,8 +1243,10 @@ absl::StatusOr<uint64_t> RocksEventLog::Impl::Checkpoint(const std::string& path
   // Appends wait while the copy is taken, so the head it holds is exact (a
   // checkpoint of hard links takes milliseconds).
   absl::MutexLock lock(&write_mu_);
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(Usable());
   rocksdb::Checkpoint* raw = nullptr;
-  RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
+  RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db(), &raw), "checkpoint"));
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   const rocksdb::Status made = checkpoint->CreateCheckpoint(path);
   if (made.IsInvalidArgument() && made.ToString().find("exists") != std::string::npos) {
@@ -1014,82 +1268,20 @@ RocksEventLog::~RocksEventLog() = default;
 
 absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("path: required");
-
-  rocksdb::Options db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
-  db_options.IncreaseParallelism(2);
-  // Recovery replays the write-ahead log up to its first damaged record and
-  // stops there: the log opens as a consistent prefix of whole group commits
-  // (a torn tail from a crash is an unacknowledged append, rightly dropped).
-  // A damaged record in the middle would silently drop acknowledged events
-  // after it: the witness (CheckWitness) catches that and refuses to open.
-  // kAbsoluteConsistency would refuse even a torn tail, the ordinary result
-  // of a crash; kSkipAnyCorruptedRecords would leave gaps.
-  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
-
-  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  rocksdb::BlockBasedTableOptions log_table;
-  log_table.block_cache = cache;
-  rocksdb::BlockBasedTableOptions index_table = log_table;
-  // Point lookups (stream revisions, event ids) mostly ask for keys that exist
-  // in exactly one file; a bloom filter skips the others.
-  index_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-
-  rocksdb::ColumnFamilyOptions log_options;
-  log_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(log_table));
-  const std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
-  const rocksdb::CompressionType compression =
-      std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end()
-          ? rocksdb::kLZ4Compression
-          : rocksdb::kSnappyCompression;
-  log_options.compression = compression;
-  rocksdb::ColumnFamilyOptions index_options;
-  index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(index_table));
-  // Most event id lookups are for ids that are not there (new events): a
-  // memtable bloom filter answers those without searching the memtable.
-  index_options.memtable_whole_key_filtering = true;
-  index_options.memtable_prefix_bloom_size_ratio = 0.05;
-  index_options.compression = compression;
-
-  std::vector<std::string> existing;
-  const bool is_new =
-      !rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(db_options), options.path, &existing)
-           .ok();
-  for (const std::string& name : existing) {
-    if (std::find_if(std::begin(kColumnFamilies), std::end(kColumnFamilies),
-                     [&](const char* known) { return name == known; }) ==
-        std::end(kColumnFamilies)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(options.path, " holds a RocksDB database with column family \"", name,
-                       "\", which a bidtrail log does not have; refusing to open it"));
-    }
-  }
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (int family = 0; family < kColumnFamilyCount; ++family) {
-    families.emplace_back(kColumnFamilies[family], family == kLog ? log_options : index_options);
-  }
   std::unique_ptr<rocksdb::Env> env;
-  if (options.faults != nullptr) {
-    env = storage::NewFaultInjectingEnv(options.faults);
-    db_options.env = env.get();
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw_db = nullptr;
-  RETURN_IF_ERROR(
-      FromRocks(rocksdb::DB::Open(db_options, options.path, families, &handles, &raw_db),
-                absl::StrCat("opening ", options.path)));
-  std::unique_ptr<rocksdb::DB> db(raw_db);
+  if (options.faults != nullptr) env = storage::NewFaultInjectingEnv(options.faults);
+  ASSIGN_OR_RETURN(Database database, OpenDatabase(options, env.get(), /*read_only=*/false));
+  rocksdb::DB* const db = database.db.get();
+  rocksdb::ColumnFamilyHandle* const meta = database.handles[kMeta];
+  const bool is_new = database.created;
 
   std::string version;
-  const rocksdb::Status got =
-      db->Get(rocksdb::ReadOptions(), handles[kMeta], kFormatVersionKey, &version);
+  const rocksdb::Status got = db->Get(rocksdb::ReadOptions(), meta, kFormatVersionKey, &version);
   absl::Status format_ok;
   if (got.IsNotFound() && is_new) {
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
-    format_ok = FromRocks(db->Put(write_options, handles[kMeta], kFormatVersionKey, kFormatVersion),
+    format_ok = FromRocks(db->Put(write_options, meta, kFormatVersionKey, kFormatVersion),
                           "writing the format version");
   } else if (got.IsNotFound()) {
     format_ok = absl::FailedPreconditionError(
@@ -1103,7 +1295,7 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options
         absl::StrCat(options.path, " holds a bidtrail log of format version \"", version,
                      "\"; this build reads format version ", kFormatVersion));
   }
-  auto impl = std::make_unique<Impl>(options, std::move(env), std::move(db), std::move(handles));
+  auto impl = std::make_unique<Impl>(options, std::move(env), std::move(database));
   RETURN_IF_ERROR(format_ok);
   RETURN_IF_ERROR(impl->Restore());
   RETURN_IF_ERROR(impl->CheckWitness());

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/eventlog/limits.h"
 #include "bidtrail/storage/file_faults.h"
@@ -58,6 +59,13 @@ class RocksEventLog final : public EventStore {
     // Free bytes of the file system holding `path`; statvfs when unset
     // (tests give their own).
     std::function<absl::StatusOr<uint64_t>(const std::string& path)> free_bytes;
+    // After a failed write (an I/O error from the write-ahead log, a full
+    // disk the floor did not foresee) RocksDB refuses writes until it is
+    // opened again: the next append closes and reopens the database, as a
+    // restart would, and goes on. While reopening fails, appends are refused
+    // (UNAVAILABLE) and a new attempt waits at least this long; reads go on
+    // from a read-only open meanwhile.
+    absl::Duration min_reopen_interval = absl::Seconds(1);
     // Tests: failures to inject into the log's files (bidtrail/storage/file_faults.h).
     std::shared_ptr<storage::FileFaults> faults;
   };
