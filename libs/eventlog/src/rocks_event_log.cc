@@ -17,6 +17,7 @@
 #include "bidtrail/common/log.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/storage/fault_env.h"
+#include "bidtrail/storage/rocks_setup.h"
 #include "bidtrail/storage/rocks_status.h"
 #include "record_codec.h"
 #include "rocksdb/convenience.h"
@@ -130,6 +131,9 @@ absl::StatusOr<Database> OpenDatabase(const RocksEventLog::Options& options, roc
   // write-ahead log that failed, perhaps with a torn record, is then retired
   // and never replayed again ahead of newer ones.
   db_options.avoid_flush_during_recovery = false;
+  // RocksDB's recovery from background errors off (the log reopens instead),
+  // its info log safe on a full disk.
+  storage::SetUpRocksDb(options.path, &db_options);
   if (env != nullptr) db_options.env = env;
 
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);

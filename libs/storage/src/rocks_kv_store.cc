@@ -12,9 +12,9 @@
 #include "bidtrail/common/log.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/storage/fault_env.h"
+#include "bidtrail/storage/rocks_setup.h"
 #include "bidtrail/storage/rocks_status.h"
 #include "rocksdb/db.h"
-#include "rocksdb/listener.h"
 #include "rocksdb/merge_operator.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -82,25 +82,16 @@ class RocksBatch final : public KvStore::Batch {
   rocksdb::WriteBatch batch_;
 };
 
-// Turns RocksDB's own recovery from background errors off: the store opens
-// the database again instead (RocksStore below), and the two racing each
-// other was measured aborting the process on an assertion in Debian's 7.8.
-class NoAutoRecovery final : public rocksdb::EventListener {
- public:
-  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/, rocksdb::Status /*bg_error*/,
-                            bool* auto_recovery) override {
-    *auto_recovery = false;
-  }
-};
-
 rocksdb::Options DbOptions(const RocksKvStore::Options& options, rocksdb::Env* env) {
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.IncreaseParallelism(options.background_threads);
   db_options.merge_operator = std::make_shared<AppendOperator>();
   db_options.write_buffer_size = options.write_buffer_bytes;
-  db_options.max_bgerror_resume_count = 0;
-  db_options.listeners.push_back(std::make_shared<NoAutoRecovery>());
+  // RocksDB's own recovery off (the store reopens instead: the two racing
+  // each other was measured aborting the process), its info log safe on a
+  // full disk.
+  SetUpRocksDb(options.path, &db_options);
   if (env != nullptr) db_options.env = env;
   return db_options;
 }
