@@ -2,10 +2,13 @@
 // is a stream of events, each a type selector byte, a length byte and that
 // many bytes of payload; the last one is the command. Decoding, folding and
 // deciding must never crash, whatever the bytes; an event that decodes must
-// encode and decode to the same event.
+// encode and decode to the same event; the fold's own decoder (which skims
+// activity events for their tender and time) must take exactly the events
+// the full decoder takes and read the same tender and time from them.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,6 +46,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string payload(reinterpret_cast<const char*>(data + at + 2), length);
     at += 2 + length;
     std::optional<v1::TenderEvent> event = tender::DecodeEvent(type, payload);
+    // The fold's decoder (with its skim of activity events) takes exactly
+    // what the full decoder takes, and reads the same tender and time.
+    google::protobuf::Arena arena;
+    std::unique_ptr<v1::TenderEvent> owned;
+    const v1::TenderEvent* folded = tender::DecodeForFold(type, payload, &arena, &owned);
+    if ((folded != nullptr) != event.has_value()) std::abort();
+    if (folded != nullptr && (tender::TenderIdOf(*folded) != tender::TenderIdOf(*event) ||
+                              tender::OccurredAtOf(*folded) != tender::OccurredAtOf(*event))) {
+      std::abort();
+    }
     if (!event) continue;
     std::optional<v1::TenderEvent> again =
         tender::DecodeEvent(tender::EventTypeName(*event), tender::EncodeEventData(*event));
