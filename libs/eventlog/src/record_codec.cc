@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/time/time.h"
+#include "bidtrail/common/status_macros.h"
 #include "bidtrail/common/varint.h"
 
 namespace bidtrail::eventlog::internal {
@@ -155,6 +156,29 @@ std::string EventIdKey(std::string_view stream_id, const Uuid& event_id) {
   std::string key = StreamPrefix(stream_id);
   key.append(reinterpret_cast<const char*>(event_id.data()), event_id.size());
   return key;
+}
+
+void AppendToGroup(std::string_view record_value, std::string* group) {
+  if (group->empty()) group->push_back(kGroupFormat);
+  PutVarint(record_value.size(), group);
+  group->append(record_value);
+}
+
+absl::Status ForEachRecordInGroup(std::string_view group,
+                                  const std::function<absl::Status(std::string_view)>& record) {
+  if (group.empty() || group[0] != kGroupFormat) {
+    return absl::DataLossError("a group of records of an unknown format");
+  }
+  group.remove_prefix(1);
+  while (!group.empty()) {
+    uint64_t size = 0;
+    if (!GetVarint(&group, &size) || size > group.size()) {
+      return absl::DataLossError("a group of records cut short");
+    }
+    RETURN_IF_ERROR(record(group.substr(0, size)));
+    group.remove_prefix(size);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace bidtrail::eventlog::internal

@@ -14,6 +14,7 @@
 #define BIDTRAIL_EVENTLOG_SRC_RECORD_CODEC_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -83,6 +84,15 @@ std::string StreamPrefix(std::string_view stream_id);
 std::string StreamRevisionKey(std::string_view stream_id, uint64_t revision);
 // stream_id '\0' 16-byte event id.
 std::string EventIdKey(std::string_view stream_id, const Uuid& event_id);
+
+// A group commit as an upstream carries it (upstream.h): a format byte (1),
+// then each record value (as stored, hash included) length-prefixed.
+inline constexpr char kGroupFormat = 1;
+void AppendToGroup(std::string_view record_value, std::string* group);
+// Calls `record` with each record value of `group`, in order. DATA_LOSS
+// when the group is truncated or of another format.
+absl::Status ForEachRecordInGroup(std::string_view group,
+                                  const std::function<absl::Status(std::string_view)>& record);
 
 }  // namespace bidtrail::eventlog::internal
 

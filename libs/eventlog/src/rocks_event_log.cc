@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bidtrail/common/log.h"
 #include "bidtrail/common/status_macros.h"
+#include "bidtrail/eventlog/upstream.h"
 #include "bidtrail/storage/fault_env.h"
 #include "bidtrail/storage/rocks_setup.h"
 #include "bidtrail/storage/rocks_status.h"
@@ -51,6 +52,10 @@ using internal::WitnessPath;
 using internal::WriteWitness;
 
 constexpr char kFormatVersionKey[] = "bidtrail.format_version";
+// With an upstream (upstream.h): the last upstream sequence the replica holds.
+constexpr char kUpstreamSequenceKey[] = "bidtrail.upstream_sequence";
+// Fenced publishes retried (after catching up) before an append gives up.
+constexpr int kMaxFencedAttempts = 8;
 constexpr char kFormatVersion[] = "1";
 
 // Column families, in the order they are opened.
@@ -322,6 +327,8 @@ class RocksEventLog::Impl {
   struct PendingGroup {
     uint64_t last_position;
     std::string chain_head;
+    // With an upstream: the group's records as published (upstream.h).
+    std::string upstream_group;
     absl::flat_hash_map<std::string, uint64_t> stream_revisions;
     // Event ids appended by this group: where they land, and what they hold
     // (the proposing writer's event, alive until the group commits).
@@ -347,6 +354,28 @@ class RocksEventLog::Impl {
   // there. OK when appends can go on; otherwise the reason they cannot, with
   // the database open read-only if it could be, so that reads go on.
   absl::Status Reopen() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(db_mu_);
+
+ public:
+  // With an upstream: applies every group the upstream holds after
+  // upstream_seq_ to the replica, checking that positions follow on and the
+  // chain holds, and publishes the new head. DATA_LOSS when the upstream
+  // holds fewer groups than the replica applied, or a group that does not
+  // follow on.
+  absl::Status CatchUp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(db_mu_);
+  // With an upstream: reads the upstream sequence the replica holds, then
+  // catches up. At open, before any other thread runs.
+  absl::Status StartFromUpstream() ABSL_LOCKS_EXCLUDED(write_mu_, db_mu_);
+  // With an upstream: a thread that catches the replica up whenever the
+  // upstream moves (every options_.upstream_poll), so that a replica nobody
+  // appends through still follows the log live.
+  void StartFollower();
+
+ private:
+  // Puts a record and its index entries into `batch`, as Prepare does for a
+  // new one; for records decided elsewhere (an upstream's groups).
+  void PutRecord(const RecordView& view, std::string_view value, rocksdb::WriteBatch* batch)
+      ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
+  absl::StatusOr<uint64_t> ReadUpstreamSequence() ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
 
   // OK while the database is open; UNAVAILABLE when a reopen could not open
   // it even for reading.
@@ -403,6 +432,12 @@ class RocksEventLog::Impl {
   // (whose witness check then says what is missing).
   bool data_lost_ ABSL_GUARDED_BY(write_mu_) = false;
   absl::Time last_reopen_ ABSL_GUARDED_BY(write_mu_) = absl::InfinitePast();
+  // With an upstream: the last upstream sequence applied to the replica, and
+  // whether the replica may lack a group (a publish whose outcome is
+  // unknown): then it catches up before deciding anything.
+  uint64_t upstream_seq_ ABSL_GUARDED_BY(write_mu_) = 0;
+  bool upstream_stale_ ABSL_GUARDED_BY(write_mu_) = false;
+  std::thread follower_thread_;
 
   // The database. Readers hold this lock shared while they use it; a reopen
   // holds it exclusively, so it waits for reads in progress and reads wait
@@ -583,10 +618,126 @@ absl::Status RocksEventLog::Impl::Reopen() {
   last_position_ = tail.position;
   chain_head_ = tail.hash;
   last_recorded_at_ = std::max(last_recorded_at_, tail.recorded_at);
+  if (options_.upstream != nullptr) {
+    // The failed group may be upstream already: catch up before deciding.
+    ASSIGN_OR_RETURN(upstream_seq_, ReadUpstreamSequence());
+    upstream_stale_ = true;
+  }
   Publish(last_position_, chain_head_);
   log::Info("eventlog", "reopened after a failed write; appends go on",
             {{"path", options_.path}, {"head", last_position_}});
   return absl::OkStatus();
+}
+
+void RocksEventLog::Impl::PutRecord(const RecordView& view, std::string_view value,
+                                    rocksdb::WriteBatch* batch) {
+  const std::string position_key = PositionKey(view.position);
+  batch->Put(cf(kLog), position_key, rocksdb::Slice(value.data(), value.size()));
+  batch->Put(cf(kStreamIndex), StreamRevisionKey(view.stream_id, view.revision), position_key);
+  std::string id_key = StreamPrefix(view.stream_id);
+  id_key.append(view.event_id);
+  batch->Put(cf(kEventIds), id_key, RevisionAndPosition(view.revision, view.position));
+  std::string revision;
+  PutBigEndian64(view.revision, &revision);
+  batch->Put(cf(kStreams), rocksdb::Slice(view.stream_id.data(), view.stream_id.size()), revision);
+}
+
+absl::StatusOr<uint64_t> RocksEventLog::Impl::ReadUpstreamSequence() {
+  RETURN_IF_ERROR(Usable());
+  std::string value;
+  const rocksdb::Status got =
+      db()->Get(rocksdb::ReadOptions(), cf(kMeta), kUpstreamSequenceKey, &value);
+  if (got.IsNotFound()) return uint64_t{0};
+  RETURN_IF_ERROR(FromRocks(got, "reading the upstream sequence"));
+  if (value.size() != 8) return absl::DataLossError("the upstream sequence does not parse");
+  return GetBigEndian64(value);
+}
+
+absl::Status RocksEventLog::Impl::CatchUp() {
+  Upstream* const upstream = options_.upstream.get();
+  auto apply = [&](uint64_t sequence, std::string_view group) -> absl::Status {
+    absl::ReaderMutexLock db_lock(&db_mu_);
+    RETURN_IF_ERROR(Usable());
+    rocksdb::WriteBatch batch;
+    uint64_t position = last_position_;
+    std::string chain = chain_head_;
+    absl::Time recorded_at = last_recorded_at_;
+    RETURN_IF_ERROR(internal::ForEachRecordInGroup(group, [&](std::string_view value) {
+      RecordView view;
+      RETURN_IF_ERROR(ParseRecord(value, &view));
+      if (view.position != position + 1) {
+        return absl::DataLossError(absl::StrCat(upstream->Describe(), ": group ", sequence,
+                                                " holds position ", view.position, " where ",
+                                                position + 1, " was due"));
+      }
+      if (ChainHash(chain, view.record_bytes) != view.hash) {
+        return absl::DataLossError(absl::StrCat(upstream->Describe(), ": group ", sequence,
+                                                " breaks the hash chain at position ",
+                                                view.position));
+      }
+      PutRecord(view, value, &batch);
+      position = view.position;
+      chain.assign(view.hash);
+      recorded_at = std::max(recorded_at, absl::FromUnixNanos(view.recorded_at_ns));
+      return absl::OkStatus();
+    }));
+    std::string value;
+    PutBigEndian64(sequence, &value);
+    batch.Put(cf(kMeta), kUpstreamSequenceKey, value);
+    RETURN_IF_ERROR(
+        FromRocks(db()->Write(rocksdb::WriteOptions(), &batch), "applying a group from upstream"));
+    last_position_ = position;
+    chain_head_ = chain;
+    last_recorded_at_ = recorded_at;
+    upstream_seq_ = sequence;
+    Publish(position, chain);
+    return absl::OkStatus();
+  };
+  ASSIGN_OR_RETURN(const uint64_t reached, upstream->ReadAfter(upstream_seq_, apply));
+  upstream_seq_ = std::max(upstream_seq_, reached);
+  upstream_stale_ = false;
+  return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::Impl::StartFromUpstream() {
+  absl::MutexLock lock(&write_mu_);
+  {
+    absl::ReaderMutexLock db_lock(&db_mu_);
+    ASSIGN_OR_RETURN(upstream_seq_, ReadUpstreamSequence());
+  }
+  RETURN_IF_ERROR(CatchUp());
+  log::Info("eventlog", "caught up with the upstream",
+            {{"upstream", options_.upstream->Describe()},
+             {"sequence", upstream_seq_},
+             {"head", last_position_}});
+  return absl::OkStatus();
+}
+
+void RocksEventLog::Impl::StartFollower() {
+  follower_thread_ = std::thread([this] {
+    bool failing = false;
+    while (true) {
+      {
+        absl::MutexLock lock(&witness_mu_);
+        witness_mu_.AwaitWithTimeout(absl::Condition(&witness_stop_), options_.upstream_poll);
+        if (witness_stop_) return;
+      }
+      absl::StatusOr<uint64_t> last = options_.upstream->LastSequence();
+      absl::Status caught = last.status();
+      if (last.ok()) {
+        absl::MutexLock lock(&write_mu_);
+        if (*last > upstream_seq_) caught = CatchUp();
+      }
+      if (!caught.ok() && !failing) {
+        log::Warn("eventlog", "cannot follow the upstream; retrying",
+                  {{"upstream", options_.upstream->Describe()}, {"error", caught}});
+      } else if (caught.ok() && failing) {
+        log::Info("eventlog", "following the upstream again",
+                  {{"upstream", options_.upstream->Describe()}});
+      }
+      failing = !caught.ok();
+    }
+  });
 }
 
 absl::Status RocksEventLog::Impl::CheckFreeSpace() {
@@ -724,6 +875,7 @@ void RocksEventLog::Impl::StopWitness() {
     witness_stop_ = true;
   }
   if (witness_thread_.joinable()) witness_thread_.join();
+  if (follower_thread_.joinable()) follower_thread_.join();
 }
 
 void RocksEventLog::Impl::Publish(uint64_t head, const std::string& chain_head) {
@@ -808,20 +960,71 @@ void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
   }
   // recorded_at never goes backwards along the log, even if the clock does.
   const absl::Time recorded_at = std::max(absl::Now(), last_recorded_at_);
-  PendingGroup pending{last_position_, chain_head_, {}, {}};
-  absl::Status written;
-  {
-    absl::ReaderMutexLock db_lock(&db_mu_);
-    rocksdb::WriteBatch batch;
-    bool anything_to_write = false;
-    for (Writer* writer : group) {
-      writer->result = Prepare(*writer, recorded_at, &batch, &pending);
-      anything_to_write |= writer->result.ok() && !writer->result->already_recorded;
+  Upstream* const upstream = options_.upstream.get();
+  // A replica that may lack a group (a publish of unknown outcome) catches
+  // up before deciding anything.
+  if (upstream != nullptr && upstream_stale_) {
+    if (absl::Status caught = CatchUp(); !caught.ok()) {
+      const absl::Status refused = absl::UnavailableError(
+          absl::StrCat("catching up with ", upstream->Describe(), ": ", caught.message()));
+      for (Writer* writer : group) writer->result = refused;
+      return;
     }
-    if (!anything_to_write) return;
-    rocksdb::WriteOptions write_options;
-    write_options.sync = options_.sync;
-    written = FromRocks(db()->Write(write_options, &batch), "appending");
+  }
+  PendingGroup pending{last_position_, chain_head_, {}, {}, {}};
+  absl::Status written;
+  for (int attempt = 1;; ++attempt) {
+    pending = PendingGroup{last_position_, chain_head_, {}, {}, {}};
+    absl::Status published;
+    {
+      absl::ReaderMutexLock db_lock(&db_mu_);
+      rocksdb::WriteBatch batch;
+      bool anything_to_write = false;
+      for (Writer* writer : group) {
+        writer->result = Prepare(*writer, recorded_at, &batch, &pending);
+        anything_to_write |= writer->result.ok() && !writer->result->already_recorded;
+      }
+      if (!anything_to_write) return;
+      uint64_t sequence = 0;
+      if (upstream != nullptr) {
+        // Acknowledged only once the upstream holds the group; the replica
+        // applies it after that (not synced: the upstream has it).
+        absl::StatusOr<uint64_t> publish = upstream->Publish(upstream_seq_, pending.upstream_group);
+        if (publish.ok()) {
+          sequence = *publish;
+          std::string value;
+          PutBigEndian64(sequence, &value);
+          batch.Put(cf(kMeta), kUpstreamSequenceKey, value);
+        } else {
+          published = publish.status();
+        }
+      }
+      if (published.ok()) {
+        rocksdb::WriteOptions write_options;
+        write_options.sync = options_.sync && upstream == nullptr;
+        written = FromRocks(db()->Write(write_options, &batch), "appending");
+        if (written.ok() && upstream != nullptr) upstream_seq_ = sequence;
+      }
+    }
+    if (published.ok()) break;
+    // Fenced off: another writer got there first. Decide again on top of
+    // what it wrote, so that nothing is accepted on a stale view.
+    if (IsFenced(published) && attempt < kMaxFencedAttempts) {
+      published = CatchUp();
+      if (published.ok()) continue;
+    } else {
+      upstream_stale_ = true;
+    }
+    const absl::Status refused = absl::UnavailableError(absl::StrCat(
+        "publishing to ", upstream->Describe(), ": ", published.message(),
+        "; not acknowledged: the append may or may not be in the log, a retry with the same "
+        "event ids settles it"));
+    log::Warn("eventlog", "a group commit was not published",
+              {{"upstream", upstream->Describe()}, {"error", published}});
+    for (Writer* writer : group) {
+      if (writer->result.ok() && !writer->result->already_recorded) writer->result = refused;
+    }
+    return;
   }
   if (!written.ok()) {
     // Not acknowledged, and not known to be absent: the write may have reached
@@ -1031,6 +1234,7 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
     internal::EncodeRecordBytes(placement, ids[i], events[i], &value);
     pending->chain_head = ChainHash(pending->chain_head, value);
     value.append(pending->chain_head);
+    if (options_.upstream != nullptr) internal::AppendToGroup(value, &pending->upstream_group);
     const std::string position_key = PositionKey(placement.position);
     batch->Put(cf(kLog), position_key, value);
     batch->Put(cf(kStreamIndex), StreamRevisionKey(stream_id, placement.revision), position_key);
@@ -1302,8 +1506,16 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options
   auto impl = std::make_unique<Impl>(options, std::move(env), std::move(database));
   RETURN_IF_ERROR(format_ok);
   RETURN_IF_ERROR(impl->Restore());
-  RETURN_IF_ERROR(impl->CheckWitness());
-  impl->StartWitness();
+  if (options.upstream != nullptr) {
+    // The log is the upstream's; this database is its replica, which a
+    // restart catches up (the upstream is the witness of what was
+    // acknowledged).
+    RETURN_IF_ERROR(impl->StartFromUpstream());
+    impl->StartFollower();
+  } else {
+    RETURN_IF_ERROR(impl->CheckWitness());
+    impl->StartWitness();
+  }
   auto opened = std::unique_ptr<RocksEventLog>(new RocksEventLog(std::move(impl)));
   log::Info("eventlog", "opened",
             {{"path", options.path},

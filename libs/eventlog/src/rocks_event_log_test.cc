@@ -1,5 +1,7 @@
 #include "bidtrail/eventlog/rocks_event_log.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +18,8 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "bidtrail/eventlog/nats_upstream.h"
+#include "bidtrail/testing/nats_cluster.h"
 #include "bidtrail/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -50,12 +54,27 @@ class RocksEventLogTest : public ::testing::Test {
  protected:
   void SetUp() override { Reopen(); }
 
+  // The log in dir_/log; on the JetStream backend (backend_ "nats"), a
+  // replica of a stream of this test's own on the test cluster.
   void Reopen() {
     log_.reset();
     RocksEventLog::Options options;
     options.path = dir_.path() + "/log";
     options.sync = false;
     options.limits.max_events_per_append = 100;
+    if (backend_ == "nats") {
+      if (upstream_ == nullptr) {
+        ASSERT_OK_AND_ASSIGN(testing::NatsCluster * cluster, testing::SharedNatsCluster());
+        static int streams = 0;
+        NatsUpstream::Options nats;
+        nats.servers = cluster->Urls();
+        nats.stream = absl::StrFormat("TEST_%d_%d", getpid(), ++streams);
+        absl::StatusOr<std::unique_ptr<NatsUpstream>> connected = NatsUpstream::Connect(nats);
+        ASSERT_TRUE(connected.ok()) << connected.status();
+        upstream_ = std::move(connected).value();
+      }
+      options.upstream = upstream_;
+    }
     auto opened = RocksEventLog::Open(options);
     ASSERT_TRUE(opened.ok()) << opened.status();
     log_ = std::move(opened).value();
@@ -72,10 +91,25 @@ class RocksEventLogTest : public ::testing::Test {
   }
 
   ScratchDir dir_;
+  std::string backend_ = "rocksdb";
+  std::shared_ptr<Upstream> upstream_;
   std::unique_ptr<RocksEventLog> log_;
 };
 
-TEST_F(RocksEventLogTest, AppendsAndReadsBackEveryField) {
+// The contract of EventStore, on each backend: the embedded RocksDB log, and
+// the log on a JetStream stream of a 3-node cluster (its replica here).
+class LogContractTest : public RocksEventLogTest,
+                        public ::testing::WithParamInterface<const char*> {
+ protected:
+  void SetUp() override {
+    backend_ = GetParam();
+    Reopen();
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, LogContractTest, ::testing::Values("rocksdb", "nats"));
+
+TEST_P(LogContractTest, AppendsAndReadsBackEveryField) {
   const absl::Time before = absl::Now();
   ASSERT_OK_AND_ASSIGN(AppendResult result, log_->Append("tender-1", ExpectedRevision::NoStream(),
                                                          {Event(1), Event(2), Event(3)}));
@@ -119,7 +153,7 @@ TEST_F(RocksEventLogTest, AppendsAndReadsBackEveryField) {
 // The service that wrote an event for its actor is kept, read back and
 // chained; an event without one is stored as records always were (no
 // trailing field), so older logs read and verify unchanged.
-TEST_F(RocksEventLogTest, WrittenByIsKeptAndOptional) {
+TEST_P(LogContractTest, WrittenByIsKeptAndOptional) {
   ProposedEvent relayed = Event(2);
   relayed.written_by = "demo-loader";
   ASSERT_THAT(log_->Append("tender-1", ExpectedRevision::Any(), {Event(1), relayed}), IsOk());
@@ -514,7 +548,7 @@ TEST_F(PowerCutTest, AtRandomMomentsNothingAcknowledgedIsLost) {
   }
 }
 
-TEST_F(RocksEventLogTest, ReadsStreamsForwardBackwardAndInPages) {
+TEST_P(LogContractTest, ReadsStreamsForwardBackwardAndInPages) {
   ASSERT_THAT(log_->Append("a", ExpectedRevision::Any(), {Event(1), Event(2), Event(3), Event(4)}),
               IsOk());
   ASSERT_THAT(log_->Append("b", ExpectedRevision::Any(), {Event(5)}), IsOk());
@@ -568,7 +602,7 @@ TEST_F(RocksEventLogTest, ReadsStreamsForwardBackwardAndInPages) {
                                                   HasSubstr("max_count: 0; must be 1 to 10000")));
 }
 
-TEST_F(RocksEventLogTest, ReadsAllWithFiltersAndResumePositions) {
+TEST_P(LogContractTest, ReadsAllWithFiltersAndResumePositions) {
   ASSERT_THAT(log_->Append("tender-1", ExpectedRevision::Any(), {Event(1, "A"), Event(2, "B")}),
               IsOk());
   ASSERT_THAT(log_->Append("party-1", ExpectedRevision::Any(), {Event(3, "A")}), IsOk());
@@ -599,7 +633,7 @@ TEST_F(RocksEventLogTest, ReadsAllWithFiltersAndResumePositions) {
 }
 
 // A lean read (projections) leaves out the ids and the hash, and nothing else.
-TEST_F(RocksEventLogTest, LeanReadsLeaveOutIdsAndHashOnly) {
+TEST_P(LogContractTest, LeanReadsLeaveOutIdsAndHashOnly) {
   ASSERT_THAT(log_->Append("tender-1", ExpectedRevision::Any(), {Event(1, "A"), Event(2, "B")}),
               IsOk());
   ReadAllRequest full_request;
@@ -641,7 +675,7 @@ TEST_F(RocksEventLogTest, LeanReadsLeaveOutIdsAndHashOnly) {
 // Packed reads return the fields of an EventView, equal to those of a plain
 // read, from one buffer: across pages, filters, the byte limit, a buffer
 // that grows past its first guess, and the batch being moved.
-TEST_F(RocksEventLogTest, PackedReadsCarryTheSameFieldsAsPlainOnes) {
+TEST_P(LogContractTest, PackedReadsCarryTheSameFieldsAsPlainOnes) {
   std::vector<ProposedEvent> events;
   for (uint64_t n = 1; n <= 6; ++n) {
     ProposedEvent event = Event(n, n % 2 == 0 ? "bidtrail.v1.ActivityLogged" : "Other");
@@ -714,7 +748,7 @@ TEST_F(RocksEventLogTest, PackedReadsCarryTheSameFieldsAsPlainOnes) {
 // Each expected-revision kind against a missing stream and a stream at
 // revision 1: accepted, or ABORTED naming the actual revision with nothing
 // written.
-TEST_F(RocksEventLogTest, ExpectedRevisionCases) {
+TEST_P(LogContractTest, ExpectedRevisionCases) {
   ASSERT_THAT(log_->Append("existing", ExpectedRevision::NoStream(), {Event(1), Event(2)}), IsOk());
   struct Case {
     std::string stream;
@@ -755,7 +789,7 @@ TEST_F(RocksEventLogTest, ExpectedRevisionCases) {
   EXPECT_EQ(info.last_revision, 4u);
 }
 
-TEST_F(RocksEventLogTest, RetriesAreIdempotentUnderEveryExpectedRevision) {
+TEST_P(LogContractTest, RetriesAreIdempotentUnderEveryExpectedRevision) {
   ASSERT_OK_AND_ASSIGN(AppendResult original,
                        log_->Append("t", ExpectedRevision::NoStream(), {Event(1), Event(2)}));
   ASSERT_THAT(log_->Append("t", ExpectedRevision::Exact(1), {Event(3)}), IsOk());
@@ -792,7 +826,7 @@ TEST_F(RocksEventLogTest, RetriesAreIdempotentUnderEveryExpectedRevision) {
 // An event id names one event forever: a "retry" carrying something else
 // is refused, naming the id and the field, and writes nothing; whatever the
 // field, and whether the first landed long ago or in the same group commit.
-TEST_F(RocksEventLogTest, ReuseOfAnEventIdWithOtherContentIsRefused) {
+TEST_P(LogContractTest, ReuseOfAnEventIdWithOtherContentIsRefused) {
   ASSERT_THAT(log_->Append("t", ExpectedRevision::NoStream(), {Event(1), Event(2)}), IsOk());
   struct Change {
     const char* field;
@@ -838,7 +872,7 @@ TEST_F(RocksEventLogTest, ReuseOfAnEventIdWithOtherContentIsRefused) {
   }
 }
 
-TEST_F(RocksEventLogTest, RetryInsideOneGroupCommitIsIdempotent) {
+TEST_P(LogContractTest, RetryInsideOneGroupCommitIsIdempotent) {
   // Two threads send the same append at once; whichever lands first, the
   // other sees it as already recorded.
   std::vector<absl::StatusOr<AppendResult>> results(2, absl::InternalError("unset"));
@@ -856,7 +890,7 @@ TEST_F(RocksEventLogTest, RetryInsideOneGroupCommitIsIdempotent) {
   EXPECT_EQ(Head(), 2u);
 }
 
-TEST_F(RocksEventLogTest, BadInputIsRejectedAndWritesNothing) {
+TEST_P(LogContractTest, BadInputIsRejectedAndWritesNothing) {
   ASSERT_THAT(log_->Append("t", ExpectedRevision::Any(), {Event(1)}), IsOk());
   ProposedEvent untyped = Event(3);
   untyped.type.clear();
@@ -892,7 +926,7 @@ TEST_F(RocksEventLogTest, BadInputIsRejectedAndWritesNothing) {
   EXPECT_EQ(ReadAllEvents().size(), 1u);
 }
 
-TEST_F(RocksEventLogTest, RacingExactAppendsHaveOneWinnerPerRevision) {
+TEST_P(LogContractTest, RacingExactAppendsHaveOneWinnerPerRevision) {
   constexpr int kThreads = 8;
   constexpr uint64_t kRevisions = 50;
   absl::Mutex mu;
@@ -932,7 +966,7 @@ TEST_F(RocksEventLogTest, RacingExactAppendsHaveOneWinnerPerRevision) {
   for (uint64_t i = 0; i < kRevisions; ++i) EXPECT_EQ(stream.events[i].revision, i);
 }
 
-TEST_F(RocksEventLogTest, ConcurrentStreamsGetGaplessPositionsInCommitOrder) {
+TEST_P(LogContractTest, ConcurrentStreamsGetGaplessPositionsInCommitOrder) {
   constexpr int kThreads = 6;
   constexpr int kAppends = 150;
   std::vector<std::vector<AppendResult>> results(kThreads);
@@ -973,7 +1007,7 @@ TEST_F(RocksEventLogTest, ConcurrentStreamsGetGaplessPositionsInCommitOrder) {
   EXPECT_EQ(verified.records_checked, all.size());
 }
 
-TEST_F(RocksEventLogTest, ReopenRestoresHeadChainAndRevisions) {
+TEST_P(LogContractTest, ReopenRestoresHeadChainAndRevisions) {
   ASSERT_THAT(log_->Append("a", ExpectedRevision::Any(), {Event(1), Event(2)}), IsOk());
   ASSERT_THAT(log_->Append("b", ExpectedRevision::Any(), {Event(3)}), IsOk());
   const std::string chain_head = log_->ChainHead();
@@ -998,7 +1032,7 @@ TEST_F(RocksEventLogTest, ReopenRestoresHeadChainAndRevisions) {
   EXPECT_EQ(verified.head_hash, log_->ChainHead());
 }
 
-TEST_F(RocksEventLogTest, CheckpointIsAConsistentCopy) {
+TEST_P(LogContractTest, CheckpointIsAConsistentCopy) {
   ASSERT_THAT(log_->Append("a", ExpectedRevision::Any(), {Event(1), Event(2)}), IsOk());
   const std::string copy = dir_.path() + "/backup";
   ASSERT_OK_AND_ASSIGN(uint64_t head, log_->Checkpoint(copy));
@@ -1127,7 +1161,7 @@ TEST_F(RocksEventLogTest, SecondOpenOfTheSameFolderIsUnavailable) {
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("lock")));
 }
 
-TEST_F(RocksEventLogTest, SubscriptionSeesEveryEventOnceAcrossTheSwitchToLive) {
+TEST_P(LogContractTest, SubscriptionSeesEveryEventOnceAcrossTheSwitchToLive) {
   constexpr int kWriters = 3;
   constexpr int kAppendsPerWriter = 300;
   constexpr uint64_t kTotal = kWriters * kAppendsPerWriter + 50;
@@ -1177,7 +1211,7 @@ TEST_F(RocksEventLogTest, SubscriptionSeesEveryEventOnceAcrossTheSwitchToLive) {
   EXPECT_THAT(after, StatusIs(absl::StatusCode::kCancelled, HasSubstr("cancelled")));
 }
 
-TEST_F(RocksEventLogTest, FilteredSubscriptionAndShutdownCancel) {
+TEST_P(LogContractTest, FilteredSubscriptionAndShutdownCancel) {
   ASSERT_THAT(log_->Append("tender-1", ExpectedRevision::Any(), {Event(1, "A")}), IsOk());
   ASSERT_THAT(log_->Append("other", ExpectedRevision::Any(), {Event(2, "A")}), IsOk());
   ASSERT_THAT(log_->Append("tender-2", ExpectedRevision::Any(), {Event(3, "B")}), IsOk());

@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/eventlog/limits.h"
+#include "bidtrail/eventlog/upstream.h"
 #include "bidtrail/storage/file_faults.h"
 
 namespace bidtrail::eventlog {
@@ -66,6 +67,15 @@ class RocksEventLog final : public EventStore {
     // (UNAVAILABLE) and a new attempt waits at least this long; reads go on
     // from a read-only open meanwhile.
     absl::Duration min_reopen_interval = absl::Seconds(1);
+    // When set, the log is kept upstream (a replicated JetStream stream,
+    // nats_upstream.h; docs/nats.md) and this database is its replica: an
+    // append is decided against the replica, published upstream, and
+    // acknowledged once the upstream holds it; at open and whenever the
+    // upstream moves (polled every upstream_poll) the replica catches up.
+    // The witness is not used: the upstream is the record of what was
+    // acknowledged. `sync` then applies to the upstream, not the replica.
+    std::shared_ptr<Upstream> upstream;
+    absl::Duration upstream_poll = absl::Milliseconds(50);
     // Tests: failures to inject into the log's files (bidtrail/storage/file_faults.h).
     std::shared_ptr<storage::FileFaults> faults;
   };

@@ -1,0 +1,337 @@
+#include "bidtrail/eventlog/nats_upstream.h"
+
+#include <nats/nats.h>
+#include <openssl/sha.h>
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "bidtrail/common/status_macros.h"
+
+namespace bidtrail::eventlog {
+namespace {
+
+// The payload of message 1: every append expects a sequence of at least 1,
+// because an expected last sequence of 0 means "none" to the C client.
+constexpr std::string_view kGenesis = "{\"bidtrail_log\":1}";
+constexpr char kGenesisId[] = "bidtrail-log-genesis";
+constexpr char kFenced[] = "fenced: ";
+
+std::string LastError(natsStatus status) {
+  const char* text = nats_GetLastError(nullptr);
+  return text != nullptr && *text != '\0' ? std::string(text) : natsStatus_GetText(status);
+}
+
+absl::Status FromNats(natsStatus status, int js_error, const std::string& what) {
+  if (status == NATS_OK) return absl::OkStatus();
+  std::string message = absl::StrCat(what, ": ", LastError(status));
+  if (js_error != 0) absl::StrAppend(&message, " (JetStream error ", js_error, ")");
+  if (status == NATS_TIMEOUT) return absl::DeadlineExceededError(message);
+  return absl::UnavailableError(message);
+}
+
+int64_t Millis(absl::Duration duration) { return absl::ToInt64Milliseconds(duration); }
+
+}  // namespace
+
+bool IsFenced(const absl::Status& status) {
+  const std::string message(status.message());
+  return status.code() == absl::StatusCode::kFailedPrecondition &&
+         message.compare(0, sizeof(kFenced) - 1, kFenced) == 0;
+}
+
+class NatsUpstream::Impl {
+ public:
+  explicit Impl(Options options)
+      : options_(std::move(options)), subject_(absl::StrCat(options_.stream, ".log")) {}
+
+  ~Impl() {
+    if (js_ != nullptr) jsCtx_Destroy(js_);
+    if (connection_ != nullptr) natsConnection_Destroy(connection_);
+    if (nats_options_ != nullptr) natsOptions_Destroy(nats_options_);
+  }
+
+  absl::Status Connect() {
+    RETURN_IF_ERROR(FromNats(natsOptions_Create(&nats_options_), 0, "NATS options"));
+    std::vector<const char*> servers;
+    for (const std::string& server : options_.servers) servers.push_back(server.c_str());
+    RETURN_IF_ERROR(FromNats(
+        natsOptions_SetServers(nats_options_, servers.data(), static_cast<int>(servers.size())), 0,
+        "NATS servers"));
+    natsOptions_SetName(nats_options_, "bidtraild");
+    // Keep reconnecting for as long as the process runs: a cluster that
+    // loses a node, or restarts, is reconnected to.
+    natsOptions_SetMaxReconnect(nats_options_, -1);
+    natsOptions_SetReconnectWait(nats_options_, 100);
+    natsOptions_SetTimeout(nats_options_, Millis(options_.timeout));
+    RETURN_IF_ERROR(FromNats(natsConnection_Connect(&connection_, nats_options_), 0,
+                             absl::StrCat("connecting to ", Servers())));
+    jsOptions js_options;
+    jsOptions_Init(&js_options);
+    js_options.Wait = Millis(options_.timeout);
+    RETURN_IF_ERROR(
+        FromNats(natsConnection_JetStream(&js_, connection_, &js_options), 0, "JetStream"));
+    RETURN_IF_ERROR(EnsureStream());
+    return EnsureGenesis();
+  }
+
+  absl::StatusOr<uint64_t> Publish(uint64_t after, std::string_view group) {
+    if (after == 0) {
+      // Only the genesis message has sequence 1: a writer at 0 has not read
+      // the stream yet.
+      return absl::FailedPreconditionError(absl::StrCat(kFenced, "the stream was not read yet"));
+    }
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(group.data()), group.size(), digest);
+    const std::string message_id =
+        absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 16));
+    jsPubOptions publish_options;
+    jsPubOptions_Init(&publish_options);
+    publish_options.ExpectLastSeq = after;
+    publish_options.MsgId = message_id.c_str();
+    publish_options.MaxWait = Millis(options_.timeout);
+    jsPubAck* ack = nullptr;
+    jsErrCode js_error = static_cast<jsErrCode>(0);
+    const natsStatus status =
+        js_Publish(&ack, js_, subject_.c_str(), group.data(), static_cast<int>(group.size()),
+                   &publish_options, &js_error);
+    if (status == NATS_OK) {
+      const uint64_t sequence = ack->Sequence;
+      jsPubAck_Destroy(ack);
+      return sequence;
+    }
+    if (js_error == JSStreamWrongLastSequenceErr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(kFenced, "the stream moved past sequence ", after, " (another writer)"));
+    }
+    return FromNats(status, js_error, absl::StrCat("publishing to ", Describe()));
+  }
+
+  absl::StatusOr<uint64_t> ReadAfter(
+      uint64_t after,
+      const std::function<absl::Status(uint64_t sequence, std::string_view group)>& apply) {
+    ASSIGN_OR_RETURN(const uint64_t last, LastSequence());
+    if (last < after) {
+      return absl::DataLossError(absl::StrCat(
+          Describe(), " ends at sequence ", last, ", but this replica applied up to ", after,
+          ": the JetStream stream lost messages (or is another stream of the same name)"));
+    }
+    if (last == after) return after;
+    natsSubscription* subscription = nullptr;
+    jsSubOptions subscribe_options;
+    jsSubOptions_Init(&subscribe_options);
+    subscribe_options.Ordered = true;
+    subscribe_options.Config.DeliverPolicy = js_DeliverByStartSequence;
+    subscribe_options.Config.OptStartSeq = after + 1;
+    jsErrCode js_error = static_cast<jsErrCode>(0);
+    RETURN_IF_ERROR(FromNats(js_SubscribeSync(&subscription, js_, subject_.c_str(), nullptr,
+                                              &subscribe_options, &js_error),
+                             js_error, absl::StrCat("reading ", Describe())));
+    absl::Status result;
+    uint64_t reached = after;
+    while (reached < last && result.ok()) {
+      natsMsg* message = nullptr;
+      natsStatus status =
+          natsSubscription_NextMsg(&message, subscription, Millis(options_.timeout));
+      if (status != NATS_OK) {
+        result =
+            FromNats(status, 0, absl::StrCat("reading ", Describe(), " after sequence ", reached));
+        break;
+      }
+      jsMsgMetaData* meta = nullptr;
+      status = natsMsg_GetMetaData(&meta, message);
+      if (status != NATS_OK) {
+        natsMsg_Destroy(message);
+        result = FromNats(status, 0, "reading a message's sequence");
+        break;
+      }
+      const uint64_t sequence = meta->Sequence.Stream;
+      jsMsgMetaData_Destroy(meta);
+      const std::string_view data(natsMsg_GetData(message),
+                                  static_cast<size_t>(natsMsg_GetDataLength(message)));
+      if (sequence != reached + 1) {
+        result = absl::DataLossError(
+            absl::StrCat(Describe(), ": sequence ", sequence, " follows ", reached, " (a gap)"));
+      } else if (data != kGenesis) {
+        result = apply(sequence, data);
+      }
+      if (result.ok()) reached = sequence;
+      natsMsg_Destroy(message);
+    }
+    natsSubscription_Destroy(subscription);
+    RETURN_IF_ERROR(result);
+    return reached;
+  }
+
+  absl::StatusOr<uint64_t> LastSequence() {
+    jsStreamInfo* info = nullptr;
+    jsErrCode js_error = static_cast<jsErrCode>(0);
+    RETURN_IF_ERROR(
+        FromNats(js_GetStreamInfo(&info, js_, options_.stream.c_str(), nullptr, &js_error),
+                 js_error, absl::StrCat("asking ", Describe(), " for its last sequence")));
+    const uint64_t last = info->State.LastSeq;
+    jsStreamInfo_Destroy(info);
+    return last;
+  }
+
+  absl::StatusOr<std::string> StreamLeader() {
+    jsStreamInfo* info = nullptr;
+    jsErrCode js_error = static_cast<jsErrCode>(0);
+    RETURN_IF_ERROR(
+        FromNats(js_GetStreamInfo(&info, js_, options_.stream.c_str(), nullptr, &js_error),
+                 js_error, absl::StrCat("asking ", Describe(), " for its leader")));
+    std::string leader =
+        info->Cluster != nullptr && info->Cluster->Leader != nullptr ? info->Cluster->Leader : "";
+    jsStreamInfo_Destroy(info);
+    return leader;
+  }
+
+  std::string Servers() const { return absl::StrJoin(options_.servers, ","); }
+  std::string Describe() const { return absl::StrCat(Servers(), " stream ", options_.stream); }
+
+ private:
+  absl::Status EnsureStream() {
+    jsStreamInfo* info = nullptr;
+    jsErrCode js_error = static_cast<jsErrCode>(0);
+    natsStatus status = js_GetStreamInfo(&info, js_, options_.stream.c_str(), nullptr, &js_error);
+    if (status == NATS_OK) {
+      absl::Status fits = Fits(*info->Config);
+      jsStreamInfo_Destroy(info);
+      return fits;
+    }
+    if (js_error != JSStreamNotFoundErr && status != NATS_NOT_FOUND) {
+      return FromNats(status, js_error, absl::StrCat("looking for ", Describe()));
+    }
+    jsStreamConfig config;
+    jsStreamConfig_Init(&config);
+    config.Name = options_.stream.c_str();
+    const char* subjects[] = {subject_.c_str()};
+    config.Subjects = subjects;
+    config.SubjectsLen = 1;
+    config.Storage = js_FileStorage;
+    config.Replicas = options_.replicas;
+    config.DenyDelete = true;
+    config.DenyPurge = true;
+    config.Retention = js_LimitsPolicy;  // with no limits: nothing is ever removed
+    config.Discard = js_DiscardNew;      // a full stream refuses, never drops old messages
+    if (options_.duplicate_window > absl::ZeroDuration()) {
+      config.Duplicates = absl::ToInt64Nanoseconds(options_.duplicate_window);
+    }
+    js_error = static_cast<jsErrCode>(0);
+    status = js_AddStream(&info, js_, &config, nullptr, &js_error);
+    if (status != NATS_OK) {
+      // Another bidtraild may have made it at the same moment.
+      jsStreamInfo* existing = nullptr;
+      jsErrCode again = static_cast<jsErrCode>(0);
+      if (js_GetStreamInfo(&existing, js_, options_.stream.c_str(), nullptr, &again) == NATS_OK) {
+        absl::Status fits = Fits(*existing->Config);
+        jsStreamInfo_Destroy(existing);
+        return fits;
+      }
+      return FromNats(status, js_error, absl::StrCat("making ", Describe()));
+    }
+    jsStreamInfo_Destroy(info);
+    return absl::OkStatus();
+  }
+
+  // A stream of that name that is not a bidtrail log, or that could lose
+  // messages, is refused.
+  absl::Status Fits(const jsStreamConfig& config) const {
+    if (config.SubjectsLen != 1 || subject_ != config.Subjects[0]) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the JetStream stream ", options_.stream, " exists with other subjects than ", subject_,
+          ": not a bidtrail log; name another with --nats_stream"));
+    }
+    if (!config.DenyDelete || !config.DenyPurge || config.MaxMsgs > 0 || config.MaxBytes > 0 ||
+        config.MaxAge > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the JetStream stream ", options_.stream,
+          " allows deleting, purging or expiring messages: a log could lose events or get gaps "
+          "in it; its configuration must deny deletes and purges and set no limits"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status EnsureGenesis() {
+    ASSIGN_OR_RETURN(const uint64_t last, LastSequence());
+    if (last > 0) return absl::OkStatus();
+    jsPubOptions publish_options;
+    jsPubOptions_Init(&publish_options);
+    publish_options.MsgId = kGenesisId;  // two first starts at once: one genesis
+    publish_options.MaxWait = Millis(options_.timeout);
+    jsPubAck* ack = nullptr;
+    jsErrCode js_error = static_cast<jsErrCode>(0);
+    const natsStatus status =
+        js_Publish(&ack, js_, subject_.c_str(), kGenesis.data(), static_cast<int>(kGenesis.size()),
+                   &publish_options, &js_error);
+    RETURN_IF_ERROR(FromNats(status, js_error, absl::StrCat("starting ", Describe())));
+    const uint64_t sequence = ack->Sequence;
+    jsPubAck_Destroy(ack);
+    if (sequence != 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the JetStream stream ", options_.stream, " got its first message at sequence ", sequence,
+          ", not 1: it is not a bidtrail log"));
+    }
+    return absl::OkStatus();
+  }
+
+  const Options options_;
+  const std::string subject_;
+  natsOptions* nats_options_ = nullptr;
+  natsConnection* connection_ = nullptr;
+  jsCtx* js_ = nullptr;
+};
+
+absl::StatusOr<std::unique_ptr<NatsUpstream>> NatsUpstream::Connect(const Options& options) {
+  if (options.servers.empty()) return absl::InvalidArgumentError("servers: at least one");
+  if (options.stream.empty()) return absl::InvalidArgumentError("stream: required");
+  if (options.replicas != 1 && options.replicas != 3 && options.replicas != 5) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("replicas: ", options.replicas, "; must be 1, 3 or 5"));
+  }
+  auto impl = std::make_unique<Impl>(options);
+  RETURN_IF_ERROR(impl->Connect());
+  return std::unique_ptr<NatsUpstream>(new NatsUpstream(std::move(impl)));
+}
+
+absl::StatusOr<std::vector<std::string>> NatsUpstream::ParseServers(const std::string& text) {
+  std::vector<std::string> servers;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    const std::string server(absl::StripAsciiWhitespace(part));
+    if (server.compare(0, 7, "nats://") != 0 || server.size() <= 7) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"", server,
+          "\" is not a NATS server URL; write nats://HOST:PORT[,nats://HOST:PORT...]"));
+    }
+    servers.push_back(server);
+  }
+  if (servers.empty()) {
+    return absl::InvalidArgumentError("no NATS server named; write nats://HOST:PORT[,...]");
+  }
+  return servers;
+}
+
+NatsUpstream::NatsUpstream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+NatsUpstream::~NatsUpstream() = default;
+
+absl::StatusOr<uint64_t> NatsUpstream::Publish(uint64_t after, std::string_view group) {
+  return impl_->Publish(after, group);
+}
+
+absl::StatusOr<uint64_t> NatsUpstream::ReadAfter(
+    uint64_t after,
+    const std::function<absl::Status(uint64_t sequence, std::string_view group)>& apply) {
+  return impl_->ReadAfter(after, apply);
+}
+
+absl::StatusOr<uint64_t> NatsUpstream::LastSequence() { return impl_->LastSequence(); }
+
+std::string NatsUpstream::Describe() const { return impl_->Describe(); }
+
+absl::StatusOr<std::string> NatsUpstream::StreamLeader() { return impl_->StreamLeader(); }
+
+}  // namespace bidtrail::eventlog
