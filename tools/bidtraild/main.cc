@@ -18,13 +18,17 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bidtrail/common/log.h"
 #include "bidtrail/common/status_macros.h"
+#include "bidtrail/eventlog/log_copy.h"
+#include "bidtrail/eventlog/nats_upstream.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/access_service.h"
 #include "bidtrail/eventstore/grpc_client.h"
@@ -92,6 +96,18 @@ ABSL_FLAG(bool, accept_data_loss, false,
 ABSL_FLAG(std::string, recover_admin, "",
           "when every admin token is lost: with bidtraild stopped, grant NAME admin and print a "
           "new token for it, recorded in the log, then exit (needs the data folder itself)");
+ABSL_FLAG(std::string, log, "rocksdb",
+          "where the event log is kept: rocksdb (embedded, in --data_dir) or a NATS JetStream "
+          "cluster, nats://HOST:PORT[,nats://HOST:PORT...] (replicated; --data_dir then holds "
+          "this process's replica of it; docs/nats.md)");
+ABSL_FLAG(std::string, nats_stream, "BIDTRAIL", "with --log=nats://...: the JetStream stream");
+ABSL_FLAG(int, nats_replicas, 3,
+          "with --log=nats://...: copies of the stream when bidtraild creates it (1, 3 or 5)");
+ABSL_FLAG(absl::Duration, nats_connect_wait, absl::Seconds(30),
+          "with --log=nats://...: how long a start waits for the cluster to answer");
+ABSL_FLAG(std::string, import_log, "",
+          "with --log=nats://...: copy the RocksDB log in this folder (a data folder's eventlog/, "
+          "or a backup) into the empty JetStream stream, record for record, then exit");
 ABSL_FLAG(std::string, backup_dir, "",
           "folder `bidtrail backup NAME` writes copies of the log into (default "
           "<data_dir>/backups); clients name a copy, never a path");
@@ -111,6 +127,57 @@ const std::set<std::string>& KnownServices() {
 int Fail(const std::string& message) {
   bidtrail::log::Error("bidtraild", "cannot start", {{"error", message}});
   return 1;
+}
+
+// --log=nats://...: the JetStream stream, waiting up to --nats_connect_wait
+// for the cluster (nodes start in any order). INVALID_ARGUMENT for a
+// malformed flag, or the last error.
+absl::StatusOr<std::shared_ptr<bidtrail::eventlog::NatsUpstream>> ConnectToNats(
+    const std::string& where) {
+  using bidtrail::eventlog::NatsUpstream;
+  NatsUpstream::Options options;
+  ASSIGN_OR_RETURN(options.servers, NatsUpstream::ParseServers(where));
+  options.stream = absl::GetFlag(FLAGS_nats_stream);
+  options.replicas = absl::GetFlag(FLAGS_nats_replicas);
+  const absl::Time give_up = absl::Now() + absl::GetFlag(FLAGS_nats_connect_wait);
+  while (true) {
+    absl::StatusOr<std::unique_ptr<NatsUpstream>> connected = NatsUpstream::Connect(options);
+    if (connected.ok()) return std::shared_ptr<NatsUpstream>(std::move(connected).value());
+    if (absl::IsInvalidArgument(connected.status()) ||
+        absl::IsFailedPrecondition(connected.status()) || absl::Now() > give_up) {
+      return connected.status();
+    }
+    bidtrail::log::Warn("bidtraild", "waiting for the NATS cluster",
+                        {{"servers", where}, {"error", connected.status()}});
+    absl::SleepFor(absl::Seconds(1));
+  }
+}
+
+// --import_log=DIR: the RocksDB log in DIR copied into the empty stream.
+int ImportLog(const std::string& from, bidtrail::eventlog::Upstream& upstream) {
+  bidtrail::eventlog::RocksEventLog::Options source_options;
+  source_options.path = from;
+  if (!std::filesystem::exists(from)) {
+    std::fprintf(stderr, "bidtraild: --import_log: %s does not exist\n", from.c_str());
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<bidtrail::eventlog::RocksEventLog>> source =
+      bidtrail::eventlog::RocksEventLog::Open(source_options);
+  if (!source.ok()) return Fail(absl::StrCat("--import_log: ", source.status().ToString()));
+  absl::StatusOr<bidtrail::eventlog::VerifyResult> verified = (*source)->Verify();
+  if (!verified.ok() || !verified->ok) {
+    return Fail(absl::StrCat("--import_log: ", from, " does not verify: ",
+                             verified.ok() ? verified->problem : verified.status().ToString()));
+  }
+  absl::StatusOr<uint64_t> copied =
+      bidtrail::eventlog::CopyLogToUpstream(**source, upstream, [](uint64_t done, uint64_t total) {
+        bidtrail::log::Info("bidtraild", "copying the log", {{"records", done}, {"of", total}});
+      });
+  if (!copied.ok()) return Fail(absl::StrCat("--import_log: ", copied.status().ToString()));
+  std::printf("copied %llu records from %s into %s; head hash %s\n",
+              static_cast<unsigned long long>(*copied), from.c_str(), upstream.Describe().c_str(),
+              absl::BytesToHexString(verified->head_hash).c_str());
+  return 0;
 }
 
 }  // namespace
@@ -308,6 +375,23 @@ int main(int argc, char** argv) {
     options.min_free_bytes = *floor;
     options.accept_data_loss = absl::GetFlag(FLAGS_accept_data_loss);
     options.accepted_by = absl::StrCat("bidtraild --accept_data_loss (", ConsoleActor(), ")");
+    if (const std::string where = absl::GetFlag(FLAGS_log); where != "rocksdb") {
+      absl::StatusOr<std::shared_ptr<bidtrail::eventlog::NatsUpstream>> upstream =
+          ConnectToNats(where);
+      if (!upstream.ok()) {
+        std::fprintf(stderr, "bidtraild: --log: %s\n",
+                     std::string(upstream.status().message()).c_str());
+        return absl::IsInvalidArgument(upstream.status()) ? 2 : 1;
+      }
+      if (const std::string from = absl::GetFlag(FLAGS_import_log); !from.empty()) {
+        return ImportLog(from, **upstream);
+      }
+      options.upstream = *std::move(upstream);
+    } else if (!absl::GetFlag(FLAGS_import_log).empty()) {
+      std::fprintf(stderr,
+                   "bidtraild: --import_log: copies into a JetStream log; add --log=nats://...\n");
+      return 2;
+    }
     std::error_code error;
     std::filesystem::create_directories(data_dir, error);
     if (error) return Fail(absl::StrCat("--data_dir ", data_dir, ": ", error.message()));
@@ -487,10 +571,14 @@ int main(int argc, char** argv) {
   if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
     std::ofstream(port_file) << port << "\n";
   }
-  const std::string storage =
-      log != nullptr ? absl::StrCat("data in ", data_dir, " (sync ",
-                                    absl::GetFlag(FLAGS_sync) ? "on" : "off", ")")
-                     : absl::StrCat("event store at ", absl::GetFlag(FLAGS_eventstore));
+  std::string storage = log != nullptr
+                            ? absl::StrCat("data in ", data_dir, " (sync ",
+                                           absl::GetFlag(FLAGS_sync) ? "on" : "off", ")")
+                            : absl::StrCat("event store at ", absl::GetFlag(FLAGS_eventstore));
+  if (log != nullptr && absl::GetFlag(FLAGS_log) != "rocksdb") {
+    storage = absl::StrCat("log on ", absl::GetFlag(FLAGS_log), " stream ",
+                           absl::GetFlag(FLAGS_nats_stream), ", replica in ", data_dir);
+  }
   bidtrail::log::Info("bidtraild", "serving",
                       {{"services", absl::StrJoin(services, ",")},
                        {"address", absl::StrCat(host, ":", port)},

@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bidtrail/eventlog/log_copy.h"
 #include "bidtrail/eventlog/nats_upstream.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/testing/nats_cluster.h"
@@ -218,6 +219,79 @@ TEST_F(NatsLogTest, RetriesAreIdempotentBeyondTheDeduplicationWindow) {
   EXPECT_TRUE(through_fresh.already_recorded);
   ASSERT_OK_AND_ASSIGN(const uint64_t after, upstream->LastSequence());
   EXPECT_EQ(after, sequence) << "nothing was published";
+}
+
+// A RocksDB log moved onto JetStream record for record: the replica of the
+// copy holds the same events at the same positions with the same chain, and
+// appends go on from there. A stream that already holds a log is refused.
+TEST_F(NatsLogTest, ARocksDbLogCopiedOntoJetStreamVerifiesTheSame) {
+  std::unique_ptr<RocksEventLog> source;
+  {
+    RocksEventLog::Options options;
+    options.path = dir_.path() + "/source";
+    ASSERT_OK_AND_ASSIGN(source, RocksEventLog::Open(options));
+  }
+  for (uint64_t n = 1; n <= 3000; n += 3) {
+    ProposedEvent third = Event(n + 2);
+    third.written_by = "importer";
+    ASSERT_THAT(source->Append(absl::StrFormat("tender-%d", n % 11), ExpectedRevision::Any(),
+                               {Event(n), Event(n + 1), third}),
+                IsOk());
+  }
+  std::shared_ptr<NatsUpstream> upstream = Connect();
+  ASSERT_NE(upstream, nullptr);
+  uint64_t reported = 0;
+  ASSERT_OK_AND_ASSIGN(
+      const uint64_t copied,
+      CopyLogToUpstream(*source, *upstream, [&](uint64_t done, uint64_t) { reported = done; }));
+  EXPECT_EQ(copied, 3000u);
+  EXPECT_EQ(reported, 3000u);
+  std::unique_ptr<RocksEventLog> replica = Open("replica", upstream);
+  ASSERT_NE(replica, nullptr);
+  EXPECT_EQ(replica->HeadPosition().value(), 3000u);
+  EXPECT_EQ(replica->ChainHead(), source->ChainHead());
+  const std::vector<RecordedEvent> from_source = All(*source);
+  const std::vector<RecordedEvent> from_replica = All(*replica);
+  ASSERT_EQ(from_source.size(), from_replica.size());
+  for (size_t i = 0; i < from_source.size(); ++i) {
+    EXPECT_EQ(from_source[i].hash, from_replica[i].hash);
+    EXPECT_EQ(from_source[i].written_by, from_replica[i].written_by);
+    EXPECT_EQ(from_source[i].recorded_at, from_replica[i].recorded_at);
+  }
+  ASSERT_OK_AND_ASSIGN(AppendResult next,
+                       replica->Append("tender-new", ExpectedRevision::NoStream(), {Event(9999)}));
+  EXPECT_EQ(next.first_position, 3001u);
+  EXPECT_THAT(
+      CopyLogToUpstream(*source, *upstream).status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::HasSubstr("already holds")));
+}
+
+// An append larger than one JetStream message is refused, naming the limit;
+// many large appends at once are split over several messages.
+TEST_F(NatsLogTest, AppendsLargerThanAMessageAreRefusedAndGroupsFitInOne) {
+  std::shared_ptr<NatsUpstream> upstream = Connect();
+  ASSERT_NE(upstream, nullptr);
+  std::unique_ptr<RocksEventLog> log = Open("a", upstream);
+  ASSERT_NE(log, nullptr);
+  ProposedEvent huge = Event(1);
+  huge.data = std::string(upstream->MaxGroupBytes(), 'x');
+  EXPECT_THAT(log->Append("big", ExpectedRevision::Any(), {huge}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::HasSubstr("more than one message of")));
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      ProposedEvent large = Event(100 + t);
+      large.data = std::string(upstream->MaxGroupBytes() / 4, 'y');
+      if (!log->Append(absl::StrFormat("big-%d", t), ExpectedRevision::Any(), {large}).ok()) {
+        ++failed;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(log->HeadPosition().value(), 16u);
 }
 
 // Nodes killed under load: 32 durable appenders, each retrying a refused

@@ -190,6 +190,11 @@ class NatsUpstream::Impl {
     return leader;
   }
 
+  size_t MaxGroupBytes() const {
+    const int64_t payload = natsConnection_GetMaxPayload(connection_);
+    return payload > 4096 ? static_cast<size_t>(payload) - 1024 : 1024;
+  }
+
   std::string Servers() const { return absl::StrJoin(options_.servers, ","); }
   std::string Describe() const { return absl::StrCat(Servers(), " stream ", options_.stream); }
 
@@ -333,5 +338,7 @@ absl::StatusOr<uint64_t> NatsUpstream::LastSequence() { return impl_->LastSequen
 std::string NatsUpstream::Describe() const { return impl_->Describe(); }
 
 absl::StatusOr<std::string> NatsUpstream::StreamLeader() { return impl_->StreamLeader(); }
+
+size_t NatsUpstream::MaxGroupBytes() const { return impl_->MaxGroupBytes(); }
 
 }  // namespace bidtrail::eventlog

@@ -101,9 +101,15 @@ std::string RevisionAndPosition(uint64_t revision, uint64_t position) {
 
 std::string ZeroHash() { return std::string(kHashBytes, '\0'); }
 
-size_t AppendBytes(const std::vector<ProposedEvent>& events) {
+// An upper bound of the encoded size of `events` (record_codec.h: the
+// strings, and at most 128 bytes of positions, ids, times, lengths and hash).
+size_t AppendBytes(const std::vector<ProposedEvent>& events, const std::string& stream_id) {
   size_t bytes = 0;
-  for (const ProposedEvent& event : events) bytes += event.data.size() + event.type.size() + 64;
+  for (const ProposedEvent& event : events) {
+    bytes += stream_id.size() + event.type.size() + event.actor.size() +
+             event.correlation_id.size() + event.causation_id.size() + event.data.size() +
+             event.written_by.size() + 128;
+  }
   return bytes;
 }
 
@@ -214,7 +220,12 @@ void CloseDatabase(Database* database) {
 class RocksEventLog::Impl {
  public:
   Impl(const Options& options, std::unique_ptr<rocksdb::Env> env, Database database)
-      : options_(options), env_(std::move(env)), db_(std::move(database)) {}
+      : options_(options),
+        max_group_bytes_(options.upstream != nullptr
+                             ? std::min(options.max_group_bytes, options.upstream->MaxGroupBytes())
+                             : options.max_group_bytes),
+        env_(std::move(env)),
+        db_(std::move(database)) {}
 
   ~Impl() {
     CancelSubscriptions();
@@ -408,6 +419,9 @@ class RocksEventLog::Impl {
   }
 
   const Options options_;
+  // Bytes of events in one group commit at most (with an upstream, what one
+  // of its messages holds).
+  const size_t max_group_bytes_;
   // Outlives the database (tests' fault injection; null otherwise).
   const std::unique_ptr<rocksdb::Env> env_;
 
@@ -892,6 +906,14 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Append(const std::string& stre
   ASSIGN_OR_RETURN(
       const std::vector<Uuid> event_ids,
       ValidateAppend(system ? stream_id.substr(1) : stream_id, events, options_.limits));
+  // An upstream takes a group of at most so many bytes (JetStream: the
+  // cluster's largest message): one append must fit in one.
+  if (options_.upstream != nullptr && AppendBytes(events, stream_id) > max_group_bytes_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("events: this append takes up to ", AppendBytes(events, stream_id),
+                     " bytes, more than one message of ", options_.upstream->Describe(), " holds (",
+                     max_group_bytes_, " bytes); split it, or raise the cluster's max_payload"));
+  }
   Writer writer(&stream_id, &expected, &events, &event_ids);
 
   queue_mu_.Lock();
@@ -925,9 +947,9 @@ std::vector<RocksEventLog::Impl::Writer*> RocksEventLog::Impl::CollectGroup() {
   std::vector<Writer*> group;
   size_t bytes = 0;
   for (Writer* writer : writers_) {
-    const size_t writer_bytes = AppendBytes(*writer->events);
-    if (!group.empty() && (group.size() >= options_.max_group_appends ||
-                           bytes + writer_bytes > options_.max_group_bytes)) {
+    const size_t writer_bytes = AppendBytes(*writer->events, *writer->stream_id);
+    if (!group.empty() &&
+        (group.size() >= options_.max_group_appends || bytes + writer_bytes > max_group_bytes_)) {
       break;
     }
     group.push_back(writer);

@@ -52,6 +52,9 @@ class NatsUpstream final : public Upstream {
       uint64_t after,
       const std::function<absl::Status(uint64_t sequence, std::string_view group)>& apply) override;
   absl::StatusOr<uint64_t> LastSequence() override;
+  // The cluster's max_payload (1 MiB unless configured), less room for the
+  // message's headers.
+  size_t MaxGroupBytes() const override;
   std::string Describe() const override;
 
   // The server name of the node leading the stream now (its replicas follow

@@ -9,6 +9,7 @@
 #ifndef BIDTRAIL_EVENTLOG_UPSTREAM_H_
 #define BIDTRAIL_EVENTLOG_UPSTREAM_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -39,6 +40,9 @@ class Upstream {
 
   // The last sequence the upstream holds now (groups or not).
   virtual absl::StatusOr<uint64_t> LastSequence() = 0;
+
+  // The largest group Publish takes, in bytes (a JetStream message's limit).
+  virtual size_t MaxGroupBytes() const = 0;
 
   // For messages and logs: "nats://127.0.0.1:4222 stream BIDTRAIL".
   virtual std::string Describe() const = 0;
