@@ -396,6 +396,16 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(data_dir, error);
     if (error) return Fail(absl::StrCat("--data_dir ", data_dir, ": ", error.message()));
     auto opened = bidtrail::eventlog::RocksEventLog::Open(options);
+    // On JetStream the replica catches up at open: a cluster still settling
+    // (a node just back, a leader being elected) is waited for.
+    const absl::Time give_up = absl::Now() + absl::GetFlag(FLAGS_nats_connect_wait);
+    while (options.upstream != nullptr && !opened.ok() && absl::Now() < give_up &&
+           (absl::IsUnavailable(opened.status()) || absl::IsDeadlineExceeded(opened.status()))) {
+      bidtrail::log::Warn("bidtraild", "waiting for the NATS cluster to catch the replica up",
+                          {{"error", opened.status()}});
+      absl::SleepFor(absl::Seconds(1));
+      opened = bidtrail::eventlog::RocksEventLog::Open(options);
+    }
     if (!opened.ok()) return Fail(opened.status().ToString());
     log = std::move(opened).value();
     // Break glass: whoever holds the data folder holds the log anyway.

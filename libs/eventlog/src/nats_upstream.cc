@@ -121,25 +121,46 @@ class NatsUpstream::Impl {
           ": the JetStream stream lost messages (or is another stream of the same name)"));
     }
     if (last == after) return after;
+    uint64_t reached = after;
+    // A consumer that stops delivering (the stream's leader moving, a node
+    // coming back) is made again from where it stopped, a few times.
+    absl::Status transient;
+    for (int attempt = 0; attempt < 4 && reached < last; ++attempt) {
+      const uint64_t before = reached;
+      bool lasting = false;
+      transient = ReadFrom(reached, last, apply, &reached, &lasting);
+      if (lasting) return transient;
+      if (reached > before) attempt = 0;  // progress: the attempts start again
+    }
+    if (reached < last) return transient;
+    return reached;
+  }
+
+  // Reads sequences after `from` up to `last` with one ordered consumer,
+  // advancing *reached. *lasting: the error is not the consumer's (a gap, a
+  // group that does not apply), and trying again would not help.
+  absl::Status ReadFrom(
+      uint64_t from, uint64_t last,
+      const std::function<absl::Status(uint64_t sequence, std::string_view group)>& apply,
+      uint64_t* reached, bool* lasting) {
     natsSubscription* subscription = nullptr;
     jsSubOptions subscribe_options;
     jsSubOptions_Init(&subscribe_options);
     subscribe_options.Ordered = true;
     subscribe_options.Config.DeliverPolicy = js_DeliverByStartSequence;
-    subscribe_options.Config.OptStartSeq = after + 1;
+    subscribe_options.Config.OptStartSeq = from + 1;
     jsErrCode js_error = static_cast<jsErrCode>(0);
     RETURN_IF_ERROR(FromNats(js_SubscribeSync(&subscription, js_, subject_.c_str(), nullptr,
                                               &subscribe_options, &js_error),
                              js_error, absl::StrCat("reading ", Describe())));
     absl::Status result;
-    uint64_t reached = after;
-    while (reached < last && result.ok()) {
+    while (*reached < last && result.ok()) {
       natsMsg* message = nullptr;
       natsStatus status =
           natsSubscription_NextMsg(&message, subscription, Millis(options_.timeout));
       if (status != NATS_OK) {
         result =
-            FromNats(status, 0, absl::StrCat("reading ", Describe(), " after sequence ", reached));
+            FromNats(status, 0, absl::StrCat("reading ", Describe(), " after sequence ", *reached));
         break;
       }
       jsMsgMetaData* meta = nullptr;
@@ -153,18 +174,19 @@ class NatsUpstream::Impl {
       jsMsgMetaData_Destroy(meta);
       const std::string_view data(natsMsg_GetData(message),
                                   static_cast<size_t>(natsMsg_GetDataLength(message)));
-      if (sequence != reached + 1) {
+      if (sequence != *reached + 1) {
         result = absl::DataLossError(
-            absl::StrCat(Describe(), ": sequence ", sequence, " follows ", reached, " (a gap)"));
+            absl::StrCat(Describe(), ": sequence ", sequence, " follows ", *reached, " (a gap)"));
+        *lasting = true;
       } else if (data != kGenesis) {
         result = apply(sequence, data);
+        *lasting = !result.ok();
       }
-      if (result.ok()) reached = sequence;
+      if (result.ok()) *reached = sequence;
       natsMsg_Destroy(message);
     }
     natsSubscription_Destroy(subscription);
-    RETURN_IF_ERROR(result);
-    return reached;
+    return result;
   }
 
   absl::StatusOr<uint64_t> LastSequence() {
