@@ -21,14 +21,16 @@ constexpr std::string_view kGenesis = "{\"bidtrail_log\":1}";
 constexpr char kGenesisId[] = "bidtrail-log-genesis";
 constexpr char kFenced[] = "fenced: ";
 
-std::string LastError(natsStatus status) {
-  const char* text = nats_GetLastError(nullptr);
-  return text != nullptr && *text != '\0' ? std::string(text) : natsStatus_GetText(status);
-}
-
 absl::Status FromNats(natsStatus status, int js_error, const std::string& what) {
   if (status == NATS_OK) return absl::OkStatus();
-  std::string message = absl::StrCat(what, ": ", LastError(status));
+  std::string message = absl::StrCat(what, ": ", natsStatus_GetText(status));
+  // The thread's last error text, when it is this error's (it may be an
+  // older call's otherwise).
+  natsStatus last_status = NATS_OK;
+  const char* detail = nats_GetLastError(&last_status);
+  if (last_status == status && detail != nullptr && *detail != '\0') {
+    absl::StrAppend(&message, " (", detail, ")");
+  }
   if (js_error != 0) absl::StrAppend(&message, " (JetStream error ", js_error, ")");
   if (status == NATS_TIMEOUT) return absl::DeadlineExceededError(message);
   return absl::UnavailableError(message);
@@ -72,7 +74,9 @@ class NatsUpstream::Impl {
                              absl::StrCat("connecting to ", Servers())));
     jsOptions js_options;
     jsOptions_Init(&js_options);
-    js_options.Wait = Millis(options_.timeout);
+    // JetStream API requests (stream info, consumers) may queue behind a
+    // busy cluster: they wait longer than a publish.
+    js_options.Wait = Millis(std::max(options_.timeout, absl::Seconds(5)));
     RETURN_IF_ERROR(
         FromNats(natsConnection_JetStream(&js_, connection_, &js_options), 0, "JetStream"));
     RETURN_IF_ERROR(EnsureStream());
