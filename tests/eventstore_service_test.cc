@@ -212,9 +212,9 @@ TEST_F(EventStoreServiceTest, WithAccessTheLogIsForServicesAndAdmins) {
   EXPECT_EQ(stream.events[2].actor, "zhu");
   EXPECT_EQ(stream.events[2].written_by, "demo-loader");
   EXPECT_EQ(stream.events[3].written_by, "");
-  EXPECT_THAT(as(svc)->Checkpoint("copy"),
+  EXPECT_THAT(as(svc)->Backup("copy"),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("needs admin")));
-  EXPECT_THAT(as(root)->Checkpoint("copy"), IsOk());
+  EXPECT_THAT(as(root)->Backup("copy"), IsOk());
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
 }
 

@@ -283,7 +283,7 @@ class RocksEventLog::Impl {
   absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request);
   absl::StatusOr<StreamInfo> GetStreamInfo(const std::string& stream_id);
   absl::StatusOr<VerifyResult> Verify();
-  absl::StatusOr<uint64_t> Checkpoint(const std::string& path);
+  absl::StatusOr<uint64_t> Backup(const std::string& path);
 
   uint64_t Head() const { return committed_head_.load(std::memory_order_acquire); }
 
@@ -1468,7 +1468,7 @@ absl::StatusOr<VerifyResult> RocksEventLog::Impl::Verify() {
   return result;
 }
 
-absl::StatusOr<uint64_t> RocksEventLog::Impl::Checkpoint(const std::string& path) {
+absl::StatusOr<uint64_t> RocksEventLog::Impl::Backup(const std::string& path) {
   if (path.empty()) return absl::InvalidArgumentError("path: required");
   // Appends wait while the copy is taken, so the head it holds is exact (a
   // checkpoint of hard links takes milliseconds).
@@ -1573,8 +1573,8 @@ absl::StatusOr<std::unique_ptr<Subscription>> RocksEventLog::Subscribe(
 
 absl::StatusOr<VerifyResult> RocksEventLog::Verify() { return impl_->Verify(); }
 
-absl::StatusOr<uint64_t> RocksEventLog::Checkpoint(const std::string& path) {
-  return impl_->Checkpoint(path);
+absl::StatusOr<uint64_t> RocksEventLog::Backup(const std::string& path) {
+  return impl_->Backup(path);
 }
 
 void RocksEventLog::CancelSubscriptions() { impl_->CancelSubscriptions(); }

@@ -1035,13 +1035,13 @@ TEST_P(LogContractTest, ReopenRestoresHeadChainAndRevisions) {
 TEST_P(LogContractTest, CheckpointIsAConsistentCopy) {
   ASSERT_THAT(log_->Append("a", ExpectedRevision::Any(), {Event(1), Event(2)}), IsOk());
   const std::string copy = dir_.path() + "/backup";
-  ASSERT_OK_AND_ASSIGN(uint64_t head, log_->Checkpoint(copy));
+  ASSERT_OK_AND_ASSIGN(uint64_t head, log_->Backup(copy));
   EXPECT_EQ(head, 2u);
   ASSERT_THAT(log_->Append("a", ExpectedRevision::Any(), {Event(3)}), IsOk());
-  EXPECT_THAT(log_->Checkpoint(copy),
+  EXPECT_THAT(log_->Backup(copy),
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already exists")));
   // A folder the copy cannot go into is the server's setup, not a retry.
-  EXPECT_THAT(log_->Checkpoint(dir_.path() + "/no/such/folder/copy"),
+  EXPECT_THAT(log_->Backup(dir_.path() + "/no/such/folder/copy"),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("the backup folder must be writable")));
   RocksEventLog::Options options;

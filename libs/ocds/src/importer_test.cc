@@ -138,8 +138,8 @@ class FaultyStore : public eventlog::EventStore {
     return inner_->Subscribe(request);
   }
   absl::StatusOr<eventlog::VerifyResult> Verify() override { return inner_->Verify(); }
-  absl::StatusOr<uint64_t> Checkpoint(const std::string& path) override {
-    return inner_->Checkpoint(path);
+  absl::StatusOr<uint64_t> Backup(const std::string& path) override {
+    return inner_->Backup(path);
   }
 
  private:

@@ -213,7 +213,7 @@ absl::StatusOr<eventlog::VerifyResult> GrpcEventStore::Verify() {
   return result;
 }
 
-absl::StatusOr<uint64_t> GrpcEventStore::Checkpoint(const std::string& path) {
+absl::StatusOr<uint64_t> GrpcEventStore::Backup(const std::string& path) {
   v1::CheckpointRequest request;
   request.set_path(path);
   v1::CheckpointResponse response;

@@ -398,7 +398,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::Checkpoint(grpc::CallbackServer
               "the backup folder ", options_.backup_dir, " cannot be created: ", error.message()));
         }
         const std::string path = (std::filesystem::path(options_.backup_dir) / name).string();
-        ASSIGN_OR_RETURN(const uint64_t head, store_->Checkpoint(path));
+        ASSIGN_OR_RETURN(const uint64_t head, store_->Backup(path));
         response->set_path(path);
         response->set_head_position(head);
         return absl::OkStatus();

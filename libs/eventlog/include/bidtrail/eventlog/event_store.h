@@ -10,6 +10,14 @@
 //             order; position 0 means "before the first event".
 //
 // Implementations are thread-safe: every method may be called concurrently.
+//
+// Backends: the embedded RocksDB log (RocksEventLog), the same with its
+// commits decided on a NATS JetStream stream (RocksEventLog with an Upstream;
+// docs/nats.md), and the gRPC client of a remote store (GrpcEventStore). Every
+// promise below holds on each; eventlog_test runs one contract suite on the
+// first two. The hash chain is defined over a backend-independent encoding of
+// a record (docs/architecture.md, "The hash chain"), so a log moved from one
+// backend to another verifies with the same head hash.
 #ifndef BIDTRAIL_EVENTLOG_EVENT_STORE_H_
 #define BIDTRAIL_EVENTLOG_EVENT_STORE_H_
 
@@ -238,7 +246,9 @@ struct ReadAllRequest {
   uint64_t from_position = 1;  // 0 and 1 both mean the start
   uint64_t max_count = 1000;   // matching events to return at most
   // Examine at most this many records (matching or not) before returning, so
-  // that a selective filter over a long log still answers in bounded time.
+  // that a selective filter over a long log still answers in bounded time. A
+  // hint: a backend may examine more or fewer (next_position says where it
+  // stopped either way).
   uint64_t max_scan = 100000;
   // Stop once the events returned carry this many bytes of data (always at
   // least one event); 0: no byte limit.
@@ -284,6 +294,11 @@ using SubscriptionItem = std::variant<EventBatch, CaughtUp>;
 
 // A subscription: catch-up from a position, then live. Next() and Cancel() may
 // be called from different threads; Next() from one thread at a time.
+// Lifetime: a subscription holds no resource of the store between calls of
+// Next() (no snapshot, no buffer of its own), so a slow subscriber costs only
+// its cursor and is never dropped; every Subscription must be destroyed
+// before the store that made it; shutting the store down makes every Next()
+// return CANCELLED.
 class Subscription {
  public:
   virtual ~Subscription() = default;
@@ -338,11 +353,14 @@ class EventStore {
   // Recomputes the hash chain over the whole log.
   virtual absl::StatusOr<VerifyResult> Verify() = 0;
 
-  // Writes a consistent copy of the log into `path` (a folder that must not
-  // exist), while serving; returns the head position the copy holds.
-  // ALREADY_EXISTS when `path` exists; UNIMPLEMENTED for backends without
-  // copies.
-  virtual absl::StatusOr<uint64_t> Checkpoint(const std::string& path) = 0;
+  // Writes a consistent copy of the log into `path`, a folder that must not
+  // exist, chosen by the server (clients name a backup, never a path), while
+  // serving; returns the head position the copy holds. Whatever the backend,
+  // the copy is a log in the embedded format (RocksEventLog) that opens and
+  // verifies with the same head hash. ALREADY_EXISTS when `path` exists;
+  // FAILED_PRECONDITION when it cannot be written; UNIMPLEMENTED for a
+  // backend without copies.
+  virtual absl::StatusOr<uint64_t> Backup(const std::string& path) = 0;
 };
 
 // Every event of `stream_id`, in revision order, read page by page; empty

@@ -111,7 +111,7 @@ class RocksEventLog final : public EventStore {
   absl::StatusOr<VerifyResult> Verify() override;
   // A RocksDB checkpoint: hard links to the immutable files, copies of the
   // rest; opening `path` with Open() gives the log as of the returned head.
-  absl::StatusOr<uint64_t> Checkpoint(const std::string& path) override;
+  absl::StatusOr<uint64_t> Backup(const std::string& path) override;
 
   // Makes every open subscription's Next() return CANCELLED, now and later.
   // Used at shutdown, before the log is destroyed.

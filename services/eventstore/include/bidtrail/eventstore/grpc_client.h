@@ -52,7 +52,7 @@ class GrpcEventStore final : public eventlog::EventStore {
       const eventlog::SubscribeRequest& request) override;
   absl::StatusOr<eventlog::VerifyResult> Verify() override;
   // The copy is made on the server's machine.
-  absl::StatusOr<uint64_t> Checkpoint(const std::string& path) override;
+  absl::StatusOr<uint64_t> Backup(const std::string& path) override;
 
  private:
   const std::unique_ptr<v1::EventStoreService::Stub> stub_;
