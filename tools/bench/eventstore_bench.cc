@@ -22,6 +22,7 @@
 #include "bench_util.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/eventlog/event_store.h"
+#include "bidtrail/eventlog/nats_upstream.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
@@ -32,6 +33,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "raw_jetstream.h"
 #include "rocksdb/db.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/options.h"
@@ -68,9 +70,12 @@ constexpr double kGroupCommitTarget = 5;
 constexpr double kGrpcReplayTarget = 0.3;
 constexpr double kInprocessReplayTarget = 0.5;
 constexpr double kInprocessReplayRateTarget = 500000;
+// On JetStream (--log nats://...), against raw JetStream on the same cluster.
+constexpr double kNatsGrpcBatchedTarget = 0.5;
+constexpr double kNatsGroupCommitTarget = 5;
 
 constexpr char kUsage[] =
-    "usage: bidtrail-bench eventstore [--events N] [--json] [--dir PATH]\n"
+    "usage: bidtrail-bench eventstore [--events N] [--json] [--dir PATH] [--log nats://...]\n"
     "\n"
     "Measures synced appends of N events and full replays of them: raw RocksDB\n"
     "(the baseline), the bidtrail log in process, and the EventStore service\n"
@@ -83,12 +88,17 @@ constexpr char kUsage[] =
     "  --json       print one JSON object on one line instead of a table\n"
     "  --dir PATH   where to create the scratch data folder (default /tmp);\n"
     "               the folder is removed at the end\n"
+    "  --log URLS   also measure the log on this NATS JetStream cluster\n"
+    "               (nats://HOST:PORT,...; deploy/local/nats-cluster.sh) against raw\n"
+    "               JetStream publishes on it: rows 4a/4b (raw, R3) and 5a/5b\n"
     "  --help       print this text\n";
 
 struct Config {
   uint64_t events = kDefaultEvents;
   bool json = false;
   std::string parent_dir = "/tmp";
+  // --log: the NATS cluster's URLs; empty: RocksDB only.
+  std::vector<std::string> nats;
 };
 
 // The events every measurement writes. Raw RocksDB gets each event flattened
@@ -325,10 +335,12 @@ absl::StatusOr<Measurement> Replay(EventStore& store, const Workload& workload) 
   return measurement;
 }
 
-absl::StatusOr<std::unique_ptr<eventlog::RocksEventLog>> OpenLog(const std::string& path) {
+absl::StatusOr<std::unique_ptr<eventlog::RocksEventLog>> OpenLog(
+    const std::string& path, std::shared_ptr<eventlog::Upstream> upstream = nullptr) {
   eventlog::RocksEventLog::Options options;
   options.path = path;
   options.sync = true;
+  options.upstream = std::move(upstream);
   return eventlog::RocksEventLog::Open(options);
 }
 
@@ -336,8 +348,9 @@ absl::StatusOr<std::unique_ptr<eventlog::RocksEventLog>> OpenLog(const std::stri
 // fresh log: bidtraild's serving path without the process boundary.
 class HostedEventStore {
  public:
-  static absl::StatusOr<std::unique_ptr<HostedEventStore>> Start(const std::string& path) {
-    ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log, OpenLog(path));
+  static absl::StatusOr<std::unique_ptr<HostedEventStore>> Start(
+      const std::string& path, std::shared_ptr<eventlog::Upstream> upstream = nullptr) {
+    ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log, OpenLog(path, upstream));
     auto hosted = std::unique_ptr<HostedEventStore>(new HostedEventStore(std::move(log)));
     grpc::ServerBuilder builder;
     int port = 0;
@@ -407,6 +420,12 @@ struct Results {
   Measurement grpc_batched;
   Measurement grpc_concurrent;
   Measurement grpc_replay;
+  // --log nats://...
+  bool nats = false;
+  Measurement raw_nats_batched;
+  Measurement raw_nats_single;
+  Measurement nats_grpc_batched;
+  Measurement nats_group_commit;
 };
 
 // Progress for a person watching; nothing when stderr is a file or a pipe,
@@ -492,6 +511,87 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Workload& workload, Res
   return FromRocks(raw->Close(), "closing");
 }
 
+// A JetStream stream of this run's own, named after the process.
+std::string BenchStream(const std::string& what) {
+  return absl::StrCat("BENCH_", what, "_", getpid());
+}
+
+absl::StatusOr<std::shared_ptr<eventlog::NatsUpstream>> BenchUpstream(
+    const std::vector<std::string>& servers, const std::string& stream) {
+  eventlog::NatsUpstream::Options options;
+  options.servers = servers;
+  options.stream = stream;
+  options.replicas = 3;
+  options.timeout = absl::Seconds(10);
+  ASSIGN_OR_RETURN(std::unique_ptr<eventlog::NatsUpstream> upstream,
+                   eventlog::NatsUpstream::Connect(options));
+  return std::shared_ptr<eventlog::NatsUpstream>(std::move(upstream));
+}
+
+// The JetStream rows, back to back as the RocksDB ones: 4a raw async
+// publishes of the batches' bytes and 5a gRPC Append of 100 on the
+// JetStream log; 4b raw synchronous single publishes and 5b 32 threads of
+// single appends on the JetStream log in process (its group commit). R3
+// streams of this run's own, deleted at the end.
+absl::Status MeasureNats(const ScratchDir& scratch, const Workload& workload,
+                         const std::vector<std::string>& servers, Results* results) {
+  results->nats = true;
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<RawJetStream> raw,
+                     RawJetStream::Create(servers, BenchStream("RAW_BATCHED"), 3));
+    Progress("4a raw JetStream, async publish of 100 events' bytes, R3");
+    const auto began = std::chrono::steady_clock::now();
+    size_t next = 0;
+    std::string message;
+    for (const std::vector<ProposedEvent>& batch : workload.batches) {
+      message.clear();
+      for (size_t i = 0; i < batch.size(); ++i) message += workload.raw_batched_values[next++];
+      RETURN_IF_ERROR(raw->PublishAsync(message));
+    }
+    RETURN_IF_ERROR(raw->Complete());
+    results->raw_nats_batched.events = workload.events;
+    results->raw_nats_batched.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  }
+  {
+    ASSIGN_OR_RETURN(std::shared_ptr<eventlog::NatsUpstream> upstream,
+                     BenchUpstream(servers, BenchStream("LOG_BATCHED")));
+    ASSIGN_OR_RETURN(std::unique_ptr<HostedEventStore> hosted,
+                     HostedEventStore::Start(scratch.Sub("nats-batched"), upstream));
+    auto client = std::make_unique<eventstore::GrpcEventStore>(
+        eventstore::GrpcEventStore::Connect(hosted->address()),
+        eventstore::GrpcEventStore::Options());
+    RETURN_IF_ERROR(client->HeadPosition().status());
+    Progress("5a gRPC, Append of 100 on the JetStream log");
+    ASSIGN_OR_RETURN(results->nats_grpc_batched, AppendBatches(*client, workload));
+    client.reset();
+    hosted->Shutdown();
+    RETURN_IF_ERROR(RawJetStream::Delete(servers, BenchStream("LOG_BATCHED")));
+  }
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<RawJetStream> raw,
+                     RawJetStream::Create(servers, BenchStream("RAW_SINGLE"), 3));
+    Progress("4b raw JetStream, single synchronous publish, R3");
+    ASSIGN_OR_RETURN(results->raw_nats_single,
+                     RunTimedOps(1, workload.singles.size(), kSingleEventBudget,
+                                 [&](int, uint64_t n) -> absl::StatusOr<uint64_t> {
+                                   RETURN_IF_ERROR(raw->PublishSync(workload.raw_single_values[n]));
+                                   return 1;
+                                 }));
+  }
+  {
+    ASSIGN_OR_RETURN(std::shared_ptr<eventlog::NatsUpstream> upstream,
+                     BenchUpstream(servers, BenchStream("LOG_SINGLE")));
+    ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log,
+                     OpenLog(scratch.Sub("nats-single"), upstream));
+    Progress("5b JetStream log, 32 threads appending single events");
+    ASSIGN_OR_RETURN(results->nats_group_commit, AppendSinglesConcurrently({log.get()}, workload));
+    log.reset();
+    RETURN_IF_ERROR(RawJetStream::Delete(servers, BenchStream("LOG_SINGLE")));
+  }
+  return absl::OkStatus();
+}
+
 double Ratio(const Measurement& measured, const Measurement& baseline) {
   const double base = baseline.EventsPerSecond();
   return base > 0 ? measured.EventsPerSecond() / base : 0;
@@ -537,8 +637,14 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
       {"inprocess_replay_events_per_s", r.inprocess_replay.EventsPerSecond(),
        kInprocessReplayRateTarget},
   };
+  const std::vector<Target> nats_targets = {
+      {"nats_grpc_batched_vs_raw_nats_batched", Ratio(r.nats_grpc_batched, r.raw_nats_batched),
+       kNatsGrpcBatchedTarget},
+      {"nats_group_commit_vs_raw_nats_single", Ratio(r.nats_group_commit, r.raw_nats_single),
+       kNatsGroupCommitTarget},
+  };
   const std::string writers = absl::StrCat(kConcurrentWriters, " threads x single Append, sync");
-  const std::vector<Row> rows = {
+  std::vector<Row> rows = {
       {"1a",
        "raw RocksDB: WriteBatch of 100, sync",
        "raw_batched_sync",
@@ -605,9 +711,51 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
        "grpc_replay_vs_raw_scan",
        {&targets[2]}},
   };
+  if (r.nats) {
+    rows.push_back({"4a",
+                    "raw JetStream: async publish of 100, R3",
+                    "raw_nats_batched",
+                    &r.raw_nats_batched,
+                    "",
+                    nullptr,
+                    "",
+                    {}});
+    rows.push_back({"4b",
+                    "raw JetStream: single publish, R3",
+                    "raw_nats_single",
+                    &r.raw_nats_single,
+                    "",
+                    nullptr,
+                    "",
+                    {}});
+    rows.push_back({"5a",
+                    "JetStream log, gRPC: Append of 100",
+                    "nats_grpc_batched",
+                    &r.nats_grpc_batched,
+                    "4a",
+                    &r.raw_nats_batched,
+                    "nats_grpc_batched_vs_raw_nats_batched",
+                    {&nats_targets[0]}});
+    rows.push_back(
+        {"5b",
+         "JetStream log: " + absl::StrCat(kConcurrentWriters, " threads x single Append"),
+         "nats_group_commit",
+         &r.nats_group_commit,
+         "4b",
+         &r.raw_nats_single,
+         "nats_group_commit_vs_raw_nats_single",
+         {&nats_targets[1]}});
+  }
   std::vector<std::string> missed;
+  size_t target_count = targets.size();
   for (const Target& target : targets) {
     if (!target.met()) missed.push_back(target.key);
+  }
+  if (r.nats) {
+    target_count += nats_targets.size();
+    for (const Target& target : nats_targets) {
+      if (!target.met()) missed.push_back(target.key);
+    }
   }
 
   if (config.json) {
@@ -664,7 +812,7 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
                   absl::StrJoin(target_texts, ", "), absl::StrJoin(results, ", ")});
   }
   absl::PrintF("%s\n", table.ToString().c_str());
-  absl::PrintF("targets: %d of %d met%s%s\n", targets.size() - missed.size(), targets.size(),
+  absl::PrintF("targets: %d of %d met%s%s\n", target_count - missed.size(), target_count,
                missed.empty() ? "" : "; missed: ", absl::StrJoin(missed, ", "));
   absl::PrintF("total time: %.1f s\n", total_seconds);
 }
@@ -675,7 +823,8 @@ int RunEventstoreBench(int argc, char** argv) {
   Config config;
   BenchArgs args;
   int exit_code = 0;
-  if (!ParseBenchArgs(argc, argv, "eventstore", kUsage, {"events", "dir"}, &args, &exit_code)) {
+  if (!ParseBenchArgs(argc, argv, "eventstore", kUsage, {"events", "dir", "log"}, &args,
+                      &exit_code)) {
     return exit_code;
   }
   config.json = args.json;
@@ -683,6 +832,16 @@ int RunEventstoreBench(int argc, char** argv) {
   if (auto dir = args.values.find("dir"); dir != args.values.end()) {
     if (dir->second.empty()) return BenchUsageError("eventstore", kUsage, "--dir: needs a folder");
     config.parent_dir = dir->second;
+  }
+
+  if (auto log = args.values.find("log"); log != args.values.end()) {
+    absl::StatusOr<std::vector<std::string>> servers =
+        eventlog::NatsUpstream::ParseServers(log->second);
+    if (!servers.ok()) {
+      return BenchUsageError("eventstore", kUsage,
+                             absl::StrCat("--log: ", servers.status().message()));
+    }
+    config.nats = *servers;
   }
 
   const auto began = std::chrono::steady_clock::now();
@@ -697,6 +856,13 @@ int RunEventstoreBench(int argc, char** argv) {
   if (const absl::Status measured = MeasureAll(**scratch, workload, &results); !measured.ok()) {
     std::fprintf(stderr, "bidtrail-bench eventstore: %s\n", measured.ToString().c_str());
     return 1;
+  }
+  if (!config.nats.empty()) {
+    if (const absl::Status measured = MeasureNats(**scratch, workload, config.nats, &results);
+        !measured.ok()) {
+      std::fprintf(stderr, "bidtrail-bench eventstore: %s\n", measured.ToString().c_str());
+      return 1;
+    }
   }
   const double total_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
