@@ -272,6 +272,33 @@ TEST_F(NatsLogTest, ARocksDbLogCopiedOntoJetStreamVerifiesTheSame) {
   EXPECT_THAT(
       CopyLogToUpstream(*source, *upstream).status(),
       StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::HasSubstr("already holds")));
+  // The source folder itself becomes a replica of the stream (bidtraild
+  // started with --log=nats://... on the data folder it imported): the
+  // records it holds are recognised, the rest applied.
+  const std::string source_hash = source->ChainHead();
+  source.reset();
+  RocksEventLog::Options as_replica;
+  as_replica.path = dir_.path() + "/source";
+  as_replica.upstream = upstream;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<RocksEventLog> became, RocksEventLog::Open(as_replica));
+  EXPECT_EQ(became->HeadPosition().value(), 3001u);
+  EXPECT_EQ(became->ChainHead(), replica->ChainHead());
+  EXPECT_NE(became->ChainHead(), source_hash);
+  became.reset();
+  // A replica of another log is refused, not mixed in.
+  std::unique_ptr<RocksEventLog> other;
+  {
+    RocksEventLog::Options options;
+    options.path = dir_.path() + "/other";
+    ASSERT_OK_AND_ASSIGN(other, RocksEventLog::Open(options));
+  }
+  ASSERT_THAT(other->Append("elsewhere", ExpectedRevision::Any(), {Event(77777)}), IsOk());
+  other.reset();
+  RocksEventLog::Options wrong;
+  wrong.path = dir_.path() + "/other";
+  wrong.upstream = upstream;
+  EXPECT_THAT(RocksEventLog::Open(wrong).status(),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::HasSubstr("another log")));
 }
 
 // An append larger than one JetStream message is refused, naming the limit;

@@ -679,6 +679,17 @@ absl::Status RocksEventLog::Impl::CatchUp() {
     RETURN_IF_ERROR(internal::ForEachRecordInGroup(group, [&](std::string_view value) {
       RecordView view;
       RETURN_IF_ERROR(ParseRecord(value, &view));
+      // A record the replica holds already (it was the source of an
+      // --import_log, or applied a group whose sequence it did not keep):
+      // the same record, or the replica is of another log.
+      if (view.position <= position && position == last_position_) {
+        ASSIGN_OR_RETURN(const std::optional<std::string> held, HashAt(view.position));
+        if (held.has_value() && *held == view.hash) return absl::OkStatus();
+        return absl::DataLossError(absl::StrCat(upstream->Describe(), ": group ", sequence,
+                                                " holds another record at position ", view.position,
+                                                " than this replica (", options_.path,
+                                                "); is it the replica of another log?"));
+      }
       if (view.position != position + 1) {
         return absl::DataLossError(absl::StrCat(upstream->Describe(), ": group ", sequence,
                                                 " holds position ", view.position, " where ",
