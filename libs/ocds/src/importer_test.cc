@@ -138,9 +138,7 @@ class FaultyStore : public eventlog::EventStore {
     return inner_->Subscribe(request);
   }
   absl::StatusOr<eventlog::VerifyResult> Verify() override { return inner_->Verify(); }
-  absl::StatusOr<uint64_t> Backup(const std::string& path) override {
-    return inner_->Backup(path);
-  }
+  absl::StatusOr<uint64_t> Backup(const std::string& path) override { return inner_->Backup(path); }
 
  private:
   eventlog::EventStore* const inner_;

@@ -37,9 +37,7 @@ class ForwardingEventStore : public EventStore {
     return store_->Subscribe(request);
   }
   absl::StatusOr<VerifyResult> Verify() override { return store_->Verify(); }
-  absl::StatusOr<uint64_t> Backup(const std::string& path) override {
-    return store_->Backup(path);
-  }
+  absl::StatusOr<uint64_t> Backup(const std::string& path) override { return store_->Backup(path); }
 
  protected:
   EventStore* store() const { return store_; }
