@@ -3,6 +3,7 @@
 #include <nats/nats.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -140,9 +141,13 @@ class NatsUpstream::Impl {
     return reached;
   }
 
-  // Reads sequences after `from` up to `last` with one ordered consumer,
-  // advancing *reached. *lasting: the error is not the consumer's (a gap, a
-  // group that does not apply), and trying again would not help.
+  // Reads sequences after `from` up to `last` with one ephemeral pull
+  // consumer, a batch at a time, advancing *reached. *lasting: the error is
+  // not the consumer's (a gap, a group that does not apply), and trying
+  // again would not help. (Not an ordered push consumer: the C client 3.4
+  // resets those from its own timer thread when heartbeats stop, which was
+  // seen corrupting the heap when a stalled cluster and the reader's clean-up
+  // met.)
   absl::Status ReadFrom(
       uint64_t from, uint64_t last,
       const std::function<absl::Status(uint64_t sequence, std::string_view group)>& apply,
@@ -150,45 +155,53 @@ class NatsUpstream::Impl {
     natsSubscription* subscription = nullptr;
     jsSubOptions subscribe_options;
     jsSubOptions_Init(&subscribe_options);
-    subscribe_options.Ordered = true;
     subscribe_options.Config.DeliverPolicy = js_DeliverByStartSequence;
     subscribe_options.Config.OptStartSeq = from + 1;
+    subscribe_options.Config.AckPolicy = js_AckNone;
+    subscribe_options.Config.InactiveThreshold = absl::ToInt64Nanoseconds(absl::Seconds(30));
     jsErrCode js_error = static_cast<jsErrCode>(0);
-    RETURN_IF_ERROR(FromNats(js_SubscribeSync(&subscription, js_, subject_.c_str(), nullptr,
-                                              &subscribe_options, &js_error),
+    RETURN_IF_ERROR(FromNats(js_PullSubscribe(&subscription, js_, subject_.c_str(), nullptr,
+                                              nullptr, &subscribe_options, &js_error),
                              js_error, absl::StrCat("reading ", Describe())));
     absl::Status result;
     while (*reached < last && result.ok()) {
-      natsMsg* message = nullptr;
-      natsStatus status =
-          natsSubscription_NextMsg(&message, subscription, Millis(options_.timeout));
+      natsMsgList batch{nullptr, 0};
+      const int wanted = static_cast<int>(std::min<uint64_t>(last - *reached, 256));
+      jsErrCode fetch_error = static_cast<jsErrCode>(0);
+      natsStatus status = natsSubscription_Fetch(&batch, subscription, wanted,
+                                                 Millis(options_.timeout), &fetch_error);
       if (status != NATS_OK) {
-        result =
-            FromNats(status, 0, absl::StrCat("reading ", Describe(), " after sequence ", *reached));
+        result = FromNats(status, fetch_error,
+                          absl::StrCat("reading ", Describe(), " after sequence ", *reached));
+        natsMsgList_Destroy(&batch);
         break;
       }
-      jsMsgMetaData* meta = nullptr;
-      status = natsMsg_GetMetaData(&meta, message);
-      if (status != NATS_OK) {
-        natsMsg_Destroy(message);
-        result = FromNats(status, 0, "reading a message's sequence");
-        break;
+      for (int i = 0; i < batch.Count && result.ok(); ++i) {
+        natsMsg* message = batch.Msgs[i];
+        jsMsgMetaData* meta = nullptr;
+        status = natsMsg_GetMetaData(&meta, message);
+        if (status != NATS_OK) {
+          result = FromNats(status, 0, "reading a message's sequence");
+          break;
+        }
+        const uint64_t sequence = meta->Sequence.Stream;
+        jsMsgMetaData_Destroy(meta);
+        const std::string_view data(natsMsg_GetData(message),
+                                    static_cast<size_t>(natsMsg_GetDataLength(message)));
+        if (sequence != *reached + 1) {
+          result = absl::DataLossError(
+              absl::StrCat(Describe(), ": sequence ", sequence, " follows ", *reached, " (a gap)"));
+          *lasting = true;
+        } else if (data != kGenesis) {
+          result = apply(sequence, data);
+          *lasting = !result.ok();
+        }
+        if (result.ok()) *reached = sequence;
       }
-      const uint64_t sequence = meta->Sequence.Stream;
-      jsMsgMetaData_Destroy(meta);
-      const std::string_view data(natsMsg_GetData(message),
-                                  static_cast<size_t>(natsMsg_GetDataLength(message)));
-      if (sequence != *reached + 1) {
-        result = absl::DataLossError(
-            absl::StrCat(Describe(), ": sequence ", sequence, " follows ", *reached, " (a gap)"));
-        *lasting = true;
-      } else if (data != kGenesis) {
-        result = apply(sequence, data);
-        *lasting = !result.ok();
-      }
-      if (result.ok()) *reached = sequence;
-      natsMsg_Destroy(message);
+      natsMsgList_Destroy(&batch);
     }
+    // Deletes the ephemeral consumer now rather than when it times out.
+    natsSubscription_Unsubscribe(subscription);
     natsSubscription_Destroy(subscription);
     return result;
   }
