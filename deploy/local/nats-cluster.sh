@@ -11,6 +11,8 @@
 #   bidtraild --log=nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# Debian installs nats-server in /usr/sbin, which a user's PATH may lack.
+PATH="$PATH:/usr/sbin"
 
 DIR=${NATS_DIR:-var/nats}
 CLIENT_BASE=${NATS_PORT_BASE:-4222}

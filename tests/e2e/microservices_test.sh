@@ -579,72 +579,72 @@ stop eventstore
 # replica. The tender lifecycle through one, read through the other; a node
 # killed; a bidtraild that loses its data folder rebuilt from the stream; a
 # RocksDB log copied onto a new stream, verified by its head hash.
-if command -v nats-server >/dev/null 2>&1; then
-  export NATS_DIR="$WORK/nats" NATS_PORT_BASE=$((20000 + RANDOM % 20000))
-  export NATS_CLUSTER_PORT_BASE=$((NATS_PORT_BASE + 100))
-  NATS_SCRIPT="$(cd "$(dirname "$0")/../.." && pwd)/deploy/local/nats-cluster.sh"
-  "$NATS_SCRIPT" start >/dev/null || fail "the NATS cluster did not start"
-  NATS="nats://127.0.0.1:$NATS_PORT_BASE,nats://127.0.0.1:$((NATS_PORT_BASE + 1)),nats://127.0.0.1:$((NATS_PORT_BASE + 2))"
-  start na --services=all --log="$NATS" --nats_stream=E2E --data_dir="$WORK/na"
-  start nb --services=all --log="$NATS" --nats_stream=E2E --data_dir="$WORK/nb"
-  na() { XDG_CONFIG_HOME="$WORK/nats-config" BIDTRAIL_TOKEN="$NATS_ROOT" "$BIN/bidtrail" --server "127.0.0.1:$PORT_na" "$@"; }
-  nb() { XDG_CONFIG_HOME="$WORK/nats-config" BIDTRAIL_TOKEN="$NATS_ROOT" "$BIN/bidtrail" --server "127.0.0.1:$PORT_nb" "$@"; }
-  NATS_ROOT=$(NATS_ROOT= na auth init nats-root | token_of)
-  [ -n "$NATS_ROOT" ] || fail "auth init on the JetStream log"
-  na auth grant nats-root manager --territory '*' >/dev/null || fail "grant on the JetStream log"
-  na auth grant manager-zhao manager --territory '*' >/dev/null || fail "grant on the JetStream log"
-  na tender discover N-1 --title "Replicated" --buyer "BUR-9:Harbour" --territory north \
-    --submission-deadline "$(at '-2 days')" --opening "$(at '-2 days')" --at "$(at '-9 days')" \
-    >/dev/null || fail "discover on the JetStream log"
-  na doc obtained N-1 --at "$(at '-8 days')" "${LATE[@]}" >/dev/null || fail "documents on the JetStream log"
-  na bid submit N-1 --bidder us --amount "120000 CNY" --at "$(at '-3 days')" "${LATE[@]}" >/dev/null ||
-    fail "our bid: $(na bid submit N-1 --bidder us --amount "120000 CNY" --at "$(at '-3 days')" "${LATE[@]}" 2>&1)"
-  nb bid submit N-1 --bidder RIVAL-9:Rival --amount "110000 CNY" --at "$(at '-3 days')" >/dev/null ||
-    fail "a bid through the second bidtraild"
-  na award N-1 --award-id AW-9 --supplier us --amount "120000 CNY" --at "$(at '-1 days')" >/dev/null ||
-    fail "the award"
-  for _ in $(seq 1 50); do nb tender show N-1 2>/dev/null | grep -q "awarded" && break; sleep 0.1; done
-  nb tender show N-1 | grep -q "awarded" || fail "the second bidtraild did not follow: $(nb tender show N-1)"
-  for _ in $(seq 1 50); do nb winrate --json 2>/dev/null | grep -q '"won":1' && break; sleep 0.1; done
-  nb winrate --json | grep -q '"group":"all","name":"","bid":1,"won":1' ||
-    fail "win rate on the JetStream log: $(nb winrate --json)"
-  HASH_A=$(na verify | sed -n 's/^head: position [0-9]*, hash //p')
-  # A node dies: the cluster keeps the log; appends and reads go on.
-  kill -9 "$(cat "$NATS_DIR/n2.pid")"
-  noted=""
-  for _ in $(seq 1 40); do
-    if na activity log N-1 --role procurement --notes "after a node died" >"$WORK/noted.txt" 2>&1; then
-      noted=1
-      break
-    fi
-    sleep 0.5
-  done
-  [ -n "$noted" ] || fail "appends after a node died: $(cat "$WORK/noted.txt")"
-  "$NATS_SCRIPT" start >/dev/null
-  # A bidtraild whose data folder is lost comes back from the stream alone.
-  kill -9 "$PID_nb"
-  rm -rf "$WORK/nb"
-  start nb --services=all --log="$NATS" --nats_stream=E2E --data_dir="$WORK/nb"
-  HASH_NOW=$(na verify | sed -n 's/^head: position [0-9]*, hash //p')
-  for _ in $(seq 1 50); do
-    [ "$(nb verify 2>/dev/null | sed -n 's/^head: position [0-9]*, hash //p')" = "$HASH_NOW" ] && break
-    sleep 0.1
-  done
-  [ "$(nb verify | sed -n 's/^head: position [0-9]*, hash //p')" = "$HASH_NOW" ] ||
-    fail "a rebuilt replica differs: $(nb verify) against $HASH_NOW"
-  [ "$HASH_A" != "$HASH_NOW" ] || fail "the note after the node died did not move the head"
-  nb tender show N-1 | grep -q "awarded" || fail "the rebuilt replica: $(nb tender show N-1)"
-  # The RocksDB log of the first part, copied onto a new stream.
-  STORE_HASH=$(BIDTRAIL_TOKEN="$RESCUE" "$BIN/bidtraild" --log="$NATS" --nats_stream=COPY \
-    --import_log="$WORK/store/eventlog" --data_dir="$WORK/copy" 2>"$WORK/import.err" |
-    sed -n 's/.*head hash //p')
-  [ -n "$STORE_HASH" ] || fail "import_log: $(cat "$WORK/import.err")"
-  start copy --services=all --log="$NATS" --nats_stream=COPY --data_dir="$WORK/copy"
-  BIDTRAIL_TOKEN="$RESCUE" "$BIN/bidtrail" --server "127.0.0.1:$PORT_copy" verify |
-    grep -q "hash $STORE_HASH" || fail "the copied log's head hash differs"
-  stop copy
-  stop na
-  stop nb
-  "$NATS_SCRIPT" stop >/dev/null
-fi
+PATH="$PATH:/usr/sbin" command -v nats-server >/dev/null 2>&1 ||
+  fail "nats-server is not installed (tools/install-deps installs it)"
+export NATS_DIR="$WORK/nats" NATS_PORT_BASE=$((20000 + RANDOM % 20000))
+export NATS_CLUSTER_PORT_BASE=$((NATS_PORT_BASE + 100))
+NATS_SCRIPT="$(cd "$(dirname "$0")/../.." && pwd)/deploy/local/nats-cluster.sh"
+"$NATS_SCRIPT" start >/dev/null || fail "the NATS cluster did not start"
+NATS="nats://127.0.0.1:$NATS_PORT_BASE,nats://127.0.0.1:$((NATS_PORT_BASE + 1)),nats://127.0.0.1:$((NATS_PORT_BASE + 2))"
+start na --services=all --log="$NATS" --nats_stream=E2E --data_dir="$WORK/na"
+start nb --services=all --log="$NATS" --nats_stream=E2E --data_dir="$WORK/nb"
+na() { XDG_CONFIG_HOME="$WORK/nats-config" BIDTRAIL_TOKEN="$NATS_ROOT" "$BIN/bidtrail" --server "127.0.0.1:$PORT_na" "$@"; }
+nb() { XDG_CONFIG_HOME="$WORK/nats-config" BIDTRAIL_TOKEN="$NATS_ROOT" "$BIN/bidtrail" --server "127.0.0.1:$PORT_nb" "$@"; }
+NATS_ROOT=$(NATS_ROOT= na auth init nats-root | token_of)
+[ -n "$NATS_ROOT" ] || fail "auth init on the JetStream log"
+na auth grant nats-root manager --territory '*' >/dev/null || fail "grant on the JetStream log"
+na auth grant manager-zhao manager --territory '*' >/dev/null || fail "grant on the JetStream log"
+na tender discover N-1 --title "Replicated" --buyer "BUR-9:Harbour" --territory north \
+  --submission-deadline "$(at '-2 days')" --opening "$(at '-2 days')" --at "$(at '-9 days')" \
+  >/dev/null || fail "discover on the JetStream log"
+na doc obtained N-1 --at "$(at '-8 days')" "${LATE[@]}" >/dev/null || fail "documents on the JetStream log"
+na bid submit N-1 --bidder us --amount "120000 CNY" --at "$(at '-3 days')" "${LATE[@]}" >/dev/null ||
+  fail "our bid: $(na bid submit N-1 --bidder us --amount "120000 CNY" --at "$(at '-3 days')" "${LATE[@]}" 2>&1)"
+nb bid submit N-1 --bidder RIVAL-9:Rival --amount "110000 CNY" --at "$(at '-3 days')" >/dev/null ||
+  fail "a bid through the second bidtraild"
+na award N-1 --award-id AW-9 --supplier us --amount "120000 CNY" --at "$(at '-1 days')" >/dev/null ||
+  fail "the award"
+for _ in $(seq 1 50); do nb tender show N-1 2>/dev/null | grep -q "awarded" && break; sleep 0.1; done
+nb tender show N-1 | grep -q "awarded" || fail "the second bidtraild did not follow: $(nb tender show N-1)"
+for _ in $(seq 1 50); do nb winrate --json 2>/dev/null | grep -q '"won":1' && break; sleep 0.1; done
+nb winrate --json | grep -q '"group":"all","name":"","bid":1,"won":1' ||
+  fail "win rate on the JetStream log: $(nb winrate --json)"
+HASH_A=$(na verify | sed -n 's/^head: position [0-9]*, hash //p')
+# A node dies: the cluster keeps the log; appends and reads go on.
+kill -9 "$(cat "$NATS_DIR/n2.pid")"
+noted=""
+for _ in $(seq 1 40); do
+  if na activity log N-1 --role procurement --notes "after a node died" >"$WORK/noted.txt" 2>&1; then
+    noted=1
+    break
+  fi
+  sleep 0.5
+done
+[ -n "$noted" ] || fail "appends after a node died: $(cat "$WORK/noted.txt")"
+"$NATS_SCRIPT" start >/dev/null
+# A bidtraild whose data folder is lost comes back from the stream alone.
+kill -9 "$PID_nb"
+rm -rf "$WORK/nb"
+start nb --services=all --log="$NATS" --nats_stream=E2E --data_dir="$WORK/nb"
+HASH_NOW=$(na verify | sed -n 's/^head: position [0-9]*, hash //p')
+for _ in $(seq 1 50); do
+  [ "$(nb verify 2>/dev/null | sed -n 's/^head: position [0-9]*, hash //p')" = "$HASH_NOW" ] && break
+  sleep 0.1
+done
+[ "$(nb verify | sed -n 's/^head: position [0-9]*, hash //p')" = "$HASH_NOW" ] ||
+  fail "a rebuilt replica differs: $(nb verify) against $HASH_NOW"
+[ "$HASH_A" != "$HASH_NOW" ] || fail "the note after the node died did not move the head"
+nb tender show N-1 | grep -q "awarded" || fail "the rebuilt replica: $(nb tender show N-1)"
+# The RocksDB log of the first part, copied onto a new stream.
+STORE_HASH=$(BIDTRAIL_TOKEN="$RESCUE" "$BIN/bidtraild" --log="$NATS" --nats_stream=COPY \
+  --import_log="$WORK/store/eventlog" --data_dir="$WORK/copy" 2>"$WORK/import.err" |
+  sed -n 's/.*head hash //p')
+[ -n "$STORE_HASH" ] || fail "import_log: $(cat "$WORK/import.err")"
+start copy --services=all --log="$NATS" --nats_stream=COPY --data_dir="$WORK/copy"
+BIDTRAIL_TOKEN="$RESCUE" "$BIN/bidtrail" --server "127.0.0.1:$PORT_copy" verify |
+  grep -q "hash $STORE_HASH" || fail "the copied log's head hash differs"
+stop copy
+stop na
+stop nb
+"$NATS_SCRIPT" stop >/dev/null
 echo "1 passed, 0 failed"

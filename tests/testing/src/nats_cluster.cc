@@ -46,10 +46,19 @@ std::string ReadFile(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NatsCluster>> NatsCluster::Start(const std::string& dir, int nodes) {
-  if (access("/usr/bin/nats-server", X_OK) != 0 && access("/usr/sbin/nats-server", X_OK) != 0) {
+  // Debian installs it in /usr/sbin, which a user's PATH may lack.
+  std::string binary;
+  for (const char* candidate :
+       {"/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"}) {
+    if (access(candidate, X_OK) == 0) {
+      binary = candidate;
+      break;
+    }
+  }
+  if (binary.empty()) {
     return absl::FailedPreconditionError("nats-server is not installed (tools/install-deps)");
   }
-  auto cluster = std::unique_ptr<NatsCluster>(new NatsCluster(dir));
+  auto cluster = std::unique_ptr<NatsCluster>(new NatsCluster(dir, binary));
   for (int i = 0; i < nodes; ++i) {
     Node node;
     node.name = absl::StrCat("n", i + 1);
@@ -113,7 +122,7 @@ absl::Status NatsCluster::Launch(Node& node) {
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
-    execvp("nats-server", argv.data());
+    execv(binary_.c_str(), argv.data());
     _exit(127);
   }
   if (node.pid < 0) return absl::InternalError("fork failed");

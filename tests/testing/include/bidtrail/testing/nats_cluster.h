@@ -38,11 +38,13 @@ class NatsCluster {
     int cluster_port = 0;
     pid_t pid = -1;
   };
-  explicit NatsCluster(std::string dir) : dir_(std::move(dir)) {}
+  NatsCluster(std::string dir, std::string binary)
+      : dir_(std::move(dir)), binary_(std::move(binary)) {}
   absl::Status Launch(Node& node);
   absl::Status WaitForLeader(int log_lines_before);
 
   const std::string dir_;
+  const std::string binary_;
   std::vector<Node> nodes_;
 };
 
