@@ -581,7 +581,8 @@ stop eventstore
 # RocksDB log copied onto a new stream, verified by its head hash.
 PATH="$PATH:/usr/sbin" command -v nats-server >/dev/null 2>&1 ||
   fail "nats-server is not installed (tools/install-deps installs it)"
-export NATS_DIR="$WORK/nats" NATS_PORT_BASE=$((20000 + RANDOM % 20000))
+# Below the kernel's ephemeral ports (32768 and up), so no outgoing connection holds one.
+export NATS_DIR="$WORK/nats" NATS_PORT_BASE=$((20000 + RANDOM % 10000))
 export NATS_CLUSTER_PORT_BASE=$((NATS_PORT_BASE + 100))
 NATS_SCRIPT="$(cd "$(dirname "$0")/../.." && pwd)/deploy/local/nats-cluster.sh"
 "$NATS_SCRIPT" start >/dev/null || fail "the NATS cluster did not start"

@@ -144,8 +144,15 @@ absl::StatusOr<std::shared_ptr<bidtrail::eventlog::NatsUpstream>> ConnectToNats(
     absl::StatusOr<std::unique_ptr<NatsUpstream>> connected = NatsUpstream::Connect(options);
     if (connected.ok()) return std::shared_ptr<NatsUpstream>(std::move(connected).value());
     if (absl::IsInvalidArgument(connected.status()) ||
-        absl::IsFailedPrecondition(connected.status()) || absl::Now() > give_up) {
+        absl::IsFailedPrecondition(connected.status())) {
       return connected.status();
+    }
+    if (absl::Now() > give_up) {
+      return absl::Status(connected.status().code(),
+                          absl::StrCat(connected.status().message(),
+                                       "; is the cluster running? (deploy/local/nats-cluster.sh "
+                                       "start runs one on loopback; --log takes its client URLs, "
+                                       "comma-separated)"));
     }
     bidtrail::log::Warn("bidtraild", "waiting for the NATS cluster",
                         {{"servers", where}, {"error", connected.status()}});
@@ -161,6 +168,15 @@ int ImportLog(const std::string& from, bidtrail::eventlog::Upstream& upstream) {
     std::fprintf(stderr, "bidtraild: --import_log: %s does not exist\n", from.c_str());
     return 2;
   }
+  // Only an existing log: opening any other folder would make an empty one.
+  if (!std::filesystem::exists(from + "/CURRENT")) {
+    const std::string hint = std::filesystem::exists(from + "/eventlog/CURRENT")
+                                 ? absl::StrCat("; a data folder's log is in ", from, "/eventlog")
+                                 : " (give a data folder's eventlog/, or a backup folder)";
+    std::fprintf(stderr, "bidtraild: --import_log: %s holds no event log%s\n", from.c_str(),
+                 hint.c_str());
+    return 2;
+  }
   absl::StatusOr<std::unique_ptr<bidtrail::eventlog::RocksEventLog>> source =
       bidtrail::eventlog::RocksEventLog::Open(source_options);
   if (!source.ok()) return Fail(absl::StrCat("--import_log: ", source.status().ToString()));
@@ -168,6 +184,11 @@ int ImportLog(const std::string& from, bidtrail::eventlog::Upstream& upstream) {
   if (!verified.ok() || !verified->ok) {
     return Fail(absl::StrCat("--import_log: ", from, " does not verify: ",
                              verified.ok() ? verified->problem : verified.status().ToString()));
+  }
+  if (verified->records_checked == 0) {
+    std::fprintf(stderr, "bidtraild: --import_log: %s holds no events; nothing to copy\n",
+                 from.c_str());
+    return 2;
   }
   absl::StatusOr<uint64_t> copied =
       bidtrail::eventlog::CopyLogToUpstream(**source, upstream, [](uint64_t done, uint64_t total) {

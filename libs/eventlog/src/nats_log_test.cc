@@ -301,6 +301,38 @@ TEST_F(NatsLogTest, ARocksDbLogCopiedOntoJetStreamVerifiesTheSame) {
               StatusIs(absl::StatusCode::kDataLoss, ::testing::HasSubstr("another log")));
 }
 
+// A log that went on after it was copied onto a stream holds positions the
+// stream does not: its folder is refused as the stream's replica (adopting it
+// would put the stream's next positions after ones it never saw), and the
+// stream stays whole.
+TEST_F(NatsLogTest, AFolderAheadOfTheStreamIsRefused) {
+  std::unique_ptr<RocksEventLog> source;
+  {
+    RocksEventLog::Options options;
+    options.path = dir_.path() + "/source";
+    ASSERT_OK_AND_ASSIGN(source, RocksEventLog::Open(options));
+  }
+  for (uint64_t n = 1; n <= 10; ++n) {
+    ASSERT_THAT(source->Append("t", ExpectedRevision::Any(), {Event(n)}), IsOk());
+  }
+  std::shared_ptr<NatsUpstream> upstream = Connect();
+  ASSERT_NE(upstream, nullptr);
+  ASSERT_THAT(CopyLogToUpstream(*source, *upstream), IsOk());
+  ASSERT_THAT(source->Append("t", ExpectedRevision::Any(), {Event(11), Event(12)}), IsOk());
+  source.reset();
+  RocksEventLog::Options as_replica;
+  as_replica.path = dir_.path() + "/source";
+  as_replica.upstream = upstream;
+  EXPECT_THAT(RocksEventLog::Open(as_replica).status(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       ::testing::HasSubstr("holds positions 11 to 12, which")));
+  std::unique_ptr<RocksEventLog> fresh = Open("fresh", upstream);
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_EQ(fresh->HeadPosition().value(), 10u);
+  ASSERT_OK_AND_ASSIGN(AppendResult next, fresh->Append("t", ExpectedRevision::Any(), {Event(13)}));
+  EXPECT_EQ(next.first_position, 11u);
+}
+
 // An append larger than one JetStream message is refused, naming the limit;
 // many large appends at once are split over several messages.
 TEST_F(NatsLogTest, AppendsLargerThanAMessageAreRefusedAndGroupsFitInOne) {

@@ -450,6 +450,8 @@ class RocksEventLog::Impl {
   // whether the replica may lack a group (a publish whose outcome is
   // unknown): then it catches up before deciding anything.
   uint64_t upstream_seq_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // The position of the last record catch-ups have seen in the upstream.
+  uint64_t upstream_position_ ABSL_GUARDED_BY(write_mu_) = 0;
   bool upstream_stale_ ABSL_GUARDED_BY(write_mu_) = false;
   std::thread follower_thread_;
 
@@ -684,7 +686,10 @@ absl::Status RocksEventLog::Impl::CatchUp() {
       // the same record, or the replica is of another log.
       if (view.position <= position && position == last_position_) {
         ASSIGN_OR_RETURN(const std::optional<std::string> held, HashAt(view.position));
-        if (held.has_value() && *held == view.hash) return absl::OkStatus();
+        if (held.has_value() && *held == view.hash) {
+          upstream_position_ = view.position;
+          return absl::OkStatus();
+        }
         return absl::DataLossError(absl::StrCat(upstream->Describe(), ": group ", sequence,
                                                 " holds another record at position ", view.position,
                                                 " than this replica (", options_.path,
@@ -702,6 +707,7 @@ absl::Status RocksEventLog::Impl::CatchUp() {
       }
       PutRecord(view, value, &batch);
       position = view.position;
+      upstream_position_ = view.position;
       chain.assign(view.hash);
       recorded_at = std::max(recorded_at, absl::FromUnixNanos(view.recorded_at_ns));
       return absl::OkStatus();
@@ -730,7 +736,19 @@ absl::Status RocksEventLog::Impl::StartFromUpstream() {
     absl::ReaderMutexLock db_lock(&db_mu_);
     ASSIGN_OR_RETURN(upstream_seq_, ReadUpstreamSequence());
   }
+  // A folder with a log of its own that never was this stream's replica
+  // (the source of an --import_log) is taken on only if the stream holds
+  // all of it: positions it holds beyond the stream's would otherwise be
+  // followed there by positions the stream has never seen.
+  const bool adopting = upstream_seq_ == 0 && last_position_ > 0;
   RETURN_IF_ERROR(CatchUp());
+  if (adopting && upstream_position_ < last_position_) {
+    return absl::DataLossError(absl::StrCat(
+        options_.path, " holds positions ", upstream_position_ + 1, " to ", last_position_,
+        ", which ", options_.upstream->Describe(),
+        " does not: this folder is not a replica of that stream. Start with an empty data "
+        "folder, or copy this log into an empty stream first (bidtraild --import_log)"));
+  }
   log::Info("eventlog", "caught up with the upstream",
             {{"upstream", options_.upstream->Describe()},
              {"sequence", upstream_seq_},
@@ -1048,10 +1066,15 @@ void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
     } else {
       upstream_stale_ = true;
     }
-    const absl::Status refused = absl::UnavailableError(absl::StrCat(
-        "publishing to ", upstream->Describe(), ": ", published.message(),
-        "; not acknowledged: the append may or may not be in the log, a retry with the same "
-        "event ids settles it"));
+    // A stream that does not follow on from the replica is not something a
+    // retry settles: said as it is.
+    const absl::Status refused =
+        absl::IsDataLoss(published)
+            ? published
+            : absl::UnavailableError(absl::StrCat(
+                  "publishing to ", upstream->Describe(), ": ", published.message(),
+                  "; not acknowledged: the append may or may not be in the log, a retry with "
+                  "the same event ids settles it"));
     log::Warn("eventlog", "a group commit was not published",
               {{"upstream", upstream->Describe()}, {"error", published}});
     for (Writer* writer : group) {
