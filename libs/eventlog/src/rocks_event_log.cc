@@ -229,7 +229,7 @@ class RocksEventLog::Impl {
 
   ~Impl() {
     CancelSubscriptions();
-    StopWitness();
+    StopThreads();
     // What was acknowledged is in the WAL; synced and witnessed at close so
     // that the next open can tell a damaged WAL from a clean stop.
     // Only a log that passed its witness check: a refused open must leave
@@ -263,7 +263,8 @@ class RocksEventLog::Impl {
   // with sync on keeps witnessing it (every 100 ms while it moves).
   absl::Status CheckWitness();
   void StartWitness();
-  void StopWitness();
+  // Stops the witness thread and, with an upstream, the follower thread.
+  void StopThreads();
 
   // OK while the data's file system has options_.min_free_bytes free;
   // RESOURCE_EXHAUSTED naming the folder and the figures otherwise (said once
@@ -336,7 +337,7 @@ class RocksEventLog::Impl {
 
   // What a group commit has decided so far but not yet written.
   struct PendingGroup {
-    uint64_t last_position;
+    uint64_t last_position = 0;
     std::string chain_head;
     // With an upstream: the group's records as published (upstream.h).
     std::string upstream_group;
@@ -382,8 +383,14 @@ class RocksEventLog::Impl {
   void StartFollower();
 
  private:
-  // Puts a record and its index entries into `batch`, as Prepare does for a
-  // new one; for records decided elsewhere (an upstream's groups).
+  // Puts a record under its position, and its stream index and event-id
+  // entries, into `batch`: for new records (Prepare) and for records decided
+  // elsewhere (PutRecord).
+  void PutRecordAndIndexes(std::string_view stream_id, uint64_t revision, uint64_t position,
+                           const std::string& id_key, std::string_view value,
+                           rocksdb::WriteBatch* batch) ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
+  // Puts a record decided elsewhere (an upstream's group) with its index
+  // entries and its stream's revision into `batch`.
   void PutRecord(const RecordView& view, std::string_view value, rocksdb::WriteBatch* batch)
       ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   absl::StatusOr<uint64_t> ReadUpstreamSequence() ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
@@ -645,14 +652,20 @@ absl::Status RocksEventLog::Impl::Reopen() {
   return absl::OkStatus();
 }
 
+void RocksEventLog::Impl::PutRecordAndIndexes(std::string_view stream_id, uint64_t revision,
+                                              uint64_t position, const std::string& id_key,
+                                              std::string_view value, rocksdb::WriteBatch* batch) {
+  const std::string position_key = PositionKey(position);
+  batch->Put(cf(kLog), position_key, rocksdb::Slice(value.data(), value.size()));
+  batch->Put(cf(kStreamIndex), StreamRevisionKey(stream_id, revision), position_key);
+  batch->Put(cf(kEventIds), id_key, RevisionAndPosition(revision, position));
+}
+
 void RocksEventLog::Impl::PutRecord(const RecordView& view, std::string_view value,
                                     rocksdb::WriteBatch* batch) {
-  const std::string position_key = PositionKey(view.position);
-  batch->Put(cf(kLog), position_key, rocksdb::Slice(value.data(), value.size()));
-  batch->Put(cf(kStreamIndex), StreamRevisionKey(view.stream_id, view.revision), position_key);
   std::string id_key = StreamPrefix(view.stream_id);
   id_key.append(view.event_id);
-  batch->Put(cf(kEventIds), id_key, RevisionAndPosition(view.revision, view.position));
+  PutRecordAndIndexes(view.stream_id, view.revision, view.position, id_key, value, batch);
   std::string revision;
   PutBigEndian64(view.revision, &revision);
   batch->Put(cf(kStreams), rocksdb::Slice(view.stream_id.data(), view.stream_id.size()), revision);
@@ -912,7 +925,7 @@ void RocksEventLog::Impl::StartWitness() {
   });
 }
 
-void RocksEventLog::Impl::StopWitness() {
+void RocksEventLog::Impl::StopThreads() {
   {
     absl::MutexLock lock(&witness_mu_);
     witness_stop_ = true;
@@ -937,11 +950,12 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Append(const std::string& stre
       ValidateAppend(system ? stream_id.substr(1) : stream_id, events, options_.limits));
   // An upstream takes a group of at most so many bytes (JetStream: the
   // cluster's largest message): one append must fit in one.
-  if (options_.upstream != nullptr && AppendBytes(events, stream_id) > max_group_bytes_) {
+  if (const size_t bytes = options_.upstream != nullptr ? AppendBytes(events, stream_id) : 0;
+      bytes > max_group_bytes_) {
     return absl::InvalidArgumentError(
-        absl::StrCat("events: this append takes up to ", AppendBytes(events, stream_id),
-                     " bytes, more than one message of ", options_.upstream->Describe(), " holds (",
-                     max_group_bytes_, " bytes); split it, or raise the cluster's max_payload"));
+        absl::StrCat("events: this append takes up to ", bytes, " bytes, more than one message of ",
+                     options_.upstream->Describe(), " holds (", max_group_bytes_,
+                     " bytes); split it, or raise the cluster's max_payload"));
   }
   Writer writer(&stream_id, &expected, &events, &event_ids);
 
@@ -1022,7 +1036,7 @@ void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
       return;
     }
   }
-  PendingGroup pending{last_position_, chain_head_, {}, {}, {}};
+  PendingGroup pending;
   absl::Status written;
   for (int attempt = 1;; ++attempt) {
     pending = PendingGroup{last_position_, chain_head_, {}, {}, {}};
@@ -1291,11 +1305,8 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
     pending->chain_head = ChainHash(pending->chain_head, value);
     value.append(pending->chain_head);
     if (options_.upstream != nullptr) internal::AppendToGroup(value, &pending->upstream_group);
-    const std::string position_key = PositionKey(placement.position);
-    batch->Put(cf(kLog), position_key, value);
-    batch->Put(cf(kStreamIndex), StreamRevisionKey(stream_id, placement.revision), position_key);
     std::string id_key = EventIdKey(stream_id, ids[i]);
-    batch->Put(cf(kEventIds), id_key, RevisionAndPosition(placement.revision, placement.position));
+    PutRecordAndIndexes(stream_id, placement.revision, placement.position, id_key, value, batch);
     pending->event_ids[std::move(id_key)] = {placement.revision, placement.position, &events[i]};
   }
   result.last_revision = result.first_revision + events.size() - 1;

@@ -70,7 +70,7 @@ absl::StatusOr<std::unique_ptr<NatsCluster>> NatsCluster::Start(const std::strin
     absl::Status launched = cluster->Launch(node);
     if (!launched.ok()) return launched;
   }
-  absl::Status ready = cluster->WaitForLeader(0);
+  absl::Status ready = cluster->WaitForLeader();
   if (!ready.ok()) return ready;
   return cluster;
 }
@@ -129,7 +129,7 @@ absl::Status NatsCluster::Launch(Node& node) {
   return absl::OkStatus();
 }
 
-absl::Status NatsCluster::WaitForLeader(int /*log_lines_before*/) {
+absl::Status NatsCluster::WaitForLeader() {
   for (int i = 0; i < 400; ++i) {
     for (const Node& node : nodes_) {
       const std::string log = ReadFile(absl::StrCat(dir_, "/", node.name, ".log"));

@@ -41,7 +41,7 @@ class NatsCluster {
   NatsCluster(std::string dir, std::string binary)
       : dir_(std::move(dir)), binary_(std::move(binary)) {}
   absl::Status Launch(Node& node);
-  absl::Status WaitForLeader(int log_lines_before);
+  absl::Status WaitForLeader();
 
   const std::string dir_;
   const std::string binary_;
