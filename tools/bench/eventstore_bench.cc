@@ -26,6 +26,7 @@
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
+#include "bidtrail/ocds/importer.h"
 #include "bidtrail/storage/rocks_status.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -55,6 +56,10 @@ constexpr int kConcurrentWriters = 32;
 // Separate TCP connections the concurrent gRPC writers share, as several
 // client processes would.
 constexpr int kGrpcConnections = 8;
+// Batch writers on JetStream (5a) keep this many appends in flight, as
+// `bidtrail import` does (ocds::ImportOptions::append_threads): the raw
+// baseline they are compared with (4a) keeps up to 4,096 publishes in flight.
+const int kBatchWriters = ocds::ImportOptions{}.append_threads;
 // A synced single-event write costs one fsync: about 0.1 ms on a quiet disk
 // here, 4 ms or more on a busy one. The cap is about 2 s of writes on a quiet
 // disk; the budget keeps a busy disk from stretching the run to minutes while
@@ -90,7 +95,7 @@ constexpr char kUsage[] =
     "               the folder is removed at the end\n"
     "  --log URLS   also measure the log on this NATS JetStream cluster\n"
     "               (nats://HOST:PORT,...; deploy/local/nats-cluster.sh) against raw\n"
-    "               JetStream publishes on it: rows 4a/4b (raw, R3) and 5a/5b\n"
+    "               JetStream publishes on it: rows 4a/4b (raw, R3) and 5a/5b/5c\n"
     "  --help       print this text\n";
 
 struct Config {
@@ -275,8 +280,10 @@ absl::Status CheckAppended(const eventlog::AppendResult& result, size_t count) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Measurement> AppendBatches(EventStore& store, const Workload& workload) {
-  return RunTimedOps(1, workload.batches.size(), absl::InfiniteDuration(),
+// Appends of kEventsPerBatch events, `threads` at a time on one store.
+absl::StatusOr<Measurement> AppendBatches(EventStore& store, const Workload& workload,
+                                          int threads = 1) {
+  return RunTimedOps(threads, workload.batches.size(), absl::InfiniteDuration(),
                      [&](int, uint64_t batch) -> absl::StatusOr<uint64_t> {
                        const std::vector<ProposedEvent>& events = workload.batches[batch];
                        ASSIGN_OR_RETURN(eventlog::AppendResult result,
@@ -426,6 +433,7 @@ struct Results {
   Measurement raw_nats_single;
   Measurement nats_grpc_batched;
   Measurement nats_group_commit;
+  Measurement nats_grpc_batched_one_client;
 };
 
 // Progress for a person watching; nothing when stderr is a file or a pipe,
@@ -528,6 +536,30 @@ absl::StatusOr<std::shared_ptr<eventlog::NatsUpstream>> BenchUpstream(
   return std::shared_ptr<eventlog::NatsUpstream>(std::move(upstream));
 }
 
+// Batched appends through gRPC to an EventStore service hosted on a log on
+// a JetStream stream of its own (BenchStream(what)), deleted afterwards.
+absl::StatusOr<Measurement> AppendBatchesThroughGrpc(const ScratchDir& scratch,
+                                                     const std::vector<std::string>& servers,
+                                                     const std::string& what,
+                                                     const Workload& workload, int writers) {
+  Measurement measured;
+  {
+    ASSIGN_OR_RETURN(std::shared_ptr<eventlog::NatsUpstream> upstream,
+                     BenchUpstream(servers, BenchStream(what)));
+    ASSIGN_OR_RETURN(std::unique_ptr<HostedEventStore> hosted,
+                     HostedEventStore::Start(scratch.Sub(what), upstream));
+    auto client = std::make_unique<eventstore::GrpcEventStore>(
+        eventstore::GrpcEventStore::Connect(hosted->address()),
+        eventstore::GrpcEventStore::Options());
+    RETURN_IF_ERROR(client->HeadPosition().status());
+    ASSIGN_OR_RETURN(measured, AppendBatches(*client, workload, writers));
+    client.reset();
+    hosted->Shutdown();
+  }
+  RETURN_IF_ERROR(RawJetStream::Delete(servers, BenchStream(what)));
+  return measured;
+}
+
 // The JetStream rows, back to back as the RocksDB ones: 4a raw async
 // publishes of the batches' bytes and 5a gRPC Append of 100 on the
 // JetStream log; 4b raw synchronous single publishes and 5b 32 threads of
@@ -553,21 +585,15 @@ absl::Status MeasureNats(const ScratchDir& scratch, const Workload& workload,
     results->raw_nats_batched.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   }
-  {
-    ASSIGN_OR_RETURN(std::shared_ptr<eventlog::NatsUpstream> upstream,
-                     BenchUpstream(servers, BenchStream("LOG_BATCHED")));
-    ASSIGN_OR_RETURN(std::unique_ptr<HostedEventStore> hosted,
-                     HostedEventStore::Start(scratch.Sub("nats-batched"), upstream));
-    auto client = std::make_unique<eventstore::GrpcEventStore>(
-        eventstore::GrpcEventStore::Connect(hosted->address()),
-        eventstore::GrpcEventStore::Options());
-    RETURN_IF_ERROR(client->HeadPosition().status());
-    Progress("5a gRPC, Append of 100 on the JetStream log");
-    ASSIGN_OR_RETURN(results->nats_grpc_batched, AppendBatches(*client, workload));
-    client.reset();
-    hosted->Shutdown();
-    RETURN_IF_ERROR(RawJetStream::Delete(servers, BenchStream("LOG_BATCHED")));
-  }
+  Progress(
+      absl::StrCat("5a gRPC, ", kBatchWriters, " writers, Append of 100 on the JetStream log"));
+  ASSIGN_OR_RETURN(
+      results->nats_grpc_batched,
+      AppendBatchesThroughGrpc(scratch, servers, "LOG_BATCHED", workload, kBatchWriters));
+  // What one client that waits for each append gets: its latency.
+  Progress("5c gRPC, one client, Append of 100 on the JetStream log");
+  ASSIGN_OR_RETURN(results->nats_grpc_batched_one_client,
+                   AppendBatchesThroughGrpc(scratch, servers, "LOG_ONE_CLIENT", workload, 1));
   {
     ASSIGN_OR_RETURN(std::unique_ptr<RawJetStream> raw,
                      RawJetStream::Create(servers, BenchStream("RAW_SINGLE"), 3));
@@ -728,14 +754,15 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
                     nullptr,
                     "",
                     {}});
-    rows.push_back({"5a",
-                    "JetStream log, gRPC: Append of 100",
-                    "nats_grpc_batched",
-                    &r.nats_grpc_batched,
-                    "4a",
-                    &r.raw_nats_batched,
-                    "nats_grpc_batched_vs_raw_nats_batched",
-                    {&nats_targets[0]}});
+    rows.push_back(
+        {"5a",
+         absl::StrCat("JetStream log, gRPC: ", kBatchWriters, " writers x Append of 100"),
+         "nats_grpc_batched",
+         &r.nats_grpc_batched,
+         "4a",
+         &r.raw_nats_batched,
+         "nats_grpc_batched_vs_raw_nats_batched",
+         {&nats_targets[0]}});
     rows.push_back(
         {"5b",
          "JetStream log: " + absl::StrCat(kConcurrentWriters, " threads x single Append"),
@@ -745,6 +772,14 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
          &r.raw_nats_single,
          "nats_group_commit_vs_raw_nats_single",
          {&nats_targets[1]}});
+    rows.push_back({"5c",
+                    "JetStream log, gRPC: one client x Append of 100",
+                    "nats_grpc_batched_one_client",
+                    &r.nats_grpc_batched_one_client,
+                    "4a",
+                    &r.raw_nats_batched,
+                    "nats_grpc_batched_one_client_vs_raw_nats_batched",
+                    {}});
   }
   std::vector<std::string> missed;
   size_t target_count = targets.size();

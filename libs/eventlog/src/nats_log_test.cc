@@ -11,11 +11,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bidtrail/eventlog/log_copy.h"
 #include "bidtrail/eventlog/nats_upstream.h"
@@ -89,6 +91,21 @@ class NatsLogTest : public ::testing::Test {
       absl::SleepFor(absl::Milliseconds(10));
     }
     return false;
+  }
+
+  // An outcome not known (a busy cluster timing out): a client retries the
+  // same append until it is told, as real ones do.
+  static absl::StatusOr<AppendResult> AppendUntilTold(RocksEventLog& log, const std::string& stream,
+                                                      const ExpectedRevision& expected,
+                                                      const std::vector<ProposedEvent>& events) {
+    absl::StatusOr<AppendResult> appended = log.Append(stream, expected, events);
+    for (int retry = 0; retry < 100 && (absl::IsUnavailable(appended.status()) ||
+                                        absl::IsDeadlineExceeded(appended.status()));
+         ++retry) {
+      absl::SleepFor(absl::Milliseconds(50));
+      appended = log.Append(stream, expected, events);
+    }
+    return appended;
   }
 
   static std::vector<RecordedEvent> All(RocksEventLog& log) {
@@ -167,15 +184,8 @@ TEST_F(NatsLogTest, TwoWritersRacingHaveOneWinnerPerRevision) {
                                               ? ExpectedRevision::Exact(info->last_revision)
                                               : ExpectedRevision::NoStream();
         const uint64_t id = next_id.fetch_add(1);
-        absl::StatusOr<AppendResult> appended = log->Append("race", expected, {Event(id)});
-        // An outcome not known (a busy cluster timing out): a client retries
-        // the same append until it is told, as real ones do.
-        for (int retry = 0; retry < 100 && (absl::IsUnavailable(appended.status()) ||
-                                            absl::IsDeadlineExceeded(appended.status()));
-             ++retry) {
-          absl::SleepFor(absl::Milliseconds(50));
-          appended = log->Append("race", expected, {Event(id)});
-        }
+        absl::StatusOr<AppendResult> appended =
+            AppendUntilTold(*log, "race", expected, {Event(id)});
         if (appended.ok()) {
           std::lock_guard<std::mutex> lock(mu);
           winners[appended->first_revision].push_back(Id(id));
@@ -202,6 +212,98 @@ TEST_F(NatsLogTest, TwoWritersRacingHaveOneWinnerPerRevision) {
   }
   ASSERT_OK_AND_ASSIGN(VerifyResult verified, b->Verify());
   EXPECT_TRUE(verified.ok) << verified.problem;
+}
+
+// The fence of a publish pipelined behind one still in flight names that
+// group, not only a sequence: when another writer's group takes the place
+// of the refused one, the sequence the next publish expects is met, but the
+// group before it is not the one it was decided on.
+TEST_F(NatsLogTest, APipelinedPublishIsFencedOnTheGroupBeforeItNotOnlyItsSequence) {
+  std::shared_ptr<NatsUpstream> mine = Connect();
+  std::shared_ptr<NatsUpstream> theirs = Connect();
+  ASSERT_NE(mine, nullptr);
+  ASSERT_NE(theirs, nullptr);
+  ASSERT_OK_AND_ASSIGN(const uint64_t start, mine->LastSequence());
+  ASSERT_THAT(theirs->Publish(start, "their group"), IsOk());
+  struct Answer {
+    absl::Mutex mu;
+    std::optional<absl::StatusOr<uint64_t>> outcome ABSL_GUARDED_BY(mu);
+    absl::StatusOr<uint64_t> Wait() {
+      absl::MutexLock lock(&mu);
+      mu.Await(absl::Condition(
+          +[](std::optional<absl::StatusOr<uint64_t>>* o) { return o->has_value(); }, &outcome));
+      return *outcome;
+    }
+  };
+  auto publish = [](Upstream& upstream, Upstream::Fence fence, std::string group, Answer* answer) {
+    upstream.PublishAsync(fence, group, [answer](absl::StatusOr<uint64_t> outcome) {
+      absl::MutexLock lock(&answer->mu);
+      answer->outcome = std::move(outcome);
+    });
+  };
+  Answer first, second, alone;
+  // Decided on `start`: refused, their group took that place.
+  publish(*mine, {start, ""}, "my first group", &first);
+  // Pipelined behind it: sequence start + 1 is now the last, as expected,
+  // but the group there is not "my first group".
+  publish(*mine, {start + 1, mine->GroupId("my first group")}, "my second group", &second);
+  EXPECT_TRUE(IsFenced(first.Wait().status())) << first.Wait().status();
+  EXPECT_TRUE(IsFenced(second.Wait().status())) << second.Wait().status();
+  // Naming the group that is there, it lands.
+  publish(*mine, {start + 1, mine->GroupId("their group")}, "my third group", &alone);
+  const absl::StatusOr<uint64_t> landed = alone.Wait();
+  ASSERT_TRUE(landed.ok()) << landed.status();
+  EXPECT_EQ(*landed, start + 2);
+}
+
+// Two writers, each with many appends in flight at once (pipelined group
+// commits), on streams of their own and on shared ones: every acknowledged
+// event is in the stream once, where it was acknowledged, and a replica
+// built from the stream alone holds exactly that, with the chain intact.
+TEST_F(NatsLogTest, TwoPipelinedWritersLeaveOneConsistentLog) {
+  std::unique_ptr<RocksEventLog> a = Open("a");
+  std::unique_ptr<RocksEventLog> b = Open("b");
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  std::mutex mu;
+  std::map<std::string, uint64_t> acked;  // event id -> position
+  std::atomic<uint64_t> next_id{1};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    RocksEventLog* log = t % 2 == 0 ? a.get() : b.get();
+    threads.emplace_back([&, log, t] {
+      for (int round = 0; round < 30; ++round) {
+        const std::string stream =
+            round % 3 == 0 ? "shared" : absl::StrFormat("own-%d-%d", t, round % 4);
+        std::vector<ProposedEvent> events;
+        for (int i = 0; i < 1 + round % 5; ++i) events.push_back(Event(next_id.fetch_add(1)));
+        absl::StatusOr<AppendResult> appended =
+            AppendUntilTold(*log, stream, ExpectedRevision::Any(), events);
+        ASSERT_TRUE(appended.ok()) << appended.status();
+        std::lock_guard<std::mutex> lock(mu);
+        for (size_t i = 0; i < events.size(); ++i) {
+          acked[events[i].event_id] = appended->first_position + i;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const uint64_t head = std::max(a->HeadPosition().value(), b->HeadPosition().value());
+  EXPECT_EQ(head, acked.size());
+  std::unique_ptr<RocksEventLog> fresh = Open("fresh");
+  ASSERT_NE(fresh, nullptr);
+  for (RocksEventLog* replica : {a.get(), b.get(), fresh.get()}) {
+    ASSERT_TRUE(WaitForHead(*replica, head));
+    const std::vector<RecordedEvent> events = All(*replica);
+    ASSERT_EQ(events.size(), acked.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      ASSERT_EQ(events[i].position, i + 1);
+      ASSERT_EQ(acked[events[i].event_id], events[i].position) << events[i].event_id;
+    }
+    ASSERT_OK_AND_ASSIGN(VerifyResult verified, replica->Verify());
+    EXPECT_TRUE(verified.ok) << verified.problem;
+    EXPECT_EQ(replica->ChainHead(), fresh->ChainHead());
+  }
 }
 
 // JetStream forgets message ids after its de-duplication window; the log's

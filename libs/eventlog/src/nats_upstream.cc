@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "bidtrail/common/status_macros.h"
 
 namespace bidtrail::eventlog {
@@ -39,6 +41,21 @@ absl::Status FromNats(natsStatus status, int js_error, const std::string& what) 
 
 int64_t Millis(absl::Duration duration) { return absl::ToInt64Milliseconds(duration); }
 
+// A group's message id (Nats-Msg-Id): the first 16 bytes of its SHA-256, in
+// hex. Groups hold their positions and chain hashes, so no two differ only
+// by their bytes' order: equal ids mean the same group.
+std::string MessageId(std::string_view group) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(group.data()), group.size(), digest);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 16));
+}
+
+// Whether JetStream refused a publish for its expectations: the stream's last
+// sequence, or its last message id, was not the one named.
+bool WrongLast(int js_error) {
+  return js_error == JSStreamWrongLastSequenceErr || js_error == JSStreamWrongLastMsgIDErr;
+}
+
 }  // namespace
 
 bool IsFenced(const absl::Status& status) {
@@ -53,6 +70,16 @@ class NatsUpstream::Impl {
       : options_(std::move(options)), subject_(absl::StrCat(options_.stream, ".log")) {}
 
   ~Impl() {
+    // Publishes still in flight are answered, so that nobody waits forever
+    // (RocksEventLog waits for its own before letting go of the upstream).
+    absl::flat_hash_map<std::string, PendingPublish> left;
+    {
+      absl::MutexLock lock(&pending_mu_);
+      left.swap(pending_);
+    }
+    for (auto& [id, pending] : left) {
+      pending.done(absl::UnavailableError(absl::StrCat("publishing to ", Describe(), ": closing")));
+    }
     if (js_ != nullptr) jsCtx_Destroy(js_);
     if (connection_ != nullptr) natsConnection_Destroy(connection_);
     if (nats_options_ != nullptr) natsOptions_Destroy(nats_options_);
@@ -78,6 +105,11 @@ class NatsUpstream::Impl {
     // JetStream API requests (stream info, consumers) may queue behind a
     // busy cluster: they wait longer than a publish.
     js_options.Wait = Millis(std::max(options_.timeout, absl::Seconds(5)));
+    // Publishes that do not wait are answered through OnAck; RocksEventLog
+    // keeps far fewer in flight than this.
+    js_options.PublishAsync.AckHandler = &Impl::OnAck;
+    js_options.PublishAsync.AckHandlerClosure = this;
+    js_options.PublishAsync.MaxPending = 1024;
     RETURN_IF_ERROR(
         FromNats(natsConnection_JetStream(&js_, connection_, &js_options), 0, "JetStream"));
     RETURN_IF_ERROR(EnsureStream());
@@ -90,10 +122,7 @@ class NatsUpstream::Impl {
       // the stream yet.
       return absl::FailedPreconditionError(absl::StrCat(kFenced, "the stream was not read yet"));
     }
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(group.data()), group.size(), digest);
-    const std::string message_id =
-        absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 16));
+    const std::string message_id = MessageId(group);
     jsPubOptions publish_options;
     jsPubOptions_Init(&publish_options);
     publish_options.ExpectLastSeq = after;
@@ -109,12 +138,88 @@ class NatsUpstream::Impl {
       jsPubAck_Destroy(ack);
       return sequence;
     }
-    if (js_error == JSStreamWrongLastSequenceErr) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(kFenced, "the stream moved past sequence ", after, " (another writer)"));
-    }
+    if (WrongLast(js_error)) return Fenced(after);
     return FromNats(status, js_error, absl::StrCat("publishing to ", Describe()));
   }
+
+  void PublishAsync(const Fence& fence, std::string_view group, PublishDone done) {
+    if (fence.after == 0) {
+      done(absl::FailedPreconditionError(absl::StrCat(kFenced, "the stream was not read yet")));
+      return;
+    }
+    const std::string message_id = MessageId(group);
+    natsMsg* message = nullptr;
+    natsStatus status = natsMsg_Create(&message, subject_.c_str(), nullptr, group.data(),
+                                       static_cast<int>(group.size()));
+    if (status != NATS_OK) {
+      done(FromNats(status, 0, absl::StrCat("publishing to ", Describe())));
+      return;
+    }
+    jsPubOptions publish_options;
+    jsPubOptions_Init(&publish_options);
+    publish_options.ExpectLastSeq = fence.after;
+    if (!fence.after_group_id.empty()) {
+      publish_options.ExpectLastMsgId = fence.after_group_id.c_str();
+    }
+    publish_options.MsgId = message_id.c_str();
+    // The client library answers a publish it hears nothing about within
+    // this time with a timeout.
+    publish_options.MaxWait = Millis(options_.timeout);
+    {
+      absl::MutexLock lock(&pending_mu_);
+      pending_[message_id] = {std::move(done), fence.after};
+    }
+    status = js_PublishMsgAsync(js_, &message, &publish_options);
+    natsMsg_Destroy(message);  // no effect when the library took it
+    if (status != NATS_OK) {
+      // Not sent, or sent and answered already (then OnAck has the answer).
+      PendingPublish unsent;
+      {
+        absl::MutexLock lock(&pending_mu_);
+        auto it = pending_.find(message_id);
+        if (it == pending_.end()) return;
+        unsent = std::move(it->second);
+        pending_.erase(it);
+      }
+      unsent.done(FromNats(status, 0, absl::StrCat("publishing to ", Describe())));
+    }
+  }
+
+  // The library's answer to a publish that did not wait: an acknowledgement
+  // (`ack`) or an error (`error`, a timeout among them).
+  static void OnAck(jsCtx*, natsMsg* message, jsPubAck* ack, jsPubAckErr* error, void* closure) {
+    Impl* const self = static_cast<Impl*>(closure);
+    const char* id = nullptr;
+    if (natsMsgHeader_Get(message, "Nats-Msg-Id", &id) != NATS_OK || id == nullptr) id = "";
+    PendingPublish pending;
+    {
+      absl::MutexLock lock(&self->pending_mu_);
+      auto it = self->pending_.find(id);
+      if (it == self->pending_.end()) {
+        natsMsg_Destroy(message);
+        return;
+      }
+      pending = std::move(it->second);
+      self->pending_.erase(it);
+    }
+    natsMsg_Destroy(message);
+    if (ack != nullptr) {
+      pending.done(ack->Sequence);
+    } else if (error != nullptr && WrongLast(error->ErrCode)) {
+      pending.done(self->Fenced(pending.after));
+    } else if (error != nullptr) {
+      std::string what = absl::StrCat("publishing to ", self->Describe());
+      if (error->ErrText != nullptr && *error->ErrText != '\0') {
+        absl::StrAppend(&what, " (", error->ErrText, ")");
+      }
+      pending.done(FromNats(error->Err == NATS_OK ? NATS_ERR : error->Err, error->ErrCode, what));
+    } else {
+      pending.done(absl::UnknownError(absl::StrCat("publishing to ", self->Describe(),
+                                                   ": an answer with neither ack nor error")));
+    }
+  }
+
+  std::string GroupId(std::string_view group) const { return MessageId(group); }
 
   absl::StatusOr<uint64_t> ReadAfter(
       uint64_t after,
@@ -323,8 +428,21 @@ class NatsUpstream::Impl {
     return absl::OkStatus();
   }
 
+  absl::Status Fenced(uint64_t after) const {
+    return absl::FailedPreconditionError(
+        absl::StrCat(kFenced, "the stream moved past sequence ", after, " (another writer)"));
+  }
+
+  struct PendingPublish {
+    PublishDone done;
+    uint64_t after = 0;
+  };
+
   const Options options_;
   const std::string subject_;
+  // Publishes that did not wait, by message id, until answered.
+  absl::Mutex pending_mu_;
+  absl::flat_hash_map<std::string, PendingPublish> pending_ ABSL_GUARDED_BY(pending_mu_);
   natsOptions* nats_options_ = nullptr;
   natsConnection* connection_ = nullptr;
   jsCtx* js_ = nullptr;
@@ -365,6 +483,12 @@ NatsUpstream::~NatsUpstream() = default;
 absl::StatusOr<uint64_t> NatsUpstream::Publish(uint64_t after, std::string_view group) {
   return impl_->Publish(after, group);
 }
+
+void NatsUpstream::PublishAsync(const Fence& fence, std::string_view group, PublishDone done) {
+  impl_->PublishAsync(fence, group, std::move(done));
+}
+
+std::string NatsUpstream::GroupId(std::string_view group) const { return impl_->GroupId(group); }
 
 absl::StatusOr<uint64_t> NatsUpstream::ReadAfter(
     uint64_t after,

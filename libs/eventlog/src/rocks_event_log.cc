@@ -56,6 +56,12 @@ constexpr char kFormatVersionKey[] = "bidtrail.format_version";
 constexpr char kUpstreamSequenceKey[] = "bidtrail.upstream_sequence";
 // Fenced publishes retried (after catching up) before an append gives up.
 constexpr int kMaxFencedAttempts = 8;
+// With an upstream: groups published and not yet answered, at most. Each
+// holds up to one message's bytes (1 MiB by default).
+constexpr size_t kMaxGroupsInFlight = 16;
+// A group proposed while others are in flight holds at least this much
+// (unless the ones in flight are answered first).
+constexpr size_t kMinPipelinedGroupBytes = 16 * 1024;
 constexpr char kFormatVersion[] = "1";
 
 // Column families, in the order they are opened.
@@ -333,6 +339,10 @@ class RocksEventLog::Impl {
     absl::StatusOr<AppendResult> result = absl::InternalError("not committed");
     bool done = false;
     absl::CondVar cv;
+    // With an upstream: times its group was fenced off and decided again.
+    int attempts = 0;
+    // AppendBytes of its events.
+    size_t bytes = 0;
   };
 
   // What a group commit has decided so far but not yet written.
@@ -351,6 +361,25 @@ class RocksEventLog::Impl {
     };
     absl::flat_hash_map<std::string, Placed> event_ids;
   };
+
+  // With an upstream: a group proposed and not yet settled.
+  // Published without waiting; groups are settled (applied to the replica,
+  // their writers answered) in the order they were proposed.
+  struct InFlight {
+    std::vector<Writer*> group;
+    // Its decisions, which groups proposed after it build on.
+    PendingGroup pending;
+    rocksdb::WriteBatch batch;
+    absl::Time recorded_at;
+    // The upstream sequence it lands at, and its GroupId; 0 and "" when it
+    // had nothing to publish (every append refused or already recorded).
+    uint64_t sequence_due = 0;
+    std::string group_id;
+    // The upstream's answer (immediately when nothing was published).
+    bool answered = false;
+    absl::StatusOr<uint64_t> outcome = absl::InternalError("not answered");
+  };
+  using Ahead = std::vector<std::shared_ptr<const InFlight>>;
 
   // The last record of the database: position (0 when empty), chain hash,
   // recording time.
@@ -407,9 +436,41 @@ class RocksEventLog::Impl {
 
   std::vector<Writer*> CollectGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   void CommitGroup(const std::vector<Writer*>& group) ABSL_LOCKS_EXCLUDED(write_mu_, db_mu_);
+  // Decides one append on top of the replica, the groups `ahead` (proposed,
+  // not yet settled; oldest first) and what `pending` decided already.
   absl::StatusOr<AppendResult> Prepare(const Writer& writer, absl::Time recorded_at,
-                                       rocksdb::WriteBatch* batch, PendingGroup* pending)
+                                       rocksdb::WriteBatch* batch, PendingGroup* pending,
+                                       const Ahead& ahead = {})
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
+  // Before a group commit: reopens after a failed write, checks the free
+  // space, and with an upstream catches a stale replica up. OK when the
+  // group may be decided; the error its appends get otherwise.
+  absl::Status ReadyToCommit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(db_mu_);
+
+  // With an upstream. The writer at the front of the queue takes what is
+  // queued as a group, decides it on top of the groups still in flight and
+  // publishes it without waiting (Propose); groups are settled in order as
+  // the upstream answers (Answered, Settle): several group commits are on their way at once, which
+  // is where a replicated log gets its throughput. A group refused because another writer got there
+  // first makes every group behind it refused too (their fences name it); their appends are decided
+  // again, in the same order, once all have been answered and the replica has caught up. Whether a
+  // group may be proposed now: none is being proposed, no drain, room in flight; and behind a group
+  // in flight, small appends wait for more to join them (or for that group's answer): a message
+  // each would cost the cluster more than their wait costs them.
+  bool MayPropose() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+    return !proposing_ && !draining_ && !closing_ && in_flight_.size() < kMaxGroupsInFlight &&
+           (in_flight_.empty() || queued_bytes_ >= kMinPipelinedGroupBytes);
+  }
+  void Propose(const std::vector<Writer*>& group, const Ahead& ahead)
+      ABSL_LOCKS_EXCLUDED(queue_mu_, write_mu_, db_mu_);
+  // Takes the upstream's answer for `group`; then, unless another thread is
+  // settling, settles the answered groups at the front, in order, on this
+  // thread (the upstream's, usually: no hand-off to another thread).
+  void Answered(const std::shared_ptr<InFlight>& group, absl::StatusOr<uint64_t> outcome)
+      ABSL_LOCKS_EXCLUDED(queue_mu_, write_mu_, db_mu_);
+  // For the oldest group in flight once it is answered.
+  void Settle(const std::shared_ptr<InFlight>& settled)
+      ABSL_LOCKS_EXCLUDED(queue_mu_, write_mu_, db_mu_);
   absl::StatusOr<std::optional<uint64_t>> LastRevision(const std::string& stream_id)
       ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   // OK when each of `events` holds what was recorded under its id (at the
@@ -461,6 +522,27 @@ class RocksEventLog::Impl {
   uint64_t upstream_position_ ABSL_GUARDED_BY(write_mu_) = 0;
   bool upstream_stale_ ABSL_GUARDED_BY(write_mu_) = false;
   std::thread follower_thread_;
+  // Upstream mode: groups proposed and not settled, oldest first, and the
+  // ones among them that were published.
+  std::deque<std::shared_ptr<InFlight>> in_flight_ ABSL_GUARDED_BY(queue_mu_);
+  size_t published_in_flight_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // Set when a group in flight was not acknowledged: nothing more is
+  // proposed until every group in flight has been answered (draining_),
+  // then the appends fenced off are decided again (drain_fenced_) or all are
+  // answered with drain_error_ (an outcome not known).
+  bool draining_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool drain_fenced_ ABSL_GUARDED_BY(write_mu_) = false;
+  absl::Status drain_error_ ABSL_GUARDED_BY(write_mu_);
+  std::vector<Writer*> drain_again_ ABSL_GUARDED_BY(write_mu_);
+  // Whether a writer is proposing a group (one at a time: groups reach the
+  // upstream in the order they were decided).
+  bool proposing_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // Set at close: appends are refused.
+  bool closing_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // AppendBytes of the appends in writers_ (upstream mode).
+  size_t queued_bytes_ ABSL_GUARDED_BY(queue_mu_) = 0;
+  // Whether a thread is settling groups (Answered).
+  bool settling_ ABSL_GUARDED_BY(queue_mu_) = false;
 
   // The database. Readers hold this lock shared while they use it; a reopen
   // holds it exclusively, so it waits for reads in progress and reads wait
@@ -782,7 +864,11 @@ void RocksEventLog::Impl::StartFollower() {
       absl::Status caught = last.status();
       if (last.ok()) {
         absl::MutexLock lock(&write_mu_);
-        if (*last > upstream_seq_) caught = CatchUp();
+        // Not under groups in flight: Settle applies those, and the
+        // upstream's moving past them is theirs, or fences them off.
+        if (published_in_flight_ == 0 && drain_error_.ok() && *last > upstream_seq_) {
+          caught = CatchUp();
+        }
       }
       if (!caught.ok() && !failing) {
         log::Warn("eventlog", "cannot follow the upstream; retrying",
@@ -932,6 +1018,24 @@ void RocksEventLog::Impl::StopThreads() {
   }
   if (witness_thread_.joinable()) witness_thread_.join();
   if (follower_thread_.joinable()) follower_thread_.join();
+  // Nothing more is proposed; what is in flight is settled as it is answered
+  // (the upstream answers every publish, within its timeout); appends still
+  // queued are refused.
+  absl::MutexLock lock(&queue_mu_);
+  closing_ = true;
+  auto settled = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+    return in_flight_.empty() && !settling_ && !proposing_;
+  };
+  queue_mu_.Await(absl::Condition(&settled));
+  const absl::Status closing = absl::UnavailableError(
+      absl::StrCat("the log at ", options_.path, " is closing; nothing was written"));
+  for (Writer* writer : writers_) {
+    writer->result = closing;
+    writer->done = true;
+    writer->cv.Signal();
+  }
+  writers_.clear();
+  queued_bytes_ = 0;
 }
 
 void RocksEventLog::Impl::Publish(uint64_t head, const std::string& chain_head) {
@@ -950,14 +1054,44 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Append(const std::string& stre
       ValidateAppend(system ? stream_id.substr(1) : stream_id, events, options_.limits));
   // An upstream takes a group of at most so many bytes (JetStream: the
   // cluster's largest message): one append must fit in one.
-  if (const size_t bytes = options_.upstream != nullptr ? AppendBytes(events, stream_id) : 0;
-      bytes > max_group_bytes_) {
+  const size_t bytes = AppendBytes(events, stream_id);
+  if (options_.upstream != nullptr && bytes > max_group_bytes_) {
     return absl::InvalidArgumentError(
         absl::StrCat("events: this append takes up to ", bytes, " bytes, more than one message of ",
                      options_.upstream->Describe(), " holds (", max_group_bytes_,
                      " bytes); split it, or raise the cluster's max_payload"));
   }
   Writer writer(&stream_id, &expected, &events, &event_ids);
+  writer.bytes = bytes;
+
+  if (options_.upstream != nullptr) {
+    // The writer at the front proposes what is queued (itself included) when
+    // a group may be proposed; the thread that takes the upstream's answer
+    // settles it and answers its writers.
+    absl::MutexLock lock(&queue_mu_);
+    if (closing_) {
+      return absl::UnavailableError(
+          absl::StrCat("the log at ", options_.path, " is closing; nothing was written"));
+    }
+    writers_.push_back(&writer);
+    queued_bytes_ += writer.bytes;
+    auto turn = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+      return writer.done || (writers_.front() == &writer && MayPropose());
+    };
+    while (true) {
+      queue_mu_.Await(absl::Condition(&turn));
+      if (writer.done) return std::move(writer.result);
+      proposing_ = true;
+      const std::vector<Writer*> group = CollectGroup();
+      writers_.erase(writers_.begin(), writers_.begin() + group.size());
+      for (const Writer* queued : group) queued_bytes_ -= queued->bytes;
+      const Ahead ahead(in_flight_.begin(), in_flight_.end());
+      queue_mu_.Unlock();
+      Propose(group, ahead);
+      queue_mu_.Lock();
+      proposing_ = false;
+    }
+  }
 
   queue_mu_.Lock();
   writers_.push_back(&writer);
@@ -990,7 +1124,7 @@ std::vector<RocksEventLog::Impl::Writer*> RocksEventLog::Impl::CollectGroup() {
   std::vector<Writer*> group;
   size_t bytes = 0;
   for (Writer* writer : writers_) {
-    const size_t writer_bytes = AppendBytes(*writer->events, *writer->stream_id);
+    const size_t writer_bytes = writer->bytes;
     if (!group.empty() &&
         (group.size() >= options_.max_group_appends || bytes + writer_bytes > max_group_bytes_)) {
       break;
@@ -1001,8 +1135,7 @@ std::vector<RocksEventLog::Impl::Writer*> RocksEventLog::Impl::CollectGroup() {
   return group;
 }
 
-void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
-  absl::MutexLock lock(&write_mu_);
+absl::Status RocksEventLog::Impl::ReadyToCommit() {
   if (!write_error_.ok()) {
     // After a failed write: reopen (at most once per min_reopen_interval
     // while reopening fails), then go on with this group.
@@ -1013,88 +1146,43 @@ void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
         write_error_ = reopened;
       }
     }
-    if (!write_error_.ok()) {
-      for (Writer* writer : group) writer->result = write_error_;
-      return;
-    }
+    RETURN_IF_ERROR(write_error_);
   }
   // Below the free-space floor: refused before RocksDB meets a full disk.
-  if (absl::Status room = CheckFreeSpace(); !room.ok()) {
-    for (Writer* writer : group) writer->result = room;
+  RETURN_IF_ERROR(CheckFreeSpace());
+  // A replica that may lack a group (a publish of unknown outcome) catches
+  // up before deciding anything.
+  if (Upstream* const upstream = options_.upstream.get(); upstream != nullptr && upstream_stale_) {
+    if (absl::Status caught = CatchUp(); !caught.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("catching up with ", upstream->Describe(), ": ", caught.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
+  absl::MutexLock lock(&write_mu_);
+  if (absl::Status ready = ReadyToCommit(); !ready.ok()) {
+    for (Writer* writer : group) writer->result = ready;
     return;
   }
   // recorded_at never goes backwards along the log, even if the clock does.
   const absl::Time recorded_at = std::max(absl::Now(), last_recorded_at_);
-  Upstream* const upstream = options_.upstream.get();
-  // A replica that may lack a group (a publish of unknown outcome) catches
-  // up before deciding anything.
-  if (upstream != nullptr && upstream_stale_) {
-    if (absl::Status caught = CatchUp(); !caught.ok()) {
-      const absl::Status refused = absl::UnavailableError(
-          absl::StrCat("catching up with ", upstream->Describe(), ": ", caught.message()));
-      for (Writer* writer : group) writer->result = refused;
-      return;
-    }
-  }
-  PendingGroup pending;
+  PendingGroup pending{last_position_, chain_head_, {}, {}, {}};
   absl::Status written;
-  for (int attempt = 1;; ++attempt) {
-    pending = PendingGroup{last_position_, chain_head_, {}, {}, {}};
-    absl::Status published;
-    {
-      absl::ReaderMutexLock db_lock(&db_mu_);
-      rocksdb::WriteBatch batch;
-      bool anything_to_write = false;
-      for (Writer* writer : group) {
-        writer->result = Prepare(*writer, recorded_at, &batch, &pending);
-        anything_to_write |= writer->result.ok() && !writer->result->already_recorded;
-      }
-      if (!anything_to_write) return;
-      uint64_t sequence = 0;
-      if (upstream != nullptr) {
-        // Acknowledged only once the upstream holds the group; the replica
-        // applies it after that (not synced: the upstream has it).
-        absl::StatusOr<uint64_t> publish = upstream->Publish(upstream_seq_, pending.upstream_group);
-        if (publish.ok()) {
-          sequence = *publish;
-          std::string value;
-          PutBigEndian64(sequence, &value);
-          batch.Put(cf(kMeta), kUpstreamSequenceKey, value);
-        } else {
-          published = publish.status();
-        }
-      }
-      if (published.ok()) {
-        rocksdb::WriteOptions write_options;
-        write_options.sync = options_.sync && upstream == nullptr;
-        written = FromRocks(db()->Write(write_options, &batch), "appending");
-        if (written.ok() && upstream != nullptr) upstream_seq_ = sequence;
-      }
-    }
-    if (published.ok()) break;
-    // Fenced off: another writer got there first. Decide again on top of
-    // what it wrote, so that nothing is accepted on a stale view.
-    if (IsFenced(published) && attempt < kMaxFencedAttempts) {
-      published = CatchUp();
-      if (published.ok()) continue;
-    } else {
-      upstream_stale_ = true;
-    }
-    // A stream that does not follow on from the replica is not something a
-    // retry settles: said as it is.
-    const absl::Status refused =
-        absl::IsDataLoss(published)
-            ? published
-            : absl::UnavailableError(absl::StrCat(
-                  "publishing to ", upstream->Describe(), ": ", published.message(),
-                  "; not acknowledged: the append may or may not be in the log, a retry with "
-                  "the same event ids settles it"));
-    log::Warn("eventlog", "a group commit was not published",
-              {{"upstream", upstream->Describe()}, {"error", published}});
+  {
+    absl::ReaderMutexLock db_lock(&db_mu_);
+    rocksdb::WriteBatch batch;
+    bool anything_to_write = false;
     for (Writer* writer : group) {
-      if (writer->result.ok() && !writer->result->already_recorded) writer->result = refused;
+      writer->result = Prepare(*writer, recorded_at, &batch, &pending);
+      anything_to_write |= writer->result.ok() && !writer->result->already_recorded;
     }
-    return;
+    if (!anything_to_write) return;
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options_.sync;
+    written = FromRocks(db()->Write(write_options, &batch), "appending");
   }
   if (!written.ok()) {
     // Not acknowledged, and not known to be absent: the write may have reached
@@ -1115,6 +1203,232 @@ void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
   chain_head_ = pending.chain_head;
   last_recorded_at_ = recorded_at;
   Publish(last_position_, chain_head_);
+}
+
+void RocksEventLog::Impl::Answered(const std::shared_ptr<InFlight>& group,
+                                   absl::StatusOr<uint64_t> outcome) {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    group->outcome = std::move(outcome);
+    group->answered = true;
+    if (settling_) return;
+    settling_ = true;
+  }
+  while (true) {
+    std::shared_ptr<InFlight> front;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      if (in_flight_.empty() || !in_flight_.front()->answered) {
+        settling_ = false;
+        return;
+      }
+      front = in_flight_.front();
+    }
+    Settle(front);
+  }
+}
+
+void RocksEventLog::Impl::Propose(const std::vector<Writer*>& group, const Ahead& ahead) {
+  Upstream* const upstream = options_.upstream.get();
+  auto proposed = std::make_shared<InFlight>();
+  proposed->group = group;
+  Upstream::Fence fence;
+  {
+    absl::MutexLock lock(&write_mu_);
+    // The last group ahead that publishes something: this one builds on it.
+    const InFlight* base = nullptr;
+    for (const std::shared_ptr<const InFlight>& earlier : ahead) {
+      if (earlier->sequence_due != 0) base = earlier.get();
+    }
+    // Reopening or catching up changes the replica under the groups in
+    // flight: only when there are none.
+    absl::Status ready = base == nullptr ? ReadyToCommit() : CheckFreeSpace();
+    if (!ready.ok()) {
+      for (Writer* writer : group) writer->result = ready;
+    } else {
+      // recorded_at never goes backwards along the log, even if the clock does.
+      proposed->recorded_at =
+          std::max(absl::Now(), base != nullptr ? base->recorded_at : last_recorded_at_);
+      proposed->pending =
+          base != nullptr
+              ? PendingGroup{base->pending.last_position, base->pending.chain_head, {}, {}, {}}
+              : PendingGroup{last_position_, chain_head_, {}, {}, {}};
+      bool anything_to_write = false;
+      {
+        absl::ReaderMutexLock db_lock(&db_mu_);
+        for (Writer* writer : group) {
+          writer->result =
+              Prepare(*writer, proposed->recorded_at, &proposed->batch, &proposed->pending, ahead);
+          anything_to_write |= writer->result.ok() && !writer->result->already_recorded;
+        }
+      }
+      if (anything_to_write) {
+        fence.after = base != nullptr ? base->sequence_due : upstream_seq_;
+        if (base != nullptr) fence.after_group_id = base->group_id;
+        proposed->sequence_due = fence.after + 1;
+        proposed->group_id = upstream->GroupId(proposed->pending.upstream_group);
+        ++published_in_flight_;
+      }
+    }
+  }
+  {
+    absl::MutexLock lock(&queue_mu_);
+    in_flight_.push_back(proposed);
+  }
+  if (proposed->sequence_due == 0) {
+    Answered(proposed, uint64_t{0});
+    return;
+  }
+  if (fence.after_group_id.empty() &&
+      proposed->pending.upstream_group.size() < kMinPipelinedGroupBytes) {
+    // A small group with none in flight ahead: nothing is proposed behind it
+    // before it is answered (MayPropose), so a publish that waits costs
+    // nothing, and takes the answer one thread hand-off sooner.
+    Answered(proposed, upstream->Publish(fence.after, proposed->pending.upstream_group));
+    return;
+  }
+  // Answered on the upstream's thread, which settles it in turn.
+  upstream->PublishAsync(fence, proposed->pending.upstream_group,
+                         [this, proposed](absl::StatusOr<uint64_t> outcome) {
+                           Answered(proposed, std::move(outcome));
+                         });
+}
+
+void RocksEventLog::Impl::Settle(const std::shared_ptr<InFlight>& settled) {
+  Upstream* const upstream = options_.upstream.get();
+  const bool published = settled->sequence_due != 0;
+  // What went wrong with this group, if anything: its publish, or applying
+  // it to the replica.
+  absl::Status failed;
+  if (!settled->outcome.ok()) {
+    failed = settled->outcome.status();
+  } else if (published && *settled->outcome != settled->sequence_due) {
+    failed = absl::DataLossError(absl::StrCat(upstream->Describe(), " took a group at sequence ",
+                                              *settled->outcome, " where ", settled->sequence_due,
+                                              " was due"));
+  }
+  bool draining;
+  {
+    absl::MutexLock lock(&write_mu_);
+    draining = !drain_error_.ok();
+  }
+  bool apply_failed = false;
+  if (failed.ok() && published && !draining) {
+    // Applied without the writer lock, so that the next groups are decided
+    // meanwhile: they see this one in flight until it is popped below,
+    // after it is in the replica. Not synced: the upstream holds it.
+    std::string value;
+    PutBigEndian64(settled->sequence_due, &value);
+    absl::ReaderMutexLock db_lock(&db_mu_);
+    failed = Usable();
+    if (failed.ok()) {
+      settled->batch.Put(cf(kMeta), kUpstreamSequenceKey, value);
+      failed = FromRocks(db()->Write(rocksdb::WriteOptions(), &settled->batch),
+                         "applying a published group");
+    }
+    if (!failed.ok()) {
+      apply_failed = true;
+      log::Error("eventlog", "a published group could not be applied to the replica",
+                 {{"path", options_.path}, {"error", failed}});
+    }
+  }
+  std::vector<Writer*> answer;
+  {
+    absl::MutexLock lock(&write_mu_);
+    if (published) --published_in_flight_;
+    if (!draining) {
+      if (failed.ok()) {
+        if (published) {
+          upstream_seq_ = settled->sequence_due;
+          last_position_ = settled->pending.last_position;
+          chain_head_ = settled->pending.chain_head;
+          last_recorded_at_ = settled->recorded_at;
+          Publish(last_position_, chain_head_);
+        }
+        answer = settled->group;
+      } else {
+        // Nothing more is proposed; every group in flight is answered first.
+        drain_error_ = failed;
+        drain_fenced_ = IsFenced(failed);
+        // In the upstream, not in the replica: the next group reopens the
+        // database and catches up (ReadyToCommit).
+        if (apply_failed) write_error_ = failed;
+        if (!drain_fenced_) {
+          log::Warn("eventlog", "a group commit was not acknowledged",
+                    {{"upstream", upstream->Describe()}, {"error", failed}});
+        }
+      }
+    } else if (drain_fenced_ && published && settled->outcome.ok()) {
+      // Behind a group fenced off, yet taken: its fence should have refused it.
+      drain_fenced_ = false;
+      drain_error_ = absl::DataLossError(
+          absl::StrCat(upstream->Describe(), " took a group behind one it refused (sequence ",
+                       *settled->outcome, ")"));
+    }
+    if (!drain_error_.ok()) {
+      drain_again_.insert(drain_again_.end(), settled->group.begin(), settled->group.end());
+    }
+    draining = !drain_error_.ok();
+  }
+  bool drained;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    in_flight_.pop_front();
+    // Set before anything else is proposed on top of a failed group (those
+    // proposed before are in flight, and are answered before the drain ends).
+    draining_ = draining;
+    drained = draining && in_flight_.empty();
+    for (Writer* writer : answer) {
+      writer->done = true;
+      writer->cv.Signal();
+    }
+  }
+  if (!drained) return;
+
+  // Every group in flight has been answered.
+  std::vector<Writer*> again;
+  answer.clear();
+  {
+    absl::MutexLock lock(&write_mu_);
+    absl::Status refused;
+    if (drain_fenced_) {
+      // Another writer got there first: decide again on top of what it
+      // wrote, so that nothing is accepted on a stale view.
+      refused = CatchUp();
+      if (!refused.ok()) upstream_stale_ = true;
+    } else {
+      upstream_stale_ = true;
+      refused = drain_error_;
+    }
+    for (Writer* writer : drain_again_) {
+      if (refused.ok() && ++writer->attempts < kMaxFencedAttempts) {
+        again.push_back(writer);
+        continue;
+      }
+      if (refused.ok()) refused = drain_error_;  // fenced off too often
+      // A stream that does not follow on from the replica is not something
+      // a retry settles: said as it is.
+      writer->result =
+          absl::IsDataLoss(refused)
+              ? refused
+              : absl::UnavailableError(absl::StrCat(
+                    "publishing to ", upstream->Describe(), ": ", refused.message(),
+                    "; not acknowledged: the append may or may not be in the log, a retry with "
+                    "the same event ids settles it"));
+      answer.push_back(writer);
+    }
+    drain_again_.clear();
+    drain_error_ = absl::OkStatus();
+    drain_fenced_ = false;
+  }
+  absl::MutexLock lock(&queue_mu_);
+  for (Writer* writer : answer) {
+    writer->done = true;
+    writer->cv.Signal();
+  }
+  writers_.insert(writers_.begin(), again.begin(), again.end());
+  for (const Writer* writer : again) queued_bytes_ += writer->bytes;
+  draining_ = false;
 }
 
 namespace {
@@ -1199,15 +1513,35 @@ absl::StatusOr<std::optional<uint64_t>> RocksEventLog::Impl::LastRevision(
 absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
                                                           absl::Time recorded_at,
                                                           rocksdb::WriteBatch* batch,
-                                                          PendingGroup* pending) {
+                                                          PendingGroup* pending,
+                                                          const Ahead& ahead) {
   const std::string& stream_id = *writer.stream_id;
   const std::vector<ProposedEvent>& events = *writer.events;
   const std::vector<Uuid>& ids = *writer.event_ids;
 
-  std::optional<uint64_t> last_revision;
-  if (auto it = pending->stream_revisions.find(stream_id); it != pending->stream_revisions.end()) {
-    last_revision = it->second;
-  } else {
+  // What this group, then the groups ahead of it (newest first), decided.
+  auto pending_revision = [&]() -> std::optional<uint64_t> {
+    if (auto it = pending->stream_revisions.find(stream_id);
+        it != pending->stream_revisions.end()) {
+      return it->second;
+    }
+    for (auto group = ahead.rbegin(); group != ahead.rend(); ++group) {
+      const auto& revisions = (*group)->pending.stream_revisions;
+      if (auto it = revisions.find(stream_id); it != revisions.end()) return it->second;
+    }
+    return std::nullopt;
+  };
+  auto pending_id = [&](const std::string& key) -> const PendingGroup::Placed* {
+    if (auto it = pending->event_ids.find(key); it != pending->event_ids.end()) return &it->second;
+    for (auto group = ahead.rbegin(); group != ahead.rend(); ++group) {
+      const auto& placed = (*group)->pending.event_ids;
+      if (auto it = placed.find(key); it != placed.end()) return &it->second;
+    }
+    return nullptr;
+  };
+
+  std::optional<uint64_t> last_revision = pending_revision();
+  if (!last_revision.has_value()) {
     ASSIGN_OR_RETURN(last_revision, LastRevision(stream_id));
   }
 
@@ -1227,9 +1561,9 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
     db()->MultiGet(rocksdb::ReadOptions(), cf(kEventIds), keys.size(), key_slices.data(),
                    values.data(), statuses.data());
     for (size_t i = 0; i < ids.size(); ++i) {
-      if (auto it = pending->event_ids.find(keys[i]); it != pending->event_ids.end()) {
-        found[i] = std::make_pair(it->second.revision, it->second.position);
-        found_pending[i] = it->second.event;
+      if (const PendingGroup::Placed* placed = pending_id(keys[i]); placed != nullptr) {
+        found[i] = std::make_pair(placed->revision, placed->position);
+        found_pending[i] = placed->event;
       } else if (!statuses[i].IsNotFound()) {
         RETURN_IF_ERROR(FromRocks(statuses[i], "reading the event id index"));
         const std::string_view value(values[i].data(), values[i].size());

@@ -48,6 +48,8 @@ class NatsUpstream final : public Upstream {
   ~NatsUpstream() override;
 
   absl::StatusOr<uint64_t> Publish(uint64_t after, std::string_view group) override;
+  void PublishAsync(const Fence& fence, std::string_view group, PublishDone done) override;
+  std::string GroupId(std::string_view group) const override;
   absl::StatusOr<uint64_t> ReadAfter(
       uint64_t after,
       const std::function<absl::Status(uint64_t sequence, std::string_view group)>& apply) override;

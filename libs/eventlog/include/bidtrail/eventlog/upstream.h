@@ -31,6 +31,28 @@ class Upstream {
   // UNAVAILABLE or DEADLINE_EXCEEDED when the outcome is unknown.
   virtual absl::StatusOr<uint64_t> Publish(uint64_t after, std::string_view group) = 0;
 
+  // Where a publish that does not wait (PublishAsync) must land: right after
+  // upstream sequence `after`, and, when `after_group_id` is not empty, right
+  // after the group of that GroupId. A publish pipelined behind one of this
+  // client's own that is still in flight names it: a sequence alone could
+  // be met by another writer's group landing where the earlier one was
+  // refused.
+  struct Fence {
+    uint64_t after = 0;
+    std::string after_group_id;
+  };
+  using PublishDone = std::function<void(absl::StatusOr<uint64_t>)>;
+
+  // Publishes without waiting for the upstream. `done` is called exactly
+  // once, on another thread (or on this one when the publish could not be
+  // sent), with what Publish would return; publishes made one after another
+  // reach the upstream in that order. The caller keeps the upstream alive
+  // until every `done` has been called.
+  virtual void PublishAsync(const Fence& fence, std::string_view group, PublishDone done) = 0;
+
+  // The identifier the upstream gives `group` (a digest of its bytes).
+  virtual std::string GroupId(std::string_view group) const = 0;
+
   // Calls `apply` with every group after sequence `after`, in order, up to
   // the last one when the call began; returns the last sequence it reached
   // (at least `after` unless the upstream lost groups: then DATA_LOSS).
