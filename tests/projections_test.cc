@@ -1,5 +1,7 @@
 // Projections over a real log: the runner, restarts, rebuilds (rebuilt equals
 // incremental, byte for byte), and every query through gRPC on loopback.
+#include <httplib.h>
+
 #include <atomic>
 #include <functional>
 #include <limits>
@@ -12,9 +14,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bidtrail/api/message_json.h"
 #include "bidtrail/auth/authenticator.h"
 #include "bidtrail/auth/testing/events.h"
 #include "bidtrail/common/proto_time.h"
+#include "bidtrail/common/time_zone.h"
 #include "bidtrail/eventlog/forwarding_event_store.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/access_service.h"
@@ -33,6 +37,8 @@
 #include "bidtrail/testing/process.h"
 #include "bidtrail/testing/status_matchers.h"
 #include "bidtrail/v1/queries.grpc.pb.h"
+#include "bidtrail/web/http_face.h"
+#include "bidtrail/web/params.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -47,6 +53,7 @@ namespace {
 using ::bidtrail::testing::ScratchDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using namespace ::bidtrail::tender::testing;  // NOLINT: event builders
 
 class ProjectionsTest : public ::testing::Test {
@@ -127,8 +134,9 @@ class ProjectionsTest : public ::testing::Test {
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_GT(port, 0);
-    stub_ = v1::QueriesService::NewStub(grpc::CreateChannel(absl::StrFormat("127.0.0.1:%d", port),
-                                                            grpc::InsecureChannelCredentials()));
+    server_address_ = absl::StrFormat("127.0.0.1:%d", port);
+    stub_ = v1::QueriesService::NewStub(
+        grpc::CreateChannel(server_address_, grpc::InsecureChannelCredentials()));
   }
 
   void StopServer() {
@@ -147,6 +155,7 @@ class ProjectionsTest : public ::testing::Test {
   std::unique_ptr<projection::ProjectionEngine> engine_;
   std::unique_ptr<QueriesGrpcService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::string server_address_;
   std::unique_ptr<v1::QueriesService::Stub> stub_;
   int requests_ = 0;
 };
@@ -1241,6 +1250,209 @@ TEST_F(ProjectionsTest, TimelineWinLossCompetitorsAuditAndStatus) {
   while (rebuild->Read(&step)) switched = step.switched();
   ASSERT_TRUE(rebuild->Finish().ok());
   EXPECT_TRUE(switched);
+}
+
+// The HTTP face (docs/web.md) over the same queries service, with tokens.
+class HttpFaceTest : public ProjectionsTest {
+ protected:
+  void StartHttp() {
+    authenticator_ = std::make_unique<auth::Authenticator>(log_.get());
+    ASSERT_OK_AND_ASSIGN(root_, authenticator_->Bootstrap("root"));
+    RecordHistory();
+    OpenEngine();
+    CatchUp();
+    StartServer(authenticator_.get());
+    web::HttpFace::Options options;
+    options.listen = "127.0.0.1:0";
+    ASSERT_OK_AND_ASSIGN(
+        http_,
+        web::HttpFace::Start(
+            options, grpc::CreateChannel(server_address_, grpc::InsecureChannelCredentials())));
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", http_->port());
+  }
+
+  void TearDown() override {
+    client_.reset();
+    http_.reset();
+    ProjectionsTest::TearDown();
+  }
+
+  httplib::Result Get(const std::string& path, const std::string& token) {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    return client_->Get(path, headers);
+  }
+
+  std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  }
+
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::string root_;
+  std::unique_ptr<web::HttpFace> http_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(HttpFaceTest, TheJsonApiAnswersAsTheQueriesServiceDoes) {
+  StartHttp();
+  const std::string day9 = FormatRfc3339(Day(9), absl::UTCTimeZone());
+  // The deadline board: the same response, as the CLI's --json writes it.
+  v1::DeadlinesRequest deadlines;
+  ToProtoTime(Day(9), deadlines.mutable_as_of());
+  deadlines.mutable_within()->set_seconds(14 * 86400);
+  v1::DeadlinesResponse board;
+  ASSERT_TRUE(stub_->Deadlines(As(root_).get(), deadlines, &board).ok());
+  httplib::Result got = Get("/api/v1/deadlines?within=14d&as_of=" + day9, root_);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(got->body, api::MessageJson(board, absl::UTCTimeZone()) + "\n");
+  EXPECT_THAT(got->body, HasSubstr("\"at_risk\":true"));
+  // Win/loss by quarter, full precision; a tender's timeline; in a zone.
+  v1::WinLossRequest winloss;
+  winloss.set_group_by(v1::WIN_LOSS_GROUP_BY_QUARTER);
+  v1::WinLossResponse groups;
+  ASSERT_TRUE(stub_->WinLoss(As(root_).get(), winloss, &groups).ok());
+  got = Get("/api/v1/winloss?group_by=quarter", root_);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->body, api::MessageJson(groups, absl::UTCTimeZone()) + "\n");
+  v1::TimelineRequest timeline;
+  timeline.set_tender_id("T-2");
+  v1::TimelineResponse events;
+  ASSERT_TRUE(stub_->Timeline(As(root_).get(), timeline, &events).ok());
+  absl::TimeZone shanghai;
+  ASSERT_TRUE(absl::LoadTimeZone("Asia/Shanghai", &shanghai));
+  got = Get("/api/v1/tenders/T-2/timeline?tz=Asia/Shanghai", root_);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->body, api::MessageJson(events, shanghai) + "\n");
+  EXPECT_THAT(got->body, HasSubstr("+08:00"));
+  // The sign-in cookie carries the token too.
+  httplib::Headers cookie{{"Cookie", "theme=dark; bidtrail_token=" + root_}};
+  got = client_->Get("/api/v1/status", cookie);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200);
+}
+
+TEST_F(HttpFaceTest, RefusalsAreJsonWithTheCodeAndAFittingStatus) {
+  StartHttp();
+  struct Case {
+    std::string path;
+    std::string token;
+    int status;
+    std::string code;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"/api/v1/status", "", 401, "UNAUTHENTICATED", "no credential"},
+      {"/api/v1/status", "btk_wrong", 401, "UNAUTHENTICATED", ""},
+      {"/api/v1/winloss?group_by=weekly", root_, 400, "INVALID_ARGUMENT",
+       "group_by: \\\"weekly\\\" is not one of bidder, buyer"},
+      {"/api/v1/deadlines?within=soon", root_, 400, "INVALID_ARGUMENT",
+       "within: \\\"soon\\\" is not a length of time"},
+      {"/api/v1/deadlines?teams=north", root_, 400, "INVALID_ARGUMENT",
+       "teams: not a parameter of this call; it takes as_of, within"},
+      {"/api/v1/deadlines?as_of=yesterday", root_, 400, "INVALID_ARGUMENT", "RFC 3339"},
+      {"/api/v1/deadlines?tz=Mars/Olympus", root_, 400, "INVALID_ARGUMENT", "not a time zone"},
+      {"/api/v1/tenders/NOPE/timeline", root_, 404, "NOT_FOUND", "NOPE"},
+      {"/api/v2/deadlines", root_, 404, "NOT_FOUND", "the API is under /api/v1/"},
+      {"/calendar/all.ics?token=btk_wrong", "", 401, "UNAUTHENTICATED", ""},
+  };
+  for (const Case& c : cases) {
+    httplib::Result got = Get(c.path, c.token);
+    ASSERT_TRUE(got) << c.path;
+    EXPECT_EQ(got->status, c.status) << c.path << ": " << got->body;
+    EXPECT_THAT(got->body, HasSubstr("{\"error\":{\"code\":\"" + c.code + "\"")) << c.path;
+    EXPECT_THAT(got->body, HasSubstr(c.says)) << c.path;
+  }
+  // A token in the URL is for calendar apps only.
+  httplib::Result got = Get("/api/v1/status?token=" + root_, "");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 400) << got->body;
+}
+
+// The feed a calendar app subscribes to: open deadlines with reminders; a
+// deadline done leaves it; an amended one keeps its UID and moves.
+TEST_F(HttpFaceTest, CalendarFeedsMoveAmendedDeadlinesAndDropDoneOnes) {
+  StartHttp();
+  const std::string path =
+      "/calendar/team/team-north.ics?as_of=" + FormatRfc3339(Day(1), absl::UTCTimeZone()) +
+      "&token=" + root_;
+  httplib::Result got = client_->Get(path);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+  EXPECT_EQ(got->get_header_value("Content-Type"), "text/calendar; charset=utf-8");
+  const std::string& feed = got->body;
+  EXPECT_EQ(feed.rfind("BEGIN:VCALENDAR\r\n", 0), 0u);
+  EXPECT_THAT(feed, HasSubstr("X-WR-CALNAME:bidtrail deadlines: team team-north\r\n"));
+  // T-1: documents (day 10, 48 h reminder), submission (day 20, 72 h).
+  EXPECT_THAT(feed, HasSubstr("UID:T-1/documents@bidtrail\r\n"));
+  EXPECT_THAT(feed, HasSubstr("DTSTART:" +
+                              absl::FormatTime("%Y%m%dT%H%M%SZ", Day(10), absl::UTCTimeZone())));
+  EXPECT_THAT(feed, HasSubstr("TRIGGER:-PT48H\r\n"));
+  EXPECT_THAT(feed, HasSubstr("UID:T-1/submission@bidtrail\r\n"));
+  EXPECT_THAT(feed, HasSubstr("TRIGGER:-PT72H\r\n"));
+  // T-2's documents were obtained and its bid is in: those are done.
+  EXPECT_THAT(feed, Not(HasSubstr("UID:T-2/documents@bidtrail")));
+  EXPECT_THAT(feed, Not(HasSubstr("UID:T-2/submission@bidtrail")));
+  for (size_t start = 0, end; (end = feed.find("\r\n", start)) != std::string::npos;
+       start = end + 2) {
+    EXPECT_LE(end - start, 75u) << "folded lines";
+  }
+  // The buyer moves T-1's submission deadline (and the opening) to day 25:
+  // same UID, new time.
+  v1::TenderEvent amended = Amended(Day(2));
+  v1::KeyDates* dates = amended.mutable_tender_amended()->mutable_key_dates();
+  ToProtoTime(Day(25), dates->mutable_submission_deadline());
+  ToProtoTime(Day(25) + absl::Hours(2), dates->mutable_bid_opening_at());
+  Record("T-1", amended);
+  ASSERT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(10)));
+  got = client_->Get(path);
+  ASSERT_TRUE(got);
+  const std::string moved = got->body;
+  const size_t event = moved.find("UID:T-1/submission@bidtrail");
+  ASSERT_NE(event, std::string::npos);
+  EXPECT_EQ(moved.find("UID:T-1/submission@bidtrail", event + 1), std::string::npos) << "once";
+  const size_t start = moved.find("DTSTART:", event);
+  EXPECT_EQ(moved.substr(start, 24),
+            "DTSTART:" + absl::FormatTime("%Y%m%dT%H%M%SZ", Day(25), absl::UTCTimeZone()));
+  // Another team's feed does not hold team-north's tenders.
+  got = client_->Get("/calendar/team/team-south.ics?token=" + root_);
+  ASSERT_TRUE(got);
+  EXPECT_THAT(got->body, Not(HasSubstr("BEGIN:VEVENT")));
+}
+
+TEST(WebParamsTest, LengthsOfTime) {
+  EXPECT_EQ(web::ParseLength("14d").value(), absl::Hours(14 * 24));
+  EXPECT_EQ(web::ParseLength("2d12h").value(), absl::Hours(60));
+  EXPECT_EQ(web::ParseLength("90m").value(), absl::Minutes(90));
+  EXPECT_EQ(web::ParseLength("1h30m").value(), absl::Minutes(90));
+  for (const std::string bad : {"", "d", "-1d", "soon", "3x", "1d-2h"}) {
+    EXPECT_FALSE(web::ParseLength(bad).ok()) << bad;
+  }
+}
+
+TEST(WebParamsTest, NestedRepeatedAndRefusedAsAWhole) {
+  v1::WinLossRequest request;
+  ASSERT_TRUE(
+      web::FillRequest({{"reporting.currency", "CNY"}, {"territory", "north"}, {"page_size", "5"}},
+                       {}, absl::UTCTimeZone(), &request)
+          .ok());
+  EXPECT_EQ(request.reporting().currency(), "CNY");
+  EXPECT_EQ(request.territory(), "north");
+  EXPECT_EQ(request.page_size(), 5u);
+  // One bad parameter: nothing is set.
+  v1::WinLossRequest untouched;
+  EXPECT_FALSE(web::FillRequest({{"territory", "south"}, {"page_size", "-1"}}, {},
+                                absl::UTCTimeZone(), &untouched)
+                   .ok());
+  EXPECT_EQ(untouched.territory(), "");
+  v1::ListTendersRequest list;
+  ASSERT_TRUE(
+      web::FillRequest({{"words", "road"}, {"words", "repair"}}, {}, absl::UTCTimeZone(), &list)
+          .ok());
+  EXPECT_THAT(list.words(), ElementsAre("road", "repair"));
 }
 
 }  // namespace

@@ -90,8 +90,10 @@ grep -q 'BIDTRAIL_SERVICE_TOKEN: required to reach the event store' "$WORK/token
   fail "tokenless start: $(cat "$WORK/tokenless.err")"
 export BIDTRAIL_SERVICE_TOKEN="$SERVICE_TOKEN"
 start tenders --services=tenders --eventstore="127.0.0.1:$PORT_eventstore" --own_party_id=us
+# The projections process also serves HTTP (docs/web.md).
+HTTP_PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 start projections --services=projections --eventstore="127.0.0.1:$PORT_eventstore" \
-  --data_dir="$WORK/proj" --own_party_id=us
+  --data_dir="$WORK/proj" --own_party_id=us --http="127.0.0.1:$HTTP_PORT"
 
 # The CLI records as e2e (its token); admin commands below as root.
 export BIDTRAIL_ACTOR=e2e BIDTRAIL_TOKEN="$E2E_TOKEN"
@@ -306,6 +308,31 @@ ask --server "127.0.0.1:$PORT_projections" --tz tender deadlines --within 30d --
   fail "deadlines in the tender's zone: $(ask --tz tender deadlines --within 30d --json)"
 ask deadlines --within 30d --csv | grep -q "^${D_DAY}T02:00:00+00:00,in [0-9a-z]*,[0-9]*,E2E-D," ||
   fail "deadlines CSV: $(ask deadlines --within 30d --csv)"
+# The calendar feed a calendar app subscribes to, read by a real iCalendar
+# parser: E2E-D's submission deadline at its time with a 72-hour reminder;
+# and the JSON API's board holds what the CLI's does.
+/usr/bin/python3 - "$HTTP_PORT" "$ROOT" "$D_DAY" >"$WORK/calendar.txt" 2>&1 <<'PY' || fail "calendar feed: $(cat "$WORK/calendar.txt")"
+import datetime, json, sys, urllib.request
+import icalendar
+port, token, d_day = sys.argv[1], sys.argv[2], sys.argv[3]
+base = f"http://127.0.0.1:{port}"
+feed = urllib.request.urlopen(f"{base}/calendar/all.ics?within=30d&token={token}").read()
+events = {str(e["UID"]): e for e in icalendar.Calendar.from_ical(feed).walk("VEVENT")}
+submission = events.get("E2E-D/submission@bidtrail")
+assert submission is not None, sorted(events)
+start = submission.decoded("DTSTART")
+assert start.tzinfo is not None and start.utcoffset() == datetime.timedelta(0), start
+assert start.strftime("%Y-%m-%d") == d_day, (start, d_day)
+alarms = submission.walk("VALARM")
+assert alarms and alarms[0].decoded("TRIGGER") == -datetime.timedelta(hours=72), alarms
+request = urllib.request.Request(f"{base}/api/v1/deadlines?within=30d",
+                                 headers={"Authorization": f"Bearer {token}"})
+board = json.load(urllib.request.urlopen(request))
+ids = {(d["tender_id"], d["kind"]) for d in board["deadlines"]}
+assert ("E2E-D", "submission_deadline") in ids, ids
+print("calendar and API ok:", len(events), "events")
+PY
+ask deadlines --within 30d --json | grep -q '"tender_id":"E2E-D"' || fail "the CLI's board lacks E2E-D"
 # Find: words in any case, filters, and CSV whose amounts are numbers.
 ask tender search metering --status awarded --outcome won --csv >"$WORK/search.csv"
 grep -q '^tender_id,discovered,title,buyer,territory,team,status,our_outcome,submission_deadline,estimated,estimated_currency,source$' \

@@ -41,6 +41,7 @@
 #include "bidtrail/storage/rocks_kv_store.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/tenders/service.h"
+#include "bidtrail/web/http_face.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/credentials.h"
@@ -70,6 +71,9 @@ ABSL_FLAG(absl::Duration, slow_call, absl::Seconds(1),
           "unary calls taking longer are logged as slow");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (chain) to serve TLS with; with --tls_key");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, http, "",
+          "HOST:PORT to serve the JSON API and the calendar feeds on (docs/web.md); off when "
+          "empty. Needs the queries service in this process; HTTPS with --tls_cert/--tls_key");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle: require client certificates signed by it (mTLS)");
 ABSL_FLAG(std::string, eventstore_tls_ca, "",
@@ -598,6 +602,33 @@ int main(int argc, char** argv) {
   health->SetServingStatus("bidtrail.v1.AccessService", true);
   if (engine) engine->Start();
 
+  // The HTTP face answers through this process's queries service.
+  std::unique_ptr<bidtrail::web::HttpFace> http;
+  if (const std::string http_listen = absl::GetFlag(FLAGS_http); !http_listen.empty()) {
+    if (!queries) {
+      return Fail(
+          "--http needs the queries service in this process (--services=all, or a list "
+          "with queries)");
+    }
+    bidtrail::web::HttpFace::Options http_options;
+    http_options.listen = http_listen;
+    http_options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+    http_options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+    if (http_options.tls_cert_file.empty() && !Loopback(http_listen) &&
+        !absl::GetFlag(FLAGS_insecure_plaintext)) {
+      return Fail(absl::StrCat("--http=", http_listen,
+                               " is not a loopback address and there is no --tls_cert: tokens "
+                               "would travel in the clear; give --tls_cert and --tls_key, or "
+                               "--insecure_plaintext to serve it in the clear anyway"));
+    }
+    grpc::ChannelArguments channel_args;
+    absl::StatusOr<std::unique_ptr<bidtrail::web::HttpFace>> started =
+        bidtrail::web::HttpFace::Start(http_options, server->InProcessChannel(channel_args));
+    if (!started.ok()) return Fail(std::string(started.status().message()));
+    http = std::move(started).value();
+    bidtrail::log::Info("bidtraild", "serving HTTP", {{"url", http->url()}});
+  }
+
   const std::string host = listen.substr(0, listen.rfind(':'));
   if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
     std::ofstream(port_file) << port << "\n";
@@ -620,6 +651,7 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &signal_number);
   bidtrail::log::Info("bidtraild", "shutting down", {{"signal", strsignal(signal_number)}});
 
+  http.reset();
   health->Shutdown();
   if (eventstore) eventstore->BeginShutdown();
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace)));

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "bidtrail/api/message_json.h"
 #include "bidtrail/common/currency.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/validate.h"
@@ -22,6 +23,8 @@
 
 namespace bidtrail::cli {
 namespace {
+
+using api::FullPrecision;
 
 TimeDisplay& Display() {
   static TimeDisplay display;
@@ -58,13 +61,6 @@ std::string CsvField(const std::string& text) {
     quoted += c;
   }
   return quoted + "\"";
-}
-
-// The shortest text that reads back as the same double.
-std::string FullPrecision(double value) {
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return std::string(buffer, result.ptr);
 }
 
 // Columns a terminal shows: the terminal's width when stdout is one, else
@@ -367,123 +363,8 @@ void Table::Print(Format format, const std::string& empty, size_t limit) const {
   }
 }
 
-namespace {
-
-// "TenderStatus" -> "TENDER_STATUS_".
-std::string EnumPrefix(const std::string& type_name) {
-  std::string prefix;
-  for (size_t i = 0; i < type_name.size(); ++i) {
-    const char c = type_name[i];
-    if (i > 0 && std::isupper(static_cast<unsigned char>(c))) prefix += '_';
-    prefix += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return prefix + "_";
-}
-
-class MessageJsonWriter {
- public:
-  explicit MessageJsonWriter(std::string tender_zone) : tender_zone_(std::move(tender_zone)) {}
-
-  std::string Message(const google::protobuf::Message& message) {
-    const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
-    const google::protobuf::Reflection* reflection = message.GetReflection();
-    std::vector<std::string> fields;
-    for (int i = 0; i < descriptor->field_count(); ++i) {
-      const google::protobuf::FieldDescriptor* field = descriptor->field(i);
-      const std::string name = JsonString(field->name());
-      if (field->is_repeated()) {
-        std::vector<std::string> values;
-        const int size = reflection->FieldSize(message, field);
-        for (int j = 0; j < size; ++j) values.push_back(Value(message, field, j));
-        fields.push_back(absl::StrCat(name, ":[", absl::StrJoin(values, ","), "]"));
-        continue;
-      }
-      // Messages, oneof members and optional fields only when set; plain
-      // scalars always, so that every line has the same keys.
-      if (field->has_presence() && !reflection->HasField(message, field)) continue;
-      if (field->message_type() != nullptr &&
-          field->message_type()->full_name() == "google.protobuf.Duration") {
-        const auto& duration =
-            static_cast<const google::protobuf::Duration&>(reflection->GetMessage(message, field));
-        const absl::Duration d = FromProtoDuration(duration);
-        fields.push_back(absl::StrCat(name, ":", JsonString(HumanDuration(d))));
-        fields.push_back(absl::StrCat(JsonString(field->name() + "_seconds"), ":",
-                                      FullPrecision(absl::ToDoubleSeconds(d))));
-        continue;
-      }
-      fields.push_back(absl::StrCat(name, ":", Value(message, field, -1)));
-    }
-    return absl::StrCat("{", absl::StrJoin(fields, ","), "}");
-  }
-
- private:
-  // The value of a singular field (index -1) or of an element of a repeated
-  // one.
-  std::string Value(const google::protobuf::Message& message,
-                    const google::protobuf::FieldDescriptor* field, int index) {
-    using FD = google::protobuf::FieldDescriptor;
-    const google::protobuf::Reflection* r = message.GetReflection();
-    const bool one = index < 0;
-    switch (field->cpp_type()) {
-      case FD::CPPTYPE_INT32:
-        return absl::StrCat(one ? r->GetInt32(message, field)
-                                : r->GetRepeatedInt32(message, field, index));
-      case FD::CPPTYPE_INT64:
-        return absl::StrCat(one ? r->GetInt64(message, field)
-                                : r->GetRepeatedInt64(message, field, index));
-      case FD::CPPTYPE_UINT32:
-        return absl::StrCat(one ? r->GetUInt32(message, field)
-                                : r->GetRepeatedUInt32(message, field, index));
-      case FD::CPPTYPE_UINT64:
-        return absl::StrCat(one ? r->GetUInt64(message, field)
-                                : r->GetRepeatedUInt64(message, field, index));
-      case FD::CPPTYPE_DOUBLE:
-        return FullPrecision(one ? r->GetDouble(message, field)
-                                 : r->GetRepeatedDouble(message, field, index));
-      case FD::CPPTYPE_FLOAT:
-        return FullPrecision(one ? r->GetFloat(message, field)
-                                 : r->GetRepeatedFloat(message, field, index));
-      case FD::CPPTYPE_BOOL:
-        return (one ? r->GetBool(message, field) : r->GetRepeatedBool(message, field, index))
-                   ? "true"
-                   : "false";
-      case FD::CPPTYPE_STRING:
-        return JsonString(one ? r->GetString(message, field)
-                              : r->GetRepeatedString(message, field, index));
-      case FD::CPPTYPE_ENUM: {
-        // The value's word: "open" for TENDER_STATUS_OPEN.
-        const google::protobuf::EnumValueDescriptor* value =
-            one ? r->GetEnum(message, field) : r->GetRepeatedEnum(message, field, index);
-        std::string word = value->name();
-        const std::string prefix = EnumPrefix(value->type()->name());
-        if (word.rfind(prefix, 0) == 0) word = word.substr(prefix.size());
-        return JsonString(absl::AsciiStrToLower(word));
-      }
-      case FD::CPPTYPE_MESSAGE: {
-        const google::protobuf::Message& inner =
-            one ? r->GetMessage(message, field) : r->GetRepeatedMessage(message, field, index);
-        const std::string& type = inner.GetDescriptor()->full_name();
-        if (type == "google.protobuf.Timestamp") {
-          const auto& stamp = static_cast<const google::protobuf::Timestamp&>(inner);
-          return JsonString(FormatRfc3339(FromProtoTime(stamp), DisplayZone(tender_zone_)));
-        }
-        if (type == "google.protobuf.Duration") {
-          return FullPrecision(absl::ToDoubleSeconds(
-              FromProtoDuration(static_cast<const google::protobuf::Duration&>(inner))));
-        }
-        return Message(inner);
-      }
-    }
-    return "null";
-  }
-
-  std::string tender_zone_;
-};
-
-}  // namespace
-
 std::string MessageJson(const google::protobuf::Message& message, std::string_view tender_zone) {
-  return MessageJsonWriter(std::string(tender_zone)).Message(message);
+  return api::MessageJson(message, DisplayZone(tender_zone));
 }
 
 }  // namespace bidtrail::cli

@@ -1,0 +1,365 @@
+#include "bidtrail/web/http_face.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <functional>
+#include <set>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "bidtrail/api/message_json.h"
+#include "bidtrail/common/json.h"
+#include "bidtrail/common/log.h"
+#include "bidtrail/v1/queries.grpc.pb.h"
+#include "bidtrail/web/calendar.h"
+#include "bidtrail/web/params.h"
+#include "grpcpp/client_context.h"
+
+namespace bidtrail::web {
+namespace {
+
+// The gRPC code's name, as the error JSON carries it.
+std::string CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+// The HTTP status that fits a gRPC code (as grpc-gateway maps them).
+int HttpStatus(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return 200;
+    case grpc::StatusCode::CANCELLED:
+      return 499;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return 400;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return 401;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return 403;
+    case grpc::StatusCode::NOT_FOUND:
+      return 404;
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::ABORTED:
+      return 409;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return 429;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return 501;
+    case grpc::StatusCode::UNAVAILABLE:
+      return 503;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+void Error(httplib::Response& response, grpc::StatusCode code, const std::string& message) {
+  response.status = HttpStatus(code);
+  if (code == grpc::StatusCode::UNAUTHENTICATED) {
+    response.set_header("WWW-Authenticate", "Bearer realm=\"bidtrail\"");
+  }
+  response.set_content(absl::StrCat("{\"error\":{\"code\":", JsonString(CodeName(code)),
+                                    ",\"message\":", JsonString(message), "}}\n"),
+                       "application/json");
+}
+
+void Error(httplib::Response& response, const absl::Status& status) {
+  Error(response, static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+// The caller's token: the Authorization header ("Bearer btk_..."), else the
+// sign-in cookie, else (calendar feeds only: calendar apps send no headers)
+// the token parameter.
+std::string Authorization(const httplib::Request& request, bool token_parameter) {
+  if (std::string header = request.get_header_value("Authorization"); !header.empty()) {
+    return header;
+  }
+  for (absl::string_view cookie :
+       absl::StrSplit(request.get_header_value("Cookie"), ';', absl::SkipWhitespace())) {
+    cookie = absl::StripAsciiWhitespace(cookie);
+    if (absl::ConsumePrefix(&cookie, "bidtrail_token=") && !cookie.empty()) {
+      return absl::StrCat("Bearer ", cookie);
+    }
+  }
+  if (token_parameter && request.has_param("token")) {
+    return absl::StrCat("Bearer ", request.get_param_value("token"));
+  }
+  return "";
+}
+
+std::vector<std::pair<std::string, std::string>> Params(const httplib::Request& request) {
+  return {request.params.begin(), request.params.end()};
+}
+
+}  // namespace
+
+class HttpFace::Impl {
+ public:
+  Impl(std::unique_ptr<httplib::Server> server, std::shared_ptr<grpc::Channel> queries, bool tls)
+      : server_(std::move(server)), stub_(v1::QueriesService::NewStub(queries)), tls_(tls) {}
+
+  ~Impl() {
+    server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  absl::Status Listen(const std::string& listen) {
+    const size_t colon = listen.rfind(':');
+    int port = 0;
+    if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
+        port < 0 || port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("http: \"", listen, "\" is not HOST:PORT (such as 127.0.0.1:8080)"));
+    }
+    host_ = listen.substr(0, colon);
+    if (host_.size() > 2 && host_.front() == '[' && host_.back() == ']') {
+      host_ = host_.substr(1, host_.size() - 2);
+    }
+    Routes();
+    if (port == 0) {
+      port_ = server_->bind_to_any_port(host_);
+    } else if (server_->bind_to_port(host_, port)) {
+      port_ = port;
+    }
+    if (port_ <= 0) {
+      return absl::UnavailableError(
+          absl::StrCat("http: cannot listen on ", listen, " (in use? pick another with --http)"));
+    }
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    for (int i = 0; i < 500 && !server_->is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return absl::OkStatus();
+  }
+
+  int port() const { return port_; }
+  std::string url() const {
+    const std::string host = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
+    return absl::StrCat(tls_ ? "https" : "http", "://", host, ":", port_);
+  }
+
+ private:
+  using Stub = v1::QueriesService::Stub;
+
+  // GET `pattern`: the request's fields from the URL parameters (and from
+  // the path: `from_path` sets them from the pattern's groups), the call,
+  // the response as JSON.
+  template <typename Request, typename Response>
+  void Api(const std::string& pattern,
+           grpc::Status (Stub::*call)(grpc::ClientContext*, const Request&, Response*),
+           std::function<void(const httplib::Match&, Request*)> from_path = nullptr) {
+    server_->Get(pattern, [this, call, from_path](const httplib::Request& http,
+                                                  httplib::Response& out) {
+      absl::TimeZone zone = absl::UTCTimeZone();
+      if (http.has_param("tz") && !absl::LoadTimeZone(http.get_param_value("tz"), &zone)) {
+        Error(out, grpc::StatusCode::INVALID_ARGUMENT,
+              absl::StrCat("tz: \"", http.get_param_value("tz"),
+                           "\" is not a time zone (an IANA name such as Asia/Shanghai, or UTC)"));
+        return;
+      }
+      Request request;
+      if (from_path) from_path(http.matches, &request);
+      if (absl::Status filled = FillRequest(Params(http), {"tz"}, zone, &request); !filled.ok()) {
+        Error(out, filled);
+        return;
+      }
+      Response response;
+      grpc::Status status = Call(http, false, call, request, &response);
+      if (!status.ok()) {
+        Error(out, status.error_code(), status.error_message());
+        return;
+      }
+      out.set_content(api::MessageJson(response, zone) + "\n", "application/json");
+    });
+  }
+
+  template <typename Request, typename Response>
+  grpc::Status Call(const httplib::Request& http, bool token_parameter,
+                    grpc::Status (Stub::*call)(grpc::ClientContext*, const Request&, Response*),
+                    const Request& request, Response* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    if (const std::string authorization = Authorization(http, token_parameter);
+        !authorization.empty()) {
+      context.AddMetadata("authorization", authorization);
+    }
+    return (stub_.get()->*call)(&context, request, response);
+  }
+
+  // GET /calendar/...: the open deadlines the parameters select, for a
+  // year ahead unless `within` says otherwise, as an iCalendar feed.
+  void Calendar(
+      const std::string& pattern,
+      std::function<std::string(const httplib::Match&, v1::DeadlinesRequest*)> set_from_path) {
+    server_->Get(pattern, [this, set_from_path](const httplib::Request& http,
+                                                httplib::Response& out) {
+      v1::DeadlinesRequest request;
+      const std::string name = set_from_path(http.matches, &request);
+      request.mutable_within()->set_seconds(365 * 24 * 3600);
+      request.set_page_size(1000);
+      if (absl::Status filled = FillRequest(Params(http), {"token"}, absl::UTCTimeZone(), &request);
+          !filled.ok()) {
+        Error(out, filled);
+        return;
+      }
+      std::vector<v1::DeadlineItem> deadlines;
+      for (int page = 0; page < 100; ++page) {
+        v1::DeadlinesResponse response;
+        grpc::Status status = Call(http, true, &Stub::Deadlines, request, &response);
+        if (!status.ok()) {
+          Error(out, status.error_code(), status.error_message());
+          return;
+        }
+        for (v1::DeadlineItem& item : *response.mutable_deadlines()) {
+          deadlines.push_back(std::move(item));
+        }
+        if (response.next_page_token().empty()) break;
+        request.set_page_token(response.next_page_token());
+      }
+      CalendarOptions options;
+      options.name = absl::StrCat("bidtrail deadlines: ", name);
+      options.tender_url_prefix = absl::StrCat(url(), "/api/v1/tenders/");
+      options.tender_url_suffix = "/timeline";
+      out.set_content(DeadlinesCalendar(deadlines, options), "text/calendar; charset=utf-8");
+    });
+  }
+
+  void Routes() {
+    const std::string id = "([^/]+)";
+    Api("/api/v1/status", &Stub::GetProjectionStatus);
+    Api("/api/v1/deadlines", &Stub::Deadlines);
+    Api("/api/v1/winloss", &Stub::WinLoss);
+    Api("/api/v1/segments", &Stub::Segments);
+    Api("/api/v1/competitors", &Stub::Competitors);
+    Api("/api/v1/tenders", &Stub::ListTenders);
+    Api("/api/v1/history", &Stub::ActorHistory);
+    Api("/api/v1/verify", &Stub::VerifyLog);
+    Api<v1::TimelineRequest, v1::TimelineResponse>(
+        "/api/v1/tenders/" + id + "/timeline", &Stub::Timeline,
+        [](const httplib::Match& match, v1::TimelineRequest* request) {
+          request->set_tender_id(match[1].str());
+        });
+    Api<v1::TenderAsOfRequest, v1::TenderAsOfResponse>(
+        "/api/v1/tenders/" + id + "/as_of", &Stub::TenderAsOf,
+        [](const httplib::Match& match, v1::TenderAsOfRequest* request) {
+          request->set_tender_id(match[1].str());
+        });
+    Calendar("/calendar/all\\.ics",
+             [](const httplib::Match&, v1::DeadlinesRequest*) { return std::string("all teams"); });
+    Calendar("/calendar/team/" + id + "\\.ics",
+             [](const httplib::Match& match, v1::DeadlinesRequest* request) {
+               request->set_owner_team(match[1].str());
+               return "team " + match[1].str();
+             });
+    Calendar("/calendar/territory/" + id + "\\.ics",
+             [](const httplib::Match& match, v1::DeadlinesRequest* request) {
+               request->set_territory(match[1].str());
+               return "territory " + match[1].str();
+             });
+    server_->set_error_handler([](const httplib::Request& request, httplib::Response& out) {
+      if (out.status == 404 && out.body.empty()) {
+        Error(out, grpc::StatusCode::NOT_FOUND,
+              absl::StrCat(request.path,
+                           ": no such page; the API is under /api/v1/ (status, deadlines, "
+                           "winloss, segments, competitors, tenders, tenders/ID/timeline, "
+                           "tenders/ID/as_of, history, verify), the feeds under /calendar/"));
+      }
+    });
+    server_->set_exception_handler(
+        [](const httplib::Request&, httplib::Response& out, std::exception_ptr) {
+          Error(out, grpc::StatusCode::INTERNAL, "the request failed inside the server");
+        });
+    server_->set_logger([](const httplib::Request& request, const httplib::Response& response) {
+      if (response.status >= 500) {
+        log::Warn("http", "request failed", {{"path", request.path}, {"status", response.status}});
+      }
+    });
+  }
+
+  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<Stub> stub_;
+  const bool tls_;
+  std::string host_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+absl::StatusOr<std::unique_ptr<HttpFace>> HttpFace::Start(const Options& options,
+                                                          std::shared_ptr<grpc::Channel> queries) {
+  std::unique_ptr<httplib::Server> server;
+  const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  if (tls) {
+    if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+      return absl::InvalidArgumentError("http TLS: give both a certificate and its key");
+    }
+    auto secure = std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(),
+                                                       options.tls_key_file.c_str());
+    if (!secure->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("http TLS: cannot use ", options.tls_cert_file,
+                                                     " with ", options.tls_key_file));
+    }
+    server = std::move(secure);
+  } else {
+    server = std::make_unique<httplib::Server>();
+  }
+  auto impl = std::make_unique<Impl>(std::move(server), std::move(queries), tls);
+  if (absl::Status listening = impl->Listen(options.listen); !listening.ok()) return listening;
+  return std::unique_ptr<HttpFace>(new HttpFace(std::move(impl)));
+}
+
+HttpFace::HttpFace(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpFace::~HttpFace() = default;
+int HttpFace::port() const { return impl_->port(); }
+std::string HttpFace::url() const { return impl_->url(); }
+
+}  // namespace bidtrail::web
