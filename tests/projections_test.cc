@@ -12,8 +12,11 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "bidtrail/api/message_json.h"
 #include "bidtrail/auth/authenticator.h"
 #include "bidtrail/auth/testing/events.h"
@@ -25,6 +28,7 @@
 #include "bidtrail/eventstore/service.h"
 #include "bidtrail/projection/engine.h"
 #include "bidtrail/projections/service.h"
+#include "bidtrail/rpc/call_log.h"
 #include "bidtrail/rpc/wire.h"
 #include "bidtrail/storage/rocks_kv_store.h"
 #include "bidtrail/tender/codec.h"
@@ -132,6 +136,13 @@ class ProjectionsTest : public ::testing::Test {
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(service_.get());
+    // As bidtraild: calls logged and counted (bidtrail_rpc_* metrics).
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    rpc::CallLogOptions call_log;
+    call_log.hosted_services.insert("bidtrail.v1.QueriesService");
+    interceptors.push_back(rpc::NewCallLogFactory(call_log));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
     server_ = builder.BuildAndStart();
     ASSERT_GT(port, 0);
     server_address_ = absl::StrFormat("127.0.0.1:%d", port);
@@ -1421,6 +1432,47 @@ TEST_F(HttpFaceTest, CalendarFeedsMoveAmendedDeadlinesAndDropDoneOnes) {
   got = client_->Get("/calendar/team/team-south.ics?token=" + root_);
   ASSERT_TRUE(got);
   EXPECT_THAT(got->body, Not(HasSubstr("BEGIN:VEVENT")));
+}
+
+// The value of the sample `series` (name and labels, as written) in a
+// Prometheus text exposition; -1 when absent.
+double Sample(const std::string& exposition, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
+    if (absl::ConsumePrefix(&line, series + " ")) {
+      double value;
+      if (absl::SimpleAtod(line, &value)) return value;
+    }
+  }
+  return -1;
+}
+
+TEST_F(HttpFaceTest, MetricsMoveWithAppendsAndCalls) {
+  StartHttp();
+  httplib::Result got = client_->Get("/metrics");
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200);
+  EXPECT_EQ(got->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  const std::string before = got->body;
+  const double appended = Sample(before, "bidtrail_log_appends_total{outcome=\"ok\"}");
+  EXPECT_GE(appended, 10) << before;
+  EXPECT_THAT(before, HasSubstr("# TYPE bidtrail_log_append_seconds histogram"));
+  EXPECT_THAT(before, HasSubstr("bidtrail_log_group_commit_appends_count"));
+  // A query through the API, one refused, and an append.
+  ASSERT_TRUE(Get("/api/v1/status", root_));
+  ASSERT_TRUE(Get("/api/v1/status", ""));
+  Record("T-9", Discovered());
+  got = client_->Get("/metrics");
+  ASSERT_TRUE(got);
+  const std::string after = got->body;
+  EXPECT_EQ(Sample(after, "bidtrail_log_appends_total{outcome=\"ok\"}"), appended + 1);
+  EXPECT_GE(Sample(after, "bidtrail_log_head_position"), 11);
+  EXPECT_GE(Sample(after,
+                   "bidtrail_rpc_calls_total{code=\"ok\",method=\"/bidtrail.v1.QueriesService/"
+                   "GetProjectionStatus\"}"),
+            1)
+      << after;
+  EXPECT_GE(Sample(after, "bidtrail_rpc_denied_total{reason=\"unauthenticated\"}"), 1) << after;
+  EXPECT_GE(Sample(after, "bidtrail_log_subscriptions_open"), 1) << "the projections' subscription";
 }
 
 TEST(WebParamsTest, LengthsOfTime) {

@@ -54,7 +54,9 @@ stop() { # graceful
   wait "${!pid_var}" 2>/dev/null || true
 }
 
-start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true
+# The event store serves /metrics alone (no queries service in it).
+METRICS_PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start eventstore --services=eventstore --data_dir="$WORK/store" --sync=true --http="127.0.0.1:$METRICS_PORT"
 
 # Access before anything: every call proves who makes it. The first admin
 # once, its token saved for the server (mode 0600); then a recording user and
@@ -101,6 +103,27 @@ admin() { BIDTRAIL_TOKEN="$ROOT" "$BIN/bidtrail" "$@"; }
 cmd() { BIDTRAIL_SERVER="127.0.0.1:$PORT_tenders" "$BIN/bidtrail" "$@" >/dev/null || fail "bidtrail $*"; }
 ask() { BIDTRAIL_SERVER="127.0.0.1:$PORT_projections" "$BIN/bidtrail" "$@"; }
 at() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
+
+# Prometheus's view: the event store's /metrics parsed by prometheus_client
+# (the log's appends, head and commits), before and after the tenders below.
+scrape() {
+  /usr/bin/python3 - "$METRICS_PORT" <<'PY'
+import sys, urllib.request
+from prometheus_client.parser import text_string_to_metric_families
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics").read().decode()
+values = {}
+for family in text_string_to_metric_families(text):
+    for sample in family.samples:
+        if sample.name == "bidtrail_log_appends_total" and sample.labels.get("outcome") == "ok":
+            values["appends"] = sample.value
+        if sample.name == "bidtrail_log_head_position":
+            values["head"] = sample.value
+        if sample.name == "bidtrail_log_commit_seconds_count":
+            values["commits"] = sample.value
+print(int(values["appends"]), int(values["head"]), int(values["commits"]))
+PY
+}
+METRICS_BEFORE=$(scrape) || fail "scraping the event store's /metrics"
 
 # E2E-A: a past tender, entered from the paper file: documents, our bid, a
 # competitor, an award to the competitor, cancelled, and the re-award to us.
@@ -245,6 +268,12 @@ BIDTRAIL_TOKEN="$SERVICE_TOKEN" cmd activity log E2E-G --kind visit --role user 
   --actor li.wei --request-id g6
 ACCESS=9  # and alice's grant and token
 ACKED=$((ACCESS + 24))  # E2E-A's two facts of ours each carry a RecordedLate
+METRICS_AFTER=$(scrape) || fail "scraping the event store's /metrics again"
+read -r APPENDS_BEFORE HEAD_BEFORE COMMITS_BEFORE <<<"$METRICS_BEFORE"
+read -r APPENDS_AFTER HEAD_AFTER COMMITS_AFTER <<<"$METRICS_AFTER"
+[ "$APPENDS_AFTER" -gt "$APPENDS_BEFORE" ] && [ "$HEAD_AFTER" -gt "$HEAD_BEFORE" ] &&
+  [ "$COMMITS_AFTER" -gt "$COMMITS_BEFORE" ] && [ "$HEAD_BEFORE" -gt 0 ] ||
+  fail "metrics did not move with the appends: $METRICS_BEFORE -> $METRICS_AFTER"
 
 wait_caught_up() {
   for _ in $(seq 1 200); do

@@ -33,6 +33,7 @@
 #include "bidtrail/eventstore/access_service.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
+#include "bidtrail/metrics/metrics.h"
 #include "bidtrail/projection/engine.h"
 #include "bidtrail/projections/service.h"
 #include "bidtrail/rpc/call_log.h"
@@ -72,8 +73,9 @@ ABSL_FLAG(absl::Duration, slow_call, absl::Seconds(1),
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (chain) to serve TLS with; with --tls_key");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, http, "",
-          "HOST:PORT to serve the JSON API and the calendar feeds on (docs/web.md); off when "
-          "empty. Needs the queries service in this process; HTTPS with --tls_cert/--tls_key");
+          "HOST:PORT to serve the JSON API, the calendar feeds and /metrics on (docs/web.md); "
+          "off when empty. The API and feeds where the queries service runs, /metrics in any "
+          "process; HTTPS with --tls_cert/--tls_key");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle: require client certificates signed by it (mTLS)");
 ABSL_FLAG(std::string, eventstore_tls_ca, "",
@@ -601,15 +603,44 @@ int main(int argc, char** argv) {
   if (queries) health->SetServingStatus("bidtrail.v1.QueriesService", true);
   health->SetServingStatus("bidtrail.v1.AccessService", true);
   if (engine) engine->Start();
+  // The projections' state, read when /metrics is scraped.
+  std::unique_ptr<bidtrail::metrics::ScrapeHook> projection_metrics;
+  if (engine) {
+    projection_metrics = bidtrail::metrics::OnScrape([projections = engine.get()] {
+      static prometheus::Gauge& checkpoint =
+          bidtrail::metrics::Gauges("bidtrail_projection_checkpoint",
+                                    "The last log position the read models hold")
+              .Add({});
+      static prometheus::Gauge& lag =
+          bidtrail::metrics::Gauges("bidtrail_projection_lag_events",
+                                    "Events in the log the read models do not hold yet")
+              .Add({});
+      static prometheus::Gauge& rebuilding =
+          bidtrail::metrics::Gauges("bidtrail_projection_rebuilding",
+                                    "1 while the read models are being rebuilt")
+              .Add({});
+      static prometheus::Gauge& rebuild_position =
+          bidtrail::metrics::Gauges("bidtrail_projection_rebuild_position",
+                                    "How far a rebuild has folded the log")
+              .Add({});
+      static prometheus::Gauge& failures =
+          bidtrail::metrics::Gauges("bidtrail_projection_failures_in_a_row",
+                                    "Failures of the projection runner since it last folded")
+              .Add({});
+      const bidtrail::projection::ProjectionStatus status = projections->Status();
+      checkpoint.Set(static_cast<double>(status.checkpoint));
+      lag.Set(static_cast<double>(
+          status.head_position > status.checkpoint ? status.head_position - status.checkpoint : 0));
+      rebuilding.Set(status.rebuilding ? 1 : 0);
+      rebuild_position.Set(static_cast<double>(status.rebuild_position));
+      failures.Set(status.last_error ? static_cast<double>(status.last_error->failures_in_a_row)
+                                     : 0);
+    });
+  }
 
   // The HTTP face answers through this process's queries service.
   std::unique_ptr<bidtrail::web::HttpFace> http;
   if (const std::string http_listen = absl::GetFlag(FLAGS_http); !http_listen.empty()) {
-    if (!queries) {
-      return Fail(
-          "--http needs the queries service in this process (--services=all, or a list "
-          "with queries)");
-    }
     bidtrail::web::HttpFace::Options http_options;
     http_options.listen = http_listen;
     http_options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
@@ -623,7 +654,8 @@ int main(int argc, char** argv) {
     }
     grpc::ChannelArguments channel_args;
     absl::StatusOr<std::unique_ptr<bidtrail::web::HttpFace>> started =
-        bidtrail::web::HttpFace::Start(http_options, server->InProcessChannel(channel_args));
+        bidtrail::web::HttpFace::Start(http_options,
+                                       queries ? server->InProcessChannel(channel_args) : nullptr);
     if (!started.ok()) return Fail(std::string(started.status().message()));
     http = std::move(started).value();
     bidtrail::log::Info("bidtraild", "serving HTTP", {{"url", http->url()}});
@@ -660,6 +692,7 @@ int main(int argc, char** argv) {
   tenders.reset();
   tender_commands.reset();
   queries.reset();
+  projection_metrics.reset();
   if (engine) engine->Stop();
   engine.reset();
   remote_store.reset();

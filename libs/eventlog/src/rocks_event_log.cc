@@ -11,12 +11,14 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "bidtrail/common/log.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/eventlog/upstream.h"
+#include "bidtrail/metrics/metrics.h"
 #include "bidtrail/storage/fault_env.h"
 #include "bidtrail/storage/rocks_setup.h"
 #include "bidtrail/storage/rocks_status.h"
@@ -62,6 +64,39 @@ constexpr size_t kMaxGroupsInFlight = 16;
 // A group proposed while others are in flight holds at least this much
 // (unless the ones in flight are answered first).
 constexpr size_t kMinPipelinedGroupBytes = 16 * 1024;
+
+// The log's metrics (docs/web.md), one set for the process.
+struct LogMetrics {
+  prometheus::Family<prometheus::Counter>& appends = metrics::Counters(
+      "bidtrail_log_appends_total",
+      "Appends to the event log by outcome: ok, already_recorded (a retry), or the refusal's "
+      "status code");
+  prometheus::Counter& appended = appends.Add({{"outcome", "ok"}});
+  prometheus::Histogram& append_seconds =
+      metrics::Histograms("bidtrail_log_append_seconds",
+                          "Time from an append's arrival at the log to its answer")
+          .Add({}, metrics::LatencyBuckets());
+  prometheus::Histogram& group_appends =
+      metrics::Histograms("bidtrail_log_group_commit_appends",
+                          "Appends committed together in one group commit")
+          .Add({}, metrics::SizeBuckets());
+  prometheus::Histogram& commit_seconds =
+      metrics::Histograms("bidtrail_log_commit_seconds",
+                          "Time to make a group commit durable: its write and fsync (RocksDB), "
+                          "or its publish until JetStream acknowledged it")
+          .Add({}, metrics::LatencyBuckets());
+  prometheus::Gauge& head =
+      metrics::Gauges("bidtrail_log_head_position", "The log's last committed position").Add({});
+  prometheus::Gauge& subscriptions =
+      metrics::Gauges("bidtrail_log_subscriptions_open",
+                      "Subscriptions to the log open now (projections, remote subscribers)")
+          .Add({});
+};
+
+LogMetrics& Metrics() {
+  static LogMetrics* log_metrics = new LogMetrics();
+  return *log_metrics;
+}
 constexpr char kFormatVersion[] = "1";
 
 // Column families, in the order they are opened.
@@ -286,6 +321,10 @@ class RocksEventLog::Impl {
                                       const ExpectedRevision& expected,
                                       const std::vector<ProposedEvent>& events,
                                       bool system = false);
+  // Append without its metrics.
+  absl::StatusOr<AppendResult> Decide(const std::string& stream_id,
+                                      const ExpectedRevision& expected,
+                                      const std::vector<ProposedEvent>& events, bool system);
   absl::StatusOr<ReadStreamResult> ReadStream(const ReadStreamRequest& request);
   absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request);
   absl::StatusOr<StreamInfo> GetStreamInfo(const std::string& stream_id);
@@ -378,6 +417,8 @@ class RocksEventLog::Impl {
     // The upstream's answer (immediately when nothing was published).
     bool answered = false;
     absl::StatusOr<uint64_t> outcome = absl::InternalError("not answered");
+    // When it was published (bidtrail_log_commit_seconds).
+    absl::Time published_at;
   };
   using Ahead = std::vector<std::shared_ptr<const InFlight>>;
 
@@ -578,7 +619,10 @@ class LogSubscription final : public Subscription {
         max_batch_bytes_(request.max_batch_bytes),
         lean_(request.lean),
         packed_(request.packed),
-        cursor_(std::max<uint64_t>(1, request.from_position)) {}
+        cursor_(std::max<uint64_t>(1, request.from_position)) {
+    Metrics().subscriptions.Increment();
+  }
+  ~LogSubscription() override { Metrics().subscriptions.Decrement(); }
 
   absl::StatusOr<SubscriptionItem> Next() override {
     while (true) {
@@ -1039,12 +1083,32 @@ void RocksEventLog::Impl::StopThreads() {
 }
 
 void RocksEventLog::Impl::Publish(uint64_t head, const std::string& chain_head) {
+  Metrics().head.Set(static_cast<double>(head));
   absl::MutexLock lock(&head_mu_);
   committed_chain_head_ = chain_head;
   committed_head_.store(head, std::memory_order_release);
 }
 
 absl::StatusOr<AppendResult> RocksEventLog::Impl::Append(const std::string& stream_id,
+                                                         const ExpectedRevision& expected,
+                                                         const std::vector<ProposedEvent>& events,
+                                                         bool system) {
+  const absl::Time began = absl::Now();
+  absl::StatusOr<AppendResult> result = Decide(stream_id, expected, events, system);
+  LogMetrics& measured = Metrics();
+  measured.append_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - began));
+  if (result.ok() && !result->already_recorded) {
+    measured.appended.Increment();
+  } else {
+    const std::string outcome =
+        result.ok() ? "already_recorded"
+                    : absl::AsciiStrToLower(absl::StatusCodeToString(result.status().code()));
+    measured.appends.Add({{"outcome", outcome}}).Increment();
+  }
+  return result;
+}
+
+absl::StatusOr<AppendResult> RocksEventLog::Impl::Decide(const std::string& stream_id,
                                                          const ExpectedRevision& expected,
                                                          const std::vector<ProposedEvent>& events,
                                                          bool system) {
@@ -1182,7 +1246,10 @@ void RocksEventLog::Impl::CommitGroup(const std::vector<Writer*>& group) {
     if (!anything_to_write) return;
     rocksdb::WriteOptions write_options;
     write_options.sync = options_.sync;
+    const absl::Time began = absl::Now();
     written = FromRocks(db()->Write(write_options, &batch), "appending");
+    Metrics().commit_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - began));
+    Metrics().group_appends.Observe(static_cast<double>(group.size()));
   }
   if (!written.ok()) {
     // Not acknowledged, and not known to be absent: the write may have reached
@@ -1279,6 +1346,8 @@ void RocksEventLog::Impl::Propose(const std::vector<Writer*>& group, const Ahead
     Answered(proposed, uint64_t{0});
     return;
   }
+  Metrics().group_appends.Observe(static_cast<double>(group.size()));
+  proposed->published_at = absl::Now();
   if (fence.after_group_id.empty() &&
       proposed->pending.upstream_group.size() < kMinPipelinedGroupBytes) {
     // A small group with none in flight ahead: nothing is proposed behind it
@@ -1339,6 +1408,8 @@ void RocksEventLog::Impl::Settle(const std::shared_ptr<InFlight>& settled) {
     if (!draining) {
       if (failed.ok()) {
         if (published) {
+          Metrics().commit_seconds.Observe(
+              absl::ToDoubleSeconds(absl::Now() - settled->published_at));
           upstream_seq_ = settled->sequence_due;
           last_position_ = settled->pending.last_position;
           chain_head_ = settled->pending.chain_head;

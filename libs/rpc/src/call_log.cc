@@ -3,8 +3,10 @@
 #include <atomic>
 #include <string_view>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "bidtrail/common/log.h"
+#include "bidtrail/metrics/metrics.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/support/interceptor.h"
 
@@ -19,6 +21,28 @@ using grpc::experimental::ServerRpcInfo;
 // counts for unary calls only: streams end with it by design when the server
 // shuts down (the client reconnects and resumes).
 std::atomic<uint64_t> denied_calls{0};
+
+// The calls' metrics (docs/web.md).
+struct CallMetrics {
+  prometheus::Family<prometheus::Counter>& calls = metrics::Counters(
+      "bidtrail_rpc_calls_total", "gRPC calls answered, by method and status code");
+  prometheus::Family<prometheus::Histogram>& seconds =
+      metrics::Histograms("bidtrail_rpc_seconds", "Time to answer a unary gRPC call, by method");
+  prometheus::Family<prometheus::Counter>& denied = metrics::Counters(
+      "bidtrail_rpc_denied_total",
+      "Calls refused for their caller, by reason: unauthenticated (no or a bad credential), "
+      "permission_denied (the caller's roles do not allow it)");
+};
+
+CallMetrics& Measured() {
+  static CallMetrics* call_metrics = new CallMetrics();
+  return *call_metrics;
+}
+
+// "OK", "INVALID_ARGUMENT", ... in lower case.
+std::string CodeWord(grpc::StatusCode code) {
+  return absl::AsciiStrToLower(absl::StatusCodeToString(static_cast<absl::StatusCode>(code)));
+}
 
 bool ServerSideError(grpc::StatusCode code, bool unary) {
   return code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
@@ -46,6 +70,17 @@ class CallLog final : public grpc::experimental::Interceptor {
         methods->ModifySendStatus(status);
       }
       const absl::Duration elapsed = absl::Now() - start_;
+      const std::string method = method_ != nullptr ? method_ : "";
+      CallMetrics& measured = Measured();
+      measured.calls.Add({{"method", method}, {"code", CodeWord(status.error_code())}}).Increment();
+      if (unary_) {
+        measured.seconds.Add({{"method", method}}, metrics::LatencyBuckets())
+            .Observe(absl::ToDoubleSeconds(elapsed));
+      }
+      if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+          status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+        measured.denied.Add({{"reason", CodeWord(status.error_code())}}).Increment();
+      }
       if (ServerSideError(status.error_code(), unary_)) {
         const log::Level level = status.error_code() == grpc::StatusCode::UNAVAILABLE
                                      ? log::Level::kWarning

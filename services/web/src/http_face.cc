@@ -20,6 +20,7 @@
 #include "bidtrail/api/message_json.h"
 #include "bidtrail/common/json.h"
 #include "bidtrail/common/log.h"
+#include "bidtrail/metrics/metrics.h"
 #include "bidtrail/v1/queries.grpc.pb.h"
 #include "bidtrail/web/calendar.h"
 #include "bidtrail/web/params.h"
@@ -146,7 +147,9 @@ std::vector<std::pair<std::string, std::string>> Params(const httplib::Request& 
 class HttpFace::Impl {
  public:
   Impl(std::unique_ptr<httplib::Server> server, std::shared_ptr<grpc::Channel> queries, bool tls)
-      : server_(std::move(server)), stub_(v1::QueriesService::NewStub(queries)), tls_(tls) {}
+      : server_(std::move(server)),
+        stub_(queries != nullptr ? v1::QueriesService::NewStub(queries) : nullptr),
+        tls_(tls) {}
 
   ~Impl() {
     server_->stop();
@@ -275,6 +278,13 @@ class HttpFace::Impl {
   }
 
   void Routes() {
+    // Prometheus scrapes this (deploy/prometheus): counts and timings, no
+    // business data, so no token (docs/web.md).
+    server_->Get("/metrics", [](const httplib::Request&, httplib::Response& out) {
+      out.set_content(metrics::Exposition(), "text/plain; version=0.0.4; charset=utf-8");
+    });
+    SetErrorHandlers();
+    if (stub_ == nullptr) return;  // metrics only: no queries service to answer through
     const std::string id = "([^/]+)";
     Api("/api/v1/status", &Stub::GetProjectionStatus);
     Api("/api/v1/deadlines", &Stub::Deadlines);
@@ -306,13 +316,23 @@ class HttpFace::Impl {
                request->set_territory(match[1].str());
                return "territory " + match[1].str();
              });
-    server_->set_error_handler([](const httplib::Request& request, httplib::Response& out) {
-      if (out.status == 404 && out.body.empty()) {
+  }
+
+  void SetErrorHandlers() {
+    const bool api = stub_ != nullptr;
+    server_->set_error_handler([api](const httplib::Request& request, httplib::Response& out) {
+      if (out.status == 404 && out.body.empty() && !api) {
+        Error(out, grpc::StatusCode::NOT_FOUND,
+              absl::StrCat(request.path,
+                           ": this bidtraild serves only /metrics; the API and the calendar "
+                           "feeds are served by the one that hosts the queries service"));
+      } else if (out.status == 404 && out.body.empty()) {
         Error(out, grpc::StatusCode::NOT_FOUND,
               absl::StrCat(request.path,
                            ": no such page; the API is under /api/v1/ (status, deadlines, "
                            "winloss, segments, competitors, tenders, tenders/ID/timeline, "
-                           "tenders/ID/as_of, history, verify), the feeds under /calendar/"));
+                           "tenders/ID/as_of, history, verify), the feeds under /calendar/, "
+                           "metrics at /metrics"));
       }
     });
     server_->set_exception_handler(

@@ -26,8 +26,9 @@ class HttpFace {
   };
 
   // Listens, and answers through `queries` (a channel to a QueriesService:
-  // the process's own, or another bidtraild's). INVALID_ARGUMENT for a bad
-  // address or certificate; UNAVAILABLE when the address cannot be bound.
+  // the process's own, or another bidtraild's); with no channel, serves
+  // /metrics alone. INVALID_ARGUMENT for a bad address or certificate;
+  // UNAVAILABLE when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<HttpFace>> Start(const Options& options,
                                                          std::shared_ptr<grpc::Channel> queries);
   // Stops listening; requests in progress finish first.
