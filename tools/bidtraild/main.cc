@@ -18,8 +18,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -330,6 +332,14 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "bidtraild: the bidtrail server.\n"
       "  bidtraild --services=all --listen=127.0.0.1:50051 --data_dir=var/data");
+  // --help lists this program's flags: they are defined in its main.cc,
+  // which absl's default (a file named after the program) does not match.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "/bidtraild/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   if (bidtrail::log::Level level;
       bidtrail::log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {

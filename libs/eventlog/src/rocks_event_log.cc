@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <map>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "bidtrail/common/log.h"
@@ -269,6 +271,7 @@ class RocksEventLog::Impl {
         db_(std::move(database)) {}
 
   ~Impl() {
+    storage_metrics_.reset();  // waits for a scrape reading the database
     CancelSubscriptions();
     StopThreads();
     // What was acknowledged is in the WAL; synced and witnessed at close so
@@ -591,7 +594,13 @@ class RocksEventLog::Impl {
   // between chunks). db_.db is null only while a reopen could not open it.
   absl::Mutex db_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   Database db_ ABSL_GUARDED_BY(db_mu_);
+  // RocksDB's write stalls and compactions, read when /metrics is scraped.
+  std::unique_ptr<metrics::ScrapeHook> storage_metrics_;
 
+ public:
+  void ExportStorageMetrics();
+
+ private:
   // The witness writer (sync on): wakes every 100 ms, witnesses a moved head.
   std::thread witness_thread_;
   absl::Mutex witness_mu_;
@@ -893,6 +902,62 @@ absl::Status RocksEventLog::Impl::StartFromUpstream() {
              {"sequence", upstream_seq_},
              {"head", last_position_}});
   return absl::OkStatus();
+}
+
+void RocksEventLog::Impl::ExportStorageMetrics() {
+  storage_metrics_ = metrics::OnScrape([this] {
+    static prometheus::Gauge& stopped =
+        metrics::Gauges("bidtrail_rocksdb_write_stopped",
+                        "1 while RocksDB stops the event log's writes (a write stall)")
+            .Add({});
+    static prometheus::Gauge& delayed =
+        metrics::Gauges("bidtrail_rocksdb_delayed_write_rate_bytes",
+                        "The rate RocksDB slows the event log's writes to while it delays "
+                        "them, in bytes per second; 0 when it does not")
+            .Add({});
+    static prometheus::Family<prometheus::Gauge>& stalls = metrics::Gauges(
+        "bidtrail_rocksdb_write_stalls",
+        "Write stalls of the event log's database since it opened, by kind: stop, slowdown");
+    static prometheus::Gauge& stops = stalls.Add({{"kind", "stop"}});
+    static prometheus::Gauge& slowdowns = stalls.Add({{"kind", "slowdown"}});
+    static prometheus::Gauge& compacted =
+        metrics::Gauges("bidtrail_rocksdb_compaction_write_bytes",
+                        "Bytes compactions of the event log's database wrote since it opened")
+            .Add({});
+    static prometheus::Gauge& pending =
+        metrics::Gauges("bidtrail_rocksdb_pending_compaction_bytes",
+                        "Bytes RocksDB estimates the event log's compactions still rewrite")
+            .Add({});
+    absl::ReaderMutexLock db_lock(&db_mu_);
+    if (db_.db == nullptr) return;
+    uint64_t value = 0;
+    if (db()->GetIntProperty("rocksdb.is-write-stopped", &value)) stopped.Set(value);
+    if (db()->GetIntProperty("rocksdb.actual-delayed-write-rate", &value)) delayed.Set(value);
+    double stop_count = 0;
+    double slowdown_count = 0;
+    double written = 0;
+    double to_compact = 0;
+    auto number = [](const std::map<std::string, std::string>& stats, const char* key) {
+      auto it = stats.find(key);
+      double parsed = 0;
+      return it != stats.end() && absl::SimpleAtod(it->second, &parsed) ? parsed : 0.0;
+    };
+    for (rocksdb::ColumnFamilyHandle* handle : db_.handles) {
+      std::map<std::string, std::string> stats;
+      if (db()->GetMapProperty(handle, "rocksdb.cfstats", &stats)) {
+        stop_count += number(stats, "io_stalls.total_stop");
+        slowdown_count += number(stats, "io_stalls.total_slowdown");
+        written += number(stats, "compaction.Sum.WriteGB") * (1 << 30);
+      }
+      if (db()->GetIntProperty(handle, "rocksdb.estimate-pending-compaction-bytes", &value)) {
+        to_compact += static_cast<double>(value);
+      }
+    }
+    stops.Set(stop_count);
+    slowdowns.Set(slowdown_count);
+    compacted.Set(written);
+    pending.Set(to_compact);
+  });
 }
 
 void RocksEventLog::Impl::StartFollower() {
@@ -1978,6 +2043,7 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options
   auto impl = std::make_unique<Impl>(options, std::move(env), std::move(database));
   RETURN_IF_ERROR(format_ok);
   RETURN_IF_ERROR(impl->Restore());
+  impl->ExportStorageMetrics();
   if (options.upstream != nullptr) {
     // The log is the upstream's; this database is its replica, which a
     // restart catches up (the upstream is the witness of what was
