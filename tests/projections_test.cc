@@ -1369,6 +1369,12 @@ TEST_F(HttpFaceTest, RefusalsAreJsonWithTheCodeAndAFittingStatus) {
       {"/api/v1/tenders/NOPE/timeline", root_, 404, "NOT_FOUND", "NOPE"},
       {"/api/v2/deadlines", root_, 404, "NOT_FOUND", "the API is under /api/v1/"},
       {"/calendar/all.ics?token=btk_wrong", "", 401, "UNAUTHENTICATED", ""},
+      {"/api/v1/status?token=" + root_, "", 401, "UNAUTHENTICATED",
+       "taken by the calendar feeds only; send it as the header Authorization"},
+      {"/calendar/team/team-north.ics?owner_team=team-south&token=" + root_, "", 400,
+       "INVALID_ARGUMENT", "owner_team: the feed's path names it"},
+      {"/calendar/team/north.ics?token=" + root_, "", 404, "NOT_FOUND",
+       "no tender of team \\\"north\\\" is recorded"},
   };
   for (const Case& c : cases) {
     httplib::Result got = Get(c.path, c.token);
@@ -1377,10 +1383,26 @@ TEST_F(HttpFaceTest, RefusalsAreJsonWithTheCodeAndAFittingStatus) {
     EXPECT_THAT(got->body, HasSubstr("{\"error\":{\"code\":\"" + c.code + "\"")) << c.path;
     EXPECT_THAT(got->body, HasSubstr(c.says)) << c.path;
   }
-  // A token in the URL is for calendar apps only.
-  httplib::Result got = Get("/api/v1/status?token=" + root_, "");
+  // The face only reads.
+  httplib::Result got = client_->Post("/api/v1/deadlines", "{}", "application/json");
   ASSERT_TRUE(got);
-  EXPECT_EQ(got->status, 400) << got->body;
+  EXPECT_EQ(got->status, 405) << got->body;
+  EXPECT_EQ(got->get_header_value("Allow"), "GET");
+  EXPECT_THAT(got->body, HasSubstr("this server only reads (GET)"));
+  // The CLI's spellings and offsets people type: deal-size, +08:00 (its "+"
+  // unencoded arrives as a space).
+  got = Get("/api/v1/winloss?group_by=deal-size", root_);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200) << got->body;
+  got = Get("/api/v1/tenders/T-2/timeline?tz=+08:00", root_);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200) << got->body;
+  EXPECT_THAT(got->body, HasSubstr("+08:00"));
+  // A hash is hex, as expect_hash takes it.
+  got = Get("/api/v1/verify", root_);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200) << got->body;
+  EXPECT_THAT(got->body, ::testing::ContainsRegex("\"head_hash\":\"[0-9a-f]{64}\""));
 }
 
 // The feed a calendar app subscribes to: open deadlines with reminders; a
@@ -1428,9 +1450,10 @@ TEST_F(HttpFaceTest, CalendarFeedsMoveAmendedDeadlinesAndDropDoneOnes) {
   const size_t start = moved.find("DTSTART:", event);
   EXPECT_EQ(moved.substr(start, 24),
             "DTSTART:" + absl::FormatTime("%Y%m%dT%H%M%SZ", Day(25), absl::UTCTimeZone()));
-  // Another team's feed does not hold team-north's tenders.
+  // A team no tender has: said, not served as a calendar that stays empty.
   got = client_->Get("/calendar/team/team-south.ics?token=" + root_);
   ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 404) << got->body;
   EXPECT_THAT(got->body, Not(HasSubstr("BEGIN:VEVENT")));
 }
 

@@ -20,8 +20,8 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -668,7 +668,7 @@ int main(int argc, char** argv) {
                                        queries ? server->InProcessChannel(channel_args) : nullptr);
     if (!started.ok()) return Fail(std::string(started.status().message()));
     http = std::move(started).value();
-    bidtrail::log::Info("bidtraild", "serving HTTP", {{"url", http->url()}});
+    bidtrail::log::Info("http", "listening", {{"url", http->url()}});
   }
 
   const std::string host = listen.substr(0, listen.rfind(':'));

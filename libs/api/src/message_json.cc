@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "bidtrail/common/json.h"
@@ -104,9 +105,16 @@ class MessageJsonWriter {
         return (one ? r->GetBool(message, field) : r->GetRepeatedBool(message, field, index))
                    ? "true"
                    : "false";
-      case FD::CPPTYPE_STRING:
-        return JsonString(one ? r->GetString(message, field)
-                              : r->GetRepeatedString(message, field, index));
+      case FD::CPPTYPE_STRING: {
+        const std::string value =
+            one ? r->GetString(message, field) : r->GetRepeatedString(message, field, index);
+        // Bytes (a hash) as lowercase hex, as people and the API's own
+        // parameters (expect_hash) write them.
+        if (field->type() == FD::TYPE_BYTES) {
+          return JsonString(absl::BytesToHexString(value));
+        }
+        return JsonString(value);
+      }
       case FD::CPPTYPE_ENUM: {
         // The value's word: "open" for TENDER_STATUS_OPEN.
         const google::protobuf::EnumValueDescriptor* value =

@@ -142,6 +142,22 @@ std::vector<std::pair<std::string, std::string>> Params(const httplib::Request& 
   return {request.params.begin(), request.params.end()};
 }
 
+// An IANA zone ("Asia/Shanghai", "UTC") or a fixed offset ("+08:00", whose
+// "+" arrives as a space when left unencoded in a URL).
+bool LoadZone(const std::string& text, absl::TimeZone* zone) {
+  if (absl::LoadTimeZone(text, zone)) return true;
+  int hours = 0;
+  int minutes = 0;
+  if (text.size() == 6 && (text[0] == '+' || text[0] == '-' || text[0] == ' ') && text[3] == ':' &&
+      absl::SimpleAtoi(text.substr(1, 2), &hours) &&
+      absl::SimpleAtoi(text.substr(4, 2), &minutes) && hours <= 14 && minutes < 60) {
+    const int seconds = (hours * 60 + minutes) * 60;
+    *zone = absl::FixedTimeZone(text[0] == '-' ? -seconds : seconds);
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 class HttpFace::Impl {
@@ -204,10 +220,17 @@ class HttpFace::Impl {
     server_->Get(pattern, [this, call, from_path](const httplib::Request& http,
                                                   httplib::Response& out) {
       absl::TimeZone zone = absl::UTCTimeZone();
-      if (http.has_param("tz") && !absl::LoadTimeZone(http.get_param_value("tz"), &zone)) {
+      if (http.has_param("tz") && !LoadZone(http.get_param_value("tz"), &zone)) {
         Error(out, grpc::StatusCode::INVALID_ARGUMENT,
               absl::StrCat("tz: \"", http.get_param_value("tz"),
-                           "\" is not a time zone (an IANA name such as Asia/Shanghai, or UTC)"));
+                           "\" is not a time zone (an IANA name such as Asia/Shanghai, UTC, or "
+                           "an offset such as %2B08:00)"));
+        return;
+      }
+      if (http.has_param("token")) {
+        Error(out, grpc::StatusCode::UNAUTHENTICATED,
+              "token: a token in the URL is taken by the calendar feeds only; send it as the "
+              "header Authorization: Bearer <token>");
         return;
       }
       Request request;
@@ -241,11 +264,19 @@ class HttpFace::Impl {
 
   // GET /calendar/...: the open deadlines the parameters select, for a
   // year ahead unless `within` says otherwise, as an iCalendar feed.
+  // `path_field`: the request field the path sets ("owner_team",
+  // "territory"; "" for none): not a parameter then.
   void Calendar(
-      const std::string& pattern,
+      const std::string& pattern, const std::string& path_field,
       std::function<std::string(const httplib::Match&, v1::DeadlinesRequest*)> set_from_path) {
-    server_->Get(pattern, [this, set_from_path](const httplib::Request& http,
-                                                httplib::Response& out) {
+    server_->Get(pattern, [this, path_field, set_from_path](const httplib::Request& http,
+                                                            httplib::Response& out) {
+      if (!path_field.empty() && http.has_param(path_field)) {
+        Error(out, grpc::StatusCode::INVALID_ARGUMENT,
+              absl::StrCat(path_field, ": the feed's path names it (", http.path,
+                           "); leave the parameter out"));
+        return;
+      }
       v1::DeadlinesRequest request;
       const std::string name = set_from_path(http.matches, &request);
       request.mutable_within()->set_seconds(365 * 24 * 3600);
@@ -269,6 +300,25 @@ class HttpFace::Impl {
         if (response.next_page_token().empty()) break;
         request.set_page_token(response.next_page_token());
       }
+      if (deadlines.empty() && !path_field.empty()) {
+        // A feed named after a team or territory no tender has stays empty
+        // forever in a calendar app: a typo is said, not served.
+        const bool team = path_field == "owner_team";
+        v1::ListTendersRequest any;
+        if (team) any.set_owner_team(request.owner_team());
+        if (!team) any.set_territory(request.territory());
+        any.set_page_size(1);
+        v1::ListTendersResponse found;
+        grpc::Status status = Call(http, true, &Stub::ListTenders, any, &found);
+        if (status.ok() && found.tenders_size() == 0) {
+          Error(out, grpc::StatusCode::NOT_FOUND,
+                absl::StrCat("no tender of ", team ? "team \"" : "territory \"",
+                             team ? request.owner_team() : request.territory(),
+                             "\" is recorded; names are as tenders record them (bidtrail tender "
+                             "search shows each tender's team and territory)"));
+          return;
+        }
+      }
       CalendarOptions options;
       options.name = absl::StrCat("bidtrail deadlines: ", name);
       options.tender_url_prefix = absl::StrCat(url(), "/api/v1/tenders/");
@@ -283,6 +333,18 @@ class HttpFace::Impl {
     server_->Get("/metrics", [](const httplib::Request&, httplib::Response& out) {
       out.set_content(metrics::Exposition(), "text/plain; version=0.0.4; charset=utf-8");
     });
+    // The face only reads: other methods are refused as such.
+    auto read_only = [](const httplib::Request& request, httplib::Response& out) {
+      Error(out, grpc::StatusCode::UNIMPLEMENTED,
+            absl::StrCat(request.method, " ", request.path,
+                         ": this server only reads (GET); record with the CLI or gRPC"));
+      out.status = 405;
+      out.set_header("Allow", "GET");
+    };
+    server_->Post(".*", read_only);
+    server_->Put(".*", read_only);
+    server_->Patch(".*", read_only);
+    server_->Delete(".*", read_only);
     SetErrorHandlers();
     if (stub_ == nullptr) return;  // metrics only: no queries service to answer through
     const std::string id = "([^/]+)";
@@ -304,14 +366,14 @@ class HttpFace::Impl {
         [](const httplib::Match& match, v1::TenderAsOfRequest* request) {
           request->set_tender_id(match[1].str());
         });
-    Calendar("/calendar/all\\.ics",
+    Calendar("/calendar/all\\.ics", "",
              [](const httplib::Match&, v1::DeadlinesRequest*) { return std::string("all teams"); });
-    Calendar("/calendar/team/" + id + "\\.ics",
+    Calendar("/calendar/team/" + id + "\\.ics", "owner_team",
              [](const httplib::Match& match, v1::DeadlinesRequest* request) {
                request->set_owner_team(match[1].str());
                return "team " + match[1].str();
              });
-    Calendar("/calendar/territory/" + id + "\\.ics",
+    Calendar("/calendar/territory/" + id + "\\.ics", "territory",
              [](const httplib::Match& match, v1::DeadlinesRequest* request) {
                request->set_territory(match[1].str());
                return "territory " + match[1].str();
@@ -340,6 +402,12 @@ class HttpFace::Impl {
           Error(out, grpc::StatusCode::INTERNAL, "the request failed inside the server");
         });
     server_->set_logger([](const httplib::Request& request, const httplib::Response& response) {
+      static prometheus::Family<prometheus::Counter>& requests = metrics::Counters(
+          "bidtrail_http_requests_total",
+          "HTTP requests answered, by method and status (refusals before any gRPC call "
+          "included)");
+      requests.Add({{"method", request.method}, {"status", std::to_string(response.status)}})
+          .Increment();
       if (response.status >= 500) {
         log::Warn("http", "request failed", {{"path", request.path}, {"status", response.status}});
       }

@@ -48,7 +48,9 @@ void CollectNames(const Descriptor& type, const std::string& prefix,
 const google::protobuf::EnumValueDescriptor* FindEnumValue(
     const google::protobuf::EnumDescriptor& type, const std::string& text) {
   if (const auto* exact = type.FindValueByName(text)) return exact;
-  const std::string upper = absl::AsciiStrToUpper(text);
+  // "deal-size" as the CLI spells it, or "deal_size".
+  std::string upper = absl::AsciiStrToUpper(text);
+  std::replace(upper.begin(), upper.end(), '-', '_');
   for (int i = 0; i < type.value_count(); ++i) {
     const std::string& name = type.value(i)->name();
     if (name.size() > upper.size() &&
@@ -76,7 +78,11 @@ std::string EnumWords(const google::protobuf::EnumDescriptor& type) {
   return absl::StrJoin(words, ", ");
 }
 
-absl::StatusOr<absl::Time> ParseWhen(const std::string& text, absl::TimeZone zone) {
+absl::StatusOr<absl::Time> ParseWhen(std::string text, absl::TimeZone zone) {
+  // A "+" left unencoded in a URL arrives as a space: "T09:00:00 08:00".
+  if (const size_t space = text.find(' '); space != std::string::npos && space > 10) {
+    text[space] = '+';
+  }
   absl::Time time;
   std::string error;
   if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;

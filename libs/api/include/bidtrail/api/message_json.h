@@ -4,7 +4,8 @@
 // revisions; a win rate of 47/171 is 0.27485380116959063); times RFC 3339
 // in `zone` with its offset; a duration field as its human form ("2d3h")
 // plus `<name>_seconds`; enums as their words ("open" for
-// TENDER_STATUS_OPEN); money as {"amount": "1210000.00", "currency": "CNY"};
+// TENDER_STATUS_OPEN); bytes (hashes) in lowercase hex; money as
+// {"amount": "1210000.00", "currency": "CNY"};
 // scalars always present, messages and optional fields only when set.
 #ifndef BIDTRAIL_API_MESSAGE_JSON_H_
 #define BIDTRAIL_API_MESSAGE_JSON_H_
