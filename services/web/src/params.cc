@@ -127,9 +127,55 @@ class Filler {
   absl::Status Unknown(const std::string& name) const {
     std::vector<std::string> names;
     CollectNames(*request_->GetDescriptor(), "", &names);
+    const std::string guess = Closest(name, names);
     return absl::InvalidArgumentError(
-        absl::StrCat(name, ": not a parameter of this call; it takes ",
+        absl::StrCat(name, ": not a parameter of this call",
+                     guess.empty() ? "." : "; did you mean " + guess + "?", " It takes ",
                      names.empty() ? "none" : absl::StrJoin(names, ", ")));
+  }
+
+  // The parameter `name` was most likely meant as: the same letters without
+  // separators ("group-by", "groupby" for group_by), the last part of a
+  // nested one ("currency" for reporting.currency), or one typo away.
+  static std::string Closest(const std::string& name, const std::vector<std::string>& names) {
+    auto letters = [](const std::string& text) {
+      std::string out;
+      for (char c : text) {
+        if (c != '_' && c != '-' && c != '.')
+          out += absl::ascii_tolower(static_cast<unsigned char>(c));
+      }
+      return out;
+    };
+    const std::string wanted = letters(name);
+    for (const std::string& candidate : names) {
+      if (letters(candidate) == wanted) return candidate;
+    }
+    for (const std::string& candidate : names) {
+      const size_t dot = candidate.rfind('.');
+      if (dot != std::string::npos && letters(candidate.substr(dot + 1)) == wanted) {
+        return candidate;
+      }
+    }
+    for (const std::string& candidate : names) {
+      if (Distance(letters(candidate), wanted) <= 1) return candidate;
+    }
+    return "";
+  }
+
+  // Levenshtein distance.
+  static size_t Distance(const std::string& a, const std::string& b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        const size_t above = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diagonal = above;
+      }
+    }
+    return row[b.size()];
   }
 
   absl::Status SetField(Message* message, const FieldDescriptor& field, const std::string& value) {
