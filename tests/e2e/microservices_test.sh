@@ -38,7 +38,10 @@ start() {
   "$BIN/bidtraild" --listen=127.0.0.1:0 --port_file="$WORK/$name.port" "$@" >>"$WORK/$name.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
-  for _ in $(seq 1 200); do
+  # Up to 30 s: a bidtraild on a JetStream cluster whose node just came back
+  # waits for the stream's leader before it listens (10 s was seen too short
+  # in a CI run). A process that exits is noticed at once.
+  for _ in $(seq 1 600); do
     [ -s "$WORK/$name.port" ] && break
     kill -0 "$pid" 2>/dev/null || fail "$name exited at start"
     sleep 0.05
