@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bidtrail/common/nearest.h"
 #include "bidtrail/common/time_zone.h"
 #include "bidtrail/common/validate.h"
 #include "bidtrail/v1/tender_events.pb.h"
@@ -90,11 +91,6 @@ v1::Party ParseParty(const std::string& text);
 // --FLAG's party: "id" or "id:name"; an id with spaces is refused as a name
 // typed without its id.
 absl::StatusOr<v1::Party> PartyFlag(const std::string& flag, const std::string& text);
-
-// The candidate nearest to `typed` (a typo of it: few edits, or a prefix);
-// nullopt when none is near.
-std::optional<std::string> Nearest(const std::string& typed,
-                                   const std::vector<std::string>& candidates);
 
 // INVALID_ARGUMENT for a flag whose value is not one of `choices`:
 // `--status: "closed" is not one of open, awarded, ...`, with the nearest

@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "bidtrail/common/enum_names.h"
 #include "bidtrail/common/json.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/time_zone.h"
@@ -26,17 +27,6 @@ std::string FullPrecision(double value) {
 }
 
 namespace {
-
-// "TenderStatus" -> "TENDER_STATUS_".
-std::string EnumPrefix(const std::string& type_name) {
-  std::string prefix;
-  for (size_t i = 0; i < type_name.size(); ++i) {
-    const char c = type_name[i];
-    if (i > 0 && std::isupper(static_cast<unsigned char>(c))) prefix += '_';
-    prefix += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return prefix + "_";
-}
 
 class MessageJsonWriter {
  public:
@@ -119,10 +109,8 @@ class MessageJsonWriter {
         // The value's word: "open" for TENDER_STATUS_OPEN.
         const google::protobuf::EnumValueDescriptor* value =
             one ? r->GetEnum(message, field) : r->GetRepeatedEnum(message, field, index);
-        std::string word = value->name();
-        const std::string prefix = EnumPrefix(value->type()->name());
-        if (word.rfind(prefix, 0) == 0) word = word.substr(prefix.size());
-        return JsonString(absl::AsciiStrToLower(word));
+        const std::string word = EnumWord(*value->type(), value->number());
+        return JsonString(word.empty() ? absl::AsciiStrToLower(value->name()) : word);
       }
       case FD::CPPTYPE_MESSAGE: {
         const google::protobuf::Message& inner =

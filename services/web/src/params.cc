@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "bidtrail/common/enum_names.h"
+#include "bidtrail/common/nearest.h"
 #include "bidtrail/common/proto_time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/duration.pb.h"
@@ -44,38 +46,13 @@ void CollectNames(const Descriptor& type, const std::string& prefix,
   }
 }
 
-// "quarter" or "WIN_LOSS_GROUP_BY_QUARTER" for an enum of type WinLossGroupBy.
+// "quarter" or "WIN_LOSS_GROUP_BY_QUARTER" for an enum of type WinLossGroupBy
+// ("deal-size" as the CLI spells it, too).
 const google::protobuf::EnumValueDescriptor* FindEnumValue(
     const google::protobuf::EnumDescriptor& type, const std::string& text) {
   if (const auto* exact = type.FindValueByName(text)) return exact;
-  // "deal-size" as the CLI spells it, or "deal_size".
-  std::string upper = absl::AsciiStrToUpper(text);
-  std::replace(upper.begin(), upper.end(), '-', '_');
-  for (int i = 0; i < type.value_count(); ++i) {
-    const std::string& name = type.value(i)->name();
-    if (name.size() > upper.size() &&
-        name.compare(name.size() - upper.size(), upper.size(), upper) == 0 &&
-        name[name.size() - upper.size() - 1] == '_') {
-      return type.value(i);
-    }
-  }
-  return nullptr;
-}
-
-std::string EnumWords(const google::protobuf::EnumDescriptor& type) {
-  // The common prefix of the values' names, left out.
-  std::vector<std::string> words;
-  const std::string first = type.value_count() > 0 ? type.value(0)->name() : "";
-  size_t prefix = first.rfind('_') == std::string::npos ? 0 : first.rfind('_') + 1;
-  for (int i = 0; i < type.value_count(); ++i) {
-    const std::string& name = type.value(i)->name();
-    while (prefix > 0 && name.compare(0, prefix, first, 0, prefix) != 0) --prefix;
-  }
-  for (int i = 0; i < type.value_count(); ++i) {
-    const std::string word = absl::AsciiStrToLower(type.value(i)->name().substr(prefix));
-    if (word != "unspecified") words.push_back(word);
-  }
-  return absl::StrJoin(words, ", ");
+  const int number = EnumValueOfWord(type, text);
+  return number != 0 ? type.FindValueByNumber(number) : nullptr;
 }
 
 absl::StatusOr<absl::Time> ParseWhen(std::string text, absl::TimeZone zone) {
@@ -157,25 +134,9 @@ class Filler {
       }
     }
     for (const std::string& candidate : names) {
-      if (Distance(letters(candidate), wanted) <= 1) return candidate;
+      if (EditDistance(letters(candidate), wanted) <= 1) return candidate;
     }
     return "";
-  }
-
-  // Levenshtein distance.
-  static size_t Distance(const std::string& a, const std::string& b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-      size_t diagonal = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= b.size(); ++j) {
-        const size_t above = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-        diagonal = above;
-      }
-    }
-    return row[b.size()];
   }
 
   absl::Status SetField(Message* message, const FieldDescriptor& field, const std::string& value) {
@@ -234,7 +195,8 @@ class Filler {
       case FieldDescriptor::CPPTYPE_ENUM: {
         const auto* found = FindEnumValue(*field.enum_type(), value);
         if (found == nullptr) {
-          return absl::InvalidArgumentError(absl::StrCat("one of ", EnumWords(*field.enum_type())));
+          return absl::InvalidArgumentError(
+              absl::StrCat("one of ", absl::StrJoin(EnumWords(*field.enum_type()), ", ")));
         }
         repeated ? r->AddEnum(message, &field, found) : r->SetEnum(message, &field, found);
         return absl::OkStatus();
