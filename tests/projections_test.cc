@@ -1462,6 +1462,148 @@ TEST_F(HttpFaceTest, CalendarFeedsMoveAmendedDeadlinesAndDropDoneOnes) {
   EXPECT_THAT(got->body, Not(HasSubstr("BEGIN:VEVENT")));
 }
 
+// "mine": the deadlines of the tenders the caller recorded on. alice
+// recorded the history; root recorded nothing.
+TEST_F(HttpFaceTest, TheMineFeedHoldsTheCallersOwnTenders) {
+  StartHttp();
+  const std::string alice = auth::NewToken();
+  ASSERT_THAT(authenticator_->Record({auth::testing::Granted("alice", v1::ROLE_MANAGER, {"*"}),
+                                      auth::testing::Issued(alice, "alice")},
+                                     "root", eventlog::ExpectedRevision::Any()),
+              ::bidtrail::testing::IsOk());
+  const std::string as_of = "as_of=" + FormatRfc3339(Day(1), absl::UTCTimeZone());
+  httplib::Result got = client_->Get("/calendar/mine.ics?" + as_of + "&token=" + alice);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+  EXPECT_THAT(got->body, HasSubstr("X-WR-CALNAME:bidtrail deadlines: mine\r\n"));
+  EXPECT_THAT(got->body, HasSubstr("UID:T-1/submission@bidtrail\r\n"));
+  got = client_->Get("/calendar/mine.ics?" + as_of + "&token=" + root_);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+  EXPECT_THAT(got->body, Not(HasSubstr("BEGIN:VEVENT"))) << "root recorded no tender";
+  // The same through the API and gRPC: mine=true.
+  v1::DeadlinesRequest request;
+  ToProtoTime(Day(1), request.mutable_as_of());
+  request.mutable_within()->set_seconds(30 * 86400);
+  request.set_mine(true);
+  v1::DeadlinesResponse mine;
+  ASSERT_TRUE(stub_->Deadlines(As(alice).get(), request, &mine).ok());
+  EXPECT_GT(mine.deadlines_size(), 0);
+  ASSERT_TRUE(stub_->Deadlines(As(root_).get(), request, &mine).ok());
+  EXPECT_EQ(mine.deadlines_size(), 0);
+  EXPECT_EQ(mine.stale_size(), 0);
+}
+
+// The dashboard's pages: a page without credentials, or with a token no
+// longer accepted, goes to the sign-in page; signing in sets the cookie
+// (HttpOnly, SameSite=Strict) and goes back; the pages and the files they
+// load; sign-in and -out refused from another site's page.
+TEST_F(HttpFaceTest, PagesAskToSignInAndSigningInSetsAStrictCookie) {
+  StartHttp();
+  httplib::Result got = client_->Get("/");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 303);
+  EXPECT_EQ(got->get_header_value("Location"), "/board");
+  got = client_->Get("/winloss?territory=north");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 303);
+  // (httplib's client decodes a Location header; the browser test follows
+  // one with two parameters there and back.)
+  EXPECT_EQ(got->get_header_value("Location"), "/signin?next=/winloss?territory=north");
+  // A cookie whose token is not accepted: signed in again, the cookie cleared.
+  got = client_->Get("/board", {{"Cookie", "bidtrail_token=btk_revoked"}});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 303);
+  EXPECT_THAT(got->get_header_value("Location"), HasSubstr("refused=1"));
+  EXPECT_THAT(got->get_header_value("Set-Cookie"), HasSubstr("Max-Age=0"));
+  got = client_->Get("/signin?refused=1&next=%2Fboard");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200);
+  EXPECT_THAT(got->body, HasSubstr("not accepted"));
+  EXPECT_THAT(got->body, HasSubstr("name=\"next\" value=\"/board\""));
+
+  // Signing in: a wrong token is refused on the page, a good one sets the
+  // cookie and goes where it was asked.
+  got = client_->Post("/signin", "token=btk_wrong&next=%2Fboard",
+                      "application/x-www-form-urlencoded");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 401);
+  EXPECT_THAT(got->body, HasSubstr("not accepted"));
+  EXPECT_EQ(got->get_header_value("Set-Cookie"), "");
+  got = client_->Post("/signin", "token=" + root_ + "&next=%2Fwinloss%3Fterritory%3Dnorth",
+                      "application/x-www-form-urlencoded");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 303);
+  EXPECT_EQ(got->get_header_value("Location"), "/winloss?territory=north");
+  EXPECT_EQ(got->get_header_value("Set-Cookie"),
+            "bidtrail_token=" + root_ + "; Path=/; HttpOnly; SameSite=Strict");
+  // `next` elsewhere than this server is not followed.
+  for (const char* elsewhere :
+       {"https%3A%2F%2Fevil.example%2F", "%2F%2Fevil.example", "%2F%5Cevil.example"}) {
+    got = client_->Post("/signin", "token=" + root_ + "&next=" + elsewhere,
+                        "application/x-www-form-urlencoded");
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->get_header_value("Location"), "/board") << elsewhere;
+  }
+  // From another site's page: refused, no cookie.
+  got = client_->Post("/signin", {{"Origin", "https://evil.example"}}, "token=" + root_,
+                      "application/x-www-form-urlencoded");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 403);
+  EXPECT_EQ(got->get_header_value("Set-Cookie"), "");
+  got = client_->Post("/signout", {{"Origin", "https://evil.example"}}, "", "text/plain");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 403);
+  got = client_->Post("/signout", "", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 303);
+  EXPECT_THAT(got->get_header_value("Set-Cookie"), HasSubstr("bidtrail_token=; Path=/; Max-Age=0"));
+
+  // Signed in: each page is its shell, with a policy that keeps scripts to
+  // this server; the files it names are served and cached for good.
+  const httplib::Headers cookie = {{"Cookie", "bidtrail_token=" + root_}};
+  std::string script;
+  for (const char* page : {"board", "winloss", "segments", "competitors"}) {
+    got = client_->Get(std::string("/") + page, cookie);
+    ASSERT_TRUE(got);
+    ASSERT_EQ(got->status, 200) << page;
+    EXPECT_THAT(got->body, HasSubstr(std::string("data-page=\"") + page + "\""));
+    EXPECT_THAT(got->get_header_value("Content-Security-Policy"), HasSubstr("default-src 'self'"));
+    EXPECT_EQ(got->get_header_value("X-Frame-Options"), "DENY");
+    EXPECT_EQ(absl::StrContains(got->body, "uPlot.iife.min.js"), std::string(page) == "winloss")
+        << "the chart library only where there is a chart";
+    const size_t at = got->body.find("/static/app.js?v=");
+    ASSERT_NE(at, std::string::npos);
+    script = got->body.substr(at, got->body.find('"', at) - at);
+  }
+  got = client_->Get("/tenders/T-2", cookie);
+  ASSERT_TRUE(got);
+  EXPECT_THAT(got->body, HasSubstr("data-tender=\"T-2\""));
+  got = client_->Get("/tenders/%3Cscript%3E", cookie);
+  ASSERT_TRUE(got);
+  EXPECT_THAT(got->body, Not(HasSubstr("<script>"))) << "the id is escaped";
+  got = client_->Get(script);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(got->get_header_value("Cache-Control"), "public, max-age=31536000, immutable");
+  EXPECT_THAT(got->body, HasSubstr("/api/v1/"));
+  got = client_->Get("/static/uPlot.iife.min.js");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->get_header_value("Cache-Control"), "no-cache") << "unversioned";
+  // Offered brotli and gzip, as browsers do: gzip (brotli at httplib's
+  // quality costs 60-90 ms a response).
+  got = client_->Get(script, {{"Accept-Encoding", "gzip, deflate, br"}});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->get_header_value("Content-Encoding"), "gzip");
+  for (const char* missing : {"/static/page.html", "/static/nothing.js", "/static/..%2Fetc"}) {
+    got = client_->Get(missing);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->status, 404) << missing;
+  }
+}
+
 // The value of the sample `series` (name and labels, as written) in a
 // Prometheus text exposition; -1 when absent.
 double Sample(const std::string& exposition, const std::string& series) {

@@ -168,6 +168,7 @@ int Deadlines(const Client& client, const Args& args) {
   if (!args.Has("stale-after")) request.clear_stale_after();
   request.set_territory(args.Get("territory"));
   request.set_owner_team(args.Get("team"));
+  request.set_mine(args.Has("mine"));
   request.set_buyer_id(args.Get("buyer"));
   ASSIGN_OR_USAGE(*request.mutable_source(), SourceFlag(args));
   request.set_page_size(1000);
@@ -891,6 +892,7 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
         {"territory", "NAME", "only this territory"},
         {"team", "NAME", "only this owner team"},
         {"buyer", "ID", "only this buyer"},
+        {"mine", "", "only the tenders you recorded something on"},
         kSource,
         {"docs-risk", "DURATION", "documents at-risk window (default 48h)"},
         {"bid-risk", "DURATION", "submission at-risk window (default 72h)"},

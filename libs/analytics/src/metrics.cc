@@ -1074,8 +1074,13 @@ std::vector<v1::CompetitorSummary> Competitors(const CompetitionSet& competition
     summary.set_their_wins(record->their_wins);
     summary.set_our_wins(record->our_wins);
     if (!record->differences.empty()) {
+      // Summed in value order, not in the order competitions are met: that
+      // order differs between a projection folded live and one loaded or
+      // rebuilt, and a floating sum would differ in its last digits.
+      std::vector<double> differences = record->differences;
+      std::sort(differences.begin(), differences.end());
       double sum = 0;
-      for (double d : record->differences) sum += d;
+      for (double d : differences) sum += d;
       summary.set_mean_price_difference(sum / record->differences.size());
     }
     result.push_back(std::move(summary));

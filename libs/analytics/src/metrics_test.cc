@@ -4,6 +4,7 @@
 // currencies, an amendment that moves a deadline into the next quarter.
 #include "bidtrail/analytics/metrics.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <thread>
@@ -381,6 +382,26 @@ TEST(SegmentsTest, NineGridWithAndWithoutRates) {
   // A window that ends before the awards: nobody on the grid.
   options.as_of = Day(20);
   EXPECT_EQ(Segments(History(), options).buyers_size(), 0);
+}
+
+// The mean price difference is the same number whatever order the
+// competitions are met in (a projection folded live and one loaded from its
+// store meet them in different orders): (0.1 + 0.2) + 0.3 and
+// (0.3 + 0.2) + 0.1 differ in their last bit.
+TEST(CompetitorsTest, MeanPriceDifferenceDoesNotDependOnTheOrderOfCompetitions) {
+  std::vector<std::vector<v1::TenderEvent>> tenders;
+  for (const char* theirs : {"110", "120", "130"}) {
+    tenders.push_back({Discovered(), Bid(kUs, "100", Day(19)), Bid("C-1", theirs, Day(19))});
+  }
+  const auto forward =
+      Competitors(SetOf(tenders), kUs, absl::InfinitePast(), absl::InfiniteFuture());
+  std::reverse(tenders.begin(), tenders.end());
+  const auto backward =
+      Competitors(SetOf(tenders), kUs, absl::InfinitePast(), absl::InfiniteFuture());
+  ASSERT_EQ(forward.size(), 1u);
+  ASSERT_EQ(backward.size(), 1u);
+  EXPECT_EQ(forward[0].mean_price_difference(), backward[0].mean_price_difference());
+  EXPECT_THAT(forward[0].mean_price_difference(), DoubleNear(0.2, 1e-12));
 }
 
 TEST(CompetitorsTest, RecordsAgainstEachCompetitor) {

@@ -13,6 +13,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "bidtrail/common/log.h"
 #include "bidtrail/common/status_macros.h"
 
 namespace bidtrail::eventlog {
@@ -112,7 +114,25 @@ class NatsUpstream::Impl {
     js_options.PublishAsync.MaxPending = 1024;
     RETURN_IF_ERROR(
         FromNats(natsConnection_JetStream(&js_, connection_, &js_options), 0, "JetStream"));
-    RETURN_IF_ERROR(EnsureStream());
+    // A cluster that has just started places no stream until its nodes
+    // know each other (JetStream answers "no suitable peers" or "temporarily
+    // unavailable" meanwhile): wait for it, as for a node coming back.
+    const absl::Time give_up = absl::Now() + std::max(options_.timeout, absl::Seconds(30));
+    for (int attempt = 0;; ++attempt) {
+      jsErrCode js_error = static_cast<jsErrCode>(0);
+      absl::Status ensured = EnsureStream(&js_error);
+      const bool forming = js_error == JSClusterNoPeersErr || js_error == JSClusterNotAvailErr ||
+                           js_error == JSClusterNotLeaderErr || js_error == JSClusterIncompleteErr;
+      if (ensured.ok() || !forming || absl::Now() >= give_up) {
+        RETURN_IF_ERROR(ensured);
+        break;
+      }
+      if (attempt == 0) {
+        log::Info("eventlog", "waiting for the JetStream cluster to place the stream",
+                  {{"upstream", Describe()}, {"error", ensured.ToString()}});
+      }
+      absl::SleepFor(absl::Milliseconds(250));
+    }
     return EnsureGenesis();
   }
 
@@ -343,9 +363,10 @@ class NatsUpstream::Impl {
   std::string Describe() const { return absl::StrCat(Servers(), " stream ", options_.stream); }
 
  private:
-  absl::Status EnsureStream() {
+  // `*js_error`: JetStream's error code when it refused.
+  absl::Status EnsureStream(jsErrCode* js_error_out) {
     jsStreamInfo* info = nullptr;
-    jsErrCode js_error = static_cast<jsErrCode>(0);
+    jsErrCode& js_error = *js_error_out;
     natsStatus status = js_GetStreamInfo(&info, js_, options_.stream.c_str(), nullptr, &js_error);
     if (status == NATS_OK) {
       absl::Status fits = Fits(*info->Config);

@@ -4,12 +4,14 @@
 #include <map>
 #include <thread>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "bidtrail/analytics/metrics.h"
 #include "bidtrail/api/views.h"
 #include "bidtrail/auth/access.h"
@@ -329,8 +331,19 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
           return Invalid("page_token: not a token this server issued");
         }
         ASSIGN_OR_RETURN(const analytics::Source source, SourceField(request->source()));
+        // mine: the tenders whose streams the caller's own records name.
+        absl::flat_hash_set<std::string> mine;
+        if (request->mine()) {
+          RETURN_IF_ERROR(
+              engine_->ScanActor(reader.principal, 0, [&mine](const readmodel::ActorEntry& entry) {
+                absl::string_view stream = entry.stream_id;
+                if (absl::ConsumePrefix(&stream, "tender-")) mine.emplace(stream);
+                return true;
+              }));
+        }
         auto selected = [&](const auto& stored) {
           return reader.Reads(stored.territory()) &&
+                 (!request->mine() || mine.contains(stored.tender_id())) &&
                  (request->territory().empty() || stored.territory() == request->territory()) &&
                  (request->owner_team().empty() || stored.owner_team() == request->owner_team()) &&
                  (request->buyer_id().empty() || stored.buyer().id() == request->buyer_id()) &&

@@ -2,8 +2,10 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <set>
 #include <thread>
 #include <utility>
@@ -26,6 +28,7 @@
 #include "bidtrail/web/calendar.h"
 #include "bidtrail/web/params.h"
 #include "grpcpp/client_context.h"
+#include "pages.h"
 
 namespace bidtrail::web {
 namespace {
@@ -103,6 +106,21 @@ std::string Authorization(const httplib::Request& request, bool token_parameter)
   return "";
 }
 
+// Percent-encodes all but the unreserved characters (RFC 3986): a path
+// and its query as one parameter's value.
+std::string UrlEncode(absl::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      constexpr char kDigits[] = "0123456789ABCDEF";
+      out += {'%', kDigits[c >> 4], kDigits[c & 15]};
+    }
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> Params(const httplib::Request& request) {
   return {request.params.begin(), request.params.end()};
 }
@@ -149,6 +167,31 @@ class HttpFace::Impl {
     if (host_.size() > 2 && host_.front() == '[' && host_.back() == ']') {
       host_ = host_.substr(1, host_.size() - 2);
     }
+    // The face only reads: a form field is all a request body holds.
+    server_->set_payload_max_length(64 * 1024);
+    // A response is written as headers then body: with Nagle's algorithm
+    // the body waits for the client's delayed acknowledgement (40 ms on
+    // Linux) on a kept-alive connection. Pages make several requests each.
+    server_->set_tcp_nodelay(true);
+    server_->set_keep_alive_max_count(100);
+    // httplib compresses with brotli, at its slowest quality, whenever a
+    // client offers it: 60-90 ms of CPU for 50 KB, where gzip takes 3 ms
+    // and is nearly as small. Browsers offer both: they get gzip.
+    server_->set_pre_routing_handler([](const httplib::Request& request, httplib::Response&) {
+      // The request is the server's own, not const: only its handlers'
+      // view of it is.
+      httplib::Headers& headers = const_cast<httplib::Request&>(request).headers;
+      const auto [first, last] = headers.equal_range("Accept-Encoding");
+      for (auto it = first; it != last; ++it) {
+        std::vector<std::string> kept;
+        for (absl::string_view token : absl::StrSplit(it->second, ',', absl::SkipWhitespace())) {
+          token = absl::StripAsciiWhitespace(token);
+          if (!absl::StartsWith(token, "br")) kept.emplace_back(token);
+        }
+        it->second = absl::StrJoin(kept, ", ");
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
     Routes();
     if (port == 0) {
       port_ = server_->bind_to_any_port(host_);
@@ -265,7 +308,7 @@ class HttpFace::Impl {
         if (response.next_page_token().empty()) break;
         request.set_page_token(response.next_page_token());
       }
-      if (deadlines.empty() && !path_field.empty()) {
+      if (deadlines.empty() && (path_field == "owner_team" || path_field == "territory")) {
         // A feed named after a team or territory no tender has stays empty
         // forever in a calendar app: a typo is said, not served.
         const bool team = path_field == "owner_team";
@@ -286,8 +329,7 @@ class HttpFace::Impl {
       }
       CalendarOptions options;
       options.name = absl::StrCat("bidtrail deadlines: ", name);
-      options.tender_url_prefix = absl::StrCat(url(), "/api/v1/tenders/");
-      options.tender_url_suffix = "/timeline";
+      options.tender_url_prefix = absl::StrCat(url(), "/tenders/");
       out.set_content(DeadlinesCalendar(deadlines, options), "text/calendar; charset=utf-8");
     });
   }
@@ -306,6 +348,7 @@ class HttpFace::Impl {
       out.status = 405;
       out.set_header("Allow", "GET");
     };
+    if (stub_ != nullptr) Pages();
     server_->Post(".*", read_only);
     server_->Put(".*", read_only);
     server_->Patch(".*", read_only);
@@ -333,6 +376,12 @@ class HttpFace::Impl {
         });
     Calendar("/calendar/all\\.ics", "",
              [](const httplib::Match&, v1::DeadlinesRequest*) { return std::string("all teams"); });
+    // The caller's own: the tenders the token's principal recorded on.
+    Calendar("/calendar/mine\\.ics", "mine",
+             [](const httplib::Match&, v1::DeadlinesRequest* request) {
+               request->set_mine(true);
+               return std::string("mine");
+             });
     Calendar("/calendar/team/" + id + "\\.ics", "owner_team",
              [](const httplib::Match& match, v1::DeadlinesRequest* request) {
                request->set_owner_team(match[1].str());
@@ -343,6 +392,161 @@ class HttpFace::Impl {
                request->set_territory(match[1].str());
                return "territory " + match[1].str();
              });
+  }
+
+  // Where a page sends a caller without valid credentials: the sign-in
+  // page, which comes back here once signed in.
+  static void ToSignIn(const httplib::Request& http, httplib::Response& out, bool refused) {
+    std::string here = http.path;
+    if (const size_t query = http.target.find('?'); query != std::string::npos) {
+      here += http.target.substr(query);
+    }
+    out.status = 303;
+    out.set_header("Location",
+                   absl::StrCat("/signin?next=", UrlEncode(here), refused ? "&refused=1" : ""));
+    if (refused) ClearCookie(out);
+  }
+
+  static void ClearCookie(httplib::Response& out) {
+    out.set_header("Set-Cookie", "bidtrail_token=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+  }
+
+  // A page's headers: no framing, no sniffing, scripts and styles from this
+  // server only (uPlot sets styles from script).
+  static void PageHeaders(httplib::Response& out) {
+    out.set_header("Content-Security-Policy",
+                   "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                   "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+    out.set_header("X-Content-Type-Options", "nosniff");
+    out.set_header("X-Frame-Options", "DENY");
+    out.set_header("Referrer-Policy", "same-origin");
+    out.set_header("Cache-Control", "no-store");
+  }
+
+  // Whether a form post comes from a page of this server: a browser sends
+  // Origin with every POST; another site's form is refused (no one is
+  // signed in or out behind their back).
+  bool SameOrigin(const httplib::Request& http) const {
+    const std::string origin = http.get_header_value("Origin");
+    if (origin.empty()) return true;  // not a browser's cross-site post
+    return origin == absl::StrCat(tls_ ? "https://" : "http://", http.get_header_value("Host"));
+  }
+
+  // Whether `token` proves someone: one call with it. Only UNAUTHENTICATED
+  // refuses it (a role without this call is still signed in).
+  grpc::StatusCode Check(const std::string& authorization) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.AddMetadata("authorization", authorization);
+    v1::GetProjectionStatusResponse response;
+    return stub_->GetProjectionStatus(&context, {}, &response).error_code();
+  }
+
+  void Page(const std::string& pattern, const std::string& page, const std::string& title) {
+    server_->Get(pattern,
+                 [this, page, title](const httplib::Request& http, httplib::Response& out) {
+                   const std::string authorization = Authorization(http, false);
+                   if (authorization.empty()) return ToSignIn(http, out, false);
+                   if (Check(authorization) == grpc::StatusCode::UNAUTHENTICATED) {
+                     return ToSignIn(http, out, true);
+                   }
+                   const std::string tender = page == "tender" ? http.matches[1].str() : "";
+                   PageHeaders(out);
+                   out.set_content(PageHtml(page, tender.empty() ? title : tender, tender),
+                                   "text/html; charset=utf-8");
+                 });
+  }
+
+  // The dashboard (docs/web.md): pages, sign-in and out, static files.
+  void Pages() {
+    server_->Get("/", [](const httplib::Request&, httplib::Response& out) {
+      out.set_redirect("/board", 303);
+    });
+    Page("/board", "board", "Deadlines");
+    Page("/winloss", "winloss", "Win/loss");
+    Page("/segments", "segments", "Nine-grid");
+    Page("/competitors", "competitors", "Competitors");
+    Page("/tenders/([^/]+)", "tender", "Tender");
+    server_->Get("/signin", [](const httplib::Request& http, httplib::Response& out) {
+      PageHeaders(out);
+      out.set_content(
+          SignInHtml(
+              http.get_param_value("next"),
+              http.has_param("refused")
+                  ? "Your token was not accepted (revoked, expired or mistyped): sign in again."
+                  : ""),
+          "text/html; charset=utf-8");
+    });
+    server_->Post("/signin", [this](const httplib::Request& http, httplib::Response& out) {
+      httplib::Params form;
+      httplib::detail::parse_query_text(http.body, form);
+      auto field = [&form](const std::string& name) {
+        auto it = form.find(name);
+        return it == form.end() ? std::string() : it->second;
+      };
+      const std::string next = LocalPath(field("next"));
+      PageHeaders(out);
+      if (!SameOrigin(http)) {
+        out.status = 403;
+        out.set_content(SignInHtml(next, "This sign-in came from another site's page: refused."),
+                        "text/html; charset=utf-8");
+        return;
+      }
+      const std::string token(absl::StripAsciiWhitespace(field("token")));
+      const bool well_formed = !token.empty() && token.size() < 512 &&
+                               std::all_of(token.begin(), token.end(), [](char c) {
+                                 return absl::ascii_isalnum(c) || c == '_' || c == '-';
+                               });
+      const grpc::StatusCode checked =
+          well_formed ? Check("Bearer " + token) : grpc::StatusCode::UNAUTHENTICATED;
+      if (checked == grpc::StatusCode::UNAUTHENTICATED) {
+        out.status = 401;
+        out.set_content(
+            SignInHtml(next, token.empty() ? "Give your token."
+                                           : "That token is not accepted (revoked, expired or "
+                                             "mistyped). Tokens look like btk_…"),
+            "text/html; charset=utf-8");
+        return;
+      }
+      if (checked == grpc::StatusCode::UNAVAILABLE) {
+        out.status = 503;
+        out.set_content(SignInHtml(next, "The server cannot check tokens now; try again shortly."),
+                        "text/html; charset=utf-8");
+        return;
+      }
+      // HttpOnly: no script reads it; SameSite=Strict: no other site's
+      // page sends it; Secure under TLS. A session cookie: it ends with the
+      // browser, and the token's own expiry and revocation still hold.
+      out.set_header("Set-Cookie",
+                     absl::StrCat("bidtrail_token=", token, "; Path=/; HttpOnly; SameSite=Strict",
+                                  tls_ ? "; Secure" : ""));
+      out.status = 303;
+      out.set_header("Location", next);
+    });
+    server_->Post("/signout", [this](const httplib::Request& http, httplib::Response& out) {
+      if (!SameOrigin(http)) {
+        out.status = 403;
+        out.set_content("sign-out from another site's page: refused\n", "text/plain");
+        return;
+      }
+      ClearCookie(out);
+      out.status = 303;
+      out.set_header("Location", "/signin");
+    });
+    server_->Get("/static/([^/]+)", [](const httplib::Request& http, httplib::Response& out) {
+      std::optional<StaticResponse> file = FindStatic(http.matches[1].str());
+      if (!file) {
+        out.status = 404;
+        out.set_content("no such file\n", "text/plain");
+        return;
+      }
+      // The pages name files with the build's version: cached for good.
+      out.set_header("Cache-Control", http.get_param_value("v") == StaticVersion()
+                                          ? "public, max-age=31536000, immutable"
+                                          : "no-cache");
+      out.set_header("X-Content-Type-Options", "nosniff");
+      out.set_content(std::string(file->content), file->content_type);
+    });
   }
 
   void SetErrorHandlers() {
@@ -356,7 +560,8 @@ class HttpFace::Impl {
       } else if (out.status == 404 && out.body.empty()) {
         Error(out, grpc::StatusCode::NOT_FOUND,
               absl::StrCat(request.path,
-                           ": no such page; the API is under /api/v1/ (status, deadlines, "
+                           ": no such page; the dashboard is at /board, the API is under /api/v1/ "
+                           "(status, deadlines, "
                            "winloss, segments, competitors, tenders, tenders/ID/timeline, "
                            "tenders/ID/as_of, history, verify), the feeds under /calendar/, "
                            "metrics at /metrics"));

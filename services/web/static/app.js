@@ -1,0 +1,838 @@
+// bidtrail's dashboard (docs/web.md). Each page is a shell served by
+// bidtraild; this script fetches the JSON API (/api/v1/, same origin, with
+// the sign-in cookie) and draws the page. It only reads. Data goes into the
+// page as text (textContent), never as markup.
+'use strict';
+
+(function () {
+  const page = document.body.dataset.page;
+  const params = new URLSearchParams(location.search);
+  // Times are shown in the viewer's zone unless the URL names one (?tz=).
+  // A browser zone the server does not know falls back to UTC (api()).
+  let zone = params.get('tz') || browserZone();
+
+  function browserZone() {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+    } catch (e) {
+      return 'UTC';
+    }
+  }
+
+  // ---------------------------------------------------------------- API
+
+  class ApiError extends Error {
+    constructor(code, message) {
+      super(message);
+      this.code = code;
+    }
+  }
+
+  function signInAgain() {
+    location.assign('/signin?refused=1&next=' + encodeURIComponent(location.pathname + location.search));
+  }
+
+  async function api(path, query) {
+    const q = new URLSearchParams();
+    for (const [key, value] of Object.entries(query || {})) {
+      if (value !== undefined && value !== null && value !== '') q.append(key, value);
+    }
+    q.set('tz', zone);
+    const response = await fetch('/api/v1/' + path + '?' + q.toString(), {
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json' },
+    });
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (e) {
+      throw new ApiError('INTERNAL', path + ': the server answered ' + response.status + ' without JSON');
+    }
+    if (response.status === 401) {
+      signInAgain();
+      throw new ApiError('UNAUTHENTICATED', body.error.message);
+    }
+    if (!response.ok && !params.has('tz') && zone !== 'UTC' && String(body.error.message).startsWith('tz:')) {
+      zone = 'UTC';
+      const label = document.getElementById('zone');
+      if (label) label.textContent = 'times in UTC';
+      return api(path, query);
+    }
+    if (!response.ok) throw new ApiError(body.error.code, body.error.message);
+    return body;
+  }
+
+  // Every page of a paged call (at most `limit` pages), its `field` lists
+  // joined; the first page's other fields kept.
+  async function apiAll(path, query, field, limit) {
+    let first = null;
+    let token = '';
+    for (let n = 0; n < (limit || 20); n++) {
+      const body = await api(path, Object.assign({}, query, { page_size: 1000, page_token: token }));
+      if (first === null) {
+        first = body;
+        first[field] = first[field] || [];
+      } else {
+        first[field] = first[field].concat(body[field] || []);
+      }
+      token = body.next_page_token || '';
+      if (!token) break;
+    }
+    delete first.next_page_token;
+    return first;
+  }
+
+  // ------------------------------------------------------------ drawing
+
+  // h('a', {href: '/x', class: 'y'}, 'text', child...): an element; text
+  // children become text nodes.
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === 'class') el.className = value;
+      else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+      else el.setAttribute(key, value === true ? '' : value);
+    }
+    append(el, children);
+    return el;
+  }
+
+  function append(el, children) {
+    for (const child of children.flat(Infinity)) {
+      if (child === undefined || child === null || child === false) continue;
+      el.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+  }
+
+  const SVG = 'http://www.w3.org/2000/svg';
+  function s(tag, attrs, ...children) {
+    const el = document.createElementNS(SVG, tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value !== undefined && value !== null) el.setAttribute(key, value);
+    }
+    append(el, children);
+    return el;
+  }
+
+  function show(...children) {
+    const main = document.getElementById('main');
+    main.replaceChildren();
+    append(main, children);
+  }
+
+  function ready() {
+    document.body.dataset.ready = '1';
+    performance.mark('bidtrail-ready');
+  }
+
+  function failed(error) {
+    console.warn('bidtrail:', error);
+    if (error.code === 'UNAUTHENTICATED') return;
+    const code = error.code ? error.code + ': ' : '';
+    show(h('h1', {}, document.title.replace(/ · bidtrail$/, '')),
+      h('p', { class: 'error', role: 'alert' }, code + error.message));
+    document.body.dataset.ready = 'error';
+  }
+
+  // ---------------------------------------------------------- formatting
+
+  // "2026-12-07T19:16:20+08:00" (already in the page's zone): "2026-12-07 19:16".
+  function when(text) {
+    if (!text) return '–';
+    return text.slice(0, 10) + ' ' + text.slice(11, 16);
+  }
+
+  function day(text) {
+    return text ? text.slice(0, 10) : '';
+  }
+
+  // Exact: the API's rates are full precision; the page rounds for the eye.
+  function pct(x, digits) {
+    if (x === undefined || x === null) return '–';
+    return (x * 100).toFixed(digits === undefined ? 1 : digits) + '%';
+  }
+
+  function signedPct(x) {
+    if (x === undefined || x === null) return '–';
+    return (x > 0 ? '+' : '') + (x * 100).toFixed(1) + '%';
+  }
+
+  // "1234567.80" → "1,234,567.80" (string grouping: no float rounding).
+  function grouped(amount) {
+    const text = String(amount);
+    const negative = text.startsWith('-');
+    const [whole, fraction] = (negative ? text.slice(1) : text).split('.');
+    const digits = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return (negative ? '-' : '') + digits + (fraction !== undefined ? '.' + fraction : '');
+  }
+
+  function money(m) {
+    if (!m || m.amount === undefined || m.amount === '') return '–';
+    return grouped(m.amount) + (m.currency ? ' ' + m.currency : '');
+  }
+
+  function moneyList(list) {
+    if (!list || list.length === 0) return '–';
+    return list.map(money).join(' + ');
+  }
+
+  // Seconds as "2d 3h", "3h 10m", "12m".
+  function span(seconds) {
+    const abs = Math.abs(seconds);
+    const d = Math.floor(abs / 86400);
+    const hh = Math.floor((abs % 86400) / 3600);
+    const mm = Math.floor((abs % 3600) / 60);
+    if (d > 0) return d + 'd' + (hh ? ' ' + hh + 'h' : '');
+    if (hh > 0) return hh + 'h' + (mm ? ' ' + mm + 'm' : '');
+    return mm + 'm';
+  }
+
+  // Epoch milliseconds as a date in the page's zone.
+  const dateFormat = (function () {
+    try {
+      return new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    } catch (e) {
+      return new Intl.DateTimeFormat('en-CA', { timeZone: 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' });
+    }
+  })();
+  function dateOf(ms) {
+    return dateFormat.format(new Date(ms));
+  }
+
+  const KINDS = {
+    documents_available_until: 'Documents',
+    submission_deadline: 'Submission',
+    bid_opening_at: 'Bid opening',
+  };
+
+  function shortType(type) {
+    return String(type || '').replace(/^bidtrail\.v1\./, '');
+  }
+
+  function tenderLink(id, text) {
+    return h('a', { href: '/tenders/' + encodeURIComponent(id) }, text || id);
+  }
+
+  // The URL of this page with `changes` applied (null removes a parameter).
+  function withParams(changes) {
+    const next = new URLSearchParams(location.search);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null || value === undefined || value === '') next.delete(key);
+      else next.set(key, value);
+    }
+    const text = next.toString();
+    return location.pathname + (text ? '?' + text : '');
+  }
+
+  // Parameters passed through to the API as they are in the page's URL.
+  function passed(names) {
+    const out = {};
+    for (const name of names) {
+      if (params.has(name)) out[name] = params.get(name);
+    }
+    return out;
+  }
+
+  // A select whose choice becomes the URL parameter `name`.
+  function choice(label, name, options, current) {
+    const select = h('select', {
+      name: name,
+      onchange: (event) => location.assign(withParams({ [name]: event.target.value })),
+    });
+    for (const [value, text] of options) {
+      const option = h('option', { value: value }, text);
+      if (value === (current || '')) option.selected = true;
+      select.appendChild(option);
+    }
+    return h('label', {}, label, select);
+  }
+
+  // ---------------------------------------------------------- tables
+
+  // A table sortable by clicking a column's heading. columns: {key, label,
+  // num, value(row) (sort key, and the text unless text() is given),
+  // text(row), bar (the value's share of the column's largest, drawn
+  // behind it), narrow (hidden on a phone)}.
+  function sortableTable(columns, rows, attrs) {
+    const table = h('table', attrs || {});
+    const head = h('tr');
+    const body = h('tbody');
+    let sortBy = null;
+    let ascending = false;
+    const maxima = {};
+    for (const c of columns) {
+      if (c.bar) maxima[c.key] = Math.max(0, ...rows.map((r) => Number(c.value(r)) || 0));
+    }
+    function cell(c, row) {
+      const value = c.value(row);
+      const text = c.text ? c.text(row) : value;
+      const classes = [c.num ? 'num' : '', c.narrow ? 'hide-narrow' : '', c.bar ? 'bar' : ''].join(' ').trim();
+      if (c.bar) {
+        const width = maxima[c.key] > 0 ? (100 * (Number(value) || 0)) / maxima[c.key] : 0;
+        return h('td', { class: classes, 'data-key': c.key },
+          h('i', { style: 'width:' + width.toFixed(1) + '%' }), h('span', {}, text));
+      }
+      return h('td', { class: classes || null, 'data-key': c.key }, text instanceof Node ? text : String(text === undefined ? '–' : text));
+    }
+    function draw() {
+      const sorted = rows.slice();
+      if (sortBy !== null) {
+        const c = columns[sortBy];
+        sorted.sort((a, b) => {
+          let x = c.value(a);
+          let y = c.value(b);
+          if (x === undefined || x === null) x = c.num ? -Infinity : '';
+          if (y === undefined || y === null) y = c.num ? -Infinity : '';
+          const order = c.num ? x - y : String(x).localeCompare(String(y));
+          return ascending ? order : -order;
+        });
+      }
+      body.replaceChildren(...sorted.map((row) => h('tr', {}, columns.map((c) => cell(c, row)))));
+      head.querySelectorAll('th').forEach((th, i) => {
+        th.classList.toggle('sorted-asc', i === sortBy && ascending);
+        th.classList.toggle('sorted-desc', i === sortBy && !ascending);
+      });
+    }
+    columns.forEach((c, i) => {
+      head.appendChild(h('th', {
+        class: 'sortable' + (c.num ? ' num' : '') + (c.narrow ? ' hide-narrow' : ''),
+        title: 'sort',
+        onclick: () => {
+          ascending = sortBy === i ? !ascending : !c.num;
+          sortBy = i;
+          draw();
+        },
+      }, c.label));
+    });
+    table.appendChild(h('thead', {}, head));
+    table.appendChild(body);
+    draw();
+    return h('div', { class: 'scroll' }, table);
+  }
+
+  // ------------------------------------------------- page: deadline board
+
+  async function board() {
+    const within = params.get('within') || '14d';
+    const team = params.get('team') || '';
+    const territory = params.get('territory') || '';
+    const by = params.get('by') || 'day';
+    const data = await apiAll('deadlines', Object.assign({ within: within },
+      passed(['as_of', 'source', 'overdue_lookback', 'stale_after'])), 'deadlines');
+    const all = data.deadlines;
+    const teams = [...new Set(all.map((d) => d.owner_team).concat((data.stale || []).map((t) => t.owner_team)))].filter(Boolean).sort();
+    const territories = [...new Set(all.map((d) => d.territory).concat((data.stale || []).map((t) => t.territory)))].filter(Boolean).sort();
+    const keep = (d) => (!team || d.owner_team === team) && (!territory || d.territory === territory);
+    const deadlines = all.filter(keep);
+    const stale = (data.stale || []).filter(keep);
+    const now = params.has('as_of') ? Date.parse(params.get('as_of')) : Date.now();
+    const atRisk = deadlines.filter((d) => d.at_risk);
+    const overdue = deadlines.filter((d) => d.overdue);
+
+    const chips = h('span', { class: 'chips' }, ['7d', '14d', '30d'].map((w) =>
+      h('a', { href: withParams({ within: w }), class: w === within ? 'on' : '' }, 'next ' + w.replace('d', ' days'))));
+    const controls = h('div', { class: 'controls' },
+      chips,
+      choice('Team', 'team', [['', 'all teams']].concat(teams.map((t) => [t, t])), team),
+      choice('Territory', 'territory', [['', 'all territories']].concat(territories.map((t) => [t, t])), territory),
+      choice('Group by', 'by', [['day', 'day'], ['team', 'team'], ['territory', 'territory']], by));
+
+    const summary = h('div', { class: 'summary' },
+      h('div', { class: 'tile' }, h('b', { id: 'count-deadlines' }, deadlines.length), h('span', {}, 'deadlines')),
+      h('div', { class: 'tile risk' }, h('b', { id: 'count-at-risk' }, atRisk.length), h('span', {}, 'at risk')),
+      h('div', { class: 'tile overdue' }, h('b', { id: 'count-overdue' }, overdue.length), h('span', {}, 'overdue')),
+      // The API lists at most 100 stale tenders (stale_limit).
+      h('div', { class: 'tile' }, h('b', { id: 'count-stale' }, stale.length + ((data.stale || []).length >= 100 ? '+' : '')), h('span', {}, 'stale')));
+
+    const groupKey = (d) => (by === 'team' ? d.owner_team || '(no team)' : by === 'territory' ? d.territory || '(no territory)' : day(d.due));
+    const groups = new Map();
+    for (const d of deadlines) {
+      const key = groupKey(d);
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(d);
+    }
+    const keys = [...groups.keys()];
+    if (by !== 'day') keys.sort();
+    const rows = [];
+    for (const key of keys) {
+      rows.push(h('tr', { class: 'group-head' }, h('td', { colspan: 8 }, key)));
+      for (const d of groups.get(key)) {
+        const status = d.overdue ? h('span', { class: 'badge overdue' }, 'OVERDUE')
+          : d.at_risk ? h('span', { class: 'badge risk' }, 'AT RISK')
+            : d.done ? h('span', { class: 'badge done' }, 'done')
+              : h('span', { class: 'badge plain' }, 'open');
+        const left = Date.parse(d.due) - now;
+        rows.push(h('tr', {
+          class: d.overdue ? 'overdue' : d.at_risk ? 'risk' : '',
+          'data-tender': d.tender_id, 'data-kind': d.kind,
+          'data-status': d.overdue ? 'overdue' : d.at_risk ? 'at_risk' : d.done ? 'done' : 'open',
+        },
+        h('td', { class: 'when' }, when(d.due)),
+        h('td', { class: 'when num' }, left >= 0 ? 'in ' + span(left / 1000) : span(-left / 1000) + ' ago'),
+        h('td', {}, KINDS[d.kind] || d.kind),
+        h('td', {}, status),
+        h('td', {}, tenderLink(d.tender_id), h('div', { class: 'note' }, d.title)),
+        h('td', { class: 'hide-narrow' }, d.buyer ? d.buyer.name || d.buyer.id : ''),
+        h('td', { class: 'hide-narrow' }, d.owner_team),
+        h('td', { class: 'hide-narrow' }, d.territory)));
+      }
+    }
+    const table = deadlines.length === 0
+      ? h('p', { class: 'muted' }, 'No deadline in the next ' + within + (team || territory ? ' for this selection' : '') + '.')
+      : h('div', { class: 'scroll' }, h('table', { id: 'board' },
+        h('thead', {}, h('tr', {}, ['Due', 'Left', 'Deadline', 'Status', 'Tender', 'Buyer', 'Team', 'Territory'].map((t, i) =>
+          h('th', { class: i === 1 ? 'num' : i >= 5 ? 'hide-narrow' : null }, t)))),
+        h('tbody', {}, rows)));
+
+    const staleList = stale.length === 0 ? h('p', { class: 'muted' }, 'None: every open tender moved recently.')
+      : h('table', { id: 'stale' }, h('thead', {}, h('tr', {}, h('th', {}, 'Tender'), h('th', { class: 'num' }, 'Idle'))),
+        h('tbody', {}, stale.map((t) => h('tr', { 'data-tender': t.tender_id },
+          h('td', {}, tenderLink(t.tender_id), h('div', { class: 'note' }, t.title + (t.owner_team ? ' · ' + t.owner_team : ''))),
+          h('td', { class: 'num', title: 'last event ' + when(t.last_event_at) }, span(t.idle_seconds))))));
+
+    show(h('h1', {}, 'Deadlines'), controls, summary,
+      h('div', { class: 'columns' },
+        h('section', {}, table),
+        h('section', { class: 'panel' }, h('h2', { style: 'margin-top:0' }, 'Stale'),
+          h('p', { class: 'note' }, 'Open tenders with no event for a while.'), staleList)));
+  }
+
+  // ------------------------------------------------- page: one tender
+
+  const PHASES = {
+    discovered: 'discovered', documents: 'documents', our_bid: 'our bid', opening: 'opening', award: 'award',
+  };
+
+  // The phases' times: the discovery, then each duration after the one before.
+  function phaseTimes(timeline) {
+    const first = (timeline.entries || []).find((e) => e.event && e.event.tender_discovered && !e.voided);
+    if (!first) return [];
+    let t = Date.parse(first.occurred_at);
+    const out = [{ phase: 'discovered', t: t }];
+    for (const d of timeline.durations || []) {
+      t += (d.duration_seconds || 0) * 1000;
+      out.push({ phase: d.to_phase, t: t });
+    }
+    return out;
+  }
+
+  // What an event says, in a line.
+  function eventSummary(entry) {
+    const e = entry.event || {};
+    const kind = Object.keys(e)[0];
+    const v = kind ? e[kind] : {};
+    switch (kind) {
+      case 'tender_discovered':
+        return v.title + ' · ' + (v.buyer ? v.buyer.name || v.buyer.id : '') + ' · ' + money(v.estimated_value);
+      case 'tender_amended': {
+        const dates = Object.entries(v.key_dates || {}).filter(([, x]) => x).map(([k, x]) => (KINDS[k] || k.replace(/_/g, ' ')) + ' → ' + when(x));
+        return [dates.join(', '), v.estimated_value && v.estimated_value.amount ? 'value → ' + money(v.estimated_value) : '', v.reason].filter(Boolean).join(' · ');
+      }
+      case 'document_obtained':
+        return String(v.kind || '').replace(/_/g, ' ') + (v.obtained_by ? ' by ' + v.obtained_by : '') + (v.exception ? ' (after the cut-off, allowed by ' + v.exception_approver + ')' : '');
+      case 'bid_submitted':
+        return (v.bidder ? v.bidder.name || v.bidder.id : '') + ' · ' + money(v.amount) + (v.lot_id ? ' · lot ' + v.lot_id : '');
+      case 'bid_withdrawn':
+      case 'bid_disqualified':
+        return (v.bidder ? v.bidder.name || v.bidder.id : v.bidder_id || '') + (v.reason ? ' · ' + v.reason : '');
+      case 'award_announced':
+        return (v.suppliers || []).map((p) => p.name || p.id).join(', ') + ' · ' + money(v.amount) + (v.lot_id ? ' · lot ' + v.lot_id : '');
+      default:
+        return v && v.reason ? v.reason : '';
+    }
+  }
+
+  // The timeline as a picture: phases, deadlines met or missed, every event
+  // and amendment on one time axis; `mark` (ms) draws "as of" there.
+  function timelinePicture(timeline, mark) {
+    const phases = phaseTimes(timeline);
+    const deadlines = timeline.deadlines || [];
+    const entries = (timeline.entries || []).filter((e) => e.occurred_at);
+    const times = [].concat(
+      phases.map((p) => p.t),
+      deadlines.map((d) => Date.parse(d.due)),
+      deadlines.filter((d) => d.done_at).map((d) => Date.parse(d.done_at)),
+      entries.map((e) => Date.parse(e.occurred_at)),
+      mark ? [mark] : []).filter((t) => !isNaN(t));
+    if (times.length === 0) return null;
+    let lo = Math.min(...times);
+    let hi = Math.max(...times);
+    if (hi - lo < 86400000) { lo -= 43200000; hi += 43200000; }
+    const pad = (hi - lo) * 0.04;
+    lo -= pad; hi += pad;
+    const W = 1000; const left = 110; const right = 20;
+    const x = (t) => left + ((t - lo) / (hi - lo)) * (W - left - right);
+    const rows = { phases: 40, deadlines: 95, events: 150 };
+    const H = 200;
+    const svg = s('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'timeline-svg', role: 'img', 'aria-label': 'timeline', id: 'timeline-picture' });
+    for (const [name, y] of Object.entries(rows)) {
+      svg.appendChild(s('text', { x: 8, y: y + 4 }, name));
+      svg.appendChild(s('line', { x1: left, x2: W - right, y1: y, y2: y, class: 'axis', 'stroke-dasharray': '2 3' }));
+    }
+    // Ticks: about six dates.
+    const tick = s('g', { class: 'tick' });
+    for (let i = 0; i <= 5; i++) {
+      const t = lo + ((hi - lo) * i) / 5;
+      tick.appendChild(s('line', { x1: x(t), x2: x(t), y1: 20, y2: 175, stroke: '#eef1f4' }));
+      tick.appendChild(s('text', { x: x(t), y: 192, 'text-anchor': i === 0 ? 'start' : i === 5 ? 'end' : 'middle' }, dateOf(t)));
+    }
+    svg.insertBefore(tick, svg.firstChild);
+    // Phases: circles joined by a line.
+    if (phases.length > 1) {
+      svg.appendChild(s('line', { x1: x(phases[0].t), x2: x(phases[phases.length - 1].t), y1: rows.phases, y2: rows.phases, stroke: '#1d4ed8', 'stroke-width': 3 }));
+    }
+    phases.forEach((p, i) => {
+      svg.appendChild(s('circle', { cx: x(p.t), cy: rows.phases, r: 6, fill: '#1d4ed8', 'data-phase': p.phase },
+        s('title', {}, (PHASES[p.phase] || p.phase) + ' ' + dateOf(p.t))));
+      svg.appendChild(s('text', { x: x(p.t), y: rows.phases - (i % 2 ? -20 : 12), 'text-anchor': 'middle' }, PHASES[p.phase] || p.phase));
+    });
+    // Deadlines: a diamond at the due time, green met, red missed, blue
+    // open; a line from when it was done.
+    deadlines.forEach((d, i) => {
+      const due = Date.parse(d.due);
+      const colour = d.open ? '#1d4ed8' : d.met ? '#166534' : '#b91c1c';
+      const y = rows.deadlines + (i % 2 ? 10 : -6);
+      if (d.done_at) {
+        svg.appendChild(s('line', { x1: x(Date.parse(d.done_at)), x2: x(due), y1: y, y2: y, stroke: colour, 'stroke-width': 2 }));
+        svg.appendChild(s('circle', { cx: x(Date.parse(d.done_at)), cy: y, r: 3, fill: colour }));
+      }
+      const cx = x(due);
+      svg.appendChild(s('path', { d: `M${cx} ${y - 7} L${cx + 7} ${y} L${cx} ${y + 7} L${cx - 7} ${y} Z`, fill: colour, 'data-deadline': d.deadline },
+        s('title', {}, (KINDS[d.deadline] || d.deadline) + ' due ' + when(d.due))));
+      const verdict = d.open ? 'open' : (d.met ? 'met, ' : 'missed, ') + span(Math.abs(d.margin_seconds || 0)) + (d.margin_seconds >= 0 ? ' early' : ' late');
+      svg.appendChild(s('text', { x: cx + 10, y: y + 4, fill: colour }, (KINDS[d.deadline] || d.deadline) + ': ' + verdict));
+    });
+    // Events: ticks; amendments as orange triangles; voided ones grey.
+    for (const e of entries) {
+      const ex = x(Date.parse(e.occurred_at));
+      if (e.event && e.event.tender_amended) {
+        svg.appendChild(s('path', { d: `M${ex} ${rows.events - 9} L${ex + 7} ${rows.events + 5} L${ex - 7} ${rows.events + 5} Z`, fill: '#d97706', 'data-amendment': e.position },
+          s('title', {}, 'amended ' + when(e.occurred_at))));
+      } else {
+        svg.appendChild(s('line', { x1: ex, x2: ex, y1: rows.events - 8, y2: rows.events + 8, stroke: e.voided ? '#b8c2cc' : '#334155', 'stroke-width': 2 },
+          s('title', {}, shortType(e.type) + ' ' + when(e.occurred_at) + ' by ' + e.actor)));
+      }
+    }
+    if (mark) {
+      svg.appendChild(s('line', { x1: x(mark), x2: x(mark), y1: 14, y2: 178, stroke: '#7c3aed', 'stroke-width': 2, 'stroke-dasharray': '5 3' }));
+      svg.appendChild(s('text', { x: x(mark) + 4, y: 14, fill: '#7c3aed' }, 'as of'));
+    }
+    return svg;
+  }
+
+  function stateFacts(view) {
+    const t = view.tender || {};
+    const details = t.details || {};
+    const lots = t.lots || [];
+    const bids = [].concat(...lots.map((l) => l.bids || []));
+    const awards = [].concat(...lots.map((l) => l.awards || []));
+    const facts = [
+      ['Status', t.status],
+      ['Buyer', details.buyer ? (details.buyer.name || '') + ' (' + details.buyer.id + ')' : '–'],
+      ['Territory · team', (details.territory || '–') + ' · ' + (details.owner_team || '–')],
+      ['Estimated value', money(details.estimated_value)],
+      ['Documents', t.documents_obtained ? 'obtained' + (t.documents_exception ? ' (after the cut-off)' : '') : 'not obtained'],
+      ['Bids', bids.length === 0 ? 'none' : h('ul', { class: 'plain' }, bids.map((b) => h('li', { class: b.ours ? 'ours' : null },
+        (b.bid.bidder.name || b.bid.bidder.id) + (b.ours ? ' (us)' : '') + ': ' + money(b.bid.amount) + (b.status !== 'valid' ? ' (' + b.status + ')' : ''))))],
+      ['Award', awards.length === 0 ? 'none' : h('ul', { class: 'plain' }, awards.map((a) => h('li', {},
+        (a.award.suppliers || []).map((p) => p.name || p.id).join(', ') + ': ' + money(a.award.amount) + (a.cancelled ? ' (cancelled)' : ''))))],
+      ['Amendments', String(t.amendment_count || 0)],
+      ['Last event', when(t.last_event_at)],
+    ];
+    if (t.no_bid_decided) facts.splice(4, 0, ['Decision', 'no bid']);
+    return h('dl', { class: 'facts', id: 'state' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v === undefined ? '–' : v)]));
+  }
+
+  function eventTable(tender, entries) {
+    return h('div', { class: 'scroll' }, h('table', { id: 'events' },
+      h('thead', {}, h('tr', {}, ['#', 'Event', 'Happened', 'Recorded', 'By', 'What', ''].map((t, i) =>
+        h('th', { class: i === 3 || i === 6 ? 'hide-narrow' : null }, t)))),
+      h('tbody', {}, entries.map((e) => {
+        const marks = [];
+        if (e.late) marks.push(h('div', { class: 'note' }, h('span', { class: 'badge risk' }, 'recorded late'), ' approved by ' + e.late.approver + ': ' + e.late.reason));
+        if (e.voided) marks.push(h('div', { class: 'note' }, h('span', { class: 'badge missed' }, 'voided'), ' by ' + e.voided.actor + ': ' + e.voided.reason));
+        return h('tr', { 'data-position': e.position, style: e.voided ? 'text-decoration: line-through; color: #9aa5b1' : null },
+          h('td', { class: 'num' }, e.revision),
+          h('td', {}, shortType(e.type)),
+          h('td', { class: 'when' }, when(e.occurred_at)),
+          h('td', { class: 'when hide-narrow' }, when(e.recorded_at)),
+          h('td', {}, e.actor + (e.written_by ? ' (via ' + e.written_by + ')' : '')),
+          h('td', {}, eventSummary(e), marks),
+          h('td', { class: 'hide-narrow' }, h('a', { href: '/tenders/' + encodeURIComponent(tender) + '?position=' + e.position, title: 'the tender as the log held it at this event' }, 'as it stood')));
+      }))));
+  }
+
+  async function tender() {
+    const id = document.body.dataset.tender;
+    const position = params.get('position');
+    const asOf = params.get('as_of');
+    // "recorded": what the log held then (the audit); "happened": what had
+    // happened by then, as the log knows it now (facts recorded late too).
+    const basis = params.get('basis') === 'happened' ? 'happened' : 'recorded';
+    const past = position || asOf;
+    const asOfQuery = position ? { position: position }
+      : asOf && basis === 'happened' ? { occurred_by: asOf }
+        : { recorded_at: asOf || new Date().toISOString() };
+    const [timeline, view] = await Promise.all([
+      api('tenders/' + encodeURIComponent(id) + '/timeline'),
+      // Before its first event the tender was not in the log: NOT_FOUND.
+      api('tenders/' + encodeURIComponent(id) + '/as_of', asOfQuery).catch((error) => {
+        if (past && error.code === 'NOT_FOUND') return { tender: null, events: [], missing: error.message };
+        throw error;
+      }),
+    ]);
+    const details = (view.tender && view.tender.details) || {};
+    const mark = position && view.events.length ? Date.parse(view.events[view.events.length - 1].occurred_at)
+      : asOf ? Date.parse(asOf) : null;
+    const form = h('form', { class: 'controls', method: 'get', action: '/tenders/' + encodeURIComponent(id) },
+      h('label', {}, 'As it stood on', h('input', { type: 'date', name: 'as_of', value: asOf ? asOf.slice(0, 10) : '', required: true })),
+      h('label', {}, 'By', (() => {
+        const select = h('select', { name: 'basis' });
+        for (const [v, t] of [['recorded', 'what was recorded then'], ['happened', 'what had happened then']]) {
+          const o = h('option', { value: v }, t);
+          if (v === basis) o.selected = true;
+          select.appendChild(o);
+        }
+        return select;
+      })()),
+      h('button', { type: 'submit' }, 'Show'),
+      past ? h('a', { href: '/tenders/' + encodeURIComponent(id) }, 'back to now') : null);
+    const deadlineRows = (timeline.deadlines || []).map((d) => h('tr', { 'data-deadline': d.deadline },
+      h('td', {}, KINDS[d.deadline] || d.deadline),
+      h('td', { class: 'when' }, when(d.due)),
+      h('td', { class: 'when hide-narrow' }, when(d.done_at)),
+      h('td', {}, h('span', { class: 'badge ' + (d.open ? 'open' : d.met ? 'met' : 'missed') }, d.open ? 'open' : d.met ? 'met' : 'missed')),
+      h('td', { class: 'num' }, d.open ? (d.margin_seconds >= 0 ? span(d.margin_seconds) + ' left' : span(-d.margin_seconds) + ' past') : span(Math.abs(d.margin_seconds || 0)) + (d.margin_seconds >= 0 ? ' early' : ' late')),
+      h('td', { class: 'hide-narrow' }, d.approved_late_by ? 'recorded late, approved by ' + d.approved_late_by : '')));
+    show(
+      h('h1', {}, details.title || id),
+      h('p', { class: 'muted' }, id, timeline.time_zone ? ' · the tender\'s zone ' + timeline.time_zone : '',
+        timeline.in_pipeline ? '' : ' · market intelligence (imported; not in our pipeline)',
+        ' · ', h('a', { href: '/board' }, 'deadline board')),
+      past ? h('p', { class: 'error', id: 'as-of-banner', style: 'background:#ede9fe;color:#5b21b6' },
+        'As it stood ' + (position ? 'at log position ' + position : 'on ' + asOf) + ': ' + view.events.length + ' of ' + timeline.entries.length + ' events ' +
+        (basis === 'happened' && !position ? 'had happened by then.' : 'were recorded by then.') +
+        (view.missing ? ' The tender was not in the log yet.' : '')) : null,
+      h('div', { class: 'scroll picture' }, timelinePicture(timeline, mark)),
+      h('div', { class: 'columns' },
+        h('section', {}, h('h2', {}, 'Deadlines'),
+          (timeline.deadlines || []).length === 0 ? h('p', { class: 'muted' }, 'No deadline outcome (not in our pipeline).')
+            : h('div', { class: 'scroll' }, h('table', { id: 'deadlines' }, h('thead', {}, h('tr', {}, ['Deadline', 'Due', 'Done', '', 'Margin', ''].map((t, i) => h('th', { class: i === 2 || i === 5 ? 'hide-narrow' : null }, t)))), h('tbody', {}, deadlineRows)))),
+        h('section', { class: 'panel' }, h('h2', { style: 'margin-top:0' }, past ? 'State then' : 'State now'), stateFacts(view), form)),
+      h('h2', {}, past ? 'Events recorded then' : 'Events', ' ', h('span', { class: 'note' }, '(' + timeline.amendment_count + ' amendments)')),
+      eventTable(id, past ? view.events : timeline.entries));
+  }
+
+  // ------------------------------------------------- page: win/loss
+
+  const FILTERS = ['from', 'to', 'territory', 'owner_team', 'buyer_id', 'category', 'source', 'bidder_id', 'reporting.currency'];
+
+  function quarterStart(label) {
+    const m = /^(\d{4})-Q([1-4])$/.exec(label);
+    return m ? Date.UTC(Number(m[1]), (Number(m[2]) - 1) * 3, 1) / 1000 : null;
+  }
+
+  function winRateChart(quarters) {
+    const rows = quarters.filter((g) => quarterStart(g.group) !== null).sort((a, b) => quarterStart(a.group) - quarterStart(b.group));
+    const holder = h('div', { class: 'chart', id: 'winrate-chart' });
+    if (rows.length === 0 || typeof uPlot === 'undefined') {
+      holder.appendChild(h('p', { class: 'muted' }, 'No quarter with competitions in this selection.'));
+      return holder;
+    }
+    const data = [
+      rows.map((g) => quarterStart(g.group)),
+      rows.map((g) => (g.win_rate === undefined ? null : g.win_rate * 100)),
+      rows.map((g) => g.won + g.lost),
+    ];
+    const labels = new Map(rows.map((g) => [quarterStart(g.group), g.group]));
+    const opts = {
+      width: 600,
+      height: 280,
+      scales: { x: { time: false, range: (u, lo, hi) => [lo - 45 * 86400, hi + 45 * 86400] }, '%': { range: [0, 100] }, n: { range: (u, lo, hi) => [0, Math.max(1, hi) * 1.15] } },
+      axes: [
+        { values: (u, ticks) => ticks.map((t) => labels.get(t) || ''), splits: () => data[0] },
+        { scale: '%', values: (u, ticks) => ticks.map((t) => t + '%'), label: 'win rate' },
+        { scale: 'n', side: 1, grid: { show: false }, label: 'decided' },
+      ],
+      series: [
+        { label: 'quarter', value: (u, v) => labels.get(v) || '' },
+        { label: 'win rate', scale: '%', stroke: '#1d4ed8', width: 2, points: { size: 7 }, value: (u, v) => (v === null ? '–' : v.toFixed(1) + '%') },
+        { label: 'decided (won + lost)', scale: 'n', stroke: '#93c5fd', fill: 'rgba(147,197,253,0.35)', paths: uPlot.paths.bars({ size: [0.5, 60] }), points: { show: false } },
+      ],
+    };
+    // The chart is drawn once the holder is in the page, at its width.
+    setTimeout(() => {
+      opts.width = Math.max(280, holder.clientWidth - 16);
+      const chart = new uPlot(opts, data, holder);
+      window.addEventListener('resize', () => chart.setSize({ width: Math.max(280, holder.clientWidth - 16), height: 280 }));
+    }, 0);
+    return holder;
+  }
+
+  function groupColumns(name, labelOf) {
+    return [
+      { key: 'group', label: name, value: (g) => labelOf(g), text: (g) => labelOf(g) },
+      { key: 'bid', label: 'bid', num: true, value: (g) => g.bid },
+      { key: 'won', label: 'won', num: true, value: (g) => g.won },
+      { key: 'lost', label: 'lost', num: true, value: (g) => g.lost },
+      { key: 'pending', label: 'pending', num: true, narrow: true, value: (g) => g.pending },
+      { key: 'win_rate', label: 'win rate', num: true, bar: true, value: (g) => g.win_rate, text: (g) => pct(g.win_rate) },
+      { key: 'value_won', label: 'value won', num: true, narrow: true, value: (g) => (g.value_won_converted ? Number(g.value_won_converted.amount) : 0), text: (g) => (g.value_won_converted ? money(g.value_won_converted) : moneyList(g.value_won)) },
+      { key: 'median_price_gap', label: 'median price gap', num: true, narrow: true, value: (g) => g.median_price_gap, text: (g) => signedPct(g.median_price_gap) },
+    ];
+  }
+
+  async function winloss() {
+    const filters = passed(FILTERS);
+    const by = (group) => apiAll('winloss', Object.assign({ group_by: group }, filters), 'groups');
+    const [all, quarters, competitors, territories, sizes, segments] = await Promise.all([
+      api('winloss', filters), by('quarter'), by('competitor'), by('territory'), by('deal_size'), by('customer_segment')]);
+    const total = (all.groups || [])[0] || { bid: 0, won: 0, lost: 0, pending: 0 };
+    const form = h('form', { class: 'controls', method: 'get', action: '/winloss' },
+      h('label', {}, 'From', h('input', { type: 'date', name: 'from', value: filters.from || '' })),
+      h('label', {}, 'To (before)', h('input', { type: 'date', name: 'to', value: filters.to || '' })),
+      h('label', {}, 'Territory', (() => {
+        const select = h('select', { name: 'territory' }, h('option', { value: '' }, 'all'));
+        for (const g of territories.groups) {
+          const o = h('option', { value: g.group }, g.group);
+          if (g.group === filters.territory) o.selected = true;
+          select.appendChild(o);
+        }
+        if (filters.territory && !territories.groups.some((g) => g.group === filters.territory)) {
+          const o = h('option', { value: filters.territory }, filters.territory);
+          o.selected = true;
+          select.appendChild(o);
+        }
+        return select;
+      })()),
+      h('label', {}, 'Team', h('input', { name: 'owner_team', value: filters.owner_team || '', placeholder: 'any', size: 12 })),
+      h('label', {}, 'Source', (() => {
+        const select = h('select', { name: 'source' });
+        for (const [v, t] of [['', 'all'], ['own', 'own records'], ['import', 'imported']]) {
+          const o = h('option', { value: v }, t);
+          if (v === (filters.source || '')) o.selected = true;
+          select.appendChild(o);
+        }
+        return select;
+      })()),
+      h('label', {}, 'Currency', h('input', { name: 'reporting.currency', value: filters['reporting.currency'] || '', placeholder: all.reporting_currency || 'USD', size: 5 })),
+      filters.buyer_id ? h('input', { type: 'hidden', name: 'buyer_id', value: filters.buyer_id }) : null,
+      filters.bidder_id ? h('input', { type: 'hidden', name: 'bidder_id', value: filters.bidder_id }) : null,
+      h('button', { type: 'submit' }, 'Apply'),
+      h('a', { href: '/winloss' }, 'clear'));
+    const who = all.bidder_id === 'us' || !filters.bidder_id ? 'us' : all.bidder_id;
+    const quarterRows = quarters.groups.slice().sort((a, b) => (a.group < b.group ? -1 : 1));
+    show(
+      h('h1', {}, 'Win/loss' + (filters.bidder_id ? ' of ' + filters.bidder_id : '')),
+      form,
+      filters.buyer_id ? h('p', { class: 'muted' }, 'Buyer ' + filters.buyer_id + ' only · ', h('a', { href: withParams({ buyer_id: null }) }, 'all buyers')) : null,
+      h('div', { class: 'summary' },
+        h('div', { class: 'tile' }, h('b', { id: 'total-win-rate', 'data-value': total.win_rate === undefined ? '' : total.win_rate }, pct(total.win_rate)), h('span', {}, 'win rate (' + who + ')')),
+        h('div', { class: 'tile' }, h('b', {}, total.won), h('span', {}, 'won')),
+        h('div', { class: 'tile' }, h('b', {}, total.lost), h('span', {}, 'lost')),
+        h('div', { class: 'tile' }, h('b', {}, total.pending), h('span', {}, 'pending')),
+        h('div', { class: 'tile' }, h('b', {}, total.value_won_converted ? money(total.value_won_converted) : moneyList(total.value_won)), h('span', {}, 'value won'))),
+      (all.currencies_without_rate || []).length ? h('p', { class: 'note' }, 'No rate into ' + all.reporting_currency + ' for ' + all.currencies_without_rate.join(', ') + ': those amounts are shown apart.') : null,
+      h('h2', {}, 'Win rate by quarter'),
+      winRateChart(quarters.groups),
+      sortableTable(groupColumns('quarter', (g) => g.group), quarterRows, { id: 'by-quarter' }),
+      h('h2', {}, 'Head to head, by competitor'),
+      sortableTable(groupColumns('competitor', (g) => g.label || g.group), competitors.groups, { id: 'by-competitor' }),
+      h('h2', {}, 'By territory'),
+      sortableTable(groupColumns('territory', (g) => g.group), territories.groups, { id: 'by-territory' }),
+      h('h2', {}, 'By deal size'),
+      sortableTable(groupColumns('deal size', (g) => g.group), sizes.groups, { id: 'by-deal-size' }),
+      h('h2', {}, 'By customer segment'),
+      sortableTable(groupColumns('segment', (g) => g.group), segments.groups, { id: 'by-segment' }),
+      h('p', { class: 'note' }, 'Win rate = won / (won + lost); values in ' + (all.reporting_currency || 'the reporting currency') + '. The same numbers: /api/v1/winloss with these parameters.'));
+  }
+
+  // ------------------------------------------------- page: nine-grid
+
+  const POTENTIALS = ['large', 'medium', 'small'];
+  const BANDS = ['growth', 'development', 'consolidation'];
+
+  // Red (0 %) to green (100 %); grey where nothing was decided.
+  function heat(rate) {
+    if (rate === undefined || rate === null) return '#eef1f4';
+    return 'hsl(' + Math.round(rate * 120) + ', 70%, ' + (88 - rate * 18).toFixed(0) + '%)';
+  }
+
+  async function segments() {
+    const data = await api('segments', passed(['as_of', 'window', 'bidder_id', 'reporting.currency', 'source',
+      'thresholds.medium_potential_from', 'thresholds.large_potential_from', 'thresholds.development_share_from',
+      'thresholds.consolidation_share_from', 'thresholds.currency']));
+    const selected = params.get('cell') || '';
+    const cells = new Map((data.cells || []).map((c) => [c.potential + '/' + c.share_band, c]));
+    const grid = h('div', { class: 'grid9', id: 'nine-grid' });
+    grid.appendChild(h('div', { class: 'axis-label' }, 'potential ↓ · our share →'));
+    for (const band of BANDS) grid.appendChild(h('div', { class: 'axis-label' }, band));
+    for (const potential of POTENTIALS) {
+      grid.appendChild(h('div', { class: 'axis-label' }, potential));
+      for (const band of BANDS) {
+        const key = potential + '/' + band;
+        const c = cells.get(key) || { buyers: 0, won: 0, lost: 0 };
+        grid.appendChild(h('button', {
+          class: 'cell' + (key === selected ? ' selected' : ''),
+          style: 'background:' + heat(c.win_rate),
+          'data-cell': key, 'data-buyers': c.buyers,
+          title: potential + ' potential, ' + band + ' (our share)',
+          onclick: () => location.assign(withParams({ cell: key === selected ? null : key })),
+        }, h('b', {}, c.buyers), h('span', {}, c.buyers === 1 ? 'buyer' : 'buyers'),
+        h('span', {}, 'won ' + c.won + ' · lost ' + c.lost), h('span', {}, 'win rate ' + pct(c.win_rate))));
+      }
+    }
+    const buyers = (data.buyers || []).filter((b) => !selected || b.potential + '/' + b.share_band === selected);
+    const currency = data.reporting_currency || '';
+    const list = sortableTable([
+      { key: 'buyer', label: 'buyer', value: (b) => b.buyer.name || b.buyer.id, text: (b) => h('a', { href: '/winloss?buyer_id=' + encodeURIComponent(b.buyer.id) }, b.buyer.name || b.buyer.id) },
+      { key: 'cell', label: 'cell', narrow: true, value: (b) => b.potential + ' · ' + b.share_band },
+      { key: 'awarded', label: 'awarded (' + currency + ')', num: true, bar: true, value: (b) => Number(b.awarded_value), text: (b) => grouped(b.awarded_value) },
+      { key: 'ours', label: 'to us', num: true, narrow: true, value: (b) => Number(b.our_awarded_value), text: (b) => grouped(b.our_awarded_value) },
+      { key: 'share', label: 'our share', num: true, value: (b) => b.share, text: (b) => pct(b.share) },
+    ], buyers.sort((a, b) => Number(b.awarded_value) - Number(a.awarded_value)), { id: 'segment-buyers' });
+    show(h('h1', {}, 'Customer segments'),
+      h('p', { class: 'muted' }, 'Each buyer by its purchase potential (awarded value over the window) and our share of it; colour: our win rate.'),
+      grid,
+      data.unconverted_awards ? h('p', { class: 'note' }, data.unconverted_awards + ' awards left out for want of a rate (' + (data.currencies_without_rate || []).join(', ') + ').') : null,
+      h('h2', {}, selected ? 'Buyers in ' + selected.replace('/', ' · ') + ' ' : 'Buyers ', selected ? h('a', { href: withParams({ cell: null }) }, '(all)') : null),
+      list);
+  }
+
+  // ------------------------------------------------- page: competitors
+
+  async function competitors() {
+    const data = await api('competitors', passed(['bidder_id', 'from', 'to', 'source']));
+    const rows = data.competitors || [];
+    show(h('h1', {}, 'Competitors' + (data.bidder_id && data.bidder_id !== 'us' ? ' of ' + data.bidder_id : '')),
+      h('p', { class: 'muted' }, 'Everyone who bid where we bid: how often, who won, and how their prices compare with ours.'),
+      sortableTable([
+        { key: 'competitor', label: 'competitor', value: (c) => c.competitor.name || c.competitor.id, text: (c) => h('span', {}, h('a', { href: '/winloss?bidder_id=' + encodeURIComponent(c.competitor.id) }, c.competitor.name || c.competitor.id), h('div', { class: 'note' }, c.competitor.id)) },
+        { key: 'met', label: 'met', num: true, bar: true, value: (c) => c.met },
+        { key: 'their_wins', label: 'their wins', num: true, value: (c) => c.their_wins },
+        { key: 'our_wins', label: 'our wins', num: true, value: (c) => c.our_wins },
+        { key: 'head', label: 'we win head to head', num: true, narrow: true, value: (c) => (c.our_wins + c.their_wins ? c.our_wins / (c.our_wins + c.their_wins) : null), text: (c) => pct(c.our_wins + c.their_wins ? c.our_wins / (c.our_wins + c.their_wins) : null) },
+        { key: 'price', label: 'their price vs ours', num: true, value: (c) => c.mean_price_difference, text: (c) => signedPct(c.mean_price_difference) },
+      ], rows, { id: 'competitors' }),
+      h('p', { class: 'note' }, 'Their price vs ours: the mean of (their bid − our bid) / our bid where both bid in one currency; negative: they bid lower.'));
+  }
+
+  // ---------------------------------------------------------------- start
+
+  const PAGES = { board: board, tender: tender, winloss: winloss, segments: segments, competitors: competitors };
+
+  function start() {
+    for (const a of document.querySelectorAll('header.top nav a')) {
+      if (a.dataset.nav === page || (page === 'tender' && a.dataset.nav === 'board')) a.classList.add('current');
+    }
+    const zoneLabel = document.getElementById('zone');
+    if (zoneLabel) zoneLabel.textContent = 'times in ' + zone;
+    const draw = PAGES[page];
+    if (!draw) return;
+    draw().then(ready, failed);
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();
