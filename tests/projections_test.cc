@@ -58,6 +58,7 @@ using ::bidtrail::testing::ScratchDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::UnorderedElementsAre;
 using namespace ::bidtrail::tender::testing;  // NOLINT: event builders
 
 class ProjectionsTest : public ::testing::Test {
@@ -596,6 +597,46 @@ TEST_F(ProjectionsTest, QueriesRefuseInputTheyCannotMean) {
 
 // ListTenders filters by status, outcome, words and source, pages in tender
 // id order without a gap or a repeat, and refuses words it does not know.
+// A win/loss page token belongs to its query: the next page of the same
+// query follows on; passed with another grouping, it is refused rather than
+// read as an offset into other groups.
+TEST_F(ProjectionsTest, WinLossPageTokensBelongToTheirQuery) {
+  RecordHistory();
+  OpenEngine();
+  CatchUp();
+  StartServer();
+  v1::WinLossRequest by_bidder;
+  by_bidder.set_group_by(v1::WIN_LOSS_GROUP_BY_BIDDER);
+  by_bidder.set_page_size(1);
+  std::vector<std::string> groups;
+  for (int page = 0; page < 10; ++page) {
+    grpc::ClientContext context;
+    v1::WinLossResponse response;
+    ASSERT_TRUE(stub_->WinLoss(&context, by_bidder, &response).ok());
+    for (const v1::WinLossGroup& group : response.groups()) groups.push_back(group.group());
+    if (response.next_page_token().empty()) break;
+    by_bidder.set_page_token(response.next_page_token());
+  }
+  EXPECT_THAT(groups, UnorderedElementsAre(kUs, "C-1"));
+  by_bidder.clear_page_token();
+  grpc::ClientContext first_context;
+  v1::WinLossResponse first;
+  ASSERT_TRUE(stub_->WinLoss(&first_context, by_bidder, &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+  v1::WinLossRequest by_quarter = by_bidder;
+  by_quarter.set_group_by(v1::WIN_LOSS_GROUP_BY_QUARTER);
+  by_quarter.set_page_token(first.next_page_token());
+  grpc::ClientContext context;
+  v1::WinLossResponse other;
+  const grpc::Status refused = stub_->WinLoss(&context, by_quarter, &other);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("the token of another query"));
+  by_quarter.set_page_token("100");
+  grpc::ClientContext old_context;
+  EXPECT_EQ(stub_->WinLoss(&old_context, by_quarter, &other).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(ProjectionsTest, ListTendersFiltersAndPages) {
   RecordHistory();
   Record("T-5", Imported());

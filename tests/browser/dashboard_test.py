@@ -301,6 +301,8 @@ def check_tender(driver, server, tender, timeline, shots):
           "tender page: the picture has every phase (%d)" % (len(timeline["durations"]) + 1))
     check(len(rows(driver, "#timeline-picture [data-amendment]")) == timeline["amendment_count"],
           "tender page: the picture marks the %d amendments" % timeline["amendment_count"])
+    status = driver.find_element(By.CSS_SELECTOR, "#state dd").text
+    check(status == "awarded", "tender page: an awarded tender reads awarded (%r), as tender list says" % status)
     verdicts = [(r.get_attribute("data-deadline"), r.find_element(By.CSS_SELECTOR, ".badge").text)
                 for r in rows(driver, "#deadlines tbody tr")]
     expected = [(d["deadline"], "open" if d["open"] else "met" if d["met"] else "missed") for d in timeline["deadlines"]]
@@ -493,6 +495,9 @@ def main():
             check_winloss(driver, server, shots)
             check_segments(driver, server, shots)
             check_competitors(driver, server, shots)
+        wide.get(server.base + "/no-such-page")
+        check(wide.title.startswith("No such page"), "an unknown page: a page saying so, not JSON (%r)" % wide.title)
+        wide.get_log("browser")  # its 404, rightly
         paths = ["/board", "/tenders/" + tender, "/winloss", "/segments", "/competitors"]
         figures = load_times(wide, server, paths)
 

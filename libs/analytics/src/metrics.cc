@@ -158,6 +158,19 @@ class TenderCount {
 
 class Converter;
 
+// An amount written with at least its currency's minor units ("480000.00"
+// CNY, "5000" JPY), never fewer digits than it has: a sum is exact.
+std::string InMinorUnits(const Decimal& amount, std::string_view currency) {
+  std::string text = amount.ToString();
+  const int units = MinorUnits(currency);
+  const size_t point = text.find('.');
+  const int have = point == std::string::npos ? 0 : static_cast<int>(text.size() - point - 1);
+  if (have >= units) return text;
+  if (point == std::string::npos) text.push_back('.');
+  text.append(static_cast<size_t>(units - have), '0');
+  return text;
+}
+
 // Sums per currency. A group meets few currencies: a short list searched in
 // place beats a map; the result is ordered by currency, as a map would be.
 class MoneyTotals {
@@ -185,7 +198,7 @@ class MoneyTotals {
     for (const auto& [currency, total] : sorted) {
       v1::MoneyTotal* money = out->Add();
       money->set_currency(std::string(currency));
-      money->set_amount(total->ToString());
+      money->set_amount(InMinorUnits(*total, currency));
     }
   }
 

@@ -165,9 +165,10 @@ TEST(WinLossTest, AllOfOurCompetitions) {
   EXPECT_EQ(all.no_bid(), 1u);  // T4
   EXPECT_DOUBLE_EQ(all.win_rate(), 1.0 / 3);
   EXPECT_DOUBLE_EQ(all.bid_rate(), 5.0 / 6);  // T1 T2 T3 T5 T7 against T4
-  EXPECT_EQ(Totals(all.value_won()), (std::map<std::string, std::string>{{"CNY", "480000"}}));
+  // In the currency's minor units, as money is written.
+  EXPECT_EQ(Totals(all.value_won()), (std::map<std::string, std::string>{{"CNY", "480000.00"}}));
   EXPECT_EQ(Totals(all.value_lost()),
-            (std::map<std::string, std::string>{{"CNY", "100"}, {"USD", "90000"}}));
+            (std::map<std::string, std::string>{{"CNY", "100.00"}, {"USD", "90000.00"}}));
   EXPECT_DOUBLE_EQ(all.mean_bidders(), 11.0 / 6);                          // 3 + 2 + 2 + 2 + 1 + 1
   EXPECT_THAT(all.median_price_gap(), DoubleNear(5000.0 / 85000, 1e-12));  // T2 only
   EXPECT_EQ(all.median_cycle_time().seconds(), 27 * 86400 + 43200);        // 30 and 25 days
@@ -568,7 +569,7 @@ TEST(RatesTest, ValuesConvertedAndCurrenciesWithoutRateNamed) {
   EXPECT_EQ(apart.value_won_converted().amount(), "0.00");
   ASSERT_EQ(apart.value_won_unconverted_size(), 1);
   EXPECT_EQ(apart.value_won_unconverted(0).currency(), "CNY");
-  EXPECT_EQ(apart.value_won_unconverted(0).amount(), "480000");
+  EXPECT_EQ(apart.value_won_unconverted(0).amount(), "480000.00");
   EXPECT_EQ(without_rate, std::vector<std::string>{"CNY"});
 
   // No rates at all: nothing converted; by deal size, CNY named as unrated.

@@ -270,6 +270,33 @@ TEST(TimelineTest, MarginsAndOpenDeadlines) {
   EXPECT_EQ(PhaseName(Phase::kOurBid), "our_bid");
 }
 
+// A tender cancelled before a deadline leaves nothing to meet: no outcome
+// for a deadline after the cancellation, no opening phase; one it had
+// already missed stays missed.
+TEST(TimelineTest, ACancelledTenderMissesNothingAfterItEnded) {
+  const std::vector<v1::TenderEvent> documents_then_cancelled = {Discovered(), Document(Day(3)),
+                                                                 Cancelled(Day(15))};
+  Milestones milestones = Observe(documents_then_cancelled);
+  EXPECT_EQ(milestones.ended, Day(15));
+  tender::TenderState state = Folded(documents_then_cancelled);
+  std::vector<DeadlineOutcome> outcomes = DeadlineOutcomes(milestones, state, Day(100), kUs);
+  ASSERT_EQ(outcomes.size(), 1u) << "the submission deadline (day 20) came after the end";
+  EXPECT_EQ(outcomes[0].kind, Kind::kDocumentsAvailableUntil);
+  EXPECT_TRUE(outcomes[0].met);
+  std::vector<Phase> reached;
+  for (const PhaseSpan& span : PhaseSpans(milestones, state)) reached.push_back(span.to);
+  EXPECT_EQ(reached, std::vector<Phase>{Phase::kDocuments}) << "no opening after the end";
+
+  const std::vector<v1::TenderEvent> missed_then_cancelled = {Discovered(), Cancelled(Day(12))};
+  milestones = Observe(missed_then_cancelled);
+  state = Folded(missed_then_cancelled);
+  outcomes = DeadlineOutcomes(milestones, state, Day(100), kUs);
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].kind, Kind::kDocumentsAvailableUntil) << "due day 10, before the end";
+  EXPECT_FALSE(outcomes[0].met);
+  EXPECT_FALSE(outcomes[0].open);
+}
+
 TEST(TenderRecordTest, LentEqualsCopiedAndRoundTrips) {
   const std::vector<std::vector<v1::TenderEvent>> histories = {
       {},

@@ -51,6 +51,7 @@ void Milestones::Observe(const v1::TenderEvent& event, absl::Time at,
     our_bid = at;
   }
   if (event.has_award_announced() && !award) award = at;
+  if ((event.has_tender_cancelled() || event.has_tender_unsuccessful()) && !ended) ended = at;
   if (event.has_recorded_late()) {
     const v1::RecordedLate& late = event.recorded_late();
     if (late.deadline() == "documents_available_until" && documents_approved_late_by.empty()) {
@@ -62,10 +63,21 @@ void Milestones::Observe(const v1::TenderEvent& event, absl::Time at,
   }
 }
 
+namespace {
+
+// Cancelled or unsuccessful, and when is known.
+bool Ended(const Milestones& milestones, const tender::TenderState& state) {
+  return milestones.ended.has_value() && (state.status == v1::TENDER_STATUS_CANCELLED ||
+                                          state.status == v1::TENDER_STATUS_UNSUCCESSFUL);
+}
+
+}  // namespace
+
 std::vector<PhaseSpan> PhaseSpans(const Milestones& milestones, const tender::TenderState& state) {
   std::optional<absl::Time> opening;
   if (state.details.key_dates().has_bid_opening_at()) {
     opening = FromProtoTime(state.details.key_dates().bid_opening_at());
+    if (Ended(milestones, state) && *opening > *milestones.ended) opening.reset();
   }
   const std::pair<Phase, std::optional<absl::Time>> reached[] = {
       {Phase::kDiscovered, milestones.discovered},
@@ -91,13 +103,19 @@ std::vector<DeadlineOutcome> DeadlineOutcomes(const Milestones& milestones,
   std::vector<DeadlineOutcome> outcomes;
   if (!InOurPipeline(state, own_party_id)) return outcomes;
   const v1::KeyDates& dates = state.details.key_dates();
-  if (dates.has_documents_available_until()) {
+  // Not done, and due after the tender ended: moot.
+  auto moot = [&](absl::Time due, const std::optional<absl::Time>& done) {
+    return !done && Ended(milestones, state) && due > *milestones.ended;
+  };
+  if (dates.has_documents_available_until() &&
+      !moot(FromProtoTime(dates.documents_available_until()), milestones.documents)) {
     outcomes.push_back(OutcomeOf(DeadlineKind::kDocumentsAvailableUntil,
                                  FromProtoTime(dates.documents_available_until()),
                                  milestones.documents, as_of));
     outcomes.back().approved_late_by = milestones.documents_approved_late_by;
   }
-  if (dates.has_submission_deadline() && !state.no_bid_decided) {
+  if (dates.has_submission_deadline() && !state.no_bid_decided &&
+      !moot(FromProtoTime(dates.submission_deadline()), milestones.our_bid)) {
     outcomes.push_back(OutcomeOf(DeadlineKind::kSubmissionDeadline,
                                  FromProtoTime(dates.submission_deadline()), milestones.our_bid,
                                  as_of));

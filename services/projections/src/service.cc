@@ -30,6 +30,8 @@
 #include "bidtrail/tender/decide.h"
 #include "bidtrail/tender/state.h"
 #include "google/protobuf/duration.pb.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace bidtrail::projections {
 namespace {
@@ -40,6 +42,50 @@ constexpr uint32_t kDefaultStale = 100;
 constexpr uint32_t kMaxStale = 1000;
 
 absl::Status Invalid(std::string message) { return absl::InvalidArgumentError(message); }
+
+// A win/loss page token: the offset of the next group, and a fingerprint of
+// the query it belongs to (every field but the paging ones), so that a token
+// passed with another query (another grouping, another filter) is refused
+// instead of read as an offset into different groups. FNV-1a: the same
+// across restarts of the server.
+uint64_t QueryFingerprint(v1::WinLossRequest request) {
+  request.clear_page_token();
+  request.clear_page_size();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  uint64_t hash = 14695981039346656037ull;
+  for (char c : bytes) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return hash;
+}
+
+std::string WinLossPageToken(const v1::WinLossRequest& request, size_t offset) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(absl::Hex(QueryFingerprint(request), absl::kZeroPad16), ":", offset));
+}
+
+absl::StatusOr<size_t> WinLossPageOffset(const v1::WinLossRequest& request) {
+  if (request.page_token().empty()) return 0;
+  std::string text;
+  size_t offset = 0;
+  const std::string fingerprint =
+      absl::StrCat(absl::Hex(QueryFingerprint(request), absl::kZeroPad16), ":");
+  if (!absl::WebSafeBase64Unescape(request.page_token(), &text) ||
+      !absl::SimpleAtoi(absl::string_view(text).substr(std::min(text.size(), fingerprint.size())),
+                        &offset)) {
+    return Invalid("page_token: not a token this server issued");
+  }
+  if (!absl::StartsWith(text, fingerprint)) {
+    return Invalid(
+        "page_token: the token of another query; pass a page's token with the same "
+        "parameters as that page (group_by, filters), or leave it out for the first page");
+  }
+  return offset;
+}
 
 absl::StatusOr<uint32_t> PageSize(uint32_t requested) {
   if (requested == 0) return kDefaultPageSize;
@@ -426,10 +472,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::WinLoss(grpc::CallbackServerContex
                          SegmentOptionsOf(request->segment_thresholds(), request->reporting(),
                                           options.bidder_id, segment_as_of, options_.rates));
         ASSIGN_OR_RETURN(const uint32_t page_size, PageSize(request->page_size()));
-        size_t offset = 0;
-        if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
-          return Invalid("page_token: not a token this server issued");
-        }
+        ASSIGN_OR_RETURN(const size_t offset, WinLossPageOffset(*request));
         std::vector<std::string> without_rate;
         const std::vector<v1::WinLossGroup> groups =
             analytics::WinLoss(*engine_->Competitions(), options, &without_rate);
@@ -442,7 +485,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::WinLoss(grpc::CallbackServerContex
           *response->add_groups() = groups[i];
         }
         if (offset + page_size < groups.size()) {
-          response->set_next_page_token(absl::StrCat(offset + page_size));
+          response->set_next_page_token(WinLossPageToken(*request, offset + page_size));
         }
         return absl::OkStatus();
       });

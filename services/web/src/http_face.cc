@@ -557,6 +557,12 @@ class HttpFace::Impl {
               absl::StrCat(request.path,
                            ": this bidtraild serves only /metrics; the API and the calendar "
                            "feeds are served by the one that hosts the queries service"));
+      } else if (out.status == 404 && out.body.empty() &&
+                 !absl::StartsWith(request.path, "/api/") &&
+                 !absl::StartsWith(request.path, "/calendar/") &&
+                 absl::StrContains(request.get_header_value("Accept"), "text/html")) {
+        // A browser: a page, not JSON.
+        out.set_content(NotFoundHtml(request.path), "text/html; charset=utf-8");
       } else if (out.status == 404 && out.body.empty()) {
         Error(out, grpc::StatusCode::NOT_FOUND,
               absl::StrCat(request.path,

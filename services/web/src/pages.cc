@@ -83,6 +83,21 @@ std::string PageHtml(const std::string& page, const std::string& title, const st
                                                         {"{{version}}", StaticVersion()}});
 }
 
+std::string NotFoundHtml(const std::string& path) {
+  return absl::StrCat(
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<link rel=\"icon\" href=\"data:,\"><title>No such page · bidtrail</title>"
+      "<link rel=\"stylesheet\" href=\"/static/app.css?v=",
+      StaticVersion(),
+      "\"></head>\n<body class=\"signin\"><main class=\"signin-box\"><h1>No such page</h1><p>",
+      HtmlEscape(path),
+      " is not a page of bidtrail. The pages: <a href=\"/board\">deadlines</a>, "
+      "<a href=\"/winloss\">win/loss</a>, <a href=\"/segments\">the nine-grid</a>, "
+      "<a href=\"/competitors\">competitors</a>, and /tenders/ID for one tender.</p>"
+      "</main></body></html>\n");
+}
+
 std::string SignInHtml(const std::string& next, const std::string& message) {
   return absl::StrReplaceAll(
       FileContent("signin.html"),

@@ -30,6 +30,9 @@ std::string PageHtml(const std::string& page, const std::string& title, const st
 // said above the form (why the token was refused; empty for none).
 std::string SignInHtml(const std::string& next, const std::string& message);
 
+// The page for a path that is none: where the pages are.
+std::string NotFoundHtml(const std::string& path);
+
 // `next` when it is a path of this server ("/board?within=14d"), else
 // "/board": a sign-in link cannot send anyone elsewhere.
 std::string LocalPath(const std::string& next);

@@ -129,9 +129,11 @@
   function failed(error) {
     console.warn('bidtrail:', error);
     if (error.code === 'UNAUTHENTICATED') return;
-    const code = error.code ? error.code + ': ' : '';
     show(h('h1', {}, document.title.replace(/ · bidtrail$/, '')),
-      h('p', { class: 'error', role: 'alert' }, code + error.message));
+      h('p', { class: 'error', role: 'alert', title: error.code || '' }, error.message),
+      page === 'tender' && error.code === 'NOT_FOUND'
+        ? h('p', { class: 'muted' }, 'Tender ids are written as they were recorded (capitals count). The ', h('a', { href: here('/board') }, 'deadline board'),
+          ' links each tender; bidtrail tender search WORDS finds one by its title or buyer.') : null);
     document.body.dataset.ready = 'error';
   }
 
@@ -210,8 +212,23 @@
     return String(type || '').replace(/^bidtrail\.v1\./, '');
   }
 
+  // A link within the dashboard keeps the zone the URL chose (?tz=).
+  function here(path) {
+    if (!params.has('tz')) return path;
+    return path + (path.includes('?') ? '&' : '?') + 'tz=' + encodeURIComponent(params.get('tz'));
+  }
+
   function tenderLink(id, text) {
-    return h('a', { href: '/tenders/' + encodeURIComponent(id) }, text || id);
+    return h('a', { href: here('/tenders/' + encodeURIComponent(id)) }, text || id);
+  }
+
+  // "bidtrail.v1.TenderDiscovered": "tender discovered".
+  function typeWords(type) {
+    return shortType(type).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  }
+
+  function plural(n, word) {
+    return n + ' ' + word + (n === 1 ? '' : 's');
   }
 
   // The URL of this page with `changes` applied (null removes a parameter).
@@ -314,8 +331,9 @@
   // ------------------------------------------------- page: deadline board
 
   async function board() {
-    const within = params.get('within') || '14d';
-    const team = params.get('team') || '';
+    const within = params.get('within') || '7d';
+    // owner_team, as the API and the other pages call it (team: an alias).
+    const team = params.get('owner_team') || params.get('team') || '';
     const territory = params.get('territory') || '';
     const by = params.get('by') || 'day';
     const data = await apiAll('deadlines', Object.assign({ within: within },
@@ -334,7 +352,7 @@
       h('a', { href: withParams({ within: w }), class: w === within ? 'on' : '' }, 'next ' + w.replace('d', ' days'))));
     const controls = h('div', { class: 'controls' },
       chips,
-      choice('Team', 'team', [['', 'all teams']].concat(teams.map((t) => [t, t])), team),
+      choice('Team', 'owner_team', [['', 'all teams']].concat(teams.map((t) => [t, t])), team),
       choice('Territory', 'territory', [['', 'all territories']].concat(territories.map((t) => [t, t])), territory),
       choice('Group by', 'by', [['day', 'day'], ['team', 'team'], ['territory', 'territory']], by));
 
@@ -368,8 +386,8 @@
           'data-tender': d.tender_id, 'data-kind': d.kind,
           'data-status': d.overdue ? 'overdue' : d.at_risk ? 'at_risk' : d.done ? 'done' : 'open',
         },
-        h('td', { class: 'when' }, when(d.due)),
-        h('td', { class: 'when num' }, left >= 0 ? 'in ' + span(left / 1000) : span(-left / 1000) + ' ago'),
+        h('td', { class: 'when due' }, when(d.due)),
+        h('td', { class: 'when num hide-narrow' }, left >= 0 ? 'in ' + span(left / 1000) : span(-left / 1000) + ' ago'),
         h('td', {}, KINDS[d.kind] || d.kind),
         h('td', {}, status),
         h('td', {}, tenderLink(d.tender_id), h('div', { class: 'note' }, d.title)),
@@ -382,7 +400,7 @@
       ? h('p', { class: 'muted' }, 'No deadline in the next ' + within + (team || territory ? ' for this selection' : '') + '.')
       : h('div', { class: 'scroll' }, h('table', { id: 'board' },
         h('thead', {}, h('tr', {}, ['Due', 'Left', 'Deadline', 'Status', 'Tender', 'Buyer', 'Team', 'Territory'].map((t, i) =>
-          h('th', { class: i === 1 ? 'num' : i >= 5 ? 'hide-narrow' : null }, t)))),
+          h('th', { class: i === 1 ? 'num hide-narrow' : i >= 5 ? 'hide-narrow' : null }, t)))),
         h('tbody', {}, rows)));
 
     const staleList = stale.length === 0 ? h('p', { class: 'muted' }, 'None: every open tender moved recently.')
@@ -391,7 +409,10 @@
           h('td', {}, tenderLink(t.tender_id), h('div', { class: 'note' }, t.title + (t.owner_team ? ' · ' + t.owner_team : ''))),
           h('td', { class: 'num', title: 'last event ' + when(t.last_event_at) }, span(t.idle_seconds))))));
 
-    show(h('h1', {}, 'Deadlines'), controls, summary,
+    show(h('h1', {}, 'Deadlines'),
+      params.has('as_of') ? h('p', { class: 'banner', id: 'as-of-banner' }, 'The board as it was at ' + params.get('as_of') +
+        ' (' + zone + '), not now. ', h('a', { href: withParams({ as_of: null }) }, 'Now')) : null,
+      controls, summary,
       h('div', { class: 'columns' },
         h('section', {}, table),
         h('section', { class: 'panel' }, h('h2', { style: 'margin-top:0' }, 'Stale'),
@@ -436,6 +457,8 @@
       case 'bid_withdrawn':
       case 'bid_disqualified':
         return (v.bidder ? v.bidder.name || v.bidder.id : v.bidder_id || '') + (v.reason ? ' · ' + v.reason : '');
+      case 'activity_logged':
+        return [String(v.kind || '').replace(/_/g, ' '), v.contact_name ? 'with ' + v.contact_name + (v.role ? ' (' + String(v.role).replace(/_/g, ' ') + ')' : '') : '', v.notes].filter(Boolean).join(' · ');
       case 'award_announced':
         return (v.suppliers || []).map((p) => p.name || p.id).join(', ') + ' · ' + money(v.amount) + (v.lot_id ? ' · lot ' + v.lot_id : '');
       default:
@@ -447,6 +470,7 @@
   // and amendment on one time axis; `mark` (ms) draws "as of" there.
   function timelinePicture(timeline, mark) {
     const phases = phaseTimes(timeline);
+    const now = Date.now();
     const deadlines = timeline.deadlines || [];
     const entries = (timeline.entries || []).filter((e) => e.occurred_at);
     const times = [].concat(
@@ -455,6 +479,7 @@
       deadlines.filter((d) => d.done_at).map((d) => Date.parse(d.done_at)),
       entries.map((e) => Date.parse(e.occurred_at)),
       mark ? [mark] : []).filter((t) => !isNaN(t));
+    const future = times.some((t) => t > now);
     if (times.length === 0) return null;
     let lo = Math.min(...times);
     let hi = Math.max(...times);
@@ -479,29 +504,39 @@
     }
     svg.insertBefore(tick, svg.firstChild);
     // Phases: circles joined by a line.
-    if (phases.length > 1) {
-      svg.appendChild(s('line', { x1: x(phases[0].t), x2: x(phases[phases.length - 1].t), y1: rows.phases, y2: rows.phases, stroke: '#1d4ed8', 'stroke-width': 3 }));
+    // Reached phases solid; a phase still ahead (the scheduled opening)
+    // hollow, its line dashed.
+    const reached = phases.filter((p) => p.t <= now);
+    if (reached.length > 1) {
+      svg.appendChild(s('line', { x1: x(reached[0].t), x2: x(reached[reached.length - 1].t), y1: rows.phases, y2: rows.phases, stroke: '#1d4ed8', 'stroke-width': 3 }));
+    }
+    if (phases.length > reached.length && reached.length > 0) {
+      svg.appendChild(s('line', { x1: x(reached[reached.length - 1].t), x2: x(phases[phases.length - 1].t), y1: rows.phases, y2: rows.phases, stroke: '#1d4ed8', 'stroke-width': 2, 'stroke-dasharray': '6 4' }));
     }
     phases.forEach((p, i) => {
-      svg.appendChild(s('circle', { cx: x(p.t), cy: rows.phases, r: 6, fill: '#1d4ed8', 'data-phase': p.phase },
-        s('title', {}, (PHASES[p.phase] || p.phase) + ' ' + dateOf(p.t))));
-      svg.appendChild(s('text', { x: x(p.t), y: rows.phases - (i % 2 ? -20 : 12), 'text-anchor': 'middle' }, PHASES[p.phase] || p.phase));
+      const ahead = p.t > now;
+      const anchor = x(p.t) > W - 60 ? 'end' : x(p.t) < left + 30 ? 'start' : 'middle';
+      svg.appendChild(s('circle', { cx: x(p.t), cy: rows.phases, r: 6, fill: ahead ? '#ffffff' : '#1d4ed8', stroke: '#1d4ed8', 'stroke-width': 2, 'data-phase': p.phase },
+        s('title', {}, (PHASES[p.phase] || p.phase) + (ahead ? ' (scheduled) ' : ' ') + dateOf(p.t))));
+      svg.appendChild(s('text', { x: x(p.t), y: rows.phases - (i % 2 ? -20 : 12), 'text-anchor': anchor }, (PHASES[p.phase] || p.phase) + (ahead ? ' (scheduled)' : '')));
     });
     // Deadlines: a diamond at the due time, green met, red missed, blue
     // open; a line from when it was done.
     deadlines.forEach((d, i) => {
       const due = Date.parse(d.due);
-      const colour = d.open ? '#1d4ed8' : d.met ? '#166534' : '#b91c1c';
+      const colour = d.open || d.planned ? '#1d4ed8' : d.met ? '#166534' : '#b91c1c';
       const y = rows.deadlines + (i % 2 ? 10 : -6);
       if (d.done_at) {
         svg.appendChild(s('line', { x1: x(Date.parse(d.done_at)), x2: x(due), y1: y, y2: y, stroke: colour, 'stroke-width': 2 }));
         svg.appendChild(s('circle', { cx: x(Date.parse(d.done_at)), cy: y, r: 3, fill: colour }));
       }
       const cx = x(due);
-      svg.appendChild(s('path', { d: `M${cx} ${y - 7} L${cx + 7} ${y} L${cx} ${y + 7} L${cx - 7} ${y} Z`, fill: colour, 'data-deadline': d.deadline },
+      svg.appendChild(s('path', { d: `M${cx} ${y - 7} L${cx + 7} ${y} L${cx} ${y + 7} L${cx - 7} ${y} Z`, fill: d.planned ? '#ffffff' : colour, stroke: colour, 'stroke-width': 2, 'data-deadline': d.deadline },
         s('title', {}, (KINDS[d.deadline] || d.deadline) + ' due ' + when(d.due))));
-      const verdict = d.open ? 'open' : (d.met ? 'met, ' : 'missed, ') + span(Math.abs(d.margin_seconds || 0)) + (d.margin_seconds >= 0 ? ' early' : ' late');
-      svg.appendChild(s('text', { x: cx + 10, y: y + 4, fill: colour }, (KINDS[d.deadline] || d.deadline) + ': ' + verdict));
+      const verdict = d.planned ? 'due' : d.open ? 'open' : (d.met ? 'met, ' : 'missed, ') + span(Math.abs(d.margin_seconds || 0)) + (d.margin_seconds >= 0 ? ' early' : ' late');
+      // Near the right edge the label goes to the left of its mark.
+      const rightward = cx < W - 260;
+      svg.appendChild(s('text', { x: rightward ? cx + 10 : cx - 10, y: y + 4, fill: colour, 'text-anchor': rightward ? 'start' : 'end' }, (KINDS[d.deadline] || d.deadline) + ': ' + verdict));
     });
     // Events: ticks; amendments as orange triangles; voided ones grey.
     for (const e of entries) {
@@ -511,32 +546,55 @@
           s('title', {}, 'amended ' + when(e.occurred_at))));
       } else {
         svg.appendChild(s('line', { x1: ex, x2: ex, y1: rows.events - 8, y2: rows.events + 8, stroke: e.voided ? '#b8c2cc' : '#334155', 'stroke-width': 2 },
-          s('title', {}, shortType(e.type) + ' ' + when(e.occurred_at) + ' by ' + e.actor)));
+          s('title', {}, typeWords(e.type) + ' ' + when(e.occurred_at) + ' by ' + e.actor)));
       }
     }
     if (mark) {
       svg.appendChild(s('line', { x1: x(mark), x2: x(mark), y1: 14, y2: 178, stroke: '#7c3aed', 'stroke-width': 2, 'stroke-dasharray': '5 3' }));
-      svg.appendChild(s('text', { x: x(mark) + 4, y: 14, fill: '#7c3aed' }, 'as of'));
+      svg.appendChild(s('text', { x: x(mark) + 4, y: 176, fill: '#7c3aed' }, 'as of'));
+    } else if (future && now >= lo && now <= hi) {
+      svg.appendChild(s('line', { x1: x(now), x2: x(now), y1: 14, y2: 178, stroke: '#64748b', 'stroke-width': 1.5, 'stroke-dasharray': '3 3' }));
+      svg.appendChild(s('text', { x: x(now) + 4, y: 176, fill: '#64748b' }, 'now'));
     }
     return svg;
+  }
+
+  // Open while a lot is undecided; awarded once every lot is decided and one
+  // at least awarded (as `bidtrail tender list` and `tender show` say).
+  function statusOf(t) {
+    const lots = t.lots || [];
+    const decided = (l) => ['awarded', 'cancelled', 'unsuccessful'].includes(l.status);
+    if (t.status === 'open' && lots.length > 0 && lots.every(decided) && lots.some((l) => l.status === 'awarded')) return 'awarded';
+    return t.status;
+  }
+
+  // The picture of the tender as it stood: the events known then, its key
+  // dates as they were then (no verdicts: those are known later).
+  function pastPicture(view) {
+    const dates = (view.tender && view.tender.details && view.tender.details.key_dates) || {};
+    const deadlines = ['documents_available_until', 'submission_deadline']
+      .filter((k) => dates[k]).map((k) => ({ deadline: k, due: dates[k], planned: true }));
+    return { entries: view.events || [], durations: [], deadlines: deadlines };
   }
 
   function stateFacts(view) {
     const t = view.tender || {};
     const details = t.details || {};
     const lots = t.lots || [];
-    const bids = [].concat(...lots.map((l) => l.bids || []));
-    const awards = [].concat(...lots.map((l) => l.awards || []));
+    const several = lots.length > 1;
+    const lotName = (l) => (several ? 'Lot ' + (l.lot_id || '–') + (l.title ? ' ' + l.title : '') + ' (' + l.status + '): ' : '');
+    const bids = [].concat(...lots.map((l) => (l.bids || []).map((b) => Object.assign({ lot: l }, b))));
+    const awards = [].concat(...lots.map((l) => (l.awards || []).map((a) => Object.assign({ lot: l }, a))));
     const facts = [
-      ['Status', t.status],
-      ['Buyer', details.buyer ? (details.buyer.name || '') + ' (' + details.buyer.id + ')' : '–'],
+      ['Status', statusOf(t) || '–'],
+      ['Buyer', details.buyer ? h('span', {}, details.buyer.name || details.buyer.id, details.buyer.name ? h('div', { class: 'note' }, details.buyer.id) : null) : '–'],
       ['Territory · team', (details.territory || '–') + ' · ' + (details.owner_team || '–')],
       ['Estimated value', money(details.estimated_value)],
       ['Documents', t.documents_obtained ? 'obtained' + (t.documents_exception ? ' (after the cut-off)' : '') : 'not obtained'],
       ['Bids', bids.length === 0 ? 'none' : h('ul', { class: 'plain' }, bids.map((b) => h('li', { class: b.ours ? 'ours' : null },
-        (b.bid.bidder.name || b.bid.bidder.id) + (b.ours ? ' (us)' : '') + ': ' + money(b.bid.amount) + (b.status !== 'valid' ? ' (' + b.status + ')' : ''))))],
+        lotName(b.lot) + (b.bid.bidder.name || b.bid.bidder.id) + (b.ours ? ' (us)' : '') + ': ' + money(b.bid.amount) + (b.status !== 'valid' ? ' (' + b.status + ')' : ''))))],
       ['Award', awards.length === 0 ? 'none' : h('ul', { class: 'plain' }, awards.map((a) => h('li', {},
-        (a.award.suppliers || []).map((p) => p.name || p.id).join(', ') + ': ' + money(a.award.amount) + (a.cancelled ? ' (cancelled)' : ''))))],
+        lotName(a.lot) + (a.award.suppliers || []).map((p) => p.name || p.id).join(', ') + ': ' + money(a.award.amount) + (a.cancelled ? ' (cancelled: ' + (a.cancel_reason || 'no reason given') + ')' : ''))))],
       ['Amendments', String(t.amendment_count || 0)],
       ['Last event', when(t.last_event_at)],
     ];
@@ -546,7 +604,7 @@
 
   function eventTable(tender, entries) {
     return h('div', { class: 'scroll' }, h('table', { id: 'events' },
-      h('thead', {}, h('tr', {}, ['#', 'Event', 'Happened', 'Recorded', 'By', 'What', ''].map((t, i) =>
+      h('thead', {}, h('tr', {}, ['Rev.', 'Event', 'Happened', 'Recorded', 'By', 'What', ''].map((t, i) =>
         h('th', { class: i === 3 || i === 6 ? 'hide-narrow' : null }, t)))),
       h('tbody', {}, entries.map((e) => {
         const marks = [];
@@ -554,7 +612,7 @@
         if (e.voided) marks.push(h('div', { class: 'note' }, h('span', { class: 'badge missed' }, 'voided'), ' by ' + e.voided.actor + ': ' + e.voided.reason));
         return h('tr', { 'data-position': e.position, style: e.voided ? 'text-decoration: line-through; color: #9aa5b1' : null },
           h('td', { class: 'num' }, e.revision),
-          h('td', {}, shortType(e.type)),
+          h('td', {}, typeWords(e.type)),
           h('td', { class: 'when' }, when(e.occurred_at)),
           h('td', { class: 'when hide-narrow' }, when(e.recorded_at)),
           h('td', {}, e.actor + (e.written_by ? ' (via ' + e.written_by + ')' : '')),
@@ -610,17 +668,17 @@
       h('p', { class: 'muted' }, id, timeline.time_zone ? ' · the tender\'s zone ' + timeline.time_zone : '',
         timeline.in_pipeline ? '' : ' · market intelligence (imported; not in our pipeline)',
         ' · ', h('a', { href: '/board' }, 'deadline board')),
-      past ? h('p', { class: 'error', id: 'as-of-banner', style: 'background:#ede9fe;color:#5b21b6' },
+      past ? h('p', { class: 'banner', id: 'as-of-banner' },
         'As it stood ' + (position ? 'at log position ' + position : 'on ' + asOf) + ': ' + view.events.length + ' of ' + timeline.entries.length + ' events ' +
         (basis === 'happened' && !position ? 'had happened by then.' : 'were recorded by then.') +
         (view.missing ? ' The tender was not in the log yet.' : '')) : null,
-      h('div', { class: 'scroll picture' }, timelinePicture(timeline, mark)),
+      h('div', { class: 'scroll picture' }, timelinePicture(past ? pastPicture(view) : timeline, mark)),
       h('div', { class: 'columns' },
-        h('section', {}, h('h2', {}, 'Deadlines'),
+        h('section', {}, h('h2', {}, past ? 'Deadlines, as they turned out' : 'Deadlines'),
           (timeline.deadlines || []).length === 0 ? h('p', { class: 'muted' }, 'No deadline outcome (not in our pipeline).')
             : h('div', { class: 'scroll' }, h('table', { id: 'deadlines' }, h('thead', {}, h('tr', {}, ['Deadline', 'Due', 'Done', '', 'Margin', ''].map((t, i) => h('th', { class: i === 2 || i === 5 ? 'hide-narrow' : null }, t)))), h('tbody', {}, deadlineRows)))),
         h('section', { class: 'panel' }, h('h2', { style: 'margin-top:0' }, past ? 'State then' : 'State now'), stateFacts(view), form)),
-      h('h2', {}, past ? 'Events recorded then' : 'Events', ' ', h('span', { class: 'note' }, '(' + timeline.amendment_count + ' amendments)')),
+      h('h2', {}, !past ? 'Events' : basis === 'happened' && !position ? 'Events that had happened by then' : 'Events recorded by then', ' ', h('span', { class: 'note' }, '(' + plural(timeline.amendment_count, 'amendment') + ')')),
       eventTable(id, past ? view.events : timeline.entries));
   }
 
@@ -653,7 +711,7 @@
       axes: [
         { values: (u, ticks) => ticks.map((t) => labels.get(t) || ''), splits: () => data[0] },
         { scale: '%', values: (u, ticks) => ticks.map((t) => t + '%'), label: 'win rate' },
-        { scale: 'n', side: 1, grid: { show: false }, label: 'decided' },
+        { scale: 'n', side: 1, grid: { show: false }, label: 'decided', values: (u, ticks) => ticks.map((t) => (Number.isInteger(t) ? t : '')) },
       ],
       series: [
         { label: 'quarter', value: (u, v) => labels.get(v) || '' },
@@ -683,50 +741,80 @@
     ];
   }
 
-  async function winloss() {
-    const filters = passed(FILTERS);
-    const by = (group) => apiAll('winloss', Object.assign({ group_by: group }, filters), 'groups');
-    const [all, quarters, competitors, territories, sizes, segments] = await Promise.all([
-      api('winloss', filters), by('quarter'), by('competitor'), by('territory'), by('deal_size'), by('customer_segment')]);
-    const total = (all.groups || [])[0] || { bid: 0, won: 0, lost: 0, pending: 0 };
-    const form = h('form', { class: 'controls', method: 'get', action: '/winloss' },
-      h('label', {}, 'From', h('input', { type: 'date', name: 'from', value: filters.from || '' })),
-      h('label', {}, 'To (before)', h('input', { type: 'date', name: 'to', value: filters.to || '' })),
-      h('label', {}, 'Territory', (() => {
+  // The filters as a form; applied, the URL holds the ones set (a view is
+  // shared as a link). `territories`: the groups to offer, null for a box.
+  function winlossForm(filters, territories, reportingCurrency) {
+    const territory = territories === null
+      ? h('input', { name: 'territory', value: filters.territory || '', placeholder: 'any', size: 10 })
+      : (() => {
         const select = h('select', { name: 'territory' }, h('option', { value: '' }, 'all'));
-        for (const g of territories.groups) {
-          const o = h('option', { value: g.group }, g.group);
-          if (g.group === filters.territory) o.selected = true;
-          select.appendChild(o);
-        }
-        if (filters.territory && !territories.groups.some((g) => g.group === filters.territory)) {
-          const o = h('option', { value: filters.territory }, filters.territory);
-          o.selected = true;
+        const names = territories.map((g) => g.group);
+        if (filters.territory && !names.includes(filters.territory)) names.push(filters.territory);
+        for (const name of names) {
+          const o = h('option', { value: name }, name);
+          if (name === filters.territory) o.selected = true;
           select.appendChild(o);
         }
         return select;
-      })()),
+      })();
+    const source = h('select', { name: 'source' });
+    for (const [v, t] of [['', 'all'], ['own', 'own records'], ['import', 'imported']]) {
+      const o = h('option', { value: v }, t);
+      if (v === (filters.source || '')) o.selected = true;
+      source.appendChild(o);
+    }
+    const form = h('form', { class: 'controls', method: 'get', action: '/winloss' },
+      h('label', {}, 'From', h('input', { type: 'date', name: 'from', value: (filters.from || '').slice(0, 10) })),
+      h('label', {}, 'To (before)', h('input', { type: 'date', name: 'to', value: (filters.to || '').slice(0, 10) })),
+      h('label', {}, 'Territory', territory),
       h('label', {}, 'Team', h('input', { name: 'owner_team', value: filters.owner_team || '', placeholder: 'any', size: 12 })),
-      h('label', {}, 'Source', (() => {
-        const select = h('select', { name: 'source' });
-        for (const [v, t] of [['', 'all'], ['own', 'own records'], ['import', 'imported']]) {
-          const o = h('option', { value: v }, t);
-          if (v === (filters.source || '')) o.selected = true;
-          select.appendChild(o);
-        }
-        return select;
-      })()),
-      h('label', {}, 'Currency', h('input', { name: 'reporting.currency', value: filters['reporting.currency'] || '', placeholder: all.reporting_currency || 'USD', size: 5 })),
+      h('label', {}, 'Source', source),
+      h('label', {}, 'Currency', h('input', { name: 'reporting.currency', value: filters['reporting.currency'] || '', placeholder: reportingCurrency || 'USD', size: 5, class: 'upper' })),
       filters.buyer_id ? h('input', { type: 'hidden', name: 'buyer_id', value: filters.buyer_id }) : null,
       filters.bidder_id ? h('input', { type: 'hidden', name: 'bidder_id', value: filters.bidder_id }) : null,
+      params.has('name') ? h('input', { type: 'hidden', name: 'name', value: params.get('name') }) : null,
+      params.has('tz') ? h('input', { type: 'hidden', name: 'tz', value: params.get('tz') }) : null,
       h('button', { type: 'submit' }, 'Apply'),
-      h('a', { href: '/winloss' }, 'clear'));
+      h('a', { href: here('/winloss') }, 'clear'));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const next = new URLSearchParams();
+      for (const [key, value] of new FormData(form)) {
+        const text = String(value).trim();
+        if (text) next.set(key, key === 'reporting.currency' ? text.toUpperCase() : text);
+      }
+      location.assign('/winloss' + (next.toString() ? '?' + next.toString() : ''));
+    });
+    return form;
+  }
+
+  async function winloss() {
+    const filters = passed(FILTERS);
+    // Whose record, and for which buyer: named as the linking page knew them.
+    const named = params.get('name');
+    const title = 'Win/loss' + (filters.bidder_id ? ' of ' + (named || filters.bidder_id) : '');
+    const by = (group) => apiAll('winloss', Object.assign({ group_by: group }, filters), 'groups');
+    let answers;
+    try {
+      answers = await Promise.all([
+        api('winloss', filters), by('quarter'), by('competitor'), by('territory'), by('deal_size'), by('customer_segment')]);
+    } catch (error) {
+      // A filter the server refuses: said above the form, to be put right.
+      if (error.code === 'UNAUTHENTICATED') throw error;
+      show(h('h1', {}, title), winlossForm(filters, null, ''),
+        h('p', { class: 'error', role: 'alert' }, error.message));
+      document.body.dataset.ready = 'error';
+      return;
+    }
+    const [all, quarters, competitors, territories, sizes, segments] = answers;
+    const total = (all.groups || [])[0] || { bid: 0, won: 0, lost: 0, pending: 0 };
+    const form = winlossForm(filters, territories.groups, all.reporting_currency);
     const who = all.bidder_id === 'us' || !filters.bidder_id ? 'us' : all.bidder_id;
     const quarterRows = quarters.groups.slice().sort((a, b) => (a.group < b.group ? -1 : 1));
     show(
-      h('h1', {}, 'Win/loss' + (filters.bidder_id ? ' of ' + filters.bidder_id : '')),
+      h('h1', {}, title),
       form,
-      filters.buyer_id ? h('p', { class: 'muted' }, 'Buyer ' + filters.buyer_id + ' only · ', h('a', { href: withParams({ buyer_id: null }) }, 'all buyers')) : null,
+      filters.buyer_id ? h('p', { class: 'muted' }, 'Buyer ' + (named || filters.buyer_id) + ' only · ', h('a', { href: withParams({ buyer_id: null, name: null }) }, 'all buyers')) : null,
       h('div', { class: 'summary' },
         h('div', { class: 'tile' }, h('b', { id: 'total-win-rate', 'data-value': total.win_rate === undefined ? '' : total.win_rate }, pct(total.win_rate)), h('span', {}, 'win rate (' + who + ')')),
         h('div', { class: 'tile' }, h('b', {}, total.won), h('span', {}, 'won')),
@@ -737,7 +825,8 @@
       h('h2', {}, 'Win rate by quarter'),
       winRateChart(quarters.groups),
       sortableTable(groupColumns('quarter', (g) => g.group), quarterRows, { id: 'by-quarter' }),
-      h('h2', {}, 'Head to head, by competitor'),
+      h('h2', {}, 'Where we met each competitor'),
+      h('p', { class: 'note' }, 'Our record in the competitions each competitor also bid in: won, lost (to anyone), our win rate there.'),
       sortableTable(groupColumns('competitor', (g) => g.label || g.group), competitors.groups, { id: 'by-competitor' }),
       h('h2', {}, 'By territory'),
       sortableTable(groupColumns('territory', (g) => g.group), territories.groups, { id: 'by-territory' }),
@@ -786,18 +875,19 @@
     const buyers = (data.buyers || []).filter((b) => !selected || b.potential + '/' + b.share_band === selected);
     const currency = data.reporting_currency || '';
     const list = sortableTable([
-      { key: 'buyer', label: 'buyer', value: (b) => b.buyer.name || b.buyer.id, text: (b) => h('a', { href: '/winloss?buyer_id=' + encodeURIComponent(b.buyer.id) }, b.buyer.name || b.buyer.id) },
+      { key: 'buyer', label: 'buyer', value: (b) => b.buyer.name || b.buyer.id, text: (b) => h('a', { href: here('/winloss?buyer_id=' + encodeURIComponent(b.buyer.id) + (b.buyer.name ? '&name=' + encodeURIComponent(b.buyer.name) : '')) }, b.buyer.name || b.buyer.id) },
       { key: 'cell', label: 'cell', narrow: true, value: (b) => b.potential + ' · ' + b.share_band },
       { key: 'awarded', label: 'awarded (' + currency + ')', num: true, bar: true, value: (b) => Number(b.awarded_value), text: (b) => grouped(b.awarded_value) },
       { key: 'ours', label: 'to us', num: true, narrow: true, value: (b) => Number(b.our_awarded_value), text: (b) => grouped(b.our_awarded_value) },
       { key: 'share', label: 'our share', num: true, value: (b) => b.share, text: (b) => pct(b.share) },
     ], buyers.sort((a, b) => Number(b.awarded_value) - Number(a.awarded_value)), { id: 'segment-buyers' });
     show(h('h1', {}, 'Customer segments'),
-      h('p', { class: 'muted' }, 'Each buyer by its purchase potential (awarded value over the window) and our share of it; colour: our win rate.'),
+      h('p', { class: 'muted' }, 'Each buyer by its purchase potential (its awarded value over the ' + (params.get('window') || '365d') +
+        ' to ' + (params.get('as_of') || 'now') + ', in ' + (data.reporting_currency || 'the reporting currency') + ') and our share of it; colour: our win rate. Click a cell for its buyers.'),
       grid,
       data.unconverted_awards ? h('p', { class: 'note' }, data.unconverted_awards + ' awards left out for want of a rate (' + (data.currencies_without_rate || []).join(', ') + ').') : null,
       h('h2', {}, selected ? 'Buyers in ' + selected.replace('/', ' · ') + ' ' : 'Buyers ', selected ? h('a', { href: withParams({ cell: null }) }, '(all)') : null),
-      list);
+      buyers.length === 0 ? h('p', { class: 'muted' }, 'No buyer in this cell.') : list);
   }
 
   // ------------------------------------------------- page: competitors
@@ -808,14 +898,14 @@
     show(h('h1', {}, 'Competitors' + (data.bidder_id && data.bidder_id !== 'us' ? ' of ' + data.bidder_id : '')),
       h('p', { class: 'muted' }, 'Everyone who bid where we bid: how often, who won, and how their prices compare with ours.'),
       sortableTable([
-        { key: 'competitor', label: 'competitor', value: (c) => c.competitor.name || c.competitor.id, text: (c) => h('span', {}, h('a', { href: '/winloss?bidder_id=' + encodeURIComponent(c.competitor.id) }, c.competitor.name || c.competitor.id), h('div', { class: 'note' }, c.competitor.id)) },
+        { key: 'competitor', label: 'competitor', value: (c) => c.competitor.name || c.competitor.id, text: (c) => h('span', {}, h('a', { href: here('/winloss?bidder_id=' + encodeURIComponent(c.competitor.id) + (c.competitor.name ? '&name=' + encodeURIComponent(c.competitor.name) : '')), title: 'their own record' }, c.competitor.name || c.competitor.id), h('div', { class: 'note' }, c.competitor.id)) },
         { key: 'met', label: 'met', num: true, bar: true, value: (c) => c.met },
         { key: 'their_wins', label: 'their wins', num: true, value: (c) => c.their_wins },
         { key: 'our_wins', label: 'our wins', num: true, value: (c) => c.our_wins },
-        { key: 'head', label: 'we win head to head', num: true, narrow: true, value: (c) => (c.our_wins + c.their_wins ? c.our_wins / (c.our_wins + c.their_wins) : null), text: (c) => pct(c.our_wins + c.their_wins ? c.our_wins / (c.our_wins + c.their_wins) : null) },
+        { key: 'head', label: 'of the two, we won', num: true, narrow: true, value: (c) => (c.our_wins + c.their_wins ? c.our_wins / (c.our_wins + c.their_wins) : null), text: (c) => pct(c.our_wins + c.their_wins ? c.our_wins / (c.our_wins + c.their_wins) : null) },
         { key: 'price', label: 'their price vs ours', num: true, value: (c) => c.mean_price_difference, text: (c) => signedPct(c.mean_price_difference) },
       ], rows, { id: 'competitors' }),
-      h('p', { class: 'note' }, 'Their price vs ours: the mean of (their bid − our bid) / our bid where both bid in one currency; negative: they bid lower.'));
+      h('p', { class: 'note' }, 'Met: competitions where both of us bid. Their wins, our wins: those that one of us won (others won the rest). Of the two, we won: our wins / (our wins + their wins). Their price vs ours: the mean of (their bid − our bid) / our bid where both bid in one currency; negative: they bid lower. A competitor clicked: their own record.'));
   }
 
   // ---------------------------------------------------------------- start
@@ -827,7 +917,12 @@
       if (a.dataset.nav === page || (page === 'tender' && a.dataset.nav === 'board')) a.classList.add('current');
     }
     const zoneLabel = document.getElementById('zone');
+    // An unencoded "+" in ?tz=+08:00 arrives as a space.
+    if (/^ \d\d:\d\d$/.test(zone)) zone = '+' + zone.slice(1);
     if (zoneLabel) zoneLabel.textContent = 'times in ' + zone;
+    if (params.has('tz')) {
+      for (const a of document.querySelectorAll('header.top a')) a.href = here(a.getAttribute('href'));
+    }
     const draw = PAGES[page];
     if (!draw) return;
     draw().then(ready, failed);

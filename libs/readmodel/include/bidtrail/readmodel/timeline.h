@@ -33,6 +33,8 @@ struct Milestones {
   std::optional<absl::Time> our_bid;
   // The first award announced (cancelled later or not).
   std::optional<absl::Time> award;
+  // When the tender was cancelled, or declared unsuccessful.
+  std::optional<absl::Time> ended;
   // The managers who approved recording our documents, or our bid, after the
   // deadline they claim to have met ("" when it was recorded in time).
   std::string documents_approved_late_by;
@@ -50,7 +52,8 @@ struct PhaseSpan {
 };
 
 // The time from each phase reached to the next one reached, in phase order;
-// the opening is the tender's key date (scheduled, not an event).
+// the opening is the tender's key date (scheduled, not an event), unless the
+// tender ended (cancelled, unsuccessful) before it came.
 std::vector<PhaseSpan> PhaseSpans(const Milestones& milestones, const tender::TenderState& state);
 
 struct DeadlineOutcome {
@@ -72,6 +75,8 @@ struct DeadlineOutcome {
 // when it has one, and the submission deadline when it has one and we did
 // not decide against bidding; none for a tender outside our pipeline
 // (InOurPipeline: imported, never taken up), whose deadlines were never ours.
+// A deadline not done that falls after the tender ended (cancelled,
+// unsuccessful) has no outcome: there was nothing left to meet.
 std::vector<DeadlineOutcome> DeadlineOutcomes(const Milestones& milestones,
                                               const tender::TenderState& state, absl::Time as_of,
                                               std::string_view own_party_id);
