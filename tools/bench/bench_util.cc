@@ -170,6 +170,10 @@ void JsonLine::Add(const std::string& key, const std::vector<std::string>& value
   members_.push_back(absl::StrCat(JsonString(key), ":[", absl::StrJoin(quoted, ","), "]"));
 }
 
+void JsonLine::AddText(const std::string& key, const std::string& value) {
+  members_.push_back(absl::StrCat(JsonString(key), ":", JsonString(value)));
+}
+
 std::string JsonLine::ToString() const {
   return absl::StrCat("{", absl::StrJoin(members_, ","), "}");
 }
@@ -180,7 +184,8 @@ int BenchUsageError(const std::string& command, const char* usage, const std::st
 }
 
 bool ParseBenchArgs(int argc, char** argv, const std::string& command, const char* usage,
-                    const std::vector<std::string>& value_names, BenchArgs* args, int* exit_code) {
+                    const std::vector<std::string>& value_names, BenchArgs* args, int* exit_code,
+                    const std::vector<std::string>& switch_names) {
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     std::string value;
@@ -200,6 +205,11 @@ bool ParseBenchArgs(int argc, char** argv, const std::string& command, const cha
       continue;
     }
     const std::string name = flag.rfind("--", 0) == 0 ? flag.substr(2) : "";
+    if (!name.empty() && !has_value &&
+        std::find(switch_names.begin(), switch_names.end(), name) != switch_names.end()) {
+      args->switches.push_back(name);
+      continue;
+    }
     if (!name.empty() &&
         std::find(value_names.begin(), value_names.end(), name) != value_names.end()) {
       if (!has_value) {

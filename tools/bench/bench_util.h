@@ -86,6 +86,7 @@ class JsonLine {
   void Add(const std::string& key, uint64_t value);
   void Add(const std::string& key, bool value);
   void Add(const std::string& key, const std::vector<std::string>& values);
+  void AddText(const std::string& key, const std::string& value);
   std::string ToString() const;
 
  private:
@@ -97,13 +98,16 @@ class JsonLine {
 struct BenchArgs {
   bool json = false;
   std::map<std::string, std::string> values;
+  // Flags without a value given (--peers).
+  std::vector<std::string> switches;
 };
 
 // Parses argv[1..]. Returns true to go on; false when the caller should exit
 // with *exit_code: 0 after --help (usage printed), 2 after a usage error
 // (message and usage on stderr).
 bool ParseBenchArgs(int argc, char** argv, const std::string& command, const char* usage,
-                    const std::vector<std::string>& value_names, BenchArgs* args, int* exit_code);
+                    const std::vector<std::string>& value_names, BenchArgs* args, int* exit_code,
+                    const std::vector<std::string>& switch_names = {});
 
 // Reads --NAME as a whole number into *out when given (greater than zero when
 // `positive`). False, with a usage error printed, when malformed.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -34,6 +35,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "postgres_peer.h"
 #include "raw_jetstream.h"
 #include "rocksdb/db.h"
 #include "rocksdb/iterator.h"
@@ -78,9 +80,12 @@ constexpr double kInprocessReplayRateTarget = 500000;
 // On JetStream (--log nats://...), against raw JetStream on the same cluster.
 constexpr double kNatsGrpcBatchedTarget = 0.5;
 constexpr double kNatsGroupCommitTarget = 5;
+// Against PostgreSQL (--peers): bidtrail over gRPC / PostgreSQL over libpq.
+constexpr double kVsPostgresTarget = 1.5;
 
 constexpr char kUsage[] =
     "usage: bidtrail-bench eventstore [--events N] [--json] [--dir PATH] [--log nats://...]\n"
+    "                                [--peers]\n"
     "\n"
     "Measures synced appends of N events and full replays of them: raw RocksDB\n"
     "(the baseline), the bidtrail log in process, and the EventStore service\n"
@@ -96,6 +101,11 @@ constexpr char kUsage[] =
     "  --log URLS   also measure the log on this NATS JetStream cluster\n"
     "               (nats://HOST:PORT,...; deploy/local/nats-cluster.sh) against raw\n"
     "               JetStream publishes on it: rows 4a/4b (raw, R3) and 5a/5b/5c\n"
+    "  --peers      also run the same workload on PostgreSQL 15 (postgresql-15,\n"
+    "               started on a free loopback port in the scratch folder, stopped\n"
+    "               after): an events table with a global sequence and unique\n"
+    "               (stream, revision) and (stream, event id) indexes; rows 6a/6b/6c,\n"
+    "               and bidtrail over gRPC / PostgreSQL (vs_postgres_*)\n"
     "  --help       print this text\n";
 
 struct Config {
@@ -104,6 +114,8 @@ struct Config {
   std::string parent_dir = "/tmp";
   // --log: the NATS cluster's URLs; empty: RocksDB only.
   std::vector<std::string> nats;
+  // --peers: PostgreSQL beside us.
+  bool peers = false;
 };
 
 // The events every measurement writes. Raw RocksDB gets each event flattened
@@ -434,7 +446,71 @@ struct Results {
   Measurement nats_grpc_batched;
   Measurement nats_group_commit;
   Measurement nats_grpc_batched_one_client;
+  // --peers: PostgreSQL; `postgres_skipped` says why it did not run.
+  bool postgres = false;
+  std::string postgres_skipped;
+  std::string postgres_version;
+  Measurement postgres_batched;
+  Measurement postgres_concurrent;
+  Measurement postgres_scan;
+  uint64_t postgres_conflicts = 0;
 };
+
+// The workload on PostgreSQL's events table: appends of 100 in one
+// transaction each, one client.
+absl::StatusOr<Measurement> PostgresBatches(PostgresEvents& events, const Workload& workload) {
+  return RunTimedOps(
+      1, workload.batches.size(), absl::InfiniteDuration(),
+      [&](int, uint64_t batch) -> absl::StatusOr<uint64_t> {
+        RETURN_IF_ERROR(
+            events.Append(workload.batch_streams[batch], workload.batches[batch]).status());
+        return workload.batches[batch].size();
+      });
+}
+
+// kConcurrentWriters threads, a connection each, appending one event at a
+// time with optimistic concurrency (a revision taken meanwhile is retried).
+absl::StatusOr<Measurement> PostgresSingles(
+    const std::vector<std::unique_ptr<PostgresEvents>>& connections, const Workload& workload,
+    uint64_t* conflicts) {
+  std::atomic<uint64_t> retried{0};
+  absl::StatusOr<Measurement> measured = RunTimedOps(
+      kConcurrentWriters, workload.singles.size(), kSingleEventBudget,
+      [&](int thread, uint64_t n) -> absl::StatusOr<uint64_t> {
+        ASSIGN_OR_RETURN(const int attempts, connections[thread]->Append(workload.single_streams[n],
+                                                                         workload.singles[n]));
+        retried += static_cast<uint64_t>(attempts - 1);
+        return 1;
+      });
+  *conflicts = retried.load();
+  return measured;
+}
+
+// The whole table in position order, kReplayBatch rows a query (keyset
+// paging), as a projection rebuilding from it would read.
+absl::StatusOr<Measurement> PostgresScan(PostgresEvents& events, const Workload& workload) {
+  const auto began = std::chrono::steady_clock::now();
+  uint64_t after = 0;
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(const PostgresEvents::Page page, events.Read(after, kReplayBatch));
+    if (page.rows == 0) break;
+    count += page.rows;
+    bytes += page.data_bytes;
+    after = page.last_position;
+  }
+  const auto ended = std::chrono::steady_clock::now();
+  if (count != workload.events || bytes != workload.payload_bytes) {
+    return absl::InternalError(absl::StrCat("the PostgreSQL scan found ", count, " rows with ",
+                                            bytes, " bytes of data; expected ", workload.events,
+                                            " with ", workload.payload_bytes));
+  }
+  Measurement measurement;
+  measurement.events = count;
+  measurement.seconds = std::chrono::duration<double>(ended - began).count();
+  return measurement;
+}
 
 // Progress for a person watching; nothing when stderr is a file or a pipe,
 // so that logs of scripted runs hold only the report.
@@ -445,7 +521,7 @@ void Progress(const std::string& what) {
 
 // Single-event appends: 1b, 2b and 3b, each on a fresh store.
 absl::Status MeasureSingleAppends(const ScratchDir& scratch, const Workload& workload,
-                                  Results* results) {
+                                  PostgresServer* postgres, Results* results) {
   ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> raw, OpenRawDb(scratch.Sub("raw-single")));
   ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log,
                    OpenLog(scratch.Sub("log-single")));
@@ -465,6 +541,16 @@ absl::Status MeasureSingleAppends(const ScratchDir& scratch, const Workload& wor
   ASSIGN_OR_RETURN(results->inprocess_concurrent, AppendSinglesConcurrently({log.get()}, workload));
   Progress("3b gRPC, 32 threads appending single events, sync");
   ASSIGN_OR_RETURN(results->grpc_concurrent, AppendSinglesConcurrently(grpc_stores, workload));
+  if (postgres != nullptr) {
+    std::vector<std::unique_ptr<PostgresEvents>> connections;
+    for (int thread = 0; thread < kConcurrentWriters; ++thread) {
+      ASSIGN_OR_RETURN(connections.emplace_back(),
+                       PostgresEvents::Connect(*postgres, "singles", thread == 0));
+    }
+    Progress("6b PostgreSQL, 32 connections appending single events");
+    ASSIGN_OR_RETURN(results->postgres_concurrent,
+                     PostgresSingles(connections, workload, &results->postgres_conflicts));
+  }
 
   clients.clear();
   hosted->Shutdown();
@@ -474,7 +560,24 @@ absl::Status MeasureSingleAppends(const ScratchDir& scratch, const Workload& wor
 // Every measurement. Those of one kind run back to back (1a 2a 3a, then the
 // b's, then the c's) so that each ratio compares figures taken seconds apart:
 // the cost of an fsync on these disks changes from one minute to the next.
-absl::Status MeasureAll(const ScratchDir& scratch, const Workload& workload, Results* results) {
+absl::Status MeasureAll(const ScratchDir& scratch, const Workload& workload, bool peers,
+                        Results* results) {
+  // PostgreSQL first: when it cannot start, the bench says so and goes on.
+  std::unique_ptr<PostgresServer> postgres;
+  std::unique_ptr<PostgresEvents> postgres_events;
+  if (peers) {
+    Progress("starting PostgreSQL");
+    absl::StatusOr<std::unique_ptr<PostgresServer>> started =
+        PostgresServer::Start(scratch.Sub("postgres"));
+    if (started.ok()) {
+      postgres = std::move(started).value();
+      ASSIGN_OR_RETURN(postgres_events, PostgresEvents::Connect(*postgres, "postgres", true));
+      results->postgres = true;
+      results->postgres_version = postgres->version();
+    } else {
+      results->postgres_skipped = std::string(started.status().message());
+    }
+  }
   // The batched appends fill these stores; the replays read them back.
   ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> raw, OpenRawDb(scratch.Sub("raw-batched")));
   ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log,
@@ -493,8 +596,12 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Workload& workload, Res
   ASSIGN_OR_RETURN(results->inprocess_batched, AppendBatches(*log, workload));
   Progress("3a gRPC, Append of 100, sync");
   ASSIGN_OR_RETURN(results->grpc_batched, AppendBatches(*client, workload));
+  if (postgres_events != nullptr) {
+    Progress("6a PostgreSQL, INSERT of 100 in one transaction");
+    ASSIGN_OR_RETURN(results->postgres_batched, PostgresBatches(*postgres_events, workload));
+  }
 
-  RETURN_IF_ERROR(MeasureSingleAppends(scratch, workload, results));
+  RETURN_IF_ERROR(MeasureSingleAppends(scratch, workload, postgres.get(), results));
 
   // A full scan takes a fraction of a second, so one scheduling hiccup moves
   // it by tens of percent: run the three in alternating rounds and keep each
@@ -512,7 +619,14 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Workload& workload, Res
     Progress(absl::StrCat("3c gRPC, ReadAll replay (round ", round, ")"));
     ASSIGN_OR_RETURN(const Measurement grpc, Replay(*client, workload));
     keep_fastest(grpc, &results->grpc_replay);
+    if (postgres_events != nullptr) {
+      Progress(absl::StrCat("6c PostgreSQL, ordered scan (round ", round, ")"));
+      ASSIGN_OR_RETURN(const Measurement scanned, PostgresScan(*postgres_events, workload));
+      keep_fastest(scanned, &results->postgres_scan);
+    }
   }
+  postgres_events.reset();
+  postgres.reset();
 
   client.reset();
   hosted->Shutdown();
@@ -669,6 +783,12 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
       {"nats_group_commit_vs_raw_nats_single", Ratio(r.nats_group_commit, r.raw_nats_single),
        kNatsGroupCommitTarget},
   };
+  const std::vector<Target> postgres_targets = {
+      {"vs_postgres_batched", Ratio(r.grpc_batched, r.postgres_batched), kVsPostgresTarget},
+      {"vs_postgres_concurrent_single", Ratio(r.grpc_concurrent, r.postgres_concurrent),
+       kVsPostgresTarget},
+      {"vs_postgres_scan", Ratio(r.grpc_replay, r.postgres_scan), kVsPostgresTarget},
+  };
   const std::string writers = absl::StrCat(kConcurrentWriters, " threads x single Append, sync");
   std::vector<Row> rows = {
       {"1a",
@@ -781,8 +901,36 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
                     "nats_grpc_batched_one_client_vs_raw_nats_batched",
                     {}});
   }
+  if (r.postgres) {
+    // Baselines of their own; the targets are bidtrail's gRPC rows over them.
+    rows.push_back({"6a",
+                    "PostgreSQL: INSERT of 100, one transaction",
+                    "postgres_batched",
+                    &r.postgres_batched,
+                    "",
+                    nullptr,
+                    "",
+                    {}});
+    rows.push_back({"6b",
+                    absl::StrCat("PostgreSQL: ", kConcurrentWriters,
+                                 " connections x single INSERT, optimistic"),
+                    "postgres_concurrent",
+                    &r.postgres_concurrent,
+                    "",
+                    nullptr,
+                    "",
+                    {}});
+    rows.push_back(
+        {"6c", "PostgreSQL: ordered scan", "postgres_scan", &r.postgres_scan, "", nullptr, "", {}});
+  }
   std::vector<std::string> missed;
   size_t target_count = targets.size();
+  if (r.postgres) {
+    target_count += postgres_targets.size();
+    for (const Target& target : postgres_targets) {
+      if (!target.met()) missed.push_back(target.key);
+    }
+  }
   for (const Target& target : targets) {
     if (!target.met()) missed.push_back(target.key);
   }
@@ -813,6 +961,13 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
     // The ratio keys of rows with a target are the targets' own keys.
     for (const Row& row : rows) {
       if (row.baseline != nullptr) json.Add(row.ratio_key, Ratio(*row.measured, *row.baseline));
+    }
+    if (r.postgres) {
+      for (const Target& target : postgres_targets) json.Add(target.key, target.value);
+      json.AddText("postgres_version", r.postgres_version);
+      json.Add("postgres_conflicts_retried", r.postgres_conflicts);
+    } else if (!r.postgres_skipped.empty()) {
+      json.AddText("postgres_skipped", r.postgres_skipped);
     }
     json.Add("targets_missed", missed);
     json.Add("total_seconds", total_seconds);
@@ -847,6 +1002,18 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
                   absl::StrJoin(target_texts, ", "), absl::StrJoin(results, ", ")});
   }
   absl::PrintF("%s\n", table.ToString().c_str());
+  if (r.postgres) {
+    absl::PrintF("bidtrail over gRPC vs %s over libpq (%d conflicts retried in 6b):\n",
+                 r.postgres_version, r.postgres_conflicts);
+    const char* rows_of[] = {"3a / 6a", "3b / 6b", "3c / 6c"};
+    for (size_t i = 0; i < postgres_targets.size(); ++i) {
+      absl::PrintF("  %-30s %s %.2fx  target >= %gx  %s\n", postgres_targets[i].key, rows_of[i],
+                   postgres_targets[i].value, postgres_targets[i].minimum,
+                   postgres_targets[i].met() ? "pass" : "MISS");
+    }
+  } else if (!r.postgres_skipped.empty()) {
+    absl::PrintF("PostgreSQL skipped: %s\n", r.postgres_skipped);
+  }
   absl::PrintF("targets: %d of %d met%s%s\n", target_count - missed.size(), target_count,
                missed.empty() ? "" : "; missed: ", absl::StrJoin(missed, ", "));
   absl::PrintF("total time: %.1f s\n", total_seconds);
@@ -858,11 +1025,12 @@ int RunEventstoreBench(int argc, char** argv) {
   Config config;
   BenchArgs args;
   int exit_code = 0;
-  if (!ParseBenchArgs(argc, argv, "eventstore", kUsage, {"events", "dir", "log"}, &args,
-                      &exit_code)) {
+  if (!ParseBenchArgs(argc, argv, "eventstore", kUsage, {"events", "dir", "log"}, &args, &exit_code,
+                      {"peers"})) {
     return exit_code;
   }
   config.json = args.json;
+  config.peers = !args.switches.empty();
   if (!WholeNumberArg(args, "events", true, "eventstore", kUsage, &config.events)) return 2;
   if (auto dir = args.values.find("dir"); dir != args.values.end()) {
     if (dir->second.empty()) return BenchUsageError("eventstore", kUsage, "--dir: needs a folder");
@@ -888,7 +1056,8 @@ int RunEventstoreBench(int argc, char** argv) {
   Progress(absl::StrCat("preparing ", config.events, " events"));
   const Workload workload = MakeWorkload(config.events);
   Results results;
-  if (const absl::Status measured = MeasureAll(**scratch, workload, &results); !measured.ok()) {
+  if (const absl::Status measured = MeasureAll(**scratch, workload, config.peers, &results);
+      !measured.ok()) {
     std::fprintf(stderr, "bidtrail-bench eventstore: %s\n", measured.ToString().c_str());
     return 1;
   }
