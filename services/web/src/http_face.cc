@@ -253,6 +253,9 @@ class HttpFace::Impl {
         Error(out, status.error_code(), status.error_message());
         return;
       }
+      // What a caller's token may read is not for shared caches, nor for a
+      // browser's back button after signing out.
+      out.set_header("Cache-Control", "no-store");
       out.set_content(api::MessageJson(response, zone) + "\n", "application/json");
     });
   }

@@ -824,7 +824,7 @@
       (all.currencies_without_rate || []).length ? h('p', { class: 'note' }, 'No rate into ' + all.reporting_currency + ' for ' + all.currencies_without_rate.join(', ') + ': those amounts are shown apart.') : null,
       h('h2', {}, 'Win rate by quarter'),
       winRateChart(quarters.groups),
-      sortableTable(groupColumns('quarter', (g) => g.group), quarterRows, { id: 'by-quarter' }),
+      sortableTable(groupColumns('quarter', (g) => g.group + (quarterStart(g.group) !== null && Date.now() / 1000 < quarterStart(g.group) + 92 * 86400 && Date.now() / 1000 >= quarterStart(g.group) ? ' (so far)' : '')), quarterRows, { id: 'by-quarter' }),
       h('h2', {}, 'Where we met each competitor'),
       h('p', { class: 'note' }, 'Our record in the competitions each competitor also bid in: won, lost (to anyone), our win rate there.'),
       sortableTable(groupColumns('competitor', (g) => g.label || g.group), competitors.groups, { id: 'by-competitor' }),
