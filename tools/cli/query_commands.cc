@@ -824,9 +824,14 @@ int Rebuild(const Client& client, const Args&) {
   v1::RebuildResponse step;
   const bool tty = isatty(fileno(stderr));
   bool switched = false;
+  // Into a file or a pipe, a line per tenth of the way, not per message.
+  int last_tenth = -1;
   while (reader->Read(&step)) {
     const double done =
         step.head_position() == 0 ? 1 : static_cast<double>(step.position()) / step.head_position();
+    const int tenth = static_cast<int>(done * 10);
+    if (!tty && tenth == last_tenth && !step.switched()) continue;
+    last_tenth = tenth;
     std::fprintf(stderr,
                  tty ? "\rrebuilding: %llu / %llu events (%.0f%%)   "
                      : "rebuilding: %llu / %llu events (%.0f%%)\n",
