@@ -15,6 +15,7 @@
 #include "bidtrail/analytics/metrics.h"
 #include "bidtrail/api/views.h"
 #include "bidtrail/auth/access.h"
+#include "bidtrail/common/fnv.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/common/validate.h"
@@ -43,12 +44,11 @@ constexpr uint32_t kMaxStale = 1000;
 
 absl::Status Invalid(std::string message) { return absl::InvalidArgumentError(message); }
 
-// A win/loss page token: the offset of the next group, and a fingerprint of
-// the query it belongs to (every field but the paging ones), so that a token
-// passed with another query (another grouping, another filter) is refused
-// instead of read as an offset into different groups. FNV-1a: the same
-// across restarts of the server.
-uint64_t QueryFingerprint(v1::WinLossRequest request) {
+// A win/loss page token: the offset of the next group, after a fingerprint
+// of the query it belongs to (every field but the paging ones), so that a
+// token passed with another query (another grouping, another filter) is
+// refused instead of read as an offset into different groups.
+std::string QueryTag(v1::WinLossRequest request) {
   request.clear_page_token();
   request.clear_page_size();
   std::string bytes;
@@ -58,28 +58,23 @@ uint64_t QueryFingerprint(v1::WinLossRequest request) {
     coded.SetSerializationDeterministic(true);
     request.SerializeToCodedStream(&coded);
   }
-  uint64_t hash = 14695981039346656037ull;
-  for (char c : bytes) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-  return hash;
+  return absl::StrCat(absl::Hex(Fnv1a64(bytes), absl::kZeroPad16));
 }
 
 std::string WinLossPageToken(const v1::WinLossRequest& request, size_t offset) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat(absl::Hex(QueryFingerprint(request), absl::kZeroPad16), ":", offset));
+  return absl::WebSafeBase64Escape(absl::StrCat(QueryTag(request), ":", offset));
 }
 
 absl::StatusOr<size_t> WinLossPageOffset(const v1::WinLossRequest& request) {
   if (request.page_token().empty()) return 0;
   std::string text;
   size_t offset = 0;
-  const std::string fingerprint =
-      absl::StrCat(absl::Hex(QueryFingerprint(request), absl::kZeroPad16), ":");
-  if (!absl::WebSafeBase64Unescape(request.page_token(), &text) ||
-      !absl::SimpleAtoi(absl::string_view(text).substr(std::min(text.size(), fingerprint.size())),
-                        &offset)) {
+  const size_t colon =
+      absl::WebSafeBase64Unescape(request.page_token(), &text) ? text.find(':') : std::string::npos;
+  if (colon == std::string::npos || !absl::SimpleAtoi(text.substr(colon + 1), &offset)) {
     return Invalid("page_token: not a token this server issued");
   }
-  if (!absl::StartsWith(text, fingerprint)) {
+  if (text.substr(0, colon) != QueryTag(request)) {
     return Invalid(
         "page_token: the token of another query; pass a page's token with the same "
         "parameters as that page (group_by, filters), or leave it out for the first page");

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "bidtrail/common/fnv.h"
 #include "static_files.h"
 
 namespace bidtrail::web {
@@ -37,13 +38,9 @@ std::optional<StaticResponse> FindStatic(const std::string& name) {
 
 const std::string& StaticVersion() {
   static const std::string version = [] {
-    // FNV-1a over every file: a build's fingerprint, not a secret.
-    uint64_t hash = 14695981039346656037ull;
-    for (const StaticFile& file : StaticFiles()) {
-      for (char c : file.content) {
-        hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-      }
-    }
+    // Over every file: a build's fingerprint, not a secret.
+    uint64_t hash = kFnv1a64Basis;
+    for (const StaticFile& file : StaticFiles()) hash = Fnv1a64(file.content, hash);
     return absl::StrCat(absl::Hex(hash, absl::kZeroPad16));
   }();
   return version;

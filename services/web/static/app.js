@@ -251,18 +251,23 @@
     return out;
   }
 
-  // A select whose choice becomes the URL parameter `name`.
-  function choice(label, name, options, current) {
-    const select = h('select', {
-      name: name,
-      onchange: (event) => location.assign(withParams({ [name]: event.target.value })),
-    });
+  // A select named `name` of [value, text] options, `current` chosen;
+  // `attrs` adds to it (an onchange).
+  function selectOf(name, options, current, attrs) {
+    const select = h('select', Object.assign({ name: name }, attrs || {}));
     for (const [value, text] of options) {
       const option = h('option', { value: value }, text);
       if (value === (current || '')) option.selected = true;
       select.appendChild(option);
     }
-    return h('label', {}, label, select);
+    return select;
+  }
+
+  // A select whose choice becomes the URL parameter `name`.
+  function choice(label, name, options, current) {
+    return h('label', {}, label, selectOf(name, options, current, {
+      onchange: (event) => location.assign(withParams({ [name]: event.target.value })),
+    }));
   }
 
   // ---------------------------------------------------------- tables
@@ -645,15 +650,7 @@
       : asOf ? Date.parse(asOf) : null;
     const form = h('form', { class: 'controls', method: 'get', action: '/tenders/' + encodeURIComponent(id) },
       h('label', {}, 'As it stood on', h('input', { type: 'date', name: 'as_of', value: asOf ? asOf.slice(0, 10) : '', required: true })),
-      h('label', {}, 'By', (() => {
-        const select = h('select', { name: 'basis' });
-        for (const [v, t] of [['recorded', 'what was recorded then'], ['happened', 'what had happened then']]) {
-          const o = h('option', { value: v }, t);
-          if (v === basis) o.selected = true;
-          select.appendChild(o);
-        }
-        return select;
-      })()),
+      h('label', {}, 'By', selectOf('basis', [['recorded', 'what was recorded then'], ['happened', 'what had happened then']], basis)),
       h('button', { type: 'submit' }, 'Show'),
       past ? h('a', { href: '/tenders/' + encodeURIComponent(id) }, 'back to now') : null);
     const deadlineRows = (timeline.deadlines || []).map((d) => h('tr', { 'data-deadline': d.deadline },
@@ -747,22 +744,11 @@
     const territory = territories === null
       ? h('input', { name: 'territory', value: filters.territory || '', placeholder: 'any', size: 10 })
       : (() => {
-        const select = h('select', { name: 'territory' }, h('option', { value: '' }, 'all'));
         const names = territories.map((g) => g.group);
         if (filters.territory && !names.includes(filters.territory)) names.push(filters.territory);
-        for (const name of names) {
-          const o = h('option', { value: name }, name);
-          if (name === filters.territory) o.selected = true;
-          select.appendChild(o);
-        }
-        return select;
+        return selectOf('territory', [['', 'all']].concat(names.map((n) => [n, n])), filters.territory);
       })();
-    const source = h('select', { name: 'source' });
-    for (const [v, t] of [['', 'all'], ['own', 'own records'], ['import', 'imported']]) {
-      const o = h('option', { value: v }, t);
-      if (v === (filters.source || '')) o.selected = true;
-      source.appendChild(o);
-    }
+    const source = selectOf('source', [['', 'all'], ['own', 'own records'], ['import', 'imported']], filters.source);
     const form = h('form', { class: 'controls', method: 'get', action: '/winloss' },
       h('label', {}, 'From', h('input', { type: 'date', name: 'from', value: (filters.from || '').slice(0, 10) })),
       h('label', {}, 'To (before)', h('input', { type: 'date', name: 'to', value: (filters.to || '').slice(0, 10) })),
