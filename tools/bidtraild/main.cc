@@ -29,6 +29,9 @@
 #include "absl/time/time.h"
 #include "bidtrail/common/log.h"
 #include "bidtrail/common/status_macros.h"
+#include "bidtrail/contacts/book.h"
+#include "bidtrail/contacts/key_store.h"
+#include "bidtrail/contacts/service.h"
 #include "bidtrail/eventlog/log_copy.h"
 #include "bidtrail/eventlog/nats_upstream.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
@@ -384,6 +387,11 @@ int main(int argc, char** argv) {
   std::unique_ptr<bidtrail::auth::Authenticator> authenticator;
   std::unique_ptr<bidtrail::eventstore::EventStoreGrpcService> eventstore;
   std::unique_ptr<bidtrail::eventstore::AccessGrpcService> access;
+  // The customer notebook, with the log: its keys live in the event store's
+  // data folder and are backed up with it (docs/notebook.md).
+  std::unique_ptr<bidtrail::contacts::KeyStore> contact_keys;
+  std::unique_ptr<bidtrail::contacts::ContactBook> contact_book;
+  std::unique_ptr<bidtrail::contacts::ContactsGrpcService> contacts;
   // The transport first: a refusal (plaintext off loopback) before any file is opened.
   const std::string listen = absl::GetFlag(FLAGS_listen);
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
@@ -462,6 +470,16 @@ int main(int argc, char** argv) {
                                      : absl::GetFlag(FLAGS_backup_dir);
     authenticator = std::make_unique<bidtrail::auth::Authenticator>(log.get());
     service_options.authenticator = authenticator.get();
+    auto keys = bidtrail::contacts::KeyStore::Open(data_dir + "/keys");
+    if (!keys.ok()) return Fail(keys.status().ToString());
+    contact_keys = std::move(keys).value();
+    contact_book = std::make_unique<bidtrail::contacts::ContactBook>(log.get(), contact_keys.get());
+    contacts = std::make_unique<bidtrail::contacts::ContactsGrpcService>(contact_book.get(), 8,
+                                                                         authenticator.get());
+    // A backup holds the keys beside the log: NAME and NAME.keys.
+    service_options.after_backup = [keys = contact_keys.get()](const std::string& path) {
+      return keys->CopyTo(path + ".keys");
+    };
     eventstore =
         std::make_unique<bidtrail::eventstore::EventStoreGrpcService>(log.get(), service_options);
   }
@@ -570,10 +588,22 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<bidtrail::tenders::TenderCommands> tender_commands;
   std::unique_ptr<bidtrail::tenders::TendersGrpcService> tenders;
+  // Without the event store here, a keyless fold of the notebook checks the
+  // contacts activities name.
+  std::unique_ptr<bidtrail::contacts::ContactBook> contact_follower;
   if (services.count("tenders") > 0) {
     bidtrail::tenders::TenderCommands::Options options;
     options.domain.own_party_id = absl::GetFlag(FLAGS_own_party_id);
     options.domain.late_window = absl::GetFlag(FLAGS_late_window);
+    bidtrail::contacts::ContactBook* notebook = contact_book.get();
+    if (notebook == nullptr) {
+      contact_follower = std::make_unique<bidtrail::contacts::ContactBook>(store, nullptr);
+      notebook = contact_follower.get();
+    }
+    options.resolve_contact = [notebook](const bidtrail::tender::TenderState& state,
+                                         bidtrail::v1::ActivityLogged* activity) {
+      return notebook->ResolveActivity(state, activity);
+    };
     tender_commands = std::make_unique<bidtrail::tenders::TenderCommands>(store, options);
     tenders = std::make_unique<bidtrail::tenders::TendersGrpcService>(tender_commands.get(), 32,
                                                                       checking);
@@ -594,6 +624,7 @@ int main(int argc, char** argv) {
     if (eventstore) call_log.hosted_services.insert("bidtrail.v1.EventStoreService");
     if (tenders) call_log.hosted_services.insert("bidtrail.v1.TendersService");
     if (queries) call_log.hosted_services.insert("bidtrail.v1.QueriesService");
+    if (contacts) call_log.hosted_services.insert("bidtrail.v1.ContactsService");
     call_log.hosted_services.insert("bidtrail.v1.AccessService");
     interceptors.push_back(bidtrail::rpc::NewCallLogFactory(call_log));
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
@@ -602,6 +633,7 @@ int main(int argc, char** argv) {
   if (tenders) builder.RegisterService(tenders.get());
   if (access) builder.RegisterService(access.get());
   if (queries) builder.RegisterService(queries.get());
+  if (contacts) builder.RegisterService(contacts.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Fail(absl::StrCat("cannot listen on ", listen,
@@ -611,8 +643,10 @@ int main(int argc, char** argv) {
   if (eventstore) health->SetServingStatus("bidtrail.v1.EventStoreService", true);
   if (tenders) health->SetServingStatus("bidtrail.v1.TendersService", true);
   if (queries) health->SetServingStatus("bidtrail.v1.QueriesService", true);
+  if (contacts) health->SetServingStatus("bidtrail.v1.ContactsService", true);
   health->SetServingStatus("bidtrail.v1.AccessService", true);
   if (engine) engine->Start();
+  if (contact_book) contact_book->Start();
   // The projections' state, read when /metrics is scraped.
   std::unique_ptr<bidtrail::metrics::ScrapeHook> projection_metrics;
   if (engine) {
@@ -701,6 +735,10 @@ int main(int argc, char** argv) {
   server->Wait();
   tenders.reset();
   tender_commands.reset();
+  contact_follower.reset();
+  contacts.reset();
+  contact_book.reset();
+  contact_keys.reset();
   queries.reset();
   projection_metrics.reset();
   if (engine) engine->Stop();

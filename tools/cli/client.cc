@@ -118,6 +118,7 @@ std::string InCliWords(const std::string& message) {
       {"owner_team", "--team"},
       {"source_reference", "--source"},
       {"contact_name", "--contact"},
+      {"contact_id", "--contact-id"},
       {"obtained_by", "--by"},
       {"award_id", "--award-id"},
       {"bidder_id", "--bidder"},
@@ -235,6 +236,7 @@ absl::StatusOr<Client> Connect(const std::string& server, const std::string& act
   client.tenders = v1::TendersService::NewStub(client.channel);
   client.queries = v1::QueriesService::NewStub(client.channel);
   client.access = v1::AccessService::NewStub(client.channel);
+  client.contacts = v1::ContactsService::NewStub(client.channel);
   return client;
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "bidtrail/v1/access.grpc.pb.h"
+#include "bidtrail/v1/contacts.grpc.pb.h"
 #include "bidtrail/v1/queries.grpc.pb.h"
 #include "bidtrail/v1/tenders.grpc.pb.h"
 #include "grpcpp/channel.h"
@@ -31,6 +32,7 @@ struct Client {
   std::unique_ptr<v1::TendersService::Stub> tenders;
   std::unique_ptr<v1::QueriesService::Stub> queries;
   std::unique_ptr<v1::AccessService::Stub> access;
+  std::unique_ptr<v1::ContactsService::Stub> contacts;
 
   // A context with the actor header and a deadline.
   std::unique_ptr<grpc::ClientContext> Context(

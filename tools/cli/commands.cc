@@ -1,8 +1,19 @@
 #include "commands.h"
 
 #include <cstdio>
+#include <random>
+
+#include "absl/strings/str_format.h"
 
 namespace bidtrail::cli {
+
+std::string NewRequestId() {
+  std::random_device device;
+  std::mt19937_64 rng((static_cast<uint64_t>(device()) << 32) ^ device());
+  const uint64_t a = rng(), b = rng();
+  return absl::StrFormat("%08x-%04x-4%03x-%04x-%012x", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
+                         0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
+}
 
 int Usage(const absl::Status& status) {
   std::fprintf(stderr, "bidtrail: %s\n", std::string(status.message()).c_str());
@@ -17,6 +28,7 @@ const std::vector<Subcommand>& Subcommands() {
     AddTenderCommands(commands);
     AddQueryCommands(commands);
     AddDataCommands(commands);
+    AddContactCommands(commands);
     AddAuthCommands(commands);
     return commands;
   }();

@@ -2,14 +2,17 @@
 #ifndef BIDTRAIL_TOOLS_CLI_COMMANDS_H_
 #define BIDTRAIL_TOOLS_CLI_COMMANDS_H_
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "args.h"
+#include "bidtrail/common/enum_names.h"
 #include "bidtrail/v1/tender_events.pb.h"
 #include "client.h"
+#include "google/protobuf/descriptor.h"
 
 namespace bidtrail::cli {
 
@@ -32,6 +35,7 @@ void AddTenderCommands(std::vector<Subcommand>* commands);
 void AddQueryCommands(std::vector<Subcommand>* commands);
 void AddDataCommands(std::vector<Subcommand>* commands);
 void AddAuthCommands(std::vector<Subcommand>* commands);
+void AddContactCommands(std::vector<Subcommand>* commands);
 
 // A usage error: prints the message, returns exit code 2 (main adds the
 // usage hint).
@@ -54,6 +58,24 @@ int Usage(const std::string& message);
   lhs = std::move(BIDTRAIL_CLI_CONCAT_(value_, __LINE__)).value()
 #define BIDTRAIL_CLI_CONCAT_INNER_(a, b) a##b
 #define BIDTRAIL_CLI_CONCAT_(a, b) BIDTRAIL_CLI_CONCAT_INNER_(a, b)
+
+// A new random request id (a version 4 UUID).
+std::string NewRequestId();
+
+// An enum value from the word people type: "technical-exchange" for
+// ACTIVITY_KIND_TECHNICAL_EXCHANGE; NotOneOf naming the words otherwise.
+template <typename Enum>
+absl::StatusOr<Enum> EnumFlag(const Args& args, const std::string& name,
+                              const google::protobuf::EnumDescriptor* descriptor,
+                              const std::string& fallback) {
+  const std::string word = args.Get(name, fallback);
+  if (const int value = EnumValueOfWord(*descriptor, word); value != 0) {
+    return static_cast<Enum>(value);
+  }
+  std::vector<std::string> choices = EnumWords(*descriptor);
+  for (std::string& choice : choices) std::replace(choice.begin(), choice.end(), '_', '-');
+  return NotOneOf(name, word, choices);
+}
 
 // One line about an event, for people.
 std::string DescribeEvent(const v1::TenderEvent& event);

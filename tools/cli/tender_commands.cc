@@ -17,29 +17,6 @@
 namespace bidtrail::cli {
 namespace {
 
-std::string NewRequestId() {
-  std::random_device device;
-  std::mt19937_64 rng((static_cast<uint64_t>(device()) << 32) ^ device());
-  const uint64_t a = rng(), b = rng();
-  return absl::StrFormat("%08x-%04x-4%03x-%04x-%012x", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
-                         0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
-}
-
-// An enum value from the word people type: "technical-exchange" for
-// ACTIVITY_KIND_TECHNICAL_EXCHANGE.
-template <typename Enum>
-absl::StatusOr<Enum> EnumFlag(const Args& args, const std::string& name,
-                              const google::protobuf::EnumDescriptor* descriptor,
-                              const std::string& fallback) {
-  const std::string word = args.Get(name, fallback);
-  if (const int value = EnumValueOfWord(*descriptor, word); value != 0) {
-    return static_cast<Enum>(value);
-  }
-  std::vector<std::string> choices = EnumWords(*descriptor);
-  for (std::string& choice : choices) std::replace(choice.begin(), choice.end(), '_', '-');
-  return NotOneOf(name, word, choices);
-}
-
 // --at: when it happened (default now).
 absl::StatusOr<absl::Time> At(const Args& args, const NamedZone* zone = nullptr) {
   absl::StatusOr<std::optional<absl::Time>> at = args.Time("at", zone);
@@ -178,7 +155,9 @@ std::string Describe(const v1::TenderEvent& event) {
                           absl::StrJoin(event.tender_unsuccessful().lot_ids(), ", "), ": ",
                           event.tender_unsuccessful().reason());
     case v1::TenderEvent::kActivityLogged:
-      return absl::StrCat("activity with ", event.activity_logged().contact_name());
+      return absl::StrCat("activity with ", event.activity_logged().contact_id().empty()
+                                                ? event.activity_logged().contact_name()
+                                                : event.activity_logged().contact_id());
     case v1::TenderEvent::kRecordedLate: {
       const v1::RecordedLate& late = event.recorded_late();
       return absl::StrCat(
@@ -513,11 +492,16 @@ int Activity(const Client& client, const Args& args) {
   ASSIGN_OR_USAGE(const v1::ActivityKind kind,
                   EnumFlag<v1::ActivityKind>(args, "kind", v1::ActivityKind_descriptor(), "visit"));
   activity->set_kind(kind);
-  if (!args.Has("role")) return Usage("--role is required");
-  ASSIGN_OR_USAGE(const v1::BuyingRole role,
-                  EnumFlag<v1::BuyingRole>(args, "role", v1::BuyingRole_descriptor(), ""));
-  activity->set_role(role);
+  if (!args.Has("role") && !args.Has("contact-id")) {
+    return Usage("--role is required (or --contact-id, whose role it takes)");
+  }
+  if (args.Has("role")) {
+    ASSIGN_OR_USAGE(const v1::BuyingRole role,
+                    EnumFlag<v1::BuyingRole>(args, "role", v1::BuyingRole_descriptor(), ""));
+    activity->set_role(role);
+  }
   activity->set_contact_name(args.Get("contact"));
+  activity->set_contact_id(args.Get("contact-id"));
   activity->set_notes(args.Get("notes"));
   return RecordAt(client, args, event, activity->mutable_occurred_at());
 }
@@ -939,14 +923,16 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
        CancelAward});
   commands->push_back(
       {{"activity", "log"},
-       "TENDER_ID --role ROLE [--kind K] [--contact NAME] [--notes TEXT]",
+       "TENDER_ID (--contact-id ID | --role ROLE [--contact NAME]) [--kind K] [--notes TEXT]",
        "record a contact with someone at the buyer",
        "",
        {{"kind", "K", "visit (default), call, meeting, technical-exchange, site-tour"},
         {"role", "ROLE",
          "executive, using-department-management, technical-department-management, "
          "procurement, user, technical-staff"},
-        {"contact", "NAME", "who"},
+        {"contact-id", "ID",
+         "the person met, from the notebook (`contact add`): their name stays there, erasable"},
+        {"contact", "NAME", "who, in clear in the log (prefer --contact-id)"},
         {"notes", "TEXT", "what was said"},
         kAt,
         kRequestId},

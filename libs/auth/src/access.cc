@@ -191,6 +191,20 @@ absl::Status Allow(const AccessState& state, std::string_view principal, Action 
     case Action::kAdminister:
       if (has(v1::ROLE_ADMIN)) return absl::OkStatus();
       return deny("admin");
+    case Action::kReadContacts:
+      if (has(v1::ROLE_BIDDER) || state.Has(principal, v1::ROLE_MANAGER) ||
+          state.Has(principal, v1::ROLE_SERVICE)) {
+        return absl::OkStatus();
+      }
+      return deny(absl::StrCat("bidder", where,
+                               ", or manager (contacts are personal: not for "
+                               "analysts)"));
+    case Action::kForgetContact:
+      if (has(v1::ROLE_BIDDER) || has(v1::ROLE_MANAGER) || has(v1::ROLE_ADMIN) ||
+          state.Has(principal, v1::ROLE_SERVICE)) {
+        return absl::OkStatus();
+      }
+      return deny(absl::StrCat("bidder or manager", where, ", or admin"));
     case Action::kRawAppend:
     case Action::kFollowLog:
       if (has(v1::ROLE_SERVICE) || has(v1::ROLE_ADMIN)) return absl::OkStatus();

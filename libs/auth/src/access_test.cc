@@ -152,6 +152,17 @@ TEST(AllowTest, EachActionNeedsItsRole) {
       {"svc-tenders", Action::kFollowLog, "", true},
       {"svc-tenders", Action::kAdminister, "", false},
       {"nobody", Action::kQuery, "", false},
+      // The notebook: the territory's team and managers, never analysts.
+      {"north-bidder", Action::kReadContacts, "north", true},
+      {"north-bidder", Action::kReadContacts, "south", false},
+      {"north-manager", Action::kReadContacts, "south", true},
+      {"ann", Action::kReadContacts, "north", false},
+      {"root", Action::kReadContacts, "north", false},
+      {"svc-tenders", Action::kReadContacts, "north", true},
+      {"north-bidder", Action::kForgetContact, "north", true},
+      {"north-bidder", Action::kForgetContact, "south", false},
+      {"root", Action::kForgetContact, "south", true},
+      {"ann", Action::kForgetContact, "north", false},
   };
   for (const Case& c : cases) {
     const absl::Status status = Allow(state, c.principal, c.action, c.territory);

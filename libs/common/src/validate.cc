@@ -120,4 +120,14 @@ std::string FormatUtc(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
 }
 
+absl::Status CheckRequestId(std::string_view request_id) {
+  constexpr size_t kMaxRequestIdBytes = 128;
+  if (request_id.empty() || request_id.size() > kMaxRequestIdBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request_id: ", request_id.size(),
+                     " bytes; must be 1 to 128 printable bytes (a UUID is a good choice)"));
+  }
+  return CheckPrintableAscii(request_id, "request_id");
+}
+
 }  // namespace bidtrail

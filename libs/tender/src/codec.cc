@@ -142,7 +142,7 @@ bool SkimActivity(std::string_view data, v1::TenderEvent* event) {
                                           std::string_view bytes) {
     // Another wire type than the field's makes it an unknown field.
     if (wire_type != 2) return true;
-    if (number == 1 || number == 3 || number == 5) {
+    if (number == 1 || number == 3 || number == 5 || number == 7) {
       if (!Ascii(bytes)) return false;
       if (number == 1) tender_id = bytes;  // the last one counts
     } else if (number == 6) {

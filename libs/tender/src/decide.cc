@@ -438,6 +438,12 @@ absl::Status DecideActivity(const v1::ActivityLogged& activity) {
   RETURN_IF_ERROR(ValidateEnum(v1::ActivityKind_descriptor(), activity.kind(), "kind"));
   RETURN_IF_ERROR(ValidateEnum(v1::BuyingRole_descriptor(), activity.role(), "role"));
   RETURN_IF_ERROR(CheckOptionalName(activity.contact_name(), "contact_name", kMaxIdBytes));
+  RETURN_IF_ERROR(CheckOptionalName(activity.contact_id(), "contact_id", kMaxIdBytes));
+  if (!activity.contact_id().empty() && !activity.contact_name().empty()) {
+    return absl::InvalidArgumentError(
+        "contact_name: leave it empty when contact_id names the contact (the name stays in the "
+        "notebook, sealed and erasable)");
+  }
   return CheckLength(activity.notes(), "notes", kMaxNotesBytes);
 }
 

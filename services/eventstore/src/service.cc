@@ -399,6 +399,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::Checkpoint(grpc::CallbackServer
         }
         const std::string path = (std::filesystem::path(options_.backup_dir) / name).string();
         ASSIGN_OR_RETURN(const uint64_t head, store_->Backup(path));
+        if (options_.after_backup) RETURN_IF_ERROR(options_.after_backup(path));
         response->set_path(path);
         response->set_head_position(head);
         return absl::OkStatus();

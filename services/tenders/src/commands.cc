@@ -13,17 +13,7 @@
 namespace bidtrail::tenders {
 namespace {
 
-constexpr size_t kMaxRequestIdBytes = 128;
 constexpr size_t kMaxActorBytes = 200;
-
-absl::Status ValidateRequestId(const std::string& request_id) {
-  if (request_id.empty() || request_id.size() > kMaxRequestIdBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("request_id: ", request_id.size(),
-                     " bytes; must be 1 to 128 printable bytes (a UUID is a good choice)"));
-  }
-  return CheckPrintableAscii(request_id, "request_id");
-}
 
 // The tender's stream, and its events decoded (unknown types skipped).
 struct LoadedStream {
@@ -110,7 +100,7 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
                                                           const std::string& request_id,
                                                           const v1::TenderEvent& command,
                                                           const tender::LateRecording& late) {
-  RETURN_IF_ERROR(ValidateRequestId(request_id));
+  RETURN_IF_ERROR(CheckRequestId(request_id));
   RETURN_IF_ERROR(CheckName(caller.actor, "actor", kMaxActorBytes));
   RETURN_IF_ERROR(CheckPrintableAscii(caller.actor, "actor"));
   const std::string tender_id = tender::TenderIdOf(command);
@@ -154,6 +144,15 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
     if (command.has_entry_voided() && loaded.exists) {
       RETURN_IF_ERROR(
           tender::PrepareVoid(EntriesOf(loaded), proposed_command.mutable_entry_voided()));
+    }
+    if (state.exists && proposed_command.has_activity_logged() &&
+        !proposed_command.activity_logged().contact_id().empty()) {
+      if (!options_.resolve_contact) {
+        return absl::FailedPreconditionError(
+            "contact_id: this server keeps no notebook (ContactsService is hosted with "
+            "TendersService); name the person with contact_name instead");
+      }
+      RETURN_IF_ERROR(options_.resolve_contact(state, proposed_command.mutable_activity_logged()));
     }
     ASSIGN_OR_RETURN(
         std::vector<v1::TenderEvent> decided,

@@ -463,7 +463,7 @@
       case 'bid_disqualified':
         return (v.bidder ? v.bidder.name || v.bidder.id : v.bidder_id || '') + (v.reason ? ' · ' + v.reason : '');
       case 'activity_logged':
-        return [String(v.kind || '').replace(/_/g, ' '), v.contact_name ? 'with ' + v.contact_name + (v.role ? ' (' + String(v.role).replace(/_/g, ' ') + ')' : '') : '', v.notes].filter(Boolean).join(' · ');
+        return [String(v.kind || '').replace(/_/g, ' '), (v.contact_name || v.contact_id) ? 'with ' + (v.contact_name || 'contact ' + v.contact_id) + (v.role ? ' (' + String(v.role).replace(/_/g, ' ') + ')' : '') : '', v.notes].filter(Boolean).join(' · ');
       case 'award_announced':
         return (v.suppliers || []).map((p) => p.name || p.id).join(', ') + ' · ' + money(v.amount) + (v.lot_id ? ' · lot ' + v.lot_id : '');
       default:

@@ -78,10 +78,15 @@ enum class Action {
   kAdminister,   // grants, rebuild, backup, verify, import (admin)
   kRawAppend,    // EventStore.Append to tender and access streams (service or admin)
   kFollowLog,    // read and subscribe to the log itself (service or admin)
+  // read the notebook's contacts of `territory`: names, notes (a bidder of
+  // it, any manager, or a service for its user; never an analyst)
+  kReadContacts,
+  // forget a contact of `territory` (a bidder or manager of it, or an admin)
+  kForgetContact,
 };
 
-// OK when `principal` may do `action` (in `territory` for kQuery, kRecord
-// and kApproveLate; "" for a query over all territories); PERMISSION_DENIED
+// OK when `principal` may do `action` (in `territory` for kQuery, kRecord,
+// kApproveLate and the contacts'; "" for a query over all territories); PERMISSION_DENIED
 // naming the role needed and the caller's territories otherwise.
 absl::Status Allow(const AccessState& state, std::string_view principal, Action action,
                    std::string_view territory = "");

@@ -33,6 +33,10 @@ absl::Status CheckNotBlank(std::string_view text, std::string_view field, size_t
 absl::Status CheckName(std::string_view text, std::string_view field, size_t max);
 absl::Status CheckOptionalName(std::string_view text, std::string_view field, size_t max);
 
+// A command's request id (client-chosen, for safe retries): 1 to 128
+// printable ASCII bytes.
+absl::Status CheckRequestId(std::string_view request_id);
+
 // Business times outside [1900-01-01, 2200-01-01) UTC are almost certainly
 // unit mistakes (seconds read as milliseconds, an unset field read as zero).
 absl::Time EarliestPlausibleTime();

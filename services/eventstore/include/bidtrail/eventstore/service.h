@@ -15,6 +15,7 @@
 #define BIDTRAIL_EVENTSTORE_SERVICE_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
@@ -41,6 +42,9 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
     // a name the client gives: never at a path of the client's choosing.
     // Empty: Checkpoint is refused.
     std::string backup_dir;
+    // Called after a backup to `path` was made, to copy beside it what
+    // belongs with the log (the notebook's keys); its error fails the call.
+    std::function<absl::Status(const std::string& path)> after_backup = nullptr;
     // When set, every call needs a token (docs/security.md): appends and
     // log reads are for service and admin; Verify and Checkpoint for admin.
     // An admin's appended events carry the admin as actor; a service's keep

@@ -31,6 +31,12 @@ class TenderCommands {
     int max_attempts = 50;
     // The time commands are decided at; absl::Now() unless a test fixes it.
     std::function<absl::Time()> clock = [] { return absl::Now(); };
+    // For an activity that names a contact (ActivityLogged.contact_id):
+    // checks the contact against the notebook and fills in its role
+    // (contacts::ContactBook::ResolveActivity). Unset: such an activity is
+    // refused (FAILED_PRECONDITION: no notebook here).
+    std::function<absl::Status(const tender::TenderState& state, v1::ActivityLogged* activity)>
+        resolve_contact = nullptr;
   };
 
   // Who ran the command and under which correlation id.
