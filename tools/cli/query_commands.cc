@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
@@ -176,6 +177,8 @@ int Deadlines(const Client& client, const Args& args) {
   Table board(
       {"due", "when:duration", "tender_id", "deadline", "flag", "title", "territory", "team"});
   Table stale({"tender_id", "idle:duration", "last_event", "title", "territory", "team"});
+  // Each buyer's incumbent, once (docs/analytics.md, "Signals").
+  std::vector<std::pair<std::string, std::string>> incumbents;
   do {
     v1::DeadlinesResponse response;
     auto context = client.Context();
@@ -195,6 +198,11 @@ int Deadlines(const Client& client, const Args& args) {
                  Cell::Text(item.tender_id()), Cell::Text(kind), Cell::Text(flag),
                  Cell::Text(item.title()), Cell::Text(item.territory()),
                  Cell::Text(item.owner_team())});
+      if (item.has_incumbent() &&
+          std::none_of(incumbents.begin(), incumbents.end(),
+                       [&](const auto& seen) { return seen.first == item.buyer().id(); })) {
+        incumbents.push_back({item.buyer().id(), item.incumbent().summary()});
+      }
     }
     for (const v1::StaleTender& tender : response.stale()) {
       stale.Add({Cell::Text(tender.tender_id()), Cell::Duration(FromProtoDuration(tender.idle())),
@@ -214,6 +222,10 @@ int Deadlines(const Client& client, const Args& args) {
     std::printf("Deadlines\n");
     board.Print(client.format, "(nothing due)");
     std::printf("\n");
+    for (const auto& [buyer, summary] : incumbents) {
+      std::printf("Buyer %s: %s\n", buyer.c_str(), summary.c_str());
+    }
+    if (!incumbents.empty()) std::printf("\n");
   }
   ASSIGN_OR_USAGE(const std::optional<uint64_t> limit, args.Number("stale-limit"));
   const size_t shown =
@@ -323,6 +335,117 @@ int Timeline(const Client& client, const Args& args) {
   }
   deadlines.Print(client.format);
   std::printf("\n%u amendment(s)\n", response.amendment_count());
+  if (response.has_incumbent()) {
+    std::printf("The buyer: %s (`bidtrail signals --tender %s`)\n",
+                response.incumbent().summary().c_str(), request.tender_id().c_str());
+  }
+  return 0;
+}
+
+std::string SignalWord(v1::SignalKind kind) {
+  return absl::StrReplaceAll(EnumWord(*v1::SignalKind_descriptor(), kind), {{"_", " "}});
+}
+
+Cell RateCell(bool has, double rate) {
+  return Cell::Percent(has ? std::optional<double>(rate) : std::nullopt);
+}
+
+void PrintBuyer(const v1::BuyerSignals& buyer) {
+  std::printf(
+      "Buyer %s%s: %u competitions, %u competitive with bidding over, %u with a single "
+      "bid%s\n",
+      buyer.buyer().id().c_str(),
+      buyer.buyer().name().empty() ? "" : (" (" + buyer.buyer().name() + ")").c_str(),
+      buyer.competitions(), buyer.competitive(), buyer.single_bid(),
+      buyer.has_single_bid_rate()
+          ? absl::StrCat(" (", absl::StrFormat("%.0f%%", 100 * buyer.single_bid_rate()), ")")
+                .c_str()
+          : "");
+  if (buyer.has_top_supplier_share()) {
+    std::printf("  %u awards, %s %s in all; %s took %.0f%% of it\n", buyer.awards(),
+                GroupThousands(buyer.awarded_value()).c_str(), buyer.currency().c_str(),
+                buyer.top_supplier().id().c_str(), 100 * buyer.top_supplier_share());
+  }
+  if (buyer.has_incumbent()) std::printf("  %s\n", buyer.incumbent().summary().c_str());
+  std::vector<std::string> counts;
+  for (const v1::SignalCount& count : buyer.counts()) {
+    counts.push_back(absl::StrCat(SignalWord(count.kind()), " ", count.count()));
+  }
+  if (!counts.empty()) {
+    std::printf("  flagged competitions: %u (%s)\n", buyer.flagged_competitions(),
+                absl::StrJoin(counts, ", ").c_str());
+  }
+}
+
+int SignalsCommand(const Client& client, const Args& args) {
+  v1::SignalsRequest request;
+  request.set_tender_id(args.Get("tender"));
+  request.set_buyer_id(args.Get("buyer"));
+  if (!request.tender_id().empty() && !request.buyer_id().empty()) {
+    return Usage("give --tender or --buyer, not both (neither: the top buyers)");
+  }
+  ASSIGN_OR_USAGE(const std::optional<uint64_t> top, args.Number("top"));
+  if (top) request.set_top(static_cast<uint32_t>(std::min<uint64_t>(*top, 1u << 30)));
+  ASSIGN_OR_USAGE(const std::optional<uint64_t> days, args.Number("short-days"));
+  if (days)
+    request.set_short_period_days(static_cast<uint32_t>(std::min<uint64_t>(*days, 1u << 30)));
+  if (absl::Status s = PeriodFlags(args, &request); !s.ok()) return Usage(s);
+  ASSIGN_OR_USAGE(*request.mutable_source(), SourceFlag(args));
+  v1::SignalsResponse response;
+  auto context = client.Context();
+  const grpc::Status status = client.queries->Signals(context.get(), request, &response);
+  if (!status.ok()) return client.Fail(status);
+  if (client.format == Format::kJson) {
+    std::printf("%s\n", MessageJson(response).c_str());
+    return 0;
+  }
+  const bool top_buyers = request.tender_id().empty() && request.buyer_id().empty();
+  Table signals({"date", "tender_id", "lot", "signal", "detail"});
+  for (const v1::CompetitionSignal& signal : response.signals()) {
+    signals.Add({Cell::Time(FromProtoTime(signal.date())), Cell::Text(signal.tender_id()),
+                 Cell::Text(signal.lot_id()), Cell::Text(SignalWord(signal.kind())),
+                 Cell::Text(signal.detail())});
+  }
+  Table buyers({"buyer_id", "name", "competitions", "competitive", "single_bid_rate",
+                "top_supplier", "top_supplier_share", "flagged", "incumbent"});
+  for (const v1::BuyerSignals& buyer : response.buyers()) {
+    buyers.Add({Cell::Text(buyer.buyer().id()), Cell::Text(buyer.buyer().name()),
+                Cell::Integer(buyer.competitions()), Cell::Integer(buyer.competitive()),
+                RateCell(buyer.has_single_bid_rate(), buyer.single_bid_rate()),
+                Cell::Text(buyer.top_supplier().id()),
+                RateCell(buyer.has_top_supplier_share(), buyer.top_supplier_share()),
+                Cell::Integer(buyer.flagged_competitions()),
+                Cell::Text(buyer.incumbent().summary())});
+  }
+  if (client.format == Format::kCsv) {
+    (top_buyers ? buyers : signals).Print(client.format);
+    return 0;
+  }
+  if (top_buyers) {
+    std::printf("Buyers with the most flagged competitions\n");
+    buyers.Print(client.format, "(no competition)");
+  } else {
+    for (const v1::BuyerSignals& buyer : response.buyers()) PrintBuyer(buyer);
+    std::printf("\n%s\n", request.tender_id().empty()
+                              ? "Flagged competitions of the buyer"
+                              : absl::StrCat("Signals of tender ", request.tender_id()).c_str());
+    signals.Print(client.format, "(no signal)");
+  }
+  if (!response.suppliers().empty()) {
+    std::printf("\nSuppliers whose awards (3 or more) all come from one buyer\n");
+    Table suppliers({"supplier_id", "name", "awards", "buyer_id"});
+    for (const v1::SupplierSignal& supplier : response.suppliers()) {
+      suppliers.Add({Cell::Text(supplier.supplier().id()), Cell::Text(supplier.supplier().name()),
+                     Cell::Integer(supplier.awards()), Cell::Text(supplier.buyer().id())});
+    }
+    suppliers.Print(client.format);
+  }
+  if (response.has_price_gap_threshold()) {
+    std::printf(
+        "\nPrice close to the winning bid: a runner-up less than %.1f%% above the winning "
+        "bid (Q1 - 1.5 IQR of %u gaps)\n",
+        100 * response.price_gap_threshold(), response.price_gaps());
+  }
   return 0;
 }
 
@@ -963,6 +1086,26 @@ void AddQueryCommands(std::vector<Subcommand>* commands) {
                        0,
                        0,
                        Competitors});
+  commands->push_back(
+      {{"signals"},
+       "[--tender ID | --buyer ID | --top N] [--from TIME] [--to TIME] [--short-days N]",
+       "is this tender wired for someone? red flags per tender, buyer and supplier",
+       "Procurement red flags computed over everything in the log, imported public data and "
+       "the team's own records (docs/analytics.md, \"Signals\"): single bids, short submission "
+       "periods, a runner-up's price close to the winning bid, identical prices, late bids that "
+       "won, disqualifications, the buyer's incumbent and concentration, suppliers that win "
+       "with one buyer only. --tender: the tender's flags and its buyer's; --buyer: the buyer's; "
+       "neither: the buyers with the most flagged competitions.",
+       {{"tender", "ID", "one tender's flags, and its buyer's"},
+        {"buyer", "ID", "one buyer's flags"},
+        {"top", "N", "how many buyers (default 20)"},
+        {"from", "TIME", "competitions dated from"},
+        {"to", "TIME", "before"},
+        {"short-days", "N", "a submission period under N days is short (default 15)"},
+        kSource},
+       0,
+       0,
+       SignalsCommand});
   commands->push_back({{"audit"},
                        "TENDER_ID (--as-of TIME | --happened-by TIME | --position N)",
                        "a tender's state and events as known at a past moment",

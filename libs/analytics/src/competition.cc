@@ -44,8 +44,11 @@ std::vector<Competition> CompetitionsOf(const tender::TenderState& tender) {
     competition.procurement_method = details.procurement_method();
     competition.discovery_channel = details.discovery_channel();
     competition.discovered_at = FromProtoTime(details.occurred_at());
+    if (details.key_dates().has_submission_deadline()) {
+      competition.submission_deadline = FromProtoTime(details.key_dates().submission_deadline());
+    }
     competition.date = details.key_dates().has_submission_deadline()
-                           ? FromProtoTime(details.key_dates().submission_deadline())
+                           ? competition.submission_deadline
                            : competition.discovered_at;
     // A lot's value when it has one (an empty Money is none), else the
     // tender's estimate.
@@ -80,6 +83,11 @@ std::vector<Competition> CompetitionsOf(const tender::TenderState& tender) {
       if (std::optional<Decimal> amount = Decimal::Parse(submitted.amount().amount())) {
         facts.has_amount = true;
         facts.amount = *amount;
+      }
+      if (competition.submission_deadline != absl::InfinitePast() &&
+          competition.bid_facts.size() < 64 &&
+          FromProtoTime(submitted.occurred_at()) > competition.submission_deadline) {
+        competition.late_bids |= uint64_t{1} << competition.bid_facts.size();
       }
       competition.bid_facts.push_back(facts);
       competition.bidder_names.push_back(Symbol::Intern(submitted.bidder().name()));

@@ -121,8 +121,11 @@ class NatsUpstream::Impl {
     for (int attempt = 0;; ++attempt) {
       jsErrCode js_error = static_cast<jsErrCode>(0);
       absl::Status ensured = EnsureStream(&js_error);
+      // A JetStream API request that times out is one no meta leader
+      // answered yet (seen on a loaded machine): the cluster is forming too.
       const bool forming = js_error == JSClusterNoPeersErr || js_error == JSClusterNotAvailErr ||
-                           js_error == JSClusterNotLeaderErr || js_error == JSClusterIncompleteErr;
+                           js_error == JSClusterNotLeaderErr ||
+                           js_error == JSClusterIncompleteErr || absl::IsDeadlineExceeded(ensured);
       if (ensured.ok() || !forming || absl::Now() >= give_up) {
         RETURN_IF_ERROR(ensured);
         break;

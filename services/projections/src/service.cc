@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "bidtrail/analytics/metrics.h"
+#include "bidtrail/analytics/signals.h"
 #include "bidtrail/api/views.h"
 #include "bidtrail/auth/access.h"
 #include "bidtrail/common/fnv.h"
@@ -333,6 +334,16 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerConte
         response->set_amendment_count(state.amendment_count);
         response->set_time_zone(state.details.time_zone());
         response->set_in_pipeline(readmodel::InOurPipeline(state, options_.own_party_id));
+        // What a bid manager wants to know before spending a week on a bid.
+        if (std::optional<analytics::Symbol> buyer =
+                analytics::Symbol::Find(state.details.buyer().id())) {
+          const absl::flat_hash_set<analytics::Symbol> only = {*buyer};
+          auto incumbents =
+              analytics::Incumbents(*engine_->Competitions(), analytics::Source::kAll, &only);
+          if (auto found = incumbents.find(*buyer); found != incumbents.end()) {
+            *response->mutable_incumbent() = std::move(found->second);
+          }
+        }
         return absl::OkStatus();
       });
 }
@@ -411,6 +422,22 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
               return true;
             }));
         if (more) response->set_next_page_token(absl::WebSafeBase64Escape(last_key));
+        // Each buyer's incumbent beside its deadlines.
+        absl::flat_hash_set<analytics::Symbol> buyers;
+        for (const v1::DeadlineItem& item : response->deadlines()) {
+          if (auto buyer = analytics::Symbol::Find(item.buyer().id())) buyers.insert(*buyer);
+        }
+        if (!buyers.empty()) {
+          const auto incumbents =
+              analytics::Incumbents(*engine_->Competitions(), analytics::Source::kAll, &buyers);
+          for (v1::DeadlineItem& item : *response->mutable_deadlines()) {
+            auto buyer = analytics::Symbol::Find(item.buyer().id());
+            if (!buyer) continue;
+            if (auto found = incumbents.find(*buyer); found != incumbents.end()) {
+              *item.mutable_incumbent() = found->second;
+            }
+          }
+        }
         if (!request->page_token().empty()) return absl::OkStatus();
         const uint32_t stale_limit =
             request->stale_limit() == 0 ? kDefaultStale : request->stale_limit();
@@ -529,6 +556,87 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Competitors(grpc::CallbackServerCo
         for (v1::CompetitorSummary& summary :
              analytics::Competitors(*engine_->Competitions(), bidder, from, to, source)) {
           *response->add_competitors() = std::move(summary);
+        }
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* QueriesGrpcService::Signals(grpc::CallbackServerContext* context,
+                                                      const v1::SignalsRequest* request,
+                                                      v1::SignalsResponse* response) {
+  return rpc::RunOnPool(
+      &pool_, context, request,
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
+        ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
+        if (!request->tender_id().empty() && !request->buyer_id().empty()) {
+          return Invalid("tender_id, buyer_id: give one of them (or neither, for the top buyers)");
+        }
+        analytics::SignalOptions options;
+        options.now = options_.clock();
+        if (request->has_from()) options.from = FromProtoTime(request->from());
+        if (request->has_to()) options.to = FromProtoTime(request->to());
+        RETURN_IF_ERROR(CheckPeriod(options.from, options.to));
+        if (request->short_period_days() > 366) {
+          return Invalid(absl::StrCat("short_period_days: ", request->short_period_days(),
+                                      "; must be 1 to 366 (0: 15)"));
+        }
+        if (request->short_period_days() > 0) {
+          options.short_period = absl::Hours(24 * request->short_period_days());
+        }
+        if (request->top() > 1000) {
+          return Invalid(absl::StrCat("top: ", request->top(), "; must be 1 to 1000 (0: 20)"));
+        }
+        ASSIGN_OR_RETURN(options.source, SourceField(request->source()));
+        std::string buyer_id = request->buyer_id();
+        if (!request->tender_id().empty()) {
+          // A tender's flags, and its buyer's: for whoever reads the tender.
+          ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
+                           ReadTenderStream(store_, request->tender_id()));
+          RETURN_IF_ERROR(CheckTender(reader, records));
+          std::optional<v1::TenderEvent> first =
+              tender::DecodeEvent(records[0].type, records[0].data);
+          if (!first || !first->has_tender_discovered()) {
+            return absl::NotFoundError(
+                absl::StrCat("tender ", request->tender_id(), " has no discovery"));
+          }
+          buyer_id = first->tender_discovered().buyer().id();
+        } else {
+          // Across buyers and territories: market intelligence.
+          RETURN_IF_ERROR(CheckTerritory(reader, "", true));
+        }
+        analytics::SignalReport report = analytics::Signals(*engine_->Competitions(), options);
+        if (report.price_gap_threshold) {
+          response->set_price_gap_threshold(*report.price_gap_threshold);
+        }
+        response->set_price_gaps(report.price_gaps);
+        if (buyer_id.empty()) {
+          const uint32_t top = request->top() == 0 ? 20 : request->top();
+          for (v1::BuyerSignals& buyer : report.buyers) {
+            if (response->buyers_size() == static_cast<int>(top)) break;
+            *response->add_buyers() = std::move(buyer);
+          }
+          for (v1::SupplierSignal& supplier : report.suppliers) {
+            if (response->suppliers_size() == static_cast<int>(top)) break;
+            *response->add_suppliers() = std::move(supplier);
+          }
+          return absl::OkStatus();
+        }
+        for (v1::CompetitionSignal& signal : report.signals) {
+          const bool wanted = request->tender_id().empty()
+                                  ? signal.buyer().id() == buyer_id
+                                  : signal.tender_id() == request->tender_id();
+          if (wanted) *response->add_signals() = std::move(signal);
+        }
+        for (v1::BuyerSignals& buyer : report.buyers) {
+          if (buyer.buyer().id() == buyer_id) *response->add_buyers() = std::move(buyer);
+        }
+        for (v1::SupplierSignal& supplier : report.suppliers) {
+          if (supplier.buyer().id() == buyer_id) *response->add_suppliers() = std::move(supplier);
+        }
+        if (!request->buyer_id().empty() && response->buyers().empty()) {
+          return absl::NotFoundError(absl::StrCat(
+              "buyer_id: no competition of buyer ", buyer_id,
+              " in the period (`bidtrail tender list --buyer ...` finds buyers by name)"));
         }
         return absl::OkStatus();
       });

@@ -364,6 +364,7 @@ class HttpFace::Impl {
     Api("/api/v1/winloss", &Stub::WinLoss);
     Api("/api/v1/segments", &Stub::Segments);
     Api("/api/v1/competitors", &Stub::Competitors);
+    Api("/api/v1/signals", &Stub::Signals);
     Api("/api/v1/tenders", &Stub::ListTenders);
     Api("/api/v1/history", &Stub::ActorHistory);
     Api("/api/v1/verify", &Stub::VerifyLog);
@@ -571,7 +572,7 @@ class HttpFace::Impl {
               absl::StrCat(request.path,
                            ": no such page; the dashboard is at /board, the API is under /api/v1/ "
                            "(status, deadlines, "
-                           "winloss, segments, competitors, tenders, tenders/ID/timeline, "
+                           "winloss, segments, competitors, signals, tenders, tenders/ID/timeline, "
                            "tenders/ID/as_of, history, verify), the feeds under /calendar/, "
                            "metrics at /metrics"));
       }

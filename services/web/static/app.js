@@ -396,7 +396,8 @@
         h('td', {}, KINDS[d.kind] || d.kind),
         h('td', {}, status),
         h('td', {}, tenderLink(d.tender_id), h('div', { class: 'note' }, d.title)),
-        h('td', { class: 'hide-narrow' }, d.buyer ? d.buyer.name || d.buyer.id : ''),
+        h('td', { class: 'hide-narrow' }, d.buyer ? d.buyer.name || d.buyer.id : '',
+          d.incumbent ? h('div', { class: 'note signal', title: d.incumbent.summary }, '⚑ ' + d.incumbent.summary) : null),
         h('td', { class: 'hide-narrow' }, d.owner_team),
         h('td', { class: 'hide-narrow' }, d.territory)));
       }
@@ -665,6 +666,7 @@
       h('p', { class: 'muted' }, id, timeline.time_zone ? ' · the tender\'s zone ' + timeline.time_zone : '',
         timeline.in_pipeline ? '' : ' · market intelligence (imported; not in our pipeline)',
         ' · ', h('a', { href: '/board' }, 'deadline board')),
+      timeline.incumbent ? h('p', { class: 'banner signal', id: 'incumbent' }, '⚑ The buyer: ' + timeline.incumbent.summary + '.') : null,
       past ? h('p', { class: 'banner', id: 'as-of-banner' },
         'As it stood ' + (position ? 'at log position ' + position : 'on ' + asOf) + ': ' + view.events.length + ' of ' + timeline.entries.length + ' events ' +
         (basis === 'happened' && !position ? 'had happened by then.' : 'were recorded by then.') +

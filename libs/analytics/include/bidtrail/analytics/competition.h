@@ -79,6 +79,10 @@ struct alignas(64) Competition {
   // Each bid's bidder name as written (interned: names, like ids, come from
   // a bounded vocabulary), in the order of `bid_facts`: for labels.
   absl::InlinedVector<Symbol, 8> bidder_names;
+  // The submission deadline; InfinitePast() when the tender has none.
+  absl::Time submission_deadline = absl::InfinitePast();
+  // Bit i: bid i (of the first 64) is dated after the submission deadline.
+  uint64_t late_bids = 0;
 
   // The index (in `bid_facts` and `bidder_names`) of the bidder's bid that is not
   // withdrawn (valid or disqualified), or -1.
