@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End to end, as a user: the customer notebook on one bidtraild (all
+# End to end, as a user: the customer notebook (and quotas with the weekly
+# review) on one bidtraild (all
 # services, the log and the key store in one data folder), driven through
 # the CLI. A contact added, met on a tender, noted, covered; the roles; a
 # backup; then forgotten on request: every view says erased, `verify`
@@ -105,6 +106,34 @@ if as "$SAM" contact show "$ID" 2>"$WORK/err"; then fail "sam read north's conta
 grep -q 'PERMISSION_DENIED' "$WORK/err" || fail "sam: $(cat "$WORK/err")"
 if as "$ANN" contact list 2>"$WORK/err"; then fail "an analyst read the notebook"; fi
 grep -q 'not for analysts' "$WORK/err" || fail "ann: $(cat "$WORK/err")"
+
+# Quotas are set by managers and admins; the weekly review shows them.
+if as "$ALICE" quota set --team north-team --quarter "$(date -u +%Y)-Q1" --amount "1000 CNY" \
+  2>"$WORK/err"; then
+  fail "a bidder set a quota"
+fi
+grep -q 'needs manager or admin' "$WORK/err" || fail "quota: $(cat "$WORK/err")"
+QUARTER="$(date -u +%Y)-Q$(( ($(date -u +%-m) - 1) / 3 + 1 ))"
+bt quota set --team north-team --quarter "$QUARTER" --amount "5,000,000 CNY" >/dev/null ||
+  fail "quota set"
+as "$ALICE" tender discover NB-3 --title "Relays" --buyer "BUR-1:North bureau" --territory north \
+  --team north-team --estimated "2,000,000 CNY" \
+  --submission-deadline "$(date -u -d '+10 days' +%Y-%m-%dT%H:%M:%SZ)" >/dev/null ||
+  fail "tender discover NB-3"
+bt review --json >"$WORK/review.json" || fail "review"
+/usr/bin/python3 - "$WORK/review.json" <<'PY' || fail "review: $(cat "$WORK/review.json")"
+import json, sys
+review = json.load(open(sys.argv[1]))
+team = [g for g in review["groups"] if g["kind"] == "team" and g["name"] == "north-team"][0]
+assert team["quota"] == "5000000.00", team
+assert team["new_tenders"] == 1, team
+assert sum(s["tenders"] for s in team["pipeline"]) == 1, team
+alice = [g for g in review["groups"] if g["kind"] == "representative" and g["name"] == "alice"]
+assert alice and alice[0]["new_tenders"] >= 1, review["groups"]
+PY
+if as "$ALICE" review --rep sam 2>"$WORK/err"; then fail "alice reviewed sam's week"; fi
+grep -q "reviews only its own week" "$WORK/err" || fail "review --rep: $(cat "$WORK/err")"
+as "$ALICE" review >/dev/null || fail "alice's own review"
 
 # A backup holds the log and, beside it, the keys.
 bt backup before-forget >/dev/null || fail "backup"

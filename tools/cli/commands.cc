@@ -28,6 +28,7 @@ const std::vector<Subcommand>& Subcommands() {
     AddTenderCommands(commands);
     AddQueryCommands(commands);
     AddDataCommands(commands);
+    AddReviewCommands(commands);
     AddContactCommands(commands);
     AddAuthCommands(commands);
     return commands;

@@ -36,6 +36,7 @@ void AddQueryCommands(std::vector<Subcommand>* commands);
 void AddDataCommands(std::vector<Subcommand>* commands);
 void AddAuthCommands(std::vector<Subcommand>* commands);
 void AddContactCommands(std::vector<Subcommand>* commands);
+void AddReviewCommands(std::vector<Subcommand>* commands);
 
 // A usage error: prints the message, returns exit code 2 (main adds the
 // usage hint).

@@ -303,11 +303,11 @@ absl::Status Runner::Stage(Delivery& delivery, Staged* staged) {
 
     if (!decoded.event) {
       // The access stream's events (docs/security.md), the notebook's in
-      // the buyers' streams (docs/notebook.md) and the log's own ("$log":
+      // the buyers' streams (docs/notebook.md), the quotas and the log's own ("$log":
       // incidents) are known, and none of the read models' business: not
       // counted as unknown.
       if (event.stream_id != "access" && event.stream_id.substr(0, 1) != "$" &&
-          event.stream_id.substr(0, 6) != "buyer-") {
+          event.stream_id.substr(0, 6) != "buyer-" && event.stream_id != "quotas") {
         ++staged->unknown;
       }
       continue;

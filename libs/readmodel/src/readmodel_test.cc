@@ -4,6 +4,7 @@
 
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/readmodel/board.h"
+#include "bidtrail/readmodel/review.h"
 #include "bidtrail/readmodel/tender_list.h"
 #include "bidtrail/readmodel/tender_record.h"
 #include "bidtrail/readmodel/timeline.h"
@@ -439,6 +440,175 @@ TEST(TenderListTest, FiltersMatchWhatTheySay) {
   const tender::TenderState fresh = Folded({Discovered()});
   EXPECT_EQ(OurOutcome(fresh, kUs, Day(5)), "not_yet");
   EXPECT_EQ(OurOutcome(fresh, kUs, Day(20)), "not_bid");
+}
+
+// The weekly review on a small history, every figure computed by hand.
+// Week 2026-W10 is [2026-03-02, 2026-03-09) UTC; T0 is 2026-03-01, so the
+// builders' deadlines (documents day 10, submission day 20) are in it or
+// after; the quarter is 2026-Q1.
+struct ReviewFixture {
+  std::vector<TenderHistory> tenders;
+  std::vector<Quota> quotas;
+  // Each event is recorded `lag` after it happened.
+  void Add(const std::string& id, const std::string& actor, std::vector<v1::TenderEvent> events,
+           absl::Duration lag = absl::Hours(1)) {
+    TenderHistory& history = tenders.emplace_back();
+    uint64_t revision = 0;
+    for (v1::TenderEvent& event : events) {
+      event = ForTender(id, event);
+      const absl::Time at = tender::OccurredAtOf(event);
+      history.events.push_back({event, revision, ++position, at, at + lag, actor});
+      ++revision;
+    }
+  }
+  v1::PipelineReviewResponse Run(bool happened = false, const std::string& team = "",
+                                 const std::string& representative = "") const {
+    ReviewOptions options;
+    options.week = "2026-W10";
+    auto week = IsoWeek("2026-W10", absl::UTCTimeZone());
+    options.week_start = week->first;
+    options.week_end = week->second;
+    options.as_of = week->second;
+    options.own_party_id = kUs;
+    options.happened = happened;
+    options.owner_team = team;
+    options.representative = representative;
+    return Review(tenders, quotas, options);
+  }
+  uint64_t position = 0;
+};
+
+v1::TenderEvent Team(v1::TenderEvent discovered, const std::string& team, absl::Time at) {
+  discovered.mutable_tender_discovered()->set_owner_team(team);
+  ToProtoTime(at, discovered.mutable_tender_discovered()->mutable_occurred_at());
+  return discovered;
+}
+
+const v1::ReviewGroup& GroupOf(const v1::PipelineReviewResponse& review, const std::string& kind,
+                               const std::string& name) {
+  for (const v1::ReviewGroup& group : review.groups()) {
+    if (group.kind() == kind && group.name() == name) return group;
+  }
+  static const v1::ReviewGroup* none = new v1::ReviewGroup();
+  return *none;
+}
+
+TEST(ReviewTest, IsoWeeksAndQuarters) {
+  auto week = IsoWeek("2026-W49", absl::UTCTimeZone());
+  ASSERT_TRUE(week.ok());
+  EXPECT_EQ(week->first, absl::FromCivil(absl::CivilDay(2026, 11, 30), absl::UTCTimeZone()));
+  EXPECT_EQ(week->second, absl::FromCivil(absl::CivilDay(2026, 12, 7), absl::UTCTimeZone()));
+  // 2020 has 53 weeks, and its week 1 starts in 2019; 2021 has 52.
+  EXPECT_TRUE(IsoWeek("2020-W53", absl::UTCTimeZone()).ok());
+  EXPECT_EQ(IsoWeek("2020-W01", absl::UTCTimeZone())->first,
+            absl::FromCivil(absl::CivilDay(2019, 12, 30), absl::UTCTimeZone()));
+  EXPECT_EQ(IsoWeek("2021-W53", absl::UTCTimeZone()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  for (const char* bad : {"2026-49", "2026-W00", "2026W49", "", "2026-W5"}) {
+    EXPECT_EQ(IsoWeek(bad, absl::UTCTimeZone()).status().code(), absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  EXPECT_EQ(IsoWeekOf(absl::FromCivil(absl::CivilDay(2021, 1, 3), absl::UTCTimeZone()),
+                      absl::UTCTimeZone()),
+            "2020-W53");
+  // Monday in Shanghai starts 16:00 the Sunday before, UTC.
+  const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
+  EXPECT_EQ(IsoWeek("2026-W49", shanghai)->first,
+            absl::FromCivil(absl::CivilSecond(2026, 11, 29, 16, 0, 0), absl::UTCTimeZone()));
+  EXPECT_EQ(QuarterIn(absl::FromCivil(absl::CivilDay(2026, 12, 31), absl::UTCTimeZone()),
+                      absl::UTCTimeZone()),
+            "2026-Q4");
+}
+
+TEST(ReviewTest, TheWeekAsTheLogHeldIt) {
+  ReviewFixture f;
+  const absl::Time mar = absl::FromCivil(absl::CivilDay(2026, 3, 1), absl::UTCTimeZone());
+  auto day = [&](double d) { return mar + absl::Hours(24 * (d - 1)); };  // day(3) = 3 March
+  // A (alice, t1): new, documents and our bid this week.
+  f.Add("A", "alice",
+        {Team(Discovered(), "t1", day(3)), Document(day(4)), Bid(kUs, "100", day(5))});
+  // B (alice, t1): bid in February, won this week.
+  f.Add("B", "alice",
+        {Team(Discovered(), "t1", day(-27)), Bid(kUs, "100", day(-25)),
+         Award("A1", kUs, "100", day(4))});
+  // C (bob, t1): nothing since 1 February: stale; its documents cut-off
+  // (day 10) and submission deadline (day 20) ahead.
+  v1::TenderEvent c = Team(Discovered(), "t1", day(-27));
+  ToProtoTime(
+      day(12),
+      c.mutable_tender_discovered()->mutable_key_dates()->mutable_documents_available_until());
+  f.Add("C", "bob", {c});
+  // D (bob, t1): our bid of 200 in February, lost this week.
+  f.Add("D", "bob",
+        {Team(Discovered(), "t1", day(-27)), Bid(kUs, "200", day(-26)), Bid("C-1", "150", day(-26)),
+         Award("A1", "C-1", "150", day(6))});
+  // E (alice): happened this week, recorded only the week after.
+  f.Add("E", "alice", {Team(Discovered(), "t1", day(4))}, absl::Hours(24 * 7));
+  // F: imported, never taken up: not our pipeline.
+  v1::TenderEvent imported = Team(Discovered(), "", day(3));
+  imported.mutable_tender_discovered()->set_discovery_channel(v1::DISCOVERY_CHANNEL_IMPORT);
+  f.Add("F", "importer", {imported});
+  v1::QuotaSet quota;
+  quota.set_team("t1");
+  quota.set_quarter("2026-Q1");
+  quota.mutable_amount()->set_amount("1000");
+  quota.mutable_amount()->set_currency("CNY");
+  f.quotas.push_back({quota, day(1)});
+  // A quota for another quarter, and one recorded after the week: ignored.
+  v1::QuotaSet later = quota;
+  later.mutable_amount()->set_amount("5000");
+  f.quotas.push_back({later, day(10)});
+
+  const v1::PipelineReviewResponse review = f.Run();
+  EXPECT_EQ(review.quarter(), "2026-Q1");
+  EXPECT_EQ(review.currency(), "CNY");
+  const v1::ReviewGroup& team = GroupOf(review, "team", "t1");
+  EXPECT_EQ(team.new_tenders(), 1u);
+  EXPECT_EQ(team.documents(), 1u);
+  EXPECT_EQ(team.bids(), 1u);
+  EXPECT_EQ(team.won(), 1u);
+  EXPECT_EQ(team.lost(), 1u);
+  EXPECT_EQ(team.stale(), 1u);                // C; A moved this week
+  EXPECT_EQ(team.deadlines_next_week(), 1u);  // C's documents on 12 March
+  ASSERT_EQ(team.next_week_size(), 1);
+  EXPECT_EQ(team.next_week(0).tender_id(), "C");
+  EXPECT_THAT(team.next_week(0).what(), ElementsAre("documents"));
+  // Closed: B won (reached discovered, bid), D lost (discovered, bid):
+  // every stage 1 of 2 (too few for alice, bob or t1: everyone's).
+  ASSERT_EQ(team.pipeline_size(), 3);
+  EXPECT_EQ(team.pipeline(0).stage(), "discovered");
+  EXPECT_EQ(team.pipeline(0).tenders(), 1u);  // C, worth its estimate
+  EXPECT_EQ(team.pipeline(0).value(), "1000000.00");
+  EXPECT_EQ(team.pipeline(0).weighted_value(), "500000.00");
+  EXPECT_EQ(team.pipeline(0).win_rate(), 0.5);
+  EXPECT_EQ(team.pipeline(0).history(), 2u);
+  EXPECT_EQ(team.pipeline(0).history_of(), "all");
+  EXPECT_EQ(team.pipeline(2).stage(), "bid");
+  EXPECT_EQ(team.pipeline(2).tenders(), 1u);  // A, worth our bid
+  EXPECT_EQ(team.pipeline(2).value(), "100.00");
+  EXPECT_EQ(team.pipeline(2).weighted_value(), "50.00");
+  EXPECT_EQ(team.won_value(), "100.00");
+  EXPECT_EQ(team.quota(), "1000.00");
+  EXPECT_DOUBLE_EQ(team.attainment(), 0.1);
+  // Won 100, and A and C expected by the quarter's end (submission day 20).
+  EXPECT_EQ(team.forecast(), "500150.00");
+  const v1::ReviewGroup& alice = GroupOf(review, "representative", "alice");
+  EXPECT_EQ(alice.won(), 1u);
+  EXPECT_EQ(alice.new_tenders(), 1u);  // E was not recorded by then
+  EXPECT_EQ(alice.quota(), "");
+  const v1::ReviewGroup& everyone = GroupOf(review, "all", "all");
+  EXPECT_EQ(everyone.quota(), "1000.00");  // every team (t1) has one
+
+  // By what had happened: E is new this week too; the later quota stands.
+  const v1::PipelineReviewResponse happened = f.Run(/*happened=*/true);
+  EXPECT_EQ(GroupOf(happened, "team", "t1").new_tenders(), 2u);
+  EXPECT_EQ(GroupOf(happened, "team", "t1").quota(), "5000.00");
+  // One representative's review: their tenders only, no team rows.
+  const v1::PipelineReviewResponse bob = f.Run(false, "", "bob");
+  EXPECT_EQ(GroupOf(bob, "team", "t1").kind(), "");
+  EXPECT_EQ(GroupOf(bob, "all", "all").lost(), 1u);
+  EXPECT_EQ(GroupOf(bob, "all", "all").won(), 0u);
+  EXPECT_EQ(GroupOf(bob, "all", "all").pipeline(0).win_rate(), 0.5);  // rates from everyone's
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "bidtrail/common/decimal.h"
@@ -709,6 +710,25 @@ absl::StatusOr<std::vector<v1::TenderEvent>> Decide(const TenderState& state,
   std::vector<v1::TenderEvent> events = {std::move(decided)};
   if (explanation) events.push_back(std::move(*explanation));
   return events;
+}
+
+absl::Status ValidateQuota(const v1::QuotaSet& quota) {
+  if (quota.team().empty() == quota.representative().empty()) {
+    return absl::InvalidArgumentError(
+        "team, representative: name one of them (a team's quota or a representative's)");
+  }
+  RETURN_IF_ERROR(CheckOptionalName(quota.team(), "team", kMaxIdBytes));
+  RETURN_IF_ERROR(CheckOptionalName(quota.representative(), "representative", kMaxIdBytes));
+  const std::string& quarter = quota.quarter();
+  int year = 0;
+  if (quarter.size() != 7 || quarter[4] != '-' || quarter[5] != 'Q' || quarter[6] < '1' ||
+      quarter[6] > '4' || !absl::SimpleAtoi(quarter.substr(0, 4), &year) || year < 1900 ||
+      year >= 2200) {
+    return absl::InvalidArgumentError(
+        StrCat("quarter: \"", Prefix(quarter), "\" is not a quarter; write it as 2026-Q4"));
+  }
+  if (!quota.has_amount()) return absl::InvalidArgumentError("amount: required");
+  return ValidateMoney(quota.amount(), "amount", false);
 }
 
 }  // namespace bidtrail::tender

@@ -19,9 +19,11 @@
 #include "bidtrail/common/fnv.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
+#include "bidtrail/common/time_zone.h"
 #include "bidtrail/common/validate.h"
 #include "bidtrail/eventstore/convert.h"
 #include "bidtrail/readmodel/board.h"
+#include "bidtrail/readmodel/review.h"
 #include "bidtrail/readmodel/tender_list.h"
 #include "bidtrail/readmodel/tender_record.h"
 #include "bidtrail/readmodel/timeline.h"
@@ -638,6 +640,95 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Signals(grpc::CallbackServerContex
               "buyer_id: no competition of buyer ", buyer_id,
               " in the period (`bidtrail tender list --buyer ...` finds buyers by name)"));
         }
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* QueriesGrpcService::PipelineReview(
+    grpc::CallbackServerContext* context, const v1::PipelineReviewRequest* request,
+    v1::PipelineReviewResponse* response) {
+  return rpc::RunOnPool(
+      &pool_, context, request,
+      [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
+        ASSIGN_OR_RETURN(const Reader reader, ReaderOf(authorization));
+        readmodel::ReviewOptions options;
+        options.own_party_id = options_.own_party_id;
+        options.owner_team = request->owner_team();
+        options.representative = request->representative();
+        if (!reader.all) {
+          // A bidder reviews its own week.
+          if (!options.representative.empty() && options.representative != reader.principal) {
+            return absl::PermissionDeniedError(absl::StrCat(
+                "representative: ", reader.principal, " reviews only its own week, not ",
+                options.representative, "'s; managers and analysts review anyone's"));
+          }
+          options.representative = reader.principal;
+        }
+        if (!request->time_zone().empty()) {
+          absl::StatusOr<NamedZone> zone = ParseZone(request->time_zone());
+          if (!zone.ok()) return Invalid(absl::StrCat("time_zone: ", zone.status().message()));
+          options.zone = zone->zone;
+        }
+        const absl::Time now = options_.clock();
+        options.week =
+            request->week().empty() ? readmodel::IsoWeekOf(now, options.zone) : request->week();
+        ASSIGN_OR_RETURN(auto week, readmodel::IsoWeek(options.week, options.zone));
+        options.week_start = week.first;
+        options.week_end = week.second;
+        if (options.week_start > now) {
+          return Invalid(absl::StrCat("week: ", options.week,
+                                      " has not begun; review this week or an earlier one"));
+        }
+        options.as_of = std::min(options.week_end, now);
+        options.happened = request->happened();
+        ASSIGN_OR_RETURN(options.stale_after,
+                         DurationField(request->has_stale_after(), request->stale_after(),
+                                       options.stale_after, "stale_after"));
+        if (!request->currency().empty()) {
+          RETURN_IF_ERROR(CheckCurrencyCode(request->currency(), "currency"));
+          options.currency = request->currency();
+        }
+        options.rates_into = [this](const std::string& currency) {
+          analytics::ReportingCurrency reporting;
+          reporting.currency = currency;
+          return analytics::WithTable(reporting, options_.rates).rates;
+        };
+        // Our pipeline's tenders, each read back from the log: what was
+        // recorded by the week's end, whatever came after.
+        std::vector<std::string> ids;
+        RETURN_IF_ERROR(engine_->ScanTenders("", [&](const storage::v1::TenderRecord& record) {
+          const tender::TenderState state = readmodel::StateOf(record);
+          if (reader.Reads(state.details.territory()) &&
+              readmodel::InOurPipeline(state, options_.own_party_id)) {
+            ids.push_back(state.details.tender_id());
+          }
+          return true;
+        }));
+        std::vector<readmodel::TenderHistory> histories;
+        histories.reserve(ids.size());
+        for (const std::string& id : ids) {
+          ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> records,
+                           eventlog::ReadWholeStream(*store_, tender::StreamIdOf(id)));
+          readmodel::TenderHistory& history = histories.emplace_back();
+          for (eventlog::RecordedEvent& record : records) {
+            std::optional<v1::TenderEvent> event = tender::DecodeEvent(record.type, record.data);
+            if (!event) continue;
+            history.events.push_back({std::move(*event), record.revision, record.position,
+                                      record.occurred_at, record.recorded_at,
+                                      std::move(record.actor)});
+          }
+        }
+        std::vector<readmodel::Quota> quotas;
+        ASSIGN_OR_RETURN(std::vector<eventlog::RecordedEvent> quota_records,
+                         eventlog::ReadWholeStream(*store_, tender::kQuotaStream));
+        for (const eventlog::RecordedEvent& record : quota_records) {
+          v1::QuotaSet quota;
+          if (record.type == v1::QuotaSet::descriptor()->full_name() &&
+              quota.ParseFromString(record.data)) {
+            quotas.push_back({std::move(quota), record.recorded_at});
+          }
+        }
+        *response = readmodel::Review(histories, quotas, options);
         return absl::OkStatus();
       });
 }

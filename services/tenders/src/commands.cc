@@ -192,4 +192,44 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
   }
 }
 
+absl::StatusOr<v1::SetQuotaResponse> TenderCommands::SetQuota(const Caller& caller,
+                                                              const std::string& request_id,
+                                                              const v1::QuotaSet& quota) {
+  RETURN_IF_ERROR(CheckRequestId(request_id));
+  RETURN_IF_ERROR(CheckName(caller.actor, "actor", kMaxActorBytes));
+  RETURN_IF_ERROR(tender::ValidateQuota(quota));
+  // A retry: what the request recorded the first time (the quota stream is
+  // small: a few events a quarter per team and person).
+  ASSIGN_OR_RETURN(const std::vector<eventlog::RecordedEvent> recorded,
+                   eventlog::ReadWholeStream(*store_, tender::kQuotaStream));
+  for (const eventlog::RecordedEvent& record : recorded) {
+    if (record.causation_id != request_id) continue;
+    if (record.data != quota.SerializeAsString()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "request_id ", request_id, " was used for another quota (recorded at position ",
+          record.position, "); a new quota needs a new request id, nothing was written"));
+    }
+    v1::SetQuotaResponse response;
+    response.set_position(record.position);
+    response.set_already_applied(true);
+    return response;
+  }
+  eventlog::ProposedEvent event;
+  event.data = quota.SerializeAsString();
+  event.event_id = DeriveEventId(tender::kQuotaStream, request_id, 0, event.data);
+  event.type = v1::QuotaSet::descriptor()->full_name();
+  event.occurred_at = options_.clock();
+  event.actor = caller.actor;
+  event.written_by = caller.written_by;
+  event.correlation_id = caller.correlation_id.empty() ? request_id : caller.correlation_id;
+  event.causation_id = request_id;
+  ASSIGN_OR_RETURN(
+      eventlog::AppendResult appended,
+      store_->Append(tender::kQuotaStream, eventlog::ExpectedRevision::Any(), {event}));
+  v1::SetQuotaResponse response;
+  response.set_position(appended.last_position);
+  response.set_already_applied(appended.already_recorded);
+  return response;
+}
+
 }  // namespace bidtrail::tenders

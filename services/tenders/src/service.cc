@@ -120,4 +120,39 @@ grpc::ServerUnaryReactor* TendersGrpcService::GetTender(grpc::CallbackServerCont
       });
 }
 
+grpc::ServerUnaryReactor* TendersGrpcService::SetQuota(grpc::CallbackServerContext* context,
+                                                       const v1::SetQuotaRequest* request,
+                                                       v1::SetQuotaResponse* response) {
+  TenderCommands::Caller caller{rpc::Metadata(*context, rpc::kActorHeader),
+                                rpc::Metadata(*context, rpc::kCorrelationHeader)};
+  return rpc::RunOnPool(
+      &pool_, context, request,
+      [this, caller = std::move(caller), authorization = rpc::Credential(*context), request,
+       response]() mutable -> absl::Status {
+        if (authenticator_ != nullptr) {
+          ASSIGN_OR_RETURN(auth::Authenticator::Verified verified,
+                           authenticator_->Resolve(authorization));
+          const auth::AccessState& access = *verified.access;
+          const bool service = access.Has(verified.principal, v1::ROLE_SERVICE);
+          const std::string claimed = caller.actor;
+          caller.actor = service && !IsBlank(claimed) ? claimed : verified.principal;
+          if (caller.actor != verified.principal) caller.written_by = verified.principal;
+          // Quotas are set by those who answer for them.
+          if (!service && !access.Has(verified.principal, v1::ROLE_MANAGER) &&
+              !access.Has(verified.principal, v1::ROLE_ADMIN)) {
+            return absl::PermissionDeniedError(
+                absl::StrCat(verified.principal, " may not set quotas: it needs manager or admin"));
+          }
+        }
+        if (IsBlank(caller.actor)) {
+          return absl::UnauthenticatedError(absl::StrCat(
+              "metadata ", rpc::kActorHeader,
+              ": required; say who records this (bidtrail --actor NAME, or BIDTRAIL_ACTOR)"));
+        }
+        ASSIGN_OR_RETURN(*response,
+                         commands_->SetQuota(caller, request->request_id(), request->quota()));
+        return absl::OkStatus();
+      });
+}
+
 }  // namespace bidtrail::tenders

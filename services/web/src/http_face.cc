@@ -365,6 +365,7 @@ class HttpFace::Impl {
     Api("/api/v1/segments", &Stub::Segments);
     Api("/api/v1/competitors", &Stub::Competitors);
     Api("/api/v1/signals", &Stub::Signals);
+    Api("/api/v1/review", &Stub::PipelineReview);
     Api("/api/v1/tenders", &Stub::ListTenders);
     Api("/api/v1/history", &Stub::ActorHistory);
     Api("/api/v1/verify", &Stub::VerifyLog);
@@ -569,12 +570,13 @@ class HttpFace::Impl {
         out.set_content(NotFoundHtml(request.path), "text/html; charset=utf-8");
       } else if (out.status == 404 && out.body.empty()) {
         Error(out, grpc::StatusCode::NOT_FOUND,
-              absl::StrCat(request.path,
-                           ": no such page; the dashboard is at /board, the API is under /api/v1/ "
-                           "(status, deadlines, "
-                           "winloss, segments, competitors, signals, tenders, tenders/ID/timeline, "
-                           "tenders/ID/as_of, history, verify), the feeds under /calendar/, "
-                           "metrics at /metrics"));
+              absl::StrCat(
+                  request.path,
+                  ": no such page; the dashboard is at /board, the API is under /api/v1/ "
+                  "(status, deadlines, "
+                  "winloss, segments, competitors, signals, review, tenders, tenders/ID/timeline, "
+                  "tenders/ID/as_of, history, verify), the feeds under /calendar/, "
+                  "metrics at /metrics"));
       }
     });
     server_->set_exception_handler(

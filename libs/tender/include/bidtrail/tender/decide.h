@@ -79,6 +79,12 @@ absl::Status ValidateTenderId(const std::string& tender_id);
 // "tender-<tender_id>".
 std::string StreamIdOf(const std::string& tender_id);
 
+// The stream of the quotas (QuotaSet events, type "bidtrail.v1.QuotaSet").
+inline constexpr char kQuotaStream[] = "quotas";
+// A quota: one of team and representative (a name), a quarter "2026-Q4",
+// an amount of zero or more. INVALID_ARGUMENT naming the field otherwise.
+absl::Status ValidateQuota(const v1::QuotaSet& quota);
+
 }  // namespace bidtrail::tender
 
 #endif  // BIDTRAIL_TENDER_DECIDE_H_

@@ -61,6 +61,7 @@ class QueriesGrpcService final : public v1::QueriesService::CallbackService {
   BIDTRAIL_UNARY_RPC(ActorHistory);
   BIDTRAIL_UNARY_RPC(ListTenders);
   BIDTRAIL_UNARY_RPC(Signals);
+  BIDTRAIL_UNARY_RPC(PipelineReview);
   BIDTRAIL_UNARY_RPC(VerifyLog);
   BIDTRAIL_UNARY_RPC(GetProjectionStatus);
 

@@ -64,6 +64,11 @@ class TenderCommands {
                                             const v1::TenderEvent& command,
                                             const tender::LateRecording& late = {});
 
+  // Records a quota (tender::ValidateQuota) in the stream "quotas"; a retry
+  // with the same request id and quota appends nothing.
+  absl::StatusOr<v1::SetQuotaResponse> SetQuota(const Caller& caller, const std::string& request_id,
+                                                const v1::QuotaSet& quota);
+
   // The tender's state and the revision it was folded up to. NOT_FOUND for an
   // unknown tender.
   absl::StatusOr<std::pair<tender::TenderState, uint64_t>> Load(const std::string& tender_id);

@@ -29,6 +29,7 @@ class TendersGrpcService final : public v1::TendersService::CallbackService {
   BIDTRAIL_TENDER_COMMANDS(BIDTRAIL_TENDERS_RPC)
 #undef BIDTRAIL_TENDERS_RPC
   BIDTRAIL_UNARY_RPC(GetTender);
+  BIDTRAIL_UNARY_RPC(SetQuota);
 
  private:
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const std::string& request_id,
