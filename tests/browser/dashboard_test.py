@@ -10,7 +10,8 @@ fresh data folder, loads the 2,000-tender demo, then:
   page's picture, deadlines and events against its timeline, and "as it
   stood" at one of its events; the win/loss totals, chart and tables against
   /api/v1/winloss; the nine-grid's 9 cells against /api/v1/segments; the
-  competitors; each at 1280 px and at a phone's width, with no console
+  competitors; the signals (buyers, one buyer's flags) and the weekly review
+  (its rows, one team's moves) against their API (at 1280 px); each at 1280 px and at a phone's width, with no console
   error, screenshots saved in the build folder, and each page's load time
   (navigation start to drawn) measured;
 - compares every JSON API endpoint with the CLI's --json on the same
@@ -377,6 +378,34 @@ def check_competitors(driver, server, shots):
     check(shown == [c["met"] for c in api], "competitors: the API's %d competitors, most met first" % len(api))
 
 
+def check_signals(driver, server, shots):
+    open_page(driver, server, "/signals", "signals", shots)
+    api = server.api("signals")["buyers"]
+    shown = [int(td.text) for td in rows(driver, "#signal-buyers td[data-key=flagged]")]
+    check(shown == [b.get("flagged_competitions", 0) for b in api],
+          "signals: the API's %d buyers, most flagged first" % len(api))
+    if api:
+        buyer = api[0]["buyer"]["id"]
+        open_page(driver, server, "/signals?buyer_id=" + urllib.parse.quote(buyer), "signals-buyer", shots)
+        flagged = server.api("signals", buyer_id=buyer).get("signals", [])
+        check(len(rows(driver, "#signals tbody tr")) == len(flagged),
+              "signals of %s: its %d flags" % (buyer, len(flagged)))
+
+
+def check_review(driver, server, shots):
+    # The demo is recorded at once: its weeks are reviewed as they happened.
+    open_page(driver, server, "/review?happened=true", "review", shots)
+    api = server.api("review", happened="true")["groups"]
+    shown = [td.text for td in rows(driver, "#review td[data-key=won_value]")]
+    check(len(shown) == len(api), "review: a row for each of the API's %d teams and representatives" % len(api))
+    team = next((g for g in api if g["kind"] == "team"), None)
+    if team:
+        open_page(driver, server, "/review?happened=true&owner_team=" + urllib.parse.quote(team["name"]),
+                  "review-team", shots)
+        moved = len(rows(driver, "#moved tbody tr"))
+        check(moved == len(team.get("moved", [])), "review of %s: its %d tenders moved this week" % (team["name"], moved))
+
+
 def load_times(driver, server, paths):
     """Median time from navigation to drawn, over 5 loads of each page."""
     figures = {}
@@ -495,6 +524,8 @@ def main():
             check_winloss(driver, server, shots)
             check_segments(driver, server, shots)
             check_competitors(driver, server, shots)
+            check_signals(driver, server, shots)
+            check_review(driver, server, shots)
         wide.get(server.base + "/no-such-page")
         check(wide.title.startswith("No such page"), "an unknown page: a page saying so, not JSON (%r)" % wide.title)
         wide.get_log("browser")  # its 404, rightly

@@ -471,6 +471,8 @@ class HttpFace::Impl {
     Page("/winloss", "winloss", "Win/loss");
     Page("/segments", "segments", "Nine-grid");
     Page("/competitors", "competitors", "Competitors");
+    Page("/signals", "signals", "Signals");
+    Page("/review", "review", "Weekly review");
     Page("/tenders/([^/]+)", "tender", "Tender");
     server_->Get("/signin", [](const httplib::Request& http, httplib::Response& out) {
       PageHeaders(out);

@@ -91,7 +91,8 @@ std::string NotFoundHtml(const std::string& path) {
       HtmlEscape(path),
       " is not a page of bidtrail. The pages: <a href=\"/board\">deadlines</a>, "
       "<a href=\"/winloss\">win/loss</a>, <a href=\"/segments\">the nine-grid</a>, "
-      "<a href=\"/competitors\">competitors</a>, and /tenders/ID for one tender.</p>"
+      "<a href=\"/competitors\">competitors</a>, <a href=\"/signals\">signals</a>, "
+      "<a href=\"/review\">the weekly review</a>, and /tenders/ID for one tender.</p>"
       "</main></body></html>\n");
 }
 

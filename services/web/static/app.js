@@ -896,9 +896,142 @@
       h('p', { class: 'note' }, 'Met: competitions where both of us bid. Their wins, our wins: those that one of us won (others won the rest). Of the two, we won: our wins / (our wins + their wins). Their price vs ours: the mean of (their bid − our bid) / our bid where both bid in one currency; negative: they bid lower. A competitor clicked: their own record.'));
   }
 
+  // ------------------------------------------------- page: weekly review
+
+  // A simple GET form: the fields named, kept in the URL.
+  function filterForm(action, fields) {
+    const form = h('form', { class: 'controls', method: 'get', action: action }, ...fields,
+      params.has('tz') ? h('input', { type: 'hidden', name: 'tz', value: params.get('tz') }) : null,
+      h('button', { type: 'submit' }, 'Apply'), h('a', { href: here(action) }, 'clear'));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const next = new URLSearchParams();
+      for (const [key, value] of new FormData(form)) {
+        const text = String(value).trim();
+        if (text) next.set(key, text);
+      }
+      location.assign(action + (next.toString() ? '?' + next.toString() : ''));
+    });
+    return form;
+  }
+
+  function reviewItems(title, id, items) {
+    return h('section', {}, h('h2', {}, title),
+      (items || []).length === 0 ? h('p', { class: 'muted' }, 'None.')
+        : h('div', { class: 'scroll' }, h('table', { id: id },
+          h('thead', {}, h('tr', {}, ['Tender', 'Stage', 'What', 'When', 'Representative'].map((t, i) => h('th', { class: i === 4 ? 'hide-narrow' : null }, t)))),
+          h('tbody', {}, items.map((item) => h('tr', { 'data-tender': item.tender_id },
+            h('td', {}, tenderLink(item.tender_id), h('div', { class: 'note' }, item.title)),
+            h('td', {}, item.stage), h('td', {}, (item.what || []).join(', ')),
+            h('td', { class: 'when' }, when(item.at)), h('td', { class: 'hide-narrow' }, item.representative)))))));
+  }
+
+  async function review() {
+    const query = passed(['week', 'owner_team', 'representative', 'currency', 'happened']);
+    query.time_zone = zone;
+    const data = await api('review', query);
+    const groups = data.groups || [];
+    const currency = data.currency || '';
+    const sum = (g, field) => (g.pipeline || []).reduce((total, stage) => total + Number(stage[field] || 0), 0);
+    const amount = (text) => (text === undefined || text === '' ? '–' : grouped(Number(text).toFixed(2)));
+    const form = filterForm('/review', [
+      h('label', {}, 'Week', h('input', { name: 'week', value: params.get('week') || data.week, size: 9, placeholder: '2026-W49' })),
+      h('label', {}, 'Team', h('input', { name: 'owner_team', value: params.get('owner_team') || '', placeholder: 'all', size: 12 })),
+      h('label', {}, 'Representative', h('input', { name: 'representative', value: params.get('representative') || '', placeholder: 'all', size: 12 })),
+      h('label', {}, 'By', selectOf('happened', [['', 'what the log held then'], ['true', 'what had happened by then']], params.get('happened') || '')),
+    ]);
+    const table = sortableTable([
+      { key: 'name', label: 'team / representative', value: (g) => g.name, text: (g) => h('span', {}, g.kind === 'all' ? h('b', {}, 'everyone') :
+        h('a', { href: withParams(g.kind === 'team' ? { owner_team: g.name, representative: null } : { representative: g.name, owner_team: null }) }, g.name),
+      h('div', { class: 'note' }, g.kind)) },
+      { key: 'moved', label: 'new · docs · bids', num: true, narrow: true, value: (g) => (g.new_tenders || 0) + (g.documents || 0) + (g.bids || 0), text: (g) => (g.new_tenders || 0) + ' · ' + (g.documents || 0) + ' · ' + (g.bids || 0) },
+      { key: 'won', label: 'won · lost', num: true, value: (g) => g.won || 0, text: (g) => (g.won || 0) + ' · ' + (g.lost || 0) },
+      { key: 'stale', label: 'stale', num: true, value: (g) => g.stale || 0 },
+      { key: 'due', label: 'due next week', num: true, value: (g) => g.deadlines_next_week || 0 },
+      { key: 'pipeline', label: 'pipeline', num: true, bar: true, value: (g) => sum(g, 'value'), text: (g) => amount(sum(g, 'value')) },
+      { key: 'weighted', label: 'weighted', num: true, narrow: true, value: (g) => sum(g, 'weighted_value'), text: (g) => amount(sum(g, 'weighted_value')) },
+      { key: 'won_value', label: 'won this quarter', num: true, value: (g) => Number(g.won_value || 0), text: (g) => amount(g.won_value) },
+      { key: 'quota', label: 'quota', num: true, value: (g) => (g.quota ? Number(g.quota) : null), text: (g) => amount(g.quota) },
+      { key: 'attainment', label: 'attained', num: true, value: (g) => g.attainment, text: (g) => pct(g.attainment) },
+      { key: 'forecast', label: 'forecast', num: true, value: (g) => Number(g.forecast || 0), text: (g) => amount(g.forecast) + (g.forecast_attainment !== undefined ? ' (' + pct(g.forecast_attainment) + ')' : '') },
+    ], groups, { id: 'review' });
+    const filtered = params.get('representative') || params.get('owner_team');
+    const chosen = filtered ? groups.find((g) => g.name === filtered && g.kind !== 'all') || groups[groups.length - 1] : null;
+    const stages = chosen ? h('section', {}, h('h2', {}, 'Pipeline by stage'),
+      h('table', { id: 'stages' }, h('thead', {}, h('tr', {}, ['Stage', 'Tenders', 'Value', 'Win rate', 'Weighted'].map((t, i) => h('th', { class: i ? 'num' : null }, t)))),
+        h('tbody', {}, (chosen.pipeline || []).map((stage) => h('tr', {},
+          h('td', {}, stage.stage), h('td', { class: 'num' }, String(stage.tenders || 0)), h('td', { class: 'num' }, amount(stage.value)),
+          h('td', { class: 'num', title: stage.history ? 'from ' + stage.history + ' closed tenders (' + stage.history_of + ')' : 'no closed tender yet' }, pct(stage.win_rate)),
+          h('td', { class: 'num' }, amount(stage.weighted_value))))))) : null;
+    show(h('h1', {}, 'Weekly review ' + data.week),
+      h('p', { class: 'muted' }, (data.happened ? 'By what had happened by ' : 'As the log held it at ') + when(data.as_of) + ' · quarter ' + data.quarter + (currency ? ' · values in ' + currency : '') +
+        ' · weighted: each open tender\'s value times the win rate of tenders that reached its stage'),
+      form,
+      groups.length <= 1 && !(groups[0] && (groups[0].pipeline || []).some((st) => st.tenders)) && !data.happened
+        ? h('p', { class: 'banner' }, 'Nothing of the pipeline was recorded by then. ', h('a', { href: withParams({ happened: 'true' }) }, 'Review it by what had happened'), ' (history entered or imported afterwards).') : null,
+      h('div', { class: 'scroll' }, table),
+      data.unconverted ? h('p', { class: 'note' }, data.unconverted + ' values left out for want of a rate (' + (data.currencies_without_rate || []).join(', ') + ').') : null,
+      chosen ? h('div', {}, stages, reviewItems('Moved this week', 'moved', chosen.moved), reviewItems('Stale', 'stale-tenders', chosen.stale_tenders),
+        reviewItems('Due next week', 'next-week', chosen.next_week))
+        : h('p', { class: 'note' }, 'A team or representative clicked: its pipeline by stage and the tenders behind the figures.'));
+  }
+
+  // ------------------------------------------------------- page: signals
+
+  const SIGNAL_WORDS = {
+    single_bid: 'single bid', short_submission_period: 'short submission period',
+    price_close_to_winning_bid: 'price close to the winning bid', identical_bid_prices: 'identical bid prices',
+    late_bid_won: 'late bid won', all_other_bids_disqualified: 'all other bids disqualified',
+    lowest_bid_disqualified: 'lowest bid disqualified',
+  };
+
+  async function signals() {
+    const query = passed(['buyer_id', 'from', 'to', 'source', 'top', 'short_period_days']);
+    const data = await api('signals', query);
+    const buyers = data.buyers || [];
+    const suppliers = data.suppliers || [];
+    const one = params.get('buyer_id') ? buyers[0] : null;
+    const supplierTable = suppliers.length === 0 ? null : h('section', {}, h('h2', {}, 'Suppliers that win with one buyer only'),
+      sortableTable([
+        { key: 'supplier', label: 'supplier', value: (x) => x.supplier.name || x.supplier.id, text: (x) => h('span', {}, x.supplier.name || x.supplier.id, h('div', { class: 'note' }, x.supplier.id)) },
+        { key: 'awards', label: 'awards', num: true, value: (x) => x.awards },
+        { key: 'buyer', label: 'buyer', value: (x) => x.buyer.name || x.buyer.id, text: (x) => h('a', { href: withParams({ buyer_id: x.buyer.id }) }, x.buyer.name || x.buyer.id) },
+      ], suppliers, { id: 'suppliers' }));
+    if (one) {
+      const facts = [
+        ['Competitions', String(one.competitions || 0)],
+        ['Single bid', (one.single_bid || 0) + ' of ' + (one.competitive || 0) + ' competitive (' + pct(one.single_bid_rate) + ')'],
+        ['Awards', (one.awards || 0) + (one.awarded_value ? ' · ' + grouped(one.awarded_value) + ' ' + one.currency : '')],
+        ['Top supplier', one.top_supplier ? (one.top_supplier.name || one.top_supplier.id) + ' · ' + pct(one.top_supplier_share) + ' of the value' : '–'],
+        ['Incumbent', one.incumbent ? one.incumbent.summary : 'none'],
+      ];
+      show(h('h1', {}, 'Signals of ' + (one.buyer.name || one.buyer.id)),
+        h('p', { class: 'muted' }, one.buyer.id, ' · ', h('a', { href: withParams({ buyer_id: null }) }, 'all buyers'), ' · ', h('a', { href: here('/winloss?buyer_id=' + encodeURIComponent(one.buyer.id)) }, 'our win/loss here')),
+        h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]).flat()),
+        h('h2', {}, 'Flagged competitions'),
+        (data.signals || []).length === 0 ? h('p', { class: 'muted' }, 'No flag.')
+          : h('div', { class: 'scroll' }, h('table', { id: 'signals' }, h('thead', {}, h('tr', {}, ['Date', 'Tender', 'Signal', 'What was seen'].map((t) => h('th', {}, t)))),
+            h('tbody', {}, data.signals.map((x) => h('tr', { 'data-tender': x.tender_id },
+              h('td', { class: 'when' }, day(x.date)), h('td', {}, tenderLink(x.tender_id), x.lot_id ? h('div', { class: 'note' }, 'lot ' + x.lot_id) : null),
+              h('td', {}, SIGNAL_WORDS[x.kind] || x.kind), h('td', {}, x.detail)))))),
+        supplierTable);
+      return;
+    }
+    show(h('h1', {}, 'Signals: is it wired?'),
+      h('p', { class: 'muted' }, 'Buyers with the most flagged competitions: single bids, short submission periods, prices close to the winner\'s, identical prices, late bids that won, disqualifications. A flag is a reason to look, not a verdict.'),
+      sortableTable([
+        { key: 'buyer', label: 'buyer', value: (b) => b.buyer.name || b.buyer.id, text: (b) => h('span', {}, h('a', { href: withParams({ buyer_id: b.buyer.id }) }, b.buyer.name || b.buyer.id), h('div', { class: 'note' }, b.incumbent ? '⚑ ' + b.incumbent.summary : b.buyer.id)) },
+        { key: 'flagged', label: 'flagged', num: true, bar: true, value: (b) => b.flagged_competitions || 0 },
+        { key: 'competitions', label: 'competitions', num: true, narrow: true, value: (b) => b.competitions || 0 },
+        { key: 'single', label: 'single bid', num: true, value: (b) => b.single_bid_rate, text: (b) => pct(b.single_bid_rate) },
+        { key: 'top', label: 'top supplier\'s share', num: true, value: (b) => b.top_supplier_share, text: (b) => pct(b.top_supplier_share) },
+      ], buyers, { id: 'signal-buyers' }),
+      supplierTable);
+  }
+
   // ---------------------------------------------------------------- start
 
-  const PAGES = { board: board, tender: tender, winloss: winloss, segments: segments, competitors: competitors };
+  const PAGES = { board: board, tender: tender, winloss: winloss, segments: segments, competitors: competitors, review: review, signals: signals };
 
   function start() {
     for (const a of document.querySelectorAll('header.top nav a')) {
