@@ -390,6 +390,17 @@ def check_signals(driver, server, shots):
         flagged = server.api("signals", buyer_id=buyer).get("signals", [])
         check(len(rows(driver, "#signals tbody tr")) == len(flagged),
               "signals of %s: its %d flags" % (buyer, len(flagged)))
+        # Its notebook: a contact added through the CLI, and the six roles.
+        added = server.cli("contact", "add", buyer, "--name", "Zhang Wenjing", "--role",
+                           "technical-staff", "--territory", "north", "--json")
+        contact = json.loads(added)["contact_id"]
+        open_page(driver, server, "/buyers/" + urllib.parse.quote(buyer), "buyer", shots)
+        coverage = rows(driver, "#coverage tbody tr")
+        check(len(coverage) == 6, "buyer %s: the six buying roles (%d rows)" % (buyer, len(coverage)))
+        names = [td.text for td in rows(driver, "#contacts td[data-key=name]")]
+        check(any("Zhang Wenjing" in n and contact in n for n in names),
+              "buyer %s: the contact added, by name and id (%s)" % (buyer, names))
+        server.cli("contact", "forget", contact, "--reason", "browser test")
 
 
 def check_review(driver, server, shots):

@@ -7,7 +7,9 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -24,6 +26,7 @@
 #include "bidtrail/common/json.h"
 #include "bidtrail/common/log.h"
 #include "bidtrail/metrics/metrics.h"
+#include "bidtrail/v1/contacts.grpc.pb.h"
 #include "bidtrail/v1/queries.grpc.pb.h"
 #include "bidtrail/web/calendar.h"
 #include "bidtrail/web/params.h"
@@ -148,6 +151,9 @@ class HttpFace::Impl {
   Impl(std::unique_ptr<httplib::Server> server, std::shared_ptr<grpc::Channel> queries, bool tls)
       : server_(std::move(server)),
         stub_(queries != nullptr ? v1::QueriesService::NewStub(queries) : nullptr),
+        // The notebook, where this process hosts it (with the event store);
+        // elsewhere its calls answer UNIMPLEMENTED, said as such.
+        contacts_(queries != nullptr ? v1::ContactsService::NewStub(queries) : nullptr),
         tls_(tls) {}
 
   ~Impl() {
@@ -221,9 +227,9 @@ class HttpFace::Impl {
   // GET `pattern`: the request's fields from the URL parameters (and from
   // the path: `from_path` sets them from the pattern's groups), the call,
   // the response as JSON.
-  template <typename Request, typename Response>
+  template <typename Service, typename Request, typename Response>
   void Api(const std::string& pattern,
-           grpc::Status (Stub::*call)(grpc::ClientContext*, const Request&, Response*),
+           grpc::Status (Service::*call)(grpc::ClientContext*, const Request&, Response*),
            std::function<void(const httplib::Match&, Request*)> from_path = nullptr) {
     server_->Get(pattern, [this, call, from_path](const httplib::Request& http,
                                                   httplib::Response& out) {
@@ -249,6 +255,11 @@ class HttpFace::Impl {
       }
       Response response;
       grpc::Status status = Call(http, false, call, request, &response);
+      if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+        status = grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                              "the customer notebook is kept by the bidtraild that hosts the "
+                              "event store; this one does not");
+      }
       if (!status.ok()) {
         Error(out, status.error_code(), status.error_message());
         return;
@@ -260,9 +271,9 @@ class HttpFace::Impl {
     });
   }
 
-  template <typename Request, typename Response>
+  template <typename Service, typename Request, typename Response>
   grpc::Status Call(const httplib::Request& http, bool token_parameter,
-                    grpc::Status (Stub::*call)(grpc::ClientContext*, const Request&, Response*),
+                    grpc::Status (Service::*call)(grpc::ClientContext*, const Request&, Response*),
                     const Request& request, Response* response) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -270,7 +281,11 @@ class HttpFace::Impl {
         !authorization.empty()) {
       context.AddMetadata("authorization", authorization);
     }
-    return (stub_.get()->*call)(&context, request, response);
+    if constexpr (std::is_same_v<Service, v1::ContactsService::Stub>) {
+      return (contacts_.get()->*call)(&context, request, response);
+    } else {
+      return (stub_.get()->*call)(&context, request, response);
+    }
   }
 
   // GET /calendar/...: the open deadlines the parameters select, for a
@@ -366,15 +381,27 @@ class HttpFace::Impl {
     Api("/api/v1/competitors", &Stub::Competitors);
     Api("/api/v1/signals", &Stub::Signals);
     Api("/api/v1/review", &Stub::PipelineReview);
+    // The notebook (docs/notebook.md): read-only here, as everything.
+    Api("/api/v1/contacts", &v1::ContactsService::Stub::ListContacts);
+    Api<v1::ContactsService::Stub, v1::GetContactRequest, v1::GetContactResponse>(
+        "/api/v1/contacts/" + id, &v1::ContactsService::Stub::GetContact,
+        [](const httplib::Match& match, v1::GetContactRequest* request) {
+          request->set_contact_id(match[1].str());
+        });
+    Api<v1::ContactsService::Stub, v1::BuyerCoverageRequest, v1::BuyerCoverageResponse>(
+        "/api/v1/buyers/" + id + "/coverage", &v1::ContactsService::Stub::BuyerCoverage,
+        [](const httplib::Match& match, v1::BuyerCoverageRequest* request) {
+          request->set_buyer_id(match[1].str());
+        });
     Api("/api/v1/tenders", &Stub::ListTenders);
     Api("/api/v1/history", &Stub::ActorHistory);
     Api("/api/v1/verify", &Stub::VerifyLog);
-    Api<v1::TimelineRequest, v1::TimelineResponse>(
+    Api<Stub, v1::TimelineRequest, v1::TimelineResponse>(
         "/api/v1/tenders/" + id + "/timeline", &Stub::Timeline,
         [](const httplib::Match& match, v1::TimelineRequest* request) {
           request->set_tender_id(match[1].str());
         });
-    Api<v1::TenderAsOfRequest, v1::TenderAsOfResponse>(
+    Api<Stub, v1::TenderAsOfRequest, v1::TenderAsOfResponse>(
         "/api/v1/tenders/" + id + "/as_of", &Stub::TenderAsOf,
         [](const httplib::Match& match, v1::TenderAsOfRequest* request) {
           request->set_tender_id(match[1].str());
@@ -448,18 +475,19 @@ class HttpFace::Impl {
   }
 
   void Page(const std::string& pattern, const std::string& page, const std::string& title) {
-    server_->Get(pattern,
-                 [this, page, title](const httplib::Request& http, httplib::Response& out) {
-                   const std::string authorization = Authorization(http, false);
-                   if (authorization.empty()) return ToSignIn(http, out, false);
-                   if (Check(authorization) == grpc::StatusCode::UNAUTHENTICATED) {
-                     return ToSignIn(http, out, true);
-                   }
-                   const std::string tender = page == "tender" ? http.matches[1].str() : "";
-                   PageHeaders(out);
-                   out.set_content(PageHtml(page, tender.empty() ? title : tender, tender),
-                                   "text/html; charset=utf-8");
-                 });
+    server_->Get(pattern, [this, page, title](const httplib::Request& http,
+                                              httplib::Response& out) {
+      const std::string authorization = Authorization(http, false);
+      if (authorization.empty()) return ToSignIn(http, out, false);
+      if (Check(authorization) == grpc::StatusCode::UNAUTHENTICATED) {
+        return ToSignIn(http, out, true);
+      }
+      // The tender's or the buyer's id, for the page's script.
+      const std::string tender = page == "tender" || page == "buyer" ? http.matches[1].str() : "";
+      PageHeaders(out);
+      out.set_content(PageHtml(page, tender.empty() ? title : tender, tender),
+                      "text/html; charset=utf-8");
+    });
   }
 
   // The dashboard (docs/web.md): pages, sign-in and out, static files.
@@ -473,6 +501,7 @@ class HttpFace::Impl {
     Page("/competitors", "competitors", "Competitors");
     Page("/signals", "signals", "Signals");
     Page("/review", "review", "Weekly review");
+    Page("/buyers/([^/]+)", "buyer", "Buyer");
     Page("/tenders/([^/]+)", "tender", "Tender");
     server_->Get("/signin", [](const httplib::Request& http, httplib::Response& out) {
       PageHeaders(out);
@@ -572,13 +601,13 @@ class HttpFace::Impl {
         out.set_content(NotFoundHtml(request.path), "text/html; charset=utf-8");
       } else if (out.status == 404 && out.body.empty()) {
         Error(out, grpc::StatusCode::NOT_FOUND,
-              absl::StrCat(
-                  request.path,
-                  ": no such page; the dashboard is at /board, the API is under /api/v1/ "
-                  "(status, deadlines, "
-                  "winloss, segments, competitors, signals, review, tenders, tenders/ID/timeline, "
-                  "tenders/ID/as_of, history, verify), the feeds under /calendar/, "
-                  "metrics at /metrics"));
+              absl::StrCat(request.path,
+                           ": no such page; the dashboard is at /board, the API is under /api/v1/ "
+                           "(status, deadlines, "
+                           "winloss, segments, competitors, signals, review, contacts, "
+                           "buyers/ID/coverage, tenders, tenders/ID/timeline, "
+                           "tenders/ID/as_of, history, verify), the feeds under /calendar/, "
+                           "metrics at /metrics"));
       }
     });
     server_->set_exception_handler(
@@ -600,6 +629,7 @@ class HttpFace::Impl {
 
   std::unique_ptr<httplib::Server> server_;
   std::unique_ptr<Stub> stub_;
+  std::unique_ptr<v1::ContactsService::Stub> contacts_;
   const bool tls_;
   std::string host_;
   int port_ = 0;

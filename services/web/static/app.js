@@ -593,7 +593,7 @@
     const awards = [].concat(...lots.map((l) => (l.awards || []).map((a) => Object.assign({ lot: l }, a))));
     const facts = [
       ['Status', statusOf(t) || '–'],
-      ['Buyer', details.buyer ? h('span', {}, details.buyer.name || details.buyer.id, details.buyer.name ? h('div', { class: 'note' }, details.buyer.id) : null) : '–'],
+      ['Buyer', details.buyer ? h('span', {}, h('a', { href: here('/buyers/' + encodeURIComponent(details.buyer.id)), title: 'whom we know there, and its signals' }, details.buyer.name || details.buyer.id), details.buyer.name ? h('div', { class: 'note' }, details.buyer.id) : null) : '–'],
       ['Territory · team', (details.territory || '–') + ' · ' + (details.owner_team || '–')],
       ['Estimated value', money(details.estimated_value)],
       ['Documents', t.documents_obtained ? 'obtained' + (t.documents_exception ? ' (after the cut-off)' : '') : 'not obtained'],
@@ -1006,7 +1006,8 @@
         ['Incumbent', one.incumbent ? one.incumbent.summary : 'none'],
       ];
       show(h('h1', {}, 'Signals of ' + (one.buyer.name || one.buyer.id)),
-        h('p', { class: 'muted' }, one.buyer.id, ' · ', h('a', { href: withParams({ buyer_id: null }) }, 'all buyers'), ' · ', h('a', { href: here('/winloss?buyer_id=' + encodeURIComponent(one.buyer.id)) }, 'our win/loss here')),
+        h('p', { class: 'muted' }, one.buyer.id, ' · ', h('a', { href: withParams({ buyer_id: null }) }, 'all buyers'),
+          ' · ', h('a', { href: here('/buyers/' + encodeURIComponent(one.buyer.id)) }, 'whom we know there'), ' · ', h('a', { href: here('/winloss?buyer_id=' + encodeURIComponent(one.buyer.id)) }, 'our win/loss here')),
         h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]).flat()),
         h('h2', {}, 'Flagged competitions'),
         (data.signals || []).length === 0 ? h('p', { class: 'muted' }, 'No flag.')
@@ -1029,9 +1030,53 @@
       supplierTable);
   }
 
+  // -------------------------------------------- page: a buyer's notebook
+
+  async function buyer() {
+    const id = document.body.dataset.tender;
+    const settle = (promise) => promise.then((value) => ({ value }), (error) => {
+      if (error.code === 'UNAUTHENTICATED') throw error;
+      return { error };
+    });
+    const [coverage, contacts, flags] = await Promise.all([
+      settle(api('buyers/' + encodeURIComponent(id) + '/coverage', {})),
+      settle(api('contacts', { buyer_id: id, include_inactive: 'true' })),
+      settle(api('signals', { buyer_id: id }))]);
+    const refused = (answer) => h('p', { class: 'muted' }, answer.error.code === 'PERMISSION_DENIED' ? 'Not yours to read: ' + answer.error.message : answer.error.message);
+    const roleText = (role) => String(role || '').replace(/_/g, ' ');
+    const person = (c) => c.status === 'erased' ? h('i', {}, 'erased') : c.name;
+    const coverageTable = coverage.error ? refused(coverage)
+      : h('table', { id: 'coverage' }, h('thead', {}, h('tr', {}, ['Buying role', 'Whom we know', 'Last met', ''].map((t) => h('th', {}, t)))),
+        h('tbody', {}, (coverage.value.roles || []).map((r) => h('tr', { class: r.gap ? 'risk' : '' },
+          h('td', {}, roleText(r.role)),
+          h('td', {}, (r.contacts || []).map((c) => h('div', {}, person(c), h('span', { class: 'note' }, ' ' + c.contact_id)))),
+          h('td', { class: 'when' }, when(r.last_met_at)),
+          h('td', {}, r.gap ? h('span', { class: 'badge risk' }, r.gap) : h('span', { class: 'badge done' }, 'covered'))))));
+    const people = contacts.error ? refused(contacts)
+      : (contacts.value.contacts || []).length === 0 ? h('p', { class: 'muted' }, 'No one in the notebook yet (bidtrail contact add ' + id + ' …).')
+        : sortableTable([
+          { key: 'name', label: 'name', value: (c) => c.name || '', text: (c) => h('span', {}, person(c), h('div', { class: 'note' }, c.contact_id)) },
+          { key: 'role', label: 'role', value: (c) => roleText(c.role) },
+          { key: 'department', label: 'department', narrow: true, value: (c) => c.department || '' },
+          { key: 'status', label: 'status', value: (c) => c.status },
+          { key: 'met', label: 'last met', value: (c) => c.last_met_at || '', text: (c) => (c.last_met_at ? when(c.last_met_at) + ' by ' + c.last_met_by : 'never') },
+          { key: 'days', label: 'days since', num: true, value: (c) => c.days_since_met },
+        ], contacts.value.contacts, { id: 'contacts' });
+    const one = flags.error ? null : (flags.value.buyers || [])[0];
+    show(h('h1', {}, (one && one.buyer.name) || id),
+      h('p', { class: 'muted' }, id, ' · ', h('a', { href: here('/signals?buyer_id=' + encodeURIComponent(id)) }, 'signals'), ' · ',
+        h('a', { href: here('/winloss?buyer_id=' + encodeURIComponent(id)) }, 'our win/loss here')),
+      one && one.incumbent ? h('p', { class: 'banner signal' }, '⚑ ' + one.incumbent.summary + '.') : null,
+      h('h2', {}, 'Whom we know, by buying role'),
+      coverage.error ? null : h('p', { class: 'note' }, 'A gap: no one known in the role, never met, or not met for ' + (coverage.value.not_met_days || 90) + ' days.'),
+      coverageTable,
+      h('h2', {}, 'The notebook'), people,
+      h('p', { class: 'note' }, 'Names and details are sealed per person and erasable on request (bidtrail contact forget); the notebook is read by the territory\'s team and managers.'));
+  }
+
   // ---------------------------------------------------------------- start
 
-  const PAGES = { board: board, tender: tender, winloss: winloss, segments: segments, competitors: competitors, review: review, signals: signals };
+  const PAGES = { board: board, tender: tender, winloss: winloss, segments: segments, competitors: competitors, review: review, signals: signals, buyer: buyer };
 
   function start() {
     for (const a of document.querySelectorAll('header.top nav a')) {
