@@ -154,6 +154,12 @@ int Forget(const Client& client, const Args& args) {
   auto context = client.Context();
   const grpc::Status status = client.contacts->ForgetContact(context.get(), request, &response);
   if (!status.ok()) return client.Fail(status);
+  if (response.result().already_applied() && response.result().position() == 0 &&
+      client.format == Format::kTable) {
+    std::printf("%s was forgotten already: its key is gone, nothing more was recorded\n",
+                response.result().contact_id().c_str());
+    return 0;
+  }
   const int code = Done(client, response.result(), "forgotten");
   if (code == 0 && client.format == Format::kTable) {
     std::printf(
@@ -300,7 +306,8 @@ void AddContactCommands(std::vector<Subcommand>* commands) {
   const FlagSpec at{"at", "TIME", "when it happened (default now)"};
   commands->push_back(
       {{"contact", "add"},
-       "BUYER_ID --name NAME --role ROLE [--department D] [--phone P] [--email E] [--note TEXT]",
+       "BUYER_ID --name NAME --role ROLE [--territory T] [--department D] [--phone P] "
+       "[--email E] [--note TEXT]",
        "add a person at a buyer to the notebook (prints the contact id)",
        "Adds a person at the buyer to the customer notebook and prints the contact's id, which "
        "`activity log --contact-id` names. Name, department, phone, email and notes are sealed "

@@ -177,8 +177,14 @@ int Deadlines(const Client& client, const Args& args) {
   Table board(
       {"due", "when:duration", "tender_id", "deadline", "flag", "title", "territory", "team"});
   Table stale({"tender_id", "idle:duration", "last_event", "title", "territory", "team"});
-  // Each buyer's incumbent, once (docs/analytics.md, "Signals").
-  std::vector<std::pair<std::string, std::string>> incumbents;
+  // Each buyer's incumbent, once, with the tenders on the board it concerns
+  // (docs/analytics.md, "Signals").
+  struct Incumbent {
+    std::string buyer;
+    std::string summary;
+    std::vector<std::string> tenders;
+  };
+  std::vector<Incumbent> incumbents;
   do {
     v1::DeadlinesResponse response;
     auto context = client.Context();
@@ -198,10 +204,23 @@ int Deadlines(const Client& client, const Args& args) {
                  Cell::Text(item.tender_id()), Cell::Text(kind), Cell::Text(flag),
                  Cell::Text(item.title()), Cell::Text(item.territory()),
                  Cell::Text(item.owner_team())});
-      if (item.has_incumbent() &&
-          std::none_of(incumbents.begin(), incumbents.end(),
-                       [&](const auto& seen) { return seen.first == item.buyer().id(); })) {
-        incumbents.push_back({item.buyer().id(), item.incumbent().summary()});
+      if (item.has_incumbent()) {
+        auto seen = std::find_if(incumbents.begin(), incumbents.end(), [&](const Incumbent& one) {
+          return one.buyer == item.buyer().id();
+        });
+        if (seen == incumbents.end()) {
+          seen = incumbents.insert(
+              incumbents.end(),
+              Incumbent{item.buyer().id(),
+                        absl::StrCat(
+                            item.buyer().name().empty() ? item.buyer().id() : item.buyer().name(),
+                            ": ", item.incumbent().summary()),
+                        {}});
+        }
+        if (std::find(seen->tenders.begin(), seen->tenders.end(), item.tender_id()) ==
+            seen->tenders.end()) {
+          seen->tenders.push_back(item.tender_id());
+        }
       }
     }
     for (const v1::StaleTender& tender : response.stale()) {
@@ -222,8 +241,9 @@ int Deadlines(const Client& client, const Args& args) {
     std::printf("Deadlines\n");
     board.Print(client.format, "(nothing due)");
     std::printf("\n");
-    for (const auto& [buyer, summary] : incumbents) {
-      std::printf("Buyer %s: %s\n", buyer.c_str(), summary.c_str());
+    if (!incumbents.empty()) std::printf("Buyers with an incumbent\n");
+    for (const Incumbent& one : incumbents) {
+      std::printf("  %s (%s)\n", one.summary.c_str(), absl::StrJoin(one.tenders, ", ").c_str());
     }
     if (!incumbents.empty()) std::printf("\n");
   }
@@ -440,12 +460,18 @@ int SignalsCommand(const Client& client, const Args& args) {
     }
     suppliers.Print(client.format);
   }
-  if (response.has_price_gap_threshold()) {
+  if (response.has_price_gap_threshold() && response.price_gap_threshold() > 0) {
     std::printf(
         "\nPrice close to the winning bid: a runner-up less than %.1f%% above the winning "
         "bid (Q1 - 1.5 IQR of %u gaps)\n",
         100 * response.price_gap_threshold(), response.price_gaps());
+  } else if (response.has_price_gap_threshold()) {
+    std::printf(
+        "\nPrice close to the winning bid: no runner-up is a low outlier here (Q1 - 1.5 "
+        "IQR of the %u gaps is %.1f%%, below zero: the gaps are too spread out)\n",
+        response.price_gaps(), 100 * response.price_gap_threshold());
   }
+
   return 0;
 }
 

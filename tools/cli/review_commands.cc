@@ -49,7 +49,7 @@ Cell Ratio(bool has, double value) {
 }
 
 Cell Value(const std::string& amount, const std::string& currency) {
-  if (amount.empty()) return Cell::Text("-");
+  if (amount.empty()) return Cell::NoMoney();
   v1::Money money;
   money.set_amount(amount);
   money.set_currency(currency);
@@ -70,6 +70,9 @@ void PrintItems(const char* title, const google::protobuf::RepeatedPtrField<v1::
 }
 
 int Review(const Client& client, const Args& args) {
+  if (args.Has("team") && args.Has("rep")) {
+    return Usage("give --team or --rep, not both (--rep NAME shows that person's tenders)");
+  }
   v1::PipelineReviewRequest request;
   request.set_week(args.Get("week"));
   request.set_owner_team(args.Get("team"));
@@ -124,6 +127,29 @@ int Review(const Client& client, const Args& args) {
       std::all_of(everyone.pipeline().begin(), everyone.pipeline().end(),
                   [](const v1::StageValue& stage) { return stage.tenders() == 0; }) &&
       everyone.moved().empty() && response.groups_size() == 1;
+  if (empty && (!request.owner_team().empty() || !request.representative().empty())) {
+    // A name that owns nothing, ever, is more likely a typo than an idle week.
+    v1::PipelineReviewRequest now = request;
+    now.set_happened(true);
+    now.clear_week();
+    v1::PipelineReviewResponse current;
+    auto again = client.Context(std::chrono::seconds(120));
+    if (client.queries->PipelineReview(again.get(), now, &current).ok() &&
+        std::all_of(current.groups().begin(), current.groups().end(),
+                    [](const v1::ReviewGroup& group) { return group.kind() == "all"; }) &&
+        current.groups(0).moved().empty() &&
+        std::all_of(current.groups(0).pipeline().begin(), current.groups(0).pipeline().end(),
+                    [](const v1::StageValue& stage) { return stage.tenders() == 0; })) {
+      std::printf(
+          "(no tender of %s %s in the pipeline at all: representatives are named as they "
+          "recorded the discovery, teams as the tenders' owner team; `bidtrail review` lists "
+          "them)\n",
+          request.representative().empty() ? "team" : "representative",
+          (request.representative().empty() ? request.owner_team() : request.representative())
+              .c_str());
+      return 0;
+    }
+  }
   if (empty && !response.happened()) {
     std::printf(
         "(nothing of the pipeline was recorded by then; --happened reviews history entered "

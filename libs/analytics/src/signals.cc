@@ -70,7 +70,10 @@ void FlagsOf(const Competition& competition, const SignalOptions& options,
         {v1::SIGNAL_KIND_SINGLE_BID,
          absl::StrCat("1 bid in ", MethodWord(competition.procurement_method), " procedure")});
   }
+  // Publication is known for imported tenders only (their discovery is the
+  // publisher's notice); ours are discovered when we learn of them.
   if (Competitive(competition.procurement_method) && has_deadline &&
+      competition.discovery_channel == v1::DISCOVERY_CHANNEL_IMPORT &&
       competition.discovered_at != absl::InfinitePast()) {
     const absl::Duration period = competition.submission_deadline - competition.discovered_at;
     if (period >= absl::ZeroDuration() && period < options.short_period) {
@@ -193,8 +196,10 @@ double Quantile(const std::vector<double>& sorted, double q) {
   return sorted[below] + (rank - static_cast<double>(below)) * (sorted[above] - sorted[below]);
 }
 
-absl::flat_hash_map<Symbol, v1::IncumbentRecord> Incumbents(
-    const CompetitionSet& competitions, Source source, const absl::flat_hash_set<Symbol>* only) {
+absl::flat_hash_map<Symbol, v1::IncumbentRecord> Incumbents(const CompetitionSet& competitions,
+                                                            Source source,
+                                                            const absl::flat_hash_set<Symbol>* only,
+                                                            std::string_view own_party_id) {
   // Each buyer's decided competitions, latest award first.
   absl::flat_hash_map<Symbol, std::vector<const Competition*>> awarded;
   for (const Competition* competition : competitions) {
@@ -245,9 +250,14 @@ absl::flat_hash_map<Symbol, v1::IncumbentRecord> Incumbents(
     record.set_awards_won(best->second);
     record.set_awards_considered(static_cast<uint32_t>(list.size()));
     record.set_won_with_single_bid(single);
-    record.set_summary(absl::StrCat("incumbent ", Text(best->first), " won ", best->second,
-                                    " of the last ", list.size(), " awards of this buyer, ", single,
-                                    " with a single bid"));
+    // Named as people know it: "we" for our own party, else its name.
+    const std::string who =
+        !own_party_id.empty() && best->first.text() == own_party_id
+            ? std::string("we are the incumbent:")
+            : absl::StrCat("incumbent ", name.empty() ? Text(best->first) : std::string(name),
+                           name.empty() ? "" : absl::StrCat(" (", Text(best->first), ")"));
+    record.set_summary(absl::StrCat(who, " won ", best->second, " of the last ", list.size(),
+                                    " awards of this buyer, ", single, " with a single bid"));
     incumbents[buyer] = std::move(record);
   }
   return incumbents;
@@ -353,7 +363,7 @@ SignalReport Signals(const CompetitionSet& competitions, const SignalOptions& op
   absl::flat_hash_set<Symbol> buyer_symbols;
   for (const auto& [buyer, tally] : buyers) buyer_symbols.insert(buyer);
   absl::flat_hash_map<Symbol, v1::IncumbentRecord> incumbents =
-      Incumbents(competitions, options.source, &buyer_symbols);
+      Incumbents(competitions, options.source, &buyer_symbols, options.own_party_id);
   for (const Competition* first : buyer_order) {
     BuyerTally& tally = buyers.at(first->buyer_id);
     v1::BuyerSignals& summary = tally.summary;

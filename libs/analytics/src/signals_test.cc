@@ -29,8 +29,10 @@ v1::TenderEvent At(v1::TenderEvent discovered, const std::string& buyer,
   return discovered;
 }
 
-// Submission deadline `days` after discovery (T0).
+// An imported tender (its discovery is its publication) whose submission
+// deadline is `days` after it (T0).
 v1::TenderEvent Period(v1::TenderEvent discovered, double days) {
+  discovered.mutable_tender_discovered()->set_discovery_channel(v1::DISCOVERY_CHANNEL_IMPORT);
   ToProtoTime(
       Day(days),
       discovered.mutable_tender_discovered()->mutable_key_dates()->mutable_submission_deadline());
@@ -111,11 +113,16 @@ TEST(SignalsTest, ShortSubmissionPeriod) {
   v1::TenderEvent late = Period(At(Discovered(), "B"), 10);
   ToProtoTime(Day(11), late.mutable_tender_discovered()->mutable_occurred_at());
   f.Add("P-4", {late});
+  // Our own tender: discovered when we learned of it, not published then.
+  v1::TenderEvent own = Period(At(Discovered(), "B"), 3);
+  own.mutable_tender_discovered()->set_discovery_channel(v1::DISCOVERY_CHANNEL_FIELD_VISIT);
+  f.Add("P-5", {own});
   const SignalReport report = f.Run();
   EXPECT_THAT(KindsOf(report, "P-1"), ElementsAre(v1::SIGNAL_KIND_SHORT_SUBMISSION_PERIOD));
   EXPECT_THAT(KindsOf(report, "P-2"), IsEmpty());
   EXPECT_THAT(KindsOf(report, "P-3"), IsEmpty());
   EXPECT_THAT(KindsOf(report, "P-4"), IsEmpty());
+  EXPECT_THAT(KindsOf(report, "P-5"), IsEmpty());
   EXPECT_EQ(report.signals[0].detail(),
             "14d21h from publication to the submission deadline (under 15 days)");
   SignalOptions longer;
@@ -243,7 +250,14 @@ TEST(SignalsTest, IncumbentConcentrationAndOneBuyerSuppliers) {
   EXPECT_EQ(b1->incumbent().awards_considered(), 10u);
   EXPECT_EQ(b1->incumbent().won_with_single_bid(), 4u);
   EXPECT_EQ(b1->incumbent().summary(),
-            "incumbent INC won 7 of the last 10 awards of this buyer, 4 with a single bid");
+            "incumbent Name of INC (INC) won 7 of the last 10 awards of this buyer, 4 with a "
+            "single bid");
+  // Our own party is "we".
+  absl::flat_hash_set<Symbol> only = {Symbol::Intern("B-1")};
+  EXPECT_THAT(Incumbents(CompetitionSet(f.competitions), Source::kAll, &only, "INC")
+                  .at(Symbol::Intern("B-1"))
+                  .summary(),
+              ::testing::StartsWith("we are the incumbent: won 7 of the last 10"));
   // CNY awards: X 100 x 4 (C-0, C-1, C-4, C-8), INC 100 x 7 + 300 (C-5):
   // 1,000 of 1,400.
   EXPECT_EQ(b1->awards(), 13u);

@@ -243,10 +243,17 @@ v1::PipelineReviewResponse Review(const std::vector<TenderHistory>& tenders,
       representative_quota[recorded.quota.representative()] = recorded.quota.amount();
     }
   }
+  // The currency: asked for; else the quota of the one team or person
+  // reviewed; else the one most of the pipeline is valued in (the same
+  // whoever is reviewed, and whatever quotas others set).
   std::string currency = options.currency;
-  if (currency.empty() && !team_quota.empty()) currency = team_quota.begin()->second.currency();
-  if (currency.empty() && !representative_quota.empty()) {
-    currency = representative_quota.begin()->second.currency();
+  if (currency.empty() && !options.representative.empty() &&
+      representative_quota.count(options.representative)) {
+    currency = representative_quota[options.representative].currency();
+  }
+  if (currency.empty() && options.representative.empty() && !options.owner_team.empty() &&
+      team_quota.count(options.owner_team)) {
+    currency = team_quota[options.owner_team].currency();
   }
   if (currency.empty()) {
     std::map<std::string, int> counts;
@@ -454,10 +461,17 @@ v1::PipelineReviewResponse Review(const std::vector<TenderHistory>& tenders,
     if (kind == "representative" && representative_quota.count(name)) {
       quota = convert(representative_quota[name]);
     }
-    // Everyone's quota: the teams' together, when every team has one.
-    if (kind == "all" && !teams.empty() &&
-        std::all_of(teams.begin(), teams.end(),
-                    [&](const std::string& team) { return team_quota.count(team) > 0; })) {
+    // Everyone's quota: the one reviewed's (a representative, a team), or
+    // the teams' together when every team has one.
+    if (kind == "all" && !options.representative.empty()) {
+      if (representative_quota.count(options.representative)) {
+        quota = convert(representative_quota[options.representative]);
+      }
+    } else if (kind == "all" && !options.owner_team.empty()) {
+      if (team_quota.count(options.owner_team)) quota = convert(team_quota[options.owner_team]);
+    } else if (kind == "all" && !teams.empty() &&
+               std::all_of(teams.begin(), teams.end(),
+                           [&](const std::string& team) { return team_quota.count(team) > 0; })) {
       Decimal total;
       bool whole = true;
       for (const std::string& team : teams) {

@@ -24,7 +24,9 @@ constexpr absl::Duration kFutureGrace = absl::Minutes(5);
 // The request's business time, or `now` when it has none.
 absl::StatusOr<absl::Time> OccurredAt(const google::protobuf::Timestamp& at, bool given,
                                       absl::Time now) {
-  if (!given) return now;
+  // Now to the second, as the CLI's --at: an activity typed in the same
+  // second compares as it reads.
+  if (!given) return absl::FromUnixSeconds(absl::ToUnixSeconds(now));
   const absl::Time time = FromProtoTime(at);
   RETURN_IF_ERROR(CheckPlausibleTime(time, "occurred_at"));
   if (time > now + kFutureGrace) {
@@ -247,10 +249,14 @@ absl::StatusOr<v1::ContactCommandResult> ContactBook::Add(const Caller& caller,
       }
     }
     if (mine.size() != 1 || mine[0] == auth::kAllTerritories) {
+      const bool everywhere =
+          std::find(mine.begin(), mine.end(), auth::kAllTerritories) != mine.end();
       return absl::InvalidArgumentError(absl::StrCat(
           "territory: required: the territory whose team keeps this contact (bidtrail contact "
-          "add --territory T)",
-          mine.empty() ? "" : absl::StrCat("; you record in ", absl::StrJoin(mine, ", "))));
+          "add --territory T, such as the territory of the buyer's tenders)",
+          everywhere     ? "; you record in every territory, so name one"
+          : mine.empty() ? ""
+                         : absl::StrCat("; you record in ", absl::StrJoin(mine, ", "))));
     }
     territory = mine[0];
   }
@@ -383,7 +389,7 @@ absl::StatusOr<v1::ContactCommandResult> ContactBook::Forget(
       return result;
     }
   }
-  const absl::Time now = options_.clock();
+  const absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(options_.clock()));
   ASSIGN_OR_RETURN(v1::ContactCommandResult result,
                    Record(caller, request.request_id(), buyer_id,
                           [&](const std::map<std::string, Contact, std::less<>>& contacts)

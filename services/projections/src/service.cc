@@ -340,8 +340,8 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerConte
         if (std::optional<analytics::Symbol> buyer =
                 analytics::Symbol::Find(state.details.buyer().id())) {
           const absl::flat_hash_set<analytics::Symbol> only = {*buyer};
-          auto incumbents =
-              analytics::Incumbents(*engine_->Competitions(), analytics::Source::kAll, &only);
+          auto incumbents = analytics::Incumbents(*engine_->Competitions(), analytics::Source::kAll,
+                                                  &only, options_.own_party_id);
           if (auto found = incumbents.find(*buyer); found != incumbents.end()) {
             *response->mutable_incumbent() = std::move(found->second);
           }
@@ -430,8 +430,8 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
           if (auto buyer = analytics::Symbol::Find(item.buyer().id())) buyers.insert(*buyer);
         }
         if (!buyers.empty()) {
-          const auto incumbents =
-              analytics::Incumbents(*engine_->Competitions(), analytics::Source::kAll, &buyers);
+          const auto incumbents = analytics::Incumbents(
+              *engine_->Competitions(), analytics::Source::kAll, &buyers, options_.own_party_id);
           for (v1::DeadlineItem& item : *response->mutable_deadlines()) {
             auto buyer = analytics::Symbol::Find(item.buyer().id());
             if (!buyer) continue;
@@ -575,6 +575,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Signals(grpc::CallbackServerContex
         }
         analytics::SignalOptions options;
         options.now = options_.clock();
+        options.own_party_id = options_.own_party_id;
         if (request->has_from()) options.from = FromProtoTime(request->from());
         if (request->has_to()) options.to = FromProtoTime(request->to());
         RETURN_IF_ERROR(CheckPeriod(options.from, options.to));

@@ -37,6 +37,8 @@ struct SignalOptions {
   absl::Time to = absl::InfiniteFuture();
   absl::Duration short_period = absl::Hours(24 * 15);
   Source source = Source::kAll;
+  // Our party: the incumbent line says "we" for it.
+  std::string own_party_id;
 };
 
 struct SignalReport {
@@ -60,7 +62,7 @@ SignalReport Signals(const CompetitionSet& competitions, const SignalOptions& op
 // least kIncumbentMinWins and half of them. Buyers without one are absent.
 absl::flat_hash_map<Symbol, v1::IncumbentRecord> Incumbents(
     const CompetitionSet& competitions, Source source,
-    const absl::flat_hash_set<Symbol>* only = nullptr);
+    const absl::flat_hash_set<Symbol>* only = nullptr, std::string_view own_party_id = "");
 
 // Quartiles by linear interpolation between the closest ranks (as
 // numpy.percentile's default); `values` sorted, not empty.
