@@ -1,11 +1,13 @@
 // The commands that ask questions (QueriesService).
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -812,6 +814,21 @@ int Audit(const Client& client, const Args& args) {
   return 0;
 }
 
+// A line for the events that are neither a tender's nor access: the
+// notebook's (never their sealed content) and quotas.
+std::string OtherSummary(const std::string& stream, const std::string& type) {
+  if (absl::StartsWith(stream, "buyer-") && absl::StartsWith(type, "Contact")) {
+    std::string words = "contact";
+    for (char c : type.substr(7)) {
+      if (std::isupper(static_cast<unsigned char>(c))) words += ' ';
+      words += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return absl::StrCat(words, " at buyer ", stream.substr(6), " (bidtrail contact list --buyer)");
+  }
+  if (type == "QuotaSet") return "a quota set (bidtrail review shows it)";
+  return "";
+}
+
 int History(const Client& client, const Args& args) {
   v1::ActorHistoryRequest request;
   if (!args.positional().empty()) {
@@ -844,7 +861,7 @@ int History(const Client& client, const Args& args) {
                  Cell::Text(type),
                  Cell::Text(record.has_event()    ? DescribeEvent(record.event())
                             : record.has_access() ? DescribeAccessEvent(record.access())
-                                                  : "")});
+                                                  : OtherSummary(record.stream_id(), type))});
     }
     request.set_page_token(response.next_page_token());
     more = !request.page_token().empty();
