@@ -1,6 +1,7 @@
 // The customer notebook (ContactsService): who we know at each buyer, in
 // which buying role, when we last met them; erasable on request
 // (docs/notebook.md).
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -291,6 +292,16 @@ int Coverage(const Client& client, const Args& args) {
         response.buyer_id().c_str(), response.not_met_days());
   }
   table.Print(client.format);
+  const bool nobody =
+      std::all_of(response.roles().begin(), response.roles().end(),
+                  [](const v1::RoleCoverage& role) { return role.contacts().empty(); });
+  if (client.format == Format::kTable && nobody) {
+    std::printf(
+        "\nNo one in the notebook at %s yet (or none you may read). Buyers are named by their "
+        "party id, as on their tenders: `bidtrail tender list --buyer NAME` finds it.\n",
+        response.buyer_id().c_str());
+    return 0;
+  }
   if (client.format == Format::kTable) {
     std::printf("\n%s\n",
                 response.gaps().empty()
