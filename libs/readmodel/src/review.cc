@@ -157,7 +157,11 @@ v1::PipelineReviewResponse Review(const std::vector<TenderHistory>& tenders,
   response.set_happened(options.happened);
   const absl::Time quarter_at = options.as_of - absl::Seconds(1);
   const std::string quarter = QuarterIn(quarter_at, options.zone);
-  const auto [quarter_start, quarter_end] = QuarterBounds(quarter_at, options.zone);
+  // Named variables, not a structured binding: lambdas below capture them
+  // (clang 14 cannot capture bindings).
+  const std::pair<absl::Time, absl::Time> quarter_bounds = QuarterBounds(quarter_at, options.zone);
+  const absl::Time quarter_start = quarter_bounds.first;
+  const absl::Time quarter_end = quarter_bounds.second;
   response.set_quarter(quarter);
   const std::string& own = options.own_party_id;
 
