@@ -324,10 +324,11 @@ SignalReport Signals(const CompetitionSet& competitions, const SignalOptions& op
     const bool decided = competition.status == Competition::Status::kDecided;
     const bool bidding_over = decided || (competition.submission_deadline != absl::InfinitePast() &&
                                           competition.submission_deadline <= options.now);
+    const size_t bidders = BidderCount(competition);
     if (Competitive(competition.procurement_method) && bidding_over &&
-        competition.status != Competition::Status::kVoid && BidderCount(competition) >= 1) {
+        competition.status != Competition::Status::kVoid && bidders >= 1) {
       summary.set_competitive(summary.competitive() + 1);
-      if (BidderCount(competition) == 1) summary.set_single_bid(summary.single_bid() + 1);
+      if (bidders == 1) summary.set_single_bid(summary.single_bid() + 1);
     }
     if (decided) {
       tally.decided.push_back(&competition);

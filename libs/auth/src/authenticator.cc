@@ -8,6 +8,7 @@
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/common/uuid.h"
+#include "bidtrail/common/validate.h"
 
 namespace bidtrail::auth {
 
@@ -168,6 +169,14 @@ absl::StatusOr<std::string> Authenticator::Recover(std::string_view principal,
   if (principal.empty()) return absl::InvalidArgumentError("principal: required");
   return AdminWithToken(principal, actor, "bidtraild --recover_admin",
                         eventlog::ExpectedRevision::Any());
+}
+
+Acting ActingFor(const Authenticator::Verified& verified, std::string_view claimed) {
+  Acting acting;
+  acting.service = verified.access->Has(verified.principal, v1::ROLE_SERVICE);
+  acting.actor = acting.service && !IsBlank(claimed) ? std::string(claimed) : verified.principal;
+  if (acting.actor != verified.principal) acting.written_by = verified.principal;
+  return acting;
 }
 
 }  // namespace bidtrail::auth

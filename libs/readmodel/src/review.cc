@@ -305,17 +305,22 @@ v1::PipelineReviewResponse Review(const std::vector<TenderHistory>& tenders,
     int history = 0;
     std::string of;
   };
-  auto rate_for = [&](const std::string& representative, const std::string& team,
+  // The win rate at `stage`: the representative's (when given) with enough
+  // history, else the team's (when given), else everyone's.
+  auto rate_for = [&](const std::string* representative, const std::string* team,
                       int stage) -> Rate {
-    for (const auto& [history, of] : std::vector<std::pair<const StageHistory*, std::string>>{
-             {by_representative.count(representative) ? &by_representative[representative]
-                                                      : nullptr,
-              "representative"},
-             {by_team.count(team) ? &by_team[team] : nullptr, "team"},
-             {&everyone, "all"}}) {
+    auto find = [](const std::map<std::string, StageHistory>& in, const std::string* key) {
+      const auto found = key == nullptr ? in.end() : in.find(*key);
+      return found == in.end() ? nullptr : &found->second;
+    };
+    const std::pair<const StageHistory*, const char*> chain[] = {
+        {find(by_representative, representative), "representative"},
+        {find(by_team, team), "team"},
+        {&everyone, "all"}};
+    for (const auto& [history, of] : chain) {
       if (history == nullptr) continue;
       const int reached = history->reached[stage];
-      if (reached >= kMinStageHistory || (of == "all" && reached > 0)) {
+      if (reached >= kMinStageHistory || (history == &everyone && reached > 0)) {
         return {static_cast<double>(history->won[stage]) / reached, reached, of};
       }
     }
@@ -437,7 +442,7 @@ v1::PipelineReviewResponse Review(const std::vector<TenderHistory>& tenders,
       const std::optional<Decimal>& value = tender.value;
       if (!value) continue;
       values[stage] += *value;
-      const Rate rate = rate_for(tender.representative, tender.team, stage);
+      const Rate rate = rate_for(&tender.representative, &tender.team, stage);
       if (!rate.rate) continue;
       const Decimal expected = Weighted(*value, *rate.rate);
       weighted[stage] += expected;
@@ -450,9 +455,8 @@ v1::PipelineReviewResponse Review(const std::vector<TenderHistory>& tenders,
       out->set_value(Amount(values[stage]));
       out->set_weighted_value(Amount(weighted[stage]));
       // The group's own rate, as the tenders of a representative use it.
-      const Rate rate = kind == "representative" ? rate_for(name, "\x01", stage)
-                        : kind == "team"         ? rate_for("\x01", name, stage)
-                                                 : rate_for("\x01", "\x01", stage);
+      const Rate rate = rate_for(kind == "representative" ? &name : nullptr,
+                                 kind == "team" ? &name : nullptr, stage);
       if (rate.rate) out->set_win_rate(*rate.rate);
       out->set_history(rate.history);
       out->set_history_of(rate.of);

@@ -1,12 +1,12 @@
 #include "bidtrail/contacts/book.h"
 
 #include <algorithm>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "bidtrail/common/log.h"
 #include "bidtrail/common/proto_time.h"
+#include "bidtrail/common/retry.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/common/uuid.h"
 #include "bidtrail/common/validate.h"
@@ -74,13 +74,6 @@ const eventlog::EventFilter& NotebookFilter() {
     return made;
   }();
   return *filter;
-}
-
-void Backoff(int attempt) {
-  thread_local std::mt19937 rng(std::random_device{}());
-  const int ceiling_ms = std::min(50, 2 * attempt + 1);
-  absl::SleepFor(
-      absl::Microseconds(std::uniform_int_distribution<int>(100, ceiling_ms * 1000)(rng)));
 }
 
 uint32_t WholeDays(absl::Duration duration) {
@@ -195,7 +188,7 @@ absl::StatusOr<v1::ContactCommandResult> ContactBook::Record(
         return absl::AbortedError(absl::StrCat("buyer ", buyer_id, ": other writers won ", attempt,
                                                " times in a row; try again"));
       }
-      Backoff(attempt);
+      BackoffBeforeRetry(attempt);
       continue;
     }
     RETURN_IF_ERROR(appended.status());

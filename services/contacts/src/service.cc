@@ -28,52 +28,37 @@ grpc::ServerUnaryReactor* ContactsGrpcService::Run(grpc::CallbackServerContext* 
           // it names.
           ASSIGN_OR_RETURN(auth::Authenticator::Verified verified,
                            authenticator_->Resolve(authorization));
-          const bool service = verified.access->Has(verified.principal, v1::ROLE_SERVICE);
-          const std::string claimed = caller.actor;
+          const auth::Acting acting = auth::ActingFor(verified, caller.actor);
           caller.principal = verified.principal;
-          caller.actor = service && !IsBlank(claimed) ? claimed : verified.principal;
-          if (caller.actor != verified.principal) caller.written_by = verified.principal;
+          caller.actor = acting.actor;
+          caller.written_by = acting.written_by;
           caller.access = std::move(verified.access);
         }
-        if (IsBlank(caller.actor)) {
-          return absl::UnauthenticatedError(absl::StrCat(
-              "metadata ", rpc::kActorHeader,
-              ": required; say who records this (bidtrail --actor NAME, or BIDTRAIL_ACTOR)"));
-        }
+        if (IsBlank(caller.actor)) return rpc::ActorRequired();
         return work(caller);
       });
 }
 
-#define BIDTRAIL_CONTACTS_RPC(Rpc, Method, field)                                                 \
-  grpc::ServerUnaryReactor* ContactsGrpcService::Rpc(grpc::CallbackServerContext* context,        \
-                                                     const v1::Rpc##Request* request,             \
-                                                     v1::Rpc##Response* response) {               \
-    return Run(context, request,                                                                  \
-               [this, request, response](const ContactBook::Caller& caller) -> absl::Status {     \
-                 ASSIGN_OR_RETURN(*response->mutable_##field(), book_->Method(caller, *request)); \
-                 return absl::OkStatus();                                                         \
-               });                                                                                \
-  }
-BIDTRAIL_CONTACTS_RPC(AddContact, Add, result)
-BIDTRAIL_CONTACTS_RPC(ChangeContact, Change, result)
-BIDTRAIL_CONTACTS_RPC(NoteContact, Note, result)
-BIDTRAIL_CONTACTS_RPC(RecordContactLeft, Left, result)
-BIDTRAIL_CONTACTS_RPC(ForgetContact, Forget, result)
-#undef BIDTRAIL_CONTACTS_RPC
-
-#define BIDTRAIL_CONTACTS_QUERY(Rpc, Method)                                                  \
+// Each RPC: the book's method of the same request, its answer into
+// `target` (the whole response for a query, its result for a command).
+#define BIDTRAIL_CONTACTS_RPC(Rpc, Method, target)                                            \
   grpc::ServerUnaryReactor* ContactsGrpcService::Rpc(grpc::CallbackServerContext* context,    \
                                                      const v1::Rpc##Request* request,         \
                                                      v1::Rpc##Response* response) {           \
     return Run(context, request,                                                              \
                [this, request, response](const ContactBook::Caller& caller) -> absl::Status { \
-                 ASSIGN_OR_RETURN(*response, book_->Method(caller, *request));                \
+                 ASSIGN_OR_RETURN(target, book_->Method(caller, *request));                   \
                  return absl::OkStatus();                                                     \
                });                                                                            \
   }
-BIDTRAIL_CONTACTS_QUERY(GetContact, Get)
-BIDTRAIL_CONTACTS_QUERY(ListContacts, List)
-BIDTRAIL_CONTACTS_QUERY(BuyerCoverage, Coverage)
-#undef BIDTRAIL_CONTACTS_QUERY
+BIDTRAIL_CONTACTS_RPC(AddContact, Add, *response->mutable_result())
+BIDTRAIL_CONTACTS_RPC(ChangeContact, Change, *response->mutable_result())
+BIDTRAIL_CONTACTS_RPC(NoteContact, Note, *response->mutable_result())
+BIDTRAIL_CONTACTS_RPC(RecordContactLeft, Left, *response->mutable_result())
+BIDTRAIL_CONTACTS_RPC(ForgetContact, Forget, *response->mutable_result())
+BIDTRAIL_CONTACTS_RPC(GetContact, Get, *response)
+BIDTRAIL_CONTACTS_RPC(ListContacts, List, *response)
+BIDTRAIL_CONTACTS_RPC(BuyerCoverage, Coverage, *response)
+#undef BIDTRAIL_CONTACTS_RPC
 
 }  // namespace bidtrail::contacts

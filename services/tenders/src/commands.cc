@@ -1,8 +1,7 @@
 #include "bidtrail/tenders/commands.h"
 
-#include <random>
-
 #include "absl/strings/str_cat.h"
+#include "bidtrail/common/retry.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/common/uuid.h"
 #include "bidtrail/common/validate.h"
@@ -51,13 +50,6 @@ std::vector<tender::StreamEntry> EntriesOf(const LoadedStream& loaded) {
     entries.push_back(std::move(entry));
   }
   return entries;
-}
-
-void Backoff(int attempt) {
-  thread_local std::mt19937 rng(std::random_device{}());
-  const int ceiling_ms = std::min(50, 2 * attempt + 1);
-  absl::SleepFor(
-      absl::Microseconds(std::uniform_int_distribution<int>(100, ceiling_ms * 1000)(rng)));
 }
 
 }  // namespace
@@ -179,7 +171,7 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
         return absl::AbortedError(absl::StrCat("tender ", tender_id, ": other writers won ",
                                                attempt, " times in a row; try again"));
       }
-      Backoff(attempt);
+      BackoffBeforeRetry(attempt);
       continue;
     }
     RETURN_IF_ERROR(appended.status());

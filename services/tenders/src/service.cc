@@ -39,16 +39,14 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
        result]() mutable -> absl::Status {
         if (authenticator_ != nullptr) {
           // Who records is proven, not claimed.
-          const std::string claimed = caller.actor;
           ASSIGN_OR_RETURN(auth::Authenticator::Verified verified,
                            authenticator_->Resolve(authorization));
+          const auth::Acting acting = auth::ActingFor(verified, caller.actor);
+          caller.actor = acting.actor;
+          caller.written_by = acting.written_by;
           const std::string principal = verified.principal;
+          const bool service = acting.service;
           const std::shared_ptr<const auth::AccessState> access = std::move(verified.access);
-          // A service acts for the user it names (a loader, another front
-          // end); anyone else records as itself, whatever it claims.
-          const bool service = access->Has(principal, v1::ROLE_SERVICE);
-          caller.actor = service && !IsBlank(claimed) ? claimed : principal;
-          if (caller.actor != principal) caller.written_by = principal;
           caller.authorize = [access = std::move(access), principal, service](
                                  const tender::TenderState& state, const v1::TenderEvent& command,
                                  const tender::LateRecording& late) -> absl::Status {
@@ -72,11 +70,7 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
             return absl::OkStatus();
           };
         }
-        if (IsBlank(caller.actor)) {
-          return absl::UnauthenticatedError(absl::StrCat(
-              "metadata ", rpc::kActorHeader,
-              ": required; say who records this (bidtrail --actor NAME, or BIDTRAIL_ACTOR)"));
-        }
+        if (IsBlank(caller.actor)) return rpc::ActorRequired();
         ASSIGN_OR_RETURN(*result, commands_->Execute(caller, request_id, command, late));
         return absl::OkStatus();
       });
@@ -133,22 +127,17 @@ grpc::ServerUnaryReactor* TendersGrpcService::SetQuota(grpc::CallbackServerConte
           ASSIGN_OR_RETURN(auth::Authenticator::Verified verified,
                            authenticator_->Resolve(authorization));
           const auth::AccessState& access = *verified.access;
-          const bool service = access.Has(verified.principal, v1::ROLE_SERVICE);
-          const std::string claimed = caller.actor;
-          caller.actor = service && !IsBlank(claimed) ? claimed : verified.principal;
-          if (caller.actor != verified.principal) caller.written_by = verified.principal;
+          const auth::Acting acting = auth::ActingFor(verified, caller.actor);
+          caller.actor = acting.actor;
+          caller.written_by = acting.written_by;
           // Quotas are set by those who answer for them.
-          if (!service && !access.Has(verified.principal, v1::ROLE_MANAGER) &&
+          if (!acting.service && !access.Has(verified.principal, v1::ROLE_MANAGER) &&
               !access.Has(verified.principal, v1::ROLE_ADMIN)) {
             return absl::PermissionDeniedError(
                 absl::StrCat(verified.principal, " may not set quotas: it needs manager or admin"));
           }
         }
-        if (IsBlank(caller.actor)) {
-          return absl::UnauthenticatedError(absl::StrCat(
-              "metadata ", rpc::kActorHeader,
-              ": required; say who records this (bidtrail --actor NAME, or BIDTRAIL_ACTOR)"));
-        }
+        if (IsBlank(caller.actor)) return rpc::ActorRequired();
         ASSIGN_OR_RETURN(*response,
                          commands_->SetQuota(caller, request->request_id(), request->quota()));
         return absl::OkStatus();

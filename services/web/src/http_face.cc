@@ -254,12 +254,7 @@ class HttpFace::Impl {
         return;
       }
       Response response;
-      grpc::Status status = Call(http, false, call, request, &response);
-      if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-        status = grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                              "the customer notebook is kept by the bidtraild that hosts the "
-                              "event store; this one does not");
-      }
+      const grpc::Status status = Call(http, false, call, request, &response);
       if (!status.ok()) {
         Error(out, status.error_code(), status.error_message());
         return;
@@ -282,7 +277,13 @@ class HttpFace::Impl {
       context.AddMetadata("authorization", authorization);
     }
     if constexpr (std::is_same_v<Service, v1::ContactsService::Stub>) {
-      return (contacts_.get()->*call)(&context, request, response);
+      const grpc::Status status = (contacts_.get()->*call)(&context, request, response);
+      if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+        return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                            "the customer notebook is kept by the bidtraild that hosts the event "
+                            "store; this one does not");
+      }
+      return status;
     } else {
       return (stub_.get()->*call)(&context, request, response);
     }

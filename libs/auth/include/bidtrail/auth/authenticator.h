@@ -89,6 +89,16 @@ class Authenticator {
   bool reachable_ ABSL_GUARDED_BY(mu_) = true;
 };
 
+// Who records on a call: the principal `verified` proves, whatever the call
+// claims; a service acts for the user it names in `claimed` (the actor
+// header: a loader, another front end) and is then the event's writer.
+struct Acting {
+  std::string actor;
+  std::string written_by;  // the service, when it acts for someone else
+  bool service = false;
+};
+Acting ActingFor(const Authenticator::Verified& verified, std::string_view claimed);
+
 }  // namespace bidtrail::auth
 
 #endif  // BIDTRAIL_AUTH_AUTHENTICATOR_H_

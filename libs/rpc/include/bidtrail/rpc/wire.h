@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "grpcpp/security/auth_context.h"
 #include "grpcpp/server_context.h"
 
@@ -22,6 +24,14 @@ inline constexpr char kCorrelationHeader[] = "x-bidtrail-correlation-id";
 inline constexpr int kMaxMessageBytes = 64 << 20;
 
 // The value of request metadata `name`, or "" when absent.
+// The refusal of a recording call that says nobody (no credential checker,
+// and no kActorHeader).
+inline absl::Status ActorRequired() {
+  return absl::UnauthenticatedError(
+      absl::StrCat("metadata ", kActorHeader,
+                   ": required; say who records this (bidtrail --actor NAME, or BIDTRAIL_ACTOR)"));
+}
+
 inline std::string Metadata(const grpc::ServerContextBase& context, const char* name) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(name);
