@@ -1,8 +1,40 @@
 #include "bidtrail/eventlog/event_store.h"
 
 #include "bidtrail/common/status_macros.h"
+#include "record_codec.h"
 
 namespace bidtrail::eventlog {
+
+absl::Status DecodeRecords(std::string_view records, bool lean,
+                           std::vector<RecordedEvent>* events) {
+  if (records.empty()) return absl::OkStatus();
+  return internal::ForEachRecordInGroup(records, [&](std::string_view value) -> absl::Status {
+    internal::RecordView view;
+    RETURN_IF_ERROR(internal::ParseRecord(value, &view));
+    internal::ToRecordedEvent(view, &events->emplace_back(), lean);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status DecodeRecords(std::string_view records, PackedEvents* packed) {
+  if (records.empty()) return absl::OkStatus();
+  return internal::ForEachRecordInGroup(records, [&](std::string_view value) -> absl::Status {
+    internal::RecordView view;
+    RETURN_IF_ERROR(internal::ParseRecord(value, &view));
+    packed->Add(internal::ToEventView(view));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<uint64_t> CountRecords(std::string_view records) {
+  uint64_t count = 0;
+  if (records.empty()) return count;
+  RETURN_IF_ERROR(internal::ForEachRecordInGroup(records, [&](std::string_view) {
+    ++count;
+    return absl::OkStatus();
+  }));
+  return count;
+}
 
 absl::StatusOr<std::vector<RecordedEvent>> ReadWholeStream(EventStore& store,
                                                            const std::string& stream_id) {

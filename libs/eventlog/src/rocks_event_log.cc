@@ -324,6 +324,12 @@ class RocksEventLog::Impl {
                                       const ExpectedRevision& expected,
                                       const std::vector<ProposedEvent>& events,
                                       bool system = false);
+  // As EventStore::AppendAsync. Without an upstream, the append waits in the
+  // writer queue without a thread of its own: the committer thread leads its
+  // group and calls `done` after the group's sync. With an upstream, Append
+  // on this thread.
+  void AppendAsync(std::string stream_id, ExpectedRevision expected,
+                   std::vector<ProposedEvent> events, AppendDone done);
   // Append without its metrics.
   absl::StatusOr<AppendResult> Decide(const std::string& stream_id,
                                       const ExpectedRevision& expected,
@@ -369,6 +375,7 @@ class RocksEventLog::Impl {
   const Options& options() const { return options_; }
 
  private:
+  struct AsyncAppend;
   // One append waiting in the writer queue.
   struct Writer {
     Writer(const std::string* stream_id, const ExpectedRevision* expected,
@@ -385,6 +392,33 @@ class RocksEventLog::Impl {
     int attempts = 0;
     // AppendBytes of its events.
     size_t bytes = 0;
+    // Set for an AppendAsync: the append that owns this writer, which the
+    // thread that commits it completes (no thread waits on `cv`).
+    AsyncAppend* async = nullptr;
+  };
+
+  // An AppendAsync waiting in the writer queue: its own copy of what an
+  // Append's caller would hold, and whom to tell.
+  struct AsyncAppend {
+    AsyncAppend(std::string stream_id_in, ExpectedRevision expected_in,
+                std::vector<ProposedEvent> events_in, std::vector<Uuid> event_ids_in,
+                AppendDone done_in, absl::Time began_in)
+        : stream_id(std::move(stream_id_in)),
+          expected(expected_in),
+          events(std::move(events_in)),
+          event_ids(std::move(event_ids_in)),
+          done(std::move(done_in)),
+          began(began_in),
+          writer(&stream_id, &expected, &events, &event_ids) {
+      writer.async = this;
+    }
+    std::string stream_id;
+    ExpectedRevision expected;
+    std::vector<ProposedEvent> events;
+    std::vector<Uuid> event_ids;
+    AppendDone done;
+    absl::Time began;
+    Writer writer;
   };
 
   // What a group commit has decided so far but not yet written.
@@ -479,6 +513,19 @@ class RocksEventLog::Impl {
   rocksdb::DB* db() ABSL_SHARED_LOCKS_REQUIRED(db_mu_) { return db_.db.get(); }
 
   std::vector<Writer*> CollectGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  // Takes the `count` committed writers off the front of the queue: waiting
+  // Appends (other than `leader`) are woken, AppendAsyncs returned for the
+  // caller to complete once the lock is released; then the next writer leads.
+  std::vector<AsyncAppend*> RemoveCommitted(size_t count, const Writer* leader)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  // Hands the lead to the writer now at the front, if any: an Append's
+  // thread, or the committer thread for an AppendAsync.
+  void PassLead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  // The committer thread: leads the groups whose front is an AppendAsync.
+  void CommitterLoop() ABSL_LOCKS_EXCLUDED(queue_mu_);
+  // Metrics, then `done`; frees `append`.
+  void Complete(AsyncAppend* append);
+  void Measure(absl::Time began, const absl::StatusOr<AppendResult>& result);
   void CommitGroup(const std::vector<Writer*>& group) ABSL_LOCKS_EXCLUDED(write_mu_, db_mu_);
   // Decides one append on top of the replica, the groups `ahead` (proposed,
   // not yet settled; oldest first) and what `pending` decided already.
@@ -583,6 +630,14 @@ class RocksEventLog::Impl {
   bool proposing_ ABSL_GUARDED_BY(queue_mu_) = false;
   // Set at close: appends are refused.
   bool closing_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // The committer thread (started by the first AppendAsync): it leads when
+  // an AppendAsync reaches the front of the queue (committer_turn_), and is
+  // busy until that group's writers are answered.
+  std::thread committer_thread_;
+  bool committer_started_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool committer_turn_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool committer_busy_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool committer_stop_ ABSL_GUARDED_BY(queue_mu_) = false;
   // AppendBytes of the appends in writers_ (upstream mode).
   size_t queued_bytes_ ABSL_GUARDED_BY(queue_mu_) = 0;
   // Whether a thread is settling groups (Answered).
@@ -1138,13 +1193,27 @@ void RocksEventLog::Impl::StopThreads() {
   queue_mu_.Await(absl::Condition(&settled));
   const absl::Status closing = absl::UnavailableError(
       absl::StrCat("the log at ", options_.path, " is closing; nothing was written"));
+  // A group the committer thread is committing is finished first.
+  queue_mu_.Await(absl::Condition(
+      +[](bool* busy) { return !*busy; }, &committer_busy_));
+  std::vector<AsyncAppend*> refused;
   for (Writer* writer : writers_) {
     writer->result = closing;
     writer->done = true;
-    writer->cv.Signal();
+    if (writer->async != nullptr) {
+      refused.push_back(writer->async);
+    } else {
+      writer->cv.Signal();
+    }
   }
   writers_.clear();
   queued_bytes_ = 0;
+  committer_turn_ = false;
+  committer_stop_ = true;
+  queue_mu_.Unlock();
+  for (AsyncAppend* append : refused) Complete(append);
+  if (committer_thread_.joinable()) committer_thread_.join();
+  queue_mu_.Lock();
 }
 
 void RocksEventLog::Impl::Publish(uint64_t head, const std::string& chain_head) {
@@ -1160,6 +1229,11 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Append(const std::string& stre
                                                          bool system) {
   const absl::Time began = absl::Now();
   absl::StatusOr<AppendResult> result = Decide(stream_id, expected, events, system);
+  Measure(began, result);
+  return result;
+}
+
+void RocksEventLog::Impl::Measure(absl::Time began, const absl::StatusOr<AppendResult>& result) {
   LogMetrics& measured = Metrics();
   measured.append_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - began));
   if (result.ok() && !result->already_recorded) {
@@ -1170,7 +1244,99 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Append(const std::string& stre
                     : absl::AsciiStrToLower(absl::StatusCodeToString(result.status().code()));
     measured.appends.Add({{"outcome", outcome}}).Increment();
   }
-  return result;
+}
+
+void RocksEventLog::Impl::AppendAsync(std::string stream_id, ExpectedRevision expected,
+                                      std::vector<ProposedEvent> events, AppendDone done) {
+  if (options_.upstream != nullptr) {
+    done(Append(stream_id, expected, events));
+    return;
+  }
+  const absl::Time began = absl::Now();
+  absl::StatusOr<std::vector<Uuid>> event_ids = ValidateAppend(stream_id, events, options_.limits);
+  if (!event_ids.ok()) {
+    absl::StatusOr<AppendResult> refused = event_ids.status();
+    Measure(began, refused);
+    done(std::move(refused));
+    return;
+  }
+  const size_t bytes = AppendBytes(events, stream_id);
+  auto append = std::make_unique<AsyncAppend>(std::move(stream_id), expected, std::move(events),
+                                              *std::move(event_ids), std::move(done), began);
+  append->writer.bytes = bytes;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!closing_) {
+      if (!committer_started_) {
+        committer_started_ = true;
+        committer_thread_ = std::thread([this] { CommitterLoop(); });
+      }
+      writers_.push_back(&append->writer);
+      if (writers_.size() == 1) PassLead();
+      append.release();  // completed by whoever commits it
+      return;
+    }
+  }
+  append->writer.result = absl::UnavailableError(
+      absl::StrCat("the log at ", options_.path, " is closing; nothing was written"));
+  Complete(append.release());
+}
+
+void RocksEventLog::Impl::Complete(AsyncAppend* append) {
+  std::unique_ptr<AsyncAppend> owned(append);
+  Measure(owned->began, owned->writer.result);
+  owned->done(std::move(owned->writer.result));
+}
+
+void RocksEventLog::Impl::PassLead() {
+  if (writers_.empty()) return;
+  Writer* const next = writers_.front();
+  if (next->async != nullptr) {
+    committer_turn_ = true;
+  } else {
+    next->cv.Signal();
+  }
+}
+
+std::vector<RocksEventLog::Impl::AsyncAppend*> RocksEventLog::Impl::RemoveCommitted(
+    size_t count, const Writer* leader) {
+  std::vector<AsyncAppend*> finished;
+  for (size_t i = 0; i < count; ++i) {
+    Writer* committed = writers_.front();
+    writers_.pop_front();
+    if (committed == leader) continue;
+    committed->done = true;
+    if (committed->async != nullptr) {
+      finished.push_back(committed->async);
+    } else {
+      committed->cv.Signal();
+    }
+  }
+  PassLead();
+  return finished;
+}
+
+void RocksEventLog::Impl::CommitterLoop() {
+  absl::MutexLock lock(&queue_mu_);
+  auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+    return committer_turn_ || committer_stop_;
+  };
+  while (true) {
+    queue_mu_.Await(absl::Condition(&woken));
+    if (!committer_turn_) return;  // stopping, nothing to lead
+    committer_turn_ = false;
+    committer_busy_ = true;
+    const std::vector<Writer*> group = CollectGroup();
+    queue_mu_.Unlock();
+    CommitGroup(group);
+    queue_mu_.Lock();
+    const std::vector<AsyncAppend*> finished = RemoveCommitted(group.size(), nullptr);
+    queue_mu_.Unlock();
+    // Answered outside the lock: `done` may take its time (a gRPC Finish).
+    for (AsyncAppend* append : finished) Complete(append);
+    queue_mu_.Lock();
+    committer_busy_ = false;
+  }
 }
 
 absl::StatusOr<AppendResult> RocksEventLog::Impl::Decide(const std::string& stream_id,
@@ -1236,16 +1402,9 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Decide(const std::string& stre
   CommitGroup(group);
 
   queue_mu_.Lock();
-  for (size_t i = 0; i < group.size(); ++i) {
-    Writer* committed = writers_.front();
-    writers_.pop_front();
-    if (committed != &writer) {
-      committed->done = true;
-      committed->cv.Signal();
-    }
-  }
-  if (!writers_.empty()) writers_.front()->cv.Signal();
+  const std::vector<AsyncAppend*> finished = RemoveCommitted(group.size(), &writer);
   queue_mu_.Unlock();
+  for (AsyncAppend* append : finished) Complete(append);
   return std::move(writer.result);
 }
 
@@ -1874,7 +2033,10 @@ absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest&
   const bool filtered = !request.filter.Empty();
   const uint64_t max_scan = std::max(request.max_scan, request.max_count);
   const uint64_t most = std::min({request.max_count, max_scan, head - from + 1});
-  if (request.packed) {
+  if (request.records) {
+    // About 400 bytes a record, 16 MB at most: a guess, the buffer grows.
+    result.records.reserve(std::min<uint64_t>(most * 400, uint64_t{16} << 20));
+  } else if (request.packed) {
     // About 200 bytes an event, 16 MB at most: a guess, the buffer grows.
     result.packed.Reserve(most, std::min<uint64_t>(most * 200, uint64_t{16} << 20));
   } else {
@@ -1894,7 +2056,10 @@ absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest&
     if (filtered && !request.filter.Matches(view.stream_id, view.type)) continue;
     bytes += view.data.size();
     ++returned;
-    if (request.packed) {
+    if (request.records) {
+      internal::AppendToGroup(std::string_view(it->value().data(), it->value().size()),
+                              &result.records);
+    } else if (request.packed) {
       result.packed.Add(ToEventView(view));
     } else {
       ToRecordedEvent(view, &result.events.emplace_back(), request.lean);
@@ -2067,6 +2232,13 @@ absl::StatusOr<AppendResult> RocksEventLog::Append(const std::string& stream_id,
                                                    const std::vector<ProposedEvent>& events) {
   return impl_->Append(stream_id, expected, events);
 }
+
+void RocksEventLog::AppendAsync(std::string stream_id, ExpectedRevision expected,
+                                std::vector<ProposedEvent> events, AppendDone done) {
+  impl_->AppendAsync(std::move(stream_id), expected, std::move(events), std::move(done));
+}
+
+bool RocksEventLog::AppendsAsynchronously() const { return impl_->options().upstream == nullptr; }
 
 absl::StatusOr<ReadStreamResult> RocksEventLog::ReadStream(const ReadStreamRequest& request) {
   return impl_->ReadStream(request);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -743,6 +744,212 @@ TEST_P(LogContractTest, PackedReadsCarryTheSameFieldsAsPlainOnes) {
   }
   ASSERT_OK_AND_ASSIGN(SubscriptionItem caught_up, subscription->Next());
   EXPECT_TRUE(std::holds_alternative<CaughtUp>(caught_up));
+}
+
+// ReadAll with `records` (what the gRPC ReadAll passes on): decoded, the
+// records are the same events as a plain read, every field; lean and packed
+// decodes as lean and packed reads.
+TEST_P(LogContractTest, RecordReadsDecodeToTheSameEvents) {
+  for (uint64_t n = 1; n <= 6; ++n) {
+    ProposedEvent event = Event(n, n % 2 == 0 ? "bidtrail.v1.ActivityLogged" : "Other");
+    if (n == 3) event.data = std::string(300000, 'x');
+    if (n == 5) event.written_by = "svc-tenders";
+    ASSERT_THAT(log_->Append(n % 3 == 0 ? "other-1" : "tender-1", ExpectedRevision::Any(), {event}),
+                IsOk());
+  }
+  auto expect_same = [](const RecordedEvent& a, const RecordedEvent& b) {
+    EXPECT_EQ(a.event_id, b.event_id);
+    EXPECT_EQ(a.stream_id, b.stream_id);
+    EXPECT_EQ(a.revision, b.revision);
+    EXPECT_EQ(a.position, b.position);
+    EXPECT_EQ(a.type, b.type);
+    EXPECT_EQ(a.data, b.data);
+    EXPECT_EQ(a.occurred_at, b.occurred_at);
+    EXPECT_EQ(a.recorded_at, b.recorded_at);
+    EXPECT_EQ(a.actor, b.actor);
+    EXPECT_EQ(a.correlation_id, b.correlation_id);
+    EXPECT_EQ(a.causation_id, b.causation_id);
+    EXPECT_EQ(a.written_by, b.written_by);
+    EXPECT_EQ(a.hash, b.hash);
+  };
+  std::vector<ReadAllRequest> requests(4);
+  requests[1].from_position = 2;
+  requests[1].max_count = 2;
+  requests[2].filter.stream_prefix = "tender-";
+  requests[2].filter.event_types = {"bidtrail.v1.ActivityLogged"};
+  requests[3].max_bytes = 20;
+  for (size_t c = 0; c < requests.size(); ++c) {
+    SCOPED_TRACE(absl::StrFormat("case %d", c));
+    ReadAllRequest request = requests[c];
+    ASSERT_OK_AND_ASSIGN(ReadAllResult plain, log_->ReadAll(request));
+    ASSERT_FALSE(plain.events.empty());
+    request.records = true;
+    ASSERT_OK_AND_ASSIGN(ReadAllResult read, log_->ReadAll(request));
+    EXPECT_TRUE(read.events.empty());
+    EXPECT_EQ(read.next_position, plain.next_position);
+    ASSERT_OK_AND_ASSIGN(const uint64_t count, CountRecords(read.records));
+    EXPECT_EQ(count, plain.events.size());
+    std::vector<RecordedEvent> decoded;
+    ASSERT_THAT(DecodeRecords(read.records, /*lean=*/false, &decoded), IsOk());
+    ASSERT_EQ(decoded.size(), plain.events.size());
+    for (size_t i = 0; i < decoded.size(); ++i) expect_same(decoded[i], plain.events[i]);
+
+    std::vector<RecordedEvent> lean;
+    ASSERT_THAT(DecodeRecords(read.records, /*lean=*/true, &lean), IsOk());
+    ASSERT_EQ(lean.size(), plain.events.size());
+    EXPECT_TRUE(lean[0].event_id.empty() && lean[0].hash.empty());
+    EXPECT_EQ(lean[0].data, plain.events[0].data);
+    PackedEvents packed;
+    ASSERT_THAT(DecodeRecords(read.records, &packed), IsOk());
+    ASSERT_EQ(packed.size(), plain.events.size());
+    for (size_t i = 0; i < packed.size(); ++i) {
+      EXPECT_EQ(packed[i].data, plain.events[i].data);
+      EXPECT_EQ(packed[i].position, plain.events[i].position);
+    }
+  }
+  // Nothing read: no bytes; bytes that are not records: DATA_LOSS.
+  ReadAllRequest past;
+  past.from_position = Head() + 1;
+  past.records = true;
+  ASSERT_OK_AND_ASSIGN(ReadAllResult none, log_->ReadAll(past));
+  EXPECT_TRUE(none.records.empty());
+  ASSERT_OK_AND_ASSIGN(const uint64_t none_count, CountRecords(none.records));
+  EXPECT_EQ(none_count, 0u);
+  std::vector<RecordedEvent> ignored;
+  EXPECT_THAT(DecodeRecords("\x02abc", false, &ignored),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
+  EXPECT_THAT(DecodeRecords("\x01\x05ab", false, &ignored),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
+  EXPECT_THAT(DecodeRecords("\x01\x02ab", false, &ignored),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
+}
+
+// AppendAsync answers exactly once with what Append would have answered;
+// mixed with Appends from other threads, one order, one winner per revision.
+TEST_P(LogContractTest, AsyncAppendsKeepTheContractBesideSyncOnes) {
+  struct Outcome {
+    absl::Mutex mu;
+    std::vector<absl::StatusOr<AppendResult>> results;
+    int calls = 0;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  auto record = [outcome](absl::StatusOr<AppendResult> result) {
+    absl::MutexLock lock(&outcome->mu);
+    outcome->results.push_back(std::move(result));
+    ++outcome->calls;
+  };
+  auto wait_for = [outcome](int calls) {
+    absl::MutexLock lock(&outcome->mu);
+    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(outcome->mu) {
+      return outcome->calls >= calls;
+    };
+    return outcome->mu.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(60));
+  };
+
+  // Refused input: answered at once, nothing written.
+  ProposedEvent untyped = Event(1);
+  untyped.type.clear();
+  log_->AppendAsync("t", ExpectedRevision::Any(), {untyped}, record);
+  ASSERT_TRUE(wait_for(1));
+  EXPECT_THAT(outcome->results[0],
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[0].type: 0 bytes")));
+  EXPECT_EQ(Head(), 0u);
+
+  // Racing exact appends, half through AppendAsync, half through Append.
+  constexpr int kThreads = 6;
+  constexpr uint64_t kRevisions = 30;
+  std::atomic<int> sync_wins{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint64_t revision = 0; revision < kRevisions; ++revision) {
+        const ExpectedRevision expected =
+            revision == 0 ? ExpectedRevision::NoStream() : ExpectedRevision::Exact(revision - 1);
+        std::vector<ProposedEvent> events = {Event(1000 * (t + 1) + revision)};
+        if (t % 2 == 0) {
+          log_->AppendAsync("race", expected, std::move(events), record);
+        } else if (log_->Append("race", expected, events).ok()) {
+          ++sync_wins;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_TRUE(wait_for(1 + (kThreads / 2) * kRevisions));
+  int async_wins = 0;
+  {
+    absl::MutexLock lock(&outcome->mu);
+    EXPECT_EQ(outcome->calls, 1 + (kThreads / 2) * static_cast<int>(kRevisions));
+    for (size_t i = 1; i < outcome->results.size(); ++i) {
+      const absl::StatusOr<AppendResult>& result = outcome->results[i];
+      if (result.ok()) {
+        ++async_wins;
+      } else {
+        EXPECT_THAT(result, StatusIs(absl::StatusCode::kAborted, ::testing::_));
+      }
+    }
+  }
+  ReadStreamRequest read;
+  read.stream_id = "race";
+  ASSERT_OK_AND_ASSIGN(ReadStreamResult stream, log_->ReadStream(read));
+  EXPECT_EQ(stream.events.size(), static_cast<size_t>(async_wins + sync_wins.load()));
+  EXPECT_GE(stream.events.size(), 1u);
+  for (size_t i = 0; i < stream.events.size(); ++i) {
+    EXPECT_EQ(stream.events[i].revision, i);
+    EXPECT_EQ(stream.events[i].position, i + 1);
+  }
+  // A retry through AppendAsync is idempotent.
+  const RecordedEvent& first = stream.events[0];
+  ProposedEvent again = Event(0);
+  again.event_id = first.event_id;
+  again.data = first.data;
+  again.occurred_at = first.occurred_at;
+  log_->AppendAsync("race", ExpectedRevision::NoStream(), {again}, record);
+  ASSERT_TRUE(wait_for(2 + (kThreads / 2) * kRevisions));
+  {
+    absl::MutexLock lock(&outcome->mu);
+    ASSERT_THAT(outcome->results.back(), IsOk());
+    EXPECT_TRUE(outcome->results.back()->already_recorded);
+  }
+  ASSERT_OK_AND_ASSIGN(VerifyResult verified, log_->Verify());
+  EXPECT_TRUE(verified.ok) << verified.problem;
+}
+
+// Closing the log with AppendAsyncs queued answers each once: committed
+// (and then in the log after a reopen) or UNAVAILABLE (and then absent).
+TEST_F(RocksEventLogTest, AsyncAppendsQueuedAtCloseAreAnsweredOnce) {
+  struct Outcome {
+    absl::Mutex mu;
+    std::map<uint64_t, absl::StatusOr<AppendResult>> results;
+    int calls = 0;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  constexpr uint64_t kAppends = 2000;
+  for (uint64_t n = 1; n <= kAppends; ++n) {
+    log_->AppendAsync(absl::StrFormat("s-%d", n % 13), ExpectedRevision::Any(), {Event(n)},
+                      [outcome, n](absl::StatusOr<AppendResult> result) {
+                        absl::MutexLock lock(&outcome->mu);
+                        outcome->results.emplace(n, std::move(result));
+                        ++outcome->calls;
+                      });
+  }
+  log_.reset();
+  EXPECT_EQ(outcome->calls, static_cast<int>(kAppends));
+  Reopen();
+  std::set<std::string> stored;
+  for (const RecordedEvent& event : ReadAllEvents()) stored.insert(event.event_id);
+  int committed = 0;
+  for (const auto& [n, result] : outcome->results) {
+    if (result.ok()) {
+      ++committed;
+      EXPECT_TRUE(stored.count(Id(n)) == 1) << n;
+    } else {
+      EXPECT_THAT(result, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("is closing")));
+      EXPECT_TRUE(stored.count(Id(n)) == 0) << n;
+    }
+  }
+  EXPECT_EQ(stored.size(), static_cast<size_t>(committed));
+  EXPECT_GT(committed, 0);
 }
 
 // Each expected-revision kind against a missing stream and a stream at

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/eventstore/convert.h"
@@ -153,19 +154,36 @@ absl::StatusOr<eventlog::ReadAllResult> GrpcEventStore::ReadAll(
   wire.set_from_position(request.from_position);
   wire.set_max_count(request.max_count);
   ToProto(request.filter, wire.mutable_filter());
+  wire.set_records(true);
   grpc::ClientContext context;
   SetDeadline(&context, options_.timeout);
   SetToken(&context, options_.token);
   std::unique_ptr<grpc::ClientReader<v1::ReadAllResponse>> reader = stub_->ReadAll(&context, wire);
   eventlog::ReadAllResult result;
   result.next_position = std::max<uint64_t>(1, request.from_position);
-  result.events.reserve(std::min<uint64_t>(request.max_count, 100000));
+  if (!request.packed) result.events.reserve(std::min<uint64_t>(request.max_count, 100000));
   v1::ReadAllResponse message;
-  while (reader->Read(&message)) {
-    for (v1::RecordedEvent& event : *message.mutable_events()) {
-      result.events.push_back(FromProto(std::move(event)));
+  absl::Status decoded;
+  while (decoded.ok() && reader->Read(&message)) {
+    // A server answers in records (as asked) or, when it cannot, in events.
+    if (request.packed) {
+      decoded = eventlog::DecodeRecords(message.records(), &result.packed);
+      for (const v1::RecordedEvent& event : message.events()) {
+        result.packed.Add(eventlog::ViewOf(FromProto(event)));
+      }
+    } else {
+      decoded = eventlog::DecodeRecords(message.records(), request.lean, &result.events);
+      for (v1::RecordedEvent& event : *message.mutable_events()) {
+        result.events.push_back(FromProto(std::move(event)));
+      }
     }
     result.next_position = message.next_position();
+  }
+  if (!decoded.ok()) {
+    context.TryCancel();
+    reader->Finish();
+    return absl::DataLossError(absl::StrCat("ReadAll: the server sent records that do not decode (",
+                                            decoded.message(), ")"));
   }
   RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
   return result;

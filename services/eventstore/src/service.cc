@@ -117,38 +117,68 @@ absl::StatusOr<EventStoreGrpcService::Caller> EventStoreGrpcService::Allowed(
   return caller;
 }
 
+absl::StatusOr<EventStoreGrpcService::AppendCall> EventStoreGrpcService::ToAppend(
+    const std::string& authorization, const v1::AppendRequest& request) const {
+  ASSIGN_OR_RETURN(const Caller caller, Allowed(authorization, auth::Action::kRawAppend));
+  ASSIGN_OR_RETURN(const eventlog::ExpectedRevision expected,
+                   FromProto(request.expected_kind(), request.expected_revision()));
+  AppendCall call{expected, {}};
+  call.events.reserve(request.events_size());
+  for (const v1::ProposedEvent& event : request.events()) {
+    call.events.push_back(FromProto(event));
+    eventlog::ProposedEvent& proposed = call.events.back();
+    if (caller.principal.empty()) continue;  // no authenticator (in-process tests)
+    // Who appends is proven: only a service names the user it acts
+    // for, and the event then says which service wrote it.
+    if (!caller.service) {
+      proposed.actor = caller.principal;
+      proposed.written_by.clear();
+    } else if (proposed.written_by.empty() && proposed.actor != caller.principal) {
+      proposed.written_by = caller.principal;
+    }
+  }
+  return call;
+}
+
+namespace {
+
+absl::Status Answer(const absl::StatusOr<eventlog::AppendResult>& result,
+                    v1::AppendResponse* response) {
+  RETURN_IF_ERROR(result.status());
+  response->set_first_revision(result->first_revision);
+  response->set_last_revision(result->last_revision);
+  response->set_first_position(result->first_position);
+  response->set_last_position(result->last_position);
+  response->set_already_recorded(result->already_recorded);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* EventStoreGrpcService::Append(grpc::CallbackServerContext* context,
                                                         const v1::AppendRequest* request,
                                                         v1::AppendResponse* response) {
+  if (store_->AppendsAsynchronously()) {
+    // Decided here, on gRPC's thread (checks and a lookup of the caller's
+    // grants, no disk wait); answered from the log's committer thread after
+    // the group's sync. No thread waits for the commit.
+    return rpc::RunWithoutPool(context, request, [this, context, request, response](auto finish) {
+      absl::StatusOr<AppendCall> call = ToAppend(rpc::Credential(*context), *request);
+      if (!call.ok()) {
+        finish(call.status());
+        return;
+      }
+      store_->AppendAsync(request->stream_id(), call->expected, std::move(call->events),
+                          [response, finish](absl::StatusOr<eventlog::AppendResult> result) {
+                            finish(Answer(result, response));
+                          });
+    });
+  }
   return rpc::RunOnPool(
       &pool_, context, request,
       [this, authorization = rpc::Credential(*context), request, response]() -> absl::Status {
-        ASSIGN_OR_RETURN(const Caller caller, Allowed(authorization, auth::Action::kRawAppend));
-        ASSIGN_OR_RETURN(eventlog::ExpectedRevision expected,
-                         FromProto(request->expected_kind(), request->expected_revision()));
-        std::vector<eventlog::ProposedEvent> events;
-        events.reserve(request->events_size());
-        for (const v1::ProposedEvent& event : request->events()) {
-          events.push_back(FromProto(event));
-          eventlog::ProposedEvent& proposed = events.back();
-          if (caller.principal.empty()) continue;  // no authenticator (in-process tests)
-          // Who appends is proven: only a service names the user it acts
-          // for, and the event then says which service wrote it.
-          if (!caller.service) {
-            proposed.actor = caller.principal;
-            proposed.written_by.clear();
-          } else if (proposed.written_by.empty() && proposed.actor != caller.principal) {
-            proposed.written_by = caller.principal;
-          }
-        }
-        ASSIGN_OR_RETURN(eventlog::AppendResult result,
-                         store_->Append(request->stream_id(), expected, events));
-        response->set_first_revision(result.first_revision);
-        response->set_last_revision(result.last_revision);
-        response->set_first_position(result.first_position);
-        response->set_last_position(result.last_position);
-        response->set_already_recorded(result.already_recorded);
-        return absl::OkStatus();
+        ASSIGN_OR_RETURN(AppendCall call, ToAppend(authorization, *request));
+        return Answer(store_->Append(request->stream_id(), call.expected, call.events), response);
       });
 }
 
@@ -215,12 +245,13 @@ grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
     bool done = false;
     eventlog::EventFilter filter;
   };
+  const bool records = request->records();
   auto cursor = std::make_shared<Cursor>();
   cursor->next = std::max<uint64_t>(1, request->from_position());
   cursor->limited = request->max_count() > 0;
   cursor->remaining = request->max_count();
   cursor->filter = FromProto(request->filter());
-  auto produce = [this, cursor,
+  auto produce = [this, cursor, records,
                   slot = *std::move(slot)]() -> absl::StatusOr<std::optional<v1::ReadAllResponse>> {
     if (cursor->end == 0 && !cursor->done) {
       ASSIGN_OR_RETURN(cursor->end, store_->HeadPosition());
@@ -230,19 +261,28 @@ grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
     }
     eventlog::ReadAllRequest read;
     read.from_position = cursor->next;
-    read.max_count = kEventsPerMessage;
-    if (cursor->limited) read.max_count = std::min(read.max_count, cursor->remaining);
     // Never past the head as of the start of the call.
-    read.max_scan = std::min<uint64_t>(100000, cursor->end - cursor->next + 1);
+    const uint64_t left = cursor->end - cursor->next + 1;
+    read.max_count = std::min(kEventsPerMessage, left);
+    if (cursor->limited) read.max_count = std::min(read.max_count, cursor->remaining);
+    read.max_scan = std::min<uint64_t>(100000, left);
     read.max_bytes = kBytesPerMessage;
     read.filter = cursor->filter;
+    read.records = records;
     ASSIGN_OR_RETURN(eventlog::ReadAllResult result, store_->ReadAll(read));
     v1::ReadAllResponse message;
+    uint64_t sent = 0;
+    if (!result.records.empty()) {
+      // As stored, passed on: the store kept to max_count and max_scan.
+      ASSIGN_OR_RETURN(sent, eventlog::CountRecords(result.records));
+      message.set_records(std::move(result.records));
+    }
     for (eventlog::RecordedEvent& event : result.events) {
       if (event.position > cursor->end) break;
       ToProto(std::move(event), message.add_events());
+      ++sent;
     }
-    if (cursor->limited) cursor->remaining -= message.events_size();
+    if (cursor->limited) cursor->remaining -= std::min(cursor->remaining, sent);
     if (result.next_position == cursor->next) cursor->done = true;  // nothing more stored
     cursor->next = result.next_position;
     message.set_next_position(cursor->next);

@@ -22,6 +22,7 @@
 #define BIDTRAIL_EVENTLOG_EVENT_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -263,11 +264,22 @@ struct ReadAllRequest {
   // the fields of an EventView, without a string of their own. A hint: a
   // store may return `events` anyway (a remote one does).
   bool packed = false;
+  // Return the events in ReadAllResult::records, as the log stores them: for
+  // a server that passes the log on (the gRPC ReadAll), whose client decodes
+  // them with DecodeRecords, instead of decoding and encoding every event on
+  // the way. A hint: a store may return `events` anyway.
+  bool records = false;
 };
 
 struct ReadAllResult {
   std::vector<RecordedEvent> events;
   PackedEvents packed;  // instead of `events`, as ReadAllRequest::packed
+  // Instead of `events`, as ReadAllRequest::records: each event's record (the
+  // encoding the hash chain covers, docs/architecture.md "The hash chain",
+  // followed by its 32-byte hash), in the group format the JetStream log
+  // publishes (docs/nats.md): a format byte 1, then each record preceded by
+  // its length as a varint. Empty when no event is returned.
+  std::string records;
   // Position after the last record examined: where to continue from.
   uint64_t next_position = 1;
 };
@@ -335,6 +347,20 @@ class EventStore {
                                               const ExpectedRevision& expected,
                                               const std::vector<ProposedEvent>& events) = 0;
 
+  // Appends as Append does, but answers by calling `done` with the outcome,
+  // exactly once: on this thread, or on the thread that commits the append
+  // (after it is durable). Where AppendsAsynchronously(), this returns without
+  // waiting for the commit, and `done` must not block: it runs on the thread
+  // that commits the next groups. The default calls Append on this thread.
+  using AppendDone = std::function<void(absl::StatusOr<AppendResult>)>;
+  virtual void AppendAsync(std::string stream_id, ExpectedRevision expected,
+                           std::vector<ProposedEvent> events, AppendDone done) {
+    done(Append(stream_id, expected, events));
+  }
+  // True when AppendAsync never waits for a commit (nor for disk), so that a
+  // server may call it from threads that must not block (gRPC's).
+  virtual bool AppendsAsynchronously() const { return false; }
+
   // Reads a page of one stream. NOT_FOUND when the stream does not exist;
   // INVALID_ARGUMENT for a bad stream id or max_count.
   virtual absl::StatusOr<ReadStreamResult> ReadStream(const ReadStreamRequest& request) = 0;
@@ -362,6 +388,14 @@ class EventStore {
   // backend without copies.
   virtual absl::StatusOr<uint64_t> Backup(const std::string& path) = 0;
 };
+
+// Decodes ReadAllResult::records (as ReadAllRequest::records) and appends its
+// events to `events` (lean: as ReadAllRequest::lean) or to `packed`.
+// DATA_LOSS when the bytes are not records of that format.
+absl::Status DecodeRecords(std::string_view records, bool lean, std::vector<RecordedEvent>* events);
+absl::Status DecodeRecords(std::string_view records, PackedEvents* packed);
+// How many records `records` holds (without decoding them).
+absl::StatusOr<uint64_t> CountRecords(std::string_view records);
 
 // Every event of `stream_id`, in revision order, read page by page; empty
 // when the stream does not exist. Errors as EventStore::ReadStream.

@@ -22,6 +22,8 @@ class ForwardingEventStore : public EventStore {
                                       const std::vector<ProposedEvent>& events) override {
     return store_->Append(stream_id, expected, events);
   }
+  // AppendAsync is not forwarded: the default goes through Append, so that
+  // a decorator changing Append changes both.
   absl::StatusOr<ReadStreamResult> ReadStream(const ReadStreamRequest& request) override {
     return store_->ReadStream(request);
   }

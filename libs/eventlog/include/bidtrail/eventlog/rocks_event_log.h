@@ -103,6 +103,12 @@ class RocksEventLog final : public EventStore {
   absl::StatusOr<AppendResult> Append(const std::string& stream_id,
                                       const ExpectedRevision& expected,
                                       const std::vector<ProposedEvent>& events) override;
+  // Without an upstream, the append waits in the writer queue without a
+  // thread: the log's committer thread commits it with its group and calls
+  // `done` after the group's sync. With an upstream, as Append.
+  void AppendAsync(std::string stream_id, ExpectedRevision expected,
+                   std::vector<ProposedEvent> events, AppendDone done) override;
+  bool AppendsAsynchronously() const override;
   absl::StatusOr<ReadStreamResult> ReadStream(const ReadStreamRequest& request) override;
   absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) override;
   absl::StatusOr<StreamInfo> GetStreamInfo(const std::string& stream_id) override;

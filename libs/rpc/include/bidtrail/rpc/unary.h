@@ -44,6 +44,37 @@ grpc::ServerUnaryReactor* RunOnPool(ThreadPool* pool, grpc::CallbackServerContex
   return reactor;
 }
 
+// For a unary call whose work never blocks and answers later (an append the
+// log completes from its committer thread): `work(finish)` runs on this gRPC
+// thread and calls `finish(status)` exactly once, from any thread, once it
+// has filled the response. No pool thread is held while the call waits.
+// Counts against CallLimits as RunOnPool does; `request` is first held to
+// CheckRequest.
+template <typename Work>
+grpc::ServerUnaryReactor* RunWithoutPool(grpc::CallbackServerContext* context,
+                                         const google::protobuf::Message* request, Work work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status checked = CheckRequest(*request); !checked.ok()) {
+    reactor->Finish(ToGrpcStatus(checked));
+    return reactor;
+  }
+  auto slot = std::make_shared<CallLimits::Slot>();
+  if (CallLimits* limits = CallLimits::Installed(); limits != nullptr) {
+    absl::StatusOr<CallLimits::Slot> entered = limits->EnterCall(Credential(*context));
+    if (!entered.ok()) {
+      reactor->Finish(ToGrpcStatus(entered.status()));
+      return reactor;
+    }
+    *slot = *std::move(entered);
+  }
+  work([reactor, slot = std::move(slot)](const absl::Status& status) {
+    // Free before Finish: a client that calls again at once is not refused.
+    *slot = CallLimits::Slot();
+    reactor->Finish(ToGrpcStatus(status));
+  });
+  return reactor;
+}
+
 // A unary call answered at once with `status` (a refusal), off the pool.
 inline grpc::ServerUnaryReactor* Refused(grpc::CallbackServerContext* context,
                                          const absl::Status& status) {

@@ -17,6 +17,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
@@ -100,6 +102,15 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
   // The caller of a call with this `authorization`, when it may do
   // `action`; UNAUTHENTICATED or PERMISSION_DENIED otherwise.
   absl::StatusOr<Caller> Allowed(const std::string& authorization, auth::Action action) const;
+
+  // An Append request as the log takes it, once its caller may append: the
+  // actor and writer set from who is calling.
+  struct AppendCall {
+    eventlog::ExpectedRevision expected;
+    std::vector<eventlog::ProposedEvent> events;
+  };
+  absl::StatusOr<AppendCall> ToAppend(const std::string& authorization,
+                                      const v1::AppendRequest& request) const;
 
   // Stream hooks: UNAVAILABLE once shutting down; the registry told at the end.
   rpc::StreamHooks Hooks(std::function<void()> on_cancel);
