@@ -1,6 +1,7 @@
 #include "bench_util.h"
 
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -41,6 +42,13 @@ double Percentile(const std::vector<double>& sorted, double fraction) {
   return sorted[std::min(index, sorted.size() - 1)];
 }
 
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 absl::StatusOr<Measurement> RunTimedOps(int threads, uint64_t max_ops, absl::Duration budget,
                                         const TimedOp& op) {
   using Clock = std::chrono::steady_clock;
@@ -79,10 +87,12 @@ absl::StatusOr<Measurement> RunTimedOps(int threads, uint64_t max_ops, absl::Dur
   workers.reserve(threads);
   for (int thread = 0; thread < threads; ++thread) workers.emplace_back(work, thread);
   const Clock::time_point began = Clock::now();
+  const double cpu_began = ProcessCpuSeconds();
   deadline = absl::Now() + budget;
   start.Notify();
   for (std::thread& worker : workers) worker.join();
   const Clock::time_point ended = Clock::now();
+  const double cpu_used = ProcessCpuSeconds() - cpu_began;
 
   {
     absl::MutexLock lock(&error_mu);
@@ -95,6 +105,7 @@ absl::StatusOr<Measurement> RunTimedOps(int threads, uint64_t max_ops, absl::Dur
   Measurement measurement;
   measurement.events = events.load();
   measurement.seconds = std::chrono::duration<double>(ended - began).count();
+  measurement.cpu_seconds = cpu_used;
   measurement.has_latency = true;
   measurement.p50_ms = Percentile(all, 0.50);
   measurement.p99_ms = Percentile(all, 0.99);

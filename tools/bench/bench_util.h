@@ -26,9 +26,15 @@ struct Measurement {
   bool has_latency = false;
   double p50_ms = 0;
   double p99_ms = 0;
+  // CPU time of the whole process (every thread: in the eventstore bench the
+  // client and the server alike) while it ran; 0 when not taken.
+  double cpu_seconds = 0;
 
   double EventsPerSecond() const { return seconds > 0 ? static_cast<double>(events) / seconds : 0; }
 };
+
+// CPU seconds used by this process so far (user and system, every thread).
+double ProcessCpuSeconds();
 
 // One timed operation: does work item `index` on thread number `thread`
 // (0 to threads - 1) and returns how many events it handled, or the error

@@ -259,6 +259,7 @@ absl::StatusOr<Measurement> RawSingleWrites(rocksdb::DB& db, const Workload& wor
 
 absl::StatusOr<Measurement> RawScan(rocksdb::DB& db, const Workload& workload) {
   const auto began = std::chrono::steady_clock::now();
+  const double cpu_began = ProcessCpuSeconds();
   std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
   uint64_t count = 0;
   uint64_t bytes = 0;
@@ -278,6 +279,7 @@ absl::StatusOr<Measurement> RawScan(rocksdb::DB& db, const Workload& workload) {
   Measurement measurement;
   measurement.events = count;
   measurement.seconds = std::chrono::duration<double>(ended - began).count();
+  measurement.cpu_seconds = ProcessCpuSeconds() - cpu_began;
   return measurement;
 }
 
@@ -325,6 +327,7 @@ absl::StatusOr<Measurement> AppendSinglesConcurrently(const std::vector<EventSto
 // projection rebuilding from scratch does.
 absl::StatusOr<Measurement> Replay(EventStore& store, const Workload& workload) {
   const auto began = std::chrono::steady_clock::now();
+  const double cpu_began = ProcessCpuSeconds();
   ASSIGN_OR_RETURN(const uint64_t head, store.HeadPosition());
   uint64_t from = 1;
   uint64_t count = 0;
@@ -351,6 +354,7 @@ absl::StatusOr<Measurement> Replay(EventStore& store, const Workload& workload) 
   Measurement measurement;
   measurement.events = count;
   measurement.seconds = std::chrono::duration<double>(ended - began).count();
+  measurement.cpu_seconds = ProcessCpuSeconds() - cpu_began;
   return measurement;
 }
 
@@ -957,6 +961,10 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
         json.Add(row.key + "_p50_ms", row.measured->p50_ms);
         json.Add(row.key + "_p99_ms", row.measured->p99_ms);
       }
+      if (row.measured->cpu_seconds > 0 && row.measured->events > 0) {
+        json.Add(row.key + "_cpu_us_per_event",
+                 1e6 * row.measured->cpu_seconds / static_cast<double>(row.measured->events));
+      }
     }
     // The ratio keys of rows with a target are the targets' own keys.
     for (const Row& row : rows) {
@@ -983,8 +991,8 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
       workload.events, workload.mean_raw_value_bytes, kPayloadBytes, workload.streams,
       scratch.path(), workload.singles.size(), absl::ToDoubleSeconds(kSingleEventBudget),
       kConcurrentWriters, kGrpcConnections);
-  Table table({"measurement", "events", "seconds", "events/s", "p50 ms", "p99 ms", "vs baseline",
-               "target", "result"});
+  Table table({"measurement", "events", "seconds", "events/s", "p50 ms", "p99 ms", "cpu us/ev",
+               "vs baseline", "target", "result"});
   for (const Row& row : rows) {
     const Measurement& m = *row.measured;
     std::vector<std::string> target_texts;
@@ -996,6 +1004,9 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
     table.AddRow({absl::StrCat(row.id, " ", row.label), absl::StrCat(m.events),
                   absl::StrFormat("%.2f", m.seconds), absl::StrFormat("%.0f", m.EventsPerSecond()),
                   FormatMs(m, m.p50_ms), FormatMs(m, m.p99_ms),
+                  m.cpu_seconds > 0 && m.events > 0
+                      ? absl::StrFormat("%.1f", 1e6 * m.cpu_seconds / static_cast<double>(m.events))
+                      : "-",
                   row.baseline == nullptr
                       ? "baseline"
                       : absl::StrFormat("%.2fx %s", Ratio(m, *row.baseline), row.baseline_id),

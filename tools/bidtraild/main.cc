@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bidtrail/common/log.h"
@@ -332,6 +333,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
 }
 
 int main(int argc, char** argv) {
+  // Debian's abseil is built with absl::Mutex deadlock detection on: a
+  // lock graph updated at every acquisition, a few percent of the CPU of a
+  // busy server (docs/performance.md). The tests keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(
       "bidtraild: the bidtrail server.\n"
       "  bidtraild --services=all --listen=127.0.0.1:50051 --data_dir=var/data");
