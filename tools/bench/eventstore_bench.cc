@@ -74,7 +74,7 @@ constexpr int kReplayRounds = 3;
 // Targets, as ratios against the raw RocksDB baseline of the same run.
 constexpr double kGrpcBatchedTarget = 0.5;
 constexpr double kGroupCommitTarget = 5;
-constexpr double kGrpcReplayTarget = 0.3;
+constexpr double kGrpcReplayTarget = 0.4;
 constexpr double kInprocessReplayTarget = 0.5;
 constexpr double kInprocessReplayRateTarget = 500000;
 // On JetStream (--log nats://...), against raw JetStream on the same cluster.

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/eventstore/convert.h"
 #include "bidtrail/rpc/status.h"
@@ -108,8 +109,19 @@ absl::StatusOr<eventlog::AppendResult> GrpcEventStore::Append(
   ToProto(expected, &request);
   for (const eventlog::ProposedEvent& event : events) ToProto(event, request.add_events());
   v1::AppendResponse response;
-  RETURN_IF_ERROR(Call(stub_.get(), &v1::EventStoreService::Stub::Append, options_.timeout,
-                       options_.token, request, &response));
+  {
+    grpc::ClientContext context;
+    SetDeadline(&context, options_.timeout);
+    SetToken(&context, options_.token);
+    absl::Notification done;
+    grpc::Status status;
+    stub_->async()->Append(&context, &request, &response, [&](grpc::Status s) {
+      status = std::move(s);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    RETURN_IF_ERROR(rpc::FromGrpcStatus(status));
+  }
   eventlog::AppendResult result;
   result.first_revision = response.first_revision();
   result.last_revision = response.last_revision();

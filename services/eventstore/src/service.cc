@@ -25,8 +25,8 @@ using rpc::ThreadDrivenWriter;
 constexpr uint32_t kDefaultReadCount = 1000;
 // A streamed message carries at most this many events, and stops growing once
 // it holds this many bytes of event data.
-constexpr uint64_t kEventsPerMessage = 1000;
-constexpr uint64_t kBytesPerMessage = uint64_t{1} << 20;
+constexpr uint64_t kEventsPerMessage = 4096;
+constexpr uint64_t kBytesPerMessage = uint64_t{4} << 20;
 
 absl::Status ShuttingDown() {
   return absl::UnavailableError(
