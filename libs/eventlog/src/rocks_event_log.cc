@@ -29,6 +29,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
@@ -206,6 +207,10 @@ absl::StatusOr<Database> OpenDatabase(const RocksEventLog::Options& options, roc
           ? rocksdb::kLZ4Compression
           : rocksdb::kSnappyCompression;
   log_options.compression = compression;
+  // Positions only grow: with one hint for every key (an empty prefix), each
+  // memtable insert starts where the last one ended instead of searching the
+  // skip list from its top.
+  log_options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   rocksdb::ColumnFamilyOptions index_options;
   index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(index_table));
   // Most event id lookups are for ids that are not there (new events): a

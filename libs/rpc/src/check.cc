@@ -19,64 +19,78 @@ constexpr int64_t kMaxTimestampSeconds = 253402300799;
 constexpr int64_t kMaxDurationSeconds = 315576000000;
 constexpr int32_t kMaxNanos = 999999999;
 
-std::string Path(const std::string& prefix, const FieldDescriptor& field, int index) {
-  std::string path = prefix.empty() ? field.name() : absl::StrCat(prefix, ".", field.name());
-  if (index >= 0) absl::StrAppend(&path, "[", index, "]");
-  return path;
-}
+// Where a field is in the request, rendered ("events[3].occurred_at") only
+// for an error message: checking a large request builds no strings.
+struct FieldPath {
+  const FieldPath* parent = nullptr;  // null at the request itself
+  const FieldDescriptor* field = nullptr;
+  int index = -1;  // in a repeated field; -1 otherwise
 
-absl::Status CheckTimestamp(const Message& message, const std::string& path) {
+  std::string ToString() const {
+    if (field == nullptr) return "";
+    std::string path = parent == nullptr ? "" : parent->ToString();
+    if (!path.empty()) path += ".";
+    path += field->name();
+    if (index >= 0) absl::StrAppend(&path, "[", index, "]");
+    return path;
+  }
+};
+
+absl::Status CheckTimestamp(const Message& message, const FieldPath& path) {
   const Reflection& reflection = *message.GetReflection();
   const google::protobuf::Descriptor& type = *message.GetDescriptor();
   const int64_t seconds = reflection.GetInt64(message, type.FindFieldByName("seconds"));
   const int32_t nanos = reflection.GetInt32(message, type.FindFieldByName("nanos"));
   if (nanos < 0 || nanos > kMaxNanos) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ".nanos: ", nanos, "; must be 0 to 999,999,999"));
+        absl::StrCat(path.ToString(), ".nanos: ", nanos, "; must be 0 to 999,999,999"));
   }
   if (seconds < kMinTimestampSeconds || seconds > kMaxTimestampSeconds) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ".seconds: ", seconds, "; must be a time from 0001-01-01 to 9999-12-31 UTC (",
-        kMinTimestampSeconds, " to ", kMaxTimestampSeconds, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path.ToString(), ".seconds: ", seconds,
+                     "; must be a time from 0001-01-01 to 9999-12-31 UTC (", kMinTimestampSeconds,
+                     " to ", kMaxTimestampSeconds, ")"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckDuration(const Message& message, const std::string& path) {
+absl::Status CheckDuration(const Message& message, const FieldPath& path) {
   const Reflection& reflection = *message.GetReflection();
   const google::protobuf::Descriptor& type = *message.GetDescriptor();
   const int64_t seconds = reflection.GetInt64(message, type.FindFieldByName("seconds"));
   const int32_t nanos = reflection.GetInt32(message, type.FindFieldByName("nanos"));
   if (seconds < -kMaxDurationSeconds || seconds > kMaxDurationSeconds) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ".seconds: ", seconds, "; must be within ±315,576,000,000 (10,000 years)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path.ToString(), ".seconds: ", seconds,
+                     "; must be within ±315,576,000,000 (10,000 years)"));
   }
   if (nanos < -kMaxNanos || nanos > kMaxNanos) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ".nanos: ", nanos, "; must be within ±999,999,999"));
+        absl::StrCat(path.ToString(), ".nanos: ", nanos, "; must be within ±999,999,999"));
   }
   if ((seconds > 0 && nanos < 0) || (seconds < 0 && nanos > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": seconds ", seconds, " and nanos ",
-                                                   nanos,
+    return absl::InvalidArgumentError(absl::StrCat(path.ToString(), ": seconds ", seconds,
+                                                   " and nanos ", nanos,
                                                    " have different signs; give both "
                                                    "the same sign"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckText(const std::string& text, const std::string& path) {
+absl::Status CheckText(const std::string& text, const FieldPath& path) {
   for (size_t i = 0; i < text.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": byte ", i, " is a control character (0x", absl::Hex(c, absl::kZeroPad2),
-          "); text may hold tabs and line breaks, no other control characters"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path.ToString(), ": byte ", i, " is a control character (0x",
+                       absl::Hex(c, absl::kZeroPad2),
+                       "); text may hold tabs and line breaks, no other control characters"));
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status Check(const Message& message, const std::string& prefix) {
+absl::Status Check(const Message& message, const FieldPath& prefix) {
   const std::string& type = message.GetDescriptor()->full_name();
   if (type == "google.protobuf.Timestamp") return CheckTimestamp(message, prefix);
   if (type == "google.protobuf.Duration") return CheckDuration(message, prefix);
@@ -92,7 +106,7 @@ absl::Status Check(const Message& message, const std::string& prefix) {
     const bool repeated = field->is_repeated();
     const int count = repeated ? reflection.FieldSize(message, field) : 1;
     for (int i = 0; i < count; ++i) {
-      const std::string path = Path(prefix, *field, repeated ? i : -1);
+      const FieldPath path{&prefix, field, repeated ? i : -1};
       absl::Status status;
       if (message_field) {
         status = Check(repeated ? reflection.GetRepeatedMessage(message, field, i)
@@ -113,6 +127,6 @@ absl::Status Check(const Message& message, const std::string& prefix) {
 
 }  // namespace
 
-absl::Status CheckRequest(const Message& request) { return Check(request, ""); }
+absl::Status CheckRequest(const Message& request) { return Check(request, FieldPath()); }
 
 }  // namespace bidtrail::rpc
