@@ -17,6 +17,7 @@
 #include "absl/synchronization/notification.h"
 #include "bidtrail/auth/testing/events.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
+#include "bidtrail/eventstore/convert.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
 #include "bidtrail/rpc/limits.h"
@@ -258,6 +259,37 @@ TEST_F(EventStoreServiceTest, ReadAllStreamsManyMessagesUpToTheHead) {
   ASSERT_EQ(result.events.size(), 4500u);
   for (size_t i = 0; i < result.events.size(); ++i) ASSERT_EQ(result.events[i].position, i + 2);
   EXPECT_EQ(result.next_position, 4502u);
+
+  // On the wire: a client that does not ask for records (an older one)
+  // gets RecordedEvent messages; one that asks gets the records, the same
+  // events, in fewer bytes to decode.
+  for (const bool records : {false, true}) {
+    SCOPED_TRACE(records ? "records" : "events");
+    v1::ReadAllRequest request;
+    request.set_from_position(10);
+    request.set_max_count(4200);
+    request.mutable_filter()->set_stream_prefix("s-");
+    request.set_records(records);
+    grpc::ClientContext context;
+    auto reader = stub_->ReadAll(&context, request);
+    v1::ReadAllResponse message;
+    std::vector<eventlog::RecordedEvent> events;
+    int messages = 0;
+    while (reader->Read(&message)) {
+      ++messages;
+      EXPECT_EQ(message.records().empty(), !records || message.events_size() > 0);
+      for (const v1::RecordedEvent& event : message.events()) events.push_back(FromProto(event));
+      ASSERT_THAT(eventlog::DecodeRecords(message.records(), false, &events), IsOk());
+    }
+    ASSERT_THAT(rpc::FromGrpcStatus(reader->Finish()), IsOk());
+    EXPECT_GE(messages, 2);  // at most 4,096 events a message
+    ASSERT_EQ(events.size(), 4200u);
+    for (size_t i = 0; i < events.size(); ++i) {
+      ASSERT_EQ(events[i].position, i + 10);
+      ASSERT_EQ(events[i].event_id, Id(i + 10));
+      ASSERT_EQ(events[i].hash.size(), 32u);
+    }
+  }
 }
 
 TEST_F(EventStoreServiceTest, ErrorsCarryTheirCodeAndMessage) {
@@ -272,6 +304,24 @@ TEST_F(EventStoreServiceTest, ErrorsCarryTheirCodeAndMessage) {
   EXPECT_THAT(
       client_->Append("t", ExpectedRevision::Any(), {no_time}),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[0].occurred_at: required")));
+  // Text checks name the field of the event it is in.
+  eventlog::ProposedEvent bell = Event(4);
+  bell.actor =
+      "b\a"
+      "b";
+  EXPECT_THAT(client_->Append("t", ExpectedRevision::Any(), {Event(3), bell}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events[1].actor: byte 1 is a control character (0x07)")));
+  v1::AppendRequest far_future;
+  far_future.set_stream_id("t");
+  far_future.set_expected_kind(v1::EXPECTED_REVISION_KIND_ANY);
+  ToProto(Event(5), far_future.add_events());
+  far_future.mutable_events(0)->mutable_occurred_at()->set_seconds(253402300800);
+  v1::AppendResponse far_response;
+  grpc::ClientContext far_context;
+  const grpc::Status far = stub_->Append(&far_context, far_future, &far_response);
+  EXPECT_EQ(far.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(far.error_message(), HasSubstr("events[0].occurred_at.seconds: 253402300800"));
   EXPECT_THAT(client_->Append("t", ExpectedRevision::Any(), {Event(1), Event(3)}),
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already recorded")));
   eventlog::ReadStreamRequest read;
