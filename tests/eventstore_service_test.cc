@@ -387,6 +387,25 @@ TEST_F(EventStoreServiceTest, SubscriptionCatchesUpThenGoesLive) {
   subscription->Cancel();
   EXPECT_THAT(subscription->Next(),
               StatusIs(absl::StatusCode::kCancelled, "subscription cancelled"));
+
+  // Packed, as a projection asks: the records arrive decoded into packed views.
+  eventlog::SubscribeRequest packed_request;
+  packed_request.packed = true;
+  packed_request.lean = true;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<eventlog::Subscription> packed,
+                       client_->Subscribe(packed_request));
+  uint64_t next = 1;
+  while (next <= 60) {
+    ASSERT_OK_AND_ASSIGN(eventlog::SubscriptionItem item, packed->Next());
+    ASSERT_TRUE(std::holds_alternative<eventlog::EventBatch>(item)) << "at " << next;
+    const eventlog::EventBatch& batch = std::get<eventlog::EventBatch>(item);
+    EXPECT_TRUE(batch.events.empty());
+    for (size_t i = 0; i < batch.packed.size(); ++i, ++next) {
+      ASSERT_EQ(batch.packed[i].position, next);
+      ASSERT_EQ(batch.packed[i].data, absl::StrFormat("payload-%d", next));
+      ASSERT_EQ(batch.packed[i].stream_id, next <= 20 ? "a" : "b");
+    }
+  }
 }
 
 TEST_F(EventStoreServiceTest, ShutdownEndsAnOpenSubscription) {

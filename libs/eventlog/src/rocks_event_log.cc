@@ -688,6 +688,7 @@ class LogSubscription final : public Subscription {
         max_batch_bytes_(request.max_batch_bytes),
         lean_(request.lean),
         packed_(request.packed),
+        records_(request.records),
         cursor_(std::max<uint64_t>(1, request.from_position)) {
     Metrics().subscriptions.Increment();
   }
@@ -711,10 +712,12 @@ class LogSubscription final : public Subscription {
         read.filter = filter_;
         read.lean = lean_;
         read.packed = packed_;
+        read.records = records_;
         ASSIGN_OR_RETURN(ReadAllResult result, log_->ReadAll(read));
         cursor_ = result.next_position;
-        if (!result.events.empty() || !result.packed.empty()) {
-          return EventBatch{std::move(result.events), std::move(result.packed), cursor_};
+        if (!result.events.empty() || !result.packed.empty() || !result.records.empty()) {
+          return EventBatch{std::move(result.events), std::move(result.packed),
+                            std::move(result.records), cursor_};
         }
         continue;
       }
@@ -740,6 +743,7 @@ class LogSubscription final : public Subscription {
   const uint64_t max_batch_bytes_;
   const bool lean_;
   const bool packed_;
+  const bool records_;
   std::atomic<bool> cancelled_{false};
   // Used by the one thread calling Next().
   uint64_t cursor_;

@@ -807,6 +807,27 @@ TEST_P(LogContractTest, RecordReadsDecodeToTheSameEvents) {
       EXPECT_EQ(packed[i].position, plain.events[i].position);
     }
   }
+  // A subscription delivers records alike, then catches up.
+  SubscribeRequest subscribe_request;
+  subscribe_request.records = true;
+  subscribe_request.max_batch = 4;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Subscription> subscription,
+                       log_->Subscribe(subscribe_request));
+  ASSERT_OK_AND_ASSIGN(ReadAllResult everything, log_->ReadAll(ReadAllRequest()));
+  size_t delivered = 0;
+  while (delivered < everything.events.size()) {
+    ASSERT_OK_AND_ASSIGN(SubscriptionItem item, subscription->Next());
+    ASSERT_TRUE(std::holds_alternative<EventBatch>(item));
+    EventBatch batch = std::move(std::get<EventBatch>(item));
+    EXPECT_TRUE(batch.events.empty());
+    std::vector<RecordedEvent> decoded;
+    ASSERT_THAT(DecodeRecords(batch.records, false, &decoded), IsOk());
+    ASSERT_FALSE(decoded.empty());
+    for (const RecordedEvent& event : decoded) expect_same(event, everything.events[delivered++]);
+  }
+  ASSERT_OK_AND_ASSIGN(SubscriptionItem caught_up, subscription->Next());
+  EXPECT_TRUE(std::holds_alternative<CaughtUp>(caught_up));
+
   // Nothing read: no bytes; bytes that are not records: DATA_LOSS.
   ReadAllRequest past;
   past.from_position = Head() + 1;

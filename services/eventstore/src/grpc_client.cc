@@ -39,9 +39,13 @@ absl::Status Call(v1::EventStoreService::Stub* stub,
 
 class GrpcSubscription final : public eventlog::Subscription {
  public:
+  // `lean` and `packed`: as eventlog::SubscribeRequest asked (the server
+  // sends records, decoded here as the caller wants them).
   GrpcSubscription(v1::EventStoreService::Stub* stub, const v1::SubscribeRequest& request,
-                   const std::string& token)
-      : reader_((SetToken(&context_, token), stub->Subscribe(&context_, request))) {}
+                   const std::string& token, bool lean, bool packed)
+      : lean_(lean),
+        packed_(packed),
+        reader_((SetToken(&context_, token), stub->Subscribe(&context_, request))) {}
 
   ~GrpcSubscription() override {
     if (finished_) return;
@@ -67,9 +71,20 @@ class GrpcSubscription final : public eventlog::Subscription {
       return eventlog::SubscriptionItem(eventlog::CaughtUp{message.caught_up().head_position()});
     }
     eventlog::EventBatch batch;
-    batch.events.reserve(message.events().events_size());
+    // A server answers in records (as asked) or, when it cannot, in events.
+    const std::string& records = message.events().records();
+    const absl::Status decoded = packed_ ? eventlog::DecodeRecords(records, &batch.packed)
+                                         : eventlog::DecodeRecords(records, lean_, &batch.events);
+    if (!decoded.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "Subscribe: the server sent records that do not decode (", decoded.message(), ")"));
+    }
     for (v1::RecordedEvent& event : *message.mutable_events()->mutable_events()) {
-      batch.events.push_back(FromProto(std::move(event)));
+      if (packed_) {
+        batch.packed.Add(eventlog::ViewOf(FromProto(event)));
+      } else {
+        batch.events.push_back(FromProto(std::move(event)));
+      }
     }
     batch.next_position = message.events().next_position();
     return eventlog::SubscriptionItem(std::move(batch));
@@ -81,6 +96,8 @@ class GrpcSubscription final : public eventlog::Subscription {
   }
 
  private:
+  const bool lean_;
+  const bool packed_;
   grpc::ClientContext context_;
   std::atomic<bool> cancelled_{false};
   std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader_;
@@ -226,8 +243,9 @@ absl::StatusOr<std::unique_ptr<eventlog::Subscription>> GrpcEventStore::Subscrib
   v1::SubscribeRequest wire;
   wire.set_from_position(request.from_position);
   ToProto(request.filter, wire.mutable_filter());
+  wire.set_records(true);
   return std::unique_ptr<eventlog::Subscription>(
-      new GrpcSubscription(stub_.get(), wire, options_.token));
+      new GrpcSubscription(stub_.get(), wire, options_.token, request.lean, request.packed));
 }
 
 absl::StatusOr<eventlog::VerifyResult> GrpcEventStore::Verify() {

@@ -319,6 +319,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscrib
   subscribe.filter = FromProto(request->filter());
   subscribe.max_batch = kEventsPerMessage;
   subscribe.max_batch_bytes = kBytesPerMessage;
+  subscribe.records = request->records();
   absl::StatusOr<std::unique_ptr<eventlog::Subscription>> opened = store_->Subscribe(subscribe);
   if (!opened.ok()) {
     streams_.Close();
@@ -345,6 +346,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreGrpcService::Subscrib
       message.mutable_caught_up()->set_head_position(caught_up->head_position);
     } else {
       auto& batch = std::get<eventlog::EventBatch>(item);
+      if (!batch.records.empty()) message.mutable_events()->set_records(std::move(batch.records));
       for (eventlog::RecordedEvent& event : batch.events) {
         ToProto(std::move(event), message.mutable_events()->add_events());
       }

@@ -297,6 +297,7 @@ struct VerifyResult {
 struct EventBatch {
   std::vector<RecordedEvent> events;
   PackedEvents packed;         // instead of `events`, as SubscribeRequest::packed
+  std::string records;         // instead of `events`, as SubscribeRequest::records
   uint64_t next_position = 1;  // resume from here (filtered-out events included)
 };
 struct CaughtUp {
@@ -327,9 +328,10 @@ struct SubscribeRequest {
   // Largest batch delivered at once, in events and in bytes of event data.
   uint32_t max_batch = 512;
   uint64_t max_batch_bytes = uint64_t{1} << 20;
-  // As ReadAllRequest::lean and ReadAllRequest::packed.
+  // As ReadAllRequest::lean, ReadAllRequest::packed and ReadAllRequest::records.
   bool lean = false;
   bool packed = false;
+  bool records = false;
 };
 
 class EventStore {
