@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -194,6 +196,51 @@ TEST_F(ProjectionsTest, RebuiltEqualsIncrementalByteForByte) {
   ASSERT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(10)));
   ASSERT_OK_AND_ASSIGN(auto later, engine_->GetTender("T-5"));
   EXPECT_TRUE(later.has_value());
+}
+
+// Each buyer's competitions as the per-buyer index finds them (a tender's
+// incumbent) are those a pass over every competition finds, whether the
+// engine followed the log, reopened its stored models or rebuilt them.
+void ExpectBuyerIndexMatches(projection::ProjectionEngine& engine) {
+  std::shared_ptr<const analytics::CompetitionSet> all = engine.Competitions();
+  absl::flat_hash_map<analytics::Symbol, std::set<std::string>> expected;
+  for (const analytics::Competition* competition : *all) {
+    expected[competition->buyer_id].insert(competition->tender_id);
+  }
+  ASSERT_FALSE(expected.empty());
+  absl::flat_hash_set<analytics::Symbol> every_buyer;
+  for (const auto& [buyer, tenders] : expected) {
+    every_buyer.insert(buyer);
+    std::set<std::string> found;
+    const std::shared_ptr<const analytics::CompetitionSet> of_buyer =
+        engine.CompetitionsOfBuyers({buyer});
+    for (const analytics::Competition* competition : *of_buyer) {
+      found.insert(competition->tender_id);
+    }
+    EXPECT_EQ(found, tenders) << "buyer " << buyer.text();
+  }
+  // Every buyer at once: every competition, each tender once.
+  EXPECT_EQ(engine.CompetitionsOfBuyers(every_buyer)->size(), all->size());
+}
+
+TEST_F(ProjectionsTest, TheBuyerIndexFindsWhatAFullPassFinds) {
+  OpenEngine();
+  engine_->Start();
+  RecordHistory();
+  v1::TenderEvent other_buyer = Discovered();
+  other_buyer.mutable_tender_discovered()->mutable_buyer()->set_id("BUYER-2");
+  Record("T-9", other_buyer);
+  ASSERT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(10)));
+  ExpectBuyerIndexMatches(*engine_);
+  const std::optional<analytics::Symbol> second = analytics::Symbol::Find("BUYER-2");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(engine_->CompetitionsOfBuyers({*second})->size(), 1u);
+  engine_.reset();
+  OpenEngine();  // from the stored models
+  ExpectBuyerIndexMatches(*engine_);
+  CatchUp();
+  ASSERT_TRUE(engine_->Rebuild([](uint64_t, uint64_t) {}).ok());
+  ExpectBuyerIndexMatches(*engine_);
 }
 
 // Voided entries: the runner folds the tender again from the log, and the

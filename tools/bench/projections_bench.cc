@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <random>
@@ -18,10 +19,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench_util.h"
@@ -73,10 +76,13 @@ constexpr int kLiveTenders = 5000;
 constexpr absl::Duration kLiveCatchUpTimeout = absl::Seconds(60);
 
 // Targets.
+// Issue #18: at least 0.35 at 100,000 tenders and more, 0.3 below.
 constexpr double kRebuildVsRawScanTarget = 0.3;
+constexpr double kRebuildVsRawScanTargetLarge = 0.35;
+constexpr int kLargeHistoryTenders = 100000;
 constexpr double kTimelineP99TargetMs = 5;
 constexpr double kDeadlinesP99TargetMs = 5;
-constexpr double kWinLossCompetitorP99TargetMs = 50;
+constexpr double kWinLossCompetitorP99TargetMs = 25;
 constexpr double kLiveLagP99TargetMs = 100;
 
 constexpr char kOwnPartyId[] = "us";
@@ -104,6 +110,9 @@ constexpr char kUsage[] =
     "     engine follows (rounds 2 to R come after it and fold these events too);\n"
     "     each event's lag is from its append returning to the engine's checkpoint\n"
     "     reaching it\n"
+    "  5  memory and disk: resident memory when the first rebuild starts and its\n"
+    "     peak during it (rebuild_peak_rss_mb); the log's and the read models'\n"
+    "     size on disk after it\n"
     "\n"
     "  --tenders N  tenders in the history (default 100000: about 1.9 million events)\n"
     "  --seed S     the history's seed (default 1)\n"
@@ -138,7 +147,52 @@ struct Results {
   uint64_t competitor_groups = 0;
   Measurement live;  // p50/p99 are the lags
   double live_lag_max_ms = 0;
+  // Resident memory of the process: when the first rebuild started (what the
+  // load and the open log left), and its peak from then to the end of that
+  // rebuild (VmHWM, reset at its start). 0 when /proc cannot tell.
+  double rebuild_start_rss_mb = 0;
+  double rebuild_peak_rss_mb = 0;
+  // On disk after the first rebuild: the log's folder and the read models'.
+  uint64_t log_bytes = 0;
+  uint64_t read_model_bytes = 0;
 };
+
+// A field of /proc/self/status in MiB ("VmRSS", "VmHWM"); 0 when missing.
+double ProcStatusMb(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) != 0) continue;
+    double kb = 0;
+    if (absl::SimpleAtod(absl::StripAsciiWhitespace(absl::StripSuffix(
+                             absl::string_view(line).substr(field.size() + 1), "kB")),
+                         &kb)) {
+      return kb / 1024;
+    }
+  }
+  return 0;
+}
+
+// Sets the process's peak resident memory (VmHWM) to its current size.
+void ResetPeakRss() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+}
+
+// Bytes of the files under `path`.
+uint64_t FolderBytes(const std::string& path) {
+  uint64_t bytes = 0;
+  std::error_code error;
+  for (auto it = std::filesystem::recursive_directory_iterator(path, error);
+       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+    std::error_code size_error;
+    if (it->is_regular_file(size_error)) {
+      const uintmax_t size = it->file_size(size_error);
+      if (!size_error) bytes += size;
+    }
+  }
+  return bytes;
+}
 
 // Progress for a person watching; nothing when stderr is a file or a pipe.
 void Progress(const std::string& what) {
@@ -501,6 +555,10 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Config& config, Results
     ASSIGN_OR_RETURN(
         engine, projection::ProjectionEngine::Open(log.get(), std::move(models), engine_options));
     Progress(absl::StrCat("2 projection rebuild of ", head, " events (round ", round, ")"));
+    if (round == 1) {
+      results->rebuild_start_rss_mb = ProcStatusMb("VmRSS");
+      ResetPeakRss();
+    }
     const Clock::time_point began = Clock::now();
     engine->Start();
     if (!engine->WaitForPosition(head, kRebuildTimeout)) {
@@ -509,6 +567,11 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Config& config, Results
           absl::FormatDuration(kRebuildTimeout), "; it is at ", engine->Status().checkpoint));
     }
     const double seconds = Seconds(began, Clock::now());
+    if (round == 1) {
+      results->rebuild_peak_rss_mb = ProcStatusMb("VmHWM");
+      results->log_bytes = FolderBytes(log_path);
+      results->read_model_bytes = FolderBytes(store_options.path);
+    }
     results->rebuild_rounds.push_back(absl::StrFormat("%.3f", seconds));
     if (results->rebuild.events == 0 ||
         static_cast<double>(head) / seconds > results->rebuild.EventsPerSecond()) {
@@ -557,7 +620,9 @@ void Report(const Config& config, const ScratchDir& scratch, const Results& r,
   const double raw_rate = r.raw_scan.EventsPerSecond();
   const double rebuild_ratio = raw_rate > 0 ? r.rebuild.EventsPerSecond() / raw_rate : 0;
   const std::vector<Target> targets = {
-      {"rebuild_vs_raw_scan", rebuild_ratio, kRebuildVsRawScanTarget, true},
+      {"rebuild_vs_raw_scan", rebuild_ratio,
+       r.tenders >= kLargeHistoryTenders ? kRebuildVsRawScanTargetLarge : kRebuildVsRawScanTarget,
+       true},
       {"timeline_p99_ms", r.timeline.p99_ms, kTimelineP99TargetMs, false},
       {"deadlines_p99_ms", r.deadlines.p99_ms, kDeadlinesP99TargetMs, false},
       {"winloss_competitor_p99_ms", r.winloss_competitor.p99_ms, kWinLossCompetitorP99TargetMs,
@@ -599,6 +664,10 @@ void Report(const Config& config, const ScratchDir& scratch, const Results& r,
     add("live", r.live);
     json.Add("live_lag_p50_ms", r.live.p50_ms);
     json.Add("live_lag_max_ms", r.live_lag_max_ms);
+    json.Add("rebuild_start_rss_mb", r.rebuild_start_rss_mb);
+    json.Add("rebuild_peak_rss_mb", r.rebuild_peak_rss_mb);
+    json.Add("log_bytes", r.log_bytes);
+    json.Add("read_model_bytes", r.read_model_bytes);
     json.Add("targets_missed", missed);
     json.Add("total_seconds", total_seconds);
     absl::PrintF("%s\n", json.ToString().c_str());
@@ -633,6 +702,11 @@ void Report(const Config& config, const ScratchDir& scratch, const Results& r,
       &targets[4]);
   absl::PrintF("%s\n", table.ToString().c_str());
   absl::PrintF("rebuild rounds (s): %s\n", absl::StrJoin(r.rebuild_rounds, " "));
+  absl::PrintF(
+      "memory: %.0f MiB resident when the first rebuild started, peak %.0f MiB during it\n"
+      "on disk: log %.1f MiB, read models %.1f MiB\n",
+      r.rebuild_start_rss_mb, r.rebuild_peak_rss_mb, static_cast<double>(r.log_bytes) / (1 << 20),
+      static_cast<double>(r.read_model_bytes) / (1 << 20));
   absl::PrintF("targets: %d of %d met%s%s\n", targets.size() - missed.size(), targets.size(),
                missed.empty() ? "" : "; missed: ", absl::StrJoin(missed, ", "));
   absl::PrintF("total time: %.1f s\n", total_seconds);

@@ -281,6 +281,26 @@ class Engine final : public ProjectionEngine {
     return generation.snapshot;
   }
 
+  std::shared_ptr<const analytics::CompetitionSet> CompetitionsOfBuyers(
+      const absl::flat_hash_set<analytics::Symbol>& buyers) override {
+    const std::shared_ptr<Live> active = Active();
+    Generation& generation = active->generation;
+    auto set = std::make_shared<analytics::CompetitionSet>();
+    absl::MutexLock lock(&generation.mu);
+    // A tender with lots of two of these buyers counts once.
+    absl::flat_hash_set<std::string> tenders;
+    for (const analytics::Symbol& buyer : buyers) {
+      auto found = generation.buyer_tenders.find(buyer);
+      if (found == generation.buyer_tenders.end()) continue;
+      tenders.insert(found->second.begin(), found->second.end());
+    }
+    for (const std::string& tender_id : tenders) {
+      auto list = generation.competitions.find(tender_id);
+      if (list != generation.competitions.end() && list->second != nullptr) set->Add(list->second);
+    }
+    return set;
+  }
+
   absl::Status Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) override {
     std::shared_ptr<Live> old;
     std::shared_ptr<Live> fresh;
@@ -476,7 +496,11 @@ class Engine final : public ProjectionEngine {
     }));
     RETURN_IF_ERROR(corrupt);
     absl::MutexLock lock(&generation->mu);
-    generation->competitions = std::move(competitions);
+    generation->competitions.clear();
+    generation->buyer_tenders.clear();
+    for (auto& [tender_id, list] : competitions) {
+      generation->SetCompetitions(tender_id, std::move(list));
+    }
     generation->snapshot = nullptr;
     return absl::OkStatus();
   }

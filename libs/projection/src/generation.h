@@ -13,6 +13,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "bidtrail/analytics/competition.h"
 #include "keys.h"
@@ -35,8 +36,38 @@ struct Generation {
   absl::Mutex mu;
   // Each tender's competitions, as of the last write.
   absl::flat_hash_map<std::string, CompetitionList> competitions ABSL_GUARDED_BY(mu);
+  // The tenders with competitions of each buyer: a query about a few buyers
+  // (a tender's incumbent) reads theirs instead of every competition.
+  absl::flat_hash_map<analytics::Symbol, absl::flat_hash_set<std::string>> buyer_tenders
+      ABSL_GUARDED_BY(mu);
   // All of them as one set, made on demand; null after a write changed any.
   std::shared_ptr<const analytics::CompetitionSet> snapshot ABSL_GUARDED_BY(mu);
+
+  // Sets a tender's competitions (an empty list removes them), keeping
+  // buyer_tenders and dropping the snapshot.
+  void SetCompetitions(const std::string& tender_id, CompetitionList list)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    auto found = competitions.find(tender_id);
+    if (found != competitions.end() && found->second != nullptr) {
+      for (const analytics::Competition& competition : *found->second) {
+        auto buyer = buyer_tenders.find(competition.buyer_id);
+        if (buyer == buyer_tenders.end()) continue;
+        buyer->second.erase(tender_id);
+        if (buyer->second.empty()) buyer_tenders.erase(buyer);
+      }
+    }
+    if (list != nullptr) {
+      for (const analytics::Competition& competition : *list) {
+        buyer_tenders[competition.buyer_id].insert(tender_id);
+      }
+    }
+    if (found != competitions.end()) {
+      found->second = std::move(list);
+    } else {
+      competitions.emplace(tender_id, std::move(list));
+    }
+    snapshot = nullptr;
+  }
 };
 
 }  // namespace bidtrail::projection

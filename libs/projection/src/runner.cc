@@ -436,9 +436,8 @@ void Runner::Publish(PendingWrite& write) {
   {
     absl::MutexLock lock(&generation_->mu);
     for (auto& [tender_id, list] : write.competitions) {
-      generation_->competitions[tender_id] = std::move(list);
+      generation_->SetCompetitions(tender_id, std::move(list));
     }
-    if (!write.competitions.empty()) generation_->snapshot = nullptr;
   }
   generation_->unknown = write.unknown;
   generation_->checkpoint = write.checkpoint;

@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -151,6 +152,11 @@ class ProjectionEngine {
 
   // Every competition of the active generation, as of the last write.
   virtual std::shared_ptr<const analytics::CompetitionSet> Competitions() = 0;
+  // The competitions of the tenders of these buyers (every competition of
+  // such a tender, other buyers' lots included), as of the last write:
+  // without a pass over all of them.
+  virtual std::shared_ptr<const analytics::CompetitionSet> CompetitionsOfBuyers(
+      const absl::flat_hash_set<analytics::Symbol>& buyers) = 0;
 
   // Rebuilds every read model from position 1 while queries keep answering;
   // calls `progress(position, head)` now and then; returns once the rebuilt
