@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -19,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "bidtrail/analytics/signals.h"
 #include "bidtrail/api/message_json.h"
 #include "bidtrail/auth/authenticator.h"
 #include "bidtrail/auth/testing/events.h"
@@ -198,49 +200,74 @@ TEST_F(ProjectionsTest, RebuiltEqualsIncrementalByteForByte) {
   EXPECT_TRUE(later.has_value());
 }
 
-// Each buyer's competitions as the per-buyer index finds them (a tender's
+// Each buyer's latest awards as the per-buyer index finds them (a tender's
 // incumbent) are those a pass over every competition finds, whether the
-// engine followed the log, reopened its stored models or rebuilt them.
-void ExpectBuyerIndexMatches(projection::ProjectionEngine& engine) {
+// engine followed the log, reopened its stored models or rebuilt them; so
+// are the incumbents computed from them.
+void ExpectBuyerIndexMatches(projection::ProjectionEngine& engine, size_t per_buyer) {
   std::shared_ptr<const analytics::CompetitionSet> all = engine.Competitions();
-  absl::flat_hash_map<analytics::Symbol, std::set<std::string>> expected;
+  using Key = std::tuple<absl::Time, std::string, std::string>;
+  absl::flat_hash_map<analytics::Symbol, std::vector<Key>> expected;
   for (const analytics::Competition* competition : *all) {
-    expected[competition->buyer_id].insert(competition->tender_id);
+    if (competition->status != analytics::Competition::Status::kDecided) continue;
+    expected[competition->buyer_id].emplace_back(competition->award_at, competition->tender_id,
+                                                 competition->lot_id);
   }
   ASSERT_FALSE(expected.empty());
   absl::flat_hash_set<analytics::Symbol> every_buyer;
-  for (const auto& [buyer, tenders] : expected) {
+  size_t total = 0;
+  for (auto& [buyer, keys] : expected) {
     every_buyer.insert(buyer);
-    std::set<std::string> found;
-    const std::shared_ptr<const analytics::CompetitionSet> of_buyer =
-        engine.CompetitionsOfBuyers({buyer});
-    for (const analytics::Competition* competition : *of_buyer) {
-      found.insert(competition->tender_id);
+    std::sort(keys.begin(), keys.end(), std::greater<Key>());
+    if (keys.size() > per_buyer) keys.resize(per_buyer);
+    total += keys.size();
+    const std::shared_ptr<const analytics::CompetitionSet> latest =
+        engine.LatestAwards({buyer}, per_buyer);
+    std::vector<Key> found;
+    for (const analytics::Competition* competition : *latest) {
+      found.emplace_back(competition->award_at, competition->tender_id, competition->lot_id);
     }
-    EXPECT_EQ(found, tenders) << "buyer " << buyer.text();
+    EXPECT_EQ(found, keys) << "buyer " << buyer.text();
+    const absl::flat_hash_set<analytics::Symbol> only = {buyer};
+    auto from_all = analytics::Incumbents(*all, analytics::Source::kAll, &only, kUs);
+    auto from_latest = analytics::Incumbents(*latest, analytics::Source::kAll, &only, kUs);
+    ASSERT_EQ(from_all.size(), from_latest.size());
+    for (const auto& [who, record] : from_all) {
+      EXPECT_EQ(from_latest.at(who).SerializeAsString(), record.SerializeAsString());
+    }
   }
-  // Every buyer at once: every competition, each tender once.
-  EXPECT_EQ(engine.CompetitionsOfBuyers(every_buyer)->size(), all->size());
+  EXPECT_EQ(engine.LatestAwards(every_buyer, per_buyer)->size(), total);
 }
 
 TEST_F(ProjectionsTest, TheBuyerIndexFindsWhatAFullPassFinds) {
   OpenEngine();
   engine_->Start();
   RecordHistory();
-  v1::TenderEvent other_buyer = Discovered();
-  other_buyer.mutable_tender_discovered()->mutable_buyer()->set_id("BUYER-2");
-  Record("T-9", other_buyer);
+  // A second buyer, with two awards of its own.
+  for (const char* tender : {"T-8", "T-9"}) {
+    v1::TenderEvent other_buyer = Discovered();
+    other_buyer.mutable_tender_discovered()->mutable_buyer()->set_id("BUYER-2");
+    Record(tender, other_buyer);
+    Record(tender, Document(Day(5)));
+    Record(tender, Bid("C-2", "700.00", Day(19)));
+    Record(tender, Award("A2", "C-2", "700.00", Day(std::string(tender) == "T-8" ? 30 : 31)));
+  }
   ASSERT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(10)));
-  ExpectBuyerIndexMatches(*engine_);
+  for (size_t per_buyer : {1, 2, 10}) ExpectBuyerIndexMatches(*engine_, per_buyer);
   const std::optional<analytics::Symbol> second = analytics::Symbol::Find("BUYER-2");
   ASSERT_TRUE(second.has_value());
-  EXPECT_EQ(engine_->CompetitionsOfBuyers({*second})->size(), 1u);
+  EXPECT_EQ(engine_->LatestAwards({*second}, 10)->size(), 2u);
+  // A cancelled award leaves the index.
+  Record("T-9", AwardCancelled("A2", Day(32)));
+  ASSERT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(10)));
+  EXPECT_EQ(engine_->LatestAwards({*second}, 10)->size(), 1u);
+  ExpectBuyerIndexMatches(*engine_, 10);
   engine_.reset();
   OpenEngine();  // from the stored models
-  ExpectBuyerIndexMatches(*engine_);
+  ExpectBuyerIndexMatches(*engine_, 10);
   CatchUp();
   ASSERT_TRUE(engine_->Rebuild([](uint64_t, uint64_t) {}).ok());
-  ExpectBuyerIndexMatches(*engine_);
+  ExpectBuyerIndexMatches(*engine_, 10);
 }
 
 // Voided entries: the runner folds the tender again from the log, and the

@@ -111,8 +111,8 @@ constexpr char kUsage[] =
     "     each event's lag is from its append returning to the engine's checkpoint\n"
     "     reaching it\n"
     "  5  memory and disk: resident memory when the first rebuild starts and its\n"
-    "     peak during it (rebuild_peak_rss_mb); the log's and the read models'\n"
-    "     size on disk after it\n"
+    "     peak during it (rebuild_peak_rss_mb); the log's and the last round's\n"
+    "     read models' size on disk at the end, closed\n"
     "\n"
     "  --tenders N  tenders in the history (default 100000: about 1.9 million events)\n"
     "  --seed S     the history's seed (default 1)\n"
@@ -152,7 +152,8 @@ struct Results {
   // rebuild (VmHWM, reset at its start). 0 when /proc cannot tell.
   double rebuild_start_rss_mb = 0;
   double rebuild_peak_rss_mb = 0;
-  // On disk after the first rebuild: the log's folder and the read models'.
+  // On disk at the end, closed: the log's folder and the last rebuild's read
+  // models'.
   uint64_t log_bytes = 0;
   uint64_t read_model_bytes = 0;
 };
@@ -569,8 +570,6 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Config& config, Results
     const double seconds = Seconds(began, Clock::now());
     if (round == 1) {
       results->rebuild_peak_rss_mb = ProcStatusMb("VmHWM");
-      results->log_bytes = FolderBytes(log_path);
-      results->read_model_bytes = FolderBytes(store_options.path);
     }
     results->rebuild_rounds.push_back(absl::StrFormat("%.3f", seconds));
     if (results->rebuild.events == 0 ||
@@ -597,6 +596,12 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Config& config, Results
     RETURN_IF_ERROR(rebuild(round, later_head));
   }
   engine.reset();  // stops its runner before the log closes
+  // Closed, so that what the store held in memory (its writes skip the WAL)
+  // is in its files: the last round's read models, and the log.
+  log.reset();
+  results->log_bytes = FolderBytes(log_path);
+  results->read_model_bytes =
+      FolderBytes(scratch.Sub(absl::StrCat("projections-", config.rebuild_rounds)));
   return absl::OkStatus();
 }
 

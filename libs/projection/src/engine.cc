@@ -281,22 +281,20 @@ class Engine final : public ProjectionEngine {
     return generation.snapshot;
   }
 
-  std::shared_ptr<const analytics::CompetitionSet> CompetitionsOfBuyers(
-      const absl::flat_hash_set<analytics::Symbol>& buyers) override {
+  std::shared_ptr<const analytics::CompetitionSet> LatestAwards(
+      const absl::flat_hash_set<analytics::Symbol>& buyers, size_t per_buyer) override {
     const std::shared_ptr<Live> active = Active();
     Generation& generation = active->generation;
     auto set = std::make_shared<analytics::CompetitionSet>();
     absl::MutexLock lock(&generation.mu);
-    // A tender with lots of two of these buyers counts once.
-    absl::flat_hash_set<std::string> tenders;
     for (const analytics::Symbol& buyer : buyers) {
-      auto found = generation.buyer_tenders.find(buyer);
-      if (found == generation.buyer_tenders.end()) continue;
-      tenders.insert(found->second.begin(), found->second.end());
-    }
-    for (const std::string& tender_id : tenders) {
-      auto list = generation.competitions.find(tender_id);
-      if (list != generation.competitions.end() && list->second != nullptr) set->Add(list->second);
+      auto found = generation.buyer_awards.find(buyer);
+      if (found == generation.buyer_awards.end()) continue;
+      size_t taken = 0;
+      for (auto it = found->second.begin(); it != found->second.end() && taken < per_buyer;
+           ++it, ++taken) {
+        set->AddOne(it->second.list, it->second.competition);
+      }
     }
     return set;
   }
@@ -497,7 +495,7 @@ class Engine final : public ProjectionEngine {
     RETURN_IF_ERROR(corrupt);
     absl::MutexLock lock(&generation->mu);
     generation->competitions.clear();
-    generation->buyer_tenders.clear();
+    generation->buyer_awards.clear();
     for (auto& [tender_id, list] : competitions) {
       generation->SetCompetitions(tender_id, std::move(list));
     }

@@ -7,14 +7,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "bidtrail/analytics/competition.h"
 #include "keys.h"
 
@@ -36,29 +37,50 @@ struct Generation {
   absl::Mutex mu;
   // Each tender's competitions, as of the last write.
   absl::flat_hash_map<std::string, CompetitionList> competitions ABSL_GUARDED_BY(mu);
-  // The tenders with competitions of each buyer: a query about a few buyers
-  // (a tender's incumbent) reads theirs instead of every competition.
-  absl::flat_hash_map<analytics::Symbol, absl::flat_hash_set<std::string>> buyer_tenders
+  // Each buyer's decided competitions, latest award first (as
+  // analytics::Incumbents orders them): a tender's incumbent reads its
+  // buyer's last few instead of passing over every competition.
+  struct AwardKey {
+    absl::Time award_at;
+    std::string tender_id;
+    std::string lot_id;
+  };
+  struct LatestFirst {
+    bool operator()(const AwardKey& a, const AwardKey& b) const {
+      if (a.award_at != b.award_at) return a.award_at > b.award_at;
+      if (a.tender_id != b.tender_id) return a.tender_id > b.tender_id;
+      return a.lot_id > b.lot_id;
+    }
+  };
+  struct Award {
+    CompetitionList list;  // keeps `competition` alive
+    const analytics::Competition* competition;
+  };
+  absl::flat_hash_map<analytics::Symbol, std::map<AwardKey, Award, LatestFirst>> buyer_awards
       ABSL_GUARDED_BY(mu);
   // All of them as one set, made on demand; null after a write changed any.
   std::shared_ptr<const analytics::CompetitionSet> snapshot ABSL_GUARDED_BY(mu);
 
-  // Sets a tender's competitions (an empty list removes them), keeping
-  // buyer_tenders and dropping the snapshot.
+  // Sets a tender's competitions (null removes them), keeping buyer_awards
+  // and dropping the snapshot.
   void SetCompetitions(const std::string& tender_id, CompetitionList list)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto found = competitions.find(tender_id);
     if (found != competitions.end() && found->second != nullptr) {
       for (const analytics::Competition& competition : *found->second) {
-        auto buyer = buyer_tenders.find(competition.buyer_id);
-        if (buyer == buyer_tenders.end()) continue;
-        buyer->second.erase(tender_id);
-        if (buyer->second.empty()) buyer_tenders.erase(buyer);
+        if (competition.status != analytics::Competition::Status::kDecided) continue;
+        auto buyer = buyer_awards.find(competition.buyer_id);
+        if (buyer == buyer_awards.end()) continue;
+        buyer->second.erase(AwardKey{competition.award_at, tender_id, competition.lot_id});
+        if (buyer->second.empty()) buyer_awards.erase(buyer);
       }
     }
     if (list != nullptr) {
       for (const analytics::Competition& competition : *list) {
-        buyer_tenders[competition.buyer_id].insert(tender_id);
+        if (competition.status != analytics::Competition::Status::kDecided) continue;
+        buyer_awards[competition.buyer_id].insert_or_assign(
+            AwardKey{competition.award_at, tender_id, competition.lot_id},
+            Award{list, &competition});
       }
     }
     if (found != competitions.end()) {

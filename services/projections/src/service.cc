@@ -341,8 +341,8 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerConte
                 analytics::Symbol::Find(state.details.buyer().id())) {
           const absl::flat_hash_set<analytics::Symbol> only = {*buyer};
           auto incumbents =
-              analytics::Incumbents(*engine_->CompetitionsOfBuyers(only), analytics::Source::kAll,
-                                    &only, options_.own_party_id);
+              analytics::Incumbents(*engine_->LatestAwards(only, analytics::kIncumbentAwards),
+                                    analytics::Source::kAll, &only, options_.own_party_id);
           if (auto found = incumbents.find(*buyer); found != incumbents.end()) {
             *response->mutable_incumbent() = std::move(found->second);
           }
@@ -432,8 +432,8 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
         }
         if (!buyers.empty()) {
           const auto incumbents =
-              analytics::Incumbents(*engine_->CompetitionsOfBuyers(buyers), analytics::Source::kAll,
-                                    &buyers, options_.own_party_id);
+              analytics::Incumbents(*engine_->LatestAwards(buyers, analytics::kIncumbentAwards),
+                                    analytics::Source::kAll, &buyers, options_.own_party_id);
           for (v1::DeadlineItem& item : *response->mutable_deadlines()) {
             auto buyer = analytics::Symbol::Find(item.buyer().id());
             if (!buyer) continue;

@@ -109,6 +109,11 @@ class CompetitionSet {
     for (const Competition& competition : *list) items_.push_back(&competition);
     owners_.push_back(std::move(list));
   }
+  // One competition of `list` (which it keeps alive).
+  void AddOne(std::shared_ptr<const std::vector<Competition>> list, const Competition* one) {
+    items_.push_back(one);
+    owners_.push_back(std::move(list));
+  }
   std::vector<const Competition*>::const_iterator begin() const { return items_.begin(); }
   std::vector<const Competition*>::const_iterator end() const { return items_.end(); }
   size_t size() const { return items_.size(); }

@@ -152,11 +152,11 @@ class ProjectionEngine {
 
   // Every competition of the active generation, as of the last write.
   virtual std::shared_ptr<const analytics::CompetitionSet> Competitions() = 0;
-  // The competitions of the tenders of these buyers (every competition of
-  // such a tender, other buyers' lots included), as of the last write:
-  // without a pass over all of them.
-  virtual std::shared_ptr<const analytics::CompetitionSet> CompetitionsOfBuyers(
-      const absl::flat_hash_set<analytics::Symbol>& buyers) = 0;
+  // Each of these buyers' `per_buyer` latest decided competitions (latest
+  // award first, as analytics::Incumbents orders them), as of the last
+  // write: a buyer's incumbent without a pass over every competition.
+  virtual std::shared_ptr<const analytics::CompetitionSet> LatestAwards(
+      const absl::flat_hash_set<analytics::Symbol>& buyers, size_t per_buyer) = 0;
 
   // Rebuilds every read model from position 1 while queries keep answering;
   // calls `progress(position, head)` now and then; returns once the rebuilt
