@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "bidtrail/auth/testing/events.h"
+#include "bidtrail/eventlog/forwarding_event_store.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
 #include "bidtrail/eventstore/convert.h"
 #include "bidtrail/eventstore/grpc_client.h"
@@ -514,6 +515,76 @@ TEST_F(EventStoreServiceTest, ConcurrentClientsShareGroupCommits) {
   EXPECT_EQ(head, uint64_t{kThreads * kAppends});
   ASSERT_OK_AND_ASSIGN(eventlog::VerifyResult verified, client_->Verify());
   EXPECT_TRUE(verified.ok) << verified.problem;
+}
+
+// A store that answers in events whatever it is asked (an older server, or
+// a backend without records), and appends through Append alone.
+class EventsOnlyStore final : public eventlog::ForwardingEventStore {
+ public:
+  using ForwardingEventStore::ForwardingEventStore;
+  absl::StatusOr<eventlog::ReadAllResult> ReadAll(
+      const eventlog::ReadAllRequest& request) override {
+    eventlog::ReadAllRequest plain = request;
+    plain.records = false;
+    return store()->ReadAll(plain);
+  }
+  absl::StatusOr<std::unique_ptr<eventlog::Subscription>> Subscribe(
+      const eventlog::SubscribeRequest& request) override {
+    eventlog::SubscribeRequest plain = request;
+    plain.records = false;
+    return store()->Subscribe(plain);
+  }
+};
+
+// GrpcEventStore asks for records and appends that no thread waits for;
+// against a store that can do neither, it reads and writes the same.
+TEST_F(EventStoreServiceTest, AStoreWithoutRecordsOrAsyncAppendsServesTheSame) {
+  EventsOnlyStore plain_store(log_.get());
+  EXPECT_FALSE(plain_store.AppendsAsynchronously());
+  EventStoreGrpcService plain_service(&plain_store, EventStoreGrpcService::Options());
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&plain_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_GT(port, 0);
+  {
+    GrpcEventStore client(GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", port)),
+                          GrpcEventStore::Options());
+    for (uint64_t i = 1; i <= 30; ++i) {
+      ASSERT_THAT(
+          client.Append(absl::StrFormat("s-%d", i % 3), ExpectedRevision::Any(), {Event(i)}),
+          IsOk());
+    }
+    eventlog::ReadAllRequest all;
+    all.max_count = 100;
+    ASSERT_OK_AND_ASSIGN(eventlog::ReadAllResult events, client.ReadAll(all));
+    ASSERT_EQ(events.events.size(), 30u);
+    all.packed = true;
+    ASSERT_OK_AND_ASSIGN(eventlog::ReadAllResult packed, client.ReadAll(all));
+    ASSERT_EQ(packed.packed.size() + packed.events.size(), 30u);
+    for (size_t i = 0; i < packed.packed.size(); ++i) {
+      EXPECT_EQ(packed.packed[i].data, events.events[i].data);
+    }
+    eventlog::SubscribeRequest subscribe;
+    subscribe.packed = true;
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<eventlog::Subscription> subscription,
+                         client.Subscribe(subscribe));
+    size_t seen = 0;
+    while (seen < 30) {
+      ASSERT_OK_AND_ASSIGN(eventlog::SubscriptionItem item, subscription->Next());
+      ASSERT_TRUE(std::holds_alternative<eventlog::EventBatch>(item));
+      const auto& batch = std::get<eventlog::EventBatch>(item);
+      for (size_t i = 0; i < batch.packed.size(); ++i, ++seen) {
+        EXPECT_EQ(batch.packed[i].position, seen + 1);
+      }
+    }
+    subscription.reset();
+  }
+  plain_service.BeginShutdown();
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  plain_service.WaitForStreams();
+  server->Wait();
 }
 
 TEST(StatusMapTest, KeepsCodeAndMessageBothWays) {
