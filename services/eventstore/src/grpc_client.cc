@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -35,6 +36,29 @@ absl::Status Call(v1::EventStoreService::Stub* stub,
   SetDeadline(&context, timeout);
   SetToken(&context, token);
   return rpc::FromGrpcStatus((stub->*method)(&context, request, response));
+}
+
+// Appends the events of one ReadAll message, which a server sends in
+// records (as asked) or, when it cannot, in events: to `packed` when the
+// caller asked for packed views, else to `events` (lean as asked). DATA_LOSS
+// when the records do not decode.
+absl::Status TakeEvents(v1::ReadAllResponse& message, bool lean, bool packed,
+                        std::vector<eventlog::RecordedEvent>* events,
+                        eventlog::PackedEvents* packed_events) {
+  const absl::Status decoded = packed ? eventlog::DecodeRecords(message.records(), packed_events)
+                                      : eventlog::DecodeRecords(message.records(), lean, events);
+  if (!decoded.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("the server sent records that do not decode (", decoded.message(), ")"));
+  }
+  for (v1::RecordedEvent& event : *message.mutable_events()) {
+    if (packed) {
+      packed_events->Add(eventlog::ViewOf(FromProto(event)));
+    } else {
+      events->push_back(FromProto(std::move(event)));
+    }
+  }
+  return absl::OkStatus();
 }
 
 class GrpcSubscription final : public eventlog::Subscription {
@@ -71,20 +95,10 @@ class GrpcSubscription final : public eventlog::Subscription {
       return eventlog::SubscriptionItem(eventlog::CaughtUp{message.caught_up().head_position()});
     }
     eventlog::EventBatch batch;
-    // A server answers in records (as asked) or, when it cannot, in events.
-    const std::string& records = message.events().records();
-    const absl::Status decoded = packed_ ? eventlog::DecodeRecords(records, &batch.packed)
-                                         : eventlog::DecodeRecords(records, lean_, &batch.events);
-    if (!decoded.ok()) {
-      return absl::DataLossError(absl::StrCat(
-          "Subscribe: the server sent records that do not decode (", decoded.message(), ")"));
-    }
-    for (v1::RecordedEvent& event : *message.mutable_events()->mutable_events()) {
-      if (packed_) {
-        batch.packed.Add(eventlog::ViewOf(FromProto(event)));
-      } else {
-        batch.events.push_back(FromProto(std::move(event)));
-      }
+    if (absl::Status taken =
+            TakeEvents(*message.mutable_events(), lean_, packed_, &batch.events, &batch.packed);
+        !taken.ok()) {
+      return absl::DataLossError(absl::StrCat("Subscribe: ", taken.message()));
     }
     batch.next_position = message.events().next_position();
     return eventlog::SubscriptionItem(std::move(batch));
@@ -192,27 +206,15 @@ absl::StatusOr<eventlog::ReadAllResult> GrpcEventStore::ReadAll(
   result.next_position = std::max<uint64_t>(1, request.from_position);
   if (!request.packed) result.events.reserve(std::min<uint64_t>(request.max_count, 100000));
   v1::ReadAllResponse message;
-  absl::Status decoded;
-  while (decoded.ok() && reader->Read(&message)) {
-    // A server answers in records (as asked) or, when it cannot, in events.
-    if (request.packed) {
-      decoded = eventlog::DecodeRecords(message.records(), &result.packed);
-      for (const v1::RecordedEvent& event : message.events()) {
-        result.packed.Add(eventlog::ViewOf(FromProto(event)));
-      }
-    } else {
-      decoded = eventlog::DecodeRecords(message.records(), request.lean, &result.events);
-      for (v1::RecordedEvent& event : *message.mutable_events()) {
-        result.events.push_back(FromProto(std::move(event)));
-      }
-    }
+  absl::Status taken;
+  while (taken.ok() && reader->Read(&message)) {
+    taken = TakeEvents(message, request.lean, request.packed, &result.events, &result.packed);
     result.next_position = message.next_position();
   }
-  if (!decoded.ok()) {
+  if (!taken.ok()) {
     context.TryCancel();
     reader->Finish();
-    return absl::DataLossError(absl::StrCat("ReadAll: the server sent records that do not decode (",
-                                            decoded.message(), ")"));
+    return absl::DataLossError(absl::StrCat("ReadAll: ", taken.message()));
   }
   RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
   return result;

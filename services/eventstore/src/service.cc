@@ -274,7 +274,10 @@ grpc::ServerWriteReactor<v1::ReadAllResponse>* EventStoreGrpcService::ReadAll(
     uint64_t sent = 0;
     if (!result.records.empty()) {
       // As stored, passed on: the store kept to max_count and max_scan.
-      ASSIGN_OR_RETURN(sent, eventlog::CountRecords(result.records));
+      // Counted only where a limit needs the count.
+      if (cursor->limited) {
+        ASSIGN_OR_RETURN(sent, eventlog::CountRecords(result.records));
+      }
       message.set_records(std::move(result.records));
     }
     for (eventlog::RecordedEvent& event : result.events) {

@@ -17,6 +17,27 @@
 
 namespace bidtrail::rpc {
 
+namespace internal {
+
+// The call's place against its principal's limit of calls in flight
+// (CallLimits, when installed), shared because the work that frees it is
+// copied; null once `reactor` has been finished with RESOURCE_EXHAUSTED.
+inline std::shared_ptr<CallLimits::Slot> EnterCall(const grpc::CallbackServerContext& context,
+                                                   grpc::ServerUnaryReactor* reactor) {
+  auto slot = std::make_shared<CallLimits::Slot>();
+  if (CallLimits* limits = CallLimits::Installed(); limits != nullptr) {
+    absl::StatusOr<CallLimits::Slot> entered = limits->EnterCall(Credential(context));
+    if (!entered.ok()) {
+      reactor->Finish(ToGrpcStatus(entered.status()));
+      return nullptr;
+    }
+    *slot = *std::move(entered);
+  }
+  return slot;
+}
+
+}  // namespace internal
+
 // `work` returns absl::Status and fills the response it captured. The call
 // counts against its principal's limit of calls in flight (CallLimits, when
 // installed) from now until it finishes; past the limit it ends at once
@@ -25,16 +46,8 @@ template <typename Work>
 grpc::ServerUnaryReactor* RunOnPool(ThreadPool* pool, grpc::CallbackServerContext* context,
                                     Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // Shared: ThreadPool takes copyable work.
-  auto slot = std::make_shared<CallLimits::Slot>();
-  if (CallLimits* limits = CallLimits::Installed(); limits != nullptr) {
-    absl::StatusOr<CallLimits::Slot> entered = limits->EnterCall(Credential(*context));
-    if (!entered.ok()) {
-      reactor->Finish(ToGrpcStatus(entered.status()));
-      return reactor;
-    }
-    *slot = *std::move(entered);
-  }
+  std::shared_ptr<CallLimits::Slot> slot = internal::EnterCall(*context, reactor);
+  if (slot == nullptr) return reactor;
   pool->Schedule([reactor, work = std::move(work), slot = std::move(slot)]() mutable {
     const grpc::Status status = ToGrpcStatus(work());
     // Free before Finish: a client that calls again at once is not refused.
@@ -58,15 +71,8 @@ grpc::ServerUnaryReactor* RunWithoutPool(grpc::CallbackServerContext* context,
     reactor->Finish(ToGrpcStatus(checked));
     return reactor;
   }
-  auto slot = std::make_shared<CallLimits::Slot>();
-  if (CallLimits* limits = CallLimits::Installed(); limits != nullptr) {
-    absl::StatusOr<CallLimits::Slot> entered = limits->EnterCall(Credential(*context));
-    if (!entered.ok()) {
-      reactor->Finish(ToGrpcStatus(entered.status()));
-      return reactor;
-    }
-    *slot = *std::move(entered);
-  }
+  std::shared_ptr<CallLimits::Slot> slot = internal::EnterCall(*context, reactor);
+  if (slot == nullptr) return reactor;
   work([reactor, slot = std::move(slot)](const absl::Status& status) {
     // Free before Finish: a client that calls again at once is not refused.
     *slot = CallLimits::Slot();
