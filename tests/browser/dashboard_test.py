@@ -181,6 +181,24 @@ def drawn_ms(driver):
         "const m = performance.getEntriesByName('bidtrail-ready'); return m.length ? m[0].startTime : null")
 
 
+def submit_and_wait(driver, button, timeout=30):
+    """Clicks a button that loads another page; returns once the new page's
+    body is there (not the old page's, not a page half loaded)."""
+    driver.execute_script("document.documentElement.dataset.left = '1'")
+    button.click()
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if driver.execute_script(
+                    "return document.readyState === 'complete' && !!document.body"
+                    " && !document.documentElement.dataset.left"):
+                return True
+        except Exception:  # the page is being replaced
+            pass
+        time.sleep(0.02)
+    return False
+
+
 def console_errors(driver):
     return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
@@ -213,8 +231,8 @@ def sign_in_refused(driver, server):
     check(not rows(driver, "#by-quarter"), "a wrong token: no data")
     # A wrong token typed in: refused, still the sign-in page.
     driver.find_element(By.ID, "token").send_keys("btk_mistyped")
-    driver.find_element(By.CSS_SELECTOR, "#signin button").click()
-    check("not accepted" in driver.find_element(By.TAG_NAME, "body").text,
+    loaded = submit_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "#signin button"))
+    check(loaded and "not accepted" in driver.find_element(By.TAG_NAME, "body").text,
           "a mistyped token is refused on the sign-in page")
     driver.save_screenshot(os.path.join(OUT, "signin-refused.png"))
     # The refusal's 401 is in the browser's log as a failed load, rightly:
