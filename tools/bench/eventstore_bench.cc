@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -69,6 +70,8 @@ const int kBatchWriters = ocds::ImportOptions{}.append_threads;
 constexpr uint64_t kMaxSingleEvents = 20000;
 constexpr absl::Duration kSingleEventBudget = absl::Seconds(5);
 constexpr uint64_t kReplayBatch = 10000;
+// A projection runner's batch (projection::Engine::Options::batch_events).
+constexpr uint32_t kCatchUpBatch = 4096;
 constexpr int kReplayRounds = 3;
 
 // Targets, as ratios against the raw RocksDB baseline of the same run.
@@ -92,8 +95,9 @@ constexpr char kUsage[] =
     "Measures synced appends of N events and full replays of them: raw RocksDB\n"
     "(the baseline), the bidtrail log in process, and the EventStore service\n"
     "over gRPC on loopback, all in this one process. Every append measurement\n"
-    "starts from a fresh data folder; the replays read the batched appends' data,\n"
-    "in 3 alternating rounds of which each keeps its fastest.\n"
+    "starts from a fresh data folder; the replays (ReadAll in pages of 10,000, and\n"
+    "one subscription catching up, as projections read) read the batched appends'\n"
+    "data, in 3 alternating rounds of which each keeps its fastest.\n"
     "\n"
     "  --events N   events per measurement (default 200000); single-event runs\n"
     "               write at most min(N, 20000) events or for 5 s\n"
@@ -106,8 +110,10 @@ constexpr char kUsage[] =
     "  --peers      also run the same workload on PostgreSQL 15 (postgresql-15,\n"
     "               started on a free loopback port in the scratch folder, stopped\n"
     "               after): an events table with a global sequence and unique\n"
-    "               (stream, revision) and (stream, event id) indexes; rows 6a/6b/6c,\n"
-    "               and bidtrail over gRPC / PostgreSQL (vs_postgres_*)\n"
+    "               (stream, revision) and (stream, event id) indexes; rows 6a-6d,\n"
+    "               and bidtrail over gRPC / PostgreSQL (vs_postgres_*: 3a/6a,\n"
+    "               3b/6b, 3d over the faster of 6c and 6d; the paged scans 3c/6c\n"
+    "               as vs_postgres_paged_scan)\n"
     "  --help       print this text\n";
 
 struct Config {
@@ -259,9 +265,33 @@ absl::StatusOr<Measurement> RawSingleWrites(rocksdb::DB& db, const Workload& wor
       });
 }
 
+// A full read's measurement, timed from `began` (and `cpu_began`, when the
+// reader's CPU is this process's), once its count and bytes prove that it read
+// what was written: INTERNAL naming `what` when they do not.
+struct ReadTimer {
+  std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
+  double cpu_began = ProcessCpuSeconds();
+
+  absl::StatusOr<Measurement> Done(const std::string& what, uint64_t count, uint64_t bytes,
+                                   uint64_t expected_count, uint64_t expected_bytes,
+                                   bool with_cpu = true) const {
+    const auto ended = std::chrono::steady_clock::now();
+    const double cpu_ended = ProcessCpuSeconds();
+    if (count != expected_count || bytes != expected_bytes) {
+      return absl::InternalError(absl::StrCat(what, " found ", count, " with ", bytes,
+                                              " bytes; expected ", expected_count, " with ",
+                                              expected_bytes));
+    }
+    Measurement measurement;
+    measurement.events = count;
+    measurement.seconds = std::chrono::duration<double>(ended - began).count();
+    if (with_cpu) measurement.cpu_seconds = cpu_ended - cpu_began;
+    return measurement;
+  }
+};
+
 absl::StatusOr<Measurement> RawScan(rocksdb::DB& db, const Workload& workload) {
-  const auto began = std::chrono::steady_clock::now();
-  const double cpu_began = ProcessCpuSeconds();
+  const ReadTimer timer;
   std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
   uint64_t count = 0;
   uint64_t bytes = 0;
@@ -270,19 +300,10 @@ absl::StatusOr<Measurement> RawScan(rocksdb::DB& db, const Workload& workload) {
     ++count;
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "scanning"));
-  const auto ended = std::chrono::steady_clock::now();
   // Checking the sums proves every key and value was read (and keeps the
   // compiler from dropping the reads).
-  if (count != workload.events || bytes != workload.raw_batched_bytes) {
-    return absl::InternalError(absl::StrCat("raw scan found ", count, " records of ", bytes,
-                                            " bytes; expected ", workload.events, " of ",
-                                            workload.raw_batched_bytes));
-  }
-  Measurement measurement;
-  measurement.events = count;
-  measurement.seconds = std::chrono::duration<double>(ended - began).count();
-  measurement.cpu_seconds = ProcessCpuSeconds() - cpu_began;
-  return measurement;
+  return timer.Done("the raw scan (records, key and value bytes)", count, bytes, workload.events,
+                    workload.raw_batched_bytes);
 }
 
 absl::Status CheckAppended(const eventlog::AppendResult& result, size_t count) {
@@ -326,10 +347,10 @@ absl::StatusOr<Measurement> AppendSinglesConcurrently(const std::vector<EventSto
 }
 
 // Reads the whole log from position 1 to the head, a batch at a time, as a
-// projection rebuilding from scratch does.
+// projection rebuilding from scratch does: lean events in packed batches
+// (EventViews over one buffer per batch; a store may answer with events).
 absl::StatusOr<Measurement> Replay(EventStore& store, const Workload& workload) {
-  const auto began = std::chrono::steady_clock::now();
-  const double cpu_began = ProcessCpuSeconds();
+  const ReadTimer timer;
   ASSIGN_OR_RETURN(const uint64_t head, store.HeadPosition());
   uint64_t from = 1;
   uint64_t count = 0;
@@ -338,26 +359,47 @@ absl::StatusOr<Measurement> Replay(EventStore& store, const Workload& workload) 
     eventlog::ReadAllRequest read;
     read.from_position = from;
     read.max_count = kReplayBatch;
+    read.lean = true;
+    read.packed = true;
     ASSIGN_OR_RETURN(eventlog::ReadAllResult result, store.ReadAll(read));
     if (result.next_position <= from) {
       return absl::InternalError(
           absl::StrCat("ReadAll from position ", from, " made no progress; head is ", head));
     }
     for (const eventlog::RecordedEvent& event : result.events) bytes += event.data.size();
-    count += result.events.size();
+    for (size_t i = 0; i < result.packed.size(); ++i) bytes += result.packed[i].data.size();
+    count += result.events.size() + result.packed.size();
     from = result.next_position;
   }
-  const auto ended = std::chrono::steady_clock::now();
-  if (count != workload.events || bytes != workload.payload_bytes) {
-    return absl::InternalError(absl::StrCat("replay found ", count, " events with ", bytes,
-                                            " bytes of data; expected ", workload.events, " with ",
-                                            workload.payload_bytes));
+  return timer.Done("the replay (events, data bytes)", count, bytes, workload.events,
+                    workload.payload_bytes);
+}
+
+// Reads the whole log from position 1 as a projection's runner does: one
+// subscription, lean events in packed batches of up to kCatchUpBatch, until
+// it reports having caught up with the head.
+absl::StatusOr<Measurement> CatchUp(EventStore& store, const Workload& workload) {
+  const ReadTimer timer;
+  eventlog::SubscribeRequest request;
+  request.max_batch = kCatchUpBatch;
+  request.max_batch_bytes = uint64_t{16} << 20;
+  request.lean = true;
+  request.packed = true;
+  ASSIGN_OR_RETURN(std::unique_ptr<eventlog::Subscription> subscription, store.Subscribe(request));
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(eventlog::SubscriptionItem item, subscription->Next());
+    if (std::holds_alternative<eventlog::CaughtUp>(item)) break;
+    const eventlog::EventBatch& batch = std::get<eventlog::EventBatch>(item);
+    for (const eventlog::RecordedEvent& event : batch.events) bytes += event.data.size();
+    for (size_t i = 0; i < batch.packed.size(); ++i) bytes += batch.packed[i].data.size();
+    count += batch.events.size() + batch.packed.size();
   }
-  Measurement measurement;
-  measurement.events = count;
-  measurement.seconds = std::chrono::duration<double>(ended - began).count();
-  measurement.cpu_seconds = ProcessCpuSeconds() - cpu_began;
-  return measurement;
+  absl::StatusOr<Measurement> measured = timer.Done("the catch-up (events, data bytes)", count,
+                                                    bytes, workload.events, workload.payload_bytes);
+  subscription->Cancel();
+  return measured;
 }
 
 absl::StatusOr<std::unique_ptr<eventlog::RocksEventLog>> OpenLog(
@@ -445,6 +487,8 @@ struct Results {
   Measurement grpc_batched;
   Measurement grpc_concurrent;
   Measurement grpc_replay;
+  Measurement inprocess_catchup;
+  Measurement grpc_catchup;
   // --log nats://...
   bool nats = false;
   Measurement raw_nats_batched;
@@ -459,6 +503,7 @@ struct Results {
   Measurement postgres_batched;
   Measurement postgres_concurrent;
   Measurement postgres_scan;
+  Measurement postgres_cursor;
   uint64_t postgres_conflicts = 0;
 };
 
@@ -495,7 +540,7 @@ absl::StatusOr<Measurement> PostgresSingles(
 // The whole table in position order, kReplayBatch rows a query (keyset
 // paging), as a projection rebuilding from it would read.
 absl::StatusOr<Measurement> PostgresScan(PostgresEvents& events, const Workload& workload) {
-  const auto began = std::chrono::steady_clock::now();
+  const ReadTimer timer;
   uint64_t after = 0;
   uint64_t count = 0;
   uint64_t bytes = 0;
@@ -506,16 +551,18 @@ absl::StatusOr<Measurement> PostgresScan(PostgresEvents& events, const Workload&
     bytes += page.data_bytes;
     after = page.last_position;
   }
-  const auto ended = std::chrono::steady_clock::now();
-  if (count != workload.events || bytes != workload.payload_bytes) {
-    return absl::InternalError(absl::StrCat("the PostgreSQL scan found ", count, " rows with ",
-                                            bytes, " bytes of data; expected ", workload.events,
-                                            " with ", workload.payload_bytes));
-  }
-  Measurement measurement;
-  measurement.events = count;
-  measurement.seconds = std::chrono::duration<double>(ended - began).count();
-  return measurement;
+  // PostgreSQL's own CPU is another process's.
+  return timer.Done("the PostgreSQL scan (rows, data bytes)", count, bytes, workload.events,
+                    workload.payload_bytes, /*with_cpu=*/false);
+}
+
+// The whole table through one cursor, kCatchUpBatch rows a FETCH: PostgreSQL's
+// way to stream a table, beside 3d's subscription.
+absl::StatusOr<Measurement> PostgresCursorScan(PostgresEvents& events, const Workload& workload) {
+  const ReadTimer timer;
+  ASSIGN_OR_RETURN(const PostgresEvents::Page all, events.ReadThroughCursor(kCatchUpBatch));
+  return timer.Done("the PostgreSQL cursor (rows, data bytes)", all.rows, all.data_bytes,
+                    workload.events, workload.payload_bytes, /*with_cpu=*/false);
 }
 
 // Progress for a person watching; nothing when stderr is a file or a pipe,
@@ -625,10 +672,19 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Workload& workload, boo
     Progress(absl::StrCat("3c gRPC, ReadAll replay (round ", round, ")"));
     ASSIGN_OR_RETURN(const Measurement grpc, Replay(*client, workload));
     keep_fastest(grpc, &results->grpc_replay);
+    Progress(absl::StrCat("2d in-process log, Subscribe catch-up (round ", round, ")"));
+    ASSIGN_OR_RETURN(const Measurement inprocess_catchup, CatchUp(*log, workload));
+    keep_fastest(inprocess_catchup, &results->inprocess_catchup);
+    Progress(absl::StrCat("3d gRPC, Subscribe catch-up (round ", round, ")"));
+    ASSIGN_OR_RETURN(const Measurement grpc_catchup, CatchUp(*client, workload));
+    keep_fastest(grpc_catchup, &results->grpc_catchup);
     if (postgres_events != nullptr) {
       Progress(absl::StrCat("6c PostgreSQL, ordered scan (round ", round, ")"));
       ASSIGN_OR_RETURN(const Measurement scanned, PostgresScan(*postgres_events, workload));
       keep_fastest(scanned, &results->postgres_scan);
+      Progress(absl::StrCat("6d PostgreSQL, one cursor (round ", round, ")"));
+      ASSIGN_OR_RETURN(const Measurement cursor, PostgresCursorScan(*postgres_events, workload));
+      keep_fastest(cursor, &results->postgres_cursor);
     }
   }
   postgres_events.reset();
@@ -765,6 +821,10 @@ std::string FormatMs(const Measurement& measurement, double ms) {
   return measurement.has_latency ? absl::StrFormat("%.3f", ms) : "-";
 }
 
+const Measurement& FasterOf(const Measurement& a, const Measurement& b) {
+  return a.EventsPerSecond() >= b.EventsPerSecond() ? a : b;
+}
+
 std::string FormatTargetValue(const Target& target) {
   if (target.minimum >= 1000) return absl::StrFormat(">= %.0f/s", target.minimum);
   return absl::StrFormat(">= %gx", target.minimum);
@@ -795,7 +855,11 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
       {"vs_postgres_batched", Ratio(r.grpc_batched, r.postgres_batched), kVsPostgresTarget},
       {"vs_postgres_concurrent_single", Ratio(r.grpc_concurrent, r.postgres_concurrent),
        kVsPostgresTarget},
-      {"vs_postgres_scan", Ratio(r.grpc_replay, r.postgres_scan), kVsPostgresTarget},
+      // Each side reading the whole log its fastest way: bidtrail's
+      // subscription (how projections read it) against the faster of
+      // PostgreSQL's paged scan and one cursor.
+      {"vs_postgres_scan", Ratio(r.grpc_catchup, FasterOf(r.postgres_scan, r.postgres_cursor)),
+       kVsPostgresTarget},
   };
   const std::string writers = absl::StrCat(kConcurrentWriters, " threads x single Append, sync");
   std::vector<Row> rows = {
@@ -864,6 +928,22 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
        &r.raw_scan,
        "grpc_replay_vs_raw_scan",
        {&targets[2]}},
+      {"2d",
+       "in-process log: Subscribe catch-up",
+       "inprocess_catchup",
+       &r.inprocess_catchup,
+       "1c",
+       &r.raw_scan,
+       "inprocess_catchup_vs_raw_scan",
+       {}},
+      {"3d",
+       "gRPC: Subscribe catch-up",
+       "grpc_catchup",
+       &r.grpc_catchup,
+       "1c",
+       &r.raw_scan,
+       "grpc_catchup_vs_raw_scan",
+       {}},
   };
   if (r.nats) {
     rows.push_back({"4a",
@@ -928,8 +1008,22 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
                     nullptr,
                     "",
                     {}});
-    rows.push_back(
-        {"6c", "PostgreSQL: ordered scan", "postgres_scan", &r.postgres_scan, "", nullptr, "", {}});
+    rows.push_back({"6c",
+                    "PostgreSQL: ordered scan, pages of 10000",
+                    "postgres_scan",
+                    &r.postgres_scan,
+                    "",
+                    nullptr,
+                    "",
+                    {}});
+    rows.push_back({"6d",
+                    "PostgreSQL: one cursor, FETCH 4096",
+                    "postgres_cursor",
+                    &r.postgres_cursor,
+                    "",
+                    nullptr,
+                    "",
+                    {}});
   }
   std::vector<std::string> missed;
   size_t target_count = targets.size();
@@ -977,6 +1071,7 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
     json.Add("grpc_single_appenders_events_per_s", r.grpc_concurrent.EventsPerSecond());
     if (r.postgres) {
       for (const Target& target : postgres_targets) json.Add(target.key, target.value);
+      json.Add("vs_postgres_paged_scan", Ratio(r.grpc_replay, r.postgres_scan));
       json.AddText("postgres_version", r.postgres_version);
       json.Add("postgres_conflicts_retried", r.postgres_conflicts);
     } else if (!r.postgres_skipped.empty()) {
@@ -990,8 +1085,9 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
 
   absl::PrintF(
       "bidtrail-bench eventstore: %d events of %.0f bytes (%d-byte payload) in %d streams\n"
-      "every write synced (fsync); each store fresh, in %s; the replays (c) read what\n"
-      "the batched appends (a) wrote; single-event runs (b) stop after %d events or %.0f s;\n"
+      "every write synced (fsync); each store fresh, in %s; the replays (c: ReadAll\n"
+      "pages, d: one subscription's catch-up) read what the batched appends (a) wrote;\n"
+      "single-event runs (b) stop after %d events or %.0f s;\n"
       "%d writer threads; gRPC on loopback, the b writers on %d connections\n\n",
       workload.events, workload.mean_raw_value_bytes, kPayloadBytes, workload.streams,
       scratch.path(), workload.singles.size(), absl::ToDoubleSeconds(kSingleEventBudget),
@@ -1021,7 +1117,7 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
   if (r.postgres) {
     absl::PrintF("bidtrail over gRPC vs %s over libpq (%d conflicts retried in 6b):\n",
                  r.postgres_version, r.postgres_conflicts);
-    const char* rows_of[] = {"3a / 6a", "3b / 6b", "3c / 6c"};
+    const char* rows_of[] = {"3a / 6a", "3b / 6b", "3d / 6c|6d"};
     for (size_t i = 0; i < postgres_targets.size(); ++i) {
       absl::PrintF("  %-30s %s %.2fx  target >= %gx  %s\n", postgres_targets[i].key, rows_of[i],
                    postgres_targets[i].value, postgres_targets[i].minimum,

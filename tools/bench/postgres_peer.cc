@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "bidtrail/common/status_macros.h"
 
 namespace bidtrail::bench {
 namespace {
@@ -269,6 +270,40 @@ absl::StatusOr<PostgresEvents::Page> PostgresEvents::Read(uint64_t after, uint64
   }
   PQclear(result);
   return page;
+}
+
+absl::StatusOr<PostgresEvents::Page> PostgresEvents::ReadThroughCursor(uint64_t batch) {
+  PGconn* conn = connection_->conn;
+  auto run = [conn](const std::string& sql) -> absl::Status {
+    PGresult* result = PQexec(conn, sql.c_str());
+    const absl::Status status = Check(result, conn, sql.c_str());
+    PQclear(result);
+    return status;
+  };
+  RETURN_IF_ERROR(run("BEGIN READ ONLY"));
+  absl::Status status = run(
+      "DECLARE all_events NO SCROLL CURSOR FOR SELECT position, stream, revision, event_id, type, "
+      "data, occurred_at, actor FROM events ORDER BY position");
+  const std::string fetch = absl::StrCat("FETCH ", batch, " FROM all_events");
+  Page total;
+  while (status.ok()) {
+    PGresult* result = PQexec(conn, fetch.c_str());
+    status = Check(result, conn, "PostgreSQL FETCH");
+    const int rows = status.ok() ? PQntuples(result) : 0;
+    for (int row = 0; row < rows; ++row) {
+      total.data_bytes += static_cast<uint64_t>(PQgetlength(result, row, 5));
+    }
+    if (rows > 0 && !absl::SimpleAtoi(PQgetvalue(result, rows - 1, 0), &total.last_position)) {
+      status = absl::InternalError("PostgreSQL FETCH: a position that is not a number");
+    }
+    PQclear(result);
+    total.rows += static_cast<uint64_t>(rows);
+    if (rows == 0) break;
+  }
+  const absl::Status ended = run(status.ok() ? "COMMIT" : "ROLLBACK");
+  RETURN_IF_ERROR(status);
+  RETURN_IF_ERROR(ended);
+  return total;
 }
 
 }  // namespace bidtrail::bench

@@ -68,6 +68,10 @@ class PostgresEvents {
     uint64_t last_position = 0;
   };
   absl::StatusOr<Page> Read(uint64_t after, uint64_t limit);
+  // Reads the whole table in position order through one cursor (one query,
+  // `batch` rows a FETCH), as a reader that streams it does: the count, data
+  // bytes and the last position of all of it.
+  absl::StatusOr<Page> ReadThroughCursor(uint64_t batch);
 
   PostgresEvents(const PostgresEvents&) = delete;
   PostgresEvents& operator=(const PostgresEvents&) = delete;
