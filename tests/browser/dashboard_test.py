@@ -181,9 +181,11 @@ def drawn_ms(driver):
         "const m = performance.getEntriesByName('bidtrail-ready'); return m.length ? m[0].startTime : null")
 
 
-def submit_and_wait(driver, button, timeout=30):
-    """Clicks a button that loads another page; returns once the new page's
-    body is there (not the old page's, not a page half loaded)."""
+def click_through(driver, button, timeout=30):
+    """Clicks a link or button that loads another page; returns once the new
+    page's body is there (not the old page's, not a page half loaded), or
+    False after `timeout` s. The old page's state (data-ready, rows, URL) is
+    never what is read next."""
     driver.execute_script("document.documentElement.dataset.left = '1'")
     button.click()
     deadline = time.time() + timeout
@@ -231,7 +233,7 @@ def sign_in_refused(driver, server):
     check(not rows(driver, "#by-quarter"), "a wrong token: no data")
     # A wrong token typed in: refused, still the sign-in page.
     driver.find_element(By.ID, "token").send_keys("btk_mistyped")
-    loaded = submit_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "#signin button"))
+    loaded = click_through(driver, driver.find_element(By.CSS_SELECTOR, "#signin button"))
     check(loaded and "not accepted" in driver.find_element(By.TAG_NAME, "body").text,
           "a mistyped token is refused on the sign-in page")
     driver.save_screenshot(os.path.join(OUT, "signin-refused.png"))
@@ -244,7 +246,7 @@ def sign_in(driver, server, next_path):
     driver.delete_all_cookies()
     driver.get(server.base + next_path)
     driver.find_element(By.ID, "token").send_keys(server.token)
-    driver.find_element(By.CSS_SELECTOR, "#signin button").click()
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "#signin button"))
     state = wait_drawn(driver)
     check(urllib.parse.urlparse(driver.current_url).path == next_path.split("?")[0] and state == "1",
           "signed in: back on %s" % next_path)
@@ -329,8 +331,7 @@ def check_tender(driver, server, tender, timeline, shots):
     if shots == "1280":
         # "As it stood" at its third event: one click.
         links = rows(driver, "#events tbody tr a")
-        links[2].click()
-        check(wait_drawn(driver) == "1", "tender as it stood: drawn")
+        check(click_through(driver, links[2]) and wait_drawn(driver) == "1", "tender as it stood: drawn")
         position = timeline["entries"][2]["position"]
         then = server.api("tenders/%s/as_of" % tender, position=position)
         check(len(rows(driver, "#events tbody tr")) == len(then["events"]) == 3,
@@ -379,13 +380,12 @@ def check_segments(driver, server, shots):
           "nine-grid: the cells' buyers add up to the segment API's %d" % len(api["buyers"]))
     if shots == "1280":
         busiest = max(expected, key=expected.get)
-        driver.find_element(By.CSS_SELECTOR, '#nine-grid [data-cell="%s"]' % busiest).click()
+        click_through(driver, driver.find_element(By.CSS_SELECTOR, '#nine-grid [data-cell="%s"]' % busiest))
         wait_drawn(driver)
         check(len(rows(driver, "#segment-buyers tbody tr")) == expected[busiest],
               "nine-grid: a cell clicked lists its %d buyers" % expected[busiest])
         link = rows(driver, "#segment-buyers tbody tr a")[0]
-        link.click()
-        check(wait_drawn(driver) == "1" and "buyer_id=" in driver.current_url,
+        check(click_through(driver, link) and wait_drawn(driver) == "1" and "buyer_id=" in driver.current_url,
               "nine-grid: a buyer clicks through to its win/loss")
 
 
