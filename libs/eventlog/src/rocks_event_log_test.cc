@@ -546,7 +546,9 @@ TEST_F(PowerCutTest, AtRandomMomentsNothingAcknowledgedIsLost) {
         EXPECT_EQ(first.event_id, append.first_id);
       }
     }
-    if (!sync) EXPECT_GT(dropped, 0u) << "without sync a power cut loses something";
+    if (!sync) {
+      EXPECT_GT(dropped, 0u) << "without sync a power cut loses something";
+    }
   }
 }
 
@@ -838,11 +840,19 @@ TEST_P(LogContractTest, RecordReadsDecodeToTheSameEvents) {
   ASSERT_OK_AND_ASSIGN(const uint64_t none_count, CountRecords(none.records));
   EXPECT_EQ(none_count, 0u);
   std::vector<RecordedEvent> ignored;
-  EXPECT_THAT(DecodeRecords("\x02abc", false, &ignored),
-              StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
-  EXPECT_THAT(DecodeRecords("\x01\x05ab", false, &ignored),
-              StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
-  EXPECT_THAT(DecodeRecords("\x01\x02ab", false, &ignored),
+  // An unknown format byte; a record longer than the bytes left; a record
+  // that does not parse. (Split literals: "\x02abc" would be one escape.)
+  EXPECT_THAT(DecodeRecords("\x02"
+                            "abc",
+                            false, &ignored),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("format")));
+  EXPECT_THAT(DecodeRecords("\x01\x05"
+                            "ab",
+                            false, &ignored),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("cut short")));
+  EXPECT_THAT(DecodeRecords("\x01\x02"
+                            "ab",
+                            false, &ignored),
               StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
 }
 
