@@ -32,20 +32,6 @@
 namespace bidtrail::contacts {
 namespace {
 
-// A caller who is only an actor (no service recording for it, no access
-// rules).
-tenders::TenderCommands::Caller TenderCaller(const std::string& actor) {
-  tenders::TenderCommands::Caller caller;
-  caller.actor = actor;
-  return caller;
-}
-
-ContactBook::Caller BookCaller(const std::string& actor) {
-  ContactBook::Caller caller;
-  caller.actor = actor;
-  return caller;
-}
-
 using ::bidtrail::testing::IsOk;
 using ::bidtrail::testing::ScratchDir;
 using ::bidtrail::testing::StatusIs;
@@ -129,7 +115,7 @@ class ContactBookTest : public ::testing::Test {
     event.mutable_activity_logged()->clear_contact_name();
     event.mutable_activity_logged()->set_role(v1::BUYING_ROLE_UNSPECIFIED);
     event.mutable_activity_logged()->set_contact_id(contact);
-    return commands_->Execute(TenderCaller("bob"), request_id, event);
+    return commands_->Execute({"bob"}, request_id, event);
   }
 
   ScratchDir dir_;
@@ -139,7 +125,7 @@ class ContactBookTest : public ::testing::Test {
   std::unique_ptr<KeyStore> keys_;
   std::unique_ptr<ContactBook> book_;
   std::unique_ptr<tenders::TenderCommands> commands_;
-  const ContactBook::Caller alice_ = BookCaller("alice");
+  const ContactBook::Caller alice_{"alice"};
 };
 
 TEST_F(ContactBookTest, RecordsRetriesAndRefusesWithoutWriting) {
@@ -202,7 +188,7 @@ TEST_F(ContactBookTest, RecordsRetriesAndRefusesWithoutWriting) {
 }
 
 TEST_F(ContactBookTest, ShowsDetailsNotesMeetingsCoverageAndWhoWasNotSeen) {
-  ASSERT_THAT(commands_->Execute(TenderCaller("alice"), "d1", Discovered()).status(), IsOk());
+  ASSERT_THAT(commands_->Execute({"alice"}, "d1", Discovered()).status(), IsOk());
   ASSERT_OK_AND_ASSIGN(v1::ContactCommandResult exec,
                        Add("a1", "BUYER-1", v1::BUYING_ROLE_EXECUTIVE, kName, kPhone));
   ASSERT_OK_AND_ASSIGN(v1::ContactCommandResult tech,
@@ -232,7 +218,7 @@ TEST_F(ContactBookTest, ShowsDetailsNotesMeetingsCoverageAndWhoWasNotSeen) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("not in the notebook")));
   v1::TenderEvent named = ForTender(kTender, Activity(Day(4)));
   named.mutable_activity_logged()->set_contact_id(exec.contact_id());
-  EXPECT_THAT(commands_->Execute(TenderCaller("bob"), "m4", named),
+  EXPECT_THAT(commands_->Execute({"bob"}, "m4", named),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("contact_name")));
   EXPECT_EQ(Head(), head);
 
@@ -312,7 +298,7 @@ TEST_F(ContactBookTest, ShowsDetailsNotesMeetingsCoverageAndWhoWasNotSeen) {
 // verifies, the tender's activity is still there, and no file of the data
 // folder holds the name, the phone number or the note, even after a restart.
 TEST_F(ContactBookTest, ForgettingDestroysTheKeyAndLeavesNoPersonalByteOnDisk) {
-  ASSERT_THAT(commands_->Execute(TenderCaller("alice"), "d1", Discovered()).status(), IsOk());
+  ASSERT_THAT(commands_->Execute({"alice"}, "d1", Discovered()).status(), IsOk());
   ASSERT_OK_AND_ASSIGN(v1::ContactCommandResult added,
                        Add("a1", "BUYER-1", v1::BUYING_ROLE_EXECUTIVE, kName, kPhone));
   const std::string id = added.contact_id();

@@ -58,13 +58,6 @@
 namespace bidtrail::projections {
 namespace {
 
-// A caller who is only an actor.
-tenders::TenderCommands::Caller TenderCaller(const std::string& actor) {
-  tenders::TenderCommands::Caller caller;
-  caller.actor = actor;
-  return caller;
-}
-
 using ::bidtrail::testing::ScratchDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -93,7 +86,7 @@ class ProjectionsTest : public ::testing::Test {
 
   void Record(const std::string& tender_id, const v1::TenderEvent& event) {
     recorded_at_ = tender::OccurredAtOf(event) + absl::Hours(1);
-    auto result = commands_->Execute(TenderCaller("alice"), absl::StrFormat("r-%d", ++requests_),
+    auto result = commands_->Execute({"alice", ""}, absl::StrFormat("r-%d", ++requests_),
                                      ForTender(tender_id, event));
     ASSERT_TRUE(result.ok()) << result.status() << " " << event.ShortDebugString();
   }
@@ -1203,10 +1196,10 @@ TEST_F(ProjectionsTest, TimelineFlagsALateRecordingOnItsFact) {
   // Our bid of day 19 (due day 20) recorded on day 23.
   recorded_at_ = Day(23);
   tender::LateRecording late{"the bid clerk was on leave", "manager Zhao"};
-  ASSERT_TRUE(commands_
-                  ->Execute(TenderCaller("alice"), "late-bid",
-                            ForTender("T-1", Bid(kUs, "900.00", Day(19))), late)
-                  .ok());
+  ASSERT_TRUE(
+      commands_
+          ->Execute({"alice", ""}, "late-bid", ForTender("T-1", Bid(kUs, "900.00", Day(19))), late)
+          .ok());
   OpenEngine();
   CatchUp();
   StartServer();

@@ -248,27 +248,37 @@ absl::StatusOr<int> PostgresEvents::Append(const std::string& stream,
   return absl::AbortedError("PostgreSQL append: 100 conflicts in a row");
 }
 
+namespace {
+
+// Adds the rows of `result` (a SELECT of the read's columns, in position
+// order) to `page`, and clears it: how many, their data bytes, the last
+// position. Returns the rows added; `what` names the query in errors.
+absl::StatusOr<int> AddRows(PGresult* result, PGconn* conn, const char* what,
+                            PostgresEvents::Page* page) {
+  absl::Status status = Check(result, conn, what);
+  const int rows = status.ok() ? PQntuples(result) : 0;
+  for (int row = 0; row < rows; ++row) {
+    page->data_bytes += static_cast<uint64_t>(PQgetlength(result, row, 5));
+  }
+  if (rows > 0 && !absl::SimpleAtoi(PQgetvalue(result, rows - 1, 0), &page->last_position)) {
+    status = absl::InternalError(absl::StrCat(what, ": a position that is not a number"));
+  }
+  PQclear(result);
+  RETURN_IF_ERROR(status);
+  page->rows += static_cast<uint64_t>(rows);
+  return rows;
+}
+
+}  // namespace
+
 absl::StatusOr<PostgresEvents::Page> PostgresEvents::Read(uint64_t after, uint64_t limit) {
   const std::string from = std::to_string(after);
   const std::string count = std::to_string(limit);
   const char* values[] = {from.c_str(), count.c_str()};
-  PGresult* result = PQexecPrepared(connection_->conn, "read", 2, values, nullptr, nullptr, 0);
-  const absl::Status status = Check(result, connection_->conn, "PostgreSQL read");
-  if (!status.ok()) {
-    PQclear(result);
-    return status;
-  }
   Page page;
-  page.rows = static_cast<uint64_t>(PQntuples(result));
-  for (int row = 0; row < PQntuples(result); ++row) {
-    page.data_bytes += static_cast<uint64_t>(PQgetlength(result, row, 5));
-  }
-  if (page.rows > 0 && !absl::SimpleAtoi(PQgetvalue(result, static_cast<int>(page.rows) - 1, 0),
-                                         &page.last_position)) {
-    PQclear(result);
-    return absl::InternalError("PostgreSQL read: a position that is not a number");
-  }
-  PQclear(result);
+  RETURN_IF_ERROR(AddRows(PQexecPrepared(connection_->conn, "read", 2, values, nullptr, nullptr, 0),
+                          connection_->conn, "PostgreSQL read", &page)
+                      .status());
   return page;
 }
 
@@ -287,18 +297,10 @@ absl::StatusOr<PostgresEvents::Page> PostgresEvents::ReadThroughCursor(uint64_t 
   const std::string fetch = absl::StrCat("FETCH ", batch, " FROM all_events");
   Page total;
   while (status.ok()) {
-    PGresult* result = PQexec(conn, fetch.c_str());
-    status = Check(result, conn, "PostgreSQL FETCH");
-    const int rows = status.ok() ? PQntuples(result) : 0;
-    for (int row = 0; row < rows; ++row) {
-      total.data_bytes += static_cast<uint64_t>(PQgetlength(result, row, 5));
-    }
-    if (rows > 0 && !absl::SimpleAtoi(PQgetvalue(result, rows - 1, 0), &total.last_position)) {
-      status = absl::InternalError("PostgreSQL FETCH: a position that is not a number");
-    }
-    PQclear(result);
-    total.rows += static_cast<uint64_t>(rows);
-    if (rows == 0) break;
+    absl::StatusOr<int> rows =
+        AddRows(PQexec(conn, fetch.c_str()), conn, "PostgreSQL FETCH", &total);
+    status = rows.status();
+    if (status.ok() && *rows == 0) break;
   }
   const absl::Status ended = run(status.ok() ? "COMMIT" : "ROLLBACK");
   RETURN_IF_ERROR(status);

@@ -19,7 +19,6 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "bidtrail/eventlog/nats_upstream.h"
 #include "bidtrail/testing/nats_cluster.h"
 #include "bidtrail/testing/status_matchers.h"
@@ -960,24 +959,24 @@ TEST_F(RocksEventLogTest, AsyncAppendsQueuedAtCloseAreAnsweredOnce) {
   };
   auto outcome = std::make_shared<Outcome>();
   constexpr uint64_t kAppends = 2000;
-  absl::Notification first_answered;
+  // Records append n's answer.
+  auto record = [outcome](uint64_t n) {
+    return [outcome, n](absl::StatusOr<AppendResult> result) {
+      absl::MutexLock lock(&outcome->mu);
+      outcome->results.emplace(n, std::move(result));
+      ++outcome->calls;
+    };
+  };
   log_->AppendAsync("s-first", ExpectedRevision::NoStream(), {Event(kAppends + 1)},
-                    [outcome, &first_answered](absl::StatusOr<AppendResult> result) {
-                      {
-                        absl::MutexLock lock(&outcome->mu);
-                        outcome->results.emplace(kAppends + 1, std::move(result));
-                        ++outcome->calls;
-                      }
-                      first_answered.Notify();
-                    });
-  first_answered.WaitForNotification();
+                    record(kAppends + 1));
+  {
+    absl::MutexLock lock(&outcome->mu);
+    outcome->mu.Await(absl::Condition(
+        +[](int* calls) { return *calls > 0; }, &outcome->calls));
+  }
   for (uint64_t n = 1; n <= kAppends; ++n) {
     log_->AppendAsync(absl::StrFormat("s-%d", n % 13), ExpectedRevision::Any(), {Event(n)},
-                      [outcome, n](absl::StatusOr<AppendResult> result) {
-                        absl::MutexLock lock(&outcome->mu);
-                        outcome->results.emplace(n, std::move(result));
-                        ++outcome->calls;
-                      });
+                      record(n));
   }
   log_.reset();
   EXPECT_EQ(outcome->calls, static_cast<int>(kAppends + 1));

@@ -30,9 +30,8 @@ grpc::ServerUnaryReactor* TendersGrpcService::Run(grpc::CallbackServerContext* c
                                                   v1::TenderEvent command,
                                                   const v1::LateRecording& late,
                                                   v1::CommandResult* result) {
-  TenderCommands::Caller caller;
-  caller.actor = rpc::Metadata(*context, rpc::kActorHeader);
-  caller.correlation_id = rpc::Metadata(*context, rpc::kCorrelationHeader);
+  TenderCommands::Caller caller{rpc::Metadata(*context, rpc::kActorHeader),
+                                rpc::Metadata(*context, rpc::kCorrelationHeader)};
   return rpc::RunOnPool(
       &pool_, context,
       [this, caller = std::move(caller), authorization = rpc::Credential(*context), request_id,
@@ -118,9 +117,8 @@ grpc::ServerUnaryReactor* TendersGrpcService::GetTender(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* TendersGrpcService::SetQuota(grpc::CallbackServerContext* context,
                                                        const v1::SetQuotaRequest* request,
                                                        v1::SetQuotaResponse* response) {
-  TenderCommands::Caller caller;
-  caller.actor = rpc::Metadata(*context, rpc::kActorHeader);
-  caller.correlation_id = rpc::Metadata(*context, rpc::kCorrelationHeader);
+  TenderCommands::Caller caller{rpc::Metadata(*context, rpc::kActorHeader),
+                                rpc::Metadata(*context, rpc::kCorrelationHeader)};
   return rpc::RunOnPool(
       &pool_, context, request,
       [this, caller = std::move(caller), authorization = rpc::Credential(*context), request,

@@ -37,12 +37,13 @@ class ContactBook {
   };
 
   // Who calls. Without `access` every check passes (tests, one-user tools).
+  // Every field has a default, so that `{actor}` says the rest.
   struct Caller {
-    std::string actor;
+    std::string actor{};
     // The service that records for `actor`, when it is not the actor.
-    std::string written_by;
-    std::string principal;
-    std::shared_ptr<const auth::AccessState> access;
+    std::string written_by{};
+    std::string principal{};
+    std::shared_ptr<const auth::AccessState> access{};
   };
 
   // `store` and `keys` must outlive the book. Without `keys` the book only

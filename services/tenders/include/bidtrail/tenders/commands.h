@@ -39,12 +39,13 @@ class TenderCommands {
         resolve_contact = nullptr;
   };
 
-  // Who ran the command and under which correlation id.
+  // Who ran the command and under which correlation id. Every field has a
+  // default, so that `{actor}` or `{actor, correlation_id}` says the rest.
   struct Caller {
-    std::string actor;
-    std::string correlation_id;  // empty: the request id
+    std::string actor{};
+    std::string correlation_id{};  // empty: the request id
     // The service that records for `actor`, when it is not the actor.
-    std::string written_by;
+    std::string written_by{};
     // When set: whether the caller may run `command` on the tender as it
     // stands (its territory, the approver of a late fact); called before
     // the rules, nothing appended when it refuses.
