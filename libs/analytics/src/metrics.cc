@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -30,15 +33,62 @@ namespace {
 
 constexpr uint32_t kNoGroup = ~uint32_t{0};
 
+// Keys that order as their values do: a < b exactly when OrderKey(a) <
+// OrderKey(b) (for doubles that are not NaN, -0 before +0).
+uint64_t OrderKey(int64_t value) { return static_cast<uint64_t>(value) ^ (uint64_t{1} << 63); }
+uint64_t OrderKey(double value) {
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+}
+
 // The middle of `values` (reordered): the upper middle value, and for an
-// even count the lower one too.
+// even count the lower one too. Selecting among many values (a group of a
+// large history has tens of thousands) first counts them in buckets of the
+// top bits of their keys and keeps only those in the buckets that hold the
+// middle, again until few are left: a few linear passes instead of a
+// selection's many unpredictable comparisons.
 template <typename T>
 std::pair<T, std::optional<T>> Middle(std::vector<T>* values) {
   const size_t middle = values->size() / 2;
-  std::nth_element(values->begin(), values->begin() + middle, values->end());
-  const T upper = (*values)[middle];
-  if (values->size() % 2 == 1) return {upper, std::nullopt};
-  return {upper, *std::max_element(values->begin(), values->begin() + middle)};
+  const bool even = values->size() % 2 == 0;
+  auto begin = values->begin();
+  auto end = values->end();
+  size_t rank = middle;  // of the upper middle, from `begin`
+  if constexpr (std::is_arithmetic_v<T>) {
+    constexpr int kBucketBits = 11;
+    constexpr std::ptrdiff_t kCountFrom = 1024;
+    while (end - begin >= kCountFrom) {
+      uint64_t low = ~uint64_t{0};
+      uint64_t high = 0;
+      for (auto it = begin; it != end; ++it) {
+        low = std::min(low, OrderKey(*it));
+        high = std::max(high, OrderKey(*it));
+      }
+      if (low == high) break;
+      const int shift = std::max(0, static_cast<int>(std::bit_width(high - low)) - kBucketBits);
+      std::array<uint32_t, size_t{1} << kBucketBits> counts{};
+      for (auto it = begin; it != end; ++it) ++counts[(OrderKey(*it) - low) >> shift];
+      // The buckets of the lower middle (the upper one for an odd count) and
+      // of the upper middle, and how many values come before the first:
+      // those are all smaller, and those after the last all larger.
+      const size_t first_rank = even ? rank - 1 : rank;
+      size_t before = 0;
+      size_t first = 0;
+      while (before + counts[first] <= first_rank) before += counts[first++];
+      size_t last = first;
+      for (size_t through = before + counts[first]; through <= rank;) through += counts[++last];
+      end = std::partition(begin, end, [&](const T& value) {
+        const size_t bucket = (OrderKey(value) - low) >> shift;
+        return bucket >= first && bucket <= last;
+      });
+      rank -= before;
+    }
+  }
+  std::nth_element(begin, begin + static_cast<std::ptrdiff_t>(rank), end);
+  const T upper = begin[static_cast<std::ptrdiff_t>(rank)];
+  if (!even) return {upper, std::nullopt};
+  return {upper, *std::max_element(begin, begin + static_cast<std::ptrdiff_t>(rank))};
 }
 
 // The median of samples[i] for i in `indices` (the mean of the two middle
@@ -119,25 +169,6 @@ void ForEachCompetition(const CompetitionSet& competitions, Visit&& visit) {
     visit(*items[i]);
   }
 }
-
-// Numbers tenders in the order a pass meets them, relying on the order of a
-// CompetitionSet: the competitions of one tender are next to each other, so a
-// competition starts a new tender exactly when its tender id differs from
-// that of the last competition numbered. Groups then count tenders by
-// comparing numbers instead of ids.
-class TenderNumbers {
- public:
-  uint32_t Of(const Competition& competition) {
-    if (&competition == last_) return number_;
-    if (last_ == nullptr || competition.tender_id != last_->tender_id) ++number_;
-    last_ = &competition;
-    return number_;
-  }
-
- private:
-  const Competition* last_ = nullptr;
-  uint32_t number_ = 0;
-};
 
 // Tenders counted once: a tender's competitions reach a group one after the
 // other.
@@ -320,7 +351,7 @@ struct Outcome {
   Decimal value;
   uint32_t price_gap = kNoSample;   // in Samples
   uint32_t cycle_time = kNoSample;  // in Samples, or kAwardBeforeTender
-  uint32_t tender = 0;              // from TenderNumbers
+  uint32_t tender = 0;              // CompetitionRows::Row::tender, across parts
 };
 
 // What the outcomes of every bidder in one competition share, worked out once
@@ -331,64 +362,65 @@ struct Shared {
   double award = 0;                          // the award in force, for price gaps
 };
 
-Shared ShareOf(const Competition& competition, Samples* samples) {
+// Row i of `rows`.
+Shared ShareOf(const CompetitionRows& rows, size_t i, Samples* samples) {
   Shared shared;
-  shared.bidders = static_cast<uint32_t>(std::count_if(
-      competition.bid_facts.begin(), competition.bid_facts.end(),
-      [](const Competition::BidFacts& bid) { return bid.status != v1::BID_STATUS_WITHDRAWN; }));
-  if (competition.status == Competition::Status::kDecided) {
-    const absl::Duration cycle = competition.first_award_at - competition.discovered_at;
+  for (size_t bid = rows.bids_begin(i), end = rows.bids_end(i); bid < end; ++bid) {
+    if (rows.bid(bid).status != v1::BID_STATUS_WITHDRAWN) ++shared.bidders;
+  }
+  const CompetitionRows::Row& row = rows[i];
+  if (row.status == Competition::Status::kDecided) {
     // An award dated before the tender (imported data does that) has no
     // cycle time: left out of the median, and counted.
-    if (cycle < absl::ZeroDuration()) {
+    if (row.cycle < absl::ZeroDuration()) {
       shared.cycle_time = Outcome::kAwardBeforeTender;
     } else {
       shared.cycle_time = static_cast<uint32_t>(samples->cycle_times.size());
-      samples->cycle_times.push_back(cycle);
+      samples->cycle_times.push_back(row.cycle);
     }
-    if (competition.award_value) {
-      shared.award = static_cast<double>(competition.award_value->nanos());
-    }
+    if (row.has_award_value) shared.award = static_cast<double>(row.award_value.nanos());
   }
   return shared;
 }
 
-// The outcome for `bidder`, whose bid (Competition::BidIndexOf) is `mine`.
-Outcome Evaluate(const Competition& competition, Symbol bidder, int mine, const Shared& shared,
-                 uint32_t tender, Samples* samples) {
+// The outcome for `bidder` in row i, whose bid (CompetitionRows::BidIndexOf)
+// is `mine`.
+// `tender`: numbered across the set's rows.
+Outcome Evaluate(const CompetitionRows& rows, size_t i, Symbol bidder, size_t mine,
+                 const Shared& shared, uint32_t tender, Samples* samples) {
+  const CompetitionRows::Row& row = rows[i];
   Outcome outcome;
   outcome.tender = tender;
   outcome.counted = true;
   outcome.bidders = shared.bidders;
-  if (competition.status == Competition::Status::kVoid) {
+  if (row.status == Competition::Status::kVoid) {
     outcome.is_void = true;
     return outcome;
   }
-  const Competition::BidFacts& bid = competition.bid_facts[mine];
+  const CompetitionRows::Bid& bid = rows.bid(mine);
   outcome.disqualified = bid.status == v1::BID_STATUS_DISQUALIFIED;
-  const bool decided = competition.status == Competition::Status::kDecided;
+  const bool decided = row.status == Competition::Status::kDecided;
   outcome.cycle_time = shared.cycle_time;
-  if (competition.Won(bidder) && !outcome.disqualified) {
+  if (rows.Won(i, bidder) && !outcome.disqualified) {
     outcome.result = Outcome::Result::kWon;
-    if (competition.award_value) {
+    if (row.has_award_value) {
       outcome.has_value = true;
-      outcome.value_currency = competition.award_currency;
-      outcome.value = *competition.award_value;
+      outcome.value_currency = row.award_currency;
+      outcome.value = row.award_value;
     }
   } else if (decided || outcome.disqualified) {
     outcome.result = Outcome::Result::kLost;
     if (bid.has_amount) {
       outcome.has_value = true;
       outcome.value_currency = bid.currency;
-      outcome.value = bid.amount;
+      outcome.value = rows.amount(mine);
     }
-    if (decided && bid.has_amount && competition.award_value &&
-        bid.currency == competition.award_currency && !competition.award_value->IsZero()) {
+    if (decided && bid.has_amount && row.has_award_value && bid.currency == row.award_currency &&
+        !row.award_value.IsZero()) {
       // As Ratio, with the award's conversion shared.
       outcome.price_gap = static_cast<uint32_t>(samples->price_gaps.size());
       samples->price_gaps.push_back(
-          static_cast<double>(bid.amount.nanos() - competition.award_value->nanos()) /
-          shared.award);
+          static_cast<double>(rows.amount(mine).nanos() - row.award_value.nanos()) / shared.award);
     }
   }
   return outcome;
@@ -489,11 +521,11 @@ struct Group {
 };
 
 // A group keyed by a party is labelled with the name of the first bid of
-// that party which has one. `bidder_names` are far from the front of a
-// competition (competition.h): read only while the group has no label.
-void SetLabel(const Competition& competition, size_t bid, Group* group) {
+// that party which has one: bid `bid` of row i. Names are not in the rows
+// (competition.h): read only while the group has no label.
+void SetLabel(const CompetitionRows& rows, size_t i, size_t bid, Group* group) {
   if (group->labelled) return;
-  const Symbol name = competition.bidder_names[bid];
+  const Symbol name = rows[i].competition->bidder_names[bid - rows.bids_begin(i)];
   if (name == Symbol()) return;
   group->label = name.text();
   group->labelled = true;
@@ -539,17 +571,24 @@ class Groups {
 
 enum class DealBand { kUnrated, kSmall, kMedium, kLarge };
 
-// `mine`: the bidder's bid (Competition::BidIndexOf).
-DealBand DealSize(const Competition& competition, int mine, const Converter& converter,
+// Row i; `mine`: the bidder's bid (CompetitionRows::BidIndexOf).
+DealBand DealSize(const CompetitionRows& rows, size_t i, int64_t mine, const Converter& converter,
                   const WinLossOptions& options) {
+  const CompetitionRows::Row& row = rows[i];
   std::optional<Decimal> value;
-  if (competition.status == Competition::Status::kDecided) {
-    value = converter.Convert(competition.award_value, competition.award_currency);
+  if (row.status == Competition::Status::kDecided) {
+    value = converter.Convert(
+        row.has_award_value ? std::optional<Decimal>(row.award_value) : std::nullopt,
+        row.award_currency);
   } else if (mine >= 0) {
-    value = converter.Convert(competition.bid_facts[mine].value(),
-                              competition.bid_facts[mine].currency);
+    const CompetitionRows::Bid& bid = rows.bid(static_cast<size_t>(mine));
+    value = converter.Convert(bid.has_amount
+                                  ? std::optional<Decimal>(rows.amount(static_cast<size_t>(mine)))
+                                  : std::nullopt,
+                              bid.currency);
   } else {
-    value = converter.Convert(competition.estimated_value, competition.estimated_currency);
+    value =
+        converter.Convert(row.competition->estimated_value, row.competition->estimated_currency);
   }
   if (!value) return DealBand::kUnrated;
   if (*value < options.medium_deal_from) return DealBand::kSmall;
@@ -586,12 +625,10 @@ class Selection {
   // False when a filter names a text no competition has: nothing is selected.
   bool Possible() const { return possible_; }
 
-  bool Selects(const Competition& competition) const {
-    return competition.date >= from_ && competition.date < to_ &&
-           Matches(territory_, competition.territory) &&
-           Matches(owner_team_, competition.owner_team) &&
-           Matches(buyer_id_, competition.buyer_id) && Matches(category_, competition.category) &&
-           SourceSelects(source_, competition.discovery_channel);
+  bool Selects(const CompetitionRows::Row& row) const {
+    return row.date >= from_ && row.date < to_ && Matches(territory_, row.territory) &&
+           Matches(owner_team_, row.owner_team) && Matches(buyer_id_, row.buyer_id) &&
+           Matches(category_, row.category) && SourceSelects(source_, row.discovery_channel);
   }
 
  private:
@@ -725,7 +762,6 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
   const Converter band_converter =
       BandConverter(options.reporting, options.rate_table, options.deal_size_currency);
   Groups groups;
-  TenderNumbers tenders;
   Samples samples;
   const bool per_bidder = options.group_by == v1::WIN_LOSS_GROUP_BY_BIDDER;
   // No-bid decisions belong to tenders, not to head-to-head meetings.
@@ -761,132 +797,139 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
   // The groups one competition falls in; reused, so that the loop allocates
   // only when a group first appears.
   absl::InlinedVector<uint32_t, 8> keys;
-  ForEachCompetition(competitions, [&](const Competition& competition) {
-    if (!selection.Selects(competition)) return;
-    if (per_bidder) {
-      keys.clear();
-      std::optional<Shared> shared;
-      for (size_t i = 0; i < competition.bid_facts.size(); ++i) {
-        const Symbol each = competition.bid_facts[i].bidder;
-        const uint32_t slot = groups.OfSymbol(each);
-        if (std::find(keys.begin(), keys.end(), slot) != keys.end()) continue;
-        keys.push_back(slot);
-        Group& group = groups[slot];
-        SetLabel(competition, i, &group);
-        const int mine = competition.BidIndexOf(each);
-        if (mine < 0) continue;  // withdrawn
-        if (!shared) shared = ShareOf(competition, &samples);
-        group.totals.Add(
-            Evaluate(competition, each, mine, *shared, tenders.Of(competition), &samples));
-      }
-      if (competition.no_bid && own_party != kNoGroup) {
-        groups[own_party].totals.tenders_no_bid.Add(tenders.Of(competition));
-      }
-      return;
-    }
-    keys.clear();
-    const int mine = BidIndexOf(competition, bidder);
-    switch (options.group_by) {
-      case v1::WIN_LOSS_GROUP_BY_BUYER: {
-        const uint32_t slot = groups.OfSymbol(competition.buyer_id);
-        if (!groups[slot].labelled) {
-          groups[slot].label = competition.buyer_name;
-          groups[slot].labelled = true;
-        }
-        keys.push_back(slot);
-        break;
-      }
-      case v1::WIN_LOSS_GROUP_BY_TERRITORY:
-        keys.push_back(groups.OfSymbol(competition.territory));
-        break;
-      case v1::WIN_LOSS_GROUP_BY_CATEGORY:
-        keys.push_back(groups.OfSymbol(competition.category));
-        break;
-      case v1::WIN_LOSS_GROUP_BY_OWNER_TEAM:
-        keys.push_back(groups.OfSymbol(competition.owner_team));
-        break;
-      case v1::WIN_LOSS_GROUP_BY_QUARTER: {
-        // A UTC day lies in one quarter: the quarter is worked out once per
-        // day (infinite dates have a quarter of their own).
-        const absl::Time date = competition.date;
-        if (date == absl::InfinitePast() || date == absl::InfiniteFuture()) {
-          keys.push_back(groups.OfKey(QuarterOf(date)));
-          break;
-        }
-        const int64_t seconds = absl::ToUnixSeconds(date);
-        const int64_t day = seconds / kSecondsPerDay - (seconds % kSecondsPerDay < 0 ? 1 : 0);
-        auto [found, inserted] = group_of_day.try_emplace(day, kNoGroup);
-        if (inserted) found->second = groups.OfKey(QuarterOf(date));
-        keys.push_back(found->second);
-        break;
-      }
-      case v1::WIN_LOSS_GROUP_BY_DEAL_SIZE: {
-        const DealBand band = DealSize(competition, mine, band_converter, options);
-        uint32_t& slot = group_of_band[static_cast<size_t>(band)];
-        if (slot == kNoGroup) slot = groups.OfKey(DealBandLabel(band));
-        keys.push_back(slot);
-        break;
-      }
-      case v1::WIN_LOSS_GROUP_BY_PROCUREMENT_METHOD:
-      case v1::WIN_LOSS_GROUP_BY_DISCOVERY_CHANNEL: {
-        const bool method = options.group_by == v1::WIN_LOSS_GROUP_BY_PROCUREMENT_METHOD;
-        const int value = method ? static_cast<int>(competition.procurement_method)
-                                 : static_cast<int>(competition.discovery_channel);
-        auto [found, inserted] = group_of_enum.try_emplace(value, kNoGroup);
-        // Values this build does not know share the "unspecified" group.
-        if (inserted) {
-          found->second = groups.OfKey(EnumLabel(
-              method ? v1::ProcurementMethod_descriptor() : v1::DiscoveryChannel_descriptor(),
-              value));
-        }
-        keys.push_back(found->second);
-        break;
-      }
-      case v1::WIN_LOSS_GROUP_BY_CUSTOMER_SEGMENT: {
-        uint32_t& slot = GroupOf(&group_of_buyer_segment, competition.buyer_id);
-        if (slot == kNoGroup) {
-          auto cell = cell_of_buyer.find(competition.buyer_id);
-          slot = groups.OfKey(cell == cell_of_buyer.end() ? std::string_view("unsegmented")
-                                                          : std::string_view(cell->second));
-        }
-        keys.push_back(slot);
-        break;
-      }
-      case v1::WIN_LOSS_GROUP_BY_COMPETITOR: {
-        // Only competitions of the bidder's have competitors.
-        if (mine < 0) break;
-        for (size_t i = 0; i < competition.bid_facts.size(); ++i) {
-          const Competition::BidFacts& bid = competition.bid_facts[i];
-          if (bid.bidder == *bidder || bid.status == v1::BID_STATUS_WITHDRAWN) continue;
-          const uint32_t slot = groups.OfSymbol(bid.bidder);
+  // Tenders are numbered across the parts: each part's from 1, after those
+  // of the parts before.
+  uint32_t tenders_before = 0;
+  for (const std::shared_ptr<const CompetitionRows>& part : competitions.Rows()) {
+    const CompetitionRows& rows = *part;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const CompetitionRows::Row& row = rows[i];
+      if (!selection.Selects(row)) continue;
+      const uint32_t tender = tenders_before + row.tender;
+      if (per_bidder) {
+        keys.clear();
+        std::optional<Shared> shared;
+        for (size_t bid = rows.bids_begin(i), end = rows.bids_end(i); bid < end; ++bid) {
+          const Symbol each = rows.bid(bid).bidder;
+          const uint32_t slot = groups.OfSymbol(each);
           if (std::find(keys.begin(), keys.end(), slot) != keys.end()) continue;
           keys.push_back(slot);
-          SetLabel(competition, i, &groups[slot]);
+          Group& group = groups[slot];
+          SetLabel(rows, i, bid, &group);
+          const int64_t mine = rows.BidIndexOf(i, each);
+          if (mine < 0) continue;  // withdrawn
+          if (!shared) shared = ShareOf(rows, i, &samples);
+          group.totals.Add(
+              Evaluate(rows, i, each, static_cast<size_t>(mine), *shared, tender, &samples));
         }
-        break;
+        if (row.no_bid && own_party != kNoGroup)
+          groups[own_party].totals.tenders_no_bid.Add(tender);
+        continue;
       }
-      default:
-        if (group_of_all == kNoGroup) group_of_all = groups.OfKey("all");
-        keys.push_back(group_of_all);
-        break;
+      keys.clear();
+      const int64_t mine = bidder ? rows.BidIndexOf(i, *bidder) : -1;
+      switch (options.group_by) {
+        case v1::WIN_LOSS_GROUP_BY_BUYER: {
+          const uint32_t slot = groups.OfSymbol(row.buyer_id);
+          if (!groups[slot].labelled) {
+            groups[slot].label = row.competition->buyer_name;
+            groups[slot].labelled = true;
+          }
+          keys.push_back(slot);
+          break;
+        }
+        case v1::WIN_LOSS_GROUP_BY_TERRITORY:
+          keys.push_back(groups.OfSymbol(row.territory));
+          break;
+        case v1::WIN_LOSS_GROUP_BY_CATEGORY:
+          keys.push_back(groups.OfSymbol(row.category));
+          break;
+        case v1::WIN_LOSS_GROUP_BY_OWNER_TEAM:
+          keys.push_back(groups.OfSymbol(row.owner_team));
+          break;
+        case v1::WIN_LOSS_GROUP_BY_QUARTER: {
+          // A UTC day lies in one quarter: the quarter is worked out once per
+          // day (infinite dates have a quarter of their own).
+          const absl::Time date = row.date;
+          if (date == absl::InfinitePast() || date == absl::InfiniteFuture()) {
+            keys.push_back(groups.OfKey(QuarterOf(date)));
+            break;
+          }
+          const int64_t seconds = absl::ToUnixSeconds(date);
+          const int64_t day = seconds / kSecondsPerDay - (seconds % kSecondsPerDay < 0 ? 1 : 0);
+          auto [found, inserted] = group_of_day.try_emplace(day, kNoGroup);
+          if (inserted) found->second = groups.OfKey(QuarterOf(date));
+          keys.push_back(found->second);
+          break;
+        }
+        case v1::WIN_LOSS_GROUP_BY_DEAL_SIZE: {
+          const DealBand band = DealSize(rows, i, mine, band_converter, options);
+          uint32_t& slot = group_of_band[static_cast<size_t>(band)];
+          if (slot == kNoGroup) slot = groups.OfKey(DealBandLabel(band));
+          keys.push_back(slot);
+          break;
+        }
+        case v1::WIN_LOSS_GROUP_BY_PROCUREMENT_METHOD:
+        case v1::WIN_LOSS_GROUP_BY_DISCOVERY_CHANNEL: {
+          const bool method = options.group_by == v1::WIN_LOSS_GROUP_BY_PROCUREMENT_METHOD;
+          const int value = method ? static_cast<int>(row.procurement_method)
+                                   : static_cast<int>(row.discovery_channel);
+          auto [found, inserted] = group_of_enum.try_emplace(value, kNoGroup);
+          // Values this build does not know share the "unspecified" group.
+          if (inserted) {
+            found->second = groups.OfKey(EnumLabel(
+                method ? v1::ProcurementMethod_descriptor() : v1::DiscoveryChannel_descriptor(),
+                value));
+          }
+          keys.push_back(found->second);
+          break;
+        }
+        case v1::WIN_LOSS_GROUP_BY_CUSTOMER_SEGMENT: {
+          uint32_t& slot = GroupOf(&group_of_buyer_segment, row.buyer_id);
+          if (slot == kNoGroup) {
+            auto cell = cell_of_buyer.find(row.buyer_id);
+            slot = groups.OfKey(cell == cell_of_buyer.end() ? std::string_view("unsegmented")
+                                                            : std::string_view(cell->second));
+          }
+          keys.push_back(slot);
+          break;
+        }
+        case v1::WIN_LOSS_GROUP_BY_COMPETITOR: {
+          // Only competitions of the bidder's have competitors.
+          if (mine < 0) break;
+          for (size_t each = rows.bids_begin(i), end = rows.bids_end(i); each < end; ++each) {
+            const CompetitionRows::Bid& bid = rows.bid(each);
+            if (bid.bidder == *bidder || bid.status == v1::BID_STATUS_WITHDRAWN) continue;
+            const uint32_t slot = groups.OfSymbol(bid.bidder);
+            if (std::find(keys.begin(), keys.end(), slot) != keys.end()) continue;
+            keys.push_back(slot);
+            SetLabel(rows, i, each, &groups[slot]);
+          }
+          break;
+        }
+        default:
+          if (group_of_all == kNoGroup) group_of_all = groups.OfKey("all");
+          keys.push_back(group_of_all);
+          break;
+      }
+      if (keys.empty()) continue;
+      const Outcome outcome = mine < 0 ? Outcome()
+                                       : Evaluate(rows, i, *bidder, static_cast<size_t>(mine),
+                                                  ShareOf(rows, i, &samples), tender, &samples);
+      // A no-bid decision is the tender's: it counts once, in the groups of
+      // the tender's first competition selected (a tender whose lots fall in
+      // several deal-size bands counts in its first lot's band), so that the
+      // groups' no_bid add up to the whole.
+      const bool no_bid_here = count_no_bid && row.no_bid && tender != no_bid_counted_for;
+      if (no_bid_here) no_bid_counted_for = tender;
+      for (uint32_t slot : keys) {
+        Accumulator& totals = groups[slot].totals;
+        totals.Add(outcome);
+        if (no_bid_here) totals.tenders_no_bid.Add(tender);
+      }
     }
-    if (keys.empty()) return;
-    const uint32_t tender = tenders.Of(competition);
-    const Outcome outcome = mine < 0 ? Outcome()
-                                     : Evaluate(competition, *bidder, mine,
-                                                ShareOf(competition, &samples), tender, &samples);
-    // A no-bid decision is the tender's: it counts once, in the groups of
-    // the tender's first competition selected (a tender whose lots fall in
-    // several deal-size bands counts in its first lot's band), so that the
-    // groups' no_bid add up to the whole.
-    const bool no_bid_here = count_no_bid && competition.no_bid && tender != no_bid_counted_for;
-    if (no_bid_here) no_bid_counted_for = tender;
-    for (uint32_t slot : keys) {
-      Accumulator& totals = groups[slot].totals;
-      totals.Add(outcome);
-      if (no_bid_here) totals.tenders_no_bid.Add(tender);
-    }
-  });
+    tenders_before += rows.tenders();
+  }
   std::vector<v1::WinLossGroup> result;
   for (const Group& group : groups.all()) {
     const Accumulator& totals = group.totals;

@@ -581,6 +581,117 @@ TEST(RatesTest, ValuesConvertedAndCurrenciesWithoutRateNamed) {
   EXPECT_EQ(without_rate, std::vector<std::string>{"CNY"});
 }
 
+// Medians over many samples (a group of a large history selects among tens of
+// thousands) are those of the sorted samples, for odd and even counts, with
+// repeated values, gaps on both sides of zero and cycle times of any length.
+TEST(WinLossTest, MediansOfManySamplesAreThoseOfTheSortedSamples) {
+  const Symbol us = Symbol::Intern(kUs);
+  const Symbol rival = Symbol::Intern("C-1");
+  const Symbol cny = Symbol::Intern("CNY");
+  for (const int count : {4001, 4000, 1023, 1024}) {
+    std::vector<Competition> competitions;
+    std::vector<double> gaps;
+    std::vector<int64_t> cycles;
+    uint64_t random = 12345 + count;
+    auto next = [&random] {
+      random = random * 6364136223846793005u + 1442695040888963407u;
+      return random >> 33;
+    };
+    for (int i = 0; i < count; ++i) {
+      Competition competition;
+      competition.tender_id = absl::StrCat("T-", i);
+      competition.status = Competition::Status::kDecided;
+      competition.winners.push_back(rival);
+      competition.award_currency = cny;
+      const int64_t award = 1000 + static_cast<int64_t>(next() % 5000);
+      competition.award_value = Decimal::FromNanos(award * 1000000000);
+      // One bid in eight equals the award (a gap of zero); some are below.
+      const int64_t bid = next() % 8 == 0 ? award : 500 + static_cast<int64_t>(next() % 9000);
+      Competition::BidFacts ours;
+      ours.bidder = us;
+      ours.currency = cny;
+      ours.has_amount = true;
+      ours.amount = Decimal::FromNanos(bid * 1000000000);
+      Competition::BidFacts theirs = ours;
+      theirs.bidder = rival;
+      competition.bid_facts = {ours, theirs};
+      competition.bidder_names = {Symbol(), Symbol()};
+      competition.discovered_at = Day(0);
+      // Whole days mostly (repeated values), now and then a nanosecond off.
+      const int64_t cycle = static_cast<int64_t>(next() % 400) * 86400 * 1000000000 +
+                            (next() % 16 == 0 ? static_cast<int64_t>(next() % 1000) : 0);
+      competition.first_award_at = Day(0) + absl::Nanoseconds(cycle);
+      competition.award_at = competition.first_award_at;
+      competition.date = Day(0);
+      gaps.push_back(static_cast<double>(bid * 1000000000 - award * 1000000000) /
+                     static_cast<double>(award * 1000000000));
+      cycles.push_back(cycle);
+      competitions.push_back(std::move(competition));
+    }
+    std::sort(gaps.begin(), gaps.end());
+    std::sort(cycles.begin(), cycles.end());
+    const size_t middle = gaps.size() / 2;
+    const double gap =
+        count % 2 == 1 ? gaps[middle] : gaps[middle - 1] + (gaps[middle] - gaps[middle - 1]) / 2;
+    const absl::Duration cycle =
+        count % 2 == 1
+            ? absl::Nanoseconds(cycles[middle])
+            : absl::Nanoseconds(cycles[middle - 1]) +
+                  (absl::Nanoseconds(cycles[middle]) - absl::Nanoseconds(cycles[middle - 1])) / 2;
+    const auto groups = WinLoss(CompetitionSet(std::move(competitions)), Ours());
+    ASSERT_EQ(groups.size(), 1u);
+    EXPECT_EQ(groups[0].lost(), static_cast<uint32_t>(count));
+    EXPECT_EQ(groups[0].median_price_gap(), gap) << count << " samples";
+    EXPECT_EQ(FromProtoDuration(groups[0].median_cycle_time()), cycle) << count << " samples";
+  }
+}
+
+// A set's rows may come in parts, tenders in any order (the projection
+// engine packs its competitions so): every grouping gives what it gives over
+// the set's own rows.
+TEST(CompetitionRowsTest, RowsInPartsGiveWhatOneSetOfRowsGives) {
+  const CompetitionSet whole = History();
+  // The tenders' competitions, last tender first, one tender to a part,
+  // then two.
+  std::vector<std::vector<const Competition*>> tenders;
+  for (const Competition* competition : whole) {
+    if (tenders.empty() || tenders.back().back()->tender_id != competition->tender_id) {
+      tenders.emplace_back();
+    }
+    tenders.back().push_back(competition);
+  }
+  std::reverse(tenders.begin(), tenders.end());
+  std::vector<std::shared_ptr<const CompetitionRows>> parts;
+  for (size_t i = 0; i < tenders.size();) {
+    std::vector<const Competition*> part = tenders[i++];
+    if (parts.size() >= 3 && i < tenders.size()) {
+      part.insert(part.end(), tenders[i].begin(), tenders[i].end());
+      ++i;
+    }
+    parts.push_back(std::make_shared<const CompetitionRows>(part));
+  }
+  ASSERT_GT(parts.size(), 2u);
+  EXPECT_EQ(parts[0]->tenders(), 1u);
+  EXPECT_EQ(parts[3]->tenders(), 2u);
+  CompetitionSet in_parts = whole;
+  in_parts.SetRows(parts);
+  ASSERT_EQ(whole.Rows().size(), 1u);
+  ASSERT_EQ(in_parts.Rows().size(), parts.size());
+  const google::protobuf::EnumDescriptor* groupings = v1::WinLossGroupBy_descriptor();
+  for (int i = 0; i < groupings->value_count(); ++i) {
+    const auto group_by = static_cast<v1::WinLossGroupBy>(groupings->value(i)->number());
+    WinLossOptions options = Ours(group_by);
+    options.segments.as_of = Day(100);
+    options.segments.bidder_id = kUs;
+    std::string one;
+    for (const v1::WinLossGroup& group : WinLoss(whole, options)) one += group.DebugString();
+    std::string many;
+    for (const v1::WinLossGroup& group : WinLoss(in_parts, options)) many += group.DebugString();
+    EXPECT_FALSE(one.empty()) << groupings->value(i)->name();
+    EXPECT_EQ(many, one) << groupings->value(i)->name();
+  }
+}
+
 // Public data (imported tenders) and our own entries counted apart: the
 // history with T-2 imported.
 TEST(SourceTest, EveryAnalyticFiltersBySource) {

@@ -267,15 +267,20 @@ class Engine final : public ProjectionEngine {
       // They are added in the order of their addresses: the analytics pass
       // over every competition then walks memory mostly forwards (the lists
       // were allocated in the order tenders were written), which the hardware
-      // prefetches, instead of in hash order.
-      std::vector<const CompetitionList*> lists;
+      // prefetches, instead of in hash order. The passes that read packed
+      // rows (WinLoss) read the generation's parts, each packed once and
+      // again only after one of its tenders changed (Generation::Rows).
+      std::vector<CompetitionList> lists;
       lists.reserve(generation.competitions.size());
-      for (const auto& [id, list] : generation.competitions) lists.push_back(&list);
-      std::sort(lists.begin(), lists.end(), [](const auto* a, const auto* b) {
-        return std::less<const void*>()((*a)->data(), (*b)->data());
+      for (const auto& [id, tender] : generation.competitions) {
+        if (tender.list != nullptr) lists.push_back(tender.list);
+      }
+      std::sort(lists.begin(), lists.end(), [](const auto& a, const auto& b) {
+        return std::less<const void*>()(a->data(), b->data());
       });
       auto snapshot = std::make_shared<analytics::CompetitionSet>();
-      for (const CompetitionList* list : lists) snapshot->Add(*list);
+      snapshot->Add(lists);
+      snapshot->SetRows(generation.Rows());
       generation.snapshot = std::move(snapshot);
     }
     return generation.snapshot;
@@ -494,12 +499,10 @@ class Engine final : public ProjectionEngine {
     }));
     RETURN_IF_ERROR(corrupt);
     absl::MutexLock lock(&generation->mu);
-    generation->competitions.clear();
-    generation->buyer_awards.clear();
+    generation->ClearCompetitions();
     for (auto& [tender_id, list] : competitions) {
       generation->SetCompetitions(tender_id, std::move(list));
     }
-    generation->snapshot = nullptr;
     return absl::OkStatus();
   }
 

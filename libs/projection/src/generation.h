@@ -35,8 +35,26 @@ struct Generation {
   std::atomic<bool> caught_up{false};
 
   absl::Mutex mu;
-  // Each tender's competitions, as of the last write.
-  absl::flat_hash_map<std::string, CompetitionList> competitions ABSL_GUARDED_BY(mu);
+  // Each tender's competitions, as of the last write, and where the tender
+  // is in `parts`.
+  struct TenderCompetitions {
+    CompetitionList list;
+    uint32_t part = 0;
+    uint32_t slot = 0;
+  };
+  absl::flat_hash_map<std::string, TenderCompetitions> competitions ABSL_GUARDED_BY(mu);
+  // The tenders in the order they first appeared, in parts of up to
+  // kPartTenders, each packed for the analytics' passes
+  // (analytics::CompetitionRows) when a query needs it, and again only after
+  // a change to one of its tenders. Tenders that change are mostly recent
+  // ones, and recent tenders share the last parts: a query after a write
+  // repacks a few parts, not every competition.
+  static constexpr size_t kPartTenders = 1024;
+  struct Part {
+    std::vector<CompetitionList> lists;                      // null: none (yet)
+    std::shared_ptr<const analytics::CompetitionRows> rows;  // null: to pack
+  };
+  std::vector<Part> parts ABSL_GUARDED_BY(mu);
   // Each buyer's decided competitions, latest award first (as
   // analytics::Incumbents orders them): a tender's incumbent reads its
   // buyer's last few instead of passing over every competition.
@@ -66,8 +84,8 @@ struct Generation {
   void SetCompetitions(const std::string& tender_id, CompetitionList list)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto found = competitions.find(tender_id);
-    if (found != competitions.end() && found->second != nullptr) {
-      for (const analytics::Competition& competition : *found->second) {
+    if (found != competitions.end() && found->second.list != nullptr) {
+      for (const analytics::Competition& competition : *found->second.list) {
         if (competition.status != analytics::Competition::Status::kDecided) continue;
         auto buyer = buyer_awards.find(competition.buyer_id);
         if (buyer == buyer_awards.end()) continue;
@@ -84,10 +102,49 @@ struct Generation {
       }
     }
     if (found != competitions.end()) {
-      found->second = std::move(list);
+      Part& part = parts[found->second.part];
+      part.lists[found->second.slot] = list;
+      part.rows = nullptr;
+      found->second.list = std::move(list);
     } else {
-      competitions.emplace(tender_id, std::move(list));
+      if (parts.empty() || parts.back().lists.size() >= kPartTenders) parts.emplace_back();
+      Part& part = parts.back();
+      part.lists.push_back(list);
+      part.rows = nullptr;
+      competitions.emplace(
+          tender_id, TenderCompetitions{std::move(list), static_cast<uint32_t>(parts.size() - 1),
+                                        static_cast<uint32_t>(part.lists.size() - 1)});
     }
+    snapshot = nullptr;
+  }
+
+  // Every part's rows, packing those that changed since they were last
+  // packed: together, every competition (CompetitionSet::SetRows).
+  std::vector<std::shared_ptr<const analytics::CompetitionRows>> Rows()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::vector<std::shared_ptr<const analytics::CompetitionRows>> rows;
+    rows.reserve(parts.size());
+    std::vector<const analytics::Competition*> competitions;
+    for (Part& part : parts) {
+      if (part.rows == nullptr) {
+        competitions.clear();
+        for (const CompetitionList& list : part.lists) {
+          if (list == nullptr) continue;
+          for (const analytics::Competition& competition : *list)
+            competitions.push_back(&competition);
+        }
+        part.rows = std::make_shared<const analytics::CompetitionRows>(competitions);
+      }
+      rows.push_back(part.rows);
+    }
+    return rows;
+  }
+
+  // No competitions at all.
+  void ClearCompetitions() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    competitions.clear();
+    parts.clear();
+    buyer_awards.clear();
     snapshot = nullptr;
   }
 };

@@ -24,6 +24,7 @@
 #include "bidtrail/tender/testing/events.h"
 #include "bidtrail/testing/faulty_kv_store.h"
 #include "bidtrail/testing/status_matchers.h"
+#include "generation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "index.h"
@@ -106,6 +107,55 @@ TEST(IndexTest, EntriesFollowTheBoardsRules) {
   // A no-bid leaves nothing on the board.
   tender::Apply(NoBid(Day(4)), &state);
   EXPECT_TRUE(IndexEntriesOf(state, kUs).empty());
+}
+
+// The analytics' rows are packed in parts of a generation's tenders, and a
+// change repacks only the part of the tender it touched: a query after a
+// write does not repack every competition.
+TEST(GenerationTest, AChangeRepacksOnlyItsTendersPart) {
+  Generation generation(1);
+  absl::MutexLock lock(&generation.mu);
+  auto list_of = [](const std::string& tender_id, int lots) {
+    std::vector<analytics::Competition> competitions(static_cast<size_t>(lots));
+    for (analytics::Competition& competition : competitions) competition.tender_id = tender_id;
+    return std::make_shared<const std::vector<analytics::Competition>>(std::move(competitions));
+  };
+  const size_t tenders = Generation::kPartTenders + Generation::kPartTenders / 2;
+  for (size_t i = 0; i < tenders; ++i) {
+    const std::string id = absl::StrCat("T-", i);
+    generation.SetCompetitions(id, list_of(id, 1));
+  }
+  auto count = [](const std::vector<std::shared_ptr<const analytics::CompetitionRows>>& rows) {
+    size_t competitions = 0;
+    for (const auto& part : rows) competitions += part->size();
+    return competitions;
+  };
+  const auto before = generation.Rows();
+  ASSERT_EQ(before.size(), 2u);
+  EXPECT_EQ(before[0]->tenders(), Generation::kPartTenders);
+  EXPECT_EQ(count(before), tenders);
+  EXPECT_EQ(generation.Rows(), before) << "nothing changed: nothing repacked";
+
+  // A tender of the first part gains a lot.
+  generation.SetCompetitions("T-5", list_of("T-5", 2));
+  const auto changed = generation.Rows();
+  ASSERT_EQ(changed.size(), 2u);
+  EXPECT_NE(changed[0], before[0]);
+  EXPECT_EQ(changed[1], before[1]);
+  EXPECT_EQ(changed[0]->size(), Generation::kPartTenders + 1);
+  EXPECT_EQ(changed[0]->tenders(), Generation::kPartTenders);
+
+  // A new tender joins the last part; a tender without competitions has no
+  // rows.
+  generation.SetCompetitions("T-new", list_of("T-new", 1));
+  generation.SetCompetitions("T-7", nullptr);
+  const auto added = generation.Rows();
+  EXPECT_NE(added[0], changed[0]);
+  EXPECT_NE(added[1], changed[1]);
+  EXPECT_EQ(count(added), tenders + 1);
+
+  generation.ClearCompetitions();
+  EXPECT_TRUE(generation.Rows().empty());
 }
 
 // Actor records are stored in a compact encoding of their own: every record

@@ -95,10 +95,13 @@ struct alignas(64) Competition {
 // tender that does not exist.
 std::vector<Competition> CompetitionsOf(const tender::TenderState& tender);
 
+class CompetitionRows;
+
 // Competitions to analyse: shared, immutable lists (one per tender), seen as
 // one sequence in which the competitions of one tender are next to each other
 // (the analytics count tenders by that). Copying a set copies pointers, never
-// competitions. Thread-safe to read.
+// competitions. Thread-safe to read; Add and AddOne only before the set is
+// shared.
 class CompetitionSet {
  public:
   CompetitionSet() = default;
@@ -108,19 +111,120 @@ class CompetitionSet {
   void Add(std::shared_ptr<const std::vector<Competition>> list) {
     for (const Competition& competition : *list) items_.push_back(&competition);
     owners_.push_back(std::move(list));
+    rows_ = NewRows();
+  }
+  // Many lists at once (null ones are empty).
+  void Add(const std::vector<std::shared_ptr<const std::vector<Competition>>>& lists) {
+    for (const auto& list : lists) {
+      if (list == nullptr) continue;
+      for (const Competition& competition : *list) items_.push_back(&competition);
+      owners_.push_back(list);
+    }
+    rows_ = NewRows();
   }
   // One competition of `list` (which it keeps alive).
   void AddOne(std::shared_ptr<const std::vector<Competition>> list, const Competition* one) {
     items_.push_back(one);
     owners_.push_back(std::move(list));
+    rows_ = NewRows();
   }
   std::vector<const Competition*>::const_iterator begin() const { return items_.begin(); }
   std::vector<const Competition*>::const_iterator end() const { return items_.end(); }
   size_t size() const { return items_.size(); }
 
+  // The set's competitions packed for passes over all of them (below), in
+  // one or more parts: those given with SetRows, else one in the set's
+  // order, built on first use and kept with the set (and its copies).
+  const std::vector<std::shared_ptr<const CompetitionRows>>& Rows() const;
+  // Rows the caller packed (and may share between sets): together exactly
+  // the set's competitions, those of a tender next to each other, tenders
+  // in any order. After the last Add.
+  void SetRows(std::vector<std::shared_ptr<const CompetitionRows>> parts);
+
  private:
+  struct LazyRows;
+  static std::shared_ptr<LazyRows> NewRows();
+
   std::vector<std::shared_ptr<const std::vector<Competition>>> owners_;
   std::vector<const Competition*> items_;
+  std::shared_ptr<LazyRows> rows_ = NewRows();
+};
+
+// What a pass over every competition of a set reads (WinLoss), packed into
+// contiguous arrays in the set's order: a row of two cache lines per
+// competition, and its bids next to those of the competition before. A pass
+// over the competitions themselves, scattered over the heap one list per
+// tender, waits on memory for most of its time; over rows it streams.
+// Everything else of a competition is one pointer away. A set's rows may
+// come in parts (so that a change repacks only the part it touches); the
+// competitions of one tender are in one part. Immutable; thread-safe.
+class CompetitionRows {
+ public:
+  // A bid as a pass reads it; its amount is amount(index), when it has one.
+  struct Bid {
+    Symbol bidder;
+    Symbol currency;
+    v1::BidStatus status = v1::BID_STATUS_VALID;
+    bool has_amount = false;
+  };
+  struct alignas(64) Row {
+    absl::Time date = absl::InfinitePast();  // Competition::date
+    // Decided: first award less discovery (negative for an award dated
+    // before the tender).
+    absl::Duration cycle;
+    Decimal award_value;  // when has_award_value
+    // Counts the part's tenders from 1: equal for the competitions of one
+    // tender, one more for each next tender (a competition whose tender id
+    // differs from that of the competition before it starts the next).
+    uint32_t tender = 0;
+    // Where the row's bids and winners start in bids() and winners(); they
+    // end where the next row's start.
+    uint32_t first_bid = 0;
+    uint32_t first_winner = 0;
+    Competition::Status status = Competition::Status::kPending;
+    bool no_bid = false;
+    bool has_award_value = false;
+    Symbol award_currency;
+    Symbol buyer_id;
+    Symbol territory;
+    Symbol category;
+    Symbol owner_team;
+    v1::ProcurementMethod procurement_method = v1::PROCUREMENT_METHOD_UNSPECIFIED;
+    v1::DiscoveryChannel discovery_channel = v1::DISCOVERY_CHANNEL_UNSPECIFIED;
+    // The competition itself, for what rows do not hold (names, estimates).
+    const Competition* competition = nullptr;
+  };
+
+  // The competitions, in their order.
+  explicit CompetitionRows(const std::vector<const Competition*>& competitions);
+
+  size_t size() const { return rows_.size() - 1; }
+  // How many tenders the rows hold (the last row's `tender`).
+  uint32_t tenders() const { return tenders_; }
+  const Row& operator[](size_t i) const { return rows_[i]; }
+  // Row i's bids: indices [begin, end) into bid() and amount().
+  size_t bids_begin(size_t i) const { return rows_[i].first_bid; }
+  size_t bids_end(size_t i) const { return rows_[i + 1].first_bid; }
+  const Bid& bid(size_t index) const { return bids_[index]; }
+  // Only when the bid has_amount (zero otherwise).
+  const Decimal& amount(size_t index) const { return amounts_[index]; }
+  const Symbol* winners_begin(size_t i) const { return winners_.data() + rows_[i].first_winner; }
+  const Symbol* winners_end(size_t i) const { return winners_.data() + rows_[i + 1].first_winner; }
+
+  // Row i's bid (an index into bid()) of `bidder` that is not withdrawn, as
+  // Competition::BidIndexOf chooses it; -1 without one.
+  int64_t BidIndexOf(size_t i, Symbol bidder) const;
+  // As Competition::Won.
+  bool Won(size_t i, Symbol bidder) const;
+
+ private:
+  // One more row than competitions: its first_bid and first_winner end the
+  // last competition's.
+  std::vector<Row> rows_;
+  std::vector<Bid> bids_;
+  std::vector<Decimal> amounts_;  // one per bid
+  std::vector<Symbol> winners_;
+  uint32_t tenders_ = 0;
 };
 
 }  // namespace bidtrail::analytics
