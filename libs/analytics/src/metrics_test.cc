@@ -638,11 +638,22 @@ TEST(WinLossTest, MediansOfManySamplesAreThoseOfTheSortedSamples) {
             ? absl::Nanoseconds(cycles[middle])
             : absl::Nanoseconds(cycles[middle - 1]) +
                   (absl::Nanoseconds(cycles[middle]) - absl::Nanoseconds(cycles[middle - 1])) / 2;
-    const auto groups = WinLoss(CompetitionSet(std::move(competitions)), Ours());
-    ASSERT_EQ(groups.size(), 1u);
-    EXPECT_EQ(groups[0].lost(), static_cast<uint32_t>(count));
-    EXPECT_EQ(groups[0].median_price_gap(), gap) << count << " samples";
-    EXPECT_EQ(FromProtoDuration(groups[0].median_cycle_time()), cycle) << count << " samples";
+    const CompetitionSet set(std::move(competitions));
+    // Also in four parts.
+    std::vector<const Competition*> all(set.begin(), set.end());
+    std::vector<std::shared_ptr<const CompetitionRows>> parts;
+    for (size_t from = 0; from < all.size(); from += all.size() / 4 + 1) {
+      parts.push_back(std::make_shared<const CompetitionRows>(std::vector<const Competition*>(
+          all.begin() + from, all.begin() + std::min(all.size(), from + all.size() / 4 + 1))));
+    }
+    CompetitionSet in_parts = set;
+    in_parts.SetRows(parts);
+    for (const auto& groups : {WinLoss(set, Ours()), WinLoss(in_parts, Ours())}) {
+      ASSERT_EQ(groups.size(), 1u);
+      EXPECT_EQ(groups[0].lost(), static_cast<uint32_t>(count));
+      EXPECT_EQ(groups[0].median_price_gap(), gap) << count << " samples";
+      EXPECT_EQ(FromProtoDuration(groups[0].median_cycle_time()), cycle) << count << " samples";
+    }
   }
 }
 

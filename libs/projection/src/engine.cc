@@ -258,7 +258,17 @@ class Engine final : public ProjectionEngine {
   std::shared_ptr<const analytics::CompetitionSet> Competitions() override {
     const std::shared_ptr<Live> active = Active();
     Generation& generation = active->generation;
+    // The parts to pack, packed without holding the generation's lock, so
+    // that the runner's writes go on meanwhile.
+    std::vector<Generation::PackJob> jobs;
+    {
+      absl::MutexLock lock(&generation.mu);
+      if (generation.snapshot != nullptr) return generation.snapshot;
+      jobs = generation.ToPack();
+    }
+    for (Generation::PackJob& job : jobs) job.Pack();
     absl::MutexLock lock(&generation.mu);
+    for (Generation::PackJob& job : jobs) generation.Packed(std::move(job));
     if (generation.snapshot == nullptr) {
       // Pointers to the per-tender lists, which are immutable: taking a
       // snapshot copies no competition. Any tender order gives the same

@@ -53,8 +53,10 @@ struct Generation {
   struct Part {
     std::vector<CompetitionList> lists;                      // null: none (yet)
     std::shared_ptr<const analytics::CompetitionRows> rows;  // null: to pack
+    uint64_t version = 0;  // changes with every change (never reused)
   };
   std::vector<Part> parts ABSL_GUARDED_BY(mu);
+  uint64_t last_part_version ABSL_GUARDED_BY(mu) = 0;
   // Each buyer's decided competitions, latest award first (as
   // analytics::Incumbents orders them): a tender's incumbent reads its
   // buyer's last few instead of passing over every competition.
@@ -105,17 +107,44 @@ struct Generation {
       Part& part = parts[found->second.part];
       part.lists[found->second.slot] = list;
       part.rows = nullptr;
+      part.version = ++last_part_version;
       found->second.list = std::move(list);
     } else {
       if (parts.empty() || parts.back().lists.size() >= kPartTenders) parts.emplace_back();
       Part& part = parts.back();
       part.lists.push_back(list);
       part.rows = nullptr;
+      part.version = ++last_part_version;
       competitions.emplace(
           tender_id, TenderCompetitions{std::move(list), static_cast<uint32_t>(parts.size() - 1),
                                         static_cast<uint32_t>(part.lists.size() - 1)});
     }
     snapshot = nullptr;
+  }
+
+  // A part to pack without holding `mu` (packing every part takes a tenth
+  // of a second per 100,000 tenders, which the runner's writes need not wait
+  // for): ToPack under `mu`, Pack without it, Packed under `mu` again.
+  struct PackJob {
+    size_t part = 0;
+    uint64_t version = 0;
+    std::vector<CompetitionList> lists;
+    std::shared_ptr<const analytics::CompetitionRows> rows;
+
+    void Pack() { rows = Generation::Pack(lists); }
+  };
+  std::vector<PackJob> ToPack() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::vector<PackJob> jobs;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (parts[i].rows == nullptr) jobs.push_back({i, parts[i].version, parts[i].lists, nullptr});
+    }
+    return jobs;
+  }
+  // Keeps a job's rows unless its part changed since ToPack.
+  void Packed(PackJob job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (job.part < parts.size() && parts[job.part].version == job.version) {
+      parts[job.part].rows = std::move(job.rows);
+    }
   }
 
   // Every part's rows, packing those that changed since they were last
@@ -124,20 +153,21 @@ struct Generation {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::vector<std::shared_ptr<const analytics::CompetitionRows>> rows;
     rows.reserve(parts.size());
-    std::vector<const analytics::Competition*> competitions;
     for (Part& part : parts) {
-      if (part.rows == nullptr) {
-        competitions.clear();
-        for (const CompetitionList& list : part.lists) {
-          if (list == nullptr) continue;
-          for (const analytics::Competition& competition : *list)
-            competitions.push_back(&competition);
-        }
-        part.rows = std::make_shared<const analytics::CompetitionRows>(competitions);
-      }
+      if (part.rows == nullptr) part.rows = Pack(part.lists);
       rows.push_back(part.rows);
     }
     return rows;
+  }
+
+  static std::shared_ptr<const analytics::CompetitionRows> Pack(
+      const std::vector<CompetitionList>& lists) {
+    std::vector<const analytics::Competition*> competitions;
+    for (const CompetitionList& list : lists) {
+      if (list == nullptr) continue;
+      for (const analytics::Competition& competition : *list) competitions.push_back(&competition);
+    }
+    return std::make_shared<const analytics::CompetitionRows>(competitions);
   }
 
   // No competitions at all.

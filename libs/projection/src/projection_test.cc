@@ -154,6 +154,18 @@ TEST(GenerationTest, AChangeRepacksOnlyItsTendersPart) {
   EXPECT_NE(added[1], changed[1]);
   EXPECT_EQ(count(added), tenders + 1);
 
+  // Packed without the lock: a part that changed meanwhile is not taken.
+  generation.SetCompetitions("T-6", list_of("T-6", 3));
+  generation.SetCompetitions("T-new-2", list_of("T-new-2", 1));
+  std::vector<Generation::PackJob> jobs = generation.ToPack();
+  ASSERT_EQ(jobs.size(), 2u);
+  for (Generation::PackJob& job : jobs) job.Pack();
+  generation.SetCompetitions("T-new-3", list_of("T-new-3", 1));  // the last part again
+  for (Generation::PackJob& job : jobs) generation.Packed(std::move(job));
+  EXPECT_EQ(generation.parts[0].rows->size(), Generation::kPartTenders + 2);  // T-7 has none
+  EXPECT_EQ(generation.parts[1].rows, nullptr) << "changed after ToPack";
+  EXPECT_EQ(count(generation.Rows()), tenders + 5);
+
   generation.ClearCompetitions();
   EXPECT_TRUE(generation.Rows().empty());
 }
