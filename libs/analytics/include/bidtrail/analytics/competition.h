@@ -177,8 +177,8 @@ class CompetitionRows {
     // tender, one more for each next tender (a competition whose tender id
     // differs from that of the competition before it starts the next).
     uint32_t tender = 0;
-    // Where the row's bids and winners start in bids() and winners(); they
-    // end where the next row's start.
+    // Where the row's bids (bid(), amount()) and winners start in the
+    // rows' arrays of them; they end where the next row's start.
     uint32_t first_bid = 0;
     uint32_t first_winner = 0;
     Competition::Status status = Competition::Status::kPending;
