@@ -281,9 +281,11 @@ class Engine final : public ProjectionEngine {
       // rows (WinLoss) read the generation's parts, each packed once and
       // again only after one of its tenders changed (Generation::Rows).
       std::vector<CompetitionList> lists;
-      lists.reserve(generation.competitions.size());
-      for (const auto& [id, tender] : generation.competitions) {
-        if (tender.list != nullptr) lists.push_back(tender.list);
+      lists.reserve(generation.places.size());
+      for (const Generation::Part& part : generation.parts) {
+        for (const CompetitionList& list : part.lists) {
+          if (list != nullptr) lists.push_back(list);
+        }
       }
       std::sort(lists.begin(), lists.end(), [](const auto& a, const auto& b) {
         return std::less<const void*>()(a->data(), b->data());

@@ -35,20 +35,18 @@ struct Generation {
   std::atomic<bool> caught_up{false};
 
   absl::Mutex mu;
-  // Each tender's competitions, as of the last write, and where the tender
-  // is in `parts`.
-  struct TenderCompetitions {
-    CompetitionList list;
+  // Where each tender's competitions are in `parts`.
+  struct Place {
     uint32_t part = 0;
     uint32_t slot = 0;
   };
-  absl::flat_hash_map<std::string, TenderCompetitions> competitions ABSL_GUARDED_BY(mu);
-  // The tenders in the order they first appeared, in parts of up to
-  // kPartTenders, each packed for the analytics' passes
-  // (analytics::CompetitionRows) when a query needs it, and again only after
-  // a change to one of its tenders. Tenders that change are mostly recent
-  // ones, and recent tenders share the last parts: a query after a write
-  // repacks a few parts, not every competition.
+  absl::flat_hash_map<std::string, Place> places ABSL_GUARDED_BY(mu);
+  // Each tender's competitions as of the last write, the tenders in the
+  // order they first appeared, in parts of up to kPartTenders, each packed
+  // for the analytics' passes (analytics::CompetitionRows) when a query
+  // needs it, and again only after a change to one of its tenders. Tenders
+  // that change are mostly recent ones, and recent tenders share the last
+  // parts: a query after a write repacks a few parts, not every competition.
   static constexpr size_t kPartTenders = 1024;
   struct Part {
     std::vector<CompetitionList> lists;                      // null: none (yet)
@@ -85,9 +83,19 @@ struct Generation {
   // and dropping the snapshot.
   void SetCompetitions(const std::string& tender_id, CompetitionList list)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    auto found = competitions.find(tender_id);
-    if (found != competitions.end() && found->second.list != nullptr) {
-      for (const analytics::Competition& competition : *found->second.list) {
+    // A new tender takes the next slot of the last part.
+    auto [found, is_new] = places.try_emplace(tender_id);
+    Place& place = found->second;
+    if (is_new) {
+      if (parts.empty() || parts.back().lists.size() >= kPartTenders) parts.emplace_back();
+      place = Place{static_cast<uint32_t>(parts.size() - 1),
+                    static_cast<uint32_t>(parts.back().lists.size())};
+      parts.back().lists.emplace_back();
+    }
+    Part& part = parts[place.part];
+    CompetitionList& stored = part.lists[place.slot];
+    if (stored != nullptr) {
+      for (const analytics::Competition& competition : *stored) {
         if (competition.status != analytics::Competition::Status::kDecided) continue;
         auto buyer = buyer_awards.find(competition.buyer_id);
         if (buyer == buyer_awards.end()) continue;
@@ -103,22 +111,9 @@ struct Generation {
             Award{list, &competition});
       }
     }
-    if (found != competitions.end()) {
-      Part& part = parts[found->second.part];
-      part.lists[found->second.slot] = list;
-      part.rows = nullptr;
-      part.version = ++last_part_version;
-      found->second.list = std::move(list);
-    } else {
-      if (parts.empty() || parts.back().lists.size() >= kPartTenders) parts.emplace_back();
-      Part& part = parts.back();
-      part.lists.push_back(list);
-      part.rows = nullptr;
-      part.version = ++last_part_version;
-      competitions.emplace(
-          tender_id, TenderCompetitions{std::move(list), static_cast<uint32_t>(parts.size() - 1),
-                                        static_cast<uint32_t>(part.lists.size() - 1)});
-    }
+    stored = std::move(list);
+    part.rows = nullptr;
+    part.version = ++last_part_version;
     snapshot = nullptr;
   }
 
@@ -172,7 +167,7 @@ struct Generation {
 
   // No competitions at all.
   void ClearCompetitions() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    competitions.clear();
+    places.clear();
     parts.clear();
     buyer_awards.clear();
     snapshot = nullptr;
