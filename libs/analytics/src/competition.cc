@@ -12,6 +12,9 @@ static_assert(sizeof(Competition::BidFacts) == 32);
 
 namespace {
 
+v1::BidStatus StatusOf(const Competition::BidFacts& bid) { return bid.status; }
+v1::BidStatus StatusOf(const CompetitionRows::Bid& bid) { return bid.status(); }
+
 // The index in [begin, end) of `bids` of the bidder's bid that is not
 // withdrawn, or -1: for Competition and CompetitionRows alike.
 template <typename Bids>
@@ -19,9 +22,9 @@ int64_t BidIndexIn(const Bids& bids, size_t begin, size_t end, Symbol bidder) {
   int64_t found = -1;
   for (size_t i = begin; i < end; ++i) {
     const auto& bid = bids[i];
-    if (bid.bidder != bidder || bid.status == v1::BID_STATUS_WITHDRAWN) continue;
+    if (bid.bidder != bidder || StatusOf(bid) == v1::BID_STATUS_WITHDRAWN) continue;
     // A valid bid speaks for the bidder over an earlier disqualified one.
-    if (found < 0 || bid.status == v1::BID_STATUS_VALID) found = static_cast<int64_t>(i);
+    if (found < 0 || StatusOf(bid) == v1::BID_STATUS_VALID) found = static_cast<int64_t>(i);
   }
   return found;
 }
@@ -131,12 +134,13 @@ void CompetitionSet::SetRows(std::vector<std::shared_ptr<const CompetitionRows>>
   rows_->parts = std::move(parts);
 }
 
-// Two cache lines (competition.h).
-static_assert(sizeof(CompetitionRows::Row) == 128);
-static_assert(sizeof(CompetitionRows::Bid) == 16);
+// One cache line (competition.h).
+static_assert(sizeof(CompetitionRows::Row) == 64);
+static_assert(sizeof(CompetitionRows::Bid) == 12);
 
 CompetitionRows::CompetitionRows(const std::vector<const Competition*>& competitions) {
   rows_.reserve(competitions.size() + 1);
+  details_.reserve(competitions.size());
   size_t bids = 0;
   for (const Competition* competition : competitions) bids += competition->bid_facts.size();
   bids_.reserve(bids);
@@ -161,23 +165,26 @@ CompetitionRows::CompetitionRows(const std::vector<const Competition*>& competit
     row.status = competition->status;
     row.no_bid = competition->no_bid;
     if (competition->status == Competition::Status::kDecided) {
-      row.cycle = competition->first_award_at - competition->discovered_at;
+      const absl::Duration cycle = competition->first_award_at - competition->discovered_at;
+      row.cycle_nanos = absl::ToInt64Nanoseconds(cycle);
+      row.cycle = absl::Nanoseconds(row.cycle_nanos) == cycle ? Cycle::kNanos : Cycle::kWide;
     }
     if (competition->award_value) {
       row.has_award_value = true;
       row.award_value = *competition->award_value;
     }
     row.award_currency = competition->award_currency;
-    row.buyer_id = competition->buyer_id;
-    row.territory = competition->territory;
-    row.category = competition->category;
-    row.owner_team = competition->owner_team;
-    row.procurement_method = competition->procurement_method;
-    row.discovery_channel = competition->discovery_channel;
-    row.competition = competition;
+    details_.push_back(Detail{competition->buyer_id, competition->territory, competition->category,
+                              competition->owner_team, competition->procurement_method,
+                              competition->discovery_channel, competition});
     for (const Competition::BidFacts& facts : competition->bid_facts) {
-      bids_.push_back(Bid{facts.bidder, facts.currency, facts.status, facts.has_amount});
+      const int status = facts.status;
+      bids_.push_back(Bid{facts.bidder, facts.currency,
+                          status >= 0 && status < Bid::kUnknownStatus ? static_cast<uint8_t>(status)
+                                                                      : Bid::kUnknownStatus,
+                          facts.has_amount});
       amounts_.push_back(facts.has_amount ? facts.amount : Decimal());
+      if (facts.status != v1::BID_STATUS_WITHDRAWN) ++row.bidders;
     }
     winners_.insert(winners_.end(), competition->winners.begin(), competition->winners.end());
   }
@@ -185,6 +192,53 @@ CompetitionRows::CompetitionRows(const std::vector<const Competition*>& competit
   Row& end = rows_.emplace_back();
   end.first_bid = static_cast<uint32_t>(bids_.size());
   end.first_winner = static_cast<uint32_t>(winners_.size());
+
+  // Postings: count each bidder's rows, place each bidder's after those of
+  // the bidders before it, then fill them in row order. A bidder with two
+  // bids in a row (a disqualified one and a valid one) has one posting.
+  auto first_of_bidder = [&](size_t i, size_t bid) {
+    if (bids_[bid].withdrawn()) return false;
+    for (size_t before = bids_begin(i); before < bid; ++before) {
+      if (bids_[before].bidder == bids_[bid].bidder && !bids_[before].withdrawn()) return false;
+    }
+    return true;
+  };
+  size_t postings = 0;
+  for (size_t i = 0; i < size(); ++i) {
+    for (size_t bid = bids_begin(i); bid < bids_end(i); ++bid) {
+      if (!first_of_bidder(i, bid)) continue;
+      ++postings_of_[bids_[bid].bidder].second;
+      ++postings;
+    }
+  }
+  uint32_t next = 0;
+  for (auto& [bidder, range] : postings_of_) {
+    range.first = next;
+    next += range.second;
+    range.second = range.first;  // where the next posting goes, until filled
+  }
+  postings_.resize(postings);
+  for (size_t i = 0; i < size(); ++i) {
+    for (size_t bid = bids_begin(i); bid < bids_end(i); ++bid) {
+      if (!first_of_bidder(i, bid)) continue;
+      const Symbol bidder = bids_[bid].bidder;
+      postings_[postings_of_[bidder].second++] =
+          Posting{static_cast<uint32_t>(i), static_cast<uint32_t>(BidIndexOf(i, bidder))};
+    }
+  }
+}
+
+absl::Span<const CompetitionRows::Posting> CompetitionRows::PostingsOf(Symbol bidder) const {
+  auto found = postings_of_.find(bidder);
+  if (found == postings_of_.end()) return {};
+  return absl::MakeConstSpan(postings_.data() + found->second.first,
+                             found->second.second - found->second.first);
+}
+
+absl::Duration CompetitionRows::cycle(size_t i) const {
+  if (rows_[i].cycle == Cycle::kNanos) return absl::Nanoseconds(rows_[i].cycle_nanos);
+  const Competition& competition = *details_[i].competition;
+  return competition.first_award_at - competition.discovered_at;
 }
 
 int64_t CompetitionRows::BidIndexOf(size_t i, Symbol bidder) const {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,87 +43,151 @@ uint64_t OrderKey(double value) {
   return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
 }
 
-// The middle of `values` (reordered): the upper middle value, and for an
-// even count the lower one too. Selecting among many values (a group of a
-// large history has tens of thousands) first counts them in buckets of the
-// top bits of their keys and keeps only those in the buckets that hold the
-// middle, again until few are left: a few linear passes instead of a
-// selection's many unpredictable comparisons.
-template <typename T>
-std::pair<T, std::optional<T>> Middle(std::vector<T>* values) {
-  const size_t middle = values->size() / 2;
-  const bool even = values->size() % 2 == 0;
-  auto begin = values->begin();
-  auto end = values->end();
-  size_t rank = middle;  // of the upper middle, from `begin`
-  if constexpr (std::is_arithmetic_v<T>) {
-    constexpr int kBucketBits = 11;
-    constexpr std::ptrdiff_t kCountFrom = 1024;
-    while (end - begin >= kCountFrom) {
-      uint64_t low = ~uint64_t{0};
-      uint64_t high = 0;
-      for (auto it = begin; it != end; ++it) {
-        low = std::min(low, OrderKey(*it));
-        high = std::max(high, OrderKey(*it));
-      }
-      if (low == high) break;
-      const int shift = std::max(0, static_cast<int>(std::bit_width(high - low)) - kBucketBits);
-      std::array<uint32_t, size_t{1} << kBucketBits> counts{};
-      for (auto it = begin; it != end; ++it) ++counts[(OrderKey(*it) - low) >> shift];
-      // The buckets of the lower middle (the upper one for an odd count) and
-      // of the upper middle, and how many values come before the first:
-      // those are all smaller, and those after the last all larger.
-      const size_t first_rank = even ? rank - 1 : rank;
-      size_t before = 0;
-      size_t first = 0;
-      while (before + counts[first] <= first_rank) before += counts[first++];
-      size_t last = first;
-      for (size_t through = before + counts[first]; through <= rank;) through += counts[++last];
-      end = std::partition(begin, end, [&](const T& value) {
-        const size_t bucket = (OrderKey(value) - low) >> shift;
-        return bucket >= first && bucket <= last;
-      });
-      rank -= before;
-    }
+// Indices appended in the hot loop of a pass: the append is inline, the
+// growth kept out of it.
+class IndexList {
+ public:
+  [[gnu::always_inline]] void Add(uint32_t index) {
+    if (size_ == capacity_) [[unlikely]]
+      Grow();
+    data_[size_++] = index;
   }
-  std::nth_element(begin, begin + static_cast<std::ptrdiff_t>(rank), end);
+  void clear() { size_ = 0; }
+  bool empty() const { return size_ == 0; }
+  const uint32_t* begin() const { return data_.get(); }
+  const uint32_t* end() const { return data_.get() + size_; }
+
+ private:
+  [[gnu::noinline]] void Grow() {
+    capacity_ = std::max<size_t>(16, capacity_ * 2);
+    auto grown = std::make_unique_for_overwrite<uint32_t[]>(capacity_);
+    std::copy_n(data_.get(), size_, grown.get());
+    data_ = std::move(grown);
+  }
+
+  std::unique_ptr<uint32_t[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+// The lowest and highest key of values appended to a vector (OrderKey).
+struct KeyRange {
+  uint64_t low = ~uint64_t{0};
+  uint64_t high = 0;
+  template <typename T>
+  void Add(T value) {
+    low = std::min(low, OrderKey(value));
+    high = std::max(high, OrderKey(value));
+  }
+};
+
+// The middle of `values` (reordered; `keys` their KeyRange, `spare` scratch):
+// the upper middle value, and for an even count the lower one too.
+// Selecting among many values (a group of a large history has tens of
+// thousands) first counts them in buckets of the top bits of their keys and
+// keeps only those in the buckets that hold the middle, again until few are
+// left: a few linear passes instead of a selection's many unpredictable
+// comparisons.
+template <typename T>
+std::pair<T, std::optional<T>> Middle(std::vector<T>* values, KeyRange keys,
+                                      std::vector<T>* spare) {
+  const bool even = values->size() % 2 == 0;
+  size_t rank = values->size() / 2;  // of the upper middle, in *from
+  std::vector<T>* from = values;
+  constexpr int kBucketBits = 11;
+  constexpr size_t kCountFrom = 1024;
+  while (from->size() >= kCountFrom && keys.low != keys.high) {
+    const uint64_t low = keys.low;
+    const int shift = std::max(0, static_cast<int>(std::bit_width(keys.high - low)) - kBucketBits);
+    std::array<uint32_t, size_t{1} << kBucketBits> counts{};
+    for (const T& value : *from) ++counts[(OrderKey(value) - low) >> shift];
+    // The buckets of the lower middle (the upper one for an odd count) and of
+    // the upper middle, and how many values come before the first: those are
+    // all smaller, and those after the last all larger.
+    const size_t first_rank = even ? rank - 1 : rank;
+    size_t before = 0;
+    size_t first = 0;
+    while (before + counts[first] <= first_rank) before += counts[first++];
+    size_t last = first;
+    for (size_t through = before + counts[first]; through <= rank;) through += counts[++last];
+    std::vector<T>* to = from == values ? spare : values;
+    to->clear();
+    keys = KeyRange();
+    for (const T& value : *from) {
+      const size_t bucket = (OrderKey(value) - low) >> shift;
+      if (bucket - first > last - first) continue;
+      to->push_back(value);
+      keys.Add(value);
+    }
+    from = to;
+    rank -= before;
+  }
+  const auto begin = from->begin();
+  std::nth_element(begin, begin + static_cast<std::ptrdiff_t>(rank), from->end());
   const T upper = begin[static_cast<std::ptrdiff_t>(rank)];
   if (!even) return {upper, std::nullopt};
   return {upper, *std::max_element(begin, begin + static_cast<std::ptrdiff_t>(rank))};
 }
 
+// As Middle, for values that have no OrderKey: by selection alone.
+template <typename T>
+std::pair<T, std::optional<T>> MiddleBySelection(std::vector<T>* values) {
+  const size_t rank = values->size() / 2;
+  const auto begin = values->begin();
+  std::nth_element(begin, begin + static_cast<std::ptrdiff_t>(rank), values->end());
+  const T upper = begin[static_cast<std::ptrdiff_t>(rank)];
+  if (values->size() % 2 != 0) return {upper, std::nullopt};
+  return {upper, *std::max_element(begin, begin + static_cast<std::ptrdiff_t>(rank))};
+}
+
+// Scratch for medians, reused between the groups of a call.
+template <typename T>
+struct MedianScratch {
+  std::vector<T> values;
+  std::vector<T> spare;
+};
+
 // The median of samples[i] for i in `indices` (the mean of the two middle
-// ones for an even count); `scratch` is reused between calls.
-std::optional<double> MedianOf(const std::vector<double>& samples,
-                               const std::vector<uint32_t>& indices, std::vector<double>* scratch) {
+// ones for an even count).
+std::optional<double> MedianOf(const std::vector<double>& samples, const IndexList& indices,
+                               MedianScratch<double>* scratch) {
   if (indices.empty()) return std::nullopt;
-  scratch->clear();
-  for (uint32_t index : indices) scratch->push_back(samples[index]);
-  const auto [upper, lower] = Middle(scratch);
+  scratch->values.clear();
+  KeyRange keys;
+  for (uint32_t index : indices) {
+    const double value = samples[index];
+    scratch->values.push_back(value);
+    keys.Add(value);
+  }
+  const auto [upper, lower] = Middle(&scratch->values, keys, &scratch->spare);
   if (!lower) return upper;
   return *lower + (upper - *lower) / 2;
 }
 
-std::optional<absl::Duration> MedianOf(const std::vector<absl::Duration>& samples,
-                                       const std::vector<uint32_t>& indices,
-                                       std::vector<int64_t>* scratch) {
-  if (indices.empty()) return std::nullopt;
-  // Selecting among integers is several times faster than among Durations.
-  // Cycle times between protobuf timestamps are whole nanoseconds; should one
-  // not be, select among the Durations themselves.
-  scratch->clear();
-  for (uint32_t index : indices) {
-    const int64_t nanos = absl::ToInt64Nanoseconds(samples[index]);
-    if (absl::Nanoseconds(nanos) != samples[index]) {
-      std::vector<absl::Duration> durations;
-      for (uint32_t each : indices) durations.push_back(samples[each]);
-      const auto [upper, lower] = Middle(&durations);
-      if (!lower) return upper;
-      return *lower + (upper - *lower) / 2;
-    }
-    scratch->push_back(nanos);
+// Cycle times: in whole nanoseconds (`nanos`, selected among as integers,
+// several times faster than among Durations), and those beyond int64
+// nanoseconds (`wide`, which imported data with years wrong has).
+std::optional<absl::Duration> MedianOf(const std::vector<int64_t>& nanos, const IndexList& indices,
+                                       const std::vector<absl::Duration>& wide,
+                                       const IndexList& wide_indices,
+                                       MedianScratch<int64_t>* scratch) {
+  if (indices.empty() && wide_indices.empty()) return std::nullopt;
+  if (!wide_indices.empty()) {
+    std::vector<absl::Duration> durations;
+    for (uint32_t index : indices) durations.push_back(absl::Nanoseconds(nanos[index]));
+    for (uint32_t index : wide_indices) durations.push_back(wide[index]);
+    const auto [upper, lower] = MiddleBySelection(&durations);
+    if (!lower) return upper;
+    return *lower + (upper - *lower) / 2;
   }
-  const auto [upper, lower] = Middle(scratch);
+  scratch->values.clear();
+  KeyRange keys;
+  for (uint32_t index : indices) {
+    const int64_t value = nanos[index];
+    scratch->values.push_back(value);
+    keys.Add(value);
+  }
+  const auto [upper, lower] = Middle(&scratch->values, keys, &scratch->spare);
   if (!lower) return absl::Nanoseconds(upper);
   return absl::Nanoseconds(*lower) + (absl::Nanoseconds(upper) - absl::Nanoseconds(*lower)) / 2;
 }
@@ -326,11 +391,12 @@ Converter BandConverter(const ReportingCurrency& reporting, const RateTable& tab
 // however many groups its competition falls in (one per competitor, head to
 // head): the groups keep indices, for the medians at the end.
 struct Samples {
-  std::vector<absl::Duration> cycle_times;
+  std::vector<int64_t> cycle_nanos;
+  std::vector<absl::Duration> wide_cycles;  // CompetitionRows::Cycle::kWide
   std::vector<double> price_gaps;
   // For MedianOf.
-  std::vector<int64_t> cycle_scratch;
-  std::vector<double> gap_scratch;
+  MedianScratch<int64_t> cycle_scratch;
+  MedianScratch<double> gap_scratch;
 };
 
 // What one competition adds to the groups it falls in, worked out once
@@ -338,6 +404,8 @@ struct Samples {
 struct Outcome {
   static constexpr uint32_t kNoSample = ~uint32_t{0};
   static constexpr uint32_t kAwardBeforeTender = kNoSample - 1;
+  // Set in a cycle_time that is an index in Samples::wide_cycles.
+  static constexpr uint32_t kWide = uint32_t{1} << 31;
 
   bool counted = false;  // the bidder has a bid that was not withdrawn
   bool is_void = false;
@@ -350,7 +418,7 @@ struct Outcome {
   Symbol value_currency;
   Decimal value;
   uint32_t price_gap = kNoSample;   // in Samples
-  uint32_t cycle_time = kNoSample;  // in Samples, or kAwardBeforeTender
+  uint32_t cycle_time = kNoSample;  // in Samples (kWide), or kAwardBeforeTender
   uint32_t tender = 0;              // CompetitionRows::Row::tender, across parts
 };
 
@@ -364,19 +432,24 @@ struct Shared {
 
 // Row i of `rows`.
 Shared ShareOf(const CompetitionRows& rows, size_t i, Samples* samples) {
-  Shared shared;
-  for (size_t bid = rows.bids_begin(i), end = rows.bids_end(i); bid < end; ++bid) {
-    if (rows.bid(bid).status != v1::BID_STATUS_WITHDRAWN) ++shared.bidders;
-  }
   const CompetitionRows::Row& row = rows[i];
+  Shared shared;
+  shared.bidders = row.bidders;
   if (row.status == Competition::Status::kDecided) {
     // An award dated before the tender (imported data does that) has no
     // cycle time: left out of the median, and counted.
-    if (row.cycle < absl::ZeroDuration()) {
+    if (row.cycle == CompetitionRows::Cycle::kNanos) {
+      if (row.cycle_nanos < 0) {
+        shared.cycle_time = Outcome::kAwardBeforeTender;
+      } else {
+        shared.cycle_time = static_cast<uint32_t>(samples->cycle_nanos.size());
+        samples->cycle_nanos.push_back(row.cycle_nanos);
+      }
+    } else if (const absl::Duration cycle = rows.cycle(i); cycle < absl::ZeroDuration()) {
       shared.cycle_time = Outcome::kAwardBeforeTender;
     } else {
-      shared.cycle_time = static_cast<uint32_t>(samples->cycle_times.size());
-      samples->cycle_times.push_back(row.cycle);
+      shared.cycle_time = static_cast<uint32_t>(samples->wide_cycles.size()) | Outcome::kWide;
+      samples->wide_cycles.push_back(cycle);
     }
     if (row.has_award_value) shared.award = static_cast<double>(row.award_value.nanos());
   }
@@ -398,7 +471,7 @@ Outcome Evaluate(const CompetitionRows& rows, size_t i, Symbol bidder, size_t mi
     return outcome;
   }
   const CompetitionRows::Bid& bid = rows.bid(mine);
-  outcome.disqualified = bid.status == v1::BID_STATUS_DISQUALIFIED;
+  outcome.disqualified = bid.status() == v1::BID_STATUS_DISQUALIFIED;
   const bool decided = row.status == Competition::Status::kDecided;
   outcome.cycle_time = shared.cycle_time;
   if (rows.Won(i, bidder) && !outcome.disqualified) {
@@ -434,8 +507,9 @@ struct Accumulator {
   MoneyTotals value_lost;
   uint64_t bidders_sum = 0;
   // Indices in Samples.
-  std::vector<uint32_t> price_gaps;
-  std::vector<uint32_t> cycle_times;
+  IndexList price_gaps;
+  IndexList cycle_times;       // in Samples::cycle_nanos
+  IndexList wide_cycle_times;  // in Samples::wide_cycles
   uint32_t awards_before_tender = 0;
 
   void Add(const Outcome& outcome) {
@@ -451,7 +525,11 @@ struct Accumulator {
     if (outcome.cycle_time == Outcome::kAwardBeforeTender) {
       ++awards_before_tender;
     } else if (outcome.cycle_time != Outcome::kNoSample) {
-      cycle_times.push_back(outcome.cycle_time);
+      if ((outcome.cycle_time & Outcome::kWide) == 0) {
+        cycle_times.Add(outcome.cycle_time);
+      } else {
+        wide_cycle_times.Add(outcome.cycle_time & ~Outcome::kWide);
+      }
     }
     switch (outcome.result) {
       case Outcome::Result::kWon:
@@ -461,7 +539,7 @@ struct Accumulator {
       case Outcome::Result::kLost:
         ++lost;
         if (outcome.has_value) value_lost.Add(outcome.value_currency, outcome.value);
-        if (outcome.price_gap != Outcome::kNoSample) price_gaps.push_back(outcome.price_gap);
+        if (outcome.price_gap != Outcome::kNoSample) price_gaps.Add(outcome.price_gap);
         break;
       case Outcome::Result::kPending:
         ++pending;
@@ -501,7 +579,8 @@ struct Accumulator {
     if (auto gap = MedianOf(samples->price_gaps, price_gaps, &samples->gap_scratch)) {
       group.set_median_price_gap(*gap);
     }
-    if (auto cycle = MedianOf(samples->cycle_times, cycle_times, &samples->cycle_scratch)) {
+    if (auto cycle = MedianOf(samples->cycle_nanos, cycle_times, samples->wide_cycles,
+                              wide_cycle_times, &samples->cycle_scratch)) {
       ToProtoDuration(*cycle, group.mutable_median_cycle_time());
     }
     group.set_awards_before_tender(awards_before_tender);
@@ -525,19 +604,23 @@ struct Group {
 // (competition.h): read only while the group has no label.
 void SetLabel(const CompetitionRows& rows, size_t i, size_t bid, Group* group) {
   if (group->labelled) return;
-  const Symbol name = rows[i].competition->bidder_names[bid - rows.bids_begin(i)];
+  const Symbol name = rows.detail(i).competition->bidder_names[bid - rows.bids_begin(i)];
   if (name == Symbol()) return;
   group->label = name.text();
   group->labelled = true;
 }
 
+// Sizes an array of groups indexed by symbol for `symbol`: once to every
+// symbol there is; a symbol interned since (by another thread building
+// competitions) grows it.
+[[gnu::noinline]] void Grow(std::vector<uint32_t>* groups, Symbol symbol) {
+  groups->resize(std::max<size_t>(symbol.index() + 1, Symbol::Count()), kNoGroup);
+}
+
 // An entry of an array of groups indexed by symbol (kNoGroup until set).
-uint32_t& GroupOf(std::vector<uint32_t>* groups, Symbol symbol) {
-  if (symbol.index() >= groups->size()) {
-    // Sized once to every symbol there is; a symbol interned since (by
-    // another thread building competitions) grows it.
-    groups->resize(std::max<size_t>(symbol.index() + 1, Symbol::Count()), kNoGroup);
-  }
+inline uint32_t& GroupOf(std::vector<uint32_t>* groups, Symbol symbol) {
+  if (symbol.index() >= groups->size()) [[unlikely]]
+    Grow(groups, symbol);
   return (*groups)[symbol.index()];
 }
 
@@ -587,8 +670,8 @@ DealBand DealSize(const CompetitionRows& rows, size_t i, int64_t mine, const Con
                                   : std::nullopt,
                               bid.currency);
   } else {
-    value =
-        converter.Convert(row.competition->estimated_value, row.competition->estimated_currency);
+    const Competition& competition = *rows.detail(i).competition;
+    value = converter.Convert(competition.estimated_value, competition.estimated_currency);
   }
   if (!value) return DealBand::kUnrated;
   if (*value < options.medium_deal_from) return DealBand::kSmall;
@@ -620,15 +703,22 @@ class Selection {
         owner_team_(Filter(options.owner_team)),
         buyer_id_(Filter(options.buyer_id)),
         category_(Filter(options.category)),
-        source_(options.source) {}
+        source_(options.source),
+        reads_details_(territory_ || owner_team_ || buyer_id_ || category_ ||
+                       source_ != Source::kAll) {}
 
   // False when a filter names a text no competition has: nothing is selected.
   bool Possible() const { return possible_; }
 
-  bool Selects(const CompetitionRows::Row& row) const {
-    return row.date >= from_ && row.date < to_ && Matches(territory_, row.territory) &&
-           Matches(owner_team_, row.owner_team) && Matches(buyer_id_, row.buyer_id) &&
-           Matches(category_, row.category) && SourceSelects(source_, row.discovery_channel);
+  // Row i of `rows`: its details are read only when a filter needs them.
+  bool Selects(const CompetitionRows& rows, size_t i) const {
+    const CompetitionRows::Row& row = rows[i];
+    if (!(row.date >= from_ && row.date < to_)) return false;
+    if (!reads_details_) return true;
+    const CompetitionRows::Detail& detail = rows.detail(i);
+    return Matches(territory_, detail.territory) && Matches(owner_team_, detail.owner_team) &&
+           Matches(buyer_id_, detail.buyer_id) && Matches(category_, detail.category) &&
+           SourceSelects(source_, detail.discovery_channel);
   }
 
  private:
@@ -652,6 +742,7 @@ class Selection {
   std::optional<Symbol> buyer_id_;
   std::optional<Symbol> category_;
   Source source_;
+  bool reads_details_;
 };
 
 constexpr int64_t kSecondsPerDay = 24 * 60 * 60;
@@ -763,6 +854,14 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
       BandConverter(options.reporting, options.rate_table, options.deal_size_currency);
   Groups groups;
   Samples samples;
+  {
+    // A decided competition has one cycle time, and most of the bidder's
+    // lost ones a price gap: no reallocation while the pass appends them.
+    size_t rows = 0;
+    for (const auto& part : competitions.Rows()) rows += part->size();
+    samples.cycle_nanos.reserve(rows);
+    samples.price_gaps.reserve(rows);
+  }
   const bool per_bidder = options.group_by == v1::WIN_LOSS_GROUP_BY_BIDDER;
   // No-bid decisions belong to tenders, not to head-to-head meetings.
   const bool count_no_bid = options.bidder_id == options.own_party_id &&
@@ -794,139 +893,157 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
   // The tender whose no-bid decision was counted last.
   uint32_t no_bid_counted_for = ~uint32_t{0};
 
-  // The groups one competition falls in; reused, so that the loop allocates
-  // only when a group first appears.
-  absl::InlinedVector<uint32_t, 8> keys;
+  // The groups one competition falls in; reused, so that the loop does not
+  // allocate.
+  IndexList keys;
   // Tenders are numbered across the parts: each part's from 1, after those
   // of the parts before.
   uint32_t tenders_before = 0;
+  // One row (i, of rows) of the pass; `known_mine`: the bidder's bid in it,
+  // when the caller knows it.
+  constexpr int64_t kUnknownBid = -2;
+  auto visit = [&](const CompetitionRows& rows, size_t i, int64_t known_mine) {
+    const CompetitionRows::Row& row = rows[i];
+    if (!selection.Selects(rows, i)) return;
+    const uint32_t tender = tenders_before + row.tender;
+    if (per_bidder) {
+      keys.clear();
+      std::optional<Shared> shared;
+      for (size_t bid = rows.bids_begin(i), end = rows.bids_end(i); bid < end; ++bid) {
+        const Symbol each = rows.bid(bid).bidder;
+        const uint32_t slot = groups.OfSymbol(each);
+        if (std::find(keys.begin(), keys.end(), slot) != keys.end()) continue;
+        keys.Add(slot);
+        Group& group = groups[slot];
+        if (!group.labelled) SetLabel(rows, i, bid, &group);
+        const int64_t mine = rows.BidIndexOf(i, each);
+        if (mine < 0) continue;  // withdrawn
+        if (!shared) shared = ShareOf(rows, i, &samples);
+        group.totals.Add(
+            Evaluate(rows, i, each, static_cast<size_t>(mine), *shared, tender, &samples));
+      }
+      if (row.no_bid && own_party != kNoGroup) groups[own_party].totals.tenders_no_bid.Add(tender);
+      return;
+    }
+    keys.clear();
+    const int64_t mine = known_mine != kUnknownBid ? known_mine
+                         : bidder                  ? rows.BidIndexOf(i, *bidder)
+                                                   : -1;
+    switch (options.group_by) {
+      case v1::WIN_LOSS_GROUP_BY_BUYER: {
+        const CompetitionRows::Detail& detail = rows.detail(i);
+        const uint32_t slot = groups.OfSymbol(detail.buyer_id);
+        if (!groups[slot].labelled) {
+          groups[slot].label = detail.competition->buyer_name;
+          groups[slot].labelled = true;
+        }
+        keys.Add(slot);
+        break;
+      }
+      case v1::WIN_LOSS_GROUP_BY_TERRITORY:
+        keys.Add(groups.OfSymbol(rows.detail(i).territory));
+        break;
+      case v1::WIN_LOSS_GROUP_BY_CATEGORY:
+        keys.Add(groups.OfSymbol(rows.detail(i).category));
+        break;
+      case v1::WIN_LOSS_GROUP_BY_OWNER_TEAM:
+        keys.Add(groups.OfSymbol(rows.detail(i).owner_team));
+        break;
+      case v1::WIN_LOSS_GROUP_BY_QUARTER: {
+        // A UTC day lies in one quarter: the quarter is worked out once per
+        // day (infinite dates have a quarter of their own).
+        const absl::Time date = row.date;
+        if (date == absl::InfinitePast() || date == absl::InfiniteFuture()) {
+          keys.Add(groups.OfKey(QuarterOf(date)));
+          break;
+        }
+        const int64_t seconds = absl::ToUnixSeconds(date);
+        const int64_t day = seconds / kSecondsPerDay - (seconds % kSecondsPerDay < 0 ? 1 : 0);
+        auto [found, inserted] = group_of_day.try_emplace(day, kNoGroup);
+        if (inserted) found->second = groups.OfKey(QuarterOf(date));
+        keys.Add(found->second);
+        break;
+      }
+      case v1::WIN_LOSS_GROUP_BY_DEAL_SIZE: {
+        const DealBand band = DealSize(rows, i, mine, band_converter, options);
+        uint32_t& slot = group_of_band[static_cast<size_t>(band)];
+        if (slot == kNoGroup) slot = groups.OfKey(DealBandLabel(band));
+        keys.Add(slot);
+        break;
+      }
+      case v1::WIN_LOSS_GROUP_BY_PROCUREMENT_METHOD:
+      case v1::WIN_LOSS_GROUP_BY_DISCOVERY_CHANNEL: {
+        const bool method = options.group_by == v1::WIN_LOSS_GROUP_BY_PROCUREMENT_METHOD;
+        const CompetitionRows::Detail& detail = rows.detail(i);
+        const int value = method ? static_cast<int>(detail.procurement_method)
+                                 : static_cast<int>(detail.discovery_channel);
+        auto [found, inserted] = group_of_enum.try_emplace(value, kNoGroup);
+        // Values this build does not know share the "unspecified" group.
+        if (inserted) {
+          found->second = groups.OfKey(EnumLabel(
+              method ? v1::ProcurementMethod_descriptor() : v1::DiscoveryChannel_descriptor(),
+              value));
+        }
+        keys.Add(found->second);
+        break;
+      }
+      case v1::WIN_LOSS_GROUP_BY_CUSTOMER_SEGMENT: {
+        const Symbol buyer = rows.detail(i).buyer_id;
+        uint32_t& slot = GroupOf(&group_of_buyer_segment, buyer);
+        if (slot == kNoGroup) {
+          auto cell = cell_of_buyer.find(buyer);
+          slot = groups.OfKey(cell == cell_of_buyer.end() ? std::string_view("unsegmented")
+                                                          : std::string_view(cell->second));
+        }
+        keys.Add(slot);
+        break;
+      }
+      case v1::WIN_LOSS_GROUP_BY_COMPETITOR: {
+        // Only competitions of the bidder's have competitors.
+        if (mine < 0) break;
+        for (size_t each = rows.bids_begin(i), end = rows.bids_end(i); each < end; ++each) {
+          const CompetitionRows::Bid& bid = rows.bid(each);
+          if (bid.bidder == *bidder || bid.withdrawn()) continue;
+          const uint32_t slot = groups.OfSymbol(bid.bidder);
+          if (std::find(keys.begin(), keys.end(), slot) != keys.end()) continue;
+          keys.Add(slot);
+          if (!groups[slot].labelled) SetLabel(rows, i, each, &groups[slot]);
+        }
+        break;
+      }
+      default:
+        if (group_of_all == kNoGroup) group_of_all = groups.OfKey("all");
+        keys.Add(group_of_all);
+        break;
+    }
+    if (keys.empty()) return;
+    const Outcome outcome = mine < 0 ? Outcome()
+                                     : Evaluate(rows, i, *bidder, static_cast<size_t>(mine),
+                                                ShareOf(rows, i, &samples), tender, &samples);
+    // A no-bid decision is the tender's: it counts once, in the groups of
+    // the tender's first competition selected (a tender whose lots fall in
+    // several deal-size bands counts in its first lot's band), so that the
+    // groups' no_bid add up to the whole.
+    const bool no_bid_here = count_no_bid && row.no_bid && tender != no_bid_counted_for;
+    if (no_bid_here) no_bid_counted_for = tender;
+    for (uint32_t slot : keys) {
+      Accumulator& totals = groups[slot].totals;
+      totals.Add(outcome);
+      if (no_bid_here) totals.tenders_no_bid.Add(tender);
+    }
+  };
   for (const std::shared_ptr<const CompetitionRows>& part : competitions.Rows()) {
     const CompetitionRows& rows = *part;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const CompetitionRows::Row& row = rows[i];
-      if (!selection.Selects(row)) continue;
-      const uint32_t tender = tenders_before + row.tender;
-      if (per_bidder) {
-        keys.clear();
-        std::optional<Shared> shared;
-        for (size_t bid = rows.bids_begin(i), end = rows.bids_end(i); bid < end; ++bid) {
-          const Symbol each = rows.bid(bid).bidder;
-          const uint32_t slot = groups.OfSymbol(each);
-          if (std::find(keys.begin(), keys.end(), slot) != keys.end()) continue;
-          keys.push_back(slot);
-          Group& group = groups[slot];
-          SetLabel(rows, i, bid, &group);
-          const int64_t mine = rows.BidIndexOf(i, each);
-          if (mine < 0) continue;  // withdrawn
-          if (!shared) shared = ShareOf(rows, i, &samples);
-          group.totals.Add(
-              Evaluate(rows, i, each, static_cast<size_t>(mine), *shared, tender, &samples));
+    if (options.group_by == v1::WIN_LOSS_GROUP_BY_COMPETITOR) {
+      // Only competitions of the bidder's have competitors: those the rows
+      // list for the bidder, in their order.
+      if (bidder) {
+        for (const CompetitionRows::Posting& posting : rows.PostingsOf(*bidder)) {
+          visit(rows, posting.row, posting.bid);
         }
-        if (row.no_bid && own_party != kNoGroup)
-          groups[own_party].totals.tenders_no_bid.Add(tender);
-        continue;
       }
-      keys.clear();
-      const int64_t mine = bidder ? rows.BidIndexOf(i, *bidder) : -1;
-      switch (options.group_by) {
-        case v1::WIN_LOSS_GROUP_BY_BUYER: {
-          const uint32_t slot = groups.OfSymbol(row.buyer_id);
-          if (!groups[slot].labelled) {
-            groups[slot].label = row.competition->buyer_name;
-            groups[slot].labelled = true;
-          }
-          keys.push_back(slot);
-          break;
-        }
-        case v1::WIN_LOSS_GROUP_BY_TERRITORY:
-          keys.push_back(groups.OfSymbol(row.territory));
-          break;
-        case v1::WIN_LOSS_GROUP_BY_CATEGORY:
-          keys.push_back(groups.OfSymbol(row.category));
-          break;
-        case v1::WIN_LOSS_GROUP_BY_OWNER_TEAM:
-          keys.push_back(groups.OfSymbol(row.owner_team));
-          break;
-        case v1::WIN_LOSS_GROUP_BY_QUARTER: {
-          // A UTC day lies in one quarter: the quarter is worked out once per
-          // day (infinite dates have a quarter of their own).
-          const absl::Time date = row.date;
-          if (date == absl::InfinitePast() || date == absl::InfiniteFuture()) {
-            keys.push_back(groups.OfKey(QuarterOf(date)));
-            break;
-          }
-          const int64_t seconds = absl::ToUnixSeconds(date);
-          const int64_t day = seconds / kSecondsPerDay - (seconds % kSecondsPerDay < 0 ? 1 : 0);
-          auto [found, inserted] = group_of_day.try_emplace(day, kNoGroup);
-          if (inserted) found->second = groups.OfKey(QuarterOf(date));
-          keys.push_back(found->second);
-          break;
-        }
-        case v1::WIN_LOSS_GROUP_BY_DEAL_SIZE: {
-          const DealBand band = DealSize(rows, i, mine, band_converter, options);
-          uint32_t& slot = group_of_band[static_cast<size_t>(band)];
-          if (slot == kNoGroup) slot = groups.OfKey(DealBandLabel(band));
-          keys.push_back(slot);
-          break;
-        }
-        case v1::WIN_LOSS_GROUP_BY_PROCUREMENT_METHOD:
-        case v1::WIN_LOSS_GROUP_BY_DISCOVERY_CHANNEL: {
-          const bool method = options.group_by == v1::WIN_LOSS_GROUP_BY_PROCUREMENT_METHOD;
-          const int value = method ? static_cast<int>(row.procurement_method)
-                                   : static_cast<int>(row.discovery_channel);
-          auto [found, inserted] = group_of_enum.try_emplace(value, kNoGroup);
-          // Values this build does not know share the "unspecified" group.
-          if (inserted) {
-            found->second = groups.OfKey(EnumLabel(
-                method ? v1::ProcurementMethod_descriptor() : v1::DiscoveryChannel_descriptor(),
-                value));
-          }
-          keys.push_back(found->second);
-          break;
-        }
-        case v1::WIN_LOSS_GROUP_BY_CUSTOMER_SEGMENT: {
-          uint32_t& slot = GroupOf(&group_of_buyer_segment, row.buyer_id);
-          if (slot == kNoGroup) {
-            auto cell = cell_of_buyer.find(row.buyer_id);
-            slot = groups.OfKey(cell == cell_of_buyer.end() ? std::string_view("unsegmented")
-                                                            : std::string_view(cell->second));
-          }
-          keys.push_back(slot);
-          break;
-        }
-        case v1::WIN_LOSS_GROUP_BY_COMPETITOR: {
-          // Only competitions of the bidder's have competitors.
-          if (mine < 0) break;
-          for (size_t each = rows.bids_begin(i), end = rows.bids_end(i); each < end; ++each) {
-            const CompetitionRows::Bid& bid = rows.bid(each);
-            if (bid.bidder == *bidder || bid.status == v1::BID_STATUS_WITHDRAWN) continue;
-            const uint32_t slot = groups.OfSymbol(bid.bidder);
-            if (std::find(keys.begin(), keys.end(), slot) != keys.end()) continue;
-            keys.push_back(slot);
-            SetLabel(rows, i, each, &groups[slot]);
-          }
-          break;
-        }
-        default:
-          if (group_of_all == kNoGroup) group_of_all = groups.OfKey("all");
-          keys.push_back(group_of_all);
-          break;
-      }
-      if (keys.empty()) continue;
-      const Outcome outcome = mine < 0 ? Outcome()
-                                       : Evaluate(rows, i, *bidder, static_cast<size_t>(mine),
-                                                  ShareOf(rows, i, &samples), tender, &samples);
-      // A no-bid decision is the tender's: it counts once, in the groups of
-      // the tender's first competition selected (a tender whose lots fall in
-      // several deal-size bands counts in its first lot's band), so that the
-      // groups' no_bid add up to the whole.
-      const bool no_bid_here = count_no_bid && row.no_bid && tender != no_bid_counted_for;
-      if (no_bid_here) no_bid_counted_for = tender;
-      for (uint32_t slot : keys) {
-        Accumulator& totals = groups[slot].totals;
-        totals.Add(outcome);
-        if (no_bid_here) totals.tenders_no_bid.Add(tender);
-      }
+    } else {
+      for (size_t i = 0; i < rows.size(); ++i) visit(rows, i, kUnknownBid);
     }
     tenders_before += rows.tenders();
   }

@@ -5,6 +5,7 @@
 #include "bidtrail/analytics/metrics.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -588,7 +589,11 @@ TEST(WinLossTest, MediansOfManySamplesAreThoseOfTheSortedSamples) {
   const Symbol us = Symbol::Intern(kUs);
   const Symbol rival = Symbol::Intern("C-1");
   const Symbol cny = Symbol::Intern("CNY");
-  for (const int count : {4001, 4000, 1023, 1024}) {
+  // 3,001: clustered samples (cycle times within a day, gaps within [1, 2))
+  // and one far off each, so that the first count puts nearly all in one
+  // bucket and the selection counts again among those.
+  for (const int count : {4001, 4000, 1023, 1024, 3001}) {
+    const bool clustered = count == 3001;
     std::vector<Competition> competitions;
     std::vector<double> gaps;
     std::vector<int64_t> cycles;
@@ -606,7 +611,12 @@ TEST(WinLossTest, MediansOfManySamplesAreThoseOfTheSortedSamples) {
       const int64_t award = 1000 + static_cast<int64_t>(next() % 5000);
       competition.award_value = Decimal::FromNanos(award * 1000000000);
       // One bid in eight equals the award (a gap of zero); some are below.
-      const int64_t bid = next() % 8 == 0 ? award : 500 + static_cast<int64_t>(next() % 9000);
+      // With 4,000 samples or more, one in 997 is a thousand times too high
+      // (what a typo does): the others then fall in a few of the first
+      // count's buckets, and the selection counts again among those.
+      int64_t bid = next() % 8 == 0 ? award : 500 + static_cast<int64_t>(next() % 9000);
+      if (count >= 4000 && i % 997 == 0) bid *= 1000;
+      if (clustered) bid = i == 7 ? award / 2 : award * 2 - 1 - static_cast<int64_t>(next() % 900);
       Competition::BidFacts ours;
       ours.bidder = us;
       ours.currency = cny;
@@ -618,8 +628,14 @@ TEST(WinLossTest, MediansOfManySamplesAreThoseOfTheSortedSamples) {
       competition.bidder_names = {Symbol(), Symbol()};
       competition.discovered_at = Day(0);
       // Whole days mostly (repeated values), now and then a nanosecond off.
-      const int64_t cycle = static_cast<int64_t>(next() % 400) * 86400 * 1000000000 +
-                            (next() % 16 == 0 ? static_cast<int64_t>(next() % 1000) : 0);
+      int64_t cycle = static_cast<int64_t>(next() % 400) * 86400 * 1000000000 +
+                      (next() % 16 == 0 ? static_cast<int64_t>(next() % 1000) : 0);
+      if (count >= 4000 && i % 997 == 1) cycle = int64_t{250} * 365 * 86400 * 1000000000;
+      if (clustered) {
+        cycle = i == 8 ? int64_t{250} * 365 * 86400 * 1000000000
+                       : int64_t{10} * 86400 * 1000000000 +
+                             static_cast<int64_t>(next() % (86400ull * 1000000000));
+      }
       competition.first_award_at = Day(0) + absl::Nanoseconds(cycle);
       competition.award_at = competition.first_award_at;
       competition.date = Day(0);
@@ -701,6 +717,181 @@ TEST(CompetitionRowsTest, RowsInPartsGiveWhatOneSetOfRowsGives) {
     EXPECT_FALSE(one.empty()) << groupings->value(i)->name();
     EXPECT_EQ(many, one) << groupings->value(i)->name();
   }
+}
+
+// A bidder's postings: each row in which it has a bid that is not withdrawn,
+// once (a disqualified bid and a valid one in the same row make one), with
+// the bid BidIndexOf chooses.
+TEST(CompetitionRowsTest, PostingsListEachRowOfABidderOnce) {
+  const Symbol us = Symbol::Intern(kUs);
+  const Symbol rival = Symbol::Intern("C-1");
+  auto bid = [](Symbol bidder, v1::BidStatus status) {
+    Competition::BidFacts facts;
+    facts.bidder = bidder;
+    facts.status = status;
+    return facts;
+  };
+  std::vector<Competition> competitions(5);
+  competitions[0].bid_facts = {bid(us, v1::BID_STATUS_VALID), bid(rival, v1::BID_STATUS_WITHDRAWN)};
+  competitions[1].bid_facts = {bid(rival, v1::BID_STATUS_DISQUALIFIED),
+                               bid(rival, v1::BID_STATUS_VALID), bid(us, v1::BID_STATUS_WITHDRAWN)};
+  competitions[2].bid_facts = {bid(us, v1::BID_STATUS_DISQUALIFIED), bid(us, v1::BID_STATUS_VALID),
+                               bid(us, v1::BID_STATUS_DISQUALIFIED)};
+  // A status this build does not know: neither valid nor withdrawn.
+  competitions[4].bid_facts = {bid(rival, static_cast<v1::BidStatus>(300))};
+  for (size_t i = 0; i < competitions.size(); ++i) {
+    competitions[i].tender_id = absl::StrCat("T-", i);
+  }
+  std::vector<const Competition*> pointers;
+  for (const Competition& competition : competitions) pointers.push_back(&competition);
+  const CompetitionRows rows(pointers);
+  auto postings = [&](Symbol bidder) {
+    std::vector<std::pair<uint32_t, uint32_t>> out;
+    for (const CompetitionRows::Posting& posting : rows.PostingsOf(bidder)) {
+      EXPECT_EQ(posting.bid, rows.BidIndexOf(posting.row, bidder));
+      EXPECT_EQ(static_cast<int64_t>(posting.bid - rows.bids_begin(posting.row)),
+                competitions[posting.row].BidIndexOf(bidder));
+      out.emplace_back(posting.row, posting.bid);
+    }
+    return out;
+  };
+  using Postings = std::vector<std::pair<uint32_t, uint32_t>>;
+  EXPECT_EQ(postings(us), (Postings{{0, 0}, {2, 6}}));
+  EXPECT_EQ(postings(rival), (Postings{{1, 3}, {4, 8}}));
+  EXPECT_EQ(rows.bid(8).status(), CompetitionRows::Bid::kUnknownStatus);
+  EXPECT_EQ(rows[1].bidders, 2u);
+  EXPECT_EQ(rows[2].bidders, 3u);
+  EXPECT_TRUE(rows.PostingsOf(Symbol::Intern("nobody bids")).empty());
+}
+
+// Grouping by competitor reads only the rows the bidder's postings list:
+// over competitions with every kind of bid, each competitor's counts are those
+// of a count over the competitions themselves.
+TEST(WinLossTest, ByCompetitorCountsWhatACountOverTheCompetitionsCounts) {
+  const Symbol us = Symbol::Intern(kUs);
+  std::vector<Symbol> bidders = {us};
+  for (int i = 1; i <= 5; ++i) bidders.push_back(Symbol::Intern(absl::StrCat("C-", i)));
+  const std::vector<v1::BidStatus> statuses = {
+      v1::BID_STATUS_VALID, v1::BID_STATUS_VALID, v1::BID_STATUS_WITHDRAWN,
+      v1::BID_STATUS_DISQUALIFIED, static_cast<v1::BidStatus>(300)};
+  uint64_t random = 2026;
+  auto next = [&random](uint64_t below) {
+    random = random * 6364136223846793005u + 1442695040888963407u;
+    return (random >> 33) % below;
+  };
+  std::vector<Competition> competitions;
+  for (int i = 0; i < 600; ++i) {
+    Competition competition;
+    competition.tender_id = absl::StrCat("T-", i / 2);  // two lots a tender
+    competition.date = Day(static_cast<int>(next(300)));
+    competition.status = static_cast<Competition::Status>(next(3));
+    const size_t count = next(7);
+    for (size_t b = 0; b < count; ++b) {
+      Competition::BidFacts facts;
+      facts.bidder = bidders[next(bidders.size())];
+      facts.status = statuses[next(statuses.size())];
+      competition.bid_facts.push_back(facts);
+      competition.bidder_names.push_back(Symbol());
+    }
+    if (competition.status == Competition::Status::kDecided && count > 0) {
+      competition.winners.push_back(competition.bid_facts[next(count)].bidder);
+    }
+    competitions.push_back(std::move(competition));
+  }
+  // The expected counts, straight from the competitions.
+  struct Counts {
+    uint32_t bid = 0, won = 0, lost = 0, pending = 0, void_count = 0, disqualified = 0;
+  };
+  std::map<std::string, Counts> expected;
+  for (const Competition& competition : competitions) {
+    const int mine = competition.BidIndexOf(us);
+    if (mine < 0) continue;
+    std::set<std::string> rivals;
+    for (const Competition::BidFacts& facts : competition.bid_facts) {
+      if (facts.bidder != us && facts.status != v1::BID_STATUS_WITHDRAWN) {
+        rivals.insert(std::string(facts.bidder.text()));
+      }
+    }
+    const bool disqualified =
+        competition.bid_facts[static_cast<size_t>(mine)].status == v1::BID_STATUS_DISQUALIFIED;
+    for (const std::string& rival : rivals) {
+      Counts& counts = expected[rival];
+      ++counts.bid;
+      if (competition.status == Competition::Status::kVoid) {
+        ++counts.void_count;
+        continue;
+      }
+      if (disqualified) ++counts.disqualified;
+      if (competition.Won(us) && !disqualified) {
+        ++counts.won;
+      } else if (competition.status == Competition::Status::kDecided || disqualified) {
+        ++counts.lost;
+      } else {
+        ++counts.pending;
+      }
+    }
+  }
+  ASSERT_FALSE(expected.empty());
+  const CompetitionSet set(std::move(competitions));
+  // In one set of rows and in parts of a few tenders.
+  std::vector<const Competition*> all(set.begin(), set.end());
+  std::vector<std::shared_ptr<const CompetitionRows>> parts;
+  for (size_t from = 0; from < all.size(); from += 64) {
+    parts.push_back(std::make_shared<const CompetitionRows>(std::vector<const Competition*>(
+        all.begin() + from, all.begin() + std::min(all.size(), from + 64))));
+  }
+  CompetitionSet in_parts = set;
+  in_parts.SetRows(parts);
+  for (const CompetitionSet* each : {&set, static_cast<const CompetitionSet*>(&in_parts)}) {
+    const auto groups = WinLoss(*each, Ours(v1::WIN_LOSS_GROUP_BY_COMPETITOR));
+    ASSERT_EQ(groups.size(), expected.size());
+    for (const v1::WinLossGroup& group : groups) {
+      const Counts& counts = expected[group.group()];
+      EXPECT_EQ(group.bid(), counts.bid) << group.group();
+      EXPECT_EQ(group.won(), counts.won) << group.group();
+      EXPECT_EQ(group.lost(), counts.lost) << group.group();
+      EXPECT_EQ(group.pending(), counts.pending) << group.group();
+      EXPECT_EQ(group.void_(), counts.void_count) << group.group();
+      EXPECT_EQ(group.disqualified(), counts.disqualified) << group.group();
+    }
+  }
+}
+
+// Imported data has dates years wrong: a cycle time beyond what int64
+// nanoseconds hold (about 292 years) still counts, in the median or (dated
+// before the tender) as an award before the tender.
+TEST(WinLossTest, CycleTimesCenturiesLong) {
+  const Symbol us = Symbol::Intern(kUs);
+  auto decided = [&](absl::Duration cycle) {
+    Competition competition;
+    competition.tender_id = absl::StrCat("T-", absl::FormatDuration(cycle));
+    competition.status = Competition::Status::kDecided;
+    competition.winners.push_back(us);
+    Competition::BidFacts ours;
+    ours.bidder = us;
+    competition.bid_facts = {ours};
+    competition.bidder_names = {Symbol()};
+    competition.discovered_at = Day(0);
+    competition.first_award_at = Day(0) + cycle;
+    competition.date = Day(0);
+    return competition;
+  };
+  const absl::Duration centuries = absl::Hours(24 * 365 * 400);
+  auto median = [&](const std::vector<absl::Duration>& cycles) {
+    std::vector<Competition> competitions;
+    for (const absl::Duration cycle : cycles) competitions.push_back(decided(cycle));
+    const auto groups = WinLoss(CompetitionSet(std::move(competitions)), Ours());
+    EXPECT_EQ(groups.size(), 1u);
+    return groups.empty() ? v1::WinLossGroup() : groups[0];
+  };
+  const v1::WinLossGroup odd = median({absl::Hours(24), centuries, absl::Hours(48)});
+  EXPECT_EQ(FromProtoDuration(odd.median_cycle_time()), absl::Hours(48));
+  const v1::WinLossGroup even =
+      median({absl::Hours(24), centuries, centuries + absl::Hours(2), absl::Hours(48)});
+  EXPECT_EQ(FromProtoDuration(even.median_cycle_time()), (absl::Hours(48) + centuries) / 2);
+  const v1::WinLossGroup before = median({-centuries, absl::Hours(24)});
+  EXPECT_EQ(before.awards_before_tender(), 1u);
+  EXPECT_EQ(FromProtoDuration(before.median_cycle_time()), absl::Hours(24));
 }
 
 // Public data (imported tenders) and our own entries counted apart: the

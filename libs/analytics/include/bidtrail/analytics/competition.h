@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "bidtrail/analytics/symbol.h"
 #include "bidtrail/common/decimal.h"
 #include "bidtrail/tender/state.h"
@@ -151,28 +153,43 @@ class CompetitionSet {
 };
 
 // What a pass over every competition of a set reads (WinLoss), packed into
-// contiguous arrays in the set's order: a row of two cache lines per
-// competition, and its bids next to those of the competition before. A pass
-// over the competitions themselves, scattered over the heap one list per
-// tender, waits on memory for most of its time; over rows it streams.
+// contiguous arrays in the set's order: a row of one cache line per
+// competition with what every pass reads, its details (what only some
+// groupings and filters read) in an array of their own, and its bids next to
+// those of the competition before. A pass over the competitions themselves,
+// scattered over the heap one list per tender, waits on memory for most of
+// its time; over rows it streams, and reads no line it does not need.
 // Everything else of a competition is one pointer away. A set's rows may
 // come in parts (so that a change repacks only the part it touches); the
 // competitions of one tender are in one part. Immutable; thread-safe.
 class CompetitionRows {
  public:
-  // A bid as a pass reads it; its amount is amount(index), when it has one.
+  // A bid as a pass reads it, in 12 bytes; its amount is amount(index), when
+  // it has one.
   struct Bid {
     Symbol bidder;
     Symbol currency;
-    v1::BidStatus status = v1::BID_STATUS_VALID;
+    // A status this build does not know is kept as kUnknownStatus (like any
+    // unknown one, neither valid, withdrawn nor disqualified).
+    static constexpr uint8_t kUnknownStatus = 0xff;
+    uint8_t status_value = v1::BID_STATUS_VALID;
     bool has_amount = false;
+
+    v1::BidStatus status() const { return static_cast<v1::BidStatus>(status_value); }
+    bool withdrawn() const { return status_value == v1::BID_STATUS_WITHDRAWN; }
+  };
+  // Where a decided competition's cycle time is.
+  enum class Cycle : uint8_t {
+    kNone,   // not decided
+    kNanos,  // in cycle_nanos
+    kWide,   // beyond int64 nanoseconds (years apart): only in the competition
   };
   struct alignas(64) Row {
     absl::Time date = absl::InfinitePast();  // Competition::date
-    // Decided: first award less discovery (negative for an award dated
-    // before the tender).
-    absl::Duration cycle;
-    Decimal award_value;  // when has_award_value
+    Decimal award_value;                     // when has_award_value
+    // Decided: first award less discovery, in nanoseconds (negative for an
+    // award dated before the tender), when `cycle` is kNanos.
+    int64_t cycle_nanos = 0;
     // Counts the part's tenders from 1: equal for the competitions of one
     // tender, one more for each next tender (a competition whose tender id
     // differs from that of the competition before it starts the next).
@@ -181,10 +198,16 @@ class CompetitionRows {
     // rows' arrays of them; they end where the next row's start.
     uint32_t first_bid = 0;
     uint32_t first_winner = 0;
+    // Its bids that are not withdrawn.
+    uint32_t bidders = 0;
+    Symbol award_currency;
     Competition::Status status = Competition::Status::kPending;
     bool no_bid = false;
     bool has_award_value = false;
-    Symbol award_currency;
+    Cycle cycle = Cycle::kNone;
+  };
+  // What only some groupings and filters read of a competition.
+  struct Detail {
     Symbol buyer_id;
     Symbol territory;
     Symbol category;
@@ -202,6 +225,9 @@ class CompetitionRows {
   // How many tenders the rows hold (the last row's `tender`).
   uint32_t tenders() const { return tenders_; }
   const Row& operator[](size_t i) const { return rows_[i]; }
+  const Detail& detail(size_t i) const { return details_[i]; }
+  // Row i's cycle time (when its `cycle` is not kNone).
+  absl::Duration cycle(size_t i) const;
   // Row i's bids: indices [begin, end) into bid() and amount().
   size_t bids_begin(size_t i) const { return rows_[i].first_bid; }
   size_t bids_end(size_t i) const { return rows_[i + 1].first_bid; }
@@ -214,6 +240,15 @@ class CompetitionRows {
   // Row i's bid (an index into bid()) of `bidder` that is not withdrawn, as
   // Competition::BidIndexOf chooses it; -1 without one.
   int64_t BidIndexOf(size_t i, Symbol bidder) const;
+  // A row in which a bidder has a bid that is not withdrawn, and that bid
+  // (BidIndexOf).
+  struct Posting {
+    uint32_t row = 0;
+    uint32_t bid = 0;
+  };
+  // The rows in which `bidder` has a bid that is not withdrawn, in row
+  // order: a pass over one bidder's competitions reads only those.
+  absl::Span<const Posting> PostingsOf(Symbol bidder) const;
   // As Competition::Won.
   bool Won(size_t i, Symbol bidder) const;
 
@@ -221,9 +256,14 @@ class CompetitionRows {
   // One more row than competitions: its first_bid and first_winner end the
   // last competition's.
   std::vector<Row> rows_;
+  std::vector<Detail> details_;  // one per competition
   std::vector<Bid> bids_;
   std::vector<Decimal> amounts_;  // one per bid
   std::vector<Symbol> winners_;
+  // Every bidder's postings, one bidder's after another's; where each
+  // bidder's begin and end.
+  std::vector<Posting> postings_;
+  absl::flat_hash_map<Symbol, std::pair<uint32_t, uint32_t>> postings_of_;
   uint32_t tenders_ = 0;
 };
 
