@@ -203,12 +203,10 @@ CompetitionRows::CompetitionRows(const std::vector<const Competition*>& competit
     }
     return true;
   };
-  size_t postings = 0;
   for (size_t i = 0; i < size(); ++i) {
     for (size_t bid = bids_begin(i); bid < bids_end(i); ++bid) {
       if (!first_of_bidder(i, bid)) continue;
       ++postings_of_[bids_[bid].bidder].second;
-      ++postings;
     }
   }
   uint32_t next = 0;
@@ -217,7 +215,7 @@ CompetitionRows::CompetitionRows(const std::vector<const Competition*>& competit
     next += range.second;
     range.second = range.first;  // where the next posting goes, until filled
   }
-  postings_.resize(postings);
+  postings_.resize(next);
   for (size_t i = 0; i < size(); ++i) {
     for (size_t bid = bids_begin(i); bid < bids_end(i); ++bid) {
       if (!first_of_bidder(i, bid)) continue;

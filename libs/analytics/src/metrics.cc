@@ -81,6 +81,18 @@ struct KeyRange {
   }
 };
 
+// The value of rank `rank` in `values` (reordered), and for an `even` count
+// the largest of those before it: the upper and lower middle once `rank` is
+// the middle's.
+template <typename T>
+std::pair<T, std::optional<T>> SelectMiddle(std::vector<T>* values, size_t rank, bool even) {
+  const auto begin = values->begin();
+  std::nth_element(begin, begin + static_cast<std::ptrdiff_t>(rank), values->end());
+  const T upper = begin[static_cast<std::ptrdiff_t>(rank)];
+  if (!even) return {upper, std::nullopt};
+  return {upper, *std::max_element(begin, begin + static_cast<std::ptrdiff_t>(rank))};
+}
+
 // The middle of `values` (reordered; `keys` their KeyRange, `spare` scratch):
 // the upper middle value, and for an even count the lower one too.
 // Selecting among many values (a group of a large history has tens of
@@ -122,22 +134,7 @@ std::pair<T, std::optional<T>> Middle(std::vector<T>* values, KeyRange keys,
     from = to;
     rank -= before;
   }
-  const auto begin = from->begin();
-  std::nth_element(begin, begin + static_cast<std::ptrdiff_t>(rank), from->end());
-  const T upper = begin[static_cast<std::ptrdiff_t>(rank)];
-  if (!even) return {upper, std::nullopt};
-  return {upper, *std::max_element(begin, begin + static_cast<std::ptrdiff_t>(rank))};
-}
-
-// As Middle, for values that have no OrderKey: by selection alone.
-template <typename T>
-std::pair<T, std::optional<T>> MiddleBySelection(std::vector<T>* values) {
-  const size_t rank = values->size() / 2;
-  const auto begin = values->begin();
-  std::nth_element(begin, begin + static_cast<std::ptrdiff_t>(rank), values->end());
-  const T upper = begin[static_cast<std::ptrdiff_t>(rank)];
-  if (values->size() % 2 != 0) return {upper, std::nullopt};
-  return {upper, *std::max_element(begin, begin + static_cast<std::ptrdiff_t>(rank))};
+  return SelectMiddle(from, rank, even);
 }
 
 // Scratch for medians, reused between the groups of a call.
@@ -147,21 +144,33 @@ struct MedianScratch {
   std::vector<T> spare;
 };
 
+// The middle of samples[i] for i in `indices`, gathered into `scratch`.
+template <typename T>
+std::pair<T, std::optional<T>> MiddleOf(const std::vector<T>& samples, const IndexList& indices,
+                                        MedianScratch<T>* scratch) {
+  scratch->values.clear();
+  KeyRange keys;
+  for (uint32_t index : indices) {
+    const T value = samples[index];
+    scratch->values.push_back(value);
+    keys.Add(value);
+  }
+  return Middle(&scratch->values, keys, &scratch->spare);
+}
+
+// The median of a middle: the upper middle, or the mean of the two.
+template <typename T>
+T MedianOfMiddle(const std::pair<T, std::optional<T>>& middle) {
+  const auto& [upper, lower] = middle;
+  return lower ? *lower + (upper - *lower) / 2 : upper;
+}
+
 // The median of samples[i] for i in `indices` (the mean of the two middle
 // ones for an even count).
 std::optional<double> MedianOf(const std::vector<double>& samples, const IndexList& indices,
                                MedianScratch<double>* scratch) {
   if (indices.empty()) return std::nullopt;
-  scratch->values.clear();
-  KeyRange keys;
-  for (uint32_t index : indices) {
-    const double value = samples[index];
-    scratch->values.push_back(value);
-    keys.Add(value);
-  }
-  const auto [upper, lower] = Middle(&scratch->values, keys, &scratch->spare);
-  if (!lower) return upper;
-  return *lower + (upper - *lower) / 2;
+  return MedianOfMiddle(MiddleOf(samples, indices, scratch));
 }
 
 // Cycle times: in whole nanoseconds (`nanos`, selected among as integers,
@@ -176,20 +185,14 @@ std::optional<absl::Duration> MedianOf(const std::vector<int64_t>& nanos, const 
     std::vector<absl::Duration> durations;
     for (uint32_t index : indices) durations.push_back(absl::Nanoseconds(nanos[index]));
     for (uint32_t index : wide_indices) durations.push_back(wide[index]);
-    const auto [upper, lower] = MiddleBySelection(&durations);
-    if (!lower) return upper;
-    return *lower + (upper - *lower) / 2;
+    // Durations have no OrderKey: by selection alone.
+    return MedianOfMiddle(
+        SelectMiddle(&durations, durations.size() / 2, durations.size() % 2 == 0));
   }
-  scratch->values.clear();
-  KeyRange keys;
-  for (uint32_t index : indices) {
-    const int64_t value = nanos[index];
-    scratch->values.push_back(value);
-    keys.Add(value);
-  }
-  const auto [upper, lower] = Middle(&scratch->values, keys, &scratch->spare);
-  if (!lower) return absl::Nanoseconds(upper);
-  return absl::Nanoseconds(*lower) + (absl::Nanoseconds(upper) - absl::Nanoseconds(*lower)) / 2;
+  const auto [upper, lower] = MiddleOf(nanos, indices, scratch);
+  const std::optional<absl::Duration> lower_duration =
+      lower ? std::optional<absl::Duration>(absl::Nanoseconds(*lower)) : std::nullopt;
+  return MedianOfMiddle(std::make_pair(absl::Nanoseconds(upper), lower_duration));
 }
 
 // Lower-case enum value name without its prefix: PROCUREMENT_METHOD_OPEN -> open.
