@@ -18,6 +18,9 @@ constexpr int64_t kMaxTimestampSeconds = 253402300799;
 // About 10,000 years, as google/protobuf/duration.proto allows.
 constexpr int64_t kMaxDurationSeconds = 315576000000;
 constexpr int32_t kMaxNanos = 999999999;
+// Field numbers of google.protobuf.Timestamp and Duration (seconds, nanos).
+constexpr int kSecondsField = 1;
+constexpr int kNanosField = 2;
 
 // Where a field is in the request, rendered ("events[3].occurred_at") only
 // for an error message: checking a large request builds no strings.
@@ -39,8 +42,8 @@ struct FieldPath {
 absl::Status CheckTimestamp(const Message& message, const FieldPath& path) {
   const Reflection& reflection = *message.GetReflection();
   const google::protobuf::Descriptor& type = *message.GetDescriptor();
-  const int64_t seconds = reflection.GetInt64(message, type.FindFieldByName("seconds"));
-  const int32_t nanos = reflection.GetInt32(message, type.FindFieldByName("nanos"));
+  const int64_t seconds = reflection.GetInt64(message, type.FindFieldByNumber(kSecondsField));
+  const int32_t nanos = reflection.GetInt32(message, type.FindFieldByNumber(kNanosField));
   if (nanos < 0 || nanos > kMaxNanos) {
     return absl::InvalidArgumentError(
         absl::StrCat(path.ToString(), ".nanos: ", nanos, "; must be 0 to 999,999,999"));
@@ -57,8 +60,8 @@ absl::Status CheckTimestamp(const Message& message, const FieldPath& path) {
 absl::Status CheckDuration(const Message& message, const FieldPath& path) {
   const Reflection& reflection = *message.GetReflection();
   const google::protobuf::Descriptor& type = *message.GetDescriptor();
-  const int64_t seconds = reflection.GetInt64(message, type.FindFieldByName("seconds"));
-  const int32_t nanos = reflection.GetInt32(message, type.FindFieldByName("nanos"));
+  const int64_t seconds = reflection.GetInt64(message, type.FindFieldByNumber(kSecondsField));
+  const int32_t nanos = reflection.GetInt32(message, type.FindFieldByNumber(kNanosField));
   if (seconds < -kMaxDurationSeconds || seconds > kMaxDurationSeconds) {
     return absl::InvalidArgumentError(
         absl::StrCat(path.ToString(), ".seconds: ", seconds,
@@ -91,9 +94,14 @@ absl::Status CheckText(const std::string& text, const FieldPath& path) {
 }
 
 absl::Status Check(const Message& message, const FieldPath& prefix) {
-  const std::string& type = message.GetDescriptor()->full_name();
-  if (type == "google.protobuf.Timestamp") return CheckTimestamp(message, prefix);
-  if (type == "google.protobuf.Duration") return CheckDuration(message, prefix);
+  switch (message.GetDescriptor()->well_known_type()) {
+    case google::protobuf::Descriptor::WELLKNOWNTYPE_TIMESTAMP:
+      return CheckTimestamp(message, prefix);
+    case google::protobuf::Descriptor::WELLKNOWNTYPE_DURATION:
+      return CheckDuration(message, prefix);
+    default:
+      break;
+  }
   const Reflection& reflection = *message.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   reflection.ListFields(message, &fields);  // the fields that are set
