@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "bidtrail/eventlog/nats_upstream.h"
@@ -1498,6 +1499,23 @@ TEST_P(LogContractTest, FilteredSubscriptionAndShutdownCancel) {
   });
   EXPECT_THAT(subscription->Next(), StatusIs(absl::StatusCode::kCancelled, HasSubstr("cancelled")));
   shutdown.join();
+}
+
+// The chain is SHA-256 over the previous hash then the record's bytes
+// (docs/architecture.md), whatever way the build reaches OpenSSL's SHA-256:
+// checked against FIPS 180-2's published digests, the message split in two.
+TEST(ChainHashTest, IsSha256OfThePreviousHashThenTheRecord) {
+  auto hex = [](const std::string& bytes) { return absl::BytesToHexString(bytes); };
+  EXPECT_EQ(hex(internal::ChainHash("", "abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string message = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  EXPECT_EQ(hex(internal::ChainHash(message.substr(0, 32), message.substr(32))),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  // Twice on one thread (its digest context is reused) and on another.
+  EXPECT_EQ(internal::ChainHash("", "abc"), internal::ChainHash("", "abc"));
+  std::string elsewhere;
+  std::thread([&] { elsewhere = internal::ChainHash("", "abc"); }).join();
+  EXPECT_EQ(elsewhere, internal::ChainHash("", "abc"));
 }
 
 }  // namespace
