@@ -100,14 +100,19 @@ LogMetrics& Metrics() {
   static LogMetrics* log_metrics = new LogMetrics();
   return *log_metrics;
 }
-constexpr char kFormatVersion[] = "1";
+// 2: one stream index entry per append (its first position and event
+// count). A log of format 1 (an entry per event) is read as it is and
+// marked 2 when opened for writing.
+constexpr char kFormatVersion[] = "2";
+constexpr char kFormatVersionOne[] = "1";
 
 // Column families, in the order they are opened.
 constexpr const char* kColumnFamilies[] = {
     "default",       // meta: the format version
     "log",           // big-endian position -> record (see record_codec.h)
     "streams",       // stream id -> big-endian last revision
-    "stream_index",  // stream id '\0' big-endian revision -> big-endian position
+    "stream_index",  // stream id '\0' big-endian first revision of an append ->
+                     // big-endian first position [, big-endian count if > 1]
     "event_ids",     // stream id '\0' 16-byte event id -> revision, position
 };
 enum ColumnFamily { kMeta = 0, kLog, kStreams, kStreamIndex, kEventIds, kColumnFamilyCount };
@@ -135,6 +140,37 @@ class LogScan {
   const rocksdb::Slice upper_bound_;  // views upper_
   std::unique_ptr<rocksdb::Iterator> iterator_;
 };
+
+// A stream index entry: an append's first revision (in the key, after the
+// stream's prefix of `prefix_size` bytes), its first position, and how many
+// events it holds (format 1 and single events: one, no count stored).
+struct StreamIndexEntry {
+  uint64_t first_revision = 0;
+  uint64_t first_position = 0;
+  uint64_t count = 1;
+};
+
+absl::StatusOr<StreamIndexEntry> ParseStreamIndexEntry(const rocksdb::Slice& key,
+                                                       const rocksdb::Slice& value,
+                                                       size_t prefix_size) {
+  const std::string_view key_bytes(key.data(), key.size());
+  const std::string_view value_bytes(value.data(), value.size());
+  if (key_bytes.size() != prefix_size + 8 ||
+      (value_bytes.size() != 8 && value_bytes.size() != 16)) {
+    return absl::DataLossError(absl::StrCat("a stream index entry does not parse (key of ",
+                                            key_bytes.size(), " bytes, value of ",
+                                            value_bytes.size(), ")"));
+  }
+  StreamIndexEntry entry;
+  entry.first_revision = GetBigEndian64(key_bytes.substr(prefix_size));
+  entry.first_position = GetBigEndian64(value_bytes);
+  if (value_bytes.size() == 16) entry.count = GetBigEndian64(value_bytes.substr(8));
+  if (entry.count == 0 || entry.first_revision + entry.count < entry.first_revision) {
+    return absl::DataLossError(absl::StrCat("a stream index entry holds ", entry.count,
+                                            " events from revision ", entry.first_revision));
+  }
+  return entry;
+}
 
 std::string RevisionAndPosition(uint64_t revision, uint64_t position) {
   std::string value;
@@ -495,12 +531,16 @@ class RocksEventLog::Impl {
   void StartFollower();
 
  private:
-  // Puts a record under its position, and its stream index and event-id
-  // entries, into `batch`: for new records (Prepare) and for records decided
-  // elsewhere (PutRecord).
-  void PutRecordAndIndexes(std::string_view stream_id, uint64_t revision, uint64_t position,
-                           const std::string& id_key, std::string_view value,
-                           rocksdb::WriteBatch* batch) ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
+  // Puts a record under its position, and its event-id entry, into `batch`:
+  // for new records (Prepare) and for records decided elsewhere (PutRecord).
+  void PutRecordAndEventId(uint64_t revision, uint64_t position, const std::string& id_key,
+                           std::string_view value, rocksdb::WriteBatch* batch)
+      ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
+  // Puts the stream index entry of `count` events of `stream_id` from
+  // `first_revision` at consecutive positions from `first_position`.
+  void PutStreamIndex(std::string_view stream_id, uint64_t first_revision, uint64_t first_position,
+                      uint64_t count, rocksdb::WriteBatch* batch)
+      ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   // Puts a record decided elsewhere (an upstream's group) with its index
   // entries and its stream's revision into `batch`.
   void PutRecord(const RecordView& view, std::string_view value, rocksdb::WriteBatch* batch)
@@ -851,20 +891,30 @@ absl::Status RocksEventLog::Impl::Reopen() {
   return absl::OkStatus();
 }
 
-void RocksEventLog::Impl::PutRecordAndIndexes(std::string_view stream_id, uint64_t revision,
-                                              uint64_t position, const std::string& id_key,
-                                              std::string_view value, rocksdb::WriteBatch* batch) {
-  const std::string position_key = PositionKey(position);
-  batch->Put(cf(kLog), position_key, rocksdb::Slice(value.data(), value.size()));
-  batch->Put(cf(kStreamIndex), StreamRevisionKey(stream_id, revision), position_key);
+void RocksEventLog::Impl::PutRecordAndEventId(uint64_t revision, uint64_t position,
+                                              const std::string& id_key, std::string_view value,
+                                              rocksdb::WriteBatch* batch) {
+  batch->Put(cf(kLog), PositionKey(position), rocksdb::Slice(value.data(), value.size()));
   batch->Put(cf(kEventIds), id_key, RevisionAndPosition(revision, position));
+}
+
+void RocksEventLog::Impl::PutStreamIndex(std::string_view stream_id, uint64_t first_revision,
+                                         uint64_t first_position, uint64_t count,
+                                         rocksdb::WriteBatch* batch) {
+  // One entry per append (format 2): its first position, and how many
+  // events when more than one (format 1 had an entry per event).
+  std::string value;
+  PutBigEndian64(first_position, &value);
+  if (count > 1) PutBigEndian64(count, &value);
+  batch->Put(cf(kStreamIndex), StreamRevisionKey(stream_id, first_revision), value);
 }
 
 void RocksEventLog::Impl::PutRecord(const RecordView& view, std::string_view value,
                                     rocksdb::WriteBatch* batch) {
   std::string id_key = StreamPrefix(view.stream_id);
   id_key.append(view.event_id);
-  PutRecordAndIndexes(view.stream_id, view.revision, view.position, id_key, value, batch);
+  PutRecordAndEventId(view.revision, view.position, id_key, value, batch);
+  PutStreamIndex(view.stream_id, view.revision, view.position, 1, batch);
   std::string revision;
   PutBigEndian64(view.revision, &revision);
   batch->Put(cf(kStreams), rocksdb::Slice(view.stream_id.data(), view.stream_id.size()), revision);
@@ -1944,9 +1994,10 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
     value.append(pending->chain_head);
     if (options_.upstream != nullptr) internal::AppendToGroup(value, &pending->upstream_group);
     std::string id_key = EventIdKey(stream_id, ids[i]);
-    PutRecordAndIndexes(stream_id, placement.revision, placement.position, id_key, value, batch);
+    PutRecordAndEventId(placement.revision, placement.position, id_key, value, batch);
     pending->event_ids[std::move(id_key)] = {placement.revision, placement.position, &events[i]};
   }
+  PutStreamIndex(stream_id, result.first_revision, result.first_position, events.size(), batch);
   result.last_revision = result.first_revision + events.size() - 1;
   result.last_position = result.first_position + events.size() - 1;
   pending->last_position = result.last_position;
@@ -1984,18 +2035,26 @@ absl::StatusOr<ReadStreamResult> RocksEventLog::Impl::ReadStream(const ReadStrea
   read_options.iterate_upper_bound = &upper_bound;
   read_options.iterate_lower_bound = &lower_bound;
   std::unique_ptr<rocksdb::Iterator> it(db()->NewIterator(read_options, cf(kStreamIndex)));
-  const std::string start = StreamRevisionKey(request.stream_id, from);
-  if (forward) {
-    it->Seek(start);
-  } else {
-    it->SeekForPrev(start);
-  }
+  // The entry of the append that holds `from`: the last one starting at or
+  // before it (an append's revisions and positions are consecutive).
+  it->SeekForPrev(StreamRevisionKey(request.stream_id, from));
   std::vector<std::string> keys;
-  for (; it->Valid() && keys.size() < request.max_count;) {
-    keys.emplace_back(it->value().data(), it->value().size());
+  keys.reserve(std::min<uint64_t>(request.max_count, *last_revision + 1));
+  while (it->Valid() && keys.size() < request.max_count) {
+    ASSIGN_OR_RETURN(const StreamIndexEntry entry,
+                     ParseStreamIndexEntry(it->key(), it->value(), prefix.size()));
+    const uint64_t last = entry.first_revision + entry.count - 1;
     if (forward) {
+      for (uint64_t revision = std::max(entry.first_revision, from);
+           revision <= last && keys.size() < request.max_count; ++revision) {
+        keys.push_back(PositionKey(entry.first_position + (revision - entry.first_revision)));
+      }
       it->Next();
     } else {
+      for (uint64_t revision = std::min(last, from) + 1;
+           revision-- > entry.first_revision && keys.size() < request.max_count;) {
+        keys.push_back(PositionKey(entry.first_position + (revision - entry.first_revision)));
+      }
       it->Prev();
     }
   }
@@ -2209,10 +2268,21 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options
                      "open it"));
   } else if (!got.ok()) {
     format_ok = FromRocks(got, "reading the format version");
+  } else if (version == kFormatVersionOne) {
+    // Format 1's entries are format 2's entries of one event: from now on
+    // an older build must not read the appends this one writes.
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    format_ok = FromRocks(db->Put(write_options, meta, kFormatVersionKey, kFormatVersion),
+                          "writing the format version");
+    if (format_ok.ok()) {
+      log::Info("eventlog", "log format upgraded",
+                {{"path", options.path}, {"from", kFormatVersionOne}, {"to", kFormatVersion}});
+    }
   } else if (version != kFormatVersion) {
-    format_ok = absl::FailedPreconditionError(
-        absl::StrCat(options.path, " holds a bidtrail log of format version \"", version,
-                     "\"; this build reads format version ", kFormatVersion));
+    format_ok = absl::FailedPreconditionError(absl::StrCat(
+        options.path, " holds a bidtrail log of format version \"", version,
+        "\"; this build reads format versions ", kFormatVersionOne, " and ", kFormatVersion));
   }
   auto impl = std::make_unique<Impl>(options, std::move(env), std::move(database));
   RETURN_IF_ERROR(format_ok);

@@ -20,6 +20,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "bidtrail/common/big_endian.h"
 #include "bidtrail/eventlog/nats_upstream.h"
 #include "bidtrail/testing/nats_cluster.h"
 #include "bidtrail/testing/status_matchers.h"
@@ -27,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "record_codec.h"
 #include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 #include "witness.h"
 
 namespace bidtrail::eventlog {
@@ -548,6 +550,53 @@ TEST_F(PowerCutTest, AtRandomMomentsNothingAcknowledgedIsLost) {
     }
     if (!sync) {
       EXPECT_GT(dropped, 0u) << "without sync a power cut loses something";
+    }
+  }
+}
+
+// Every page of a stream whose appends hold 1 to 7 events (one stream index
+// entry each), interleaved with another stream's: from every revision, in
+// both directions, with page sizes that start and end inside appends.
+TEST_P(LogContractTest, ReadsEveryPageOfStreamsOfAppendsOfManySizes) {
+  std::map<std::string, std::vector<std::string>> ids;  // stream -> event id by revision
+  uint64_t n = 0;
+  for (uint64_t size : {3, 1, 7, 2, 1, 5, 4}) {
+    for (const std::string stream : {"mixed", "other"}) {
+      std::vector<ProposedEvent> events;
+      for (uint64_t i = 0; i < (stream == "other" ? 1 : size); ++i) {
+        events.push_back(Event(++n));
+        ids[stream].push_back(Id(n));
+      }
+      ASSERT_THAT(log_->Append(stream, ExpectedRevision::Any(), events), IsOk());
+    }
+  }
+  for (const auto& [stream, by_revision] : ids) {
+    const uint64_t count = by_revision.size();
+    for (const Direction direction : {Direction::kForward, Direction::kBackward}) {
+      for (uint64_t from = 0; from < count; ++from) {
+        for (uint32_t page : {1u, 2u, 3u, 6u, 100u}) {
+          ReadStreamRequest read;
+          read.stream_id = stream;
+          read.direction = direction;
+          read.has_from_revision = true;
+          read.from_revision = from;
+          read.max_count = page;
+          ASSERT_OK_AND_ASSIGN(ReadStreamResult result, log_->ReadStream(read));
+          const bool forward = direction == Direction::kForward;
+          const uint64_t expected =
+              forward ? std::min<uint64_t>(page, count - from) : std::min<uint64_t>(page, from + 1);
+          ASSERT_EQ(result.events.size(), expected)
+              << stream << " from " << from << " page " << page;
+          for (uint64_t i = 0; i < expected; ++i) {
+            const uint64_t revision = forward ? from + i : from - i;
+            EXPECT_EQ(result.events[i].revision, revision);
+            EXPECT_EQ(result.events[i].event_id, by_revision[revision]);
+            EXPECT_EQ(result.events[i].stream_id, stream);
+          }
+          EXPECT_EQ(result.end_of_stream,
+                    forward ? from + expected == count : from + 1 == expected);
+        }
+      }
     }
   }
 }
@@ -1378,6 +1427,75 @@ TEST_F(RocksEventLogTest, VerifyNamesAMissingPosition) {
   EXPECT_THAT(result.problem, HasSubstr("position 2 is missing"));
 }
 
+// A log of format 1 has a stream index entry per event: this build reads
+// it as it is, marks it format 2 when it opens it for writing, and appends
+// to it (an entry per append) beside the old entries.
+TEST_F(RocksEventLogTest, ReadsAndExtendsALogOfFormatOne) {
+  ASSERT_THAT(log_->Append("s", ExpectedRevision::Any(), {Event(1), Event(2), Event(3)}), IsOk());
+  ASSERT_THAT(log_->Append("t", ExpectedRevision::Any(), {Event(4)}), IsOk());
+  ASSERT_THAT(log_->Append("s", ExpectedRevision::Any(), {Event(5), Event(6)}), IsOk());
+  log_.reset();
+  {
+    // Rewrite the stream index as format 1 wrote it.
+    RawDb raw(dir_.path() + "/log");
+    rocksdb::ColumnFamilyHandle* index = raw.family(3);
+    rocksdb::WriteBatch batch;
+    std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), index));
+    int entries = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string key = it->key().ToString();
+      const std::string value = it->value().ToString();
+      ++entries;
+      const size_t prefix = key.size() - 8;
+      const uint64_t revision = GetBigEndian64(std::string_view(key).substr(prefix));
+      const uint64_t position = GetBigEndian64(value);
+      const uint64_t count =
+          value.size() == 16 ? GetBigEndian64(std::string_view(value).substr(8)) : 1;
+      batch.Delete(index, key);
+      for (uint64_t i = 0; i < count; ++i) {
+        std::string one_key = key.substr(0, prefix);
+        PutBigEndian64(revision + i, &one_key);
+        std::string one_value;
+        PutBigEndian64(position + i, &one_value);
+        batch.Put(index, one_key, one_value);
+      }
+    }
+    EXPECT_EQ(entries, 3);  // one per append
+    batch.Put(raw.family(0), "bidtrail.format_version", "1");
+    ASSERT_TRUE(raw.db()->Write(rocksdb::WriteOptions(), &batch).ok());
+  }
+  Reopen();
+  ASSERT_THAT(log_->Append("s", ExpectedRevision::Exact(4), {Event(7), Event(8)}), IsOk());
+  ReadStreamRequest read;
+  read.stream_id = "s";
+  read.has_from_revision = true;
+  read.from_revision = 1;
+  read.max_count = 5;
+  ASSERT_OK_AND_ASSIGN(ReadStreamResult forward, log_->ReadStream(read));
+  ASSERT_EQ(forward.events.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(forward.events[i].revision, i + 1);
+  EXPECT_EQ(forward.events[4].event_id, Id(7));
+  EXPECT_EQ(forward.events[4].position, 7u);
+  read.direction = Direction::kBackward;
+  read.from_revision = 6;
+  read.max_count = 10;
+  ASSERT_OK_AND_ASSIGN(ReadStreamResult backward, log_->ReadStream(read));
+  ASSERT_EQ(backward.events.size(), 7u);
+  EXPECT_EQ(backward.events[0].event_id, Id(8));
+  EXPECT_EQ(backward.events[6].event_id, Id(1));
+  EXPECT_TRUE(backward.end_of_stream);
+  log_.reset();
+  {
+    RawDb raw(dir_.path() + "/log");
+    std::string version;
+    ASSERT_TRUE(
+        raw.db()
+            ->Get(rocksdb::ReadOptions(), raw.family(0), "bidtrail.format_version", &version)
+            .ok());
+    EXPECT_EQ(version, "2");
+  }
+}
+
 TEST_F(RocksEventLogTest, RefusesUnknownFormatVersionAndForeignDatabases) {
   log_.reset();
   {
@@ -1388,9 +1506,10 @@ TEST_F(RocksEventLogTest, RefusesUnknownFormatVersionAndForeignDatabases) {
   }
   RocksEventLog::Options options;
   options.path = dir_.path() + "/log";
-  EXPECT_THAT(RocksEventLog::Open(options),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("format version \"99\"; this build reads format version 1")));
+  EXPECT_THAT(
+      RocksEventLog::Open(options),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("format version \"99\"; this build reads format versions 1 and 2")));
 
   options.path = dir_.path() + "/foreign";
   {
