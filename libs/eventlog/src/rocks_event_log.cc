@@ -541,8 +541,9 @@ class RocksEventLog::Impl {
   void PutStreamIndex(std::string_view stream_id, uint64_t first_revision, uint64_t first_position,
                       uint64_t count, rocksdb::WriteBatch* batch)
       ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
-  // Puts a record decided elsewhere (an upstream's group) with its index
-  // entries and its stream's revision into `batch`.
+  // Puts a record decided elsewhere (an upstream's group) and its event-id
+  // entry into `batch`; its stream's index entry and revision are the
+  // caller's (one entry for a run of consecutive records of one stream).
   void PutRecord(const RecordView& view, std::string_view value, rocksdb::WriteBatch* batch)
       ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   absl::StatusOr<uint64_t> ReadUpstreamSequence() ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
@@ -914,10 +915,6 @@ void RocksEventLog::Impl::PutRecord(const RecordView& view, std::string_view val
   std::string id_key = StreamPrefix(view.stream_id);
   id_key.append(view.event_id);
   PutRecordAndEventId(view.revision, view.position, id_key, value, batch);
-  PutStreamIndex(view.stream_id, view.revision, view.position, 1, batch);
-  std::string revision;
-  PutBigEndian64(view.revision, &revision);
-  batch->Put(cf(kStreams), rocksdb::Slice(view.stream_id.data(), view.stream_id.size()), revision);
 }
 
 absl::StatusOr<uint64_t> RocksEventLog::Impl::ReadUpstreamSequence() {
@@ -940,6 +937,22 @@ absl::Status RocksEventLog::Impl::CatchUp() {
     uint64_t position = last_position_;
     std::string chain = chain_head_;
     absl::Time recorded_at = last_recorded_at_;
+    // The records applied last, of one stream at consecutive revisions and
+    // positions (an append, or several in a row): one stream index entry.
+    struct Run {
+      std::string stream_id;
+      uint64_t first_revision = 0;
+      uint64_t first_position = 0;
+      uint64_t count = 0;
+    } run;
+    auto end_run = [&] {
+      if (run.count == 0) return;
+      PutStreamIndex(run.stream_id, run.first_revision, run.first_position, run.count, &batch);
+      std::string revision;
+      PutBigEndian64(run.first_revision + run.count - 1, &revision);
+      batch.Put(cf(kStreams), run.stream_id, revision);
+      run.count = 0;
+    };
     RETURN_IF_ERROR(internal::ForEachRecordInGroup(group, [&](std::string_view value) {
       RecordView view;
       RETURN_IF_ERROR(ParseRecord(value, &view));
@@ -968,12 +981,22 @@ absl::Status RocksEventLog::Impl::CatchUp() {
                                                 view.position));
       }
       PutRecord(view, value, &batch);
+      if (run.count == 0 || view.stream_id != run.stream_id ||
+          view.revision != run.first_revision + run.count ||
+          view.position != run.first_position + run.count) {
+        end_run();
+        run.stream_id.assign(view.stream_id);
+        run.first_revision = view.revision;
+        run.first_position = view.position;
+      }
+      ++run.count;
       position = view.position;
       upstream_position_ = view.position;
       chain.assign(view.hash);
       recorded_at = std::max(recorded_at, absl::FromUnixNanos(view.recorded_at_ns));
       return absl::OkStatus();
     }));
+    end_run();
     std::string value;
     PutBigEndian64(sequence, &value);
     batch.Put(cf(kMeta), kUpstreamSequenceKey, value);
