@@ -537,7 +537,8 @@ class RocksEventLog::Impl {
                            std::string_view value, rocksdb::WriteBatch* batch)
       ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   // Puts the stream index entry of `count` events of `stream_id` from
-  // `first_revision` at consecutive positions from `first_position`.
+  // `first_revision` at consecutive positions from `first_position`, and the
+  // stream's new last revision.
   void PutStreamIndex(std::string_view stream_id, uint64_t first_revision, uint64_t first_position,
                       uint64_t count, rocksdb::WriteBatch* batch)
       ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
@@ -908,6 +909,9 @@ void RocksEventLog::Impl::PutStreamIndex(std::string_view stream_id, uint64_t fi
   PutBigEndian64(first_position, &value);
   if (count > 1) PutBigEndian64(count, &value);
   batch->Put(cf(kStreamIndex), StreamRevisionKey(stream_id, first_revision), value);
+  std::string last_revision;
+  PutBigEndian64(first_revision + count - 1, &last_revision);
+  batch->Put(cf(kStreams), rocksdb::Slice(stream_id.data(), stream_id.size()), last_revision);
 }
 
 void RocksEventLog::Impl::PutRecord(const RecordView& view, std::string_view value,
@@ -948,9 +952,6 @@ absl::Status RocksEventLog::Impl::CatchUp() {
     auto end_run = [&] {
       if (run.count == 0) return;
       PutStreamIndex(run.stream_id, run.first_revision, run.first_position, run.count, &batch);
-      std::string revision;
-      PutBigEndian64(run.first_revision + run.count - 1, &revision);
-      batch.Put(cf(kStreams), run.stream_id, revision);
       run.count = 0;
     };
     RETURN_IF_ERROR(internal::ForEachRecordInGroup(group, [&](std::string_view value) {
@@ -2024,9 +2025,6 @@ absl::StatusOr<AppendResult> RocksEventLog::Impl::Prepare(const Writer& writer,
   result.last_revision = result.first_revision + events.size() - 1;
   result.last_position = result.first_position + events.size() - 1;
   pending->last_position = result.last_position;
-  std::string revision_value;
-  PutBigEndian64(result.last_revision, &revision_value);
-  batch->Put(cf(kStreams), stream_id, revision_value);
   pending->stream_revisions[stream_id] = result.last_revision;
   return result;
 }
@@ -2279,11 +2277,14 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options
   std::string version;
   const rocksdb::Status got = db->Get(rocksdb::ReadOptions(), meta, kFormatVersionKey, &version);
   absl::Status format_ok;
-  if (got.IsNotFound() && is_new) {
+  auto write_format_version = [&] {
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
-    format_ok = FromRocks(db->Put(write_options, meta, kFormatVersionKey, kFormatVersion),
-                          "writing the format version");
+    return FromRocks(db->Put(write_options, meta, kFormatVersionKey, kFormatVersion),
+                     "writing the format version");
+  };
+  if (got.IsNotFound() && is_new) {
+    format_ok = write_format_version();
   } else if (got.IsNotFound()) {
     format_ok = absl::FailedPreconditionError(
         absl::StrCat(options.path,
@@ -2294,10 +2295,7 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(const Options
   } else if (version == kFormatVersionOne) {
     // Format 1's entries are format 2's entries of one event: from now on
     // an older build must not read the appends this one writes.
-    rocksdb::WriteOptions write_options;
-    write_options.sync = true;
-    format_ok = FromRocks(db->Put(write_options, meta, kFormatVersionKey, kFormatVersion),
-                          "writing the format version");
+    format_ok = write_format_version();
     if (format_ok.ok()) {
       log::Info("eventlog", "log format upgraded",
                 {{"path", options.path}, {"from", kFormatVersionOne}, {"to", kFormatVersion}});
