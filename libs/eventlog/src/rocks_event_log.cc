@@ -254,6 +254,12 @@ absl::StatusOr<Database> OpenDatabase(const RocksEventLog::Options& options, roc
   index_options.memtable_whole_key_filtering = true;
   index_options.memtable_prefix_bloom_size_ratio = 0.05;
   index_options.compression = compression;
+  // An append's event ids share its stream's prefix: with a hint (the last
+  // insert's place in the skip list), each id after an append's first is
+  // inserted from next to the one before instead of from the top.
+  rocksdb::ColumnFamilyOptions event_id_options = index_options;
+  event_id_options.memtable_insert_with_hint_prefix_extractor.reset(
+      rocksdb::NewFixedPrefixTransform(0));
 
   Database database;
   std::vector<std::string> existing;
@@ -272,7 +278,9 @@ absl::StatusOr<Database> OpenDatabase(const RocksEventLog::Options& options, roc
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (int family = 0; family < kColumnFamilyCount; ++family) {
-    families.emplace_back(kColumnFamilies[family], family == kLog ? log_options : index_options);
+    families.emplace_back(kColumnFamilies[family], family == kLog        ? log_options
+                                                   : family == kEventIds ? event_id_options
+                                                                         : index_options);
   }
   rocksdb::DB* raw_db = nullptr;
   const rocksdb::Status opened =
