@@ -1,8 +1,14 @@
 #include "bidtrail/rpc/check.h"
 
+#include <algorithm>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/descriptor.h"
 
 namespace bidtrail::rpc {
@@ -39,11 +45,81 @@ struct FieldPath {
   }
 };
 
-absl::Status CheckTimestamp(const Message& message, const FieldPath& path) {
+// What checking a message of one type looks at, worked out once per type
+// (CheckRequest runs on every request: no field listing, sorting or lookup
+// by name per message).
+struct Plan {
+  struct Field {
+    const FieldDescriptor* field = nullptr;
+    bool repeated = false;
+    const Plan* message = nullptr;  // null for a string field
+  };
+  google::protobuf::Descriptor::WellKnownType well_known =
+      google::protobuf::Descriptor::WELLKNOWNTYPE_UNSPECIFIED;
+  // Timestamp and Duration: seconds and nanos.
+  const FieldDescriptor* seconds = nullptr;
+  const FieldDescriptor* nanos = nullptr;
+  // String and message fields, in field number order (as ListFields gives
+  // them: the first field in error is the one reported). Maps: none in
+  // requests today. Other scalars hold no text.
+  std::vector<Field> fields;
+};
+
+class Plans {
+ public:
+  const Plan& Of(const google::protobuf::Descriptor* type) ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::ReaderMutexLock lock(&mu_);
+      if (auto found = plans_.find(type); found != plans_.end()) return *found->second;
+    }
+    absl::MutexLock lock(&mu_);
+    return OfLocked(type);
+  }
+
+ private:
+  const Plan& OfLocked(const google::protobuf::Descriptor* type)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto [found, inserted] = plans_.try_emplace(type, nullptr);
+    if (!inserted) return *found->second;
+    // In the map before its fields are worked out: a type that holds itself
+    // finds its own plan.
+    found->second = std::make_unique<Plan>();
+    Plan& plan = *found->second;
+    plan.well_known = type->well_known_type();
+    if (plan.well_known == google::protobuf::Descriptor::WELLKNOWNTYPE_TIMESTAMP ||
+        plan.well_known == google::protobuf::Descriptor::WELLKNOWNTYPE_DURATION) {
+      plan.seconds = type->FindFieldByNumber(kSecondsField);
+      plan.nanos = type->FindFieldByNumber(kNanosField);
+      return plan;
+    }
+    for (int i = 0; i < type->field_count(); ++i) {
+      const FieldDescriptor* field = type->field(i);
+      const bool message = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
+      if (field->is_map() || (!message && field->type() != FieldDescriptor::TYPE_STRING)) continue;
+      plan.fields.push_back({field, field->is_repeated(), nullptr});
+    }
+    std::sort(plan.fields.begin(), plan.fields.end(),
+              [](const Plan::Field& a, const Plan::Field& b) {
+                return a.field->number() < b.field->number();
+              });
+    for (Plan::Field& field : plan.fields) {
+      if (field.field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        field.message = &OfLocked(field.field->message_type());
+      }
+    }
+    return plan;
+  }
+
+  absl::Mutex mu_;
+  // Plans never move or go: a plan points to its fields' plans.
+  absl::flat_hash_map<const google::protobuf::Descriptor*, std::unique_ptr<Plan>> plans_
+      ABSL_GUARDED_BY(mu_);
+};
+
+absl::Status CheckTimestamp(const Message& message, const Plan& plan, const FieldPath& path) {
   const Reflection& reflection = *message.GetReflection();
-  const google::protobuf::Descriptor& type = *message.GetDescriptor();
-  const int64_t seconds = reflection.GetInt64(message, type.FindFieldByNumber(kSecondsField));
-  const int32_t nanos = reflection.GetInt32(message, type.FindFieldByNumber(kNanosField));
+  const int64_t seconds = reflection.GetInt64(message, plan.seconds);
+  const int32_t nanos = reflection.GetInt32(message, plan.nanos);
   if (nanos < 0 || nanos > kMaxNanos) {
     return absl::InvalidArgumentError(
         absl::StrCat(path.ToString(), ".nanos: ", nanos, "; must be 0 to 999,999,999"));
@@ -57,11 +133,10 @@ absl::Status CheckTimestamp(const Message& message, const FieldPath& path) {
   return absl::OkStatus();
 }
 
-absl::Status CheckDuration(const Message& message, const FieldPath& path) {
+absl::Status CheckDuration(const Message& message, const Plan& plan, const FieldPath& path) {
   const Reflection& reflection = *message.GetReflection();
-  const google::protobuf::Descriptor& type = *message.GetDescriptor();
-  const int64_t seconds = reflection.GetInt64(message, type.FindFieldByNumber(kSecondsField));
-  const int32_t nanos = reflection.GetInt32(message, type.FindFieldByNumber(kNanosField));
+  const int64_t seconds = reflection.GetInt64(message, plan.seconds);
+  const int32_t nanos = reflection.GetInt32(message, plan.nanos);
   if (seconds < -kMaxDurationSeconds || seconds > kMaxDurationSeconds) {
     return absl::InvalidArgumentError(
         absl::StrCat(path.ToString(), ".seconds: ", seconds,
@@ -93,39 +168,37 @@ absl::Status CheckText(const std::string& text, const FieldPath& path) {
   return absl::OkStatus();
 }
 
-absl::Status Check(const Message& message, const FieldPath& prefix) {
-  switch (message.GetDescriptor()->well_known_type()) {
+absl::Status Check(const Message& message, const Plan& plan, const FieldPath& prefix) {
+  switch (plan.well_known) {
     case google::protobuf::Descriptor::WELLKNOWNTYPE_TIMESTAMP:
-      return CheckTimestamp(message, prefix);
+      return CheckTimestamp(message, plan, prefix);
     case google::protobuf::Descriptor::WELLKNOWNTYPE_DURATION:
-      return CheckDuration(message, prefix);
+      return CheckDuration(message, plan, prefix);
     default:
       break;
   }
   const Reflection& reflection = *message.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
-  reflection.ListFields(message, &fields);  // the fields that are set
-  for (const FieldDescriptor* field : fields) {
-    const bool message_field = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
-    // Maps: none in requests today. Other scalars hold no text.
-    if (field->is_map() || (!message_field && field->type() != FieldDescriptor::TYPE_STRING)) {
-      continue;
+  std::string scratch;
+  for (const Plan::Field& each : plan.fields) {
+    const FieldDescriptor* field = each.field;
+    int count = 1;
+    if (each.repeated) {
+      count = reflection.FieldSize(message, field);
+    } else if (each.message != nullptr && !reflection.HasField(message, field)) {
+      continue;  // an unset message (an unset string reads as "", which passes)
     }
-    const bool repeated = field->is_repeated();
-    const int count = repeated ? reflection.FieldSize(message, field) : 1;
     for (int i = 0; i < count; ++i) {
-      const FieldPath path{&prefix, field, repeated ? i : -1};
+      const FieldPath path{&prefix, field, each.repeated ? i : -1};
       absl::Status status;
-      if (message_field) {
-        status = Check(repeated ? reflection.GetRepeatedMessage(message, field, i)
-                                : reflection.GetMessage(message, field),
-                       path);
+      if (each.message != nullptr) {
+        status = Check(each.repeated ? reflection.GetRepeatedMessage(message, field, i)
+                                     : reflection.GetMessage(message, field),
+                       *each.message, path);
       } else {
-        std::string scratch;
-        status =
-            CheckText(repeated ? reflection.GetRepeatedStringReference(message, field, i, &scratch)
+        status = CheckText(each.repeated
+                               ? reflection.GetRepeatedStringReference(message, field, i, &scratch)
                                : reflection.GetStringReference(message, field, &scratch),
-                      path);
+                           path);
       }
       if (!status.ok()) return status;
     }
@@ -135,6 +208,9 @@ absl::Status Check(const Message& message, const FieldPath& prefix) {
 
 }  // namespace
 
-absl::Status CheckRequest(const Message& request) { return Check(request, FieldPath()); }
+absl::Status CheckRequest(const Message& request) {
+  static Plans* const plans = new Plans();
+  return Check(request, plans->Of(request.GetDescriptor()), FieldPath());
+}
 
 }  // namespace bidtrail::rpc
