@@ -2,9 +2,12 @@
 // backend (the embedded RocksDB log, or another store reached over gRPC).
 // Thread-safe.
 //
-// Callback API. Unary calls run on the service's own worker threads, so a
-// synced append waiting for its group commit never blocks a gRPC reactor and
-// concurrent appends can share one commit. Each streaming call (ReadAll,
+// Callback API. An Append to a store that appends asynchronously (the
+// embedded RocksDB log) is checked on gRPC's thread and answered from the
+// log's committer thread after its group's sync: no thread waits for the
+// commit, and concurrent appends share one. Other unary calls (and appends
+// to other stores) run on the service's own worker threads, so a call that
+// waits never blocks a gRPC reactor. Each streaming call (ReadAll,
 // Subscribe) is driven by a thread of its own that produces one message, hands
 // it to gRPC and waits for the write to complete before producing the next:
 // a slow client slows only its own call, and nothing is buffered for it.
@@ -35,8 +38,9 @@ namespace bidtrail::eventstore {
 class EventStoreGrpcService final : public v1::EventStoreService::CallbackService {
  public:
   struct Options {
-    // Threads running unary calls; also the most appends that can wait for
-    // one group commit together.
+    // Threads running unary calls (all but asynchronous appends); for a
+    // store that appends synchronously, also the most appends that can wait
+    // for one group commit together.
     int worker_threads = 64;
     // Most ReadAll and Subscribe calls open at once; more get RESOURCE_EXHAUSTED.
     int max_open_streams = 256;
