@@ -241,25 +241,29 @@ absl::Status Runner::Follow() {
 }
 
 absl::StatusOr<Runner::CachedTender*> Runner::Cached(const std::string& tender_id) {
-  auto it = cache_.find(tender_id);
-  if (it != cache_.end()) return &it->second;
-  CachedTender loaded;
-  if (!cache_complete_) {
-    const std::string key = generation_->prefix + keys::TenderKey(tender_id);
-    ASSIGN_OR_RETURN(std::optional<std::string> value, store_->Get(key));
-    if (value) {
-      storage::v1::TenderRecord record;
-      if (!record.ParseFromString(*value)) {
-        return absl::DataLossError(
-            absl::StrCat("the stored record of tender ", tender_id,
-                         " does not parse; rebuild the read models (bidtrail rebuild)"));
-      }
-      loaded.state = readmodel::StateOf(record);
-      loaded.revision = record.revision();
-      loaded.index = IndexEntriesOf(loaded.state, options_.own_party_id);
-    }
+  auto [it, inserted] = cache_.try_emplace(tender_id);
+  CachedTender& entry = it->second;
+  if (!inserted || cache_complete_) return &entry;
+  // Filled in place (a tender state is large: not built, then moved in):
+  // from its stored record, if it has one.
+  const std::string key = generation_->prefix + keys::TenderKey(tender_id);
+  absl::StatusOr<std::optional<std::string>> value = store_->Get(key);
+  if (!value.ok()) {
+    cache_.erase(it);
+    return value.status();
   }
-  return &cache_.emplace(tender_id, std::move(loaded)).first->second;
+  if (!*value) return &entry;  // a new tender
+  storage::v1::TenderRecord record;
+  if (!record.ParseFromString(**value)) {
+    cache_.erase(it);
+    return absl::DataLossError(
+        absl::StrCat("the stored record of tender ", tender_id,
+                     " does not parse; rebuild the read models (bidtrail rebuild)"));
+  }
+  entry.state = readmodel::StateOf(record);
+  entry.revision = record.revision();
+  entry.index = IndexEntriesOf(entry.state, options_.own_party_id);
+  return &entry;
 }
 
 absl::StatusOr<tender::TenderState> Runner::Refold(const std::string& tender_id,
