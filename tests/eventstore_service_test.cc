@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,10 +22,12 @@
 #include "bidtrail/eventstore/convert.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
+#include "bidtrail/rpc/check.h"
 #include "bidtrail/rpc/limits.h"
 #include "bidtrail/rpc/status.h"
 #include "bidtrail/testing/process.h"
 #include "bidtrail/testing/status_matchers.h"
+#include "bidtrail/v1/queries.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -586,6 +589,84 @@ TEST_F(EventStoreServiceTest, AStoreWithoutRecordsOrAsyncAppendsServesTheSame) {
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   plain_service.WaitForStreams();
   server->Wait();
+}
+
+// CheckRequest directly: every request type, at any depth, the first field
+// in error (in field number order) named with its range.
+TEST(CheckRequestTest, NamesTheFirstFieldInErrorAtAnyDepth) {
+  v1::AppendRequest append;
+  append.set_stream_id("t");
+  append.add_events()->set_type("fine");
+  v1::ProposedEvent* second = append.add_events();
+  second->set_correlation_id("c\x01");  // field 6
+  second->set_actor("a\x02");           // field 5, set after: still reported first
+  EXPECT_THAT(rpc::CheckRequest(append),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events[1].actor: byte 1 is a control character (0x02)")));
+  second->set_actor("a");
+  EXPECT_THAT(
+      rpc::CheckRequest(append),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("events[1].correlation_id: byte 1 is a control character (0x01)")));
+  second->set_correlation_id("tabs\tand\r\nline breaks");
+  second->set_data(std::string("\0\x01\x7f", 3));  // bytes are not looked into
+  EXPECT_THAT(rpc::CheckRequest(append), IsOk());
+  second->mutable_occurred_at()->set_nanos(-1);
+  EXPECT_THAT(rpc::CheckRequest(append),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events[1].occurred_at.nanos: -1; must be 0 to 999,999,999")));
+  second->mutable_occurred_at()->set_nanos(0);
+  second->mutable_occurred_at()->set_seconds(-62135596801);
+  EXPECT_THAT(rpc::CheckRequest(append),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events[1].occurred_at.seconds: -62135596801; must be a time "
+                                 "from 0001-01-01 to 9999-12-31 UTC")));
+  append.set_stream_id("t\n\x1b");  // field 1: before the events
+  EXPECT_THAT(rpc::CheckRequest(append),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("stream_id: byte 2 is a control character (0x1b)")));
+
+  // Durations; an unset message is not checked, a set one is (even all zero).
+  v1::DeadlinesRequest deadlines;
+  EXPECT_THAT(rpc::CheckRequest(deadlines), IsOk());
+  deadlines.mutable_within();
+  EXPECT_THAT(rpc::CheckRequest(deadlines), IsOk());
+  deadlines.mutable_within()->set_seconds(1);
+  deadlines.mutable_within()->set_nanos(-1);
+  EXPECT_THAT(rpc::CheckRequest(deadlines),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("within: seconds 1 and nanos -1 have different signs")));
+  deadlines.mutable_within()->set_nanos(0);
+  deadlines.mutable_stale_after()->set_seconds(315576000001);  // field 9
+  EXPECT_THAT(rpc::CheckRequest(deadlines),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("stale_after.seconds: 315576000001; must be within "
+                                 "±315,576,000,000")));
+  deadlines.set_territory("x\x7f");  // field 4: before stale_after
+  EXPECT_THAT(rpc::CheckRequest(deadlines),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("territory: byte 1 is a control character (0x7f)")));
+}
+
+// Plans are worked out on first use, by whichever thread meets a type first.
+TEST(CheckRequestTest, ChecksFromManyThreadsAtOnce) {
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&wrong] {
+      for (int i = 0; i < 500; ++i) {
+        v1::WinLossRequest win_loss;
+        win_loss.mutable_from()->set_seconds(1767225600);
+        win_loss.set_bidder_id(i % 2 == 0 ? "us" : "u\x03s");
+        if (rpc::CheckRequest(win_loss).ok() != (i % 2 == 0)) ++wrong;
+        v1::TimelineRequest timeline;
+        timeline.set_tender_id(i % 3 == 0 ? "T\x04" : "T-1");
+        if (rpc::CheckRequest(timeline).ok() != (i % 3 != 0)) ++wrong;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(StatusMapTest, KeepsCodeAndMessageBothWays) {
