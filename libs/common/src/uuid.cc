@@ -21,7 +21,7 @@ bool DashAt(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
 }  // namespace
 
 absl::StatusOr<Uuid> ParseUuid(std::string_view text, std::string_view field) {
-  const std::string name(field);
+  const absl::string_view name(field.data(), field.size());  // no copy: errors only
   if (text.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": required; a UUID such as 0b6f1c9e-3d2a-4f5b-9c8d-7e6f5a4b3c2d"));

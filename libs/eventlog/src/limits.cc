@@ -33,43 +33,43 @@ absl::StatusOr<std::vector<Uuid>> ValidateAppend(const std::string& stream_id,
   }
   std::vector<Uuid> ids;
   ids.reserve(events.size());
-  absl::flat_hash_set<std::string> seen;
+  absl::flat_hash_set<Uuid> seen;
+  seen.reserve(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
     const ProposedEvent& event = events[i];
-    const std::string field = absl::StrCat("events[", i, "]");
-    absl::StatusOr<Uuid> id = ParseUuid(event.event_id, absl::StrCat(field, ".event_id"));
-    if (!id.ok()) return id.status();
-    if (!seen.insert(std::string(id->begin(), id->end())).second) {
+    // The field's name is only written out for an error (a check that
+    // fails is repeated with it).
+    auto field = [i](absl::string_view suffix) { return absl::StrCat("events[", i, "]", suffix); };
+    absl::StatusOr<Uuid> id = ParseUuid(event.event_id, "");
+    if (!id.ok()) return ParseUuid(event.event_id, field(".event_id")).status();
+    if (!seen.insert(*id).second) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, ".event_id: ", FormatUuid(*id), " appears twice in this append"));
+          absl::StrCat(field(".event_id: "), FormatUuid(*id), " appears twice in this append"));
     }
     ids.push_back(*id);
     if (event.type.empty() || event.type.size() > limits.max_type_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ".type: ", event.type.size(),
+      return absl::InvalidArgumentError(absl::StrCat(field(".type: "), event.type.size(),
                                                      " bytes; must be 1 to ", limits.max_type_bytes,
                                                      " bytes"));
     }
     if (event.data.size() > limits.max_event_data_bytes) {
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ".data: ", event.data.size(), " bytes; at most ", limits.max_event_data_bytes));
+          field(".data: "), event.data.size(), " bytes; at most ", limits.max_event_data_bytes));
     }
     if (event.occurred_at == absl::InfinitePast()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, ".occurred_at: required (the business time of the event)"));
+          absl::StrCat(field(".occurred_at"), ": required (the business time of the event)"));
     }
-    if (absl::Status status = CheckPlausibleTime(event.occurred_at, field + ".occurred_at");
-        !status.ok()) {
-      return status;
+    if (!IsPlausibleTime(event.occurred_at)) {
+      return CheckPlausibleTime(event.occurred_at, field(".occurred_at"));
     }
     for (const auto& [value, name] :
          {std::pair<const std::string&, const char*>{event.actor, ".actor"},
           {event.correlation_id, ".correlation_id"},
           {event.causation_id, ".causation_id"},
           {event.written_by, ".written_by"}}) {
-      if (absl::Status status =
-              CheckMaxBytes(value, absl::StrCat(field, name), limits.max_metadata_bytes);
-          !status.ok()) {
-        return status;
+      if (value.size() > limits.max_metadata_bytes) {
+        return CheckMaxBytes(value, field(name), limits.max_metadata_bytes);
       }
     }
   }

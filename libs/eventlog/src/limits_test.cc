@@ -105,6 +105,9 @@ TEST(ValidateAppendTest, NamesTheFieldAndTheLimit) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[0].occurred_at: required")));
   ProposedEvent ancient = Event(id2);
   ancient.occurred_at = absl::FromUnixSeconds(-3000000000);
+  EXPECT_THAT(ValidateAppend("s", {Event(id1), ancient}, limits),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events[1].occurred_at: 1874-12-07T")));
   EXPECT_THAT(ValidateAppend("s", {ancient}, limits),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("must be from 1900-01-01 to before 2200-01-01 UTC")));
@@ -113,6 +116,20 @@ TEST(ValidateAppendTest, NamesTheFieldAndTheLimit) {
   EXPECT_THAT(ValidateAppend("s", {chatty}, limits),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("events[0].actor: 201 bytes; at most 200")));
+  // Each metadata field is named in its error, whichever event it is in.
+  ProposedEvent signed_long = Event(id2);
+  signed_long.written_by = std::string(201, 'w');
+  EXPECT_THAT(ValidateAppend("s", {Event(id1), signed_long}, limits),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events[1].written_by: 201 bytes; at most 200")));
+  ProposedEvent caused = Event(id2);
+  caused.causation_id = std::string(201, 'c');
+  EXPECT_THAT(ValidateAppend("s", {caused}, limits),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events[0].causation_id: 201 bytes; at most 200")));
+  EXPECT_THAT(ValidateAppend("s", {Event(id1), Event("not-a-uuid")}, limits),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events[1].event_id: \"not-a-uuid\" is not a UUID")));
   EXPECT_THAT(ValidateAppend("$s", {Event(id1)}, limits),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stream_id")));
   ASSERT_OK_AND_ASSIGN(std::vector<Uuid> ids,
