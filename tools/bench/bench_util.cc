@@ -1,18 +1,24 @@
 #include "bench_util.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -112,6 +118,100 @@ absl::StatusOr<Measurement> RunTimedOps(int threads, uint64_t max_ops, absl::Dur
   return measurement;
 }
 
+std::string ShellQuoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "'";
+}
+
+namespace {
+
+// The cleanup steps of the objects alive, in the order they were made.
+struct InterruptSteps {
+  absl::Mutex mu;
+  uint64_t next_id ABSL_GUARDED_BY(mu) = 0;
+  std::vector<std::pair<uint64_t, std::string>> steps ABSL_GUARDED_BY(mu);
+};
+
+InterruptSteps& Steps() {
+  static InterruptSteps* const steps = new InterruptSteps();
+  return *steps;
+}
+
+// Written by the signal handler (one byte: the signal), read by the thread
+// that cleans up: all a handler may safely do is write.
+int interrupt_pipe[2] = {-1, -1};
+
+extern "C" void OnInterruptSignal(int signal) {
+  const unsigned char byte = static_cast<unsigned char>(signal);
+  // Nothing to do if it fails: the signal is then not acted on.
+  [[maybe_unused]] const ssize_t written = write(interrupt_pipe[1], &byte, 1);
+}
+
+[[noreturn]] void CleanUpAndExit(int signal) {
+  std::vector<std::string> commands;
+  {
+    InterruptSteps& steps = Steps();
+    absl::MutexLock lock(&steps.mu);
+    for (auto it = steps.steps.rbegin(); it != steps.steps.rend(); ++it) {
+      commands.push_back(it->second);
+    }
+  }
+  std::fprintf(stderr, "\nbidtrail-bench: interrupted (%s); cleaning up\n", strsignal(signal));
+  for (const std::string& command : commands) {
+    if (std::system((command + " >/dev/null 2>&1").c_str()) != 0) {
+      std::fprintf(stderr, "bidtrail-bench: failed: %s\n", command.c_str());
+    }
+  }
+  std::_Exit(128 + signal);
+}
+
+}  // namespace
+
+void TakeInterrupts() {
+  if (pipe2(interrupt_pipe, O_CLOEXEC) != 0) return;  // then signals act as by default
+  struct sigaction action {};
+  action.sa_handler = OnInterruptSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) {
+    // A signal ignored by whoever started the bench (nohup, a background job
+    // of a script) stays ignored.
+    struct sigaction inherited {};
+    if (sigaction(signal, nullptr, &inherited) == 0 && inherited.sa_handler == SIG_IGN) continue;
+    sigaction(signal, &action, nullptr);
+  }
+  std::thread([] {
+    unsigned char byte = 0;
+    ssize_t got = 0;
+    do {
+      got = read(interrupt_pipe[0], &byte, 1);
+    } while (got < 0 && errno == EINTR);
+    if (got == 1) CleanUpAndExit(byte);
+  }).detach();
+}
+
+OnInterrupt::OnInterrupt(std::string command)
+    : id_([&] {
+        InterruptSteps& steps = Steps();
+        absl::MutexLock lock(&steps.mu);
+        const uint64_t id = steps.next_id++;
+        steps.steps.emplace_back(id, std::move(command));
+        return id;
+      }()) {}
+
+OnInterrupt::~OnInterrupt() {
+  InterruptSteps& steps = Steps();
+  absl::MutexLock lock(&steps.mu);
+  std::erase_if(steps.steps, [this](const auto& step) { return step.first == id_; });
+}
+
 absl::StatusOr<std::unique_ptr<ScratchDir>> ScratchDir::Create(const std::string& parent) {
   std::error_code error;
   std::filesystem::create_directories(parent, error);
@@ -126,6 +226,15 @@ absl::StatusOr<std::unique_ptr<ScratchDir>> ScratchDir::Create(const std::string
   }
   return std::unique_ptr<ScratchDir>(new ScratchDir(pattern));
 }
+
+// Interrupted, the bench's other threads go on until it exits: a storage
+// engine may still be writing into the folder while it is removed, so the
+// removal is tried again until the folder is gone (a second or so at most).
+ScratchDir::ScratchDir(std::string path)
+    : path_(std::move(path)),
+      remove_on_interrupt_(absl::StrCat(
+          "for try in 1 2 3 4 5 6 7 8 9 10; do rm -rf ", ShellQuoted(path_), "; [ -e ",
+          ShellQuoted(path_), " ] || break; sleep 0.1; done; [ ! -e ", ShellQuoted(path_), " ]")) {}
 
 ScratchDir::~ScratchDir() {
   std::error_code error;

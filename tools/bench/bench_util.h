@@ -52,8 +52,32 @@ absl::StatusOr<Measurement> RunTimedOps(int threads, uint64_t max_ops, absl::Dur
 // sorted in ascending order; 0 when there are none. Thread-safe.
 double Percentile(const std::vector<double>& sorted, double fraction);
 
+// A shell word, quoted ('it'\''s'). Thread-safe.
+std::string ShellQuoted(const std::string& text);
+
+// Ctrl-C (SIGINT), SIGTERM and SIGHUP end the bench without leaving a
+// PostgreSQL server running or a scratch folder behind: a thread of its own
+// runs the cleanup steps registered at that moment (newest first), says so,
+// and exits with 128 + the signal. A signal the bench was started with
+// ignored (nohup) stays ignored. Call once, first thing in main.
+void TakeInterrupts();
+
+// A cleanup step (a shell command, its output discarded) run if the bench is
+// interrupted while this object lives. Thread-safe.
+class OnInterrupt {
+ public:
+  explicit OnInterrupt(std::string command);
+  ~OnInterrupt();
+  OnInterrupt(const OnInterrupt&) = delete;
+  OnInterrupt& operator=(const OnInterrupt&) = delete;
+
+ private:
+  const uint64_t id_;
+};
+
 // A fresh folder (mkdtemp) under `parent`, which is created when missing;
-// removed with everything in it at destruction.
+// removed with everything in it at destruction, or if the bench is
+// interrupted (TakeInterrupts).
 class ScratchDir {
  public:
   // INTERNAL naming the folder when it cannot be created.
@@ -67,8 +91,9 @@ class ScratchDir {
   std::string Sub(const std::string& name) const { return path_ + "/" + name; }
 
  private:
-  explicit ScratchDir(std::string path) : path_(std::move(path)) {}
+  explicit ScratchDir(std::string path);
   const std::string path_;
+  const OnInterrupt remove_on_interrupt_;
 };
 
 // A text table whose columns are padded to their widest cell: the first

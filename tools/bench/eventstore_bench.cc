@@ -103,17 +103,17 @@ constexpr char kUsage[] =
     "               write at most min(N, 20000) events or for 5 s\n"
     "  --json       print one JSON object on one line instead of a table\n"
     "  --dir PATH   where to create the scratch data folder (default /tmp);\n"
-    "               the folder is removed at the end\n"
+    "               the folder is removed at the end (also on Ctrl-C)\n"
     "  --log URLS   also measure the log on this NATS JetStream cluster\n"
     "               (nats://HOST:PORT,...; deploy/local/nats-cluster.sh) against raw\n"
     "               JetStream publishes on it: rows 4a/4b (raw, R3) and 5a/5b/5c\n"
     "  --peers      also run the same workload on PostgreSQL 15 (postgresql-15,\n"
     "               started on a free loopback port in the scratch folder, stopped\n"
-    "               after): an events table with a global sequence and unique\n"
-    "               (stream, revision) and (stream, event id) indexes; rows 6a-6d,\n"
-    "               and bidtrail over gRPC / PostgreSQL (vs_postgres_*: 3a/6a,\n"
-    "               3b/6b, 3d over the faster of 6c and 6d; the paged scans 3c/6c\n"
-    "               as vs_postgres_paged_scan)\n"
+    "               after, also on Ctrl-C): an events table with a global sequence\n"
+    "               and unique (stream, revision) and (stream, event id) indexes;\n"
+    "               rows 6a-6d, and bidtrail over gRPC / PostgreSQL (vs_postgres_*:\n"
+    "               3a/6a, 3b/6b, 3d over the faster of 6c and 6d; the paged scans\n"
+    "               3c/6c as vs_postgres_paged_scan)\n"
     "  --help       print this text\n";
 
 struct Config {

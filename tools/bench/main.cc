@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/synchronization/mutex.h"
+#include "bench_util.h"
 #include "eventstore_bench.h"
 #include "ocds_bench.h"
 #include "projections_bench.h"
@@ -43,6 +44,8 @@ int main(int argc, char** argv) {
   // graph updated at every acquisition, a few percent of the CPU of a busy
   // server. bidtraild turns it off likewise; the tests keep it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // Ctrl-C leaves no PostgreSQL server running and no scratch folder behind.
+  bidtrail::bench::TakeInterrupts();
   if (argc < 2) {
     PrintUsage(stderr);
     return 2;

@@ -38,24 +38,11 @@ int FreePort() {
   return port;
 }
 
-// A shell word, quoted.
-std::string Quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "'";
-}
-
 // Runs `command` (as the postgres user when the bench is root); its output
 // goes to `log`. The exit status.
 int Run(const std::string& command, const std::string& log) {
   const std::string as = geteuid() == 0 ? "runuser -u postgres -- " : "";
-  return std::system(absl::StrCat(as, command, " >>", Quoted(log), " 2>&1").c_str());
+  return std::system(absl::StrCat(as, command, " >>", ShellQuoted(log), " 2>&1").c_str());
 }
 
 std::string Tail(const std::string& path) {
@@ -90,30 +77,35 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(const std:
   // As root, the server runs as postgres, which must reach its folder
   // through the bench's own scratch folder (mode 700).
   const std::string parent = dir.substr(0, dir.rfind('/'));
-  if (std::system(absl::StrCat("mkdir -p ", Quoted(data), " && chmod 700 ", Quoted(data),
-                               geteuid() == 0 ? absl::StrCat(" && chown -R postgres ", Quoted(dir),
-                                                             " && chmod o+x ", Quoted(parent))
-                                              : std::string())
+  if (std::system(absl::StrCat("mkdir -p ", ShellQuoted(data), " && chmod 700 ", ShellQuoted(data),
+                               geteuid() == 0
+                                   ? absl::StrCat(" && chown -R postgres ", ShellQuoted(dir),
+                                                  " && chmod o+x ", ShellQuoted(parent))
+                                   : std::string())
                       .c_str()) != 0) {
     return absl::UnavailableError(absl::StrCat("cannot make ", data, " for PostgreSQL"));
   }
   // Defaults otherwise (fsync on, synchronous_commit on, 128 MB of shared
   // buffers): what a team gets without tuning, as raw RocksDB's baseline.
-  if (Run(absl::StrCat(bin, "/initdb -D ", Quoted(data), " -U bench --auth=trust -E UTF8"), log) !=
-      0) {
+  if (Run(absl::StrCat(bin, "/initdb -D ", ShellQuoted(data), " -U bench --auth=trust -E UTF8"),
+          log) != 0) {
     return absl::UnavailableError(absl::StrCat("initdb failed: ", Tail(log)));
   }
   std::unique_ptr<PostgresServer> server(new PostgresServer(bin, dir, port));
-  if (Run(absl::StrCat(bin, "/pg_ctl -D ", Quoted(data), " -l ", Quoted(dir + "/server.log"),
-                       " -w -t 60 -o ",
-                       Quoted(absl::StrCat("-p ", port, " -c listen_addresses=127.0.0.1 -k ", dir,
-                                           " -c max_connections=100")),
+  if (Run(absl::StrCat(bin, "/pg_ctl -D ", ShellQuoted(data), " -l ",
+                       ShellQuoted(dir + "/server.log"), " -w -t 60 -o ",
+                       ShellQuoted(absl::StrCat("-p ", port, " -c listen_addresses=127.0.0.1 -k ",
+                                                dir, " -c max_connections=100")),
                        " start"),
           log) != 0) {
     server->port_ = 0;  // nothing to stop
     return absl::UnavailableError(
         absl::StrCat("PostgreSQL did not start: ", Tail(log), Tail(dir + "/server.log")));
   }
+  // Interrupted, the bench stops the server rather than leave it running.
+  server->stop_on_interrupt_ = std::make_unique<OnInterrupt>(
+      absl::StrCat(geteuid() == 0 ? "runuser -u postgres -- " : "", bin, "/pg_ctl -D ",
+                   ShellQuoted(data), " -m immediate -w stop"));
   PGconn* probe = PQconnectdb(server->ConnectionString("postgres").c_str());
   if (PQstatus(probe) == CONNECTION_OK) {
     const int version = PQserverVersion(probe);
@@ -125,7 +117,7 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(const std:
 
 PostgresServer::~PostgresServer() {
   if (port_ == 0) return;
-  Run(absl::StrCat(bin_, "/pg_ctl -D ", Quoted(dir_ + "/data"), " -m fast -w stop"),
+  Run(absl::StrCat(bin_, "/pg_ctl -D ", ShellQuoted(dir_ + "/data"), " -m fast -w stop"),
       dir_ + "/bench.log");
 }
 

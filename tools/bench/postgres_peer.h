@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "bench_util.h"
 #include "bidtrail/eventlog/event_store.h"
 
 namespace bidtrail::bench {
@@ -42,6 +43,7 @@ class PostgresServer {
   std::string dir_;
   int port_;
   std::string version_;
+  std::unique_ptr<OnInterrupt> stop_on_interrupt_;
 };
 
 // One client connection to the events table.

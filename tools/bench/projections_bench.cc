@@ -119,7 +119,7 @@ constexpr char kUsage[] =
     "  --json       print one JSON object on one line instead of a table\n"
     "  --rounds R   rebuild rounds (default 3, at most 20)\n"
     "  --dir PATH   where to create the scratch data folder (default /tmp);\n"
-    "               the folder is removed at the end\n"
+    "               the folder is removed at the end (also on Ctrl-C)\n"
     "  --help       print this text\n";
 
 struct Config {
