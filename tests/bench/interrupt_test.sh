@@ -12,10 +12,19 @@ pid=""
 # Job control on: background jobs of a script would otherwise start with
 # SIGINT ignored, which the bench respects.
 set -m
+# A SIGINT ignored by whoever started this script (nohup, a background job)
+# stays ignored in the bench too: then the SIGINT cases use SIGTERM.
+int=INT
+int_status=130
+if (( 0x$(awk '/^SigIgn:/ {print $2}' /proc/$$/status) & 2 )); then
+  int=TERM
+  int_status=143
+  echo "SIGINT is ignored here: SIGTERM instead"
+fi
 # A failed check ends the bench it left running (which then cleans up).
 fail() {
   echo "FAIL: $*"
-  if [ -n "$pid" ]; then kill -INT "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
+  if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
   exit 1
 }
 
@@ -29,7 +38,13 @@ interrupt() {
   pid=$!
   for _ in $(seq 1 600); do
     eval "$ready" && break
-    kill -0 "$pid" 2>/dev/null || fail "the bench ended before it was interrupted: $(tail -5 "$work/out.txt")"
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid"
+      pid=""
+      # Installed but not startable here (a container): the bench said so.
+      grep -q "PostgreSQL skipped" "$work/out.txt" && return 2
+      fail "the bench ended before it was interrupted: $(tail -5 "$work/out.txt")"
+    fi
     sleep 0.1
   done
   eval "$ready" || fail "the bench never got ready ($ready)"
@@ -43,7 +58,7 @@ interrupt() {
 }
 
 scratch_made='compgen -G "$work/bidtrail-bench-*/*" >/dev/null'
-interrupt INT 130 "$scratch_made" projections --tenders 20000
+interrupt "$int" "$int_status" "$scratch_made" projections --tenders 20000
 interrupt TERM 143 "$scratch_made" eventstore --events 200000
 echo "ok: interrupted benches left no scratch folder"
 
@@ -52,7 +67,11 @@ if [ -x /usr/lib/postgresql/15/bin/initdb ]; then
   # stops PostgreSQL (through system(), which ignores SIGINT meanwhile) a
   # SIGINT to the bench alone is lost (Ctrl-C in a terminal reaches pg_ctl too).
   postgres_up="pgrep -f \"postgres -D $work/\" >/dev/null && ! pgrep -f \"(initdb|pg_ctl) -D $work/\" >/dev/null"
-  interrupt INT 130 "$postgres_up" eventstore --events 200000 --peers
+  interrupt "$int" "$int_status" "$postgres_up" eventstore --events 200000 --peers
+  if [ $? -eq 2 ]; then
+    echo "skipped the --peers case: $(grep "PostgreSQL skipped" "$work/out.txt")"
+    exit 0
+  fi
   for _ in $(seq 1 50); do pgrep -f "postgres -D $work/" >/dev/null || break; sleep 0.1; done
   if pgrep -f "postgres -D $work/" >/dev/null; then fail "PostgreSQL left running: $(pgrep -af "postgres -D $work/")"; fi
   echo "ok: an interrupted --peers run stopped its PostgreSQL"

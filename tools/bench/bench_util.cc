@@ -165,7 +165,7 @@ extern "C" void OnInterruptSignal(int signal) {
   }
   std::fprintf(stderr, "\nbidtrail-bench: interrupted (%s); cleaning up\n", strsignal(signal));
   for (const std::string& command : commands) {
-    if (std::system((command + " >/dev/null 2>&1").c_str()) != 0) {
+    if (std::system(("{ " + command + "; } >/dev/null 2>&1").c_str()) != 0) {
       std::fprintf(stderr, "bidtrail-bench: failed: %s\n", command.c_str());
     }
   }

@@ -92,6 +92,11 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(const std:
     return absl::UnavailableError(absl::StrCat("initdb failed: ", Tail(log)));
   }
   std::unique_ptr<PostgresServer> server(new PostgresServer(bin, dir, port));
+  // Interrupted, the bench stops the server rather than leave it running;
+  // set before the start, so that a SIGTERM while it starts stops it too.
+  server->stop_on_interrupt_ = std::make_unique<OnInterrupt>(
+      absl::StrCat(geteuid() == 0 ? "runuser -u postgres -- " : "", bin, "/pg_ctl -D ",
+                   ShellQuoted(data), " -m immediate -w stop"));
   if (Run(absl::StrCat(bin, "/pg_ctl -D ", ShellQuoted(data), " -l ",
                        ShellQuoted(dir + "/server.log"), " -w -t 60 -o ",
                        ShellQuoted(absl::StrCat("-p ", port, " -c listen_addresses=127.0.0.1 -k ",
@@ -102,10 +107,6 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(const std:
     return absl::UnavailableError(
         absl::StrCat("PostgreSQL did not start: ", Tail(log), Tail(dir + "/server.log")));
   }
-  // Interrupted, the bench stops the server rather than leave it running.
-  server->stop_on_interrupt_ = std::make_unique<OnInterrupt>(
-      absl::StrCat(geteuid() == 0 ? "runuser -u postgres -- " : "", bin, "/pg_ctl -D ",
-                   ShellQuoted(data), " -m immediate -w stop"));
   PGconn* probe = PQconnectdb(server->ConnectionString("postgres").c_str());
   if (PQstatus(probe) == CONNECTION_OK) {
     const int version = PQserverVersion(probe);
