@@ -29,6 +29,9 @@
 #include "bidtrail/testing/status_matchers.h"
 #include "bidtrail/v1/queries.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/dynamic_message.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/server_credentials.h"
@@ -646,6 +649,40 @@ TEST(CheckRequestTest, NamesTheFirstFieldInErrorAtAnyDepth) {
   EXPECT_THAT(rpc::CheckRequest(deadlines),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("territory: byte 1 is a control character (0x7f)")));
+}
+
+// A type whose fields are declared out of number order: the first field in
+// error is still the lowest-numbered one (as ListFields orders them).
+TEST(CheckRequestTest, ReportsFieldsInNumberOrderWhateverTheirDeclaration) {
+  google::protobuf::FileDescriptorProto file;
+  file.set_name("check_order_test.proto");
+  file.set_syntax("proto3");
+  google::protobuf::DescriptorProto* type = file.add_message_type();
+  type->set_name("Shuffled");
+  for (const auto& [name, number] : {std::pair<const char*, int>{"second", 2}, {"first", 1}}) {
+    google::protobuf::FieldDescriptorProto* field = type->add_field();
+    field->set_name(name);
+    field->set_number(number);
+    field->set_type(google::protobuf::FieldDescriptorProto::TYPE_STRING);
+    field->set_label(google::protobuf::FieldDescriptorProto::LABEL_OPTIONAL);
+  }
+  google::protobuf::DescriptorPool pool;
+  const google::protobuf::FileDescriptor* built = pool.BuildFile(file);
+  ASSERT_NE(built, nullptr);
+  google::protobuf::DynamicMessageFactory factory(&pool);
+  std::unique_ptr<google::protobuf::Message> message(
+      factory.GetPrototype(built->message_type(0))->New());
+  const google::protobuf::Reflection& reflection = *message->GetReflection();
+  const google::protobuf::Descriptor& descriptor = *message->GetDescriptor();
+  reflection.SetString(message.get(), descriptor.FindFieldByName("second"), "2\x02");
+  reflection.SetString(message.get(), descriptor.FindFieldByName("first"), "1\x01");
+  EXPECT_THAT(rpc::CheckRequest(*message),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("first: byte 1 is a control character (0x01)")));
+  reflection.SetString(message.get(), descriptor.FindFieldByName("first"), "1");
+  EXPECT_THAT(rpc::CheckRequest(*message),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("second: byte 1 is a control character (0x02)")));
 }
 
 // Plans are worked out on first use, by whichever thread meets a type first.

@@ -96,17 +96,14 @@ class Plans {
       const FieldDescriptor* field = type->field(i);
       const bool message = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
       if (field->is_map() || (!message && field->type() != FieldDescriptor::TYPE_STRING)) continue;
-      plan.fields.push_back({field, field->is_repeated(), nullptr});
+      // Plans never move: this one stays where it is while its fields' are made.
+      plan.fields.push_back(
+          {field, field->is_repeated(), message ? &OfLocked(field->message_type()) : nullptr});
     }
     std::sort(plan.fields.begin(), plan.fields.end(),
               [](const Plan::Field& a, const Plan::Field& b) {
                 return a.field->number() < b.field->number();
               });
-    for (Plan::Field& field : plan.fields) {
-      if (field.field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-        field.message = &OfLocked(field.field->message_type());
-      }
-    }
     return plan;
   }
 
