@@ -38,11 +38,15 @@ int FreePort() {
   return port;
 }
 
-// Runs `command` (as the postgres user when the bench is root); its output
-// goes to `log`. The exit status.
+// `command` run as the postgres user when the bench is root (PostgreSQL
+// refuses to run as root).
+std::string AsPostgres(const std::string& command) {
+  return absl::StrCat(geteuid() == 0 ? "runuser -u postgres -- " : "", command);
+}
+
+// Runs AsPostgres(`command`); its output goes to `log`. The exit status.
 int Run(const std::string& command, const std::string& log) {
-  const std::string as = geteuid() == 0 ? "runuser -u postgres -- " : "";
-  return std::system(absl::StrCat(as, command, " >>", ShellQuoted(log), " 2>&1").c_str());
+  return std::system(absl::StrCat(AsPostgres(command), " >>", ShellQuoted(log), " 2>&1").c_str());
 }
 
 std::string Tail(const std::string& path) {
@@ -95,8 +99,7 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(const std:
   // Interrupted, the bench stops the server rather than leave it running;
   // set before the start, so that a SIGTERM while it starts stops it too.
   server->stop_on_interrupt_ = std::make_unique<OnInterrupt>(
-      absl::StrCat(geteuid() == 0 ? "runuser -u postgres -- " : "", bin, "/pg_ctl -D ",
-                   ShellQuoted(data), " -m immediate -w stop"));
+      AsPostgres(absl::StrCat(bin, "/pg_ctl -D ", ShellQuoted(data), " -m immediate -w stop")));
   if (Run(absl::StrCat(bin, "/pg_ctl -D ", ShellQuoted(data), " -l ",
                        ShellQuoted(dir + "/server.log"), " -w -t 60 -o ",
                        ShellQuoted(absl::StrCat("-p ", port, " -c listen_addresses=127.0.0.1 -k ",
