@@ -1,10 +1,17 @@
 // The shared helpers: each as a table of cases, no disk, no network.
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "bidtrail/common/bulk_memory.h"
 #include "bidtrail/common/currency.h"
 #include "bidtrail/common/decimal.h"
 #include "bidtrail/common/enum_names.h"
@@ -337,6 +344,109 @@ TEST(VarintTest, RoundTripsAndRefusesOtherEncodings) {
     std::string_view in = other;
     EXPECT_FALSE(GetVarint(&in, &read)) << absl::CEscape(other);
   }
+}
+
+TEST(BulkMemoryTest, BufferKeepsWhatWasWrittenWhereItWasWritten) {
+  BulkBuffer buffer;
+  EXPECT_EQ(buffer.capacity(), 0u);
+  std::vector<std::pair<char*, size_t>> pieces;
+  // Pieces of 1 byte to 3 MB: several chunks, one piece larger than a chunk.
+  const size_t sizes[] = {1, 100, 3 << 20, 5000, kBulkBytes + 1, 7, 2 << 20, 2 << 20, 2 << 20};
+  for (size_t i = 0; i < std::size(sizes); ++i) {
+    char* piece = buffer.Allocate(sizes[i]);
+    std::memset(piece, static_cast<int>('a' + i), sizes[i]);
+    pieces.emplace_back(piece, sizes[i]);
+  }
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const auto& [piece, size] = pieces[i];
+    EXPECT_EQ(piece[0], static_cast<char>('a' + i));
+    EXPECT_EQ(piece[size - 1], static_cast<char>('a' + i));
+    for (size_t j = 0; j < pieces.size(); ++j) {  // no two pieces overlap
+      if (i != j) {
+        EXPECT_TRUE(piece + size <= pieces[j].first || pieces[j].first + pieces[j].second <= piece);
+      }
+    }
+  }
+  // Chunks of whole huge pages, each at least kBulkBytes.
+  EXPECT_GE(buffer.capacity(), 2 * kBulkBytes);
+  EXPECT_EQ(buffer.capacity() % (size_t{2} << 20), 0u);
+
+  // Moved, the pieces stay where they are.
+  BulkBuffer moved(std::move(buffer));
+  EXPECT_EQ(pieces[2].first[(3 << 20) - 1], 'c');
+  BulkBuffer assigned;
+  assigned.Allocate(10);
+  assigned = std::move(moved);
+  EXPECT_EQ(pieces[4].first[kBulkBytes], 'e');
+}
+
+// The flags the kernel shows for the mapping holding `address`
+// (/proc/self/smaps VmFlags), empty if not found.
+std::string VmFlagsAt(const void* address) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  const auto at = reinterpret_cast<uintptr_t>(address);
+  while (std::getline(smaps, line)) {
+    uintptr_t begin = 0;
+    uintptr_t end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &begin, &end) == 2 && line.find(':') > 10) {
+      inside = begin <= at && at < end;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+bool TransparentHugePagesOn() {
+  std::ifstream setting("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string value;
+  std::getline(setting, value);
+  return !value.empty() && value.find("[never]") == std::string::npos;
+}
+
+TEST(BulkMemoryTest, LargeAllocationsAreAlignedToHugePagesAndSmallOnesAsAsked) {
+  void* large = AllocateBulk(kBulkBytes, 8);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(large) % (uintptr_t{2} << 20), 0u);
+  if (TransparentHugePagesOn()) {
+    // Advised before its first byte is written: "hg" is MADV_HUGEPAGE.
+    EXPECT_THAT(VmFlagsAt(large), HasSubstr(" hg"));
+  }
+  std::memset(large, 1, kBulkBytes);
+  FreeBulk(large, kBulkBytes, 8);
+  void* small = AllocateBulk(100, 64);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(small) % 64, 0u);
+  FreeBulk(small, 100, 64);
+  // Advice on memory of any size and alignment changes nothing it holds.
+  std::vector<char> bytes(kBulkBytes + 12345, 'x');
+  AdviseHugePages(bytes.data() + 3, bytes.size() - 3);
+  AdviseHugePages(bytes.data(), 10);
+  AdviseHugePages(nullptr, kBulkBytes);
+  EXPECT_EQ(std::count(bytes.begin(), bytes.end(), 'x'), static_cast<ptrdiff_t>(bytes.size()));
+}
+
+TEST(BulkMemoryTest, AHashTableGrowsPastTheBulkSizeAndKeepsItsEntries) {
+  struct Large {
+    std::string name;
+    char padding[200];
+  };
+  absl::flat_hash_map<std::string, Large, absl::container_internal::hash_default_hash<std::string>,
+                      absl::container_internal::hash_default_eq<std::string>,
+                      BulkAllocator<std::pair<const std::string, Large>>>
+      table;
+  // 60,000 slots of about 240 bytes: the last tables are tens of MB.
+  for (int i = 0; i < 60000; ++i) {
+    const std::string key = absl::StrCat("tender-", i);
+    table[key].name = absl::StrCat("name of ", key);
+  }
+  EXPECT_EQ(table.size(), 60000u);
+  for (int i = 0; i < 60000; i += 997) {
+    EXPECT_EQ(table.at(absl::StrCat("tender-", i)).name, absl::StrCat("name of tender-", i));
+  }
+  table.clear();
+  table.rehash(0);  // gives the large table back
+  EXPECT_TRUE(table.empty());
 }
 
 }  // namespace

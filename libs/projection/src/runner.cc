@@ -340,7 +340,8 @@ absl::Status Runner::Stage(Delivery& delivery, Staged* staged) {
 }
 
 void Runner::Prepare(const std::vector<std::string>& dirty, size_t begin, size_t end,
-                     PendingWrite* write, std::vector<PendingWrite::Change>* changes) {
+                     PendingWrite* write, std::vector<PendingWrite::Change>* changes,
+                     BulkBuffer* stored_records) {
   using Kind = PendingWrite::Kind;
   changes->reserve((end - begin) * 4);
   // One record for every tender: it points at each state's messages in
@@ -350,7 +351,9 @@ void Runner::Prepare(const std::vector<std::string>& dirty, size_t begin, size_t
     const std::string& tender_id = dirty[i];
     CachedTender& entry = cache_.find(tender_id)->second;
     readmodel::LendRecord(entry.state, entry.revision, &record);
-    write->stored[i] = record.SerializeAsString();
+    const size_t size = record.ByteSizeLong();
+    char* stored = stored_records->Allocate(size);
+    record.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(stored));
     readmodel::GiveBack(&record);
     write->competitions[i] = {tender_id,
                               std::make_shared<const std::vector<analytics::Competition>>(
@@ -359,13 +362,13 @@ void Runner::Prepare(const std::vector<std::string>& dirty, size_t begin, size_t
     entry.dirty = false;
     for (const auto& [key, value] : entry.index) {
       if (!index.contains(key)) {
-        changes->push_back({generation_->prefix + key, nullptr, Kind::kDelete});
+        changes->push_back({generation_->prefix + key, {}, Kind::kDelete});
       }
     }
     for (const auto& [key, value] : index) {
       auto old = entry.index.find(key);
       if (old == entry.index.end() || old->second != value) {
-        changes->push_back({generation_->prefix + key, &value, Kind::kPut});
+        changes->push_back({generation_->prefix + key, value, Kind::kPut});
       }
     }
     // If the write fails the whole cache is dropped, so the entry may
@@ -374,7 +377,7 @@ void Runner::Prepare(const std::vector<std::string>& dirty, size_t begin, size_t
     // next Flush, which first waits for this write.)
     entry.index = std::move(index);
     changes->push_back(
-        {generation_->prefix + keys::TenderKey(tender_id), &write->stored[i], Kind::kPut});
+        {generation_->prefix + keys::TenderKey(tender_id), {stored, size}, Kind::kPut});
   }
   // Every key is changed once: the order of equal keys never matters.
   std::sort(changes->begin(), changes->end(), PendingWrite::Change::ByKey);
@@ -391,37 +394,38 @@ absl::Status Runner::Flush(Staged* staged, Writer* writer) {
   // threads, each producing a run of changes in key order.
   const std::vector<std::string>& dirty = staged->dirty;
   const size_t tenders = dirty.size();
-  write->stored.resize(tenders);
   write->competitions.resize(tenders);
   std::vector<std::vector<Change>>& runs = write->runs;
   if (tenders >= kParallelFrom) {
     runs.resize(3);
+    write->stored.resize(2);
     const size_t half = tenders / 2;
     absl::BlockingCounter helped(1);
     helper_.Schedule([&] {
-      Prepare(dirty, half, tenders, write.get(), &runs[1]);
+      Prepare(dirty, half, tenders, write.get(), &runs[1], &write->stored[1]);
       helped.DecrementCount();
     });
-    Prepare(dirty, 0, half, write.get(), &runs[0]);
+    Prepare(dirty, 0, half, write.get(), &runs[0], &write->stored[0]);
     helped.Wait();
   } else {
     runs.resize(2);
-    Prepare(dirty, 0, tenders, write.get(), &runs[0]);
+    write->stored.resize(1);
+    Prepare(dirty, 0, tenders, write.get(), &runs[0], &write->stored[0]);
   }
   std::vector<Change>& rest = runs.back();
   write->actor_chunks = std::move(staged->actor_chunks);
   staged->actor_chunks.clear();
   staged->actor_cursors.clear();
   for (const auto& [key, records] : write->actor_chunks) {
-    rest.push_back({key, &records, Kind::kAppend});
+    rest.push_back({key, records, Kind::kAppend});
   }
   write->checkpoint = staged->next_position - 1;
   write->caught_up = generation_->caught_up;
   write->unknown = staged->unknown;
   PutBigEndian64(write->checkpoint, &write->encoded_checkpoint);
-  rest.push_back({keys::CheckpointKey(generation_->id), &write->encoded_checkpoint, Kind::kPut});
+  rest.push_back({keys::CheckpointKey(generation_->id), write->encoded_checkpoint, Kind::kPut});
   PutBigEndian64(write->unknown, &write->encoded_unknown);
-  rest.push_back({keys::UnknownKey(generation_->id), &write->encoded_unknown, Kind::kPut});
+  rest.push_back({keys::UnknownKey(generation_->id), write->encoded_unknown, Kind::kPut});
   std::sort(rest.begin(), rest.end(), Change::ByKey);
   staged->events = 0;
   staged->dirty.clear();

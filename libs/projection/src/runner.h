@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "bidtrail/common/bulk_memory.h"
 #include "bidtrail/common/thread_pool.h"
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/projection/engine.h"
@@ -116,10 +117,10 @@ class Runner {
   // Prepares the staged changes and the new checkpoint as one write and
   // hands it to `writer`.
   absl::Status Flush(Staged* staged, Writer* writer);
-  // Prepares tenders [begin, end) of `dirty` into `write`: their records,
-  // competitions and a run of changes in key order.
+  // Prepares tenders [begin, end) of `dirty` into `write`: their records
+  // (into `stored_records`), competitions and a run of changes in key order.
   void Prepare(const std::vector<std::string>& dirty, size_t begin, size_t end, PendingWrite* write,
-               std::vector<PendingWrite::Change>* changes);
+               std::vector<PendingWrite::Change>* changes, BulkBuffer* stored_records);
   // Makes a landed write visible (on the writer's thread).
   void Publish(PendingWrite& write);
   void ClearCache();
@@ -140,7 +141,13 @@ class Runner {
   // Used by the runner's thread only: the committed state of recently
   // touched tenders, so that a tender is not read and parsed again for every
   // batch.
-  absl::flat_hash_map<std::string, CachedTender> cache_;
+  // Its table is tens of MB for tens of thousands of tenders, made afresh at
+  // every doubling: in huge pages (docs/performance.md).
+  absl::flat_hash_map<std::string, CachedTender,
+                      absl::container_internal::hash_default_hash<std::string>,
+                      absl::container_internal::hash_default_eq<std::string>,
+                      BulkAllocator<std::pair<const std::string, CachedTender>>>
+      cache_;
   // The cache holds every tender this generation has stored (it was filled
   // from position 1 and never cleared since): a tender not in it is new, and
   // is not looked up in the store.

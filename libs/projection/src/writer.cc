@@ -21,13 +21,13 @@ void AddInKeyOrder(const PendingWrite& write, storage::KvStore::Batch* batch) {
     ++next[from];
     switch (change->kind) {
       case PendingWrite::Kind::kPut:
-        batch->Put(change->key, *change->value);
+        batch->Put(change->key, change->value);
         break;
       case PendingWrite::Kind::kDelete:
         batch->Delete(change->key);
         break;
       case PendingWrite::Kind::kAppend:
-        batch->Append(change->key, *change->value);
+        batch->Append(change->key, change->value);
         break;
     }
   }
@@ -70,7 +70,7 @@ absl::Status Writer::Write(PendingWrite& write) {
   size_t bytes = 4096;
   for (const std::vector<PendingWrite::Change>& run : write.runs) {
     for (const PendingWrite::Change& change : run) {
-      bytes += change.key.size() + (change.value != nullptr ? change.value->size() : 0) + 16;
+      bytes += change.key.size() + change.value.size() + 16;
     }
   }
   if (batch_ == nullptr || batch_reserved_ < bytes) {

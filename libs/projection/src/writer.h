@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "bidtrail/analytics/competition.h"
+#include "bidtrail/common/bulk_memory.h"
 #include "bidtrail/storage/kv_store.h"
 
 namespace bidtrail::projection {
@@ -32,14 +34,15 @@ struct PendingWrite {
     std::string key;
     // Into `stored`, `actor_chunks`, the encodings below, or the runner's
     // cached index entries (which the runner leaves alone until the write
-    // has landed); null for a delete.
-    const std::string* value;
+    // has landed); empty for a delete.
+    std::string_view value;
     Kind kind;
     static bool ByKey(const Change& a, const Change& b) { return a.key < b.key; }
   };
 
-  // Each changed tender's stored record.
-  std::vector<std::string> stored;
+  // The changed tenders' stored records, one after the other: tens of MB
+  // in a catch-up write, in memory faulted in by huge pages.
+  std::vector<BulkBuffer> stored;
   absl::node_hash_map<std::string, std::string> actor_chunks;
   // Runs of changes, each in key order (keys are unique across runs).
   std::vector<std::vector<Change>> runs;

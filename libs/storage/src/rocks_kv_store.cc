@@ -9,6 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "bidtrail/common/bulk_memory.h"
 #include "bidtrail/common/log.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/storage/fault_env.h"
@@ -59,7 +60,11 @@ class AppendOperator final : public rocksdb::MergeOperator {
 
 class RocksBatch final : public KvStore::Batch {
  public:
-  explicit RocksBatch(size_t reserve_bytes) : batch_(reserve_bytes) {}
+  explicit RocksBatch(size_t reserve_bytes) : batch_(reserve_bytes) {
+    // A large batch is filled once, and its pages faulted in one by one
+    // would cost more than the copying (docs/performance.md).
+    AdviseHugePages(batch_.Data().data(), reserve_bytes);
+  }
 
   void Put(std::string_view key, std::string_view value) override {
     // Ignored on purpose: a WriteBatch fails only past its max_bytes, which
