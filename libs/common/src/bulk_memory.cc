@@ -10,6 +10,7 @@ namespace bidtrail {
 namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kFirstChunk = size_t{64} << 10;
 
 }  // namespace
 
@@ -60,8 +61,14 @@ void BulkBuffer::Swap(BulkBuffer& other) noexcept {
 
 char* BulkBuffer::Allocate(size_t size) {
   if (size > left_) {
-    // Whole huge pages: the last one is not left half in small pages.
-    const size_t bytes = (std::max(size, kBulkBytes) + kHugePage - 1) & ~(kHugePage - 1);
+    // Chunks grow from 64 KB to kBulkBytes: a buffer that holds little (a
+    // projection's write once caught up: a few records) takes no huge page,
+    // which is zeroed whole when first touched, and given back when freed.
+    // From kBulkBytes up, whole huge pages.
+    const size_t grown =
+        chunks_.empty() ? kFirstChunk : std::min(2 * chunks_.back().bytes, kBulkBytes);
+    const size_t wanted = std::max(size, grown);
+    const size_t bytes = wanted < kBulkBytes ? wanted : (wanted + kHugePage - 1) & ~(kHugePage - 1);
     chunks_.reserve(chunks_.size() + 1);
     chunks_.push_back({static_cast<char*>(AllocateBulk(bytes, 1)), bytes});
     next_ = chunks_.back().memory;

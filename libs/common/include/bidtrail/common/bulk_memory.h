@@ -55,7 +55,8 @@ class BulkAllocator {
 };
 
 // Bytes kept at a stable address until the buffer is destroyed, carved from
-// chunks of kBulkBytes or more, aligned to huge pages and advised as above.
+// chunks that double from 64 KB to kBulkBytes; those of kBulkBytes or more are
+// aligned to huge pages and advised as above.
 class BulkBuffer {
  public:
   BulkBuffer() = default;
