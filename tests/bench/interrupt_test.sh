@@ -62,6 +62,18 @@ interrupt "$int" "$int_status" "$scratch_made" projections --tenders 20000
 interrupt TERM 143 "$scratch_made" eventstore --events 200000
 echo "ok: interrupted benches left no scratch folder"
 
+# Its output piped into a program that stops reading (`| head -n 1`): the
+# bench's next log line raises SIGPIPE, and it cleans up all the same. If
+# SIGPIPE is ignored here, the write fails quietly and the bench runs on to
+# its end (which removes the folder too).
+pipe_status=141
+if (( 0x$(awk '/^SigIgn:/ {print $2}' /proc/$$/status) & 0x1000 )); then pipe_status=0; fi
+"$bin/bidtrail-bench" projections --tenders 3000 --dir "$work" 2>&1 | head -n 1 >/dev/null
+status=${PIPESTATUS[0]}
+[ "$status" -eq "$pipe_status" ] || fail "exit status $status with its output closed, expected $pipe_status"
+if compgen -G "$work/bidtrail-bench-*" >/dev/null; then fail "scratch folder left after SIGPIPE: $(ls -d "$work"/bidtrail-bench-*)"; fi
+echo "ok: a bench whose output was closed left no scratch folder"
+
 if [ -x /usr/lib/postgresql/15/bin/initdb ]; then
   # Once the server is up and pg_ctl has returned: while the bench starts or
   # stops PostgreSQL (through system(), which ignores SIGINT meanwhile) a

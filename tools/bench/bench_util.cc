@@ -180,7 +180,8 @@ void TakeInterrupts() {
   action.sa_handler = OnInterruptSignal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
-  for (int signal : {SIGINT, SIGTERM, SIGHUP}) {
+  // SIGPIPE: the reader of its output went away (`bidtrail-bench ... | head`).
+  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
     // A signal ignored by whoever started the bench (nohup, a background job
     // of a script) stays ignored.
     struct sigaction inherited {};

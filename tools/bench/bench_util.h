@@ -55,7 +55,8 @@ double Percentile(const std::vector<double>& sorted, double fraction);
 // A shell word, quoted ('it'\''s'). Thread-safe.
 std::string ShellQuoted(const std::string& text);
 
-// Ctrl-C (SIGINT), SIGTERM and SIGHUP end the bench without leaving a
+// Ctrl-C (SIGINT), SIGTERM, SIGHUP and SIGPIPE (its output piped into a
+// program that has exited, as `| head` does) end the bench without leaving a
 // PostgreSQL server running or a scratch folder behind: a thread of its own
 // runs the cleanup steps registered at that moment (newest first), says so,
 // and exits with 128 + the signal. A signal the bench was started with
