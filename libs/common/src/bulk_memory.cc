@@ -39,12 +39,14 @@ void* AllocateBulk(size_t bytes, size_t alignment) {
 }
 
 void FreeBulk(void* memory, size_t bytes, size_t alignment) {
+  // Unsized deletes: sized ones are not declared where the compiler leaves
+  // sized deallocation off (clang before 19, the fuzz build).
   if (bytes >= kBulkBytes) {
-    ::operator delete (memory, bytes, std::align_val_t{kHugePage});
+    ::operator delete (memory, std::align_val_t{kHugePage});
   } else if (alignment > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
-    ::operator delete (memory, bytes, std::align_val_t{alignment});
+    ::operator delete (memory, std::align_val_t{alignment});
   } else {
-    ::operator delete(memory, bytes);
+    ::operator delete(memory);
   }
 }
 

@@ -1,6 +1,8 @@
 // The shared helpers: each as a table of cases, no disk, no network.
 #include <algorithm>
 #include <atomic>
+#include <cinttypes>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -350,7 +352,7 @@ TEST(BulkMemoryTest, BufferKeepsWhatWasWrittenWhereItWasWritten) {
   BulkBuffer buffer;
   EXPECT_EQ(buffer.capacity(), 0u);
   std::vector<std::pair<char*, size_t>> pieces;
-  // Pieces of 1 byte to 3 MB: several chunks, one piece larger than a chunk.
+  // Pieces of 1 byte to 8 MB + 1: several chunks, one piece larger than a chunk.
   const size_t sizes[] = {1, 100, 3 << 20, 5000, kBulkBytes + 1, 7, 2 << 20, 2 << 20, 2 << 20};
   for (size_t i = 0; i < std::size(sizes); ++i) {
     char* piece = buffer.Allocate(sizes[i]);
@@ -388,7 +390,8 @@ std::string VmFlagsAt(const void* address) {
   while (std::getline(smaps, line)) {
     uintptr_t begin = 0;
     uintptr_t end = 0;
-    if (std::sscanf(line.c_str(), "%lx-%lx ", &begin, &end) == 2 && line.find(':') > 10) {
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR " ", &begin, &end) == 2 &&
+        line.find(':') > 10) {
       inside = begin <= at && at < end;
     } else if (inside && line.rfind("VmFlags:", 0) == 0) {
       return line;
@@ -432,7 +435,7 @@ TEST(BulkMemoryTest, LargeAllocationsAreAlignedToHugePagesAndSmallOnesAsAsked) {
   AdviseHugePages(bytes.data() + 3, bytes.size() - 3);
   AdviseHugePages(bytes.data(), 10);
   AdviseHugePages(nullptr, kBulkBytes);
-  EXPECT_EQ(std::count(bytes.begin(), bytes.end(), 'x'), static_cast<ptrdiff_t>(bytes.size()));
+  EXPECT_EQ(std::count(bytes.begin(), bytes.end(), 'x'), static_cast<std::ptrdiff_t>(bytes.size()));
 }
 
 TEST(BulkMemoryTest, AHashTableGrowsPastTheBulkSizeAndKeepsItsEntries) {

@@ -143,9 +143,8 @@ class Runner {
   // batch.
   // Its table is tens of MB for tens of thousands of tenders, made afresh at
   // every doubling: in huge pages (docs/performance.md).
-  absl::flat_hash_map<std::string, CachedTender,
-                      absl::container_internal::hash_default_hash<std::string>,
-                      absl::container_internal::hash_default_eq<std::string>,
+  using CacheMap = absl::flat_hash_map<std::string, CachedTender>;
+  absl::flat_hash_map<std::string, CachedTender, CacheMap::hasher, CacheMap::key_equal,
                       BulkAllocator<std::pair<const std::string, CachedTender>>>
       cache_;
   // The cache holds every tender this generation has stored (it was filled

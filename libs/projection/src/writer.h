@@ -29,6 +29,12 @@ namespace bidtrail::projection {
 // A write prepared by the runner: the read models' changes, the checkpoint
 // they reach, and what becomes visible once they are written.
 struct PendingWrite {
+  PendingWrite() = default;
+  // Changes point into the write itself (its records, chunks and encodings):
+  // it stays where it was made.
+  PendingWrite(const PendingWrite&) = delete;
+  PendingWrite& operator=(const PendingWrite&) = delete;
+
   enum class Kind : uint8_t { kPut, kDelete, kAppend };
   struct Change {
     std::string key;
