@@ -119,7 +119,8 @@ constexpr char kUsage[] =
     "  --json       print one JSON object on one line instead of a table\n"
     "  --rounds R   rebuild rounds (default 3, at most 20)\n"
     "  --dir PATH   where to create the scratch data folder (default /tmp);\n"
-    "               the folder is removed at the end (also on Ctrl-C)\n"
+    "               the folder is removed at the end (also on Ctrl-C, a kill, or\n"
+    "               its output closed)\n"
     "  --help       print this text\n";
 
 struct Config {
