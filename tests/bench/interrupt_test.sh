@@ -16,7 +16,9 @@ set -m
 # stays ignored in the bench too: then the SIGINT cases use SIGTERM.
 int=INT
 int_status=130
-if (( 0x$(awk '/^SigIgn:/ {print $2}' /proc/$$/status) & 2 )); then
+# True when signal $1 is ignored by this shell (its bit in SigIgn).
+ignored() { (( 0x$(awk '/^SigIgn:/ {print $2}' /proc/$$/status) & (1 << ($1 - 1)) )); }
+if ignored 2; then
   int=TERM
   int_status=143
   echo "SIGINT is ignored here: SIGTERM instead"
@@ -67,7 +69,7 @@ echo "ok: interrupted benches left no scratch folder"
 # SIGPIPE is ignored here, the write fails quietly and the bench runs on to
 # its end (which removes the folder too).
 pipe_status=141
-if (( 0x$(awk '/^SigIgn:/ {print $2}' /proc/$$/status) & 0x1000 )); then pipe_status=0; fi
+if ignored 13; then pipe_status=0; fi
 "$bin/bidtrail-bench" projections --tenders 3000 --dir "$work" 2>&1 | head -n 1 >/dev/null
 status=${PIPESTATUS[0]}
 [ "$status" -eq "$pipe_status" ] || fail "exit status $status with its output closed, expected $pipe_status"

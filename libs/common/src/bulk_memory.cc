@@ -58,7 +58,12 @@ void BulkBuffer::Swap(BulkBuffer& other) noexcept {
   std::swap(chunks_, other.chunks_);
   std::swap(next_, other.next_);
   std::swap(left_, other.left_);
-  std::swap(capacity_, other.capacity_);
+}
+
+size_t BulkBuffer::capacity() const {
+  size_t bytes = 0;
+  for (const Chunk& chunk : chunks_) bytes += chunk.bytes;
+  return bytes;
 }
 
 char* BulkBuffer::Allocate(size_t size) {
@@ -75,7 +80,6 @@ char* BulkBuffer::Allocate(size_t size) {
     chunks_.push_back({static_cast<char*>(AllocateBulk(bytes, 1)), bytes});
     next_ = chunks_.back().memory;
     left_ = bytes;
-    capacity_ += bytes;
   }
   char* allocated = next_;
   next_ += size;

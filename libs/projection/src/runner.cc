@@ -395,10 +395,12 @@ absl::Status Runner::Flush(Staged* staged, Writer* writer) {
   const std::vector<std::string>& dirty = staged->dirty;
   const size_t tenders = dirty.size();
   write->competitions.resize(tenders);
+  // One run per part prepared, and one for the rest (actors, checkpoint).
+  const size_t parts = tenders >= kParallelFrom ? 2 : 1;
   std::vector<std::vector<Change>>& runs = write->runs;
-  if (tenders >= kParallelFrom) {
-    runs.resize(3);
-    write->stored.resize(2);
+  runs.resize(parts + 1);
+  write->stored.resize(parts);
+  if (parts == 2) {
     const size_t half = tenders / 2;
     absl::BlockingCounter helped(1);
     helper_.Schedule([&] {
@@ -408,8 +410,6 @@ absl::Status Runner::Flush(Staged* staged, Writer* writer) {
     Prepare(dirty, 0, half, write.get(), &runs[0], &write->stored[0]);
     helped.Wait();
   } else {
-    runs.resize(2);
-    write->stored.resize(1);
     Prepare(dirty, 0, tenders, write.get(), &runs[0], &write->stored[0]);
   }
   std::vector<Change>& rest = runs.back();

@@ -74,7 +74,7 @@ class BulkBuffer {
   char* Allocate(size_t size);
 
   // Bytes held in chunks (allocated, written or not).
-  size_t capacity() const { return capacity_; }
+  size_t capacity() const;
 
  private:
   void Swap(BulkBuffer& other) noexcept;
@@ -86,7 +86,6 @@ class BulkBuffer {
   std::vector<Chunk> chunks_;
   char* next_ = nullptr;
   size_t left_ = 0;
-  size_t capacity_ = 0;
 };
 
 }  // namespace bidtrail
