@@ -117,18 +117,30 @@ constexpr const char* kColumnFamilies[] = {
 };
 enum ColumnFamily { kMeta = 0, kLog, kStreams, kStreamIndex, kEventIds, kColumnFamilyCount };
 
+// A scan of many events reads the log's files this much at a time. Without
+// it RocksDB grows its automatic readahead from 8 KB again for every
+// iterator, and a catch-up makes one per batch of a few thousand events:
+// measured, a subscription's catch-up over 371,789 events took 0.18-0.19 s
+// instead of 0.22-0.25 (docs/performance.md).
+constexpr size_t kScanReadaheadBytes = size_t{512} << 10;
+// Reads of fewer events keep the automatic readahead: a point read would
+// otherwise read half a MB.
+constexpr uint64_t kScanReadaheadFrom = 256;
+
 // An iterator over the log family up to `head`. Its blocks bypass the block
 // cache: a read of the whole log (a projection catching up, a replay, a
 // verify) would otherwise pass every block through it, evict what appends
 // and stream reads keep there, and grow the process by the size of the log
-// (measured: it doubled the cost of a projection's catch-up read).
+// (measured: it doubled the cost of a projection's catch-up read). A scan of
+// `events` or more events reads ahead kScanReadaheadBytes at a time.
 class LogScan {
  public:
-  LogScan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log, uint64_t head)
+  LogScan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log, uint64_t head, uint64_t events)
       : upper_(PositionKey(head + 1)), upper_bound_(upper_) {
     rocksdb::ReadOptions options;
     options.iterate_upper_bound = &upper_bound_;
     options.fill_cache = false;
+    if (events >= kScanReadaheadFrom) options.readahead_size = kScanReadaheadBytes;
     iterator_.reset(db->NewIterator(options, log));
   }
   LogScan(const LogScan&) = delete;
@@ -2123,13 +2135,13 @@ absl::StatusOr<ReadAllResult> RocksEventLog::Impl::ReadAll(const ReadAllRequest&
   result.next_position = from;
   if (from > head) return result;
 
-  absl::ReaderMutexLock db_lock(&db_mu_);
-  RETURN_IF_ERROR(Usable());
-  LogScan scan(db(), cf(kLog), head);
-  rocksdb::Iterator* const it = scan.iterator();
   const bool filtered = !request.filter.Empty();
   const uint64_t max_scan = std::max(request.max_scan, request.max_count);
   const uint64_t most = std::min({request.max_count, max_scan, head - from + 1});
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(Usable());
+  LogScan scan(db(), cf(kLog), head, std::min(max_scan, head - from + 1));
+  rocksdb::Iterator* const it = scan.iterator();
   if (request.records) {
     // About 400 bytes a record, 16 MB at most: a guess, the buffer grows.
     result.records.reserve(std::min<uint64_t>(most * 400, uint64_t{16} << 20));
@@ -2197,7 +2209,7 @@ absl::StatusOr<VerifyResult> RocksEventLog::Impl::Verify() {
   while (!done && result.ok) {
     absl::ReaderMutexLock db_lock(&db_mu_);
     RETURN_IF_ERROR(Usable());
-    LogScan scan(db(), cf(kLog), head);
+    LogScan scan(db(), cf(kLog), head, std::min(kChunk, head - expected + 1));
     rocksdb::Iterator* const it = scan.iterator();
     uint64_t checked = 0;
     if (expected == 1) {
