@@ -594,6 +594,186 @@ TEST_F(EventStoreServiceTest, AStoreWithoutRecordsOrAsyncAppendsServesTheSame) {
   server->Wait();
 }
 
+// The same request through Append (an event message each) and AppendPacked
+// (the events in one buffer): the same answer, success or error.
+TEST_F(EventStoreServiceTest, PackedAndPlainAppendsAnswerAlike) {
+  auto send = [&](bool packed, const std::vector<eventlog::ProposedEvent>& events,
+                  v1::AppendResponse* response) {
+    grpc::ClientContext context;
+    if (packed) {
+      v1::AppendPackedRequest request;
+      request.set_stream_id("t");
+      request.set_expected_kind(v1::EXPECTED_REVISION_KIND_ANY);
+      ToPacked(events, request.mutable_events());
+      v1::AppendPackedResponse packed_response;
+      const grpc::Status status = stub_->AppendPacked(&context, request, &packed_response);
+      response->set_first_position(packed_response.first_position());
+      response->set_last_position(packed_response.last_position());
+      response->set_already_recorded(packed_response.already_recorded());
+      return status;
+    }
+    v1::AppendRequest request;
+    request.set_stream_id("t");
+    request.set_expected_kind(v1::EXPECTED_REVISION_KIND_ANY);
+    for (const eventlog::ProposedEvent& event : events) ToProto(event, request.add_events());
+    return stub_->Append(&context, request, response);
+  };
+  eventlog::ProposedEvent bell = Event(2);
+  bell.type = "bidtrail\x07";
+  eventlog::ProposedEvent far = Event(3);
+  far.occurred_at = absl::FromUnixSeconds(253402300800);
+  eventlog::ProposedEvent no_time = Event(4);
+  no_time.occurred_at = absl::InfinitePast();
+  eventlog::ProposedEvent bad_id = Event(5);
+  bad_id.event_id = "not-a-uuid";
+  for (const std::vector<eventlog::ProposedEvent>& events :
+       std::vector<std::vector<eventlog::ProposedEvent>>{
+           {Event(1), bell}, {far}, {Event(1), no_time}, {bad_id}}) {
+    v1::AppendResponse plain_response;
+    v1::AppendResponse packed_response;
+    const grpc::Status plain = send(false, events, &plain_response);
+    const grpc::Status packed = send(true, events, &packed_response);
+    EXPECT_EQ(plain.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << plain.error_message();
+    EXPECT_EQ(packed.error_code(), plain.error_code());
+    EXPECT_EQ(packed.error_message(), plain.error_message());
+  }
+  ASSERT_OK_AND_ASSIGN(uint64_t head, client_->HeadPosition());
+  EXPECT_EQ(head, 0u) << "no refused append wrote anything";
+
+  v1::AppendResponse first;
+  ASSERT_TRUE(send(true, {Event(1), Event(2)}, &first).ok());
+  EXPECT_EQ(first.first_position(), 1u);
+  EXPECT_EQ(first.last_position(), 2u);
+  v1::AppendResponse again;
+  ASSERT_TRUE(send(false, {Event(1), Event(2)}, &again).ok());
+  EXPECT_TRUE(again.already_recorded()) << "a retry the other way is the same append";
+  EXPECT_EQ(again.first_position(), 1u);
+  eventlog::ReadStreamRequest read;
+  read.stream_id = "t";
+  read.max_count = 10;
+  ASSERT_OK_AND_ASSIGN(eventlog::ReadStreamResult stored, client_->ReadStream(read));
+  ASSERT_EQ(stored.events.size(), 2u);
+  EXPECT_EQ(stored.events[1].data, Event(2).data);
+  EXPECT_EQ(stored.events[1].occurred_at, Event(2).occurred_at);
+  EXPECT_EQ(stored.events[1].actor, "bob");
+
+  // Bytes that do not decode; an expected revision left out, as for Append.
+  auto raw = [&](const std::string& events, v1::ExpectedRevisionKind kind) {
+    v1::AppendPackedRequest request;
+    request.set_stream_id("t");
+    request.set_expected_kind(kind);
+    request.set_events(events);
+    v1::AppendPackedResponse response;
+    grpc::ClientContext context;
+    return stub_->AppendPacked(&context, request, &response);
+  };
+  const grpc::Status cut = raw("\x05ab", v1::EXPECTED_REVISION_KIND_ANY);
+  EXPECT_EQ(cut.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(cut.error_message(), HasSubstr("events: packed event 0 is cut short"));
+  std::string one;
+  ToPacked({Event(9)}, &one);
+  const grpc::Status unspecified = raw(one, v1::EXPECTED_REVISION_KIND_UNSPECIFIED);
+  EXPECT_EQ(unspecified.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(unspecified.error_message(), HasSubstr("expected_kind: 0 is not one of ANY (1)"));
+  const grpc::Status none = raw("", v1::EXPECTED_REVISION_KIND_ANY);
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << none.error_message();
+  ASSERT_OK_AND_ASSIGN(head, client_->HeadPosition());
+  EXPECT_EQ(head, 2u);
+}
+
+// A server of a build before AppendPacked: the client appends with Append.
+class WithoutPackedAppends final : public v1::EventStoreService::CallbackService {
+ public:
+  explicit WithoutPackedAppends(EventStoreGrpcService* real) : real_(real) {}
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
+                                   const v1::AppendRequest* request,
+                                   v1::AppendResponse* response) override {
+    ++appends;
+    return real_->Append(context, request, response);
+  }
+  std::atomic<int> appends{0};
+
+ private:
+  EventStoreGrpcService* const real_;
+};
+
+TEST_F(EventStoreServiceTest, TheClientAppendsTheOldWayToAServerWithoutPackedAppends) {
+  WithoutPackedAppends older(service_.get());
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&older);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_GT(port, 0);
+  {
+    GrpcEventStore client(GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", port)),
+                          GrpcEventStore::Options());
+    for (uint64_t i = 1; i <= 3; ++i) {
+      ASSERT_OK_AND_ASSIGN(eventlog::AppendResult appended,
+                           client.Append("t", ExpectedRevision::Any(), {Event(i)}));
+      EXPECT_EQ(appended.first_position, i);
+    }
+  }
+  EXPECT_EQ(older.appends.load(), 3);
+  ASSERT_OK_AND_ASSIGN(uint64_t head, log_->HeadPosition());
+  EXPECT_EQ(head, 3u) << "each append landed once";
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  server->Wait();
+}
+
+TEST(PackedEventsTest, DecodeWhatWasEncodedAndNameWhatIsWrong) {
+  std::vector<eventlog::ProposedEvent> events = {Event(1), Event(2), Event(3)};
+  events[0].actor = std::string(300, 'a');  // a length over one varint byte
+  events[0].data = std::string("\0\xff\x01", 3);
+  events[1].occurred_at = absl::InfinitePast();
+  events[1].correlation_id.clear();
+  events[2].occurred_at = absl::FromUnixSeconds(-1) + absl::Milliseconds(500);
+  events[2].written_by = "svc-tenders";
+  events[2].type = "bidtrail.v1.Präsentation";
+  std::string packed;
+  ToPacked(events, &packed);
+  ASSERT_OK_AND_ASSIGN(std::vector<eventlog::ProposedEvent> decoded, FromPacked(packed));
+  ASSERT_EQ(decoded.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(decoded[i].event_id, events[i].event_id);
+    EXPECT_EQ(decoded[i].type, events[i].type);
+    EXPECT_EQ(decoded[i].data, events[i].data);
+    EXPECT_EQ(decoded[i].occurred_at, events[i].occurred_at);
+    EXPECT_EQ(decoded[i].actor, events[i].actor);
+    EXPECT_EQ(decoded[i].correlation_id, events[i].correlation_id);
+    EXPECT_EQ(decoded[i].causation_id, events[i].causation_id);
+    EXPECT_EQ(decoded[i].written_by, events[i].written_by);
+  }
+  EXPECT_THAT(FromPacked(""), IsOk());
+
+  eventlog::ProposedEvent latin1 = Event(4);
+  latin1.correlation_id = "caf\xe9";
+  std::string bad;
+  ToPacked({Event(3), latin1}, &bad);
+  EXPECT_THAT(FromPacked(bad), StatusIs(absl::StatusCode::kInvalidArgument,
+                                        "events[1].correlation_id: not valid UTF-8"));
+  for (const char* overlong : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
+    eventlog::ProposedEvent event = Event(5);
+    event.actor = overlong;
+    std::string packed_one;
+    ToPacked({event}, &packed_one);
+    EXPECT_THAT(FromPacked(packed_one),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[0].actor")));
+  }
+  std::string trailing;
+  ToPacked({Event(6)}, &trailing);
+  trailing[0] = static_cast<char>(trailing[0] + 1);  // the entry claims a byte more...
+  trailing.push_back('x');                           // ...which follows its occurred_at
+  EXPECT_THAT(FromPacked(trailing),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events: packed event 0 has bytes after its occurred_at")));
+  std::string cut;
+  ToPacked({Event(7)}, &cut);
+  cut.pop_back();
+  EXPECT_THAT(FromPacked(cut), StatusIs(absl::StatusCode::kInvalidArgument,
+                                        HasSubstr("events: packed event 0 is cut short")));
+}
+
 // CheckRequest directly: every request type, at any depth, the first field
 // in error (in field number order) named with its range.
 TEST(CheckRequestTest, NamesTheFirstFieldInErrorAtAnyDepth) {

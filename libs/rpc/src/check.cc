@@ -115,19 +115,9 @@ class Plans {
 
 absl::Status CheckTimestamp(const Message& message, const Plan& plan, const FieldPath& path) {
   const Reflection& reflection = *message.GetReflection();
-  const int64_t seconds = reflection.GetInt64(message, plan.seconds);
-  const int32_t nanos = reflection.GetInt32(message, plan.nanos);
-  if (nanos < 0 || nanos > kMaxNanos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path.ToString(), ".nanos: ", nanos, "; must be 0 to 999,999,999"));
-  }
-  if (seconds < kMinTimestampSeconds || seconds > kMaxTimestampSeconds) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path.ToString(), ".seconds: ", seconds,
-                     "; must be a time from 0001-01-01 to 9999-12-31 UTC (", kMinTimestampSeconds,
-                     " to ", kMaxTimestampSeconds, ")"));
-  }
-  return absl::OkStatus();
+  return rpc::CheckTimestamp(reflection.GetInt64(message, plan.seconds),
+                             reflection.GetInt32(message, plan.nanos),
+                             [&path] { return path.ToString(); });
 }
 
 absl::Status CheckDuration(const Message& message, const Plan& plan, const FieldPath& path) {
@@ -153,16 +143,7 @@ absl::Status CheckDuration(const Message& message, const Plan& plan, const Field
 }
 
 absl::Status CheckText(const std::string& text, const FieldPath& path) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path.ToString(), ": byte ", i, " is a control character (0x",
-                       absl::Hex(c, absl::kZeroPad2),
-                       "); text may hold tabs and line breaks, no other control characters"));
-    }
-  }
-  return absl::OkStatus();
+  return rpc::CheckText(text, [&path] { return path.ToString(); });
 }
 
 absl::Status Check(const Message& message, const Plan& plan, const FieldPath& prefix) {
@@ -204,6 +185,31 @@ absl::Status Check(const Message& message, const Plan& plan, const FieldPath& pr
 }
 
 }  // namespace
+
+absl::Status CheckText(std::string_view text, absl::FunctionRef<std::string()> path) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path(), ": byte ", i, " is a control character (0x", absl::Hex(c, absl::kZeroPad2),
+          "); text may hold tabs and line breaks, no other control characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTimestamp(int64_t seconds, int32_t nanos, absl::FunctionRef<std::string()> path) {
+  if (nanos < 0 || nanos > kMaxNanos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path(), ".nanos: ", nanos, "; must be 0 to 999,999,999"));
+  }
+  if (seconds < kMinTimestampSeconds || seconds > kMaxTimestampSeconds) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path(), ".seconds: ", seconds, "; must be a time from 0001-01-01 to 9999-12-31 UTC (",
+        kMinTimestampSeconds, " to ", kMaxTimestampSeconds, ")"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status CheckRequest(const Message& request) {
   static Plans* const plans = new Plans();

@@ -2,6 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "bidtrail/common/proto_time.h"
+#include "bidtrail/common/status_macros.h"
+#include "bidtrail/common/varint.h"
+#include "bidtrail/rpc/check.h"
 
 namespace bidtrail::eventstore {
 
@@ -67,6 +70,159 @@ void ToProto(const eventlog::ProposedEvent& event, v1::ProposedEvent* out) {
   out->set_correlation_id(event.correlation_id);
   out->set_causation_id(event.causation_id);
   out->set_written_by(event.written_by);
+}
+
+namespace {
+
+// The text fields of a packed event, in their order, with their names in
+// v1::ProposedEvent; `data` (bytes) comes third and is not text.
+constexpr const char* kPackedFields[] = {"event_id",       "type",         "data",      "actor",
+                                         "correlation_id", "causation_id", "written_by"};
+constexpr size_t kPackedDataField = 2;
+
+void PutBytes(std::string_view bytes, std::string* out) {
+  PutVarint(bytes.size(), out);
+  out->append(bytes);
+}
+
+bool GetBytes(std::string_view* in, std::string_view* bytes) {
+  uint64_t size;
+  if (!GetVarint(in, &size) || size > in->size()) return false;
+  *bytes = in->substr(0, size);
+  in->remove_prefix(size);
+  return true;
+}
+
+// Printable ASCII, tabs and line breaks only: text that passes both checks
+// below, told in one pass (nearly all text is).
+bool PlainText(std::string_view text) {
+  for (const char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+// Structurally valid UTF-8 (no overlong forms, no surrogates, nothing past
+// U+10FFFF), as protobuf requires of a string field.
+bool ValidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length;
+    uint32_t code;
+    if (c >= 0xc2 && c <= 0xdf) {
+      length = 2;
+      code = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      length = 3;
+      code = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      length = 4;
+      code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (text.size() - i < length) return false;
+    for (size_t k = 1; k < length; ++k) {
+      const unsigned char next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3f);
+    }
+    if ((length == 3 && (code < 0x800 || (code >= 0xd800 && code <= 0xdfff))) ||
+        (length == 4 && (code < 0x10000 || code > 0x10ffff))) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+}  // namespace
+
+void ToPacked(const std::vector<eventlog::ProposedEvent>& events, std::string* out) {
+  std::string entry;
+  for (const eventlog::ProposedEvent& event : events) {
+    entry.clear();
+    for (const std::string* field :
+         {&event.event_id, &event.type, &event.data, &event.actor, &event.correlation_id,
+          &event.causation_id, &event.written_by}) {
+      PutBytes(*field, &entry);
+    }
+    if (event.occurred_at == absl::InfinitePast()) {
+      entry.push_back('\0');
+    } else {
+      // As ToProto sets the Timestamp.
+      google::protobuf::Timestamp time;
+      ToProtoTime(event.occurred_at, &time);
+      entry.push_back('\1');
+      const int64_t seconds = time.seconds();
+      PutVarint((static_cast<uint64_t>(seconds) << 1) ^ static_cast<uint64_t>(seconds >> 63),
+                &entry);
+      PutVarint(static_cast<uint32_t>(time.nanos()), &entry);
+    }
+    PutBytes(entry, out);
+  }
+}
+
+absl::StatusOr<std::vector<eventlog::ProposedEvent>> FromPacked(std::string_view packed) {
+  std::vector<eventlog::ProposedEvent> events;
+  // Counted first (lengths only): the events are made in place, never moved.
+  size_t count = 0;
+  for (std::string_view rest = packed, entry; GetBytes(&rest, &entry);) ++count;
+  events.reserve(count);
+  for (int index = 0; !packed.empty(); ++index) {
+    auto malformed = [index](const std::string& what) {
+      return absl::InvalidArgumentError(absl::StrCat("events: packed event ", index, " ", what,
+                                                     " (docs/api.md, \"Packed events\")"));
+    };
+    std::string_view entry;
+    if (!GetBytes(&packed, &entry)) return malformed("is cut short");
+    eventlog::ProposedEvent& event = events.emplace_back();
+    std::string* const fields[] = {&event.event_id,  &event.type,           &event.data,
+                                   &event.actor,     &event.correlation_id, &event.causation_id,
+                                   &event.written_by};
+    for (size_t f = 0; f < std::size(fields); ++f) {
+      std::string_view bytes;
+      if (!GetBytes(&entry, &bytes)) {
+        return malformed(absl::StrCat("is cut short in its ", kPackedFields[f]));
+      }
+      if (f != kPackedDataField && !PlainText(bytes)) {
+        auto path = [index, f] { return absl::StrCat("events[", index, "].", kPackedFields[f]); };
+        RETURN_IF_ERROR(rpc::CheckText(bytes, path));
+        if (!ValidUtf8(bytes)) {
+          return absl::InvalidArgumentError(absl::StrCat(path(), ": not valid UTF-8"));
+        }
+      }
+      fields[f]->assign(bytes.data(), bytes.size());
+    }
+    if (entry.empty()) return malformed("is cut short before its occurred_at");
+    const char set = entry.front();
+    entry.remove_prefix(1);
+    if (set == '\1') {
+      uint64_t zigzag;
+      uint64_t nanos;
+      if (!GetVarint(&entry, &zigzag) || !GetVarint(&entry, &nanos) || nanos > UINT32_MAX) {
+        return malformed("has an occurred_at that does not decode");
+      }
+      const int64_t seconds = static_cast<int64_t>(zigzag >> 1) ^ -static_cast<int64_t>(zigzag & 1);
+      const int32_t nanos32 = static_cast<int32_t>(static_cast<uint32_t>(nanos));
+      RETURN_IF_ERROR(rpc::CheckTimestamp(
+          seconds, nanos32, [index] { return absl::StrCat("events[", index, "].occurred_at"); }));
+      // As FromProtoTime reads a Timestamp.
+      event.occurred_at = absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos32);
+    } else if (set == '\0') {
+      event.occurred_at = absl::InfinitePast();  // not set: the log refuses it by name
+    } else {
+      return malformed("has an occurred_at flag other than 0 or 1");
+    }
+    if (!entry.empty()) return malformed("has bytes after its occurred_at");
+  }
+  return events;
 }
 
 // The copying conversions copy the whole message or event once and move from

@@ -132,27 +132,26 @@ std::shared_ptr<grpc::Channel> GrpcEventStore::Connect(
 GrpcEventStore::GrpcEventStore(std::shared_ptr<grpc::Channel> channel, const Options& options)
     : stub_(v1::EventStoreService::NewStub(std::move(channel))), options_(options) {}
 
-absl::StatusOr<eventlog::AppendResult> GrpcEventStore::Append(
-    const std::string& stream_id, const eventlog::ExpectedRevision& expected,
-    const std::vector<eventlog::ProposedEvent>& events) {
-  v1::AppendRequest request;
-  request.set_stream_id(stream_id);
-  ToProto(expected, &request);
-  for (const eventlog::ProposedEvent& event : events) ToProto(event, request.add_events());
-  v1::AppendResponse response;
-  {
-    grpc::ClientContext context;
-    SetDeadline(&context, options_.timeout);
-    SetToken(&context, options_.token);
-    absl::Notification done;
-    grpc::Status status;
-    stub_->async()->Append(&context, &request, &response, [&](grpc::Status s) {
-      status = std::move(s);
-      done.Notify();
-    });
-    done.WaitForNotification();
-    RETURN_IF_ERROR(rpc::FromGrpcStatus(status));
-  }
+namespace {
+
+// One append call of the stub's async `method`, waited for.
+template <typename Request, typename Response, typename Method>
+absl::StatusOr<eventlog::AppendResult> AppendCall(Method method, absl::Duration timeout,
+                                                  const std::string& token,
+                                                  const Request& request) {
+  Response response;
+  grpc::ClientContext context;
+  SetDeadline(&context, timeout);
+  SetToken(&context, token);
+  absl::Notification done;
+  grpc::Status status;
+  method(&context, &request, &response, [&](grpc::Status s) {
+    status = std::move(s);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  // The code kept as gRPC's: the caller tells UNIMPLEMENTED apart.
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(status));
   eventlog::AppendResult result;
   result.first_revision = response.first_revision();
   result.last_revision = response.last_revision();
@@ -160,6 +159,38 @@ absl::StatusOr<eventlog::AppendResult> GrpcEventStore::Append(
   result.last_position = response.last_position();
   result.already_recorded = response.already_recorded();
   return result;
+}
+
+}  // namespace
+
+absl::StatusOr<eventlog::AppendResult> GrpcEventStore::Append(
+    const std::string& stream_id, const eventlog::ExpectedRevision& expected,
+    const std::vector<eventlog::ProposedEvent>& events) {
+  // Packed (AppendPacked) unless this server said it has no such call: an
+  // UNIMPLEMENTED answer means it did nothing, so the append is sent again
+  // the old way, and so are the next ones.
+  if (options_.packed_appends && !packed_unsupported_.load()) {
+    v1::AppendRequest expectation;
+    ToProto(expected, &expectation);
+    v1::AppendPackedRequest request;
+    request.set_stream_id(stream_id);
+    request.set_expected_kind(expectation.expected_kind());
+    request.set_expected_revision(expectation.expected_revision());
+    ToPacked(events, request.mutable_events());
+    absl::StatusOr<eventlog::AppendResult> appended =
+        AppendCall<v1::AppendPackedRequest, v1::AppendPackedResponse>(
+            [this](auto... args) { stub_->async()->AppendPacked(args...); }, options_.timeout,
+            options_.token, request);
+    if (appended.status().code() != absl::StatusCode::kUnimplemented) return appended;
+    packed_unsupported_.store(true);
+  }
+  v1::AppendRequest request;
+  request.set_stream_id(stream_id);
+  ToProto(expected, &request);
+  for (const eventlog::ProposedEvent& event : events) ToProto(event, request.add_events());
+  return AppendCall<v1::AppendRequest, v1::AppendResponse>(
+      [this](auto... args) { stub_->async()->Append(args...); }, options_.timeout, options_.token,
+      request);
 }
 
 absl::StatusOr<eventlog::ReadStreamResult> GrpcEventStore::ReadStream(

@@ -117,16 +117,45 @@ absl::StatusOr<EventStoreGrpcService::Caller> EventStoreGrpcService::Allowed(
   return caller;
 }
 
+namespace {
+
+// An append's events, as the log takes them. Packed events are checked here,
+// before the caller is looked at, as CheckRequest checks an Append's event
+// messages: both calls answer a bad request alike.
+absl::StatusOr<std::vector<eventlog::ProposedEvent>> EventsOf(const v1::AppendRequest& request) {
+  std::vector<eventlog::ProposedEvent> events;
+  events.reserve(request.events_size());
+  for (const v1::ProposedEvent& event : request.events()) events.push_back(FromProto(event));
+  return events;
+}
+absl::StatusOr<std::vector<eventlog::ProposedEvent>> EventsOf(
+    const v1::AppendPackedRequest& request) {
+  return FromPacked(request.events());
+}
+
+// AppendResponse or AppendPackedResponse, which carry the same fields.
+template <typename Response>
+absl::Status Answer(const absl::StatusOr<eventlog::AppendResult>& result, Response* response) {
+  RETURN_IF_ERROR(result.status());
+  response->set_first_revision(result->first_revision);
+  response->set_last_revision(result->last_revision);
+  response->set_first_position(result->first_position);
+  response->set_last_position(result->last_position);
+  response->set_already_recorded(result->already_recorded);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+template <typename Request>
 absl::StatusOr<EventStoreGrpcService::AppendCall> EventStoreGrpcService::ToAppend(
-    const std::string& authorization, const v1::AppendRequest& request) const {
+    const std::string& authorization, const Request& request) const {
+  ASSIGN_OR_RETURN(std::vector<eventlog::ProposedEvent> events, EventsOf(request));
   ASSIGN_OR_RETURN(const Caller caller, Allowed(authorization, auth::Action::kRawAppend));
   ASSIGN_OR_RETURN(const eventlog::ExpectedRevision expected,
                    FromProto(request.expected_kind(), request.expected_revision()));
-  AppendCall call{expected, {}};
-  call.events.reserve(request.events_size());
-  for (const v1::ProposedEvent& event : request.events()) {
-    call.events.push_back(FromProto(event));
-    eventlog::ProposedEvent& proposed = call.events.back();
+  AppendCall call{expected, std::move(events)};
+  for (eventlog::ProposedEvent& proposed : call.events) {
     if (caller.principal.empty()) continue;  // no authenticator (in-process tests)
     // Who appends is proven: only a service names the user it acts
     // for, and the event then says which service wrote it.
@@ -140,24 +169,22 @@ absl::StatusOr<EventStoreGrpcService::AppendCall> EventStoreGrpcService::ToAppen
   return call;
 }
 
-namespace {
-
-absl::Status Answer(const absl::StatusOr<eventlog::AppendResult>& result,
-                    v1::AppendResponse* response) {
-  RETURN_IF_ERROR(result.status());
-  response->set_first_revision(result->first_revision);
-  response->set_last_revision(result->last_revision);
-  response->set_first_position(result->first_position);
-  response->set_last_position(result->last_position);
-  response->set_already_recorded(result->already_recorded);
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 grpc::ServerUnaryReactor* EventStoreGrpcService::Append(grpc::CallbackServerContext* context,
                                                         const v1::AppendRequest* request,
                                                         v1::AppendResponse* response) {
+  return AppendCallOf(context, request, response);
+}
+
+grpc::ServerUnaryReactor* EventStoreGrpcService::AppendPacked(
+    grpc::CallbackServerContext* context, const v1::AppendPackedRequest* request,
+    v1::AppendPackedResponse* response) {
+  return AppendCallOf(context, request, response);
+}
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* EventStoreGrpcService::AppendCallOf(grpc::CallbackServerContext* context,
+                                                              const Request* request,
+                                                              Response* response) {
   if (store_->AppendsAsynchronously()) {
     // Decided here, on gRPC's thread (checks and a lookup of the caller's
     // grants, no disk wait); answered from the log's committer thread after

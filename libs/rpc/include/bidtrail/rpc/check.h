@@ -4,6 +4,11 @@
 #ifndef BIDTRAIL_RPC_CHECK_H_
 #define BIDTRAIL_RPC_CHECK_H_
 
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "google/protobuf/message.h"
 
@@ -19,6 +24,13 @@ namespace bidtrail::rpc {
 //   tab, line feed and carriage return.
 // Bytes fields (event payloads) are not looked into.
 absl::Status CheckRequest(const google::protobuf::Message& request);
+
+// The same checks for values that arrive in another encoding than their
+// message (AppendRequest.packed_events): a string field's text, and a
+// Timestamp's seconds and nanos. `path` names the field for the error
+// ("events[3].actor"); it is called only then.
+absl::Status CheckText(std::string_view text, absl::FunctionRef<std::string()> path);
+absl::Status CheckTimestamp(int64_t seconds, int32_t nanos, absl::FunctionRef<std::string()> path);
 
 }  // namespace bidtrail::rpc
 

@@ -4,6 +4,10 @@
 #ifndef BIDTRAIL_EVENTSTORE_CONVERT_H_
 #define BIDTRAIL_EVENTSTORE_CONVERT_H_
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bidtrail/eventlog/event_store.h"
@@ -19,6 +23,20 @@ void ToProto(const eventlog::ExpectedRevision& expected, v1::AppendRequest* out)
 
 eventlog::ProposedEvent FromProto(const v1::ProposedEvent& event);
 void ToProto(const eventlog::ProposedEvent& event, v1::ProposedEvent* out);
+
+// AppendPackedRequest.events (docs/api.md, "Packed events"): each event as
+// a varint byte count, then its event id, type, data, actor, correlation id,
+// causation id and writer, each a varint byte count and the bytes, then 1 and
+// occurred_at as a zigzag varint of seconds and a varint of nanos, or 0 when
+// it is not set. Appends `events` to `out`.
+void ToPacked(const std::vector<eventlog::ProposedEvent>& events, std::string* out);
+// The events packed in `packed`, each checked as CheckRequest and protobuf's
+// parsing check an AppendRequest's events (text fields in UTF-8 without
+// control bytes, occurred_at a valid Timestamp), errors naming the event's
+// field as they do ("events[3].actor: ..."). INVALID_ARGUMENT naming the
+// packed event ("events: packed event 3 is cut short") for bytes that do not
+// decode.
+absl::StatusOr<std::vector<eventlog::ProposedEvent>> FromPacked(std::string_view packed);
 
 eventlog::RecordedEvent FromProto(const v1::RecordedEvent& event);
 // Moves the strings out of `event` (the big ones: data, hash).

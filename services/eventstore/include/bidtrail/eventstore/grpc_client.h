@@ -5,6 +5,7 @@
 #ifndef BIDTRAIL_EVENTSTORE_GRPC_CLIENT_H_
 #define BIDTRAIL_EVENTSTORE_GRPC_CLIENT_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,10 @@ class GrpcEventStore final : public eventlog::EventStore {
     // Sent as `authorization: Bearer <token>` on every call when not empty
     // (a service's or an admin's token).
     std::string token;
+    // Appends go out as AppendPacked (the events in one buffer: less to build
+    // here and to parse and check on the server); false, or a server that
+    // answers UNIMPLEMENTED, sends them as Append.
+    bool packed_appends = true;
   };
 
   // A channel to `address` ("127.0.0.1:50051") that accepts messages up to
@@ -57,6 +62,8 @@ class GrpcEventStore final : public eventlog::EventStore {
  private:
   const std::unique_ptr<v1::EventStoreService::Stub> stub_;
   const Options options_;
+  // The server answered AppendPacked with UNIMPLEMENTED (an older bidtraild).
+  std::atomic<bool> packed_unsupported_{false};
 };
 
 }  // namespace bidtrail::eventstore

@@ -68,6 +68,7 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
   void WaitForStreams();
 
   BIDTRAIL_UNARY_RPC(Append);
+  BIDTRAIL_UNARY_RPC(AppendPacked);
   BIDTRAIL_UNARY_RPC(ReadStream);
   BIDTRAIL_UNARY_RPC(GetStreamInfo);
   BIDTRAIL_UNARY_RPC(GetHead);
@@ -113,8 +114,14 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
     eventlog::ExpectedRevision expected;
     std::vector<eventlog::ProposedEvent> events;
   };
+  // Of a v1::AppendRequest or a v1::AppendPackedRequest.
+  template <typename Request>
   absl::StatusOr<AppendCall> ToAppend(const std::string& authorization,
-                                      const v1::AppendRequest& request) const;
+                                      const Request& request) const;
+  // Append and AppendPacked.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* AppendCallOf(grpc::CallbackServerContext* context,
+                                         const Request* request, Response* response);
 
   // Stream hooks: UNAVAILABLE once shutting down; the registry told at the end.
   rpc::StreamHooks Hooks(std::function<void()> on_cancel);
