@@ -767,6 +767,10 @@ TEST(PackedEventsTest, DecodeWhatWasEncodedAndNameWhatIsWrong) {
   EXPECT_THAT(FromPacked(trailing),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("events: packed event 0 has bytes after its occurred_at")));
+  // A million empty entries: refused at the first, nothing large reserved.
+  EXPECT_THAT(FromPacked(std::string(1000000, '\0')),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events: packed event 0 is cut short in its event_id")));
   std::string cut;
   ToPacked({Event(7)}, &cut);
   cut.pop_back();

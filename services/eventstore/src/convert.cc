@@ -172,8 +172,15 @@ void ToPacked(const std::vector<eventlog::ProposedEvent>& events, std::string* o
 absl::StatusOr<std::vector<eventlog::ProposedEvent>> FromPacked(std::string_view packed) {
   std::vector<eventlog::ProposedEvent> events;
   // Counted first (lengths only): the events are made in place, never moved.
+  // Reserved for no more than the log's default limit of events per append:
+  // the count is the client's word, and a buffer of empty entries would ask
+  // for a vast reservation (the log refuses an append over its limit once
+  // decoded).
+  constexpr size_t kReserveAtMost = 10000;
   size_t count = 0;
-  for (std::string_view rest = packed, entry; GetBytes(&rest, &entry);) ++count;
+  for (std::string_view rest = packed, entry; count < kReserveAtMost && GetBytes(&rest, &entry);) {
+    ++count;
+  }
   events.reserve(count);
   for (int index = 0; !packed.empty(); ++index) {
     auto malformed = [index](const std::string& what) {
