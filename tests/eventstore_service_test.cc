@@ -626,9 +626,11 @@ TEST_F(EventStoreServiceTest, PackedAndPlainAppendsAnswerAlike) {
   no_time.occurred_at = absl::InfinitePast();
   eventlog::ProposedEvent bad_id = Event(5);
   bad_id.event_id = "not-a-uuid";
+  eventlog::ProposedEvent two_wrongs = far;  // the time is reported first, by field number
+  two_wrongs.actor = "b\x07";
   for (const std::vector<eventlog::ProposedEvent>& events :
        std::vector<std::vector<eventlog::ProposedEvent>>{
-           {Event(1), bell}, {far}, {Event(1), no_time}, {bad_id}}) {
+           {Event(1), bell}, {far}, {Event(1), no_time}, {bad_id}, {two_wrongs}}) {
     v1::AppendResponse plain_response;
     v1::AppendResponse packed_response;
     const grpc::Status plain = send(false, events, &plain_response);

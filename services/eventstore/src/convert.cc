@@ -189,44 +189,57 @@ absl::StatusOr<std::vector<eventlog::ProposedEvent>> FromPacked(std::string_view
     };
     std::string_view entry;
     if (!GetBytes(&packed, &entry)) return malformed("is cut short");
-    eventlog::ProposedEvent& event = events.emplace_back();
-    std::string* const fields[] = {&event.event_id,  &event.type,           &event.data,
-                                   &event.actor,     &event.correlation_id, &event.causation_id,
-                                   &event.written_by};
-    for (size_t f = 0; f < std::size(fields); ++f) {
-      std::string_view bytes;
-      if (!GetBytes(&entry, &bytes)) {
+    std::string_view bytes[std::size(kPackedFields)];
+    for (size_t f = 0; f < std::size(kPackedFields); ++f) {
+      if (!GetBytes(&entry, &bytes[f])) {
         return malformed(absl::StrCat("is cut short in its ", kPackedFields[f]));
       }
-      if (f != kPackedDataField && !PlainText(bytes)) {
-        auto path = [index, f] { return absl::StrCat("events[", index, "].", kPackedFields[f]); };
-        RETURN_IF_ERROR(rpc::CheckText(bytes, path));
-        if (!ValidUtf8(bytes)) {
-          return absl::InvalidArgumentError(absl::StrCat(path(), ": not valid UTF-8"));
-        }
-      }
-      fields[f]->assign(bytes.data(), bytes.size());
     }
     if (entry.empty()) return malformed("is cut short before its occurred_at");
     const char set = entry.front();
     entry.remove_prefix(1);
+    bool has_time = false;
+    int64_t seconds = 0;
+    int32_t nanos32 = 0;
     if (set == '\1') {
       uint64_t zigzag;
       uint64_t nanos;
       if (!GetVarint(&entry, &zigzag) || !GetVarint(&entry, &nanos) || nanos > UINT32_MAX) {
         return malformed("has an occurred_at that does not decode");
       }
-      const int64_t seconds = static_cast<int64_t>(zigzag >> 1) ^ -static_cast<int64_t>(zigzag & 1);
-      const int32_t nanos32 = static_cast<int32_t>(static_cast<uint32_t>(nanos));
-      RETURN_IF_ERROR(rpc::CheckTimestamp(
-          seconds, nanos32, [index] { return absl::StrCat("events[", index, "].occurred_at"); }));
-      // As FromProtoTime reads a Timestamp.
-      event.occurred_at = absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos32);
-    } else if (set == '\0') {
-      event.occurred_at = absl::InfinitePast();  // not set: the log refuses it by name
-    } else {
+      has_time = true;
+      seconds = static_cast<int64_t>(zigzag >> 1) ^ -static_cast<int64_t>(zigzag & 1);
+      nanos32 = static_cast<int32_t>(static_cast<uint32_t>(nanos));
+    } else if (set != '\0') {
       return malformed("has an occurred_at flag other than 0 or 1");
     }
+    // Checked in field number order, as CheckRequest walks an event message
+    // (event_id, type, occurred_at, then the rest): the same first error.
+    auto check_text = [&](size_t f) -> absl::Status {
+      if (f == kPackedDataField || PlainText(bytes[f])) return absl::OkStatus();
+      auto path = [index, f] { return absl::StrCat("events[", index, "].", kPackedFields[f]); };
+      RETURN_IF_ERROR(rpc::CheckText(bytes[f], path));
+      if (!ValidUtf8(bytes[f])) {
+        return absl::InvalidArgumentError(absl::StrCat(path(), ": not valid UTF-8"));
+      }
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR(check_text(0));
+    RETURN_IF_ERROR(check_text(1));
+    if (has_time) {
+      RETURN_IF_ERROR(rpc::CheckTimestamp(
+          seconds, nanos32, [index] { return absl::StrCat("events[", index, "].occurred_at"); }));
+    }
+    for (size_t f = 3; f < std::size(kPackedFields); ++f) RETURN_IF_ERROR(check_text(f));
+    eventlog::ProposedEvent& event = events.emplace_back();
+    std::string* const fields[] = {&event.event_id,  &event.type,           &event.data,
+                                   &event.actor,     &event.correlation_id, &event.causation_id,
+                                   &event.written_by};
+    for (size_t f = 0; f < std::size(fields); ++f)
+      fields[f]->assign(bytes[f].data(), bytes[f].size());
+    // As FromProtoTime reads a Timestamp; not set: the log refuses it by name.
+    event.occurred_at = has_time ? absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos32)
+                                 : absl::InfinitePast();
     if (!entry.empty()) return malformed("has bytes after its occurred_at");
   }
   return events;
