@@ -64,6 +64,14 @@ eventlog::ProposedEvent Event(uint64_t n, std::string type = "bidtrail.v1.BidSub
   return event;
 }
 
+// `service` served on a free loopback port (`*port`); null when it cannot start.
+std::unique_ptr<grpc::Server> ServeOnLoopback(grpc::Service* service, int* port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), port);
+  builder.RegisterService(service);
+  return builder.BuildAndStart();
+}
+
 class EventStoreServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -74,10 +82,7 @@ class EventStoreServiceTest : public ::testing::Test {
     EventStoreGrpcService::Options service_options;
     service_options.backup_dir = dir_.path() + "/backups";
     service_ = std::make_unique<EventStoreGrpcService>(log_.get(), service_options);
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
+    server_ = ServeOnLoopback(service_.get(), &port_);
     ASSERT_NE(server_, nullptr);
     ASSERT_GT(port_, 0);
     channel_ = GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", port_));
@@ -173,11 +178,8 @@ TEST_F(EventStoreServiceTest, WithAccessTheLogIsForServicesAndAdmins) {
   options.authenticator = &authenticator;
   options.backup_dir = dir_.path() + "/guarded-backups";
   EventStoreGrpcService guarded(log_.get(), options);
-  grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&guarded);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server = ServeOnLoopback(&guarded, &port);
   ASSERT_GT(port, 0);
   auto as = [&](const std::string& token) {
     GrpcEventStore::Options client_options;
@@ -548,11 +550,8 @@ TEST_F(EventStoreServiceTest, AStoreWithoutRecordsOrAsyncAppendsServesTheSame) {
   EventsOnlyStore plain_store(log_.get());
   EXPECT_FALSE(plain_store.AppendsAsynchronously());
   EventStoreGrpcService plain_service(&plain_store, EventStoreGrpcService::Options());
-  grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&plain_service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server = ServeOnLoopback(&plain_service, &port);
   ASSERT_GT(port, 0);
   {
     GrpcEventStore client(GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", port)),
@@ -693,7 +692,17 @@ class WithoutPackedAppends final : public v1::EventStoreService::CallbackService
     ++appends;
     return real_->Append(context, request, response);
   }
+  // As a server without the call answers it.
+  grpc::ServerUnaryReactor* AppendPacked(grpc::CallbackServerContext* context,
+                                         const v1::AppendPackedRequest*,
+                                         v1::AppendPackedResponse*) override {
+    ++packed_attempts;
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""));
+    return reactor;
+  }
   std::atomic<int> appends{0};
+  std::atomic<int> packed_attempts{0};
 
  private:
   EventStoreGrpcService* const real_;
@@ -701,11 +710,8 @@ class WithoutPackedAppends final : public v1::EventStoreService::CallbackService
 
 TEST_F(EventStoreServiceTest, TheClientAppendsTheOldWayToAServerWithoutPackedAppends) {
   WithoutPackedAppends older(service_.get());
-  grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&older);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server = ServeOnLoopback(&older, &port);
   ASSERT_GT(port, 0);
   {
     GrpcEventStore client(GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", port)),
@@ -717,6 +723,7 @@ TEST_F(EventStoreServiceTest, TheClientAppendsTheOldWayToAServerWithoutPackedApp
     }
   }
   EXPECT_EQ(older.appends.load(), 3);
+  EXPECT_EQ(older.packed_attempts.load(), 1) << "after one UNIMPLEMENTED, the client stops trying";
   ASSERT_OK_AND_ASSIGN(uint64_t head, log_->HeadPosition());
   EXPECT_EQ(head, 3u) << "each append landed once";
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));

@@ -33,13 +33,6 @@ uint8_t TypeCode(std::string_view type) {
   return 0;
 }
 
-uint64_t ZigZag(int64_t value) {
-  return (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
-}
-int64_t UnZigZag(uint64_t value) {
-  return static_cast<int64_t>(value >> 1) ^ -static_cast<int64_t>(value & 1);
-}
-
 void PutTime(absl::Time time, std::string* out) {
   absl::Duration remainder;
   int64_t seconds = absl::IDivDuration(time - absl::UnixEpoch(), absl::Seconds(1), &remainder);

@@ -5,6 +5,7 @@
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/common/varint.h"
 #include "bidtrail/rpc/check.h"
+#include "google/protobuf/stubs/common.h"
 
 namespace bidtrail::eventstore {
 
@@ -26,7 +27,11 @@ absl::StatusOr<eventlog::ExpectedRevision> FromProto(v1::ExpectedRevisionKind ki
   }
 }
 
-void ToProto(const eventlog::ExpectedRevision& expected, v1::AppendRequest* out) {
+namespace {
+
+// AppendRequest and AppendPackedRequest carry the same expectation fields.
+template <typename Request>
+void SetExpected(const eventlog::ExpectedRevision& expected, Request* out) {
   switch (expected.kind()) {
     case eventlog::ExpectedRevision::Kind::kAny:
       out->set_expected_kind(v1::EXPECTED_REVISION_KIND_ANY);
@@ -42,6 +47,16 @@ void ToProto(const eventlog::ExpectedRevision& expected, v1::AppendRequest* out)
       out->set_expected_revision(expected.revision());
       break;
   }
+}
+
+}  // namespace
+
+void ToProto(const eventlog::ExpectedRevision& expected, v1::AppendRequest* out) {
+  SetExpected(expected, out);
+}
+
+void ToProto(const eventlog::ExpectedRevision& expected, v1::AppendPackedRequest* out) {
+  SetExpected(expected, out);
 }
 
 eventlog::ProposedEvent FromProto(const v1::ProposedEvent& event) {
@@ -93,51 +108,12 @@ bool GetBytes(std::string_view* in, std::string_view* bytes) {
   return true;
 }
 
-// Printable ASCII, tabs and line breaks only: text that passes both checks
-// below, told in one pass (nearly all text is).
+// Printable ASCII, tabs and line breaks only: text that passes both the
+// control-byte and the UTF-8 check, told in one pass (nearly all text is).
 bool PlainText(std::string_view text) {
   for (const char ch : text) {
     const unsigned char c = static_cast<unsigned char>(ch);
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c >= 0x7f) return false;
-  }
-  return true;
-}
-
-// Structurally valid UTF-8 (no overlong forms, no surrogates, nothing past
-// U+10FFFF), as protobuf requires of a string field.
-bool ValidUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t length;
-    uint32_t code;
-    if (c >= 0xc2 && c <= 0xdf) {
-      length = 2;
-      code = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      length = 3;
-      code = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      length = 4;
-      code = c & 0x07;
-    } else {
-      return false;
-    }
-    if (text.size() - i < length) return false;
-    for (size_t k = 1; k < length; ++k) {
-      const unsigned char next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3f);
-    }
-    if ((length == 3 && (code < 0x800 || (code >= 0xd800 && code <= 0xdfff))) ||
-        (length == 4 && (code < 0x10000 || code > 0x10ffff))) {
-      return false;
-    }
-    i += length;
   }
   return true;
 }
@@ -161,8 +137,7 @@ void ToPacked(const std::vector<eventlog::ProposedEvent>& events, std::string* o
       ToProtoTime(event.occurred_at, &time);
       entry.push_back('\1');
       const int64_t seconds = time.seconds();
-      PutVarint((static_cast<uint64_t>(seconds) << 1) ^ static_cast<uint64_t>(seconds >> 63),
-                &entry);
+      PutVarint(ZigZag(seconds), &entry);
       PutVarint(static_cast<uint32_t>(time.nanos()), &entry);
     }
     PutBytes(entry, out);
@@ -208,7 +183,7 @@ absl::StatusOr<std::vector<eventlog::ProposedEvent>> FromPacked(std::string_view
         return malformed("has an occurred_at that does not decode");
       }
       has_time = true;
-      seconds = static_cast<int64_t>(zigzag >> 1) ^ -static_cast<int64_t>(zigzag & 1);
+      seconds = UnZigZag(zigzag);
       nanos32 = static_cast<int32_t>(static_cast<uint32_t>(nanos));
     } else if (set != '\0') {
       return malformed("has an occurred_at flag other than 0 or 1");
@@ -219,7 +194,9 @@ absl::StatusOr<std::vector<eventlog::ProposedEvent>> FromPacked(std::string_view
       if (f == kPackedDataField || PlainText(bytes[f])) return absl::OkStatus();
       auto path = [index, f] { return absl::StrCat("events[", index, "].", kPackedFields[f]); };
       RETURN_IF_ERROR(rpc::CheckText(bytes[f], path));
-      if (!ValidUtf8(bytes[f])) {
+      // The check protobuf's parser makes of a string field.
+      if (!google::protobuf::internal::IsStructurallyValidUTF8(bytes[f].data(),
+                                                               static_cast<int>(bytes[f].size()))) {
         return absl::InvalidArgumentError(absl::StrCat(path(), ": not valid UTF-8"));
       }
       return absl::OkStatus();

@@ -170,12 +170,9 @@ absl::StatusOr<eventlog::AppendResult> GrpcEventStore::Append(
   // UNIMPLEMENTED answer means it did nothing, so the append is sent again
   // the old way, and so are the next ones.
   if (options_.packed_appends && !packed_unsupported_.load()) {
-    v1::AppendRequest expectation;
-    ToProto(expected, &expectation);
     v1::AppendPackedRequest request;
     request.set_stream_id(stream_id);
-    request.set_expected_kind(expectation.expected_kind());
-    request.set_expected_revision(expectation.expected_revision());
+    ToProto(expected, &request);
     ToPacked(events, request.mutable_events());
     absl::StatusOr<eventlog::AppendResult> appended =
         AppendCall<v1::AppendPackedRequest, v1::AppendPackedResponse>(

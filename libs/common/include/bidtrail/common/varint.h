@@ -40,6 +40,15 @@ inline bool GetVarint(std::string_view* in, uint64_t* value) {
   return false;
 }
 
+// Signed values as unsigned ones for varints, small magnitudes small
+// (protobuf's sint64 encoding): 0, -1, 1, -2 ... become 0, 1, 2, 3 ...
+inline uint64_t ZigZag(int64_t value) {
+  return (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
+}
+inline int64_t UnZigZag(uint64_t value) {
+  return static_cast<int64_t>(value >> 1) ^ -static_cast<int64_t>(value & 1);
+}
+
 }  // namespace bidtrail
 
 #endif  // BIDTRAIL_COMMON_VARINT_H_

@@ -20,6 +20,7 @@ namespace bidtrail::eventstore {
 absl::StatusOr<eventlog::ExpectedRevision> FromProto(v1::ExpectedRevisionKind kind,
                                                      uint64_t revision);
 void ToProto(const eventlog::ExpectedRevision& expected, v1::AppendRequest* out);
+void ToProto(const eventlog::ExpectedRevision& expected, v1::AppendPackedRequest* out);
 
 eventlog::ProposedEvent FromProto(const v1::ProposedEvent& event);
 void ToProto(const eventlog::ProposedEvent& event, v1::ProposedEvent* out);
