@@ -668,7 +668,7 @@ TEST_F(EventStoreServiceTest, PackedAndPlainAppendsAnswerAlike) {
     grpc::ClientContext context;
     return stub_->AppendPacked(&context, request, &response);
   };
-  const grpc::Status cut = raw("\x05ab", v1::EXPECTED_REVISION_KIND_ANY);
+  const grpc::Status cut = raw(std::string("\x05") + "ab", v1::EXPECTED_REVISION_KIND_ANY);
   EXPECT_EQ(cut.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(cut.error_message(), HasSubstr("events: packed event 0 is cut short"));
   std::string one;
