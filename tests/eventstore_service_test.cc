@@ -9,12 +9,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "bidtrail/auth/testing/events.h"
 #include "bidtrail/eventlog/forwarding_event_store.h"
@@ -22,6 +25,7 @@
 #include "bidtrail/eventstore/convert.h"
 #include "bidtrail/eventstore/grpc_client.h"
 #include "bidtrail/eventstore/service.h"
+#include "bidtrail/rpc/call_log.h"
 #include "bidtrail/rpc/check.h"
 #include "bidtrail/rpc/limits.h"
 #include "bidtrail/rpc/status.h"
@@ -188,12 +192,16 @@ TEST_F(EventStoreServiceTest, WithAccessTheLogIsForServicesAndAdmins) {
         GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", port)), client_options);
   };
   const uint64_t before = log_->HeadPosition().value();
+  const uint64_t denied_before = rpc::DeniedCalls();
   eventlog::ProposedEvent forged = Event(1);
   forged.actor = "the-ceo";
   EXPECT_THAT(as("")->Append("tender-1", ExpectedRevision::Any(), {forged}),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no credential")));
   EXPECT_THAT(as(alice)->Append("tender-1", ExpectedRevision::Any(), {forged}),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("needs service or admin")));
+  // Refused within the append stream, each is counted and logged as a
+  // refused call is (this server has no call log: only the stream's note).
+  EXPECT_EQ(rpc::DeniedCalls(), denied_before + 2);
   EXPECT_THAT(as(alice)->ReadAll(eventlog::ReadAllRequest()),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("needs service or admin")));
   EXPECT_EQ(log_->HeadPosition().value(), before) << "refusals append nothing";
@@ -617,6 +625,26 @@ TEST_F(EventStoreServiceTest, PackedAndPlainAppendsAnswerAlike) {
     for (const eventlog::ProposedEvent& event : events) ToProto(event, request.add_events());
     return stub_->Append(&context, request, response);
   };
+  // The same through AppendStream: the answer's code and message.
+  auto streamed = [&](const std::vector<eventlog::ProposedEvent>& events) {
+    grpc::ClientContext context;
+    auto stream = stub_->AppendStream(&context);
+    v1::AppendPackedRequest append;
+    append.set_stream_id("t");
+    append.set_expected_kind(v1::EXPECTED_REVISION_KIND_ANY);
+    ToPacked(events, append.mutable_events());
+    v1::AppendStreamRequest request;
+    request.set_request_id(77);
+    append.SerializeToString(request.mutable_append());
+    EXPECT_TRUE(stream->Write(request));
+    EXPECT_TRUE(stream->WritesDone());
+    v1::AppendStreamResponse response;
+    EXPECT_TRUE(stream->Read(&response));
+    EXPECT_EQ(response.request_id(), 77u);
+    EXPECT_FALSE(stream->Read(&response)) << "one request, one answer";
+    EXPECT_TRUE(stream->Finish().ok()) << "a refused append does not end the stream";
+    return grpc::Status(static_cast<grpc::StatusCode>(response.code()), response.message());
+  };
   eventlog::ProposedEvent bell = Event(2);
   bell.type = "bidtrail\x07";
   eventlog::ProposedEvent far = Event(3);
@@ -637,6 +665,9 @@ TEST_F(EventStoreServiceTest, PackedAndPlainAppendsAnswerAlike) {
     EXPECT_EQ(plain.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << plain.error_message();
     EXPECT_EQ(packed.error_code(), plain.error_code());
     EXPECT_EQ(packed.error_message(), plain.error_message());
+    const grpc::Status in_stream = streamed(events);
+    EXPECT_EQ(in_stream.error_code(), plain.error_code());
+    EXPECT_EQ(in_stream.error_message(), plain.error_message());
   }
   ASSERT_OK_AND_ASSIGN(uint64_t head, client_->HeadPosition());
   EXPECT_EQ(head, 0u) << "no refused append wrote anything";
@@ -682,7 +713,8 @@ TEST_F(EventStoreServiceTest, PackedAndPlainAppendsAnswerAlike) {
   EXPECT_EQ(head, 2u);
 }
 
-// A server of a build before AppendPacked: the client appends with Append.
+// A server of a build before AppendStream and AppendPacked: the client
+// appends with Append.
 class WithoutPackedAppends final : public v1::EventStoreService::CallbackService {
  public:
   explicit WithoutPackedAppends(EventStoreGrpcService* real) : real_(real) {}
@@ -692,7 +724,12 @@ class WithoutPackedAppends final : public v1::EventStoreService::CallbackService
     ++appends;
     return real_->Append(context, request, response);
   }
-  // As a server without the call answers it.
+  // As a server without these calls answers them.
+  grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>* AppendStream(
+      grpc::CallbackServerContext* context) override {
+    ++stream_attempts;
+    return v1::EventStoreService::CallbackService::AppendStream(context);
+  }
   grpc::ServerUnaryReactor* AppendPacked(grpc::CallbackServerContext* context,
                                          const v1::AppendPackedRequest*,
                                          v1::AppendPackedResponse*) override {
@@ -703,6 +740,7 @@ class WithoutPackedAppends final : public v1::EventStoreService::CallbackService
   }
   std::atomic<int> appends{0};
   std::atomic<int> packed_attempts{0};
+  std::atomic<int> stream_attempts{0};
 
  private:
   EventStoreGrpcService* const real_;
@@ -723,11 +761,253 @@ TEST_F(EventStoreServiceTest, TheClientAppendsTheOldWayToAServerWithoutPackedApp
     }
   }
   EXPECT_EQ(older.appends.load(), 3);
+  EXPECT_EQ(older.stream_attempts.load(), 1) << "after one UNIMPLEMENTED, the client stops trying";
   EXPECT_EQ(older.packed_attempts.load(), 1) << "after one UNIMPLEMENTED, the client stops trying";
   ASSERT_OK_AND_ASSIGN(uint64_t head, log_->HeadPosition());
   EXPECT_EQ(head, 3u) << "each append landed once";
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   server->Wait();
+}
+
+// A store whose appends wait until the test lets them through, so that many
+// are in flight at once; each then goes to the real log, in the order
+// released.
+class HeldStore final : public eventlog::ForwardingEventStore {
+ public:
+  using ForwardingEventStore::ForwardingEventStore;
+  bool AppendsAsynchronously() const override { return true; }
+  void AppendAsync(std::string stream_id, ExpectedRevision expected,
+                   std::vector<eventlog::ProposedEvent> events, AppendDone done) override {
+    absl::MutexLock lock(&mu_);
+    held_.push_back(Held{std::move(stream_id), expected, std::move(events), std::move(done)});
+  }
+  size_t held() {
+    absl::MutexLock lock(&mu_);
+    return held_.size();
+  }
+  // Waits up to 10 s until `count` appends are held.
+  bool AwaitHeld(size_t count) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return held_.size() >= count; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(10));
+  }
+  // Lets every held append through, the last one held first.
+  void ReleaseNewestFirst() {
+    std::vector<Held> taken;
+    {
+      absl::MutexLock lock(&mu_);
+      taken.swap(held_);
+    }
+    for (auto held = taken.rbegin(); held != taken.rend(); ++held) {
+      held->done(store()->Append(held->stream_id, held->expected, held->events));
+    }
+  }
+
+ private:
+  struct Held {
+    std::string stream_id;
+    ExpectedRevision expected;
+    std::vector<eventlog::ProposedEvent> events;
+    AppendDone done;
+  };
+  absl::Mutex mu_;
+  std::vector<Held> held_ ABSL_GUARDED_BY(mu_);
+};
+
+// A HeldStore over `log`, served on a loopback port of its own.
+struct HeldServer {
+  explicit HeldServer(eventlog::EventStore* log)
+      : held(log), service(&held, EventStoreGrpcService::Options()) {
+    server = ServeOnLoopback(&service, &port);
+    stub = v1::EventStoreService::NewStub(Channel());
+  }
+  ~HeldServer() {
+    if (server == nullptr) return;
+    server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    server->Wait();
+  }
+  std::shared_ptr<grpc::Channel> Channel() const {
+    return GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", port));
+  }
+  HeldStore held;
+  EventStoreGrpcService service;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<v1::EventStoreService::Stub> stub;
+};
+
+// Writes request `id` to an open AppendStream: one event, to `stream_id`.
+bool WriteAppend(
+    grpc::ClientReaderWriter<v1::AppendStreamRequest, v1::AppendStreamResponse>* stream,
+    uint64_t id, const std::string& stream_id,
+    v1::ExpectedRevisionKind kind = v1::EXPECTED_REVISION_KIND_ANY) {
+  v1::AppendPackedRequest append;
+  append.set_stream_id(stream_id);
+  append.set_expected_kind(kind);
+  ToPacked({Event(id)}, append.mutable_events());
+  v1::AppendStreamRequest request;
+  request.set_request_id(id);
+  append.SerializeToString(request.mutable_append());
+  return stream->Write(request);
+}
+
+TEST_F(EventStoreServiceTest, AnAppendStreamAnswersEachAppendByItsNumberAsItCompletes) {
+  HeldServer held_server(log_.get());
+  ASSERT_GT(held_server.port, 0);
+  HeldStore& held = held_server.held;
+  grpc::ClientContext context;
+  auto stream = held_server.stub->AppendStream(&context);
+  // More than the service reads while appends wait (256): it stops reading,
+  // and reads on as they are answered.
+  constexpr int kAppends = 300;
+  std::thread writer([&] {
+    for (int i = 1; i <= kAppends; ++i) {
+      ASSERT_TRUE(WriteAppend(stream.get(), 1000 + i, absl::StrCat("s-", i),
+                              v1::EXPECTED_REVISION_KIND_NO_STREAM));
+    }
+    ASSERT_TRUE(stream->WritesDone());
+  });
+  ASSERT_TRUE(held.AwaitHeld(256));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(held.held(), 256u) << "the service read past its limit of appends in flight";
+  held.ReleaseNewestFirst();
+  ASSERT_TRUE(held.AwaitHeld(kAppends - 256));
+  held.ReleaseNewestFirst();
+  writer.join();
+  std::vector<v1::AppendStreamResponse> answers;
+  v1::AppendStreamResponse answer;
+  while (stream->Read(&answer)) answers.push_back(answer);
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(answers.size(), size_t{kAppends});
+  EXPECT_EQ(answers[0].request_id(), 1256u) << "answered as completed: the newest held first";
+  std::set<uint64_t> answered;
+  for (const v1::AppendStreamResponse& each : answers) {
+    ASSERT_EQ(each.code(), 0) << each.message();
+    EXPECT_TRUE(answered.insert(each.request_id()).second) << "answered twice";
+    // The answer is the append of that number: its position holds its stream.
+    eventlog::ReadAllRequest read;
+    read.from_position = each.result().first_position();
+    read.max_count = 1;
+    ASSERT_OK_AND_ASSIGN(eventlog::ReadAllResult stored, log_->ReadAll(read));
+    ASSERT_EQ(stored.events.size(), 1u);
+    EXPECT_EQ(stored.events[0].stream_id, absl::StrCat("s-", each.request_id() - 1000));
+  }
+}
+
+TEST_F(EventStoreServiceTest, AStreamedAppendNotAnsweredInTimeIsADeadlineAndTheStreamGoesOn) {
+  HeldServer held_server(log_.get());
+  ASSERT_GT(held_server.port, 0);
+  HeldStore& held = held_server.held;
+  {
+    GrpcEventStore::Options options;
+    options.timeout = absl::Milliseconds(300);
+    GrpcEventStore client(held_server.Channel(), options);
+    EXPECT_THAT(client.Append("late", ExpectedRevision::Any(), {Event(1)}),
+                StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("may still be recorded")));
+    held.ReleaseNewestFirst();  // its answer comes when nobody waits for it
+    absl::StatusOr<eventlog::AppendResult> next;
+    std::thread appender(
+        [&] { next = client.Append("late", ExpectedRevision::Any(), {Event(2)}); });
+    ASSERT_TRUE(held.AwaitHeld(1));
+    held.ReleaseNewestFirst();
+    appender.join();
+    ASSERT_THAT(next, IsOk());
+    EXPECT_EQ(next->first_position, 2u);
+  }
+}
+
+TEST_F(EventStoreServiceTest, ShutdownAnswersTheStreamsAppendsInFlightAndRefusesNewOnes) {
+  HeldServer held_server(log_.get());
+  ASSERT_GT(held_server.port, 0);
+  HeldStore& held = held_server.held;
+  grpc::ClientContext context;
+  auto stream = held_server.stub->AppendStream(&context);
+  auto send = [&](uint64_t id) { return WriteAppend(stream.get(), id, "s"); };
+  ASSERT_TRUE(send(1));
+  ASSERT_TRUE(held.AwaitHeld(1));
+  held_server.service.BeginShutdown();
+  ASSERT_TRUE(send(2));
+  v1::AppendStreamResponse answer;
+  ASSERT_TRUE(stream->Read(&answer));
+  EXPECT_EQ(answer.request_id(), 2u);
+  EXPECT_EQ(answer.code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(answer.message(), HasSubstr("shutting down"));
+  held.ReleaseNewestFirst();
+  ASSERT_TRUE(stream->Read(&answer));
+  EXPECT_EQ(answer.request_id(), 1u);
+  EXPECT_EQ(answer.code(), 0) << "the append in flight is answered before the stream ends";
+  EXPECT_FALSE(stream->Read(&answer));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  ASSERT_OK_AND_ASSIGN(uint64_t head, log_->HeadPosition());
+  EXPECT_EQ(head, 1u);
+}
+
+TEST_F(EventStoreServiceTest, ShutdownEndsAnOpenAppendStreamAtOnce) {
+  ASSERT_THAT(client_->Append("s", ExpectedRevision::Any(), {Event(1)}), IsOk());
+  const absl::Time began = absl::Now();
+  Shutdown();
+  EXPECT_LT(absl::Now() - began, absl::Seconds(3))
+      << "the client's open append stream held shutdown to its deadline (5 s)";
+  EXPECT_THAT(client_->Append("s", ExpectedRevision::Any(), {Event(2)}),
+              StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+}
+
+TEST_F(EventStoreServiceTest, TheClientAppendsOnANewStreamOnceTheServerIsBack) {
+  ASSERT_THAT(client_->Append("s", ExpectedRevision::Any(), {Event(1)}), IsOk());
+  Shutdown();
+  eventlog::RocksEventLog::Options options;
+  options.path = dir_.path() + "/log";
+  options.sync = false;
+  ASSERT_OK_AND_ASSIGN(log_, eventlog::RocksEventLog::Open(options));
+  service_ = std::make_unique<EventStoreGrpcService>(log_.get(), EventStoreGrpcService::Options());
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(absl::StrFormat("127.0.0.1:%d", port_),
+                           grpc::InsecureServerCredentials());
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  ASSERT_NE(server_, nullptr);
+  // The channel reconnects in its own time; until then appends are
+  // UNAVAILABLE, and none is recorded twice.
+  absl::StatusOr<eventlog::AppendResult> second;
+  for (int i = 0; i < 100; ++i) {
+    second = client_->Append("s", ExpectedRevision::Any(), {Event(2)});
+    if (second.ok()) break;
+    EXPECT_THAT(second, StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(second->first_position, 2u);
+  ASSERT_OK_AND_ASSIGN(uint64_t head, log_->HeadPosition());
+  EXPECT_EQ(head, 2u);
+}
+
+TEST_F(EventStoreServiceTest, AnAppendThatDoesNotParseIsRefusedAloneInItsStream) {
+  grpc::ClientContext context;
+  auto stream = stub_->AppendStream(&context);
+  auto send = [&](uint64_t id, const std::string& stream_id) {
+    return WriteAppend(stream.get(), id, stream_id);
+  };
+  ASSERT_TRUE(send(1, "before"));
+  ASSERT_TRUE(send(2, "bad\xff"));  // a string field that is not UTF-8
+  v1::AppendStreamRequest garbage;
+  garbage.set_request_id(3);
+  garbage.set_append("\xff\xff\xff");
+  ASSERT_TRUE(stream->Write(garbage));
+  ASSERT_TRUE(send(4, "after"));
+  ASSERT_TRUE(stream->WritesDone());
+  std::map<uint64_t, v1::AppendStreamResponse> answers;
+  v1::AppendStreamResponse answer;
+  while (stream->Read(&answer)) answers[answer.request_id()] = answer;
+  EXPECT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(answers.size(), 4u);
+  EXPECT_EQ(answers[1].code(), 0);
+  EXPECT_EQ(answers[4].code(), 0);
+  for (uint64_t refused : {2, 3}) {
+    EXPECT_EQ(answers[refused].code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(answers[refused].message(), HasSubstr("append: does not parse"));
+  }
+  ASSERT_OK_AND_ASSIGN(uint64_t head, log_->HeadPosition());
+  EXPECT_EQ(head, 2u);
 }
 
 TEST(PackedEventsTest, DecodeWhatWasEncodedAndNameWhatIsWrong) {

@@ -49,6 +49,46 @@ bool ServerSideError(grpc::StatusCode code, bool unary) {
          code == grpc::StatusCode::DATA_LOSS || (unary && code == grpc::StatusCode::UNAVAILABLE);
 }
 
+// Counts and, where an operator should hear of it, logs one answered call:
+// `unary` calls are timed, and slower than `slow` logged.
+void Note(const char* method_name, const grpc::Status& status, absl::Duration elapsed, bool unary,
+          absl::Duration slow) {
+  const std::string method = method_name != nullptr ? method_name : "";
+  CallMetrics& measured = Measured();
+  measured.calls.Add({{"method", method}, {"code", CodeWord(status.error_code())}}).Increment();
+  if (unary) {
+    measured.seconds.Add({{"method", method}}, metrics::LatencyBuckets())
+        .Observe(absl::ToDoubleSeconds(elapsed));
+  }
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+      status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    measured.denied.Add({{"reason", CodeWord(status.error_code())}}).Increment();
+  }
+  if (ServerSideError(status.error_code(), unary)) {
+    const log::Level level = status.error_code() == grpc::StatusCode::UNAVAILABLE
+                                 ? log::Level::kWarning
+                                 : log::Level::kError;
+    log::Write(level, "rpc", "call failed",
+               {{"method", method_name},
+                {"code", static_cast<int>(status.error_code())},
+                {"error", status.error_message()},
+                {"elapsed", elapsed}});
+  } else if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+             status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    // A refused caller: one line each, counted; never in the log of events.
+    log::Warn("rpc", "access denied",
+              {{"method", method_name},
+               {"code", static_cast<int>(status.error_code())},
+               {"error", status.error_message()},
+               {"denied_total", denied_calls.fetch_add(1) + 1}});
+  } else if (unary && elapsed > slow) {
+    log::Warn("rpc", "slow call",
+              {{"method", method_name},
+               {"code", static_cast<int>(status.error_code())},
+               {"elapsed", elapsed}});
+  }
+}
+
 class CallLog final : public grpc::experimental::Interceptor {
  public:
   CallLog(ServerRpcInfo* info, const CallLogOptions* options)
@@ -69,41 +109,8 @@ class CallLog final : public grpc::experimental::Interceptor {
                          "that protobuf message"));
         methods->ModifySendStatus(status);
       }
-      const absl::Duration elapsed = absl::Now() - start_;
-      const std::string method = method_ != nullptr ? method_ : "";
-      CallMetrics& measured = Measured();
-      measured.calls.Add({{"method", method}, {"code", CodeWord(status.error_code())}}).Increment();
-      if (unary_) {
-        measured.seconds.Add({{"method", method}}, metrics::LatencyBuckets())
-            .Observe(absl::ToDoubleSeconds(elapsed));
-      }
-      if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-          status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
-        measured.denied.Add({{"reason", CodeWord(status.error_code())}}).Increment();
-      }
-      if (ServerSideError(status.error_code(), unary_)) {
-        const log::Level level = status.error_code() == grpc::StatusCode::UNAVAILABLE
-                                     ? log::Level::kWarning
-                                     : log::Level::kError;
-        log::Write(level, "rpc", "call failed",
-                   {{"method", method_},
-                    {"code", static_cast<int>(status.error_code())},
-                    {"error", status.error_message()},
-                    {"elapsed", elapsed}});
-      } else if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-                 status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
-        // A refused caller: one line each, counted; never in the log of events.
-        log::Warn("rpc", "access denied",
-                  {{"method", method_},
-                   {"code", static_cast<int>(status.error_code())},
-                   {"error", status.error_message()},
-                   {"denied_total", denied_calls.fetch_add(1) + 1}});
-      } else if (unary_ && elapsed > options_->slow_call) {
-        log::Warn("rpc", "slow call",
-                  {{"method", method_},
-                   {"code", static_cast<int>(status.error_code())},
-                   {"elapsed", elapsed}});
-      }
+      Note(method_, status, absl::Now() - start_, unary_,
+           unary_ ? options_->slow_call : absl::InfiniteDuration());
     }
     methods->Proceed();
   }
@@ -143,6 +150,10 @@ class CallLogFactory final : public grpc::experimental::ServerInterceptorFactory
 }  // namespace
 
 uint64_t DeniedCalls() { return denied_calls.load(); }
+
+void NoteStreamedCall(const char* method, const grpc::Status& status, absl::Duration elapsed) {
+  Note(method, status, elapsed, /*unary=*/true, absl::InfiniteDuration());
+}
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewCallLogFactory(
     const CallLogOptions& options) {

@@ -1,9 +1,11 @@
 #include "bidtrail/eventstore/grpc_client.h"
 
 #include <atomic>
+#include <deque>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -23,6 +25,18 @@ void SetDeadline(grpc::ClientContext* context, absl::Duration timeout) {
 
 void SetToken(grpc::ClientContext* context, const std::string& token) {
   if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+}
+
+// Of an AppendResponse or an AppendPackedResponse, which carry the same fields.
+template <typename Response>
+eventlog::AppendResult ResultOf(const Response& response) {
+  eventlog::AppendResult result;
+  result.first_revision = response.first_revision();
+  result.last_revision = response.last_revision();
+  result.first_position = response.first_position();
+  result.last_position = response.last_position();
+  result.already_recorded = response.already_recorded();
+  return result;
 }
 
 // One unary call of the stub's `method`, with a deadline of `timeout`.
@@ -152,18 +166,238 @@ absl::StatusOr<eventlog::AppendResult> AppendCall(Method method, absl::Duration 
   done.WaitForNotification();
   // The code kept as gRPC's: the caller tells UNIMPLEMENTED apart.
   RETURN_IF_ERROR(rpc::FromGrpcStatus(status));
-  eventlog::AppendResult result;
-  result.first_revision = response.first_revision();
-  result.last_revision = response.last_revision();
-  result.first_position = response.first_position();
-  result.last_position = response.last_position();
-  result.already_recorded = response.already_recorded();
-  return result;
+  return ResultOf(response);
 }
 
 }  // namespace
 
+// One AppendStream call, shared by the store's callers: each append is
+// written with a number and its caller waits for the answer of that number.
+// Alive until gRPC's OnDone (it holds itself), which fails the appends still
+// waiting with the call's status.
+class GrpcEventStore::AppendStreamCall final
+    : public grpc::ClientBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse> {
+ public:
+  // What one caller waits for.
+  struct Waiter {
+    absl::Notification done;
+    // The answer; or, when the call ended first, its status.
+    absl::StatusOr<eventlog::AppendResult> result;
+    // The call ended before answering.
+    bool call_ended = false;
+    // The append was handed to the connection (gRPC's write completed): if
+    // the call ended without answering, it may have been recorded.
+    bool written = false;
+  };
+
+  static std::shared_ptr<AppendStreamCall> Open(v1::EventStoreService::Stub* stub,
+                                                const std::string& token) {
+    std::shared_ptr<AppendStreamCall> call(new AppendStreamCall());
+    call->self_ = call;
+    SetToken(&call->context_, token);
+    stub->async()->AppendStream(&call->context_, call.get());
+    call->StartRead(&call->response_);
+    call->StartCall();
+    return call;
+  }
+
+  // Sends `request` numbered; false when the call has ended or is closing
+  // (the caller opens another). `*id`: its number, for Forget.
+  bool Send(v1::AppendStreamRequest request, std::shared_ptr<Waiter> waiter, uint64_t* id)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    const v1::AppendStreamRequest* write = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      if (ended_ || closing_) return false;
+      *id = next_id_++;
+      request.set_request_id(*id);
+      outgoing_.push_back(Outgoing{std::move(request), waiter});
+      waiting_.emplace(*id, std::move(waiter));
+      if (!writing_) {
+        writing_ = true;
+        write = &outgoing_.front().request;
+      }
+    }
+    if (write != nullptr) StartWrite(write);
+    return true;
+  }
+
+  // A caller that stopped waiting (its deadline passed).
+  void Forget(uint64_t id) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    waiting_.erase(id);
+  }
+
+  bool ended() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return ended_;
+  }
+
+  // Closes the client's side once everything queued is written; waits up
+  // to `grace` for the server to end the call, then cancels it.
+  void Close(absl::Duration grace) ABSL_LOCKS_EXCLUDED(mu_) {
+    bool writes_done = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!ended_ && !closing_) {
+        closing_ = true;
+        writes_done = !writing_;
+        closed_ = writes_done;
+      }
+    }
+    if (writes_done) StartWritesDone();
+    if (!ended_note_.WaitForNotificationWithTimeout(grace)) {
+      context_.TryCancel();
+      ended_note_.WaitForNotification();
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    const v1::AppendStreamRequest* write = nullptr;
+    bool writes_done = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (ok) outgoing_.front().waiter->written = true;
+      outgoing_.pop_front();
+      if (!ok) {
+        // The call is broken; OnDone follows and fails the waiters.
+        writing_ = false;
+        return;
+      }
+      if (!outgoing_.empty()) {
+        write = &outgoing_.front().request;
+      } else {
+        writing_ = false;
+        if (closing_ && !closed_) writes_done = closed_ = true;
+      }
+    }
+    if (write != nullptr) StartWrite(write);
+    if (writes_done) StartWritesDone();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // the call is over; OnDone follows
+    std::shared_ptr<Waiter> waiter;
+    {
+      absl::MutexLock lock(&mu_);
+      auto found = waiting_.find(response_.request_id());
+      if (found != waiting_.end()) {
+        waiter = std::move(found->second);
+        waiting_.erase(found);
+      }
+    }
+    if (waiter != nullptr) {
+      if (response_.code() != 0) {
+        waiter->result = rpc::FromGrpcStatus(
+            grpc::Status(static_cast<grpc::StatusCode>(response_.code()), response_.message()));
+      } else {
+        waiter->result = ResultOf(response_.result());
+      }
+      waiter->done.Notify();
+    }
+    StartRead(&response_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    absl::flat_hash_map<uint64_t, std::shared_ptr<Waiter>> waiting;
+    {
+      absl::MutexLock lock(&mu_);
+      ended_ = true;
+      waiting.swap(waiting_);
+    }
+    absl::Status ended = rpc::FromGrpcStatus(status);
+    if (ended.ok()) ended = absl::UnavailableError("the event store ended the append stream");
+    for (auto& [id, waiter] : waiting) {
+      waiter->result = ended;
+      waiter->call_ended = true;
+      waiter->done.Notify();
+    }
+    ended_note_.Notify();
+    std::shared_ptr<AppendStreamCall> self = std::move(self_);  // may delete this
+  }
+
+ private:
+  AppendStreamCall() = default;
+
+  struct Outgoing {
+    v1::AppendStreamRequest request;
+    std::shared_ptr<Waiter> waiter;
+  };
+
+  grpc::ClientContext context_;
+  // Filled by gRPC; one read at a time.
+  v1::AppendStreamResponse response_;
+  // This call, until OnDone.
+  std::shared_ptr<AppendStreamCall> self_;
+  absl::Notification ended_note_;
+  mutable absl::Mutex mu_;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  // Not yet written; the front one is being written when writing_.
+  std::deque<Outgoing> outgoing_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_map<uint64_t, std::shared_ptr<Waiter>> waiting_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;  // WritesDone sent
+};
+
+GrpcEventStore::~GrpcEventStore() {
+  std::shared_ptr<AppendStreamCall> call;
+  {
+    absl::MutexLock lock(&mu_);
+    call = std::move(append_stream_);
+  }
+  if (call != nullptr) call->Close(absl::Seconds(2));
+}
+
+std::shared_ptr<GrpcEventStore::AppendStreamCall> GrpcEventStore::OpenAppendStream() {
+  absl::MutexLock lock(&mu_);
+  if (append_stream_ == nullptr || append_stream_->ended()) {
+    append_stream_ = AppendStreamCall::Open(stub_.get(), options_.token);
+  }
+  return append_stream_;
+}
+
 absl::StatusOr<eventlog::AppendResult> GrpcEventStore::Append(
+    const std::string& stream_id, const eventlog::ExpectedRevision& expected,
+    const std::vector<eventlog::ProposedEvent>& events) {
+  if (options_.streamed_appends && !stream_unsupported_.load()) {
+    auto build = [&] {
+      v1::AppendPackedRequest append;
+      append.set_stream_id(stream_id);
+      ToProto(expected, &append);
+      ToPacked(events, append.mutable_events());
+      v1::AppendStreamRequest request;
+      append.SerializeToString(request.mutable_append());
+      return request;
+    };
+    // An append the call ended without handing to the connection (the server
+    // restarted, say) cannot have been recorded: it is sent again on a new
+    // call, then as a call of its own.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      std::shared_ptr<AppendStreamCall> call = OpenAppendStream();
+      auto waiter = std::make_shared<AppendStreamCall::Waiter>();
+      uint64_t id = 0;
+      if (!call->Send(build(), waiter, &id)) continue;
+      if (!waiter->done.WaitForNotificationWithTimeout(options_.timeout)) {
+        call->Forget(id);
+        return absl::DeadlineExceededError(
+            absl::StrCat("the event store did not answer the append to ", stream_id, " within ",
+                         absl::FormatDuration(options_.timeout),
+                         "; it may still be recorded: appending the same events again is safe"));
+      }
+      if (!waiter->call_ended) return waiter->result;
+      if (waiter->result.status().code() == absl::StatusCode::kUnimplemented) {
+        stream_unsupported_.store(true);  // an older server: a call each from now on
+        break;
+      }
+      if (waiter->written) return waiter->result.status();
+    }
+  }
+  return AppendByCall(stream_id, expected, events);
+}
+
+absl::StatusOr<eventlog::AppendResult> GrpcEventStore::AppendByCall(
     const std::string& stream_id, const eventlog::ExpectedRevision& expected,
     const std::vector<eventlog::ProposedEvent>& events) {
   // Packed (AppendPacked) unless this server said it has no such call: an

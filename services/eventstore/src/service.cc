@@ -1,8 +1,10 @@
 #include "bidtrail/eventstore/service.h"
 
 #include <cctype>
+#include <deque>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -10,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/eventstore/convert.h"
+#include "bidtrail/rpc/call_log.h"
 #include "bidtrail/rpc/limits.h"
 #include "bidtrail/rpc/status.h"
 #include "bidtrail/rpc/stream_writer.h"
@@ -68,12 +71,6 @@ bool EventStoreGrpcService::StreamRegistry::Track(eventlog::Subscription* subscr
 void EventStoreGrpcService::StreamRegistry::Untrack(eventlog::Subscription* subscription) {
   absl::MutexLock lock(&mu_);
   subscriptions_.erase(subscription);
-}
-
-void EventStoreGrpcService::StreamRegistry::BeginShutdown() {
-  absl::MutexLock lock(&mu_);
-  shutting_down_.store(true, std::memory_order_release);
-  for (eventlog::Subscription* subscription : subscriptions_) subscription->Cancel();
 }
 
 void EventStoreGrpcService::StreamRegistry::WaitUntilEmpty() {
@@ -207,6 +204,267 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::AppendCallOf(grpc::CallbackServ
         ASSIGN_OR_RETURN(AppendCall call, ToAppend(authorization, *request));
         return Answer(store_->Append(request->stream_id(), call.expected, call.events), response);
       });
+}
+
+// One AppendStream call. Each request read is checked on gRPC's thread and
+// handed to the store as AppendPacked's would be; its answer is queued and
+// written once the answer before it is written. Reading pauses while
+// kMaxInFlight of the call's appends wait for their commit. Finish comes once
+// the client has closed its side (or the server shuts down), no append is in
+// flight and every answer is written; gRPC then calls OnDone, which deletes.
+class EventStoreGrpcService::AppendStreamReactor final
+    : public grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse> {
+ public:
+  // Appends of one call waiting for their commit at once; the next request
+  // is read when one of them is answered.
+  static constexpr int kMaxInFlight = 256;
+  static constexpr char kMethod[] = "/bidtrail.v1.EventStoreService/AppendStream";
+
+  AppendStreamReactor(EventStoreGrpcService* service, grpc::CallbackServerContext* context)
+      : service_(service), credential_(rpc::Credential(*context)) {
+    StartRead(&request_);
+    service_->streams_.TrackAppends(this);
+  }
+
+  // From BeginShutdown: appends read from now on are refused with
+  // UNAVAILABLE, and the call ends once those in flight are answered.
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_) {
+    bool finish;
+    {
+      absl::MutexLock lock(&mu_);
+      shutting_down_ = true;
+      finish = ShouldFinishLocked(/*reads_over=*/true);
+    }
+    // Not on this thread: the registry's lock is held, and gRPC may run
+    // OnDone (which takes it) within Finish.
+    if (finish) {
+      service_->pool_.Schedule([this] { Finish(rpc::ToGrpcStatus(ShuttingDown())); });
+    }
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client closed its side, or the call broke
+      bool finish;
+      {
+        absl::MutexLock lock(&mu_);
+        reads_done_ = true;
+        finish = ShouldFinishLocked(false);
+      }
+      if (finish) Finish(FinalStatus());
+      return;
+    }
+    Take(request_);
+    bool read_more;
+    {
+      absl::MutexLock lock(&mu_);
+      // Shutting down, it reads on: what it reads is refused at once.
+      read_more = in_flight_ < kMaxInFlight && !finished_;
+      reading_ = read_more;
+    }
+    if (read_more) StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    const v1::AppendStreamResponse* next = nullptr;
+    bool finish;
+    {
+      absl::MutexLock lock(&mu_);
+      outgoing_.pop_front();
+      if (!ok) {
+        // The client is gone: nobody reads the answers still queued.
+        broken_ = true;
+        outgoing_.clear();
+      }
+      if (!outgoing_.empty()) {
+        next = &outgoing_.front();
+      } else {
+        writing_ = false;
+      }
+      finish = ShouldFinishLocked(false);
+    }
+    if (next != nullptr) StartWrite(next);
+    if (finish) Finish(FinalStatus());
+  }
+
+  void OnDone() override {
+    service_->streams_.UntrackAppends(this);
+    service_->streams_.Close();
+    delete this;
+  }
+
+ private:
+  // Checks the request and hands it to the store, or answers it at once.
+  void Take(const v1::AppendStreamRequest& request) ABSL_LOCKS_EXCLUDED(mu_) {
+    const uint64_t id = request.request_id();
+    const absl::Time began = absl::Now();
+    bool refused;
+    {
+      absl::MutexLock lock(&mu_);
+      refused = shutting_down_;
+      if (!refused) ++in_flight_;
+    }
+    if (refused) {
+      Answer(id, began, ShuttingDown(), nullptr, false);
+      return;
+    }
+    v1::AppendPackedRequest append;
+    if (!append.ParseFromString(request.append())) {
+      Answer(id, began,
+             absl::InvalidArgumentError(
+                 "append: does not parse as the message bidtrail.v1.AppendPackedRequest: a "
+                 "string field that is not valid UTF-8, or bytes that are not that message"),
+             nullptr, true);
+      return;
+    }
+    if (absl::Status checked = rpc::CheckRequest(append); !checked.ok()) {
+      Answer(id, began, checked, nullptr, true);
+      return;
+    }
+    absl::StatusOr<rpc::CallLimits::Slot> slot = EnterCall();
+    if (!slot.ok()) {
+      Answer(id, began, slot.status(), nullptr, true);
+      return;
+    }
+    absl::StatusOr<AppendCall> call = service_->ToAppend(credential_, append);
+    if (!call.ok()) {
+      Answer(id, began, call.status(), nullptr, true);
+      return;
+    }
+    auto done = [this, id, began, slot = std::make_shared<rpc::CallLimits::Slot>(*std::move(slot))](
+                    absl::StatusOr<eventlog::AppendResult> result) {
+      *slot = rpc::CallLimits::Slot();
+      Answer(id, began, result.status(), result.ok() ? &*result : nullptr, true);
+    };
+    if (service_->store_->AppendsAsynchronously()) {
+      service_->store_->AppendAsync(append.stream_id(), call->expected, std::move(call->events),
+                                    std::move(done));
+      return;
+    }
+    // A store that waits for its commit: on the service's workers.
+    service_->pool_.Schedule([this, stream_id = append.stream_id(), call = *std::move(call),
+                              done = std::move(done)]() mutable {
+      done(service_->store_->Append(stream_id, call.expected, call.events));
+    });
+  }
+
+  absl::StatusOr<rpc::CallLimits::Slot> EnterCall() {
+    rpc::CallLimits* limits = rpc::CallLimits::Installed();
+    if (limits == nullptr) return rpc::CallLimits::Slot();
+    return limits->EnterCall(credential_);
+  }
+
+  // Queues the answer to request `id`, read at `began`; `counted`: the
+  // request was counted in flight. Counted and logged as a unary call would
+  // be (rpc::NoteStreamedCall).
+  void Answer(uint64_t id, absl::Time began, const absl::Status& status,
+              const eventlog::AppendResult* result, bool counted) ABSL_LOCKS_EXCLUDED(mu_) {
+    const grpc::Status wire = rpc::ToGrpcStatus(status);
+    rpc::NoteStreamedCall(kMethod, wire, absl::Now() - began);
+    v1::AppendStreamResponse response;
+    response.set_request_id(id);
+    if (result != nullptr) {
+      (void)eventstore::Answer(*result, response.mutable_result());
+    } else {
+      response.set_code(static_cast<int32_t>(wire.error_code()));
+      response.set_message(wire.error_message());
+    }
+    const v1::AppendStreamResponse* write = nullptr;
+    bool read = false;
+    bool finish = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (counted) --in_flight_;
+      if (!broken_ && !finished_) {
+        outgoing_.push_back(std::move(response));
+        if (!writing_) {
+          writing_ = true;
+          write = &outgoing_.front();
+        }
+      }
+      // Reading paused at kMaxInFlight resumes; the reader itself (OnReadDone,
+      // reading_ still set) decides on its own.
+      if (!reading_ && !reads_done_ && !finished_ && in_flight_ < kMaxInFlight) {
+        reading_ = true;
+        read = true;
+      }
+      finish = ShouldFinishLocked(false);
+    }
+    if (write != nullptr) StartWrite(write);
+    if (read) StartRead(&request_);
+    if (finish) Finish(FinalStatus());
+  }
+
+  // Whether the call can end now; marks it ended. `reads_over`: stop
+  // waiting for the client to close its side.
+  bool ShouldFinishLocked(bool reads_over) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return false;
+    if (!(reads_done_ || reads_over || shutting_down_)) return false;
+    if (in_flight_ > 0 || writing_) return false;
+    finished_ = true;
+    return true;
+  }
+
+  grpc::Status FinalStatus() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return shutting_down_ ? rpc::ToGrpcStatus(ShuttingDown()) : grpc::Status::OK;
+  }
+
+  EventStoreGrpcService* const service_;
+  const std::string credential_;
+  // Filled by gRPC; read only by OnReadDone (one read at a time).
+  v1::AppendStreamRequest request_;
+  absl::Mutex mu_;
+  // A read is outstanding, or OnReadDone is running.
+  bool reading_ ABSL_GUARDED_BY(mu_) = true;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  // Answers not yet written; the front one is being written when writing_.
+  std::deque<v1::AppendStreamResponse> outgoing_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+void EventStoreGrpcService::StreamRegistry::TrackAppends(AppendStreamReactor* reactor) {
+  bool late;
+  {
+    absl::MutexLock lock(&mu_);
+    late = shutting_down();
+    if (!late) appends_.insert(reactor);
+  }
+  if (late) reactor->Shutdown();
+}
+
+void EventStoreGrpcService::StreamRegistry::UntrackAppends(AppendStreamReactor* reactor) {
+  absl::MutexLock lock(&mu_);
+  appends_.erase(reactor);
+}
+
+void EventStoreGrpcService::StreamRegistry::BeginShutdown() {
+  absl::MutexLock lock(&mu_);
+  shutting_down_.store(true, std::memory_order_release);
+  for (eventlog::Subscription* subscription : subscriptions_) subscription->Cancel();
+  for (AppendStreamReactor* reactor : appends_) reactor->Shutdown();
+}
+
+grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>*
+EventStoreGrpcService::AppendStream(grpc::CallbackServerContext* context) {
+  // Counted for shutdown, but neither against max_open_streams nor against
+  // the caller's streams (CallLimits), which bound threads and reads: an
+  // idle append stream holds neither. Each append in it counts as a call
+  // while in flight.
+  if (!streams_.Open(std::numeric_limits<int>::max())) {
+    // Shutting down: ends at once, nothing read.
+    class Refused final
+        : public grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse> {
+     public:
+      Refused() { Finish(rpc::ToGrpcStatus(ShuttingDown())); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused();
+  }
+  return new AppendStreamReactor(this, context);
 }
 
 grpc::ServerUnaryReactor* EventStoreGrpcService::ReadStream(grpc::CallbackServerContext* context,

@@ -34,6 +34,12 @@ struct CallLogOptions {
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewCallLogFactory(
     const CallLogOptions& options);
 
+// For a request answered within a streaming call as a unary call would be
+// (an append of AppendStream): counted, timed and logged as such a unary
+// call under `method` (slow ones are not logged: the log's own slow commits
+// are). The stream's end is counted as well, by the interceptor.
+void NoteStreamedCall(const char* method, const grpc::Status& status, absl::Duration elapsed);
+
 // Calls refused with UNAUTHENTICATED or PERMISSION_DENIED since the process
 // started (each also logged, "access denied").
 uint64_t DeniedCalls();

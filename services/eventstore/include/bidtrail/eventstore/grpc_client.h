@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bidtrail/eventlog/event_store.h"
 #include "bidtrail/v1/eventstore.grpc.pb.h"
@@ -31,6 +33,10 @@ class GrpcEventStore final : public eventlog::EventStore {
     // here and to parse and check on the server); false, or a server that
     // answers UNIMPLEMENTED, sends them as Append.
     bool packed_appends = true;
+    // Appends go out over one AppendStream call kept open (packed, each
+    // answered by its number): less per append than a call each. False, or
+    // a server that answers UNIMPLEMENTED, makes a call of each append.
+    bool streamed_appends = true;
   };
 
   // A channel to `address` ("127.0.0.1:50051") that accepts messages up to
@@ -40,6 +46,8 @@ class GrpcEventStore final : public eventlog::EventStore {
       const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
   GrpcEventStore(std::shared_ptr<grpc::Channel> channel, const Options& options);
+  // Closes the append stream, if one is open; no call may be in flight.
+  ~GrpcEventStore() override;
 
   // Errors are the server's status and message; UNAVAILABLE when the server
   // cannot be reached, DEADLINE_EXCEEDED when it does not answer in time.
@@ -60,10 +68,23 @@ class GrpcEventStore final : public eventlog::EventStore {
   absl::StatusOr<uint64_t> Backup(const std::string& path) override;
 
  private:
+  // The open AppendStream call (grpc_client.cc).
+  class AppendStreamCall;
+  // An append as one call of its own (AppendPacked, or Append).
+  absl::StatusOr<eventlog::AppendResult> AppendByCall(
+      const std::string& stream_id, const eventlog::ExpectedRevision& expected,
+      const std::vector<eventlog::ProposedEvent>& events);
+  // The append stream, opened when there is none or the last one ended.
+  std::shared_ptr<AppendStreamCall> OpenAppendStream() ABSL_LOCKS_EXCLUDED(mu_);
+
   const std::unique_ptr<v1::EventStoreService::Stub> stub_;
   const Options options_;
   // The server answered AppendPacked with UNIMPLEMENTED (an older bidtraild).
   std::atomic<bool> packed_unsupported_{false};
+  // The server answered AppendStream with UNIMPLEMENTED.
+  std::atomic<bool> stream_unsupported_{false};
+  absl::Mutex mu_;
+  std::shared_ptr<AppendStreamCall> append_stream_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace bidtrail::eventstore

@@ -74,10 +74,15 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
   BIDTRAIL_UNARY_RPC(GetHead);
   BIDTRAIL_UNARY_RPC(Verify);
   BIDTRAIL_UNARY_RPC(Checkpoint);
+  grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>* AppendStream(
+      grpc::CallbackServerContext* context) override;
   grpc::ServerWriteReactor<v1::ReadAllResponse>* ReadAll(
       grpc::CallbackServerContext* context, const v1::ReadAllRequest* request) override;
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
+
+  // One AppendStream call (service.cc).
+  class AppendStreamReactor;
 
   // Book-keeping of open streams, used by the stream threads.
   class StreamRegistry {
@@ -88,6 +93,10 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
     // Registers a cancel hook for shutdown; false when already shutting down.
     bool Track(eventlog::Subscription* subscription) ABSL_LOCKS_EXCLUDED(mu_);
     void Untrack(eventlog::Subscription* subscription) ABSL_LOCKS_EXCLUDED(mu_);
+    // AppendStream calls, told to end at shutdown; one tracked late is told
+    // at once.
+    void TrackAppends(AppendStreamReactor* reactor) ABSL_LOCKS_EXCLUDED(mu_);
+    void UntrackAppends(AppendStreamReactor* reactor) ABSL_LOCKS_EXCLUDED(mu_);
     void BeginShutdown() ABSL_LOCKS_EXCLUDED(mu_);
     bool shutting_down() const { return shutting_down_.load(std::memory_order_acquire); }
     void WaitUntilEmpty() ABSL_LOCKS_EXCLUDED(mu_);
@@ -96,6 +105,7 @@ class EventStoreGrpcService final : public v1::EventStoreService::CallbackServic
     absl::Mutex mu_;
     int open_ ABSL_GUARDED_BY(mu_) = 0;
     absl::flat_hash_set<eventlog::Subscription*> subscriptions_ ABSL_GUARDED_BY(mu_);
+    absl::flat_hash_set<AppendStreamReactor*> appends_ ABSL_GUARDED_BY(mu_);
     std::atomic<bool> shutting_down_{false};
   };
 
