@@ -952,6 +952,83 @@ TEST_F(EventStoreServiceTest, ShutdownEndsAnOpenAppendStreamAtOnce) {
               StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
 }
 
+TEST_F(EventStoreServiceTest, AppendersRacingAShutdownLoseNothingAcknowledged) {
+  constexpr int kThreads = 8;
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<uint64_t>> acknowledged(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint64_t i = 1; !stop.load(); ++i) {
+        const uint64_t n = 100000 * (t + 1) + i;
+        absl::StatusOr<eventlog::AppendResult> appended =
+            client_->Append(absl::StrCat("race-", t), ExpectedRevision::Any(), {Event(n)});
+        if (appended.ok()) {
+          acknowledged[t].push_back(n);
+        } else {
+          // The stream ends under it, or the server is gone.
+          EXPECT_THAT(appended.status().code(), ::testing::AnyOf(absl::StatusCode::kUnavailable,
+                                                                 absl::StatusCode::kCancelled))
+              << appended.status();
+        }
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(150));
+  Shutdown();
+  absl::SleepFor(absl::Milliseconds(50));
+  stop.store(true);
+  for (std::thread& thread : threads) thread.join();
+  eventlog::RocksEventLog::Options options;
+  options.path = dir_.path() + "/log";
+  ASSERT_OK_AND_ASSIGN(log_, eventlog::RocksEventLog::Open(options));
+  size_t total = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    eventlog::ReadStreamRequest read;
+    read.stream_id = absl::StrCat("race-", t);
+    read.max_count = 10000;
+    absl::StatusOr<eventlog::ReadStreamResult> stored = log_->ReadStream(read);
+    if (acknowledged[t].empty()) continue;
+    ASSERT_THAT(stored, IsOk());
+    std::set<std::string> ids;
+    for (const eventlog::RecordedEvent& event : stored->events) {
+      EXPECT_TRUE(ids.insert(event.event_id).second) << "recorded twice: " << event.event_id;
+    }
+    for (uint64_t n : acknowledged[t]) {
+      EXPECT_EQ(ids.count(Event(n).event_id), 1u) << "acknowledged, not recorded: " << n;
+    }
+    total += acknowledged[t].size();
+  }
+  EXPECT_GT(total, 0u) << "nothing was appended before the shutdown";
+}
+
+TEST_F(EventStoreServiceTest, AppendStreamsLeaveReadersTheirPlaces) {
+  EventStoreGrpcService::Options options;
+  options.max_open_streams = 1;
+  EventStoreGrpcService narrow(log_.get(), options);
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = ServeOnLoopback(&narrow, &port);
+  ASSERT_GT(port, 0);
+  {
+    // Three clients, three append streams open.
+    std::vector<std::unique_ptr<GrpcEventStore>> clients;
+    for (uint64_t i = 1; i <= 3; ++i) {
+      clients.push_back(std::make_unique<GrpcEventStore>(
+          GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", port)),
+          GrpcEventStore::Options()));
+      ASSERT_THAT(clients.back()->Append("s", ExpectedRevision::Any(), {Event(i)}), IsOk());
+    }
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<eventlog::Subscription> subscription,
+                         clients[0]->Subscribe(eventlog::SubscribeRequest()));
+    EXPECT_THAT(subscription->Next(), IsOk()) << "the append streams took the one reader's place";
+    subscription->Cancel();
+  }
+  narrow.BeginShutdown();
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  narrow.WaitForStreams();
+  server->Wait();
+}
+
 TEST_F(EventStoreServiceTest, TheClientAppendsOnANewStreamOnceTheServerIsBack) {
   ASSERT_THAT(client_->Append("s", ExpectedRevision::Any(), {Event(1)}), IsOk());
   Shutdown();

@@ -1,7 +1,8 @@
 #include "bidtrail/eventstore/grpc_client.h"
 
 #include <atomic>
-#include <deque>
+#include <iterator>
+#include <list>
 #include <utility>
 #include <vector>
 
@@ -197,6 +198,10 @@ class GrpcEventStore::AppendStreamCall final
     SetToken(&call->context_, token);
     stub->async()->AppendStream(&call->context_, call.get());
     call->StartRead(&call->response_);
+    // Callers start writes from their own threads: the hold keeps the call
+    // from completing under them. Released once the call's read has failed
+    // (it is over) and no caller is still starting one (Released).
+    call->AddHold();
     call->StartCall();
     return call;
   }
@@ -208,7 +213,7 @@ class GrpcEventStore::AppendStreamCall final
     const v1::AppendStreamRequest* write = nullptr;
     {
       absl::MutexLock lock(&mu_);
-      if (ended_ || closing_) return false;
+      if (OverLocked() || closing_) return false;
       *id = next_id_++;
       request.set_request_id(*id);
       outgoing_.push_back(Outgoing{std::move(request), waiter});
@@ -216,21 +221,43 @@ class GrpcEventStore::AppendStreamCall final
       if (!writing_) {
         writing_ = true;
         write = &outgoing_.front().request;
+        ++starting_;
       }
     }
-    if (write != nullptr) StartWrite(write);
+    if (write != nullptr) {
+      StartWrite(write);
+      Started();
+    }
     return true;
   }
 
-  // A caller that stopped waiting (its deadline passed).
+  // A caller that stopped waiting (its deadline passed): its append is not
+  // sent if it has not been yet.
   void Forget(uint64_t id) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     waiting_.erase(id);
+    // The front one may be in gRPC's hands.
+    for (auto it = std::next(outgoing_.begin(), writing_ ? 1 : 0); it != outgoing_.end(); ++it) {
+      if (it->request.request_id() == id) {
+        outgoing_.erase(it);
+        break;
+      }
+    }
   }
 
+  // The status the call ended with, once it has (waiting up to `timeout`
+  // for it; UNAVAILABLE if it has not ended by then).
+  absl::Status EndStatus(absl::Duration timeout) {
+    if (!ended_note_.WaitForNotificationWithTimeout(timeout)) {
+      return absl::UnavailableError("the append stream did not end in time");
+    }
+    return end_status_;
+  }
+
+  // The call is over or going (the caller opens another).
   bool ended() const ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
-    return ended_;
+    return OverLocked();
   }
 
   // Closes the client's side once everything queued is written; waits up
@@ -239,13 +266,17 @@ class GrpcEventStore::AppendStreamCall final
     bool writes_done = false;
     {
       absl::MutexLock lock(&mu_);
-      if (!ended_ && !closing_) {
+      if (!OverLocked() && !closing_) {
         closing_ = true;
         writes_done = !writing_;
         closed_ = writes_done;
+        if (writes_done) ++starting_;
       }
     }
-    if (writes_done) StartWritesDone();
+    if (writes_done) {
+      StartWritesDone();
+      Started();
+    }
     if (!ended_note_.WaitForNotificationWithTimeout(grace)) {
       context_.TryCancel();
       ended_note_.WaitForNotification();
@@ -262,6 +293,7 @@ class GrpcEventStore::AppendStreamCall final
       if (!ok) {
         // The call is broken; OnDone follows and fails the waiters.
         writing_ = false;
+        broken_ = true;
         return;
       }
       if (!outgoing_.empty()) {
@@ -276,7 +308,16 @@ class GrpcEventStore::AppendStreamCall final
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) return;  // the call is over; OnDone follows
+    if (!ok) {  // the call is over; OnDone follows once the hold is released
+      bool release;
+      {
+        absl::MutexLock lock(&mu_);
+        read_over_ = true;
+        release = ReleaseLocked();
+      }
+      if (release) RemoveHold();
+      return;
+    }
     std::shared_ptr<Waiter> waiter;
     {
       absl::MutexLock lock(&mu_);
@@ -307,6 +348,7 @@ class GrpcEventStore::AppendStreamCall final
     }
     absl::Status ended = rpc::FromGrpcStatus(status);
     if (ended.ok()) ended = absl::UnavailableError("the event store ended the append stream");
+    end_status_ = ended;  // read by EndStatus after ended_note_
     for (auto& [id, waiter] : waiting) {
       waiter->result = ended;
       waiter->call_ended = true;
@@ -319,6 +361,29 @@ class GrpcEventStore::AppendStreamCall final
  private:
   AppendStreamCall() = default;
 
+  bool OverLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return ended_ || read_over_ || broken_;
+  }
+
+  // Whether to release the hold now: the call is over and no caller is
+  // between deciding to start an operation and starting it.
+  bool ReleaseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!read_over_ || starting_ > 0 || released_) return false;
+    released_ = true;
+    return true;
+  }
+
+  // A caller's operation has been started.
+  void Started() ABSL_LOCKS_EXCLUDED(mu_) {
+    bool release;
+    {
+      absl::MutexLock lock(&mu_);
+      --starting_;
+      release = ReleaseLocked();
+    }
+    if (release) RemoveHold();
+  }
+
   struct Outgoing {
     v1::AppendStreamRequest request;
     std::shared_ptr<Waiter> waiter;
@@ -330,15 +395,25 @@ class GrpcEventStore::AppendStreamCall final
   // This call, until OnDone.
   std::shared_ptr<AppendStreamCall> self_;
   absl::Notification ended_note_;
+  // Set once, before ended_note_ is notified.
+  absl::Status end_status_;
   mutable absl::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  // Not yet written; the front one is being written when writing_.
-  std::deque<Outgoing> outgoing_ ABSL_GUARDED_BY(mu_);
+  // Not yet written; the front one is being written when writing_ (a list:
+  // Forget takes out others while gRPC holds the front one).
+  std::list<Outgoing> outgoing_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<uint64_t, std::shared_ptr<Waiter>> waiting_ ABSL_GUARDED_BY(mu_);
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;  // WritesDone sent
+  // The read failed: the call is over.
+  bool read_over_ ABSL_GUARDED_BY(mu_) = false;
+  // A write failed: the call is broken.
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  // Callers that decided to start an operation and have not yet.
+  int starting_ ABSL_GUARDED_BY(mu_) = 0;
+  bool released_ ABSL_GUARDED_BY(mu_) = false;  // the hold
 };
 
 GrpcEventStore::~GrpcEventStore() {
@@ -378,7 +453,15 @@ absl::StatusOr<eventlog::AppendResult> GrpcEventStore::Append(
       std::shared_ptr<AppendStreamCall> call = OpenAppendStream();
       auto waiter = std::make_shared<AppendStreamCall::Waiter>();
       uint64_t id = 0;
-      if (!call->Send(build(), waiter, &id)) continue;
+      if (!call->Send(build(), waiter, &id)) {
+        // Over before this append was sent: an older server may have
+        // refused the call itself.
+        if (call->EndStatus(options_.timeout).code() == absl::StatusCode::kUnimplemented) {
+          stream_unsupported_.store(true);
+          break;
+        }
+        continue;
+      }
       if (!waiter->done.WaitForNotificationWithTimeout(options_.timeout)) {
         call->Forget(id);
         return absl::DeadlineExceededError(

@@ -4,7 +4,6 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
-#include <limits>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -75,8 +74,9 @@ void EventStoreGrpcService::StreamRegistry::Untrack(eventlog::Subscription* subs
 
 void EventStoreGrpcService::StreamRegistry::WaitUntilEmpty() {
   absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](int* open) { return *open == 0; }, &open_));
+  auto empty = [this]()
+                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return open_ == 0 && appends_.empty(); };
+  mu_.Await(absl::Condition(&empty));
 }
 
 EventStoreGrpcService::EventStoreGrpcService(eventlog::EventStore* store, const Options& options)
@@ -257,11 +257,11 @@ class EventStoreGrpcService::AppendStreamReactor final
     bool read_more;
     {
       absl::MutexLock lock(&mu_);
-      // Shutting down, it reads on: what it reads is refused at once.
-      read_more = in_flight_ < kMaxInFlight && !finished_;
+      read_more = MayReadLocked();
       reading_ = read_more;
+      starting_read_ = read_more;
     }
-    if (read_more) StartRead(&request_);
+    if (read_more) IssueRead();
   }
 
   void OnWriteDone(bool ok) override {
@@ -288,7 +288,6 @@ class EventStoreGrpcService::AppendStreamReactor final
 
   void OnDone() override {
     service_->streams_.UntrackAppends(this);
-    service_->streams_.Close();
     delete this;
   }
 
@@ -383,21 +382,42 @@ class EventStoreGrpcService::AppendStreamReactor final
       }
       // Reading paused at kMaxInFlight resumes; the reader itself (OnReadDone,
       // reading_ still set) decides on its own.
-      if (!reading_ && !reads_done_ && !finished_ && in_flight_ < kMaxInFlight) {
+      if (!reading_ && !reads_done_ && MayReadLocked()) {
         reading_ = true;
+        starting_read_ = true;
         read = true;
       }
       finish = ShouldFinishLocked(false);
     }
     if (write != nullptr) StartWrite(write);
-    if (read) StartRead(&request_);
+    if (read) IssueRead();
+    if (finish) Finish(FinalStatus());
+  }
+
+  // Whether to read the next request: while fewer than kMaxInFlight appends
+  // wait, and, once shutting down, only while some do (what is read then is
+  // refused at once), so that the call can end.
+  bool MayReadLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return in_flight_ < kMaxInFlight && !finished_ && (!shutting_down_ || in_flight_ > 0);
+  }
+
+  // Starts the read decided under the lock (starting_read_ set), which holds
+  // off Finish until it is issued: no read is started on a finished call.
+  void IssueRead() ABSL_LOCKS_EXCLUDED(mu_) {
+    StartRead(&request_);
+    bool finish;
+    {
+      absl::MutexLock lock(&mu_);
+      starting_read_ = false;
+      finish = ShouldFinishLocked(false);
+    }
     if (finish) Finish(FinalStatus());
   }
 
   // Whether the call can end now; marks it ended. `reads_over`: stop
   // waiting for the client to close its side.
   bool ShouldFinishLocked(bool reads_over) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_) return false;
+    if (finished_ || starting_read_) return false;
     if (!(reads_done_ || reads_over || shutting_down_)) return false;
     if (in_flight_ > 0 || writing_) return false;
     finished_ = true;
@@ -416,6 +436,8 @@ class EventStoreGrpcService::AppendStreamReactor final
   absl::Mutex mu_;
   // A read is outstanding, or OnReadDone is running.
   bool reading_ ABSL_GUARDED_BY(mu_) = true;
+  // A read is decided but not yet started (IssueRead).
+  bool starting_read_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   // Answers not yet written; the front one is being written when writing_.
@@ -431,7 +453,7 @@ void EventStoreGrpcService::StreamRegistry::TrackAppends(AppendStreamReactor* re
   {
     absl::MutexLock lock(&mu_);
     late = shutting_down();
-    if (!late) appends_.insert(reactor);
+    appends_.insert(reactor);  // WaitUntilEmpty waits for it all the same
   }
   if (late) reactor->Shutdown();
 }
@@ -450,12 +472,12 @@ void EventStoreGrpcService::StreamRegistry::BeginShutdown() {
 
 grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>*
 EventStoreGrpcService::AppendStream(grpc::CallbackServerContext* context) {
-  // Counted for shutdown, but neither against max_open_streams nor against
-  // the caller's streams (CallLimits), which bound threads and reads: an
-  // idle append stream holds neither. Each append in it counts as a call
-  // while in flight.
-  if (!streams_.Open(std::numeric_limits<int>::max())) {
-    // Shutting down: ends at once, nothing read.
+  // Tracked for shutdown, but counted neither against max_open_streams nor
+  // against the caller's streams (CallLimits), which bound threads and
+  // reads: an idle append stream holds neither. Each append in it counts as
+  // a call while in flight.
+  if (streams_.shutting_down()) {
+    // Ends at once, nothing read.
     class Refused final
         : public grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse> {
      public:
