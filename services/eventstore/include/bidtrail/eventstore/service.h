@@ -11,8 +11,11 @@
 // Subscribe) is driven by a thread of its own that produces one message, hands
 // it to gRPC and waits for the write to complete before producing the next:
 // a slow client slows only its own call, and nothing is buffered for it.
+// An AppendStream call holds no thread: each append it reads takes Append's
+// path and its answer is written when it completes (AppendStreamReactor).
 //
-// Shutdown: BeginShutdown() ends open streams with UNAVAILABLE; then shut the
+// Shutdown: BeginShutdown() ends open streams with UNAVAILABLE (an append
+// stream once its appends in flight are answered); then shut the
 // grpc::Server down; then WaitForStreams() before destroying the store.
 #ifndef BIDTRAIL_EVENTSTORE_SERVICE_H_
 #define BIDTRAIL_EVENTSTORE_SERVICE_H_
