@@ -76,6 +76,50 @@ std::unique_ptr<grpc::Server> ServeOnLoopback(grpc::Service* service, int* port)
   return builder.BuildAndStart();
 }
 
+using AppendStreamCall =
+    grpc::ClientReaderWriter<v1::AppendStreamRequest, v1::AppendStreamResponse>;
+
+// Writes append `id` to an open AppendStream, in a message of its own: one
+// event, to `stream_id`.
+bool WriteAppend(AppendStreamCall* stream, uint64_t id, const std::string& stream_id,
+                 v1::ExpectedRevisionKind kind = v1::EXPECTED_REVISION_KIND_ANY) {
+  v1::AppendPackedRequest append;
+  append.set_stream_id(stream_id);
+  append.set_expected_kind(kind);
+  ToPacked({Event(id)}, append.mutable_events());
+  v1::AppendStreamRequest request;
+  v1::AppendStreamEntry* entry = request.add_appends();
+  entry->set_request_id(id);
+  append.SerializeToString(entry->mutable_append());
+  return stream->Write(request);
+}
+
+// The answers of an AppendStream, one at a time, whatever messages carry them.
+class Answers {
+ public:
+  explicit Answers(AppendStreamCall* stream) : stream_(stream) {}
+  bool Next(v1::AppendStreamAnswer* answer) {
+    while (next_ >= message_.answers_size()) {
+      if (!stream_->Read(&message_)) return false;
+      next_ = 0;
+    }
+    *answer = message_.answers(next_++);
+    return true;
+  }
+  // Every answer until the call ends.
+  std::vector<v1::AppendStreamAnswer> Rest() {
+    std::vector<v1::AppendStreamAnswer> all;
+    v1::AppendStreamAnswer answer;
+    while (Next(&answer)) all.push_back(answer);
+    return all;
+  }
+
+ private:
+  AppendStreamCall* const stream_;
+  v1::AppendStreamResponse message_;
+  int next_ = 0;
+};
+
 class EventStoreServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -634,16 +678,17 @@ TEST_F(EventStoreServiceTest, PackedAndPlainAppendsAnswerAlike) {
     append.set_expected_kind(v1::EXPECTED_REVISION_KIND_ANY);
     ToPacked(events, append.mutable_events());
     v1::AppendStreamRequest request;
-    request.set_request_id(77);
-    append.SerializeToString(request.mutable_append());
+    v1::AppendStreamEntry* entry = request.add_appends();
+    entry->set_request_id(77);
+    append.SerializeToString(entry->mutable_append());
     EXPECT_TRUE(stream->Write(request));
     EXPECT_TRUE(stream->WritesDone());
-    v1::AppendStreamResponse response;
-    EXPECT_TRUE(stream->Read(&response));
-    EXPECT_EQ(response.request_id(), 77u);
-    EXPECT_FALSE(stream->Read(&response)) << "one request, one answer";
+    const std::vector<v1::AppendStreamAnswer> answers = Answers(stream.get()).Rest();
     EXPECT_TRUE(stream->Finish().ok()) << "a refused append does not end the stream";
-    return grpc::Status(static_cast<grpc::StatusCode>(response.code()), response.message());
+    EXPECT_EQ(answers.size(), 1u) << "one append, one answer";
+    if (answers.empty()) return grpc::Status(grpc::StatusCode::INTERNAL, "no answer");
+    EXPECT_EQ(answers[0].request_id(), 77u);
+    return grpc::Status(static_cast<grpc::StatusCode>(answers[0].code()), answers[0].message());
   };
   eventlog::ProposedEvent bell = Event(2);
   bell.type = "bidtrail\x07";
@@ -836,21 +881,6 @@ struct HeldServer {
   std::unique_ptr<v1::EventStoreService::Stub> stub;
 };
 
-// Writes request `id` to an open AppendStream: one event, to `stream_id`.
-bool WriteAppend(
-    grpc::ClientReaderWriter<v1::AppendStreamRequest, v1::AppendStreamResponse>* stream,
-    uint64_t id, const std::string& stream_id,
-    v1::ExpectedRevisionKind kind = v1::EXPECTED_REVISION_KIND_ANY) {
-  v1::AppendPackedRequest append;
-  append.set_stream_id(stream_id);
-  append.set_expected_kind(kind);
-  ToPacked({Event(id)}, append.mutable_events());
-  v1::AppendStreamRequest request;
-  request.set_request_id(id);
-  append.SerializeToString(request.mutable_append());
-  return stream->Write(request);
-}
-
 TEST_F(EventStoreServiceTest, AnAppendStreamAnswersEachAppendByItsNumberAsItCompletes) {
   HeldServer held_server(log_.get());
   ASSERT_GT(held_server.port, 0);
@@ -874,14 +904,12 @@ TEST_F(EventStoreServiceTest, AnAppendStreamAnswersEachAppendByItsNumberAsItComp
   ASSERT_TRUE(held.AwaitHeld(kAppends - 256));
   held.ReleaseNewestFirst();
   writer.join();
-  std::vector<v1::AppendStreamResponse> answers;
-  v1::AppendStreamResponse answer;
-  while (stream->Read(&answer)) answers.push_back(answer);
+  const std::vector<v1::AppendStreamAnswer> answers = Answers(stream.get()).Rest();
   ASSERT_TRUE(stream->Finish().ok());
   ASSERT_EQ(answers.size(), size_t{kAppends});
   EXPECT_EQ(answers[0].request_id(), 1256u) << "answered as completed: the newest held first";
   std::set<uint64_t> answered;
-  for (const v1::AppendStreamResponse& each : answers) {
+  for (const v1::AppendStreamAnswer& each : answers) {
     ASSERT_EQ(each.code(), 0) << each.message();
     EXPECT_TRUE(answered.insert(each.request_id()).second) << "answered twice";
     // The answer is the append of that number: its position holds its stream.
@@ -927,16 +955,17 @@ TEST_F(EventStoreServiceTest, ShutdownAnswersTheStreamsAppendsInFlightAndRefuses
   ASSERT_TRUE(held.AwaitHeld(1));
   held_server.service.BeginShutdown();
   ASSERT_TRUE(send(2));
-  v1::AppendStreamResponse answer;
-  ASSERT_TRUE(stream->Read(&answer));
+  Answers answers(stream.get());
+  v1::AppendStreamAnswer answer;
+  ASSERT_TRUE(answers.Next(&answer));
   EXPECT_EQ(answer.request_id(), 2u);
   EXPECT_EQ(answer.code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(answer.message(), HasSubstr("shutting down"));
   held.ReleaseNewestFirst();
-  ASSERT_TRUE(stream->Read(&answer));
+  ASSERT_TRUE(answers.Next(&answer));
   EXPECT_EQ(answer.request_id(), 1u);
   EXPECT_EQ(answer.code(), 0) << "the append in flight is answered before the stream ends";
-  EXPECT_FALSE(stream->Read(&answer));
+  EXPECT_FALSE(answers.Next(&answer));
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   ASSERT_OK_AND_ASSIGN(uint64_t head, log_->HeadPosition());
   EXPECT_EQ(head, 1u);
@@ -1058,7 +1087,7 @@ TEST_F(EventStoreServiceTest, TheClientAppendsOnANewStreamOnceTheServerIsBack) {
   EXPECT_EQ(head, 2u);
 }
 
-TEST_F(EventStoreServiceTest, AnAppendThatDoesNotParseIsRefusedAloneInItsStream) {
+TEST_F(EventStoreServiceTest, AnAppendThatDoesNotParseIsRefusedAloneInItsStreamAndItsMessage) {
   grpc::ClientContext context;
   auto stream = stub_->AppendStream(&context);
   auto send = [&](uint64_t id, const std::string& stream_id) {
@@ -1066,25 +1095,33 @@ TEST_F(EventStoreServiceTest, AnAppendThatDoesNotParseIsRefusedAloneInItsStream)
   };
   ASSERT_TRUE(send(1, "before"));
   ASSERT_TRUE(send(2, "bad\xff"));  // a string field that is not UTF-8
-  v1::AppendStreamRequest garbage;
-  garbage.set_request_id(3);
-  garbage.set_append("\xff\xff\xff");
-  ASSERT_TRUE(stream->Write(garbage));
-  ASSERT_TRUE(send(4, "after"));
+  // One message, three appends: bytes that are no AppendPackedRequest between
+  // two that are.
+  v1::AppendStreamRequest several;
+  for (uint64_t id : {3, 4, 5}) {
+    v1::AppendPackedRequest append;
+    append.set_stream_id(absl::StrCat("after-", id));
+    append.set_expected_kind(v1::EXPECTED_REVISION_KIND_ANY);
+    ToPacked({Event(id)}, append.mutable_events());
+    v1::AppendStreamEntry* entry = several.add_appends();
+    entry->set_request_id(id);
+    entry->set_append(id == 4 ? std::string("\xff\xff\xff") : append.SerializeAsString());
+  }
+  ASSERT_TRUE(stream->Write(several));
   ASSERT_TRUE(stream->WritesDone());
-  std::map<uint64_t, v1::AppendStreamResponse> answers;
-  v1::AppendStreamResponse answer;
-  while (stream->Read(&answer)) answers[answer.request_id()] = answer;
+  std::map<uint64_t, v1::AppendStreamAnswer> answers;
+  for (const v1::AppendStreamAnswer& answer : Answers(stream.get()).Rest()) {
+    answers[answer.request_id()] = answer;
+  }
   EXPECT_TRUE(stream->Finish().ok());
-  ASSERT_EQ(answers.size(), 4u);
-  EXPECT_EQ(answers[1].code(), 0);
-  EXPECT_EQ(answers[4].code(), 0);
-  for (uint64_t refused : {2, 3}) {
+  ASSERT_EQ(answers.size(), 5u);
+  for (uint64_t recorded : {1, 3, 5}) EXPECT_EQ(answers[recorded].code(), 0) << recorded;
+  for (uint64_t refused : {2, 4}) {
     EXPECT_EQ(answers[refused].code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(answers[refused].message(), HasSubstr("append: does not parse"));
   }
   ASSERT_OK_AND_ASSIGN(uint64_t head, log_->HeadPosition());
-  EXPECT_EQ(head, 2u);
+  EXPECT_EQ(head, 3u);
 }
 
 TEST(PackedEventsTest, DecodeWhatWasEncodedAndNameWhatIsWrong) {

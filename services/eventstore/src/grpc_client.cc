@@ -1,8 +1,6 @@
 #include "bidtrail/eventstore/grpc_client.h"
 
 #include <atomic>
-#include <iterator>
-#include <list>
 #include <utility>
 #include <vector>
 
@@ -206,21 +204,25 @@ class GrpcEventStore::AppendStreamCall final
     return call;
   }
 
-  // Sends `request` numbered; false when the call has ended or is closing
-  // (the caller opens another). `*id`: its number, for Forget.
-  bool Send(v1::AppendStreamRequest request, std::shared_ptr<Waiter> waiter, uint64_t* id)
+  // Sends the serialized AppendPackedRequest `append` numbered, at once or,
+  // while a write is under way, with the others queued meanwhile when it is
+  // done; false when the call has ended or is closing (the caller opens
+  // another). `*id`: its number, for Forget.
+  bool Send(std::string append, std::shared_ptr<Waiter> waiter, uint64_t* id)
       ABSL_LOCKS_EXCLUDED(mu_) {
     const v1::AppendStreamRequest* write = nullptr;
     {
       absl::MutexLock lock(&mu_);
       if (OverLocked() || closing_) return false;
       *id = next_id_++;
-      request.set_request_id(*id);
-      outgoing_.push_back(Outgoing{std::move(request), waiter});
+      v1::AppendStreamEntry* entry = writing_ ? queued_.add_appends() : written_.add_appends();
+      entry->set_request_id(*id);
+      *entry->mutable_append() = std::move(append);
+      (writing_ ? queued_waiters_ : written_waiters_).push_back(waiter);
       waiting_.emplace(*id, std::move(waiter));
       if (!writing_) {
         writing_ = true;
-        write = &outgoing_.front().request;
+        write = &written_;
         ++starting_;
       }
     }
@@ -236,10 +238,10 @@ class GrpcEventStore::AppendStreamCall final
   void Forget(uint64_t id) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     waiting_.erase(id);
-    // The front one may be in gRPC's hands.
-    for (auto it = std::next(outgoing_.begin(), writing_ ? 1 : 0); it != outgoing_.end(); ++it) {
-      if (it->request.request_id() == id) {
-        outgoing_.erase(it);
+    for (int i = 0; i < queued_.appends_size(); ++i) {
+      if (queued_.appends(i).request_id() == id) {
+        queued_.mutable_appends()->DeleteSubrange(i, 1);
+        queued_waiters_.erase(queued_waiters_.begin() + i);
         break;
       }
     }
@@ -253,6 +255,9 @@ class GrpcEventStore::AppendStreamCall final
     }
     return end_status_;
   }
+
+  // gRPC is done with the call (OnDone has run).
+  bool done() const { return ended_note_.HasBeenNotified(); }
 
   // The call is over or going (the caller opens another).
   bool ended() const ABSL_LOCKS_EXCLUDED(mu_) {
@@ -288,16 +293,22 @@ class GrpcEventStore::AppendStreamCall final
     bool writes_done = false;
     {
       absl::MutexLock lock(&mu_);
-      if (ok) outgoing_.front().waiter->written = true;
-      outgoing_.pop_front();
+      if (ok) {
+        for (const std::shared_ptr<Waiter>& waiter : written_waiters_) waiter->written = true;
+      }
+      written_.Clear();
+      written_waiters_.clear();
       if (!ok) {
         // The call is broken; OnDone follows and fails the waiters.
         writing_ = false;
         broken_ = true;
         return;
       }
-      if (!outgoing_.empty()) {
-        write = &outgoing_.front().request;
+      if (queued_.appends_size() > 0) {
+        // What queued meanwhile goes out together.
+        written_.Swap(&queued_);
+        written_waiters_.swap(queued_waiters_);
+        write = &written_;
       } else {
         writing_ = false;
         if (closing_ && !closed_) writes_done = closed_ = true;
@@ -318,21 +329,22 @@ class GrpcEventStore::AppendStreamCall final
       if (release) RemoveHold();
       return;
     }
-    std::shared_ptr<Waiter> waiter;
-    {
-      absl::MutexLock lock(&mu_);
-      auto found = waiting_.find(response_.request_id());
-      if (found != waiting_.end()) {
-        waiter = std::move(found->second);
-        waiting_.erase(found);
+    for (const v1::AppendStreamAnswer& answer : response_.answers()) {
+      std::shared_ptr<Waiter> waiter;
+      {
+        absl::MutexLock lock(&mu_);
+        auto found = waiting_.find(answer.request_id());
+        if (found != waiting_.end()) {
+          waiter = std::move(found->second);
+          waiting_.erase(found);
+        }
       }
-    }
-    if (waiter != nullptr) {
-      if (response_.code() != 0) {
+      if (waiter == nullptr) continue;  // its caller stopped waiting
+      if (answer.code() != 0) {
         waiter->result = rpc::FromGrpcStatus(
-            grpc::Status(static_cast<grpc::StatusCode>(response_.code()), response_.message()));
+            grpc::Status(static_cast<grpc::StatusCode>(answer.code()), answer.message()));
       } else {
-        waiter->result = ResultOf(response_.result());
+        waiter->result = ResultOf(answer.result());
       }
       waiter->done.Notify();
     }
@@ -384,11 +396,6 @@ class GrpcEventStore::AppendStreamCall final
     if (release) RemoveHold();
   }
 
-  struct Outgoing {
-    v1::AppendStreamRequest request;
-    std::shared_ptr<Waiter> waiter;
-  };
-
   grpc::ClientContext context_;
   // Filled by gRPC; one read at a time.
   v1::AppendStreamResponse response_;
@@ -399,9 +406,13 @@ class GrpcEventStore::AppendStreamCall final
   absl::Status end_status_;
   mutable absl::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  // Not yet written; the front one is being written when writing_ (a list:
-  // Forget takes out others while gRPC holds the front one).
-  std::list<Outgoing> outgoing_ ABSL_GUARDED_BY(mu_);
+  // The appends being written (when writing_), and those queued behind them
+  // to go out together when that write is done; each with its waiters, in
+  // the same order.
+  v1::AppendStreamRequest written_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Waiter>> written_waiters_ ABSL_GUARDED_BY(mu_);
+  v1::AppendStreamRequest queued_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Waiter>> queued_waiters_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<uint64_t, std::shared_ptr<Waiter>> waiting_ ABSL_GUARDED_BY(mu_);
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
@@ -417,17 +428,24 @@ class GrpcEventStore::AppendStreamCall final
 };
 
 GrpcEventStore::~GrpcEventStore() {
-  std::shared_ptr<AppendStreamCall> call;
+  std::vector<std::shared_ptr<AppendStreamCall>> calls;
   {
     absl::MutexLock lock(&mu_);
-    call = std::move(append_stream_);
+    calls = std::move(retired_streams_);
+    if (append_stream_ != nullptr) calls.push_back(std::move(append_stream_));
   }
-  if (call != nullptr) call->Close(absl::Seconds(2));
+  // Each until gRPC is done with it (its OnDone): the channel, which may go
+  // with this store, must outlive every operation of its calls.
+  for (const std::shared_ptr<AppendStreamCall>& call : calls) call->Close(absl::Seconds(2));
 }
 
 std::shared_ptr<GrpcEventStore::AppendStreamCall> GrpcEventStore::OpenAppendStream() {
   absl::MutexLock lock(&mu_);
   if (append_stream_ == nullptr || append_stream_->ended()) {
+    // One that is over may not be done yet: kept until it is.
+    std::erase_if(retired_streams_,
+                  [](const std::shared_ptr<AppendStreamCall>& call) { return call->done(); });
+    if (append_stream_ != nullptr) retired_streams_.push_back(std::move(append_stream_));
     append_stream_ = AppendStreamCall::Open(stub_.get(), options_.token);
   }
   return append_stream_;
@@ -442,9 +460,7 @@ absl::StatusOr<eventlog::AppendResult> GrpcEventStore::Append(
       append.set_stream_id(stream_id);
       ToProto(expected, &append);
       ToPacked(events, append.mutable_events());
-      v1::AppendStreamRequest request;
-      append.SerializeToString(request.mutable_append());
-      return request;
+      return append.SerializeAsString();
     };
     // An append the call ended without handing to the connection (the server
     // restarted, say) cannot have been recorded: it is sent again on a new

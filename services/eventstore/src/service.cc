@@ -1,7 +1,6 @@
 #include "bidtrail/eventstore/service.h"
 
 #include <cctype>
-#include <deque>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -206,9 +205,10 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::AppendCallOf(grpc::CallbackServ
       });
 }
 
-// One AppendStream call. Each request read is checked on gRPC's thread and
-// handed to the store as AppendPacked's would be; its answer is queued and
-// written once the answer before it is written. Reading pauses while
+// One AppendStream call. Each append read is checked on gRPC's thread and
+// handed to the store as AppendPacked's would be; its answer is written at
+// once, or, while a write is under way, queued with the others that complete
+// meanwhile and written with them in one message when that write is done. Reading pauses while
 // kMaxInFlight of the call's appends wait for their commit. Finish comes once
 // the client has closed its side (or the server shuts down), no append is in
 // flight and every answer is written; gRPC then calls OnDone, which deletes.
@@ -253,7 +253,7 @@ class EventStoreGrpcService::AppendStreamReactor final
       if (finish) Finish(FinalStatus());
       return;
     }
-    Take(request_);
+    for (const v1::AppendStreamEntry& entry : request_.appends()) Take(entry);
     bool read_more;
     {
       absl::MutexLock lock(&mu_);
@@ -269,14 +269,16 @@ class EventStoreGrpcService::AppendStreamReactor final
     bool finish;
     {
       absl::MutexLock lock(&mu_);
-      outgoing_.pop_front();
+      written_.Clear();
       if (!ok) {
         // The client is gone: nobody reads the answers still queued.
         broken_ = true;
-        outgoing_.clear();
+        queued_.Clear();
       }
-      if (!outgoing_.empty()) {
-        next = &outgoing_.front();
+      if (queued_.answers_size() > 0) {
+        // What queued meanwhile goes out together.
+        written_.Swap(&queued_);
+        next = &written_;
       } else {
         writing_ = false;
       }
@@ -293,7 +295,7 @@ class EventStoreGrpcService::AppendStreamReactor final
 
  private:
   // Checks the request and hands it to the store, or answers it at once.
-  void Take(const v1::AppendStreamRequest& request) ABSL_LOCKS_EXCLUDED(mu_) {
+  void Take(const v1::AppendStreamEntry& request) ABSL_LOCKS_EXCLUDED(mu_) {
     const uint64_t id = request.request_id();
     const absl::Time began = absl::Now();
     bool refused;
@@ -359,13 +361,13 @@ class EventStoreGrpcService::AppendStreamReactor final
               const eventlog::AppendResult* result, bool counted) ABSL_LOCKS_EXCLUDED(mu_) {
     const grpc::Status wire = rpc::ToGrpcStatus(status);
     rpc::NoteStreamedCall(kMethod, wire, absl::Now() - began);
-    v1::AppendStreamResponse response;
-    response.set_request_id(id);
+    v1::AppendStreamAnswer answer;
+    answer.set_request_id(id);
     if (result != nullptr) {
-      (void)eventstore::Answer(*result, response.mutable_result());
+      (void)eventstore::Answer(*result, answer.mutable_result());
     } else {
-      response.set_code(static_cast<int32_t>(wire.error_code()));
-      response.set_message(wire.error_message());
+      answer.set_code(static_cast<int32_t>(wire.error_code()));
+      answer.set_message(wire.error_message());
     }
     const v1::AppendStreamResponse* write = nullptr;
     bool read = false;
@@ -374,10 +376,12 @@ class EventStoreGrpcService::AppendStreamReactor final
       absl::MutexLock lock(&mu_);
       if (counted) --in_flight_;
       if (!broken_ && !finished_) {
-        outgoing_.push_back(std::move(response));
         if (!writing_) {
           writing_ = true;
-          write = &outgoing_.front();
+          *written_.add_answers() = std::move(answer);
+          write = &written_;
+        } else {
+          *queued_.add_answers() = std::move(answer);
         }
       }
       // Reading paused at kMaxInFlight resumes; the reader itself (OnReadDone,
@@ -440,8 +444,10 @@ class EventStoreGrpcService::AppendStreamReactor final
   bool starting_read_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  // Answers not yet written; the front one is being written when writing_.
-  std::deque<v1::AppendStreamResponse> outgoing_ ABSL_GUARDED_BY(mu_);
+  // The answers being written (when writing_), and those queued behind them,
+  // to go out together when that write is done.
+  v1::AppendStreamResponse written_ ABSL_GUARDED_BY(mu_);
+  v1::AppendStreamResponse queued_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -85,6 +86,9 @@ class GrpcEventStore final : public eventlog::EventStore {
   std::atomic<bool> stream_unsupported_{false};
   absl::Mutex mu_;
   std::shared_ptr<AppendStreamCall> append_stream_ ABSL_GUARDED_BY(mu_);
+  // Calls replaced while gRPC may not be done with them yet: the destructor
+  // waits for them.
+  std::vector<std::shared_ptr<AppendStreamCall>> retired_streams_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace bidtrail::eventstore
