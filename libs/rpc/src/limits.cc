@@ -109,12 +109,26 @@ int CallLimits::streams(const std::string& principal) const {
 void CallLimits::Install(CallLimits* limits) { installed.store(limits); }
 CallLimits* CallLimits::Installed() { return installed.load(); }
 
-absl::StatusOr<std::shared_ptr<CallLimits::Slot>> EnterStream(const std::string& credential) {
+namespace {
+
+absl::StatusOr<std::shared_ptr<CallLimits::Slot>> Enter(const std::string& credential,
+                                                        bool stream) {
   CallLimits* limits = CallLimits::Installed();
   if (limits == nullptr) return std::make_shared<CallLimits::Slot>();
-  absl::StatusOr<CallLimits::Slot> slot = limits->EnterStream(credential);
+  absl::StatusOr<CallLimits::Slot> slot =
+      stream ? limits->EnterStream(credential) : limits->EnterCall(credential);
   if (!slot.ok()) return slot.status();
   return std::make_shared<CallLimits::Slot>(*std::move(slot));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<CallLimits::Slot>> EnterCall(const std::string& credential) {
+  return Enter(credential, /*stream=*/false);
+}
+
+absl::StatusOr<std::shared_ptr<CallLimits::Slot>> EnterStream(const std::string& credential) {
+  return Enter(credential, /*stream=*/true);
 }
 
 }  // namespace bidtrail::rpc

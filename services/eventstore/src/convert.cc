@@ -1,5 +1,7 @@
 #include "bidtrail/eventstore/convert.h"
 
+#include <array>
+
 #include "absl/strings/str_cat.h"
 #include "bidtrail/common/proto_time.h"
 #include "bidtrail/common/status_macros.h"
@@ -95,6 +97,14 @@ constexpr const char* kPackedFields[] = {"event_id",       "type",         "data
                                          "correlation_id", "causation_id", "written_by"};
 constexpr size_t kPackedDataField = 2;
 
+// A packed event's byte fields, in their order (kPackedFields): of a const
+// event to write them, of an event being decoded to fill them.
+template <typename Event>
+auto PackedFieldsOf(Event& event) {
+  return std::array{&event.event_id,       &event.type,         &event.data,      &event.actor,
+                    &event.correlation_id, &event.causation_id, &event.written_by};
+}
+
 void PutBytes(std::string_view bytes, std::string* out) {
   PutVarint(bytes.size(), out);
   out->append(bytes);
@@ -124,11 +134,7 @@ void ToPacked(const std::vector<eventlog::ProposedEvent>& events, std::string* o
   std::string entry;
   for (const eventlog::ProposedEvent& event : events) {
     entry.clear();
-    for (const std::string* field :
-         {&event.event_id, &event.type, &event.data, &event.actor, &event.correlation_id,
-          &event.causation_id, &event.written_by}) {
-      PutBytes(*field, &entry);
-    }
+    for (const std::string* field : PackedFieldsOf(event)) PutBytes(*field, &entry);
     if (event.occurred_at == absl::InfinitePast()) {
       entry.push_back('\0');
     } else {
@@ -209,11 +215,9 @@ absl::StatusOr<std::vector<eventlog::ProposedEvent>> FromPacked(std::string_view
     }
     for (size_t f = 3; f < std::size(kPackedFields); ++f) RETURN_IF_ERROR(check_text(f));
     eventlog::ProposedEvent& event = events.emplace_back();
-    std::string* const fields[] = {&event.event_id,  &event.type,           &event.data,
-                                   &event.actor,     &event.correlation_id, &event.causation_id,
-                                   &event.written_by};
-    for (size_t f = 0; f < std::size(fields); ++f)
-      fields[f]->assign(bytes[f].data(), bytes[f].size());
+    const auto fields = PackedFieldsOf(event);
+    static_assert(fields.size() == std::size(kPackedFields));
+    for (size_t f = 0; f < fields.size(); ++f) fields[f]->assign(bytes[f].data(), bytes[f].size());
     // As FromProtoTime reads a Timestamp; not set: the log refuses it by name.
     event.occurred_at = has_time ? absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos32)
                                  : absl::InfinitePast();

@@ -38,6 +38,17 @@ eventlog::AppendResult ResultOf(const Response& response) {
   return result;
 }
 
+// An append's request for AppendPacked, or (serialized) for AppendStream.
+v1::AppendPackedRequest PackedRequest(const std::string& stream_id,
+                                      const eventlog::ExpectedRevision& expected,
+                                      const std::vector<eventlog::ProposedEvent>& events) {
+  v1::AppendPackedRequest request;
+  request.set_stream_id(stream_id);
+  ToProto(expected, &request);
+  ToPacked(events, request.mutable_events());
+  return request;
+}
+
 // One unary call of the stub's `method`, with a deadline of `timeout`.
 template <typename Request, typename Response>
 absl::Status Call(v1::EventStoreService::Stub* stub,
@@ -355,7 +366,6 @@ class GrpcEventStore::AppendStreamCall final
     absl::flat_hash_map<uint64_t, std::shared_ptr<Waiter>> waiting;
     {
       absl::MutexLock lock(&mu_);
-      ended_ = true;
       waiting.swap(waiting_);
     }
     absl::Status ended = rpc::FromGrpcStatus(status);
@@ -373,9 +383,8 @@ class GrpcEventStore::AppendStreamCall final
  private:
   AppendStreamCall() = default;
 
-  bool OverLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return ended_ || read_over_ || broken_;
-  }
+  // OnDone comes only after read_over_ (the hold is released then).
+  bool OverLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return read_over_ || broken_; }
 
   // Whether to release the hold now: the call is over and no caller is
   // between deciding to start an operation and starting it.
@@ -415,7 +424,6 @@ class GrpcEventStore::AppendStreamCall final
   std::vector<std::shared_ptr<Waiter>> queued_waiters_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<uint64_t, std::shared_ptr<Waiter>> waiting_ ABSL_GUARDED_BY(mu_);
-  bool ended_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;  // WritesDone sent
   // The read failed: the call is over.
@@ -455,13 +463,6 @@ absl::StatusOr<eventlog::AppendResult> GrpcEventStore::Append(
     const std::string& stream_id, const eventlog::ExpectedRevision& expected,
     const std::vector<eventlog::ProposedEvent>& events) {
   if (options_.streamed_appends && !stream_unsupported_.load()) {
-    auto build = [&] {
-      v1::AppendPackedRequest append;
-      append.set_stream_id(stream_id);
-      ToProto(expected, &append);
-      ToPacked(events, append.mutable_events());
-      return append.SerializeAsString();
-    };
     // An append the call ended without handing to the connection (the server
     // restarted, say) cannot have been recorded: it is sent again on a new
     // call, then as a call of its own.
@@ -469,7 +470,8 @@ absl::StatusOr<eventlog::AppendResult> GrpcEventStore::Append(
       std::shared_ptr<AppendStreamCall> call = OpenAppendStream();
       auto waiter = std::make_shared<AppendStreamCall::Waiter>();
       uint64_t id = 0;
-      if (!call->Send(build(), waiter, &id)) {
+      if (!call->Send(PackedRequest(stream_id, expected, events).SerializeAsString(), waiter,
+                      &id)) {
         // Over before this append was sent: an older server may have
         // refused the call itself.
         if (call->EndStatus(options_.timeout).code() == absl::StatusCode::kUnimplemented) {
@@ -503,10 +505,7 @@ absl::StatusOr<eventlog::AppendResult> GrpcEventStore::AppendByCall(
   // UNIMPLEMENTED answer means it did nothing, so the append is sent again
   // the old way, and so are the next ones.
   if (options_.packed_appends && !packed_unsupported_.load()) {
-    v1::AppendPackedRequest request;
-    request.set_stream_id(stream_id);
-    ToProto(expected, &request);
-    ToPacked(events, request.mutable_events());
+    const v1::AppendPackedRequest request = PackedRequest(stream_id, expected, events);
     absl::StatusOr<eventlog::AppendResult> appended =
         AppendCall<v1::AppendPackedRequest, v1::AppendPackedResponse>(
             [this](auto... args) { stub_->async()->AppendPacked(args...); }, options_.timeout,

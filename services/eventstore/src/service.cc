@@ -226,8 +226,9 @@ class EventStoreGrpcService::AppendStreamReactor final
     service_->streams_.TrackAppends(this);
   }
 
-  // From BeginShutdown: appends read from now on are refused with
-  // UNAVAILABLE, and the call ends once those in flight are answered.
+  // From BeginShutdown, or at once for a call opened after it: appends read
+  // from now on are refused with UNAVAILABLE, and the call ends once those in
+  // flight are answered.
   void Shutdown() ABSL_LOCKS_EXCLUDED(mu_) {
     bool finish;
     {
@@ -305,36 +306,36 @@ class EventStoreGrpcService::AppendStreamReactor final
       if (!refused) ++in_flight_;
     }
     if (refused) {
-      Answer(id, began, ShuttingDown(), nullptr, false);
+      Reply(id, began, ShuttingDown(), nullptr, false);
       return;
     }
     v1::AppendPackedRequest append;
     if (!append.ParseFromString(request.append())) {
-      Answer(id, began,
-             absl::InvalidArgumentError(
-                 "append: does not parse as the message bidtrail.v1.AppendPackedRequest: a "
-                 "string field that is not valid UTF-8, or bytes that are not that message"),
-             nullptr, true);
+      Reply(id, began,
+            absl::InvalidArgumentError(
+                "append: does not parse as the message bidtrail.v1.AppendPackedRequest: a "
+                "string field that is not valid UTF-8, or bytes that are not that message"),
+            nullptr, true);
       return;
     }
     if (absl::Status checked = rpc::CheckRequest(append); !checked.ok()) {
-      Answer(id, began, checked, nullptr, true);
+      Reply(id, began, checked, nullptr, true);
       return;
     }
-    absl::StatusOr<rpc::CallLimits::Slot> slot = EnterCall();
+    absl::StatusOr<std::shared_ptr<rpc::CallLimits::Slot>> slot = rpc::EnterCall(credential_);
     if (!slot.ok()) {
-      Answer(id, began, slot.status(), nullptr, true);
+      Reply(id, began, slot.status(), nullptr, true);
       return;
     }
     absl::StatusOr<AppendCall> call = service_->ToAppend(credential_, append);
     if (!call.ok()) {
-      Answer(id, began, call.status(), nullptr, true);
+      Reply(id, began, call.status(), nullptr, true);
       return;
     }
-    auto done = [this, id, began, slot = std::make_shared<rpc::CallLimits::Slot>(*std::move(slot))](
-                    absl::StatusOr<eventlog::AppendResult> result) {
+    auto done = [this, id, began,
+                 slot = *std::move(slot)](absl::StatusOr<eventlog::AppendResult> result) {
       *slot = rpc::CallLimits::Slot();
-      Answer(id, began, result.status(), result.ok() ? &*result : nullptr, true);
+      Reply(id, began, result.status(), result.ok() ? &*result : nullptr, true);
     };
     if (service_->store_->AppendsAsynchronously()) {
       service_->store_->AppendAsync(append.stream_id(), call->expected, std::move(call->events),
@@ -348,23 +349,17 @@ class EventStoreGrpcService::AppendStreamReactor final
     });
   }
 
-  absl::StatusOr<rpc::CallLimits::Slot> EnterCall() {
-    rpc::CallLimits* limits = rpc::CallLimits::Installed();
-    if (limits == nullptr) return rpc::CallLimits::Slot();
-    return limits->EnterCall(credential_);
-  }
-
   // Queues the answer to request `id`, read at `began`; `counted`: the
   // request was counted in flight. Counted and logged as a unary call would
   // be (rpc::NoteStreamedCall).
-  void Answer(uint64_t id, absl::Time began, const absl::Status& status,
-              const eventlog::AppendResult* result, bool counted) ABSL_LOCKS_EXCLUDED(mu_) {
+  void Reply(uint64_t id, absl::Time began, const absl::Status& status,
+             const eventlog::AppendResult* result, bool counted) ABSL_LOCKS_EXCLUDED(mu_) {
     const grpc::Status wire = rpc::ToGrpcStatus(status);
     rpc::NoteStreamedCall(kMethod, wire, absl::Now() - began);
     v1::AppendStreamAnswer answer;
     answer.set_request_id(id);
     if (result != nullptr) {
-      (void)eventstore::Answer(*result, answer.mutable_result());
+      (void)Answer(*result, answer.mutable_result());
     } else {
       answer.set_code(static_cast<int32_t>(wire.error_code()));
       answer.set_message(wire.error_message());
@@ -481,17 +476,8 @@ EventStoreGrpcService::AppendStream(grpc::CallbackServerContext* context) {
   // Tracked for shutdown, but counted neither against max_open_streams nor
   // against the caller's streams (CallLimits), which bound threads and
   // reads: an idle append stream holds neither. Each append in it counts as
-  // a call while in flight.
-  if (streams_.shutting_down()) {
-    // Ends at once, nothing read.
-    class Refused final
-        : public grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse> {
-     public:
-      Refused() { Finish(rpc::ToGrpcStatus(ShuttingDown())); }
-      void OnDone() override { delete this; }
-    };
-    return new Refused();
-  }
+  // a call while in flight. Once shutting down, it ends at once
+  // (TrackAppends).
   return new AppendStreamReactor(this, context);
 }
 

@@ -92,8 +92,11 @@ class CallLimits {
   std::map<std::string, Known> known_ ABSL_GUARDED_BY(mu_);
 };
 
-// For a streaming call: a slot from the installed limits (an empty one when
-// none is installed), to keep until the stream ends.
+// For a unary call (or a request answered as one): a slot from the installed
+// limits (an empty one when none is installed), to keep until it is answered;
+// shared, because the work that frees it is copied.
+absl::StatusOr<std::shared_ptr<CallLimits::Slot>> EnterCall(const std::string& credential);
+// For a streaming call: the same, to keep until the stream ends.
 absl::StatusOr<std::shared_ptr<CallLimits::Slot>> EnterStream(const std::string& credential);
 
 }  // namespace bidtrail::rpc

@@ -24,16 +24,12 @@ namespace internal {
 // copied; null once `reactor` has been finished with RESOURCE_EXHAUSTED.
 inline std::shared_ptr<CallLimits::Slot> EnterCall(const grpc::CallbackServerContext& context,
                                                    grpc::ServerUnaryReactor* reactor) {
-  auto slot = std::make_shared<CallLimits::Slot>();
-  if (CallLimits* limits = CallLimits::Installed(); limits != nullptr) {
-    absl::StatusOr<CallLimits::Slot> entered = limits->EnterCall(Credential(context));
-    if (!entered.ok()) {
-      reactor->Finish(ToGrpcStatus(entered.status()));
-      return nullptr;
-    }
-    *slot = *std::move(entered);
+  absl::StatusOr<std::shared_ptr<CallLimits::Slot>> slot = rpc::EnterCall(Credential(context));
+  if (!slot.ok()) {
+    reactor->Finish(ToGrpcStatus(slot.status()));
+    return nullptr;
   }
-  return slot;
+  return *std::move(slot);
 }
 
 }  // namespace internal
