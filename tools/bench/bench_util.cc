@@ -148,7 +148,12 @@ InterruptSteps& Steps() {
 // that cleans up: all a handler may safely do is write.
 int interrupt_pipe[2] = {-1, -1};
 
+// The first signal taken, set by the handler before it writes: main's exit
+// path reads it (ExitStatus) so as not to race the cleanup.
+volatile std::sig_atomic_t interrupt_signal = 0;
+
 extern "C" void OnInterruptSignal(int signal) {
+  if (interrupt_signal == 0) interrupt_signal = signal;
   const unsigned char byte = static_cast<unsigned char>(signal);
   // Nothing to do if it fails: the signal is then not acted on.
   [[maybe_unused]] const ssize_t written = write(interrupt_pipe[1], &byte, 1);
@@ -196,6 +201,14 @@ void TakeInterrupts() {
     } while (got < 0 && errno == EINTR);
     if (got == 1) CleanUpAndExit(byte);
   }).detach();
+}
+
+int ExitStatus(int status) {
+  if (interrupt_signal == 0) return status;
+  // The cleanup's thread ends the process; until it does, this thread must
+  // not exit (its status would win the race, and static destructors would
+  // run under the cleanup).
+  for (;;) pause();
 }
 
 OnInterrupt::OnInterrupt(std::string command)

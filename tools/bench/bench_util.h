@@ -63,6 +63,13 @@ std::string ShellQuoted(const std::string& text);
 // ignored (nohup) stays ignored. Call once, first thing in main.
 void TakeInterrupts();
 
+// What main returns: `status`, unless one of those signals has arrived, in
+// which case this waits for the cleanup to end the process with 128 + the
+// signal (a measurement failing because the signal interrupted it, or a
+// write failing on the closed pipe, must not end the bench with its own
+// status first, before the cleanup has run).
+int ExitStatus(int status);
+
 // A cleanup step (a shell command, its output discarded) run if the bench is
 // interrupted while this object lives. Thread-safe.
 class OnInterrupt {

@@ -57,7 +57,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (const Subcommand& subcommand : kSubcommands) {
-    if (std::strcmp(command, subcommand.name) == 0) return subcommand.run(argc - 1, argv + 1);
+    if (std::strcmp(command, subcommand.name) == 0) {
+      return bidtrail::bench::ExitStatus(subcommand.run(argc - 1, argv + 1));
+    }
   }
   std::fprintf(stderr, "bidtrail-bench: unknown subcommand \"%s\"\n\n", command);
   PrintUsage(stderr);
