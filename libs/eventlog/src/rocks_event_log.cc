@@ -1,5 +1,6 @@
 #include "bidtrail/eventlog/rocks_event_log.h"
 
+#include <pthread.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -1120,6 +1121,7 @@ void RocksEventLog::Impl::ExportStorageMetrics() {
 
 void RocksEventLog::Impl::StartFollower() {
   follower_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "log-follower");
     bool failing = false;
     while (true) {
       {
@@ -1249,6 +1251,7 @@ absl::Status RocksEventLog::Impl::CheckWitness() {
 void RocksEventLog::Impl::StartWitness() {
   if (!options_.sync) return;  // unsynced appends are witnessed at close only
   witness_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "log-witness");
     uint64_t witnessed = Head();
     bool failing = false;
     while (true) {
@@ -1372,7 +1375,11 @@ void RocksEventLog::Impl::AppendAsync(std::string stream_id, ExpectedRevision ex
     if (!closing_) {
       if (!committer_started_) {
         committer_started_ = true;
-        committer_thread_ = std::thread([this] { CommitterLoop(); });
+        committer_thread_ = std::thread([this] {
+          // Its own name, not its starter's (often a gRPC thread).
+          pthread_setname_np(pthread_self(), "log-committer");
+          CommitterLoop();
+        });
       }
       writers_.push_back(&append->writer);
       if (writers_.size() == 1) PassLead();

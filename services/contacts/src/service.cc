@@ -11,7 +11,7 @@ namespace bidtrail::contacts {
 
 ContactsGrpcService::ContactsGrpcService(ContactBook* book, int worker_threads,
                                          auth::Authenticator* authenticator)
-    : book_(book), authenticator_(authenticator), pool_(worker_threads) {}
+    : book_(book), authenticator_(authenticator), pool_(worker_threads, "contacts-work") {}
 
 template <typename Work>
 grpc::ServerUnaryReactor* ContactsGrpcService::Run(grpc::CallbackServerContext* context,

@@ -67,7 +67,7 @@ void AddRoles(const auth::AccessState& state, const std::string& principal,
 }  // namespace
 
 AccessGrpcService::AccessGrpcService(auth::Authenticator* authenticator, int worker_threads)
-    : authenticator_(authenticator), pool_(worker_threads) {}
+    : authenticator_(authenticator), pool_(worker_threads, "access-work") {}
 
 absl::StatusOr<AccessGrpcService::Caller> AccessGrpcService::Admin(
     const std::string& authorization) {

@@ -79,7 +79,7 @@ void EventStoreGrpcService::StreamRegistry::WaitUntilEmpty() {
 }
 
 EventStoreGrpcService::EventStoreGrpcService(eventlog::EventStore* store, const Options& options)
-    : store_(store), options_(options), pool_(options.worker_threads) {}
+    : store_(store), options_(options), pool_(options.worker_threads, "eventstore-work") {}
 
 EventStoreGrpcService::~EventStoreGrpcService() {
   streams_.BeginShutdown();

@@ -262,7 +262,7 @@ QueriesGrpcService::QueriesGrpcService(projection::ProjectionEngine* engine,
     : engine_(engine),
       store_(store),
       options_(std::move(options)),
-      pool_(options_.worker_threads) {}
+      pool_(options_.worker_threads, "queries-work") {}
 
 absl::StatusOr<QueriesGrpcService::Reader> QueriesGrpcService::ReaderOf(
     const std::string& authorization) const {

@@ -13,7 +13,7 @@ namespace bidtrail::tenders {
 
 TendersGrpcService::TendersGrpcService(TenderCommands* commands, int worker_threads,
                                        auth::Authenticator* authenticator)
-    : commands_(commands), authenticator_(authenticator), pool_(worker_threads) {}
+    : commands_(commands), authenticator_(authenticator), pool_(worker_threads, "tenders-work") {}
 
 namespace {
 
