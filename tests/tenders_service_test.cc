@@ -232,6 +232,25 @@ TEST_F(TendersServiceTest, WithAccessTheCallerIsProvenAndKeptToItsTerritories) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
 }
 
+TEST_F(TendersServiceTest, DocumentObtainedByWhoeverRecordsItUnlessNamed) {
+  Ok("d1", Discovered());
+  // Not named (blank): the actor recording it, here bob.
+  v1::TenderEvent unnamed = Document(Day(1));
+  unnamed.mutable_document_obtained()->set_obtained_by("  ");
+  RecordedSoonAfter(unnamed);
+  TendersClient bob(address_, "bob");
+  v1::CommandResult result;
+  ASSERT_TRUE(bob.Send("d2", unnamed, &result).ok());
+  ASSERT_EQ(result.events_size(), 1);
+  EXPECT_EQ(result.events(0).document_obtained().obtained_by(), "bob");
+  // Named: as named, whoever records it.
+  v1::TenderEvent named = Document(Day(1.5));
+  named.mutable_document_obtained()->set_obtained_by("carol");
+  RecordedSoonAfter(named);
+  ASSERT_TRUE(bob.Send("d3", named, &result).ok());
+  EXPECT_EQ(result.events(0).document_obtained().obtained_by(), "carol");
+}
+
 TEST_F(TendersServiceTest, FullLifecycleThroughTheService) {
   Ok("r1", Discovered({"L1", "L2"}));
   v1::TenderEvent amendment = Amended(Day(2));

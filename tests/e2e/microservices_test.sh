@@ -491,6 +491,15 @@ saved_alice() { BIDTRAIL_TOKEN= XDG_CONFIG_HOME="$WORK/alice" BIDTRAIL_SERVER="1
 saved_alice login <<<"$ALICE" | grep -q "signed in to 127.0.0.1:$PORT_eventstore as alice (bidder of north)" ||
   fail "auth login"
 saved_alice whoami | grep -q '^alice  *bidder of north$' || fail "alice's saved token"
+# The same loopback server under another name finds the token saved.
+BIDTRAIL_TOKEN= XDG_CONFIG_HOME="$WORK/alice" "$BIN/bidtrail" --server "localhost:$PORT_eventstore" \
+  auth whoami | grep -q '^alice  *bidder of north$' || fail "alice's saved token, as localhost"
+# A server address without a port, or as a URL: said so, not "is it running?".
+"$BIN/bidtrail" --server 127.0.0.1 deadlines 2>"$WORK/addr.err" && fail "an address without a port"
+grep -q 'no port; write HOST:PORT' "$WORK/addr.err" || fail "no port: $(cat "$WORK/addr.err")"
+"$BIN/bidtrail" --server "http://127.0.0.1:$PORT_eventstore" deadlines 2>"$WORK/addr.err" &&
+  fail "an http:// address"
+grep -q 'write HOST:PORT, without http://' "$WORK/addr.err" || fail "http://: $(cat "$WORK/addr.err")"
 saved_alice login btk_not-a-token 2>"$WORK/auth.err" && fail "login with a bad token"
 grep -q 'UNAUTHENTICATED: the token is not known; nothing saved' "$WORK/auth.err" || fail "bad login: $(cat "$WORK/auth.err")"
 access revoke "$ALICE" | grep -q '^revoked token' || fail "revoke"

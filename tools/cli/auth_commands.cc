@@ -1,5 +1,6 @@
 // `bidtrail auth ...`: the first admin, who am I, tokens and roles
 // (docs/security.md).
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -85,11 +86,28 @@ int Login(const Client& client, const Args& args) {
   if (!args.positional().empty()) {
     token = args.positional()[0];
   } else {
-    // From standard input, so that it stays out of the shell's history.
-    if (isatty(STDIN_FILENO)) std::fprintf(stderr, "token: ");
+    // From standard input, so that it stays out of the shell's history; at
+    // a terminal, not shown as it is typed or pasted.
+    termios shown{};
+    const bool terminal = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &shown) == 0;
+    if (terminal) {
+      std::fprintf(stderr, "token (not shown): ");
+      termios hidden = shown;
+      hidden.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      tcsetattr(STDIN_FILENO, TCSAFLUSH, &hidden);
+    }
     std::getline(std::cin, token);
+    if (terminal) {
+      tcsetattr(STDIN_FILENO, TCSAFLUSH, &shown);
+      std::fprintf(stderr, "\n");
+    }
   }
   token = std::string(absl::StripAsciiWhitespace(token));
+  if (token.empty()) {
+    return Usage(
+        "no token given: paste the one an admin gave you (btk_...) after `bidtrail auth login`, "
+        "or pass it: bidtrail auth login TOKEN");
+  }
   if (token.rfind("btk_", 0) != 0) {
     return Usage("TOKEN: a bidtrail token starts with btk_ (bidtrail auth token NAME makes one)");
   }

@@ -3,17 +3,20 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "bidtrail/rpc/wire.h"
 #include "bidtrail/tenders/client.h"
@@ -46,14 +49,46 @@ std::string CredentialsPath() {
   return base + "/bidtrail/credentials";
 }
 
+namespace {
+
+// The same loopback server under its other names: localhost:P,
+// 127.0.0.1:P and [::1]:P are one server, whichever a token was saved for.
+std::vector<std::string> LoopbackAliases(const std::string& server) {
+  const size_t colon = server.rfind(':');
+  if (colon == std::string::npos) return {};
+  const std::string host = server.substr(0, colon);
+  const std::string port = server.substr(colon);
+  static constexpr const char* kLoopback[] = {"127.0.0.1", "localhost", "[::1]"};
+  if (std::find(std::begin(kLoopback), std::end(kLoopback), host) == std::end(kLoopback)) {
+    return {};
+  }
+  std::vector<std::string> aliases;
+  for (const char* other : kLoopback) {
+    if (host != other) aliases.push_back(other + port);
+  }
+  return aliases;
+}
+
+}  // namespace
+
 std::string SavedToken(const std::string& server) {
+  std::vector<std::string> names = {server};
+  for (std::string& alias : LoopbackAliases(server)) names.push_back(std::move(alias));
+  std::vector<std::string> found(names.size());
   std::ifstream file(CredentialsPath());
   std::string line;
   while (std::getline(file, line)) {
     const size_t space = line.find(' ');
-    if (space != std::string::npos && line.substr(0, space) == server) {
-      return line.substr(space + 1);
+    if (space == std::string::npos) continue;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (line.compare(0, space, names[i]) == 0 && space == names[i].size()) {
+        found[i] = line.substr(space + 1);
+      }
     }
+  }
+  // The name typed first, then its loopback aliases.
+  for (const std::string& token : found) {
+    if (!token.empty()) return token;
   }
   return "";
 }
@@ -201,8 +236,38 @@ int Client::Fail(const grpc::Status& status) const {
   return 1;
 }
 
+namespace {
+
+absl::Status CheckServerAddress(const std::string& server) {
+  const auto starts = [&](const char* prefix) { return absl::StartsWith(server, prefix); };
+  if (starts("http://") || starts("https://")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--server ", server, ": write HOST:PORT, without http:// (bidtraild speaks gRPC there; ",
+        "for example 127.0.0.1:50051)"));
+  }
+  // gRPC's own target forms (dns:, unix:, ipv4:, ...) are taken as they are.
+  if (server.find(':') != std::string::npos &&
+      (starts("dns:") || starts("unix:") || starts("unix-abstract:") || starts("ipv4:") ||
+       starts("ipv6:") || starts("vsock:"))) {
+    return absl::OkStatus();
+  }
+  const size_t colon = server.rfind(':');
+  const size_t bracket = server.rfind(']');
+  if (server.empty() || colon == std::string::npos ||
+      (bracket != std::string::npos && colon < bracket) || colon + 1 == server.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--server \"", server,
+        "\": no port; write HOST:PORT (bidtraild listens on 127.0.0.1:50051 unless started "
+        "with another --listen; tools/up says where it serves)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<Client> Connect(const std::string& server, const std::string& actor, Format format,
                                const TlsFiles& tls) {
+  if (absl::Status address = CheckServerAddress(server); !address.ok()) return address;
   Client client;
   client.server = server;
   client.actor = actor;

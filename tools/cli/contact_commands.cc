@@ -297,8 +297,9 @@ int Coverage(const Client& client, const Args& args) {
                   [](const v1::RoleCoverage& role) { return role.contacts().empty(); });
   if (client.format == Format::kTable && nobody) {
     std::printf(
-        "\nNo one in the notebook at %s yet (or none you may read). Buyers are named by their "
-        "party id, as on their tenders: `bidtrail tender list --buyer NAME` finds it.\n",
+        "\nNo one in the notebook at %s now (none added yet, all forgotten, or none you may "
+        "read). If that is not the buyer you meant: buyers are named by their party id, as on "
+        "their tenders, and `bidtrail tender list --buyer NAME` finds it.\n",
         response.buyer_id().c_str());
     return 0;
   }

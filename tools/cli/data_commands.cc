@@ -33,9 +33,12 @@ int Backup(const Client& client, const Args& args) {
   table.Add({Cell::Text(response.path()), Cell::Position(response.head_position())});
   if (client.format == Format::kTable) {
     std::printf(
-        "backup of the log up to position %llu written to %s on the server's machine\n"
-        "restore: stop bidtraild, move it into place as <data_dir>/eventlog, start\n",
-        static_cast<unsigned long long>(response.head_position()), response.path().c_str());
+        "backup of the log up to position %llu written to %s on the server's machine, the "
+        "customer notebook's keys to %s.keys\n"
+        "restore: stop bidtraild, move %s into place as <data_dir>/eventlog and %s.keys as "
+        "<data_dir>/keys, start (docs/operations.md, \"Backup and restore\")\n",
+        static_cast<unsigned long long>(response.head_position()), response.path().c_str(),
+        response.path().c_str(), response.path().c_str(), response.path().c_str());
     return 0;
   }
   table.Print(client.format);
@@ -273,6 +276,18 @@ int ImportOcds(const Client& client, const Args& args) {
   }
   std::printf("%s\n", client.format == Format::kJson ? summary->ToJson().c_str()
                                                      : summary->ToText().c_str());
+  uint64_t files_skipped = 0;
+  for (const auto& [reason, count] : summary->files_skipped) files_skipped += count;
+  if (summary->files > 0 && files_skipped == summary->files) {
+    // Nothing was read: a wrong file or folder, not an import that found
+    // everything already recorded.
+    std::fprintf(stderr,
+                 "bidtrail: none of the %llu file(s) is an OCDS document this import reads "
+                 "(release or record packages, releases or records, as JSON or .gz; the problems "
+                 "above say why); nothing imported\n",
+                 static_cast<unsigned long long>(summary->files));
+    return 1;
+  }
   return 0;
 }
 

@@ -118,7 +118,10 @@ std::string Describe(const v1::TenderEvent& event) {
                           changes.empty() ? "" : ")", ": ", amended.reason());
     }
     case v1::TenderEvent::kDocumentObtained:
-      return absl::StrCat("documents obtained by ", event.document_obtained().obtained_by(),
+      return absl::StrCat("documents obtained",
+                          event.document_obtained().obtained_by().empty()
+                              ? ""
+                              : absl::StrCat(" by ", event.document_obtained().obtained_by()),
                           event.document_obtained().exception()
                               ? absl::StrCat(" (late, approved by ",
                                              event.document_obtained().exception_approver(), ")")
@@ -420,7 +423,7 @@ int Document(const Client& client, const Args& args) {
       const v1::DocumentKind kind,
       EnumFlag<v1::DocumentKind>(args, "kind", v1::DocumentKind_descriptor(), "tender-documents"));
   document->set_kind(kind);
-  document->set_obtained_by(args.Get("by", client.actor));
+  document->set_obtained_by(args.Get("by"));
   document->set_exception_approver(args.Get("approver"));
   return RecordAt(client, args, event, document->mutable_occurred_at());
 }
@@ -830,7 +833,7 @@ void AddTenderCommands(std::vector<Subcommand>* commands) {
                        "it happened it needs --late-reason; claiming the cut-off after it "
                        "passed, also --manager.",
                        {{"kind", "K", "tender-documents (default), amendment, clarification"},
-                        {"by", "NAME", "who fetched it (default: the actor)"},
+                        {"by", "NAME", "who fetched it (default: whoever records it)"},
                         {"approver", "NAME", "who at the buyer allowed it after the cut-off"},
                         kAt,
                         kLateReason,

@@ -133,6 +133,12 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
     const tender::TenderState state = tender::FoldStream(loaded.events, loaded.revisions);
     if (caller.authorize) RETURN_IF_ERROR(caller.authorize(state, command, late));
     v1::TenderEvent proposed_command = command;
+    // Who fetched a document, when not named: whoever records it (the
+    // principal the token proves, or the person a service records for).
+    if (proposed_command.has_document_obtained() &&
+        IsBlank(proposed_command.document_obtained().obtained_by())) {
+      proposed_command.mutable_document_obtained()->set_obtained_by(caller.actor);
+    }
     if (command.has_entry_voided() && loaded.exists) {
       RETURN_IF_ERROR(
           tender::PrepareVoid(EntriesOf(loaded), proposed_command.mutable_entry_voided()));
