@@ -238,6 +238,13 @@ def main():
     try:
         server.cli("auth", "init", "root")
         server.cli("import", "ocds", os.path.join(ROOT, "tests", "data", "ocds"))
+        # A file that is not OCDS: said so, and the exit status says so too.
+        wrong = subprocess.run([os.path.join(BIN, "bidtrail"), "import", "ocds",
+                                os.path.join(ROOT, "README.md")],
+                               env=server.env, capture_output=True, text=True)
+        check(wrong.returncode == 1 and "nothing imported" in wrong.stderr,
+              "importing a file that is not OCDS fails (exit %d: %s)"
+              % (wrong.returncode, wrong.stderr.strip()[-200:]))
         now = datetime.datetime.now(datetime.timezone.utc)
         ids = [json.loads(line)["tender_id"]
                for line in server.cli("tender", "list", "--all", "--json").splitlines()]

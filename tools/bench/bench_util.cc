@@ -150,10 +150,12 @@ int interrupt_pipe[2] = {-1, -1};
 
 // The first signal taken, set by the handler before it writes: main's exit
 // path reads it (ExitStatus) so as not to race the cleanup.
-volatile std::sig_atomic_t interrupt_signal = 0;
+std::atomic<int> interrupt_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "set in a signal handler");
 
 extern "C" void OnInterruptSignal(int signal) {
-  if (interrupt_signal == 0) interrupt_signal = signal;
+  int none = 0;
+  interrupt_signal.compare_exchange_strong(none, signal);
   const unsigned char byte = static_cast<unsigned char>(signal);
   // Nothing to do if it fails: the signal is then not acted on.
   [[maybe_unused]] const ssize_t written = write(interrupt_pipe[1], &byte, 1);
@@ -204,7 +206,7 @@ void TakeInterrupts() {
 }
 
 int ExitStatus(int status) {
-  if (interrupt_signal == 0) return status;
+  if (interrupt_signal.load() == 0) return status;
   // The cleanup's thread ends the process; until it does, this thread must
   // not exit (its status would win the race, and static destructors would
   // run under the cleanup).

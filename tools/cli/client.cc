@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <string>
 #include <utility>
@@ -72,23 +73,18 @@ std::vector<std::string> LoopbackAliases(const std::string& server) {
 }  // namespace
 
 std::string SavedToken(const std::string& server) {
-  std::vector<std::string> names = {server};
-  for (std::string& alias : LoopbackAliases(server)) names.push_back(std::move(alias));
-  std::vector<std::string> found(names.size());
+  std::map<std::string, std::string> saved;
   std::ifstream file(CredentialsPath());
   std::string line;
   while (std::getline(file, line)) {
     const size_t space = line.find(' ');
-    if (space == std::string::npos) continue;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (line.compare(0, space, names[i]) == 0 && space == names[i].size()) {
-        found[i] = line.substr(space + 1);
-      }
-    }
+    if (space != std::string::npos) saved[line.substr(0, space)] = line.substr(space + 1);
   }
   // The name typed first, then its loopback aliases.
-  for (const std::string& token : found) {
-    if (!token.empty()) return token;
+  std::vector<std::string> names = {server};
+  for (std::string& alias : LoopbackAliases(server)) names.push_back(std::move(alias));
+  for (const std::string& name : names) {
+    if (auto found = saved.find(name); found != saved.end()) return found->second;
   }
   return "";
 }
@@ -246,9 +242,8 @@ absl::Status CheckServerAddress(const std::string& server) {
         "for example 127.0.0.1:50051)"));
   }
   // gRPC's own target forms (dns:, unix:, ipv4:, ...) are taken as they are.
-  if (server.find(':') != std::string::npos &&
-      (starts("dns:") || starts("unix:") || starts("unix-abstract:") || starts("ipv4:") ||
-       starts("ipv6:") || starts("vsock:"))) {
+  if (starts("dns:") || starts("unix:") || starts("unix-abstract:") || starts("ipv4:") ||
+      starts("ipv6:") || starts("vsock:")) {
     return absl::OkStatus();
   }
   const size_t colon = server.rfind(':');

@@ -276,9 +276,7 @@ int ImportOcds(const Client& client, const Args& args) {
   }
   std::printf("%s\n", client.format == Format::kJson ? summary->ToJson().c_str()
                                                      : summary->ToText().c_str());
-  uint64_t files_skipped = 0;
-  for (const auto& [reason, count] : summary->files_skipped) files_skipped += count;
-  if (summary->files > 0 && files_skipped == summary->files) {
+  if (summary->files > 0 && summary->FilesSkipped() == summary->files) {
     // Nothing was read: a wrong file or folder, not an import that found
     // everything already recorded.
     std::fprintf(stderr,

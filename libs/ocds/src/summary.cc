@@ -75,13 +75,15 @@ std::string ImportSummary::ToJson() const {
   return out + "}";
 }
 
+uint64_t ImportSummary::FilesSkipped() const { return Total(files_skipped); }
+
 std::string ImportSummary::ToText() const {
   std::string out;
   auto line = [&](const std::string& label, uint64_t value, const std::string& detail = "") {
     absl::StrAppendFormat(&out, "%-26s %10d%s\n", label, value,
                           detail.empty() ? "" : absl::StrCat("  ", detail));
   };
-  line("files", files, files_skipped.empty() ? "" : absl::StrCat(Total(files_skipped), " skipped"));
+  line("files", files, files_skipped.empty() ? "" : absl::StrCat(FilesSkipped(), " skipped"));
   line("releases", releases,
        absl::StrCat(releases_mapped, " mapped, ", Total(releases_skipped), " skipped"));
   line("records", records);

@@ -58,7 +58,6 @@ bool ServerSideError(grpc::StatusCode code, bool unary) {
 // a few microseconds that each append over a stream would otherwise pay. The
 // families never drop a metric, so the pointers stay valid.
 struct MethodMetrics {
-  std::string method;
   std::array<prometheus::Counter*, 17> calls{};  // by grpc::StatusCode, OK to UNAUTHENTICATED
   prometheus::Histogram* seconds = nullptr;
 };
@@ -69,9 +68,7 @@ MethodMetrics& MetricsOf(std::string_view method) {
   if (it == by_method.end()) {
     // Methods are few; names a client made up are not cached for good.
     if (by_method.size() >= 256) by_method.clear();
-    auto metrics = std::make_unique<MethodMetrics>();
-    metrics->method = std::string(method);
-    it = by_method.emplace(std::string(method), std::move(metrics)).first;
+    it = by_method.emplace(std::string(method), std::make_unique<MethodMetrics>()).first;
   }
   return *it->second;
 }
@@ -80,24 +77,23 @@ MethodMetrics& MetricsOf(std::string_view method) {
 // `unary` calls are timed, and slower than `slow` logged.
 void Note(const char* method_name, const grpc::Status& status, absl::Duration elapsed, bool unary,
           absl::Duration slow) {
-  MethodMetrics& of_method = MetricsOf(method_name != nullptr ? method_name : "");
+  const std::string_view method = method_name != nullptr ? method_name : "";
+  MethodMetrics& of_method = MetricsOf(method);
+  const auto counter = [&] {
+    return &Measured().calls.Add(
+        {{"method", std::string(method)}, {"code", CodeWord(status.error_code())}});
+  };
   const auto code = static_cast<size_t>(status.error_code());
   if (code < of_method.calls.size()) {
-    prometheus::Counter*& calls = of_method.calls[code];
-    if (calls == nullptr) {
-      calls = &Measured().calls.Add(
-          {{"method", of_method.method}, {"code", CodeWord(status.error_code())}});
-    }
-    calls->Increment();
+    if (of_method.calls[code] == nullptr) of_method.calls[code] = counter();
+    of_method.calls[code]->Increment();
   } else {
-    Measured()
-        .calls.Add({{"method", of_method.method}, {"code", CodeWord(status.error_code())}})
-        .Increment();
+    counter()->Increment();
   }
   if (unary) {
     if (of_method.seconds == nullptr) {
       of_method.seconds =
-          &Measured().seconds.Add({{"method", of_method.method}}, metrics::LatencyBuckets());
+          &Measured().seconds.Add({{"method", std::string(method)}}, metrics::LatencyBuckets());
     }
     of_method.seconds->Observe(absl::ToDoubleSeconds(elapsed));
   }

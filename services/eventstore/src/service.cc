@@ -208,10 +208,11 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::AppendCallOf(grpc::CallbackServ
 // One AppendStream call. Each append read is checked on gRPC's thread and
 // handed to the store as AppendPacked's would be; its answer is written at
 // once, or, while a write is under way, queued with the others that complete
-// meanwhile and written with them in one message when that write is done. Reading pauses while
-// kMaxInFlight of the call's appends wait for their commit. Finish comes once
-// the client has closed its side (or the server shuts down), no append is in
-// flight and every answer is written; gRPC then calls OnDone, which deletes.
+// meanwhile and written with them in one message when that write is done.
+// Reading pauses while kMaxInFlight of the call's appends wait for their
+// commit. Finish comes once the client has closed its side (or the server
+// shuts down), no append is in flight and every answer is written; gRPC then
+// calls OnDone, which deletes.
 class EventStoreGrpcService::AppendStreamReactor final
     : public grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse> {
  public:

@@ -96,6 +96,9 @@ struct ImportSummary {
 
   static constexpr size_t kMaxProblems = 100;
 
+  // Files skipped, whatever the reason: all of `files` when none could be
+  // read as OCDS.
+  uint64_t FilesSkipped() const;
   // One JSON object, on one line.
   std::string ToJson() const;
   // Aligned lines for a terminal.
