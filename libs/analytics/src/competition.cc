@@ -52,7 +52,7 @@ std::vector<Competition> CompetitionsOf(const tender::TenderState& tender) {
     competition.tender_id = details.tender_id();
     competition.lot_id = lot.id;
     competition.buyer_id = Symbol::Intern(details.buyer().id());
-    competition.buyer_name = details.buyer().name();
+    competition.buyer_name = Symbol::Intern(details.buyer().name());
     competition.territory = Symbol::Intern(details.territory());
     competition.category = Symbol::Intern(details.category());
     competition.owner_team = Symbol::Intern(details.owner_team());
@@ -89,10 +89,12 @@ std::vector<Competition> CompetitionsOf(const tender::TenderState& tender) {
     } else if (!competition.winners.empty()) {
       competition.status = Competition::Status::kDecided;
     }
+    competition.bid_facts.reserve(lot.bids.size());
     for (const tender::BidRecord& bid : lot.bids) {
       const v1::BidSubmitted& submitted = bid.bid;
       Competition::BidFacts facts;
       facts.bidder = Symbol::Intern(submitted.bidder().id());
+      facts.name = Symbol::Intern(submitted.bidder().name());
       facts.currency = Symbol::Intern(submitted.amount().currency());
       facts.status = bid.status;
       if (std::optional<Decimal> amount = Decimal::Parse(submitted.amount().amount())) {
@@ -105,7 +107,6 @@ std::vector<Competition> CompetitionsOf(const tender::TenderState& tender) {
         competition.late_bids |= uint64_t{1} << competition.bid_facts.size();
       }
       competition.bid_facts.push_back(facts);
-      competition.bidder_names.push_back(Symbol::Intern(submitted.bidder().name()));
     }
     competitions.push_back(std::move(competition));
   }
@@ -152,7 +153,15 @@ CompetitionRows::CompetitionRows(const std::vector<const Competition*>& competit
     // ahead while packing this one (as a pass over them does, metrics.cc).
     if (i + 8 < competitions.size()) {
       const char* ahead = reinterpret_cast<const char*>(competitions[i + 8]);
-      for (size_t line = 0; line < 6; ++line) __builtin_prefetch(ahead + line * 64);
+      for (size_t line = 0; line < sizeof(Competition) / 64; ++line) {
+        __builtin_prefetch(ahead + line * 64);
+      }
+    }
+    // And the bids of one whose front asked for earlier has arrived.
+    if (i + 4 < competitions.size()) {
+      const std::vector<Competition::BidFacts>& bids = competitions[i + 4]->bid_facts;
+      if (!bids.empty()) __builtin_prefetch(bids.data());
+      if (bids.size() > 2) __builtin_prefetch(bids.data() + 2);
     }
     const Competition* competition = competitions[i];
     if (last == nullptr || competition->tender_id != last->tender_id) ++tender;
@@ -178,11 +187,8 @@ CompetitionRows::CompetitionRows(const std::vector<const Competition*>& competit
                               competition->owner_team, competition->procurement_method,
                               competition->discovery_channel, competition});
     for (const Competition::BidFacts& facts : competition->bid_facts) {
-      const int status = facts.status;
-      bids_.push_back(Bid{facts.bidder, facts.currency,
-                          status >= 0 && status < Bid::kUnknownStatus ? static_cast<uint8_t>(status)
-                                                                      : Bid::kUnknownStatus,
-                          facts.has_amount});
+      static_assert(Competition::PackedStatus::kUnknown == Bid::kUnknownStatus);
+      bids_.push_back(Bid{facts.bidder, facts.currency, facts.status.value(), facts.has_amount});
       amounts_.push_back(facts.has_amount ? facts.amount : Decimal());
       if (facts.status != v1::BID_STATUS_WITHDRAWN) ++row.bidders;
     }

@@ -135,11 +135,10 @@ TEST(CompetitionTest, DerivesStatusWinnersAndCycleStart) {
   EXPECT_EQ(l1.first_award_at, Day(30)) << "the first award counts, though cancelled";
   // What the analytics read of each bid mirrors the bid as written.
   ASSERT_EQ(l1.bid_facts.size(), 3u);
-  ASSERT_EQ(l1.bidder_names.size(), 3u);
   const std::vector<std::string> bidders = {kUs, "C-1", "C-2"};
   for (size_t i = 0; i < l1.bid_facts.size(); ++i) {
     EXPECT_EQ(l1.bid_facts[i].bidder.text(), bidders[i]);
-    EXPECT_EQ(l1.bidder_names[i].text(), "Name of " + bidders[i]);
+    EXPECT_EQ(l1.bid_facts[i].name.text(), "Name of " + bidders[i]);
     EXPECT_EQ(l1.bid_facts[i].currency.text(), "CNY");
   }
   EXPECT_EQ(l1.bid_facts[0].status, v1::BID_STATUS_VALID);
@@ -150,6 +149,29 @@ TEST(CompetitionTest, DerivesStatusWinnersAndCycleStart) {
   EXPECT_TRUE(l1.Won(Symbol::Intern(kUs)));
   EXPECT_EQ(competitions[1]->status, Competition::Status::kVoid);
   EXPECT_EQ(competitions[7]->date, Day(40)) << "the amended deadline dates the competition";
+}
+
+// A bid's status is kept in one byte: every status this build knows comes
+// back as it went in; any other is neither valid, withdrawn nor
+// disqualified, as the packed rows keep it.
+TEST(CompetitionTest, BidStatusInOneByte) {
+  static_assert(sizeof(Competition::BidFacts) == 32);
+  for (int value = 0; value <= 3; ++value) {
+    const auto status = static_cast<v1::BidStatus>(value);
+    ASSERT_TRUE(v1::BidStatus_IsValid(status));
+    Competition::BidFacts facts;
+    facts.status = status;
+    EXPECT_EQ(static_cast<v1::BidStatus>(facts.status), status);
+  }
+  for (int value : {4, 254, 255, 300, -1}) {
+    Competition::BidFacts facts;
+    facts.status = static_cast<v1::BidStatus>(value);
+    EXPECT_EQ(facts.status.value(), Competition::PackedStatus::kUnknown) << value;
+    for (v1::BidStatus known :
+         {v1::BID_STATUS_VALID, v1::BID_STATUS_WITHDRAWN, v1::BID_STATUS_DISQUALIFIED}) {
+      EXPECT_NE(facts.status, known) << value;
+    }
+  }
 }
 
 TEST(WinLossTest, AllOfOurCompetitions) {
@@ -625,7 +647,6 @@ TEST(WinLossTest, MediansOfManySamplesAreThoseOfTheSortedSamples) {
       Competition::BidFacts theirs = ours;
       theirs.bidder = rival;
       competition.bid_facts = {ours, theirs};
-      competition.bidder_names = {Symbol(), Symbol()};
       competition.discovered_at = Day(0);
       // Whole days mostly (repeated values), now and then a nanosecond off.
       int64_t cycle = static_cast<int64_t>(next() % 400) * 86400 * 1000000000 +
@@ -791,7 +812,6 @@ TEST(WinLossTest, ByCompetitorCountsWhatACountOverTheCompetitionsCounts) {
       facts.bidder = bidders[next(bidders.size())];
       facts.status = statuses[next(statuses.size())];
       competition.bid_facts.push_back(facts);
-      competition.bidder_names.push_back(Symbol());
     }
     if (competition.status == Competition::Status::kDecided && count > 0) {
       competition.winners.push_back(competition.bid_facts[next(count)].bidder);
@@ -870,7 +890,6 @@ TEST(WinLossTest, CycleTimesCenturiesLong) {
     Competition::BidFacts ours;
     ours.bidder = us;
     competition.bid_facts = {ours};
-    competition.bidder_names = {Symbol()};
     competition.discovered_at = Day(0);
     competition.first_award_at = Day(0) + cycle;
     competition.date = Day(0);

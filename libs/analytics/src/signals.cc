@@ -53,7 +53,7 @@ v1::Party PartyOf(Symbol id, std::string_view name) {
 // The name a winner bid under in the competition ("" when it has no bid).
 std::string_view NameIn(const Competition& competition, Symbol party) {
   const int index = competition.BidIndexOf(party);
-  return index < 0 ? std::string_view() : competition.bidder_names[index].text();
+  return index < 0 ? std::string_view() : competition.bid_facts[index].name.text();
 }
 
 // The competition's flags, except the price-close rule (which needs every
@@ -315,9 +315,9 @@ SignalReport Signals(const CompetitionSet& competitions, const SignalOptions& op
     auto [tally_it, added] = buyers.try_emplace(competition.buyer_id);
     BuyerTally& tally = tally_it->second;
     if (added) {
-      *tally.summary.mutable_buyer() = PartyOf(competition.buyer_id, competition.buyer_name);
+      *tally.summary.mutable_buyer() = PartyOf(competition.buyer_id, competition.buyer_name.text());
       buyer_order.push_back(&competition);
-      buyer_names[competition.buyer_id] = competition.buyer_name;
+      buyer_names[competition.buyer_id] = competition.buyer_name.text();
     }
     v1::BuyerSignals& summary = tally.summary;
     summary.set_competitions(summary.competitions() + 1);
@@ -346,7 +346,7 @@ SignalReport Signals(const CompetitionSet& competitions, const SignalOptions& op
       v1::CompetitionSignal* signal = &report.signals.emplace_back();
       signal->set_tender_id(competition.tender_id);
       signal->set_lot_id(competition.lot_id);
-      *signal->mutable_buyer() = PartyOf(competition.buyer_id, competition.buyer_name);
+      *signal->mutable_buyer() = PartyOf(competition.buyer_id, competition.buyer_name.text());
       signal->set_kind(kind);
       signal->set_detail(std::move(detail));
       ToProtoTime(competition.date, signal->mutable_date());

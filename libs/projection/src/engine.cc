@@ -310,7 +310,11 @@ class Engine final : public ProjectionEngine {
       size_t taken = 0;
       for (auto it = found->second.begin(); it != found->second.end() && taken < per_buyer;
            ++it, ++taken) {
-        set->AddOne(it->second.list, it->second.competition);
+        // Its list, which keeps it alive in the set.
+        auto place = generation.places.find(it->competition->tender_id);
+        if (place == generation.places.end()) continue;  // never: SetCompetitions keeps both
+        set->AddOne(generation.parts[place->second.part].lists[place->second.slot],
+                    it->competition);
       }
     }
     return set;

@@ -7,8 +7,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,23 +58,24 @@ struct Generation {
   // Each buyer's decided competitions, latest award first (as
   // analytics::Incumbents orders them): a tender's incumbent reads its
   // buyer's last few instead of passing over every competition.
+  // An entry is the competition itself (its list in `parts` keeps it alive,
+  // and SetCompetitions removes its entries before the list goes): 64 bytes
+  // a decided competition, where its own copy of the tender's and lot's ids
+  // and of the list's pointer took 160, a tenth of a million tenders' heap.
   struct AwardKey {
     absl::Time award_at;
-    std::string tender_id;
-    std::string lot_id;
+    const analytics::Competition* competition;
   };
   struct LatestFirst {
     bool operator()(const AwardKey& a, const AwardKey& b) const {
       if (a.award_at != b.award_at) return a.award_at > b.award_at;
-      if (a.tender_id != b.tender_id) return a.tender_id > b.tender_id;
-      return a.lot_id > b.lot_id;
+      if (a.competition->tender_id != b.competition->tender_id) {
+        return a.competition->tender_id > b.competition->tender_id;
+      }
+      return a.competition->lot_id > b.competition->lot_id;
     }
   };
-  struct Award {
-    CompetitionList list;  // keeps `competition` alive
-    const analytics::Competition* competition;
-  };
-  absl::flat_hash_map<analytics::Symbol, std::map<AwardKey, Award, LatestFirst>> buyer_awards
+  absl::flat_hash_map<analytics::Symbol, std::set<AwardKey, LatestFirst>> buyer_awards
       ABSL_GUARDED_BY(mu);
   // All of them as one set, made on demand; null after a write changed any.
   std::shared_ptr<const analytics::CompetitionSet> snapshot ABSL_GUARDED_BY(mu);
@@ -99,16 +100,20 @@ struct Generation {
         if (competition.status != analytics::Competition::Status::kDecided) continue;
         auto buyer = buyer_awards.find(competition.buyer_id);
         if (buyer == buyer_awards.end()) continue;
-        buyer->second.erase(AwardKey{competition.award_at, tender_id, competition.lot_id});
+        buyer->second.erase(AwardKey{competition.award_at, &competition});
         if (buyer->second.empty()) buyer_awards.erase(buyer);
       }
     }
     if (list != nullptr) {
       for (const analytics::Competition& competition : *list) {
         if (competition.status != analytics::Competition::Status::kDecided) continue;
-        buyer_awards[competition.buyer_id].insert_or_assign(
-            AwardKey{competition.award_at, tender_id, competition.lot_id},
-            Award{list, &competition});
+        // Two lots with one id (imported data has them): the later one.
+        std::set<AwardKey, LatestFirst>& awards = buyer_awards[competition.buyer_id];
+        auto [entry, added] = awards.insert(AwardKey{competition.award_at, &competition});
+        if (!added) {
+          awards.erase(entry);
+          awards.insert(AwardKey{competition.award_at, &competition});
+        }
       }
     }
     stored = std::move(list);
@@ -167,9 +172,9 @@ struct Generation {
 
   // No competitions at all.
   void ClearCompetitions() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    buyer_awards.clear();  // first: its entries point into the lists
     places.clear();
     parts.clear();
-    buyer_awards.clear();
     snapshot = nullptr;
   }
 };

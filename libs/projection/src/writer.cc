@@ -81,6 +81,12 @@ absl::Status Writer::Write(PendingWrite& write) {
     batch_->Clear();  // keeps its memory
   }
   AddInKeyOrder(write, batch_.get());
+  // The batch holds its own copy now: what it was copied from (tens of MB in
+  // a catch-up write) goes before the memtables take a third copy, while
+  // the runner fills the next write.
+  std::vector<BulkBuffer>().swap(write.stored);
+  decltype(write.actor_chunks)().swap(write.actor_chunks);
+  std::vector<std::vector<PendingWrite::Change>>().swap(write.runs);
   // Not logged: the read models are derived from the log (KvStore::
   // Durability::kBuffered). A crash loses a suffix of these writes, the
   // checkpoint with them, and the runner folds those events again.

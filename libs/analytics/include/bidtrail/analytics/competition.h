@@ -27,11 +27,30 @@ namespace bidtrail::analytics {
 struct alignas(64) Competition {
   enum class Status : uint8_t { kPending, kDecided, kVoid };
 
+  // A bid's status in one byte: a v1::BidStatus this build knows, or
+  // kUnknown for any other (neither valid, withdrawn nor disqualified).
+  class PackedStatus {
+   public:
+    static constexpr uint8_t kUnknown = 0xff;
+    PackedStatus(v1::BidStatus status = v1::BID_STATUS_VALID)  // NOLINT: implicit by design
+        : value_(v1::BidStatus_IsValid(status) && status >= 0 && status < kUnknown
+                     ? static_cast<uint8_t>(status)
+                     : kUnknown) {}
+    operator v1::BidStatus() const { return static_cast<v1::BidStatus>(value_); }  // NOLINT
+    uint8_t value() const { return value_; }
+
+   private:
+    uint8_t value_;
+  };
+
   // What the analytics read of a bid, packed into 32 bytes.
   struct BidFacts {
     Symbol bidder;
     Symbol currency;
-    v1::BidStatus status = v1::BID_STATUS_VALID;
+    // The bidder's name as written (interned: names, like ids, come from a
+    // bounded vocabulary): for labels.
+    Symbol name;
+    PackedStatus status;
     bool has_amount = false;
     Decimal amount;  // parsed once; only when has_amount (absent or malformed otherwise)
 
@@ -41,9 +60,11 @@ struct alignas(64) Competition {
   };
 
   // A pass over many competitions waits on memory more than it computes, so
-  // what the passes read is packed at the front, up to and with `bid_facts`:
-  // a pass reads a few whole cache lines of each competition, and nothing
-  // elsewhere. Party ids, buyers, territories, categories, teams and
+  // what the passes read is packed at the front, up to and with `bid_facts`
+  // (whose bids are one more read, on the heap): a pass reads four whole
+  // cache lines of each competition and its bids. (The passes over every
+  // competition read CompetitionRows instead, below.) Party ids, buyers,
+  // territories, categories, teams and
   // currencies are interned (symbol.h), so that passes compare integers.
   //
   // The submission deadline, else the discovery time: what periods select on.
@@ -69,24 +90,24 @@ struct alignas(64) Competition {
   // The first award ever announced (cycle time), cancelled or not.
   absl::Time first_award_at = absl::InfinitePast();
   absl::Time award_at = absl::InfinitePast();
-  // Every bid, withdrawn ones included, in the order the bids came. Inline up
-  // to the number of bids most competitions have.
-  absl::InlinedVector<BidFacts, 8> bid_facts;
+  // Every bid, withdrawn ones included, in the order the bids came. On the
+  // heap, sized to the bids (CompetitionsOf): a million tenders hold one
+  // and a half million competitions, and bids kept inline for the most a
+  // competition has cost more than half of each.
+  std::vector<BidFacts> bid_facts;
 
   // The lot's value, else the tender's estimated value.
   Symbol estimated_currency;
   std::optional<Decimal> estimated_value;  // parsed once
   std::string lot_id;
-  std::string buyer_name;
-  // Each bid's bidder name as written (interned: names, like ids, come from
-  // a bounded vocabulary), in the order of `bid_facts`: for labels.
-  absl::InlinedVector<Symbol, 8> bidder_names;
+  // Interned, as bidders' names are.
+  Symbol buyer_name;
   // The submission deadline; InfinitePast() when the tender has none.
   absl::Time submission_deadline = absl::InfinitePast();
   // Bit i: bid i (of the first 64) is dated after the submission deadline.
   uint64_t late_bids = 0;
 
-  // The index (in `bid_facts` and `bidder_names`) of the bidder's bid that is not
+  // The index (in `bid_facts`) of the bidder's bid that is not
   // withdrawn (valid or disqualified), or -1.
   int BidIndexOf(Symbol bidder) const;
   // Decided, and `bidder` is among the suppliers of the award in force.
