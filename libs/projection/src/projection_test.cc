@@ -39,6 +39,7 @@ using ::bidtrail::testing::ScratchDir;
 using ::bidtrail::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using namespace ::bidtrail::tender::testing;  // NOLINT: the event builders
 
@@ -321,6 +322,17 @@ class EngineFailureTest : public ::testing::Test {
     options.max_retry_delay = absl::Milliseconds(40);
     return options;
   }
+  // 17 events, and an engine that writes every two batches of two events
+  // while catching up: four catch-up writes, and the last event in the
+  // write that ends the catch-up.
+  void OpenForALongCatchUp() {
+    AppendHistory();
+    for (int i = 10; i < 21; ++i) Append(absl::StrCat("T-", i), Discovered());
+    ProjectionEngine::Options options = Options();
+    options.catch_up_events = 3;
+    engine_.reset();
+    ASSERT_OK_AND_ASSIGN(engine_, ProjectionEngine::Open(log_.get(), Store("long"), options));
+  }
   void Open(const std::string& name, eventlog::EventStore* log = nullptr) {
     engine_.reset();
     ASSERT_OK_AND_ASSIGN(
@@ -390,6 +402,45 @@ TEST_F(EngineFailureTest, AFailedWriteIsRetriedAndReported) {
   EXPECT_THAT(Lines("runner failed")[0], HasSubstr("the disk is full"));
   EXPECT_THAT(Lines("runner recovered"), SizeIs(1));
   // Nothing was lost or doubled by the failed writes.
+  ASSERT_OK_AND_ASSIGN(Dump dump, engine_->Dump());
+  EXPECT_EQ(dump, Reference());
+}
+
+// A catch-up of many writes ends with the generation's indexes compacted
+// (the deletions its writes left behind would slow every scan of the
+// board), in a write of its own when nothing is left to change; a short
+// catch-up compacts nothing.
+TEST_F(EngineFailureTest, ALongCatchUpEndsWithItsIndexesCompacted) {
+  ASSERT_NO_FATAL_FAILURE(OpenForALongCatchUp());
+  CatchUp();
+  const std::vector<std::pair<std::string, std::string>> compacted = faulty_->compacted();
+  ASSERT_THAT(compacted, SizeIs(1));
+  EXPECT_EQ(compacted[0].first, keys::GenerationPrefix(1) + keys::kDeadlineIndex);
+  EXPECT_EQ(compacted[0].second, keys::GenerationPrefix(1) + keys::kTendersBegin);
+  EXPECT_THAT(Lines("indexes compacted at the end of a catch-up"), SizeIs(1));
+  // Once caught up, writes compact nothing more.
+  Append("T-21", Discovered());
+  EXPECT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(20)));
+  EXPECT_THAT(faulty_->compacted(), SizeIs(1));
+  ASSERT_OK_AND_ASSIGN(Dump dump, engine_->Dump());
+  EXPECT_EQ(dump, Reference());
+  // A short catch-up (one write) compacts nothing.
+  Open("short");
+  CatchUp();
+  EXPECT_THAT(faulty_->compacted(), IsEmpty());
+}
+
+// A compaction that fails is reported; what was written stays, and the
+// runner goes on from it.
+TEST_F(EngineFailureTest, AFailedCompactionIsReportedAndTheModelsStayWhole) {
+  ASSERT_NO_FATAL_FAILURE(OpenForALongCatchUp());
+  faulty_->Fail(Op::kCompact, 1, absl::UnavailableError("injected: no room to compact"));
+  CatchUp();
+  EXPECT_EQ(faulty_->failed(Op::kCompact), 1);
+  const ProjectionStatus status = engine_->Status();
+  ASSERT_TRUE(status.last_error.has_value());
+  EXPECT_THAT(status.last_error->status,
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("no room to compact")));
   ASSERT_OK_AND_ASSIGN(Dump dump, engine_->Dump());
   EXPECT_EQ(dump, Reference());
 }

@@ -219,9 +219,14 @@ absl::Status Runner::Follow() {
       // While catching up, changes accumulate over many batches, so that a
       // tender touched by many of them is turned into its stored form once;
       // once caught up, every batch is written as it comes.
-      if (failure.ok() && staged.events > 0 &&
-          (generation_->caught_up || staged.events >= options_.catch_up_events ||
-           staged.dirty.size() >= kMaxCachedTenders / 2)) {
+      // A long catch-up ends with a write that compacts the indexes, even
+      // one with nothing left to change (Flush).
+      const bool ends_long_catch_up =
+          generation_->caught_up && staged.catch_up_writes >= kCompactAfterWrites;
+      if (failure.ok() && (ends_long_catch_up ||
+                           (staged.events > 0 &&
+                            (generation_->caught_up || staged.events >= options_.catch_up_events ||
+                             staged.dirty.size() >= kMaxCachedTenders / 2)))) {
         failure = Flush(&staged, &writer);
       }
       on_progress_();
@@ -421,6 +426,20 @@ absl::Status Runner::Flush(Staged* staged, Writer* writer) {
   }
   write->checkpoint = staged->next_position - 1;
   write->caught_up = generation_->caught_up;
+  if (write->caught_up && staged->catch_up_writes >= kCompactAfterWrites) {
+    // The write that ends a long catch-up: each catch-up write replaced the
+    // index entries of tenders that changed since the one before (a deadline
+    // done leaves the outstanding index, a tender's stale entry moves with
+    // its last event), and the deletions stay in the store's upper levels
+    // until compactions reach them, while a board's scan steps over each
+    // one. Measured at 1,000,000 tenders (18 catch-up writes): 2.6 ms for
+    // a page of 100 deadlines, 0.1 ms once compacted. The writer compacts
+    // the indexes before it publishes this write.
+    write->compact_from = generation_->prefix + keys::kDeadlineIndex;
+    write->compact_to = generation_->prefix + keys::kTendersBegin;
+    write->catch_up_writes = staged->catch_up_writes;
+    staged->catch_up_writes = 0;
+  }
   write->unknown = staged->unknown;
   PutBigEndian64(write->checkpoint, &write->encoded_checkpoint);
   rest.push_back({keys::CheckpointKey(generation_->id), write->encoded_checkpoint, Kind::kPut});
@@ -430,6 +449,7 @@ absl::Status Runner::Flush(Staged* staged, Writer* writer) {
   staged->events = 0;
   staged->dirty.clear();
   RETURN_IF_ERROR(writer->Submit(std::move(write)));
+  if (!generation_->caught_up) ++staged->catch_up_writes;
   // Bounded memory: a cache over its size starts again (tenders are active
   // for weeks, so the working set refills quickly). The runner then reads
   // tenders back from the store: the write must have landed.

@@ -70,6 +70,9 @@ class Runner {
   static constexpr size_t kMaxCachedTenders = 200000;
   // Writes of at least this many tenders are prepared on two threads.
   static constexpr size_t kParallelFrom = 512;
+  // A catch-up of at least this many writes (each up to catch_up_events
+  // events) ends with the indexes compacted (PendingWrite::compact_from).
+  static constexpr uint32_t kCompactAfterWrites = 4;
 
   struct CachedTender {
     tender::TenderState state;
@@ -95,6 +98,8 @@ class Runner {
     // interleaves a few actors, and building a chunk key for every event
     // cost more than appending the record.
     absl::flat_hash_map<std::string, std::pair<uint64_t, std::string*>> actor_cursors;
+    // Writes submitted since the subscription started, while catching up.
+    uint32_t catch_up_writes = 0;
   };
 
   void Run();

@@ -2,6 +2,9 @@
 
 #include <pthread.h>
 
+#include "absl/time/clock.h"
+#include "bidtrail/common/log.h"
+
 namespace bidtrail::projection {
 
 void AddInKeyOrder(const PendingWrite& write, storage::KvStore::Batch* batch) {
@@ -91,6 +94,14 @@ absl::Status Writer::Write(PendingWrite& write) {
   // Durability::kBuffered). A crash loses a suffix of these writes, the
   // checkpoint with them, and the runner folds those events again.
   absl::Status written = store_->Write(*batch_, storage::KvStore::Durability::kBuffered, epoch_);
+  if (written.ok() && !write.compact_from.empty()) {
+    const absl::Time began = absl::Now();
+    written = store_->Compact(write.compact_from, write.compact_to);
+    log::Info("projection", "indexes compacted at the end of a catch-up",
+              {{"catch_up_writes", write.catch_up_writes},
+               {"took", absl::Now() - began},
+               {"status", written}});
+  }
   if (write.caught_up) {
     // Writes are small from now on: the memory goes.
     batch_.reset();

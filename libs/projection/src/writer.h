@@ -56,6 +56,12 @@ struct PendingWrite {
   uint64_t unknown = 0;
   // Written once the runner has caught up with the log.
   bool caught_up = false;
+  // When not empty: keys [compact_from, compact_to) are compacted
+  // (KvStore::Compact) after the write lands and before it is published.
+  std::string compact_from;
+  std::string compact_to;
+  // The catch-up writes before this one, for the log line.
+  uint32_t catch_up_writes = 0;
   std::string encoded_checkpoint;
   std::string encoded_unknown;
   // Each changed tender's competitions, for the analytics.

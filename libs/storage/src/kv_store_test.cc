@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "bidtrail/storage/rocks_kv_store.h"
 #include "bidtrail/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -19,6 +20,7 @@ using ::bidtrail::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
+using ::testing::SizeIs;
 
 using Durability = KvStore::Durability;
 using Rows = std::vector<std::pair<std::string, std::string>>;
@@ -90,6 +92,27 @@ TEST_F(KvStoreTest, ScansAHalfOpenRangeInKeyOrderAndStopsWhenAsked) {
       store_->Scan("", "\xff", [&](std::string_view, std::string_view) { return ++visited < 2; }),
       IsOk());
   EXPECT_EQ(visited, 2);
+}
+
+// Compacting a range keeps exactly what a scan saw before, merge operands
+// and buffered writes included, in the range and out of it.
+TEST_F(KvStoreTest, CompactingARangeChangesNothingAScanSees) {
+  std::unique_ptr<KvStore::Batch> batch = store_->NewBatch();
+  for (int i = 0; i < 200; ++i) batch->Put(absl::StrCat("i/", 1000 + i), "v");
+  batch->Put("z", "outside");
+  ASSERT_THAT(store_->Write(*batch, Durability::kSynced), IsOk());
+  ASSERT_THAT(store_->Flush(), IsOk());
+  batch->Clear();
+  for (int i = 0; i < 200; i += 2) batch->Delete(absl::StrCat("i/", 1000 + i));
+  batch->Append("i/log", "x");
+  batch->Append("i/log", "y");
+  ASSERT_THAT(store_->Write(*batch, Durability::kBuffered), IsOk());
+  const auto before = ScanAll(*store_);
+  ASSERT_THAT(before, SizeIs(102));
+  ASSERT_THAT(store_->Compact("i/", "i0"), IsOk());
+  EXPECT_EQ(ScanAll(*store_), before);
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> got, store_->Get("i/log"));
+  EXPECT_EQ(got, "xy");
 }
 
 TEST_F(KvStoreTest, BufferedWritesSurviveAnOrderlyClose) {

@@ -188,6 +188,19 @@ class RocksStore final : public KvStore {
     return Noted(FromRocks(db_->Flush(rocksdb::FlushOptions()), absl::StrCat("flushing ", path_)));
   }
 
+  absl::Status Compact(std::string_view from, std::string_view to) override {
+    RETURN_IF_ERROR(ReopenAfterFailure());
+    absl::ReaderMutexLock lock(&mu_);
+    RETURN_IF_ERROR(Usable());
+    const rocksdb::Slice begin = ToSlice(from);
+    const rocksdb::Slice end = ToSlice(to);
+    rocksdb::CompactRangeOptions options;
+    // Into the last level, where deletions are dropped for good.
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+    return Noted(
+        FromRocks(db_->CompactRange(options, &begin, &end), absl::StrCat("compacting ", path_)));
+  }
+
  private:
   absl::Status Usable() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     if (db_ != nullptr) return absl::OkStatus();

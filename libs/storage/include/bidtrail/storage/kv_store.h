@@ -87,6 +87,12 @@ class KvStore {
 
   // Makes every buffered write durable. Errors as Write.
   virtual absl::Status Flush() = 0;
+
+  // Rewrites the keys in [from, to) without what deletions and overwrites
+  // left behind there, so that a scan of the range steps over none of it.
+  // Takes as long as rewriting the range's data; reads and writes go on
+  // meanwhile. Errors as Write.
+  virtual absl::Status Compact(std::string_view from, std::string_view to) = 0;
 };
 
 }  // namespace bidtrail::storage

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -17,7 +18,7 @@ namespace bidtrail::testing {
 
 class FaultyKvStore final : public storage::KvStore {
  public:
-  enum class Op { kWrite, kGet, kScan, kFlush };
+  enum class Op { kWrite, kGet, kScan, kFlush, kCompact };
 
   explicit FaultyKvStore(std::unique_ptr<storage::KvStore> inner) : inner_(std::move(inner)) {}
 
@@ -59,6 +60,19 @@ class FaultyKvStore final : public storage::KvStore {
     if (absl::Status injected = Injected(Op::kFlush, ""); !injected.ok()) return injected;
     return inner_->Flush();
   }
+  absl::Status Compact(std::string_view from, std::string_view to) override {
+    {
+      absl::MutexLock lock(&mu_);
+      compacted_.emplace_back(from, to);
+    }
+    if (absl::Status injected = Injected(Op::kCompact, from); !injected.ok()) return injected;
+    return inner_->Compact(from, to);
+  }
+  // The ranges Compact was asked for, failed ones included.
+  std::vector<std::pair<std::string, std::string>> compacted() {
+    absl::MutexLock lock(&mu_);
+    return compacted_;
+  }
 
  private:
   struct Armed {
@@ -82,6 +96,7 @@ class FaultyKvStore final : public storage::KvStore {
   absl::Mutex mu_;
   std::map<Op, Armed> armed_ ABSL_GUARDED_BY(mu_);
   std::map<Op, int> failed_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<std::string, std::string>> compacted_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace bidtrail::testing
