@@ -187,8 +187,7 @@ CompetitionRows::CompetitionRows(const std::vector<const Competition*>& competit
                               competition->owner_team, competition->procurement_method,
                               competition->discovery_channel, competition});
     for (const Competition::BidFacts& facts : competition->bid_facts) {
-      static_assert(Competition::PackedStatus::kUnknown == Bid::kUnknownStatus);
-      bids_.push_back(Bid{facts.bidder, facts.currency, facts.status.value(), facts.has_amount});
+      bids_.push_back(Bid{facts.bidder, facts.currency, facts.status, facts.has_amount});
       amounts_.push_back(facts.has_amount ? facts.amount : Decimal());
       if (facts.status != v1::BID_STATUS_WITHDRAWN) ++row.bidders;
     }

@@ -221,9 +221,7 @@ absl::Status Runner::Follow() {
       // once caught up, every batch is written as it comes.
       // A long catch-up ends with a write that compacts the indexes, even
       // one with nothing left to change (Flush).
-      const bool ends_long_catch_up =
-          generation_->caught_up && staged.catch_up_writes >= kCompactAfterWrites;
-      if (failure.ok() && (ends_long_catch_up ||
+      if (failure.ok() && (EndsLongCatchUp(staged) ||
                            (staged.events > 0 &&
                             (generation_->caught_up || staged.events >= options_.catch_up_events ||
                              staged.dirty.size() >= kMaxCachedTenders / 2)))) {
@@ -426,7 +424,7 @@ absl::Status Runner::Flush(Staged* staged, Writer* writer) {
   }
   write->checkpoint = staged->next_position - 1;
   write->caught_up = generation_->caught_up;
-  if (write->caught_up && staged->catch_up_writes >= kCompactAfterWrites) {
+  if (EndsLongCatchUp(*staged)) {
     // The write that ends a long catch-up: each catch-up write replaced the
     // index entries of tenders that changed since the one before (a deadline
     // done leaves the outstanding index, a tender's stale entry moves with

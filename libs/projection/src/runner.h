@@ -103,6 +103,11 @@ class Runner {
   };
 
   void Run();
+  // Caught up after at least kCompactAfterWrites catch-up writes: the next
+  // write compacts the indexes.
+  bool EndsLongCatchUp(const Staged& staged) const {
+    return generation_->caught_up && staged.catch_up_writes >= kCompactAfterWrites;
+  }
   // Follows one subscription from the checkpoint until it fails or the
   // runner stops; the failure (OK when stopped).
   absl::Status Follow();

@@ -33,9 +33,7 @@ struct alignas(64) Competition {
    public:
     static constexpr uint8_t kUnknown = 0xff;
     PackedStatus(v1::BidStatus status = v1::BID_STATUS_VALID)  // NOLINT: implicit by design
-        : value_(v1::BidStatus_IsValid(status) && status >= 0 && status < kUnknown
-                     ? static_cast<uint8_t>(status)
-                     : kUnknown) {}
+        : value_(v1::BidStatus_IsValid(status) ? static_cast<uint8_t>(status) : kUnknown) {}
     operator v1::BidStatus() const { return static_cast<v1::BidStatus>(value_); }  // NOLINT
     uint8_t value() const { return value_; }
 
@@ -190,14 +188,14 @@ class CompetitionRows {
   struct Bid {
     Symbol bidder;
     Symbol currency;
-    // A status this build does not know is kept as kUnknownStatus (like any
-    // unknown one, neither valid, withdrawn nor disqualified).
-    static constexpr uint8_t kUnknownStatus = 0xff;
-    uint8_t status_value = v1::BID_STATUS_VALID;
+    // As a competition's bid keeps it: a status this build does not know as
+    // kUnknownStatus.
+    static constexpr uint8_t kUnknownStatus = Competition::PackedStatus::kUnknown;
+    Competition::PackedStatus packed_status;
     bool has_amount = false;
 
-    v1::BidStatus status() const { return static_cast<v1::BidStatus>(status_value); }
-    bool withdrawn() const { return status_value == v1::BID_STATUS_WITHDRAWN; }
+    v1::BidStatus status() const { return packed_status; }
+    bool withdrawn() const { return status() == v1::BID_STATUS_WITHDRAWN; }
   };
   // Where a decided competition's cycle time is.
   enum class Cycle : uint8_t {
