@@ -20,6 +20,7 @@
 #include "bidtrail/tenders/client.h"
 #include "bidtrail/tenders/commands.h"
 #include "bidtrail/tenders/service.h"
+#include "bidtrail/testing/lagging_replica.h"
 #include "bidtrail/testing/process.h"
 #include "bidtrail/testing/status_matchers.h"
 #include "bidtrail/v1/tenders.grpc.pb.h"
@@ -426,6 +427,48 @@ TEST_F(TendersServiceTest, RetriedCommandReturnsTheFirstResult) {
   const v1::CommandResult bid_again = Ok("bid-1", Bid(kUs, "10.00", Day(4)));
   EXPECT_TRUE(bid_again.already_applied());
   EXPECT_EQ(bid_again.revision(), bid.revision());
+  EXPECT_EQ(Head(), head);
+}
+
+// A command refused on a replica's stale view (the tender was discovered
+// through another server a moment ago) is decided again, once, on what the
+// log holds now; so is one the log refuses (ABORTED) after the stale view
+// accepted it; a refusal that holds on the fresh view stands; a malformed
+// command is refused without that read.
+TEST_F(TendersServiceTest, ACommandRefusedOnAStaleViewIsDecidedAgainOnAFreshOne) {
+  Ok("discover-1", Discovered());  // through "the other server"
+  ::bidtrail::testing::LaggingReplica replica(log_.get());
+  replica.seen = 0;
+  TenderCommands::Options options = commands_->options();
+  TenderCommands here(&replica, options);
+  const v1::TenderEvent document = Document(Day(3));
+  RecordedSoonAfter(document);
+  ASSERT_OK_AND_ASSIGN(v1::CommandResult recorded, here.Execute({"alice"}, "docs-1", document));
+  EXPECT_EQ(replica.fresh_reads, 1);
+  EXPECT_EQ(recorded.revision(), 1u);
+  EXPECT_FALSE(recorded.already_applied());
+
+  // Accepted on the stale view (no tender there yet), refused by the log
+  // (ABORTED: the stream exists), decided again on a fresh view: refused
+  // there, nothing written.
+  const uint64_t head = Head();
+  replica.seen = 0;
+  replica.fresh_reads = 0;
+  const v1::TenderEvent again = Discovered();
+  RecordedSoonAfter(again);
+  EXPECT_THAT(
+      here.Execute({"alice"}, "discover-2", again),
+      ::bidtrail::testing::StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already exists")));
+  EXPECT_EQ(replica.fresh_reads, 1);
+  EXPECT_EQ(Head(), head);
+
+  // Malformed whatever the log holds: no fresh read.
+  replica.fresh_reads = 0;
+  const v1::TenderEvent zero = Bid("C-1", "0", Day(4));
+  RecordedSoonAfter(zero);
+  EXPECT_THAT(here.Execute({"alice"}, "bid-0", zero),
+              ::bidtrail::testing::StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_EQ(replica.fresh_reads, 0);
   EXPECT_EQ(Head(), head);
 }
 

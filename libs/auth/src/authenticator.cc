@@ -17,8 +17,8 @@ Authenticator::Authenticator(eventlog::EventStore* store) : Authenticator(store,
 Authenticator::Authenticator(eventlog::EventStore* store, Options options)
     : store_(store), options_(std::move(options)) {}
 
-absl::Status Authenticator::CatchUp() {
-  absl::Status read = ReadNewEvents();
+absl::Status Authenticator::CatchUp(bool fresh) {
+  absl::Status read = ReadNewEvents(fresh);
   if (read.ok()) {
     if (!reachable_) log::Info("auth", "access stream readable again");
     reachable_ = true;
@@ -39,13 +39,15 @@ absl::Status Authenticator::CatchUp() {
   return absl::OkStatus();
 }
 
-absl::Status Authenticator::ReadNewEvents() {
+absl::Status Authenticator::ReadNewEvents(bool fresh) {
   while (true) {
     eventlog::ReadStreamRequest request;
     request.stream_id = kAccessStream;
     request.has_from_revision = true;
     request.from_revision = next_revision_;
     request.max_count = 1000;
+    request.fresh = fresh;
+    fresh = false;  // the first page caught up
     absl::StatusOr<eventlog::ReadStreamResult> read = store_->ReadStream(request);
     // A stream not written yet reads as empty or NOT_FOUND: nothing to fold.
     if (read.status().code() == absl::StatusCode::kNotFound) return absl::OkStatus();
@@ -87,6 +89,7 @@ absl::StatusOr<Authenticator::Verified> Authenticator::Resolve(std::string_view 
   if (authorization.empty()) {
     absl::MutexLock lock(&mu_);
     RETURN_IF_ERROR(CatchUp());
+    if (state_->empty()) RETURN_IF_ERROR(CatchUp(/*fresh=*/true));
     if (state_->empty()) {
       return absl::UnauthenticatedError(
           "no credential, and nobody has any right on this server yet: `bidtrail auth init NAME` "
@@ -105,7 +108,14 @@ absl::StatusOr<Authenticator::Verified> Authenticator::Resolve(std::string_view 
   const std::string_view token = authorization.substr(kBearer.size());
   absl::MutexLock lock(&mu_);
   RETURN_IF_ERROR(CatchUp());
-  ASSIGN_OR_RETURN(verified.principal, state_->PrincipalOf(token, options_.clock()));
+  absl::StatusOr<std::string> principal = state_->PrincipalOf(token, options_.clock());
+  if (!principal.ok()) {
+    // Perhaps issued through another server a moment ago: looked up again
+    // on what the log holds now.
+    RETURN_IF_ERROR(CatchUp(/*fresh=*/true));
+    principal = state_->PrincipalOf(token, options_.clock());
+  }
+  ASSIGN_OR_RETURN(verified.principal, std::move(principal));
   verified.access = state_;
   verified.access_events = next_revision_;
   return verified;

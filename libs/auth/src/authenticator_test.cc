@@ -11,6 +11,7 @@
 #include "bidtrail/auth/testing/events.h"
 #include "bidtrail/eventlog/forwarding_event_store.h"
 #include "bidtrail/eventlog/rocks_event_log.h"
+#include "bidtrail/testing/lagging_replica.h"
 #include "bidtrail/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -197,6 +198,39 @@ TEST_F(AuthenticatorTest, AnUnreachableStoreKeepsTheGrantsLastReadButNeverNone) 
   EXPECT_THAT(
       authenticator.Authenticate("Bearer " + token),
       ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("revoked")));
+}
+
+// On a server whose log is a replica (docs/nats.md), a token issued and a
+// first admin made through another server a moment ago are looked up again
+// on what the log holds now before the call is refused.
+TEST_F(AuthenticatorTest, ATokenIssuedThroughAnotherServerIsFoundOnAFreshRead) {
+  ::bidtrail::testing::LaggingReplica replica(log_.get());
+  Authenticator here(&replica);
+  ASSERT_OK_AND_ASSIGN(AccessState empty, here.State());
+  EXPECT_TRUE(empty.empty());
+  ASSERT_THAT(Authenticator(log_.get()).Bootstrap("root"), ::bidtrail::testing::IsOk());
+  // The view still stands before the first admin: an anonymous call is
+  // told what it lacks as the log stands now (somebody has rights).
+  EXPECT_THAT(here.Authenticate(""),
+              ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated,
+                                            HasSubstr("send `authorization: Bearer")));
+  EXPECT_EQ(replica.fresh_reads, 1);
+  const std::string token = NewToken();
+  ASSERT_THAT(
+      Authenticator(log_.get())
+          .Record({testing::Issued(token, "alice")}, "root", eventlog::ExpectedRevision::Any()),
+      ::bidtrail::testing::IsOk());
+  ASSERT_OK_AND_ASSIGN(const std::string principal, here.Authenticate("Bearer " + token));
+  EXPECT_EQ(principal, "alice");
+  EXPECT_EQ(replica.fresh_reads, 2);
+  // A known token needs no fresh read; an unknown one is refused after one.
+  ASSERT_OK_AND_ASSIGN(const std::string again, here.Authenticate("Bearer " + token));
+  EXPECT_EQ(again, "alice");
+  EXPECT_EQ(replica.fresh_reads, 2);
+  EXPECT_THAT(
+      here.Authenticate("Bearer " + NewToken()),
+      ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("not known")));
+  EXPECT_EQ(replica.fresh_reads, 3);
 }
 
 }  // namespace

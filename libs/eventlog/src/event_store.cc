@@ -37,11 +37,13 @@ absl::StatusOr<uint64_t> CountRecords(std::string_view records) {
 }
 
 absl::StatusOr<std::vector<RecordedEvent>> ReadWholeStream(EventStore& store,
-                                                           const std::string& stream_id) {
+                                                           const std::string& stream_id,
+                                                           bool fresh) {
   std::vector<RecordedEvent> events;
   ReadStreamRequest read;
   read.stream_id = stream_id;
   read.max_count = 1000;
+  read.fresh = fresh;
   while (true) {
     absl::StatusOr<ReadStreamResult> page = store.ReadStream(read);
     if (page.status().code() == absl::StatusCode::kNotFound) return events;
@@ -50,6 +52,7 @@ absl::StatusOr<std::vector<RecordedEvent>> ReadWholeStream(EventStore& store,
     if (page->end_of_stream || page->events.empty()) return events;
     read.has_from_revision = true;
     read.from_revision = page->next_revision;
+    read.fresh = false;  // the first page caught up
   }
 }
 

@@ -70,6 +70,7 @@ class NatsLogTest : public ::testing::Test {
     RocksEventLog::Options options;
     options.path = dir_.path() + "/" + name;
     options.upstream = upstream != nullptr ? upstream : Connect();
+    options.upstream_poll = poll_;
     // Right after a node restarts, the stream may still be electing its
     // leader: an open waits for it as bidtraild's start would be retried.
     absl::StatusOr<std::unique_ptr<RocksEventLog>> opened = RocksEventLog::Open(options);
@@ -119,6 +120,8 @@ class NatsLogTest : public ::testing::Test {
   testing::NatsCluster* cluster_ = nullptr;
   std::string stream_;
   ScratchDir dir_;
+  // How often replicas opened by Open poll the stream.
+  absl::Duration poll_ = RocksEventLog::Options().upstream_poll;
 };
 
 // A node that loses its data folder (or a new one) rebuilds its replica from
@@ -188,6 +191,61 @@ TEST_F(NatsLogTest, AReplicaRebuildsFromTheStreamAndFollowsIt) {
                        a->Append("tender-x", ExpectedRevision::NoStream(), {Event(100)}));
   EXPECT_TRUE(retried.already_recorded);
   EXPECT_EQ(retried.first_position, 41u);
+}
+
+// A replica that has not yet seen what another server just wrote reads its
+// stream as unknown; a fresh read (ReadStreamRequest::fresh) catches up
+// first and sees it, also while the replica's own appends are in flight.
+// What a command refused on a stale view is decided again on
+// (services/tenders: a bid through one bidtraild on a tender discovered
+// through the other).
+TEST_F(NatsLogTest, AFreshReadSeesWhatAnotherServerJustAppended) {
+  poll_ = absl::Hours(1);  // the replicas follow only when asked
+  std::unique_ptr<RocksEventLog> a = Open("a");
+  std::unique_ptr<RocksEventLog> b = Open("b");
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_THAT(a->Append("tender-1", ExpectedRevision::NoStream(), {Event(1), Event(2)}), IsOk());
+  ReadStreamRequest read;
+  read.stream_id = "tender-1";
+  EXPECT_THAT(b->ReadStream(read), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  read.fresh = true;
+  ASSERT_OK_AND_ASSIGN(ReadStreamResult fresh, b->ReadStream(read));
+  ASSERT_EQ(fresh.events.size(), 2u);
+  EXPECT_EQ(fresh.events[0].event_id, Id(1));
+  EXPECT_EQ(fresh.events[1].position, 2u);
+  EXPECT_EQ(b->ChainHead(), a->ChainHead());
+
+  // b's own appends in flight (pipelined groups) while a writes and b reads
+  // fresh: the read waits for b's groups to settle, then catches up.
+  std::atomic<bool> stop = false;
+  std::atomic<int> appended = 0;
+  std::vector<std::thread> appenders;
+  for (int t = 0; t < 4; ++t) {
+    appenders.emplace_back([&, t] {
+      for (uint64_t n = 0; !stop.load() && n < 400; ++n) {
+        if (AppendUntilTold(*b, absl::StrFormat("busy-%d", t), ExpectedRevision::Any(),
+                            {Event(1000 + t * 1000 + n)})
+                .ok()) {
+          ++appended;
+        }
+      }
+    });
+  }
+  while (appended.load() < 20) absl::SleepFor(absl::Milliseconds(1));
+  for (int round = 0; round < 5; ++round) {
+    const std::string id = absl::StrFormat("tender-from-a-%d", round);
+    ASSERT_THAT(AppendUntilTold(*a, id, ExpectedRevision::NoStream(), {Event(100 + round)}),
+                IsOk());
+    read.stream_id = id;
+    ASSERT_OK_AND_ASSIGN(ReadStreamResult seen, b->ReadStream(read));
+    ASSERT_EQ(seen.events.size(), 1u) << id;
+    EXPECT_EQ(seen.events[0].event_id, Id(100 + round));
+  }
+  stop = true;
+  for (std::thread& appender : appenders) appender.join();
+  ASSERT_OK_AND_ASSIGN(VerifyResult verified, b->Verify());
+  EXPECT_TRUE(verified.ok) << verified.problem;
 }
 
 // Two bidtraild writers on the same streams, racing with exact expected

@@ -68,6 +68,9 @@ constexpr size_t kMaxGroupsInFlight = 16;
 // A group proposed while others are in flight holds at least this much
 // (unless the ones in flight are answered first).
 constexpr size_t kMinPipelinedGroupBytes = 16 * 1024;
+// A fresh read waits at most this long for this log's own groups in flight
+// to settle before it catches up (a publish times out well before).
+constexpr absl::Duration kFreshReadWait = absl::Seconds(30);
 
 // The log's metrics (docs/web.md), one set for the process.
 struct LogMetrics {
@@ -546,6 +549,12 @@ class RocksEventLog::Impl {
   // With an upstream: reads the upstream sequence the replica holds, then
   // catches up. At open, before any other thread runs.
   absl::Status StartFromUpstream() ABSL_LOCKS_EXCLUDED(write_mu_, db_mu_);
+  // With an upstream: brings the replica up to everything the upstream held
+  // when the call began (ReadStreamRequest::fresh), once this log's own
+  // groups in flight have settled (they are applied as they are answered;
+  // a group of another writer's between them fences them off, and the
+  // catch-up after that takes it). Without one, nothing to do.
+  absl::Status CatchUpNow() ABSL_LOCKS_EXCLUDED(write_mu_, db_mu_);
   // With an upstream: a thread that catches the replica up whenever the
   // upstream moves (every options_.upstream_poll), so that a replica nobody
   // appends through still follows the log live.
@@ -1061,6 +1070,23 @@ absl::Status RocksEventLog::Impl::StartFromUpstream() {
              {"sequence", upstream_seq_},
              {"head", last_position_}});
   return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::Impl::CatchUpNow() {
+  Upstream* const upstream = options_.upstream.get();
+  if (upstream == nullptr) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const uint64_t last, upstream->LastSequence());
+  absl::MutexLock lock(&write_mu_);
+  auto settled = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    return upstream_seq_ >= last || (published_in_flight_ == 0 && drain_error_.ok());
+  };
+  if (!write_mu_.AwaitWithTimeout(absl::Condition(&settled), kFreshReadWait)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("a fresh read waited ", absl::FormatDuration(kFreshReadWait),
+                     " for this server's appends to ", upstream->Describe(), " to settle"));
+  }
+  if (upstream_seq_ >= last) return absl::OkStatus();
+  return CatchUp();
 }
 
 void RocksEventLog::Impl::ExportStorageMetrics() {
@@ -2060,6 +2086,7 @@ absl::StatusOr<ReadStreamResult> RocksEventLog::Impl::ReadStream(const ReadStrea
   // System streams ("$log") are read like any other; only appends are theirs.
   RETURN_IF_ERROR(ValidateStreamId(request.stream_id, options_.limits, /*allow_system=*/true));
   RETURN_IF_ERROR(ValidateReadCount(request.max_count, options_.limits));
+  if (request.fresh) RETURN_IF_ERROR(CatchUpNow());
   const uint64_t head = Head();
   absl::ReaderMutexLock db_lock(&db_mu_);
   RETURN_IF_ERROR(Usable());

@@ -531,6 +531,7 @@ absl::StatusOr<eventlog::ReadStreamResult> GrpcEventStore::ReadStream(
                          : v1::READ_DIRECTION_FORWARD);
   if (request.has_from_revision) wire.set_from_revision(request.from_revision);
   wire.set_max_count(request.max_count);
+  wire.set_fresh(request.fresh);
   if (request.max_count == 0) {
     // 0 means "the default" on the wire but is an error in process: keep the
     // two backends answering alike.

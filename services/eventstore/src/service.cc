@@ -504,6 +504,7 @@ grpc::ServerUnaryReactor* EventStoreGrpcService::ReadStream(grpc::CallbackServer
         read.has_from_revision = request->has_from_revision();
         read.from_revision = request->from_revision();
         read.max_count = request->max_count() == 0 ? kDefaultReadCount : request->max_count();
+        read.fresh = request->fresh();
         ASSIGN_OR_RETURN(eventlog::ReadStreamResult result, store_->ReadStream(read));
         for (const eventlog::RecordedEvent& event : result.events) {
           ToProto(event, response->add_events());

@@ -24,9 +24,11 @@ struct LoadedStream {
   uint64_t last_revision = 0;
 };
 
-absl::StatusOr<LoadedStream> LoadStream(eventlog::EventStore* store, const std::string& stream_id) {
+// `fresh`: what the log holds now (eventlog::ReadStreamRequest::fresh).
+absl::StatusOr<LoadedStream> LoadStream(eventlog::EventStore* store, const std::string& stream_id,
+                                        bool fresh = false) {
   LoadedStream loaded;
-  ASSIGN_OR_RETURN(loaded.records, eventlog::ReadWholeStream(*store, stream_id));
+  ASSIGN_OR_RETURN(loaded.records, eventlog::ReadWholeStream(*store, stream_id, fresh));
   loaded.exists = !loaded.records.empty();
   if (loaded.exists) loaded.last_revision = loaded.records.back().revision;
   for (const eventlog::RecordedEvent& record : loaded.records) {
@@ -50,6 +52,51 @@ std::vector<tender::StreamEntry> EntriesOf(const LoadedStream& loaded) {
     entries.push_back(std::move(entry));
   }
   return entries;
+}
+
+// What `command` appends on the tender as `loaded` holds it, or why not.
+absl::StatusOr<std::vector<v1::TenderEvent>> DecideOn(const TenderCommands::Options& options,
+                                                      const TenderCommands::Caller& caller,
+                                                      const LoadedStream& loaded,
+                                                      const v1::TenderEvent& command,
+                                                      const tender::LateRecording& late) {
+  const tender::TenderState state = tender::FoldStream(loaded.events, loaded.revisions);
+  if (caller.authorize) RETURN_IF_ERROR(caller.authorize(state, command, late));
+  v1::TenderEvent proposed_command = command;
+  // Who fetched a document, when not named: whoever records it (the
+  // principal the token proves, or the person a service records for).
+  if (proposed_command.has_document_obtained() &&
+      IsBlank(proposed_command.document_obtained().obtained_by())) {
+    proposed_command.mutable_document_obtained()->set_obtained_by(caller.actor);
+  }
+  if (command.has_entry_voided() && loaded.exists) {
+    RETURN_IF_ERROR(
+        tender::PrepareVoid(EntriesOf(loaded), proposed_command.mutable_entry_voided()));
+  }
+  if (state.exists && proposed_command.has_activity_logged() &&
+      !proposed_command.activity_logged().contact_id().empty()) {
+    if (!options.resolve_contact) {
+      return absl::FailedPreconditionError(
+          "contact_id: this server keeps no notebook (ContactsService is hosted with "
+          "TendersService); name the person with contact_name instead");
+    }
+    RETURN_IF_ERROR(options.resolve_contact(state, proposed_command.mutable_activity_logged()));
+  }
+  return tender::Decide(state, proposed_command, options.domain, options.clock(), late);
+}
+
+// A refusal that a view of the log lagging behind it may explain: what the
+// command needs is not there yet, or is already there in another form.
+bool MayBeStale(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kPermissionDenied:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace
@@ -100,8 +147,16 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
   const std::string stream_id = tender::StreamIdOf(tender_id);
 
   const std::string fingerprint = CommandFingerprint(command, late);
+  // A server whose log is the replica of a JetStream stream may not have
+  // seen yet what another server wrote a moment ago (docs/nats.md): a
+  // command its view refuses is decided again, once, on what the log holds
+  // now. A command its view accepts needs no such read: the append is
+  // fenced, a stale view ends in ABORTED, and the next attempt reads fresh.
+  bool fresh = false;
   for (int attempt = 1;; ++attempt) {
-    ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(store_, stream_id));
+    ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(store_, stream_id, fresh));
+    const bool view_was_fresh = fresh;
+    fresh = false;
 
     // A retried command: answer with what it appended the first time. The
     // same request id with another command is refused: the first one stands.
@@ -130,31 +185,14 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
       return result;
     }
 
-    const tender::TenderState state = tender::FoldStream(loaded.events, loaded.revisions);
-    if (caller.authorize) RETURN_IF_ERROR(caller.authorize(state, command, late));
-    v1::TenderEvent proposed_command = command;
-    // Who fetched a document, when not named: whoever records it (the
-    // principal the token proves, or the person a service records for).
-    if (proposed_command.has_document_obtained() &&
-        IsBlank(proposed_command.document_obtained().obtained_by())) {
-      proposed_command.mutable_document_obtained()->set_obtained_by(caller.actor);
+    absl::StatusOr<std::vector<v1::TenderEvent>> decision =
+        DecideOn(options_, caller, loaded, command, late);
+    if (!decision.ok() && !view_was_fresh && MayBeStale(decision.status())) {
+      fresh = true;
+      continue;
     }
-    if (command.has_entry_voided() && loaded.exists) {
-      RETURN_IF_ERROR(
-          tender::PrepareVoid(EntriesOf(loaded), proposed_command.mutable_entry_voided()));
-    }
-    if (state.exists && proposed_command.has_activity_logged() &&
-        !proposed_command.activity_logged().contact_id().empty()) {
-      if (!options_.resolve_contact) {
-        return absl::FailedPreconditionError(
-            "contact_id: this server keeps no notebook (ContactsService is hosted with "
-            "TendersService); name the person with contact_name instead");
-      }
-      RETURN_IF_ERROR(options_.resolve_contact(state, proposed_command.mutable_activity_logged()));
-    }
-    ASSIGN_OR_RETURN(
-        std::vector<v1::TenderEvent> decided,
-        tender::Decide(state, proposed_command, options_.domain, options_.clock(), late));
+    RETURN_IF_ERROR(decision.status());
+    std::vector<v1::TenderEvent>& decided = *decision;
     std::vector<eventlog::ProposedEvent> proposed;
     for (size_t i = 0; i < decided.size(); ++i) {
       eventlog::ProposedEvent event;
@@ -178,6 +216,7 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
                                                attempt, " times in a row; try again"));
       }
       BackoffBeforeRetry(attempt);
+      fresh = true;
       continue;
     }
     RETURN_IF_ERROR(appended.status());

@@ -68,13 +68,16 @@ class Authenticator {
  private:
   // Folds the access events appended since the last read. When the store
   // cannot be reached (UNAVAILABLE, DEADLINE_EXCEEDED) after one good read,
-  // keeps the state last read and says so once in the log.
-  absl::Status CatchUp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // keeps the state last read and says so once in the log. `fresh`: what
+  // the log holds now (eventlog::ReadStreamRequest::fresh), for a token or
+  // a first admin this server's replica of a JetStream log may not have
+  // seen yet (made through another server a moment ago).
+  absl::Status CatchUp(bool fresh = false) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Grants `principal` admin and issues it a token (returned), as `actor`.
   absl::StatusOr<std::string> AdminWithToken(std::string_view principal, std::string_view actor,
                                              std::string_view label,
                                              const eventlog::ExpectedRevision& expected);
-  absl::Status ReadNewEvents() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ReadNewEvents(bool fresh) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   eventlog::EventStore* const store_;
   const Options options_;

@@ -226,6 +226,14 @@ struct ReadStreamRequest {
   bool has_from_revision = false;
   uint64_t from_revision = 0;
   uint32_t max_count = 1000;
+  // Read what the log holds now, not what this store has seen of it: a
+  // store that is the replica of a log kept elsewhere (a JetStream stream,
+  // upstream.h) first catches up with everything the log had committed when
+  // the call began, waiting for its own groups in flight. For decisions
+  // that a write made through another server may change (a command refused
+  // because its tender is unknown here yet). A store whose reads are always
+  // current ignores it.
+  bool fresh = false;
 };
 
 struct ReadStreamResult {
@@ -400,9 +408,11 @@ absl::Status DecodeRecords(std::string_view records, PackedEvents* packed);
 absl::StatusOr<uint64_t> CountRecords(std::string_view records);
 
 // Every event of `stream_id`, in revision order, read page by page; empty
-// when the stream does not exist. Errors as EventStore::ReadStream.
+// when the stream does not exist. `fresh`: read what the log holds now
+// (ReadStreamRequest::fresh). Errors as EventStore::ReadStream.
 absl::StatusOr<std::vector<RecordedEvent>> ReadWholeStream(EventStore& store,
-                                                           const std::string& stream_id);
+                                                           const std::string& stream_id,
+                                                           bool fresh = false);
 
 }  // namespace bidtrail::eventlog
 
