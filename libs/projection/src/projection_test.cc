@@ -445,6 +445,26 @@ TEST_F(EngineFailureTest, AFailedCompactionIsReportedAndTheModelsStayWhole) {
   EXPECT_EQ(dump, Reference());
 }
 
+// A runner stopped while it compacts (13 s at a million tenders) does not
+// wait for the compaction: it is cancelled, the write it ended is whole, and
+// the engine opened again on the same folder goes on from it.
+TEST_F(EngineFailureTest, StoppingDuringACompactionCancelsIt) {
+  ASSERT_NO_FATAL_FAILURE(OpenForALongCatchUp());
+  faulty_->HoldCompactions();
+  engine_->Start();
+  for (int i = 0; i < 2000 && faulty_->compacted().empty(); ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_THAT(faulty_->compacted(), SizeIs(1));
+  engine_.reset();  // held until the compaction gives up: 30 s unless cancelled
+  EXPECT_THAT(Lines("compaction cancelled: the runner is stopping"), SizeIs(1));
+  EXPECT_THAT(Lines("runner failed"), IsEmpty());
+  ASSERT_OK_AND_ASSIGN(engine_, ProjectionEngine::Open(log_.get(), Store("long"), Options()));
+  CatchUp();
+  ASSERT_OK_AND_ASSIGN(Dump dump, engine_->Dump());
+  EXPECT_EQ(dump, Reference());
+}
+
 TEST_F(EngineFailureTest, AWriteFailingLaterInTheLogLeavesTheCheckpointAtTheLastWrite) {
   AppendHistory();
   Open("models");

@@ -39,6 +39,7 @@ void Runner::Start() {
   absl::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
   stop_ = false;
+  cancel_compaction_ = false;
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -49,6 +50,9 @@ void Runner::Stop() {
     stop_ = true;
     if (subscription_ != nullptr) subscription_->Cancel();
   }
+  // A compaction at the end of a catch-up (13 s at a million tenders) is
+  // not waited for.
+  cancel_compaction_ = true;
   thread_.join();
   thread_ = std::thread();
 }
@@ -194,7 +198,8 @@ absl::Status Runner::Follow() {
   bool staged_left = false;
   {
     Writer writer(
-        store_, epoch_, [this](PendingWrite& write) { Publish(write); }, [this] { Interrupt(); });
+        store_, epoch_, [this](PendingWrite& write) { Publish(write); }, [this] { Interrupt(); },
+        &cancel_compaction_);
     ReadAhead read_ahead(subscribed->get());
     Staged staged;
     staged.unknown = generation_->unknown;

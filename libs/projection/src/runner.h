@@ -166,6 +166,8 @@ class Runner {
   // other half.
   ThreadPool helper_{1, "proj-prepare"};
 
+  // Set by Stop: a compaction in progress stops (Writer).
+  std::atomic<bool> cancel_compaction_{false};
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   eventlog::Subscription* subscription_ ABSL_GUARDED_BY(mu_) = nullptr;

@@ -37,11 +37,12 @@ void AddInKeyOrder(const PendingWrite& write, storage::KvStore::Batch* batch) {
 }
 
 Writer::Writer(storage::KvStore* store, uint64_t epoch, Publish publish,
-               std::function<void()> on_failure)
+               std::function<void()> on_failure, std::atomic<bool>* cancel_compaction)
     : store_(store),
       epoch_(epoch),
       publish_(std::move(publish)),
       on_failure_(std::move(on_failure)),
+      cancel_compaction_(cancel_compaction),
       thread_([this] { Loop(); }) {}
 
 Writer::~Writer() {
@@ -96,11 +97,19 @@ absl::Status Writer::Write(PendingWrite& write) {
   absl::Status written = store_->Write(*batch_, storage::KvStore::Durability::kBuffered, epoch_);
   if (written.ok() && !write.compact_from.empty()) {
     const absl::Time began = absl::Now();
-    written = store_->Compact(write.compact_from, write.compact_to);
-    log::Info("projection", "indexes compacted at the end of a catch-up",
-              {{"catch_up_writes", write.catch_up_writes},
-               {"took", absl::Now() - began},
-               {"status", written}});
+    written = store_->Compact(write.compact_from, write.compact_to, cancel_compaction_);
+    if (absl::IsCancelled(written)) {
+      // Stopping: the write has landed whole, the store's own compactions
+      // reach the deletions later.
+      log::Info("projection", "compaction cancelled: the runner is stopping",
+                {{"catch_up_writes", write.catch_up_writes}, {"took", absl::Now() - began}});
+      written = absl::OkStatus();
+    } else {
+      log::Info("projection", "indexes compacted at the end of a catch-up",
+                {{"catch_up_writes", write.catch_up_writes},
+                 {"took", absl::Now() - began},
+                 {"status", written}});
+    }
   }
   if (write.caught_up) {
     // Writes are small from now on: the memory goes.

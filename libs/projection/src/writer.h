@@ -7,6 +7,7 @@
 #ifndef BIDTRAIL_PROJECTION_WRITER_H_
 #define BIDTRAIL_PROJECTION_WRITER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -83,9 +84,13 @@ class Writer {
   // `store` must outlive the writer; writes are made for the store's
   // `epoch` (KvStore::Epoch). `on_failure` is called on the writer thread
   // when a write fails, so that a runner waiting for the log's next event
-  // hears of it at once rather than at its next write.
-  Writer(storage::KvStore* store, uint64_t epoch, Publish publish,
-         std::function<void()> on_failure);
+  // hears of it at once rather than at its next write. A compaction
+  // (PendingWrite::compact_from) stops once `*cancel_compaction` is true
+  // (the runner stopping): the write is published all the same, its indexes
+  // left to the store's own compactions. `cancel_compaction` outlives the
+  // writer.
+  Writer(storage::KvStore* store, uint64_t epoch, Publish publish, std::function<void()> on_failure,
+         std::atomic<bool>* cancel_compaction);
   // Waits for the write in flight, then stops the thread.
   ~Writer();
 
@@ -109,6 +114,7 @@ class Writer {
   const uint64_t epoch_;
   const Publish publish_;
   const std::function<void()> on_failure_;
+  std::atomic<bool>* const cancel_compaction_;
   // The batch writes are built in, kept from one write to the next while
   // catching up: a catch-up write is a hundred MB or more, and fresh memory
   // for each would be paid in page faults, the last time at the very end of

@@ -109,10 +109,22 @@ TEST_F(KvStoreTest, CompactingARangeChangesNothingAScanSees) {
   ASSERT_THAT(store_->Write(*batch, Durability::kBuffered), IsOk());
   const auto before = ScanAll(*store_);
   ASSERT_THAT(before, SizeIs(102));
-  ASSERT_THAT(store_->Compact("i/", "i0"), IsOk());
+  // Cancelled (a process stopping): nothing changes either, and the store
+  // goes on as before.
+  std::atomic<bool> cancel{true};
+  EXPECT_THAT(store_->Compact("i/", "i0", &cancel),
+              StatusIs(absl::StatusCode::kCancelled, HasSubstr("cancelled")));
+  EXPECT_EQ(ScanAll(*store_), before);
+  cancel = false;
+  ASSERT_THAT(store_->Compact("i/", "i0", &cancel), IsOk());
+  EXPECT_EQ(ScanAll(*store_), before);
+  ASSERT_THAT(store_->Compact("i/", "i0", nullptr), IsOk());
   EXPECT_EQ(ScanAll(*store_), before);
   ASSERT_OK_AND_ASSIGN(std::optional<std::string> got, store_->Get("i/log"));
   EXPECT_EQ(got, "xy");
+  batch->Clear();
+  batch->Put("i/after", "w");
+  EXPECT_THAT(store_->Write(*batch, Durability::kSynced), IsOk());
 }
 
 TEST_F(KvStoreTest, BufferedWritesSurviveAnOrderlyClose) {

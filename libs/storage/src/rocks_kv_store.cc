@@ -188,7 +188,8 @@ class RocksStore final : public KvStore {
     return Noted(FromRocks(db_->Flush(rocksdb::FlushOptions()), absl::StrCat("flushing ", path_)));
   }
 
-  absl::Status Compact(std::string_view from, std::string_view to) override {
+  absl::Status Compact(std::string_view from, std::string_view to,
+                       std::atomic<bool>* cancel) override {
     RETURN_IF_ERROR(ReopenAfterFailure());
     absl::ReaderMutexLock lock(&mu_);
     RETURN_IF_ERROR(Usable());
@@ -197,8 +198,14 @@ class RocksStore final : public KvStore {
     rocksdb::CompactRangeOptions options;
     // Into the last level, where deletions are dropped for good.
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
-    return Noted(
-        FromRocks(db_->CompactRange(options, &begin, &end), absl::StrCat("compacting ", path_)));
+    // Beside RocksDB's own compactions: exclusive, a cancel would wait for them.
+    options.exclusive_manual_compaction = false;
+    options.canceled = cancel;
+    const rocksdb::Status compacted = db_->CompactRange(options, &begin, &end);
+    if (compacted.IsManualCompactionPaused()) {
+      return absl::CancelledError(absl::StrCat("compacting ", path_, ": cancelled"));
+    }
+    return Noted(FromRocks(compacted, absl::StrCat("compacting ", path_)));
   }
 
  private:

@@ -12,6 +12,7 @@
 #ifndef BIDTRAIL_STORAGE_KV_STORE_H_
 #define BIDTRAIL_STORAGE_KV_STORE_H_
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -91,8 +92,11 @@ class KvStore {
   // Rewrites the keys in [from, to) without what deletions and overwrites
   // left behind there, so that a scan of the range steps over none of it.
   // Takes as long as rewriting the range's data; reads and writes go on
-  // meanwhile. Errors as Write.
-  virtual absl::Status Compact(std::string_view from, std::string_view to) = 0;
+  // meanwhile. CANCELLED soon after `*cancel` becomes true (a process
+  // stopping), with part of the range compacted: the data is the same
+  // either way. `cancel` may be null. Errors otherwise as Write.
+  virtual absl::Status Compact(std::string_view from, std::string_view to,
+                               std::atomic<bool>* cancel) = 0;
 };
 
 }  // namespace bidtrail::storage

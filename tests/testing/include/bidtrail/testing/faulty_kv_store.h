@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "bidtrail/storage/kv_store.h"
 
 namespace bidtrail::testing {
@@ -39,6 +40,13 @@ class FaultyKvStore final : public storage::KvStore {
     return failed_[op];
   }
   storage::KvStore& inner() { return *inner_; }
+  // From now on, Compact compacts nothing and returns only once its cancel
+  // flag is set (CANCELLED), or after 30 s (DEADLINE_EXCEEDED): a compaction
+  // that takes as long as its caller lets it.
+  void HoldCompactions() {
+    absl::MutexLock lock(&mu_);
+    hold_compactions_ = true;
+  }
 
   std::unique_ptr<Batch> NewBatch(size_t reserve_bytes) override {
     return inner_->NewBatch(reserve_bytes);
@@ -60,13 +68,27 @@ class FaultyKvStore final : public storage::KvStore {
     if (absl::Status injected = Injected(Op::kFlush, ""); !injected.ok()) return injected;
     return inner_->Flush();
   }
-  absl::Status Compact(std::string_view from, std::string_view to) override {
+  absl::Status Compact(std::string_view from, std::string_view to,
+                       std::atomic<bool>* cancel) override {
     {
       absl::MutexLock lock(&mu_);
       compacted_.emplace_back(from, to);
     }
     if (absl::Status injected = Injected(Op::kCompact, from); !injected.ok()) return injected;
-    return inner_->Compact(from, to);
+    bool hold;
+    {
+      absl::MutexLock lock(&mu_);
+      hold = hold_compactions_;
+    }
+    if (hold) {
+      const absl::Time deadline = absl::Now() + absl::Seconds(30);
+      while (cancel == nullptr || !cancel->load()) {
+        if (absl::Now() > deadline) return absl::DeadlineExceededError("held compaction");
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+      return absl::CancelledError("compaction cancelled");
+    }
+    return inner_->Compact(from, to, cancel);
   }
   // The ranges Compact was asked for, failed ones included.
   std::vector<std::pair<std::string, std::string>> compacted() {
@@ -97,6 +119,7 @@ class FaultyKvStore final : public storage::KvStore {
   std::map<Op, Armed> armed_ ABSL_GUARDED_BY(mu_);
   std::map<Op, int> failed_ ABSL_GUARDED_BY(mu_);
   std::vector<std::pair<std::string, std::string>> compacted_ ABSL_GUARDED_BY(mu_);
+  bool hold_compactions_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace bidtrail::testing
