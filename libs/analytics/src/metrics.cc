@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -54,6 +55,7 @@ class IndexList {
   }
   void clear() { size_ = 0; }
   bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
   const uint32_t* begin() const { return data_.get(); }
   const uint32_t* end() const { return data_.get() + size_; }
 
@@ -144,55 +146,11 @@ struct MedianScratch {
   std::vector<T> spare;
 };
 
-// The middle of samples[i] for i in `indices`, gathered into `scratch`.
-template <typename T>
-std::pair<T, std::optional<T>> MiddleOf(const std::vector<T>& samples, const IndexList& indices,
-                                        MedianScratch<T>* scratch) {
-  scratch->values.clear();
-  KeyRange keys;
-  for (uint32_t index : indices) {
-    const T value = samples[index];
-    scratch->values.push_back(value);
-    keys.Add(value);
-  }
-  return Middle(&scratch->values, keys, &scratch->spare);
-}
-
 // The median of a middle: the upper middle, or the mean of the two.
 template <typename T>
 T MedianOfMiddle(const std::pair<T, std::optional<T>>& middle) {
   const auto& [upper, lower] = middle;
   return lower ? *lower + (upper - *lower) / 2 : upper;
-}
-
-// The median of samples[i] for i in `indices` (the mean of the two middle
-// ones for an even count).
-std::optional<double> MedianOf(const std::vector<double>& samples, const IndexList& indices,
-                               MedianScratch<double>* scratch) {
-  if (indices.empty()) return std::nullopt;
-  return MedianOfMiddle(MiddleOf(samples, indices, scratch));
-}
-
-// Cycle times: in whole nanoseconds (`nanos`, selected among as integers,
-// several times faster than among Durations), and those beyond int64
-// nanoseconds (`wide`, which imported data with years wrong has).
-std::optional<absl::Duration> MedianOf(const std::vector<int64_t>& nanos, const IndexList& indices,
-                                       const std::vector<absl::Duration>& wide,
-                                       const IndexList& wide_indices,
-                                       MedianScratch<int64_t>* scratch) {
-  if (indices.empty() && wide_indices.empty()) return std::nullopt;
-  if (!wide_indices.empty()) {
-    std::vector<absl::Duration> durations;
-    for (uint32_t index : indices) durations.push_back(absl::Nanoseconds(nanos[index]));
-    for (uint32_t index : wide_indices) durations.push_back(wide[index]);
-    // Durations have no OrderKey: by selection alone.
-    return MedianOfMiddle(
-        SelectMiddle(&durations, durations.size() / 2, durations.size() % 2 == 0));
-  }
-  const auto [upper, lower] = MiddleOf(nanos, indices, scratch);
-  const std::optional<absl::Duration> lower_duration =
-      lower ? std::optional<absl::Duration>(absl::Nanoseconds(*lower)) : std::nullopt;
-  return MedianOfMiddle(std::make_pair(absl::Nanoseconds(upper), lower_duration));
 }
 
 // Lower-case enum value name without its prefix: PROCUREMENT_METHOD_OPEN -> open.
@@ -289,6 +247,9 @@ class MoneyTotals {
     }
     totals_.emplace_back(currency, amount);
   }
+  void Add(const MoneyTotals& other) {
+    for (const auto& [currency, total] : other.totals_) Add(currency, total);
+  }
 
   // The totals converted into the reporting currency, and those without a
   // rate as they are.
@@ -342,14 +303,17 @@ class Converter {
 
   // Adds the currencies met without a rate (empty ones, of amounts with no
   // currency, left out).
-  void AddMissing(std::vector<std::string>* out) const {
-    for (Symbol symbol : missing_) {
+  void AddMissing(std::vector<std::string>* out) const { AddMissing(missing_, out); }
+  static void AddMissing(std::span<const Symbol> missing, std::vector<std::string>* out) {
+    for (Symbol symbol : missing) {
       const std::string text(symbol.text());
       if (!text.empty() && std::find(out->begin(), out->end(), text) == out->end()) {
         out->push_back(text);
       }
     }
   }
+  // The currencies met without a rate, in the order met.
+  std::vector<Symbol> Missing() const { return {missing_.begin(), missing_.end()}; }
 
  private:
   const std::optional<Symbol> target_;
@@ -396,16 +360,14 @@ Converter BandConverter(const ReportingCurrency& reporting, const RateTable& tab
   return Converter(WithTable(*std::move(rebased), table));
 }
 
-// The cycle times and price gaps of one WinLoss call, each stored once
-// however many groups its competition falls in (one per competitor, head to
-// head): the groups keep indices, for the medians at the end.
+// The cycle times and price gaps of one block's pass (WinLossBlock), each
+// stored once however many groups its competition falls in (one per
+// competitor, head to head): the groups keep indices, and take the values
+// when the pass ends.
 struct Samples {
   std::vector<int64_t> cycle_nanos;
   std::vector<absl::Duration> wide_cycles;  // CompetitionRows::Cycle::kWide
   std::vector<double> price_gaps;
-  // For MedianOf.
-  MedianScratch<int64_t> cycle_scratch;
-  MedianScratch<double> gap_scratch;
 };
 
 // What one competition adds to the groups it falls in, worked out once
@@ -555,63 +517,23 @@ struct Accumulator {
         break;
     }
   }
-
-  // `converter`: into the reporting currency, for the converted values when
-  // it has rates.
-  v1::WinLossGroup ToProto(const std::string& key, bool with_bid_rate, const Converter& converter,
-                           const std::string& reporting_currency, Samples* samples) const {
-    v1::WinLossGroup group;
-    group.set_group(key);
-    group.set_bid(bid);
-    group.set_won(won);
-    group.set_lost(lost);
-    group.set_pending(pending);
-    group.set_void_(void_count);
-    group.set_disqualified(disqualified);
-    group.set_no_bid(static_cast<uint32_t>(tenders_no_bid.size()));
-    if (won + lost > 0) group.set_win_rate(static_cast<double>(won) / (won + lost));
-    if (with_bid_rate && tenders_bid.size() + tenders_no_bid.size() > 0) {
-      group.set_bid_rate(static_cast<double>(tenders_bid.size()) /
-                         static_cast<double>(tenders_bid.size() + tenders_no_bid.size()));
-    }
-    value_won.ToProto(group.mutable_value_won());
-    value_lost.ToProto(group.mutable_value_lost());
-    if (converter.has_rates()) {
-      group.mutable_value_won_converted()->set_currency(reporting_currency);
-      value_won.ToConverted(converter, group.mutable_value_won_converted(),
-                            group.mutable_value_won_unconverted());
-      group.mutable_value_lost_converted()->set_currency(reporting_currency);
-      value_lost.ToConverted(converter, group.mutable_value_lost_converted(),
-                             group.mutable_value_lost_unconverted());
-    }
-    if (bid > 0) group.set_mean_bidders(static_cast<double>(bidders_sum) / bid);
-    if (auto gap = MedianOf(samples->price_gaps, price_gaps, &samples->gap_scratch)) {
-      group.set_median_price_gap(*gap);
-    }
-    if (auto cycle = MedianOf(samples->cycle_nanos, cycle_times, samples->wide_cycles,
-                              wide_cycle_times, &samples->cycle_scratch)) {
-      ToProtoDuration(*cycle, group.mutable_median_cycle_time());
-    }
-    group.set_awards_before_tender(awards_before_tender);
-    return group;
-  }
 };
 
-struct Group {
-  explicit Group(std::string_view key) : key(key) {}
-  std::string key;
+// A group of one block's pass (WinLossBlock): its totals, its label as
+// first seen there, and whether the pass reached it at all.
+struct BlockSlot {
+  Accumulator totals;
   // Groups keyed by a party: its name, as first seen; groups keyed by a
-  // buyer: its name. Views a competition's string (competitions outlive the
-  // call) or a symbol's text (which lives as long as the process).
+  // buyer: its name. A symbol's text (which lives as long as the process).
   std::string_view label;
   bool labelled = false;
-  Accumulator totals;
+  bool reached = false;
 };
 
 // A group keyed by a party is labelled with the name of the first bid of
 // that party which has one: bid `bid` of row i. Names are not in the rows
 // (competition.h): read only while the group has no label.
-void SetLabel(const CompetitionRows& rows, size_t i, size_t bid, Group* group) {
+void SetLabel(const CompetitionRows& rows, size_t i, size_t bid, BlockSlot* group) {
   if (group->labelled) return;
   const Symbol name = rows.detail(i).competition->bid_facts[bid - rows.bids_begin(i)].name;
   if (name == Symbol()) return;
@@ -633,8 +555,8 @@ inline uint32_t& GroupOf(std::vector<uint32_t>* groups, Symbol symbol) {
   return (*groups)[symbol.index()];
 }
 
-// The groups of one WinLoss call, numbered in the order they appear. Each key
-// has one group; the loop finds it through an array indexed by symbol, or a
+// The group keys of one WinLoss call, numbered in the order they appear.
+// The loop finds a key's number through an array indexed by symbol, or a
 // cache keyed by a small value, so that it hashes no string.
 class Groups {
  public:
@@ -647,19 +569,59 @@ class Groups {
 
   uint32_t OfKey(std::string_view key) {
     auto [found, inserted] =
-        by_key_.try_emplace(std::string(key), static_cast<uint32_t>(groups_.size()));
-    if (inserted) groups_.emplace_back(key);
+        by_key_.try_emplace(std::string(key), static_cast<uint32_t>(keys_.size()));
+    if (inserted) keys_.emplace_back(key);
     return found->second;
   }
 
-  Group& operator[](uint32_t slot) { return groups_[slot]; }
-  const std::vector<Group>& all() const { return groups_; }
+  const std::string& key(uint32_t slot) const { return keys_[slot]; }
 
  private:
   std::vector<uint32_t> by_symbol_;
   absl::flat_hash_map<std::string, uint32_t> by_key_;
-  std::vector<Group> groups_;
+  std::vector<std::string> keys_;
 };
+
+// The groups of one block's pass, indexed by the call's group numbers, and
+// the order the pass reached them in.
+class BlockSlots {
+ public:
+  [[gnu::always_inline]] BlockSlot& operator[](uint32_t slot) {
+    if (slot >= slots_.size()) [[unlikely]]
+      slots_.resize(slot + 1);
+    BlockSlot& found = slots_[slot];
+    if (!found.reached) [[unlikely]] {
+      found.reached = true;
+      reached_.push_back(slot);
+    }
+    return found;
+  }
+  const std::vector<uint32_t>& reached() const { return reached_; }
+  // Empties the slots reached, for the next block.
+  void Clear() {
+    for (uint32_t slot : reached_) slots_[slot] = BlockSlot();
+    reached_.clear();
+  }
+
+ private:
+  std::vector<BlockSlot> slots_;
+  std::vector<uint32_t> reached_;
+};
+
+// The value whose OrderKey is `key`.
+template <typename T>
+T FromOrderKey(uint64_t key);
+template <>
+int64_t FromOrderKey<int64_t>(uint64_t key) {
+  return static_cast<int64_t>(key ^ (uint64_t{1} << 63));
+}
+template <>
+double FromOrderKey<double>(uint64_t key) {
+  const uint64_t bits = (key >> 63) != 0 ? key & ~(uint64_t{1} << 63) : ~key;
+  double value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
 
 enum class DealBand { kUnrated, kSmall, kMedium, kLarge };
 
@@ -852,61 +814,308 @@ std::string QuarterOf(absl::Time time) {
   return absl::StrCat(month.year(), "-Q", (month.month() - 1) / 3 + 1);
 }
 
-std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
-                                      const WinLossOptions& options,
-                                      std::vector<std::string>* without_rate) {
-  const Selection selection(options);
-  if (!selection.Possible()) return {};
-  const std::optional<Symbol> bidder = Symbol::Find(options.bidder_id);
-  const Converter converter = ReportingConverter(options.reporting, options.rate_table);
-  const Converter band_converter =
-      BandConverter(options.reporting, options.rate_table, options.deal_size_currency);
-  Groups groups;
-  Samples samples;
+// What one group holds over a block of parts: Accumulator's counts and
+// totals, and its samples as values (their OrderKeys, sorted) rather than
+// indices into one call's Samples, so that the block outlives the call.
+struct BlockGroup {
+  std::string key;
+  std::string_view label;  // a symbol's text
+  bool labelled = false;
+  uint32_t bid = 0, won = 0, lost = 0, pending = 0, void_count = 0, disqualified = 0;
+  uint32_t awards_before_tender = 0;
+  // Tenders do not span parts: their counts add up over blocks.
+  size_t tenders_bid = 0;
+  size_t tenders_no_bid = 0;
+  uint64_t bidders_sum = 0;
+  MoneyTotals value_won;
+  MoneyTotals value_lost;
+  std::vector<uint64_t> price_gaps;   // OrderKey(double), sorted
+  std::vector<uint64_t> cycle_nanos;  // OrderKey(int64_t), sorted
+  std::vector<absl::Duration> wide_cycles;
+
+  void AddCounts(const BlockGroup& other) {
+    bid += other.bid;
+    won += other.won;
+    lost += other.lost;
+    pending += other.pending;
+    void_count += other.void_count;
+    disqualified += other.disqualified;
+    awards_before_tender += other.awards_before_tender;
+    tenders_bid += other.tenders_bid;
+    tenders_no_bid += other.tenders_no_bid;
+    bidders_sum += other.bidders_sum;
+    value_won.Add(other.value_won);
+    value_lost.Add(other.value_lost);
+  }
+};
+
+struct WinLossBlock {
+  // In the order the pass reached them.
+  std::vector<BlockGroup> groups;
+  // Currencies the deal-size bands met without a rate.
+  std::vector<Symbol> band_missing;
+};
+
+namespace {
+
+// Samples merged over blocks: each block's sorted keys, not copied.
+struct MergedSamples {
+  std::vector<const std::vector<uint64_t>*> arrays;
+  size_t count = 0;
+
+  void Add(const std::vector<uint64_t>& keys) {
+    if (keys.empty()) return;
+    arrays.push_back(&keys);
+    count += keys.size();
+  }
+};
+
+// Below so many samples, a median gathers them and selects (Middle);
+// from so many, it searches the blocks' sorted keys for the middle ranks.
+constexpr size_t kSearchFrom = 2048;
+
+// The key of rank `rank` (from 0) among the keys of every array: the least
+// key with more than `rank` keys at or below it, found by halving the key
+// range, each step counting with a binary search in each sorted array.
+uint64_t KeyOfRank(const MergedSamples& samples, size_t rank) {
+  uint64_t low = ~uint64_t{0};
+  uint64_t high = 0;
+  for (const std::vector<uint64_t>* keys : samples.arrays) {
+    low = std::min(low, keys->front());
+    high = std::max(high, keys->back());
+  }
+  while (low < high) {
+    const uint64_t mid = low + (high - low) / 2;
+    size_t at_most = 0;
+    for (const std::vector<uint64_t>* keys : samples.arrays) {
+      at_most +=
+          static_cast<size_t>(std::upper_bound(keys->begin(), keys->end(), mid) - keys->begin());
+    }
+    if (at_most > rank) {
+      high = mid;
+    } else {
+      low = mid + 1;
+    }
+  }
+  return low;
+}
+
+// The middle of merged samples (not empty): the upper middle value, and
+// for an even count the lower one too, as Middle gives them.
+template <typename T>
+std::pair<T, std::optional<T>> MiddleOfMerged(const MergedSamples& samples,
+                                              MedianScratch<T>* scratch) {
+  const bool even = samples.count % 2 == 0;
+  const size_t rank = samples.count / 2;
+  if (samples.arrays.size() == 1) {
+    const std::vector<uint64_t>& keys = *samples.arrays[0];
+    return {FromOrderKey<T>(keys[rank]),
+            even ? std::optional<T>(FromOrderKey<T>(keys[rank - 1])) : std::nullopt};
+  }
+  if (samples.count < kSearchFrom) {
+    scratch->values.clear();
+    KeyRange range;
+    for (const std::vector<uint64_t>* keys : samples.arrays) {
+      for (uint64_t key : *keys) {
+        const T value = FromOrderKey<T>(key);
+        scratch->values.push_back(value);
+        range.Add(value);
+      }
+    }
+    return Middle(&scratch->values, range, &scratch->spare);
+  }
+  const T upper = FromOrderKey<T>(KeyOfRank(samples, rank));
+  if (!even) return {upper, std::nullopt};
+  return {upper, FromOrderKey<T>(KeyOfRank(samples, rank - 1))};
+}
+
+// One group over every block.
+struct MergedGroup {
+  BlockGroup totals;  // counts and totals; no samples
+  MergedSamples price_gaps;
+  MergedSamples cycle_nanos;
+  std::vector<const std::vector<absl::Duration>*> wide_cycles;
+
+  // `converter`: into the reporting currency, for the converted values when
+  // it has rates.
+  v1::WinLossGroup ToProto(bool with_bid_rate, const Converter& converter,
+                           const std::string& reporting_currency, MedianScratch<double>* gaps,
+                           MedianScratch<int64_t>* cycles) const {
+    const BlockGroup& t = totals;
+    v1::WinLossGroup group;
+    group.set_group(t.key);
+    group.set_bid(t.bid);
+    group.set_won(t.won);
+    group.set_lost(t.lost);
+    group.set_pending(t.pending);
+    group.set_void_(t.void_count);
+    group.set_disqualified(t.disqualified);
+    group.set_no_bid(static_cast<uint32_t>(t.tenders_no_bid));
+    if (t.won + t.lost > 0) group.set_win_rate(static_cast<double>(t.won) / (t.won + t.lost));
+    if (with_bid_rate && t.tenders_bid + t.tenders_no_bid > 0) {
+      group.set_bid_rate(static_cast<double>(t.tenders_bid) /
+                         static_cast<double>(t.tenders_bid + t.tenders_no_bid));
+    }
+    t.value_won.ToProto(group.mutable_value_won());
+    t.value_lost.ToProto(group.mutable_value_lost());
+    if (converter.has_rates()) {
+      group.mutable_value_won_converted()->set_currency(reporting_currency);
+      t.value_won.ToConverted(converter, group.mutable_value_won_converted(),
+                              group.mutable_value_won_unconverted());
+      group.mutable_value_lost_converted()->set_currency(reporting_currency);
+      t.value_lost.ToConverted(converter, group.mutable_value_lost_converted(),
+                               group.mutable_value_lost_unconverted());
+    }
+    if (t.bid > 0) group.set_mean_bidders(static_cast<double>(t.bidders_sum) / t.bid);
+    if (price_gaps.count > 0) {
+      group.set_median_price_gap(MedianOfMiddle(MiddleOfMerged(price_gaps, gaps)));
+    }
+    if (!wide_cycles.empty()) {
+      // Durations have no OrderKey: by selection alone.
+      std::vector<absl::Duration> durations;
+      for (const std::vector<uint64_t>* keys : cycle_nanos.arrays) {
+        for (uint64_t key : *keys)
+          durations.push_back(absl::Nanoseconds(FromOrderKey<int64_t>(key)));
+      }
+      for (const std::vector<absl::Duration>* wide : wide_cycles) {
+        durations.insert(durations.end(), wide->begin(), wide->end());
+      }
+      ToProtoDuration(
+          MedianOfMiddle(SelectMiddle(&durations, durations.size() / 2, durations.size() % 2 == 0)),
+          group.mutable_median_cycle_time());
+    } else if (cycle_nanos.count > 0) {
+      const auto [upper, lower] = MiddleOfMerged(cycle_nanos, cycles);
+      const std::optional<absl::Duration> lower_duration =
+          lower ? std::optional<absl::Duration>(absl::Nanoseconds(*lower)) : std::nullopt;
+      ToProtoDuration(MedianOfMiddle(std::make_pair(absl::Nanoseconds(upper), lower_duration)),
+                      group.mutable_median_cycle_time());
+    }
+    group.set_awards_before_tender(t.awards_before_tender);
+    return group;
+  }
+};
+
+// What a block's pass depends on besides its parts, as bytes: the options
+// that select, group and band (the reporting currency's own rates convert
+// totals after the merge, and matter only to deal-size bands). Empty for a
+// query whose passes depend on the whole set (customer segments: each
+// buyer's cell is that of all its competitions).
+std::string QueryKey(const WinLossOptions& options) {
+  if (options.group_by == v1::WIN_LOSS_GROUP_BY_CUSTOMER_SEGMENT) return "";
+  constexpr char kEnd = '\0';
+  std::string key = absl::StrCat(
+      static_cast<int>(options.group_by), std::string(1, kEnd), options.bidder_id,
+      std::string(1, kEnd), options.own_party_id, std::string(1, kEnd),
+      absl::FormatTime(absl::RFC3339_full, options.from, absl::UTCTimeZone()), std::string(1, kEnd),
+      absl::FormatTime(absl::RFC3339_full, options.to, absl::UTCTimeZone()), std::string(1, kEnd),
+      options.territory, std::string(1, kEnd), options.owner_team, std::string(1, kEnd),
+      options.buyer_id, std::string(1, kEnd), options.category, std::string(1, kEnd),
+      static_cast<int>(options.source));
+  if (options.group_by == v1::WIN_LOSS_GROUP_BY_DEAL_SIZE) {
+    absl::StrAppend(&key, std::string(1, kEnd), options.medium_deal_from.ToString(),
+                    std::string(1, kEnd), options.large_deal_from.ToString(), std::string(1, kEnd),
+                    options.deal_size_currency, std::string(1, kEnd), options.reporting.currency);
+    for (const auto& [currency, rate] : options.reporting.rates) {
+      absl::StrAppend(&key, std::string(1, kEnd), currency, "=", rate.ToString());
+    }
+    absl::StrAppend(&key, std::string(1, kEnd), "table ", options.rate_table.base);
+    for (const auto& [currency, rate] : options.rate_table.in_base) {
+      absl::StrAppend(&key, std::string(1, kEnd), currency, "=", rate.ToString());
+    }
+  }
+  return key;
+}
+
+// One WinLoss call: what its passes share (the selection, the group
+// numbers), and a pass over one block of parts at a time.
+class WinLossPass {
+ public:
+  explicit WinLossPass(const WinLossOptions& options)
+      : options_(options),
+        selection_(options),
+        bidder_(Symbol::Find(options.bidder_id)),
+        per_bidder_(options.group_by == v1::WIN_LOSS_GROUP_BY_BIDDER),
+        // No-bid decisions belong to tenders, not to head-to-head meetings.
+        count_no_bid_(options.bidder_id == options.own_party_id &&
+                      options.group_by != v1::WIN_LOSS_GROUP_BY_COMPETITOR) {
+    // Where the own party's no-bid decisions go when grouping by bidder.
+    if (per_bidder_ && !options.own_party_id.empty()) {
+      std::optional<Symbol> own = Symbol::Find(options.own_party_id);
+      own_party_ = own ? groups_.OfSymbol(*own) : groups_.OfKey(options.own_party_id);
+    }
+    group_of_band_.fill(kNoGroup);
+  }
+
+  bool Possible() const { return selection_.Possible(); }
+
+  // For grouping by segment: each buyer's cell as of the end of the period.
+  void SetCells(const CompetitionSet& competitions) {
+    const v1::SegmentsResponse grid = Segments(competitions, options_.segments);
+    for (const v1::BuyerSegment& buyer : grid.buyers()) {
+      // Every buyer on the grid comes from a competition: its id is interned.
+      if (std::optional<Symbol> id = Symbol::Find(buyer.buyer().id())) {
+        cell_of_buyer_[*id] = CellOf(buyer.potential(), buyer.share_band());
+      }
+    }
+  }
+
+  // A pass over parts [begin, end).
+  std::shared_ptr<const WinLossBlock> Block(
+      const std::vector<std::shared_ptr<const CompetitionRows>>& parts, size_t begin, size_t end);
+
+ private:
+  const WinLossOptions& options_;
+  const Selection selection_;
+  const std::optional<Symbol> bidder_;
+  const bool per_bidder_;
+  const bool count_no_bid_;
+  Groups groups_;
+  uint32_t own_party_ = kNoGroup;
+  absl::flat_hash_map<Symbol, std::string> cell_of_buyer_;
+  // Caches from what the loop computes per competition to its group.
+  std::vector<uint32_t> group_of_buyer_segment_;
+  absl::flat_hash_map<int64_t, uint32_t> group_of_day_;
+  absl::flat_hash_map<int, uint32_t> group_of_enum_;
+  std::array<uint32_t, 4> group_of_band_;
+  uint32_t group_of_all_ = kNoGroup;
+  // Reused from one block to the next.
+  BlockSlots slots_;
+  Samples samples_;
+};
+
+std::shared_ptr<const WinLossBlock> WinLossPass::Block(
+    const std::vector<std::shared_ptr<const CompetitionRows>>& parts, size_t begin, size_t end) {
+  const WinLossOptions& options = options_;
+  const Selection& selection = selection_;
+  const std::optional<Symbol> bidder = bidder_;
+  const bool per_bidder = per_bidder_;
+  const bool count_no_bid = count_no_bid_;
+  Groups& groups = groups_;
+  BlockSlots& slots = slots_;
+  Samples& samples = samples_;
+  samples.cycle_nanos.clear();
+  samples.wide_cycles.clear();
+  samples.price_gaps.clear();
   {
     // A decided competition has one cycle time, and most of the bidder's
     // lost ones a price gap: no reallocation while the pass appends them.
     size_t rows = 0;
-    for (const auto& part : competitions.Rows()) rows += part->size();
+    for (size_t part = begin; part < end; ++part) rows += parts[part]->size();
     samples.cycle_nanos.reserve(rows);
     samples.price_gaps.reserve(rows);
   }
-  const bool per_bidder = options.group_by == v1::WIN_LOSS_GROUP_BY_BIDDER;
-  // No-bid decisions belong to tenders, not to head-to-head meetings.
-  const bool count_no_bid = options.bidder_id == options.own_party_id &&
-                            options.group_by != v1::WIN_LOSS_GROUP_BY_COMPETITOR;
-  // Where the own party's no-bid decisions go when grouping by bidder.
-  uint32_t own_party = kNoGroup;
-  if (per_bidder && !options.own_party_id.empty()) {
-    std::optional<Symbol> own = Symbol::Find(options.own_party_id);
-    own_party = own ? groups.OfSymbol(*own) : groups.OfKey(options.own_party_id);
-  }
-  // For grouping by segment: each buyer's cell as of the end of the period.
-  absl::flat_hash_map<Symbol, std::string> cell_of_buyer;
-  if (options.group_by == v1::WIN_LOSS_GROUP_BY_CUSTOMER_SEGMENT) {
-    const v1::SegmentsResponse grid = Segments(competitions, options.segments);
-    for (const v1::BuyerSegment& buyer : grid.buyers()) {
-      // Every buyer on the grid comes from a competition: its id is interned.
-      if (std::optional<Symbol> id = Symbol::Find(buyer.buyer().id())) {
-        cell_of_buyer[*id] = CellOf(buyer.potential(), buyer.share_band());
-      }
-    }
-  }
-  // Caches from what the loop computes per competition to its group.
-  std::vector<uint32_t> group_of_buyer_segment;
-  absl::flat_hash_map<int64_t, uint32_t> group_of_day;
-  absl::flat_hash_map<int, uint32_t> group_of_enum;
-  std::array<uint32_t, 4> group_of_band;
-  group_of_band.fill(kNoGroup);
-  uint32_t group_of_all = kNoGroup;
+  // Bands convert into the thresholds' currency; the block keeps the
+  // currencies it met without a rate.
+  const Converter band_converter =
+      BandConverter(options.reporting, options.rate_table, options.deal_size_currency);
   // The tender whose no-bid decision was counted last.
   uint32_t no_bid_counted_for = ~uint32_t{0};
 
   // The groups one competition falls in; reused, so that the loop does not
   // allocate.
   IndexList keys;
-  // Tenders are numbered across the parts: each part's from 1, after those
-  // of the parts before.
+  // Tenders are numbered across the block's parts: each part's from 1, after
+  // those of the parts before.
   uint32_t tenders_before = 0;
   // One row (i, of rows) of the pass; `known_mine`: the bidder's bid in it,
   // when the caller knows it.
@@ -923,7 +1132,7 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
         const uint32_t slot = groups.OfSymbol(each);
         if (std::find(keys.begin(), keys.end(), slot) != keys.end()) continue;
         keys.Add(slot);
-        Group& group = groups[slot];
+        BlockSlot& group = slots[slot];
         if (!group.labelled) SetLabel(rows, i, bid, &group);
         const int64_t mine = rows.BidIndexOf(i, each);
         if (mine < 0) continue;  // withdrawn
@@ -931,7 +1140,7 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
         group.totals.Add(
             Evaluate(rows, i, each, static_cast<size_t>(mine), *shared, tender, &samples));
       }
-      if (row.no_bid && own_party != kNoGroup) groups[own_party].totals.tenders_no_bid.Add(tender);
+      if (row.no_bid && own_party_ != kNoGroup) slots[own_party_].totals.tenders_no_bid.Add(tender);
       return;
     }
     keys.clear();
@@ -942,9 +1151,10 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
       case v1::WIN_LOSS_GROUP_BY_BUYER: {
         const CompetitionRows::Detail& detail = rows.detail(i);
         const uint32_t slot = groups.OfSymbol(detail.buyer_id);
-        if (!groups[slot].labelled) {
-          groups[slot].label = detail.competition->buyer_name.text();
-          groups[slot].labelled = true;
+        BlockSlot& group = slots[slot];
+        if (!group.labelled) {
+          group.label = detail.competition->buyer_name.text();
+          group.labelled = true;
         }
         keys.Add(slot);
         break;
@@ -968,14 +1178,14 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
         }
         const int64_t seconds = absl::ToUnixSeconds(date);
         const int64_t day = seconds / kSecondsPerDay - (seconds % kSecondsPerDay < 0 ? 1 : 0);
-        auto [found, inserted] = group_of_day.try_emplace(day, kNoGroup);
+        auto [found, inserted] = group_of_day_.try_emplace(day, kNoGroup);
         if (inserted) found->second = groups.OfKey(QuarterOf(date));
         keys.Add(found->second);
         break;
       }
       case v1::WIN_LOSS_GROUP_BY_DEAL_SIZE: {
         const DealBand band = DealSize(rows, i, mine, band_converter, options);
-        uint32_t& slot = group_of_band[static_cast<size_t>(band)];
+        uint32_t& slot = group_of_band_[static_cast<size_t>(band)];
         if (slot == kNoGroup) slot = groups.OfKey(DealBandLabel(band));
         keys.Add(slot);
         break;
@@ -986,7 +1196,7 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
         const CompetitionRows::Detail& detail = rows.detail(i);
         const int value = method ? static_cast<int>(detail.procurement_method)
                                  : static_cast<int>(detail.discovery_channel);
-        auto [found, inserted] = group_of_enum.try_emplace(value, kNoGroup);
+        auto [found, inserted] = group_of_enum_.try_emplace(value, kNoGroup);
         // Values this build does not know share the "unspecified" group.
         if (inserted) {
           found->second = groups.OfKey(EnumLabel(
@@ -998,11 +1208,11 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
       }
       case v1::WIN_LOSS_GROUP_BY_CUSTOMER_SEGMENT: {
         const Symbol buyer = rows.detail(i).buyer_id;
-        uint32_t& slot = GroupOf(&group_of_buyer_segment, buyer);
+        uint32_t& slot = GroupOf(&group_of_buyer_segment_, buyer);
         if (slot == kNoGroup) {
-          auto cell = cell_of_buyer.find(buyer);
-          slot = groups.OfKey(cell == cell_of_buyer.end() ? std::string_view("unsegmented")
-                                                          : std::string_view(cell->second));
+          auto cell = cell_of_buyer_.find(buyer);
+          slot = groups.OfKey(cell == cell_of_buyer_.end() ? std::string_view("unsegmented")
+                                                           : std::string_view(cell->second));
         }
         keys.Add(slot);
         break;
@@ -1016,13 +1226,14 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
           const uint32_t slot = groups.OfSymbol(bid.bidder);
           if (std::find(keys.begin(), keys.end(), slot) != keys.end()) continue;
           keys.Add(slot);
-          if (!groups[slot].labelled) SetLabel(rows, i, each, &groups[slot]);
+          BlockSlot& group = slots[slot];
+          if (!group.labelled) SetLabel(rows, i, each, &group);
         }
         break;
       }
       default:
-        if (group_of_all == kNoGroup) group_of_all = groups.OfKey("all");
-        keys.Add(group_of_all);
+        if (group_of_all_ == kNoGroup) group_of_all_ = groups.OfKey("all");
+        keys.Add(group_of_all_);
         break;
     }
     if (keys.empty()) return;
@@ -1036,13 +1247,13 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
     const bool no_bid_here = count_no_bid && row.no_bid && tender != no_bid_counted_for;
     if (no_bid_here) no_bid_counted_for = tender;
     for (uint32_t slot : keys) {
-      Accumulator& totals = groups[slot].totals;
+      Accumulator& totals = slots[slot].totals;
       totals.Add(outcome);
       if (no_bid_here) totals.tenders_no_bid.Add(tender);
     }
   };
-  for (const std::shared_ptr<const CompetitionRows>& part : competitions.Rows()) {
-    const CompetitionRows& rows = *part;
+  for (size_t part = begin; part < end; ++part) {
+    const CompetitionRows& rows = *parts[part];
     if (options.group_by == v1::WIN_LOSS_GROUP_BY_COMPETITOR) {
       // Only competitions of the bidder's have competitors: those the rows
       // list for the bidder, in their order.
@@ -1056,19 +1267,177 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
     }
     tenders_before += rows.tenders();
   }
+
+  auto block = std::make_shared<WinLossBlock>();
+  block->groups.reserve(slots.reached().size());
+  for (uint32_t slot : slots.reached()) {
+    BlockSlot& reached = slots[slot];
+    const Accumulator& totals = reached.totals;
+    BlockGroup& group = block->groups.emplace_back();
+    group.key = groups.key(slot);
+    group.label = reached.label;
+    group.labelled = reached.labelled;
+    group.bid = totals.bid;
+    group.won = totals.won;
+    group.lost = totals.lost;
+    group.pending = totals.pending;
+    group.void_count = totals.void_count;
+    group.disqualified = totals.disqualified;
+    group.awards_before_tender = totals.awards_before_tender;
+    group.tenders_bid = totals.tenders_bid.size();
+    group.tenders_no_bid = totals.tenders_no_bid.size();
+    group.bidders_sum = totals.bidders_sum;
+    group.value_won = totals.value_won;
+    group.value_lost = totals.value_lost;
+    group.price_gaps.reserve(totals.price_gaps.size());
+    for (uint32_t index : totals.price_gaps) {
+      group.price_gaps.push_back(OrderKey(samples.price_gaps[index]));
+    }
+    std::sort(group.price_gaps.begin(), group.price_gaps.end());
+    group.cycle_nanos.reserve(totals.cycle_times.size());
+    for (uint32_t index : totals.cycle_times) {
+      group.cycle_nanos.push_back(OrderKey(samples.cycle_nanos[index]));
+    }
+    std::sort(group.cycle_nanos.begin(), group.cycle_nanos.end());
+    for (uint32_t index : totals.wide_cycle_times) {
+      group.wide_cycles.push_back(samples.wide_cycles[index]);
+    }
+  }
+  slots.Clear();
+  block->band_missing = band_converter.Missing();
+  return block;
+}
+
+}  // namespace
+
+WinLossCache::WinLossCache(size_t queries) : max_queries_(std::max<size_t>(1, queries)) {}
+WinLossCache::~WinLossCache() = default;
+
+std::shared_ptr<const WinLossBlock> WinLossCache::Find(
+    std::string_view query, size_t block,
+    const std::vector<std::shared_ptr<const CompetitionRows>>& parts) {
+  absl::MutexLock lock(&mu_);
+  auto found = queries_.find(absl::string_view(query.data(), query.size()));
+  if (found == queries_.end()) return nullptr;
+  found->second.last_used = ++uses_;
+  if (block >= found->second.blocks.size()) return nullptr;
+  const Kept& kept = found->second.blocks[block];
+  const size_t begin = block * kBlockParts;
+  const size_t end = std::min(parts.size(), begin + kBlockParts);
+  if (kept.found == nullptr || kept.parts.size() != end - begin) return nullptr;
+  for (size_t i = begin; i < end; ++i) {
+    // A part alive is the very part it was: one that was freed cannot be
+    // mistaken for another made at its address.
+    if (kept.parts[i - begin].lock() != parts[i]) return nullptr;
+  }
+  return kept.found;
+}
+
+void WinLossCache::Keep(std::string_view query, size_t block, size_t blocks,
+                        const std::vector<std::shared_ptr<const CompetitionRows>>& parts,
+                        std::shared_ptr<const WinLossBlock> found) {
+  Kept kept;
+  const size_t begin = block * kBlockParts;
+  const size_t end = std::min(parts.size(), begin + kBlockParts);
+  for (size_t i = begin; i < end; ++i) kept.parts.push_back(parts[i]);
+  kept.found = std::move(found);
+  absl::MutexLock lock(&mu_);
+  ++kept_;
+  auto [entry, added] = queries_.try_emplace(std::string(query));
+  if (added && queries_.size() > max_queries_) {
+    // The query used least recently goes.
+    auto oldest = queries_.end();
+    for (auto it = queries_.begin(); it != queries_.end(); ++it) {
+      if (it == entry) continue;
+      if (oldest == queries_.end() || it->second.last_used < oldest->second.last_used) oldest = it;
+    }
+    queries_.erase(oldest);
+    entry = queries_.find(absl::string_view(query.data(), query.size()));
+  }
+  Query& kept_query = entry->second;
+  kept_query.last_used = ++uses_;
+  kept_query.blocks.resize(blocks);
+  if (block < blocks) kept_query.blocks[block] = std::move(kept);
+}
+
+uint64_t WinLossCache::kept() {
+  absl::MutexLock lock(&mu_);
+  return kept_;
+}
+
+size_t WinLossCache::blocks() {
+  absl::MutexLock lock(&mu_);
+  size_t count = 0;
+  for (const auto& [query, kept] : queries_) {
+    for (const Kept& block : kept.blocks) count += block.found != nullptr ? 1 : 0;
+  }
+  return count;
+}
+
+std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
+                                      const WinLossOptions& options,
+                                      std::vector<std::string>* without_rate, WinLossCache* cache) {
+  WinLossPass pass(options);
+  if (!pass.Possible()) return {};
+  if (options.group_by == v1::WIN_LOSS_GROUP_BY_CUSTOMER_SEGMENT) pass.SetCells(competitions);
+  const std::string query = cache != nullptr ? QueryKey(options) : std::string();
+  const bool cached = cache != nullptr && !query.empty();
+
+  // Each block's pass, kept or made now; then the groups merged over blocks,
+  // in the order the blocks first reached them.
+  const std::vector<std::shared_ptr<const CompetitionRows>>& parts = competitions.Rows();
+  const size_t block_count =
+      (parts.size() + WinLossCache::kBlockParts - 1) / WinLossCache::kBlockParts;
+  std::vector<std::shared_ptr<const WinLossBlock>> blocks;
+  blocks.reserve(block_count);
+  for (size_t block = 0; block < block_count; ++block) {
+    std::shared_ptr<const WinLossBlock> found = cached ? cache->Find(query, block, parts) : nullptr;
+    if (found == nullptr) {
+      const size_t begin = block * WinLossCache::kBlockParts;
+      found = pass.Block(parts, begin, std::min(parts.size(), begin + WinLossCache::kBlockParts));
+      if (cached) cache->Keep(query, block, block_count, parts, found);
+    }
+    blocks.push_back(std::move(found));
+  }
+  std::vector<MergedGroup> merged;
+  absl::flat_hash_map<std::string_view, size_t> merged_of_key;
+  for (const std::shared_ptr<const WinLossBlock>& block : blocks) {
+    for (const BlockGroup& group : block->groups) {
+      auto [found, added] = merged_of_key.try_emplace(group.key, merged.size());
+      if (added) merged.emplace_back().totals.key = group.key;
+      MergedGroup& into = merged[found->second];
+      if (!into.totals.labelled && group.labelled) {
+        into.totals.label = group.label;
+        into.totals.labelled = true;
+      }
+      into.totals.AddCounts(group);
+      into.price_gaps.Add(group.price_gaps);
+      into.cycle_nanos.Add(group.cycle_nanos);
+      if (!group.wide_cycles.empty()) into.wide_cycles.push_back(&group.wide_cycles);
+    }
+  }
+
+  const Converter converter = ReportingConverter(options.reporting, options.rate_table);
+  const bool per_bidder = options.group_by == v1::WIN_LOSS_GROUP_BY_BIDDER;
+  const bool count_no_bid = options.bidder_id == options.own_party_id &&
+                            options.group_by != v1::WIN_LOSS_GROUP_BY_COMPETITOR;
+  MedianScratch<double> gap_scratch;
+  MedianScratch<int64_t> cycle_scratch;
   std::vector<v1::WinLossGroup> result;
-  for (const Group& group : groups.all()) {
-    const Accumulator& totals = group.totals;
-    if (totals.bid == 0 && totals.tenders_no_bid.empty()) continue;
-    const bool ours = per_bidder ? group.key == options.own_party_id : count_no_bid;
+  for (const MergedGroup& group : merged) {
+    const BlockGroup& totals = group.totals;
+    if (totals.bid == 0 && totals.tenders_no_bid == 0) continue;
+    const bool ours = per_bidder ? totals.key == options.own_party_id : count_no_bid;
     v1::WinLossGroup proto =
-        totals.ToProto(group.key, ours, converter, options.reporting.currency, &samples);
-    if (group.labelled) proto.set_label(std::string(group.label));
+        group.ToProto(ours, converter, options.reporting.currency, &gap_scratch, &cycle_scratch);
+    if (totals.labelled) proto.set_label(std::string(totals.label));
     result.push_back(std::move(proto));
   }
   if (without_rate != nullptr) {
     converter.AddMissing(without_rate);
-    band_converter.AddMissing(without_rate);
+    for (const std::shared_ptr<const WinLossBlock>& block : blocks) {
+      Converter::AddMissing(block->band_missing, without_rate);
+    }
     std::sort(without_rate->begin(), without_rate->end());
   }
   // Quarters in date order, deal sizes from small to large; any other

@@ -501,7 +501,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::WinLoss(grpc::CallbackServerContex
         ASSIGN_OR_RETURN(const size_t offset, WinLossPageOffset(*request));
         std::vector<std::string> without_rate;
         const std::vector<v1::WinLossGroup> groups =
-            analytics::WinLoss(*engine_->Competitions(), options, &without_rate);
+            analytics::WinLoss(*engine_->Competitions(), options, &without_rate, &winloss_cache_);
         response->set_bidder_id(options.bidder_id);
         response->set_reporting_currency(options.reporting.currency);
         for (std::string& currency : without_rate) {

@@ -4,13 +4,19 @@
 #ifndef BIDTRAIL_ANALYTICS_METRICS_H_
 #define BIDTRAIL_ANALYTICS_METRICS_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bidtrail/analytics/competition.h"
 #include "bidtrail/common/decimal.h"
@@ -98,12 +104,69 @@ struct WinLossOptions {
   SegmentOptions segments;
 };
 
+// What one pass of WinLoss found in a block of consecutive parts of a set's
+// rows (metrics.cc).
+struct WinLossBlock;
+
+// WinLoss's passes over blocks of a set's rows, kept between calls: for each
+// of the last few queries (the options a pass depends on), each block of
+// kBlockParts consecutive parts (CompetitionSet::Rows) with what a pass over
+// it found, valid while the block holds the very same parts. Parts are
+// immutable and a change repacks only the part it touches (the projection
+// engine's parts hold 1,024 tenders): a call passes again over the blocks a
+// change reached since, and merges the others as they are kept, so that
+// over a million tenders a repeated query costs the merge, not the pass.
+// Thread-safe.
+class WinLossCache {
+ public:
+  static constexpr size_t kBlockParts = 16;
+
+  // Keeps the blocks of the `queries` queries used last.
+  explicit WinLossCache(size_t queries = 8);
+  ~WinLossCache();
+  WinLossCache(const WinLossCache&) = delete;
+  WinLossCache& operator=(const WinLossCache&) = delete;
+
+  // The block kept for `query` at `block` if it was computed over exactly
+  // `parts` (in that order); null otherwise.
+  std::shared_ptr<const WinLossBlock> Find(
+      std::string_view query, size_t block,
+      const std::vector<std::shared_ptr<const CompetitionRows>>& parts);
+  // Keeps `found` for `query` at `block` of `blocks`, computed over `parts`.
+  void Keep(std::string_view query, size_t block, size_t blocks,
+            const std::vector<std::shared_ptr<const CompetitionRows>>& parts,
+            std::shared_ptr<const WinLossBlock> found);
+
+  // Blocks kept now, over every query; blocks handed to Keep so far (for
+  // tests and metrics).
+  size_t blocks();
+  uint64_t kept();
+
+ private:
+  struct Kept {
+    // Not owned: a part no set holds any more goes, and its block with it.
+    std::vector<std::weak_ptr<const CompetitionRows>> parts;
+    std::shared_ptr<const WinLossBlock> found;
+  };
+  struct Query {
+    std::vector<Kept> blocks;
+    uint64_t last_used = 0;
+  };
+  const size_t max_queries_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Query> queries_ ABSL_GUARDED_BY(mu_);
+  uint64_t uses_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t kept_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 // One group per key, most competitions first (then by key).
 // `without_rate`, when given, receives the currencies met that had no rate
-// (sorted).
+// (sorted). `cache`, when given, keeps what the passes found (WinLossCache)
+// and gives it back to later calls: the result is the same either way.
 std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
                                       const WinLossOptions& options,
-                                      std::vector<std::string>* without_rate = nullptr);
+                                      std::vector<std::string>* without_rate = nullptr,
+                                      WinLossCache* cache = nullptr);
 
 v1::SegmentsResponse Segments(const CompetitionSet& competitions, const SegmentOptions& options);
 

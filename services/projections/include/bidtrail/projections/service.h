@@ -84,6 +84,9 @@ class QueriesGrpcService final : public v1::QueriesService::CallbackService {
   projection::ProjectionEngine* const engine_;
   eventlog::EventStore* const store_;
   const Options options_;
+  // What WinLoss's passes found, for the next calls (a change repacks only
+  // the part of the competitions it touched).
+  analytics::WinLossCache winloss_cache_;
   ThreadPool pool_;  // last: joined first
 };
 
