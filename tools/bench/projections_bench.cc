@@ -105,11 +105,13 @@ constexpr char kUsage[] =
     "     (QueriesService in this process) of\n"
     "     Timeline (random tenders), Deadlines (as of the history's end, default\n"
     "     windows) and WinLoss grouped by competitor over all history: 300 calls\n"
-    "     each, or as many as fit in 60 s\n"
+    "     each, or as many as fit in 60 s (the service keeps what WinLoss's\n"
+    "     passes found: its first call, timed apart, passes over everything)\n"
     "  4  live lag: 5,000 events/s appended for 5 s while the first round's\n"
     "     engine follows (rounds 2 to R come after it and fold these events too);\n"
     "     each event's lag is from its append returning to the engine's checkpoint\n"
-    "     reaching it\n"
+    "     reaching it; meanwhile WinLoss by competitor every 100 ms (each call\n"
+    "     passes again over what the appends changed)\n"
     "  5  memory and disk: resident memory when the first rebuild starts and its\n"
     "     peak during it (rebuild_peak_rss_mb); the log's and the last round's\n"
     "     read models' size on disk at the end, closed\n"
@@ -146,6 +148,12 @@ struct Results {
   uint64_t stale_tenders = 0;
   Measurement winloss_competitor;
   uint64_t competitor_groups = 0;
+  // The first WinLoss call, before any other: it passes over every block
+  // of competitions (the calls of 3c merge what the service kept since).
+  double winloss_competitor_first_ms = 0;
+  // WinLoss by competitor once every 100 ms during the live appends: each
+  // passes again over the blocks the appends changed since the call before.
+  Measurement winloss_live;
   Measurement live;  // p50/p99 are the lags
   double live_lag_max_ms = 0;
   // Resident memory of the process: when the first rebuild started (what the
@@ -424,6 +432,16 @@ absl::Status MeasureQueries(v1::QueriesService::Stub& stub,
       }));
 
   Progress("3c WinLoss by competitor over all history");
+  {
+    v1::WinLossRequest request;
+    request.set_group_by(v1::WIN_LOSS_GROUP_BY_COMPETITOR);
+    v1::WinLossResponse response;
+    auto context = CallContext();
+    const Clock::time_point began = Clock::now();
+    RETURN_IF_ERROR(FromGrpc(stub.WinLoss(context.get(), request, &response), "WinLoss"));
+    results->winloss_competitor_first_ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - began).count();
+  }
   ASSIGN_OR_RETURN(
       results->winloss_competitor, TimeCalls([&](uint64_t) {
         v1::WinLossRequest request;
@@ -442,9 +460,11 @@ absl::Status MeasureQueries(v1::QueriesService::Stub& stub,
 
 // Appends a second generated history (tenders "LIVE-...") at a steady
 // kLiveEventsPerSecond while the engine follows the log, and times each
-// event from its append returning to the engine's checkpoint reaching it.
+// event from its append returning to the engine's checkpoint reaching it;
+// meanwhile, WinLoss by competitor through `stub` every 100 ms.
 absl::Status MeasureLiveLag(eventlog::RocksEventLog& log, projection::ProjectionEngine& engine,
-                            const Config& config, Results* results) {
+                            v1::QueriesService::Stub& stub, const Config& config,
+                            Results* results) {
   demo::Options options = HistoryOptions(config);
   options.seed = config.seed + 1;
   options.tenders = kLiveTenders;
@@ -481,6 +501,21 @@ absl::Status MeasureLiveLag(eventlog::RocksEventLog& log, projection::Projection
       applied_at[i] = Clock::now();
     }
   });
+  std::vector<double> winloss_ms;
+  absl::Status winloss_status;
+  std::thread asker([&] {
+    while (!stop.load(std::memory_order_acquire)) {
+      v1::WinLossRequest request;
+      request.set_group_by(v1::WIN_LOSS_GROUP_BY_COMPETITOR);
+      v1::WinLossResponse response;
+      auto context = CallContext();
+      const Clock::time_point asked = Clock::now();
+      winloss_status = FromGrpc(stub.WinLoss(context.get(), request, &response), "WinLoss");
+      if (!winloss_status.ok()) return;
+      winloss_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - asked).count());
+      std::this_thread::sleep_until(asked + std::chrono::milliseconds(100));
+    }
+  });
   const auto interval = std::chrono::duration<double>(1.0 / kLiveEventsPerSecond);
   const Clock::time_point began = Clock::now();
   absl::Status status;
@@ -500,7 +535,9 @@ absl::Status MeasureLiveLag(eventlog::RocksEventLog& log, projection::Projection
   const Clock::time_point ended = Clock::now();
   stop = true;
   watcher.join();
+  asker.join();
   RETURN_IF_ERROR(status);
+  RETURN_IF_ERROR(winloss_status);
   if (timed_out) {
     return absl::DeadlineExceededError(
         absl::StrCat("the projection did not catch up with the live appends within ",
@@ -519,6 +556,12 @@ absl::Status MeasureLiveLag(eventlog::RocksEventLog& log, projection::Projection
   results->live.p50_ms = Percentile(lags_ms, 0.50);
   results->live.p99_ms = Percentile(lags_ms, 0.99);
   results->live_lag_max_ms = lags_ms.empty() ? 0 : lags_ms.back();
+  std::sort(winloss_ms.begin(), winloss_ms.end());
+  results->winloss_live.events = winloss_ms.size();
+  results->winloss_live.seconds = Seconds(began, ended);
+  results->winloss_live.has_latency = true;
+  results->winloss_live.p50_ms = Percentile(winloss_ms, 0.50);
+  results->winloss_live.p99_ms = Percentile(winloss_ms, 0.99);
   return absl::OkStatus();
 }
 
@@ -588,10 +631,9 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Config& config, Results
     ASSIGN_OR_RETURN(std::unique_ptr<HostedQueries> hosted,
                      HostedQueries::Start(engine.get(), log.get(), now));
     RETURN_IF_ERROR(MeasureQueries(hosted->stub(), tender_ids, now, config, results));
+    Progress("4 live lag while appending 5000 events/s");
+    RETURN_IF_ERROR(MeasureLiveLag(*log, *engine, hosted->stub(), config, results));
   }
-
-  Progress("4 live lag while appending 5000 events/s");
-  RETURN_IF_ERROR(MeasureLiveLag(*log, *engine, config, results));
   ASSIGN_OR_RETURN(const uint64_t later_head, log->HeadPosition());
   for (int round = 2; round <= config.rebuild_rounds; ++round) {
     RETURN_IF_ERROR(rebuild(round, later_head));
@@ -667,6 +709,8 @@ void Report(const Config& config, const ScratchDir& scratch, const Results& r,
     json.Add("deadlines_stale", r.stale_tenders);
     add("winloss_competitor", r.winloss_competitor);
     json.Add("winloss_competitor_groups", r.competitor_groups);
+    json.Add("winloss_competitor_first_ms", r.winloss_competitor_first_ms);
+    add("winloss_competitor_live", r.winloss_live);
     add("live", r.live);
     json.Add("live_lag_p50_ms", r.live.p50_ms);
     json.Add("live_lag_max_ms", r.live_lag_max_ms);
@@ -703,9 +747,12 @@ void Report(const Config& config, const ScratchDir& scratch, const Results& r,
   row("3b Deadlines, as of the history's end", r.deadlines,
       absl::StrFormat("%d items, %d stale", r.deadline_items, r.stale_tenders), &targets[2]);
   row("3c WinLoss by competitor, all history", r.winloss_competitor,
-      absl::StrFormat("%d groups", r.competitor_groups), &targets[3]);
+      absl::StrFormat("%d groups; first call %.1f ms", r.competitor_groups,
+                      r.winloss_competitor_first_ms),
+      &targets[3]);
   row("4 live lag (p50/p99 are lags)", r.live, absl::StrFormat("max %.1f ms", r.live_lag_max_ms),
       &targets[4]);
+  row("4 WinLoss by competitor meanwhile, every 100 ms", r.winloss_live, "", nullptr);
   absl::PrintF("%s\n", table.ToString().c_str());
   absl::PrintF("rebuild rounds (s): %s\n", absl::StrJoin(r.rebuild_rounds, " "));
   absl::PrintF(
