@@ -133,13 +133,45 @@ const std::vector<std::shared_ptr<const CompetitionRows>>& CompetitionSet::Rows(
 void CompetitionSet::SetRows(std::vector<std::shared_ptr<const CompetitionRows>> parts) {
   rows_ = NewRows();
   rows_->parts = std::move(parts);
+  if (of_rows_) {
+    of_rows_size_ = 0;
+    for (const std::shared_ptr<const CompetitionRows>& part : rows_->parts) {
+      of_rows_size_ += part->size();
+    }
+    items_of_rows_ = std::make_shared<LazyItems>();
+  }
+}
+
+struct CompetitionSet::LazyItems {
+  std::once_flag once;
+  std::vector<const Competition*> items;
+};
+
+CompetitionSet CompetitionSet::OfRows(std::vector<std::shared_ptr<const CompetitionRows>> parts) {
+  CompetitionSet set;
+  set.of_rows_ = true;
+  set.SetRows(std::move(parts));
+  return set;
+}
+
+const std::vector<const Competition*>& CompetitionSet::ItemsOfRows() const {
+  LazyItems& lazy = *items_of_rows_;
+  std::call_once(lazy.once, [&] {
+    lazy.items.reserve(of_rows_size_);
+    for (const std::shared_ptr<const CompetitionRows>& part : rows_->parts) {
+      for (size_t i = 0; i < part->size(); ++i) lazy.items.push_back(part->detail(i).competition);
+    }
+  });
+  return lazy.items;
 }
 
 // One cache line (competition.h).
 static_assert(sizeof(CompetitionRows::Row) == 64);
 static_assert(sizeof(CompetitionRows::Bid) == 12);
 
-CompetitionRows::CompetitionRows(const std::vector<const Competition*>& competitions) {
+CompetitionRows::CompetitionRows(const std::vector<const Competition*>& competitions,
+                                 std::shared_ptr<const void> owner)
+    : owner_(std::move(owner)) {
   rows_.reserve(competitions.size() + 1);
   details_.reserve(competitions.size());
   size_t bids = 0;

@@ -742,6 +742,74 @@ TEST(CompetitionRowsTest, RowsInPartsGiveWhatOneSetOfRowsGives) {
   }
 }
 
+// A set made of rows alone (CompetitionSet::OfRows, as the projection
+// engine takes its snapshots) holds exactly the parts' competitions, kept
+// alive by the rows, and every analytic gives over it what it gives over
+// the competitions added one list at a time.
+TEST(CompetitionRowsTest, ASetOfRowsIsTheSetOfItsParts) {
+  const CompetitionSet whole = History();
+  std::vector<std::shared_ptr<const CompetitionRows>> parts;
+  {
+    // Each tender's competitions copied into a list only its part holds.
+    std::vector<std::vector<Competition>> tenders;
+    for (const Competition* competition : whole) {
+      if (tenders.empty() || tenders.back().back().tender_id != competition->tender_id) {
+        tenders.emplace_back();
+      }
+      tenders.back().push_back(*competition);
+    }
+    for (size_t i = 0; i < tenders.size(); i += 2) {
+      auto lists = std::make_shared<std::vector<std::vector<Competition>>>();
+      for (size_t j = i; j < std::min(tenders.size(), i + 2); ++j) lists->push_back(tenders[j]);
+      std::vector<const Competition*> part;
+      for (const std::vector<Competition>& list : *lists) {
+        for (const Competition& competition : list) part.push_back(&competition);
+      }
+      parts.push_back(std::make_shared<const CompetitionRows>(part, lists));
+    }
+  }
+  const CompetitionSet of_rows = CompetitionSet::OfRows(parts);
+  parts.clear();  // the set's rows keep the competitions
+  ASSERT_EQ(of_rows.size(), whole.size());
+  ASSERT_EQ(of_rows.Rows().size(), 4u);
+  std::vector<std::string> listed;
+  for (const Competition* competition : of_rows) {
+    listed.push_back(competition->tender_id + "/" + competition->lot_id);
+  }
+  std::vector<std::string> expected;
+  for (const Competition* competition : whole) {
+    expected.push_back(competition->tender_id + "/" + competition->lot_id);
+  }
+  EXPECT_EQ(listed, expected);
+  const google::protobuf::EnumDescriptor* groupings = v1::WinLossGroupBy_descriptor();
+  for (int i = 0; i < groupings->value_count(); ++i) {
+    WinLossOptions options = Ours(static_cast<v1::WinLossGroupBy>(groupings->value(i)->number()));
+    options.segments.as_of = Day(100);
+    options.segments.bidder_id = kUs;
+    std::string one;
+    for (const v1::WinLossGroup& group : WinLoss(whole, options)) one += group.DebugString();
+    std::string rows;
+    for (const v1::WinLossGroup& group : WinLoss(of_rows, options)) rows += group.DebugString();
+    EXPECT_EQ(rows, one) << groupings->value(i)->name();
+  }
+  SegmentOptions segments;
+  segments.as_of = Day(100);
+  segments.bidder_id = kUs;
+  EXPECT_EQ(Segments(of_rows, segments).DebugString(), Segments(whole, segments).DebugString());
+  std::string competitors_whole;
+  for (const auto& summary :
+       Competitors(whole, kUs, absl::InfinitePast(), absl::InfiniteFuture())) {
+    competitors_whole += summary.DebugString();
+  }
+  std::string competitors_rows;
+  for (const auto& summary :
+       Competitors(of_rows, kUs, absl::InfinitePast(), absl::InfiniteFuture())) {
+    competitors_rows += summary.DebugString();
+  }
+  EXPECT_FALSE(competitors_whole.empty());
+  EXPECT_EQ(competitors_rows, competitors_whole);
+}
+
 // A bidder's postings: each row in which it has a bid that is not withdrawn,
 // once (a disqualified bid and a valid one in the same row make one), with
 // the bid BidIndexOf chooses.

@@ -160,6 +160,8 @@ struct Generation {
     return rows;
   }
 
+  // The rows keep the lists they were packed from (a snapshot is its
+  // parts' rows alone: CompetitionSet::OfRows).
   static std::shared_ptr<const analytics::CompetitionRows> Pack(
       const std::vector<CompetitionList>& lists) {
     std::vector<const analytics::Competition*> competitions;
@@ -167,7 +169,8 @@ struct Generation {
       if (list == nullptr) continue;
       for (const analytics::Competition& competition : *list) competitions.push_back(&competition);
     }
-    return std::make_shared<const analytics::CompetitionRows>(competitions);
+    return std::make_shared<const analytics::CompetitionRows>(
+        competitions, std::make_shared<const std::vector<CompetitionList>>(lists));
   }
 
   // No competitions at all.
