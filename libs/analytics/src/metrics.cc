@@ -1026,6 +1026,43 @@ std::string QueryKey(const WinLossOptions& options) {
   return key;
 }
 
+// Sorts `keys` (`spare`: scratch): below a few hundred with std::sort, else
+// by their digits of 11 bits from the lowest (a radix sort), skipping a digit
+// every key has alike. A block's samples are sorted once, when its pass
+// ends; at a million tenders that is a few million keys, which std::sort
+// took three times longer over.
+void SortKeys(std::vector<uint64_t>* keys, std::vector<uint64_t>* spare) {
+  const size_t count = keys->size();
+  if (count < 512) {
+    std::sort(keys->begin(), keys->end());
+    return;
+  }
+  constexpr int kBits = 11;
+  constexpr int kDigits = (64 + kBits - 1) / kBits;
+  constexpr uint64_t kMask = (uint64_t{1} << kBits) - 1;
+  std::vector<std::array<uint32_t, size_t{1} << kBits>> counts(kDigits);
+  for (uint64_t key : *keys) {
+    for (int digit = 0; digit < kDigits; ++digit) ++counts[digit][(key >> (digit * kBits)) & kMask];
+  }
+  spare->resize(count);
+  uint64_t* from = keys->data();
+  uint64_t* to = spare->data();
+  for (int digit = 0; digit < kDigits; ++digit) {
+    const int shift = digit * kBits;
+    std::array<uint32_t, size_t{1} << kBits>& at = counts[digit];
+    if (at[(from[0] >> shift) & kMask] == count) continue;  // alike in every key
+    uint32_t next = 0;
+    for (uint32_t& bucket : at) {
+      const uint32_t here = bucket;
+      bucket = next;
+      next += here;
+    }
+    for (size_t i = 0; i < count; ++i) to[at[(from[i] >> shift) & kMask]++] = from[i];
+    std::swap(from, to);
+  }
+  if (from != keys->data()) std::copy(from, from + count, keys->data());
+}
+
 // One WinLoss call: what its passes share (the selection, the group
 // numbers), and a pass over one block of parts at a time.
 class WinLossPass {
@@ -1081,6 +1118,7 @@ class WinLossPass {
   // Reused from one block to the next.
   BlockSlots slots_;
   Samples samples_;
+  std::vector<uint64_t> sort_scratch_;
 };
 
 std::shared_ptr<const WinLossBlock> WinLossPass::Block(
@@ -1293,12 +1331,12 @@ std::shared_ptr<const WinLossBlock> WinLossPass::Block(
     for (uint32_t index : totals.price_gaps) {
       group.price_gaps.push_back(OrderKey(samples.price_gaps[index]));
     }
-    std::sort(group.price_gaps.begin(), group.price_gaps.end());
+    SortKeys(&group.price_gaps, &sort_scratch_);
     group.cycle_nanos.reserve(totals.cycle_times.size());
     for (uint32_t index : totals.cycle_times) {
       group.cycle_nanos.push_back(OrderKey(samples.cycle_nanos[index]));
     }
-    std::sort(group.cycle_nanos.begin(), group.cycle_nanos.end());
+    SortKeys(&group.cycle_nanos, &sort_scratch_);
     for (uint32_t index : totals.wide_cycle_times) {
       group.wide_cycles.push_back(samples.wide_cycles[index]);
     }
