@@ -470,6 +470,16 @@ TEST_F(TendersServiceTest, ACommandRefusedOnAStaleViewIsDecidedAgainOnAFreshOne)
               ::bidtrail::testing::StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
   EXPECT_EQ(replica.fresh_reads, 0);
   EXPECT_EQ(Head(), head);
+
+  // The log cannot be read fresh (its upstream unreachable): the refusal
+  // stands as the stale view gave it.
+  replica.seen = 0;
+  replica.fresh_failure = absl::UnavailableError("nats: no servers available");
+  const v1::TenderEvent bid = Bid(kUs, "10.00", Day(4));
+  RecordedSoonAfter(bid);
+  EXPECT_THAT(here.Execute({"alice"}, "bid-1", bid),
+              ::bidtrail::testing::StatusIs(absl::StatusCode::kNotFound, HasSubstr("T-1")));
+  EXPECT_EQ(Head(), head);
 }
 
 // The late-recording rule through the service: the request's `late` reaches

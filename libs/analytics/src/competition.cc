@@ -154,11 +154,19 @@ CompetitionSet CompetitionSet::OfRows(std::vector<std::shared_ptr<const Competit
   return set;
 }
 
+void CompetitionSet::LeaveRows() {
+  items_ = ItemsOfRows();
+  owner_rows_ = Rows();
+  of_rows_ = false;
+  of_rows_size_ = 0;
+  items_of_rows_ = nullptr;
+}
+
 const std::vector<const Competition*>& CompetitionSet::ItemsOfRows() const {
   LazyItems& lazy = *items_of_rows_;
   std::call_once(lazy.once, [&] {
     lazy.items.reserve(of_rows_size_);
-    for (const std::shared_ptr<const CompetitionRows>& part : rows_->parts) {
+    for (const std::shared_ptr<const CompetitionRows>& part : Rows()) {
       for (size_t i = 0; i < part->size(); ++i) lazy.items.push_back(part->detail(i).competition);
     }
   });

@@ -1002,26 +1002,36 @@ struct MergedGroup {
 // buyer's cell is that of all its competitions).
 std::string QueryKey(const WinLossOptions& options) {
   if (options.group_by == v1::WIN_LOSS_GROUP_BY_CUSTOMER_SEGMENT) return "";
-  constexpr char kEnd = '\0';
-  std::string key = absl::StrCat(
-      static_cast<int>(options.group_by), std::string(1, kEnd), options.bidder_id,
-      std::string(1, kEnd), options.own_party_id, std::string(1, kEnd),
-      absl::FormatTime(absl::RFC3339_full, options.from, absl::UTCTimeZone()), std::string(1, kEnd),
-      absl::FormatTime(absl::RFC3339_full, options.to, absl::UTCTimeZone()), std::string(1, kEnd),
-      options.territory, std::string(1, kEnd), options.owner_team, std::string(1, kEnd),
-      options.buyer_id, std::string(1, kEnd), options.category, std::string(1, kEnd),
-      static_cast<int>(options.source));
+  // Each field with its length first: no two different options meet.
+  std::string key;
+  auto add = [&key](std::string_view field) {
+    absl::StrAppend(&key, field.size(), ":");
+    key.append(field);
+  };
+  add(absl::StrCat(static_cast<int>(options.group_by)));
+  add(options.bidder_id);
+  add(options.own_party_id);
+  add(absl::FormatTime(absl::RFC3339_full, options.from, absl::UTCTimeZone()));
+  add(absl::FormatTime(absl::RFC3339_full, options.to, absl::UTCTimeZone()));
+  add(options.territory);
+  add(options.owner_team);
+  add(options.buyer_id);
+  add(options.category);
+  add(absl::StrCat(static_cast<int>(options.source)));
   if (options.group_by == v1::WIN_LOSS_GROUP_BY_DEAL_SIZE) {
-    absl::StrAppend(&key, std::string(1, kEnd), options.medium_deal_from.ToString(),
-                    std::string(1, kEnd), options.large_deal_from.ToString(), std::string(1, kEnd),
-                    options.deal_size_currency, std::string(1, kEnd), options.reporting.currency);
-    for (const auto& [currency, rate] : options.reporting.rates) {
-      absl::StrAppend(&key, std::string(1, kEnd), currency, "=", rate.ToString());
+    add(options.medium_deal_from.ToString());
+    add(options.large_deal_from.ToString());
+    add(options.deal_size_currency);
+    add(options.reporting.currency);
+    for (const std::map<std::string, Decimal>* rates :
+         {&options.reporting.rates, &options.rate_table.in_base}) {
+      add(absl::StrCat(rates->size()));
+      for (const auto& [currency, rate] : *rates) {
+        add(currency);
+        add(rate.ToString());
+      }
     }
-    absl::StrAppend(&key, std::string(1, kEnd), "table ", options.rate_table.base);
-    for (const auto& [currency, rate] : options.rate_table.in_base) {
-      absl::StrAppend(&key, std::string(1, kEnd), currency, "=", rate.ToString());
-    }
+    add(options.rate_table.base);
   }
   return key;
 }
@@ -1084,6 +1094,8 @@ class WinLossPass {
   }
 
   bool Possible() const { return selection_.Possible(); }
+  bool per_bidder() const { return per_bidder_; }
+  bool count_no_bid() const { return count_no_bid_; }
 
   // For grouping by segment: each buyer's cell as of the end of the period.
   void SetCells(const CompetitionSet& competitions) {
@@ -1348,8 +1360,24 @@ std::shared_ptr<const WinLossBlock> WinLossPass::Block(
 
 }  // namespace
 
-WinLossCache::WinLossCache(size_t queries) : max_queries_(std::max<size_t>(1, queries)) {}
+WinLossCache::WinLossCache(size_t queries, size_t max_bytes)
+    : max_queries_(std::max<size_t>(1, queries)), max_bytes_(max_bytes) {}
 WinLossCache::~WinLossCache() = default;
+
+namespace {
+
+// What a block's groups hold, roughly: for the cache's bound.
+size_t BytesOf(const WinLossBlock& block) {
+  size_t bytes = sizeof(WinLossBlock) + block.band_missing.capacity() * sizeof(Symbol);
+  for (const BlockGroup& group : block.groups) {
+    bytes += sizeof(BlockGroup) + group.key.capacity() +
+             (group.price_gaps.capacity() + group.cycle_nanos.capacity()) * sizeof(uint64_t) +
+             group.wide_cycles.capacity() * sizeof(absl::Duration);
+  }
+  return bytes;
+}
+
+}  // namespace
 
 std::shared_ptr<const WinLossBlock> WinLossCache::Find(
     std::string_view query, size_t block,
@@ -1357,18 +1385,25 @@ std::shared_ptr<const WinLossBlock> WinLossCache::Find(
   absl::MutexLock lock(&mu_);
   auto found = queries_.find(absl::string_view(query.data(), query.size()));
   if (found == queries_.end()) return nullptr;
-  found->second.last_used = ++uses_;
-  if (block >= found->second.blocks.size()) return nullptr;
-  const Kept& kept = found->second.blocks[block];
+  Query& kept_query = found->second;
+  kept_query.last_used = ++uses_;
+  if (block >= kept_query.blocks.size()) return nullptr;
+  Kept& kept = kept_query.blocks[block];
+  if (kept.found == nullptr) return nullptr;
   const size_t begin = block * kBlockParts;
   const size_t end = std::min(parts.size(), begin + kBlockParts);
-  if (kept.found == nullptr || kept.parts.size() != end - begin) return nullptr;
-  for (size_t i = begin; i < end; ++i) {
+  bool same = kept.parts.size() == end - begin;
+  for (size_t i = begin; same && i < end; ++i) {
     // A part alive is the very part it was: one that was freed cannot be
     // mistaken for another made at its address.
-    if (kept.parts[i - begin].lock() != parts[i]) return nullptr;
+    same = kept.parts[i - begin].lock() == parts[i];
   }
-  return kept.found;
+  if (same) return kept.found;
+  // Over parts that changed since: of no use any more.
+  kept_query.bytes -= kept.bytes;
+  bytes_ -= kept.bytes;
+  kept = Kept();
+  return nullptr;
 }
 
 void WinLossCache::Keep(std::string_view query, size_t block, size_t blocks,
@@ -1378,24 +1413,38 @@ void WinLossCache::Keep(std::string_view query, size_t block, size_t blocks,
   const size_t begin = block * kBlockParts;
   const size_t end = std::min(parts.size(), begin + kBlockParts);
   for (size_t i = begin; i < end; ++i) kept.parts.push_back(parts[i]);
+  kept.bytes = BytesOf(*found);
   kept.found = std::move(found);
   absl::MutexLock lock(&mu_);
   ++kept_;
-  auto [entry, added] = queries_.try_emplace(std::string(query));
-  if (added && queries_.size() > max_queries_) {
-    // The query used least recently goes.
+  Query& kept_query = queries_[absl::string_view(query.data(), query.size())];
+  kept_query.last_used = ++uses_;
+  // Blocks beyond the set's last (it shrank) go.
+  for (size_t i = blocks; i < kept_query.blocks.size(); ++i) {
+    kept_query.bytes -= kept_query.blocks[i].bytes;
+    bytes_ -= kept_query.blocks[i].bytes;
+  }
+  kept_query.blocks.resize(blocks);
+  if (block < blocks) {
+    Kept& slot = kept_query.blocks[block];
+    kept_query.bytes += kept.bytes - slot.bytes;
+    bytes_ += kept.bytes - slot.bytes;
+    slot = std::move(kept);
+  }
+  Evict(&kept_query);
+}
+
+void WinLossCache::Evict(const Query* keep) {
+  while (queries_.size() > 1 && (queries_.size() > max_queries_ || bytes_ > max_bytes_)) {
     auto oldest = queries_.end();
     for (auto it = queries_.begin(); it != queries_.end(); ++it) {
-      if (it == entry) continue;
+      if (&it->second == keep) continue;
       if (oldest == queries_.end() || it->second.last_used < oldest->second.last_used) oldest = it;
     }
+    if (oldest == queries_.end()) return;
+    bytes_ -= oldest->second.bytes;
     queries_.erase(oldest);
-    entry = queries_.find(absl::string_view(query.data(), query.size()));
   }
-  Query& kept_query = entry->second;
-  kept_query.last_used = ++uses_;
-  kept_query.blocks.resize(blocks);
-  if (block < blocks) kept_query.blocks[block] = std::move(kept);
 }
 
 uint64_t WinLossCache::kept() {
@@ -1456,9 +1505,8 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
   }
 
   const Converter converter = ReportingConverter(options.reporting, options.rate_table);
-  const bool per_bidder = options.group_by == v1::WIN_LOSS_GROUP_BY_BIDDER;
-  const bool count_no_bid = options.bidder_id == options.own_party_id &&
-                            options.group_by != v1::WIN_LOSS_GROUP_BY_COMPETITOR;
+  const bool per_bidder = pass.per_bidder();
+  const bool count_no_bid = pass.count_no_bid();
   MedianScratch<double> gap_scratch;
   MedianScratch<int64_t> cycle_scratch;
   std::vector<v1::WinLossGroup> result;

@@ -808,6 +808,19 @@ TEST(CompetitionRowsTest, ASetOfRowsIsTheSetOfItsParts) {
   }
   EXPECT_FALSE(competitors_whole.empty());
   EXPECT_EQ(competitors_rows, competitors_whole);
+  // Added to, it is a set like any other: its rows' competitions, then the
+  // new ones.
+  CompetitionSet more = of_rows;
+  const CompetitionSet extra = History();
+  std::vector<Competition> copies;
+  for (const Competition* competition : extra) copies.push_back(*competition);
+  more.Add(std::make_shared<const std::vector<Competition>>(std::move(copies)));
+  EXPECT_EQ(more.size(), 2 * whole.size());
+  size_t listed_again = 0;
+  for (const Competition* competition : more) listed_again += competition != nullptr ? 1 : 0;
+  EXPECT_EQ(listed_again, 2 * whole.size());
+  ASSERT_EQ(more.Rows().size(), 1u);
+  EXPECT_EQ(WinLoss(more, Ours())[0].bid(), 2 * WinLoss(whole, Ours())[0].bid());
 }
 
 // A bidder's postings: each row in which it has a bid that is not withdrawn,
@@ -1126,6 +1139,12 @@ TEST(WinLossTest, ACacheKeepsItsLastQueries) {
       EXPECT_EQ(cold[i].DebugString(), warm[i].DebugString());
   }
   EXPECT_EQ(cache.blocks(), 2u);
+  // Bounded by bytes too: past the bound, only the query kept last stays.
+  WinLossCache small(/*queries=*/8, /*max_bytes=*/1);
+  WinLoss(set, Ours(v1::WIN_LOSS_GROUP_BY_BUYER), nullptr, &small);
+  WinLoss(set, Ours(v1::WIN_LOSS_GROUP_BY_TERRITORY), nullptr, &small);
+  EXPECT_EQ(small.blocks(), 1u);
+  EXPECT_EQ(small.kept(), 2u);
 }
 
 // Imported data has dates years wrong: a cycle time beyond what int64

@@ -121,6 +121,10 @@ absl::StatusOr<std::string> AccessState::PrincipalOf(std::string_view token, abs
   return found->second.principal;
 }
 
+bool AccessState::Unknown(std::string_view token) const {
+  return token.rfind(kTokenPrefix, 0) == 0 && !tokens_.contains(TokenHash(token));
+}
+
 bool AccessState::Has(std::string_view principal, v1::Role role, std::string_view territory) const {
   auto found = roles_.find(std::string(principal));
   if (found == roles_.end()) return false;

@@ -39,6 +39,13 @@ absl::Status Authenticator::CatchUp(bool fresh) {
   return absl::OkStatus();
 }
 
+absl::Status Authenticator::CatchUpFresh() {
+  const absl::Time now = absl::Now();
+  if (now - last_fresh_read_ < options_.min_fresh_read_interval) return absl::OkStatus();
+  last_fresh_read_ = now;
+  return CatchUp(/*fresh=*/true);
+}
+
 absl::Status Authenticator::ReadNewEvents(bool fresh) {
   while (true) {
     eventlog::ReadStreamRequest request;
@@ -89,7 +96,7 @@ absl::StatusOr<Authenticator::Verified> Authenticator::Resolve(std::string_view 
   if (authorization.empty()) {
     absl::MutexLock lock(&mu_);
     RETURN_IF_ERROR(CatchUp());
-    if (state_->empty()) RETURN_IF_ERROR(CatchUp(/*fresh=*/true));
+    if (state_->empty()) RETURN_IF_ERROR(CatchUpFresh());
     if (state_->empty()) {
       return absl::UnauthenticatedError(
           "no credential, and nobody has any right on this server yet: `bidtrail auth init NAME` "
@@ -109,10 +116,11 @@ absl::StatusOr<Authenticator::Verified> Authenticator::Resolve(std::string_view 
   absl::MutexLock lock(&mu_);
   RETURN_IF_ERROR(CatchUp());
   absl::StatusOr<std::string> principal = state_->PrincipalOf(token, options_.clock());
-  if (!principal.ok()) {
+  if (!principal.ok() && state_->Unknown(token)) {
     // Perhaps issued through another server a moment ago: looked up again
-    // on what the log holds now.
-    RETURN_IF_ERROR(CatchUp(/*fresh=*/true));
+    // on what the log holds now (not for a token known to be revoked or
+    // expired).
+    RETURN_IF_ERROR(CatchUpFresh());
     principal = state_->PrincipalOf(token, options_.clock());
   }
   ASSIGN_OR_RETURN(verified.principal, std::move(principal));

@@ -205,7 +205,9 @@ TEST_F(AuthenticatorTest, AnUnreachableStoreKeepsTheGrantsLastReadButNeverNone) 
 // on what the log holds now before the call is refused.
 TEST_F(AuthenticatorTest, ATokenIssuedThroughAnotherServerIsFoundOnAFreshRead) {
   ::bidtrail::testing::LaggingReplica replica(log_.get());
-  Authenticator here(&replica);
+  Authenticator::Options options;
+  options.min_fresh_read_interval = absl::ZeroDuration();
+  Authenticator here(&replica, options);
   ASSERT_OK_AND_ASSIGN(AccessState empty, here.State());
   EXPECT_TRUE(empty.empty());
   ASSERT_THAT(Authenticator(log_.get()).Bootstrap("root"), ::bidtrail::testing::IsOk());
@@ -231,6 +233,28 @@ TEST_F(AuthenticatorTest, ATokenIssuedThroughAnotherServerIsFoundOnAFreshRead) {
       here.Authenticate("Bearer " + NewToken()),
       ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("not known")));
   EXPECT_EQ(replica.fresh_reads, 3);
+  // Not a bidtrail token, or one known to be revoked: no fresh read.
+  EXPECT_THAT(here.Authenticate("Bearer nonsense"),
+              ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+  ASSERT_THAT(Authenticator(log_.get())
+                  .Record({testing::Revoked(token)}, "root", eventlog::ExpectedRevision::Any()),
+              ::bidtrail::testing::IsOk());
+  replica.seen = log_->HeadPosition().value();
+  EXPECT_THAT(
+      here.Authenticate("Bearer " + token),
+      ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("revoked")));
+  EXPECT_EQ(replica.fresh_reads, 3);
+  // Bad tokens in a stream read fresh at most once per interval (10 ms).
+  Authenticator throttled(&replica);
+  replica.fresh_reads = 0;
+  const absl::Time began = absl::Now();
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_THAT(throttled.Authenticate("Bearer " + NewToken()),
+                ::bidtrail::testing::StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+  }
+  EXPECT_GE(replica.fresh_reads, 1);
+  EXPECT_LE(replica.fresh_reads,
+            1 + static_cast<int>((absl::Now() - began) / absl::Milliseconds(10)));
 }
 
 }  // namespace

@@ -69,8 +69,8 @@ constexpr size_t kMaxGroupsInFlight = 16;
 // (unless the ones in flight are answered first).
 constexpr size_t kMinPipelinedGroupBytes = 16 * 1024;
 // A fresh read waits at most this long for this log's own groups in flight
-// to settle before it catches up (a publish times out well before).
-constexpr absl::Duration kFreshReadWait = absl::Seconds(30);
+// to settle before it catches up (a publish times out after 2 s by default).
+constexpr absl::Duration kFreshReadWait = absl::Seconds(5);
 
 // The log's metrics (docs/web.md), one set for the process.
 struct LogMetrics {

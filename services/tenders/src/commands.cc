@@ -153,8 +153,17 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
   // now. A command its view accepts needs no such read: the append is
   // fenced, a stale view ends in ABORTED, and the next attempt reads fresh.
   bool fresh = false;
+  absl::Status stale_refusal;  // what the stale view said, while a fresh one is read
   for (int attempt = 1;; ++attempt) {
-    ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(store_, stream_id, fresh));
+    absl::StatusOr<LoadedStream> read = LoadStream(store_, stream_id, fresh);
+    if (!read.ok() && !stale_refusal.ok() &&
+        (absl::IsUnavailable(read.status()) || absl::IsDeadlineExceeded(read.status()))) {
+      // The log cannot be asked now: the refusal stands as the view gave it.
+      return stale_refusal;
+    }
+    RETURN_IF_ERROR(read.status());
+    stale_refusal = absl::OkStatus();
+    LoadedStream& loaded = *read;
     const bool view_was_fresh = fresh;
     fresh = false;
 
@@ -189,6 +198,7 @@ absl::StatusOr<v1::CommandResult> TenderCommands::Execute(const Caller& caller,
         DecideOn(options_, caller, loaded, command, late);
     if (!decision.ok() && !view_was_fresh && MayBeStale(decision.status())) {
       fresh = true;
+      stale_refusal = decision.status();
       continue;
     }
     RETURN_IF_ERROR(decision.status());

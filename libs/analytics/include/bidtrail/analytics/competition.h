@@ -130,12 +130,14 @@ class CompetitionSet {
     Add(std::make_shared<const std::vector<Competition>>(std::move(all)));
   }
   void Add(std::shared_ptr<const std::vector<Competition>> list) {
+    if (of_rows_) LeaveRows();
     for (const Competition& competition : *list) items_.push_back(&competition);
     owners_.push_back(std::move(list));
     rows_ = NewRows();
   }
   // Many lists at once (null ones are empty).
   void Add(const std::vector<std::shared_ptr<const std::vector<Competition>>>& lists) {
+    if (of_rows_) LeaveRows();
     for (const auto& list : lists) {
       if (list == nullptr) continue;
       for (const Competition& competition : *list) items_.push_back(&competition);
@@ -145,6 +147,7 @@ class CompetitionSet {
   }
   // One competition of `list` (which it keeps alive).
   void AddOne(std::shared_ptr<const std::vector<Competition>> list, const Competition* one) {
+    if (of_rows_) LeaveRows();
     items_.push_back(one);
     owners_.push_back(std::move(list));
     rows_ = NewRows();
@@ -154,7 +157,8 @@ class CompetitionSet {
   // to copy the parts' pointers, where Add copies one per competition (a
   // million tenders' set, taken again after every change, took a tenth of a
   // second). The competitions' own list is made on first use (begin, end).
-  // Takes no Add.
+  // An Add to it makes it a set like any other, its rows' competitions
+  // listed first.
   static CompetitionSet OfRows(std::vector<std::shared_ptr<const CompetitionRows>> parts);
 
   std::vector<const Competition*>::const_iterator begin() const { return Items().begin(); }
@@ -176,8 +180,13 @@ class CompetitionSet {
   struct LazyItems;
   const std::vector<const Competition*>& Items() const { return of_rows_ ? ItemsOfRows() : items_; }
   const std::vector<const Competition*>& ItemsOfRows() const;
+  // Before an Add to a set made OfRows: its competitions listed in items_,
+  // its rows kept as the owners of those competitions.
+  void LeaveRows();
 
   std::vector<std::shared_ptr<const std::vector<Competition>>> owners_;
+  // Rows that own some of items_ (a set made OfRows, then added to).
+  std::vector<std::shared_ptr<const CompetitionRows>> owner_rows_;
   std::vector<const Competition*> items_;
   std::shared_ptr<LazyRows> rows_ = NewRows();
   // Made with OfRows: the competitions are the rows', listed on first use.

@@ -121,14 +121,16 @@ class WinLossCache {
  public:
   static constexpr size_t kBlockParts = 16;
 
-  // Keeps the blocks of the `queries` queries used last.
-  explicit WinLossCache(size_t queries = 8);
+  // Keeps the blocks of the `queries` queries used last, and of fewer when
+  // their samples take more than `max_bytes`.
+  explicit WinLossCache(size_t queries = 8, size_t max_bytes = size_t{256} << 20);
   ~WinLossCache();
   WinLossCache(const WinLossCache&) = delete;
   WinLossCache& operator=(const WinLossCache&) = delete;
 
   // The block kept for `query` at `block` if it was computed over exactly
-  // `parts` (in that order); null otherwise.
+  // `parts` (in that order); null otherwise (and a block kept over other
+  // parts is dropped).
   std::shared_ptr<const WinLossBlock> Find(
       std::string_view query, size_t block,
       const std::vector<std::shared_ptr<const CompetitionRows>>& parts);
@@ -144,19 +146,28 @@ class WinLossCache {
 
  private:
   struct Kept {
-    // Not owned: a part no set holds any more goes, and its block with it.
+    // Not owned: the cache never keeps a part alive; a block over a part
+    // that changed is dropped when a call finds it so.
     std::vector<std::weak_ptr<const CompetitionRows>> parts;
     std::shared_ptr<const WinLossBlock> found;
+    size_t bytes = 0;
   };
   struct Query {
     std::vector<Kept> blocks;
     uint64_t last_used = 0;
+    size_t bytes = 0;
   };
+  // Drops the queries used least recently, but not `keep`, while more than
+  // max_queries_ are kept or their blocks take more than max_bytes_.
+  void Evict(const Query* keep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const size_t max_queries_;
+  const size_t max_bytes_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Query> queries_ ABSL_GUARDED_BY(mu_);
   uint64_t uses_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t kept_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // One group per key, most competitions first (then by key).

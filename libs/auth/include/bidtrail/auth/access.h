@@ -46,6 +46,9 @@ class AccessState {
   // The principal `token` proves at `now`; UNAUTHENTICATED saying why not
   // (unknown, revoked or expired), never naming the token.
   absl::StatusOr<std::string> PrincipalOf(std::string_view token, absl::Time now) const;
+  // Whether `token` is a bidtrail token (btk_...) this state has not seen
+  // issued.
+  bool Unknown(std::string_view token) const;
 
   // Whether `principal` holds `role`; for bidder and manager, in
   // `territory` (any territory when it is empty).

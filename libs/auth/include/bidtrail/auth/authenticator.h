@@ -22,6 +22,11 @@ class Authenticator {
  public:
   struct Options {
     std::function<absl::Time()> clock = [] { return absl::Now(); };
+    // A token this server does not know, or a call finding no right granted
+    // yet, reads the access stream fresh (eventlog::ReadStreamRequest::fresh:
+    // made through another server a moment ago), at most once per interval,
+    // so that a stream of bad tokens costs the store little.
+    absl::Duration min_fresh_read_interval = absl::Milliseconds(10);
   };
 
   // `store` must outlive the authenticator.
@@ -89,6 +94,10 @@ class Authenticator {
   // The revision of the next access event to fold.
   uint64_t next_revision_ ABSL_GUARDED_BY(mu_) = 0;
   bool caught_up_once_ ABSL_GUARDED_BY(mu_) = false;
+  // When the access stream was last read fresh (Options::min_fresh_read_interval).
+  absl::Time last_fresh_read_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // Reads the access stream fresh unless it was within the interval.
+  absl::Status CatchUpFresh() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool reachable_ ABSL_GUARDED_BY(mu_) = true;
 };
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "bidtrail/common/status_macros.h"
@@ -25,6 +26,7 @@ class LaggingReplica : public eventlog::ForwardingEventStore {
       const eventlog::ReadStreamRequest& request) override {
     if (request.fresh) {
       ++fresh_reads;
+      if (!fresh_failure.ok()) return fresh_failure;
       ASSIGN_OR_RETURN(seen, HeadPosition());
     }
     ASSIGN_OR_RETURN(eventlog::ReadStreamResult result, ForwardingEventStore::ReadStream(request));
@@ -38,6 +40,8 @@ class LaggingReplica : public eventlog::ForwardingEventStore {
 
   uint64_t seen = 0;    // the position the view stands at
   int fresh_reads = 0;  // fresh reads asked for
+  // When not OK: what fresh reads fail with (the upstream unreachable).
+  absl::Status fresh_failure = absl::OkStatus();
 };
 
 }  // namespace bidtrail::testing
