@@ -470,31 +470,51 @@ Outcome Evaluate(const CompetitionRows& rows, size_t i, Symbol bidder, size_t mi
   return outcome;
 }
 
-struct Accumulator {
+// What a group counts and sums: added up alike within a pass and over the
+// blocks of passes (BlockGroup).
+struct Counts {
   uint32_t bid = 0, won = 0, lost = 0, pending = 0, void_count = 0, disqualified = 0;
-  TenderCount tenders_bid;
-  TenderCount tenders_no_bid;
+  uint32_t awards_before_tender = 0;
+  uint64_t bidders_sum = 0;
   MoneyTotals value_won;
   MoneyTotals value_lost;
-  uint64_t bidders_sum = 0;
+
+  void Add(const Counts& other) {
+    bid += other.bid;
+    won += other.won;
+    lost += other.lost;
+    pending += other.pending;
+    void_count += other.void_count;
+    disqualified += other.disqualified;
+    awards_before_tender += other.awards_before_tender;
+    bidders_sum += other.bidders_sum;
+    value_won.Add(other.value_won);
+    value_lost.Add(other.value_lost);
+  }
+};
+
+struct Accumulator {
+  Counts counts;
+  TenderCount tenders_bid;
+  TenderCount tenders_no_bid;
   // Indices in Samples.
   IndexList price_gaps;
   IndexList cycle_times;       // in Samples::cycle_nanos
   IndexList wide_cycle_times;  // in Samples::wide_cycles
-  uint32_t awards_before_tender = 0;
 
   void Add(const Outcome& outcome) {
     if (!outcome.counted) return;
-    ++bid;
+    Counts& c = counts;
+    ++c.bid;
     tenders_bid.Add(outcome.tender);
-    bidders_sum += outcome.bidders;
+    c.bidders_sum += outcome.bidders;
     if (outcome.is_void) {
-      ++void_count;
+      ++c.void_count;
       return;
     }
-    if (outcome.disqualified) ++disqualified;
+    if (outcome.disqualified) ++c.disqualified;
     if (outcome.cycle_time == Outcome::kAwardBeforeTender) {
-      ++awards_before_tender;
+      ++c.awards_before_tender;
     } else if (outcome.cycle_time != Outcome::kNoSample) {
       if ((outcome.cycle_time & Outcome::kWide) == 0) {
         cycle_times.Add(outcome.cycle_time);
@@ -504,16 +524,16 @@ struct Accumulator {
     }
     switch (outcome.result) {
       case Outcome::Result::kWon:
-        ++won;
-        if (outcome.has_value) value_won.Add(outcome.value_currency, outcome.value);
+        ++c.won;
+        if (outcome.has_value) c.value_won.Add(outcome.value_currency, outcome.value);
         break;
       case Outcome::Result::kLost:
-        ++lost;
-        if (outcome.has_value) value_lost.Add(outcome.value_currency, outcome.value);
+        ++c.lost;
+        if (outcome.has_value) c.value_lost.Add(outcome.value_currency, outcome.value);
         if (outcome.price_gap != Outcome::kNoSample) price_gaps.Add(outcome.price_gap);
         break;
       case Outcome::Result::kPending:
-        ++pending;
+        ++c.pending;
         break;
     }
   }
@@ -821,31 +841,18 @@ struct BlockGroup {
   std::string key;
   std::string_view label;  // a symbol's text
   bool labelled = false;
-  uint32_t bid = 0, won = 0, lost = 0, pending = 0, void_count = 0, disqualified = 0;
-  uint32_t awards_before_tender = 0;
+  Counts counts;
   // Tenders do not span parts: their counts add up over blocks.
   size_t tenders_bid = 0;
   size_t tenders_no_bid = 0;
-  uint64_t bidders_sum = 0;
-  MoneyTotals value_won;
-  MoneyTotals value_lost;
   std::vector<uint64_t> price_gaps;   // OrderKey(double), sorted
   std::vector<uint64_t> cycle_nanos;  // OrderKey(int64_t), sorted
   std::vector<absl::Duration> wide_cycles;
 
   void AddCounts(const BlockGroup& other) {
-    bid += other.bid;
-    won += other.won;
-    lost += other.lost;
-    pending += other.pending;
-    void_count += other.void_count;
-    disqualified += other.disqualified;
-    awards_before_tender += other.awards_before_tender;
+    counts.Add(other.counts);
     tenders_bid += other.tenders_bid;
     tenders_no_bid += other.tenders_no_bid;
-    bidders_sum += other.bidders_sum;
-    value_won.Add(other.value_won);
-    value_lost.Add(other.value_lost);
   }
 };
 
@@ -942,31 +949,32 @@ struct MergedGroup {
                            const std::string& reporting_currency, MedianScratch<double>* gaps,
                            MedianScratch<int64_t>* cycles) const {
     const BlockGroup& t = totals;
+    const Counts& c = totals.counts;
     v1::WinLossGroup group;
     group.set_group(t.key);
-    group.set_bid(t.bid);
-    group.set_won(t.won);
-    group.set_lost(t.lost);
-    group.set_pending(t.pending);
-    group.set_void_(t.void_count);
-    group.set_disqualified(t.disqualified);
+    group.set_bid(c.bid);
+    group.set_won(c.won);
+    group.set_lost(c.lost);
+    group.set_pending(c.pending);
+    group.set_void_(c.void_count);
+    group.set_disqualified(c.disqualified);
     group.set_no_bid(static_cast<uint32_t>(t.tenders_no_bid));
-    if (t.won + t.lost > 0) group.set_win_rate(static_cast<double>(t.won) / (t.won + t.lost));
+    if (c.won + c.lost > 0) group.set_win_rate(static_cast<double>(c.won) / (c.won + c.lost));
     if (with_bid_rate && t.tenders_bid + t.tenders_no_bid > 0) {
       group.set_bid_rate(static_cast<double>(t.tenders_bid) /
                          static_cast<double>(t.tenders_bid + t.tenders_no_bid));
     }
-    t.value_won.ToProto(group.mutable_value_won());
-    t.value_lost.ToProto(group.mutable_value_lost());
+    c.value_won.ToProto(group.mutable_value_won());
+    c.value_lost.ToProto(group.mutable_value_lost());
     if (converter.has_rates()) {
       group.mutable_value_won_converted()->set_currency(reporting_currency);
-      t.value_won.ToConverted(converter, group.mutable_value_won_converted(),
+      c.value_won.ToConverted(converter, group.mutable_value_won_converted(),
                               group.mutable_value_won_unconverted());
       group.mutable_value_lost_converted()->set_currency(reporting_currency);
-      t.value_lost.ToConverted(converter, group.mutable_value_lost_converted(),
+      c.value_lost.ToConverted(converter, group.mutable_value_lost_converted(),
                                group.mutable_value_lost_unconverted());
     }
-    if (t.bid > 0) group.set_mean_bidders(static_cast<double>(t.bidders_sum) / t.bid);
+    if (c.bid > 0) group.set_mean_bidders(static_cast<double>(c.bidders_sum) / c.bid);
     if (price_gaps.count > 0) {
       group.set_median_price_gap(MedianOfMiddle(MiddleOfMerged(price_gaps, gaps)));
     }
@@ -990,7 +998,7 @@ struct MergedGroup {
       ToProtoDuration(MedianOfMiddle(std::make_pair(absl::Nanoseconds(upper), lower_duration)),
                       group.mutable_median_cycle_time());
     }
-    group.set_awards_before_tender(t.awards_before_tender);
+    group.set_awards_before_tender(c.awards_before_tender);
     return group;
   }
 };
@@ -1135,6 +1143,8 @@ class WinLossPass {
 
 std::shared_ptr<const WinLossBlock> WinLossPass::Block(
     const std::vector<std::shared_ptr<const CompetitionRows>>& parts, size_t begin, size_t end) {
+  // Locals for the loop below: what it reads on every row stays in
+  // registers rather than being read again through `this` after each store.
   const WinLossOptions& options = options_;
   const Selection& selection = selection_;
   const std::optional<Symbol> bidder = bidder_;
@@ -1327,18 +1337,9 @@ std::shared_ptr<const WinLossBlock> WinLossPass::Block(
     group.key = groups.key(slot);
     group.label = reached.label;
     group.labelled = reached.labelled;
-    group.bid = totals.bid;
-    group.won = totals.won;
-    group.lost = totals.lost;
-    group.pending = totals.pending;
-    group.void_count = totals.void_count;
-    group.disqualified = totals.disqualified;
-    group.awards_before_tender = totals.awards_before_tender;
+    group.counts = totals.counts;
     group.tenders_bid = totals.tenders_bid.size();
     group.tenders_no_bid = totals.tenders_no_bid.size();
-    group.bidders_sum = totals.bidders_sum;
-    group.value_won = totals.value_won;
-    group.value_lost = totals.value_lost;
     group.price_gaps.reserve(totals.price_gaps.size());
     for (uint32_t index : totals.price_gaps) {
       group.price_gaps.push_back(OrderKey(samples.price_gaps[index]));
@@ -1512,7 +1513,7 @@ std::vector<v1::WinLossGroup> WinLoss(const CompetitionSet& competitions,
   std::vector<v1::WinLossGroup> result;
   for (const MergedGroup& group : merged) {
     const BlockGroup& totals = group.totals;
-    if (totals.bid == 0 && totals.tenders_no_bid == 0) continue;
+    if (totals.counts.bid == 0 && totals.tenders_no_bid == 0) continue;
     const bool ours = per_bidder ? totals.key == options.own_party_id : count_no_bid;
     v1::WinLossGroup proto =
         group.ToProto(ours, converter, options.reporting.currency, &gap_scratch, &cycle_scratch);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -131,7 +132,7 @@ struct Generation {
     std::vector<CompetitionList> lists;
     std::shared_ptr<const analytics::CompetitionRows> rows;
 
-    void Pack() { rows = Generation::Pack(lists); }
+    void Pack() { rows = Generation::Pack(std::move(lists)); }
   };
   std::vector<PackJob> ToPack() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::vector<PackJob> jobs;
@@ -163,14 +164,14 @@ struct Generation {
   // The rows keep the lists they were packed from (a snapshot is its
   // parts' rows alone: CompetitionSet::OfRows).
   static std::shared_ptr<const analytics::CompetitionRows> Pack(
-      const std::vector<CompetitionList>& lists) {
+      std::vector<CompetitionList> lists) {
     std::vector<const analytics::Competition*> competitions;
     for (const CompetitionList& list : lists) {
       if (list == nullptr) continue;
       for (const analytics::Competition& competition : *list) competitions.push_back(&competition);
     }
     return std::make_shared<const analytics::CompetitionRows>(
-        competitions, std::make_shared<const std::vector<CompetitionList>>(lists));
+        competitions, std::make_shared<const std::vector<CompetitionList>>(std::move(lists)));
   }
 
   // No competitions at all.
