@@ -237,7 +237,22 @@ def main():
     server = Server(folder)
     try:
         server.cli("auth", "init", "root")
-        server.cli("import", "ocds", os.path.join(ROOT, "tests", "data", "ocds"))
+        samples = os.path.join(ROOT, "tests", "data", "ocds")
+        # A thread count out of range: a usage error naming the flag, and
+        # nothing imported.
+        zero = subprocess.run([os.path.join(BIN, "bidtrail"), "import", "ocds", "--threads", "0",
+                               samples], env=server.env, capture_output=True, text=True)
+        check(zero.returncode == 2 and "--threads: 0; must be 1 to 256" in zero.stderr,
+              "import --threads 0 is refused (exit %d: %s)"
+              % (zero.returncode, zero.stderr.strip()[-200:]))
+        check(server.cli("tender", "list", "--all", "--json").strip() == "",
+              "a refused import appends nothing")
+        # Three append threads; the default's import afterwards finds it all there.
+        server.cli("import", "ocds", "--threads", "3", samples)
+        again = json.loads(server.cli("import", "ocds", samples, "--json"))
+        check(again["events_appended"] == 0 and again["events_already_recorded"] > 0,
+              "importing the samples again appends nothing (%s)"
+              % {k: again.get(k) for k in ("events_appended", "events_already_recorded")})
         # A file that is not OCDS: said so, and the exit status says so too.
         wrong = subprocess.run([os.path.join(BIN, "bidtrail"), "import", "ocds",
                                 os.path.join(ROOT, "README.md")],

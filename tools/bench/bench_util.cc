@@ -27,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "bidtrail/common/json.h"
+#include "bidtrail/eventlog/nats_upstream.h"
 
 namespace bidtrail::bench {
 namespace {
@@ -377,6 +378,27 @@ bool WholeNumberArg(const BenchArgs& args, const std::string& name, bool positiv
     return false;
   }
   *out = value;
+  return true;
+}
+
+bool FolderAndLogArgs(const BenchArgs& args, const std::string& command, const char* usage,
+                      std::string* parent_dir, std::vector<std::string>* nats) {
+  if (auto dir = args.values.find("dir"); dir != args.values.end()) {
+    if (dir->second.empty()) {
+      BenchUsageError(command, usage, "--dir: needs a folder");
+      return false;
+    }
+    *parent_dir = dir->second;
+  }
+  if (auto log = args.values.find("log"); log != args.values.end()) {
+    absl::StatusOr<std::vector<std::string>> servers =
+        eventlog::NatsUpstream::ParseServers(log->second);
+    if (!servers.ok()) {
+      BenchUsageError(command, usage, absl::StrCat("--log: ", servers.status().message()));
+      return false;
+    }
+    *nats = *std::move(servers);
+  }
   return true;
 }
 

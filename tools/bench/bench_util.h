@@ -153,6 +153,12 @@ bool ParseBenchArgs(int argc, char** argv, const std::string& command, const cha
 bool WholeNumberArg(const BenchArgs& args, const std::string& name, bool positive,
                     const std::string& command, const char* usage, uint64_t* out);
 
+// Reads --dir (the folder scratch folders go in) into *parent_dir and --log
+// (NATS server URLs) into *nats when given. False, with a usage error
+// printed, when either is malformed.
+bool FolderAndLogArgs(const BenchArgs& args, const std::string& command, const char* usage,
+                      std::string* parent_dir, std::vector<std::string>* nats);
+
 // Prints "bidtrail-bench COMMAND: MESSAGE" and the usage on stderr; returns 2.
 int BenchUsageError(const std::string& command, const char* usage, const std::string& message);
 

@@ -36,6 +36,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "hosted_store.h"
 #include "postgres_peer.h"
 #include "raw_jetstream.h"
 #include "rocksdb/db.h"
@@ -403,64 +404,6 @@ absl::StatusOr<Measurement> CatchUp(EventStore& store, const Workload& workload)
   return measured;
 }
 
-absl::StatusOr<std::unique_ptr<eventlog::RocksEventLog>> OpenLog(
-    const std::string& path, std::shared_ptr<eventlog::Upstream> upstream = nullptr) {
-  eventlog::RocksEventLog::Options options;
-  options.path = path;
-  options.sync = true;
-  options.upstream = std::move(upstream);
-  return eventlog::RocksEventLog::Open(options);
-}
-
-// The EventStore service on 127.0.0.1 (a free port) in this process, over a
-// fresh log: bidtraild's serving path without the process boundary.
-class HostedEventStore {
- public:
-  static absl::StatusOr<std::unique_ptr<HostedEventStore>> Start(
-      const std::string& path, std::shared_ptr<eventlog::Upstream> upstream = nullptr) {
-    ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log, OpenLog(path, upstream));
-    auto hosted = std::unique_ptr<HostedEventStore>(new HostedEventStore(std::move(log)));
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(hosted->service_.get());
-    hosted->server_ = builder.BuildAndStart();
-    if (hosted->server_ == nullptr || port == 0) {
-      return absl::UnavailableError("cannot start a gRPC server on 127.0.0.1:0");
-    }
-    hosted->address_ = absl::StrCat("127.0.0.1:", port);
-    return hosted;
-  }
-
-  ~HostedEventStore() { Shutdown(); }
-
-  const std::string& address() const { return address_; }
-
-  // Ends open streams, drains calls in flight, then closes the log. Clients
-  // should be destroyed first: an idle client's connection delays shutdown.
-  void Shutdown() {
-    if (server_ == nullptr) return;
-    service_->BeginShutdown();
-    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    service_->WaitForStreams();
-    server_->Wait();
-    server_.reset();
-    service_.reset();
-    log_.reset();
-  }
-
- private:
-  explicit HostedEventStore(std::unique_ptr<eventlog::RocksEventLog> log)
-      : log_(std::move(log)),
-        service_(std::make_unique<eventstore::EventStoreGrpcService>(
-            log_.get(), eventstore::EventStoreGrpcService::Options())) {}
-
-  std::unique_ptr<eventlog::RocksEventLog> log_;
-  std::unique_ptr<eventstore::EventStoreGrpcService> service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::string address_;
-};
-
 // A client on a TCP connection of its own. GrpcEventStore::Connect gives every
 // channel the same arguments, and gRPC then shares one connection among them
 // (its global subchannel pool); a distinct argument keeps them apart, as in
@@ -697,22 +640,6 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Workload& workload, boo
 }
 
 // A JetStream stream of this run's own, named after the process.
-std::string BenchStream(const std::string& what) {
-  return absl::StrCat("BENCH_", what, "_", getpid());
-}
-
-absl::StatusOr<std::shared_ptr<eventlog::NatsUpstream>> BenchUpstream(
-    const std::vector<std::string>& servers, const std::string& stream) {
-  eventlog::NatsUpstream::Options options;
-  options.servers = servers;
-  options.stream = stream;
-  options.replicas = 3;
-  options.timeout = absl::Seconds(10);
-  ASSIGN_OR_RETURN(std::unique_ptr<eventlog::NatsUpstream> upstream,
-                   eventlog::NatsUpstream::Connect(options));
-  return std::shared_ptr<eventlog::NatsUpstream>(std::move(upstream));
-}
-
 // Batched appends through gRPC to an EventStore service hosted on a log on
 // a JetStream stream of its own (BenchStream(what)), deleted afterwards.
 absl::StatusOr<Measurement> AppendBatchesThroughGrpc(const ScratchDir& scratch,
@@ -1145,20 +1072,7 @@ int RunEventstoreBench(int argc, char** argv) {
   config.json = args.json;
   config.peers = !args.switches.empty();
   if (!WholeNumberArg(args, "events", true, "eventstore", kUsage, &config.events)) return 2;
-  if (auto dir = args.values.find("dir"); dir != args.values.end()) {
-    if (dir->second.empty()) return BenchUsageError("eventstore", kUsage, "--dir: needs a folder");
-    config.parent_dir = dir->second;
-  }
-
-  if (auto log = args.values.find("log"); log != args.values.end()) {
-    absl::StatusOr<std::vector<std::string>> servers =
-        eventlog::NatsUpstream::ParseServers(log->second);
-    if (!servers.ok()) {
-      return BenchUsageError("eventstore", kUsage,
-                             absl::StrCat("--log: ", servers.status().message()));
-    }
-    config.nats = *servers;
-  }
+  if (!FolderAndLogArgs(args, "eventstore", kUsage, &config.parent_dir, &config.nats)) return 2;
 
   const auto began = std::chrono::steady_clock::now();
   absl::StatusOr<std::unique_ptr<ScratchDir>> scratch = ScratchDir::Create(config.parent_dir);

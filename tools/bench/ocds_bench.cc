@@ -6,7 +6,10 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <utility>
@@ -17,8 +20,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench_util.h"
+#include "bidtrail/common/status_macros.h"
+#include "bidtrail/eventlog/nats_upstream.h"
+#include "bidtrail/eventstore/grpc_client.h"
+#include "bidtrail/ocds/importer.h"
 #include "bidtrail/ocds/mapping.h"
 #include "bidtrail/ocds/release.h"
+#include "hosted_store.h"
+#include "raw_jetstream.h"
 
 namespace bidtrail::bench {
 namespace {
@@ -31,7 +40,8 @@ constexpr int64_t kHour = 3600;
 constexpr int64_t kDay = 24 * kHour;
 
 constexpr char kUsage[] =
-    "usage: bidtrail-bench ocds [--releases N] [--json]\n"
+    "usage: bidtrail-bench ocds [--releases N] [--import N] [--log nats://...] [--dir PATH]\n"
+    "                          [--json]\n"
     "\n"
     "Generates N OCDS releases in memory (default 60000) and measures how fast\n"
     "they are parsed and mapped onto tender events: release packages of 100\n"
@@ -39,12 +49,28 @@ constexpr char kUsage[] =
     "and awards) in shuffled order, with parties, items, documents, lots, bids\n"
     "and awards as publishers write them. One thread; 3 rounds, the fastest kept.\n"
     "\n"
+    "Then imports the first releases (--import, default 6000), written as files,\n"
+    "as `bidtrail import ocds` does: through gRPC into an EventStore service on\n"
+    "loopback over a fresh synced RocksDB log, with 1, 4 and 16 append threads\n"
+    "(--threads), each into a log of its own; with --log, the same again on a\n"
+    "JetStream log (R3 streams of the run's own, deleted at the end).\n"
+    "\n"
     "  --releases N  releases to generate\n"
+    "  --import N    releases to import (0: no import rows)\n"
+    "  --log URLS    also import into a JetStream log on these NATS servers\n"
+    "  --dir PATH    folder for the scratch files and logs (default /tmp)\n"
     "  --json        print one JSON object on one line instead of a table\n"
     "  --help        print this text\n";
 
+// Append threads of the import rows: one, the import's default before and
+// after it changed (4, 16).
+constexpr int kImportThreads[] = {1, 4, 16};
+
 struct Config {
   uint64_t releases = kDefaultReleases;
+  uint64_t import_releases = 6000;
+  std::vector<std::string> nats;
+  std::string parent_dir = "/tmp";
   bool json = false;
 };
 
@@ -239,17 +265,119 @@ absl::StatusOr<Round> RunRound(const Workload& workload) {
   return round;
 }
 
+// One import row: `threads` append threads into a fresh log.
+struct ImportRow {
+  std::string backend;  // "rocksdb" or "nats"
+  int threads = 0;
+  double seconds = 0;
+  uint64_t tenders = 0;
+  uint64_t events = 0;
+  double cpu_seconds = 0;
+
+  double TendersPerSecond() const {
+    return seconds > 0 ? static_cast<double>(tenders) / seconds : 0;
+  }
+  double EventsPerSecond() const { return seconds > 0 ? static_cast<double>(events) / seconds : 0; }
+};
+
+// The first `releases` of the workload as package files under `dir`, as a
+// publisher's download would be.
+absl::StatusOr<std::vector<std::string>> WriteImportFiles(const Workload& workload,
+                                                          uint64_t releases,
+                                                          const std::string& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) return absl::InternalError(absl::StrCat("creating ", dir, ": ", error.message()));
+  std::vector<std::string> files;
+  const size_t packages = std::min<size_t>(
+      workload.packages.size(), (releases + kReleasesPerPackage - 1) / kReleasesPerPackage);
+  for (size_t i = 0; i < packages; ++i) {
+    const std::string file = absl::StrFormat("%s/package-%05d.json", dir, i);
+    std::ofstream out(file, std::ios::binary);
+    out << workload.packages[i];
+    out.close();
+    if (!out) return absl::InternalError(absl::StrCat("writing ", file));
+    files.push_back(file);
+  }
+  return files;
+}
+
+// Imports `files` with `threads` append threads through gRPC into a fresh
+// log at `path` (on `upstream` when given), as `bidtrail import ocds` does.
+absl::StatusOr<ImportRow> ImportThroughGrpc(const std::vector<std::string>& files,
+                                            const std::string& path, int threads,
+                                            std::shared_ptr<eventlog::Upstream> upstream) {
+  ASSIGN_OR_RETURN(std::unique_ptr<HostedEventStore> hosted,
+                   HostedEventStore::Start(path, std::move(upstream)));
+  auto client = std::make_unique<eventstore::GrpcEventStore>(
+      eventstore::GrpcEventStore::Connect(hosted->address()),
+      eventstore::GrpcEventStore::Options());
+  RETURN_IF_ERROR(client->HeadPosition().status());
+  ocds::ImportOptions options;
+  options.append_threads = threads;
+  ImportRow row;
+  row.threads = threads;
+  const double cpu_before = ProcessCpuSeconds();
+  const auto began = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(const ocds::ImportSummary summary,
+                   ocds::ImportPaths(files, client.get(), options, nullptr));
+  row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  row.cpu_seconds = ProcessCpuSeconds() - cpu_before;
+  row.tenders = summary.tenders;
+  row.events = summary.events_appended;
+  client.reset();
+  hosted->Shutdown();
+  return row;
+}
+
+absl::StatusOr<std::vector<ImportRow>> MeasureImports(const Workload& workload,
+                                                      const Config& config) {
+  std::vector<ImportRow> rows;
+  if (config.import_releases == 0) return rows;
+  ASSIGN_OR_RETURN(std::unique_ptr<ScratchDir> scratch, ScratchDir::Create(config.parent_dir));
+  ASSIGN_OR_RETURN(const std::vector<std::string> files,
+                   WriteImportFiles(workload, config.import_releases, scratch->Sub("ocds")));
+  for (const int threads : kImportThreads) {
+    Progress(absl::StrCat("import into a RocksDB log, ", threads, " append threads"));
+    ASSIGN_OR_RETURN(ImportRow row,
+                     ImportThroughGrpc(files, scratch->Sub(absl::StrCat("rocksdb-", threads)),
+                                       threads, nullptr));
+    row.backend = "rocksdb";
+    rows.push_back(row);
+  }
+  for (const int threads : kImportThreads) {
+    if (config.nats.empty()) break;
+    Progress(absl::StrCat("import into a JetStream log, ", threads, " append threads"));
+    const std::string what = absl::StrCat("IMPORT_", threads);
+    absl::StatusOr<ImportRow> row;
+    {
+      ASSIGN_OR_RETURN(std::shared_ptr<eventlog::NatsUpstream> upstream,
+                       BenchUpstream(config.nats, BenchStream(what)));
+      row = ImportThroughGrpc(files, scratch->Sub(absl::StrCat("nats-", threads)), threads,
+                              std::move(upstream));
+    }
+    RETURN_IF_ERROR(RawJetStream::Delete(config.nats, BenchStream(what)));
+    if (!row.ok()) return row.status();
+    row->backend = "nats";
+    rows.push_back(*row);
+  }
+  return rows;
+}
+
 }  // namespace
 
 int RunOcdsBench(int argc, char** argv) {
   Config config;
   BenchArgs args;
   int exit_code = 0;
-  if (!ParseBenchArgs(argc, argv, "ocds", kUsage, {"releases"}, &args, &exit_code)) {
+  if (!ParseBenchArgs(argc, argv, "ocds", kUsage, {"releases", "import", "log", "dir"}, &args,
+                      &exit_code)) {
     return exit_code;
   }
   config.json = args.json;
   if (!WholeNumberArg(args, "releases", true, "ocds", kUsage, &config.releases)) return 2;
+  if (!WholeNumberArg(args, "import", false, "ocds", kUsage, &config.import_releases)) return 2;
+  if (!FolderAndLogArgs(args, "ocds", kUsage, &config.parent_dir, &config.nats)) return 2;
 
   Progress(absl::StrCat("generating ", config.releases, " releases"));
   const Workload workload = MakeWorkload(config.releases);
@@ -268,6 +396,13 @@ int RunOcdsBench(int argc, char** argv) {
       return 1;
     }
     if (r == 1 || round->Seconds() < best.Seconds()) best = *round;
+  }
+
+  const absl::StatusOr<std::vector<ImportRow>> imports = MeasureImports(workload, config);
+  if (!imports.ok()) {
+    std::fprintf(stderr, "bidtrail-bench ocds: importing: %s\n",
+                 imports.status().ToString().c_str());
+    return 1;
   }
 
   const double releases = static_cast<double>(workload.releases);
@@ -293,6 +428,17 @@ int RunOcdsBench(int argc, char** argv) {
     json.Add("map_releases_per_s", map_per_s);
     json.Add("target_releases_per_s", kTargetReleasesPerSecond);
     json.Add("target_met", met);
+    if (!imports->empty()) json.Add("import_releases", config.import_releases);
+    for (const ImportRow& row : *imports) {
+      const std::string key = absl::StrCat("import_", row.backend, "_threads_", row.threads);
+      json.Add(key + "_tenders", row.tenders);
+      json.Add(key + "_events", row.events);
+      json.Add(key + "_seconds", row.seconds);
+      json.Add(key + "_tenders_per_s", row.TendersPerSecond());
+      json.Add(key + "_events_per_s", row.EventsPerSecond());
+      json.Add(key + "_cpu_us_per_event",
+               row.events > 0 ? row.cpu_seconds * 1e6 / static_cast<double>(row.events) : 0.0);
+    }
     absl::PrintF("%s\n", json.ToString());
     return 0;
   }
@@ -316,6 +462,25 @@ int RunOcdsBench(int argc, char** argv) {
                 absl::StrFormat(">= %.0f", kTargetReleasesPerSecond), met ? "pass" : "MISS"});
   absl::PrintF("%s\n", table.ToString());
   absl::PrintF("events mapped: %d\nreleases_per_s: %.0f\n", best.events, releases_per_s);
+  if (!imports->empty()) {
+    absl::PrintF(
+        "\nimport of the first %d releases, as `bidtrail import ocds` does: through gRPC on\n"
+        "loopback into a fresh synced log, each thread appending one tender at a time\n\n",
+        config.import_releases);
+    Table import_table({"log", "append threads", "tenders", "events", "seconds", "tenders/s",
+                        "events/s", "CPU us/event"});
+    for (const ImportRow& row : *imports) {
+      import_table.AddRow(
+          {row.backend == "nats" ? "JetStream R3" : "RocksDB", absl::StrCat(row.threads),
+           absl::StrCat(row.tenders), absl::StrCat(row.events),
+           absl::StrFormat("%.2f", row.seconds), absl::StrFormat("%.0f", row.TendersPerSecond()),
+           absl::StrFormat("%.0f", row.EventsPerSecond()),
+           absl::StrFormat("%.1f", row.events > 0
+                                       ? row.cpu_seconds * 1e6 / static_cast<double>(row.events)
+                                       : 0.0)});
+    }
+    absl::PrintF("%s\n", import_table.ToString());
+  }
   return 0;
 }
 
