@@ -506,6 +506,7 @@ TEST_F(PowerCutTest, AtRandomMomentsNothingAcknowledgedIsLost) {
         std::string stream;
         uint64_t position;
         std::string first_id;
+        uint64_t id;
       };
       absl::Mutex acked_mu;
       std::vector<Acked> acked;
@@ -521,7 +522,7 @@ TEST_F(PowerCutTest, AtRandomMomentsNothingAcknowledgedIsLost) {
                 log_->Append(stream, ExpectedRevision::Any(), events);
             if (!appended.ok()) return;
             absl::MutexLock lock(&acked_mu);
-            acked.push_back({stream, appended->first_position, Id(id)});
+            acked.push_back({stream, appended->first_position, Id(id), id});
           }
         });
       }
@@ -547,6 +548,19 @@ TEST_F(PowerCutTest, AtRandomMomentsNothingAcknowledgedIsLost) {
         EXPECT_EQ(first.stream_id, append.stream);
         EXPECT_EQ(first.event_id, append.first_id);
       }
+      // The event id index came back with the records: a retry of every
+      // append the log holds is found recorded, where it was, and appends
+      // nothing.
+      for (const Acked& append : acked) {
+        if (append.position > head) continue;
+        ASSERT_OK_AND_ASSIGN(
+            AppendResult retried,
+            log_->Append(append.stream, ExpectedRevision::Any(),
+                         {Event(append.id), Event(append.id + 1), Event(append.id + 2)}));
+        EXPECT_TRUE(retried.already_recorded) << "event " << append.id << " recorded twice";
+        EXPECT_EQ(retried.first_position, append.position);
+      }
+      ASSERT_EQ(Head(), head);
     }
     if (!sync) {
       EXPECT_GT(dropped, 0u) << "without sync a power cut loses something";
