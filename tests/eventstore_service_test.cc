@@ -1087,6 +1087,25 @@ TEST_F(EventStoreServiceTest, TheClientAppendsOnANewStreamOnceTheServerIsBack) {
   EXPECT_EQ(head, 2u);
 }
 
+// A client's append stream holds the channel (its gRPC context does). Once
+// the client is destroyed, no reference may be left on gRPC's callback
+// threads: were the channel's last one dropped there, gRPC 1.51 would tear
+// down its callback completion queue from one of that queue's own threads
+// and free it twice (docs/nats.md). The window is short: many rounds.
+TEST_F(EventStoreServiceTest, ADestroyedClientLeavesItsChannelToItsOwnerAlone) {
+  for (int round = 0; round < 200; ++round) {
+    std::shared_ptr<grpc::Channel> channel =
+        GrpcEventStore::Connect(absl::StrFormat("127.0.0.1:%d", port_));
+    {
+      GrpcEventStore client(channel, GrpcEventStore::Options());
+      ASSERT_THAT(client.Append(absl::StrCat("s-", round), ExpectedRevision::NoStream(),
+                                {Event(round + 1)}),
+                  IsOk());
+    }
+    ASSERT_EQ(channel.use_count(), 1) << "round " << round;
+  }
+}
+
 TEST_F(EventStoreServiceTest, AnAppendThatDoesNotParseIsRefusedAloneInItsStreamAndItsMessage) {
   grpc::ClientContext context;
   auto stream = stub_->AppendStream(&context);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "bidtrail/common/status_macros.h"
 #include "bidtrail/eventstore/convert.h"
 #include "bidtrail/rpc/status.h"
@@ -270,6 +271,12 @@ class GrpcEventStore::AppendStreamCall final
   // gRPC is done with the call (OnDone has run).
   bool done() const { return ended_note_.HasBeenNotified(); }
 
+  // `call` is done and its OnDone has let go of it: `call` is its only
+  // owner, so that dropping it destroys it on the caller's thread.
+  static bool OnlyOwner(const std::shared_ptr<AppendStreamCall>& call) {
+    return call->done() && call.use_count() == 1;
+  }
+
   // The call is over or going (the caller opens another).
   bool ended() const ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
@@ -445,14 +452,26 @@ GrpcEventStore::~GrpcEventStore() {
   // Each until gRPC is done with it (its OnDone): the channel, which may go
   // with this store, must outlive every operation of its calls.
   for (const std::shared_ptr<AppendStreamCall>& call : calls) call->Close(absl::Seconds(2));
+  // Then until its OnDone has let go of it (a moment after it is done), so
+  // that each call is destroyed here, before the stub. A call's context
+  // holds the channel: had it the last reference, the channel would go on
+  // gRPC's callback thread, and with it, when no other channel or server
+  // uses it, gRPC 1.51's callback completion queue, torn down from one of
+  // its own threads (which joins itself; the queue is freed twice).
+  for (std::shared_ptr<AppendStreamCall>& call : calls) {
+    while (!AppendStreamCall::OnlyOwner(call)) absl::SleepFor(absl::Microseconds(50));
+    call.reset();
+  }
 }
 
 std::shared_ptr<GrpcEventStore::AppendStreamCall> GrpcEventStore::OpenAppendStream() {
   absl::MutexLock lock(&mu_);
   if (append_stream_ == nullptr || append_stream_->ended()) {
-    // One that is over may not be done yet: kept until it is.
-    std::erase_if(retired_streams_,
-                  [](const std::shared_ptr<AppendStreamCall>& call) { return call->done(); });
+    // One that is over may not be done yet: kept until it is, and until its
+    // OnDone has let go of it (see the destructor).
+    std::erase_if(retired_streams_, [](const std::shared_ptr<AppendStreamCall>& call) {
+      return AppendStreamCall::OnlyOwner(call);
+    });
     if (append_stream_ != nullptr) retired_streams_.push_back(std::move(append_stream_));
     append_stream_ = AppendStreamCall::Open(stub_.get(), options_.token);
   }
