@@ -178,10 +178,13 @@ TEST_P(LogContractTest, WrittenByIsKeptAndOptional) {
   internal::EncodeRecordBytes(placement, id, Event(1), &plain);
   internal::EncodeRecordBytes(placement, id, relayed, &with);
   EXPECT_EQ(with.size(), plain.size() + 1 + std::string("demo-loader").size());
+  // The views point into the bytes parsed: kept alive while they are read.
+  const std::string plain_stored = plain + std::string(32, 'h');
+  const std::string with_stored = with + std::string(32, 'h');
   internal::RecordView view;
-  ASSERT_THAT(internal::ParseRecord(plain + std::string(32, 'h'), &view), IsOk());
+  ASSERT_THAT(internal::ParseRecord(plain_stored, &view), IsOk());
   EXPECT_EQ(view.written_by, "");
-  ASSERT_THAT(internal::ParseRecord(with + std::string(32, 'h'), &view), IsOk());
+  ASSERT_THAT(internal::ParseRecord(with_stored, &view), IsOk());
   EXPECT_EQ(view.written_by, "demo-loader");
   // An empty trailing field is not a record this code writes.
   EXPECT_THAT(internal::ParseRecord(plain + std::string(1, '\0') + std::string(32, 'h'), &view),

@@ -76,7 +76,8 @@ TEST_F(KvStoreTest, BatchesApplyPutsDeletesAppendsAndRanges) {
 
 TEST_F(KvStoreTest, ScansAHalfOpenRangeInKeyOrderAndStopsWhenAsked) {
   std::unique_ptr<KvStore::Batch> batch = store_->NewBatch();
-  for (const char* key : {"k3", "k1", "k2", "k10", std::string("k\0", 2).c_str(), "l"}) {
+  // "k" sorts before "k\0": outside the range from "k\0" below.
+  for (const char* key : {"k3", "k1", "k2", "k10", "k", "l"}) {
     batch->Put(key, "v");
   }
   batch->Put(std::string("k\0z", 3), "nul");
