@@ -291,42 +291,16 @@ absl::Status Load(eventlog::RocksEventLog& log, const Config& config,
   return absl::OkStatus();
 }
 
-// Copies the closed log's folder `from` to `to` (made): its table files,
-// which RocksDB never changes once written, hard-linked where the file
-// system allows; the rest (the manifest, which an open appends to, the WAL)
-// copied.
-absl::Status CopyLogFolder(const std::string& from, const std::string& to) {
-  std::error_code error;
-  std::filesystem::create_directories(to, error);
-  if (error) return absl::InternalError(absl::StrCat("creating ", to, ": ", error.message()));
-  for (const std::filesystem::directory_entry& entry :
-       std::filesystem::directory_iterator(from, error)) {
-    if (!entry.is_regular_file()) continue;
-    const std::filesystem::path target = std::filesystem::path(to) / entry.path().filename();
-    error.clear();
-    if (entry.path().extension() == ".sst") {
-      std::filesystem::create_hard_link(entry.path(), target, error);
-      if (!error) continue;
-      error.clear();
-    }
-    std::filesystem::copy_file(entry.path(), target, error);
-    if (error) {
-      return absl::InternalError(
-          absl::StrCat("copying ", entry.path().string(), ": ", error.message()));
-    }
-  }
-  if (error) return absl::InternalError(absl::StrCat("listing ", from, ": ", error.message()));
-  return absl::OkStatus();
-}
-
 // The kept log of this history (--keep-log): its folder "log", the tender
 // ids one a line in "tenders", and the load's events and seconds in "load".
 std::string KeptLogPath(const Config& config) {
   return absl::StrCat(config.keep_dir, "/log-", config.tenders, "-seed-", config.seed);
 }
 
-// Starts from the kept log when there is one: copies it to `log_path`, and
-// reads back its tender ids and load figures. False when none is kept.
+// Starts from the kept log when there is one: a backup of it made at
+// `log_path` (the log's own Backup: a RocksDB checkpoint, its table files
+// hard-linked), and its tender ids and load figures read back. False when
+// none is kept.
 absl::StatusOr<bool> ReuseKeptLog(const Config& config, const std::string& log_path,
                                   std::vector<std::string>* tender_ids, Results* results) {
   const std::string kept = KeptLogPath(config);
@@ -335,7 +309,10 @@ absl::StatusOr<bool> ReuseKeptLog(const Config& config, const std::string& log_p
   double seconds = 0;
   if (!(load >> events >> seconds)) return false;
   Progress(absl::StrCat("copying the log kept in ", kept));
-  RETURN_IF_ERROR(CopyLogFolder(kept + "/log", log_path));
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> kept_log, OpenLog(kept + "/log"));
+    RETURN_IF_ERROR(kept_log->Backup(log_path).status());
+  }
   std::ifstream ids(kept + "/tenders");
   for (std::string id; std::getline(ids, id);) tender_ids->push_back(id);
   results->load.events = events;
@@ -346,14 +323,16 @@ absl::StatusOr<bool> ReuseKeptLog(const Config& config, const std::string& log_p
   return true;
 }
 
-// Keeps the loaded, closed log at `log_path` for later runs (--keep-log).
-absl::Status KeepLog(const Config& config, const std::string& log_path,
+// Keeps a backup of the loaded log for later runs (--keep-log).
+absl::Status KeepLog(const Config& config, eventlog::RocksEventLog& log,
                      const std::vector<std::string>& tender_ids, const Results& results) {
   const std::string kept = KeptLogPath(config);
   const std::string writing = kept + ".writing";
   std::error_code error;
   std::filesystem::remove_all(writing, error);
-  RETURN_IF_ERROR(CopyLogFolder(log_path, writing + "/log"));
+  std::filesystem::create_directories(writing, error);
+  if (error) return absl::InternalError(absl::StrCat("creating ", writing, ": ", error.message()));
+  RETURN_IF_ERROR(log.Backup(writing + "/log").status());
   {
     std::ofstream ids(writing + "/tenders");
     for (const std::string& id : tender_ids) ids << id << '\n';
@@ -659,13 +638,11 @@ absl::Status MeasureAll(const ScratchDir& scratch, const Config& config, Results
     ASSIGN_OR_RETURN(reused, ReuseKeptLog(config, log_path, &tender_ids, results));
   }
   if (!reused) {
-    {
-      ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log, OpenLog(log_path));
-      Progress(absl::StrCat("loading a history of ", config.tenders, " tenders"));
-      RETURN_IF_ERROR(Load(*log, config, &tender_ids, results));
-    }  // closed: RocksDB lets one process at a time open it for writing
-    if (!config.keep_dir.empty()) RETURN_IF_ERROR(KeepLog(config, log_path, tender_ids, *results));
-  }
+    ASSIGN_OR_RETURN(std::unique_ptr<eventlog::RocksEventLog> log, OpenLog(log_path));
+    Progress(absl::StrCat("loading a history of ", config.tenders, " tenders"));
+    RETURN_IF_ERROR(Load(*log, config, &tender_ids, results));
+    if (!config.keep_dir.empty()) RETURN_IF_ERROR(KeepLog(config, *log, tender_ids, *results));
+  }  // closed: RocksDB lets one process at a time open it for writing
   if (tender_ids.empty()) return absl::InvalidArgumentError("the history has no tenders");
 
   ASSIGN_OR_RETURN(results->raw_scan, RawScan(log_path, results->events, &results->raw_scan_bytes));
