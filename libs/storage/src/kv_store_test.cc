@@ -1,7 +1,12 @@
 // The KvStore contract on RocksKvStore: a real RocksDB in a scratch folder,
 // and what it does when its files fail.
+#include <chrono>
+#include <filesystem>
 #include <memory>
+#include <random>
+#include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -126,6 +131,39 @@ TEST_F(KvStoreTest, CompactingARangeChangesNothingAScanSees) {
   batch->Clear();
   batch->Put("i/after", "w");
   EXPECT_THAT(store_->Write(*batch, Durability::kSynced), IsOk());
+}
+
+std::set<std::string> TableFiles(const std::string& path) {
+  std::set<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    if (entry.path().extension() == ".sst") files.insert(entry.path().filename());
+  }
+  return files;
+}
+
+// Compact returns with the store at rest: the compactions RocksDB runs of
+// its own (here: level 0 holds more files than it compacts from) have ended
+// too, so that reads after it do not run beside them.
+TEST_F(KvStoreTest, CompactReturnsOnceTheStoreIsAtRest) {
+  std::mt19937_64 random(7);
+  std::string value(1000, ' ');
+  std::unique_ptr<KvStore::Batch> batch = store_->NewBatch();
+  // Eight table files over the same keys, of values that do not compress:
+  // level 0 is compacted from four files on.
+  for (int file = 0; file < 8; ++file) {
+    batch->Clear();
+    for (int i = 0; i < 4000; ++i) {
+      for (char& c : value) c = static_cast<char>(random());
+      batch->Put(absl::StrCat("k/", 10000 + i), value);
+    }
+    ASSERT_THAT(store_->Write(*batch, Durability::kBuffered), IsOk());
+    ASSERT_THAT(store_->Flush(), IsOk());
+  }
+  ASSERT_THAT(store_->Compact("a/", "b/", nullptr), IsOk());  // a range without keys
+  const std::set<std::string> files = TableFiles(scratch_.path() + "/store");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(TableFiles(scratch_.path() + "/store"), files);
+  EXPECT_THAT(ScanAll(*store_), SizeIs(4000));
 }
 
 TEST_F(KvStoreTest, BufferedWritesSurviveAnOrderlyClose) {

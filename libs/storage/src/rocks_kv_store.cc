@@ -9,6 +9,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "bidtrail/common/bulk_memory.h"
 #include "bidtrail/common/log.h"
 #include "bidtrail/common/status_macros.h"
@@ -205,10 +207,40 @@ class RocksStore final : public KvStore {
     if (compacted.IsManualCompactionPaused()) {
       return absl::CancelledError(absl::StrCat("compacting ", path_, ": cancelled"));
     }
-    return Noted(FromRocks(compacted, absl::StrCat("compacting ", path_)));
+    RETURN_IF_ERROR(Noted(FromRocks(compacted, absl::StrCat("compacting ", path_))));
+    return AwaitCompactions(cancel);
   }
 
  private:
+  // Waits until RocksDB runs and plans no compaction or flush, at most
+  // kMaxSettle: a range compacted into the last level leaves the levels
+  // above it over their targets, and the compactions that follow rewrite
+  // the rest of the store for seconds (at a million tenders).
+  absl::Status AwaitCompactions(std::atomic<bool>* cancel) ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    const absl::Time began = absl::Now();
+    while (true) {
+      bool busy = false;
+      for (const char* property :
+           {"rocksdb.compaction-pending", "rocksdb.num-running-compactions",
+            "rocksdb.mem-table-flush-pending", "rocksdb.num-running-flushes"}) {
+        uint64_t value = 0;
+        if (db_->GetIntProperty(property, &value) && value > 0) busy = true;
+      }
+      if (!busy) return absl::OkStatus();
+      if (cancel != nullptr && cancel->load()) {
+        return absl::CancelledError(absl::StrCat("compacting ", path_, ": cancelled"));
+      }
+      if (absl::Now() - began >= kMaxSettle) {
+        log::Warn("storage", "compactions still running after a range was compacted; going on",
+                  {{"path", path_}, {"waited", absl::Now() - began}});
+        return absl::OkStatus();
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+
+  static constexpr absl::Duration kMaxSettle = absl::Minutes(2);
+
   absl::Status Usable() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     if (db_ != nullptr) return absl::OkStatus();
     return absl::UnavailableError(absl::StrCat(path_, " could not be opened again after a failed ",

@@ -91,7 +91,10 @@ class KvStore {
 
   // Rewrites the keys in [from, to) without what deletions and overwrites
   // left behind there, so that a scan of the range steps over none of it.
-  // Takes as long as rewriting the range's data; reads and writes go on
+  // Takes as long as rewriting the range's data, and returns once the
+  // store's own background work (the compactions that rewriting sets off in
+  // the rest of the store) has ended too, or after two minutes of it, so
+  // that the reads that follow do not run beside it; reads and writes go on
   // meanwhile. CANCELLED soon after `*cancel` becomes true (a process
   // stopping), with part of the range compacted: the data is the same
   // either way. `cancel` may be null. Errors otherwise as Write.
