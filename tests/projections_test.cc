@@ -270,6 +270,72 @@ TEST_F(ProjectionsTest, TheBuyerIndexFindsWhatAFullPassFinds) {
   ExpectBuyerIndexMatches(*engine_, 10);
 }
 
+// The engine's incumbents, kept per buyer between calls, are those a pass
+// over every competition finds, after each award that changes them and for
+// whichever party the caller names as its own.
+void ExpectIncumbentsMatch(projection::ProjectionEngine& engine, std::string_view own) {
+  std::shared_ptr<const analytics::CompetitionSet> all = engine.Competitions();
+  absl::flat_hash_set<analytics::Symbol> every_buyer;
+  for (const analytics::Competition* competition : *all) every_buyer.insert(competition->buyer_id);
+  ASSERT_FALSE(every_buyer.empty());
+  const auto expected = analytics::Incumbents(*all, analytics::Source::kAll, &every_buyer, own);
+  // Twice: computed, then as kept.
+  for (int round = 0; round < 2; ++round) {
+    const auto found = engine.Incumbents(every_buyer, own);
+    ASSERT_EQ(found.size(), expected.size()) << "round " << round;
+    for (const auto& [buyer, record] : expected) {
+      ASSERT_TRUE(found.contains(buyer)) << buyer.text();
+      EXPECT_EQ(found.at(buyer).SerializeAsString(), record.SerializeAsString()) << buyer.text();
+    }
+    for (const analytics::Symbol& buyer : every_buyer) {
+      const auto one = engine.Incumbents({buyer}, own);
+      EXPECT_EQ(one.size(), expected.count(buyer)) << buyer.text();
+    }
+  }
+}
+
+TEST_F(ProjectionsTest, IncumbentsKeptPerBuyerFollowTheirAwards) {
+  OpenEngine();
+  engine_->Start();
+  RecordHistory();
+  auto award_to_c2 = [&](const char* tender, int day) {
+    v1::TenderEvent other_buyer = Discovered();
+    other_buyer.mutable_tender_discovered()->mutable_buyer()->set_id("BUYER-2");
+    Record(tender, other_buyer);
+    Record(tender, Document(Day(5)));
+    Record(tender, Bid("C-2", "700.00", Day(19)));
+    Record(tender, Award("A2", "C-2", "700.00", Day(day)));
+    ASSERT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(10)));
+  };
+  award_to_c2("T-7", 29);
+  award_to_c2("T-8", 30);
+  ExpectIncumbentsMatch(*engine_, kUs);
+  const std::optional<analytics::Symbol> second = analytics::Symbol::Find("BUYER-2");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_TRUE(engine_->Incumbents({*second}, kUs).empty());  // two wins: not yet
+  award_to_c2("T-9", 31);
+  ExpectIncumbentsMatch(*engine_, kUs);
+  auto third = engine_->Incumbents({*second}, kUs);
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third.at(*second).supplier().id(), "C-2");
+  EXPECT_EQ(third.at(*second).awards_won(), 3u);
+  // Named for another caller's own party, then for ours again.
+  ExpectIncumbentsMatch(*engine_, "C-2");
+  EXPECT_EQ(engine_->Incumbents({*second}, "C-2").at(*second).summary().rfind("we are", 0), 0u);
+  ExpectIncumbentsMatch(*engine_, kUs);
+  // A cancelled award takes the incumbent away again.
+  Record("T-9", AwardCancelled("A2", Day(32)));
+  ASSERT_TRUE(engine_->WaitForPosition(log_->HeadPosition().value(), absl::Seconds(10)));
+  EXPECT_TRUE(engine_->Incumbents({*second}, kUs).empty());
+  ExpectIncumbentsMatch(*engine_, kUs);
+  engine_.reset();
+  OpenEngine();  // from the stored models
+  ExpectIncumbentsMatch(*engine_, kUs);
+  CatchUp();
+  ASSERT_TRUE(engine_->Rebuild([](uint64_t, uint64_t) {}).ok());
+  ExpectIncumbentsMatch(*engine_, kUs);
+}
+
 // Voided entries: the runner folds the tender again from the log, and the
 // result equals a rebuild and a fresh fold, byte for byte.
 TEST_F(ProjectionsTest, VoidingsFoldTheSameIncrementallyAndRebuilt) {

@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "actor_record.h"
+#include "bidtrail/analytics/signals.h"
 #include "bidtrail/common/big_endian.h"
 #include "bidtrail/common/log.h"
 #include "bidtrail/common/proto_time.h"
@@ -290,8 +294,51 @@ class Engine final : public ProjectionEngine {
       const absl::flat_hash_set<analytics::Symbol>& buyers, size_t per_buyer) override {
     const std::shared_ptr<Live> active = Active();
     Generation& generation = active->generation;
-    auto set = std::make_shared<analytics::CompetitionSet>();
     absl::MutexLock lock(&generation.mu);
+    return LatestAwardsOf(generation, buyers, per_buyer);
+  }
+
+  absl::flat_hash_map<analytics::Symbol, v1::IncumbentRecord> Incumbents(
+      const absl::flat_hash_set<analytics::Symbol>& buyers,
+      std::string_view own_party_id) override {
+    const std::shared_ptr<Live> active = Active();
+    Generation& generation = active->generation;
+    absl::flat_hash_map<analytics::Symbol, v1::IncumbentRecord> found;
+    absl::MutexLock lock(&generation.mu);
+    if (generation.incumbents_own != own_party_id ||
+        generation.incumbents.size() > Generation::kMaxIncumbents) {
+      generation.incumbents.clear();
+      generation.incumbents_own = std::string(own_party_id);
+    }
+    absl::flat_hash_set<analytics::Symbol> missing;
+    for (const analytics::Symbol& buyer : buyers) {
+      auto cached = generation.incumbents.find(buyer);
+      if (cached == generation.incumbents.end()) {
+        missing.insert(buyer);
+      } else if (cached->second.has_value()) {
+        found.emplace(buyer, *cached->second);
+      }
+    }
+    if (missing.empty()) return found;
+    // Computed under the lock: the awards cannot change meanwhile.
+    auto computed =
+        analytics::Incumbents(*LatestAwardsOf(generation, missing, analytics::kIncumbentAwards),
+                              analytics::Source::kAll, &missing, own_party_id);
+    for (const analytics::Symbol& buyer : missing) {
+      std::optional<v1::IncumbentRecord>& entry = generation.incumbents[buyer];
+      entry.reset();
+      if (auto it = computed.find(buyer); it != computed.end()) {
+        entry = it->second;
+        found.emplace(buyer, std::move(it->second));
+      }
+    }
+    return found;
+  }
+
+  static std::shared_ptr<const analytics::CompetitionSet> LatestAwardsOf(
+      Generation& generation, const absl::flat_hash_set<analytics::Symbol>& buyers,
+      size_t per_buyer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(generation.mu) {
+    auto set = std::make_shared<analytics::CompetitionSet>();
     for (const analytics::Symbol& buyer : buyers) {
       auto found = generation.buyer_awards.find(buyer);
       if (found == generation.buyer_awards.end()) continue;

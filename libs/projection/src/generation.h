@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -18,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bidtrail/analytics/competition.h"
+#include "bidtrail/v1/queries.pb.h"
 #include "keys.h"
 
 namespace bidtrail::projection {
@@ -80,6 +82,16 @@ struct Generation {
       ABSL_GUARDED_BY(mu);
   // All of them as one set, made on demand; null after a write changed any.
   std::shared_ptr<const analytics::CompetitionSet> snapshot ABSL_GUARDED_BY(mu);
+  // Each buyer's incumbent as last computed from its latest awards (empty:
+  // none), for `incumbents_own` as our own party; a buyer's entry goes when
+  // a write changes one of its awards. A deadline board asks for the same
+  // buyers at every refresh, and awards change rarely.
+  absl::flat_hash_map<analytics::Symbol, std::optional<v1::IncumbentRecord>> incumbents
+      ABSL_GUARDED_BY(mu);
+  std::string incumbents_own ABSL_GUARDED_BY(mu);
+  // Beyond this many buyers the cache starts again (a bound on its memory:
+  // a few hundred bytes a buyer).
+  static constexpr size_t kMaxIncumbents = 100000;
 
   // Sets a tender's competitions (null removes them), keeping buyer_awards
   // and dropping the snapshot.
@@ -99,6 +111,7 @@ struct Generation {
     if (stored != nullptr) {
       for (const analytics::Competition& competition : *stored) {
         if (competition.status != analytics::Competition::Status::kDecided) continue;
+        incumbents.erase(competition.buyer_id);
         auto buyer = buyer_awards.find(competition.buyer_id);
         if (buyer == buyer_awards.end()) continue;
         buyer->second.erase(AwardKey{competition.award_at, &competition});
@@ -108,6 +121,7 @@ struct Generation {
     if (list != nullptr) {
       for (const analytics::Competition& competition : *list) {
         if (competition.status != analytics::Competition::Status::kDecided) continue;
+        incumbents.erase(competition.buyer_id);
         // Two lots with one id (imported data has them): the later one.
         std::set<AwardKey, LatestFirst>& awards = buyer_awards[competition.buyer_id];
         auto [entry, added] = awards.insert(AwardKey{competition.award_at, &competition});
@@ -177,6 +191,7 @@ struct Generation {
   // No competitions at all.
   void ClearCompetitions() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     buyer_awards.clear();  // first: its entries point into the lists
+    incumbents.clear();
     places.clear();
     parts.clear();
     snapshot = nullptr;

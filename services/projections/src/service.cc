@@ -339,10 +339,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Timeline(grpc::CallbackServerConte
         // What a bid manager wants to know before spending a week on a bid.
         if (std::optional<analytics::Symbol> buyer =
                 analytics::Symbol::Find(state.details.buyer().id())) {
-          const absl::flat_hash_set<analytics::Symbol> only = {*buyer};
-          auto incumbents =
-              analytics::Incumbents(*engine_->LatestAwards(only, analytics::kIncumbentAwards),
-                                    analytics::Source::kAll, &only, options_.own_party_id);
+          auto incumbents = engine_->Incumbents({*buyer}, options_.own_party_id);
           if (auto found = incumbents.find(*buyer); found != incumbents.end()) {
             *response->mutable_incumbent() = std::move(found->second);
           }
@@ -431,9 +428,7 @@ grpc::ServerUnaryReactor* QueriesGrpcService::Deadlines(grpc::CallbackServerCont
           if (auto buyer = analytics::Symbol::Find(item.buyer().id())) buyers.insert(*buyer);
         }
         if (!buyers.empty()) {
-          const auto incumbents =
-              analytics::Incumbents(*engine_->LatestAwards(buyers, analytics::kIncumbentAwards),
-                                    analytics::Source::kAll, &buyers, options_.own_party_id);
+          const auto incumbents = engine_->Incumbents(buyers, options_.own_party_id);
           for (v1::DeadlineItem& item : *response->mutable_deadlines()) {
             auto buyer = analytics::Symbol::Find(item.buyer().id());
             if (!buyer) continue;

@@ -30,9 +30,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -43,6 +45,7 @@
 #include "bidtrail/readmodel/board.h"
 #include "bidtrail/storage/kv_store.h"
 #include "bidtrail/storage/v1/read_models.pb.h"
+#include "bidtrail/v1/queries.pb.h"
 
 namespace bidtrail::projection {
 
@@ -157,6 +160,12 @@ class ProjectionEngine {
   // write: a buyer's incumbent without a pass over every competition.
   virtual std::shared_ptr<const analytics::CompetitionSet> LatestAwards(
       const absl::flat_hash_set<analytics::Symbol>& buyers, size_t per_buyer) = 0;
+  // Each of these buyers' incumbent (analytics::Incumbents over its
+  // analytics::kIncumbentAwards latest awards, every source, `own_party_id`
+  // as our own party), as of the last write; a buyer without one is left
+  // out. Kept per buyer until a write changes one of its awards.
+  virtual absl::flat_hash_map<analytics::Symbol, v1::IncumbentRecord> Incumbents(
+      const absl::flat_hash_set<analytics::Symbol>& buyers, std::string_view own_party_id) = 0;
 
   // Rebuilds every read model from position 1 while queries keep answering;
   // calls `progress(position, head)` now and then; returns once the rebuilt
