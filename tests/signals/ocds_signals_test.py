@@ -7,7 +7,8 @@ this script reads every tender back as the API shows it (`bidtrail tender
 show --json`) and computes each signal from docs/analytics.md ("Signals")
 with Python's Decimal and datetime, then compares with `bidtrail signals
 --json`: every flag of every competition, every buyer's figures and
-incumbent, the suppliers that win with one buyer, the price-gap threshold.
+incumbent (and the incumbent each buyer's tender shows on its timeline),
+the suppliers that win with one buyer, the price-gap threshold.
 """
 import collections
 import datetime
@@ -366,6 +367,25 @@ def main():
         check(not mismatches, "every buyer's competitions, single-bid rate, awards, concentration "
               "and incumbent (%d incumbents)" % len(incumbent_of))
         for line in mismatches:
+            print("     " + line)
+
+        # The incumbent a tender's timeline shows (the query service keeps each
+        # buyer's once computed): one tender of each buyer, asked twice.
+        timeline_mismatches = []
+        for buyer in buyers:
+            tender_id = min(c["tender_id"] for c in competitions if c["buyer"] == buyer)
+            for attempt in ("first", "again"):
+                shown = json.loads(server.cli("timeline", tender_id, "--json")).get("incumbent")
+                seen = None
+                if shown:
+                    seen = (shown["supplier"]["id"], shown["awards_won"],
+                            shown["awards_considered"], shown.get("won_with_single_bid", 0))
+                if seen != incumbent_of.get(buyer):
+                    timeline_mismatches.append("%s (%s, %s): server %r, computed %r" % (
+                        buyer, tender_id, attempt, seen, incumbent_of.get(buyer)))
+        check(not timeline_mismatches, "each buyer's incumbent on its tenders' timelines "
+              "(%d buyers)" % len(buyers))
+        for line in timeline_mismatches:
             print("     " + line)
 
         # Suppliers that win with one buyer only.
