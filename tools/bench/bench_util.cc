@@ -49,6 +49,22 @@ double Percentile(const std::vector<double>& sorted, double fraction) {
   return sorted[std::min(index, sorted.size() - 1)];
 }
 
+bool HostReclaimRunning() {
+  std::error_code error;
+  const std::filesystem::path kdamonds = "/sys/kernel/mm/damon/admin/kdamonds";
+  for (std::filesystem::directory_iterator it(kdamonds, error), end; !error && it != end;
+       it.increment(error)) {
+    std::FILE* file = std::fopen((it->path() / "state").c_str(), "r");
+    if (file == nullptr) continue;
+    char state[16] = {};
+    const bool on =
+        std::fgets(state, sizeof state, file) != nullptr && std::strncmp(state, "on", 2) == 0;
+    std::fclose(file);
+    if (on) return true;
+  }
+  return false;
+}
+
 double ProcessCpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

@@ -52,6 +52,15 @@ absl::StatusOr<Measurement> RunTimedOps(int threads, uint64_t max_ops, absl::Dur
 // sorted in ascending order; 0 when there are none. Thread-safe.
 double Percentile(const std::vector<double>& sorted, double fraction);
 
+// Whether the kernel's DAMON runs here (any kdamond whose state is "on"):
+// on VMs it pages out idle file pages and hands memory back to the host, and
+// query tails follow it (docs/performance.md, "this VM's memory reclaim").
+// The benches print it beside their figures. Thread-safe.
+bool HostReclaimRunning();
+inline constexpr char kHostReclaimNote[] =
+    "host: the kernel's DAMON reclaim is running (kdamond); query tails follow it "
+    "(docs/performance.md)";
+
 // A shell word, quoted ('it'\''s'). Thread-safe.
 std::string ShellQuoted(const std::string& text);
 

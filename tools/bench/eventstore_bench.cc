@@ -979,6 +979,7 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
     json.Add("raw_value_bytes_mean", workload.mean_raw_value_bytes);
     json.Add("concurrent_writers", static_cast<uint64_t>(kConcurrentWriters));
     json.Add("grpc_connections", static_cast<uint64_t>(kGrpcConnections));
+    json.Add("host_reclaim_running", HostReclaimRunning());
     for (const Row& row : rows) {
       json.Add(row.key + "_events", row.measured->events);
       json.Add(row.key + "_seconds", row.measured->seconds);
@@ -1056,6 +1057,7 @@ void Report(const Config& config, const Workload& workload, const ScratchDir& sc
   }
   absl::PrintF("targets: %d of %d met%s%s\n", target_count - missed.size(), target_count,
                missed.empty() ? "" : "; missed: ", absl::StrJoin(missed, ", "));
+  if (HostReclaimRunning()) absl::PrintF("%s\n", kHostReclaimNote);
   absl::PrintF("total time: %.1f s\n", total_seconds);
 }
 

@@ -759,6 +759,7 @@ void Report(const Config& config, const ScratchDir& scratch, const Results& r,
     json.Add("competitions", r.competitions);
     json.Add("seed", config.seed);
     json.Add("log_reused", r.log_reused);
+    json.Add("host_reclaim_running", HostReclaimRunning());
     for (const Target& target : targets) json.Add(target.key, target.value);
     auto add = [&](const std::string& prefix, const Measurement& m) {
       json.Add(prefix + "_count", m.events);
@@ -835,6 +836,7 @@ void Report(const Config& config, const ScratchDir& scratch, const Results& r,
       static_cast<double>(r.read_model_bytes) / (1 << 20));
   absl::PrintF("targets: %d of %d met%s%s\n", targets.size() - missed.size(), targets.size(),
                missed.empty() ? "" : "; missed: ", absl::StrJoin(missed, ", "));
+  if (HostReclaimRunning()) absl::PrintF("%s\n", kHostReclaimNote);
   absl::PrintF("total time: %.1f s\n", total_seconds);
 }
 
