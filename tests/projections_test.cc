@@ -289,7 +289,11 @@ void ExpectIncumbentsMatch(projection::ProjectionEngine& engine, std::string_vie
     }
     for (const analytics::Symbol& buyer : every_buyer) {
       const auto one = engine.Incumbents({buyer}, own);
-      EXPECT_EQ(one.size(), expected.count(buyer)) << buyer.text();
+      ASSERT_EQ(one.size(), expected.count(buyer)) << buyer.text();
+      if (!one.empty()) {
+        EXPECT_EQ(one.at(buyer).SerializeAsString(), expected.at(buyer).SerializeAsString())
+            << buyer.text();
+      }
     }
   }
 }

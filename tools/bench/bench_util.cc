@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 #include <thread>
 
@@ -54,13 +55,9 @@ bool HostReclaimRunning() {
   const std::filesystem::path kdamonds = "/sys/kernel/mm/damon/admin/kdamonds";
   for (std::filesystem::directory_iterator it(kdamonds, error), end; !error && it != end;
        it.increment(error)) {
-    std::FILE* file = std::fopen((it->path() / "state").c_str(), "r");
-    if (file == nullptr) continue;
-    char state[16] = {};
-    const bool on =
-        std::fgets(state, sizeof state, file) != nullptr && std::strncmp(state, "on", 2) == 0;
-    std::fclose(file);
-    if (on) return true;
+    std::ifstream file(it->path() / "state");
+    std::string state;
+    if (file >> state && state == "on") return true;
   }
   return false;
 }

@@ -325,8 +325,7 @@ class Engine final : public ProjectionEngine {
         analytics::Incumbents(*LatestAwardsOf(generation, missing, analytics::kIncumbentAwards),
                               analytics::Source::kAll, &missing, own_party_id);
     for (const analytics::Symbol& buyer : missing) {
-      std::optional<v1::IncumbentRecord>& entry = generation.incumbents[buyer];
-      entry.reset();
+      std::optional<v1::IncumbentRecord>& entry = generation.incumbents[buyer];  // new: empty
       if (auto it = computed.find(buyer); it != computed.end()) {
         entry = it->second;
         found.emplace(buyer, std::move(it->second));

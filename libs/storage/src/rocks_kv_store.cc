@@ -204,9 +204,7 @@ class RocksStore final : public KvStore {
     options.exclusive_manual_compaction = false;
     options.canceled = cancel;
     const rocksdb::Status compacted = db_->CompactRange(options, &begin, &end);
-    if (compacted.IsManualCompactionPaused()) {
-      return absl::CancelledError(absl::StrCat("compacting ", path_, ": cancelled"));
-    }
+    if (compacted.IsManualCompactionPaused()) return CompactionCancelled();
     RETURN_IF_ERROR(Noted(FromRocks(compacted, absl::StrCat("compacting ", path_))));
     return AwaitCompactions(cancel);
   }
@@ -227,9 +225,7 @@ class RocksStore final : public KvStore {
         if (db_->GetIntProperty(property, &value) && value > 0) busy = true;
       }
       if (!busy) return absl::OkStatus();
-      if (cancel != nullptr && cancel->load()) {
-        return absl::CancelledError(absl::StrCat("compacting ", path_, ": cancelled"));
-      }
+      if (cancel != nullptr && cancel->load()) return CompactionCancelled();
       if (absl::Now() - began >= kMaxSettle) {
         log::Warn("storage", "compactions still running after a range was compacted; going on",
                   {{"path", path_}, {"waited", absl::Now() - began}});
@@ -240,6 +236,10 @@ class RocksStore final : public KvStore {
   }
 
   static constexpr absl::Duration kMaxSettle = absl::Minutes(2);
+
+  absl::Status CompactionCancelled() const {
+    return absl::CancelledError(absl::StrCat("compacting ", path_, ": cancelled"));
+  }
 
   absl::Status Usable() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     if (db_ != nullptr) return absl::OkStatus();
