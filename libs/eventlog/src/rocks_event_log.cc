@@ -2090,17 +2090,6 @@ absl::StatusOr<ReadStreamResult> RocksEventLog::Impl::ReadStream(const ReadStrea
   const uint64_t head = Head();
   absl::ReaderMutexLock db_lock(&db_mu_);
   RETURN_IF_ERROR(Usable());
-  ASSIGN_OR_RETURN(std::optional<uint64_t> last_revision, LastRevision(request.stream_id));
-  if (!last_revision) {
-    return absl::NotFoundError(absl::StrCat("stream ", request.stream_id, " does not exist"));
-  }
-  const bool forward = request.direction == Direction::kForward;
-  ReadStreamResult result;
-  uint64_t from =
-      request.has_from_revision ? request.from_revision : (forward ? 0 : *last_revision);
-  if (forward && from > *last_revision) return result;
-  from = std::min(from, *last_revision);
-
   const std::string prefix = StreamPrefix(request.stream_id);
   std::string upper = prefix;
   upper.back() = '\1';
@@ -2110,11 +2099,29 @@ absl::StatusOr<ReadStreamResult> RocksEventLog::Impl::ReadStream(const ReadStrea
   read_options.iterate_upper_bound = &upper_bound;
   read_options.iterate_lower_bound = &lower_bound;
   std::unique_ptr<rocksdb::Iterator> it(db()->NewIterator(read_options, cf(kStreamIndex)));
+  // The stream's last revision from its last index entry (written in the same
+  // batch as kStreams' entry, and next to the entries read below): one seek
+  // in this family instead of a lookup in another.
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading the stream index"));
+  if (!it->Valid()) {
+    return absl::NotFoundError(absl::StrCat("stream ", request.stream_id, " does not exist"));
+  }
+  ASSIGN_OR_RETURN(const StreamIndexEntry last_entry,
+                   ParseStreamIndexEntry(it->key(), it->value(), prefix.size()));
+  const uint64_t last_revision = last_entry.first_revision + last_entry.count - 1;
+  const bool forward = request.direction == Direction::kForward;
+  ReadStreamResult result;
+  uint64_t from = request.has_from_revision ? request.from_revision : (forward ? 0 : last_revision);
+  if (forward && from > last_revision) return result;
+  from = std::min(from, last_revision);
+
   // The entry of the append that holds `from`: the last one starting at or
-  // before it (an append's revisions and positions are consecutive).
-  it->SeekForPrev(StreamRevisionKey(request.stream_id, from));
+  // before it (an append's revisions and positions are consecutive); the
+  // iterator is there already when that is the last append.
+  if (from < last_entry.first_revision) it->SeekForPrev(StreamRevisionKey(request.stream_id, from));
   std::vector<std::string> keys;
-  keys.reserve(std::min<uint64_t>(request.max_count, *last_revision + 1));
+  keys.reserve(std::min<uint64_t>(request.max_count, last_revision + 1));
   while (it->Valid() && keys.size() < request.max_count) {
     ASSIGN_OR_RETURN(const StreamIndexEntry entry,
                      ParseStreamIndexEntry(it->key(), it->value(), prefix.size()));
@@ -2154,7 +2161,7 @@ absl::StatusOr<ReadStreamResult> RocksEventLog::Impl::ReadStream(const ReadStrea
   }
   if (result.events.empty()) return result;
   const uint64_t last_read = result.events.back().revision;
-  result.end_of_stream = forward ? last_read >= *last_revision || reached_head : last_read == 0;
+  result.end_of_stream = forward ? last_read >= last_revision || reached_head : last_read == 0;
   result.next_revision = forward ? last_read + 1 : (last_read == 0 ? 0 : last_read - 1);
   return result;
 }

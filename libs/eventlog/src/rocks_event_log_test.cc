@@ -670,6 +670,29 @@ TEST_P(LogContractTest, ReadsStreamsForwardBackwardAndInPages) {
   unknown.max_count = 0;
   EXPECT_THAT(log_->ReadStream(unknown), StatusIs(absl::StatusCode::kInvalidArgument,
                                                   HasSubstr("max_count: 0; must be 1 to 10000")));
+
+  // A missing stream between others, and others whose names extend its own
+  // or another's: each read sees its own stream only.
+  ASSERT_THAT(log_->Append("ab", ExpectedRevision::Any(), {Event(7)}), IsOk());
+  unknown.max_count = 10;
+  for (const char* missing : {"aa", "b0", "0"}) {
+    unknown.stream_id = missing;
+    EXPECT_THAT(log_->ReadStream(unknown),
+                StatusIs(absl::StatusCode::kNotFound, HasSubstr("does not exist")))
+        << missing;
+  }
+  for (const auto& [stream, count] :
+       {std::pair<const char*, size_t>{"a", 5}, {"ab", 1}, {"b", 1}}) {
+    for (const Direction direction : {Direction::kForward, Direction::kBackward}) {
+      ReadStreamRequest whole;
+      whole.stream_id = stream;
+      whole.direction = direction;
+      ASSERT_OK_AND_ASSIGN(ReadStreamResult all, log_->ReadStream(whole));
+      EXPECT_EQ(all.events.size(), count) << stream;
+      EXPECT_TRUE(all.end_of_stream) << stream;
+      for (const RecordedEvent& event : all.events) EXPECT_EQ(event.stream_id, stream);
+    }
+  }
 }
 
 TEST_P(LogContractTest, ReadsAllWithFiltersAndResumePositions) {
