@@ -273,6 +273,10 @@ absl::StatusOr<Database> OpenDatabase(const RocksEventLog::Options& options, roc
   // An append's event ids share its stream's prefix: with a hint (the last
   // insert's place in the skip list), each id after an append's first is
   // inserted from next to the one before instead of from the top.
+  // Both hints rely on the log having one writer at a time (the committer, or
+  // the replica's catch-up and settling, in turn): the same hint on the
+  // read-models store, which several threads write at once, aborted in
+  // RocksDB 7.8's skip list on an assertion (Debian builds it with them on).
   rocksdb::ColumnFamilyOptions event_id_options = index_options;
   event_id_options.memtable_insert_with_hint_prefix_extractor.reset(
       rocksdb::NewFixedPrefixTransform(0));
