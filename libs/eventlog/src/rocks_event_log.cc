@@ -275,7 +275,7 @@ absl::StatusOr<Database> OpenDatabase(const RocksEventLog::Options& options, roc
   // inserted from next to the one before instead of from the top.
   // Both hints rely on the log having one writer at a time (the committer, or
   // the replica's catch-up and settling, in turn): the same hint on the
-  // read-models store, which several threads write at once, aborted in
+  // read-models store, which more than one thread may write, aborted in
   // RocksDB 7.8's skip list on an assertion (Debian builds it with them on).
   rocksdb::ColumnFamilyOptions event_id_options = index_options;
   event_id_options.memtable_insert_with_hint_prefix_extractor.reset(
